@@ -1,0 +1,148 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Backend: the vault as the boundaries see it. The PKCS#11 module, the OpenSSL
+// provider and the CLI talk only to a Backend; two implementations exist:
+//  - the embedded backend (src/core/embedded_backend.h), the vault in-process;
+//  - the daemon client (src/ipc), the vault inside certvaultd.
+// The calls map 1:1 to PKCS#11 v3.0 functions, with C++ types, so that both
+// backends give the same behaviour and the same errors, and every call can be
+// forwarded over IPC unchanged. Handles are stable for the life of a session.
+//
+// Errors: every call returns a Status whose Reason names the PKCS#11 error
+// precisely (src/pkcs11/ckrv.cc maps it). Functions that fill an OutBuf follow
+// PKCS#11 §5.2: a length query or kBufferTooSmall leaves the operation active;
+// any other error, or success, ends it.
+//
+// Thread-safety: all methods are thread-safe. Calls on different sessions run
+// in parallel; calls on one session are serialized by the backend.
+#ifndef CERTVAULT_CORE_BACKEND_H_
+#define CERTVAULT_CORE_BACKEND_H_
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "src/base/result.h"
+#include "src/base/secret_bytes.h"
+#include "src/base/status.h"
+#include "src/core/types.h"
+
+namespace certvault {
+
+// AttributeRequest: one entry of a C_GetAttributeValue template.
+// On return, `status` is OK (value filled), or kAttributeSensitive,
+// kAttributeTypeInvalid; `value` is the attribute's bytes.
+struct AttributeRequest {
+  AttributeType type = 0;
+  SecureVector value;
+  Reason status = Reason::kNone;  // kNone on success
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // --- Slots and tokens (PKCS#11 §5.5) ---
+  virtual Result<std::vector<SlotId>> GetSlotList(bool token_present) = 0;
+  virtual Result<SlotInfo> GetSlotInfo(SlotId slot) = 0;
+  virtual Result<TokenInfo> GetTokenInfo(SlotId slot) = 0;
+  virtual Result<std::vector<MechanismInfo>> GetMechanismList(SlotId slot) = 0;
+  virtual Result<MechanismInfo> GetMechanismInfo(SlotId slot, MechanismType type) = 0;
+  // InitToken: (re)initializes the token in `slot` with a new SO PIN and label,
+  // destroying its objects. On an initialized token `so_pin` must be correct.
+  virtual Status InitToken(SlotId slot, const SecretBytes& so_pin, std::string_view label) = 0;
+  // InitTokenWithOptions: certvault's extension of C_InitToken (used by the
+  // CLI): capacity and PIN policy. InitToken uses the configured defaults.
+  struct TokenOptions {
+    uint32_t capacity = 0;              // max key/certificate pairs; 0 = unlimited
+    bool user_pin_must_change = false;  // CKF_USER_PIN_TO_BE_CHANGED until C_SetPIN
+  };
+  virtual Status InitTokenWithOptions(SlotId slot, const SecretBytes& so_pin, std::string_view label,
+                                      const TokenOptions& options) = 0;
+  virtual Status InitPin(SessionHandle session, const SecretBytes& pin) = 0;
+  virtual Status SetPin(SessionHandle session, const SecretBytes& old_pin, const SecretBytes& new_pin) = 0;
+
+  // --- Sessions (§5.6) ---
+  virtual Result<SessionHandle> OpenSession(SlotId slot, uint64_t flags) = 0;
+  virtual Status CloseSession(SessionHandle session) = 0;
+  virtual Status CloseAllSessions(SlotId slot) = 0;
+  virtual Result<SessionInfo> GetSessionInfo(SessionHandle session) = 0;
+  virtual Status Login(SessionHandle session, UserType user, const SecretBytes& pin) = 0;
+  virtual Status Logout(SessionHandle session) = 0;
+
+  // --- Objects (§5.7) ---
+  virtual Result<ObjectHandle> CreateObject(SessionHandle session, const AttributeSet& tmpl) = 0;
+  virtual Result<ObjectHandle> CopyObject(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) = 0;
+  virtual Status DestroyObject(SessionHandle session, ObjectHandle object) = 0;
+  virtual Result<uint64_t> GetObjectSize(SessionHandle session, ObjectHandle object) = 0;
+  // GetAttributeValue fills each request; returns the first non-OK reason
+  // (kAttributeSensitive before kAttributeTypeInvalid, as PKCS#11 orders them)
+  // or OK. Per-request results are in `requests[i].status`.
+  virtual Status GetAttributeValue(SessionHandle session, ObjectHandle object,
+                                   std::vector<AttributeRequest>* requests) = 0;
+  virtual Status SetAttributeValue(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) = 0;
+  virtual Status FindObjectsInit(SessionHandle session, const AttributeSet& tmpl) = 0;
+  // FindObjects: up to `max` more handles.
+  virtual Result<std::vector<ObjectHandle>> FindObjects(SessionHandle session, size_t max) = 0;
+  virtual Status FindObjectsFinal(SessionHandle session) = 0;
+
+  // --- Cryptographic operations (§5.8 - §5.13) ---
+  // Each *Init starts the session's single operation of that kind
+  // (kOperationActive if one is active). Single-part calls end it.
+  virtual Status EncryptInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) = 0;
+  virtual Status Encrypt(SessionHandle session, std::span<const uint8_t> in, OutBuf out) = 0;
+  virtual Status EncryptUpdate(SessionHandle session, std::span<const uint8_t> in, OutBuf out) = 0;
+  virtual Status EncryptFinal(SessionHandle session, OutBuf out) = 0;
+  virtual Status DecryptInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) = 0;
+  virtual Status Decrypt(SessionHandle session, std::span<const uint8_t> in, OutBuf out) = 0;
+  virtual Status DecryptUpdate(SessionHandle session, std::span<const uint8_t> in, OutBuf out) = 0;
+  virtual Status DecryptFinal(SessionHandle session, OutBuf out) = 0;
+  virtual Status DigestInit(SessionHandle session, const Mechanism& mech) = 0;
+  virtual Status Digest(SessionHandle session, std::span<const uint8_t> in, OutBuf out) = 0;
+  virtual Status DigestUpdate(SessionHandle session, std::span<const uint8_t> in) = 0;
+  virtual Status DigestKey(SessionHandle session, ObjectHandle key) = 0;
+  virtual Status DigestFinal(SessionHandle session, OutBuf out) = 0;
+  virtual Status SignInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) = 0;
+  virtual Status Sign(SessionHandle session, std::span<const uint8_t> in, OutBuf out) = 0;
+  virtual Status SignUpdate(SessionHandle session, std::span<const uint8_t> in) = 0;
+  virtual Status SignFinal(SessionHandle session, OutBuf out) = 0;
+  virtual Status VerifyInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) = 0;
+  virtual Status Verify(SessionHandle session, std::span<const uint8_t> in, std::span<const uint8_t> sig) = 0;
+  virtual Status VerifyUpdate(SessionHandle session, std::span<const uint8_t> in) = 0;
+  virtual Status VerifyFinal(SessionHandle session, std::span<const uint8_t> sig) = 0;
+
+  // --- Keys (§5.14) ---
+  virtual Result<ObjectHandle> GenerateKey(SessionHandle session, const Mechanism& mech, const AttributeSet& tmpl) = 0;
+  struct KeyPair {
+    ObjectHandle public_key = 0;
+    ObjectHandle private_key = 0;
+  };
+  virtual Result<KeyPair> GenerateKeyPair(SessionHandle session, const Mechanism& mech,
+                                          const AttributeSet& public_tmpl, const AttributeSet& private_tmpl) = 0;
+  virtual Status WrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle wrapping_key,
+                         ObjectHandle key, OutBuf out) = 0;
+  virtual Result<ObjectHandle> UnwrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle unwrapping_key,
+                                         std::span<const uint8_t> wrapped, const AttributeSet& tmpl) = 0;
+  virtual Result<ObjectHandle> DeriveKey(SessionHandle session, const Mechanism& mech, ObjectHandle base_key,
+                                         const AttributeSet& tmpl) = 0;
+
+  // --- Random (§5.15) ---
+  virtual Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) = 0;
+  virtual Status GenerateRandom(SessionHandle session, std::span<uint8_t> out) = 0;
+};
+
+// BackendOptions: where the vault is and how to reach it.
+struct BackendOptions {
+  std::string vault_dir;    // "" = CERTVAULT_HOME / XDG default (see config.h)
+  std::string config_path;  // "" = CERTVAULT_CONF or none
+};
+
+// OpenEmbeddedBackend: the vault in this process. A missing vault directory is
+// not an error: the backend then reports no tokens until one is initialized
+// (certvault init), and read paths never create files.
+Result<std::unique_ptr<Backend>> OpenEmbeddedBackend(const BackendOptions& options);
+
+}  // namespace certvault
+
+#endif  // CERTVAULT_CORE_BACKEND_H_

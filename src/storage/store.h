@@ -1,0 +1,143 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Store: the durable vault database. One SQLite file (WAL, synchronous=FULL)
+// per vault directory. SQLite is the source of truth; the core caches nothing
+// but parsed keys, so a change made by another process is seen by the next
+// query. Every write method commits before it returns: an acknowledged write
+// survives kill -9 and power loss.
+//
+// The store never sees secrets in the clear: secret attributes arrive sealed
+// (AES-256-GCM by the core); records are opaque bytes here (see record.h).
+//
+// Concurrency: thread-safe; readers run in parallel (one connection per
+// thread), writers take the database lock with BEGIN IMMEDIATE and wait (busy
+// timeout, then bounded retries) so that several processes and threads never
+// see "database is locked" under normal load.
+//
+// Errors: kUnavailable/kDeviceError when the file cannot be opened or written;
+// kDataLoss/kCorruptStore when the file is not a certvault database or fails
+// integrity checks; kNotFound for missing rows; kAlreadyExists on id clashes.
+#ifndef CERTVAULT_STORAGE_STORE_H_
+#define CERTVAULT_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/base/bytes.h"
+#include "src/base/result.h"
+#include "src/base/status.h"
+
+namespace certvault::storage {
+
+using TokenId = uint64_t;   // 1, 2, 3 ... (also the PKCS#11 slot id)
+using ObjectId = uint64_t;  // random in [1, 2^62), chosen by the core
+
+struct TokenRow {
+  TokenId token_id = 0;
+  std::string label;   // UTF-8, ≤ 32 bytes
+  std::string serial;  // ≤ 16 chars
+  uint64_t flags = 0;  // certvault token flags (core/token.h), not CKF_*
+  uint32_t capacity = 0;  // 0 = unlimited
+  Bytes policy;        // encoded token policy (core), opaque here
+  int64_t created_unix = 0;
+};
+
+enum class Role : uint8_t { kSo = 0, kUser = 1 };
+
+// AuthRow: one role's credentials for a token.
+struct AuthRow {
+  TokenId token_id = 0;
+  Role role = Role::kSo;
+  Bytes kdf;          // encoded KDF algorithm + parameters + salt (core)
+  Bytes wrapped_key;  // the token key sealed under the PIN-derived key (core)
+  uint32_t tries_left = 0;
+  uint32_t max_tries = 0;
+  uint32_t flags = 0;  // core: PIN must change, ...
+};
+
+struct ObjectRow {
+  ObjectId object_id = 0;
+  TokenId token_id = 0;
+  uint64_t object_class = 0;  // CKO_* (indexed)
+  Bytes label;                // CKA_LABEL bytes (indexed)
+  Bytes ckid;                 // CKA_ID bytes (indexed)
+  bool is_private = false;    // CKA_PRIVATE (public sessions must not see it)
+  uint64_t version = 0;       // bumped by every update (cache key for parsed keys)
+  Bytes record;               // encoded attributes (record.h), secret values sealed
+};
+
+// ObjectQuery: an indexed lookup. Unset fields match anything.
+struct ObjectQuery {
+  TokenId token_id = 0;
+  std::optional<uint64_t> object_class;
+  std::optional<Bytes> label;
+  std::optional<Bytes> ckid;
+  bool include_private = false;
+};
+
+struct StoreOptions {
+  bool create_if_missing = false;
+  int busy_timeout_ms = 10000;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- Tokens ---
+  virtual Result<std::vector<TokenRow>> ListTokens() = 0;
+  virtual Result<TokenRow> GetToken(TokenId id) = 0;
+  // NextTokenId: the id the next created token will get (the empty slot's id).
+  virtual Result<TokenId> NextTokenId() = 0;
+  // CreateToken: atomically (re)creates token `row.token_id` with its auth
+  // rows, deleting any previous token of that id and all its objects.
+  virtual Status CreateToken(const TokenRow& row, const std::vector<AuthRow>& auth) = 0;
+  virtual Status UpdateToken(const TokenRow& row) = 0;
+  virtual Status DeleteToken(TokenId id) = 0;
+
+  // --- Authentication ---
+  virtual Result<AuthRow> GetAuth(TokenId id, Role role) = 0;
+  // PutAuth: insert or replace (PIN change, C_InitPIN).
+  virtual Status PutAuth(const AuthRow& row) = 0;
+  // DecrementTries: durably decrements tries_left (not below 0) and returns
+  // the value it had before (0 = already locked). Runs before a PIN check.
+  virtual Result<uint32_t> DecrementTries(TokenId id, Role role) = 0;
+  // ResetTries: tries_left = max_tries (after a correct PIN).
+  virtual Status ResetTries(TokenId id, Role role) = 0;
+
+  // --- Objects ---
+  // InsertObject: kAlreadyExists if object_id is taken. Capacity limits are
+  // checked by the core inside RunExclusive.
+  virtual Status InsertObject(const ObjectRow& row) = 0;
+  // InsertObjects: several in one transaction (a key pair).
+  virtual Status InsertObjects(const std::vector<ObjectRow>& rows) = 0;
+  // UpdateObject: replaces label/ckid/class/is_private/record; bumps version.
+  virtual Status UpdateObject(const ObjectRow& row) = 0;
+  virtual Status DeleteObject(ObjectId id) = 0;
+  // GetObject: kNotFound if absent.
+  virtual Result<ObjectRow> GetObject(ObjectId id) = 0;
+  // GetObjectVersion: cheap check used to validate cached keys.
+  virtual Result<uint64_t> GetObjectVersion(ObjectId id) = 0;
+  // FindObjects: ids matching `query`, using the indexes (never a full scan
+  // when a label, id or class is given).
+  virtual Result<std::vector<ObjectId>> FindObjects(const ObjectQuery& query) = 0;
+  // CountObjects: number of objects of `object_class` in a token.
+  virtual Result<uint64_t> CountObjects(TokenId id, uint64_t object_class) = 0;
+
+  // RunExclusive: runs `fn` inside one write transaction (BEGIN IMMEDIATE), so
+  // check-then-insert sequences (capacity limits) are atomic across processes.
+  // `fn` may call the object/token methods above; they join the transaction.
+  virtual Status RunExclusive(const std::function<Status()>& fn) = 0;
+};
+
+// OpenStore: opens (and with create_if_missing, creates with mode 0600 and
+// migrates) the database at `path`. kNotFound if missing and not creating.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& path, const StoreOptions& options);
+
+}  // namespace certvault::storage
+
+#endif  // CERTVAULT_STORAGE_STORE_H_
