@@ -26,7 +26,7 @@
 #include "src/base/result.h"
 #include "src/base/secret_bytes.h"
 #include "src/base/status.h"
-#include "src/core/types.h"
+#include "src/model/types.h"
 
 namespace certvault {
 

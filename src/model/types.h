@@ -5,8 +5,8 @@
 // PKCS#11 constant values (CKA_*, CKM_*, CKO_*, CKK_*, CKF_*) stored as
 // uint64_t: the vault model *is* the PKCS#11 object model, so core includes
 // pkcs11.h for the constants only. CK_ULONG itself appears only in src/pkcs11.
-#ifndef CERTVAULT_CORE_TYPES_H_
-#define CERTVAULT_CORE_TYPES_H_
+#ifndef CERTVAULT_MODEL_TYPES_H_
+#define CERTVAULT_MODEL_TYPES_H_
 
 #include <cstdint>
 #include <optional>
@@ -168,4 +168,4 @@ struct OutBuf {
 
 }  // namespace certvault
 
-#endif  // CERTVAULT_CORE_TYPES_H_
+#endif  // CERTVAULT_MODEL_TYPES_H_

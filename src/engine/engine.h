@@ -11,8 +11,8 @@
 //
 // Private keys are held as PKCS#8 DER (PrivateKeyInfo) in SecretBytes when at
 // rest; secret keys as their raw CKA_VALUE.
-#ifndef CERTVAULT_CORE_ENGINE_H_
-#define CERTVAULT_CORE_ENGINE_H_
+#ifndef CERTVAULT_ENGINE_ENGINE_H_
+#define CERTVAULT_ENGINE_ENGINE_H_
 
 #include <memory>
 #include <span>
@@ -20,7 +20,7 @@
 
 #include "src/base/result.h"
 #include "src/base/secret_bytes.h"
-#include "src/core/types.h"
+#include "src/model/types.h"
 #include "src/crypto/ossl_ptr.h"
 
 namespace certvault::engine {
@@ -126,4 +126,4 @@ Status RandomBytes(std::span<uint8_t> out);
 
 }  // namespace certvault::engine
 
-#endif  // CERTVAULT_CORE_ENGINE_H_
+#endif  // CERTVAULT_ENGINE_ENGINE_H_
