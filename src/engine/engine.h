@@ -1,6 +1,6 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// The mechanism engine: PKCS#11 mechanisms over the crypto layer. It knows
+// The mechanism engine (src/engine): PKCS#11 mechanisms over the crypto layer. It knows
 // nothing of sessions, tokens or storage: it turns key objects (attributes +
 // secret material) into ready keys and runs operations on them. The session
 // layer (src/core/session.*) owns buffer/length semantics and policy checks
