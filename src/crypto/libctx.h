@@ -1,0 +1,19 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// LibCtx: the one OSSL_LIB_CTX every certvault crypto call uses. Today it is
+// OpenSSL's default context (nullptr); keeping it in one place lets the daemon
+// or a FIPS build swap in its own context without touching callers.
+#ifndef CERTVAULT_CRYPTO_LIBCTX_H_
+#define CERTVAULT_CRYPTO_LIBCTX_H_
+
+#include <openssl/types.h>
+
+namespace certvault::crypto {
+
+// LibCtx: the library context for fetches and key construction. Never freed
+// by callers. Thread-safe.
+OSSL_LIB_CTX* LibCtx();
+
+}  // namespace certvault::crypto
+
+#endif  // CERTVAULT_CRYPTO_LIBCTX_H_
