@@ -1,0 +1,123 @@
+# Shared helpers for the interop scripts (sourced, not executed).
+#
+# Contract for every script that sources this file:
+#   MODULE=<path to a PKCS#11 .so>   required; our libcertvault-pkcs11.so in ctest,
+#                                    /usr/lib/softhsm/libsofthsm2.so by hand.
+#   CLI=<path to certvault>           optional; scripts that do not need it ignore it.
+#   CV_INTEROP_KEEP=1                 keep the temp dir for debugging.
+# Exit codes: 0 pass, 1 fail (with a "FAIL:" line), 77 skipped (a tool is missing).
+# Everything runs under a temp dir ($WORK) removed by an EXIT trap; every external
+# tool runs under `timeout` ($T seconds) so that a hung module cannot hang ctest.
+
+set -euo pipefail
+
+readonly SKIP=77
+T="${CV_INTEROP_TIMEOUT:-60}"
+PY=/usr/bin/python3            # Debian's python3 (python3-pykcs11), not a pyenv one
+SO_PIN="so-pin-12345678"
+USER_PIN="user-pin-1234"
+TOKEN_LABEL="interop"
+SCRIPT_NAME="$(basename "$0")"
+INTEROP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+log()  { printf '[%s] %s\n' "$SCRIPT_NAME" "$*" >&2; }
+fail() { printf '[%s] FAIL: %s\n' "$SCRIPT_NAME" "$*" >&2; exit 1; }
+skip() { printf '[%s] SKIP: %s\n' "$SCRIPT_NAME" "$*" >&2; exit "$SKIP"; }
+
+# need_tool NAME...: skip (77) when a client is genuinely not installed.
+need_tool() {
+  local t
+  for t in "$@"; do
+    command -v "$t" >/dev/null 2>&1 || skip "'$t' is not installed"
+  done
+}
+
+# need_file PATH WHY: skip when an installed component (engine .so, ...) is missing.
+need_file() { [[ -e "$1" ]] || skip "$2 ($1 not found)"; }
+
+# need_python_module NAME: skip when /usr/bin/python3 cannot import NAME.
+need_python_module() {
+  [[ -x "$PY" ]] || skip "$PY is not installed"
+  "$PY" -c "import $1" 2>/dev/null || skip "python module '$1' is not installed for $PY"
+}
+
+is_softhsm() { [[ "$(basename "$MODULE")" == *softhsm* ]]; }
+
+# setup_env: checks MODULE, creates $WORK and points both certvault
+# (CERTVAULT_HOME) and SoftHSM2 (SOFTHSM2_CONF) at private stores inside it.
+setup_env() {
+  [[ -n "${MODULE:-}" ]] || fail "MODULE is not set (path to the PKCS#11 module)"
+  [[ -f "$MODULE" ]] || fail "MODULE=$MODULE does not exist"
+  MODULE="$(cd "$(dirname "$MODULE")" && pwd)/$(basename "$MODULE")"
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/cv-interop.XXXXXX")"
+  trap cleanup EXIT
+  export CERTVAULT_HOME="$WORK/vault"
+  mkdir -p "$CERTVAULT_HOME" "$WORK/softhsm-tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+    "$WORK/softhsm-tokens" >"$WORK/softhsm2.conf"
+  export SOFTHSM2_CONF="$WORK/softhsm2.conf"
+  log "module $MODULE, work dir $WORK"
+}
+
+# Kills the background processes registered in BG_PIDS, then removes $WORK.
+BG_PIDS=()
+cleanup() {
+  local rc=$? pid
+  for pid in "${BG_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ "${CV_INTEROP_KEEP:-0}" == 1 ]]; then
+    log "keeping $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  if [[ $rc -eq 0 ]]; then log "PASS"; fi
+  exit "$rc"
+}
+
+# p11 ARGS...: pkcs11-tool against $MODULE with a timeout.
+p11() { timeout "$T" pkcs11-tool --module "$MODULE" "$@"; }
+
+# p11_user ARGS...: pkcs11-tool logged in as the user on our token.
+p11_user() { p11 --token-label "$TOKEN_LABEL" --login --pin "$USER_PIN" "$@"; }
+
+# init_token [LABEL]: C_InitToken on the first slot without a token, then
+# C_InitPIN as the SO (the same sequence works for certvault and SoftHSM2).
+init_token() {
+  local label="${1:-$TOKEN_LABEL}"
+  p11 --init-token --slot-index 0 --label "$label" --so-pin "$SO_PIN" >/dev/null \
+    || fail "C_InitToken failed (pkcs11-tool --init-token)"
+  p11 --token-label "$label" --login --login-type so --so-pin "$SO_PIN" \
+    --init-pin --pin "$USER_PIN" >/dev/null || fail "C_InitPIN failed (pkcs11-tool --init-pin)"
+  log "token '$label' initialized"
+}
+
+# free_port: prints a TCP port on 127.0.0.1 that was free a moment ago.
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_port PORT SECONDS: waits until something listens on 127.0.0.1:PORT.
+wait_port() {
+  local port=$1 deadline=$((SECONDS + $2))
+  while ((SECONDS < deadline)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# expect_contains FILE PATTERN WHAT: fails unless grep -E finds PATTERN in FILE.
+expect_contains() {
+  grep -Eq -- "$2" "$1" || { cat "$1" >&2; fail "$3"; }
+}
+
+# expect_failure WHAT CMD...: fails if CMD succeeds; a crash (signal) also fails.
+expect_failure() {
+  local what=$1 rc=0
+  shift
+  "$@" >"$WORK/expect_failure.out" 2>&1 || rc=$?
+  if [[ $rc -eq 0 ]]; then cat "$WORK/expect_failure.out" >&2; fail "$what: succeeded but must fail"; fi
+  if [[ $rc -ge 124 ]]; then cat "$WORK/expect_failure.out" >&2; fail "$what: crashed or hung (exit $rc)"; fi
+}
