@@ -132,6 +132,12 @@ class Store {
   // check-then-insert sequences (capacity limits) are atomic across processes.
   // `fn` may call the object/token methods above; they join the transaction.
   virtual Status RunExclusive(const std::function<Status()>& fn) = 0;
+
+  // --- Maintenance ---
+  // CheckIntegrity: a full consistency check of the file (reads every page,
+  // O(size); OpenStore only does cheap header and schema checks). OK, or
+  // kDataLoss/kCorruptStore naming the first problem found.
+  virtual Status CheckIntegrity() { return UnimplementedError("CheckIntegrity"); }
 };
 
 // OpenStore: opens (and with create_if_missing, creates with mode 0600 and
