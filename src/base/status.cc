@@ -69,6 +69,8 @@ StatusCode CanonicalCodeFor(Reason reason) {
     case Reason::kSessionReadOnly:
     case Reason::kTokenWriteProtected:
     case Reason::kInformationSensitive:
+    case Reason::kActionProhibited:
+    case Reason::kKeyIndigestible:
       return StatusCode::kPermissionDenied;
     case Reason::kPinIncorrect:
     case Reason::kUserNotLoggedIn:
@@ -97,6 +99,7 @@ StatusCode CanonicalCodeFor(Reason reason) {
       return StatusCode::kResourceExhausted;
     case Reason::kMechanismInvalid:
     case Reason::kFunctionNotSupported:
+    case Reason::kRandomSeedNotSupported:
     case Reason::kCurveNotSupported:
     case Reason::kSessionParallelNotSupported:
       return StatusCode::kUnimplemented;

@@ -115,6 +115,9 @@ enum class Reason : uint16_t {
   kFunctionCancelled = 87,
   kInformationSensitive = 88,
   kStateUnsaveable = 89,
+  kActionProhibited = 90,
+  kRandomSeedNotSupported = 91,
+  kKeyIndigestible = 92,
 };
 
 // Status: code + reason + message. Cheap to move; the OK path is a null pointer.

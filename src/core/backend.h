@@ -127,6 +127,12 @@ class Backend {
   virtual Result<ObjectHandle> DeriveKey(SessionHandle session, const Mechanism& mech, ObjectHandle base_key,
                                          const AttributeSet& tmpl) = 0;
 
+  // VaultStatus: why the vault cannot be used (kNotFound: no vault directory;
+  // kDataLoss/kCorruptStore: damaged database; kPermissionDenied ...), or OK.
+  // PKCS#11 has no such call (a broken vault shows as an empty slot list); the
+  // CLI uses it to say what is wrong.
+  virtual Status VaultStatus() = 0;
+
   // --- Random (§5.15) ---
   virtual Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) = 0;
   virtual Status GenerateRandom(SessionHandle session, std::span<uint8_t> out) = 0;
@@ -136,6 +142,9 @@ class Backend {
 struct BackendOptions {
   std::string vault_dir;    // "" = CERTVAULT_HOME / XDG default (see config.h)
   std::string config_path;  // "" = CERTVAULT_CONF or none
+  // create_vault: create the vault directory (mode 0700) if it is missing
+  // (`certvault init`). Otherwise a missing vault simply has no slots.
+  bool create_vault = false;
 };
 
 // OpenEmbeddedBackend: the vault in this process. A missing vault directory is
