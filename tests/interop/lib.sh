@@ -98,11 +98,12 @@ free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# wait_port PORT SECONDS: waits until something listens on 127.0.0.1:PORT.
-wait_port() {
-  local port=$1 deadline=$((SECONDS + $2))
+# wait_for_line FILE PATTERN SECONDS: waits until grep -E finds PATTERN in FILE
+# (e.g. s_server's "ACCEPT"; probing the port would eat a -naccept connection).
+wait_for_line() {
+  local deadline=$((SECONDS + $3))
   while ((SECONDS < deadline)); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if grep -Eq -- "$2" "$1" 2>/dev/null; then return 0; fi
     sleep 0.2
   done
   return 1
