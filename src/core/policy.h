@@ -73,8 +73,8 @@ enum class Origin { kCreate, kGenerate, kUnwrap, kDerive, kCopy };
 enum class ValueKind {
   kBool,        // CK_BBOOL: exactly 1 byte, 0 or 1
   kUlong,       // CK_ULONG: exactly 8 bytes (LP64)
-  kBytes,       // any length (may be empty)
-  kBigInt,      // big-endian integer: at least 1 byte
+  kBytes,       // a byte string (key material attributes must not be empty)
+  kBigInt,      // big-endian unsigned integer: at least 1 byte
   kDate,        // CK_DATE: empty, or 8 ASCII digits YYYYMMDD
   kUlongArray,  // array of CK_ULONG: a multiple of 8 bytes
 };
