@@ -13,16 +13,19 @@
 #define CV_STATUS_CONCAT_(a, b) CV_STATUS_CONCAT_INNER_(a, b)
 
 // CV_RETURN_IF_ERROR(expr): evaluates `expr` (a Status) and returns it if not OK.
-#define CV_RETURN_IF_ERROR(expr)                               \
-  do {                                                         \
-    ::certvault::Status cv_status_tmp_ = (expr);               \
-    if (!cv_status_tmp_.ok()) return cv_status_tmp_;           \
+// The temporary's name is unique per expansion, so nesting (a lambda inside
+// the expression that uses the macro too) does not shadow.
+#define CV_RETURN_IF_ERROR(expr) CV_RETURN_IF_ERROR_IMPL_(CV_STATUS_CONCAT_(cv_status_, __COUNTER__), expr)
+#define CV_RETURN_IF_ERROR_IMPL_(status, expr) \
+  do {                                         \
+    ::certvault::Status status = (expr);       \
+    if (!status.ok()) return status;           \
   } while (0)
 
 // CV_ASSIGN_OR_RETURN(lhs, expr): evaluates `expr` (a Result<T>); on error
 // returns its Status, else assigns (or declares) `lhs` from the moved value.
 #define CV_ASSIGN_OR_RETURN(lhs, expr) \
-  CV_ASSIGN_OR_RETURN_IMPL_(CV_STATUS_CONCAT_(cv_result_, __LINE__), lhs, expr)
+  CV_ASSIGN_OR_RETURN_IMPL_(CV_STATUS_CONCAT_(cv_result_, __COUNTER__), lhs, expr)
 
 #define CV_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
   auto result = (expr);                              \

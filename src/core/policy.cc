@@ -177,54 +177,40 @@ constexpr UlongRange kRanges[] = {
     {CKA_JAVA_MIDP_SECURITY_DOMAIN, 0, 3},
 };
 
-uint8_t ClassBit(ObjectClass cls) {
-  switch (cls) {
-    case CKO_DATA: return kData;
-    case CKO_CERTIFICATE: return kCert;
-    case CKO_PUBLIC_KEY: return kPub;
-    case CKO_PRIVATE_KEY: return kPriv;
-    case CKO_SECRET_KEY: return kSecret;
-    default: return 0;
+// Code -> bit maps (a value not listed maps to 0: unsupported).
+struct CodeBit {
+  uint64_t code;
+  uint8_t bit;
+};
+constexpr CodeBit kClassBits[] = {
+    {CKO_DATA, kData}, {CKO_CERTIFICATE, kCert}, {CKO_PUBLIC_KEY, kPub}, {CKO_PRIVATE_KEY, kPriv},
+    {CKO_SECRET_KEY, kSecret}};
+constexpr CodeBit kKeyBits[] = {
+    {CKK_RSA, kRsa},           {CKK_EC, kEc},           {CKK_EC_EDWARDS, kEd},         {kCkkEcMontgomery, kMont},
+    {CKK_AES, kAes},           {CKK_GENERIC_SECRET, kGen}, {CKK_SHA256_HMAC, kHmac}, {CKK_SHA384_HMAC, kHmac},
+    {CKK_SHA512_HMAC, kHmac}};
+
+template <size_t N>
+uint8_t BitOf(const CodeBit (&map)[N], uint64_t code) {
+  for (const CodeBit& e : map) {
+    if (e.code == code) return e.bit;
   }
+  return 0;
 }
 
-uint8_t KeyBit(KeyType key_type) {
-  switch (key_type) {
-    case CKK_RSA: return kRsa;
-    case CKK_EC: return kEc;
-    case CKK_EC_EDWARDS: return kEd;
-    case kCkkEcMontgomery: return kMont;
-    case CKK_AES: return kAes;
-    case CKK_GENERIC_SECRET: return kGen;
-    case CKK_SHA256_HMAC:
-    case CKK_SHA384_HMAC:
-    case CKK_SHA512_HMAC: return kHmac;
-    default: return 0;
-  }
-}
+// Per origin: its bit, and the classes it can produce (§5.14: generate makes
+// keys, unwrap private/secret keys, derive secret keys in certvault). Indexed
+// by Origin; kCopy has no bit (a copy re-validates, it does not set).
+struct OriginInfo {
+  uint8_t bit;
+  uint8_t classes;
+};
+constexpr OriginInfo kOrigins[] = {
+    {oC, kAllClasses}, {oG, kKeys}, {oU, kPrivSecret}, {oD, kSecret}, {0, kAllClasses}};
 
-uint8_t OriginBit(Origin origin) {
-  switch (origin) {
-    case Origin::kCreate: return oC;
-    case Origin::kGenerate: return oG;
-    case Origin::kUnwrap: return oU;
-    case Origin::kDerive: return oD;
-    case Origin::kCopy:
-    default: return 0;
-  }
-}
-
-// Which origins can produce which classes: §5.14 (generate: keys; unwrap:
-// private/secret keys; derive: secret keys in certvault).
-uint8_t ClassesFor(Origin origin) {
-  switch (origin) {
-    case Origin::kCreate:
-    case Origin::kCopy: return kAllClasses;
-    case Origin::kGenerate: return kKeys;
-    case Origin::kUnwrap: return kPrivSecret;
-    case Origin::kDerive: return kSecret;
-    default: return 0;
-  }
+OriginInfo InfoOf(Origin origin) {
+  size_t i = static_cast<size_t>(origin);
+  return i < std::size(kOrigins) ? kOrigins[i] : OriginInfo{0, 0};
 }
 
 // ObjectShape: the class and key-type bits of an object being checked.
@@ -234,8 +220,8 @@ struct Shape {
 };
 
 Shape ShapeOf(ObjectClass cls, KeyType key_type) {
-  Shape s{ClassBit(cls), kNoKey};
-  if ((s.cls & kKeys) != 0) s.key = KeyBit(key_type);
+  Shape s{BitOf(kClassBits, cls), kNoKey};
+  if ((s.cls & kKeys) != 0) s.key = BitOf(kKeyBits, key_type);
   return s;
 }
 
@@ -330,7 +316,7 @@ bool SameValue(const Attribute* a, const Attribute* b) {
 Status CheckShape(ObjectClass cls, KeyType key_type, const AttributeSet& tmpl, Origin origin) {
   Shape shape = ShapeOf(cls, key_type);
   if (shape.cls == 0) return Fail(Reason::kAttributeValueInvalid, CKA_CLASS, "unsupported object class");
-  if ((ClassesFor(origin) & shape.cls) == 0) {
+  if ((InfoOf(origin).classes & shape.cls) == 0) {
     return Fail(Reason::kTemplateInconsistent, CKA_CLASS, "this function cannot create this class");
   }
   if (tmpl.GetUlong(CKA_CLASS).value_or(cls) != cls) {
@@ -352,7 +338,7 @@ Status CheckTemplateAttribute(const Attribute& a, Shape shape, Origin origin) {
   CV_ASSIGN_OR_RETURN(const Rule* rule, Lookup(a, shape, Reason::kTemplateInconsistent));
   if (origin == Origin::kCopy) return OkStatus();  // the merged source set; CheckModify ran
   if (rule->settable == 0) return Fail(Reason::kAttributeReadOnly, a.type, "set by the token only");
-  if ((rule->settable & OriginBit(origin)) == 0) {
+  if ((rule->settable & InfoOf(origin).bit) == 0) {
     return Fail(Reason::kTemplateInconsistent, a.type, "must not be given for this function");
   }
   return OkStatus();
@@ -360,7 +346,7 @@ Status CheckTemplateAttribute(const Attribute& a, Shape shape, Origin origin) {
 
 // CheckRequired: §4.1.1 rule 4, the table's "must be specified" footnotes (1, 3, 5).
 Status CheckRequired(const AttributeSet& tmpl, Shape shape, Origin origin) {
-  uint8_t bit = OriginBit(origin);
+  uint8_t bit = InfoOf(origin).bit;
   for (const Rule& r : kRules) {
     if ((r.required & bit) == 0 || FindRule(r.type, shape) != &r) continue;
     if (!tmpl.Has(r.type)) return Fail(Reason::kTemplateIncomplete, r.type, "required attribute missing");
@@ -455,18 +441,9 @@ Status CheckChange(const Attribute& a, const Rule& rule, const AttributeSet& cur
   }
 }
 
-constexpr AttributeType UseAttribute(Use use) {
-  switch (use) {
-    case Use::kSign: return CKA_SIGN;
-    case Use::kVerify: return CKA_VERIFY;
-    case Use::kEncrypt: return CKA_ENCRYPT;
-    case Use::kDecrypt: return CKA_DECRYPT;
-    case Use::kWrap: return CKA_WRAP;
-    case Use::kUnwrap: return CKA_UNWRAP;
-    case Use::kDerive: return CKA_DERIVE;
-    default: return CKA_VENDOR_DEFINED;
-  }
-}
+// The capability attribute of each Use, indexed by Use (§4.8-§4.10).
+constexpr AttributeType kUseAttributes[] = {CKA_SIGN, CKA_VERIFY, CKA_ENCRYPT, CKA_DECRYPT,
+                                            CKA_WRAP, CKA_UNWRAP, CKA_DERIVE};
 
 }  // namespace
 
@@ -538,7 +515,7 @@ Reason Readable(const AttributeSet& object, AttributeType type) {
 }
 
 bool IsSecretAttribute(ObjectClass cls, AttributeType type) {
-  uint8_t bit = ClassBit(cls);
+  uint8_t bit = BitOf(kClassBits, cls);
   for (const Rule& r : kRules) {
     if (r.type == type && (r.classes & bit) != 0 && (r.flags & kSensitive) != 0) return true;
   }
@@ -558,7 +535,8 @@ bool AllowsMechanism(const AttributeSet& key, MechanismType mech) {
 }
 
 Status Permits(const AttributeSet& key, Use use) {
-  AttributeType type = UseAttribute(use);
+  size_t i = static_cast<size_t>(use);
+  AttributeType type = i < std::size(kUseAttributes) ? kUseAttributes[i] : CKA_VENDOR_DEFINED;
   if (key.GetBool(type).value_or(false)) return OkStatus();
   return Fail(Reason::kKeyFunctionNotPermitted, type, "key usage not permitted");
 }

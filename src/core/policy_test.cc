@@ -623,5 +623,61 @@ TEST(NeedsSecurityOfficer, TrustedTrue) {  // footnote 10
   EXPECT_FALSE(NeedsSecurityOfficer(B().Str(CKA_LABEL, "x")));
 }
 
+// --- Bad input: truncation, bit flips, random templates ---
+
+TEST(BadInput, TruncatedFixedSizeValuesAreValueInvalid) {  // §4.1.1 rule 2
+  AttributeSet good = AesTemplate().Bool(CKA_TOKEN, true).Bool(CKA_SIGN, false).Ulong(CKA_KEY_TYPE, CKK_AES);
+  ASSERT_TRUE(Create(CKO_SECRET_KEY, CKK_AES, good).ok());
+  for (const Attribute& a : good.items()) {
+    auto kind = ValueKindOf(a.type);
+    ASSERT_TRUE(kind.has_value());
+    if (*kind != ValueKind::kBool && *kind != ValueKind::kUlong) continue;
+    AttributeSet bad = good;
+    bad.Set(a.type, std::span<const uint8_t>(a.value).first(a.value.size() - 1));
+    EXPECT_EQ(ReasonOf(ApplyTemplate(CKO_SECRET_KEY, CKK_AES, bad, Origin::kCreate, 0)),
+              Reason::kAttributeValueInvalid)
+        << a.type;
+  }
+}
+
+TEST(BadInput, BitFlippedBoolsAreValueInvalid) {
+  AttributeSet key = StoredAesKey();
+  for (uint8_t bit = 1; bit != 0; bit = static_cast<uint8_t>(bit << 1)) {
+    uint8_t flipped = static_cast<uint8_t>(CK_TRUE ^ bit);
+    if (flipped == CK_FALSE) continue;
+    EXPECT_EQ(ReasonOf(CheckModify(key, B().Raw(CKA_SIGN, {flipped}), false)), Reason::kAttributeValueInvalid);
+  }
+}
+
+// RandomTemplates: arbitrary (type, value) mixes never crash, and every
+// success is a complete object of the requested class.
+TEST(BadInput, RandomTemplatesAreHandled) {
+  const AttributeType types[] = {CKA_CLASS, CKA_TOKEN, CKA_PRIVATE, CKA_LABEL, CKA_VALUE, CKA_KEY_TYPE, CKA_SIGN,
+                                 CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_LOCAL, CKA_MODULUS, CKA_VALUE_LEN,
+                                 CKA_START_DATE, CKA_ALLOWED_MECHANISMS, CKA_EC_PARAMS, CKA_VENDOR_DEFINED};
+  const ObjectClass classes[] = {CKO_DATA, CKO_CERTIFICATE, CKO_PUBLIC_KEY, CKO_PRIVATE_KEY, CKO_SECRET_KEY};
+  uint32_t state = 12345;
+  auto next = [&state]() { return state = state * 1103515245u + 12345u; };
+  for (int iter = 0; iter < 3000; ++iter) {
+    AttributeSet tmpl;
+    for (int n = next() % 6; n > 0; --n) {
+      std::vector<uint8_t> v(next() % 10);
+      for (uint8_t& b : v) b = static_cast<uint8_t>(next() % 3);
+      tmpl.Set(types[next() % std::size(types)], v);
+    }
+    ObjectClass cls = classes[next() % std::size(classes)];
+    auto r = ApplyTemplate(cls, CKK_AES, tmpl, static_cast<Origin>(next() % 5), CKM_AES_KEY_GEN);
+    if (r.ok()) {
+      EXPECT_EQ(r->GetUlong(CKA_CLASS), cls);
+      EXPECT_TRUE(r->Has(CKA_TOKEN));
+    } else {
+      EXPECT_NE(r.status().reason(), Reason::kNone);
+    }
+    auto m = CheckModify(StoredAesKey(), tmpl, (next() & 1) != 0);
+    if (m.ok()) EXPECT_EQ(m->GetBool(CKA_SENSITIVE).has_value(), true);
+    for (const Attribute& a : tmpl.items()) (void)Readable(tmpl, a.type);
+  }
+}
+
 }  // namespace
 }  // namespace certvault::policy

@@ -1,0 +1,59 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// PIN-based protection of a token's key (docs/formats/token-key.md).
+//
+// Each token has one random 256-bit token key that seals every secret
+// attribute of its objects. Each role (SO, user) holds a copy of it sealed
+// (AES-256-GCM) under a key-encryption key derived from that role's PIN with
+// Argon2id; the KDF parameters and salt are stored per role, so they can be
+// raised later without re-encrypting objects. Knowing either PIN yields the
+// token key; neither PIN is stored.
+//
+//   kdf record  = "A2ID" | version u8 (=1) | t u32 | m_kib u32 | p u32 | salt_len u8 | salt
+//   wrapped key = nonce[12] | ciphertext[32] | tag[16]
+//   AAD         = "certvault token key v1" | token_id u64 | role u8
+#ifndef CERTVAULT_CORE_AUTH_H_
+#define CERTVAULT_CORE_AUTH_H_
+
+#include <cstdint>
+
+#include "src/base/bytes.h"
+#include "src/base/result.h"
+#include "src/base/secret_bytes.h"
+#include "src/core/config.h"
+#include "src/crypto/kdf.h"
+#include "src/storage/store.h"
+
+namespace certvault::core {
+
+inline constexpr size_t kTokenKeySize = 32;
+// Token flags (storage::TokenRow::flags).
+inline constexpr uint64_t kTokenFlagUserPinMustChange = 1;  // policy: new user PINs must be changed at first login
+// Auth flags (storage::AuthRow::flags).
+inline constexpr uint32_t kAuthFlagMustChange = 1;  // this PIN must be changed (C_Login -> CKR_PIN_EXPIRED)
+inline constexpr size_t kPinSaltSize = 16;
+
+struct PinKdf {
+  crypto::Argon2Params params;
+  Bytes salt;
+};
+
+Bytes EncodeKdf(const PinKdf& kdf);
+// DecodeKdf: kCorruptStore on a malformed record or out-of-bounds parameters.
+Result<PinKdf> DecodeKdf(std::span<const uint8_t> record);
+
+// NewTokenKey: a fresh random token key.
+Result<SecretBytes> NewTokenKey();
+
+// SealTokenKey: an AuthRow for `role` holding `token_key` sealed under a key
+// derived from `pin` with a fresh salt. tries_left = max_tries.
+Result<storage::AuthRow> SealTokenKey(storage::TokenId token, storage::Role role, const SecretBytes& pin,
+                                      const SecretBytes& token_key, const KdfConfig& kdf, uint32_t max_tries);
+
+// OpenTokenKey: the token key if `pin` is right; Reason::kPinIncorrect if the
+// tag does not verify; kCorruptStore if the row is malformed.
+Result<SecretBytes> OpenTokenKey(const storage::AuthRow& row, const SecretBytes& pin);
+
+}  // namespace certvault::core
+
+#endif  // CERTVAULT_CORE_AUTH_H_

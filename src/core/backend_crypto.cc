@@ -1,0 +1,236 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// EmbeddedBackend: cryptographic operations (PKCS#11 §5.8 - §5.13).
+//
+// PKCS#11 §5.2 output conventions live in Deliver(): a length query (null
+// buffer) answers the size and keeps the operation; a too-small buffer gets
+// kBufferTooSmall with the size and keeps it, holding any computed output for
+// the repeated call; every other error, and success, ends the operation.
+#include <cstring>
+
+#include "src/base/status_macros.h"
+#include "src/core/embedded_backend.h"
+#include "src/core/policy.h"
+
+namespace certvault::core {
+namespace {
+
+using engine::OpKind;
+
+constexpr size_t kMaxBlock = 16;  // output of an Update exceeds its input by at most a block
+
+size_t Index(OpKind kind) { return static_cast<size_t>(kind); }
+
+Result<policy::Use> UseFor(OpKind kind) {
+  switch (kind) {
+    case OpKind::kSign: return policy::Use::kSign;
+    case OpKind::kVerify: return policy::Use::kVerify;
+    case OpKind::kEncrypt: return policy::Use::kEncrypt;
+    case OpKind::kDecrypt: return policy::Use::kDecrypt;
+    default: return Status(Reason::kFunctionFailed, "operation kind without a key use");
+  }
+}
+
+using Compute = std::function<Status(SecureVector*)>;
+
+// Deliver: see the file comment. `exact`: `max` is the exact size (signatures),
+// so a too-small buffer is refused without computing. `ends`: success ends the
+// operation (single-part and final calls).
+Status Deliver(std::optional<ActiveOp>& slot, OutBuf out, size_t max, bool exact, bool ends, const Compute& compute) {
+  ActiveOp& a = *slot;
+  if (out.len == nullptr) {
+    slot.reset();
+    return Status(Reason::kArgumentsBad, "null output length pointer");
+  }
+  if (!a.has_pending) {
+    if (out.data == nullptr) {
+      *out.len = max;
+      return OkStatus();
+    }
+    if (exact && *out.len < max) {
+      *out.len = max;
+      return Status(Reason::kBufferTooSmall, "output buffer too small");
+    }
+    a.pending.clear();
+    Status st = compute(&a.pending);
+    if (!st.ok()) {
+      slot.reset();
+      return st;
+    }
+    a.has_pending = true;
+  } else if (out.data == nullptr) {
+    *out.len = a.pending.size();
+    return OkStatus();
+  }
+  if (*out.len < a.pending.size()) {
+    *out.len = a.pending.size();
+    return Status(Reason::kBufferTooSmall, "output buffer too small");
+  }
+  if (!a.pending.empty()) std::memcpy(out.data, a.pending.data(), a.pending.size());
+  *out.len = a.pending.size();
+  a.pending.clear();
+  a.has_pending = false;
+  if (ends) slot.reset();
+  return OkStatus();
+}
+
+// Ends the operation in `slot` if `st` is an error; returns `st`.
+Status EndOnError(std::optional<ActiveOp>& slot, Status st) {
+  if (!st.ok()) slot.reset();
+  return st;
+}
+
+}  // namespace
+
+Status EmbeddedBackend::OpInit(SessionHandle handle, OpKind kind, const Mechanism& mech, ObjectHandle key) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  std::optional<ActiveOp>& slot = s->ops[Index(kind)];
+  if (slot) return Status(Reason::kOperationActive, "an operation of this kind is active");
+  if (!config_.mechanism_allow.empty()) {
+    CV_ASSIGN_OR_RETURN(storage::TokenRow token, TokenForSlot(s->token));
+    CV_RETURN_IF_ERROR(CheckMechanismAllowed(token, mech.type));
+  }
+  std::shared_ptr<const engine::ReadyKey> ready;
+  if (kind != OpKind::kDigest) {
+    CV_ASSIGN_OR_RETURN(KeyCacheEntry entry, FetchKey(*s, key, Reason::kKeyHandleInvalid));
+    CV_ASSIGN_OR_RETURN(policy::Use use, UseFor(kind));
+    CV_RETURN_IF_ERROR(policy::Permits(entry.object->attrs, use));
+    if (!policy::AllowsMechanism(entry.object->attrs, mech.type)) {
+      return Status(Reason::kMechanismInvalid, "mechanism not in the key's CKA_ALLOWED_MECHANISMS");
+    }
+    ready = std::move(entry.key);
+  }
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<engine::CryptoOp> op, engine::NewOperation(kind, mech, std::move(ready)));
+  slot.emplace();
+  slot->op = std::move(op);
+  return OkStatus();
+}
+
+Status EmbeddedBackend::OpRun(SessionHandle handle, OpKind kind, std::span<const uint8_t> in, OutBuf out) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  std::optional<ActiveOp>& slot = s->ops[Index(kind)];
+  if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
+  if (slot->multipart) {
+    slot.reset();
+    return Status(Reason::kOperationActive, "a multi-part operation is in progress");
+  }
+  engine::CryptoOp* op = slot->op.get();
+  return Deliver(slot, out, op->MaxOutputLength(in.size()), kind == OpKind::kSign || kind == OpKind::kDigest,
+                 /*ends=*/true, [&](SecureVector* o) { return op->Run(in, o); });
+}
+
+Status EmbeddedBackend::OpUpdate(SessionHandle handle, OpKind kind, std::span<const uint8_t> in, OutBuf out) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  std::optional<ActiveOp>& slot = s->ops[Index(kind)];
+  if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
+  slot->multipart = true;
+  engine::CryptoOp* op = slot->op.get();
+  if (out.len == nullptr) {  // sign, verify, digest: no output
+    SecureVector ignored;
+    return EndOnError(slot, op->Update(in, &ignored));
+  }
+  return Deliver(slot, out, in.size() + kMaxBlock, /*exact=*/false, /*ends=*/false,
+                 [&](SecureVector* o) { return op->Update(in, o); });
+}
+
+Status EmbeddedBackend::OpFinal(SessionHandle handle, OpKind kind, OutBuf out) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  std::optional<ActiveOp>& slot = s->ops[Index(kind)];
+  if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
+  engine::CryptoOp* op = slot->op.get();
+  return Deliver(slot, out, op->MaxOutputLength(0), kind == OpKind::kSign || kind == OpKind::kDigest,
+                 /*ends=*/true, [&](SecureVector* o) { return op->Final(o); });
+}
+
+Status EmbeddedBackend::EncryptInit(SessionHandle h, const Mechanism& m, ObjectHandle k) {
+  return OpInit(h, OpKind::kEncrypt, m, k);
+}
+Status EmbeddedBackend::Encrypt(SessionHandle h, std::span<const uint8_t> in, OutBuf out) {
+  return OpRun(h, OpKind::kEncrypt, in, out);
+}
+Status EmbeddedBackend::EncryptUpdate(SessionHandle h, std::span<const uint8_t> in, OutBuf out) {
+  if (out.len == nullptr) return Status(Reason::kArgumentsBad, "null output length pointer");
+  return OpUpdate(h, OpKind::kEncrypt, in, out);
+}
+Status EmbeddedBackend::EncryptFinal(SessionHandle h, OutBuf out) { return OpFinal(h, OpKind::kEncrypt, out); }
+Status EmbeddedBackend::DecryptInit(SessionHandle h, const Mechanism& m, ObjectHandle k) {
+  return OpInit(h, OpKind::kDecrypt, m, k);
+}
+Status EmbeddedBackend::Decrypt(SessionHandle h, std::span<const uint8_t> in, OutBuf out) {
+  return OpRun(h, OpKind::kDecrypt, in, out);
+}
+Status EmbeddedBackend::DecryptUpdate(SessionHandle h, std::span<const uint8_t> in, OutBuf out) {
+  if (out.len == nullptr) return Status(Reason::kArgumentsBad, "null output length pointer");
+  return OpUpdate(h, OpKind::kDecrypt, in, out);
+}
+Status EmbeddedBackend::DecryptFinal(SessionHandle h, OutBuf out) { return OpFinal(h, OpKind::kDecrypt, out); }
+Status EmbeddedBackend::DigestInit(SessionHandle h, const Mechanism& m) { return OpInit(h, OpKind::kDigest, m, 0); }
+Status EmbeddedBackend::Digest(SessionHandle h, std::span<const uint8_t> in, OutBuf out) {
+  return OpRun(h, OpKind::kDigest, in, out);
+}
+Status EmbeddedBackend::DigestUpdate(SessionHandle h, std::span<const uint8_t> in) {
+  return OpUpdate(h, OpKind::kDigest, in, OutBuf{});
+}
+Status EmbeddedBackend::DigestFinal(SessionHandle h, OutBuf out) { return OpFinal(h, OpKind::kDigest, out); }
+Status EmbeddedBackend::SignInit(SessionHandle h, const Mechanism& m, ObjectHandle k) {
+  return OpInit(h, OpKind::kSign, m, k);
+}
+Status EmbeddedBackend::Sign(SessionHandle h, std::span<const uint8_t> in, OutBuf out) {
+  return OpRun(h, OpKind::kSign, in, out);
+}
+Status EmbeddedBackend::SignUpdate(SessionHandle h, std::span<const uint8_t> in) {
+  return OpUpdate(h, OpKind::kSign, in, OutBuf{});
+}
+Status EmbeddedBackend::SignFinal(SessionHandle h, OutBuf out) { return OpFinal(h, OpKind::kSign, out); }
+Status EmbeddedBackend::VerifyInit(SessionHandle h, const Mechanism& m, ObjectHandle k) {
+  return OpInit(h, OpKind::kVerify, m, k);
+}
+Status EmbeddedBackend::VerifyUpdate(SessionHandle h, std::span<const uint8_t> in) {
+  return OpUpdate(h, OpKind::kVerify, in, OutBuf{});
+}
+
+Status EmbeddedBackend::Verify(SessionHandle h, std::span<const uint8_t> in, std::span<const uint8_t> sig) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(h));
+  std::lock_guard<std::mutex> lock(s->mu);
+  std::optional<ActiveOp>& slot = s->ops[Index(OpKind::kVerify)];
+  if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
+  Status st = slot->multipart ? Status(Reason::kOperationActive, "a multi-part verify is in progress")
+                              : slot->op->VerifyRun(in, sig);
+  slot.reset();  // C_Verify always ends the operation
+  return st;
+}
+
+Status EmbeddedBackend::VerifyFinal(SessionHandle h, std::span<const uint8_t> sig) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(h));
+  std::lock_guard<std::mutex> lock(s->mu);
+  std::optional<ActiveOp>& slot = s->ops[Index(OpKind::kVerify)];
+  if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
+  Status st = slot->op->VerifyFinal(sig);
+  slot.reset();
+  return st;
+}
+
+Status EmbeddedBackend::DigestKey(SessionHandle h, ObjectHandle key) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(h));
+  std::lock_guard<std::mutex> lock(s->mu);
+  std::optional<ActiveOp>& slot = s->ops[Index(OpKind::kDigest)];
+  if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
+  Result<std::shared_ptr<const Object>> obj = FetchObject(*s, key, Reason::kKeyHandleInvalid);
+  if (!obj.ok()) return EndOnError(slot, obj.status());
+  // Only the value of a secret key that could be read anyway may be digested.
+  if ((*obj)->object_class() != CKO_SECRET_KEY || policy::Readable((*obj)->attrs, CKA_VALUE) != Reason::kNone) {
+    return EndOnError(slot, Status(Reason::kKeyIndigestible, "the key cannot be digested"));
+  }
+  Reason reason;
+  Result<SecureVector> value = ReadAttribute(*s, **obj, CKA_VALUE, &reason);
+  if (!value.ok()) return EndOnError(slot, Status(Reason::kKeyIndigestible, "the key cannot be digested"));
+  slot->multipart = true;
+  SecureVector ignored;
+  return EndOnError(slot, slot->op->Update(*value, &ignored));
+}
+
+}  // namespace certvault::core

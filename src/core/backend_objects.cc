@@ -1,0 +1,383 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// EmbeddedBackend: object management (PKCS#11 §5.7).
+#include <algorithm>
+
+#include "src/base/status_macros.h"
+#include "src/core/embedded_backend.h"
+#include "src/core/policy.h"
+
+namespace certvault::core {
+namespace {
+
+bool Visible(const TokenRuntime& rt, bool is_private) { return !is_private || rt.login == UserType::kUser; }
+
+// Indexed attributes answered by the store's query.
+bool IsIndexed(AttributeType type) { return type == CKA_CLASS || type == CKA_LABEL || type == CKA_ID; }
+
+}  // namespace
+
+Result<std::shared_ptr<const Object>> EmbeddedBackend::FetchObject(Session& s, ObjectHandle handle, Reason not_found) {
+  bool logged_in_user;
+  {
+    std::shared_lock<std::shared_mutex> lock(s.runtime->mu);
+    logged_in_user = s.runtime->login == UserType::kUser;
+  }
+  {
+    std::shared_lock<std::shared_mutex> lock(session_objects_mu_);
+    auto it = session_objects_.find(handle);
+    if (it != session_objects_.end()) {
+      const Object& o = *it->second;
+      if (o.token != s.token || (o.is_private() && !logged_in_user)) return Status(not_found, "no such object");
+      return std::shared_ptr<const Object>(it->second);
+    }
+  }
+  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+  Result<storage::ObjectRow> row = store->GetObject(handle);
+  if (!row.ok()) {
+    if (row.status().code() == StatusCode::kNotFound) return Status(not_found, "no such object");
+    return row.status();
+  }
+  if (row->token_id != s.token || (row->is_private && !logged_in_user)) return Status(not_found, "no such object");
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Object> obj, FromRow(*row));
+  return std::shared_ptr<const Object>(std::move(obj));
+}
+
+Result<KeyCacheEntry> EmbeddedBackend::FetchKey(Session& s, ObjectHandle handle, Reason not_found) {
+  TokenRuntime& rt = *s.runtime;
+  {
+    std::shared_lock<std::shared_mutex> lock(rt.mu);
+    auto it = rt.key_cache.find(handle);
+    if (it != rt.key_cache.end()) {
+      KeyCacheEntry entry = it->second;
+      lock.unlock();
+      if (!entry.object->token_object) return entry;
+      // One indexed lookup proves the cached key is still the stored one
+      // (another process may have changed or deleted it).
+      CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+      Result<uint64_t> version = store->GetObjectVersion(handle);
+      if (version.ok() && *version == entry.version) return entry;
+    }
+  }
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> obj, FetchObject(s, handle, not_found));
+  ObjectClass cls = obj->object_class();
+  if (cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY && cls != CKO_SECRET_KEY) {
+    return Status(not_found, "the object is not a key");
+  }
+  std::shared_lock<std::shared_mutex> lock(rt.mu);
+  Result<std::shared_ptr<const engine::ReadyKey>> key = Status(Reason::kFunctionFailed, "unreachable");
+  if (cls == CKO_PUBLIC_KEY) {
+    key = engine::LoadKey(obj->attrs, nullptr);
+  } else {
+    AttributeType secret_type = cls == CKO_PRIVATE_KEY ? kCvaKeyMaterial : CKA_VALUE;
+    CV_ASSIGN_OR_RETURN(SecureVector clear, OpenSecret(*obj, secret_type, &rt.token_key));
+    SecretBytes material(std::move(clear));
+    key = engine::LoadKey(obj->attrs, &material);
+  }
+  lock.unlock();
+  CV_RETURN_IF_ERROR(key.status());
+  KeyCacheEntry entry{obj->version, obj, *key};
+  std::unique_lock<std::shared_mutex> write(rt.mu);
+  // Cache only while the key's owner can use it: logout clears the cache.
+  if (cls == CKO_PUBLIC_KEY || rt.login) rt.key_cache[handle] = entry;
+  return entry;
+}
+
+Status EmbeddedBackend::CheckCreateAllowed(Session& s, const AttributeSet& attrs) {
+  bool token = attrs.GetBoolOr(CKA_TOKEN, false);
+  bool is_private = attrs.GetBoolOr(CKA_PRIVATE, true);
+  if (token && !s.rw()) return Status(Reason::kSessionReadOnly, "token objects need a R/W session");
+  std::shared_lock<std::shared_mutex> lock(s.runtime->mu);
+  if (is_private && s.runtime->login != UserType::kUser) {
+    return Status(Reason::kUserNotLoggedIn, "private objects need the user to be logged in");
+  }
+  if (policy::NeedsSecurityOfficer(attrs) && s.runtime->login != UserType::kSo) {
+    return Status(Reason::kAttributeReadOnly, "only the SO may set CKA_TRUSTED");
+  }
+  return OkStatus();
+}
+
+Status EmbeddedBackend::CheckCapacity(storage::Store& store, storage::TokenId token,
+                                      const std::vector<storage::ObjectRow>& rows) {
+  CV_ASSIGN_OR_RETURN(storage::TokenRow t, store.GetToken(token));
+  if (t.capacity == 0) return OkStatus();
+  for (uint64_t cls : {uint64_t{CKO_PRIVATE_KEY}, uint64_t{CKO_CERTIFICATE}}) {
+    uint64_t adding = std::count_if(rows.begin(), rows.end(), [cls](const auto& r) { return r.object_class == cls; });
+    if (adding == 0) continue;
+    CV_ASSIGN_OR_RETURN(uint64_t have, store.CountObjects(token, cls));
+    if (have + adding > t.capacity) {
+      return Status(Reason::kCapacityExceeded, "the token is full (capacity " + std::to_string(t.capacity) + ")");
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, std::vector<NewObject> objects) {
+  std::vector<storage::ObjectRow> rows;
+  std::vector<std::shared_ptr<Object>> session_objs;
+  std::vector<ObjectHandle> handles;
+  for (NewObject& n : objects) {
+    CV_RETURN_IF_ERROR(CheckCreateAllowed(s, n.attrs));
+    AttributeSet secrets = SplitSecrets(&n.attrs);
+    for (const Attribute& a : n.secrets.items()) secrets.Set(a.type, a.value);
+    auto obj = std::make_shared<Object>();
+    CV_ASSIGN_OR_RETURN(obj->id, NewObjectId());
+    obj->token = s.token;
+    obj->token_object = n.attrs.GetBoolOr(CKA_TOKEN, false);
+    obj->owner = obj->token_object ? 0 : s.handle;
+    obj->attrs = std::move(n.attrs);
+    obj->attrs.SetString(policy::kCkaUniqueId, std::to_string(obj->id));
+    if (obj->token_object) {
+      std::shared_lock<std::shared_mutex> lock(s.runtime->mu);
+      if (!secrets.empty() && s.runtime->token_key.empty()) {
+        return Status(Reason::kUserNotLoggedIn, "secret key material needs a logged-in user");
+      }
+      CV_RETURN_IF_ERROR(SealSecrets(s.runtime->token_key, secrets, obj.get()));
+      rows.push_back(ToRow(*obj));
+    } else {
+      obj->secrets = std::move(secrets);
+      session_objs.push_back(obj);
+    }
+    handles.push_back(obj->id);
+  }
+  if (!rows.empty()) {
+    CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+    CV_RETURN_IF_ERROR(store->RunExclusive([&]() -> Status {
+      CV_RETURN_IF_ERROR(CheckCapacity(*store, s.token, rows));
+      return store->InsertObjects(rows);
+    }));
+  }
+  std::unique_lock<std::shared_mutex> lock(session_objects_mu_);
+  for (auto& o : session_objs) session_objects_[o->id] = o;
+  return handles;
+}
+
+void EmbeddedBackend::DropSessionObjects(SessionHandle owner) {
+  std::unique_lock<std::shared_mutex> lock(session_objects_mu_);
+  std::erase_if(session_objects_, [owner](const auto& kv) { return kv.second->owner == owner; });
+}
+
+Result<ObjectHandle> EmbeddedBackend::CreateObject(SessionHandle handle, const AttributeSet& tmpl) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  std::optional<uint64_t> cls = tmpl.GetUlong(CKA_CLASS);
+  if (!cls) return Status(Reason::kTemplateIncomplete, "CKA_CLASS is required");
+  KeyType key_type = tmpl.GetUlong(CKA_KEY_TYPE).value_or(0);
+  CV_ASSIGN_OR_RETURN(AttributeSet attrs, policy::ApplyTemplate(*cls, key_type, tmpl, policy::Origin::kCreate,
+                                                                policy::kCkUnavailableInformation));
+  NewObject n;
+  if (*cls == CKO_PRIVATE_KEY || *cls == CKO_PUBLIC_KEY || *cls == CKO_SECRET_KEY) {
+    CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::ImportKey(tmpl));
+    CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
+    if (*cls == CKO_PRIVATE_KEY) n.secrets.Set(kCvaKeyMaterial, key.material.Bytes(SecretAccess::Get()));
+    if (*cls == CKO_SECRET_KEY) n.secrets.Set(CKA_VALUE, key.material.Bytes(SecretAccess::Get()));
+  }
+  n.attrs = std::move(attrs);
+  std::vector<NewObject> objs;
+  objs.push_back(std::move(n));
+  CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> handles, StoreNewObjects(*s, std::move(objs)));
+  return handles.front();
+}
+
+Result<ObjectHandle> EmbeddedBackend::CopyObject(SessionHandle handle, ObjectHandle object, const AttributeSet& tmpl) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> src, FetchObject(*s, object));
+  CV_ASSIGN_OR_RETURN(AttributeSet merged, policy::CheckModify(src->attrs, tmpl, /*is_copy=*/true));
+  merged.Erase(policy::kCkaUniqueId);  // the copy gets its own
+  CV_ASSIGN_OR_RETURN(AttributeSet attrs,
+                      policy::ApplyTemplate(src->object_class(), merged.GetUlong(CKA_KEY_TYPE).value_or(0), merged,
+                                            policy::Origin::kCopy, 0));
+  NewObject n;
+  n.attrs = std::move(attrs);
+  std::vector<AttributeType> secret_types;
+  for (const Attribute& a : src->secrets.items()) secret_types.push_back(a.type);
+  for (const storage::RecordEntry& e : src->sealed) secret_types.push_back(e.type);
+  {
+    std::shared_lock<std::shared_mutex> rt_lock(s->runtime->mu);
+    for (AttributeType t : secret_types) {
+      CV_ASSIGN_OR_RETURN(SecureVector v, OpenSecret(*src, t, &s->runtime->token_key));
+      n.secrets.Set(t, v);
+    }
+  }
+  std::vector<NewObject> objs;
+  objs.push_back(std::move(n));
+  CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> handles, StoreNewObjects(*s, std::move(objs)));
+  return handles.front();
+}
+
+Status EmbeddedBackend::DestroyObject(SessionHandle handle, ObjectHandle object) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> obj, FetchObject(*s, object));
+  if (!obj->attrs.GetBoolOr(CKA_DESTROYABLE, true)) {
+    return Status(Reason::kActionProhibited, "the object has CKA_DESTROYABLE=FALSE");
+  }
+  if (obj->token_object) {
+    if (!s->rw()) return Status(Reason::kSessionReadOnly, "destroying a token object needs a R/W session");
+    CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+    CV_RETURN_IF_ERROR(store->DeleteObject(object));
+  } else {
+    std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
+    session_objects_.erase(object);
+  }
+  std::unique_lock<std::shared_mutex> rt_lock(s->runtime->mu);
+  s->runtime->key_cache.erase(object);
+  return OkStatus();
+}
+
+Result<uint64_t> EmbeddedBackend::GetObjectSize(SessionHandle handle, ObjectHandle object) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> obj, FetchObject(*s, object));
+  return static_cast<uint64_t>(ToRow(*obj).record.size());
+}
+
+Result<SecureVector> EmbeddedBackend::ReadAttribute(Session& s, const Object& obj, AttributeType type,
+                                                    Reason* out_reason) {
+  *out_reason = Reason::kNone;
+  if (const Attribute* a = obj.attrs.Find(type)) return a->value;
+  if (obj.HasSecret(type)) {
+    std::shared_lock<std::shared_mutex> lock(s.runtime->mu);
+    Result<SecureVector> v = OpenSecret(obj, type, &s.runtime->token_key);
+    // Without the token key a secret cannot be shown: report it as sensitive.
+    if (!v.ok() && v.status().reason() == Reason::kUserNotLoggedIn) *out_reason = Reason::kAttributeSensitive;
+    return v;
+  }
+  if (obj.object_class() == CKO_PRIVATE_KEY && policy::IsSecretAttribute(CKO_PRIVATE_KEY, type)) {
+    // A non-sensitive private key: components come from its PKCS#8 material.
+    CV_ASSIGN_OR_RETURN(KeyCacheEntry entry, FetchKey(s, obj.id, Reason::kObjectHandleInvalid));
+    Result<SecureVector> v = engine::PrivateComponent(*entry.key, type);
+    if (!v.ok()) *out_reason = Reason::kAttributeTypeInvalid;
+    return v;
+  }
+  *out_reason = Reason::kAttributeTypeInvalid;
+  return Status(Reason::kAttributeTypeInvalid, "no such attribute");
+}
+
+Status EmbeddedBackend::GetAttributeValue(SessionHandle handle, ObjectHandle object,
+                                          std::vector<AttributeRequest>* requests) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> obj, FetchObject(*s, object));
+  bool sensitive = false, invalid = false;
+  for (AttributeRequest& req : *requests) {
+    req.value.clear();
+    req.status = (req.type == kCvaKeyMaterial) ? Reason::kAttributeTypeInvalid : policy::Readable(obj->attrs, req.type);
+    if (req.status == Reason::kNone) {
+      Reason reason;
+      Result<SecureVector> v = ReadAttribute(*s, *obj, req.type, &reason);
+      if (v.ok()) {
+        req.value = std::move(*v);
+      } else if (reason != Reason::kNone) {
+        req.status = reason;
+      } else {
+        return v.status();  // a real failure (corrupt store), not a per-attribute answer
+      }
+    }
+    sensitive |= req.status == Reason::kAttributeSensitive;
+    invalid |= req.status == Reason::kAttributeTypeInvalid;
+  }
+  if (sensitive) return Status(Reason::kAttributeSensitive, "an attribute is sensitive");
+  if (invalid) return Status(Reason::kAttributeTypeInvalid, "an attribute is not valid for the object");
+  return OkStatus();
+}
+
+Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle object, const AttributeSet& tmpl) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> obj, FetchObject(*s, object));
+  if (obj->token_object && !s->rw()) return Status(Reason::kSessionReadOnly, "token objects need a R/W session");
+  {
+    std::shared_lock<std::shared_mutex> rt_lock(s->runtime->mu);
+    if (policy::NeedsSecurityOfficer(tmpl) && s->runtime->login != UserType::kSo) {
+      return Status(Reason::kAttributeReadOnly, "only the SO may set CKA_TRUSTED");
+    }
+  }
+  CV_ASSIGN_OR_RETURN(AttributeSet merged, policy::CheckModify(obj->attrs, tmpl, /*is_copy=*/false));
+  auto updated = std::make_shared<Object>(*obj);
+  updated->attrs = std::move(merged);
+  if (obj->token_object) {
+    CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+    CV_RETURN_IF_ERROR(store->UpdateObject(ToRow(*updated)));
+  } else {
+    std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
+    session_objects_[object] = updated;
+  }
+  std::unique_lock<std::shared_mutex> rt_lock(s->runtime->mu);
+  s->runtime->key_cache.erase(object);
+  return OkStatus();
+}
+
+bool EmbeddedBackend::Matches(Session& s, const Object& obj, const AttributeSet& tmpl) {
+  for (const Attribute& want : tmpl.items()) {
+    const Attribute* have = obj.attrs.Find(want.type);
+    // Secret values never match: a find must not become a guessing oracle.
+    if (have == nullptr || have->value != want.value) return false;
+  }
+  return true;
+}
+
+Result<std::vector<ObjectHandle>> EmbeddedBackend::FindCandidates(Session& s, const AttributeSet& tmpl) {
+  bool user;
+  {
+    std::shared_lock<std::shared_mutex> lock(s.runtime->mu);
+    user = s.runtime->login == UserType::kUser;
+  }
+  storage::ObjectQuery q;
+  q.token_id = s.token;
+  q.include_private = user;
+  if (auto cls = tmpl.GetUlong(CKA_CLASS)) q.object_class = *cls;
+  if (auto label = tmpl.GetBytes(CKA_LABEL)) q.label = Bytes(label->begin(), label->end());
+  if (auto id = tmpl.GetBytes(CKA_ID)) q.ckid = Bytes(id->begin(), id->end());
+  if (tmpl.Has(CKA_CLASS) && !q.object_class) return std::vector<ObjectHandle>{};  // malformed class: no match
+  std::vector<ObjectHandle> out;
+  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+  CV_ASSIGN_OR_RETURN(std::vector<storage::ObjectId> ids, store->FindObjects(q));
+  bool needs_filter = std::any_of(tmpl.items().begin(), tmpl.items().end(),
+                                  [](const Attribute& a) { return !IsIndexed(a.type); });
+  for (storage::ObjectId id : ids) {
+    if (needs_filter) {
+      Result<std::shared_ptr<const Object>> obj = FetchObject(s, id);
+      if (!obj.ok() || !Matches(s, **obj, tmpl)) continue;  // deleted meanwhile, or no match
+    }
+    out.push_back(id);
+  }
+  std::shared_lock<std::shared_mutex> lock(session_objects_mu_);
+  for (const auto& [id, obj] : session_objects_) {
+    if (obj->token == s.token && Visible(*s.runtime, obj->is_private()) && Matches(s, *obj, tmpl)) {
+      out.push_back(id);
+    }
+  }
+  return out;
+}
+
+Status EmbeddedBackend::FindObjectsInit(SessionHandle handle, const AttributeSet& tmpl) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  if (s->find.active) return Status(Reason::kOperationActive, "a find is already active");
+  CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> results, FindCandidates(*s, tmpl));
+  s->find = FindState{true, std::move(results), 0};
+  return OkStatus();
+}
+
+Result<std::vector<ObjectHandle>> EmbeddedBackend::FindObjects(SessionHandle handle, size_t max) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  if (!s->find.active) return Status(Reason::kOperationNotInitialized, "C_FindObjectsInit was not called");
+  size_t n = std::min(max, s->find.results.size() - s->find.pos);
+  auto first = s->find.results.begin() + static_cast<std::ptrdiff_t>(s->find.pos);
+  std::vector<ObjectHandle> out(first, first + static_cast<std::ptrdiff_t>(n));
+  s->find.pos += n;
+  return out;
+}
+
+Status EmbeddedBackend::FindObjectsFinal(SessionHandle handle) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  if (!s->find.active) return Status(Reason::kOperationNotInitialized, "C_FindObjectsInit was not called");
+  s->find = FindState{};
+  return OkStatus();
+}
+
+}  // namespace certvault::core

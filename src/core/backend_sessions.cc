@@ -1,0 +1,189 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// EmbeddedBackend: sessions and login (PKCS#11 §5.6, §5.5 C_InitPIN/C_SetPIN).
+#include "src/base/status_macros.h"
+#include "src/core/auth.h"
+#include "src/core/embedded_backend.h"
+
+namespace certvault::core {
+namespace {
+
+storage::Role RoleOf(UserType user) { return user == UserType::kSo ? storage::Role::kSo : storage::Role::kUser; }
+
+}  // namespace
+
+Result<std::shared_ptr<Session>> EmbeddedBackend::GetSession(SessionHandle handle) {
+  std::shared_lock<std::shared_mutex> lock(sessions_mu_);
+  auto it = sessions_.find(handle);
+  if (it == sessions_.end()) return Status(Reason::kSessionHandleInvalid, "no such session");
+  return it->second;
+}
+
+void EmbeddedBackend::LogoutLocked(TokenRuntime& rt) {
+  rt.login.reset();
+  rt.token_key = SecretBytes();  // the old buffer is wiped on free
+  rt.key_cache.clear();
+}
+
+Result<SessionHandle> EmbeddedBackend::OpenSession(SlotId slot, uint64_t flags) {
+  if ((flags & CKF_SERIAL_SESSION) == 0) {
+    return Status(Reason::kSessionParallelNotSupported, "CKF_SERIAL_SESSION must be set");
+  }
+  Result<storage::TokenRow> token = TokenForSlot(slot);
+  if (!token.ok()) {
+    CV_ASSIGN_OR_RETURN(SlotInfo unused, GetSlotInfo(slot));
+    (void)unused;
+    return Status(Reason::kTokenNotRecognized, "the token in this slot is not initialized");
+  }
+  auto s = std::make_shared<Session>();
+  s->token = token->token_id;
+  s->flags = flags & (CKF_RW_SESSION | CKF_SERIAL_SESSION);
+  s->runtime = Runtime(token->token_id);
+  {
+    std::unique_lock<std::shared_mutex> rt_lock(s->runtime->mu);
+    if (!s->rw() && s->runtime->login == UserType::kSo) {
+      return Status(Reason::kSessionReadWriteSoExists, "the SO is logged in: only R/W sessions may be opened");
+    }
+    ++s->runtime->session_count;
+    if (s->rw()) ++s->runtime->rw_session_count;
+  }
+  std::unique_lock<std::shared_mutex> lock(sessions_mu_);
+  s->handle = next_session_.fetch_add(1);
+  sessions_[s->handle] = s;
+  return s->handle;
+}
+
+Status EmbeddedBackend::CloseSession(SessionHandle handle) {
+  std::shared_ptr<Session> s;
+  {
+    std::unique_lock<std::shared_mutex> lock(sessions_mu_);
+    auto it = sessions_.find(handle);
+    if (it == sessions_.end()) return Status(Reason::kSessionHandleInvalid, "no such session");
+    s = it->second;
+    sessions_.erase(it);
+  }
+  DropSessionObjects(handle);
+  std::lock_guard<std::mutex> session_lock(s->mu);  // wait for a call in flight on it
+  std::unique_lock<std::shared_mutex> rt_lock(s->runtime->mu);
+  --s->runtime->session_count;
+  if (s->rw()) --s->runtime->rw_session_count;
+  // PKCS#11 §5.6 C_CloseSession: "When a session is closed, ... if it is the
+  // last session, the token is logged out."
+  if (s->runtime->session_count == 0) LogoutLocked(*s->runtime);
+  return OkStatus();
+}
+
+Status EmbeddedBackend::CloseAllSessions(SlotId slot) {
+  CV_ASSIGN_OR_RETURN(storage::TokenRow token, TokenForSlot(slot));
+  std::vector<SessionHandle> handles;
+  {
+    std::shared_lock<std::shared_mutex> lock(sessions_mu_);
+    for (const auto& [h, s] : sessions_) {
+      if (s->token == token.token_id) handles.push_back(h);
+    }
+  }
+  for (SessionHandle h : handles) (void)CloseSession(h);  // a concurrent close is fine
+  return OkStatus();
+}
+
+Result<SessionInfo> EmbeddedBackend::GetSessionInfo(SessionHandle handle) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  SessionInfo info;
+  info.slot = s->token;
+  info.flags = s->flags;
+  std::shared_lock<std::shared_mutex> lock(s->runtime->mu);
+  if (s->runtime->login == UserType::kSo) {
+    info.state = CKS_RW_SO_FUNCTIONS;
+  } else if (s->runtime->login == UserType::kUser) {
+    info.state = s->rw() ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
+  } else {
+    info.state = s->rw() ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+  }
+  return info;
+}
+
+Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretBytes& pin) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  if (user == UserType::kContextSpecific) {
+    return Status(Reason::kOperationNotInitialized, "no operation needs context-specific login");
+  }
+  if (user != UserType::kSo && user != UserType::kUser) return Status(Reason::kUserTypeInvalid, "bad user type");
+  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+  TokenRuntime& rt = *s->runtime;
+  std::unique_lock<std::shared_mutex> lock(rt.mu);
+  if (rt.login == user) return Status(Reason::kUserAlreadyLoggedIn, "already logged in");
+  if (rt.login) return Status(Reason::kUserAnotherAlreadyLoggedIn, "another user is logged in");
+  if (user == UserType::kSo && rt.session_count != rt.rw_session_count) {
+    return Status(Reason::kSessionReadOnlyExists, "close read-only sessions before the SO logs in");
+  }
+  Result<storage::AuthRow> auth = store->GetAuth(s->token, RoleOf(user));
+  if (!auth.ok() && auth.status().code() == StatusCode::kNotFound) {
+    return Status(Reason::kUserPinNotInitialized, "the user PIN is not initialized");
+  }
+  CV_RETURN_IF_ERROR(auth.status());
+  // The counter is decremented and committed *before* the PIN is checked, so
+  // killing the process mid-check cannot buy extra guesses.
+  CV_ASSIGN_OR_RETURN(uint32_t before, store->DecrementTries(s->token, RoleOf(user)));
+  if (before == 0) return Status(Reason::kPinLocked, "PIN locked: the SO must reset it (certvault unlock)");
+  Result<SecretBytes> key = OpenTokenKey(*auth, pin);
+  if (!key.ok()) {
+    if (key.status().reason() == Reason::kPinIncorrect && before == 1) {
+      return Status(Reason::kPinLocked, "incorrect PIN; the PIN is now locked");
+    }
+    return key.status();
+  }
+  CV_RETURN_IF_ERROR(store->ResetTries(s->token, RoleOf(user)));
+  if (auth->flags & kAuthFlagMustChange) return Status(Reason::kPinExpired, "the PIN must be changed (C_SetPIN)");
+  rt.login = user;
+  rt.token_key = std::move(*key);
+  return OkStatus();
+}
+
+Status EmbeddedBackend::Logout(SessionHandle handle) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::unique_lock<std::shared_mutex> lock(s->runtime->mu);
+  if (!s->runtime->login) return Status(Reason::kUserNotLoggedIn, "not logged in");
+  LogoutLocked(*s->runtime);
+  return OkStatus();
+}
+
+Status EmbeddedBackend::InitPin(SessionHandle handle, const SecretBytes& pin) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  if (pin.size() < config_.pin_min_length || pin.size() > config_.pin_max_length) {
+    return Status(Reason::kPinLenRange, "PIN length out of range");
+  }
+  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+  CV_ASSIGN_OR_RETURN(storage::TokenRow token, store->GetToken(s->token));
+  std::shared_lock<std::shared_mutex> lock(s->runtime->mu);
+  if (s->runtime->login != UserType::kSo) return Status(Reason::kUserNotLoggedIn, "C_InitPIN needs the SO");
+  if (!s->rw()) return Status(Reason::kSessionReadOnly, "C_InitPIN needs a R/W session");
+  CV_ASSIGN_OR_RETURN(storage::AuthRow row, SealTokenKey(s->token, storage::Role::kUser, pin, s->runtime->token_key,
+                                                         config_.kdf, config_.pin_max_tries));
+  if (token.flags & kTokenFlagUserPinMustChange) row.flags |= kAuthFlagMustChange;
+  return store->PutAuth(row);
+}
+
+Status EmbeddedBackend::SetPin(SessionHandle handle, const SecretBytes& old_pin, const SecretBytes& new_pin) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  if (!s->rw()) return Status(Reason::kSessionReadOnly, "C_SetPIN needs a R/W session");
+  if (new_pin.size() < config_.pin_min_length || new_pin.size() > config_.pin_max_length) {
+    return Status(Reason::kPinLenRange, "new PIN length out of range");
+  }
+  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+  std::unique_lock<std::shared_mutex> lock(s->runtime->mu);
+  // §5.5 C_SetPIN: the PIN of the logged-in user, else the normal user's.
+  storage::Role role = s->runtime->login == UserType::kSo ? storage::Role::kSo : storage::Role::kUser;
+  Result<storage::AuthRow> auth = store->GetAuth(s->token, role);
+  if (!auth.ok() && auth.status().code() == StatusCode::kNotFound) {
+    return Status(Reason::kUserPinNotInitialized, "the user PIN is not initialized");
+  }
+  CV_RETURN_IF_ERROR(auth.status());
+  CV_ASSIGN_OR_RETURN(uint32_t before, store->DecrementTries(s->token, role));
+  if (before == 0) return Status(Reason::kPinLocked, "PIN locked");
+  CV_ASSIGN_OR_RETURN(SecretBytes key, OpenTokenKey(*auth, old_pin));
+  CV_ASSIGN_OR_RETURN(storage::AuthRow row,
+                      SealTokenKey(s->token, role, new_pin, key, config_.kdf, auth->max_tries));
+  return store->PutAuth(row);  // fresh salt, full tries, must-change cleared
+}
+
+}  // namespace certvault::core

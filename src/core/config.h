@@ -1,0 +1,71 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Config: where the vault is and how it behaves. Read once when a backend
+// opens; the file is optional (CERTVAULT_CONF names it).
+//
+// File format (docs/config.md): INI-style, `#` comments, `key = value`.
+//   [vault]
+//   kdf_memory_kib = 19456      # Argon2id m (KiB)
+//   kdf_iterations = 2          # Argon2id t
+//   kdf_parallelism = 1         # Argon2id p
+//   pin_max_tries = 10
+//   pin_min_length = 4
+//   [token "factory-1"]         # per-token settings, by label
+//   mechanisms = CKM_ECDSA, CKM_ECDSA_SHA256, 0x1057   # allow-list
+//   [token "*"]                 # defaults for every token
+//   mechanisms = ...
+#ifndef CERTVAULT_CORE_CONFIG_H_
+#define CERTVAULT_CORE_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "src/base/result.h"
+#include "src/model/types.h"
+
+namespace certvault::core {
+
+struct KdfConfig {
+  uint32_t memory_kib = 19456;  // OWASP minimum for Argon2id: m=19 MiB, t=2, p=1
+  uint32_t iterations = 2;
+  uint32_t parallelism = 1;
+};
+
+struct Config {
+  std::string vault_dir;  // resolved, never empty
+  KdfConfig kdf;
+  uint32_t pin_max_tries = 10;
+  uint32_t pin_min_length = 4;
+  uint32_t pin_max_length = 256;
+  // Per-token mechanism allow-lists by token label; "*" applies to tokens
+  // without their own entry. Absent = every mechanism the engine offers.
+  std::map<std::string, std::set<MechanismType>> mechanism_allow;
+
+  // AllowedMechanisms: the allow-list for a token, or nullopt (no limit).
+  std::optional<std::set<MechanismType>> AllowedMechanisms(const std::string& token_label) const;
+};
+
+// ResolveVaultDir: `explicit_dir` if set, else $CERTVAULT_HOME, else
+// $XDG_DATA_HOME/certvault, else $HOME/.local/share/certvault.
+// kFailedPrecondition if none can be determined.
+Result<std::string> ResolveVaultDir(const std::string& explicit_dir);
+
+// LoadConfig: resolves the vault dir and parses `config_path` (or
+// $CERTVAULT_CONF if empty; no file = defaults). kInvalidArgument with the line
+// number on a malformed file.
+Result<Config> LoadConfig(const std::string& explicit_vault_dir, const std::string& config_path);
+
+// ParseConfig: the file format above (exposed for tests and fuzzing).
+Status ParseConfig(std::string_view text, Config* config);
+
+// MechanismFromName: "CKM_ECDSA" or "0x1041"; nullopt if unknown.
+std::optional<MechanismType> MechanismFromName(std::string_view name);
+// MechanismName: "CKM_ECDSA", or "0x..." for unnamed mechanisms.
+std::string MechanismName(MechanismType type);
+
+}  // namespace certvault::core
+
+#endif  // CERTVAULT_CORE_CONFIG_H_

@@ -1,0 +1,207 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// EmbeddedBackend: the vault in this process (Backend over storage + engine).
+//
+// State and locking (acquire in this order, never the reverse):
+//   sessions_mu_  -> Session::mu -> TokenRuntime::mu
+// The store has its own internal locking. SQLite is the source of truth for
+// tokens and token objects; the only cache is parsed keys (KeyCacheEntry),
+// validated against the object's stored version at every *Init, and dropped
+// at logout. Session objects live in session_objects_.
+#ifndef CERTVAULT_CORE_EMBEDDED_BACKEND_H_
+#define CERTVAULT_CORE_EMBEDDED_BACKEND_H_
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "src/core/backend.h"
+#include "src/core/config.h"
+#include "src/core/object.h"
+#include "src/engine/engine.h"
+#include "src/storage/store.h"
+
+namespace certvault::core {
+
+struct KeyCacheEntry {
+  uint64_t version = 0;
+  std::shared_ptr<const Object> object;
+  std::shared_ptr<const engine::ReadyKey> key;
+};
+
+// TokenRuntime: this process's state of one token (PKCS#11 login state is
+// per application, shared by all its sessions of the token).
+struct TokenRuntime {
+  explicit TokenRuntime(storage::TokenId token_id) : id(token_id) {}
+  const storage::TokenId id;
+  mutable std::shared_mutex mu;
+  std::optional<UserType> login;  // GUARDED_BY(mu)
+  SecretBytes token_key;          // GUARDED_BY(mu); empty unless logged in
+  std::unordered_map<storage::ObjectId, KeyCacheEntry> key_cache;  // GUARDED_BY(mu)
+  uint64_t session_count = 0;     // GUARDED_BY(mu)
+  uint64_t rw_session_count = 0;  // GUARDED_BY(mu)
+};
+
+// ActiveOp: one in-progress operation of a session.
+struct ActiveOp {
+  std::unique_ptr<engine::CryptoOp> op;
+  bool multipart = false;     // an Update has been called
+  bool has_pending = false;   // output computed but not yet delivered (buffer was too small)
+  SecureVector pending;
+};
+
+struct FindState {
+  bool active = false;
+  std::vector<ObjectHandle> results;
+  size_t pos = 0;
+};
+
+struct Session {
+  SessionHandle handle = 0;
+  storage::TokenId token = 0;
+  uint64_t flags = 0;  // CKF_RW_SESSION | CKF_SERIAL_SESSION
+  std::shared_ptr<TokenRuntime> runtime;
+  std::mutex mu;  // serializes calls on this session
+  std::array<std::optional<ActiveOp>, 5> ops;  // indexed by engine::OpKind
+  FindState find;
+  bool rw() const { return (flags & CKF_RW_SESSION) != 0; }
+};
+
+class EmbeddedBackend final : public Backend {
+ public:
+  EmbeddedBackend(Config config, bool create_vault);
+  ~EmbeddedBackend() override;
+
+  Result<std::vector<SlotId>> GetSlotList(bool token_present) override;
+  Result<SlotInfo> GetSlotInfo(SlotId slot) override;
+  Result<TokenInfo> GetTokenInfo(SlotId slot) override;
+  Result<std::vector<MechanismInfo>> GetMechanismList(SlotId slot) override;
+  Result<MechanismInfo> GetMechanismInfo(SlotId slot, MechanismType type) override;
+  Status InitToken(SlotId slot, const SecretBytes& so_pin, std::string_view label) override;
+  Status InitTokenWithOptions(SlotId slot, const SecretBytes& so_pin, std::string_view label,
+                              const TokenOptions& options) override;
+  Status InitPin(SessionHandle session, const SecretBytes& pin) override;
+  Status SetPin(SessionHandle session, const SecretBytes& old_pin, const SecretBytes& new_pin) override;
+
+  Result<SessionHandle> OpenSession(SlotId slot, uint64_t flags) override;
+  Status CloseSession(SessionHandle session) override;
+  Status CloseAllSessions(SlotId slot) override;
+  Result<SessionInfo> GetSessionInfo(SessionHandle session) override;
+  Status Login(SessionHandle session, UserType user, const SecretBytes& pin) override;
+  Status Logout(SessionHandle session) override;
+
+  Result<ObjectHandle> CreateObject(SessionHandle session, const AttributeSet& tmpl) override;
+  Result<ObjectHandle> CopyObject(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) override;
+  Status DestroyObject(SessionHandle session, ObjectHandle object) override;
+  Result<uint64_t> GetObjectSize(SessionHandle session, ObjectHandle object) override;
+  Status GetAttributeValue(SessionHandle session, ObjectHandle object,
+                           std::vector<AttributeRequest>* requests) override;
+  Status SetAttributeValue(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) override;
+  Status FindObjectsInit(SessionHandle session, const AttributeSet& tmpl) override;
+  Result<std::vector<ObjectHandle>> FindObjects(SessionHandle session, size_t max) override;
+  Status FindObjectsFinal(SessionHandle session) override;
+
+  Status EncryptInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) override;
+  Status Encrypt(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override;
+  Status EncryptUpdate(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override;
+  Status EncryptFinal(SessionHandle session, OutBuf out) override;
+  Status DecryptInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) override;
+  Status Decrypt(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override;
+  Status DecryptUpdate(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override;
+  Status DecryptFinal(SessionHandle session, OutBuf out) override;
+  Status DigestInit(SessionHandle session, const Mechanism& mech) override;
+  Status Digest(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override;
+  Status DigestUpdate(SessionHandle session, std::span<const uint8_t> in) override;
+  Status DigestKey(SessionHandle session, ObjectHandle key) override;
+  Status DigestFinal(SessionHandle session, OutBuf out) override;
+  Status SignInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) override;
+  Status Sign(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override;
+  Status SignUpdate(SessionHandle session, std::span<const uint8_t> in) override;
+  Status SignFinal(SessionHandle session, OutBuf out) override;
+  Status VerifyInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) override;
+  Status Verify(SessionHandle session, std::span<const uint8_t> in, std::span<const uint8_t> sig) override;
+  Status VerifyUpdate(SessionHandle session, std::span<const uint8_t> in) override;
+  Status VerifyFinal(SessionHandle session, std::span<const uint8_t> sig) override;
+
+  Result<ObjectHandle> GenerateKey(SessionHandle session, const Mechanism& mech, const AttributeSet& tmpl) override;
+  Result<KeyPair> GenerateKeyPair(SessionHandle session, const Mechanism& mech, const AttributeSet& public_tmpl,
+                                  const AttributeSet& private_tmpl) override;
+  Status WrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle wrapping_key, ObjectHandle key,
+                 OutBuf out) override;
+  Result<ObjectHandle> UnwrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle unwrapping_key,
+                                 std::span<const uint8_t> wrapped, const AttributeSet& tmpl) override;
+  Result<ObjectHandle> DeriveKey(SessionHandle session, const Mechanism& mech, ObjectHandle base_key,
+                                 const AttributeSet& tmpl) override;
+
+  Status VaultStatus() override;
+  Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) override;
+  Status GenerateRandom(SessionHandle session, std::span<uint8_t> out) override;
+
+ private:
+  // --- vault and tokens (backend_vault.cc) ---
+  // Store: the open store, opening it if the database now exists (another
+  // process may have created it). kNotFound if there is no vault yet.
+  Result<storage::Store*> Store();
+  Result<storage::Store*> CreateStoreIfMissing();
+  Result<storage::TokenRow> TokenForSlot(SlotId slot);
+  std::shared_ptr<TokenRuntime> Runtime(storage::TokenId token);
+  Status CheckMechanismAllowed(const storage::TokenRow& token, MechanismType mech);
+  Status CreateToken(SlotId slot, const SecretBytes& so_pin, std::string_view label, const TokenOptions& options);
+
+  // --- sessions (backend_sessions.cc) ---
+  Result<std::shared_ptr<Session>> GetSession(SessionHandle handle);
+  void DropSessionObjects(SessionHandle owner);
+  void LogoutLocked(TokenRuntime& rt);  // REQUIRES rt.mu held exclusively
+
+  // --- objects (backend_objects.cc) ---
+  // FetchObject: the object if it exists and this session may see it
+  // (same token; private objects only when the user is logged in).
+  // kObjectHandleInvalid otherwise (`key_reason` replaces it for key handles).
+  Result<std::shared_ptr<const Object>> FetchObject(Session& s, ObjectHandle handle,
+                                                    Reason not_found = Reason::kObjectHandleInvalid);
+  // FetchKey: FetchObject + the parsed key, from the cache when unchanged.
+  Result<KeyCacheEntry> FetchKey(Session& s, ObjectHandle handle, Reason not_found);
+  // StoreNewObjects: assigns ids, seals secrets, checks capacity and stores
+  // token objects (one transaction) or registers session objects.
+  struct NewObject {
+    AttributeSet attrs;    // complete; secret attributes are split off and sealed here
+    AttributeSet secrets;  // extra secrets (private key PKCS#8 as kCvaKeyMaterial, ...)
+  };
+  Result<std::vector<ObjectHandle>> StoreNewObjects(Session& s, std::vector<NewObject> objects);
+  Status CheckCreateAllowed(Session& s, const AttributeSet& attrs);
+  Status CheckCapacity(storage::Store& store, storage::TokenId token, const std::vector<storage::ObjectRow>& rows);
+  Result<std::vector<ObjectHandle>> FindCandidates(Session& s, const AttributeSet& tmpl);
+  Result<SecureVector> ReadAttribute(Session& s, const Object& obj, AttributeType type, Reason* out_reason);
+  bool Matches(Session& s, const Object& obj, const AttributeSet& tmpl);
+
+  // --- operations (backend_crypto.cc) ---
+  Status OpInit(SessionHandle handle, engine::OpKind kind, const Mechanism& mech, ObjectHandle key);
+  Status OpRun(SessionHandle handle, engine::OpKind kind, std::span<const uint8_t> in, OutBuf out);
+  Status OpUpdate(SessionHandle handle, engine::OpKind kind, std::span<const uint8_t> in, OutBuf out);
+  Status OpFinal(SessionHandle handle, engine::OpKind kind, OutBuf out);
+
+  const Config config_;
+  const bool create_vault_;
+  std::mutex store_mu_;
+  std::unique_ptr<storage::Store> store_;  // GUARDED_BY(store_mu_) for creation; then immutable
+  std::atomic<storage::Store*> store_ptr_{nullptr};
+
+  std::mutex runtimes_mu_;
+  std::unordered_map<storage::TokenId, std::shared_ptr<TokenRuntime>> runtimes_;  // GUARDED_BY(runtimes_mu_)
+
+  std::shared_mutex sessions_mu_;
+  std::unordered_map<SessionHandle, std::shared_ptr<Session>> sessions_;  // GUARDED_BY(sessions_mu_)
+  std::atomic<SessionHandle> next_session_{1};
+
+  std::shared_mutex session_objects_mu_;
+  std::unordered_map<storage::ObjectId, std::shared_ptr<Object>> session_objects_;  // GUARDED_BY(session_objects_mu_)
+};
+
+}  // namespace certvault::core
+
+#endif  // CERTVAULT_CORE_EMBEDDED_BACKEND_H_

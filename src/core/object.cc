@@ -1,0 +1,124 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "src/core/object.h"
+
+#include <algorithm>
+
+#include "src/base/byte_reader.h"
+#include "src/base/status_macros.h"
+#include "src/core/policy.h"
+#include "src/crypto/aead.h"
+#include "src/crypto/random.h"
+
+namespace certvault::core {
+namespace {
+
+Bytes SealAad(storage::ObjectId id, AttributeType type) {
+  Bytes aad;
+  ByteWriter<Bytes> w(&aad);
+  w.WriteU64(id);
+  w.WriteU64(type);
+  return aad;
+}
+
+bool IsSecret(ObjectClass cls, AttributeType type) {
+  return type == kCvaKeyMaterial || policy::IsSecretAttribute(cls, type);
+}
+
+Bytes AttrBytes(const AttributeSet& attrs, AttributeType type) {
+  auto v = attrs.GetBytes(type);
+  return v ? Bytes(v->begin(), v->end()) : Bytes();
+}
+
+}  // namespace
+
+bool Object::HasSecret(AttributeType type) const {
+  if (secrets.Has(type)) return true;
+  return std::any_of(sealed.begin(), sealed.end(), [type](const auto& e) { return e.type == type; });
+}
+
+AttributeSet SplitSecrets(AttributeSet* all) {
+  ObjectClass cls = all->GetUlong(CKA_CLASS).value_or(CKO_VENDOR_DEFINED);
+  // The value of a private data object is sealed too (it may be anything).
+  bool private_data = cls == CKO_DATA && all->GetBoolOr(CKA_PRIVATE, false);
+  AttributeSet secrets;
+  std::vector<AttributeType> moved;
+  for (const Attribute& a : all->items()) {
+    if (IsSecret(cls, a.type) || (private_data && a.type == CKA_VALUE)) {
+      secrets.Set(a.type, a.value);
+      moved.push_back(a.type);
+    }
+  }
+  for (AttributeType t : moved) all->Erase(t);
+  return secrets;
+}
+
+Status SealSecrets(const SecretBytes& token_key, const AttributeSet& secrets, Object* obj) {
+  obj->sealed.clear();
+  for (const Attribute& a : secrets.items()) {
+    storage::RecordEntry entry;
+    entry.type = a.type;
+    entry.sealed = true;
+    CV_ASSIGN_OR_RETURN(entry.value, crypto::AeadSeal(token_key, SealAad(obj->id, a.type), a.value));
+    obj->sealed.push_back(std::move(entry));
+  }
+  return OkStatus();
+}
+
+Result<SecureVector> OpenSecret(const Object& obj, AttributeType type, const SecretBytes* token_key) {
+  if (const Attribute* a = obj.secrets.Find(type)) return a->value;
+  auto it = std::find_if(obj.sealed.begin(), obj.sealed.end(), [type](const auto& e) { return e.type == type; });
+  if (it == obj.sealed.end()) return Status(Reason::kAttributeTypeInvalid, "object has no such attribute");
+  if (token_key == nullptr || token_key->empty()) {
+    return Status(Reason::kUserNotLoggedIn, "the object's secret needs a logged-in user");
+  }
+  Result<SecureVector> clear = crypto::AeadOpen(*token_key, SealAad(obj.id, type), it->value);
+  if (!clear.ok()) return Status(Reason::kCorruptStore, "a sealed attribute failed authentication");
+  return clear;
+}
+
+storage::ObjectRow ToRow(const Object& obj) {
+  std::vector<storage::RecordEntry> entries;
+  entries.reserve(obj.attrs.size() + obj.sealed.size());
+  for (const Attribute& a : obj.attrs.items()) entries.push_back({a.type, false, a.value});
+  for (const storage::RecordEntry& e : obj.sealed) entries.push_back({e.type, true, e.value});
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.type < b.type; });
+  storage::ObjectRow row;
+  row.object_id = obj.id;
+  row.token_id = obj.token;
+  row.object_class = obj.object_class();
+  row.label = AttrBytes(obj.attrs, CKA_LABEL);
+  row.ckid = AttrBytes(obj.attrs, CKA_ID);
+  row.is_private = obj.is_private();
+  row.version = obj.version;
+  row.record = storage::EncodeRecord(entries);
+  return row;
+}
+
+Result<std::shared_ptr<Object>> FromRow(const storage::ObjectRow& row) {
+  CV_ASSIGN_OR_RETURN(std::vector<storage::RecordEntry> entries, storage::DecodeRecord(row.record));
+  auto obj = std::make_shared<Object>();
+  obj->id = row.object_id;
+  obj->token = row.token_id;
+  obj->version = row.version;
+  obj->token_object = true;
+  for (storage::RecordEntry& e : entries) {
+    if (e.sealed) {
+      obj->sealed.push_back(std::move(e));
+    } else {
+      obj->attrs.Set(e.type, e.value);
+    }
+  }
+  if (!obj->attrs.GetUlong(CKA_CLASS)) return Status(Reason::kCorruptStore, "stored object has no class");
+  return obj;
+}
+
+Result<storage::ObjectId> NewObjectId() {
+  uint8_t buf[8];
+  CV_RETURN_IF_ERROR(crypto::RandomBytes(buf));
+  uint64_t v = 0;
+  for (uint8_t b : buf) v = v << 8 | b;
+  v &= (uint64_t{1} << 62) - 1;
+  return v == 0 ? 1 : v;
+}
+
+}  // namespace certvault::core
