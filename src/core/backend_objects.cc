@@ -309,7 +309,7 @@ Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle obj
   return OkStatus();
 }
 
-bool EmbeddedBackend::Matches(Session& s, const Object& obj, const AttributeSet& tmpl) {
+static bool Matches(const Object& obj, const AttributeSet& tmpl) {
   for (const Attribute& want : tmpl.items()) {
     const Attribute* have = obj.attrs.Find(want.type);
     // Secret values never match: a find must not become a guessing oracle.
@@ -339,13 +339,13 @@ Result<std::vector<ObjectHandle>> EmbeddedBackend::FindCandidates(Session& s, co
   for (storage::ObjectId id : ids) {
     if (needs_filter) {
       Result<std::shared_ptr<const Object>> obj = FetchObject(s, id);
-      if (!obj.ok() || !Matches(s, **obj, tmpl)) continue;  // deleted meanwhile, or no match
+      if (!obj.ok() || !Matches(**obj, tmpl)) continue;  // deleted meanwhile, or no match
     }
     out.push_back(id);
   }
   std::shared_lock<std::shared_mutex> lock(session_objects_mu_);
   for (const auto& [id, obj] : session_objects_) {
-    if (obj->token == s.token && Visible(*s.runtime, obj->is_private()) && Matches(s, *obj, tmpl)) {
+    if (obj->token == s.token && Visible(*s.runtime, obj->is_private()) && Matches(*obj, tmpl)) {
       out.push_back(id);
     }
   }

@@ -177,7 +177,6 @@ class EmbeddedBackend final : public Backend {
   Status CheckCapacity(storage::Store& store, storage::TokenId token, const std::vector<storage::ObjectRow>& rows);
   Result<std::vector<ObjectHandle>> FindCandidates(Session& s, const AttributeSet& tmpl);
   Result<SecureVector> ReadAttribute(Session& s, const Object& obj, AttributeType type, Reason* out_reason);
-  bool Matches(Session& s, const Object& obj, const AttributeSet& tmpl);
 
   // --- operations (backend_crypto.cc) ---
   Status OpInit(SessionHandle handle, engine::OpKind kind, const Mechanism& mech, ObjectHandle key);

@@ -1,0 +1,270 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// The embedded backend end to end, through the Backend interface only: the
+// same calls the PKCS#11 module and the CLI make.
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "src/core/backend.h"
+
+namespace certvault {
+namespace {
+
+constexpr char kSoPin[] = "so-pin-1234";
+constexpr char kUserPin[] = "user-pin-1234";
+
+SecretBytes Pin(std::string_view p) { return SecretBytes(p, SecretAccess::Get()); }
+
+class EmbeddedBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cv-core-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    // Fast KDF for tests; production defaults are exercised by the benchmark.
+    conf_ = dir_ + "/certvault.conf";
+    std::ofstream(conf_) << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\npin_max_tries = 3\n";
+    backend_ = Open();
+  }
+  void TearDown() override {
+    backend_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<Backend> Open() {
+    BackendOptions options;
+    options.vault_dir = dir_ + "/vault";
+    options.config_path = conf_;
+    options.create_vault = true;
+    auto b = OpenEmbeddedBackend(options);
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    return std::move(*b);
+  }
+  // InitToken on the free slot + user PIN; returns the slot and an R/W user session.
+  void InitToken(SlotId* slot, SessionHandle* session) {
+    auto slots = backend_->GetSlotList(true);
+    ASSERT_TRUE(slots.ok());
+    ASSERT_FALSE(slots->empty());
+    *slot = slots->back();
+    ASSERT_TRUE(backend_->InitToken(*slot, Pin(kSoPin), "test").ok());
+    auto so = backend_->OpenSession(*slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+    ASSERT_TRUE(so.ok()) << so.status().ToString();
+    ASSERT_TRUE(backend_->Login(*so, UserType::kSo, Pin(kSoPin)).ok());
+    ASSERT_TRUE(backend_->InitPin(*so, Pin(kUserPin)).ok());
+    ASSERT_TRUE(backend_->Logout(*so).ok());
+    auto s = backend_->OpenSession(*slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE(backend_->Login(*s, UserType::kUser, Pin(kUserPin)).ok());
+    ASSERT_TRUE(backend_->CloseSession(*so).ok());
+    *session = *s;
+  }
+  Backend::KeyPair GenerateEc(SessionHandle s, std::string_view label) {
+    static const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    AttributeSet pub, priv;
+    pub.Set(CKA_EC_PARAMS, kP256);
+    pub.SetBool(CKA_TOKEN, true);
+    pub.SetString(CKA_LABEL, label);
+    priv.SetBool(CKA_TOKEN, true);
+    priv.SetBool(CKA_SIGN, true);
+    priv.SetString(CKA_LABEL, label);
+    auto kp = backend_->GenerateKeyPair(s, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv);
+    EXPECT_TRUE(kp.ok()) << kp.status().ToString();
+    return kp.ok() ? *kp : Backend::KeyPair{};
+  }
+  Bytes Sign(SessionHandle s, ObjectHandle key, MechanismType mech, std::span<const uint8_t> data) {
+    EXPECT_TRUE(backend_->SignInit(s, Mechanism{mech, {}}, key).ok());
+    size_t len = 0;
+    EXPECT_TRUE(backend_->Sign(s, data, OutBuf{nullptr, &len}).ok());
+    Bytes sig(len);
+    Status st = backend_->Sign(s, data, OutBuf{sig.data(), &len});
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    sig.resize(len);
+    return sig;
+  }
+
+  std::string dir_, conf_;
+  std::unique_ptr<Backend> backend_;
+};
+
+TEST_F(EmbeddedBackendTest, MissingVaultHasNoSlotsAndSaysWhy) {
+  BackendOptions options;
+  options.vault_dir = dir_ + "/nonexistent";
+  options.config_path = conf_;
+  auto b = OpenEmbeddedBackend(options);
+  ASSERT_TRUE(b.ok());
+  auto slots = (*b)->GetSlotList(false);
+  ASSERT_TRUE(slots.ok());
+  EXPECT_TRUE(slots->empty());
+  EXPECT_EQ((*b)->VaultStatus().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(options.vault_dir));  // reads never create files
+}
+
+TEST_F(EmbeddedBackendTest, InitTokenLoginSignVerify) {
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  auto info = backend_->GetTokenInfo(slot);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->label, "test");
+  EXPECT_TRUE(info->flags & CKF_TOKEN_INITIALIZED);
+  EXPECT_TRUE(info->flags & CKF_USER_PIN_INITIALIZED);
+  Backend::KeyPair kp = GenerateEc(s, "ec");
+  Bytes data(32, 0x5a);
+  Bytes sig = Sign(s, kp.private_key, CKM_ECDSA, data);
+  EXPECT_EQ(sig.size(), 64u);
+  ASSERT_TRUE(backend_->VerifyInit(s, Mechanism{CKM_ECDSA, {}}, kp.public_key).ok());
+  EXPECT_TRUE(backend_->Verify(s, data, sig).ok());
+  sig[5] ^= 1;
+  ASSERT_TRUE(backend_->VerifyInit(s, Mechanism{CKM_ECDSA, {}}, kp.public_key).ok());
+  EXPECT_EQ(backend_->Verify(s, data, sig).reason(), Reason::kSignatureInvalid);
+}
+
+TEST_F(EmbeddedBackendTest, PrivateKeyIsSensitiveAndDefaultsAreSecure) {
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  Backend::KeyPair kp = GenerateEc(s, "ec");
+  std::vector<AttributeRequest> req(5);
+  req[0].type = CKA_VALUE;
+  req[1].type = CKA_SENSITIVE;
+  req[2].type = CKA_EXTRACTABLE;
+  req[3].type = CKA_LOCAL;
+  req[4].type = CKA_ALWAYS_SENSITIVE;
+  EXPECT_EQ(backend_->GetAttributeValue(s, kp.private_key, &req).reason(), Reason::kAttributeSensitive);
+  EXPECT_EQ(req[0].status, Reason::kAttributeSensitive);
+  EXPECT_TRUE(req[0].value.empty());
+  EXPECT_EQ(req[1].value, EncodeBool(true));
+  EXPECT_EQ(req[2].value, EncodeBool(false));
+  EXPECT_EQ(req[3].value, EncodeBool(true));
+  EXPECT_EQ(req[4].value, EncodeBool(true));
+  // One-way attributes: CKA_SENSITIVE cannot go back to FALSE.
+  AttributeSet change;
+  change.SetBool(CKA_SENSITIVE, false);
+  EXPECT_EQ(backend_->SetAttributeValue(s, kp.private_key, change).reason(), Reason::kAttributeReadOnly);
+}
+
+TEST_F(EmbeddedBackendTest, WrongPinCountsDownToLockoutDurably) {
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  ASSERT_TRUE(backend_->Logout(s).ok());
+  EXPECT_EQ(backend_->Login(s, UserType::kUser, Pin("wrong-pin")).reason(), Reason::kPinIncorrect);
+  EXPECT_TRUE(backend_->GetTokenInfo(slot)->flags & CKF_USER_PIN_COUNT_LOW);
+  EXPECT_EQ(backend_->Login(s, UserType::kUser, Pin("wrong-pin")).reason(), Reason::kPinIncorrect);
+  EXPECT_TRUE(backend_->GetTokenInfo(slot)->flags & CKF_USER_PIN_FINAL_TRY);
+  // The counter lives in the vault: a fresh process view sees it too.
+  backend_.reset();
+  backend_ = Open();
+  auto s2 = backend_->OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_TRUE(s2.ok());
+  EXPECT_EQ(backend_->Login(*s2, UserType::kUser, Pin("wrong-pin")).reason(), Reason::kPinLocked);
+  EXPECT_EQ(backend_->Login(*s2, UserType::kUser, Pin(kUserPin)).reason(), Reason::kPinLocked);
+  EXPECT_TRUE(backend_->GetTokenInfo(slot)->flags & CKF_USER_PIN_LOCKED);
+  // The SO resets the user PIN.
+  ASSERT_TRUE(backend_->Login(*s2, UserType::kSo, Pin(kSoPin)).ok());
+  ASSERT_TRUE(backend_->InitPin(*s2, Pin("new-user-pin")).ok());
+  ASSERT_TRUE(backend_->Logout(*s2).ok());
+  EXPECT_TRUE(backend_->Login(*s2, UserType::kUser, Pin("new-user-pin")).ok());
+}
+
+TEST_F(EmbeddedBackendTest, KeysSurviveReopenAndAreFoundByLabel) {
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  Backend::KeyPair kp = GenerateEc(s, "persisted");
+  backend_.reset();
+  backend_ = Open();
+  auto s2 = backend_->OpenSession(slot, CKF_SERIAL_SESSION);
+  ASSERT_TRUE(s2.ok());
+  AttributeSet tmpl;
+  tmpl.SetString(CKA_LABEL, "persisted");
+  tmpl.SetUlong(CKA_CLASS, CKO_PRIVATE_KEY);
+  ASSERT_TRUE(backend_->FindObjectsInit(*s2, tmpl).ok());
+  auto found = backend_->FindObjects(*s2, 10);
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->empty());  // private objects need a login
+  ASSERT_TRUE(backend_->FindObjectsFinal(*s2).ok());
+  ASSERT_TRUE(backend_->Login(*s2, UserType::kUser, Pin(kUserPin)).ok());
+  ASSERT_TRUE(backend_->FindObjectsInit(*s2, tmpl).ok());
+  found = backend_->FindObjects(*s2, 10);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->front(), kp.private_key);
+  Bytes data(32, 1);
+  EXPECT_EQ(Sign(*s2, kp.private_key, CKM_ECDSA, data).size(), 64u);
+}
+
+TEST_F(EmbeddedBackendTest, BufferSemanticsAndOperationState) {
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  Backend::KeyPair kp = GenerateEc(s, "ec");
+  ASSERT_TRUE(backend_->SignInit(s, Mechanism{CKM_ECDSA, {}}, kp.private_key).ok());
+  EXPECT_EQ(backend_->SignInit(s, Mechanism{CKM_ECDSA, {}}, kp.private_key).reason(), Reason::kOperationActive);
+  Bytes data(32, 2);
+  uint8_t small[10];
+  size_t len = sizeof(small);
+  EXPECT_EQ(backend_->Sign(s, data, OutBuf{small, &len}).reason(), Reason::kBufferTooSmall);
+  EXPECT_EQ(len, 64u);
+  Bytes sig(len);
+  EXPECT_TRUE(backend_->Sign(s, data, OutBuf{sig.data(), &len}).ok());  // still active after too-small
+  EXPECT_EQ(backend_->Sign(s, data, OutBuf{sig.data(), &len}).reason(), Reason::kOperationNotInitialized);
+  EXPECT_EQ(backend_->SignInit(s, Mechanism{CKM_ECDSA, {}}, 12345).reason(), Reason::kKeyHandleInvalid);
+  EXPECT_EQ(backend_->SignInit(s, Mechanism{CKM_ECDSA, {}}, kp.public_key).reason(),
+            Reason::kKeyFunctionNotPermitted);
+  EXPECT_EQ(backend_->CloseSession(999999).reason(), Reason::kSessionHandleInvalid);
+}
+
+TEST_F(EmbeddedBackendTest, CapacityLimitsKeyPairs) {
+  auto slots = backend_->GetSlotList(true);
+  ASSERT_TRUE(slots.ok());
+  Backend::TokenOptions options;
+  options.capacity = 1;
+  ASSERT_TRUE(backend_->InitTokenWithOptions(slots->back(), Pin(kSoPin), "small", options).ok());
+  auto so = backend_->OpenSession(slots->back(), CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_TRUE(so.ok());
+  ASSERT_TRUE(backend_->Login(*so, UserType::kSo, Pin(kSoPin)).ok());
+  ASSERT_TRUE(backend_->InitPin(*so, Pin(kUserPin)).ok());
+  ASSERT_TRUE(backend_->Logout(*so).ok());
+  ASSERT_TRUE(backend_->Login(*so, UserType::kUser, Pin(kUserPin)).ok());
+  GenerateEc(*so, "first");
+  static const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+  AttributeSet pub, priv;
+  pub.Set(CKA_EC_PARAMS, kP256);
+  pub.SetBool(CKA_TOKEN, true);
+  priv.SetBool(CKA_TOKEN, true);
+  auto kp = backend_->GenerateKeyPair(*so, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv);
+  EXPECT_EQ(kp.status().reason(), Reason::kCapacityExceeded);
+}
+
+TEST_F(EmbeddedBackendTest, SecretsAreSealedAtRest) {
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  AttributeSet data;
+  data.SetUlong(CKA_CLASS, CKO_DATA);
+  data.SetBool(CKA_TOKEN, true);
+  data.SetBool(CKA_PRIVATE, true);
+  data.SetString(CKA_LABEL, "note");
+  const std::string secret = "the-plaintext-that-must-not-hit-disk";
+  data.SetString(CKA_VALUE, secret);
+  auto obj = backend_->CreateObject(s, data);
+  ASSERT_TRUE(obj.ok()) << obj.status().ToString();
+  backend_.reset();
+  std::string db;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/vault")) {
+    std::ifstream in(e.path(), std::ios::binary);
+    db += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_EQ(db.find(secret), std::string::npos);
+  EXPECT_NE(db.find("note"), std::string::npos);  // sanity: the file was read
+}
+
+}  // namespace
+}  // namespace certvault
