@@ -674,7 +674,9 @@ TEST(BadInput, RandomTemplatesAreHandled) {
       EXPECT_NE(r.status().reason(), Reason::kNone);
     }
     auto m = CheckModify(StoredAesKey(), tmpl, (next() & 1) != 0);
-    if (m.ok()) EXPECT_EQ(m->GetBool(CKA_SENSITIVE).has_value(), true);
+    if (m.ok()) {
+      EXPECT_TRUE(m->GetBool(CKA_SENSITIVE).has_value());
+    }
     for (const Attribute& a : tmpl.items()) (void)Readable(tmpl, a.type);
   }
 }
