@@ -66,6 +66,8 @@ CV_OSSL_DELETER(ECDSA_SIG, ECDSA_SIG_free)
 CV_OSSL_DELETER(PKCS12, PKCS12_free)
 CV_OSSL_DELETER(PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free)
 CV_OSSL_DELETER(OSSL_LIB_CTX, OSSL_LIB_CTX_free)
+CV_OSSL_DELETER(EC_GROUP, EC_GROUP_free)
+CV_OSSL_DELETER(EC_POINT, EC_POINT_clear_free)
 
 // OSSL_PARAM arrays built by OSSL_PARAM_BLD_to_param; for arrays that may hold
 // secrets use SecretParamsDeleter (cleanses values before freeing).
