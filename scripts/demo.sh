@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds certvault and runs the end-to-end demo on an embedded vault in a temporary directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_BUILD_TESTS=OFF -DCV_BUILD_BENCH=OFF >/dev/null
+cmake --build build --target certvault certvault-pkcs11
+exec bash cli/demo.sh build/cli/certvault

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds certvault and runs every test: unit tests, the same unit tests under
+# ASan+UBSan, interop tests with real third-party clients, and a short run of
+# every libFuzzer target. Sized for 2 cores and well under 30 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+JOBS=$(nproc)
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "release build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$JOBS"
+
+step "unit, interop and bench-smoke tests"
+ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 600
+
+step "ASan+UBSan build and unit tests"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCV_SANITIZE=address,undefined -DCV_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j "$JOBS"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L unit --timeout 900
+
+step "libFuzzer targets (short runs)"
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_FUZZ=ON -DCV_BUILD_TESTS=OFF \
+  -DCV_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+cmake --build build-fuzz -j "$JOBS" --target fuzzers
+for f in build-fuzz/fuzz/*_fuzzer; do
+  [ -x "$f" ] || continue
+  name=$(basename "$f")
+  corpus=$(mktemp -d)
+  [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$corpus/"
+  echo "fuzzing $name for 20 s"
+  "$f" -max_total_time=20 -max_len=4096 -print_final_stats=0 "$corpus" >/dev/null 2>"$corpus.log" ||
+    { tail -50 "$corpus.log"; echo "FAILED: $name"; exit 1; }
+  rm -rf "$corpus" "$corpus.log"
+done
+step "all tests passed"
