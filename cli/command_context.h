@@ -1,0 +1,72 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Internal to cli/: what each verb receives, and the helpers verbs share.
+#ifndef CERTVAULT_CLI_COMMAND_CONTEXT_H_
+#define CERTVAULT_CLI_COMMAND_CONTEXT_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/pin.h"
+#include "cli/vault.h"
+#include "src/core/backend.h"
+
+namespace certvault::cli {
+
+struct Context {
+  Backend* backend = nullptr;
+  Args* args = nullptr;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  bool json = false;
+  std::string vault_dir;  // resolved, for display
+};
+
+using CommandFn = Status (*)(Context& ctx);
+
+struct CommandDef {
+  std::string_view name;
+  std::string_view usage;
+  std::vector<OptionSpec> options;
+  CommandFn run = nullptr;
+};
+
+// The verbs, one group per file.
+Status CmdInit(Context& ctx);
+Status CmdTokens(Context& ctx);
+Status CmdInfo(Context& ctx);
+Status CmdChangePin(Context& ctx);
+Status CmdUnlock(Context& ctx);
+Status CmdList(Context& ctx);
+Status CmdDelete(Context& ctx);
+Status CmdExportCert(Context& ctx);
+Status CmdExportPubkey(Context& ctx);
+Status CmdKeygen(Context& ctx);
+Status CmdCsr(Context& ctx);
+Status CmdSelfsign(Context& ctx);
+Status CmdImportCert(Context& ctx);
+Status CmdImportP12(Context& ctx);
+
+// OpenedToken: a token with an open session (logged in if asked).
+struct OpenedToken {
+  TokenRef token;
+  Session session;
+};
+// OpenToken: finds the token (--token or the URI's token=), opens a session,
+// and logs in as `user` with ObtainPin when `login` is set.
+Result<OpenedToken> OpenToken(Context& ctx, const std::optional<std::string>& label, bool read_write, bool login,
+                              UserType user = UserType::kUser);
+
+// StoreCertificate: creates a CKO_CERTIFICATE/CKC_X_509 token object with
+// CKA_SUBJECT/ISSUER/SERIAL_NUMBER/VALUE/ID/LABEL from `der`.
+Result<ObjectHandle> StoreCertificate(Session& session, std::span<const uint8_t> der, std::string_view label,
+                                      const Bytes& id);
+
+// WriteOutput: `data` to --out (atomically) or to ctx.out.
+Status WriteOutput(Context& ctx, std::span<const uint8_t> data);
+
+}  // namespace certvault::cli
+
+#endif  // CERTVAULT_CLI_COMMAND_CONTEXT_H_

@@ -1,0 +1,118 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "cli/commands.h"
+
+#include <cstdlib>
+
+#include "cli/command_context.h"
+#include "cli/output.h"
+#include "src/base/status_macros.h"
+
+namespace certvault::cli {
+namespace {
+
+const std::vector<CommandDef>& Commands() {
+  static const std::vector<CommandDef> kCommands = {
+      {"init", "init --label L [--so-pin S] [--pin P] [--capacity N] [--pin-must-change]",
+       {{"label"}, {"capacity"}, {"pin-must-change", false}}, CmdInit},
+      {"tokens", "tokens [--json]", {}, CmdTokens},
+      {"info", "info [--token L] [--json]", {{"token"}}, CmdInfo},
+      {"list", "list [--token L] [--login] [--json]", {{"token"}, {"login", false}}, CmdList},
+      {"keygen", "keygen [--token L] --label K --type rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ec:p521|ed25519|ed448 [--id HEX]",
+       {{"token"}, {"label"}, {"type"}, {"id"}}, CmdKeygen},
+      {"csr", "csr --key K [--id HEX] --subject /CN=.../O=... [--san DNS:x]... [--out F]",
+       {{"token"}, {"key"}, {"id"}, {"subject"}, {"san", true, true}, {"out"}}, CmdCsr},
+      {"selfsign", "selfsign --key K --subject ... [--days N] [--ca] [--san ...]... --out F [--store]",
+       {{"token"}, {"key"}, {"id"}, {"subject"}, {"san", true, true}, {"days"}, {"ca", false}, {"out"}, {"store", false},
+        {"eku", true, true}},
+       CmdSelfsign},
+      {"import-cert", "import-cert FILE [--token L] [--label L]", {{"token"}, {"label"}}, CmdImportCert},
+      {"import-p12", "import-p12 FILE [--token L] [--label L] [--p12-pass P | --p12-pass-file F]",
+       {{"token"}, {"label"}, {"p12-pass"}, {"p12-pass-file"}}, CmdImportP12},
+      {"export-cert", "export-cert --cert X [--id HEX] [--der] [--out F]", {{"token"}, {"cert"}, {"id"}, {"der", false}, {"out"}},
+       CmdExportCert},
+      {"export-pubkey", "export-pubkey --key K [--id HEX] [--out F]", {{"token"}, {"key"}, {"id"}, {"out"}}, CmdExportPubkey},
+      {"delete", "delete --object X [--id HEX] [--type cert|privkey|pubkey|all]", {{"token"}, {"object"}, {"id"}, {"type"}},
+       CmdDelete},
+      {"change-pin", "change-pin [--token L] [--so] [--new-pin P | --new-pin-file F]",
+       {{"token"}, {"so", false}, {"new-pin"}, {"new-pin-file"}}, CmdChangePin},
+      {"unlock", "unlock [--token L] [--so-pin S] [--new-pin P | --new-pin-file F]",
+       {{"token"}, {"new-pin"}, {"new-pin-file"}}, CmdUnlock},
+  };
+  return kCommands;
+}
+
+const CommandDef* FindCommand(std::string_view verb) {
+  for (const CommandDef& def : Commands()) {
+    if (def.name == verb) return &def;
+  }
+  return nullptr;
+}
+
+const std::vector<OptionSpec>* SpecsFor(std::string_view verb) {
+  const CommandDef* def = FindCommand(verb);
+  return def != nullptr ? &def->options : nullptr;
+}
+
+void PrintUsage(std::ostream& os) {
+  os << "usage: certvault [--vault DIR] [--json] VERB [options]\n\nverbs:\n";
+  for (const CommandDef& def : Commands()) os << "  " << def.usage << "\n";
+  os << "\nPINs: --pin/--pin-file/CERTVAULT_PIN (user), --so-pin/--so-pin-file/CERTVAULT_SO_PIN (SO),\n"
+        "      or a prompt on the terminal. Objects: a label, --id HEX, or a pkcs11: URI.\n"
+        "Exit codes: 0 ok, 1 usage, 2 not found, 3 auth/PIN, 4 vault/IO, 5 refused by policy.\n";
+}
+
+int ReportError(std::ostream& err, const Status& status) {
+  err << "certvault: error: " << status.message() << "\n";
+  return ExitCodeFor(status);
+}
+
+}  // namespace
+
+std::string ResolveVaultDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* home = std::getenv("CERTVAULT_HOME"); home != nullptr && *home != '\0') return home;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/certvault";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/share/certvault";
+}
+
+Result<OpenedToken> OpenToken(Context& ctx, const std::optional<std::string>& label, bool read_write, bool login,
+                              UserType user) {
+  CV_ASSIGN_OR_RETURN(TokenRef token, FindToken(ctx.backend, label));
+  CV_ASSIGN_OR_RETURN(Session session, Session::Open(ctx.backend, token.slot, read_write));
+  if (login) {
+    CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, user == UserType::kSo ? PinKind::kSo : PinKind::kUser));
+    CV_RETURN_IF_ERROR(session.Login(user, pin));
+  }
+  return OpenedToken{std::move(token), std::move(session)};
+}
+
+Status WriteOutput(Context& ctx, std::span<const uint8_t> data) {
+  if (std::optional<std::string> out = ctx.args->Get("out")) return WriteFileAtomic(*out, data);
+  ctx.out->write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  ctx.out->flush();
+  return ctx.out->good() ? OkStatus() : UnavailableError("cannot write to standard output");
+}
+
+int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostream& out, std::ostream& err) {
+  Result<Args> args = Args::Parse(argc, argv, SpecsFor);
+  if (!args.ok()) return ReportError(err, args.status());
+  if (args->verb().empty() || args->verb() == "help" || args->Has("help")) {
+    PrintUsage(args->verb().empty() ? err : out);
+    return args->verb().empty() ? kExitUsage : kExitOk;
+  }
+  const CommandDef* def = FindCommand(args->verb());
+  if (def == nullptr) {
+    return ReportError(err, InvalidArgumentError("unknown verb '" + args->verb() + "'; run `certvault help`"));
+  }
+  BackendOptions options;
+  options.vault_dir = args->Get("vault").value_or("");
+  Result<std::unique_ptr<Backend>> backend = open_backend(options);
+  if (!backend.ok()) return ReportError(err, backend.status().Annotate("cannot open the vault"));
+  Context ctx{backend->get(), &*args, &out, &err, args->Has("json"), ResolveVaultDir(options.vault_dir)};
+  Status status = def->run(ctx);
+  if (!status.ok()) return ReportError(err, status);
+  return kExitOk;
+}
+
+}  // namespace certvault::cli
