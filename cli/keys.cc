@@ -3,6 +3,7 @@
 
 #include <openssl/sha.h>
 
+#include <climits>
 #include <cstring>
 
 #include "src/base/status_macros.h"
@@ -51,16 +52,32 @@ Result<Bytes> EcParamsOf(EVP_PKEY* key) {
   return Status(Reason::kCurveNotSupported, "curve " + std::string(name) + " is not supported");
 }
 
+bool IsEdwards(const EVP_PKEY* key) { return EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448"); }
+
+// PublicValue: the encoded EC point, or the raw EdDSA public key.
+Result<Bytes> PublicValue(EVP_PKEY* key) {
+  if (IsEdwards(key)) {
+    size_t len = 0;
+    if (EVP_PKEY_get_raw_public_key(key, nullptr, &len) != 1) return ossl::OpenSslError("EVP_PKEY_get_raw_public_key");
+    Bytes out(len);
+    if (EVP_PKEY_get_raw_public_key(key, out.data(), &len) != 1) return ossl::OpenSslError("EVP_PKEY_get_raw_public_key");
+    return out;
+  }
+  uint8_t* raw = nullptr;
+  size_t len = EVP_PKEY_get1_encoded_public_key(key, &raw);
+  if (len == 0 || raw == nullptr) return ossl::OpenSslError("EVP_PKEY_get1_encoded_public_key");
+  Bytes out(raw, raw + len);
+  OPENSSL_free(raw);
+  return out;
+}
+
 // EcPoint: CKA_EC_POINT is the DER OCTET STRING of the encoded point (or of
 // the raw EdDSA public key).
 Result<Bytes> EcPointOf(EVP_PKEY* key) {
-  uint8_t* raw = nullptr;
-  size_t len = EVP_PKEY_get1_encoded_public_key(key, &raw);
-  if (len == 0 || raw == nullptr || len > 65535) return ossl::OpenSslError("EVP_PKEY_get1_encoded_public_key");
+  CV_ASSIGN_OR_RETURN(Bytes raw, PublicValue(key));
+  if (raw.size() > INT_MAX) return InvalidArgumentError("public key too large");
   ossl::UniquePtr<ASN1_STRING> octets(ASN1_OCTET_STRING_new());
-  bool ok = octets != nullptr && ASN1_OCTET_STRING_set(octets.get(), raw, static_cast<int>(len)) == 1;
-  OPENSSL_free(raw);
-  if (!ok) return ossl::OpenSslError("ASN1_OCTET_STRING_set");
+  if (octets == nullptr || ASN1_OCTET_STRING_set(octets.get(), raw.data(), static_cast<int>(raw.size())) != 1) return ossl::OpenSslError("ASN1_OCTET_STRING_set");
   int der_len = i2d_ASN1_OCTET_STRING(octets.get(), nullptr);
   if (der_len <= 0) return ossl::OpenSslError("i2d_ASN1_OCTET_STRING");
   Bytes out(static_cast<size_t>(der_len));
@@ -89,7 +106,7 @@ Status AddRsaComponents(EVP_PKEY* key, KeyTemplates* t) {
 Status AddEcComponents(EVP_PKEY* key, KeyTemplates* t) {
   CV_ASSIGN_OR_RETURN(Bytes params, EcParamsOf(key));
   CV_ASSIGN_OR_RETURN(Bytes point, EcPointOf(key));
-  bool edwards = EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448");
+  bool edwards = IsEdwards(key);
   SecureVector value;
   if (edwards) {
     size_t len = 0;
@@ -180,12 +197,8 @@ Result<Bytes> KeyIdFromSpki(std::span<const uint8_t> spki) {
     CV_ASSIGN_OR_RETURN(SecureVector n, BnParam(key.get(), OSSL_PKEY_PARAM_RSA_N));
     return Sha1(n);
   }
-  uint8_t* raw = nullptr;
-  size_t len = EVP_PKEY_get1_encoded_public_key(key.get(), &raw);
-  if (len == 0 || raw == nullptr) return ossl::OpenSslError("EVP_PKEY_get1_encoded_public_key");
-  Result<Bytes> id = Sha1(std::span<const uint8_t>(raw, len));
-  OPENSSL_free(raw);
-  return id;
+  CV_ASSIGN_OR_RETURN(Bytes value, PublicValue(key.get()));
+  return Sha1(value);
 }
 
 Result<Bytes> PublicKeyInfo(Session& session, const ObjectInfo& key) {
