@@ -198,7 +198,7 @@ uint8_t BitOf(const CodeBit (&map)[N], uint64_t code) {
   return 0;
 }
 
-// Per origin: its bit, and the classes it can produce (§5.14: generate makes
+// Per origin: its bit, and the classes it can produce (§5.18 key management: generate makes
 // keys, unwrap private/secret keys, derive secret keys in certvault). Indexed
 // by Origin; kCopy has no bit (a copy re-validates, it does not set).
 struct OriginInfo {
@@ -379,7 +379,7 @@ void FillDefaults(AttributeSet* obj, Shape shape) {
 
 // FillEarned: §4.7 CKA_LOCAL / CKA_KEY_GEN_MECHANISM ("valid only if CKA_LOCAL
 // is CK_TRUE", else CK_UNAVAILABLE_INFORMATION); §4.9/§4.10 CKA_ALWAYS_SENSITIVE
-// / CKA_NEVER_EXTRACTABLE. C_UnwrapKey (§5.18.5) and, conservatively here,
+// / CKA_NEVER_EXTRACTABLE. C_UnwrapKey (§5.18) and, conservatively here,
 // C_DeriveKey yield FALSE for both. A copy keeps the source's values.
 void FillEarned(AttributeSet* obj, Shape shape, Origin origin, MechanismType mechanism) {
   if ((shape.cls & kKeys) == 0) return;

@@ -296,7 +296,7 @@ TEST(ApplyTemplate, GenerateSecretNeedsValueLen) {  // footnote 3 on CKA_VALUE_L
             Reason::kTemplateIncomplete);
 }
 
-TEST(ApplyTemplate, OriginsLimitClasses) {  // §5.14: generate/unwrap/derive make keys
+TEST(ApplyTemplate, OriginsLimitClasses) {  // §5.18 key management: generate/unwrap/derive make keys
   EXPECT_EQ(ReasonOf(ApplyTemplate(CKO_DATA, 0, B(), Origin::kGenerate, 0)), Reason::kTemplateInconsistent);
   EXPECT_EQ(ReasonOf(ApplyTemplate(CKO_PUBLIC_KEY, CKK_RSA, B().Ulong(CKA_KEY_TYPE, CKK_RSA), Origin::kUnwrap, 0)),
             Reason::kTemplateInconsistent);
@@ -304,7 +304,7 @@ TEST(ApplyTemplate, OriginsLimitClasses) {  // §5.14: generate/unwrap/derive ma
             Reason::kTemplateInconsistent);
 }
 
-TEST(ApplyTemplate, Unwrap) {  // §5.18.5; footnotes 5, 6
+TEST(ApplyTemplate, Unwrap) {  // §5.18 C_UnwrapKey; footnotes 5, 6
   auto r = ApplyTemplate(CKO_SECRET_KEY, CKK_AES, B().Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, CKK_AES),
                          Origin::kUnwrap, 0);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -321,7 +321,7 @@ TEST(ApplyTemplate, Unwrap) {  // §5.18.5; footnotes 5, 6
             Reason::kTemplateInconsistent);
 }
 
-TEST(ApplyTemplate, DeriveSecretKey) {  // §5.18.6
+TEST(ApplyTemplate, DeriveSecretKey) {  // §5.18 C_DeriveKey
   auto r = ApplyTemplate(CKO_SECRET_KEY, CKK_GENERIC_SECRET, B().Ulong(CKA_VALUE_LEN, 32).Bool(CKA_DERIVE, true),
                          Origin::kDerive, CKM_ECDH1_DERIVE);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
