@@ -421,10 +421,12 @@ Status FillCheckValue(AttributeSet* obj) {
 // CheckChange: one C_SetAttributeValue / C_CopyObject change (§4.4.1, footnotes 8, 11, 12).
 Status CheckChange(const Attribute& a, const Rule& rule, const AttributeSet& current, bool is_copy) {
   bool modifiable = current.GetBoolOr(CKA_MODIFIABLE, true);
+  if (rule.change == Change::kNever) return Fail(Reason::kAttributeReadOnly, a.type, "read-only attribute");
   if (rule.change == Change::kCopyOnly) {
     return is_copy ? OkStatus() : Fail(Reason::kAttributeReadOnly, a.type, "can change only in C_CopyObject");
   }
-  if (!modifiable) return Fail(Reason::kAttributeReadOnly, a.type, "object is not modifiable");
+  // §5.7 C_SetAttributeValue: CKR_ACTION_PROHIBITED when the object has CKA_MODIFIABLE=FALSE.
+  if (!modifiable) return Fail(Reason::kActionProhibited, a.type, "object is not modifiable");
   bool now = current.GetBoolOr(a.type, rule.def == Def::kTrue);
   bool next = a.value.size() == 1 && a.value[0] == CK_TRUE;
   switch (rule.change) {
@@ -492,7 +494,8 @@ Result<AttributeSet> CheckModify(const AttributeSet& current, const AttributeSet
   Shape shape = ShapeOf(current);
   if (shape.cls == 0) return InternalError("CheckModify: object without a supported CKA_CLASS");
   if (is_copy && !current.GetBoolOr(CKA_COPYABLE, true)) {
-    return Fail(Reason::kAttributeReadOnly, CKA_COPYABLE, "object is not copyable");
+    // §5.7 C_CopyObject: CKR_ACTION_PROHIBITED when CKA_COPYABLE is FALSE.
+    return Fail(Reason::kActionProhibited, CKA_COPYABLE, "object is not copyable");
   }
   for (const Attribute& a : changes.items()) {
     CV_ASSIGN_OR_RETURN(const Rule* rule, Lookup(a, shape, Reason::kAttributeTypeInvalid));

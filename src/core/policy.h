@@ -23,7 +23,9 @@
 //   kAttributeReadOnly      attribute never settable by a caller (CKA_LOCAL,
 //                           CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE,
 //                           CKA_KEY_GEN_MECHANISM, CKA_UNIQUE_ID), or not
-//                           modifiable, or object has CKA_MODIFIABLE=FALSE.
+//                           modifiable (CheckModify).
+//   kActionProhibited       CheckModify on an object with CKA_MODIFIABLE=FALSE,
+//                           or a copy of one with CKA_COPYABLE=FALSE (§5.7).
 //   kTemplateIncomplete     a required attribute is missing (§4.1.1 rule 4).
 //   kTemplateInconsistent   contradictions (§4.1.1 rule 5): CKA_CLASS/CKA_KEY_TYPE
 //                           disagree with the arguments, key type not of this
@@ -121,9 +123,10 @@ Status MergeEngineAttributes(AttributeSet* object, const AttributeSet& engine_at
 // returns the merged set. Rules (§4.4-§4.10, footnotes 8, 11, 12):
 //  - unknown/vendor/not-valid-for-class types: kAttributeTypeInvalid; bad
 //    values: kAttributeValueInvalid;
-//  - is_copy and CKA_COPYABLE=FALSE: kAttributeReadOnly (no copy at all);
-//  - CKA_MODIFIABLE=FALSE: kAttributeReadOnly for every change except, in a
-//    copy, CKA_TOKEN/CKA_PRIVATE/CKA_MODIFIABLE/CKA_DESTROYABLE;
+//  - is_copy and CKA_COPYABLE=FALSE: kActionProhibited (no copy at all);
+//  - CKA_MODIFIABLE=FALSE: kActionProhibited for every change except, in a
+//    copy, CKA_TOKEN/CKA_PRIVATE/CKA_MODIFIABLE/CKA_DESTROYABLE (read-only
+//    attributes stay kAttributeReadOnly);
 //  - CKA_TOKEN, CKA_PRIVATE, CKA_MODIFIABLE, CKA_DESTROYABLE: copy only;
 //  - modifiable attributes (CKA_LABEL, CKA_ID, capability flags, dates,
 //    CKA_SUBJECT of keys, CKA_TRUSTED, certificate CKA_ISSUER/SERIAL_NUMBER,

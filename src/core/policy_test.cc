@@ -462,9 +462,11 @@ TEST(CheckModify, CopyOnlyAttributes) {  // §4.4.1: TOKEN, PRIVATE, MODIFIABLE 
 TEST(CheckModify, NotModifiableObject) {  // §4.4 CKA_MODIFIABLE
   AttributeSet key = StoredAesKey();
   key.SetBool(CKA_MODIFIABLE, false);
-  EXPECT_EQ(ReasonOf(CheckModify(key, B().Str(CKA_LABEL, "x"), false)), Reason::kAttributeReadOnly);
-  EXPECT_EQ(ReasonOf(CheckModify(key, B().Str(CKA_LABEL, "x"), true)), Reason::kAttributeReadOnly);
-  EXPECT_EQ(ReasonOf(CheckModify(key, B().Bool(CKA_SENSITIVE, true), false)), Reason::kAttributeReadOnly);
+  // §5.7 C_SetAttributeValue: CKR_ACTION_PROHIBITED.
+  EXPECT_EQ(ReasonOf(CheckModify(key, B().Str(CKA_LABEL, "x"), false)), Reason::kActionProhibited);
+  EXPECT_EQ(ReasonOf(CheckModify(key, B().Str(CKA_LABEL, "x"), true)), Reason::kActionProhibited);
+  EXPECT_EQ(ReasonOf(CheckModify(key, B().Bool(CKA_SENSITIVE, true), false)), Reason::kActionProhibited);
+  EXPECT_EQ(ReasonOf(CheckModify(key, B().Ulong(CKA_CLASS, CKO_DATA), false)), Reason::kAttributeReadOnly);
   EXPECT_TRUE(CheckModify(key, B().Bool(CKA_TOKEN, true), true).ok());  // a copy may still move to the token
 }
 
@@ -485,7 +487,7 @@ TEST(CheckModify, OneWayAttributes) {  // footnotes 11 and 12
 TEST(CheckModify, CopyOfNonCopyableObjectRefused) {  // §4.4 CKA_COPYABLE
   AttributeSet key = StoredAesKey();
   key.SetBool(CKA_COPYABLE, false);
-  EXPECT_EQ(ReasonOf(CheckModify(key, B(), true)), Reason::kAttributeReadOnly);
+  EXPECT_EQ(ReasonOf(CheckModify(key, B(), true)), Reason::kActionProhibited);  // §5.7 C_CopyObject
   EXPECT_TRUE(CheckModify(key, B().Str(CKA_LABEL, "x"), false).ok());
 }
 
