@@ -59,11 +59,6 @@ std::string SerialFor(storage::TokenId id) {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> OpenEmbeddedBackend(const BackendOptions& options) {
-  CV_ASSIGN_OR_RETURN(Config config, LoadConfig(options.vault_dir, options.config_path));
-  return std::unique_ptr<Backend>(new EmbeddedBackend(std::move(config), options.create_vault));
-}
-
 EmbeddedBackend::EmbeddedBackend(Config config, bool create_vault)
     : config_(std::move(config)), create_vault_(create_vault) {}
 
@@ -117,7 +112,12 @@ std::shared_ptr<TokenRuntime> EmbeddedBackend::Runtime(storage::TokenId token) {
 
 Result<std::vector<SlotId>> EmbeddedBackend::GetSlotList(bool token_present) {
   std::vector<SlotId> slots;
-  if (!PathExists(config_.vault_dir)) return slots;  // no vault: no slots, no error
+  if (!PathExists(config_.vault_dir)) {
+    // No vault: no slots and no error -- unless this backend may create it
+    // (certvault init), when the free slot is offered.
+    if (create_vault_) slots.push_back(1);
+    return slots;
+  }
   Result<storage::Store*> store = Store();
   if (!store.ok()) {
     // An empty vault directory offers one slot for C_InitToken; a damaged
@@ -281,3 +281,12 @@ Status EmbeddedBackend::GenerateRandom(SessionHandle session, std::span<uint8_t>
 }
 
 }  // namespace certvault::core
+
+namespace certvault {
+
+Result<std::unique_ptr<Backend>> OpenEmbeddedBackend(const BackendOptions& options) {
+  CV_ASSIGN_OR_RETURN(core::Config config, core::LoadConfig(options.vault_dir, options.config_path));
+  return std::unique_ptr<Backend>(new core::EmbeddedBackend(std::move(config), options.create_vault));
+}
+
+}  // namespace certvault
