@@ -23,6 +23,10 @@
 
 namespace certvault::storage::internal {
 
+// FindObjectsSql: the SELECT that FindObjects prepares for `query` (exposed
+// so that tests can check its query plan).
+std::string FindObjectsSql(const ObjectQuery& query);
+
 class SqliteStore final : public Store {
  public:
   // Open: see OpenStore() in store.h.

@@ -119,6 +119,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, in
   // synchronous=FULL: in WAL mode every commit is fsync'ed, so an
   // acknowledged write survives power loss (NORMAL only survives a crash).
   CV_RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  // Lookups are the hot path: a 16 MiB page cache per connection (default 2)
+  // keeps the object indexes of a large vault in memory. No mmap: a file
+  // truncated under a mapping raises SIGBUS, and the store must never crash.
+  CV_RETURN_IF_ERROR(conn->Exec("PRAGMA mmap_size=0; PRAGMA cache_size=-16384;"));
   return conn;
 }
 

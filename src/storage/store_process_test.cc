@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "src/storage/sqlite_store.h"
 #include "src/storage/store.h"
 #include "src/storage/store_test_util.h"
 
@@ -160,6 +161,38 @@ TEST(StoreDamageTest, FlippedFileHeader) {
   data[3] ^= 0x20;  // "SQLite format 3" magic
   WriteFile(dir.File("flip.db"), data);
   EXPECT_EQ(OpenStatus(dir.File("flip.db")).reason(), Reason::kCorruptStore);
+}
+
+// QueryPlan: the EXPLAIN QUERY PLAN text of `sql` with its parameters unbound.
+std::string QueryPlan(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  std::string plan;
+  if (sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt, nullptr) != SQLITE_OK) return "error";
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "\n";
+  }
+  sqlite3_finalize(stmt);
+  return plan;
+}
+
+TEST(StoreQueryPlanTest, FindObjectsUsesTheMostSelectiveIndex) {
+  TempDir dir;
+  MakeVault(dir.File("vault.db"), 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.File("vault.db").c_str(), &db), SQLITE_OK);
+  for (int mask = 0; mask < 16; ++mask) {
+    ObjectQuery q{.token_id = 1, .include_private = (mask & 8) != 0};
+    if (mask & 1) q.object_class = kCert;
+    if (mask & 2) q.label = ToBytes("l");
+    if (mask & 4) q.ckid = Bytes{1};
+    std::string plan = QueryPlan(db, internal::FindObjectsSql(q));
+    SCOPED_TRACE(internal::FindObjectsSql(q) + "\n" + plan);
+    EXPECT_EQ(plan.find("SCAN"), std::string::npos);
+    const char* index = (mask & 2) ? "objects_token_label" : (mask & 4) ? "objects_token_ckid" : "objects_token_";
+    EXPECT_NE(plan.find(index), std::string::npos);
+  }
+  sqlite3_close(db);
 }
 
 TEST(StoreConcurrencyTest, TwoThreadsInsert) {
