@@ -96,7 +96,7 @@ saw_final=0
 for attempt in $(seq 1 20); do
   flags="$(token_flags)"
   [[ "$flags" == *"user PIN locked"* ]] && break
-  [[ "$flags" == *"final try"* ]] && saw_final=1
+  [[ "$flags" == *"final user PIN try"* ]] && saw_final=1
   expect_failure "wrong PIN attempt $attempt" p11_user --pin "wrong-pin-$attempt" --list-objects
 done
 flags="$(token_flags)"
