@@ -47,9 +47,8 @@ Status AddAttribute(const CK_ATTRIBUTE& attr, size_t* total, AttributeSet* out) 
   if (out->Has(attr.type)) return Status(Reason::kTemplateInconsistent, "attribute given twice");
   *total += attr.ulValueLen;
   if (KindOf(attr.type) == AttributeKind::kBool) {
-    // Canonical CK_TRUE/CK_FALSE: C truth, as every C caller means it.
-    out->SetBool(attr.type, *static_cast<const CK_BBOOL*>(attr.pValue) != CK_FALSE);
-    return OkStatus();
+    CK_BBOOL b = *static_cast<const CK_BBOOL*>(attr.pValue);
+    if (b != CK_TRUE && b != CK_FALSE) return Status(Reason::kAttributeValueInvalid, "CK_BBOOL must be 0 or 1");
   }
   out->Set(attr.type, std::span<const uint8_t>(static_cast<const uint8_t*>(attr.pValue), attr.ulValueLen));
   return OkStatus();

@@ -27,12 +27,11 @@ inline constexpr size_t kMaxTemplateBytes = 4 << 20;    // 4 MiB per template
 //  kArgumentsBad: pTemplate NULL with ulCount > 0; pValue NULL with
 //    ulValueLen > 0; more than kMaxTemplateCount entries.
 //  kTemplateInconsistent: the same type twice.
-//  kAttributeValueInvalid: a CK_BBOOL attribute not 1 byte, a CK_ULONG one not
+//  kAttributeValueInvalid: a CK_BBOOL attribute not 1 byte or not 0/1, a CK_ULONG one not
 //    sizeof(CK_ULONG), CKA_ALLOWED_MECHANISMS not a whole CK_MECHANISM_TYPE
 //    array, or a value above kMaxAttributeLen / kMaxTemplateBytes in total.
 //  kAttributeTypeInvalid: attribute-array attributes (CKA_WRAP_TEMPLATE, ...).
-// CK_BBOOL values are canonicalized to CK_TRUE / CK_FALSE. The caller's
-// memory is read only during the call.
+// The caller's memory is read only during the call; values are copied.
 Result<AttributeSet> ParseTemplate(const CK_ATTRIBUTE* pTemplate, CK_ULONG ulCount);
 
 // MakeRequests: the types of a C_GetAttributeValue template, one request each.

@@ -52,12 +52,15 @@ TEST(TemplateTest, WrongSizes) {
   EXPECT_EQ(ParseTemplate(mechs, 1).status().reason(), Reason::kAttributeValueInvalid);
 }
 
-TEST(TemplateTest, BoolIsCanonicalized) {
+TEST(TemplateTest, BoolMustBeZeroOrOne) {
   CK_BBOOL odd = 0x7f;
   CK_ATTRIBUTE t[] = {{CKA_PRIVATE, &odd, 1}};
+  EXPECT_EQ(ParseTemplate(t, 1).status().reason(), Reason::kAttributeValueInvalid);
+  CK_BBOOL no = CK_FALSE;
+  t[0].pValue = &no;
   auto set = ParseTemplate(t, 1);
   ASSERT_TRUE(set.ok());
-  EXPECT_EQ(set->Find(CKA_PRIVATE)->value[0], CK_TRUE);
+  EXPECT_EQ(set->GetBool(CKA_PRIVATE), false);
 }
 
 TEST(TemplateTest, AllowedMechanismsArray) {
