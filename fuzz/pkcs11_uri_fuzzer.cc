@@ -1,0 +1,19 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// libFuzzer target for the RFC 7512 pkcs11: URI parser. Invariant checked:
+// whatever parses prints to a URI that parses again and prints identically.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "cli/pkcs11_uri.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto uri = certvault::cli::ParsePkcs11Uri(text);
+  if (!uri.ok()) return 0;
+  std::string printed = certvault::cli::FormatPkcs11Uri(*uri);
+  auto again = certvault::cli::ParsePkcs11Uri(printed);
+  if (!again.ok() || certvault::cli::FormatPkcs11Uri(*again) != printed) std::abort();
+  return 0;
+}
