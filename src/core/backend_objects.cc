@@ -43,22 +43,39 @@ Result<std::shared_ptr<const Object>> EmbeddedBackend::FetchObject(Session& s, O
   return std::shared_ptr<const Object>(std::move(obj));
 }
 
-Result<KeyCacheEntry> EmbeddedBackend::FetchKey(Session& s, ObjectHandle handle, Reason not_found) {
-  TokenRuntime& rt = *s.runtime;
+Result<KeyCacheEntry> EmbeddedBackend::CachedKey(TokenRuntime& rt, storage::Store& store, ObjectHandle handle,
+                                                 uint64_t gen, std::chrono::steady_clock::time_point now) {
+  KeyCacheEntry entry;
   {
     std::shared_lock<std::shared_mutex> lock(rt.mu);
     auto it = rt.key_cache.find(handle);
-    if (it != rt.key_cache.end()) {
-      KeyCacheEntry entry = it->second;
-      lock.unlock();
-      if (!entry.object->token_object) return entry;
-      // One indexed lookup proves the cached key is still the stored one
-      // (another process may have changed or deleted it).
-      CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
-      Result<uint64_t> version = store->GetObjectVersion(handle);
-      if (version.ok() && *version == entry.version) return entry;
-    }
+    if (it == rt.key_cache.end()) return NotFoundError("not cached");
+    entry = it->second;
   }
+  if (!entry.object->token_object) return entry;
+  if (entry.validated_gen == gen && now - entry.validated_at < ChangeCounter::kMaxStaleness) return entry;
+  // The vault changed since: one indexed lookup proves the key is still the
+  // stored one (another process may have changed or deleted it).
+  Result<uint64_t> version = store.GetObjectVersion(handle);
+  if (!version.ok() || *version != entry.version) return NotFoundError("stale");
+  std::unique_lock<std::shared_mutex> lock(rt.mu);
+  auto it = rt.key_cache.find(handle);
+  if (it != rt.key_cache.end() && it->second.object == entry.object) {
+    it->second.validated_gen = gen;
+    it->second.validated_at = now;
+  }
+  return entry;
+}
+
+Result<KeyCacheEntry> EmbeddedBackend::FetchKey(Session& s, ObjectHandle handle, Reason not_found) {
+  TokenRuntime& rt = *s.runtime;
+  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+  // Load the counter before any check, so a change committed after it is
+  // seen at the next use.
+  const uint64_t gen = changes_->Load();
+  const auto now = std::chrono::steady_clock::now();
+  Result<KeyCacheEntry> cached = CachedKey(rt, *store, handle, gen, now);
+  if (cached.ok()) return cached;
   CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> obj, FetchObject(s, handle, not_found));
   ObjectClass cls = obj->object_class();
   if (cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY && cls != CKO_SECRET_KEY) {
@@ -76,7 +93,7 @@ Result<KeyCacheEntry> EmbeddedBackend::FetchKey(Session& s, ObjectHandle handle,
   }
   lock.unlock();
   CV_RETURN_IF_ERROR(key.status());
-  KeyCacheEntry entry{obj->version, obj, *key};
+  KeyCacheEntry entry{obj->version, gen, now, obj, *key};
   std::unique_lock<std::shared_mutex> write(rt.mu);
   // Cache only while the key's owner can use it: logout clears the cache.
   if (cls == CKO_PUBLIC_KEY || rt.login) rt.key_cache[handle] = entry;
@@ -217,6 +234,7 @@ Status EmbeddedBackend::DestroyObject(SessionHandle handle, ObjectHandle object)
     if (!s->rw()) return Status(Reason::kSessionReadOnly, "destroying a token object needs a R/W session");
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
     CV_RETURN_IF_ERROR(store->DeleteObject(object));
+    changes_->Bump();
   } else {
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
     session_objects_.erase(object);
@@ -300,6 +318,7 @@ Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle obj
   if (obj->token_object) {
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
     CV_RETURN_IF_ERROR(store->UpdateObject(ToRow(*updated)));
+    changes_->Bump();
   } else {
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
     session_objects_[object] = updated;

@@ -17,6 +17,7 @@ namespace certvault::core {
 namespace {
 
 constexpr char kDbName[] = "/vault.db";
+constexpr char kGenName[] = "/vault.gen";
 constexpr char kManufacturer[] = "certvault";
 constexpr uint64_t kUnavailable = ~uint64_t{0};  // CK_UNAVAILABLE_INFORMATION
 
@@ -74,6 +75,7 @@ Result<storage::Store*> EmbeddedBackend::Store() {
   storage::StoreOptions options;
   options.create_if_missing = true;  // the directory exists: the vault is wanted
   CV_ASSIGN_OR_RETURN(store_, storage::OpenStore(path, options));
+  changes_ = std::make_unique<ChangeCounter>(config_.vault_dir + kGenName);
   store_ptr_.store(store_.get(), std::memory_order_release);
   return store_.get();
 }
@@ -87,6 +89,7 @@ Result<storage::Store*> EmbeddedBackend::CreateStoreIfMissing() {
       storage::StoreOptions options;
       options.create_if_missing = true;
       CV_ASSIGN_OR_RETURN(store_, storage::OpenStore(path, options));
+      changes_ = std::make_unique<ChangeCounter>(config_.vault_dir + kGenName);
       store_ptr_.store(store_.get(), std::memory_order_release);
     }
   }
@@ -264,6 +267,7 @@ Status EmbeddedBackend::CreateToken(SlotId slot, const SecretBytes& so_pin, std:
   CV_ASSIGN_OR_RETURN(storage::AuthRow so, SealTokenKey(slot, storage::Role::kSo, so_pin, token_key, config_.kdf,
                                                         config_.pin_max_tries));
   CV_RETURN_IF_ERROR(store->CreateToken(row, {so}));
+  changes_->Bump();  // the token's old objects are gone
   std::shared_ptr<TokenRuntime> rt = Runtime(slot);
   std::unique_lock<std::shared_mutex> lock(rt->mu);
   LogoutLocked(*rt);

@@ -6,13 +6,15 @@
 //   sessions_mu_  -> Session::mu -> TokenRuntime::mu
 // The store has its own internal locking. SQLite is the source of truth for
 // tokens and token objects; the only cache is parsed keys (KeyCacheEntry),
-// validated against the object's stored version at every *Init, and dropped
-// at logout. Session objects live in session_objects_.
+// revalidated against the object's stored version whenever the vault's
+// ChangeCounter moved (or the entry is older than its staleness bound), and
+// dropped at logout. Session objects live in session_objects_.
 #ifndef CERTVAULT_CORE_EMBEDDED_BACKEND_H_
 #define CERTVAULT_CORE_EMBEDDED_BACKEND_H_
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "src/core/backend.h"
+#include "src/core/change_counter.h"
 #include "src/core/config.h"
 #include "src/core/object.h"
 #include "src/engine/engine.h"
@@ -29,7 +32,9 @@
 namespace certvault::core {
 
 struct KeyCacheEntry {
-  uint64_t version = 0;
+  uint64_t version = 0;          // the object's stored version when parsed
+  uint64_t validated_gen = 0;    // ChangeCounter value when last validated
+  std::chrono::steady_clock::time_point validated_at;
   std::shared_ptr<const Object> object;
   std::shared_ptr<const engine::ReadyKey> key;
 };
@@ -166,6 +171,9 @@ class EmbeddedBackend final : public Backend {
                                                     Reason not_found = Reason::kObjectHandleInvalid);
   // FetchKey: FetchObject + the parsed key, from the cache when unchanged.
   Result<KeyCacheEntry> FetchKey(Session& s, ObjectHandle handle, Reason not_found);
+  // CachedKey: the cached key if still valid at counter value `gen`.
+  Result<KeyCacheEntry> CachedKey(TokenRuntime& rt, storage::Store& store, ObjectHandle handle, uint64_t gen,
+                                  std::chrono::steady_clock::time_point now);
   // StoreNewObjects: assigns ids, seals secrets, checks capacity and stores
   // token objects (one transaction) or registers session objects.
   struct NewObject {
@@ -189,6 +197,7 @@ class EmbeddedBackend final : public Backend {
   std::mutex store_mu_;
   std::unique_ptr<storage::Store> store_;  // GUARDED_BY(store_mu_) for creation; then immutable
   std::atomic<storage::Store*> store_ptr_{nullptr};
+  std::unique_ptr<ChangeCounter> changes_;  // set with store_, before store_ptr_ is published
 
   std::mutex runtimes_mu_;
   std::unordered_map<storage::TokenId, std::shared_ptr<TokenRuntime>> runtimes_;  // GUARDED_BY(runtimes_mu_)
