@@ -266,5 +266,24 @@ TEST_F(EmbeddedBackendTest, SecretsAreSealedAtRest) {
   EXPECT_NE(db.find("note"), std::string::npos);  // sanity: the file was read
 }
 
+TEST_F(EmbeddedBackendTest, AnotherInstanceSeesDestroyedKeyAtOnce) {
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  Backend::KeyPair kp = GenerateEc(s, "shared");
+  // A second backend on the same vault stands for another process.
+  std::unique_ptr<Backend> other = Open();
+  auto s2 = other->OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_TRUE(s2.ok());
+  ASSERT_TRUE(other->Login(*s2, UserType::kUser, Pin(kUserPin)).ok());
+  Bytes data(32, 3);
+  ASSERT_TRUE(other->SignInit(*s2, Mechanism{CKM_ECDSA, {}}, kp.private_key).ok());  // now cached there
+  size_t len = 64;
+  Bytes sig(len);
+  ASSERT_TRUE(other->Sign(*s2, data, OutBuf{sig.data(), &len}).ok());
+  ASSERT_TRUE(backend_->DestroyObject(s, kp.private_key).ok());
+  EXPECT_EQ(other->SignInit(*s2, Mechanism{CKM_ECDSA, {}}, kp.private_key).reason(), Reason::kKeyHandleInvalid);
+}
+
 }  // namespace
 }  // namespace certvault
