@@ -76,6 +76,12 @@ std::string TokenJson(const TokenRef& t, const std::string& vault_dir, bool deta
   return o.Build();
 }
 
+// Memory: "free/total free", or "n/a" for CK_UNAVAILABLE_INFORMATION.
+std::string Memory(uint64_t free_bytes, uint64_t total_bytes) {
+  if (free_bytes == ~uint64_t{0} || total_bytes == ~uint64_t{0}) return "n/a";
+  return std::to_string(free_bytes) + "/" + std::to_string(total_bytes) + " free";
+}
+
 void PrintTokenDetails(std::ostream& os, const TokenRef& t, const std::string& vault_dir) {
   os << "token:        " << t.label << "\n"
      << "uri:          " << FormatPkcs11Uri(TokenUri(t)) << "\n"
@@ -85,8 +91,8 @@ void PrintTokenDetails(std::ostream& os, const TokenRef& t, const std::string& v
      << "serial:       " << TrimRight(t.info.serial) << "\n"
      << "flags:        " << JoinSpace(FlagNames(t.info.flags)) << "\n"
      << "PIN length:   " << t.info.min_pin_len << ".." << t.info.max_pin_len << "\n"
-     << "memory:       public " << t.info.free_public_memory << "/" << t.info.total_public_memory << " free, private "
-     << t.info.free_private_memory << "/" << t.info.total_private_memory << " free\n"
+     << "memory:       public " << Memory(t.info.free_public_memory, t.info.total_public_memory) << ", private "
+     << Memory(t.info.free_private_memory, t.info.total_private_memory) << "\n"
      << "sessions:     " << t.info.session_count << "\n"
      << "vault:        " << vault_dir << "\n";
 }

@@ -107,6 +107,7 @@ int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostrea
   }
   BackendOptions options;
   options.vault_dir = args->Get("vault").value_or("");
+  options.create_vault = def->name == "init";  // read paths never create files
   Result<std::unique_ptr<Backend>> backend = open_backend(options);
   if (!backend.ok()) return ReportError(err, backend.status().Annotate("cannot open the vault"));
   Context ctx{backend->get(), &*args, &out, &err, args->Has("json"), ResolveVaultDir(options.vault_dir)};

@@ -47,6 +47,8 @@ Result<TokenRef> FindToken(Backend* backend, const std::optional<std::string>& l
   }
   if (tokens.size() == 1) return std::move(tokens[0]);
   if (tokens.empty()) {
+    Status vault = backend->VaultStatus();
+    if (!vault.ok() && vault.code() != StatusCode::kNotFound) return vault.Annotate("the vault cannot be used");
     return Status(StatusCode::kNotFound, Reason::kTokenNotPresent,
                   "the vault has no token yet; create one with `certvault init --label NAME`");
   }
