@@ -1,0 +1,161 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// End-to-end tests of the verbs over the real embedded backend, in-process,
+// on a vault in a temporary directory. OpenSSL checks every CSR/certificate.
+#include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "src/crypto/ossl_ptr.h"
+
+namespace certvault::cli {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class CliE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cv_cli_e2e.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    unsetenv("CERTVAULT_PIN");
+    unsetenv("CERTVAULT_SO_PIN");
+  }
+  void TearDown() override { (void)std::system(("rm -rf '" + dir_ + "'").c_str()); }
+
+  CliRun Cli(std::vector<std::string> words) {
+    words.insert(words.begin(), {"certvault", "--vault", dir_ + "/vault"});
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    std::ostringstream out, err;
+    int code = RunCli(static_cast<int>(argv.size()), argv.data(), OpenEmbeddedBackend, out, err);
+    return {code, out.str(), err.str()};
+  }
+  CliRun CliPin(std::vector<std::string> words) {
+    words.insert(words.end(), {"--pin", "user-pin-1234"});
+    return Cli(words);
+  }
+  void Init() {
+    CliRun r = Cli({"init", "--label", "t", "--so-pin", "so-pin-1234", "--pin", "user-pin-1234"});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  std::string dir_;
+};
+
+ossl::UniquePtr<X509> ReadCert(const std::string& path) {
+  ossl::UniquePtr<BIO> bio(BIO_new_file(path.c_str(), "r"));
+  if (bio == nullptr) return nullptr;
+  return ossl::UniquePtr<X509>(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+TEST_F(CliE2eTest, EmptyVaultHasNoTokensAndCreatesNothing) {
+  CliRun r = Cli({"tokens", "--json"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "[]\n");
+  EXPECT_NE(access((dir_ + "/vault").c_str(), F_OK), 0);
+  EXPECT_EQ(Cli({"info"}).code, kExitNotFound);
+}
+
+TEST_F(CliE2eTest, InitTwiceWithSameLabelIsUsageError) {
+  Init();
+  CliRun r = Cli({"init", "--label", "t", "--so-pin", "so-pin-1234", "--pin", "user-pin-1234"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("exists already"), std::string::npos);
+}
+
+TEST_F(CliE2eTest, WrongPinIsAuthErrorAndNeverEchoed) {
+  Init();
+  CliRun r = Cli({"list", "--pin", "not-the-pin-987"});
+  EXPECT_EQ(r.code, kExitAuth);
+  EXPECT_EQ(r.err.find("not-the-pin-987"), std::string::npos);
+  EXPECT_EQ(r.out.find("not-the-pin-987"), std::string::npos);
+}
+
+TEST_F(CliE2eTest, KeygenListsUrisAndDefaultIdIsSha1) {
+  Init();
+  CliRun r = CliPin({"keygen", "--label", "k", "--type", "ec:p256"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun list = CliPin({"list", "--json"});
+  ASSERT_EQ(list.code, 0);
+  EXPECT_NE(list.out.find("\"class\":\"private\""), std::string::npos);
+  EXPECT_NE(list.out.find("object=k;type=public;id=%"), std::string::npos);
+  // Without a PIN the private key is not listed.
+  CliRun pub = Cli({"list", "--json"});
+  EXPECT_EQ(pub.out.find("\"class\":\"private\""), std::string::npos);
+  CliRun missing = CliPin({"export-pubkey", "--key", "nope"});
+  EXPECT_EQ(missing.code, kExitNotFound);
+}
+
+TEST_F(CliE2eTest, ImportCertAndExportRoundTrip) {
+  Init();
+  std::string key = dir_ + "/k.pem", cert = dir_ + "/c.pem";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + key +
+                         " -out " + cert + " -subj /CN=imported -days 2 2>/dev/null").c_str()),
+            0);
+  CliRun r = CliPin({"import-cert", cert});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string out = dir_ + "/back.der";
+  ASSERT_EQ(Cli({"export-cert", "--cert", "imported", "--der", "--out", out}).code, 0);
+  auto exported = ReadFile(out);
+  ASSERT_TRUE(exported.ok());
+  ossl::UniquePtr<X509> original = ReadCert(cert);
+  ASSERT_NE(original, nullptr);
+  const uint8_t* p = exported->data();
+  ossl::UniquePtr<X509> parsed(d2i_X509(nullptr, &p, static_cast<long>(exported->size())));
+  ASSERT_NE(parsed, nullptr);
+  EXPECT_EQ(X509_cmp(original.get(), parsed.get()), 0);
+  EXPECT_EQ(CliPin({"delete", "--object", "imported", "--type", "cert"}).code, 0);
+  EXPECT_EQ(Cli({"export-cert", "--cert", "imported"}).code, kExitNotFound);
+}
+
+TEST_F(CliE2eTest, ChangePinAndUnlock) {
+  Init();
+  CliRun c = Cli({"change-pin", "--pin", "user-pin-1234", "--new-pin", "new-pin-5678"});
+  ASSERT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(CliPin({"list"}).code, kExitAuth);
+  EXPECT_EQ(Cli({"list", "--pin", "new-pin-5678"}).code, 0);
+  CliRun u = Cli({"unlock", "--so-pin", "so-pin-1234", "--new-pin", "user-pin-1234"});
+  ASSERT_EQ(u.code, 0) << u.err;
+  EXPECT_EQ(CliPin({"list"}).code, 0);
+}
+
+class CliSignE2eTest : public CliE2eTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(CliSignE2eTest, SelfSignedCertificateAndCsrVerify) {
+  Init();
+  ASSERT_EQ(CliPin({"keygen", "--label", "k", "--type", GetParam()}).code, 0);
+  std::string cert = dir_ + "/cert.pem", csr = dir_ + "/req.pem";
+  CliRun s = CliPin({"selfsign", "--key", "k", "--subject", "/CN=e2e", "--san", "DNS:e2e.example", "--days", "5", "--ca",
+                  "--out", cert, "--store"});
+  ASSERT_EQ(s.code, 0) << s.err;
+  ossl::UniquePtr<X509> x = ReadCert(cert);
+  ASSERT_NE(x, nullptr);
+  ossl::UniquePtr<X509_STORE> store(X509_STORE_new());
+  ossl::UniquePtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
+  X509_STORE_add_cert(store.get(), x.get());
+  X509_STORE_CTX_init(ctx.get(), store.get(), x.get(), nullptr);
+  EXPECT_EQ(X509_verify_cert(ctx.get()), 1);
+  CliRun r = CliPin({"csr", "--key", "k", "--subject", "/CN=e2e", "--out", csr});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::system(("openssl req -verify -noout -in " + csr + " 2>/dev/null").c_str()), 0);
+  CliRun list = Cli({"list"});
+  EXPECT_NE(list.out.find("object=k;type=cert"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(KeyTypes, CliSignE2eTest, ::testing::Values("ec:p256", "ec:p384", "rsa:2048", "ed25519"));
+
+}  // namespace
+}  // namespace certvault::cli
