@@ -9,6 +9,11 @@
 // IMMEDIATE transactions; while a thread is inside RunExclusive (or any other
 // write) on this store, every call it makes on the same store joins that
 // transaction's connection (nested writes become SAVEPOINTs).
+//
+// Caveats: inside RunExclusive, do not write through a *different* Store on
+// the same file from the same thread (it would wait for the lock this thread
+// holds, then fail with kUnavailable). A Store must not be used across fork():
+// the child opens its own.
 #ifndef CERTVAULT_STORAGE_SQLITE_STORE_H_
 #define CERTVAULT_STORAGE_SQLITE_STORE_H_
 

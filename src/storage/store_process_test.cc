@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -280,6 +281,77 @@ TEST(StoreCrashTest, AcknowledgedWritesSurviveKill9) {
   ASSERT_NE(store, nullptr);
   for (ObjectId acked_id : acked) EXPECT_TRUE(store->GetObject(acked_id).ok()) << acked_id;
   EXPECT_TRUE(store->CheckIntegrity().ok());
+}
+
+// DecrementLoop: child-process body; reports each value DecrementTries returned.
+int DecrementLoop(const std::string& path, int count, int report_fd) {
+  StoreOptions options;
+  Result<std::unique_ptr<Store>> store = OpenStore(path, options);
+  if (!store.ok()) return 2;
+  for (int i = 0; i < count; ++i) {
+    Result<uint32_t> before = (*store)->DecrementTries(1, Role::kUser);
+    if (!before.ok()) return 3;
+    if (write(report_fd, &*before, sizeof(uint32_t)) != static_cast<ssize_t>(sizeof(uint32_t))) return 4;
+  }
+  return 0;
+}
+
+TEST(StoreConcurrencyTest, DecrementTriesIsAtomicAcrossProcesses) {
+  TempDir dir;
+  {
+    std::unique_ptr<Store> store = MustOpen(dir.File("vault.db"));
+    ASSERT_TRUE(store->CreateToken(Token(1), {Auth(1, Role::kUser, 1000)}).ok());
+  }
+  constexpr int kPerProcess = 150;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pids[2];
+  for (pid_t& pid : pids) {
+    pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(fds[0]);
+      _exit(DecrementLoop(dir.File("vault.db"), kPerProcess, fds[1]));
+    }
+  }
+  close(fds[1]);
+  std::set<uint32_t> seen;
+  uint32_t value = 0;
+  while (read(fds[0], &value, sizeof(value)) == static_cast<ssize_t>(sizeof(value))) {
+    EXPECT_TRUE(seen.insert(value).second) << "value returned twice: " << value;
+  }
+  close(fds[0]);
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+  EXPECT_EQ(seen.size(), 2u * kPerProcess);
+  std::unique_ptr<Store> store = MustOpen(dir.File("vault.db"), false);
+  EXPECT_EQ(store->GetAuth(1, Role::kUser)->tries_left, 1000u - 2 * kPerProcess);
+}
+
+TEST(StoreConcurrencyTest, RunExclusiveMakesCheckThenInsertAtomic) {
+  TempDir dir;
+  std::unique_ptr<Store> store = MustOpen(dir.File("vault.db"));
+  ASSERT_TRUE(store->CreateToken(Token(1), {}).ok());
+  constexpr uint64_t kCapacity = 50;
+  std::atomic<ObjectId> next_id{1};
+  auto worker = [&]() {
+    for (int i = 0; i < 100; ++i) {
+      (void)store->RunExclusive([&]() -> Status {
+        Result<uint64_t> n = store->CountObjects(1, kCert);
+        if (!n.ok()) return n.status();
+        if (*n >= kCapacity) return Status(Reason::kCapacityExceeded, "full");
+        return store->InsertObject(Object(next_id++, 1, kCert, "cap"));
+      });
+    }
+  };
+  std::thread a(worker), b(worker), c(worker);
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_EQ(*store->CountObjects(1, kCert), kCapacity);
 }
 
 // Manual benchmark (no timing assertion): run with
