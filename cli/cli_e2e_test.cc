@@ -132,6 +132,18 @@ TEST_F(CliE2eTest, ChangePinAndUnlock) {
   EXPECT_EQ(CliPin({"list"}).code, 0);
 }
 
+TEST_F(CliE2eTest, UriPinValueAndPinSourceLogIn) {
+  Init();
+  ASSERT_EQ(CliPin({"keygen", "--label", "k", "--type", "ed25519"}).code, 0);
+  CliRun good = Cli({"export-pubkey", "--key", "pkcs11:object=k;type=private?pin-value=user-pin-1234"});
+  EXPECT_EQ(good.code, 0) << good.err;
+  EXPECT_NE(good.out.find("BEGIN PUBLIC KEY"), std::string::npos);
+  std::string pin_file = dir_ + "/pin";
+  ASSERT_TRUE(WriteFileAtomic(pin_file, AsSpan("wrong-pin-000\n")).ok());
+  CliRun bad = Cli({"export-pubkey", "--key", "pkcs11:object=k;type=private?pin-source=file:" + pin_file});
+  EXPECT_EQ(bad.code, kExitAuth);
+}
+
 class CliSignE2eTest : public CliE2eTest, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(CliSignE2eTest, SelfSignedCertificateAndCsrVerify) {

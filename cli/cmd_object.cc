@@ -83,7 +83,7 @@ Status CmdDelete(Context& ctx) {
   CV_ASSIGN_OR_RETURN(ObjectSelector sel, MakeSelector(ctx.args->Get("object"), ctx.args->Get("id"), ctx.args->Get("token")));
   CV_ASSIGN_OR_RETURN(std::optional<ObjectClass> cls, DeleteClass(ctx.args->Get("type")));
   if (cls.has_value()) sel.object_class = cls;
-  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, true, true));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, true, true, UserType::kUser, &sel));
   CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> handles, t.session.Find(sel.Template()));
   if (handles.empty()) {
     return Status(StatusCode::kNotFound, Reason::kObjectHandleInvalid,
@@ -113,7 +113,7 @@ Status CmdExportPubkey(Context& ctx) {
   CV_ASSIGN_OR_RETURN(ObjectSelector sel, MakeSelector(ctx.args->Get("key"), ctx.args->Get("id"), ctx.args->Get("token")));
   if (!sel.object_class.has_value()) sel.object_class = CKO_PUBLIC_KEY;
   bool login = sel.object_class == CKO_PRIVATE_KEY;
-  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, false, login));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, false, login, UserType::kUser, &sel));
   CV_ASSIGN_OR_RETURN(ObjectInfo info, FindOne(t.session, sel, "public key"));
   CV_ASSIGN_OR_RETURN(Bytes spki, PublicKeyInfo(t.session, info));
   CV_ASSIGN_OR_RETURN(std::string pem, x509::PemEncode("PUBLIC KEY", spki));

@@ -112,7 +112,7 @@ Status CmdCsr(Context& ctx) {
   CV_ASSIGN_OR_RETURN(ObjectSelector sel, KeySelector(ctx));
   CV_ASSIGN_OR_RETURN(std::string subject, RequireSubject(*ctx.args));
   CV_ASSIGN_OR_RETURN(std::vector<x509::SanEntry> sans, ParseSans(*ctx.args));
-  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, false, true));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, false, true, UserType::kUser, &sel));
   CV_ASSIGN_OR_RETURN(SigningKey key, LoadSigningKey(ctx, t, sel));
   x509::CsrSpec spec{key.spki, subject, std::move(sans), key.algorithm};
   CV_ASSIGN_OR_RETURN(Bytes der, x509::BuildCsr(spec, VaultSigner(&t.session, key.info.handle, key.algorithm)));
@@ -129,7 +129,7 @@ Status CmdSelfsign(Context& ctx) {
   spec.is_ca = ctx.args->Has("ca");
   spec.extended_key_usage = ctx.args->GetAll("eku");
   bool store = ctx.args->Has("store");
-  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, store, true));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, store, true, UserType::kUser, &sel));
   CV_ASSIGN_OR_RETURN(SigningKey key, LoadSigningKey(ctx, t, sel));
   spec.public_key_info = key.spki;
   spec.algorithm = key.algorithm;

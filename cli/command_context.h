@@ -55,9 +55,10 @@ struct OpenedToken {
   Session session;
 };
 // OpenToken: finds the token (--token or the URI's token=), opens a session,
-// and logs in as `user` with ObtainPin when `login` is set.
+// and logs in as `user` when `login` is set, with the PIN of the URI in `sel`
+// (pin-value, or pin-source "file:PATH" / "PATH") if any, else ObtainPin.
 Result<OpenedToken> OpenToken(Context& ctx, const std::optional<std::string>& label, bool read_write, bool login,
-                              UserType user = UserType::kUser);
+                              UserType user = UserType::kUser, ObjectSelector* sel = nullptr);
 
 // StoreCertificate: creates a CKO_CERTIFICATE/CKC_X_509 token object with
 // CKA_SUBJECT/ISSUER/SERIAL_NUMBER/VALUE/ID/LABEL from `der`.

@@ -76,12 +76,27 @@ std::string ResolveVaultDir(const std::string& flag) {
   return std::string(home != nullptr ? home : ".") + "/.local/share/certvault";
 }
 
+namespace {
+
+Result<SecretBytes> LoginPin(Context& ctx, UserType user, ObjectSelector* sel) {
+  if (sel != nullptr && sel->pin.has_value()) return std::move(*sel->pin);
+  if (sel != nullptr && sel->pin_source.has_value()) {
+    std::string path = *sel->pin_source;
+    if (path.starts_with("file:")) path = path.substr(5);
+    CV_ASSIGN_OR_RETURN(SecretBytes contents, ReadSecretFile(path, 4096));
+    return PinFromFileContents(contents);
+  }
+  return ObtainPin(*ctx.args, user == UserType::kSo ? PinKind::kSo : PinKind::kUser);
+}
+
+}  // namespace
+
 Result<OpenedToken> OpenToken(Context& ctx, const std::optional<std::string>& label, bool read_write, bool login,
-                              UserType user) {
+                              UserType user, ObjectSelector* sel) {
   CV_ASSIGN_OR_RETURN(TokenRef token, FindToken(ctx.backend, label));
   CV_ASSIGN_OR_RETURN(Session session, Session::Open(ctx.backend, token.slot, read_write));
   if (login) {
-    CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, user == UserType::kSo ? PinKind::kSo : PinKind::kUser));
+    CV_ASSIGN_OR_RETURN(SecretBytes pin, LoginPin(ctx, user, sel));
     CV_RETURN_IF_ERROR(session.Login(user, pin));
   }
   return OpenedToken{std::move(token), std::move(session)};

@@ -155,6 +155,8 @@ Result<ObjectSelector> MakeSelector(const std::optional<std::string>& name, cons
     sel.label = uri.object;
     sel.id = uri.id;
     sel.object_class = uri.type;
+    sel.pin = std::move(uri.pin_value);
+    sel.pin_source = uri.pin_source;
   } else if (name.has_value()) {
     sel.label = *name;
   }

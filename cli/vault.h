@@ -65,6 +65,9 @@ struct ObjectSelector {
   std::optional<std::string> label;
   std::optional<Bytes> id;
   std::optional<ObjectClass> object_class;
+  // From the URI query: pin-value, or the file named by pin-source.
+  std::optional<SecretBytes> pin;
+  std::optional<std::string> pin_source;
   AttributeSet Template() const;
 };
 
