@@ -33,7 +33,13 @@ struct RecordEntry {
   SecureVector value;  // sealed: nonce|ct|tag; else the plain value
 };
 
+// EncodeRecord: the version-1 encoding of `entries`. REQUIRES: types strictly
+// increasing, at most kMaxEntries entries, each value ≤ kMaxValueLength (else
+// DecodeRecord rejects the output). The output is ordinary (unwiped) Bytes:
+// secret values must be sealed before they are encoded.
 Bytes EncodeRecord(const std::vector<RecordEntry>& entries);
+// DecodeRecord: parses a record; kDataLoss/kCorruptStore on any violation of
+// the format above (docs/formats/record.md). Never reads out of bounds.
 Result<std::vector<RecordEntry>> DecodeRecord(std::span<const uint8_t> bytes);
 
 }  // namespace certvault::storage

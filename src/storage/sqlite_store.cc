@@ -73,9 +73,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
   bool empty = false;
   CV_RETURN_IF_ERROR(CheckFileHeader(path, &empty));
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, options));
-  CV_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, store->Checkout());
-  CV_RETURN_IF_ERROR(EnsureSchema(*conn, options.create_if_missing));
-  store->Checkin(std::move(conn));
+  Result<std::unique_ptr<Connection>> conn = store->Checkout();
+  if (!conn.ok()) return conn.status().Annotate("cannot open store " + path);
+  Status s = EnsureSchema(**conn, options.create_if_missing);
+  if (!s.ok()) return s.Annotate("cannot open store " + path);
+  store->Checkin(std::move(*conn));
   return store;
 }
 
