@@ -144,6 +144,32 @@ TEST_F(CliE2eTest, UriPinValueAndPinSourceLogIn) {
   EXPECT_EQ(bad.code, kExitAuth);
 }
 
+TEST_F(CliE2eTest, ImportP12KeyCertAndRejectWrongPassword) {
+  Init();
+  std::string key = dir_ + "/k.pem", cert = dir_ + "/c.pem", p12 = dir_ + "/b.p12";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+                         " -subj /CN=p12key -days 2 2>/dev/null && openssl pkcs12 -export -inkey " + key + " -in " +
+                         cert + " -out " + p12 + " -passout pass:secret-pw")
+                            .c_str()),
+            0);
+  CliRun wrong = CliPin({"import-p12", p12, "--p12-pass", "nope"});
+  EXPECT_EQ(wrong.code, kExitAuth);
+  EXPECT_EQ(Cli({"list", "--json"}).out, "[]\n");
+  CliRun r = CliPin({"import-p12", p12, "--p12-pass", "secret-pw"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun list = CliPin({"list", "--json"});
+  EXPECT_NE(list.out.find("object=p12key;type=private"), std::string::npos);
+  EXPECT_NE(list.out.find("object=p12key;type=cert"), std::string::npos);
+  CliRun pub = Cli({"export-pubkey", "--key", "p12key"});
+  ASSERT_EQ(pub.code, 0) << pub.err;
+  FILE* f = popen(("openssl x509 -pubkey -noout -in " + cert).c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  char buf[4096];
+  size_t n = fread(buf, 1, sizeof(buf), f);
+  pclose(f);
+  EXPECT_EQ(pub.out, std::string(buf, n));
+}
+
 class CliSignE2eTest : public CliE2eTest, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(CliSignE2eTest, SelfSignedCertificateAndCsrVerify) {
