@@ -35,8 +35,8 @@ const Curve* CurveByName(std::string_view ossl_name);
 Bytes DerOctetString(std::span<const uint8_t> raw);
 // PointFromAttr: the raw point of a CKA_EC_POINT (or ECDH public data) value,
 // accepting the DER OCTET STRING form or the raw form. `raw_len` is the
-// expected raw length (2*field+1 for EC, field for others); kDomainParamsInvalid-free:
-// returns kAttributeValueInvalid if neither form matches.
+// expected raw length (2*field+1 for EC, field for others). Returns
+// kAttributeValueInvalid if neither form matches.
 Result<Bytes> PointFromAttr(std::span<const uint8_t> value, size_t raw_len);
 
 }  // namespace certvault::engine

@@ -23,8 +23,9 @@ inline constexpr size_t kRsaGenMaxBits = 4096;   // generation
 
 using PkeyPtr = ossl::UniquePtr<EVP_PKEY>;
 
-// ParsePkcs8: a PrivateKeyInfo DER. kWrappedKeyInvalid-free: returns
-// kDataInvalid on malformed input or trailing bytes.
+// ParsePkcs8: a PrivateKeyInfo DER. Returns kDataInvalid on malformed input,
+// trailing bytes or an unsupported algorithm (callers re-map, e.g. unwrap to
+// kWrappedKeyInvalid).
 Result<PkeyPtr> ParsePkcs8(std::span<const uint8_t> der);
 // EncodePkcs8: the PrivateKeyInfo DER of a private key, in wiped memory.
 Result<SecretBytes> EncodePkcs8(EVP_PKEY* pkey);
