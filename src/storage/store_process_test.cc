@@ -164,6 +164,67 @@ TEST(StoreDamageTest, FlippedFileHeader) {
   EXPECT_EQ(OpenStatus(dir.File("flip.db")).reason(), Reason::kCorruptStore);
 }
 
+TEST(StoreDamageTest, MissingSchemaVersion) {
+  TempDir dir;
+  MakeVault(dir.File("vault.db"), 1);
+  RawSql(dir.File("vault.db"), "DELETE FROM meta WHERE key = 'schema_version'");
+  Status s = OpenStatus(dir.File("vault.db"));
+  EXPECT_EQ(s.reason(), Reason::kCorruptStore);
+  EXPECT_NE(s.message().find("schema_version"), std::string_view::npos) << s.ToString();
+}
+
+// LockHolder: a foreign connection holding the write lock until released.
+class LockHolder {
+ public:
+  explicit LockHolder(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  ~LockHolder() { Release(); }
+  LockHolder(const LockHolder&) = delete;
+  LockHolder& operator=(const LockHolder&) = delete;
+  void Release() {
+    if (db_ == nullptr) return;
+    sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+TEST(StoreLockTest, WriterWaitsForTheLock) {
+  TempDir dir;
+  MakeVault(dir.File("vault.db"), 0);
+  StoreOptions options;
+  options.busy_timeout_ms = 20;  // shorter than the hold: the retries must cover the rest
+  Result<std::unique_ptr<Store>> store = OpenStore(dir.File("vault.db"), options);
+  ASSERT_TRUE(store.ok());
+  LockHolder holder(dir.File("vault.db"));
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    holder.Release();
+  });
+  Status s = (*store)->InsertObject(Object(1, 1, kCert, "waited"));
+  releaser.join();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE((*store)->GetObject(1).ok());  // readers were never blocked either
+}
+
+TEST(StoreLockTest, LockHeldForeverIsUnavailableNotACrash) {
+  TempDir dir;
+  MakeVault(dir.File("vault.db"), 1);
+  StoreOptions options;
+  options.busy_timeout_ms = 1;
+  Result<std::unique_ptr<Store>> store = OpenStore(dir.File("vault.db"), options);
+  ASSERT_TRUE(store.ok());
+  LockHolder holder(dir.File("vault.db"));
+  EXPECT_TRUE((*store)->GetObject(1).ok());  // WAL: reads go on
+  Status s = (*store)->InsertObject(Object(2, 1, kCert, "blocked"));
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+}
+
 // QueryPlan: the EXPLAIN QUERY PLAN text of `sql` with its parameters unbound.
 std::string QueryPlan(sqlite3* db, const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
