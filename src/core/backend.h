@@ -112,6 +112,13 @@ class Backend {
   virtual Status VerifyUpdate(SessionHandle session, std::span<const uint8_t> in) = 0;
   virtual Status VerifyFinal(SessionHandle session, std::span<const uint8_t> sig) = 0;
 
+  // CancelOperation ends the session's active operation of `kind`, if any
+  // (OK either way). Boundaries call it when they reject a call's arguments
+  // themselves -- PKCS#11 §5.2: such an error ends the operation too -- and for
+  // v3.0's C_*Init with a NULL mechanism, which cancels.
+  enum class OperationKind : uint8_t { kEncrypt, kDecrypt, kDigest, kSign, kVerify };
+  virtual Status CancelOperation(SessionHandle session, OperationKind kind) = 0;
+
   // --- Keys (§5.14) ---
   virtual Result<ObjectHandle> GenerateKey(SessionHandle session, const Mechanism& mech, const AttributeSet& tmpl) = 0;
   struct KeyPair {

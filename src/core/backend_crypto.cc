@@ -214,6 +214,22 @@ Status EmbeddedBackend::VerifyFinal(SessionHandle h, std::span<const uint8_t> si
   return st;
 }
 
+Status EmbeddedBackend::CancelOperation(SessionHandle h, OperationKind kind) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(h));
+  OpKind op;
+  switch (kind) {
+    case OperationKind::kEncrypt: op = OpKind::kEncrypt; break;
+    case OperationKind::kDecrypt: op = OpKind::kDecrypt; break;
+    case OperationKind::kDigest: op = OpKind::kDigest; break;
+    case OperationKind::kSign: op = OpKind::kSign; break;
+    case OperationKind::kVerify: op = OpKind::kVerify; break;
+    default: return Status(Reason::kArgumentsBad, "unknown operation kind");
+  }
+  std::lock_guard<std::mutex> lock(s->mu);
+  s->ops[Index(op)].reset();
+  return OkStatus();
+}
+
 Status EmbeddedBackend::DigestKey(SessionHandle h, ObjectHandle key) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(h));
   std::lock_guard<std::mutex> lock(s->mu);

@@ -133,6 +133,8 @@ class EmbeddedBackend final : public Backend {
   Status VerifyUpdate(SessionHandle session, std::span<const uint8_t> in) override;
   Status VerifyFinal(SessionHandle session, std::span<const uint8_t> sig) override;
 
+  Status CancelOperation(SessionHandle session, OperationKind kind) override;
+
   Result<ObjectHandle> GenerateKey(SessionHandle session, const Mechanism& mech, const AttributeSet& tmpl) override;
   Result<KeyPair> GenerateKeyPair(SessionHandle session, const Mechanism& mech, const AttributeSet& public_tmpl,
                                   const AttributeSet& private_tmpl) override;

@@ -8,6 +8,8 @@
 // unless it returns CKR_BUFFER_TOO_SMALL or is a successful call (i.e., one
 // which returns CKR_OK) to determine the length of the buffer needed": the
 // backend implements that through OutBuf; WithOutBuf only converts lengths.
+#include <optional>
+
 #include "src/base/status_macros.h"
 #include "src/pkcs11/convert.h"
 #include "src/pkcs11/guard.h"
@@ -32,10 +34,27 @@ namespace {
 
 using Span = std::span<const uint8_t>;
 
-// InitOp: the shared body of the *Init functions.
+using Kind = Backend::OperationKind;
+
+// EndingOnShimError runs `body`. If `body` fails before it reaches the backend
+// (the shim itself rejected an argument), the operation is ended here: PKCS#11
+// §5.2 makes every error but CKR_BUFFER_TOO_SMALL terminate it, and errors the
+// backend returns already do.
+template <typename Body>
+Status EndingOnShimError(Backend& b, CK_SESSION_HANDLE hSession, std::optional<Kind> kind, Body body) {
+  bool reached = false;
+  Status status = body(&reached);
+  if (!status.ok() && !reached && kind) (void)b.CancelOperation(hSession, *kind);
+  return status;
+}
+
+// InitOp: the shared body of the *Init functions. PKCS#11 v3.0: a NULL
+// mechanism cancels the active operation.
 template <typename Method>
-CK_RV InitOp(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, Method method) {
+CK_RV InitOp(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, Method method,
+             Kind kind) {
   return WithBackend([&](Backend& b) -> Status {
+    if (pMechanism == nullptr) return b.CancelOperation(hSession, kind);
     CV_ASSIGN_OR_RETURN(Mechanism mech, p11::ParseMechanism(pMechanism));
     return (b.*method)(hSession, mech, hKey);
   });
@@ -44,27 +63,41 @@ CK_RV InitOp(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_
 // InOutOp: one input buffer, one output buffer (Encrypt, EncryptUpdate, ...).
 template <typename Method>
 CK_RV InOutOp(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pIn, CK_ULONG ulInLen, CK_BYTE_PTR pOut,
-              CK_ULONG_PTR pulOutLen, Method method) {
+              CK_ULONG_PTR pulOutLen, Method method, Kind kind) {
   return WithBackend([&](Backend& b) -> Status {
-    CV_ASSIGN_OR_RETURN(Span in, InputSpan(pIn, ulInLen));
-    return WithOutBuf(pOut, pulOutLen, [&](OutBuf out) { return (b.*method)(hSession, in, out); });
+    return EndingOnShimError(b, hSession, kind, [&](bool* reached) -> Status {
+      CV_ASSIGN_OR_RETURN(Span in, InputSpan(pIn, ulInLen));
+      return WithOutBuf(pOut, pulOutLen, [&](OutBuf out) {
+        *reached = true;
+        return (b.*method)(hSession, in, out);
+      });
+    });
   });
 }
 
 // OutOp: an output buffer only (EncryptFinal, DigestFinal, SignFinal, ...).
 template <typename Method>
-CK_RV OutOp(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOut, CK_ULONG_PTR pulOutLen, Method method) {
+CK_RV OutOp(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOut, CK_ULONG_PTR pulOutLen, Method method, Kind kind) {
   return WithBackend([&](Backend& b) -> Status {
-    return WithOutBuf(pOut, pulOutLen, [&](OutBuf out) { return (b.*method)(hSession, out); });
+    return EndingOnShimError(b, hSession, kind, [&](bool* reached) -> Status {
+      return WithOutBuf(pOut, pulOutLen, [&](OutBuf out) {
+        *reached = true;
+        return (b.*method)(hSession, out);
+      });
+    });
   });
 }
 
-// InOp: an input buffer only (DigestUpdate, SignUpdate, VerifyUpdate, VerifyFinal).
+// InOp: an input buffer only (DigestUpdate, SignUpdate, VerifyUpdate,
+// VerifyFinal; SeedRandom, which has no operation: kind = nullopt).
 template <typename Method>
-CK_RV InOp(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pIn, CK_ULONG ulInLen, Method method) {
+CK_RV InOp(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pIn, CK_ULONG ulInLen, Method method, std::optional<Kind> kind) {
   return WithBackend([&](Backend& b) -> Status {
-    CV_ASSIGN_OR_RETURN(Span in, InputSpan(pIn, ulInLen));
-    return (b.*method)(hSession, in);
+    return EndingOnShimError(b, hSession, kind, [&](bool* reached) -> Status {
+      CV_ASSIGN_OR_RETURN(Span in, InputSpan(pIn, ulInLen));
+      *reached = true;
+      return (b.*method)(hSession, in);
+    });
   });
 }
 
@@ -74,48 +107,48 @@ CK_RV InOp(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pIn, CK_ULONG ulInLen, Method
 
 // C_EncryptInit: §5.8.1.
 CK_RV C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp(hSession, pMechanism, hKey, &Backend::EncryptInit);
+  return InitOp(hSession, pMechanism, hKey, &Backend::EncryptInit, Kind::kEncrypt);
 }
 
 // C_Encrypt: §5.8.2.
 CK_RV C_Encrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pEncryptedData,
                 CK_ULONG_PTR pulEncryptedDataLen) {
-  return InOutOp(hSession, pData, ulDataLen, pEncryptedData, pulEncryptedDataLen, &Backend::Encrypt);
+  return InOutOp(hSession, pData, ulDataLen, pEncryptedData, pulEncryptedDataLen, &Backend::Encrypt, Kind::kEncrypt);
 }
 
 // C_EncryptUpdate: §5.8.3.
 CK_RV C_EncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart,
                       CK_ULONG_PTR pulEncryptedPartLen) {
-  return InOutOp(hSession, pPart, ulPartLen, pEncryptedPart, pulEncryptedPartLen, &Backend::EncryptUpdate);
+  return InOutOp(hSession, pPart, ulPartLen, pEncryptedPart, pulEncryptedPartLen, &Backend::EncryptUpdate, Kind::kEncrypt);
 }
 
 // C_EncryptFinal: §5.8.4.
 CK_RV C_EncryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastEncryptedPart, CK_ULONG_PTR pulLastEncryptedPartLen) {
-  return OutOp(hSession, pLastEncryptedPart, pulLastEncryptedPartLen, &Backend::EncryptFinal);
+  return OutOp(hSession, pLastEncryptedPart, pulLastEncryptedPartLen, &Backend::EncryptFinal, Kind::kEncrypt);
 }
 
 // --- Decryption (§5.9) ---
 
 // C_DecryptInit: §5.9.1.
 CK_RV C_DecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp(hSession, pMechanism, hKey, &Backend::DecryptInit);
+  return InitOp(hSession, pMechanism, hKey, &Backend::DecryptInit, Kind::kDecrypt);
 }
 
 // C_Decrypt: §5.9.2.
 CK_RV C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen,
                 CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen) {
-  return InOutOp(hSession, pEncryptedData, ulEncryptedDataLen, pData, pulDataLen, &Backend::Decrypt);
+  return InOutOp(hSession, pEncryptedData, ulEncryptedDataLen, pData, pulDataLen, &Backend::Decrypt, Kind::kDecrypt);
 }
 
 // C_DecryptUpdate: §5.9.3.
 CK_RV C_DecryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen,
                       CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen) {
-  return InOutOp(hSession, pEncryptedPart, ulEncryptedPartLen, pPart, pulPartLen, &Backend::DecryptUpdate);
+  return InOutOp(hSession, pEncryptedPart, ulEncryptedPartLen, pPart, pulPartLen, &Backend::DecryptUpdate, Kind::kDecrypt);
 }
 
 // C_DecryptFinal: §5.9.4.
 CK_RV C_DecryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastPart, CK_ULONG_PTR pulLastPartLen) {
-  return OutOp(hSession, pLastPart, pulLastPartLen, &Backend::DecryptFinal);
+  return OutOp(hSession, pLastPart, pulLastPartLen, &Backend::DecryptFinal, Kind::kDecrypt);
 }
 
 // --- Message digesting (§5.10) ---
@@ -123,6 +156,7 @@ CK_RV C_DecryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastPart, CK_ULONG
 // C_DigestInit: §5.10.1.
 CK_RV C_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism) {
   return WithBackend([&](Backend& b) -> Status {
+    if (pMechanism == nullptr) return b.CancelOperation(hSession, Kind::kDigest);  // v3.0: cancels
     CV_ASSIGN_OR_RETURN(Mechanism mech, p11::ParseMechanism(pMechanism));
     return b.DigestInit(hSession, mech);
   });
@@ -131,12 +165,12 @@ CK_RV C_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism) {
 // C_Digest: §5.10.2.
 CK_RV C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pDigest,
                CK_ULONG_PTR pulDigestLen) {
-  return InOutOp(hSession, pData, ulDataLen, pDigest, pulDigestLen, &Backend::Digest);
+  return InOutOp(hSession, pData, ulDataLen, pDigest, pulDigestLen, &Backend::Digest, Kind::kDigest);
 }
 
 // C_DigestUpdate: §5.10.3.
 CK_RV C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen) {
-  return InOp(hSession, pPart, ulPartLen, &Backend::DigestUpdate);
+  return InOp(hSession, pPart, ulPartLen, &Backend::DigestUpdate, Kind::kDigest);
 }
 
 // C_DigestKey: §5.10.4.
@@ -146,30 +180,30 @@ CK_RV C_DigestKey(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hKey) {
 
 // C_DigestFinal: §5.10.5.
 CK_RV C_DigestFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen) {
-  return OutOp(hSession, pDigest, pulDigestLen, &Backend::DigestFinal);
+  return OutOp(hSession, pDigest, pulDigestLen, &Backend::DigestFinal, Kind::kDigest);
 }
 
 // --- Signing and MACing (§5.11) ---
 
 // C_SignInit: §5.11.1.
 CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp(hSession, pMechanism, hKey, &Backend::SignInit);
+  return InitOp(hSession, pMechanism, hKey, &Backend::SignInit, Kind::kSign);
 }
 
 // C_Sign: §5.11.2.
 CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
              CK_ULONG_PTR pulSignatureLen) {
-  return InOutOp(hSession, pData, ulDataLen, pSignature, pulSignatureLen, &Backend::Sign);
+  return InOutOp(hSession, pData, ulDataLen, pSignature, pulSignatureLen, &Backend::Sign, Kind::kSign);
 }
 
 // C_SignUpdate: §5.11.3.
 CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen) {
-  return InOp(hSession, pPart, ulPartLen, &Backend::SignUpdate);
+  return InOp(hSession, pPart, ulPartLen, &Backend::SignUpdate, Kind::kSign);
 }
 
 // C_SignFinal: §5.11.4.
 CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen) {
-  return OutOp(hSession, pSignature, pulSignatureLen, &Backend::SignFinal);
+  return OutOp(hSession, pSignature, pulSignatureLen, &Backend::SignFinal, Kind::kSign);
 }
 
 // C_SignRecoverInit: §5.11.5. Signatures with message recovery are not offered.
@@ -187,27 +221,30 @@ CK_RV C_SignRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDa
 
 // C_VerifyInit: §5.12.1.
 CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp(hSession, pMechanism, hKey, &Backend::VerifyInit);
+  return InitOp(hSession, pMechanism, hKey, &Backend::VerifyInit, Kind::kVerify);
 }
 
 // C_Verify: §5.12.2.
 CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
                CK_ULONG ulSignatureLen) {
   return WithBackend([&](Backend& b) -> Status {
-    CV_ASSIGN_OR_RETURN(Span data, InputSpan(pData, ulDataLen));
-    CV_ASSIGN_OR_RETURN(Span signature, InputSpan(pSignature, ulSignatureLen));
-    return b.Verify(hSession, data, signature);
+    return EndingOnShimError(b, hSession, Kind::kVerify, [&](bool* reached) -> Status {
+      CV_ASSIGN_OR_RETURN(Span data, InputSpan(pData, ulDataLen));
+      CV_ASSIGN_OR_RETURN(Span signature, InputSpan(pSignature, ulSignatureLen));
+      *reached = true;
+      return b.Verify(hSession, data, signature);
+    });
   });
 }
 
 // C_VerifyUpdate: §5.12.3.
 CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen) {
-  return InOp(hSession, pPart, ulPartLen, &Backend::VerifyUpdate);
+  return InOp(hSession, pPart, ulPartLen, &Backend::VerifyUpdate, Kind::kVerify);
 }
 
 // C_VerifyFinal: §5.12.4.
 CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen) {
-  return InOp(hSession, pSignature, ulSignatureLen, &Backend::VerifyFinal);
+  return InOp(hSession, pSignature, ulSignatureLen, &Backend::VerifyFinal, Kind::kVerify);
 }
 
 // C_VerifyRecoverInit: §5.12.5.
@@ -318,7 +355,7 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OB
 
 // C_SeedRandom: §5.15.1.
 CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSeedLen) {
-  return InOp(hSession, pSeed, ulSeedLen, &Backend::SeedRandom);
+  return InOp(hSession, pSeed, ulSeedLen, &Backend::SeedRandom, std::nullopt);
 }
 
 // C_GenerateRandom: §5.15.2.

@@ -127,6 +127,7 @@ class FakeBackend final : public Backend {
     return Unsupported();
   }
   Status VaultStatus() override { return OkStatus(); }
+  Status CancelOperation(SessionHandle s, OperationKind) override { return Check(s); }
   Status SeedRandom(SessionHandle, std::span<const uint8_t>) override { return Status(Reason::kRandomSeedNotSupported); }
   Status GenerateRandom(SessionHandle s, std::span<uint8_t> out) override {
     std::memset(out.data(), 0xAB, out.size());

@@ -180,6 +180,25 @@ TEST_F(ModuleTest, Ed25519SignVerify) {
   SignVerify(CK_MECHANISM{CKM_EDDSA, nullptr, 0}, pub, priv);
 }
 
+// §5.2: any other error ends the operation, including arguments the module
+// rejects itself; v3.0: a NULL mechanism to C_SignInit cancels.
+TEST_F(ModuleTest, ArgumentErrorsAndNullMechanismEndTheOperation) {
+  ASSERT_NO_FATAL_FAILURE(SetUpToken());
+  CK_OBJECT_HANDLE pub = 0, priv = 0;
+  ASSERT_NO_FATAL_FAILURE(GenerateEc(&pub, &priv));
+  CK_MECHANISM mech{CKM_ECDSA, nullptr, 0};
+  CK_BYTE data[32] = {};
+  CK_BYTE sig[64];
+  CK_ULONG len = sizeof(sig);
+  ASSERT_EQ(f_->C_SignInit(session_, &mech, priv), CKR_OK);
+  EXPECT_EQ(f_->C_Sign(session_, data, sizeof(data), sig, nullptr), CKR_ARGUMENTS_BAD);
+  EXPECT_EQ(f_->C_Sign(session_, data, sizeof(data), sig, &len), CKR_OPERATION_NOT_INITIALIZED);
+  ASSERT_EQ(f_->C_SignInit(session_, &mech, priv), CKR_OK);
+  EXPECT_EQ(f_->C_SignInit(session_, nullptr, priv), CKR_OK);
+  EXPECT_EQ(f_->C_Sign(session_, data, sizeof(data), sig, &len), CKR_OPERATION_NOT_INITIALIZED);
+  EXPECT_EQ(f_->C_SignInit(session_, &mech, priv), CKR_OK);  // a new one may start
+}
+
 // §5.2: a too-small buffer leaves the operation active; the retry succeeds.
 TEST_F(ModuleTest, BufferTooSmallThenSuccess) {
   ASSERT_NO_FATAL_FAILURE(SetUpToken());
