@@ -102,28 +102,27 @@ Result<SessionInfo> EmbeddedBackend::GetSessionInfo(SessionHandle handle) {
   return info;
 }
 
-Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretBytes& pin) {
-  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
-  if (user == UserType::kContextSpecific) {
-    return Status(Reason::kOperationNotInitialized, "no operation needs context-specific login");
-  }
-  if (user != UserType::kSo && user != UserType::kUser) return Status(Reason::kUserTypeInvalid, "bad user type");
-  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
-  TokenRuntime& rt = *s->runtime;
-  std::unique_lock<std::shared_mutex> lock(rt.mu);
+Status EmbeddedBackend::CheckLoginAllowed(const Session& s, UserType user) {
+  TokenRuntime& rt = *s.runtime;
+  std::shared_lock<std::shared_mutex> lock(rt.mu);
   if (rt.login == user) return Status(Reason::kUserAlreadyLoggedIn, "already logged in");
   if (rt.login) return Status(Reason::kUserAnotherAlreadyLoggedIn, "another user is logged in");
   if (user == UserType::kSo && rt.session_count != rt.rw_session_count) {
     return Status(Reason::kSessionReadOnlyExists, "close read-only sessions before the SO logs in");
   }
-  Result<storage::AuthRow> auth = store->GetAuth(s->token, RoleOf(user));
+  return OkStatus();
+}
+
+Result<SecretBytes> EmbeddedBackend::VerifyPin(storage::Store& store, storage::TokenId token, UserType user,
+                                               const SecretBytes& pin, bool* must_change) {
+  Result<storage::AuthRow> auth = store.GetAuth(token, RoleOf(user));
   if (!auth.ok() && auth.status().code() == StatusCode::kNotFound) {
     return Status(Reason::kUserPinNotInitialized, "the user PIN is not initialized");
   }
   CV_RETURN_IF_ERROR(auth.status());
   // The counter is decremented and committed *before* the PIN is checked, so
   // killing the process mid-check cannot buy extra guesses.
-  CV_ASSIGN_OR_RETURN(uint32_t before, store->DecrementTries(s->token, RoleOf(user)));
+  CV_ASSIGN_OR_RETURN(uint32_t before, store.DecrementTries(token, RoleOf(user)));
   if (before == 0) return Status(Reason::kPinLocked, "PIN locked: the SO must reset it (certvault unlock)");
   Result<SecretBytes> key = OpenTokenKey(*auth, pin);
   if (!key.ok()) {
@@ -132,10 +131,34 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
     }
     return key.status();
   }
-  CV_RETURN_IF_ERROR(store->ResetTries(s->token, RoleOf(user)));
-  if (auth->flags & kAuthFlagMustChange) return Status(Reason::kPinExpired, "the PIN must be changed (C_SetPIN)");
-  rt.login = user;
-  rt.token_key = std::move(*key);
+  CV_RETURN_IF_ERROR(store.ResetTries(token, RoleOf(user)));
+  *must_change = (auth->flags & kAuthFlagMustChange) != 0;
+  return key;
+}
+
+Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretBytes& pin) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  if (user == UserType::kContextSpecific) {
+    return Status(Reason::kOperationNotInitialized, "no operation needs context-specific login");
+  }
+  if (user != UserType::kSo && user != UserType::kUser) return Status(Reason::kUserTypeInvalid, "bad user type");
+  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+  CV_RETURN_IF_ERROR(CheckLoginAllowed(*s, user));
+  // The memory-hard PIN check runs without the token lock, so sessions that
+  // are already signing on this token are not stalled by it.
+  bool must_change = false;
+  CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, s->token, user, pin, &must_change));
+  if (must_change) return Status(Reason::kPinExpired, "the PIN must be changed (C_SetPIN)");
+  std::unique_lock<std::shared_mutex> lock(s->runtime->mu);
+  if (s->runtime->login) {  // another thread won the race
+    return Status(s->runtime->login == user ? Reason::kUserAlreadyLoggedIn : Reason::kUserAnotherAlreadyLoggedIn,
+                  "logged in meanwhile");
+  }
+  if (user == UserType::kSo && s->runtime->session_count != s->runtime->rw_session_count) {
+    return Status(Reason::kSessionReadOnlyExists, "close read-only sessions before the SO logs in");
+  }
+  s->runtime->login = user;
+  s->runtime->token_key = std::move(key);
   return OkStatus();
 }
 
@@ -170,19 +193,17 @@ Status EmbeddedBackend::SetPin(SessionHandle handle, const SecretBytes& old_pin,
     return Status(Reason::kPinLenRange, "new PIN length out of range");
   }
   CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
-  std::unique_lock<std::shared_mutex> lock(s->runtime->mu);
   // §5.5 C_SetPIN: the PIN of the logged-in user, else the normal user's.
-  storage::Role role = s->runtime->login == UserType::kSo ? storage::Role::kSo : storage::Role::kUser;
-  Result<storage::AuthRow> auth = store->GetAuth(s->token, role);
-  if (!auth.ok() && auth.status().code() == StatusCode::kNotFound) {
-    return Status(Reason::kUserPinNotInitialized, "the user PIN is not initialized");
+  UserType user;
+  {
+    std::shared_lock<std::shared_mutex> lock(s->runtime->mu);
+    user = s->runtime->login == UserType::kSo ? UserType::kSo : UserType::kUser;
   }
-  CV_RETURN_IF_ERROR(auth.status());
-  CV_ASSIGN_OR_RETURN(uint32_t before, store->DecrementTries(s->token, role));
-  if (before == 0) return Status(Reason::kPinLocked, "PIN locked");
-  CV_ASSIGN_OR_RETURN(SecretBytes key, OpenTokenKey(*auth, old_pin));
-  CV_ASSIGN_OR_RETURN(storage::AuthRow row,
-                      SealTokenKey(s->token, role, new_pin, key, config_.kdf, auth->max_tries));
+  bool must_change = false;
+  CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, s->token, user, old_pin, &must_change));
+  CV_ASSIGN_OR_RETURN(storage::AuthRow current, store->GetAuth(s->token, RoleOf(user)));
+  CV_ASSIGN_OR_RETURN(storage::AuthRow row, SealTokenKey(s->token, RoleOf(user), new_pin, key, config_.kdf,
+                                                         current.max_tries));
   return store->PutAuth(row);  // fresh salt, full tries, must-change cleared
 }
 

@@ -164,6 +164,11 @@ class EmbeddedBackend final : public Backend {
   Result<std::shared_ptr<Session>> GetSession(SessionHandle handle);
   void DropSessionObjects(SessionHandle owner);
   void LogoutLocked(TokenRuntime& rt);  // REQUIRES rt.mu held exclusively
+  Status CheckLoginAllowed(const Session& s, UserType user);
+  // VerifyPin: counts the try (durably, first), checks `pin` and returns the
+  // token key; resets the counter on success. Runs without runtime locks.
+  Result<SecretBytes> VerifyPin(storage::Store& store, storage::TokenId token, UserType user, const SecretBytes& pin,
+                                bool* must_change);
 
   // --- objects (backend_objects.cc) ---
   // FetchObject: the object if it exists and this session may see it
