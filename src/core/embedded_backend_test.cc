@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -283,6 +285,44 @@ TEST_F(EmbeddedBackendTest, AnotherInstanceSeesDestroyedKeyAtOnce) {
   ASSERT_TRUE(other->Sign(*s2, data, OutBuf{sig.data(), &len}).ok());
   ASSERT_TRUE(backend_->DestroyObject(s, kp.private_key).ok());
   EXPECT_EQ(other->SignInit(*s2, Mechanism{CKM_ECDSA, {}}, kp.private_key).reason(), Reason::kKeyHandleInvalid);
+}
+
+TEST_F(EmbeddedBackendTest, ThreadsSignOnTheirSessionsWhileObjectsChange) {
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  Backend::KeyPair kp = GenerateEc(s, "threads");
+  std::atomic<int> failures{0};
+  auto signer = [&] {
+    auto mine = backend_->OpenSession(slot, CKF_SERIAL_SESSION);
+    if (!mine.ok()) return ++failures, void();
+    Bytes data(32, 7);
+    for (int i = 0; i < 200; ++i) {
+      size_t len = 64;
+      uint8_t sig[64];
+      if (!backend_->SignInit(*mine, Mechanism{CKM_ECDSA, {}}, kp.private_key).ok() ||
+          !backend_->Sign(*mine, data, OutBuf{sig, &len}).ok()) {
+        ++failures;
+      }
+    }
+    (void)backend_->CloseSession(*mine);
+  };
+  auto writer = [&] {
+    for (int i = 0; i < 20; ++i) {
+      AttributeSet data;
+      data.SetUlong(CKA_CLASS, CKO_DATA);
+      data.SetBool(CKA_TOKEN, true);
+      data.SetBool(CKA_PRIVATE, false);
+      data.SetString(CKA_LABEL, "churn");
+      auto obj = backend_->CreateObject(s, data);
+      if (!obj.ok() || !backend_->DestroyObject(s, *obj).ok()) ++failures;
+    }
+  };
+  std::thread t1(signer), t2(signer), t3(writer);
+  t1.join();
+  t2.join();
+  t3.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace
