@@ -109,8 +109,8 @@ Status CmdInit(Context& ctx) {
     if (t.label == label) return AlreadyExistsError("a token labelled '" + label + "' exists already; choose another --label");
   }
   CV_ASSIGN_OR_RETURN(SlotId slot, FindFreeSlot(ctx.backend));
-  CV_ASSIGN_OR_RETURN(SecretBytes so_pin, ObtainPin(*ctx.args, PinKind::kSo));
-  CV_ASSIGN_OR_RETURN(SecretBytes user_pin, ObtainPin(*ctx.args, PinKind::kUser));
+  CV_ASSIGN_OR_RETURN(SecretBytes so_pin, ObtainPin(*ctx.args, PinKind::kSo, /*confirm=*/true));
+  CV_ASSIGN_OR_RETURN(SecretBytes user_pin, ObtainPin(*ctx.args, PinKind::kUser, /*confirm=*/true));
   CV_RETURN_IF_ERROR(ctx.backend->InitTokenWithOptions(slot, so_pin, label, options));
   CV_ASSIGN_OR_RETURN(Session session, Session::Open(ctx.backend, slot, /*read_write=*/true));
   CV_RETURN_IF_ERROR(session.Login(UserType::kSo, so_pin));

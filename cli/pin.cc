@@ -93,7 +93,7 @@ Result<SecretBytes> PromptPin(const PinNames& names, bool confirm) {
   return pin;
 }
 
-Result<SecretBytes> RawPin(Args& args, PinKind kind) {
+Result<SecretBytes> RawPin(Args& args, PinKind kind, bool confirm) {
   PinNames names = NamesFor(kind);
   if (std::optional<SecretBytes> flag = args.TakeSecret(names.flag)) return std::move(*flag);
   if (std::optional<std::string> file = args.Get(names.file_flag)) {
@@ -103,7 +103,7 @@ Result<SecretBytes> RawPin(Args& args, PinKind kind) {
   if (const char* env = std::getenv(names.env); env != nullptr) {
     return SecretBytes(std::string_view(env), SecretAccess::Get());
   }
-  return PromptPin(names, kind == PinKind::kNewUser || kind == PinKind::kNewSo);
+  return PromptPin(names, confirm || kind == PinKind::kNewUser || kind == PinKind::kNewSo);
 }
 
 }  // namespace
@@ -113,8 +113,8 @@ bool HasPinSource(const Args& args, PinKind kind) {
   return args.Has(names.flag) || args.Has(names.file_flag) || std::getenv(names.env) != nullptr;
 }
 
-Result<SecretBytes> ObtainPin(Args& args, PinKind kind) {
-  CV_ASSIGN_OR_RETURN(SecretBytes pin, RawPin(args, kind));
+Result<SecretBytes> ObtainPin(Args& args, PinKind kind, bool confirm) {
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, RawPin(args, kind, confirm));
   if (pin.empty()) return Status(Reason::kPinLenRange, "the PIN is empty");
   return pin;
 }

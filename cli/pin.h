@@ -24,11 +24,12 @@ enum class PinKind { kUser, kSo, kNewUser, kNewSo };
 // PIN (no prompt needed).
 bool HasPinSource(const Args& args, PinKind kind);
 
-// ObtainPin: the PIN from the first available source. A new PIN read from the
-// terminal is asked twice (kInvalidArgument if the two differ). Without any
+// ObtainPin: the PIN from the first available source. A new PIN (kNew*, or
+// `confirm` for the PINs of `init`) read from the terminal is asked twice
+// (kInvalidArgument if the two differ). Without any
 // source and without a terminal: kUnauthenticated/kPinInvalid with a message
 // naming the flags to use. Empty PINs are rejected (kPinLenRange).
-Result<SecretBytes> ObtainPin(Args& args, PinKind kind);
+Result<SecretBytes> ObtainPin(Args& args, PinKind kind, bool confirm = false);
 
 // PinFromFileContents: the first line of a PIN file (without "\n" or "\r\n").
 SecretBytes PinFromFileContents(const SecretBytes& contents);
