@@ -44,10 +44,10 @@ class TtyEchoOff {
     struct termios quiet = saved_;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
-    active_ = tcsetattr(fd_, TCSAFLUSH, &quiet) == 0;
+    active_ = tcsetattr(fd_, TCSANOW, &quiet) == 0;
   }
   ~TtyEchoOff() {
-    if (active_) tcsetattr(fd_, TCSAFLUSH, &saved_);
+    if (active_) tcsetattr(fd_, TCSANOW, &saved_);  // TCSANOW: keep typed-ahead input
   }
   TtyEchoOff(const TtyEchoOff&) = delete;
   TtyEchoOff& operator=(const TtyEchoOff&) = delete;
