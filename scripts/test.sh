@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds certvault and runs every test: unit tests, the same unit tests under
-# ASan+UBSan, interop tests with real third-party clients, and a short run of
-# every libFuzzer target. Sized for 2 cores and well under 30 minutes.
+# ASan+UBSan, the concurrency tests under TSan, interop tests with real
+# third-party clients, and a short run of every libFuzzer target. Sized for
+# 2 cores and well under 30 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -20,6 +21,12 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCV_SANITIZE=address
 cmake --build build-asan -j "$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L unit --timeout 900
+
+step "TSan build: concurrency of the core and the store"
+cmake --preset tsan >/dev/null
+cmake --build build-tsan -j "$JOBS" --target core_backend_test storage_test
+TSAN_OPTIONS=halt_on_error=1 build-tsan/src/core/core_backend_test
+TSAN_OPTIONS=halt_on_error=1 build-tsan/src/storage/storage_test --gtest_filter='*Concurrency*:*Lock*:*Exclusive*:*TwoStores*'
 
 step "libFuzzer targets (short runs)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_FUZZ=ON -DCV_BUILD_TESTS=OFF \
