@@ -15,7 +15,7 @@ Result<KeyType> KeyPairTypeFor(MechanismType mech) {
     case CKM_RSA_PKCS_KEY_PAIR_GEN: return KeyType{CKK_RSA};
     case CKM_EC_KEY_PAIR_GEN: return KeyType{CKK_EC};
     case CKM_EC_EDWARDS_KEY_PAIR_GEN: return KeyType{CKK_EC_EDWARDS};
-    case 0x1056: return policy::kCkkEcMontgomery;  // CKM_EC_MONTGOMERY_KEY_PAIR_GEN
+    case CKM_EC_MONTGOMERY_KEY_PAIR_GEN: return KeyType{CKK_EC_MONTGOMERY};
     default: return Status(Reason::kMechanismInvalid, "not a key-pair generation mechanism");
   }
 }
@@ -37,7 +37,25 @@ Status CheckKeyType(const AttributeSet& tmpl, KeyType expected) {
   return OkStatus();
 }
 
+// CheckKeyUse: the key's capability attribute and CKA_ALLOWED_MECHANISMS.
+Status CheckKeyUse(const KeyCacheEntry& key, policy::Use use, MechanismType mech) {
+  CV_RETURN_IF_ERROR(policy::Permits(key.object->attrs, use));
+  if (!policy::AllowsMechanism(key.object->attrs, mech)) {
+    return Status(Reason::kMechanismInvalid, "mechanism not in the key's CKA_ALLOWED_MECHANISMS");
+  }
+  return OkStatus();
+}
+
 }  // namespace
+
+Result<ObjectHandle> EmbeddedBackend::StoreNewObject(Session& s, AttributeSet attrs, AttributeType secret_type,
+                                                     const SecretBytes& secret) {
+  std::vector<NewObject> objs(1);
+  objs[0].attrs = std::move(attrs);
+  objs[0].secrets.Set(secret_type, secret.Bytes(SecretAccess::Get()));
+  CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> handles, StoreNewObjects(s, std::move(objs)));
+  return handles.front();
+}
 
 Result<ObjectHandle> EmbeddedBackend::GenerateKey(SessionHandle handle, const Mechanism& mech,
                                                   const AttributeSet& tmpl) {
@@ -54,12 +72,7 @@ Result<ObjectHandle> EmbeddedBackend::GenerateKey(SessionHandle handle, const Me
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, attrs));  // before the work, not only after
   CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::GenerateKey(mech, attrs));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
-  NewObject n{std::move(attrs), {}};
-  n.secrets.Set(CKA_VALUE, key.material.Bytes(SecretAccess::Get()));
-  std::vector<NewObject> objs;
-  objs.push_back(std::move(n));
-  CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> handles, StoreNewObjects(*s, std::move(objs)));
-  return handles.front();
+  return StoreNewObject(*s, std::move(attrs), CKA_VALUE, key.material);
 }
 
 Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPair(SessionHandle handle, const Mechanism& mech,
@@ -97,10 +110,7 @@ Status EmbeddedBackend::WrapKey(SessionHandle handle, const Mechanism& mech, Obj
   std::lock_guard<std::mutex> lock(s->mu);
   if (out.len == nullptr) return Status(Reason::kArgumentsBad, "null output length pointer");
   CV_ASSIGN_OR_RETURN(KeyCacheEntry wrapper, FetchKey(*s, wrapping_key, Reason::kWrappingKeyHandleInvalid));
-  CV_RETURN_IF_ERROR(policy::Permits(wrapper.object->attrs, policy::Use::kWrap));
-  if (!policy::AllowsMechanism(wrapper.object->attrs, mech.type)) {
-    return Status(Reason::kMechanismInvalid, "mechanism not in the key's CKA_ALLOWED_MECHANISMS");
-  }
+  CV_RETURN_IF_ERROR(CheckKeyUse(wrapper, policy::Use::kWrap, mech.type));
   CV_ASSIGN_OR_RETURN(KeyCacheEntry target, FetchKey(*s, key, Reason::kKeyHandleInvalid));
   // certvault never lets a sensitive or non-extractable key leave, wrapped or not.
   if (!target.object->attrs.GetBoolOr(CKA_EXTRACTABLE, false)) {
@@ -129,10 +139,7 @@ Result<ObjectHandle> EmbeddedBackend::UnwrapKey(SessionHandle handle, const Mech
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(KeyCacheEntry unwrapper, FetchKey(*s, unwrapping_key, Reason::kUnwrappingKeyHandleInvalid));
-  CV_RETURN_IF_ERROR(policy::Permits(unwrapper.object->attrs, policy::Use::kUnwrap));
-  if (!policy::AllowsMechanism(unwrapper.object->attrs, mech.type)) {
-    return Status(Reason::kMechanismInvalid, "mechanism not in the key's CKA_ALLOWED_MECHANISMS");
-  }
+  CV_RETURN_IF_ERROR(CheckKeyUse(unwrapper, policy::Use::kUnwrap, mech.type));
   std::optional<uint64_t> cls = tmpl.GetUlong(CKA_CLASS);
   std::optional<uint64_t> kt = tmpl.GetUlong(CKA_KEY_TYPE);
   if (!cls || !kt) return Status(Reason::kTemplateIncomplete, "CKA_CLASS and CKA_KEY_TYPE are required");
@@ -140,12 +147,7 @@ Result<ObjectHandle> EmbeddedBackend::UnwrapKey(SessionHandle handle, const Mech
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, attrs));
   CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::UnwrapKey(mech, *unwrapper.key, wrapped, *cls, *kt));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
-  NewObject n{std::move(attrs), {}};
-  n.secrets.Set(*cls == CKO_PRIVATE_KEY ? kCvaKeyMaterial : CKA_VALUE, key.material.Bytes(SecretAccess::Get()));
-  std::vector<NewObject> objs;
-  objs.push_back(std::move(n));
-  CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> handles, StoreNewObjects(*s, std::move(objs)));
-  return handles.front();
+  return StoreNewObject(*s, std::move(attrs), *cls == CKO_PRIVATE_KEY ? kCvaKeyMaterial : CKA_VALUE, key.material);
 }
 
 Result<ObjectHandle> EmbeddedBackend::DeriveKey(SessionHandle handle, const Mechanism& mech, ObjectHandle base_key,
@@ -153,22 +155,14 @@ Result<ObjectHandle> EmbeddedBackend::DeriveKey(SessionHandle handle, const Mech
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(KeyCacheEntry base, FetchKey(*s, base_key, Reason::kKeyHandleInvalid));
-  CV_RETURN_IF_ERROR(policy::Permits(base.object->attrs, policy::Use::kDerive));
-  if (!policy::AllowsMechanism(base.object->attrs, mech.type)) {
-    return Status(Reason::kMechanismInvalid, "mechanism not in the key's CKA_ALLOWED_MECHANISMS");
-  }
+  CV_RETURN_IF_ERROR(CheckKeyUse(base, policy::Use::kDerive, mech.type));
   KeyType kt = tmpl.GetUlong(CKA_KEY_TYPE).value_or(CKK_GENERIC_SECRET);
   CV_ASSIGN_OR_RETURN(AttributeSet attrs,
                       policy::ApplyTemplate(CKO_SECRET_KEY, kt, tmpl, policy::Origin::kDerive, mech.type));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, attrs));
   CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::DeriveKey(mech, *base.key, attrs));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
-  NewObject n{std::move(attrs), {}};
-  n.secrets.Set(CKA_VALUE, key.material.Bytes(SecretAccess::Get()));
-  std::vector<NewObject> objs;
-  objs.push_back(std::move(n));
-  CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> handles, StoreNewObjects(*s, std::move(objs)));
-  return handles.front();
+  return StoreNewObject(*s, std::move(attrs), CKA_VALUE, key.material);
 }
 
 }  // namespace certvault::core

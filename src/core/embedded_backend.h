@@ -188,6 +188,9 @@ class EmbeddedBackend final : public Backend {
     AttributeSet secrets;  // extra secrets (private key PKCS#8 as kCvaKeyMaterial, ...)
   };
   Result<std::vector<ObjectHandle>> StoreNewObjects(Session& s, std::vector<NewObject> objects);
+  // StoreNewObject: one object whose secret `secret_type` is `secret`.
+  Result<ObjectHandle> StoreNewObject(Session& s, AttributeSet attrs, AttributeType secret_type,
+                                      const SecretBytes& secret);
   Status CheckCreateAllowed(Session& s, const AttributeSet& attrs);
   Status CheckCapacity(storage::Store& store, storage::TokenId token, const std::vector<storage::ObjectRow>& rows);
   Result<std::vector<ObjectHandle>> FindCandidates(Session& s, const AttributeSet& tmpl);

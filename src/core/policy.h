@@ -63,9 +63,9 @@
 
 namespace certvault::policy {
 
-// PKCS#11 v3.0 constants missing from p11-kit 0.24's pkcs11.h (v2.40).
-inline constexpr KeyType kCkkEcMontgomery = 0x41;          // CKK_EC_MONTGOMERY
-inline constexpr AttributeType kCkaUniqueId = 0x4;         // CKA_UNIQUE_ID
+// PKCS#11 v3.0 constants (src/model/pkcs11_constants.h), typed.
+inline constexpr KeyType kCkkEcMontgomery = CKK_EC_MONTGOMERY;
+inline constexpr AttributeType kCkaUniqueId = CKA_UNIQUE_ID;
 inline constexpr MechanismType kCkUnavailableInformation = ~uint64_t{0};  // CK_UNAVAILABLE_INFORMATION
 
 // Origin: how a new object comes to exist.

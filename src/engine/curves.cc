@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <array>
 
-#include "src/engine/pkcs11_ext.h"
+#include "src/model/pkcs11_constants.h"
 
 namespace certvault::engine {
 namespace {

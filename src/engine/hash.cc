@@ -5,7 +5,7 @@
 
 #include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
-#include "src/engine/pkcs11_ext.h"
+#include "src/model/pkcs11_constants.h"
 
 namespace certvault::engine {
 namespace {

@@ -5,7 +5,7 @@
 // Montgomery). CKA_MODULUS_BITS and CKA_EC_POINT are public-key attributes only.
 #include "src/base/status_macros.h"
 #include "src/engine/key_util.h"
-#include "src/engine/pkcs11_ext.h"
+#include "src/model/pkcs11_constants.h"
 
 namespace certvault::engine {
 namespace {

@@ -8,7 +8,7 @@
 #include "src/base/status_macros.h"
 #include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
-#include "src/engine/pkcs11_ext.h"
+#include "src/model/pkcs11_constants.h"
 
 namespace certvault::engine {
 namespace {

@@ -7,7 +7,7 @@
 #include "src/crypto/random.h"
 #include "src/engine/engine.h"
 #include "src/engine/key_build.h"
-#include "src/engine/pkcs11_ext.h"
+#include "src/model/pkcs11_constants.h"
 
 namespace certvault::engine {
 namespace {

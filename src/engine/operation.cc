@@ -2,7 +2,7 @@
 //
 // NewOperation: routes a mechanism to its operation family.
 #include "src/engine/ops.h"
-#include "src/engine/pkcs11_ext.h"
+#include "src/model/pkcs11_constants.h"
 
 namespace certvault::engine {
 

@@ -17,7 +17,7 @@
 #include "src/engine/hash.h"
 #include "src/engine/key_util.h"
 #include "src/engine/ops.h"
-#include "src/engine/pkcs11_ext.h"
+#include "src/model/pkcs11_constants.h"
 
 namespace certvault::engine {
 namespace {

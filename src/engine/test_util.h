@@ -11,7 +11,7 @@
 #include "src/base/bytes.h"
 #include "src/crypto/ossl_ptr.h"
 #include "src/engine/engine.h"
-#include "src/engine/pkcs11_ext.h"
+#include "src/model/pkcs11_constants.h"
 
 namespace certvault::engine::testing {
 

@@ -18,7 +18,7 @@
 #include "src/base/bytes.h"
 #include "src/base/secret_bytes.h"
 #include "src/base/secure_allocator.h"
-#include "third_party/pkcs11/pkcs11.h"
+#include "src/model/pkcs11_constants.h"
 
 namespace certvault {
 

@@ -7,61 +7,15 @@
 //  - CK_FUNCTION_LIST_3_0 (§3.6), whose members are the v2.40 list followed by
 //    the v3.0 functions in the order of the specification's pkcs11f.h;
 //  - the function pointer typedefs and prototypes of the new functions;
-//  - CK_EDDSA_PARAMS (PKCS#11 v3.0 Current Mechanisms §2.3.14);
-//  - the few new constants certvault uses.
-// Every constant is guarded so that a newer pkcs11.h can replace this file.
+//  - CK_EDDSA_PARAMS (PKCS#11 v3.0 Current Mechanisms §2.3.14).
+// The v3.0 constants are in src/model/pkcs11_constants.h.
 #ifndef CERTVAULT_PKCS11_PKCS11_V3_H_
 #define CERTVAULT_PKCS11_PKCS11_V3_H_
 
-#include "third_party/pkcs11/pkcs11.h"
+#include "src/model/pkcs11_constants.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-// --- Constants (pkcs11t.h v3.0) ---
-#ifndef CKR_TOKEN_RESOURCE_EXCEEDED
-#define CKR_TOKEN_RESOURCE_EXCEEDED (0x201UL)
-#endif
-#ifndef CKR_OPERATION_CANCEL_FAILED
-#define CKR_OPERATION_CANCEL_FAILED (0x202UL)
-#endif
-#ifndef CKK_EC_MONTGOMERY
-#define CKK_EC_MONTGOMERY (0x41UL)
-#endif
-#ifndef CKM_EC_MONTGOMERY_KEY_PAIR_GEN
-#define CKM_EC_MONTGOMERY_KEY_PAIR_GEN (0x1056UL)
-#endif
-#ifndef CKM_SHA3_256
-#define CKM_SHA3_256 (0x2B0UL)
-#define CKM_SHA3_224 (0x2B5UL)
-#define CKM_SHA3_384 (0x2C0UL)
-#define CKM_SHA3_512 (0x2D0UL)
-#endif
-#ifndef CKM_SHA3_256_RSA_PKCS
-#define CKM_SHA3_256_RSA_PKCS (0x60UL)
-#define CKM_SHA3_384_RSA_PKCS (0x61UL)
-#define CKM_SHA3_512_RSA_PKCS (0x62UL)
-#define CKM_SHA3_256_RSA_PKCS_PSS (0x63UL)
-#define CKM_SHA3_384_RSA_PKCS_PSS (0x64UL)
-#define CKM_SHA3_512_RSA_PKCS_PSS (0x65UL)
-#define CKM_SHA3_224_RSA_PKCS (0x66UL)
-#define CKM_SHA3_224_RSA_PKCS_PSS (0x67UL)
-#endif
-#ifndef CKM_ECDSA_SHA3_224
-#define CKM_ECDSA_SHA3_224 (0x1047UL)
-#define CKM_ECDSA_SHA3_256 (0x1048UL)
-#define CKM_ECDSA_SHA3_384 (0x1049UL)
-#define CKM_ECDSA_SHA3_512 (0x104AUL)
-#endif
-#ifndef CKA_UNIQUE_ID
-#define CKA_UNIQUE_ID (0x4UL)
-#endif
-#ifndef CKF_END_OF_MESSAGE
-#define CKF_END_OF_MESSAGE (0x1UL)
-#endif
-#ifndef CKF_INTERFACE_FORK_SAFE
-#define CKF_INTERFACE_FORK_SAFE (0x1UL)
 #endif
 
 // --- Types (pkcs11t.h v3.0) ---
