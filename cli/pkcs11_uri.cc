@@ -1,6 +1,7 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "cli/pkcs11_uri.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <string>
@@ -57,7 +58,7 @@ bool PercentDecode(std::string_view in, std::string_view allowed, SecureVector* 
 
 Status SetText(std::string_view name, const SecureVector& value, std::optional<std::string>* field) {
   if (field->has_value()) return UriError(std::string("duplicate attribute '") + std::string(name) + "'");
-  if (std::memchr(value.data(), 0, value.size()) != nullptr) {
+  if (std::find(value.begin(), value.end(), uint8_t{0}) != value.end()) {
     return UriError(std::string("NUL in attribute '") + std::string(name) + "'");
   }
   *field = std::string(value.begin(), value.end());

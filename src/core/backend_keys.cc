@@ -128,7 +128,7 @@ Status EmbeddedBackend::WrapKey(SessionHandle handle, const Mechanism& mech, Obj
     *out.len = wrapped.size();
     return Status(Reason::kBufferTooSmall, "output buffer too small");
   }
-  std::memcpy(out.data, wrapped.data(), wrapped.size());
+  if (!wrapped.empty()) std::memcpy(out.data, wrapped.data(), wrapped.size());
   *out.len = wrapped.size();
   return OkStatus();
 }
