@@ -1,6 +1,8 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
 // certvault: the command-line front end of the vault (docs/cli.md).
+#include <openssl/crypto.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <iostream>
@@ -9,9 +11,15 @@
 #include "src/core/backend.h"
 
 int main(int argc, char** argv) {
-  // No core dumps: the process may hold PINs and key components in memory.
+  // No core dumps and no ptrace by other users' processes: this process may
+  // hold PINs, the token key and key components in memory.
   struct rlimit no_core = {0, 0};
   (void)setrlimit(RLIMIT_CORE, &no_core);
+  (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // OpenSSL's secure heap: private scalars and RSA private components live in
+  // locked memory that is excluded from dumps and cleansed on free. 1 MiB is
+  // ample for the few keys one command touches; failure only loses that.
+  (void)CRYPTO_secure_malloc_init(1 << 20, 32);
   try {
     return certvault::cli::RunCli(argc, argv, certvault::OpenEmbeddedBackend, std::cout, std::cerr);
   } catch (const std::bad_alloc&) {

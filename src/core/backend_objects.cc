@@ -10,6 +10,8 @@
 namespace certvault::core {
 namespace {
 
+constexpr size_t kMaxCachedKeys = 4096;  // per token and process
+
 bool Visible(const TokenRuntime& rt, bool is_private) { return !is_private || rt.login == UserType::kUser; }
 
 // Indexed attributes answered by the store's query.
@@ -96,7 +98,15 @@ Result<KeyCacheEntry> EmbeddedBackend::FetchKey(Session& s, ObjectHandle handle,
   KeyCacheEntry entry{obj->version, gen, now, obj, *key};
   std::unique_lock<std::shared_mutex> write(rt.mu);
   // Cache only while the key's owner can use it: logout clears the cache.
-  if (cls == CKO_PUBLIC_KEY || rt.login) rt.key_cache[handle] = entry;
+  if (cls == CKO_PUBLIC_KEY || rt.login) {
+    // Bounded: a vault of 100,000 keys used once each must not keep them all
+    // parsed in memory. Evicting an arbitrary entry is enough: hot keys come
+    // straight back on their next use.
+    if (rt.key_cache.size() >= kMaxCachedKeys && rt.key_cache.count(handle) == 0) {
+      rt.key_cache.erase(rt.key_cache.begin());
+    }
+    rt.key_cache[handle] = entry;
+  }
   return entry;
 }
 
