@@ -325,5 +325,23 @@ TEST_F(EmbeddedBackendTest, ThreadsSignOnTheirSessionsWhileObjectsChange) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+TEST_F(EmbeddedBackendTest, TokenMechanismAllowListIsEnforced) {
+  std::ofstream(conf_) << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n"
+                       << "[token \"test\"]\nmechanisms = CKM_EC_KEY_PAIR_GEN, CKM_ECDSA\n";
+  backend_ = Open();
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  auto mechs = backend_->GetMechanismList(slot);
+  ASSERT_TRUE(mechs.ok());
+  ASSERT_EQ(mechs->size(), 2u);
+  Backend::KeyPair kp = GenerateEc(s, "allow");
+  EXPECT_TRUE(backend_->SignInit(s, Mechanism{CKM_ECDSA, {}}, kp.private_key).ok());
+  EXPECT_TRUE(backend_->CancelOperation(s, Backend::OperationKind::kSign).ok());
+  EXPECT_EQ(backend_->SignInit(s, Mechanism{CKM_ECDSA_SHA256, {}}, kp.private_key).reason(),
+            Reason::kMechanismInvalid);
+  EXPECT_EQ(backend_->GetMechanismInfo(slot, CKM_ECDSA_SHA256).status().reason(), Reason::kMechanismInvalid);
+}
+
 }  // namespace
 }  // namespace certvault
