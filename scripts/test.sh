@@ -38,8 +38,9 @@ for f in build-fuzz/fuzz/*_fuzzer; do
   corpus=$(mktemp -d)
   [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$corpus/"
   echo "fuzzing $name for 20 s"
-  "$f" -max_total_time=20 -max_len=4096 -print_final_stats=0 "$corpus" >/dev/null 2>"$corpus.log" ||
-    { tail -50 "$corpus.log"; echo "FAILED: $name"; exit 1; }
+  "$f" -max_total_time=20 -max_len=4096 -print_final_stats=0 -artifact_prefix="$corpus-" "$corpus" \
+    >/dev/null 2>"$corpus.log" ||
+    { tail -50 "$corpus.log"; echo "FAILED: $name (crash input: $(ls "$corpus"-crash-* 2>/dev/null))"; exit 1; }
   rm -rf "$corpus" "$corpus.log"
 done
 step "all tests passed"
