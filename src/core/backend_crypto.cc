@@ -36,7 +36,20 @@ using Compute = std::function<Status(SecureVector*)>;
 // Deliver: see the file comment. `exact`: `max` is the exact size (signatures),
 // so a too-small buffer is refused without computing. `ends`: success ends the
 // operation (single-part and final calls).
-Status Deliver(std::optional<ActiveOp>& slot, OutBuf out, size_t max, bool exact, bool ends, const Compute& compute) {
+// Finish: ends the operation in `slot` after success, keeping it in `spare`
+// for reuse when it allows that.
+void Finish(std::optional<ActiveOp>& slot, std::optional<ActiveOp>& spare) {
+  if (slot->reusable) {
+    slot->multipart = false;
+    slot->has_pending = false;
+    slot->pending.clear();
+    spare = std::move(slot);
+  }
+  slot.reset();
+}
+
+Status Deliver(std::optional<ActiveOp>& slot, std::optional<ActiveOp>& spare, OutBuf out, size_t max, bool exact,
+               bool ends, const Compute& compute) {
   ActiveOp& a = *slot;
   if (out.len == nullptr) {
     slot.reset();
@@ -70,7 +83,7 @@ Status Deliver(std::optional<ActiveOp>& slot, OutBuf out, size_t max, bool exact
   *out.len = a.pending.size();
   a.pending.clear();
   a.has_pending = false;
-  if (ends) slot.reset();
+  if (ends) Finish(slot, spare);
   return OkStatus();
 }
 
@@ -82,28 +95,51 @@ Status EndOnError(std::optional<ActiveOp>& slot, Status st) {
 
 }  // namespace
 
+bool EmbeddedBackend::ReuseSpare(Session& s, OpKind kind, const Mechanism& mech, ObjectHandle key) {
+  std::optional<ActiveOp>& spare = s.spare[Index(kind)];
+  if (!spare) return false;
+  const bool same = spare->key == key && spare->mech == mech.type &&
+                    std::holds_alternative<std::monostate>(mech.params);
+  // Fresh iff nothing in the vault changed since the key was validated, the
+  // validation is recent, and nobody logged in or out meanwhile.
+  const bool fresh = spare->validated_gen == changes_->Load() &&
+                     std::chrono::steady_clock::now() - spare->validated_at < ChangeCounter::kMaxStaleness &&
+                     spare->login_epoch == s.runtime->login_epoch.load(std::memory_order_acquire);
+  if (same && fresh && spare->op->Reset()) {
+    s.ops[Index(kind)] = std::move(spare);
+    spare.reset();
+    return true;
+  }
+  spare.reset();
+  return false;
+}
+
 Status EmbeddedBackend::OpInit(SessionHandle handle, OpKind kind, const Mechanism& mech, ObjectHandle key) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   std::optional<ActiveOp>& slot = s->ops[Index(kind)];
   if (slot) return Status(Reason::kOperationActive, "an operation of this kind is active");
-  if (!config_.mechanism_allow.empty()) {
-    CV_ASSIGN_OR_RETURN(storage::TokenRow token, TokenForSlot(s->token));
-    CV_RETURN_IF_ERROR(CheckMechanismAllowed(token, mech.type));
-  }
-  std::shared_ptr<const engine::ReadyKey> ready;
+  if (kind != OpKind::kDigest && ReuseSpare(*s, kind, mech, key)) return OkStatus();
+  CV_RETURN_IF_ERROR(CheckAllowed(*s, mech.type));
+  const uint64_t epoch = s->runtime->login_epoch.load(std::memory_order_acquire);
+  KeyCacheEntry entry;
   if (kind != OpKind::kDigest) {
-    CV_ASSIGN_OR_RETURN(KeyCacheEntry entry, FetchKey(*s, key, Reason::kKeyHandleInvalid));
+    CV_ASSIGN_OR_RETURN(entry, FetchKey(*s, key, Reason::kKeyHandleInvalid));
     CV_ASSIGN_OR_RETURN(policy::Use use, UseFor(kind));
     CV_RETURN_IF_ERROR(policy::Permits(entry.object->attrs, use));
     if (!policy::AllowsMechanism(entry.object->attrs, mech.type)) {
       return Status(Reason::kMechanismInvalid, "mechanism not in the key's CKA_ALLOWED_MECHANISMS");
     }
-    ready = std::move(entry.key);
   }
-  CV_ASSIGN_OR_RETURN(std::unique_ptr<engine::CryptoOp> op, engine::NewOperation(kind, mech, std::move(ready)));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<engine::CryptoOp> op, engine::NewOperation(kind, mech, entry.key));
   slot.emplace();
   slot->op = std::move(op);
+  slot->key = key;
+  slot->mech = mech.type;
+  slot->reusable = kind != OpKind::kDigest && std::holds_alternative<std::monostate>(mech.params);
+  slot->validated_gen = entry.validated_gen;
+  slot->validated_at = entry.validated_at;
+  slot->login_epoch = epoch;
   return OkStatus();
 }
 
@@ -117,8 +153,9 @@ Status EmbeddedBackend::OpRun(SessionHandle handle, OpKind kind, std::span<const
     return Status(Reason::kOperationActive, "a multi-part operation is in progress");
   }
   engine::CryptoOp* op = slot->op.get();
-  return Deliver(slot, out, op->MaxOutputLength(in.size()), kind == OpKind::kSign || kind == OpKind::kDigest,
-                 /*ends=*/true, [&](SecureVector* o) { return op->Run(in, o); });
+  return Deliver(slot, s->spare[Index(kind)], out, op->MaxOutputLength(in.size()),
+                 kind == OpKind::kSign || kind == OpKind::kDigest, /*ends=*/true,
+                 [&](SecureVector* o) { return op->Run(in, o); });
 }
 
 Status EmbeddedBackend::OpUpdate(SessionHandle handle, OpKind kind, std::span<const uint8_t> in, OutBuf out) {
@@ -132,7 +169,7 @@ Status EmbeddedBackend::OpUpdate(SessionHandle handle, OpKind kind, std::span<co
     SecureVector ignored;
     return EndOnError(slot, op->Update(in, &ignored));
   }
-  return Deliver(slot, out, in.size() + kMaxBlock, /*exact=*/false, /*ends=*/false,
+  return Deliver(slot, s->spare[Index(kind)], out, in.size() + kMaxBlock, /*exact=*/false, /*ends=*/false,
                  [&](SecureVector* o) { return op->Update(in, o); });
 }
 
@@ -142,8 +179,9 @@ Status EmbeddedBackend::OpFinal(SessionHandle handle, OpKind kind, OutBuf out) {
   std::optional<ActiveOp>& slot = s->ops[Index(kind)];
   if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
   engine::CryptoOp* op = slot->op.get();
-  return Deliver(slot, out, op->MaxOutputLength(0), kind == OpKind::kSign || kind == OpKind::kDigest,
-                 /*ends=*/true, [&](SecureVector* o) { return op->Final(o); });
+  return Deliver(slot, s->spare[Index(kind)], out, op->MaxOutputLength(0),
+                 kind == OpKind::kSign || kind == OpKind::kDigest, /*ends=*/true,
+                 [&](SecureVector* o) { return op->Final(o); });
 }
 
 Status EmbeddedBackend::EncryptInit(SessionHandle h, const Mechanism& m, ObjectHandle k) {
@@ -200,7 +238,12 @@ Status EmbeddedBackend::Verify(SessionHandle h, std::span<const uint8_t> in, std
   if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
   Status st = slot->multipart ? Status(Reason::kOperationActive, "a multi-part verify is in progress")
                               : slot->op->VerifyRun(in, sig);
-  slot.reset();  // C_Verify always ends the operation
+  // C_Verify always ends the operation; a clean one may be kept for reuse.
+  if (st.ok()) {
+    Finish(slot, s->spare[Index(OpKind::kVerify)]);
+  } else {
+    slot.reset();
+  }
   return st;
 }
 
@@ -210,7 +253,11 @@ Status EmbeddedBackend::VerifyFinal(SessionHandle h, std::span<const uint8_t> si
   std::optional<ActiveOp>& slot = s->ops[Index(OpKind::kVerify)];
   if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
   Status st = slot->op->VerifyFinal(sig);
-  slot.reset();
+  if (st.ok()) {
+    Finish(slot, s->spare[Index(OpKind::kVerify)]);
+  } else {
+    slot.reset();
+  }
   return st;
 }
 

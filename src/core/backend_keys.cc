@@ -61,10 +61,7 @@ Result<ObjectHandle> EmbeddedBackend::GenerateKey(SessionHandle handle, const Me
                                                   const AttributeSet& tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
-  if (!config_.mechanism_allow.empty()) {
-    CV_ASSIGN_OR_RETURN(storage::TokenRow token, TokenForSlot(s->token));
-    CV_RETURN_IF_ERROR(CheckMechanismAllowed(token, mech.type));
-  }
+  CV_RETURN_IF_ERROR(CheckAllowed(*s, mech.type));
   CV_ASSIGN_OR_RETURN(KeyType kt, SecretKeyTypeFor(mech.type, tmpl));
   CV_RETURN_IF_ERROR(CheckKeyType(tmpl, kt));
   CV_ASSIGN_OR_RETURN(AttributeSet attrs,
@@ -80,10 +77,7 @@ Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPair(SessionHandle handle, 
                                                           const AttributeSet& private_tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
-  if (!config_.mechanism_allow.empty()) {
-    CV_ASSIGN_OR_RETURN(storage::TokenRow token, TokenForSlot(s->token));
-    CV_RETURN_IF_ERROR(CheckMechanismAllowed(token, mech.type));
-  }
+  CV_RETURN_IF_ERROR(CheckAllowed(*s, mech.type));
   CV_ASSIGN_OR_RETURN(KeyType kt, KeyPairTypeFor(mech.type));
   CV_RETURN_IF_ERROR(CheckKeyType(public_tmpl, kt));
   CV_RETURN_IF_ERROR(CheckKeyType(private_tmpl, kt));

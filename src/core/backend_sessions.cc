@@ -13,13 +13,33 @@ storage::Role RoleOf(UserType user) { return user == UserType::kSo ? storage::Ro
 }  // namespace
 
 Result<std::shared_ptr<Session>> EmbeddedBackend::GetSession(SessionHandle handle) {
-  std::shared_lock<std::shared_mutex> lock(sessions_mu_);
-  auto it = sessions_.find(handle);
-  if (it == sessions_.end()) return Status(Reason::kSessionHandleInvalid, "no such session");
+  SessionShard& shard = ShardFor(handle);
+  std::shared_lock<std::shared_mutex> lock(shard.mu);
+  auto it = shard.map.find(handle);
+  if (it == shard.map.end()) return Status(Reason::kSessionHandleInvalid, "no such session");
   return it->second;
 }
 
+std::vector<std::shared_ptr<Session>> EmbeddedBackend::SessionsOf(storage::TokenId token) {
+  std::vector<std::shared_ptr<Session>> out;
+  for (SessionShard& shard : session_shards_) {
+    std::shared_lock<std::shared_mutex> lock(shard.mu);
+    for (const auto& [h, s] : shard.map) {
+      if (s->token == token) out.push_back(s);
+    }
+  }
+  return out;
+}
+
+void EmbeddedBackend::DropSpares(storage::TokenId token) {
+  for (const std::shared_ptr<Session>& s : SessionsOf(token)) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    for (auto& spare : s->spare) spare.reset();
+  }
+}
+
 void EmbeddedBackend::LogoutLocked(TokenRuntime& rt) {
+  rt.login_epoch.fetch_add(1, std::memory_order_acq_rel);
   rt.login.reset();
   rt.token_key = SecretBytes();  // the old buffer is wiped on free
   rt.key_cache.clear();
@@ -47,20 +67,23 @@ Result<SessionHandle> EmbeddedBackend::OpenSession(SlotId slot, uint64_t flags) 
     ++s->runtime->session_count;
     if (s->rw()) ++s->runtime->rw_session_count;
   }
-  std::unique_lock<std::shared_mutex> lock(sessions_mu_);
+  s->allowed = config_.AllowedMechanisms(token->label);
   s->handle = next_session_.fetch_add(1);
-  sessions_[s->handle] = s;
+  SessionShard& shard = ShardFor(s->handle);
+  std::unique_lock<std::shared_mutex> lock(shard.mu);
+  shard.map[s->handle] = s;
   return s->handle;
 }
 
 Status EmbeddedBackend::CloseSession(SessionHandle handle) {
   std::shared_ptr<Session> s;
   {
-    std::unique_lock<std::shared_mutex> lock(sessions_mu_);
-    auto it = sessions_.find(handle);
-    if (it == sessions_.end()) return Status(Reason::kSessionHandleInvalid, "no such session");
+    SessionShard& shard = ShardFor(handle);
+    std::unique_lock<std::shared_mutex> lock(shard.mu);
+    auto it = shard.map.find(handle);
+    if (it == shard.map.end()) return Status(Reason::kSessionHandleInvalid, "no such session");
     s = it->second;
-    sessions_.erase(it);
+    shard.map.erase(it);
   }
   DropSessionObjects(handle);
   std::lock_guard<std::mutex> session_lock(s->mu);  // wait for a call in flight on it
@@ -76,12 +99,7 @@ Status EmbeddedBackend::CloseSession(SessionHandle handle) {
 Status EmbeddedBackend::CloseAllSessions(SlotId slot) {
   CV_ASSIGN_OR_RETURN(storage::TokenRow token, TokenForSlot(slot));
   std::vector<SessionHandle> handles;
-  {
-    std::shared_lock<std::shared_mutex> lock(sessions_mu_);
-    for (const auto& [h, s] : sessions_) {
-      if (s->token == token.token_id) handles.push_back(h);
-    }
-  }
+  for (const std::shared_ptr<Session>& s : SessionsOf(token.token_id)) handles.push_back(s->handle);
   for (SessionHandle h : handles) (void)CloseSession(h);  // a concurrent close is fine
   return OkStatus();
 }
@@ -159,14 +177,18 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
   }
   s->runtime->login = user;
   s->runtime->token_key = std::move(key);
+  s->runtime->login_epoch.fetch_add(1, std::memory_order_acq_rel);
   return OkStatus();
 }
 
 Status EmbeddedBackend::Logout(SessionHandle handle) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
-  std::unique_lock<std::shared_mutex> lock(s->runtime->mu);
-  if (!s->runtime->login) return Status(Reason::kUserNotLoggedIn, "not logged in");
-  LogoutLocked(*s->runtime);
+  {
+    std::unique_lock<std::shared_mutex> lock(s->runtime->mu);
+    if (!s->runtime->login) return Status(Reason::kUserNotLoggedIn, "not logged in");
+    LogoutLocked(*s->runtime);
+  }
+  DropSpares(s->token);  // they hold parsed (private) keys
   return OkStatus();
 }
 

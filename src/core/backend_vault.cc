@@ -203,6 +203,13 @@ Status EmbeddedBackend::CheckMechanismAllowed(const storage::TokenRow& token, Me
   return OkStatus();
 }
 
+Status EmbeddedBackend::CheckAllowed(const Session& s, MechanismType mech) {
+  if (s.allowed && s.allowed->count(mech) == 0) {
+    return Status(Reason::kMechanismInvalid, "mechanism not allowed on this token by configuration");
+  }
+  return OkStatus();
+}
+
 Result<std::vector<MechanismInfo>> EmbeddedBackend::GetMechanismList(SlotId slot) {
   CV_ASSIGN_OR_RETURN(SlotInfo unused, GetSlotInfo(slot));
   (void)unused;

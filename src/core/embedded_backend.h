@@ -3,7 +3,7 @@
 // EmbeddedBackend: the vault in this process (Backend over storage + engine).
 //
 // State and locking (acquire in this order, never the reverse):
-//   sessions_mu_  -> Session::mu -> TokenRuntime::mu
+//   SessionShard::mu -> Session::mu -> TokenRuntime::mu
 // The store has its own internal locking. SQLite is the source of truth for
 // tokens and token objects; the only cache is parsed keys (KeyCacheEntry),
 // revalidated against the object's stored version whenever the vault's
@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <unordered_map>
 #include <vector>
@@ -50,6 +51,9 @@ struct TokenRuntime {
   std::unordered_map<storage::ObjectId, KeyCacheEntry> key_cache;  // GUARDED_BY(mu)
   uint64_t session_count = 0;     // GUARDED_BY(mu)
   uint64_t rw_session_count = 0;  // GUARDED_BY(mu)
+  // login_epoch changes at every login and logout: an operation kept for
+  // reuse (Session::spare) from another epoch is never reused.
+  std::atomic<uint64_t> login_epoch{0};
 };
 
 // ActiveOp: one in-progress operation of a session.
@@ -58,6 +62,14 @@ struct ActiveOp {
   bool multipart = false;     // an Update has been called
   bool has_pending = false;   // output computed but not yet delivered (buffer was too small)
   SecureVector pending;
+  // What the operation was started with, so that a finished one can be kept
+  // and reused by the next *Init of the same key and mechanism (see OpInit).
+  ObjectHandle key = 0;
+  MechanismType mech = 0;
+  bool reusable = false;  // a keyed operation without mechanism parameters
+  uint64_t validated_gen = 0;  // the key's cache validation (KeyCacheEntry)
+  std::chrono::steady_clock::time_point validated_at;
+  uint64_t login_epoch = 0;
 };
 
 struct FindState {
@@ -72,8 +84,12 @@ struct Session {
   uint64_t flags = 0;  // CKF_RW_SESSION | CKF_SERIAL_SESSION
   std::shared_ptr<TokenRuntime> runtime;
   std::mutex mu;  // serializes calls on this session
-  std::array<std::optional<ActiveOp>, 5> ops;  // indexed by engine::OpKind
+  std::array<std::optional<ActiveOp>, 5> ops;    // indexed by engine::OpKind
+  std::array<std::optional<ActiveOp>, 5> spare;  // finished, kept for reuse
   FindState find;
+  // The token's mechanism allow-list, fixed when the session opened (a token
+  // cannot be re-initialized while it has sessions); nullopt = no limit.
+  std::optional<std::set<MechanismType>> allowed;
   bool rw() const { return (flags & CKF_RW_SESSION) != 0; }
 };
 
@@ -158,12 +174,18 @@ class EmbeddedBackend final : public Backend {
   Result<storage::TokenRow> TokenForSlot(SlotId slot);
   std::shared_ptr<TokenRuntime> Runtime(storage::TokenId token);
   Status CheckMechanismAllowed(const storage::TokenRow& token, MechanismType mech);
+  // CheckAllowed: the session's token allow-list (no storage access).
+  static Status CheckAllowed(const Session& s, MechanismType mech);
   Status CreateToken(SlotId slot, const SecretBytes& so_pin, std::string_view label, const TokenOptions& options);
 
   // --- sessions (backend_sessions.cc) ---
   Result<std::shared_ptr<Session>> GetSession(SessionHandle handle);
   void DropSessionObjects(SessionHandle owner);
   void LogoutLocked(TokenRuntime& rt);  // REQUIRES rt.mu held exclusively
+  // DropSpares: frees the operations kept for reuse by the token's sessions
+  // (at logout: they reference private keys).
+  void DropSpares(storage::TokenId token);
+  std::vector<std::shared_ptr<Session>> SessionsOf(storage::TokenId token);
   Status CheckLoginAllowed(const Session& s, UserType user);
   // VerifyPin: counts the try (durably, first), checks `pin` and returns the
   // token key; resets the counter on success. Runs without runtime locks.
@@ -198,6 +220,10 @@ class EmbeddedBackend final : public Backend {
 
   // --- operations (backend_crypto.cc) ---
   Status OpInit(SessionHandle handle, engine::OpKind kind, const Mechanism& mech, ObjectHandle key);
+  // ReuseSpare: moves the session's kept operation of `kind` into its active
+  // slot if it was started with the same key and mechanism and nothing has
+  // changed since (vault change counter, staleness bound, login epoch).
+  bool ReuseSpare(Session& s, engine::OpKind kind, const Mechanism& mech, ObjectHandle key);
   Status OpRun(SessionHandle handle, engine::OpKind kind, std::span<const uint8_t> in, OutBuf out);
   Status OpUpdate(SessionHandle handle, engine::OpKind kind, std::span<const uint8_t> in, OutBuf out);
   Status OpFinal(SessionHandle handle, engine::OpKind kind, OutBuf out);
@@ -212,8 +238,15 @@ class EmbeddedBackend final : public Backend {
   std::mutex runtimes_mu_;
   std::unordered_map<storage::TokenId, std::shared_ptr<TokenRuntime>> runtimes_;  // GUARDED_BY(runtimes_mu_)
 
-  std::shared_mutex sessions_mu_;
-  std::unordered_map<SessionHandle, std::shared_ptr<Session>> sessions_;  // GUARDED_BY(sessions_mu_)
+  // Sessions, sharded by handle: threads working on different sessions never
+  // share a lock word (consecutive handles land in different shards).
+  struct SessionShard {
+    std::shared_mutex mu;
+    std::unordered_map<SessionHandle, std::shared_ptr<Session>> map;  // GUARDED_BY(mu)
+  };
+  static constexpr size_t kSessionShards = 16;
+  SessionShard& ShardFor(SessionHandle handle) { return session_shards_[handle % kSessionShards]; }
+  std::array<SessionShard, kSessionShards> session_shards_;
   std::atomic<SessionHandle> next_session_{1};
 
   std::shared_mutex session_objects_mu_;

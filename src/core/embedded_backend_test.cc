@@ -343,5 +343,41 @@ TEST_F(EmbeddedBackendTest, TokenMechanismAllowListIsEnforced) {
   EXPECT_EQ(backend_->GetMechanismInfo(slot, CKM_ECDSA_SHA256).status().reason(), Reason::kMechanismInvalid);
 }
 
+// A finished sign/verify operation is kept and reused by the next *Init of the
+// same key and mechanism; each reuse must behave exactly like a fresh one.
+TEST_F(EmbeddedBackendTest, ReusedOperationsSignCorrectlyAndStopAfterChanges) {
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  Backend::KeyPair kp = GenerateEc(s, "reuse");
+  for (int i = 0; i < 3; ++i) {  // hashed, multi-part: the digest must restart each time
+    Bytes part(20, static_cast<uint8_t>(i));
+    ASSERT_TRUE(backend_->SignInit(s, Mechanism{CKM_ECDSA_SHA256, {}}, kp.private_key).ok());
+    ASSERT_TRUE(backend_->SignUpdate(s, part).ok());
+    size_t len = 64;
+    Bytes sig(len);
+    ASSERT_TRUE(backend_->SignFinal(s, OutBuf{sig.data(), &len}).ok());
+    ASSERT_TRUE(backend_->VerifyInit(s, Mechanism{CKM_ECDSA_SHA256, {}}, kp.public_key).ok());
+    EXPECT_TRUE(backend_->Verify(s, part, sig).ok()) << "iteration " << i;
+    ASSERT_TRUE(backend_->VerifyInit(s, Mechanism{CKM_ECDSA_SHA256, {}}, kp.public_key).ok());
+    sig[0] ^= 1;
+    EXPECT_EQ(backend_->Verify(s, part, sig).reason(), Reason::kSignatureInvalid);
+  }
+  // After a logout the kept operation must not sign for anyone.
+  Bytes data(32, 9);
+  EXPECT_EQ(Sign(s, kp.private_key, CKM_ECDSA, data).size(), 64u);
+  ASSERT_TRUE(backend_->Logout(s).ok());
+  EXPECT_EQ(backend_->SignInit(s, Mechanism{CKM_ECDSA, {}}, kp.private_key).reason(), Reason::kKeyHandleInvalid);
+  ASSERT_TRUE(backend_->Login(s, UserType::kUser, Pin(kUserPin)).ok());
+  EXPECT_EQ(Sign(s, kp.private_key, CKM_ECDSA, data).size(), 64u);
+  // A key destroyed by another process is not signed with again.
+  std::unique_ptr<Backend> other = Open();
+  auto s2 = other->OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_TRUE(s2.ok());
+  ASSERT_TRUE(other->Login(*s2, UserType::kUser, Pin(kUserPin)).ok());
+  ASSERT_TRUE(other->DestroyObject(*s2, kp.private_key).ok());
+  EXPECT_EQ(backend_->SignInit(s, Mechanism{CKM_ECDSA, {}}, kp.private_key).reason(), Reason::kKeyHandleInvalid);
+}
+
 }  // namespace
 }  // namespace certvault

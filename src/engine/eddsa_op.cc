@@ -32,6 +32,9 @@ class EddsaOp final : public OpBase {
 
   size_t MaxOutputLength(size_t) const override { return sig_len_; }
 
+  // Reset: one-shot EVP_DigestSign/Verify may run again on the same context.
+  bool Reset() override { return true; }
+
   Status Run(std::span<const uint8_t> in, SecureVector* out) override {
     out->resize(sig_len_);
     size_t len = out->size();

@@ -60,6 +60,11 @@ class CryptoOp {
   // Verify: single-part and final. kSignatureInvalid or kSignatureLenRange on mismatch.
   virtual Status VerifyRun(std::span<const uint8_t> data, std::span<const uint8_t> sig) = 0;
   virtual Status VerifyFinal(std::span<const uint8_t> sig) = 0;
+  // Reset prepares a finished operation for another run with the same key,
+  // mechanism and parameters, keeping what its set-up fetched and built (an
+  // initialized EVP_PKEY_CTX: no algorithm fetch, no key reference). false if
+  // this operation cannot be reused; the caller then starts a new one.
+  virtual bool Reset() { return false; }
 };
 
 enum class OpKind { kSign, kVerify, kEncrypt, kDecrypt, kDigest };

@@ -70,6 +70,11 @@ class PkeySignOp final : public OpBase {
   Status Final(SecureVector* out) override;
   Status VerifyRun(std::span<const uint8_t> data, std::span<const uint8_t> sig) override;
   Status VerifyFinal(std::span<const uint8_t> sig) override;
+  // Reset: EVP_PKEY_sign/verify may run again on the initialized context; a
+  // hashed mechanism restarts its digest.
+  bool Reset() override {
+    return md_ctx_ == nullptr || EVP_DigestInit_ex2(md_ctx_.get(), md_, nullptr) == 1;
+  }
 
  private:
   Status InitPss(const Mechanism& mech, const SignMechDef& def);
@@ -83,6 +88,7 @@ class PkeySignOp final : public OpBase {
   std::shared_ptr<const ReadyKey> key_;
   ossl::UniquePtr<EVP_PKEY_CTX> pctx_;
   ossl::UniquePtr<EVP_MD_CTX> md_ctx_;  // hashed mechanisms only
+  const EVP_MD* md_ = nullptr;          // its digest (static for the process)
   size_t sig_len_ = 0;
   size_t raw_len_ = 0;  // raw PSS: the exact digest length
   size_t field_bytes_ = 0;
@@ -96,6 +102,7 @@ Status PkeySignOp::Init(const Mechanism& mech, const SignMechDef& def) {
   if (rc != 1) return ossl::OpenSslError("EVP_PKEY_sign_init");
   if (def.hash != 0) {
     CV_ASSIGN_OR_RETURN(HashInfo h, HashByMech(def.hash));
+    md_ = h.md;
     md_ctx_.reset(EVP_MD_CTX_new());
     if (md_ctx_ == nullptr || EVP_DigestInit_ex2(md_ctx_.get(), h.md, nullptr) != 1) {
       return ossl::OpenSslError("EVP_DigestInit_ex2");

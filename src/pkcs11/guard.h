@@ -35,12 +35,10 @@ CK_RV GuardedCall(Fn&& fn) noexcept {
 
 // WithBackend: GuardedCall that first takes the current backend
 // (CKR_CRYPTOKI_NOT_INITIALIZED if none) and passes it to `fn(Backend&)`.
-// The reference keeps the backend alive during the call even if another
-// thread calls C_Finalize.
 template <typename Fn>
 CK_RV WithBackend(Fn&& fn) noexcept {
   return GuardedCall([&]() -> CK_RV {
-    Result<std::shared_ptr<Backend>> backend = CurrentBackend();
+    Result<Backend*> backend = CurrentBackend();
     if (!backend.ok()) return ToCkRv(backend.status());
     return ToCkRvAny(fn(**backend));
   });

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <mutex>
 #include <type_traits>
 #include <utility>
@@ -16,25 +17,35 @@ namespace {
 // State: one initialization. Heap-allocated and reached through a raw
 // pointer so that no static destructor ever runs at exit or dlclose.
 struct State {
-  std::shared_ptr<Backend> backend;
-  pid_t pid = 0;
+  std::unique_ptr<Backend> backend;
+  uint64_t fork_generation = 0;  // g_fork_generation when initialized
 };
 
-// Both are constant-initialized with trivial destructors.
+// All constant-initialized with trivial destructors.
 static_assert(std::is_trivially_destructible_v<std::mutex>, "no static destructors in the module");
-std::mutex g_mu;
-State* g_state = nullptr;  // guarded by g_mu
+std::mutex g_mu;                           // serializes C_Initialize / C_Finalize only
+std::atomic<State*> g_state{nullptr};      // written under g_mu, read lock-free by every call
+std::atomic<uint64_t> g_fork_generation{0};  // bumped in every forked child
 std::once_flag g_atfork_once;
 
 // The fork handlers hold g_mu across fork() so that the child never inherits
-// it locked by a thread that does not exist there.
+// it locked by a thread that does not exist there; the child also moves to a
+// new generation, which makes the parent's state invisible in it. (A system
+// call such as getpid() on every C_* call would cost more than the check.)
 void PrepareFork() { g_mu.lock(); }
-void ReleaseAfterFork() { g_mu.unlock(); }
+void ReleaseInParent() { g_mu.unlock(); }
+void ReleaseInChild() {
+  g_fork_generation.fetch_add(1, std::memory_order_relaxed);
+  g_mu.unlock();
+}
 
-// LiveState: the state of this process, or nullptr. REQUIRES: g_mu held.
+// LiveState: the state of this process, or nullptr.
 State* LiveState() {
-  if (g_state == nullptr || g_state->pid != getpid()) return nullptr;
-  return g_state;
+  State* state = g_state.load(std::memory_order_acquire);
+  if (state == nullptr || state->fork_generation != g_fork_generation.load(std::memory_order_relaxed)) {
+    return nullptr;
+  }
+  return state;
 }
 
 }  // namespace
@@ -58,42 +69,37 @@ CK_RV ValidateInitArgs(const CK_C_INITIALIZE_ARGS* args) {
 CK_RV InitializeModule(CK_VOID_PTR pInitArgs) {
   CK_RV rv = ValidateInitArgs(static_cast<const CK_C_INITIALIZE_ARGS*>(pInitArgs));
   if (rv != CKR_OK) return rv;
-  std::call_once(g_atfork_once, [] { pthread_atfork(PrepareFork, ReleaseAfterFork, ReleaseAfterFork); });
+  std::call_once(g_atfork_once, [] { pthread_atfork(PrepareFork, ReleaseInParent, ReleaseInChild); });
   std::lock_guard<std::mutex> lock(g_mu);
   if (LiveState() != nullptr) return CKR_CRYPTOKI_ALREADY_INITIALIZED;
   // In a forked child, g_state (if any) is the parent's: leaked on purpose.
-  g_state = nullptr;
   Result<std::unique_ptr<Backend>> backend = OpenBackendFromEnvironment();
   if (!backend.ok()) return ToCkRv(backend.status());
-  g_state = new State{std::shared_ptr<Backend>(std::move(*backend)), getpid()};
+  g_state.store(new State{std::move(*backend), g_fork_generation.load(std::memory_order_relaxed)},
+                std::memory_order_release);
   return CKR_OK;
 }
 
 Status FinalizeModule(CK_VOID_PTR pReserved) {
   // §5.4 C_Finalize: "pReserved is reserved for future use. ... should be NULL_PTR".
   if (pReserved != nullptr) return Status(Reason::kArgumentsBad, "pReserved must be NULL");
-  std::shared_ptr<Backend> last;  // released after unlocking
-  {
-    std::lock_guard<std::mutex> lock(g_mu);
-    State* state = LiveState();
-    if (state == nullptr) return Status(Reason::kNotInitialized);
-    last = std::move(state->backend);
-    delete state;
-    g_state = nullptr;
-  }
-  return OkStatus();
-}
-
-bool IsInitialized() {
-  std::lock_guard<std::mutex> lock(g_mu);
-  return LiveState() != nullptr;
-}
-
-Result<std::shared_ptr<Backend>> CurrentBackend() {
   std::lock_guard<std::mutex> lock(g_mu);
   State* state = LiveState();
   if (state == nullptr) return Status(Reason::kNotInitialized);
-  return state->backend;
+  g_state.store(nullptr, std::memory_order_release);
+  // §5.4: "The behavior of C_Finalize is nevertheless undefined if it is
+  // called by an application while other threads of the application are
+  // making Cryptoki calls": no call can still be using the backend.
+  delete state;
+  return OkStatus();
+}
+
+bool IsInitialized() { return LiveState() != nullptr; }
+
+Result<Backend*> CurrentBackend() {
+  State* state = LiveState();
+  if (state == nullptr) return Status(Reason::kNotInitialized);
+  return state->backend.get();
 }
 
 }  // namespace certvault::pkcs11

@@ -3,16 +3,18 @@
 // Module: the library state behind C_Initialize / C_Finalize.
 //
 // Lifecycle (PKCS#11 v3.0 §5.4): C_Initialize validates CK_C_INITIALIZE_ARGS
-// and opens the backend; C_Finalize drops it. Every other call takes a
-// reference to the backend (a shared_ptr) under a short lock, so a C_Finalize
-// racing with calls in other threads cannot free the backend under them.
+// and opens the backend; C_Finalize drops it. Every other call reads the state
+// with one atomic load and no lock: §5.4 makes C_Finalize while other threads
+// are in calls undefined, and the hot path (C_SignInit + C_Sign from many
+// threads) must not serialize on a module-wide lock.
 //
-// Fork: the process id is recorded by C_Initialize. In a child process (pid
-// changed) the module behaves as not initialized: calls return
+// Fork: a pthread_atfork child handler moves the child to a new generation;
+// state from another generation is the parent's. In a child process the
+// module behaves as not initialized: calls return
 // CKR_CRYPTOKI_NOT_INITIALIZED, C_Initialize succeeds and opens a fresh
 // backend, and the parent's sessions are invalid. The parent's backend is
 // deliberately leaked in the child (closing its files or database handles
-// there could disturb the parent). A pthread_atfork handler keeps the lock
+// there could disturb the parent). The same handlers keep the init lock
 // consistent across fork.
 //
 // Unload: nothing here has a static destructor. If the application never calls
@@ -57,9 +59,9 @@ Status FinalizeModule(CK_VOID_PTR pReserved);
 // IsInitialized: C_Initialize succeeded in this process and no C_Finalize since.
 bool IsInitialized();
 
-// CurrentBackend: a reference to the backend; kNotInitialized if none.
-// Thread-safe.
-Result<std::shared_ptr<Backend>> CurrentBackend();
+// CurrentBackend: the backend; kNotInitialized if none. Thread-safe, lock-free.
+// Valid until C_Finalize (which the application must not race with calls).
+Result<Backend*> CurrentBackend();
 
 }  // namespace certvault::pkcs11
 
