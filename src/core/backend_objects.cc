@@ -124,16 +124,15 @@ Status EmbeddedBackend::CheckCreateAllowed(Session& s, const AttributeSet& attrs
   return OkStatus();
 }
 
-Status EmbeddedBackend::CheckCapacity(storage::Store& store, storage::TokenId token,
+Status EmbeddedBackend::CheckCapacity(storage::Store& store, const Session& s,
                                       const std::vector<storage::ObjectRow>& rows) {
-  CV_ASSIGN_OR_RETURN(storage::TokenRow t, store.GetToken(token));
-  if (t.capacity == 0) return OkStatus();
+  if (s.capacity == 0) return OkStatus();
   for (uint64_t cls : {uint64_t{CKO_PRIVATE_KEY}, uint64_t{CKO_CERTIFICATE}}) {
     uint64_t adding = std::count_if(rows.begin(), rows.end(), [cls](const auto& r) { return r.object_class == cls; });
     if (adding == 0) continue;
-    CV_ASSIGN_OR_RETURN(uint64_t have, store.CountObjects(token, cls));
-    if (have + adding > t.capacity) {
-      return Status(Reason::kCapacityExceeded, "the token is full (capacity " + std::to_string(t.capacity) + ")");
+    CV_ASSIGN_OR_RETURN(uint64_t have, store.CountObjects(s.token, cls));
+    if (have + adding > s.capacity) {
+      return Status(Reason::kCapacityExceeded, "the token is full (capacity " + std::to_string(s.capacity) + ")");
     }
   }
   return OkStatus();
@@ -170,7 +169,7 @@ Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, s
   if (!rows.empty()) {
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
     CV_RETURN_IF_ERROR(store->RunExclusive([&]() -> Status {
-      CV_RETURN_IF_ERROR(CheckCapacity(*store, s.token, rows));
+      CV_RETURN_IF_ERROR(CheckCapacity(*store, s, rows));
       return store->InsertObjects(rows);
     }));
   }

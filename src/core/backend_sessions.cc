@@ -68,6 +68,7 @@ Result<SessionHandle> EmbeddedBackend::OpenSession(SlotId slot, uint64_t flags) 
     if (s->rw()) ++s->runtime->rw_session_count;
   }
   s->allowed = config_.AllowedMechanisms(token->label);
+  s->capacity = token->capacity;
   s->handle = next_session_.fetch_add(1);
   SessionShard& shard = ShardFor(s->handle);
   std::unique_lock<std::shared_mutex> lock(shard.mu);

@@ -90,6 +90,7 @@ struct Session {
   // The token's mechanism allow-list, fixed when the session opened (a token
   // cannot be re-initialized while it has sessions); nullopt = no limit.
   std::optional<std::set<MechanismType>> allowed;
+  uint32_t capacity = 0;  // the token's key/certificate pair limit (0 = none), fixed likewise
   bool rw() const { return (flags & CKF_RW_SESSION) != 0; }
 };
 
@@ -214,7 +215,7 @@ class EmbeddedBackend final : public Backend {
   Result<ObjectHandle> StoreNewObject(Session& s, AttributeSet attrs, AttributeType secret_type,
                                       const SecretBytes& secret);
   Status CheckCreateAllowed(Session& s, const AttributeSet& attrs);
-  Status CheckCapacity(storage::Store& store, storage::TokenId token, const std::vector<storage::ObjectRow>& rows);
+  static Status CheckCapacity(storage::Store& store, const Session& s, const std::vector<storage::ObjectRow>& rows);
   Result<std::vector<ObjectHandle>> FindCandidates(Session& s, const AttributeSet& tmpl);
   Result<SecureVector> ReadAttribute(Session& s, const Object& obj, AttributeType type, Reason* out_reason);
 

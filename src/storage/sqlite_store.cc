@@ -147,7 +147,7 @@ Status SqliteStore::WriteTopLevel(const ConnFn& fn) {
 
 Status SqliteStore::BeginImmediate(Connection& conn) {
   for (int attempt = 0;; ++attempt) {
-    int rc = sqlite3_exec(conn.db(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    int rc = conn.ExecRc("BEGIN IMMEDIATE");
     if (rc == SQLITE_OK) return OkStatus();
     if (!IsBusy(rc) || attempt >= kMaxBeginRetries) return SqliteStatus(rc, conn.db(), "BEGIN IMMEDIATE");
     std::this_thread::sleep_for(std::chrono::milliseconds(1 << std::min(attempt, 6)));

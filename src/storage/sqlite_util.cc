@@ -1,6 +1,8 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "src/storage/sqlite_util.h"
 
+#include <cstring>
+
 #include <string>
 
 #include "src/base/status_macros.h"
@@ -140,8 +142,20 @@ Result<Stmt> Connection::Prepare(const std::string& sql) {
   return Stmt(db_.get(), it->second.get());
 }
 
+int Connection::ExecRc(const char* sql) {
+  // One statement runs from the cache: transaction control (BEGIN, COMMIT,
+  // SAVEPOINT ...) is on every write's path and is not worth re-parsing.
+  if (std::strchr(sql, ';') == nullptr) {
+    Result<Stmt> stmt = Prepare(sql);
+    if (!stmt.ok()) return sqlite3_errcode(db_.get());
+    int rc = stmt->StepRc();
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+  }
+  return sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
+}
+
 Status Connection::Exec(const char* sql) {
-  int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
+  int rc = ExecRc(sql);
   return rc == SQLITE_OK ? OkStatus() : SqliteStatus(rc, db_.get(), "sqlite3_exec");
 }
 

@@ -64,6 +64,8 @@ class Stmt {
   Result<bool> Step();
   // StepDone: runs a statement that returns no rows.
   Status StepDone();
+  // StepRc: one sqlite3_step, returning its raw result code.
+  int StepRc() { return sqlite3_step(stmt_); }
 
   int64_t ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
   uint64_t ColumnU64(int col) const { return static_cast<uint64_t>(ColumnInt(col)); }
@@ -86,8 +88,11 @@ class Connection {
 
   // Prepare: the cached statement for `sql` (prepared on first use).
   Result<Stmt> Prepare(const std::string& sql);
-  // Exec: runs `sql` (no bindings, results ignored) without caching.
+  // Exec: runs `sql` (no bindings, results ignored). A single statement (no
+  // ';') is prepared once and cached; a script runs through sqlite3_exec.
   Status Exec(const char* sql);
+  // ExecRc: Exec returning the raw SQLite result code (SQLITE_OK on success).
+  int ExecRc(const char* sql);
   // Changes: rows modified by the last INSERT/UPDATE/DELETE.
   int64_t Changes() const { return sqlite3_changes64(db_.get()); }
   sqlite3* db() const { return db_.get(); }
