@@ -19,6 +19,7 @@
 #include "bench/bulk_fill.h"
 #include "bench/report.h"
 #include "bench/scenarios.h"
+#include "src/base/status_macros.h"
 
 namespace certvault::bench {
 namespace {
@@ -131,8 +132,7 @@ void Runner::FindRows(Target* ours, Target* softhsm) {
       // Bulk set-up (see bulk_fill.h); the lookups below go through the module.
       const char* home = std::getenv("CERTVAULT_HOME");
       if (home != nullptr && present_ours < n) {
-        Status filled = BulkFillDataObjects(home, t.slot, "find", present_ours, n - present_ours);
-        if (!filled.ok()) return filled;
+        CV_RETURN_IF_ERROR(BulkFillInChild(home, t.slot, "find", present_ours, n - present_ours));
         present_ours = n;
       }
       return find(t, present_ours, b_.populate_s);

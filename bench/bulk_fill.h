@@ -23,6 +23,11 @@ namespace certvault::bench {
 Status BulkFillDataObjects(const std::string& vault_dir, uint64_t token_id, const std::string& prefix, size_t first,
                            size_t count);
 
+// BulkFillInChild: BulkFillDataObjects in a forked child, so that the memory
+// it uses never counts in (or pre-warms) the measuring process.
+Status BulkFillInChild(const std::string& vault_dir, uint64_t token_id, const std::string& prefix, size_t first,
+                       size_t count);
+
 }  // namespace certvault::bench
 
 #endif  // CERTVAULT_BENCH_BULK_FILL_H_
