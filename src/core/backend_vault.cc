@@ -1,6 +1,7 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
 // EmbeddedBackend: the vault, slots and tokens (PKCS#11 §5.5).
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -297,6 +298,16 @@ namespace certvault {
 
 Result<std::unique_ptr<Backend>> OpenEmbeddedBackend(const BackendOptions& options) {
   CV_ASSIGN_OR_RETURN(core::Config config, core::LoadConfig(options.vault_dir, options.config_path));
+  if (config.secure_heap_kib != 0 && CRYPTO_secure_malloc_initialized() == 0) {
+    size_t bytes = 4096;  // CRYPTO_secure_malloc_init wants a power of two
+    while (bytes < size_t{config.secure_heap_kib} * 1024) bytes <<= 1;
+    // 0 = failed (the heap stays off: allocations use the normal heap, wiped
+    // on free); 2 = working but not locked (RLIMIT_MEMLOCK): still excluded
+    // from core dumps.
+    if (CRYPTO_secure_malloc_init(bytes, 32) == 0) {
+      return Status(StatusCode::kResourceExhausted, Reason::kHostMemory, "cannot set up the secure heap");
+    }
+  }
   return std::unique_ptr<Backend>(new core::EmbeddedBackend(std::move(config), options.create_vault));
 }
 

@@ -10,6 +10,7 @@
 //   kdf_parallelism = 1         # Argon2id p
 //   pin_max_tries = 10
 //   pin_min_length = 4
+//   secure_heap_kib = 0         # >0: OpenSSL secure heap for key memory (see docs/config.md)
 //   [token "factory-1"]         # per-token settings, by label
 //   mechanisms = CKM_ECDSA, CKM_ECDSA_SHA256, 0x1057   # allow-list
 //   [token "*"]                 # defaults for every token
@@ -40,6 +41,11 @@ struct Config {
   uint32_t pin_max_tries = 10;
   uint32_t pin_min_length = 4;
   uint32_t pin_max_length = 256;
+  // secure_heap_kib: if non-zero and the process has none yet, the backend
+  // initializes OpenSSL's secure heap of this size (rounded up to a power of
+  // two): key material then lives in locked memory excluded from core dumps.
+  // Off by default in the module because the heap is process-wide.
+  uint32_t secure_heap_kib = 0;
   // Per-token mechanism allow-lists by token label; "*" applies to tokens
   // without their own entry. Absent = every mechanism the engine offers.
   std::map<std::string, std::set<MechanismType>> mechanism_allow;
