@@ -379,5 +379,33 @@ TEST_F(EmbeddedBackendTest, ReusedOperationsSignCorrectlyAndStopAfterChanges) {
   EXPECT_EQ(backend_->SignInit(s, Mechanism{CKM_ECDSA, {}}, kp.private_key).reason(), Reason::kKeyHandleInvalid);
 }
 
+// Token policy: a new user PIN must be changed at first login. Also: PINs are
+// long byte strings of any value (here 80 bytes including NUL and 0xff).
+TEST_F(EmbeddedBackendTest, PinMustBeChangedAtFirstLoginAndLongBinaryPins) {
+  SlotId slot = backend_->GetSlotList(true)->back();
+  Backend::TokenOptions options;
+  options.user_pin_must_change = true;
+  ASSERT_TRUE(backend_->InitTokenWithOptions(slot, Pin(kSoPin), "policy", options).ok());
+  auto s = backend_->OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(backend_->Login(*s, UserType::kSo, Pin(kSoPin)).ok());
+  ASSERT_TRUE(backend_->InitPin(*s, Pin(kUserPin)).ok());
+  ASSERT_TRUE(backend_->Logout(*s).ok());
+  EXPECT_TRUE(backend_->GetTokenInfo(slot)->flags & CKF_USER_PIN_TO_BE_CHANGED);
+  EXPECT_EQ(backend_->Login(*s, UserType::kUser, Pin(kUserPin)).reason(), Reason::kPinExpired);
+  EXPECT_EQ(backend_->GetSessionInfo(*s)->state, static_cast<uint64_t>(CKS_RW_PUBLIC_SESSION));
+  std::string long_pin(80, 'x');
+  long_pin[10] = '\0';
+  long_pin[20] = '\xff';
+  SecretBytes new_pin(long_pin, SecretAccess::Get());
+  ASSERT_TRUE(backend_->SetPin(*s, Pin(kUserPin), new_pin).ok());
+  EXPECT_FALSE(backend_->GetTokenInfo(slot)->flags & CKF_USER_PIN_TO_BE_CHANGED);
+  EXPECT_EQ(backend_->Login(*s, UserType::kUser, Pin(kUserPin)).reason(), Reason::kPinIncorrect);
+  long_pin[79] = 'y';  // one byte off at the very end
+  EXPECT_EQ(backend_->Login(*s, UserType::kUser, SecretBytes(long_pin, SecretAccess::Get())).reason(),
+            Reason::kPinIncorrect);
+  EXPECT_TRUE(backend_->Login(*s, UserType::kUser, new_pin).ok());
+}
+
 }  // namespace
 }  // namespace certvault
