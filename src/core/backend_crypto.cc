@@ -87,6 +87,17 @@ Status Deliver(std::optional<ActiveOp>& slot, std::optional<ActiveOp>& spare, Ou
   return OkStatus();
 }
 
+// EndVerify: a verification always ends its operation; a clean one may be
+// kept for reuse. Returns `st`.
+Status EndVerify(std::optional<ActiveOp>& slot, std::optional<ActiveOp>& spare, Status st) {
+  if (st.ok()) {
+    Finish(slot, spare);
+  } else {
+    slot.reset();
+  }
+  return st;
+}
+
 // Ends the operation in `slot` if `st` is an error; returns `st`.
 Status EndOnError(std::optional<ActiveOp>& slot, Status st) {
   if (!st.ok()) slot.reset();
@@ -238,13 +249,7 @@ Status EmbeddedBackend::Verify(SessionHandle h, std::span<const uint8_t> in, std
   if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
   Status st = slot->multipart ? Status(Reason::kOperationActive, "a multi-part verify is in progress")
                               : slot->op->VerifyRun(in, sig);
-  // C_Verify always ends the operation; a clean one may be kept for reuse.
-  if (st.ok()) {
-    Finish(slot, s->spare[Index(OpKind::kVerify)]);
-  } else {
-    slot.reset();
-  }
-  return st;
+  return EndVerify(slot, s->spare[Index(OpKind::kVerify)], std::move(st));  // C_Verify always ends it
 }
 
 Status EmbeddedBackend::VerifyFinal(SessionHandle h, std::span<const uint8_t> sig) {
@@ -253,12 +258,7 @@ Status EmbeddedBackend::VerifyFinal(SessionHandle h, std::span<const uint8_t> si
   std::optional<ActiveOp>& slot = s->ops[Index(OpKind::kVerify)];
   if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
   Status st = slot->op->VerifyFinal(sig);
-  if (st.ok()) {
-    Finish(slot, s->spare[Index(OpKind::kVerify)]);
-  } else {
-    slot.reset();
-  }
-  return st;
+  return EndVerify(slot, s->spare[Index(OpKind::kVerify)], std::move(st));
 }
 
 Status EmbeddedBackend::CancelOperation(SessionHandle h, OperationKind kind) {
