@@ -12,8 +12,6 @@ namespace {
 
 constexpr size_t kMaxCachedKeys = 4096;  // per token and process
 
-bool Visible(const TokenRuntime& rt, bool is_private) { return !is_private || rt.login == UserType::kUser; }
-
 // Indexed attributes answered by the store's query.
 bool IsIndexed(AttributeType type) { return type == CKA_CLASS || type == CKA_LABEL || type == CKA_ID; }
 
@@ -373,7 +371,7 @@ Result<std::vector<ObjectHandle>> EmbeddedBackend::FindCandidates(Session& s, co
   }
   std::shared_lock<std::shared_mutex> lock(session_objects_mu_);
   for (const auto& [id, obj] : session_objects_) {
-    if (obj->token == s.token && Visible(*s.runtime, obj->is_private()) && Matches(*obj, tmpl)) {
+    if (obj->token == s.token && (user || !obj->is_private()) && Matches(*obj, tmpl)) {
       out.push_back(id);
     }
   }
