@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/pkcs11_uri.h"
+#include "src/model/pkcs11_uri.h"
 #include "src/base/result.h"
 #include "src/core/backend.h"
 

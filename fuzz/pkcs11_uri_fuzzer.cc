@@ -8,18 +8,18 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "cli/pkcs11_uri.h"
+#include "src/model/pkcs11_uri.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto uri = certvault::cli::ParsePkcs11Uri(text);
+  auto uri = certvault::ParsePkcs11Uri(text);
   if (!uri.ok()) return 0;
-  std::string printed = certvault::cli::FormatPkcs11Uri(*uri);
-  auto again = certvault::cli::ParsePkcs11Uri(printed);
-  if (printed.size() > certvault::cli::kMaxUriLength) {
+  std::string printed = certvault::FormatPkcs11Uri(*uri);
+  auto again = certvault::ParsePkcs11Uri(printed);
+  if (printed.size() > certvault::kMaxUriLength) {
     if (again.ok()) std::abort();
     return 0;
   }
-  if (!again.ok() || certvault::cli::FormatPkcs11Uri(*again) != printed) std::abort();
+  if (!again.ok() || certvault::FormatPkcs11Uri(*again) != printed) std::abort();
   return 0;
 }

@@ -1,11 +1,11 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
-#include "cli/pkcs11_uri.h"
+#include "src/model/pkcs11_uri.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace certvault::cli {
+namespace certvault {
 namespace {
 
 TEST(Pkcs11Uri, ParsesRfc7512Example) {
@@ -133,4 +133,4 @@ TEST(Pkcs11Uri, PercentEncodeKeepsUnreserved) {
 }
 
 }  // namespace
-}  // namespace certvault::cli
+}  // namespace certvault

@@ -11,8 +11,8 @@
 // attributes ("x-...") are accepted and ignored (RFC 7512 §2.3: "vendor-
 // specific attributes"); any other unknown attribute is an error, so that a
 // typo never widens a match.
-#ifndef CERTVAULT_CLI_PKCS11_URI_H_
-#define CERTVAULT_CLI_PKCS11_URI_H_
+#ifndef CERTVAULT_MODEL_PKCS11_URI_H_
+#define CERTVAULT_MODEL_PKCS11_URI_H_
 
 #include <cstdint>
 #include <optional>
@@ -24,7 +24,7 @@
 #include "src/base/secret_bytes.h"
 #include "src/model/types.h"
 
-namespace certvault::cli {
+namespace certvault {
 
 inline constexpr size_t kMaxUriLength = 4096;
 
@@ -72,6 +72,6 @@ std::optional<ObjectClass> ParseObjectClassName(std::string_view name);
 // PercentEncode: every byte outside `unreserved` and `keep` becomes %XX.
 std::string PercentEncode(std::span<const uint8_t> data, std::string_view keep);
 
-}  // namespace certvault::cli
+}  // namespace certvault
 
-#endif  // CERTVAULT_CLI_PKCS11_URI_H_
+#endif  // CERTVAULT_MODEL_PKCS11_URI_H_

@@ -1,5 +1,5 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
-#include "cli/pkcs11_uri.h"
+#include "src/model/pkcs11_uri.h"
 
 #include <algorithm>
 #include <charconv>
@@ -8,7 +8,7 @@
 
 #include "src/base/status_macros.h"
 
-namespace certvault::cli {
+namespace certvault {
 namespace {
 
 // RFC 3986 §2.3: unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
@@ -258,4 +258,4 @@ std::string FormatPkcs11Uri(const Pkcs11Uri& uri) {
   return out;
 }
 
-}  // namespace certvault::cli
+}  // namespace certvault
