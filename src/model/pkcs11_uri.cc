@@ -148,13 +148,13 @@ Status ParseSection(std::string_view section, char sep, bool query, Pkcs11Uri* u
   return OkStatus();
 }
 
-bool HasSchemePrefix(std::string_view text) {
-  constexpr std::string_view kScheme = "pkcs11:";
-  if (text.size() < kScheme.size()) return false;
-  for (size_t i = 0; i < kScheme.size(); ++i) {
+// HasSchemePrefix: `text` starts with `scheme` ':' (scheme compared case-insensitively, RFC 3986 §3.1).
+bool HasSchemePrefix(std::string_view text, std::string_view scheme) {
+  if (text.size() <= scheme.size() || text[scheme.size()] != ':') return false;
+  for (size_t i = 0; i < scheme.size(); ++i) {
     char c = text[i];
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kScheme[i]) return false;
+    if (c != scheme[i]) return false;
   }
   return true;
 }
@@ -214,10 +214,12 @@ std::string PercentEncode(std::span<const uint8_t> data, std::string_view keep) 
   return out;
 }
 
-Result<Pkcs11Uri> ParsePkcs11Uri(std::string_view text) {
+Result<Pkcs11Uri> ParsePkcs11Uri(std::string_view text) { return ParseUriWithScheme(text, kPkcs11Scheme); }
+
+Result<Pkcs11Uri> ParseUriWithScheme(std::string_view text, std::string_view scheme) {
   if (text.size() > kMaxUriLength) return UriError("longer than 4096 bytes");
-  if (!HasSchemePrefix(text)) return UriError("must start with 'pkcs11:'");
-  std::string_view rest = text.substr(7);
+  if (!HasSchemePrefix(text, scheme)) return UriError("must start with '" + std::string(scheme) + ":'");
+  std::string_view rest = text.substr(scheme.size() + 1);
   size_t q = rest.find('?');
   Pkcs11Uri uri;
   CV_RETURN_IF_ERROR(ParseSection(rest.substr(0, q), ';', /*query=*/false, &uri));
@@ -229,8 +231,10 @@ Result<Pkcs11Uri> ParsePkcs11Uri(std::string_view text) {
   return uri;
 }
 
-std::string FormatPkcs11Uri(const Pkcs11Uri& uri) {
-  std::string out = "pkcs11:";
+std::string FormatPkcs11Uri(const Pkcs11Uri& uri) { return FormatUriWithScheme(uri, kPkcs11Scheme); }
+
+std::string FormatUriWithScheme(const Pkcs11Uri& uri, std::string_view scheme) {
+  std::string out = std::string(scheme) + ":";
   bool first = true;
   Append(&out, &first, ';', "token", uri.token);
   Append(&out, &first, ';', "manufacturer", uri.manufacturer);

@@ -27,6 +27,10 @@
 namespace certvault {
 
 inline constexpr size_t kMaxUriLength = 4096;
+inline constexpr std::string_view kPkcs11Scheme = "pkcs11";
+// kVaultScheme: "certvault:" URIs (the OpenSSL provider's STORE scheme) use the
+// RFC 7512 attribute syntax under another scheme name (docs/design/provider.md).
+inline constexpr std::string_view kVaultScheme = "certvault";
 
 // Pkcs11Uri: the attributes of one URI; an absent attribute matches anything.
 // Move-only (it may carry a pin-value).
@@ -57,12 +61,17 @@ struct Pkcs11Uri {
 // ParsePkcs11Uri: kInvalidArgument (Reason::kArgumentsBad) with a message that
 // names the offending attribute (never its value, which may be a PIN).
 Result<Pkcs11Uri> ParsePkcs11Uri(std::string_view text);
+// ParseUriWithScheme: the same grammar after `scheme` ':' (lower-case `scheme`,
+// matched case-insensitively), e.g. kVaultScheme.
+Result<Pkcs11Uri> ParseUriWithScheme(std::string_view text, std::string_view scheme);
 
 // FormatPkcs11Uri: the canonical text: path attributes in the order token,
 // manufacturer, serial, model, object, type, id (id fully percent-encoded),
 // then library/slot ones; query pin-source, module-name, module-path. The
 // pin-value is never printed.
 std::string FormatPkcs11Uri(const Pkcs11Uri& uri);
+// FormatUriWithScheme: FormatPkcs11Uri with `scheme` instead of "pkcs11".
+std::string FormatUriWithScheme(const Pkcs11Uri& uri, std::string_view scheme);
 
 // ObjectClassName / ParseObjectClassName: "private", "public", "cert",
 // "secret-key", "data" (RFC 7512 §2.3 "type").

@@ -132,5 +132,16 @@ TEST(Pkcs11Uri, PercentEncodeKeepsUnreserved) {
   EXPECT_EQ(PercentEncode(AsSpan("a:b"), ":"), "a:b");
 }
 
+TEST(Pkcs11Uri, OtherScheme) {
+  auto uri = ParseUriWithScheme("CertVault:token=t;object=web;type=private", kVaultScheme);
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  EXPECT_EQ(*uri->object, "web");
+  EXPECT_EQ(FormatUriWithScheme(*uri, kVaultScheme), "certvault:token=t;object=web;type=private");
+  EXPECT_FALSE(ParseUriWithScheme("pkcs11:object=web", kVaultScheme).ok());
+  EXPECT_FALSE(ParseUriWithScheme("certvault", kVaultScheme).ok());
+  EXPECT_FALSE(ParseUriWithScheme("certvaultx:object=a", kVaultScheme).ok());
+  EXPECT_FALSE(ParsePkcs11Uri("certvault:object=web").ok());
+}
+
 }  // namespace
 }  // namespace certvault
