@@ -14,6 +14,13 @@ namespace certvault::crypto {
 // by callers. Thread-safe.
 OSSL_LIB_CTX* LibCtx();
 
+// UseLibCtx: makes `ctx` the context of every later LibCtx() call. The OpenSSL
+// provider calls it once, before anything else of certvault runs in its copy of
+// the core: the core's own crypto must not go through the application's default
+// context, where the provider itself is loaded (docs/design/provider.md).
+// `ctx` must outlive every use; nullptr restores the default context.
+void UseLibCtx(OSSL_LIB_CTX* ctx);
+
 }  // namespace certvault::crypto
 
 #endif  // CERTVAULT_CRYPTO_LIBCTX_H_

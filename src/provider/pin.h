@@ -1,0 +1,34 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// PIN sources, in this order: the URI's pin-value, the URI's pin-source
+// (file:), the provider configuration (pin-file, then pin-env), then the
+// application's passphrase callback (OpenSSL's prompt, nginx's
+// ssl_password_file ...). The PIN is read when a login is needed, not before.
+#ifndef CERTVAULT_PROVIDER_PIN_H_
+#define CERTVAULT_PROVIDER_PIN_H_
+
+#include <openssl/core.h>
+
+#include <string>
+
+#include "src/model/pkcs11_uri.h"
+#include "src/provider/provctx.h"
+
+namespace certvault::provider {
+
+inline constexpr size_t kMaxPinFileSize = 4096;
+
+// ReadPinFile: the first line of `path` (without "\r\n"). kNotFound /
+// kPermissionDenied name the file; an empty PIN is kInvalidArgument.
+Result<SecretBytes> ReadPinFile(const std::string& path);
+// FirstLine: the first line of a PIN file's contents.
+SecretBytes FirstLine(std::span<const uint8_t> contents);
+
+// MakePinSource: a PinSource over the sources above. `uri` and the callback
+// must outlive it.
+PinSource MakePinSource(const ProviderConfig& config, const Pkcs11Uri& uri, OSSL_PASSPHRASE_CALLBACK* cb,
+                        void* cbarg);
+
+}  // namespace certvault::provider
+
+#endif  // CERTVAULT_PROVIDER_PIN_H_
