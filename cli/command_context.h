@@ -43,6 +43,7 @@ Status CmdList(Context& ctx);
 Status CmdDelete(Context& ctx);
 Status CmdExportCert(Context& ctx);
 Status CmdExportPubkey(Context& ctx);
+Status CmdExportKeyref(Context& ctx);
 Status CmdKeygen(Context& ctx);
 Status CmdCsr(Context& ctx);
 Status CmdSelfsign(Context& ctx);

@@ -31,6 +31,8 @@ const std::vector<CommandDef>& Commands() {
       {"export-cert", "export-cert --cert X [--id HEX] [--der] [--out F]", {{"token"}, {"cert"}, {"id"}, {"der", false}, {"out"}},
        CmdExportCert},
       {"export-pubkey", "export-pubkey --key K [--id HEX] [--out F]", {{"token"}, {"key"}, {"id"}, {"out"}}, CmdExportPubkey},
+      {"export-keyref", "export-keyref --key K [--id HEX] [--out F]", {{"token"}, {"key"}, {"id"}, {"out"}},
+       CmdExportKeyref},
       {"delete", "delete --object X [--id HEX] [--type cert|privkey|pubkey|all]", {{"token"}, {"object"}, {"id"}, {"type"}},
        CmdDelete},
       {"change-pin", "change-pin [--token L] [--so] [--new-pin P | --new-pin-file F]",

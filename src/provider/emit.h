@@ -20,13 +20,14 @@ inline int EmitKey(ProviderContext* prov, const std::shared_ptr<const VaultKey>&
   KeyReference ref;
   ref.prov = prov;
   ref.key = key;
-  KeyReference* refp = &ref;
+  RefToken token;
+  token.ref = &ref;
   int type = OSSL_OBJECT_PKEY;
   std::string name(KeyAlgoName(key->algo));
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &type),
       OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, name.data(), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &refp, sizeof(refp)),
+      OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &token, sizeof(token)),
       OSSL_PARAM_construct_end(),
   };
   return cb(params, cbarg);

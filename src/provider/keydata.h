@@ -2,8 +2,11 @@
 //
 // KeyData: the provider's key object behind an EVP_PKEY (the KEYMGMT
 // "keydata"), and KeyReference: what STORE and DECODER pass to
-// OSSL_FUNC_keymgmt_load as an object reference (OSSL_OBJECT_PARAM_REFERENCE
-// holds the address of a KeyReference that lives for the callback only).
+// OSSL_FUNC_keymgmt_load as an object reference. OSSL_OBJECT_PARAM_REFERENCE
+// holds a RefToken (magic + address of a KeyReference that lives for the
+// callback only). The token is deliberately not pointer-sized: the default
+// provider's load() takes any pointer-sized reference as its own key
+// pointer, and OpenSSL may offer our reference to it.
 #ifndef CERTVAULT_PROVIDER_KEYDATA_H_
 #define CERTVAULT_PROVIDER_KEYDATA_H_
 
@@ -26,6 +29,13 @@ struct KeyReference {
   ProviderContext* prov = nullptr;
   std::shared_ptr<const VaultKey> key;
 };
+
+struct RefToken {
+  uint64_t magic = KeyReference::kMagic;
+  uint64_t pad = 0;
+  KeyReference* ref = nullptr;
+};
+static_assert(sizeof(RefToken) != sizeof(void*));
 
 }  // namespace certvault::provider
 

@@ -48,10 +48,11 @@ KeyData* NewKeyData(void* provctx, KeyAlgo algo) {
 void FreeKeyData(void* keydata) { delete static_cast<KeyData*>(keydata); }
 
 void* LoadKey(KeyAlgo algo, const void* reference, size_t reference_sz) {
-  if (reference == nullptr || reference_sz != sizeof(KeyReference*)) return nullptr;
-  KeyReference* ref = nullptr;
-  std::memcpy(&ref, reference, sizeof(ref));
-  if (ref == nullptr || ref->magic != KeyReference::kMagic || ref->key == nullptr || ref->key->algo != algo) {
+  if (reference == nullptr || reference_sz != sizeof(RefToken)) return nullptr;
+  RefToken token;
+  std::memcpy(&token, reference, sizeof(token));
+  KeyReference* ref = token.ref;
+  if (token.magic != KeyReference::kMagic || ref == nullptr || ref->magic != KeyReference::kMagic || ref->key == nullptr || ref->key->algo != algo) {
     return nullptr;
   }
   return Guarded<void*>(ref->prov, "keymgmt_load", nullptr, [&]() -> void* {

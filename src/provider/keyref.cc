@@ -52,31 +52,7 @@ std::string EncodeBase64(std::string_view data) {
   return out;
 }
 
-// ReadHeaders: "Key-Type: X" lines up to the blank line.
-Result<std::string> ReadHeaders(std::string_view text, size_t* pos) {
-  std::string key_type;
-  for (;;) {
-    if (*pos >= text.size()) return KeyRefError("truncated before the blank line");
-    std::string_view line = NextLine(text, pos);
-    if (line.empty()) break;
-    constexpr std::string_view kKeyType = "Key-Type: ";
-    if (!line.starts_with(kKeyType)) return KeyRefError("unknown header line");
-    if (!key_type.empty()) return KeyRefError("duplicate Key-Type header");
-    key_type = std::string(line.substr(kKeyType.size()));
-    if (!IsKnownKeyType(key_type)) return KeyRefError("unknown Key-Type");
-  }
-  if (key_type.empty()) return KeyRefError("no Key-Type header");
-  return key_type;
-}
-
 }  // namespace
-
-bool IsKnownKeyType(std::string_view key_type) {
-  for (std::string_view known : {"RSA", "EC", "ED25519", "ED448", "X25519", "X448"}) {
-    if (key_type == known) return true;
-  }
-  return false;
-}
 
 bool HasKeyRefBlock(std::string_view text) {
   size_t at = text.find(kKeyRefBegin);
@@ -89,7 +65,6 @@ Result<KeyRef> ParseKeyRef(std::string_view text) {
   size_t pos = text.find(kKeyRefBegin);
   if (NextLine(text, &pos) != kKeyRefBegin) return KeyRefError("text after the BEGIN line");
   KeyRef ref;
-  CV_ASSIGN_OR_RETURN(ref.key_type, ReadHeaders(text, &pos));
   std::string b64;
   for (;;) {
     if (pos >= text.size()) return KeyRefError("no END CERTVAULT KEY line");
@@ -109,7 +84,7 @@ Result<KeyRef> ParseKeyRef(std::string_view text) {
 
 std::string FormatKeyRef(const KeyRef& ref) {
   std::string b64 = EncodeBase64(ref.uri);
-  std::string out = std::string(kKeyRefBegin) + "\nKey-Type: " + ref.key_type + "\n\n";
+  std::string out = std::string(kKeyRefBegin) + "\n";
   for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
   return out + std::string(kKeyRefEnd) + "\n";
 }

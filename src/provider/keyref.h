@@ -7,13 +7,13 @@
 // material and no PIN:
 //
 //   -----BEGIN CERTVAULT KEY-----
-//   Key-Type: EC
-//
 //   Y2VydHZhdWx0OnRva2VuPWRlbW87b2JqZWN0PXdlYjt0eXBlPXByaXZhdGU=
 //   -----END CERTVAULT KEY-----
 //
-// The body is the base64 of a certvault: URI. Text before the BEGIN line is
-// ignored (as in RFC 7468); anything else is checked strictly.
+// The body is the base64 of a certvault: URI (RFC 7468 textual encoding, no
+// headers: OpenSSL's own PEM decoder refuses headers other than Proc-Type and
+// would end decoding before the provider's decoder sees the file). Text
+// before the BEGIN line is ignored (RFC 7468 §2); the rest is checked strictly.
 #ifndef CERTVAULT_PROVIDER_KEYREF_H_
 #define CERTVAULT_PROVIDER_KEYREF_H_
 
@@ -30,19 +30,16 @@ inline constexpr std::string_view kKeyRefEnd = "-----END CERTVAULT KEY-----";
 inline constexpr size_t kMaxKeyRefSize = 16384;
 
 struct KeyRef {
-  std::string key_type;  // "RSA", "EC", "ED25519", "ED448", "X25519", "X448"
-  std::string uri;       // certvault: URI, parsed and checked
+  std::string uri;  // certvault: URI, parsed and checked
 };
 
 // HasKeyRefBlock: `text` contains a BEGIN CERTVAULT KEY line (it is ours).
 bool HasKeyRefBlock(std::string_view text);
 // ParseKeyRef: kInvalidArgument (Reason::kDataInvalid) naming what is wrong:
-// no block, missing or unknown header, bad base64, bad URI, oversized.
+// no block, bad base64, bad URI, a PIN inside, oversized.
 Result<KeyRef> ParseKeyRef(std::string_view text);
 // FormatKeyRef: the file for `ref`; ParseKeyRef(FormatKeyRef(r)) gives r back.
 std::string FormatKeyRef(const KeyRef& ref);
-// IsKnownKeyType: one of the Key-Type values above.
-bool IsKnownKeyType(std::string_view key_type);
 
 // ParseKeyUri: a certvault: URI, or a pkcs11: one when `claim_pkcs11`.
 // The URI must not name a library/slot attribute the vault cannot match.

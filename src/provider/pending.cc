@@ -7,6 +7,5 @@ namespace certvault::provider {
 
 const OSSL_ALGORITHM* AsymCipherAlgorithms() { return nullptr; }
 const OSSL_ALGORITHM* KeyexchAlgorithms() { return nullptr; }
-const OSSL_ALGORITHM* DecoderAlgorithms() { return nullptr; }
 
 }  // namespace certvault::provider
