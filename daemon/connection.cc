@@ -110,6 +110,7 @@ void Server::Serve(int fd, struct ucred cred) {
   CallContext ctx;
   ctx.max_sessions = config_.max_sessions_per_client;
   ctx.max_out = config_.max_frame;
+  ctx.pin_mu = &pin_mu_;
   for (;;) {
     std::span<const uint8_t> frame;
     if (!reader.Next(fd, config_.frame_timeout_ms, &frame).ok()) break;

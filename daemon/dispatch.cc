@@ -133,6 +133,13 @@ bool GenerateRandom(CallContext& c, Decoder& in, Encoder& out) {
   return true;
 }
 
+// Serialized: a handler that runs under ctx.pin_mu.
+template <bool (*Fn)(CallContext&, Decoder&, Encoder&)>
+bool Serialized(CallContext& c, Decoder& in, Encoder& out) {
+  std::lock_guard<std::mutex> lock(*c.pin_mu);
+  return Fn(c, in, out);
+}
+
 using Handler = bool (*)(CallContext&, Decoder&, Encoder&);
 using B = Backend;
 using S = SessionHandle;
@@ -153,15 +160,16 @@ constexpr Entry kEntries[] = {
     {Op::kGetTokenInfo, Forward<&B::GetTokenInfo, SlotId>},
     {Op::kGetMechanismList, Forward<&B::GetMechanismList, SlotId>},
     {Op::kGetMechanismInfo, Forward<&B::GetMechanismInfo, SlotId, MechanismType>},
-    {Op::kInitToken, Forward<&B::InitToken, SlotId, SecretBytes, std::string>},
-    {Op::kInitTokenWithOptions, Forward<&B::InitTokenWithOptions, SlotId, SecretBytes, std::string, B::TokenOptions>},
+    {Op::kInitToken, Serialized<Forward<&B::InitToken, SlotId, SecretBytes, std::string>>},
+    {Op::kInitTokenWithOptions,
+     Serialized<Forward<&B::InitTokenWithOptions, SlotId, SecretBytes, std::string, B::TokenOptions>>},
     {Op::kInitPin, Forward<&B::InitPin, S, SecretBytes>},
-    {Op::kSetPin, Forward<&B::SetPin, S, SecretBytes, SecretBytes>},
+    {Op::kSetPin, Serialized<Forward<&B::SetPin, S, SecretBytes, SecretBytes>>},
     {Op::kOpenSession, OpenSession},
     {Op::kCloseSession, CloseSession},
     {Op::kCloseAllSessions, CloseAllSessions},
     {Op::kGetSessionInfo, Forward<&B::GetSessionInfo, S>},
-    {Op::kLogin, Forward<&B::Login, S, UserType, SecretBytes>},
+    {Op::kLogin, Serialized<Forward<&B::Login, S, UserType, SecretBytes>>},
     {Op::kLogout, Forward<&B::Logout, S>},
     {Op::kCreateObject, Forward<&B::CreateObject, S, AttributeSet>},
     {Op::kCopyObject, Forward<&B::CopyObject, S, O, AttributeSet>},

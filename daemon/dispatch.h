@@ -38,6 +38,12 @@ struct CallContext {
   uint32_t max_sessions = 0;
   uint32_t max_out = 0;        // cap of an output buffer (the frame limit)
   ipc::WireBuffer scratch;     // output buffer, reused across calls; wiped after each
+  // pin_mu: serializes every PIN check of the daemon (C_Login, C_SetPIN,
+  // C_InitToken). The core decrements a role's try counter before checking
+  // the PIN, so more concurrent correct logins than pin_max_tries would lock
+  // the PIN; one at a time they never do. It also bounds Argon2id memory to one
+  // PIN derivation at a time. Owned by the server.
+  std::mutex* pin_mu = nullptr;
 };
 
 // Dispatch: handles one request of `op` (not Hello/Attach). Returns false if

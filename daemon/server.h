@@ -78,6 +78,7 @@ class Server {
   bool owns_socket_file_ = false;
   int stop_pipe_[2] = {-1, -1};
   std::atomic<size_t> connections_{0};
+  std::mutex pin_mu_;  // CallContext::pin_mu
   std::mutex mu_;
   std::condition_variable idle_cv_;
   std::set<int> fds_;                                  // GUARDED_BY(mu_)

@@ -65,11 +65,13 @@ setup_env() {
 
 # start_daemon: certvaultd ($CERTVAULTD) serving $CERTVAULT_HOME on
 # $WORK/certvaultd.sock, log in $WORK/certvaultd.log; exports CERTVAULT_SOCKET.
+# CV_DAEMON_SETTINGS: extra "key = value" lines for its [daemon] section.
 # Sets DAEMON_PID. Safe to call again after the daemon died (restart).
 start_daemon() {
   [[ -n "${CERTVAULTD:-}" && -x "$CERTVAULTD" ]] || fail "CV_BACKEND=daemon needs CERTVAULTD (path to certvaultd)"
   export CERTVAULT_SOCKET="$WORK/certvaultd.sock"
-  "$CERTVAULTD" --socket "$CERTVAULT_SOCKET" >>"$WORK/certvaultd.log" 2>&1 &
+  printf '[daemon]\n%s\n' "${CV_DAEMON_SETTINGS:-}" >"$WORK/certvaultd.conf"
+  "$CERTVAULTD" --config "$WORK/certvaultd.conf" --socket "$CERTVAULT_SOCKET" >>"$WORK/certvaultd.log" 2>&1 &
   DAEMON_PID=$!
   BG_PIDS+=("$DAEMON_PID")
   local deadline=$((SECONDS + 10))
@@ -79,6 +81,12 @@ start_daemon() {
     sleep 0.05
   done
   log "certvaultd (pid $DAEMON_PID) on $CERTVAULT_SOCKET"
+}
+
+# need_daemon_mode: for scripts that only make sense against certvaultd.
+need_daemon_mode() {
+  [[ "${CV_BACKEND:-embedded}" == daemon ]] || skip "needs CV_BACKEND=daemon"
+  [[ -n "${CERTVAULTD:-}" && -x "$CERTVAULTD" ]] || skip "CERTVAULTD (certvaultd) not given"
 }
 
 # Kills the background processes registered in BG_PIDS (certvaultd too), then removes $WORK.
