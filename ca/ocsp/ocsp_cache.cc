@@ -25,7 +25,8 @@ Result<std::string> CertIdKey(OCSP_CERTID* id) {
 }  // namespace
 
 Result<Bytes> OcspResponder::CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full,
-                                          Bytes& out_full) {
+                                          Bytes& out_full, bool& out_known) {
+  out_known = true;
   {
     std::shared_lock<std::shared_mutex> lock(cache_mu_);
     auto it = cache_.find(key);
@@ -36,8 +37,7 @@ Result<Bytes> OcspResponder::CachedSingle(OCSP_CERTID* id, const std::string& ke
       return it->second.single;
     }
   }
-  CV_ASSIGN_OR_RETURN(Bytes single, SingleResponse(id, now));
-  return single;
+  return SingleResponse(id, now, out_known);
 }
 
 Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
@@ -56,11 +56,14 @@ Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
   time_t now = std::time(nullptr);
   std::vector<Bytes> singles(static_cast<size_t>(n));
   std::vector<std::string> keys(static_cast<size_t>(n));
+  std::vector<bool> known(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
     OCSP_CERTID* id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req.get(), i));
     CV_ASSIGN_OR_RETURN(keys[i], CertIdKey(id));
     Bytes full;
-    CV_ASSIGN_OR_RETURN(singles[i], CachedSingle(id, keys[i], now, cacheable, full));
+    bool k = true;
+    CV_ASSIGN_OR_RETURN(singles[i], CachedSingle(id, keys[i], now, cacheable, full, k));
+    known[i] = k;
     if (cacheable && !full.empty()) return full;
   }
   std::vector<const Bytes*> ptrs;
@@ -69,6 +72,7 @@ Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
   std::unique_lock<std::shared_mutex> lock(cache_mu_);
   time_t expires = now + static_cast<time_t>(validity_minutes_) * 30;  // half the validity
   for (int i = 0; i < n; ++i) {
+    if (!known[i]) continue;
     Cached& c = cache_[keys[i]];
     if (c.expires <= now) c = Cached{{}, singles[i], expires};
     if (cacheable) c.response = response;

@@ -89,7 +89,7 @@ Result<std::unique_ptr<OcspResponder>> OcspResponder::Create(CertDb& db, std::st
   return r;
 }
 
-Result<Bytes> OcspResponder::SingleResponse(OCSP_CERTID* id, time_t now) {
+Result<Bytes> OcspResponder::SingleResponse(OCSP_CERTID* id, time_t now, bool& out_known) {
   int status = V_OCSP_CERTSTATUS_UNKNOWN;
   int reason = OCSP_REVOKED_STATUS_NOSTATUS;
   time_t revoked_at = 0;
@@ -106,6 +106,7 @@ Result<Bytes> OcspResponder::SingleResponse(OCSP_CERTID* id, time_t now) {
     }
   }
   ossl::ClearErrors();
+  out_known = status != V_OCSP_CERTSTATUS_UNKNOWN;
   ossl::UniquePtr<OCSP_BASICRESP> scratch(OCSP_BASICRESP_new());
   ossl::UniquePtr<ASN1_STRING> this_update(ASN1_GENERALIZEDTIME_set(nullptr, now));
   ossl::UniquePtr<ASN1_STRING> next_update(

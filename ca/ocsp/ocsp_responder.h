@@ -55,10 +55,13 @@ class OcspResponder {
     Bytes single;        // the SingleResponse DER
     time_t expires = 0;
   };
-  Result<Bytes> SingleResponse(OCSP_CERTID* id, time_t now);
+  // SingleResponse: the DER SingleResponse; `out_known` false for "unknown"
+  // (never cached: the certificate may be issued a moment later).
+  Result<Bytes> SingleResponse(OCSP_CERTID* id, time_t now, bool& out_known);
   Result<Bytes> Sign(std::span<const Bytes* const> singles, X509_EXTENSION* nonce, time_t now);
   Result<Bytes> RespondOrError(std::span<const uint8_t> request);
-  Result<Bytes> CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full, Bytes& out_full);
+  Result<Bytes> CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full, Bytes& out_full,
+                             bool& out_known);
 
   CertDb* db_ = nullptr;
   std::mutex db_mu_;

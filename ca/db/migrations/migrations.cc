@@ -95,7 +95,9 @@ std::string ForDialect(std::string sql, SqlDialect dialect) {
 Result<int> CurrentVersion(SqlConnection& conn) {
   CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
   CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
-  return row ? static_cast<int>(stmt->Int(0)) : 0;
+  int version = row ? static_cast<int>(stmt->Int(0)) : 0;
+  stmt->Reset();  // an unfinished statement would pin SQLite's read snapshot
+  return version;
 }
 
 Status ApplyPending(SqlConnection& conn) {
