@@ -102,7 +102,7 @@ int CmdCrl(Args& args) {
     if (p >= parts) return Usage("crl: --partition must be below crl_partitions");
     bool delta = args.Has("delta");
     CrlRequest req{(*inst)->Name(role), *cert, delta, p, parts,
-                   delta ? cfg.delta_next_update_hours : cfg.crl_next_update_hours, cfg.crl_url, 0};
+                   delta ? cfg.delta_next_update_hours : cfg.crl_next_update_hours, cfg.crl_url, cfg.delta_crl_url, 0};
     auto rec = GenerateCrl((*inst)->db(), **key, req, Actor(args));
     if (!rec.ok()) return Fail(rec.status());
     Status st = WriteCrl(args, **inst, *rec, parts);

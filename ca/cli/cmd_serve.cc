@@ -35,7 +35,7 @@ void RefreshCrls(CertDb& db, const std::string& ca, CrlCache& cache) {
 
 Status ScheduledCrls(CaInstance& inst, CertDb& db, CaKey& key, X509* cert, const std::string& actor) {
   const CaConfig& cfg = inst.config();
-  CrlRequest full{inst.Name(CaRole::kIssuing), cert, false, 0, 1, cfg.crl_next_update_hours, cfg.crl_url, 0};
+  CrlRequest full{inst.Name(CaRole::kIssuing), cert, false, 0, 1, cfg.crl_next_update_hours, cfg.crl_url, cfg.delta_crl_url, 0};
   CV_RETURN_IF_ERROR(GenerateCrl(db, key, full, actor).status());
   CrlRequest delta = full;
   delta.delta = true;

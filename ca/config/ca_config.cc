@@ -34,6 +34,10 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   CV_RETURN_IF_ERROR(GetStrings(ca, "permitted_names", cfg.permitted_names));
   CV_RETURN_IF_ERROR(GetStrings(ca, "excluded_names", cfg.excluded_names));
   CV_RETURN_IF_ERROR(GetString(ca, "crl_url", cfg.crl_url));
+  CV_RETURN_IF_ERROR(GetString(ca, "delta_crl_url", cfg.delta_crl_url));
+  if (cfg.delta_crl_url.empty() && cfg.crl_url.ends_with("full.crl")) {
+    cfg.delta_crl_url = cfg.crl_url.substr(0, cfg.crl_url.size() - 8) + "delta.crl";
+  }
   CV_RETURN_IF_ERROR(GetString(ca, "ocsp_url", cfg.ocsp_url));
   CV_RETURN_IF_ERROR(GetString(ca, "ca_issuers_url", cfg.ca_issuers_url));
   CV_RETURN_IF_ERROR(GetUint(ca, "crl_next_update_hours", 1, 8760, cfg.crl_next_update_hours));

@@ -37,6 +37,7 @@ struct CaConfig {
   std::vector<std::string> permitted_names;  // nameConstraints of the issuing CA, e.g. "DNS:.example.com"
   std::vector<std::string> excluded_names;
   std::string crl_url;              // CRL distribution point in issued certificates
+  std::string delta_crl_url;        // freshestCRL in full CRLs (default: crl_url with full -> delta)
   std::string ocsp_url;             // AIA id-ad-ocsp
   std::string ca_issuers_url;       // AIA id-ad-caIssuers
   uint32_t crl_next_update_hours = 168;

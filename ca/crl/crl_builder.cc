@@ -80,6 +80,13 @@ Result<Bytes> CrlExtensions(const CrlSpec& spec) {
     CV_ASSIGN_OR_RETURN(Bytes base, IntegerExtension(NID_delta_crl, spec.base_number, 1));
     exts.insert(exts.end(), base.begin(), base.end());
   }
+  if (!spec.delta && !spec.freshest_crl.empty()) {
+    // OpenSSL (and RFC 5280 §5.2.6 clients) look for deltas only when the
+    // base CRL or the certificate names them in freshestCRL.
+    std::string value = "URI:" + spec.freshest_crl;
+    CV_ASSIGN_OR_RETURN(Bytes fresh, ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_freshest_crl, value.c_str())));
+    exts.insert(exts.end(), fresh.begin(), fresh.end());
+  }
   if (!spec.distribution_point.empty()) {
     std::string value = "critical,fullname:URI:" + spec.distribution_point;
     CV_ASSIGN_OR_RETURN(Bytes idp, ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_issuing_distribution_point,

@@ -26,6 +26,7 @@ struct CrlSpec {
   time_t this_update = 0;
   time_t next_update = 0;
   std::string distribution_point;  // non-empty: a critical issuingDistributionPoint
+  std::string freshest_crl;        // full CRLs: where the delta CRLs are (RFC 5280 §5.2.6)
   std::span<const RevokedEntry> entries;
 };
 

@@ -31,7 +31,7 @@ Result<CrlRecord> GenerateCrl(CertDb& db, CaKey& key, const CrlRequest& req, con
   if (req.partitions > 1 && !req.crl_url.empty()) dp = req.crl_url + "-p" + std::to_string(req.partition);
   return db.StoreCrl(std::move(rec), actor, [&](CrlRecord& r) -> Result<Bytes> {
     CrlSpec spec{req.issuer, r.number, r.delta, r.base_number, static_cast<time_t>(r.this_update),
-                 static_cast<time_t>(r.next_update), dp, entries};
+                 static_cast<time_t>(r.next_update), dp, req.delta_crl_url, entries};
     return BuildCrl(spec, key);
   });
 }

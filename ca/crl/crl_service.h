@@ -24,6 +24,7 @@ struct CrlRequest {
   uint32_t partitions = 1;
   uint32_t next_update_hours = 168;
   std::string crl_url;    // for the partition's distribution point
+  std::string delta_crl_url;  // freshestCRL of full CRLs
   time_t now = 0;         // 0 = time(nullptr)
 };
 
