@@ -1,0 +1,120 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// OcspResponder: request handling and the response cache.
+#include <openssl/ocsp.h>
+
+#include "ca/ocsp/ocsp_ptr.h"
+#include "ca/ocsp/ocsp_responder.h"
+#include "src/base/status_macros.h"
+#include "src/crypto/ossl_error.h"
+
+namespace certvault::ca {
+namespace {
+
+constexpr int kMaxSingleRequests = 16;
+
+Result<std::string> CertIdKey(OCSP_CERTID* id) {
+  int len = i2d_OCSP_CERTID(id, nullptr);
+  if (len <= 0) return ossl::OpenSslError("i2d_OCSP_CERTID", Reason::kDataInvalid);
+  std::string out(static_cast<size_t>(len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  i2d_OCSP_CERTID(id, &p);
+  return out;
+}
+
+}  // namespace
+
+Result<Bytes> OcspResponder::CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full,
+                                          Bytes& out_full, bool& out_known) {
+  out_known = true;
+  {
+    std::shared_lock<std::shared_mutex> lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && it->second.expires > now) {
+      if (want_full) out_full = it->second.response;
+      std::lock_guard<std::mutex> s(stats_mu_);
+      ++stats_.cache_hits;
+      return it->second.single;
+    }
+  }
+  return SingleResponse(id, now, out_known);
+}
+
+Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
+  const uint8_t* p = request.data();
+  ossl::UniquePtr<OCSP_REQUEST> req(
+      d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(request.size())));  // NOLINT(runtime/int)
+  if (req == nullptr || p != request.data() + request.size()) {
+    ossl::ClearErrors();
+    return InvalidArgumentError("malformed OCSP request");
+  }
+  int n = OCSP_request_onereq_count(req.get());
+  if (n < 1 || n > kMaxSingleRequests) return InvalidArgumentError("OCSP request must ask about 1..16 certificates");
+  int nonce_idx = OCSP_REQUEST_get_ext_by_NID(req.get(), NID_id_pkix_OCSP_Nonce, -1);
+  X509_EXTENSION* nonce = nonce_idx >= 0 ? OCSP_REQUEST_get_ext(req.get(), nonce_idx) : nullptr;
+  bool cacheable = n == 1 && nonce == nullptr;
+  time_t now = std::time(nullptr);
+  std::vector<Bytes> singles(static_cast<size_t>(n));
+  std::vector<std::string> keys(static_cast<size_t>(n));
+  std::vector<bool> known(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    OCSP_CERTID* id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req.get(), i));
+    CV_ASSIGN_OR_RETURN(keys[i], CertIdKey(id));
+    Bytes full;
+    bool k = true;
+    CV_ASSIGN_OR_RETURN(singles[i], CachedSingle(id, keys[i], now, cacheable, full, k));
+    known[i] = k;
+    if (cacheable && !full.empty()) return full;
+  }
+  std::vector<const Bytes*> ptrs;
+  for (const Bytes& s : singles) ptrs.push_back(&s);
+  CV_ASSIGN_OR_RETURN(Bytes response, Sign(ptrs, nonce, now));
+  std::unique_lock<std::shared_mutex> lock(cache_mu_);
+  time_t expires = now + static_cast<time_t>(validity_minutes_) * 30;  // half the validity
+  for (int i = 0; i < n; ++i) {
+    if (!known[i]) continue;
+    Cached& c = cache_[keys[i]];
+    if (c.expires <= now) c = Cached{{}, singles[i], expires};
+    if (cacheable) c.response = response;
+  }
+  return response;
+}
+
+Bytes OcspResponder::Respond(std::span<const uint8_t> request) {
+  {
+    std::lock_guard<std::mutex> s(stats_mu_);
+    ++stats_.requests;
+  }
+  try {
+    Result<Bytes> r = RespondOrError(request);
+    if (r.ok()) return std::move(r).value();
+    // RFC 6960 §2.3: malformedRequest (1) or internalError (2).
+    return OcspErrorResponse(r.status().code() == StatusCode::kInvalidArgument ? 1 : 2);
+  } catch (...) {
+    return OcspErrorResponse(2);
+  }
+}
+
+Status OcspResponder::Poll() {
+  int64_t id = 0;
+  {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    CV_ASSIGN_OR_RETURN(id, db_->MaxRevocationId(ca_name_));
+    if (id == last_revocation_id_) return OkStatus();
+    last_revocation_id_ = id;
+  }
+  Invalidate();
+  return OkStatus();
+}
+
+void OcspResponder::Invalidate() {
+  std::unique_lock<std::shared_mutex> lock(cache_mu_);
+  cache_.clear();
+}
+
+OcspStats OcspResponder::stats() const {
+  std::lock_guard<std::mutex> s(stats_mu_);
+  return stats_;
+}
+
+}  // namespace certvault::ca
