@@ -18,7 +18,9 @@ provider_setup() {
     || fail "certvault init failed"
   printf '%s\n' "$USER_PIN" >"$WORK/pin"
   chmod 600 "$WORK/pin"
-  write_openssl_cnf "$WORK/openssl.cnf" "pin-file = $WORK/pin"
+  # The vault is named in the configuration: services (nginx) clear the
+  # environment of their workers.
+  write_openssl_cnf "$WORK/openssl.cnf" "pin-file = $WORK/pin" "vault = $CERTVAULT_HOME"
   export OPENSSL_CONF="$WORK/openssl.cnf"
 }
 
