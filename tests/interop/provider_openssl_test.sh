@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The certvault OpenSSL provider with the openssl CLI: certificates and CSRs
 # signed with vault keys (req -x509, x509 -req -CAkey), pkeyutl -sign,
-# storeutl, cms -sign, and TLS 1.3 / 1.2 s_server/s_client for P-256,
+# storeutl, cms -sign, pkeyutl -decrypt/-derive, and TLS 1.3 / 1.2 s_server/s_client for P-256,
 # RSA-2048 (PSS in TLS 1.3) and Ed25519, mutual TLS with both keys in the
 # vault. Every result is verified by plain openssl without the provider.
 source "$(dirname "$0")/lib.sh"
@@ -55,6 +55,51 @@ pv cms -sign -binary -in msg.txt -signer rsa.crt -inkey "$(key_uri rsa)" -out ms
 plain cms -verify -binary -in msg.p7m -CAfile rsa.crt -out verified.txt 2>/dev/null || fail "S/MIME signed with the vault key does not verify"
 cmp -s msg.txt verified.txt || fail "cms -verify content differs"
 log "pkeyutl -sign (ECDSA, RSA-PSS), cms -sign"
+
+# --- pkeyutl -decrypt (RSA PKCS#1 v1.5, OAEP) and -derive (ECDH P-256, X25519) ---
+# Keys with decrypt/derive usage: pkcs11-tool through the PKCS#11 module (the CLI
+# makes signing keys), X25519 with PyKCS11 (pkcs11-tool 0.23 has no X25519 keygen).
+need_tool pkcs11-tool
+p11_user --keypairgen --key-type rsa:2048 --usage-decrypt --label dec --id 41 >/dev/null || fail "keygen dec"
+p11_user --keypairgen --key-type EC:prime256v1 --usage-derive --label dh --id 42 >/dev/null || fail "keygen dh"
+derive_keys=(dh)
+if "$PY" -c "import PyKCS11" 2>/dev/null; then
+  "$PY" - "$MODULE" "$TOKEN_LABEL" "$USER_PIN" <<'PY' || fail "X25519 keygen with PyKCS11"
+import sys
+from PyKCS11 import PyKCS11Lib, Mechanism, CKF_SERIAL_SESSION, CKF_RW_SESSION
+from PyKCS11 import CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_DERIVE, CKA_LABEL, CKA_ID, CKA_EC_PARAMS
+lib = PyKCS11Lib(); lib.load(sys.argv[1])
+slot = [s for s in lib.getSlotList(tokenPresent=True) if lib.getTokenInfo(s).label.strip() == sys.argv[2]][0]
+s = lib.openSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION); s.login(sys.argv[3])
+common = [(CKA_TOKEN, True), (CKA_DERIVE, True), (CKA_LABEL, "x"), (CKA_ID, b"\x43")]
+s.generateKeyPair(common + [(CKA_EC_PARAMS, bytes([6, 3, 0x2b, 0x65, 0x6e]))],
+                  common + [(CKA_PRIVATE, True), (CKA_SENSITIVE, True)], mecha=Mechanism(0x1056, None))
+PY
+  derive_keys+=(x)
+else
+  log "python3-pykcs11 missing: X25519 derive not tested"
+fi
+for k in dec "${derive_keys[@]}"; do
+  pv pkey -pubin -in "certvault:object=$k;type=public" -pubout -out "$k.pub" || fail "public key of $k (no PIN needed)"
+done
+printf 'session key 0123456789\n' >secret.txt
+plain pkeyutl -encrypt -pubin -inkey dec.pub -in secret.txt -out secret.pkcs1
+pv pkeyutl -decrypt -inkey "$(key_uri dec)" -in secret.pkcs1 -out dec.pkcs1 || fail "pkeyutl -decrypt PKCS#1 v1.5"
+cmp -s secret.txt dec.pkcs1 || fail "PKCS#1 v1.5 decryption differs"
+oaep=(-pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256)
+plain pkeyutl -encrypt -pubin -inkey dec.pub -in secret.txt -out secret.oaep "${oaep[@]}"
+pv pkeyutl -decrypt -inkey "$(key_uri dec)" -in secret.oaep -out dec.oaep "${oaep[@]}" || fail "pkeyutl -decrypt OAEP"
+cmp -s secret.txt dec.oaep || fail "OAEP decryption differs"
+expect_failure "OAEP ciphertext decrypted with PKCS#1 v1.5 padding" pv pkeyutl -decrypt -inkey "$(key_uri dec)" -in secret.oaep
+for k in "${derive_keys[@]}"; do
+  if [[ $k == dh ]]; then plain genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "peer-$k.key"
+  else plain genpkey -algorithm X25519 -out "peer-$k.key"; fi
+  plain pkey -in "peer-$k.key" -pubout -out "peer-$k.pub"
+  pv pkeyutl -derive -inkey "$(key_uri "$k")" -peerkey "peer-$k.pub" -out "z-vault-$k" || fail "pkeyutl -derive with $k"
+  plain pkeyutl -derive -inkey "peer-$k.key" -peerkey "$k.pub" -out "z-plain-$k"
+  cmp -s "z-vault-$k" "z-plain-$k" || fail "$k: the vault's shared secret differs from OpenSSL's"
+done
+log "pkeyutl -decrypt (PKCS#1 v1.5, OAEP-SHA256), -derive (${derive_keys[*]})"
 
 # --- TLS ---
 tls_case() {
