@@ -202,6 +202,7 @@ const OSSL_DISPATCH kRsaCipher[] = {
 
 const OSSL_ALGORITHM* AsymCipherAlgorithms() {
   static const OSSL_ALGORITHM kAlgorithms[] = {
+      {kVaultRsaCipher, "provider=certvault", kRsaCipher, "certvault RSA decryption"},
       {"RSA:rsaEncryption:1.2.840.113549.1.1.1", "provider=certvault", kRsaCipher, "certvault RSA decryption"},
       {nullptr, nullptr, nullptr, nullptr},
   };

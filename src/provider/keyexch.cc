@@ -120,6 +120,9 @@ const OSSL_DISPATCH kExch[] = {
 
 const OSSL_ALGORITHM* KeyexchAlgorithms() {
   static const OSSL_ALGORITHM kAlgorithms[] = {
+      {kVaultEcdh, "provider=certvault", kExch<KeyAlgo::kEc>, "certvault ECDH"},
+      {kVaultX25519, "provider=certvault", kExch<KeyAlgo::kX25519>, "certvault X25519"},
+      {kVaultX448, "provider=certvault", kExch<KeyAlgo::kX448>, "certvault X448"},
       {"ECDH", "provider=certvault", kExch<KeyAlgo::kEc>, "certvault ECDH"},
       {"X25519:1.3.101.110", "provider=certvault", kExch<KeyAlgo::kX25519>, "certvault X25519"},
       {"X448:1.3.101.111", "provider=certvault", kExch<KeyAlgo::kX448>, "certvault X448"},
