@@ -17,4 +17,13 @@ exports=$(nm -D --defined-only "$prefix/lib/libcertvault-pkcs11.so" | awk '$2 ==
   { echo "FAIL: unexpected exported functions: $exports"; exit 1; }
 "$prefix/bin/certvault" --help >/dev/null 2>&1 || "$prefix/bin/certvault" help >/dev/null 2>&1 ||
   { echo "FAIL: installed certvault does not run"; exit 1; }
+# The OpenSSL provider: P/lib/ossl-modules/certvault.so, exporting only OSSL_provider_init, loadable by name.
+if [ -f "$build/src/provider/certvault.so" ]; then
+  prov="$prefix/lib/ossl-modules/certvault.so"
+  [ -f "$prov" ] || { echo "FAIL: lib/ossl-modules/certvault.so not installed"; exit 1; }
+  exports=$(nm -D --defined-only "$prov" | awk '$2 == "T" {print $3}' | tr '\n' ' ')
+  [ "$exports" = "OSSL_provider_init " ] || { echo "FAIL: provider exports: $exports"; exit 1; }
+  OPENSSL_CONF=/dev/null CERTVAULT_HOME="$prefix/no-vault" openssl list -providers -provider-path "$prefix/lib/ossl-modules" \
+    -provider certvault | grep -q "certvault provider" || { echo "FAIL: openssl cannot load the installed provider"; exit 1; }
+fi
 echo "install layout OK"

@@ -2,9 +2,12 @@
 //
 // Guarded: every function OpenSSL calls runs inside one, so that nothing
 // escapes into C: an exception becomes a raised error and the failure value.
+// errno is restored on the way out: the vault's file probes must not make a
+// caller that reports errno (python's ssl) see an unrelated ENOENT.
 #ifndef CERTVAULT_PROVIDER_GUARD_H_
 #define CERTVAULT_PROVIDER_GUARD_H_
 
+#include <cerrno>
 #include <new>
 
 #include "src/provider/provctx.h"
@@ -13,6 +16,10 @@ namespace certvault::provider {
 
 template <typename R, typename Fn>
 R Guarded(const ProviderContext* ctx, const char* func, R on_error, Fn&& fn) noexcept {
+  struct ErrnoKeeper {
+    int saved = errno;
+    ~ErrnoKeeper() { errno = saved; }
+  } keeper;
   try {
     return fn();
   } catch (const std::bad_alloc&) {

@@ -167,13 +167,17 @@ struct Ops {
     return km != nullptr ? EVP_KEYMGMT_gettable_params(km) : nullptr;
   }
   static const OSSL_PARAM* Types(int selection) { return ImportTypesFor(A, selection); }
+  // OperationName: the provider-private operation names (algorithms.h), so
+  // that OpenSSL's first fetch for a vault key finds this provider's
+  // implementation directly instead of trying the default provider and a
+  // refused export first, on every operation.
   static const char* OperationName(int operation_id) {
-    if (A == KeyAlgo::kEc) {
-      if (operation_id == OSSL_OP_SIGNATURE) return "ECDSA";
-      if (operation_id == OSSL_OP_KEYEXCH) return "ECDH";
+    switch (operation_id) {
+      case OSSL_OP_SIGNATURE: return SignatureName(A);
+      case OSSL_OP_KEYEXCH: return KeyexchName(A);
+      case OSSL_OP_ASYM_CIPHER: return A == KeyAlgo::kRsa ? kVaultRsaCipher : nullptr;
+      default: return nullptr;
     }
-    static const std::string name(KeyAlgoName(A));
-    return name.c_str();
   }
 };
 

@@ -234,8 +234,9 @@ const OSSL_PARAM* SettableCtxParams(void*, void*) {
   static const OSSL_PARAM kParams[] = {
       OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, nullptr, 0),
       OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PROPERTIES, nullptr, 0),
-      OSSL_PARAM_int(OSSL_SIGNATURE_PARAM_PAD_MODE, nullptr),
-      OSSL_PARAM_int(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, nullptr),
+      // As the default provider declares them (strings; integers are accepted too).
+      OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, nullptr, 0),
+      OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, nullptr, 0),
       OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, nullptr, 0),
       OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_PROPERTIES, nullptr, 0),
       OSSL_PARAM_END,
@@ -263,6 +264,9 @@ const OSSL_DISPATCH kHashing[] = {
     CV_FN(OSSL_FUNC_SIGNATURE_VERIFY, Verify),
     CV_FN(OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, DigestSignUpdate),
     CV_FN(OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, DigestSignFinal),
+    // One-shot too: EVP_DigestSign (TLS CertificateVerify, X.509) then skips
+    // the context copy EVP_DigestSignFinal makes.
+    CV_FN(OSSL_FUNC_SIGNATURE_DIGEST_SIGN, DigestSign),
     CV_FN(OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, DigestVerifyUpdate),
     CV_FN(OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, DigestVerifyFinal),
     {0, nullptr},
@@ -280,6 +284,11 @@ const OSSL_DISPATCH kEdDsa[] = {
 
 const OSSL_ALGORITHM* SignatureAlgorithms() {
   static const OSSL_ALGORITHM kAlgorithms[] = {
+      {kVaultEcdsa, "provider=certvault", kHashing<KeyAlgo::kEc>, "certvault ECDSA"},
+      {kVaultRsaSig, "provider=certvault", kHashing<KeyAlgo::kRsa>, "certvault RSA"},
+      {kVaultEd25519, "provider=certvault", kEdDsa<KeyAlgo::kEd25519>, "certvault Ed25519"},
+      {kVaultEd448, "provider=certvault", kEdDsa<KeyAlgo::kEd448>, "certvault Ed448"},
+      // The standard names too, for applications that fetch them explicitly.
       {"ECDSA", "provider=certvault", kHashing<KeyAlgo::kEc>, "certvault ECDSA"},
       {"RSA:rsaEncryption:1.2.840.113549.1.1.1", "provider=certvault", kHashing<KeyAlgo::kRsa>, "certvault RSA"},
       {"ED25519:Ed25519:1.3.101.112", "provider=certvault", kEdDsa<KeyAlgo::kEd25519>, "certvault Ed25519"},

@@ -2,10 +2,15 @@
 #include "src/provider/vault.h"
 
 #include <pthread.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdlib>
 
 #include "src/base/status_macros.h"
+#include "src/core/config.h"
 #include "src/provider/backend_open.h"
 #include "src/provider/vault_state.h"
 
@@ -41,11 +46,28 @@ std::string VaultDisplay(const std::string& dir) {
   return home != nullptr && *home != '\0' ? std::string(home) : std::string("the default vault");
 }
 
+// CheckAccess: the process can use the vault directory and database (the
+// core treats an unreadable database like a missing one, which would surface
+// as an unrelated "token not initialized" later).
+Status CheckAccess(const std::string& dir) {
+  std::string db = dir + "/vault.db";
+  const char* what = nullptr;
+  if (access(dir.c_str(), R_OK | W_OK | X_OK) != 0 && errno == EACCES) what = dir.c_str();
+  if (what == nullptr && access(db.c_str(), F_OK) != 0 && errno == EACCES) what = dir.c_str();
+  if (what == nullptr && access(db.c_str(), F_OK) == 0 && access(db.c_str(), R_OK | W_OK) != 0) what = db.c_str();
+  if (what == nullptr) return OkStatus();
+  return PermissionDeniedError(std::string("permission denied on ") + what);
+}
+
 bool Matches(const std::optional<std::string>& want, const std::string& have) { return !want || *want == have; }
 
 }  // namespace
 
-Vault::Vault(std::string vault_dir, OSSL_LIB_CTX* libctx) : vault_dir_(std::move(vault_dir)), libctx_(libctx) {
+// The directory is resolved once, at load: services (nginx) clear the
+// environment of the workers they fork, which must keep using the same vault.
+Vault::Vault(std::string vault_dir, OSSL_LIB_CTX* libctx)
+    : vault_dir_(core::ResolveVaultDir(vault_dir).ok() ? *core::ResolveVaultDir(vault_dir) : vault_dir),
+      libctx_(libctx) {
   std::lock_guard<std::mutex> lock(g_fork_mu);
   ForkLocks().insert(&mu_);
 }
@@ -74,11 +96,11 @@ Result<Vault::State*> Vault::CurrentState() {
   if (state != nullptr && state->generation == gen) return state;
   auto backend = OpenProviderBackend(vault_dir_);
   Status vault_status = backend.ok() ? (*backend)->VaultStatus() : backend.status();
+  if (vault_status.ok()) vault_status = CheckAccess(vault_dir_);
   if (!vault_status.ok()) {
     std::string msg = "cannot open the vault at " + VaultDisplay(vault_dir_) + " (uid " + std::to_string(getuid()) +
                       "): " + std::string(vault_status.message());
-    if (vault_status.code() == StatusCode::kPermissionDenied || vault_status.reason() == Reason::kCorruptStore ||
-        vault_status.code() == StatusCode::kUnavailable) {
+    if (vault_status.code() == StatusCode::kPermissionDenied || vault_status.code() == StatusCode::kUnavailable) {
       msg += "; the service user needs read and write access to the vault directory and its files";
     }
     return Status(vault_status.code(), vault_status.reason(), msg);
