@@ -105,6 +105,7 @@ bool Server::Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader&
 void Server::Serve(int fd, struct ucred cred) {
   SetSendTimeout(fd, config_.frame_timeout_ms);
   ipc::FrameReader reader(config_.max_frame);
+  reader.set_spin_us(config_.spin_us);
   ipc::WireBuffer out;
   std::shared_ptr<App> app;
   CallContext ctx;

@@ -62,6 +62,9 @@ Status ParseKey(const std::string& key, const std::string& v, DaemonConfig* c) {
   } else if (key == "frame_timeout_ms") {
     CV_RETURN_IF_ERROR(ParseNumber(key, v, 10, 3600000, 10, &n));
     c->frame_timeout_ms = static_cast<int>(n);
+  } else if (key == "spin_us") {
+    CV_RETURN_IF_ERROR(ParseNumber(key, v, 0, 10000, 10, &n));
+    c->spin_us = static_cast<int>(n);
   } else if (key == "user") {
     c->user = v;
   } else if (key == "secure_heap_kib") {

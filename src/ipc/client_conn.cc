@@ -81,7 +81,7 @@ void DaemonBackend::Release(std::unique_ptr<Conn> conn, bool healthy) {
 }
 
 Result<std::unique_ptr<DaemonBackend::Conn>> DaemonBackend::Connect(bool attach) {
-  auto conn = std::make_unique<Conn>(options_.max_frame);
+  auto conn = std::make_unique<Conn>(options_.max_frame, options_.spin_us);
   Result<int> fd = ConnectUnix(options_.socket_path, options_.timeout_ms);
   if (!fd.ok()) return DeviceRemoved(fd.status());
   conn->fd = *fd;
@@ -154,6 +154,12 @@ Result<std::unique_ptr<Backend>> OpenDaemonBackend(const ClientOptions& options)
     long v = std::strtol(t, &end, 10);
     if (*end != '\0' || v < 100 || v > 3600000) return InvalidArgumentError("CERTVAULT_IPC_TIMEOUT_MS out of range");
     o.timeout_ms = static_cast<int>(v);
+  }
+  if (const char* t = std::getenv("CERTVAULT_IPC_SPIN_US"); t != nullptr && *t != '\0') {
+    char* end = nullptr;
+    long v = std::strtol(t, &end, 10);
+    if (*end != '\0' || v < 0 || v > 10000) return InvalidArgumentError("CERTVAULT_IPC_SPIN_US out of range");
+    o.spin_us = static_cast<int>(v);
   }
   return std::unique_ptr<Backend>(new DaemonBackend(std::move(o)));
 }

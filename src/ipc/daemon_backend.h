@@ -95,7 +95,7 @@ class DaemonBackend final : public Backend {
 
  private:
   struct Conn {
-    explicit Conn(uint32_t max_frame) : reader(max_frame) {}
+    Conn(uint32_t max_frame, int spin_us) : reader(max_frame) { reader.set_spin_us(spin_us); }
     int fd = -1;
     uint16_t epoch = 0;
     bool reused = false;  // taken from the idle pool (may have been closed by a restarted daemon)

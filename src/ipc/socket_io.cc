@@ -8,6 +8,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sched.h>
+
+#include <chrono>
 #include <cstring>
 
 #include "src/base/status_macros.h"
@@ -72,7 +75,33 @@ void FrameReader::Release() {
   if (start_ == end_) start_ = next_ = end_ = 0;
 }
 
+bool FrameReader::Spin(int fd, Status* status) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
+  do {
+    ssize_t n = recv(fd, buf_.data() + end_, buf_.size() - end_, MSG_DONTWAIT);
+    if (n > 0) {
+      end_ += static_cast<size_t>(n);
+      *status = OkStatus();
+      return true;
+    }
+    if (n == 0) {
+      *status = UnavailableError("connection closed by peer");
+      return true;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      *status = IoError(errno, "recv");
+      return true;
+    }
+    sched_yield();  // lets the peer run if it shares this CPU
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
+}
+
 Status FrameReader::Fill(int fd, bool partial, int partial_timeout_ms) {
+  if (!partial && spin_us_ > 0) {
+    Status spun;
+    if (Spin(fd, &spun)) return spun;
+  }
   if (partial) {
     struct pollfd p = {fd, POLLIN, 0};
     int rc;
