@@ -80,7 +80,7 @@ bool Server::Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader&
   ipc::BeginFrame(out, ipc::kResponse, op);
   Encoder e(out);
   Decoder d(body);
-  if (!Allowed(cred)) {
+  if (!Allowed(fd, cred)) {
     std::cerr << "certvaultd: refused a connection from uid " << cred.uid << " (not in allowed_uids/gids)\n";
     ipc::Put(e, PermissionDeniedError("certvaultd: this user is not allowed to connect"));
     (void)SendResponse(fd, out);

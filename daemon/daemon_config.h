@@ -5,7 +5,7 @@
 //   [daemon]
 //   socket = /run/certvault/certvaultd.sock   # also tells clients to use the daemon
 //   allowed_uids = 1000, 1001    # SO_PEERCRED uids allowed to connect (default: the daemon's own uid)
-//   allowed_gids = 998           # ... or peers whose primary gid is listed
+//   allowed_gids = 998           # ... or peers with one of these groups (primary or supplementary)
 //   socket_mode = 0660           # permission bits of the socket file
 //   max_connections = 256
 //   max_sessions_per_client = 1024   # per application (all its connections)

@@ -5,6 +5,7 @@
 // (length queries, kBufferTooSmall, per-application login), concurrency
 // (run under TSan by scripts/test.sh), hostile clients, limits, peer
 // credentials, and a daemon restart.
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -182,8 +183,9 @@ TEST_F(DaemonTest, ConcurrentThreadsAndClients) {
       Backend* b = clients[t % 3].get();
       auto session = b->OpenSession(slot, CKF_SERIAL_SESSION);
       if (!session.ok()) return (void)++failures;
-      if (t < 3) (void)b->Login(*session, UserType::kUser, Pin(kUserPin));  // one login per client application
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      // Login state is per application: the second thread of a client finds it logged in.
+      Status login = b->Login(*session, UserType::kUser, Pin(kUserPin));
+      if (!login.ok() && login.reason() != Reason::kUserAlreadyLoggedIn) ++failures;
       for (int i = 0; i < 20; ++i) {
         if (!SignOnce(b, *session, key).ok()) ++failures;
       }
@@ -238,6 +240,25 @@ TEST_F(DaemonTest, PeerCredentialsAreChecked) {
   auto slots = b->GetSlotList(false);
   ASSERT_FALSE(slots.ok());
   EXPECT_EQ(slots.status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(DaemonTest, PeerGroupsAreAccepted) {
+  config_.allowed_uids = {geteuid() + 1};
+  config_.allowed_gids = {getegid()};
+  StartServer();
+  auto b = Client();
+  EXPECT_TRUE(b->GetSlotList(false).ok());
+  StopServer();
+  gid_t groups[64];
+  int n = getgroups(64, groups);
+  for (int i = 0; i < n; ++i) {
+    if (groups[i] == getegid()) continue;
+    config_.allowed_gids = {groups[i]};  // a supplementary group only (SO_PEERGROUPS)
+    StartServer();
+    auto c = Client();
+    EXPECT_TRUE(c->GetSlotList(false).ok());
+    break;
+  }
 }
 
 TEST_F(DaemonTest, RestartInvalidatesSessionsAndClientsRecover) {

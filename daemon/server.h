@@ -11,9 +11,9 @@
 // and a response must be taken within the same time, or the connection is
 // closed. Any protocol error closes that connection only.
 //
-// Access: each connection's peer credentials (SO_PEERCRED) must match
-// allowed_uids or allowed_gids; otherwise its first request is answered with
-// kPermissionDenied and the connection closed.
+// Access: each connection's peer credentials (SO_PEERCRED, SO_PEERGROUPS)
+// must match allowed_uids or allowed_gids; otherwise its first request is
+// answered with kPermissionDenied and the connection closed.
 //
 // Thread-safety: Stop() may be called from any thread or a signal handler;
 // the rest from the thread that created the server.
@@ -62,7 +62,9 @@ class Server {
 
  private:
   void Serve(int fd, struct ucred cred);
-  bool Allowed(const struct ucred& cred) const;
+  // Allowed: the peer's uid, primary gid or one of its supplementary groups
+  // (SO_PEERGROUPS, as of connect time) is in the allowed sets.
+  bool Allowed(int fd, const struct ucred& cred) const;
   // Handshake: the first frame (Hello / Attach). False closes the connection.
   bool Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader& h, std::span<const uint8_t> body,
                  ipc::WireBuffer* out, std::shared_ptr<App>* app);
