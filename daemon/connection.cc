@@ -1,6 +1,7 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
 // Server: one connection (its thread), the handshake and applications.
+#include <poll.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -98,7 +99,7 @@ bool Server::Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader&
     if (*app == nullptr) status = Status(Reason::kDeviceRemoved, "certvaultd: no such client application");
   }
   ipc::Put(e, *app != nullptr ? OkStatus() : status);
-  if (*app != nullptr && op == Op::kHello) ipc::PutAll(e, (*app)->id, (*app)->attach_secret);
+  if (*app != nullptr && op == Op::kHello) ipc::PutAll(e, (*app)->id, (*app)->attach_secret, config_.max_frame);
   return SendResponse(fd, out) && *app != nullptr;
 }
 
@@ -112,7 +113,11 @@ void Server::Serve(int fd, struct ucred cred) {
   ctx.max_sessions = config_.max_sessions_per_client;
   ctx.max_out = config_.max_frame;
   ctx.pin_mu = &pin_mu_;
-  for (;;) {
+  // The handshake must come within frame_timeout_ms: a peer that connects and
+  // says nothing (allowed or not) cannot hold a connection slot.
+  struct pollfd first = {fd, POLLIN, 0};
+  const bool spoke = poll(&first, 1, config_.frame_timeout_ms) == 1;
+  for (; spoke;) {
     std::span<const uint8_t> frame;
     if (!reader.Next(fd, config_.frame_timeout_ms, &frame).ok()) break;
     ipc::FrameHeader h;

@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -218,6 +219,67 @@ TEST_F(DaemonTest, HostileClientsAreDisconnectedOthersKeepWorking) {
   close(oversized);
   close(half);
   EXPECT_TRUE(SignOnce(b.get(), s, key).ok());
+}
+
+TEST_F(DaemonTest, SilentPeerIsDisconnectedAfterTheHandshakeTimeout) {
+  StartServer();
+  int silent = RawConnect();
+  EXPECT_TRUE(ClosedByPeer(silent, 3000));
+  close(silent);
+  for (int i = 0; i < 100 && server_->connection_count() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->connection_count(), 0u);
+}
+
+TEST_F(DaemonTest, FrameLimitSplitsUpdatesAndRefusesOversizedSinglePartCalls) {
+  config_.max_frame = 4096;
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  std::vector<uint8_t> big(100000, 0x61);
+  // Multi-part updates larger than a frame go as several updates: same digest as embedded.
+  ASSERT_TRUE(b->DigestInit(s, Mechanism{CKM_SHA256, {}}).ok());
+  ASSERT_TRUE(b->DigestUpdate(s, big).ok());
+  uint8_t split[32], whole[32];
+  size_t len = sizeof split;
+  ASSERT_TRUE(b->DigestFinal(s, OutBuf{split, &len}).ok());
+  BackendOptions options{dir_ + "/vault", conf_, true};
+  auto embedded = OpenEmbeddedBackend(options);
+  ASSERT_TRUE(embedded.ok());
+  SessionHandle e = *(*embedded)->OpenSession(slot, CKF_SERIAL_SESSION);
+  ASSERT_TRUE((*embedded)->DigestInit(e, Mechanism{CKM_SHA256, {}}).ok());
+  len = sizeof whole;
+  ASSERT_TRUE((*embedded)->Digest(e, big, OutBuf{whole, &len}).ok());
+  EXPECT_EQ(0, std::memcmp(split, whole, 32));
+  // A single-part call over the limit is refused without losing the connection or the session.
+  ASSERT_TRUE(b->DigestInit(s, Mechanism{CKM_SHA256, {}}).ok());
+  len = sizeof whole;
+  EXPECT_EQ(b->Digest(s, big, OutBuf{whole, &len}).reason(), Reason::kDataLenRange);
+  EXPECT_TRUE(b->GetSessionInfo(s).ok());
+  // ... and, as an argument error, it ended the operation (PKCS#11 §5.2).
+  EXPECT_EQ(b->DigestUpdate(s, big).reason(), Reason::kOperationNotInitialized);
+}
+
+TEST_F(DaemonTest, ForkedChildIsANewApplication) {
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  pid_t pid = fork();
+  if (pid == 0) {
+    // The parent's session is not the child's; the child reconnects as its own application.
+    int rc = b->GetSessionInfo(s).status().reason() == Reason::kSessionHandleInvalid ? 0 : 1;
+    auto own = b->OpenSession(slot, CKF_SERIAL_SESSION);
+    if (!own.ok() || b->GetSessionInfo(*own)->state != CKS_RO_PUBLIC_SESSION) rc |= 2;
+    _exit(rc);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(b->GetSessionInfo(s)->state, uint64_t{CKS_RW_USER_FUNCTIONS});  // the parent is unaffected
 }
 
 TEST_F(DaemonTest, SessionLimitPerClient) {

@@ -30,15 +30,17 @@
 #include <string>
 
 #include "src/core/backend.h"
+#include "src/ipc/wire.h"
 
 namespace certvault::ipc {
 
 struct ClientOptions {
   std::string socket_path;
   int timeout_ms = 120000;  // connect/read/write; a call may wait this long for a busy daemon
-  uint32_t max_frame = kDefaultMaxFrameClient;
+  // max_frame: the largest response accepted. Requests are bounded by the
+  // daemon's own limit, which it announces in the handshake.
+  uint32_t max_frame = kMaxFrameLimit;
   int spin_us = 100;  // poll for the response this long before sleeping (FrameReader::set_spin_us)
-  static constexpr uint32_t kDefaultMaxFrameClient = 1u << 20;
 };
 
 // OpenDaemonBackend: a client for the daemon at `options.socket_path`. Does
