@@ -22,8 +22,7 @@ class DaemonProcess {
  public:
   // Start runs `daemon_path` serving `dir`/daemon-vault on `dir`/certvaultd.sock
   // and waits (up to 10 s) until it accepts connections.
-  static Result<std::unique_ptr<DaemonProcess>> Start(const std::string& daemon_path,
-                                                      const std::filesystem::path& dir);
+  static Result<std::unique_ptr<DaemonProcess>> Start(const std::string& daemon_path, const std::filesystem::path& dir);
   ~DaemonProcess();
   const std::string& socket() const { return socket_; }
 

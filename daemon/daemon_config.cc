@@ -13,8 +13,7 @@ namespace {
 
 Status BadValue(const std::string& key) { return InvalidArgumentError("[daemon] " + key + ": bad value"); }
 
-Status ParseNumber(const std::string& key, const std::string& v, uint64_t min, uint64_t max, int base,
-                   uint64_t* out) {
+Status ParseNumber(const std::string& key, const std::string& v, uint64_t min, uint64_t max, int base, uint64_t* out) {
   uint64_t n = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n, base);
   if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max) return BadValue(key);

@@ -6,6 +6,7 @@
 // (run under TSan by scripts/test.sh), hostile clients, limits, peer
 // credentials, and a daemon restart.
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -17,8 +18,6 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "daemon/server.h"
 #include "src/ipc/client.h"

@@ -5,13 +5,12 @@
 // secure heap on, and (as root) the irreversible switch to an unprivileged user.
 #include "daemon/hardening.h"
 
+#include <gtest/gtest.h>
 #include <openssl/crypto.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 namespace certvault::daemon {
 namespace {

@@ -33,8 +33,11 @@ struct Flags {
 bool ParseFlags(int argc, char** argv, Flags* f) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    std::string* dst = a == "--config" ? &f->config : a == "--vault" ? &f->vault
-                     : a == "--socket" ? &f->socket : a == "--user" ? &f->user : nullptr;
+    std::string* dst = a == "--config"   ? &f->config
+                       : a == "--vault"  ? &f->vault
+                       : a == "--socket" ? &f->socket
+                       : a == "--user"   ? &f->user
+                                         : nullptr;
     if (dst == nullptr || i + 1 >= argc) return false;
     *dst = argv[++i];
   }

@@ -83,9 +83,9 @@ class Server {
   std::mutex pin_mu_;  // CallContext::pin_mu
   std::mutex mu_;
   std::condition_variable idle_cv_;
-  std::set<int> fds_;                                  // GUARDED_BY(mu_)
-  std::map<uint64_t, std::weak_ptr<App>> apps_;        // GUARDED_BY(mu_)
-  uint64_t next_app_id_ = 1;                           // GUARDED_BY(mu_)
+  std::set<int> fds_;                            // GUARDED_BY(mu_)
+  std::map<uint64_t, std::weak_ptr<App>> apps_;  // GUARDED_BY(mu_)
+  uint64_t next_app_id_ = 1;                     // GUARDED_BY(mu_)
 };
 
 }  // namespace certvault::daemon

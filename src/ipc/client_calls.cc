@@ -283,8 +283,8 @@ Result<Backend::KeyPair> DaemonBackend::GenerateKeyPair(SessionHandle session, c
   return pair;
 }
 
-Status DaemonBackend::WrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle wrapping_key,
-                              ObjectHandle key, OutBuf out) {
+Status DaemonBackend::WrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle wrapping_key, ObjectHandle key,
+                              OutBuf out) {
   // Mechanism and keys, then the OutSpec.
   WireBuffer fields;
   Encoder fe(&fields);
@@ -292,9 +292,8 @@ Status DaemonBackend::WrapKey(SessionHandle session, const Mechanism& mech, Obje
   return OutCall(Op::kWrapKey, session, fields, {}, false, out);
 }
 
-Result<ObjectHandle> DaemonBackend::UnwrapKey(SessionHandle session, const Mechanism& mech,
-                                              ObjectHandle unwrapping_key, std::span<const uint8_t> wrapped,
-                                              const AttributeSet& tmpl) {
+Result<ObjectHandle> DaemonBackend::UnwrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle unwrapping_key,
+                                              std::span<const uint8_t> wrapped, const AttributeSet& tmpl) {
   ObjectHandle h = 0;
   CV_RETURN_IF_ERROR(Call({Op::kUnwrapKey, session}, Args(mech, unwrapping_key, wrapped, tmpl), Into(&h)));
   return h;

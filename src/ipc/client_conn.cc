@@ -157,7 +157,8 @@ Status DaemonBackend::RefuseOversized(const Request& req) {
 }
 
 Status DaemonBackend::Ping() {
-  return Call({Op::kPing, std::nullopt, true}, [](Encoder&) {}, [](Decoder&, const Status&) { return true; });
+  return Call(
+      {Op::kPing, std::nullopt, true}, [](Encoder&) {}, [](Decoder&, const Status&) { return true; });
 }
 
 Result<std::unique_ptr<Backend>> OpenDaemonBackend(const ClientOptions& options) {

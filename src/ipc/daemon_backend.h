@@ -100,7 +100,7 @@ class DaemonBackend final : public Backend {
     int fd = -1;
     uint16_t epoch = 0;
     uint32_t request_limit = kDefaultMaxFrame;  // the daemon's max frame (from the handshake)
-    bool reused = false;  // taken from the idle pool (may have been closed by a restarted daemon)
+    bool reused = false;                        // taken from the idle pool (may have been closed by a restarted daemon)
     WireBuffer out;
     FrameReader reader;
   };
@@ -141,13 +141,13 @@ class DaemonBackend final : public Backend {
 
   const ClientOptions options_;
   std::mutex mu_;
-  uint16_t epoch_ = 0;       // GUARDED_BY(mu_); 0 = no live application
-  uint16_t last_epoch_ = 0;  // GUARDED_BY(mu_)
-  uint64_t app_id_ = 0;      // GUARDED_BY(mu_)
+  uint16_t epoch_ = 0;                                     // GUARDED_BY(mu_); 0 = no live application
+  uint16_t last_epoch_ = 0;                                // GUARDED_BY(mu_)
+  uint64_t app_id_ = 0;                                    // GUARDED_BY(mu_)
   std::atomic<uint32_t> request_limit_{kDefaultMaxFrame};  // the daemon's max frame, from the last Hello
-  SecretBytes attach_secret_;  // GUARDED_BY(mu_)
-  uint64_t fork_generation_;   // GUARDED_BY(mu_)
-  std::vector<std::unique_ptr<Conn>> idle_;  // GUARDED_BY(mu_)
+  SecretBytes attach_secret_;                              // GUARDED_BY(mu_)
+  uint64_t fork_generation_;                               // GUARDED_BY(mu_)
+  std::vector<std::unique_ptr<Conn>> idle_;                // GUARDED_BY(mu_)
 };
 
 // DeviceRemoved: the error of a call whose connection to the daemon broke.

@@ -3,12 +3,11 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <sched.h>
 
 #include <chrono>
 #include <cstring>
@@ -29,7 +28,8 @@ void SetTimeouts(int fd, int timeout_ms) {
 }
 
 Status IoError(int err, const char* what) {
-  if (err == EAGAIN || err == EWOULDBLOCK) return Status(StatusCode::kDeadlineExceeded, std::string(what) + ": timed out");
+  if (err == EAGAIN || err == EWOULDBLOCK)
+    return Status(StatusCode::kDeadlineExceeded, std::string(what) + ": timed out");
   return UnavailableError(std::string(what) + ": " + std::strerror(err));
 }
 
