@@ -281,6 +281,25 @@ TEST_F(DaemonTest, ForkedChildIsANewApplication) {
   EXPECT_EQ(b->GetSessionInfo(s)->state, uint64_t{CKS_RW_USER_FUNCTIONS});  // the parent is unaffected
 }
 
+TEST_F(DaemonTest, UnresponsiveDaemonTimesOutInsteadOfHanging) {
+  // A listener that accepts (the kernel does) but never answers, like a stopped daemon.
+  int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, config_.socket_path.c_str());
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  ipc::ClientOptions o;
+  o.socket_path = config_.socket_path;
+  o.timeout_ms = 300;
+  auto b = ipc::OpenDaemonBackend(o);
+  ASSERT_TRUE(b.ok());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ((*b)->GetSlotList(true).status().reason(), Reason::kDeviceRemoved);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  close(listener);
+}
+
 TEST_F(DaemonTest, SessionLimitPerClient) {
   config_.max_sessions_per_client = 3;
   StartServer();

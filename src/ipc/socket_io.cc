@@ -18,6 +18,7 @@ namespace certvault::ipc {
 namespace {
 
 constexpr size_t kInitialBuffer = 16 * 1024;
+constexpr int kContendedYieldUs = 20;
 
 void SetTimeouts(int fd, int timeout_ms) {
   struct timeval tv;
@@ -92,9 +93,14 @@ bool FrameReader::Spin(int fd, Status* status) {
       *status = IoError(errno, "recv");
       return true;
     }
-    sched_yield();  // lets the peer run if it shares this CPU
-  } while (std::chrono::steady_clock::now() < deadline);
-  return false;
+    // Lets the peer run if it shares this CPU. A yield that took long means
+    // other threads wanted this CPU: the CPUs are oversubscribed and spinning
+    // would only take time from them, so sleep in recv instead.
+    const auto before = std::chrono::steady_clock::now();
+    sched_yield();
+    const auto after = std::chrono::steady_clock::now();
+    if (after - before > std::chrono::microseconds(kContendedYieldUs) || after >= deadline) return false;
+  } while (true);
 }
 
 Status FrameReader::Fill(int fd, bool partial, int partial_timeout_ms) {
