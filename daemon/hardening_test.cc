@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,13 +45,20 @@ TEST(HardeningTest, NoCoreDumpsNotDumpableSecureHeap) {
 
 TEST(HardeningTest, DropsToAnUnprivilegedUserIrreversibly) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
-  EXPECT_EQ(InChild([] {
-              if (!DropPrivileges("nobody").ok()) return 1;
+  char path[] = "/tmp/cv-hardening-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  EXPECT_EQ(InChild([&path] {
+              if (!DropPrivileges("nobody", path).ok()) return 1;
+              struct stat st;
+              if (stat(path, &st) != 0 || st.st_uid != getuid()) return 5;  // the socket now belongs to the user
               if (getuid() == 0 || geteuid() == 0 || getgid() == 0) return 2;
               if (setuid(0) == 0) return 3;
               return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : 4;
             }),
             0);
+  unlink(path);
   EXPECT_FALSE(DropPrivileges("no-such-user-certvault").ok());
 }
 

@@ -63,7 +63,7 @@ Status Start(const Flags& flags) {
   Server server(config, [options] { return OpenEmbeddedBackend(options); });
   EnsureSocketDir(config.socket_path);
   CV_RETURN_IF_ERROR(server.Listen());
-  CV_RETURN_IF_ERROR(DropPrivileges(config.user));
+  CV_RETURN_IF_ERROR(DropPrivileges(config.user, server.owns_socket_file() ? config.socket_path : std::string()));
   g_server = &server;
   struct sigaction sa = {};
   sa.sa_handler = OnSignal;

@@ -138,7 +138,10 @@ Status Server::Run() {
     if (p[1].revents != 0) break;
     if ((p[0].revents & POLLIN) == 0) continue;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;  // EMFILE, ECONNABORTED...: keep serving the others
+    if (fd < 0) {  // EMFILE, ECONNABORTED...: keep serving the others, without spinning on a full table
+      if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
     struct ucred cred = {};
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || connections_.load() >= config_.max_connections) {

@@ -59,6 +59,8 @@ class Server {
   // For tests: connections being served now, applications alive now.
   size_t connection_count() const { return connections_.load(); }
   size_t app_count();
+  // owns_socket_file: Listen created the socket file (not systemd's).
+  bool owns_socket_file() const { return owns_socket_file_; }
 
  private:
   void Serve(int fd, struct ucred cred);
