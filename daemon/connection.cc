@@ -1,6 +1,7 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
 // Server: one connection (its thread), the handshake and applications.
+#include <poll.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -80,7 +81,7 @@ bool Server::Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader&
   ipc::BeginFrame(out, ipc::kResponse, op);
   Encoder e(out);
   Decoder d(body);
-  if (!Allowed(cred)) {
+  if (!Allowed(fd, cred)) {
     std::cerr << "certvaultd: refused a connection from uid " << cred.uid << " (not in allowed_uids/gids)\n";
     ipc::Put(e, PermissionDeniedError("certvaultd: this user is not allowed to connect"));
     (void)SendResponse(fd, out);
@@ -98,20 +99,25 @@ bool Server::Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader&
     if (*app == nullptr) status = Status(Reason::kDeviceRemoved, "certvaultd: no such client application");
   }
   ipc::Put(e, *app != nullptr ? OkStatus() : status);
-  if (*app != nullptr && op == Op::kHello) ipc::PutAll(e, (*app)->id, (*app)->attach_secret);
+  if (*app != nullptr && op == Op::kHello) ipc::PutAll(e, (*app)->id, (*app)->attach_secret, config_.max_frame);
   return SendResponse(fd, out) && *app != nullptr;
 }
 
 void Server::Serve(int fd, struct ucred cred) {
   SetSendTimeout(fd, config_.frame_timeout_ms);
   ipc::FrameReader reader(config_.max_frame);
+  reader.set_spin_us(config_.spin_us);
   ipc::WireBuffer out;
   std::shared_ptr<App> app;
   CallContext ctx;
   ctx.max_sessions = config_.max_sessions_per_client;
   ctx.max_out = config_.max_frame;
   ctx.pin_mu = &pin_mu_;
-  for (;;) {
+  // The handshake must come within frame_timeout_ms: a peer that connects and
+  // says nothing (allowed or not) cannot hold a connection slot.
+  struct pollfd first = {fd, POLLIN, 0};
+  const bool spoke = poll(&first, 1, config_.frame_timeout_ms) == 1;
+  for (; spoke;) {
     std::span<const uint8_t> frame;
     if (!reader.Next(fd, config_.frame_timeout_ms, &frame).ok()) break;
     ipc::FrameHeader h;

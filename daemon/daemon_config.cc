@@ -13,8 +13,7 @@ namespace {
 
 Status BadValue(const std::string& key) { return InvalidArgumentError("[daemon] " + key + ": bad value"); }
 
-Status ParseNumber(const std::string& key, const std::string& v, uint64_t min, uint64_t max, int base,
-                   uint64_t* out) {
+Status ParseNumber(const std::string& key, const std::string& v, uint64_t min, uint64_t max, int base, uint64_t* out) {
   uint64_t n = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n, base);
   if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max) return BadValue(key);
@@ -62,6 +61,9 @@ Status ParseKey(const std::string& key, const std::string& v, DaemonConfig* c) {
   } else if (key == "frame_timeout_ms") {
     CV_RETURN_IF_ERROR(ParseNumber(key, v, 10, 3600000, 10, &n));
     c->frame_timeout_ms = static_cast<int>(n);
+  } else if (key == "spin_us") {
+    CV_RETURN_IF_ERROR(ParseNumber(key, v, 0, 10000, 10, &n));
+    c->spin_us = static_cast<int>(n);
   } else if (key == "user") {
     c->user = v;
   } else if (key == "secure_heap_kib") {

@@ -5,7 +5,7 @@
 //   [daemon]
 //   socket = /run/certvault/certvaultd.sock   # also tells clients to use the daemon
 //   allowed_uids = 1000, 1001    # SO_PEERCRED uids allowed to connect (default: the daemon's own uid)
-//   allowed_gids = 998           # ... or peers whose primary gid is listed
+//   allowed_gids = 998           # ... or peers with one of these groups (primary or supplementary)
 //   socket_mode = 0660           # permission bits of the socket file
 //   max_connections = 256
 //   max_sessions_per_client = 1024   # per application (all its connections)
@@ -14,6 +14,7 @@
 //   user = certvault             # drop to this user after binding (when started as root)
 //   secure_heap_kib = 4096       # OpenSSL secure heap for key memory
 //   lock_memory = false          # mlockall(MCL_CURRENT|MCL_FUTURE)
+//   spin_us = 50                 # poll for a client's next request this long before sleeping (0 = never)
 #ifndef CERTVAULT_DAEMON_DAEMON_CONFIG_H_
 #define CERTVAULT_DAEMON_DAEMON_CONFIG_H_
 
@@ -39,6 +40,7 @@ struct DaemonConfig {
   std::string user;
   uint32_t secure_heap_kib = 4096;
   bool lock_memory = false;
+  int spin_us = 50;  // after a response, poll for the next request this long before sleeping
 };
 
 // ParseDaemonSettings: the [daemon] keys (raw strings from core::Config).

@@ -5,8 +5,11 @@
 // (length queries, kBufferTooSmall, per-application login), concurrency
 // (run under TSan by scripts/test.sh), hostile clients, limits, peer
 // credentials, and a daemon restart.
+#include <grp.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,8 +18,6 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "daemon/server.h"
 #include "src/ipc/client.h"
@@ -182,8 +183,9 @@ TEST_F(DaemonTest, ConcurrentThreadsAndClients) {
       Backend* b = clients[t % 3].get();
       auto session = b->OpenSession(slot, CKF_SERIAL_SESSION);
       if (!session.ok()) return (void)++failures;
-      if (t < 3) (void)b->Login(*session, UserType::kUser, Pin(kUserPin));  // one login per client application
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      // Login state is per application: the second thread of a client finds it logged in.
+      Status login = b->Login(*session, UserType::kUser, Pin(kUserPin));
+      if (!login.ok() && login.reason() != Reason::kUserAlreadyLoggedIn) ++failures;
       for (int i = 0; i < 20; ++i) {
         if (!SignOnce(b, *session, key).ok()) ++failures;
       }
@@ -218,6 +220,86 @@ TEST_F(DaemonTest, HostileClientsAreDisconnectedOthersKeepWorking) {
   EXPECT_TRUE(SignOnce(b.get(), s, key).ok());
 }
 
+TEST_F(DaemonTest, SilentPeerIsDisconnectedAfterTheHandshakeTimeout) {
+  StartServer();
+  int silent = RawConnect();
+  EXPECT_TRUE(ClosedByPeer(silent, 3000));
+  close(silent);
+  for (int i = 0; i < 100 && server_->connection_count() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->connection_count(), 0u);
+}
+
+TEST_F(DaemonTest, FrameLimitSplitsUpdatesAndRefusesOversizedSinglePartCalls) {
+  config_.max_frame = 4096;
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  std::vector<uint8_t> big(100000, 0x61);
+  // Multi-part updates larger than a frame go as several updates: same digest as embedded.
+  ASSERT_TRUE(b->DigestInit(s, Mechanism{CKM_SHA256, {}}).ok());
+  ASSERT_TRUE(b->DigestUpdate(s, big).ok());
+  uint8_t split[32], whole[32];
+  size_t len = sizeof split;
+  ASSERT_TRUE(b->DigestFinal(s, OutBuf{split, &len}).ok());
+  BackendOptions options{dir_ + "/vault", conf_, true};
+  auto embedded = OpenEmbeddedBackend(options);
+  ASSERT_TRUE(embedded.ok());
+  SessionHandle e = *(*embedded)->OpenSession(slot, CKF_SERIAL_SESSION);
+  ASSERT_TRUE((*embedded)->DigestInit(e, Mechanism{CKM_SHA256, {}}).ok());
+  len = sizeof whole;
+  ASSERT_TRUE((*embedded)->Digest(e, big, OutBuf{whole, &len}).ok());
+  EXPECT_EQ(0, std::memcmp(split, whole, 32));
+  // A single-part call over the limit is refused without losing the connection or the session.
+  ASSERT_TRUE(b->DigestInit(s, Mechanism{CKM_SHA256, {}}).ok());
+  len = sizeof whole;
+  EXPECT_EQ(b->Digest(s, big, OutBuf{whole, &len}).reason(), Reason::kDataLenRange);
+  EXPECT_TRUE(b->GetSessionInfo(s).ok());
+  // ... and, as an argument error, it ended the operation (PKCS#11 §5.2).
+  EXPECT_EQ(b->DigestUpdate(s, big).reason(), Reason::kOperationNotInitialized);
+}
+
+TEST_F(DaemonTest, ForkedChildIsANewApplication) {
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  pid_t pid = fork();
+  if (pid == 0) {
+    // The parent's session is not the child's; the child reconnects as its own application.
+    int rc = b->GetSessionInfo(s).status().reason() == Reason::kSessionHandleInvalid ? 0 : 1;
+    auto own = b->OpenSession(slot, CKF_SERIAL_SESSION);
+    if (!own.ok() || b->GetSessionInfo(*own)->state != CKS_RO_PUBLIC_SESSION) rc |= 2;
+    _exit(rc);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(b->GetSessionInfo(s)->state, uint64_t{CKS_RW_USER_FUNCTIONS});  // the parent is unaffected
+}
+
+TEST_F(DaemonTest, UnresponsiveDaemonTimesOutInsteadOfHanging) {
+  // A listener that accepts (the kernel does) but never answers, like a stopped daemon.
+  int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, config_.socket_path.c_str());
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  ipc::ClientOptions o;
+  o.socket_path = config_.socket_path;
+  o.timeout_ms = 300;
+  auto b = ipc::OpenDaemonBackend(o);
+  ASSERT_TRUE(b.ok());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ((*b)->GetSlotList(true).status().reason(), Reason::kDeviceRemoved);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  close(listener);
+}
+
 TEST_F(DaemonTest, SessionLimitPerClient) {
   config_.max_sessions_per_client = 3;
   StartServer();
@@ -238,6 +320,25 @@ TEST_F(DaemonTest, PeerCredentialsAreChecked) {
   auto slots = b->GetSlotList(false);
   ASSERT_FALSE(slots.ok());
   EXPECT_EQ(slots.status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(DaemonTest, PeerGroupsAreAccepted) {
+  config_.allowed_uids = {geteuid() + 1};
+  config_.allowed_gids = {getegid()};
+  StartServer();
+  auto b = Client();
+  EXPECT_TRUE(b->GetSlotList(false).ok());
+  StopServer();
+  gid_t groups[64];
+  int n = getgroups(64, groups);
+  for (int i = 0; i < n; ++i) {
+    if (groups[i] == getegid()) continue;
+    config_.allowed_gids = {groups[i]};  // a supplementary group only (SO_PEERGROUPS)
+    StartServer();
+    auto c = Client();
+    EXPECT_TRUE(c->GetSlotList(false).ok());
+    break;
+  }
 }
 
 TEST_F(DaemonTest, RestartInvalidatesSessionsAndClientsRecover) {

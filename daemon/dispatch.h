@@ -36,8 +36,8 @@ struct App {
 struct CallContext {
   App* app = nullptr;
   uint32_t max_sessions = 0;
-  uint32_t max_out = 0;        // cap of an output buffer (the frame limit)
-  ipc::WireBuffer scratch;     // output buffer, reused across calls; wiped after each
+  uint32_t max_out = 0;     // cap of an output buffer (the frame limit)
+  ipc::WireBuffer scratch;  // output buffer, reused across calls; wiped after each
   // pin_mu: serializes every PIN check of the daemon (C_Login, C_SetPIN,
   // C_InitToken). The core decrements a role's try counter before checking
   // the PIN, so more concurrent correct logins than pin_max_tries would lock

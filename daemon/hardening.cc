@@ -35,13 +35,16 @@ Status HardenProcess(const DaemonConfig& config) {
   return OkStatus();
 }
 
-Status DropPrivileges(const std::string& user) {
+Status DropPrivileges(const std::string& user, const std::string& socket_path) {
   if (user.empty() || geteuid() != 0) return OkStatus();
   struct passwd pw;
   struct passwd* found = nullptr;
   std::vector<char> buf(16384);
   if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
     return NotFoundError("unknown user '" + user + "'");
+  }
+  if (!socket_path.empty() && chown(socket_path.c_str(), pw.pw_uid, pw.pw_gid) != 0) {
+    return PermissionDeniedError("cannot give the socket to user '" + user + "'");
   }
   if (initgroups(pw.pw_name, pw.pw_gid) != 0 || setgid(pw.pw_gid) != 0 || setuid(pw.pw_uid) != 0) {
     return PermissionDeniedError("cannot switch to user '" + user + "'");

@@ -22,7 +22,9 @@ Status HardenProcess(const DaemonConfig& config);
 // user's uid, gid and supplementary groups (irreversibly), then sets
 // PR_SET_DUMPABLE 0 again (a uid change resets it). No-op otherwise.
 // kNotFound for an unknown user, kPermissionDenied if a switch fails.
-Status DropPrivileges(const std::string& user);
+// `socket_path` (if not empty) is given to that user first, so that the
+// socket keeps its mode but belongs to the service user, not root.
+Status DropPrivileges(const std::string& user, const std::string& socket_path = {});
 
 }  // namespace certvault::daemon
 

@@ -33,8 +33,11 @@ struct Flags {
 bool ParseFlags(int argc, char** argv, Flags* f) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    std::string* dst = a == "--config" ? &f->config : a == "--vault" ? &f->vault
-                     : a == "--socket" ? &f->socket : a == "--user" ? &f->user : nullptr;
+    std::string* dst = a == "--config"   ? &f->config
+                       : a == "--vault"  ? &f->vault
+                       : a == "--socket" ? &f->socket
+                       : a == "--user"   ? &f->user
+                                         : nullptr;
     if (dst == nullptr || i + 1 >= argc) return false;
     *dst = argv[++i];
   }
@@ -60,7 +63,7 @@ Status Start(const Flags& flags) {
   Server server(config, [options] { return OpenEmbeddedBackend(options); });
   EnsureSocketDir(config.socket_path);
   CV_RETURN_IF_ERROR(server.Listen());
-  CV_RETURN_IF_ERROR(DropPrivileges(config.user));
+  CV_RETURN_IF_ERROR(DropPrivileges(config.user, server.owns_socket_file() ? config.socket_path : std::string()));
   g_server = &server;
   struct sigaction sa = {};
   sa.sa_handler = OnSignal;

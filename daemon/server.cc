@@ -16,6 +16,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "src/base/status_macros.h"
 
@@ -92,8 +93,23 @@ void Server::Stop() {
   if (stop_pipe_[1] >= 0) (void)!write(stop_pipe_[1], &b, 1);
 }
 
-bool Server::Allowed(const struct ucred& cred) const {
-  return config_.allowed_uids.count(cred.uid) != 0 || config_.allowed_gids.count(cred.gid) != 0;
+bool Server::Allowed(int fd, const struct ucred& cred) const {
+  if (config_.allowed_uids.count(cred.uid) != 0 || config_.allowed_gids.count(cred.gid) != 0) return true;
+  if (config_.allowed_gids.empty()) return false;
+  std::vector<gid_t> groups(64);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    socklen_t len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+      groups.resize(len / sizeof(gid_t));
+      for (gid_t g : groups) {
+        if (config_.allowed_gids.count(g) != 0) return true;
+      }
+      return false;
+    }
+    if (errno != ERANGE) return false;
+    groups.resize(len / sizeof(gid_t) + 1);  // the kernel said how many
+  }
+  return false;
 }
 
 void Server::Track(int fd) {
@@ -122,7 +138,10 @@ Status Server::Run() {
     if (p[1].revents != 0) break;
     if ((p[0].revents & POLLIN) == 0) continue;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;  // EMFILE, ECONNABORTED...: keep serving the others
+    if (fd < 0) {  // EMFILE, ECONNABORTED...: keep serving the others, without spinning on a full table
+      if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
     struct ucred cred = {};
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || connections_.load() >= config_.max_connections) {

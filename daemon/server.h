@@ -11,9 +11,9 @@
 // and a response must be taken within the same time, or the connection is
 // closed. Any protocol error closes that connection only.
 //
-// Access: each connection's peer credentials (SO_PEERCRED) must match
-// allowed_uids or allowed_gids; otherwise its first request is answered with
-// kPermissionDenied and the connection closed.
+// Access: each connection's peer credentials (SO_PEERCRED, SO_PEERGROUPS)
+// must match allowed_uids or allowed_gids; otherwise its first request is
+// answered with kPermissionDenied and the connection closed.
 //
 // Thread-safety: Stop() may be called from any thread or a signal handler;
 // the rest from the thread that created the server.
@@ -59,10 +59,14 @@ class Server {
   // For tests: connections being served now, applications alive now.
   size_t connection_count() const { return connections_.load(); }
   size_t app_count();
+  // owns_socket_file: Listen created the socket file (not systemd's).
+  bool owns_socket_file() const { return owns_socket_file_; }
 
  private:
   void Serve(int fd, struct ucred cred);
-  bool Allowed(const struct ucred& cred) const;
+  // Allowed: the peer's uid, primary gid or one of its supplementary groups
+  // (SO_PEERGROUPS, as of connect time) is in the allowed sets.
+  bool Allowed(int fd, const struct ucred& cred) const;
   // Handshake: the first frame (Hello / Attach). False closes the connection.
   bool Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader& h, std::span<const uint8_t> body,
                  ipc::WireBuffer* out, std::shared_ptr<App>* app);
@@ -81,9 +85,9 @@ class Server {
   std::mutex pin_mu_;  // CallContext::pin_mu
   std::mutex mu_;
   std::condition_variable idle_cv_;
-  std::set<int> fds_;                                  // GUARDED_BY(mu_)
-  std::map<uint64_t, std::weak_ptr<App>> apps_;        // GUARDED_BY(mu_)
-  uint64_t next_app_id_ = 1;                           // GUARDED_BY(mu_)
+  std::set<int> fds_;                            // GUARDED_BY(mu_)
+  std::map<uint64_t, std::weak_ptr<App>> apps_;  // GUARDED_BY(mu_)
+  uint64_t next_app_id_ = 1;                     // GUARDED_BY(mu_)
 };
 
 }  // namespace certvault::daemon

@@ -21,25 +21,18 @@ using namespace certvault;  // NOLINT: fuzzer-local
 // NullBackend: answers every call without state; OutBuf calls write 16 bytes.
 class NullBackend final : public Backend {
  public:
-  Result<std::vector<SlotId>> GetSlotList(bool token_present) override {
-    return std::vector<SlotId>{1, 2};
-  }
-  Result<SlotInfo> GetSlotInfo(SlotId slot) override {
-    return Status(Reason::kFunctionNotSupported);
-  }
-  Result<TokenInfo> GetTokenInfo(SlotId slot) override {
-    return TokenInfo{};
-  }
-  Result<std::vector<MechanismInfo>> GetMechanismList(SlotId slot) override {
-    return std::vector<MechanismInfo>(2);
-  }
+  Result<std::vector<SlotId>> GetSlotList(bool token_present) override { return std::vector<SlotId>{1, 2}; }
+  Result<SlotInfo> GetSlotInfo(SlotId slot) override { return Status(Reason::kFunctionNotSupported); }
+  Result<TokenInfo> GetTokenInfo(SlotId slot) override { return TokenInfo{}; }
+  Result<std::vector<MechanismInfo>> GetMechanismList(SlotId slot) override { return std::vector<MechanismInfo>(2); }
   Result<MechanismInfo> GetMechanismInfo(SlotId slot, MechanismType type) override {
     return Status(Reason::kFunctionNotSupported);
   }
   Status InitToken(SlotId slot, const SecretBytes& so_pin, std::string_view label) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status InitTokenWithOptions(SlotId slot, const SecretBytes& so_pin, std::string_view label, const TokenOptions& options) override {
+  Status InitTokenWithOptions(SlotId slot, const SecretBytes& so_pin, std::string_view label,
+                              const TokenOptions& options) override {
     return Status(Reason::kFunctionNotSupported);
   }
   Status InitPin(SessionHandle session, const SecretBytes& pin) override {
@@ -48,24 +41,14 @@ class NullBackend final : public Backend {
   Status SetPin(SessionHandle session, const SecretBytes& old_pin, const SecretBytes& new_pin) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Result<SessionHandle> OpenSession(SlotId slot, uint64_t flags) override {
-    return SessionHandle{slot + 1};
-  }
-  Status CloseSession(SessionHandle session) override {
-    return Status(Reason::kFunctionNotSupported);
-  }
-  Status CloseAllSessions(SlotId slot) override {
-    return Status(Reason::kFunctionNotSupported);
-  }
-  Result<SessionInfo> GetSessionInfo(SessionHandle session) override {
-    return Status(Reason::kFunctionNotSupported);
-  }
+  Result<SessionHandle> OpenSession(SlotId slot, uint64_t flags) override { return SessionHandle{slot + 1}; }
+  Status CloseSession(SessionHandle session) override { return Status(Reason::kFunctionNotSupported); }
+  Status CloseAllSessions(SlotId slot) override { return Status(Reason::kFunctionNotSupported); }
+  Result<SessionInfo> GetSessionInfo(SessionHandle session) override { return Status(Reason::kFunctionNotSupported); }
   Status Login(SessionHandle session, UserType user, const SecretBytes& pin) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status Logout(SessionHandle session) override {
-    return Status(Reason::kFunctionNotSupported);
-  }
+  Status Logout(SessionHandle session) override { return Status(Reason::kFunctionNotSupported); }
   Result<ObjectHandle> CreateObject(SessionHandle session, const AttributeSet& tmpl) override {
     return Status(Reason::kFunctionNotSupported);
   }
@@ -78,7 +61,8 @@ class NullBackend final : public Backend {
   Result<uint64_t> GetObjectSize(SessionHandle session, ObjectHandle object) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status GetAttributeValue(SessionHandle session, ObjectHandle object, std::vector<AttributeRequest>* requests) override {
+  Status GetAttributeValue(SessionHandle session, ObjectHandle object,
+                           std::vector<AttributeRequest>* requests) override {
     for (auto& r : *requests) r.value.assign(3, 0x5a);
     return OkStatus();
   }
@@ -91,60 +75,36 @@ class NullBackend final : public Backend {
   Result<std::vector<ObjectHandle>> FindObjects(SessionHandle session, size_t max) override {
     return std::vector<ObjectHandle>(max < 4 ? max : 4, 7);
   }
-  Status FindObjectsFinal(SessionHandle session) override {
-    return Status(Reason::kFunctionNotSupported);
-  }
+  Status FindObjectsFinal(SessionHandle session) override { return Status(Reason::kFunctionNotSupported); }
   Status EncryptInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status Encrypt(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override {
-    return Fill(out);
-  }
-  Status EncryptUpdate(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override {
-    return Fill(out);
-  }
-  Status EncryptFinal(SessionHandle session, OutBuf out) override {
-    return Fill(out);
-  }
+  Status Encrypt(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override { return Fill(out); }
+  Status EncryptUpdate(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override { return Fill(out); }
+  Status EncryptFinal(SessionHandle session, OutBuf out) override { return Fill(out); }
   Status DecryptInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status Decrypt(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override {
-    return Fill(out);
-  }
-  Status DecryptUpdate(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override {
-    return Fill(out);
-  }
-  Status DecryptFinal(SessionHandle session, OutBuf out) override {
-    return Fill(out);
-  }
+  Status Decrypt(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override { return Fill(out); }
+  Status DecryptUpdate(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override { return Fill(out); }
+  Status DecryptFinal(SessionHandle session, OutBuf out) override { return Fill(out); }
   Status DigestInit(SessionHandle session, const Mechanism& mech) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status Digest(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override {
-    return Fill(out);
-  }
+  Status Digest(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override { return Fill(out); }
   Status DigestUpdate(SessionHandle session, std::span<const uint8_t> in) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status DigestKey(SessionHandle session, ObjectHandle key) override {
-    return Status(Reason::kFunctionNotSupported);
-  }
-  Status DigestFinal(SessionHandle session, OutBuf out) override {
-    return Fill(out);
-  }
+  Status DigestKey(SessionHandle session, ObjectHandle key) override { return Status(Reason::kFunctionNotSupported); }
+  Status DigestFinal(SessionHandle session, OutBuf out) override { return Fill(out); }
   Status SignInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status Sign(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override {
-    return Fill(out);
-  }
+  Status Sign(SessionHandle session, std::span<const uint8_t> in, OutBuf out) override { return Fill(out); }
   Status SignUpdate(SessionHandle session, std::span<const uint8_t> in) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status SignFinal(SessionHandle session, OutBuf out) override {
-    return Fill(out);
-  }
+  Status SignFinal(SessionHandle session, OutBuf out) override { return Fill(out); }
   Status VerifyInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) override {
     return Status(Reason::kFunctionNotSupported);
   }
@@ -163,21 +123,23 @@ class NullBackend final : public Backend {
   Result<ObjectHandle> GenerateKey(SessionHandle session, const Mechanism& mech, const AttributeSet& tmpl) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Result<KeyPair> GenerateKeyPair(SessionHandle session, const Mechanism& mech, const AttributeSet& public_tmpl, const AttributeSet& private_tmpl) override {
+  Result<KeyPair> GenerateKeyPair(SessionHandle session, const Mechanism& mech, const AttributeSet& public_tmpl,
+                                  const AttributeSet& private_tmpl) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status WrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle wrapping_key, ObjectHandle key, OutBuf out) override {
+  Status WrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle wrapping_key, ObjectHandle key,
+                 OutBuf out) override {
     return Fill(out);
   }
-  Result<ObjectHandle> UnwrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle unwrapping_key, std::span<const uint8_t> wrapped, const AttributeSet& tmpl) override {
+  Result<ObjectHandle> UnwrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle unwrapping_key,
+                                 std::span<const uint8_t> wrapped, const AttributeSet& tmpl) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Result<ObjectHandle> DeriveKey(SessionHandle session, const Mechanism& mech, ObjectHandle base_key, const AttributeSet& tmpl) override {
+  Result<ObjectHandle> DeriveKey(SessionHandle session, const Mechanism& mech, ObjectHandle base_key,
+                                 const AttributeSet& tmpl) override {
     return Status(Reason::kFunctionNotSupported);
   }
-  Status VaultStatus() override {
-    return Status(Reason::kFunctionNotSupported);
-  }
+  Status VaultStatus() override { return Status(Reason::kFunctionNotSupported); }
   Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) override {
     return Status(Reason::kFunctionNotSupported);
   }

@@ -30,19 +30,23 @@
 #include <string>
 
 #include "src/core/backend.h"
+#include "src/ipc/wire.h"
 
 namespace certvault::ipc {
 
 struct ClientOptions {
   std::string socket_path;
   int timeout_ms = 120000;  // connect/read/write; a call may wait this long for a busy daemon
-  uint32_t max_frame = kDefaultMaxFrameClient;
-  static constexpr uint32_t kDefaultMaxFrameClient = 1u << 20;
+  // max_frame: the largest response accepted. Requests are bounded by the
+  // daemon's own limit, which it announces in the handshake.
+  uint32_t max_frame = kMaxFrameLimit;
+  int spin_us = 100;  // poll for the response this long before sleeping (FrameReader::set_spin_us)
 };
 
 // OpenDaemonBackend: a client for the daemon at `options.socket_path`. Does
 // not connect yet (the first call does), so it succeeds while the daemon is
-// down. CERTVAULT_IPC_TIMEOUT_MS overrides the timeout.
+// down. CERTVAULT_IPC_TIMEOUT_MS overrides the timeout, CERTVAULT_IPC_SPIN_US
+// the spin window.
 Result<std::unique_ptr<Backend>> OpenDaemonBackend(const ClientOptions& options);
 
 // PingDaemon: one no-op round trip on `backend` (a DaemonBackend), for the

@@ -190,8 +190,15 @@ Status DaemonBackend::MechKeyCall(Op op, SessionHandle session, const Mechanism&
   return Call({op, session}, Args(mech, key), NoFields);
 }
 
-Status DaemonBackend::DataCall(Op op, SessionHandle session, std::span<const uint8_t> in) {
-  return Call({op, session}, Args(in), NoFields);
+Status DaemonBackend::DataCall(Op op, SessionHandle session, std::span<const uint8_t> in, bool splittable) {
+  const size_t chunk = std::min<size_t>(kRandomChunk, request_limit_.load(std::memory_order_relaxed) - 256);
+  if (!splittable || in.size() <= chunk) return Call({op, session}, Args(in), NoFields);
+  do {
+    std::span<const uint8_t> part = in.first(std::min(in.size(), chunk));
+    CV_RETURN_IF_ERROR(Call({op, session}, Args(part), NoFields));
+    in = in.subspan(part.size());
+  } while (!in.empty());
+  return OkStatus();
 }
 
 Status DaemonBackend::EncryptInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) {
@@ -225,7 +232,7 @@ Status DaemonBackend::Digest(SessionHandle session, std::span<const uint8_t> in,
   return OutCall(Op::kDigest, session, {}, in, true, out);
 }
 Status DaemonBackend::DigestUpdate(SessionHandle session, std::span<const uint8_t> in) {
-  return DataCall(Op::kDigestUpdate, session, in);
+  return DataCall(Op::kDigestUpdate, session, in, true);
 }
 Status DaemonBackend::DigestKey(SessionHandle session, ObjectHandle key) {
   return Call({Op::kDigestKey, session}, Args(key), NoFields);
@@ -240,7 +247,7 @@ Status DaemonBackend::Sign(SessionHandle session, std::span<const uint8_t> in, O
   return OutCall(Op::kSign, session, {}, in, true, out);
 }
 Status DaemonBackend::SignUpdate(SessionHandle session, std::span<const uint8_t> in) {
-  return DataCall(Op::kSignUpdate, session, in);
+  return DataCall(Op::kSignUpdate, session, in, true);
 }
 Status DaemonBackend::SignFinal(SessionHandle session, OutBuf out) {
   return OutCall(Op::kSignFinal, session, {}, {}, false, out);
@@ -252,10 +259,10 @@ Status DaemonBackend::Verify(SessionHandle session, std::span<const uint8_t> in,
   return Call({Op::kVerify, session}, Args(in, sig), NoFields);
 }
 Status DaemonBackend::VerifyUpdate(SessionHandle session, std::span<const uint8_t> in) {
-  return DataCall(Op::kVerifyUpdate, session, in);
+  return DataCall(Op::kVerifyUpdate, session, in, true);
 }
 Status DaemonBackend::VerifyFinal(SessionHandle session, std::span<const uint8_t> sig) {
-  return DataCall(Op::kVerifyFinal, session, sig);
+  return DataCall(Op::kVerifyFinal, session, sig, false);
 }
 Status DaemonBackend::CancelOperation(SessionHandle session, OperationKind kind) {
   return Call({Op::kCancelOperation, session}, Args(kind), NoFields);
@@ -276,8 +283,8 @@ Result<Backend::KeyPair> DaemonBackend::GenerateKeyPair(SessionHandle session, c
   return pair;
 }
 
-Status DaemonBackend::WrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle wrapping_key,
-                              ObjectHandle key, OutBuf out) {
+Status DaemonBackend::WrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle wrapping_key, ObjectHandle key,
+                              OutBuf out) {
   // Mechanism and keys, then the OutSpec.
   WireBuffer fields;
   Encoder fe(&fields);
@@ -285,9 +292,8 @@ Status DaemonBackend::WrapKey(SessionHandle session, const Mechanism& mech, Obje
   return OutCall(Op::kWrapKey, session, fields, {}, false, out);
 }
 
-Result<ObjectHandle> DaemonBackend::UnwrapKey(SessionHandle session, const Mechanism& mech,
-                                              ObjectHandle unwrapping_key, std::span<const uint8_t> wrapped,
-                                              const AttributeSet& tmpl) {
+Result<ObjectHandle> DaemonBackend::UnwrapKey(SessionHandle session, const Mechanism& mech, ObjectHandle unwrapping_key,
+                                              std::span<const uint8_t> wrapped, const AttributeSet& tmpl) {
   ObjectHandle h = 0;
   CV_RETURN_IF_ERROR(Call({Op::kUnwrapKey, session}, Args(mech, unwrapping_key, wrapped, tmpl), Into(&h)));
   return h;
@@ -303,13 +309,14 @@ Result<ObjectHandle> DaemonBackend::DeriveKey(SessionHandle session, const Mecha
 Status DaemonBackend::VaultStatus() { return Call({Op::kVaultStatus, std::nullopt, true}, Args(), NoFields); }
 
 Status DaemonBackend::SeedRandom(SessionHandle session, std::span<const uint8_t> seed) {
-  return DataCall(Op::kSeedRandom, session, seed);
+  return DataCall(Op::kSeedRandom, session, seed, true);
 }
 
 Status DaemonBackend::GenerateRandom(SessionHandle session, std::span<uint8_t> out) {
   // Large requests go in chunks so that every frame stays under the limit.
+  const size_t chunk = std::min<size_t>(kRandomChunk, request_limit_.load(std::memory_order_relaxed) - 256);
   do {
-    std::span<uint8_t> part = out.first(std::min(out.size(), kRandomChunk));
+    std::span<uint8_t> part = out.first(std::min(out.size(), chunk));
     const uint64_t n = part.size();
     CV_RETURN_IF_ERROR(Call({Op::kGenerateRandom, session}, Args(n), [&](Decoder& d, const Status& s) {
       std::span<const uint8_t> bytes;

@@ -81,7 +81,7 @@ void DaemonBackend::Release(std::unique_ptr<Conn> conn, bool healthy) {
 }
 
 Result<std::unique_ptr<DaemonBackend::Conn>> DaemonBackend::Connect(bool attach) {
-  auto conn = std::make_unique<Conn>(options_.max_frame);
+  auto conn = std::make_unique<Conn>(options_.max_frame, options_.spin_us);
   Result<int> fd = ConnectUnix(options_.socket_path, options_.timeout_ms);
   if (!fd.ok()) return DeviceRemoved(fd.status());
   conn->fd = *fd;
@@ -106,9 +106,13 @@ Status DaemonBackend::Handshake(Conn& conn, bool attach) {
   if (!status.ok()) return d.empty() ? status : MalformedResponse();
   if (!attach) {
     uint64_t app_id = 0;
+    uint32_t limit = 0;
     SecretBytes secret;
-    if (!GetAll(d, &app_id, &secret) || secret.size() != kSecretSize) return MalformedResponse();
+    if (!GetAll(d, &app_id, &secret, &limit) || secret.size() != kSecretSize || limit < 4096) {
+      return MalformedResponse();
+    }
     app_id_ = app_id;
+    request_limit_.store(limit, std::memory_order_relaxed);
     attach_secret_ = std::move(secret);
     if (++last_epoch_ == 0) last_epoch_ = 1;
     epoch_ = last_epoch_;
@@ -116,13 +120,11 @@ Status DaemonBackend::Handshake(Conn& conn, bool attach) {
     return MalformedResponse();
   }
   conn.epoch = epoch_;
+  conn.request_limit = request_limit_.load(std::memory_order_relaxed);
   return OkStatus();
 }
 
 Status DaemonBackend::Exchange(Conn& conn, Op op, Status* status, std::span<const uint8_t>* body) {
-  if (conn.out.size() - kLengthSize > options_.max_frame) {
-    return Status(StatusCode::kInvalidArgument, Reason::kDataLenRange, "request exceeds the IPC frame limit");
-  }
   CV_RETURN_IF_ERROR(WriteAll(conn.fd, conn.out));
   OPENSSL_cleanse(conn.out.data(), conn.out.size());  // may hold a PIN
   std::span<const uint8_t> frame;
@@ -141,8 +143,22 @@ Status DaemonBackend::Exchange(Conn& conn, Op op, Status* status, std::span<cons
   return OkStatus();
 }
 
+Status DaemonBackend::RefuseOversized(const Request& req) {
+  const uint16_t op = static_cast<uint16_t>(req.op);
+  auto in = [op](Op lo, Op hi) { return op >= static_cast<uint16_t>(lo) && op <= static_cast<uint16_t>(hi); };
+  std::optional<OperationKind> kind;
+  if (in(Op::kEncryptInit, Op::kEncryptFinal)) kind = OperationKind::kEncrypt;
+  if (in(Op::kDecryptInit, Op::kDecryptFinal)) kind = OperationKind::kDecrypt;
+  if (in(Op::kDigestInit, Op::kDigestFinal)) kind = OperationKind::kDigest;
+  if (in(Op::kSignInit, Op::kSignFinal)) kind = OperationKind::kSign;
+  if (in(Op::kVerifyInit, Op::kVerifyFinal)) kind = OperationKind::kVerify;
+  if (kind && req.session) (void)CancelOperation(*req.session, *kind);
+  return Status(StatusCode::kInvalidArgument, Reason::kDataLenRange, "request exceeds certvaultd's frame limit");
+}
+
 Status DaemonBackend::Ping() {
-  return Call({Op::kPing, std::nullopt, true}, [](Encoder&) {}, [](Decoder&, const Status&) { return true; });
+  return Call(
+      {Op::kPing, std::nullopt, true}, [](Encoder&) {}, [](Decoder&, const Status&) { return true; });
 }
 
 Result<std::unique_ptr<Backend>> OpenDaemonBackend(const ClientOptions& options) {
@@ -154,6 +170,12 @@ Result<std::unique_ptr<Backend>> OpenDaemonBackend(const ClientOptions& options)
     long v = std::strtol(t, &end, 10);
     if (*end != '\0' || v < 100 || v > 3600000) return InvalidArgumentError("CERTVAULT_IPC_TIMEOUT_MS out of range");
     o.timeout_ms = static_cast<int>(v);
+  }
+  if (const char* t = std::getenv("CERTVAULT_IPC_SPIN_US"); t != nullptr && *t != '\0') {
+    char* end = nullptr;
+    long v = std::strtol(t, &end, 10);
+    if (*end != '\0' || v < 0 || v > 10000) return InvalidArgumentError("CERTVAULT_IPC_SPIN_US out of range");
+    o.spin_us = static_cast<int>(v);
   }
   return std::unique_ptr<Backend>(new DaemonBackend(std::move(o)));
 }

@@ -12,9 +12,7 @@ enum ParamTag : uint8_t { kNoParams = 0, kBytes, kRsaPss, kRsaOaep, kGcm, kEcdh1
 static_assert(std::variant_size_v<MechanismParams> == kParamTagLimit, "a MechanismParams tag per alternative");
 
 // GetCount: a u32 count whose elements each take at least `min_size` bytes.
-bool GetCount(Decoder& d, size_t min_size, uint32_t* n) {
-  return d.ReadU32(n) && *n <= d.remaining() / min_size;
-}
+bool GetCount(Decoder& d, size_t min_size, uint32_t* n) { return d.ReadU32(n) && *n <= d.remaining() / min_size; }
 
 void PutBytes(Encoder& e, const Bytes& v) { e.WriteU32LengthPrefixed(v); }
 bool GetBytes(Decoder& d, Bytes* v) {
@@ -52,8 +50,11 @@ bool GetParams(Decoder& d, MechanismParams* p) {
   uint8_t tag = 0;
   if (!d.ReadU8(&tag)) return false;
   switch (tag) {
-    case kNoParams: *p = std::monostate{}; return true;
-    case kBytes: return GetBytes(d, &p->emplace<Bytes>());
+    case kNoParams:
+      *p = std::monostate{};
+      return true;
+    case kBytes:
+      return GetBytes(d, &p->emplace<Bytes>());
     case kRsaPss: {
       auto& v = p->emplace<RsaPssParams>();
       return GetFields(d, &v.hash_alg, &v.mgf, &v.salt_len);
@@ -123,9 +124,8 @@ void Put(Encoder& e, const SlotInfo& v) {
 void Put(Encoder& e, const TokenInfo& v) {
   PutAll(e, std::string_view(v.label), std::string_view(v.manufacturer), std::string_view(v.model),
          std::string_view(v.serial));
-  PutAll(e, v.flags, v.max_session_count, v.session_count, v.max_rw_session_count, v.rw_session_count,
-         v.max_pin_len, v.min_pin_len, v.total_public_memory, v.free_public_memory, v.total_private_memory,
-         v.free_private_memory);
+  PutAll(e, v.flags, v.max_session_count, v.session_count, v.max_rw_session_count, v.rw_session_count, v.max_pin_len,
+         v.min_pin_len, v.total_public_memory, v.free_public_memory, v.total_private_memory, v.free_private_memory);
   e.WriteBytes(std::span<const uint8_t>(v.hardware_version, 2));
   e.WriteBytes(std::span<const uint8_t>(v.firmware_version, 2));
   Put(e, std::string_view(v.utc_time));
@@ -233,9 +233,7 @@ bool Get(Decoder& d, AttributeSet* v) {
 
 bool Get(Decoder& d, Mechanism* v) { return d.ReadU64(&v->type) && GetParams(d, &v->params); }
 
-bool Get(Decoder& d, MechanismInfo* v) {
-  return GetFields(d, &v->type, &v->min_key_size, &v->max_key_size, &v->flags);
-}
+bool Get(Decoder& d, MechanismInfo* v) { return GetFields(d, &v->type, &v->min_key_size, &v->max_key_size, &v->flags); }
 
 bool Get(Decoder& d, SlotInfo* v) { return GetFields(d, &v->id, &v->description, &v->manufacturer, &v->flags); }
 

@@ -6,6 +6,7 @@
 #ifndef CERTVAULT_IPC_DAEMON_BACKEND_H_
 #define CERTVAULT_IPC_DAEMON_BACKEND_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -95,10 +96,11 @@ class DaemonBackend final : public Backend {
 
  private:
   struct Conn {
-    explicit Conn(uint32_t max_frame) : reader(max_frame) {}
+    Conn(uint32_t max_frame, int spin_us) : reader(max_frame) { reader.set_spin_us(spin_us); }
     int fd = -1;
     uint16_t epoch = 0;
-    bool reused = false;  // taken from the idle pool (may have been closed by a restarted daemon)
+    uint32_t request_limit = kDefaultMaxFrame;  // the daemon's max frame (from the handshake)
+    bool reused = false;                        // taken from the idle pool (may have been closed by a restarted daemon)
     WireBuffer out;
     FrameReader reader;
   };
@@ -125,20 +127,27 @@ class DaemonBackend final : public Backend {
   // kDeadlineExceeded; a malformed response is kDeviceError.
   Status Exchange(Conn& conn, Op op, Status* status, std::span<const uint8_t>* body);
   void ResetLocked();  // REQUIRES(mu_): drops the application (epoch 0, idle closed)
+  // RefuseOversized: kDataLenRange for a request over the daemon's frame
+  // limit (never sent). As an argument error it ends the session's active
+  // operation of that kind (PKCS#11 §5.2), as the embedded backend would.
+  Status RefuseOversized(const Request& req);
   // OutCall: `fields` (encoded) and `in` (if has_in) precede the OutSpec.
   Status OutCall(Op op, SessionHandle session, std::span<const uint8_t> fields, std::span<const uint8_t> in,
                  bool has_in, OutBuf out);
   Status MechKeyCall(Op op, SessionHandle session, const Mechanism& mech, ObjectHandle key);
-  Status DataCall(Op op, SessionHandle session, std::span<const uint8_t> in);
+  // DataCall: an input-only call. Multi-part updates (`splittable`) larger than
+  // one frame go as several updates of the same stream, which is equivalent.
+  Status DataCall(Op op, SessionHandle session, std::span<const uint8_t> in, bool splittable);
 
   const ClientOptions options_;
   std::mutex mu_;
-  uint16_t epoch_ = 0;       // GUARDED_BY(mu_); 0 = no live application
-  uint16_t last_epoch_ = 0;  // GUARDED_BY(mu_)
-  uint64_t app_id_ = 0;      // GUARDED_BY(mu_)
-  SecretBytes attach_secret_;  // GUARDED_BY(mu_)
-  uint64_t fork_generation_;   // GUARDED_BY(mu_)
-  std::vector<std::unique_ptr<Conn>> idle_;  // GUARDED_BY(mu_)
+  uint16_t epoch_ = 0;                                     // GUARDED_BY(mu_); 0 = no live application
+  uint16_t last_epoch_ = 0;                                // GUARDED_BY(mu_)
+  uint64_t app_id_ = 0;                                    // GUARDED_BY(mu_)
+  std::atomic<uint32_t> request_limit_{kDefaultMaxFrame};  // the daemon's max frame, from the last Hello
+  SecretBytes attach_secret_;                              // GUARDED_BY(mu_)
+  uint64_t fork_generation_;                               // GUARDED_BY(mu_)
+  std::vector<std::unique_ptr<Conn>> idle_;                // GUARDED_BY(mu_)
 };
 
 // DeviceRemoved: the error of a call whose connection to the daemon broke.
@@ -159,6 +168,10 @@ Status DaemonBackend::Call(const Request& req, Enc&& encode, Dec&& decode, uint1
     if (req.session) Put(e, *req.session & kLocalMask);
     encode(e);
     EndFrame(&conn->out);
+    if (conn->out.size() - kLengthSize > conn->request_limit) {
+      Release(std::move(conn), true);
+      return RefuseOversized(req);
+    }
     Status status;
     std::span<const uint8_t> body;
     Status io = Exchange(*conn, req.op, &status, &body);

@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "src/base/status_macros.h"
@@ -16,6 +18,7 @@ namespace certvault::ipc {
 namespace {
 
 constexpr size_t kInitialBuffer = 16 * 1024;
+constexpr int kContendedYieldUs = 20;
 
 void SetTimeouts(int fd, int timeout_ms) {
   struct timeval tv;
@@ -26,7 +29,8 @@ void SetTimeouts(int fd, int timeout_ms) {
 }
 
 Status IoError(int err, const char* what) {
-  if (err == EAGAIN || err == EWOULDBLOCK) return Status(StatusCode::kDeadlineExceeded, std::string(what) + ": timed out");
+  if (err == EAGAIN || err == EWOULDBLOCK)
+    return Status(StatusCode::kDeadlineExceeded, std::string(what) + ": timed out");
   return UnavailableError(std::string(what) + ": " + std::strerror(err));
 }
 
@@ -72,7 +76,38 @@ void FrameReader::Release() {
   if (start_ == end_) start_ = next_ = end_ = 0;
 }
 
+bool FrameReader::Spin(int fd, Status* status) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
+  do {
+    ssize_t n = recv(fd, buf_.data() + end_, buf_.size() - end_, MSG_DONTWAIT);
+    if (n > 0) {
+      end_ += static_cast<size_t>(n);
+      *status = OkStatus();
+      return true;
+    }
+    if (n == 0) {
+      *status = UnavailableError("connection closed by peer");
+      return true;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      *status = IoError(errno, "recv");
+      return true;
+    }
+    // Lets the peer run if it shares this CPU. A yield that took long means
+    // other threads wanted this CPU: the CPUs are oversubscribed and spinning
+    // would only take time from them, so sleep in recv instead.
+    const auto before = std::chrono::steady_clock::now();
+    sched_yield();
+    const auto after = std::chrono::steady_clock::now();
+    if (after - before > std::chrono::microseconds(kContendedYieldUs) || after >= deadline) return false;
+  } while (true);
+}
+
 Status FrameReader::Fill(int fd, bool partial, int partial_timeout_ms) {
+  if (!partial && spin_us_ > 0) {
+    Status spun;
+    if (Spin(fd, &spun)) return spun;
+  }
   if (partial) {
     struct pollfd p = {fd, POLLIN, 0};
     int rc;

@@ -43,11 +43,22 @@ class FrameReader {
   // buffered: bytes received but not returned yet (after the current frame).
   size_t buffered() const { return end_ - next_; }
 
+  // set_spin_us: before blocking for the first byte of a frame, poll the
+  // socket without blocking (yielding the CPU between polls) for up to this
+  // many microseconds. A round trip whose answer comes within the window then
+  // costs no sleep and wake-up on this side, which is most of an AF_UNIX round
+  // trip's latency. 0 (default) blocks at once.
+  void set_spin_us(int us) { spin_us_ = us; }
+
  private:
   Status Fill(int fd, bool partial, int partial_timeout_ms);
+  // Spin: up to spin_us_ of non-blocking reads; true if it received bytes (or
+  // an error/EOF into *status), false to fall back to a blocking read.
+  bool Spin(int fd, Status* status);
   void Release();  // wipes and drops the frame returned last
 
   uint32_t max_frame_;
+  int spin_us_ = 0;
   WireBuffer buf_;
   size_t start_ = 0;  // first byte of the frame returned last
   size_t next_ = 0;   // first byte after it

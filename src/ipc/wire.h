@@ -14,12 +14,12 @@
 #ifndef CERTVAULT_IPC_WIRE_H_
 #define CERTVAULT_IPC_WIRE_H_
 
+#include <openssl/crypto.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
-
-#include <openssl/crypto.h>
 
 #include "src/base/result.h"
 
@@ -114,7 +114,9 @@ struct WipingAllocator {
     std::allocator<T>().deallocate(p, n);
   }
   template <typename U>
-  bool operator==(const WipingAllocator<U>&) const noexcept { return true; }
+  bool operator==(const WipingAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 using WireBuffer = std::vector<uint8_t, WipingAllocator<uint8_t>>;
 

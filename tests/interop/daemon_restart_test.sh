@@ -41,3 +41,14 @@ wait "$writer" 2>/dev/null || true
 [[ ! -s "$WORK/write.err" ]] || { cat "$WORK/write.err" >&2; fail "writer reported an unexpected error"; }
 timeout "$T" "$PY" "$INTEROP_DIR/daemon_client.py" check --module "$MODULE" --token "$TOKEN_LABEL" \
   --pin "$USER_PIN" --labels "$WORK/write.acked" || fail "acknowledged objects lost across kill -9 of the daemon"
+
+# A stopped (SIGSTOP) daemon: a client call fails after the IPC timeout instead of hanging.
+kill -STOP "$DAEMON_PID"
+start=$SECONDS
+rc=0
+CERTVAULT_IPC_TIMEOUT_MS=1000 timeout 30 pkcs11-tool --module "$MODULE" -L >"$WORK/stopped.out" 2>&1 || rc=$?
+kill -CONT "$DAEMON_PID"
+[[ $rc -ne 0 && $rc -lt 124 ]] || { cat "$WORK/stopped.out" >&2; fail "client against a stopped daemon: exit $rc (want a clean error)"; }
+((SECONDS - start < 10)) || fail "client against a stopped daemon took $((SECONDS - start)) s"
+p11 -L >/dev/null || fail "not usable again after SIGCONT"
+log "stopped daemon: the client failed cleanly after the timeout, then worked again"
