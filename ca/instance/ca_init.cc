@@ -37,7 +37,7 @@ struct Built {
 Result<Built> Build(const CertTemplate& tmpl, const std::string& subject, CaKey& subject_key, CaKey& signer) {
   CV_ASSIGN_OR_RETURN(std::vector<SubjectEntry> entries, SplitSubject(subject));
   CV_ASSIGN_OR_RETURN(Serial serial, NewSerial());
-  CertRequest req{entries, {}, subject_key.public_key(), serial, std::time(nullptr)};
+  CertRequest req{entries, {}, subject_key.public_key(), subject_key.public_key_info(), serial, std::time(nullptr)};
   CV_ASSIGN_OR_RETURN(BuiltCert built, BuildCertificate(tmpl, req, signer, true));
   return Built{std::move(built.der), SubjectText(entries)};
 }

@@ -2,6 +2,7 @@
 #include "ca/issuance/cert_builder.h"
 
 #include "ca/issuance/lint.h"
+#include "ca/issuance/spki.h"
 #include "src/base/status_macros.h"
 #include "src/crypto/ossl_error.h"
 
@@ -122,7 +123,7 @@ Status SetBasics(X509* cert, const CertTemplate& tmpl, const CertRequest& req, X
     if (ASN1_TIME_to_tm(X509_get0_notAfter(tmpl.issuer()), &tm_end) == 1) issuer_end = timegm(&tm_end);
     if (issuer_end != 0 && not_after > issuer_end) not_after = issuer_end;
   }
-  if (X509_set_version(cert, X509_VERSION_3) != 1 || X509_set_pubkey(cert, req.public_key) != 1 ||
+  if (X509_set_version(cert, X509_VERSION_3) != 1 || !SetCertPublicKey(cert, req.public_key_info).ok() ||
       X509_set_subject_name(cert, subject) != 1 ||
       X509_set_issuer_name(cert, tmpl.issuer() != nullptr ? X509_get_subject_name(tmpl.issuer()) : subject) != 1 ||
       ASN1_TIME_set(X509_getm_notBefore(cert), req.not_before) == nullptr ||
@@ -146,6 +147,24 @@ Status AddExtensions(X509* cert, const CertTemplate& tmpl, const CertRequest& re
   }
   // RFC 5280 §4.2.1.6: with an empty subject the SAN extension is critical.
   return AddSan(cert, req.sans, req.subject.empty());
+}
+
+// VerifyTokenSignature: the token's signature over `tbs` verifies with the
+// CA public key (a token fault never leaves the CA).
+Status VerifyTokenSignature(CaKey& key, const Bytes& tbs, const Bytes& raw_sig) {
+  Bytes sig = raw_sig;
+  const char* md = "SHA256";
+  if (key.algorithm() != x509::SignatureAlgorithm::kRsaPkcs1Sha256) {
+    CV_ASSIGN_OR_RETURN(sig, x509::RawEcdsaToDer(raw_sig));
+    if (key.algorithm() == x509::SignatureAlgorithm::kEcdsaSha384) md = "SHA384";
+  }
+  ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, key.public_key(), nullptr) != 1 ||
+      EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), tbs.data(), tbs.size()) != 1) {
+    ossl::ClearErrors();
+    return Status(Reason::kSignatureInvalid, "the token's signature does not verify with the CA public key");
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -182,21 +201,22 @@ Result<BuiltCert> BuildCertificate(const CertTemplate& tmpl, const CertRequest& 
   CV_RETURN_IF_ERROR(SetBasics(cert.get(), tmpl, req, subject.get(), out.not_after));
   CV_RETURN_IF_ERROR(AddExtensions(cert.get(), tmpl, req));
   CV_RETURN_IF_ERROR(LintCertificate(cert.get(), tmpl.issuer()));
-  CV_RETURN_IF_ERROR(x509::SignCertificateTbs(cert.get(), key.algorithm(), key.AsSigner()));
+  // The signer sees the exact TBS bytes; keep them to verify the signature
+  // without re-decoding the certificate (and its key) with OpenSSL.
+  Bytes tbs, raw_sig;
+  x509::Signer signer = [&](std::span<const uint8_t> t) -> Result<Bytes> {
+    tbs.assign(t.begin(), t.end());
+    CV_ASSIGN_OR_RETURN(raw_sig, key.Sign(t));
+    return raw_sig;
+  };
+  CV_RETURN_IF_ERROR(x509::SignCertificateTbs(cert.get(), key.algorithm(), signer));
   int len = i2d_X509(cert.get(), nullptr);
   if (len <= 0) return ossl::OpenSslError("i2d_X509");
   Bytes& der = out.der;
   der.resize(static_cast<size_t>(len));
   uint8_t* p = der.data();
   if (i2d_X509(cert.get(), &p) != len) return ossl::OpenSslError("i2d_X509");
-  if (verify) {
-    const uint8_t* q = der.data();
-    ossl::UniquePtr<X509> parsed(d2i_X509(nullptr, &q, len));
-    if (parsed == nullptr || X509_verify(parsed.get(), key.public_key()) != 1) {
-      ossl::ClearErrors();
-      return Status(Reason::kSignatureInvalid, "the token's signature does not verify with the CA public key");
-    }
-  }
+  if (verify) CV_RETURN_IF_ERROR(VerifyTokenSignature(key, tbs, raw_sig));
   return out;
 }
 

@@ -39,7 +39,8 @@ class CertTemplate {
 struct CertRequest {
   std::vector<SubjectEntry> subject;
   std::vector<x509::SanEntry> sans;
-  EVP_PKEY* public_key = nullptr;  // borrowed
+  EVP_PKEY* public_key = nullptr;  // borrowed; for the lint
+  std::span<const uint8_t> public_key_info;  // borrowed; DER SPKI put into the certificate
   Serial serial;
   time_t not_before = 0;
 };

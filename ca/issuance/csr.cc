@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include "ca/der/der_reader.h"
+#include "ca/issuance/spki.h"
 #include "src/base/status_macros.h"
 #include "src/crypto/ossl_error.h"
 
@@ -16,26 +18,77 @@ namespace {
 constexpr size_t kMaxRdns = 16;
 constexpr size_t kMaxValue = 256;
 
-Result<ossl::UniquePtr<X509_REQ>> DecodeRequest(std::span<const uint8_t> input, size_t max_bytes) {
-  if (input.size() > max_bytes) {
-    return ResourceExhaustedError("CSR of " + std::to_string(input.size()) + " bytes exceeds the limit of " +
-                                  std::to_string(max_bytes));
+// PemToDer: the DER inside one "CERTIFICATE REQUEST" PEM block.
+Result<Bytes> PemToDer(std::span<const uint8_t> input) {
+  ossl::UniquePtr<BIO> bio(BIO_new_mem_buf(input.data(), static_cast<int>(input.size())));
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;  // NOLINT(runtime/int)
+  if (bio == nullptr || PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+    ossl::ClearErrors();
+    return InvalidArgumentError("malformed CSR: bad PEM armour");
   }
-  if (input.empty()) return InvalidArgumentError("empty CSR");
-  constexpr std::string_view kPem = "-----BEGIN";
-  std::string_view text(reinterpret_cast<const char*>(input.data()), input.size());
-  ossl::UniquePtr<X509_REQ> req;
-  if (text.find(kPem) != std::string_view::npos) {
-    ossl::UniquePtr<BIO> bio(BIO_new_mem_buf(input.data(), static_cast<int>(input.size())));
-    if (bio != nullptr) req.reset(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
-  } else {
-    const uint8_t* p = input.data();
-    req.reset(d2i_X509_REQ(nullptr, &p, static_cast<long>(input.size())));  // NOLINT(runtime/int)
-    if (req != nullptr && p != input.data() + input.size()) req.reset();
+  bool ok = std::strcmp(name, "CERTIFICATE REQUEST") == 0 || std::strcmp(name, "NEW CERTIFICATE REQUEST") == 0;
+  Bytes der(data, data + len);
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  OPENSSL_free(data);
+  if (!ok) return InvalidArgumentError("malformed CSR: PEM block is not a CERTIFICATE REQUEST");
+  return der;
+}
+
+// CsrParts: RFC 2986 §4: CertificationRequest ::= SEQUENCE {
+//   certificationRequestInfo SEQUENCE { version INTEGER (0), subject Name,
+//     subjectPKInfo, attributes [0] }, signatureAlgorithm, signature BIT STRING }
+struct CsrParts {
+  std::span<const uint8_t> info, subject, spki, attributes, algorithm, signature;
+};
+
+Result<CsrParts> SplitCsr(std::span<const uint8_t> der) {
+  const Status bad = InvalidArgumentError("malformed CSR: not a PKCS#10 request in DER or PEM");
+  CsrParts parts;
+  std::span<const uint8_t> outer, info_body, bits, version;
+  der::DerReader top(der);
+  if (!top.Expect(0x30, &outer) || !top.empty()) return bad;
+  der::DerReader req(outer);
+  if (!req.Expect(0x30, &info_body, &parts.info) || !req.Expect(0x30, nullptr, &parts.algorithm) ||
+      !req.Expect(0x03, &bits) || !req.empty() || bits.empty() || bits[0] != 0) {
+    return bad;
   }
-  ossl::ClearErrors();
-  if (req == nullptr) return InvalidArgumentError("malformed CSR: not a PKCS#10 request in DER or PEM");
-  return req;
+  parts.signature = bits.subspan(1);
+  der::DerReader info(info_body);
+  if (!info.Expect(0x02, &version) || !info.Expect(0x30, nullptr, &parts.subject) ||
+      !info.Expect(0x30, nullptr, &parts.spki)) {
+    return bad;
+  }
+  if (version.size() != 1 || version[0] != 0) return InvalidArgumentError("CSR version must be 1 (0)");
+  if (!info.empty() && !info.Expect(0xa0, &parts.attributes)) return bad;
+  if (!info.empty()) return bad;
+  return parts;
+}
+
+// VerifySignature: RFC 2986 §3: the signature proves possession of the key.
+Status VerifySignature(const CsrParts& parts, EVP_PKEY* key) {
+  const uint8_t* p = parts.algorithm.data();
+  ossl::UniquePtr<X509_ALGOR> alg(d2i_X509_ALGOR(nullptr, &p, static_cast<long>(parts.algorithm.size())));  // NOLINT
+  if (alg == nullptr) {
+    ossl::ClearErrors();
+    return InvalidArgumentError("malformed CSR signature algorithm");
+  }
+  int md_nid = NID_undef, pkey_nid = NID_undef;
+  if (OBJ_find_sigid_algs(OBJ_obj2nid(alg->algorithm), &md_nid, &pkey_nid) != 1 || pkey_nid == NID_rsassaPss) {
+    return PermissionDeniedError("unsupported CSR signature algorithm");
+  }
+  const char* md = md_nid == NID_undef ? nullptr : OBJ_nid2sn(md_nid);
+  ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, key, nullptr) != 1 ||
+      EVP_DigestVerify(ctx.get(), parts.signature.data(), parts.signature.size(), parts.info.data(),
+                       parts.info.size()) != 1) {
+    ossl::ClearErrors();
+    return PermissionDeniedError("CSR signature does not verify (no proof of possession)");
+  }
+  return OkStatus();
 }
 
 Result<std::vector<SubjectEntry>> ReadSubject(const X509_NAME* name) {
@@ -91,24 +144,44 @@ Result<x509::SanEntry> ReadGeneralName(const GENERAL_NAME* gen) {
   return san;
 }
 
-Result<std::vector<x509::SanEntry>> ReadSans(X509_REQ* req) {
+// ReadSans: the subjectAltName of the extensionRequest attribute (PKCS#9,
+// RFC 2985 §5.4.2); other attributes and requested extensions are ignored:
+// the profile, not the CSR, decides the rest of the certificate.
+Result<std::vector<x509::SanEntry>> ReadSans(std::span<const uint8_t> attributes) {
+  static const uint8_t kExtReq[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e};
   std::vector<x509::SanEntry> out;
-  STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req);
-  ossl::ClearErrors();
-  if (exts == nullptr) return out;
-  int crit = 0;
-  auto* names = static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, &crit, nullptr));
-  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-  if (names == nullptr) {
+  const Status bad = InvalidArgumentError("malformed CSR attributes");
+  der::DerReader attrs(attributes);
+  bool seen = false;
+  while (!attrs.empty()) {
+    std::span<const uint8_t> attr, oid, values, exts_body, exts_whole;
+    if (!attrs.Expect(0x30, &attr)) return bad;
+    der::DerReader a(attr);
+    if (!a.Expect(0x06, nullptr, &oid) || !a.Expect(0x31, &values) || !a.empty()) return bad;
+    if (oid.size() != sizeof(kExtReq) || std::memcmp(oid.data(), kExtReq, sizeof(kExtReq)) != 0) continue;
+    der::DerReader v(values);
+    if (seen || !v.Expect(0x30, &exts_body, &exts_whole) || !v.empty()) return InvalidArgumentError("CSR extensionRequest is malformed or repeated");
+    seen = true;
+    const uint8_t* p = exts_whole.data();
+    STACK_OF(X509_EXTENSION)* exts = d2i_X509_EXTENSIONS(nullptr, &p, static_cast<long>(exts_whole.size()));  // NOLINT
+    if (exts == nullptr) {
+      ossl::ClearErrors();
+      return InvalidArgumentError("CSR extensionRequest is malformed");
+    }
+    int crit = 0;
+    auto* names = static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, &crit, nullptr));
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     ossl::ClearErrors();
-    if (crit == -2) return InvalidArgumentError("CSR requests subjectAltName twice");
-    if (crit >= 0) return InvalidArgumentError("CSR subjectAltName extension is malformed");
-    return out;
-  }
-  ossl::UniquePtr<GENERAL_NAMES> owned(names);
-  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
-    CV_ASSIGN_OR_RETURN(x509::SanEntry san, ReadGeneralName(sk_GENERAL_NAME_value(names, i)));
-    out.push_back(std::move(san));
+    if (names == nullptr) {
+      if (crit == -2) return InvalidArgumentError("CSR requests subjectAltName twice");
+      if (crit >= 0) return InvalidArgumentError("CSR subjectAltName extension is malformed");
+      continue;
+    }
+    ossl::UniquePtr<GENERAL_NAMES> owned(names);
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+      CV_ASSIGN_OR_RETURN(x509::SanEntry san, ReadGeneralName(sk_GENERAL_NAME_value(names, i)));
+      out.push_back(std::move(san));
+    }
   }
   return out;
 }
@@ -134,22 +207,31 @@ std::string KeyAlgorithmOf(const EVP_PKEY* key) {
 }
 
 Result<ParsedCsr> ParseCsr(std::span<const uint8_t> input, size_t max_bytes) {
-  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_REQ> req, DecodeRequest(input, max_bytes));
-  if (X509_REQ_get_version(req.get()) != X509_REQ_VERSION_1) return InvalidArgumentError("CSR version must be 1 (0)");
+  if (input.size() > max_bytes) {
+    return ResourceExhaustedError("CSR of " + std::to_string(input.size()) + " bytes exceeds the limit of " +
+                                  std::to_string(max_bytes));
+  }
+  if (input.empty()) return InvalidArgumentError("empty CSR");
+  std::string_view text(reinterpret_cast<const char*>(input.data()), input.size());
+  Bytes pem_der;
+  if (text.find("-----BEGIN") != std::string_view::npos) {
+    CV_ASSIGN_OR_RETURN(pem_der, PemToDer(input));
+    input = pem_der;
+  }
+  CV_ASSIGN_OR_RETURN(CsrParts parts, SplitCsr(input));
   ParsedCsr out;
-  out.public_key.reset(X509_REQ_get_pubkey(req.get()));
-  if (out.public_key == nullptr) {
+  CV_ASSIGN_OR_RETURN(out.public_key, PublicKeyFromSpki(parts.spki));
+  CV_RETURN_IF_ERROR(VerifySignature(parts, out.public_key.get()));
+  const uint8_t* p = parts.subject.data();
+  ossl::UniquePtr<X509_NAME> subject(d2i_X509_NAME(nullptr, &p, static_cast<long>(parts.subject.size())));  // NOLINT
+  if (subject == nullptr || p != parts.subject.data() + parts.subject.size()) {
     ossl::ClearErrors();
-    return InvalidArgumentError("CSR public key is malformed or of an unknown type");
+    return InvalidArgumentError("malformed CSR subject");
   }
-  // RFC 2986 §3: the signature proves possession of the private key.
-  if (X509_REQ_verify(req.get(), out.public_key.get()) != 1) {
-    ossl::ClearErrors();
-    return PermissionDeniedError("CSR signature does not verify (no proof of possession)");
-  }
-  CV_ASSIGN_OR_RETURN(out.content.subject, ReadSubject(X509_REQ_get_subject_name(req.get())));
-  CV_ASSIGN_OR_RETURN(out.content.sans, ReadSans(req.get()));
+  CV_ASSIGN_OR_RETURN(out.content.subject, ReadSubject(subject.get()));
+  CV_ASSIGN_OR_RETURN(out.content.sans, ReadSans(parts.attributes));
   out.content.key_algorithm = KeyAlgorithmOf(out.public_key.get());
+  out.spki.assign(parts.spki.begin(), parts.spki.end());
   return out;
 }
 

@@ -1,17 +1,21 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// ParseCsr: CSR intake. Accepts one PKCS#10 request as DER or PEM, bounded
-// in size, and checks its self-signature (proof of possession of the private
-// key) before anything else is read from it. Only what the profile checks
-// consume is extracted: the subject attributes, the subjectAltNames, and the
-// public key with its algorithm name. Every failure is a clear kInvalidArgument
-// (malformed), kResourceExhausted (oversized) or kPermissionDenied (signature).
+// ParseCsr: CSR intake. Accepts one PKCS#10 request (RFC 2986) as DER or
+// PEM, bounded in size, and checks its self-signature (proof of possession of
+// the private key) before its content is used. The request is split with the
+// bounds-checked DerReader and the parts are decoded by OpenSSL (the subject
+// Name, the AlgorithmIdentifier, the extensionRequest), which avoids OpenSSL
+// 3.0's slow whole-request decoding path. Only what the profile checks
+// consume is extracted: subject attributes, subjectAltNames, the public key.
+// Failures: kInvalidArgument (malformed), kResourceExhausted (oversized),
+// kPermissionDenied (bad signature, unsupported content).
 #ifndef CERTVAULT_CA_ISSUANCE_CSR_H_
 #define CERTVAULT_CA_ISSUANCE_CSR_H_
 
 #include <span>
 
 #include "ca/profile/profile.h"
+#include "src/base/bytes.h"
 #include "src/base/result.h"
 #include "src/crypto/ossl_ptr.h"
 
@@ -19,6 +23,7 @@ namespace certvault::ca {
 
 struct ParsedCsr {
   ossl::UniquePtr<EVP_PKEY> public_key;
+  Bytes spki;  // the request's DER SubjectPublicKeyInfo, copied into the certificate
   CsrContent content;
 };
 

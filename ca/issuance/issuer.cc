@@ -40,7 +40,7 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
     CV_ASSIGN_OR_RETURN(ParsedCsr csr, ParseCsr(item.csr, config_.max_csr_bytes));
     CV_ASSIGN_OR_RETURN(Approved approved, CheckAgainstProfile(tmpl.profile(), csr.content));
     CV_ASSIGN_OR_RETURN(Serial serial, NewSerial());
-    CertRequest req{approved.subject, approved.sans, csr.public_key.get(), serial, std::time(nullptr)};
+    CertRequest req{approved.subject, approved.sans, csr.public_key.get(), csr.spki, serial, std::time(nullptr)};
     CV_ASSIGN_OR_RETURN(BuiltCert built, BuildCertificate(tmpl, req, key_, options_.verify));
     rec = CertRecord{ca_name_, serial.Hex(), SubjectText(approved.subject), tmpl.profile().name,
                      built.not_before, built.not_after, std::move(built.der)};

@@ -4,25 +4,12 @@
 #include <openssl/ocsp.h>
 
 #include "ca/ocsp/ocsp_ptr.h"
+#include "ca/ocsp/ocsp_request.h"
 #include "ca/ocsp/ocsp_responder.h"
 #include "src/base/status_macros.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
-namespace {
-
-constexpr int kMaxSingleRequests = 16;
-
-Result<std::string> CertIdKey(OCSP_CERTID* id) {
-  int len = i2d_OCSP_CERTID(id, nullptr);
-  if (len <= 0) return ossl::OpenSslError("i2d_OCSP_CERTID", Reason::kDataInvalid);
-  std::string out(static_cast<size_t>(len), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  i2d_OCSP_CERTID(id, &p);
-  return out;
-}
-
-}  // namespace
 
 Result<Bytes> OcspResponder::CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full,
                                           Bytes& out_full, bool& out_known) {
@@ -41,39 +28,27 @@ Result<Bytes> OcspResponder::CachedSingle(OCSP_CERTID* id, const std::string& ke
 }
 
 Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
-  const uint8_t* p = request.data();
-  ossl::UniquePtr<OCSP_REQUEST> req(
-      d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(request.size())));  // NOLINT(runtime/int)
-  if (req == nullptr || p != request.data() + request.size()) {
-    ossl::ClearErrors();
-    return InvalidArgumentError("malformed OCSP request");
-  }
-  int n = OCSP_request_onereq_count(req.get());
-  if (n < 1 || n > kMaxSingleRequests) return InvalidArgumentError("OCSP request must ask about 1..16 certificates");
-  int nonce_idx = OCSP_REQUEST_get_ext_by_NID(req.get(), NID_id_pkix_OCSP_Nonce, -1);
-  X509_EXTENSION* nonce = nonce_idx >= 0 ? OCSP_REQUEST_get_ext(req.get(), nonce_idx) : nullptr;
-  bool cacheable = n == 1 && nonce == nullptr;
+  CV_ASSIGN_OR_RETURN(DecodedOcspRequest req, DecodeOcspRequest(request));
+  size_t n = req.ids.size();
+  bool cacheable = n == 1 && req.nonce == nullptr;
   time_t now = std::time(nullptr);
-  std::vector<Bytes> singles(static_cast<size_t>(n));
-  std::vector<std::string> keys(static_cast<size_t>(n));
-  std::vector<bool> known(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    OCSP_CERTID* id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req.get(), i));
-    CV_ASSIGN_OR_RETURN(keys[i], CertIdKey(id));
+  std::vector<Bytes> singles(n);
+  std::vector<bool> known(n);
+  for (size_t i = 0; i < n; ++i) {
     Bytes full;
     bool k = true;
-    CV_ASSIGN_OR_RETURN(singles[i], CachedSingle(id, keys[i], now, cacheable, full, k));
+    CV_ASSIGN_OR_RETURN(singles[i], CachedSingle(req.ids[i], req.id_keys[i], now, cacheable, full, k));
     known[i] = k;
     if (cacheable && !full.empty()) return full;
   }
   std::vector<const Bytes*> ptrs;
   for (const Bytes& s : singles) ptrs.push_back(&s);
-  CV_ASSIGN_OR_RETURN(Bytes response, Sign(ptrs, nonce, now));
+  CV_ASSIGN_OR_RETURN(Bytes response, Sign(ptrs, req.nonce, now));
   std::unique_lock<std::shared_mutex> lock(cache_mu_);
   time_t expires = now + static_cast<time_t>(validity_minutes_) * 30;  // half the validity
-  for (int i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n; ++i) {
     if (!known[i]) continue;
-    Cached& c = cache_[keys[i]];
+    Cached& c = cache_[req.id_keys[i]];
     if (c.expires <= now) c = Cached{{}, singles[i], expires};
     if (cacheable) c.response = response;
   }
