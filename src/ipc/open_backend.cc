@@ -10,6 +10,7 @@
 namespace certvault {
 
 Result<std::string> DaemonSocketFor(const BackendOptions& options) {
+  if (!options.daemon_socket.empty()) return options.daemon_socket;
   if (const char* env = std::getenv("CERTVAULT_SOCKET"); env != nullptr && *env != '\0') return std::string(env);
   const char* conf = std::getenv("CERTVAULT_CONF");
   if (options.config_path.empty() && (conf == nullptr || *conf == '\0')) return std::string();

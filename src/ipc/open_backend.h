@@ -2,6 +2,7 @@
 //
 // OpenBackend: the one backend selection of every boundary (the PKCS#11
 // module, the OpenSSL provider, the CLI).
+//   0. options.daemon_socket set: the certvaultd client on that socket;
 //   1. $CERTVAULT_SOCKET set and not empty: the certvaultd client on that socket;
 //   2. else the config file ($CERTVAULT_CONF or options.config_path) has
 //      `[daemon] socket = PATH`: the certvaultd client on PATH;
