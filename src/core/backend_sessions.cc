@@ -140,7 +140,9 @@ Result<SecretBytes> EmbeddedBackend::VerifyPin(storage::Store& store, storage::T
   }
   CV_RETURN_IF_ERROR(auth.status());
   // The counter is decremented and committed *before* the PIN is checked, so
-  // killing the process mid-check cannot buy extra guesses.
+  // killing the process mid-check cannot buy extra guesses; the lock makes
+  // decrement, check and reset one step for all processes (pin_lock.h).
+  PinCheckLock::Guard serialized(pin_lock_);
   CV_ASSIGN_OR_RETURN(uint32_t before, store.DecrementTries(token, RoleOf(user)));
   if (before == 0) return Status(Reason::kPinLocked, "PIN locked: the SO must reset it (certvault unlock)");
   Result<SecretBytes> key = OpenTokenKey(*auth, pin);

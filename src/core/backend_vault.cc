@@ -19,6 +19,7 @@ namespace {
 
 constexpr char kDbName[] = "/vault.db";
 constexpr char kGenName[] = "/vault.gen";
+constexpr char kPinLockName[] = "/pin.lock";  // PinCheckLock (pin_lock.h)
 constexpr char kManufacturer[] = "certvault";
 constexpr uint64_t kUnavailable = ~uint64_t{0};  // CK_UNAVAILABLE_INFORMATION
 
@@ -62,7 +63,7 @@ std::string SerialFor(storage::TokenId id) {
 }  // namespace
 
 EmbeddedBackend::EmbeddedBackend(Config config, bool create_vault)
-    : config_(std::move(config)), create_vault_(create_vault) {}
+    : config_(std::move(config)), create_vault_(create_vault), pin_lock_(config_.vault_dir + kPinLockName) {}
 
 EmbeddedBackend::~EmbeddedBackend() = default;
 
@@ -253,6 +254,7 @@ Status EmbeddedBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_
     }
     // Re-initialization requires the current SO PIN (counted like a login).
     CV_ASSIGN_OR_RETURN(storage::AuthRow so, store->GetAuth(slot, storage::Role::kSo));
+    PinCheckLock::Guard serialized(pin_lock_);
     CV_ASSIGN_OR_RETURN(uint32_t before, store->DecrementTries(slot, storage::Role::kSo));
     if (before == 0) return Status(Reason::kPinLocked, "SO PIN locked");
     Result<SecretBytes> key = OpenTokenKey(so, so_pin);

@@ -25,6 +25,7 @@
 
 #include "src/core/backend.h"
 #include "src/core/change_counter.h"
+#include "src/core/pin_lock.h"
 #include "src/core/config.h"
 #include "src/core/object.h"
 #include "src/engine/engine.h"
@@ -235,6 +236,7 @@ class EmbeddedBackend final : public Backend {
   std::unique_ptr<storage::Store> store_;  // GUARDED_BY(store_mu_) for creation; then immutable
   std::atomic<storage::Store*> store_ptr_{nullptr};
   std::unique_ptr<ChangeCounter> changes_;  // set with store_, before store_ptr_ is published
+  PinCheckLock pin_lock_;                   // every PIN check (pin_lock.h)
 
   std::mutex runtimes_mu_;
   std::unordered_map<storage::TokenId, std::shared_ptr<TokenRuntime>> runtimes_;  // GUARDED_BY(runtimes_mu_)

@@ -175,6 +175,41 @@ TEST_F(EmbeddedBackendTest, WrongPinCountsDownToLockoutDurably) {
   EXPECT_TRUE(backend_->Login(*s2, UserType::kUser, Pin("new-user-pin")).ok());
 }
 
+// More concurrent correct logins than pin_max_tries (3), each from its own
+// backend instance (as separate processes would be): the try counter is
+// decremented before each check, so without serialized checks the in-flight
+// decrements would reach zero and lock a correct PIN (seen with 20 processes).
+TEST_F(EmbeddedBackendTest, ConcurrentCorrectLoginsDoNotLockThePin) {
+  // A PIN check slow enough (tens of ms, as in production) for the logins to overlap.
+  std::ofstream(conf_) << "[vault]\nkdf_memory_kib = 32768\nkdf_iterations = 2\npin_max_tries = 3\n";
+  backend_ = Open();
+  SlotId slot;
+  SessionHandle s;
+  InitToken(&slot, &s);
+  constexpr int kLogins = 8;
+  std::vector<std::unique_ptr<Backend>> instances;
+  std::vector<SessionHandle> sessions;
+  for (int i = 0; i < kLogins; ++i) {
+    instances.push_back(Open());
+    auto opened = instances.back()->OpenSession(slot, CKF_SERIAL_SESSION);
+    ASSERT_TRUE(opened.ok());
+    sessions.push_back(*opened);
+  }
+  std::atomic<int> ready{0};
+  std::vector<Status> results(kLogins);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kLogins; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kLogins) std::this_thread::yield();
+      results[i] = instances[i]->Login(sessions[i], UserType::kUser, Pin(kUserPin));
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kLogins; ++i) EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].ToString();
+  EXPECT_FALSE(backend_->GetTokenInfo(slot)->flags & (CKF_USER_PIN_LOCKED | CKF_USER_PIN_COUNT_LOW));
+}
+
 TEST_F(EmbeddedBackendTest, KeysSurviveReopenAndAreFoundByLabel) {
   SlotId slot;
   SessionHandle s;
