@@ -21,8 +21,19 @@ expect_contains "$WORK/list.out" "object=web" "list does not show the key"
 cv tokens >"$WORK/tokens.out" || fail "tokens"
 expect_contains "$WORK/tokens.out" "clitoken" "tokens does not show the token"
 
+# A second daemon on the same socket refuses to start (and leaves the first alone).
+rc=0
+timeout "$T" "$CERTVAULTD" --config "$WORK/certvaultd.conf" --socket "$CERTVAULT_SOCKET" >"$WORK/second.log" 2>&1 || rc=$?
+[[ $rc -eq 1 ]] || { cat "$WORK/second.log" >&2; fail "a second certvaultd on a live socket: exit $rc, want 1"; }
+expect_contains "$WORK/second.log" "another certvaultd" "the second daemon does not say why it refused"
+cv tokens >/dev/null || fail "the first daemon was disturbed by the second"
+
+# SIGTERM: a clean stop (exit 0) that removes the socket file.
 kill "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null || true
+rc=0
+wait "$DAEMON_PID" || rc=$?
+[[ $rc -eq 0 ]] || fail "certvaultd exited with $rc after SIGTERM"
+[[ ! -e "$CERTVAULT_SOCKET" ]] || fail "certvaultd left its socket file behind"
 expect_failure "certvault tokens with certvaultd stopped" cv tokens
 expect_contains "$WORK/expect_failure.out" "certvaultd" "the error does not name certvaultd"
 start_daemon
