@@ -39,3 +39,19 @@ expect_contains "$WORK/expect_failure.out" "certvaultd" "the error does not name
 start_daemon
 cv list >"$WORK/list2.out" || fail "list after the daemon restarted"
 expect_contains "$WORK/list2.out" "object=web" "key lost across a daemon restart"
+
+# systemd socket activation (LISTEN_FDS), as certvaultd.socket starts it: the daemon adopts the passed socket.
+if command -v systemd-socket-activate >/dev/null 2>&1; then
+  kill "$DAEMON_PID"
+  wait "$DAEMON_PID" 2>/dev/null || true
+  sa_sock="$WORK/activated.sock"
+  systemd-socket-activate -E CERTVAULT_HOME -l "$sa_sock" "$CERTVAULTD" --socket "$sa_sock" \
+    >"$WORK/activated.log" 2>&1 &
+  BG_PIDS+=($!)
+  for _ in $(seq 1 50); do [[ -S "$sa_sock" ]] && break; sleep 0.1; done
+  CERTVAULT_SOCKET="$sa_sock" cv list >"$WORK/list3.out" || { cat "$WORK/activated.log" >&2; fail "list via a socket-activated certvaultd"; }
+  expect_contains "$WORK/list3.out" "object=web" "the socket-activated daemon does not serve the vault"
+  log "socket activation: served the vault on the passed socket"
+else
+  log "systemd-socket-activate not installed: socket activation not checked"
+fi
