@@ -30,9 +30,9 @@ struct Options {
   bool quick = false;
   std::string module;
   std::string softhsm = "/usr/lib/softhsm/libsofthsm2.so";
-  std::string daemon;  // certvaultd; "" = no daemon rows
+  std::string daemon;        // certvaultd; "" = no daemon rows
   bool daemon_only = false;  // --daemon-only: just the daemon-mode rows
-  double populate_s = 0;  // 0: the budget's default
+  double populate_s = 0;     // 0: the budget's default
 };
 
 // Budgets: the full run stays around three minutes on two cores.
@@ -74,8 +74,7 @@ class Runner {
   std::optional<double> Take(const std::string& what, Target* t, Result<double> r) {
     if (r.ok()) return *r;
     if (r.status().code() == StatusCode::kUnimplemented) return std::nullopt;
-    std::cerr << what << " on " << (t ? t->name : "raw OpenSSL") << ": " << r.status().ToString()
-              << "\n";
+    std::cerr << what << " on " << (t ? t->name : "raw OpenSSL") << ": " << r.status().ToString() << "\n";
     failed_ = true;
     return std::nullopt;
   }
@@ -146,13 +145,13 @@ void Runner::FindRows(Target* ours, Target* softhsm) {
     });
     // SoftHSM2 rescans one file per object: only the two small sizes.
     if (n != b_.find_large) {
-      row.softhsm = On(softhsm, row.scenario,
-                       [&](Target& t) { return find(t, present_softhsm, b_.populate_softhsm_s); });
+      row.softhsm =
+          On(softhsm, row.scenario, [&](Target& t) { return find(t, present_softhsm, b_.populate_softhsm_s); });
     }
     // Populating is time-boxed: say which N each module really held.
     if ((row.ours && present_ours < n) || (row.softhsm && present_softhsm < n)) {
-      row.scenario += " (held: cv " + std::to_string(present_ours) + ", SoftHSM2 " +
-                      std::to_string(present_softhsm) + ")";
+      row.scenario +=
+          " (held: cv " + std::to_string(present_ours) + ", SoftHSM2 " + std::to_string(present_softhsm) + ")";
     }
     rows.push_back(row);
   }
@@ -192,9 +191,16 @@ void Runner::DaemonRows(Target* daemon, Target* ours, Target* softhsm, const std
   for (Target* t : {daemon, ours}) {
     const std::string mode = t == daemon ? "certvaultd" : "embedded";
     const std::string sock = t == daemon ? socket : std::string();
-    Row one{mode + ": 1 client process", "ops/s"}, two{mode + ": 2 client processes", "ops/s"};
-    one.ours = On(t, one.scenario, [&](Target& x) { return ProcessSignOpsPerSec(x, 1, b_.thread_s, sock); });
-    two.ours = On(t, two.scenario, [&](Target& x) { return ProcessSignOpsPerSec(x, 2, b_.thread_s, sock); });
+    Row one{mode + ": 1 client process (best of 3)", "ops/s"}, two{mode + ": 2 client processes (best of 3)", "ops/s"};
+    // Interleaved 1, 2, 1, 2, ...: the machine's other load then hits both sides alike.
+    for (int round = 0; round < 3; ++round) {
+      for (Row* row : {&one, &two}) {
+        const int procs = row == &one ? 1 : 2;
+        std::optional<double> r =
+            On(t, row->scenario, [&](Target& x) { return ProcessSignOpsPerSec(x, procs, b_.thread_s, sock); });
+        if (r && (!row->ours || *r > *row->ours)) row->ours = r;
+      }
+    }
     Row scaling{"  scaling factor 2 processes / 1 process (" + mode + ")", "x"};
     if (one.ours && two.ours) scaling.ours = *two.ours / *one.ours;
     rows.insert(rows.end(), {one, two, scaling});
@@ -271,8 +277,7 @@ int Run(const Options& o, const std::filesystem::path& dir) {
     }
   }
   if (via_daemon) runner.DaemonRows(&*via_daemon, po, ps, daemon->socket());
-  std::cout << "\ncertvault-bench" << (o.quick ? " --quick (smoke run: numbers are not meaningful)" : "")
-            << "\n\n";
+  std::cout << "\ncertvault-bench" << (o.quick ? " --quick (smoke run: numbers are not meaningful)" : "") << "\n\n";
   PrintTable(runner.rows, std::cout);
   via_daemon.reset();  // finalize the client before the daemon stops
   return load_failed || runner.failed() ? 1 : 0;

@@ -131,7 +131,9 @@ void Server::Serve(int fd, struct ucred cred) {
     ipc::BeginFrame(&out, ipc::kResponse, static_cast<Op>(h.op));
     Encoder e(&out);
     Decoder d(body);
-    if (!Dispatch(static_cast<Op>(h.op), ctx, d, e)) break;  // malformed: this connection only
+    const bool well_formed = Dispatch(static_cast<Op>(h.op), ctx, d, e);
+    reader.Discard();  // the request may hold a PIN or plaintext
+    if (!well_formed) break;  // malformed: this connection only
     if (out.size() - ipc::kLengthSize > config_.max_frame) {
       ipc::BeginFrame(&out, ipc::kResponse, static_cast<Op>(h.op));
       ipc::Put(e, Status(StatusCode::kResourceExhausted, Reason::kDeviceMemory, "response over the frame limit"));

@@ -196,6 +196,30 @@ TEST_F(DaemonTest, ConcurrentThreadsAndClients) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+TEST_F(DaemonTest, MoreConcurrentLoginsThanPinTriesDoNotLockThePin) {
+  // The core decrements the try counter before checking a PIN; the daemon
+  // checks PINs one at a time, so 16 correct logins at once (pin_max_tries is
+  // 10) all succeed instead of locking the PIN. The PIN gets a KDF slow
+  // enough (16 MiB) that unserialized checks would overlap.
+  std::ofstream(conf_) << "[vault]\nkdf_memory_kib = 16384\nkdf_iterations = 1\n";
+  StartServer();
+  auto setup = Client();
+  SlotId slot;
+  (void)InitToken(setup.get(), &slot);
+  std::vector<std::unique_ptr<Backend>> clients;
+  for (int i = 0; i < 16; ++i) clients.push_back(Client());
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (auto& c : clients) {
+    threads.emplace_back([&, b = c.get()] {
+      auto s = b->OpenSession(slot, CKF_SERIAL_SESSION);
+      if (!s.ok() || !b->Login(*s, UserType::kUser, Pin(kUserPin)).ok()) ++failures;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
 TEST_F(DaemonTest, HostileClientsAreDisconnectedOthersKeepWorking) {
   StartServer();
   auto b = Client();

@@ -13,6 +13,8 @@ using ipc::Decoder;
 using ipc::Encoder;
 using ipc::Op;
 
+constexpr uint32_t kReplyOverhead = 256;  // header, status and length fields of a response
+
 void Reply(Encoder& out, const Status& s) { ipc::Put(out, s); }
 
 template <typename T>
@@ -45,7 +47,8 @@ bool ForwardOut(CallContext& c, Decoder& in, Encoder& out) {
   size_t len = 0;
   OutBuf buf{nullptr, &len};
   if (spec.has_buffer) {
-    len = static_cast<size_t>(std::min<uint64_t>(spec.capacity, c.max_out));
+    // Capped so that the response (with its header) still fits in a frame.
+    len = static_cast<size_t>(std::min<uint64_t>(spec.capacity, c.max_out - kReplyOverhead));
     c.scratch.resize(std::max<size_t>(len, 1));  // never a null pointer: that would be a length query
     buf.data = c.scratch.data();
   }
@@ -115,7 +118,7 @@ bool FindObjects(CallContext& c, Decoder& in, Encoder& out) {
   uint64_t max = 0;
   if (!ipc::GetAll(in, &session, &max)) return false;
   // Each handle takes 8 bytes of the response: no more than fit in a frame.
-  max = std::min<uint64_t>(max, (c.max_out - 64) / 8);
+  max = std::min<uint64_t>(max, (c.max_out - kReplyOverhead) / 8);
   Reply(out, c.app->backend->FindObjects(session, static_cast<size_t>(max)));
   return true;
 }
@@ -123,7 +126,7 @@ bool FindObjects(CallContext& c, Decoder& in, Encoder& out) {
 bool GenerateRandom(CallContext& c, Decoder& in, Encoder& out) {
   SessionHandle session = 0;
   uint64_t n = 0;
-  if (!ipc::GetAll(in, &session, &n) || n > c.max_out - 64) return false;
+  if (!ipc::GetAll(in, &session, &n) || n > c.max_out - kReplyOverhead) return false;
   c.scratch.resize(static_cast<size_t>(n));
   std::span<uint8_t> buf(c.scratch.data(), static_cast<size_t>(n));
   Status s = c.app->backend->GenerateRandom(session, buf);

@@ -112,10 +112,35 @@ bool Server::Allowed(int fd, const struct ucred& cred) const {
   return false;
 }
 
-void Server::Track(int fd) {
+void Server::Spawn(int fd, const struct ucred& cred) {
+  // Under the lock: the thread cannot reach Untrack (and be reaped) before
+  // it is in threads_.
   std::lock_guard<std::mutex> lock(mu_);
   fds_.insert(fd);
   connections_.fetch_add(1);
+  std::thread t([this, fd, cred] { Serve(fd, cred); });
+  threads_.emplace(t.get_id(), std::move(t));
+}
+
+void Server::Reap(bool all) {
+  std::vector<std::thread> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (std::thread::id id : finished_) {
+      auto it = threads_.find(id);
+      if (it == threads_.end()) continue;
+      done.push_back(std::move(it->second));
+      threads_.erase(it);
+    }
+    finished_.clear();
+    if (all) {  // still serving after the shutdown grace period: let them finish on their own
+      for (auto& [id, t] : threads_) t.detach();
+      threads_.clear();
+    }
+  }
+  // Joined, not detached: a thread's exit (OpenSSL's per-thread state is freed
+  // then) is complete before the server goes away.
+  for (std::thread& t : done) t.join();
 }
 
 void Server::Untrack(int fd) {
@@ -125,6 +150,7 @@ void Server::Untrack(int fd) {
   fds_.erase(fd);
   close(fd);
   connections_.fetch_sub(1);
+  finished_.push_back(std::this_thread::get_id());
   if (fds_.empty()) idle_cv_.notify_all();
 }
 
@@ -148,13 +174,16 @@ Status Server::Run() {
       close(fd);  // over the limit: the client sees the connection closed
       continue;
     }
-    Track(fd);
-    std::thread([this, fd, cred] { Serve(fd, cred); }).detach();
+    Spawn(fd, cred);
+    Reap(false);
   }
   // Shutdown: wake every connection thread and wait for them.
-  std::unique_lock<std::mutex> lock(mu_);
-  for (int fd : fds_) shutdown(fd, SHUT_RDWR);
-  idle_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return fds_.empty(); });
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (int fd : fds_) shutdown(fd, SHUT_RDWR);
+    idle_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return fds_.empty(); });
+  }
+  Reap(true);
   return OkStatus();
 }
 

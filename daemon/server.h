@@ -29,6 +29,8 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "daemon/daemon_config.h"
 #include "daemon/dispatch.h"
@@ -73,8 +75,10 @@ class Server {
   std::shared_ptr<App> NewApp(const struct ucred& cred, Status* status);
   std::shared_ptr<App> FindApp(uint64_t id, const SecretBytes& secret, const struct ucred& cred);
   void DropApp(std::shared_ptr<App> app);
-  void Track(int fd);
-  void Untrack(int fd);  // closes fd
+  void Spawn(int fd, const struct ucred& cred);  // tracks fd, starts its thread
+  void Untrack(int fd);                          // closes fd; the thread is then finished
+  // Reap: joins the finished connection threads; `all`: detaches the rest.
+  void Reap(bool all);
 
   const DaemonConfig config_;
   const BackendFactory open_backend_;
@@ -85,9 +89,11 @@ class Server {
   std::mutex pin_mu_;  // CallContext::pin_mu
   std::mutex mu_;
   std::condition_variable idle_cv_;
-  std::set<int> fds_;                            // GUARDED_BY(mu_)
-  std::map<uint64_t, std::weak_ptr<App>> apps_;  // GUARDED_BY(mu_)
-  uint64_t next_app_id_ = 1;                     // GUARDED_BY(mu_)
+  std::set<int> fds_;                               // GUARDED_BY(mu_)
+  std::map<std::thread::id, std::thread> threads_;  // GUARDED_BY(mu_)
+  std::vector<std::thread::id> finished_;           // GUARDED_BY(mu_)
+  std::map<uint64_t, std::weak_ptr<App>> apps_;     // GUARDED_BY(mu_)
+  uint64_t next_app_id_ = 1;                        // GUARDED_BY(mu_)
 };
 
 }  // namespace certvault::daemon

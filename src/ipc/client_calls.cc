@@ -136,7 +136,10 @@ Status DaemonBackend::GetAttributeValue(SessionHandle session, ObjectHandle obje
         Put(e, object);
         PutAttributeTypes(e, *requests);
       },
-      [&](Decoder& d, const Status&) { return GetAttributeReplies(d, requests); });
+      [&](Decoder& d, const Status& s) {
+        // A reply that did not fit the frame limit comes as a bare error status.
+        return (!s.ok() && d.empty()) || GetAttributeReplies(d, requests);
+      });
 }
 
 Status DaemonBackend::SetAttributeValue(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) {

@@ -177,7 +177,9 @@ Status DaemonBackend::Call(const Request& req, Enc&& encode, Dec&& decode, uint1
     Status io = Exchange(*conn, req.op, &status, &body);
     if (io.ok()) {
       Decoder d(body);
-      if (!decode(d, status) || !d.empty()) {
+      const bool well_formed = decode(d, status) && d.empty();
+      conn->reader.Discard();
+      if (!well_formed) {
         Release(std::move(conn), false);
         return MalformedResponse();
       }

@@ -40,6 +40,10 @@ class FrameReader {
   // resynchronized: close it).
   Status Next(int fd, int partial_timeout_ms, std::span<const uint8_t>* frame);
 
+  // Discard: wipes the frame returned last (it may carry a PIN, plaintext or
+  // key material) once it has been decoded. Next() does it too.
+  void Discard() { Release(); }
+
   // buffered: bytes received but not returned yet (after the current frame).
   size_t buffered() const { return end_ - next_; }
 
