@@ -52,9 +52,12 @@ SecretBytes Pin(const char* p) { return SecretBytes(std::string_view(p), SecretA
 
 EVP_PKEY* SoftwareKey(const char* type) {
   EVP_PKEY* key = nullptr;
-  if (std::string(type) == "RSA") key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
-  else if (std::string(type) == "EC") key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  else key = EVP_PKEY_Q_keygen(nullptr, nullptr, type);
+  if (std::string(type) == "RSA")
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+  else if (std::string(type) == "EC")
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  else
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, type);
   if (key == nullptr) Die(std::string("keygen ") + type);
   return key;
 }
@@ -104,7 +107,8 @@ EVP_PKEY* VaultKey(OSSL_LIB_CTX* ctx, const std::string& label) {
   EVP_PKEY* key = nullptr;
   while (store != nullptr && key == nullptr && !OSSL_STORE_eof(store)) {
     OSSL_STORE_INFO* info = OSSL_STORE_load(store);
-    if (info != nullptr && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY) key = OSSL_STORE_INFO_get1_PKEY(info);
+    if (info != nullptr && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
+      key = OSSL_STORE_INFO_get1_PKEY(info);
     OSSL_STORE_INFO_free(info);
   }
   OSSL_STORE_close(store);
@@ -227,9 +231,12 @@ int main(int argc, char** argv) {
   double seconds = 2.0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--quick") seconds = 0.1;
-    else if (a == "--provider" && i + 1 < argc) provider = argv[++i];
-    else Die("usage: certvault-provider-bench --provider PATH/certvault.so [--quick]");
+    if (a == "--quick")
+      seconds = 0.1;
+    else if (a == "--provider" && i + 1 < argc)
+      provider = argv[++i];
+    else
+      Die("usage: certvault-provider-bench --provider PATH/certvault.so [--quick]");
   }
   if (provider.empty()) Die("--provider PATH/certvault.so is required");
   provider = std::filesystem::absolute(provider).string();
@@ -273,7 +280,8 @@ int main(int argc, char** argv) {
   std::fclose(f);
   SSL_CTX* via_provider = ServerCtx(pctx, cert, vec);
   SSL_CTX* via_pem = SSL_CTX_new_ex(pctx, nullptr, TLS_server_method());
-  if (SSL_CTX_use_certificate(via_pem, cert) != 1 || SSL_CTX_use_PrivateKey_file(via_pem, pem.c_str(), SSL_FILETYPE_PEM) != 1) {
+  if (SSL_CTX_use_certificate(via_pem, cert) != 1 ||
+      SSL_CTX_use_PrivateKey_file(via_pem, pem.c_str(), SSL_FILETYPE_PEM) != 1) {
     Die("PEM server ctx");
   }
   SSL_CTX_set_min_proto_version(via_pem, TLS1_3_VERSION);

@@ -62,8 +62,7 @@ Result<SecretBytes> ReadPinFile(const std::string& path) {
   return pin;
 }
 
-PinSource MakePinSource(const ProviderConfig& config, const Pkcs11Uri& uri, OSSL_PASSPHRASE_CALLBACK* cb,
-                        void* cbarg) {
+PinSource MakePinSource(const ProviderConfig& config, const Pkcs11Uri& uri, OSSL_PASSPHRASE_CALLBACK* cb, void* cbarg) {
   return [&config, &uri, cb, cbarg]() -> Result<SecretBytes> {
     if (uri.pin_value.has_value()) return uri.pin_value->Clone();
     if (uri.pin_source.has_value()) {

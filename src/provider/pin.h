@@ -26,8 +26,7 @@ SecretBytes FirstLine(std::span<const uint8_t> contents);
 
 // MakePinSource: a PinSource over the sources above. `uri` and the callback
 // must outlive it.
-PinSource MakePinSource(const ProviderConfig& config, const Pkcs11Uri& uri, OSSL_PASSPHRASE_CALLBACK* cb,
-                        void* cbarg);
+PinSource MakePinSource(const ProviderConfig& config, const Pkcs11Uri& uri, OSSL_PASSPHRASE_CALLBACK* cb, void* cbarg);
 
 }  // namespace certvault::provider
 

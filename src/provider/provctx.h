@@ -22,9 +22,9 @@ namespace certvault::provider {
 
 // ProviderConfig: the provider's openssl.cnf keys (docs/design/provider.md).
 struct ProviderConfig {
-  std::string vault_dir;     // "vault": the vault directory ("" = CERTVAULT_HOME/default)
-  std::string pin_file;      // "pin-file": first line is the user PIN
-  std::string pin_env;       // "pin-env": name of an environment variable holding the PIN
+  std::string vault_dir;      // "vault": the vault directory ("" = CERTVAULT_HOME/default)
+  std::string pin_file;       // "pin-file": first line is the user PIN
+  std::string pin_env;        // "pin-env": name of an environment variable holding the PIN
   bool claim_pkcs11 = false;  // "claim-pkcs11-uris": also load pkcs11: URIs
 };
 
@@ -38,8 +38,7 @@ struct CoreUpcalls {
 
 class ProviderContext {
  public:
-  ProviderContext(const OSSL_CORE_HANDLE* handle, const CoreUpcalls& core, ProviderConfig config,
-                  OSSL_LIB_CTX* libctx);
+  ProviderContext(const OSSL_CORE_HANDLE* handle, const CoreUpcalls& core, ProviderConfig config, OSSL_LIB_CTX* libctx);
   ~ProviderContext();
   ProviderContext(const ProviderContext&) = delete;
   ProviderContext& operator=(const ProviderContext&) = delete;

@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-
 #include <cstdlib>
+#include <cstring>
 
 #include "src/base/status_macros.h"
 #include "src/core/config.h"
@@ -38,7 +37,6 @@ void ChildAfterFork() {
   g_generation.fetch_add(1, std::memory_order_relaxed);
   ParentAfterFork();
 }
-
 
 std::string VaultDisplay(const std::string& dir) {
   if (!dir.empty()) return dir;
