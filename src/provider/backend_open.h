@@ -14,6 +14,9 @@
 namespace certvault::provider {
 
 // OpenProviderBackend: `vault_dir` "" = CERTVAULT_HOME / the default vault.
+// The embedded backend also checks that this process may use the vault's
+// files (kPermissionDenied naming the path), which the core would otherwise
+// report as an empty vault.
 Result<std::unique_ptr<Backend>> OpenProviderBackend(const std::string& vault_dir);
 
 }  // namespace certvault::provider

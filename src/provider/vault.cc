@@ -44,19 +44,6 @@ std::string VaultDisplay(const std::string& dir) {
   return home != nullptr && *home != '\0' ? std::string(home) : std::string("the default vault");
 }
 
-// CheckAccess: the process can use the vault directory and database (the
-// core treats an unreadable database like a missing one, which would surface
-// as an unrelated "token not initialized" later).
-Status CheckAccess(const std::string& dir) {
-  std::string db = dir + "/vault.db";
-  const char* what = nullptr;
-  if (access(dir.c_str(), R_OK | W_OK | X_OK) != 0 && errno == EACCES) what = dir.c_str();
-  if (what == nullptr && access(db.c_str(), F_OK) != 0 && errno == EACCES) what = dir.c_str();
-  if (what == nullptr && access(db.c_str(), F_OK) == 0 && access(db.c_str(), R_OK | W_OK) != 0) what = db.c_str();
-  if (what == nullptr) return OkStatus();
-  return PermissionDeniedError(std::string("permission denied on ") + what);
-}
-
 bool Matches(const std::optional<std::string>& want, const std::string& have) { return !want || *want == have; }
 
 }  // namespace
@@ -94,7 +81,6 @@ Result<Vault::State*> Vault::CurrentState() {
   if (state != nullptr && state->generation == gen) return state;
   auto backend = OpenProviderBackend(vault_dir_);
   Status vault_status = backend.ok() ? (*backend)->VaultStatus() : backend.status();
-  if (vault_status.ok()) vault_status = CheckAccess(vault_dir_);
   if (!vault_status.ok()) {
     std::string msg = "cannot open the vault at " + VaultDisplay(vault_dir_) + " (uid " + std::to_string(getuid()) +
                       "): " + std::string(vault_status.message());
