@@ -116,3 +116,19 @@ if command -v nginx >/dev/null 2>&1; then
 else
   log "nginx not installed: error texts of key references not checked"
 fi
+
+# The retry counter is the vault's: a token allowing 3 tries locks after 3 wrong PINs
+# given through the provider, and then refuses the right PIN too.
+printf '[vault]\npin_max_tries = 3\n' >lock.conf
+export CERTVAULT_CONF="$WORK/lock.conf"
+timeout "$T" "$CLI" init --label lockme --so-pin "$SO_PIN" --pin "$USER_PIN" >/dev/null || fail "init lockme"
+timeout "$T" "$CLI" keygen --token lockme --label lk --type ec:p256 --pin "$USER_PIN" >/dev/null || fail "keygen lk"
+lock_uri="certvault:token=lockme;object=lk;type=private"
+for i in 1 2; do
+  openssl_error "wrong PIN $i/3" "incorrect PIN" \
+    env OPENSSL_CONF=wrong.cnf timeout "$T" openssl req -new -x509 -key "$lock_uri" -subj /CN=x -out x.crt
+done
+openssl_error "wrong PIN 3/3" "PIN locked|now locked" \
+  env OPENSSL_CONF=wrong.cnf timeout "$T" openssl req -new -x509 -key "$lock_uri" -subj /CN=x -out x.crt
+openssl_error "right PIN on a locked token" "PIN locked" pv req -new -x509 -key "$lock_uri" -subj /CN=x -out x.crt
+pv req -new -x509 -key "$(key_uri web)" -subj /CN=x -out x.crt || fail "the other token is unaffected"
