@@ -56,6 +56,12 @@ openssl_error "pin-env not set" "CV_TEST_PIN" \
 CV_TEST_PIN="$USER_PIN" OPENSSL_CONF=env.cnf timeout "$T" openssl req -new -x509 -key "$(key_uri web)" -subj /CN=x -out x.crt \
   || fail "PIN from pin-env"
 log "PIN from pin-env"
+OPENSSL_CONF=nopin.cnf timeout "$T" openssl req -new -x509 -key "$(key_uri web)?pin-source=file:$WORK/pin" -subj /CN=x \
+  -out x.crt || fail "PIN from the URI's pin-source"
+openssl_error "pin-source file missing" "cannot read the PIN file" \
+  env OPENSSL_CONF=nopin.cnf timeout "$T" openssl req -new -x509 -key "$(key_uri web)?pin-source=file:$WORK/absent" \
+  -subj /CN=x -out x.crt
+log "PIN from the URI's pin-source"
 
 # Key references: deleted key, corrupt files.
 timeout "$T" "$CLI" delete --object gone --pin "$USER_PIN" >/dev/null || fail "delete gone"
