@@ -38,6 +38,11 @@ write_openssl_cnf claim.cnf "claim-pkcs11-uris = yes" "vault = $CERTVAULT_HOME"
 OPENSSL_CONF=claim.cnf timeout "$T" openssl req -new -x509 -key "pkcs11:token=$TOKEN_LABEL;object=ec;type=private" \
   -passin "pass:$USER_PIN" -subj /CN=claimed -out claimed.crt 2>claim.log || { cat claim.log >&2; fail "pkcs11: URI claimed, PIN from the prompt"; }
 plain verify -CAfile claimed.crt claimed.crt >/dev/null || fail "certificate via pkcs11: URI"
+# The command line form, without any configuration: -provider flags, PIN from the prompt, vault from CERTVAULT_HOME.
+plain req -new -x509 -provider-path "$(dirname "$PROVIDER")" -provider certvault -provider default \
+  -key "$(key_uri ec)" -passin "pass:$USER_PIN" -subj /CN=flags -out flags.crt 2>flags.log \
+  || { cat flags.log >&2; fail "openssl req -provider certvault -provider default"; }
+plain verify -CAfile flags.crt flags.crt >/dev/null || fail "certificate made with -provider flags"
 expect_failure "pkcs11: URI not claimed by default" pv req -new -x509 -key "pkcs11:object=ec;type=private" -subj /CN=x -out x.crt
 log "req -x509 with P-256, P-384, P-521, RSA, Ed25519, Ed448 vault keys; storeutl keys and certificates; pkcs11: claim"
 
