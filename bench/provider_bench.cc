@@ -278,7 +278,8 @@ int main(int argc, char** argv) {
   EVP_PKEY* ved = VaultKey(pctx, "ed");
   EVP_PKEY* vrsa = VaultKey(pctx, "rsa");
 
-  std::printf("certvault-provider-bench (%s), %.1f s per row\n", OpenSSL_version(OPENSSL_VERSION), seconds);
+  std::printf("certvault-provider-bench (%s), %.1f s per row, rates per CPU-second of the measuring thread\n",
+              OpenSSL_version(OPENSSL_VERSION), seconds);
   std::printf("%-52s %12s %12s %8s\n", "operation", "provider", "plain", "ratio");
   struct Case {
     const char* name;
