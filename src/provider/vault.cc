@@ -129,7 +129,13 @@ Status Vault::LoginLocked(State* state, SlotId slot, const PinSource& pin) {
   CV_ASSIGN_OR_RETURN(SessionHandle s, state->backend->OpenSession(slot, CKF_SERIAL_SESSION));
   Status st = state->backend->Login(s, UserType::kUser, *known);
   state->idle[slot].push_back(s);
-  if (!st.ok() && st.reason() != Reason::kUserAlreadyLoggedIn) return st;
+  if (!st.ok() && st.reason() != Reason::kUserAlreadyLoggedIn) {
+    // A kept PIN that stopped working (changed since) is dropped: later forked
+    // workers must not spend the vault's retry counter on it one by one.
+    std::lock_guard<std::mutex> lock(mu_);
+    pins_.erase(slot);
+    return st;
+  }
   state->logged_in.insert(slot);
   std::lock_guard<std::mutex> lock(mu_);
   pins_.insert_or_assign(slot, std::move(*known));
