@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "src/provider/pin_file.h"
+
 namespace certvault::provider {
 namespace {
 
@@ -39,28 +41,6 @@ Status NoPin() {
 }
 
 }  // namespace
-
-SecretBytes FirstLine(std::span<const uint8_t> contents) {
-  size_t n = 0;
-  while (n < contents.size() && contents[n] != '\n' && contents[n] != '\r') ++n;
-  return SecretBytes(contents.first(n), SecretAccess::Get());
-}
-
-Result<SecretBytes> ReadPinFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string msg = "cannot read the PIN file " + path + ": " + std::strerror(err);
-    return err == EACCES ? PermissionDeniedError(msg) : NotFoundError(msg);
-  }
-  SecretBytes buf(kMaxPinFileSize);
-  ssize_t n = read(fd, buf.MutableBytes(SecretAccess::Get()).data(), kMaxPinFileSize);
-  close(fd);
-  if (n < 0) return UnavailableError("cannot read the PIN file " + path);
-  SecretBytes pin = FirstLine(buf.Bytes(SecretAccess::Get()).first(static_cast<size_t>(n)));
-  if (pin.size() == 0) return InvalidArgumentError("the PIN file " + path + " is empty");
-  return pin;
-}
 
 PinSource MakePinSource(const ProviderConfig& config, const Pkcs11Uri& uri, OSSL_PASSPHRASE_CALLBACK* cb, void* cbarg) {
   return [&config, &uri, cb, cbarg]() -> Result<SecretBytes> {
