@@ -1,14 +1,10 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "src/provider/pin.h"
 
-#include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include "src/provider/pin_file.h"
 
