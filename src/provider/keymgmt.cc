@@ -138,8 +138,8 @@ EVP_KEYMGMT* DefaultKeymgmt(void* provctx, KeyAlgo algo) {
   auto& slot = cache[static_cast<size_t>(algo)];
   EVP_KEYMGMT* km = slot.load(std::memory_order_acquire);
   if (km != nullptr || provctx == nullptr) return km;
-  std::string name(KeyAlgoName(algo));
-  km = EVP_KEYMGMT_fetch(static_cast<ProviderContext*>(provctx)->libctx(), name.c_str(), "provider=default");
+  // KeyAlgoName views a string literal: NUL-terminated, and nothing here allocates (no Guarded needed).
+  km = EVP_KEYMGMT_fetch(static_cast<ProviderContext*>(provctx)->libctx(), KeyAlgoName(algo).data(), "provider=default");
   EVP_KEYMGMT* expected = nullptr;
   if (km != nullptr && !slot.compare_exchange_strong(expected, km)) {
     EVP_KEYMGMT_free(km);
