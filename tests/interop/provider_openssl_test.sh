@@ -44,6 +44,12 @@ plain req -new -x509 -provider-path "$(dirname "$PROVIDER")" -provider certvault
   || { cat flags.log >&2; fail "openssl req -provider certvault -provider default"; }
 plain verify -CAfile flags.crt flags.crt >/dev/null || fail "certificate made with -provider flags"
 expect_failure "pkcs11: URI not claimed by default" pv req -new -x509 -key "pkcs11:object=ec;type=private" -subj /CN=x -out x.crt
+# Only the public half leaves the vault.
+pv pkey -in "$(key_uri ec)" -pubout -out ec-from-private.pub || fail "public key of a private vault key"
+cmp -s <(plain pkey -pubin -in ec-from-private.pub -outform DER) <(plain x509 -in ec.crt -pubkey -noout | plain pkey -pubin -outform DER) \
+  || fail "exported public key differs from the certificate's"
+expect_failure "exporting a vault private key" pv pkey -in "$(key_uri ec)" -out exported.pem
+if grep -q "PRIVATE KEY" exported.pem 2>/dev/null; then fail "a private key was exported"; fi
 log "req -x509 with P-256, P-384, P-521, RSA, Ed25519, Ed448 vault keys; storeutl keys and certificates; pkcs11: claim"
 
 # --- RSA-PSS certificate, CSR signed and issued by a vault CA key ---
