@@ -3,6 +3,7 @@
 // certvault-bench: one run that measures certvault's PKCS#11 module, SoftHSM2
 // and raw OpenSSL side by side and prints a table with ratios (README.md).
 //   certvault-bench [--quick] [--module PATH] [--softhsm PATH] [--populate-seconds S]
+//                   [--daemon PATH]   (certvaultd: adds the daemon-mode rows, daemon_bench.h)
 // Both modules get private stores in a temp dir (CERTVAULT_HOME,
 // SOFTHSM2_CONF) that is removed at exit. Exit 0 when every scenario that
 // could run succeeded, 1 when one failed, 2 on bad flags.
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "bench/bulk_fill.h"
+#include "bench/daemon_bench.h"
 #include "bench/report.h"
 #include "bench/scenarios.h"
 #include "src/base/status_macros.h"
@@ -28,6 +30,8 @@ struct Options {
   bool quick = false;
   std::string module;
   std::string softhsm = "/usr/lib/softhsm/libsofthsm2.so";
+  std::string daemon;  // certvaultd; "" = no daemon rows
+  bool daemon_only = false;  // --daemon-only: just the daemon-mode rows
   double populate_s = 0;  // 0: the budget's default
 };
 
@@ -48,13 +52,15 @@ std::optional<Options> ParseFlags(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
       o.quick = true;
-    } else if ((arg == "--module" || arg == "--softhsm") && i + 1 < argc) {
-      (arg == "--module" ? o.module : o.softhsm) = argv[++i];
+    } else if (arg == "--daemon-only") {
+      o.daemon_only = true;
+    } else if ((arg == "--module" || arg == "--softhsm" || arg == "--daemon") && i + 1 < argc) {
+      (arg == "--module" ? o.module : arg == "--softhsm" ? o.softhsm : o.daemon) = argv[++i];
     } else if (arg == "--populate-seconds" && i + 1 < argc) {
       o.populate_s = std::atof(argv[++i]);
     } else {
       std::cerr << "usage: certvault-bench [--quick] [--module PATH] [--softhsm PATH]"
-                   " [--populate-seconds S]\n";
+                   " [--populate-seconds S] [--daemon PATH] [--daemon-only]\n";
       return std::nullopt;
     }
   }
@@ -83,6 +89,7 @@ class Runner {
   void ThreadRows(Target* ours, Target* softhsm);
   void FindRows(Target* ours, Target* softhsm);
   void DurableRows(Target* ours, Target* softhsm);
+  void DaemonRows(Target* daemon, Target* ours, Target* softhsm, const std::string& socket);
   std::vector<Row> rows;
   bool failed() const { return failed_; }
 
@@ -170,6 +177,40 @@ void Runner::DurableRows(Target* ours, Target* softhsm) {
   rows.insert(rows.end(), {keygen, create, login});
 }
 
+// DaemonRows: certvaultd side by side with the embedded module, SoftHSM2 and
+// raw OpenSSL (issue targets: 1 thread >= 60% of raw; 2 processes >= 1.6x 1).
+void Runner::DaemonRows(Target* daemon, Target* ours, Target* softhsm, const std::string& socket) {
+  auto sign = [&](Target& t) { return SignOpsPerSec(t, KeyKind::kEcP256, b_.sign_s); };
+  Row via{"certvaultd: C_Sign ECDSA P-256, 1 client thread", "ops/s"};
+  via.ours = On(daemon, via.scenario, sign);
+  via.softhsm = On(softhsm, via.scenario, sign);
+  via.raw = Take(via.scenario, nullptr, RawOpsPerSec(KeyKind::kEcP256, b_.sign_s));
+  Row emb{"  same, embedded module", "ops/s"};
+  emb.ours = On(ours, emb.scenario, sign);
+  emb.raw = via.raw;
+  rows.insert(rows.end(), {via, emb});
+  for (Target* t : {daemon, ours}) {
+    const std::string mode = t == daemon ? "certvaultd" : "embedded";
+    const std::string sock = t == daemon ? socket : std::string();
+    Row one{mode + ": 1 client process", "ops/s"}, two{mode + ": 2 client processes", "ops/s"};
+    one.ours = On(t, one.scenario, [&](Target& x) { return ProcessSignOpsPerSec(x, 1, b_.thread_s, sock); });
+    two.ours = On(t, two.scenario, [&](Target& x) { return ProcessSignOpsPerSec(x, 2, b_.thread_s, sock); });
+    Row scaling{"  scaling factor 2 processes / 1 process (" + mode + ")", "x"};
+    if (one.ours && two.ours) scaling.ours = *two.ours / *one.ours;
+    rows.insert(rows.end(), {one, two, scaling});
+  }
+  const int n = b_.sign_s < 1 ? 200 : 20000;
+  auto add = [&](const std::string& what, Result<Percentiles> p) {
+    std::optional<double> v = Take(what, nullptr, p.ok() ? Result<double>(p->p50_us) : p.status());
+    if (!v) return;
+    rows.push_back(Row{what + " p50", "us", p->p50_us, std::nullopt, std::nullopt});
+    rows.push_back(Row{what + " p99", "us", p->p99_us, std::nullopt, std::nullopt});
+  };
+  if (daemon != nullptr) add("certvaultd: no-op round trip", NoopLatency(socket, n));
+  if (daemon != nullptr) add("certvaultd: C_SignInit+C_Sign round trip", SignLatency(*daemon, n));
+  if (ours != nullptr) add("embedded: C_SignInit+C_Sign", SignLatency(*ours, n));
+}
+
 // PrivateStores points both modules at fresh directories under `dir`.
 bool PrivateStores(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -210,13 +251,30 @@ int Run(const Options& o, const std::filesystem::path& dir) {
   std::optional<Target> softhsm = LoadTarget("SoftHSM2", o.softhsm, load_failed);
   Target* po = ours ? &*ours : nullptr;
   Target* ps = softhsm ? &*softhsm : nullptr;
-  runner.SignRows(po, ps);
-  runner.ThreadRows(po, ps);
-  runner.DurableRows(po, ps);
-  runner.FindRows(po, ps);
+  if (!o.daemon_only) {
+    runner.SignRows(po, ps);
+    runner.ThreadRows(po, ps);
+    runner.DurableRows(po, ps);
+    runner.FindRows(po, ps);
+  }
+  std::unique_ptr<DaemonProcess> daemon;
+  std::optional<Target> via_daemon;
+  if (!o.daemon.empty() && !o.module.empty()) {
+    auto started = DaemonProcess::Start(o.daemon, dir);
+    auto t = started.ok() ? SetUpDaemonTarget(o.module, dir, (*started)->socket()) : Result<Target>(started.status());
+    if (t.ok()) {
+      daemon = std::move(*started);
+      via_daemon = std::move(*t);
+    } else {
+      std::cerr << "certvaultd: " << t.status().ToString() << "\n";
+      load_failed = true;
+    }
+  }
+  if (via_daemon) runner.DaemonRows(&*via_daemon, po, ps, daemon->socket());
   std::cout << "\ncertvault-bench" << (o.quick ? " --quick (smoke run: numbers are not meaningful)" : "")
             << "\n\n";
   PrintTable(runner.rows, std::cout);
+  via_daemon.reset();  // finalize the client before the daemon stops
   return load_failed || runner.failed() ? 1 : 0;
 }
 

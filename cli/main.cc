@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "src/core/backend.h"
+#include "src/ipc/open_backend.h"
 
 int main(int argc, char** argv) {
   // No core dumps and no ptrace by other users' processes: this process may
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   // ample for the few keys one command touches; failure only loses that.
   (void)CRYPTO_secure_malloc_init(1 << 20, 32);
   try {
-    return certvault::cli::RunCli(argc, argv, certvault::OpenEmbeddedBackend, std::cout, std::cerr);
+    return certvault::cli::RunCli(argc, argv, certvault::OpenBackend, std::cout, std::cerr);
   } catch (const std::bad_alloc&) {
     std::cerr << "certvault: error: out of memory\n";
   } catch (const std::exception& e) {

@@ -30,6 +30,11 @@ TSAN_OPTIONS=halt_on_error=1 build-tsan/src/storage/storage_test --gtest_filter=
 cmake --build build-tsan -j "$JOBS" --target provider_module_test certvault-provider
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/provider/provider_module_test
 
+step "TSan build: certvaultd server and client concurrency"
+cmake --build build-tsan -j "$JOBS" --target daemon_test ipc_codec_test
+TSAN_OPTIONS=halt_on_error=1 build-tsan/daemon/daemon_test
+TSAN_OPTIONS=halt_on_error=1 build-tsan/src/ipc/ipc_codec_test
+
 step "libFuzzer targets (short runs)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_FUZZ=ON -DCV_BUILD_TESTS=OFF \
   -DCV_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null

@@ -7,7 +7,8 @@ build=$1
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in bin/certvault lib/libcertvault-pkcs11.so share/p11-kit/modules/certvault.module; do
+for f in bin/certvault lib/libcertvault-pkcs11.so share/p11-kit/modules/certvault.module bin/certvaultd \
+    lib/systemd/system/certvaultd.service lib/systemd/system/certvaultd.socket; do
   [ -f "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
 grep -qx "module: $prefix/lib/libcertvault-pkcs11.so" "$prefix/share/p11-kit/modules/certvault.module" ||

@@ -152,6 +152,9 @@ struct BackendOptions {
   // create_vault: create the vault directory (mode 0700) if it is missing
   // (`certvault init`). Otherwise a missing vault simply has no slots.
   bool create_vault = false;
+  // daemon_socket: certvaultd's socket, chosen by the caller (the provider's
+  // openssl.cnf `socket`); "" = CERTVAULT_SOCKET or the config file decides.
+  std::string daemon_socket;
 };
 
 // OpenEmbeddedBackend: the vault in this process. A missing vault directory is

@@ -72,6 +72,10 @@ Status ParseSection(std::string_view text, int line, std::string* section, std::
     *section = "vault";
     return OkStatus();
   }
+  if (inner == "daemon") {  // certvaultd and its clients (docs/config.md)
+    *section = "daemon";
+    return OkStatus();
+  }
   if (inner.substr(0, 6) == "token " && inner.size() >= 9 && inner[6] == '"' && inner.back() == '"') {
     *section = "token";
     *token = std::string(inner.substr(7, inner.size() - 8));
@@ -118,6 +122,12 @@ Status ParseConfig(std::string_view text, Config* config) {
     std::string_view value = Trim(line.substr(eq + 1));
     if (section == "vault") {
       CV_RETURN_IF_ERROR(ParseVaultKey(key, value, line_no, config));
+    } else if (section == "daemon") {
+      // `socket` selects the daemon client; the rest are certvaultd's settings,
+      // which certvaultd validates (daemon/daemon_config.cc).
+      if (value.empty()) return LineError(line_no, "empty value");
+      if (key == "socket") config->daemon_socket = std::string(value);
+      config->daemon_settings[std::string(key)] = std::string(value);
     } else if (section == "token" && key == "mechanisms") {
       CV_RETURN_IF_ERROR(ParseMechanismList(value, line_no, &config->mechanism_allow[token]));
     } else {

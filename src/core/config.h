@@ -15,6 +15,8 @@
 //   mechanisms = CKM_ECDSA, CKM_ECDSA_SHA256, 0x1057   # allow-list
 //   [token "*"]                 # defaults for every token
 //   mechanisms = ...
+//   [daemon]                    # certvaultd (docs/design/daemon.md)
+//   socket = /run/certvault/certvaultd.sock
 #ifndef CERTVAULT_CORE_CONFIG_H_
 #define CERTVAULT_CORE_CONFIG_H_
 
@@ -49,6 +51,11 @@ struct Config {
   // Per-token mechanism allow-lists by token label; "*" applies to tokens
   // without their own entry. Absent = every mechanism the engine offers.
   std::map<std::string, std::set<MechanismType>> mechanism_allow;
+  // [daemon] socket: clients use certvaultd at this socket (see
+  // src/ipc/open_backend.h); certvaultd listens there. The section's other
+  // keys are certvaultd's settings, kept raw for it to validate.
+  std::string daemon_socket;
+  std::map<std::string, std::string> daemon_settings;
 
   // AllowedMechanisms: the allow-list for a token, or nullopt (no limit).
   std::optional<std::set<MechanismType>> AllowedMechanisms(const std::string& token_label) const;

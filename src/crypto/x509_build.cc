@@ -379,6 +379,11 @@ Result<Bytes> BuildCertificate(const CertSpec& spec, const Signer& signer) {
   return VerifiedCertDer(cert.get(), signing_key);
 }
 
+Status SignCertificateTbs(X509* cert, SignatureAlgorithm alg, const Signer& signer) {
+  if (cert == nullptr) return InvalidArgumentError("no certificate");
+  return SignCert(cert, alg, signer);
+}
+
 Result<Bytes> RawEcdsaToDer(std::span<const uint8_t> raw) {
   if (raw.empty() || raw.size() % 2 != 0 || raw.size() > 2 * 66) {
     return Status(Reason::kSignatureLenRange, "ECDSA signature must be r||s of equal halves");

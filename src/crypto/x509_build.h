@@ -96,6 +96,12 @@ struct CertSpec {
 // clear), signed by `signer` and verified with the issuer's public key.
 Result<Bytes> BuildCertificate(const CertSpec& spec, const Signer& signer);
 
+// SignCertificateTbs: for callers that assemble the X509 themselves (the CA's
+// profile-driven builder): sets both AlgorithmIdentifiers to `alg`, re-encodes
+// the TBS, has `signer` sign it and stores the signature in `cert`. The caller
+// verifies the result. Errors: as the Signer, or kMechanismInvalid.
+Status SignCertificateTbs(X509* cert, SignatureAlgorithm alg, const Signer& signer);
+
 // RawEcdsaToDer: r||s (even length, ≤ 2*66 bytes) to DER ECDSA-Sig-Value.
 Result<Bytes> RawEcdsaToDer(std::span<const uint8_t> raw);
 

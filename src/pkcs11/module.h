@@ -33,9 +33,10 @@
 
 namespace certvault::pkcs11 {
 
-// OpenBackendFromEnvironment: the one backend factory of the module: today the
-// embedded backend (OpenEmbeddedBackend with default options, which honours
-// CERTVAULT_HOME); later the daemon client when CERTVAULT_SOCKET is set.
+// OpenBackendFromEnvironment: the one backend factory of the module:
+// certvault::OpenBackend (src/ipc/open_backend.h) with default options: the
+// certvaultd client when CERTVAULT_SOCKET (or the config file's [daemon]
+// socket) is set, else the embedded backend (which honours CERTVAULT_HOME).
 // Defined in backend_factory.cc, linked only into the shared module (tests
 // link their own).
 Result<std::unique_ptr<Backend>> OpenBackendFromEnvironment();

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "src/base/status_macros.h"
+#include "src/ipc/open_backend.h"
 
 namespace certvault::provider {
 namespace {
@@ -25,11 +26,12 @@ Status CheckAccess(const std::string& dir) {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> OpenProviderBackend(const std::string& vault_dir) {
+Result<std::unique_ptr<Backend>> OpenProviderBackend(const std::string& vault_dir, const std::string& socket) {
   BackendOptions options;
   options.vault_dir = vault_dir;
-  CV_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, OpenEmbeddedBackend(options));
-  CV_RETURN_IF_ERROR(CheckAccess(vault_dir));
+  options.daemon_socket = socket;
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, OpenBackend(options));
+  if (socket.empty()) CV_RETURN_IF_ERROR(CheckAccess(vault_dir));  // the embedded vault: this process's files
   return backend;
 }
 

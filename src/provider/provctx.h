@@ -22,9 +22,10 @@ namespace certvault::provider {
 
 // ProviderConfig: the provider's openssl.cnf keys (docs/design/provider.md).
 struct ProviderConfig {
-  std::string vault_dir;      // "vault": the vault directory ("" = CERTVAULT_HOME/default)
-  std::string pin_file;       // "pin-file": first line is the user PIN
-  std::string pin_env;        // "pin-env": name of an environment variable holding the PIN
+  std::string vault_dir;     // "vault": the vault directory ("" = CERTVAULT_HOME/default)
+  std::string pin_file;      // "pin-file": first line is the user PIN
+  std::string pin_env;       // "pin-env": name of an environment variable holding the PIN
+  std::string socket;        // "socket": certvaultd's socket ("" = CERTVAULT_SOCKET / config / embedded)
   bool claim_pkcs11 = false;  // "claim-pkcs11-uris": also load pkcs11: URIs
 };
 

@@ -58,11 +58,13 @@ ProviderConfig ReadConfig(const CoreUpcalls& core, const OSSL_CORE_HANDLE* handl
   const char* vault = nullptr;
   const char* pin_file = nullptr;
   const char* pin_env = nullptr;
+  const char* socket = nullptr;
   const char* claim = nullptr;
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_ptr("vault", const_cast<char**>(&vault), 0),
       OSSL_PARAM_construct_utf8_ptr("pin-file", const_cast<char**>(&pin_file), 0),
       OSSL_PARAM_construct_utf8_ptr("pin-env", const_cast<char**>(&pin_env), 0),
+      OSSL_PARAM_construct_utf8_ptr("socket", const_cast<char**>(&socket), 0),
       OSSL_PARAM_construct_utf8_ptr("claim-pkcs11-uris", const_cast<char**>(&claim), 0),
       OSSL_PARAM_construct_end(),
   };
@@ -71,6 +73,7 @@ ProviderConfig ReadConfig(const CoreUpcalls& core, const OSSL_CORE_HANDLE* handl
   if (vault != nullptr) config.vault_dir = vault;
   if (pin_file != nullptr) config.pin_file = pin_file;
   if (pin_env != nullptr) config.pin_env = pin_env;
+  if (socket != nullptr) config.socket = socket;
   config.claim_pkcs11 = IsYes(claim);
   return config;
 }
@@ -140,11 +143,8 @@ const OSSL_DISPATCH kProviderFunctions[] = {
 
 ProviderContext::ProviderContext(const OSSL_CORE_HANDLE* handle, const CoreUpcalls& core, ProviderConfig config,
                                  OSSL_LIB_CTX* libctx)
-    : handle_(handle),
-      core_(core),
-      config_(std::move(config)),
-      libctx_(libctx),
-      vault_(std::make_unique<Vault>(config_.vault_dir, libctx)) {}
+    : handle_(handle), core_(core), config_(std::move(config)), libctx_(libctx),
+      vault_(std::make_unique<Vault>(config_.vault_dir, config_.socket, libctx)) {}
 
 ProviderContext::~ProviderContext() {
   vault_.reset();

@@ -10,6 +10,7 @@
 
 #include "src/base/status_macros.h"
 #include "src/core/config.h"
+#include "src/ipc/open_backend.h"
 #include "src/provider/backend_open.h"
 #include "src/provider/vault_state.h"
 
@@ -44,14 +45,24 @@ std::string VaultDisplay(const std::string& dir) {
   return home != nullptr && *home != '\0' ? std::string(home) : std::string("the default vault");
 }
 
+std::string ResolveSocket(const std::string& vault_dir, std::string socket) {
+  if (!socket.empty()) return socket;
+  BackendOptions options;
+  options.vault_dir = vault_dir;
+  Result<std::string> chosen = DaemonSocketFor(options);
+  return chosen.ok() ? *chosen : std::string();  // a bad config file shows again at open
+}
+
 bool Matches(const std::optional<std::string>& want, const std::string& have) { return !want || *want == have; }
 
 }  // namespace
 
-// The directory is resolved once, at load: services (nginx) clear the
-// environment of the workers they fork, which must keep using the same vault.
-Vault::Vault(std::string vault_dir, OSSL_LIB_CTX* libctx)
+// The directory and the daemon socket are resolved once, at load: services
+// (nginx) clear the environment of the workers they fork, which must keep
+// using the same vault.
+Vault::Vault(std::string vault_dir, std::string socket, OSSL_LIB_CTX* libctx)
     : vault_dir_(core::ResolveVaultDir(vault_dir).ok() ? *core::ResolveVaultDir(vault_dir) : vault_dir),
+      socket_(ResolveSocket(vault_dir_, std::move(socket))),
       libctx_(libctx) {
   std::lock_guard<std::mutex> lock(g_fork_mu);
   ForkLocks().insert(&mu_);
@@ -79,10 +90,11 @@ Result<Vault::State*> Vault::CurrentState() {
   std::lock_guard<std::mutex> lock(mu_);
   state = state_.load(std::memory_order_acquire);
   if (state != nullptr && state->generation == gen) return state;
-  auto backend = OpenProviderBackend(vault_dir_);
+  auto backend = OpenProviderBackend(vault_dir_, socket_);
   Status vault_status = backend.ok() ? (*backend)->VaultStatus() : backend.status();
   if (!vault_status.ok()) {
-    std::string msg = "cannot open the vault at " + VaultDisplay(vault_dir_) + " (uid " + std::to_string(getuid()) +
+    std::string where = socket_.empty() ? VaultDisplay(vault_dir_) : "certvaultd " + socket_;
+    std::string msg = "cannot open the vault at " + where + " (uid " + std::to_string(getuid()) +
                       "): " + std::string(vault_status.message());
     if (vault_status.code() == StatusCode::kPermissionDenied || vault_status.code() == StatusCode::kUnavailable) {
       msg += "; the service user needs read and write access to the vault directory and its files";

@@ -49,7 +49,9 @@ using PinSource = std::function<Result<SecretBytes>()>;
 
 class Vault {
  public:
-  Vault(std::string vault_dir, OSSL_LIB_CTX* libctx);
+  // Vault: `vault_dir` "" = CERTVAULT_HOME / default; `socket` "" = the
+  // daemon socket OpenBackend would choose (resolved now), or embedded.
+  Vault(std::string vault_dir, std::string socket, OSSL_LIB_CTX* libctx);
   ~Vault();
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;
@@ -87,6 +89,7 @@ class Vault {
   Status WithSession(SlotId slot, Fn&& fn);
 
   const std::string vault_dir_;
+  const std::string socket_;  // certvaultd's socket, or "" (embedded)
   OSSL_LIB_CTX* const libctx_;
   std::mutex mu_;                       // guards state_ replacement and pins_
   std::atomic<State*> state_{nullptr};  // the current generation's state

@@ -5,6 +5,9 @@
 #                                    /usr/lib/softhsm/libsofthsm2.so by hand.
 #   CLI=<path to certvault>           optional; scripts that do not need it ignore it.
 #   CV_INTEROP_KEEP=1                 keep the temp dir for debugging.
+#   CV_BACKEND=daemon                 daemon mode: setup_env starts $CERTVAULTD (certvaultd) on a
+#                                     socket in $WORK and exports CERTVAULT_SOCKET, so the module
+#                                     and the CLI are its clients; cleanup stops it.
 # Exit codes: 0 pass, 1 fail (with a "FAIL:" line), 77 skipped (a tool is missing).
 # Everything runs under a temp dir ($WORK) removed by an EXIT trap; every external
 # tool runs under `timeout` ($T seconds) so that a hung module cannot hang ctest.
@@ -57,9 +60,36 @@ setup_env() {
     "$WORK/softhsm-tokens" >"$WORK/softhsm2.conf"
   export SOFTHSM2_CONF="$WORK/softhsm2.conf"
   log "module $MODULE, work dir $WORK"
+  if [[ "${CV_BACKEND:-embedded}" == daemon ]] && ! is_softhsm; then start_daemon; fi
 }
 
-# Kills the background processes registered in BG_PIDS, then removes $WORK.
+# start_daemon: certvaultd ($CERTVAULTD) serving $CERTVAULT_HOME on
+# $WORK/certvaultd.sock, log in $WORK/certvaultd.log; exports CERTVAULT_SOCKET.
+# CV_DAEMON_SETTINGS: extra "key = value" lines for its [daemon] section.
+# Sets DAEMON_PID. Safe to call again after the daemon died (restart).
+start_daemon() {
+  [[ -n "${CERTVAULTD:-}" && -x "$CERTVAULTD" ]] || fail "CV_BACKEND=daemon needs CERTVAULTD (path to certvaultd)"
+  export CERTVAULT_SOCKET="$WORK/certvaultd.sock"
+  printf '[daemon]\n%s\n' "${CV_DAEMON_SETTINGS:-}" >"$WORK/certvaultd.conf"
+  "$CERTVAULTD" --config "$WORK/certvaultd.conf" --socket "$CERTVAULT_SOCKET" >>"$WORK/certvaultd.log" 2>&1 &
+  DAEMON_PID=$!
+  BG_PIDS+=("$DAEMON_PID")
+  local deadline=$((SECONDS + 10))
+  until [[ -S "$CERTVAULT_SOCKET" ]] && grep -q "serving" "$WORK/certvaultd.log" 2>/dev/null; do
+    kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$WORK/certvaultd.log" >&2; fail "certvaultd exited at start"; }
+    ((SECONDS < deadline)) || fail "certvaultd did not start in 10 s"
+    sleep 0.05
+  done
+  log "certvaultd (pid $DAEMON_PID) on $CERTVAULT_SOCKET"
+}
+
+# need_daemon_mode: for scripts that only make sense against certvaultd.
+need_daemon_mode() {
+  [[ "${CV_BACKEND:-embedded}" == daemon ]] || skip "needs CV_BACKEND=daemon"
+  [[ -n "${CERTVAULTD:-}" && -x "$CERTVAULTD" ]] || skip "CERTVAULTD (certvaultd) not given"
+}
+
+# Kills the background processes registered in BG_PIDS (certvaultd too), then removes $WORK.
 BG_PIDS=()
 cleanup() {
   local rc=$? pid

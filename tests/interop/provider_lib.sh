@@ -11,6 +11,13 @@ provider_setup() {
   [[ -n "${PROVIDER:-}" && -f "$PROVIDER" ]] || fail "PROVIDER is not set or missing (path to certvault.so)"
   [[ -n "${CLI:-}" && -x "$CLI" ]] || fail "CLI is not set or missing (path to certvault)"
   need_tool openssl
+  # Daemon mode: service users (nginx and mosquitto drop to nobody) reach
+  # certvaultd through its socket instead of reading the vault.
+  local svc_uid
+  svc_uid=$(id -u nobody)
+  CV_DAEMON_SETTINGS="${CV_DAEMON_SETTINGS:-}
+allowed_uids = $(id -u), $svc_uid
+socket_mode = 0666"
   setup_env
   PROVIDER="$(cd "$(dirname "$PROVIDER")" && pwd)/$(basename "$PROVIDER")"
   CLI="$(cd "$(dirname "$CLI")" && pwd)/$(basename "$CLI")"
@@ -20,7 +27,9 @@ provider_setup() {
   chmod 600 "$WORK/pin"
   # The vault is named in the configuration: services (nginx) clear the
   # environment of their workers.
-  write_openssl_cnf "$WORK/openssl.cnf" "pin-file = $WORK/pin" "vault = $CERTVAULT_HOME"
+  BACKEND_LINE="vault = $CERTVAULT_HOME"  # the vault, or certvaultd in daemon mode
+  [[ -n "${CERTVAULT_SOCKET:-}" ]] && BACKEND_LINE="socket = $CERTVAULT_SOCKET"
+  write_openssl_cnf "$WORK/openssl.cnf" "pin-file = $WORK/pin" "$BACKEND_LINE"
   export OPENSSL_CONF="$WORK/openssl.cnf"
 }
 

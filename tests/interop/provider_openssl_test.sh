@@ -34,7 +34,7 @@ expect_contains certs.txt "Total found: 1" "the stored certificate is listed"
 pv storeutl -out stored.pem "certvault:object=ec;type=cert" >/dev/null 2>&1 || fail "storeutl -out"
 cmp -s <(plain x509 -in ec.crt -outform DER) <(plain x509 -in stored.pem -outform DER) || fail "stored certificate differs"
 # pkcs11: URIs, claimed when configured; the prompt (passphrase callback) as the PIN source.
-write_openssl_cnf claim.cnf "claim-pkcs11-uris = yes" "vault = $CERTVAULT_HOME"
+write_openssl_cnf claim.cnf "claim-pkcs11-uris = yes" "$BACKEND_LINE"
 OPENSSL_CONF=claim.cnf timeout "$T" openssl req -new -x509 -key "pkcs11:token=$TOKEN_LABEL;object=ec;type=private" \
   -passin "pass:$USER_PIN" -subj /CN=claimed -out claimed.crt 2>claim.log || { cat claim.log >&2; fail "pkcs11: URI claimed, PIN from the prompt"; }
 plain verify -CAfile claimed.crt claimed.crt >/dev/null || fail "certificate via pkcs11: URI"

@@ -77,8 +77,16 @@ kill "$(cat ngx/nginx.pid)"
 log "nginx: 12 HTTPS requests (TLS 1.3 and 1.2) served by workers running as $SVC_USER"
 
 # --- nginx whose workers cannot open the vault ---
-chown -R root:root "$CERTVAULT_HOME"
-chmod 700 "$CERTVAULT_HOME"
+# Embedded: the vault directory is closed to the service user; daemon mode:
+# certvaultd's socket is.
+if [[ -n "${CERTVAULT_SOCKET:-}" ]]; then
+  chmod 600 "$CERTVAULT_SOCKET"
+  VAULT_SHOWN="certvaultd $CERTVAULT_SOCKET"
+else
+  chown -R root:root "$CERTVAULT_HOME"
+  chmod 700 "$CERTVAULT_HOME"
+  VAULT_SHOWN="$CERTVAULT_HOME"
+fi
 NGX2_PORT=$(free_port)
 write_nginx_conf nginx2.conf "$NGX2_PORT" "$WORK/ngx2"
 timeout "$T" nginx -c "$WORK/nginx2.conf" -e "$WORK/ngx2/error.log" >ngx2.log 2>&1 &
@@ -86,14 +94,15 @@ BG_PIDS+=($!)
 wait_for_line "$WORK/ngx2/error.log" "start worker process" 10 || { cat ngx2.log ngx2/error.log >&2; fail "nginx 2 did not start"; }
 expect_failure "TLS with a worker that cannot open the vault" \
   timeout "$T" curl -sS --fail --cacert web.crt "https://127.0.0.1:$NGX2_PORT/"
-wait_for_line ngx2/error.log "cannot open the vault at $CERTVAULT_HOME" 5 || { cat ngx2/error.log >&2; fail "the worker's error does not name the vault"; }
+wait_for_line ngx2/error.log "cannot open the vault at $VAULT_SHOWN" 5 || { cat ngx2/error.log >&2; fail "the worker's error does not name the vault"; }
 expect_contains ngx2/error.log "read and write access" "the worker's error names the needed access"
 kill "$(cat ngx2/nginx.pid)"
 chown -R "$SVC_USER:$SVC_GROUP" "$CERTVAULT_HOME"
+[[ -n "${CERTVAULT_SOCKET:-}" ]] && chmod 666 "$CERTVAULT_SOCKET"
 log "nginx: a worker that cannot open the vault logs why"
 
 # --- nginx with the PIN from its own ssl_password_file (the passphrase callback), no pin-file ---
-write_openssl_cnf nopin.cnf "vault = $CERTVAULT_HOME"
+write_openssl_cnf nopin.cnf "$BACKEND_LINE"
 NGX3_PORT=$(free_port)
 write_nginx_conf nginx3.conf "$NGX3_PORT" "$WORK/ngx3" "ssl_password_file $WORK/pin;"
 OPENSSL_CONF="$WORK/nopin.cnf" timeout "$T" nginx -c "$WORK/nginx3.conf" -e "$WORK/ngx3/error.log" >ngx3.log 2>&1 &

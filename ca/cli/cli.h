@@ -1,0 +1,50 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// certvault-ca command line: shared argument handling. Each command is one
+// function `int CmdX(Args&)` returning the exit code (0 ok, 1 error, 2 usage,
+// 3 some CSRs of a batch refused). Errors are printed as one line
+// "certvault-ca: <message>" and never contain PINs or key material.
+#ifndef CERTVAULT_CA_CLI_CLI_H_
+#define CERTVAULT_CA_CLI_CLI_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ca/instance/ca_instance.h"
+
+namespace certvault::ca::cli {
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;  // "--name value" or "--name" -> "1"
+  bool Has(const std::string& name) const { return flags.count(name) != 0; }
+  std::string Get(const std::string& name, const std::string& def = "") const {
+    auto it = flags.find(name);
+    return it == flags.end() ? def : it->second;
+  }
+};
+
+// Fail: prints the status and returns 1.
+int Fail(const Status& status);
+int Usage(const std::string& message);
+// Open: the instance named by --dir (default $CERTVAULT_CA_DIR, then ".").
+Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token);
+// Actor: --actor, else the OS user name.
+std::string Actor(const Args& args);
+Result<Bytes> ReadFileBytes(const std::string& path);
+
+int CmdInit(Args& args);
+int CmdInstallIssuing(Args& args);
+int CmdIssue(Args& args);
+int CmdRevoke(Args& args);
+int CmdCrl(Args& args);
+int CmdServe(Args& args);
+int CmdList(Args& args);
+int CmdShow(Args& args);
+int CmdProfiles(Args& args);
+int CmdAudit(Args& args);
+
+}  // namespace certvault::ca::cli
+
+#endif  // CERTVAULT_CA_CLI_CLI_H_

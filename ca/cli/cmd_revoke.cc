@@ -1,0 +1,116 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// certvault-ca revoke / crl.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "ca/cli/cli.h"
+#include "ca/crl/crl_service.h"
+#include "ca/issuance/serial.h"
+#include "src/base/status_macros.h"
+
+namespace certvault::ca::cli {
+namespace {
+
+// RFC 5280 §5.3.1 CRLReason names (7 is unused; removeFromCRL only in deltas).
+Result<int> ParseReason(const std::string& name) {
+  static const char* kNames[] = {"unspecified",          "keyCompromise", "cACompromise",       "affiliationChanged",
+                                 "superseded",           "cessationOfOperation", "certificateHold", "",
+                                 "removeFromCRL",        "privilegeWithdrawn",   "aACompromise"};
+  for (int i = 0; i < 11; ++i) {
+    if (i != 7 && i != 8 && name == kNames[i]) return i;
+  }
+  return InvalidArgumentError("unknown revocation reason '" + name +
+                              "' (unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
+                              "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise)");
+}
+
+Result<int64_t> ParseTime(const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return std::stoll(text);
+  ossl::UniquePtr<ASN1_STRING> t(ASN1_TIME_new());
+  struct tm tm_v;
+  if (t == nullptr || ASN1_TIME_set_string(t.get(), text.c_str()) != 1 || ASN1_TIME_to_tm(t.get(), &tm_v) != 1) {
+    return InvalidArgumentError("time must be seconds since the epoch or YYYYMMDDHHMMSSZ");
+  }
+  return static_cast<int64_t>(timegm(&tm_v));
+}
+
+}  // namespace
+
+int CmdRevoke(Args& args) {
+  if (args.positional.empty()) return Usage("revoke: give one or more serials");
+  auto reason = ParseReason(args.Get("reason", "unspecified"));
+  if (!reason.ok()) return Fail(reason.status());
+  int64_t invalidity = 0;
+  if (args.Has("invalidity-date")) {
+    auto t = ParseTime(args.Get("invalidity-date"));
+    if (!t.ok()) return Fail(t.status());
+    invalidity = *t;
+  }
+  std::vector<Revocation> revs;
+  for (const std::string& s : args.positional) {
+    auto serial = NormalizeSerialHex(s);
+    if (!serial.ok()) return Fail(serial.status());
+    revs.push_back({*serial, *reason, invalidity});
+  }
+  auto inst = Open(args, false);
+  if (!inst.ok()) return Fail(inst.status());
+  Status st = (*inst)->db().Revoke((*inst)->Name(CaRole::kIssuing), revs, std::time(nullptr), Actor(args));
+  if (!st.ok()) return Fail(st);
+  std::fprintf(stderr, "revoked %zu certificate(s)\n", revs.size());
+  return 0;
+}
+
+namespace {
+
+Status WriteCrl(const Args& args, CaInstance& inst, const CrlRecord& rec, uint32_t partitions) {
+  std::string name = std::string(rec.delta ? "delta" : "full") +
+                     (partitions > 1 ? "-p" + std::to_string(rec.partition) : "") + ".crl";
+  std::string out = args.Get("out");
+  if (out.empty()) {
+    mkdir((inst.config().dir + "/crl").c_str(), 0755);
+    out = inst.config().dir + "/crl/" + name;
+  }
+  if (args.Has("pem")) {
+    CV_ASSIGN_OR_RETURN(std::string pem, x509::PemEncode("X509 CRL", rec.der));
+    return WriteFile(out, pem);
+  }
+  return WriteFile(out, AsStringView(rec.der));
+}
+
+}  // namespace
+
+int CmdCrl(Args& args) {
+  auto inst = Open(args, true);
+  if (!inst.ok()) return Fail(inst.status());
+  const CaConfig& cfg = (*inst)->config();
+  CaRole role = args.Get("ca", "issuing") == "root" ? CaRole::kRoot : CaRole::kIssuing;
+  auto cert = (*inst)->Cert(role);
+  if (!cert.ok()) return Fail(cert.status());
+  auto key = (*inst)->Key(role);
+  if (!key.ok()) return Fail(key.status());
+  uint32_t parts = role == CaRole::kIssuing ? cfg.crl_partitions : 1;
+  std::vector<uint32_t> which;
+  if (args.Has("all-partitions")) {
+    for (uint32_t p = 0; p < parts; ++p) which.push_back(p);
+  } else {
+    which.push_back(static_cast<uint32_t>(std::stoul(args.Get("partition", "0"))));
+  }
+  for (uint32_t p : which) {
+    if (p >= parts) return Usage("crl: --partition must be below crl_partitions");
+    bool delta = args.Has("delta");
+    CrlRequest req{(*inst)->Name(role), *cert, delta, p, parts,
+                   delta ? cfg.delta_next_update_hours : cfg.crl_next_update_hours, cfg.crl_url, cfg.delta_crl_url, 0};
+    auto rec = GenerateCrl((*inst)->db(), **key, req, Actor(args));
+    if (!rec.ok()) return Fail(rec.status());
+    Status st = WriteCrl(args, **inst, *rec, parts);
+    if (!st.ok()) return Fail(st);
+    std::fprintf(stderr, "%s CRL number %lld (partition %u), %zu bytes\n", delta ? "delta" : "full",
+                 static_cast<long long>(rec->number), p, rec->der.size());  // NOLINT(runtime/int)
+  }
+  return 0;
+}
+
+}  // namespace certvault::ca::cli

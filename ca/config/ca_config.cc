@@ -1,0 +1,126 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/config/ca_config.h"
+
+#include <cpptoml.h>
+#include <openssl/crypto.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "ca/config/toml_util.h"
+#include "src/base/status_macros.h"
+
+namespace certvault::ca {
+namespace {
+
+std::string Absolute(const std::string& dir, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return dir + "/" + path;
+}
+
+Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
+  CV_RETURN_IF_ERROR(GetString(ca, "name", cfg.name));
+  CV_RETURN_IF_ERROR(GetString(ca, "root_subject", cfg.root_subject));
+  CV_RETURN_IF_ERROR(GetString(ca, "issuing_subject", cfg.issuing_subject));
+  std::string alg(KeyAlgorithmName(cfg.key_algorithm));
+  CV_RETURN_IF_ERROR(GetString(ca, "key_algorithm", alg));
+  CV_ASSIGN_OR_RETURN(cfg.key_algorithm, ParseKeyAlgorithm(alg));
+  CV_RETURN_IF_ERROR(GetUint(ca, "root_days", 1, 36500, cfg.root_days));
+  CV_RETURN_IF_ERROR(GetUint(ca, "issuing_days", 1, 36500, cfg.issuing_days));
+  uint32_t path_len = static_cast<uint32_t>(cfg.issuing_path_len);
+  CV_RETURN_IF_ERROR(GetUint(ca, "issuing_path_len", 0, 8, path_len));
+  cfg.issuing_path_len = static_cast<int>(path_len);
+  CV_RETURN_IF_ERROR(GetStrings(ca, "permitted_names", cfg.permitted_names));
+  CV_RETURN_IF_ERROR(GetStrings(ca, "excluded_names", cfg.excluded_names));
+  CV_RETURN_IF_ERROR(GetString(ca, "crl_url", cfg.crl_url));
+  CV_RETURN_IF_ERROR(GetString(ca, "delta_crl_url", cfg.delta_crl_url));
+  if (cfg.delta_crl_url.empty() && cfg.crl_url.ends_with("full.crl")) {
+    cfg.delta_crl_url = cfg.crl_url.substr(0, cfg.crl_url.size() - 8) + "delta.crl";
+  }
+  CV_RETURN_IF_ERROR(GetString(ca, "ocsp_url", cfg.ocsp_url));
+  CV_RETURN_IF_ERROR(GetString(ca, "ca_issuers_url", cfg.ca_issuers_url));
+  CV_RETURN_IF_ERROR(GetUint(ca, "crl_next_update_hours", 1, 8760, cfg.crl_next_update_hours));
+  CV_RETURN_IF_ERROR(GetUint(ca, "delta_next_update_hours", 1, 8760, cfg.delta_next_update_hours));
+  CV_RETURN_IF_ERROR(GetUint(ca, "ocsp_validity_minutes", 1, 10080, cfg.ocsp_validity_minutes));
+  CV_RETURN_IF_ERROR(GetUint(ca, "crl_partitions", 1, 1024, cfg.crl_partitions));
+  uint32_t max_csr = static_cast<uint32_t>(cfg.max_csr_bytes);
+  CV_RETURN_IF_ERROR(GetUint(ca, "max_csr_bytes", 256, 1 << 20, max_csr));
+  cfg.max_csr_bytes = max_csr;
+  CV_RETURN_IF_ERROR(GetUint(ca, "sign_threads", 1, 64, cfg.sign_threads));
+  if (cfg.issuing_subject.empty()) return InvalidArgumentError("ca.toml: [ca] issuing_subject is required");
+  if (cfg.name.empty() || cfg.name.size() > 32) return InvalidArgumentError("ca.toml: [ca] name must be 1..32 chars");
+  return OkStatus();
+}
+
+Status LoadTokenTable(const cpptoml::table& t, const std::string& dir, TokenConfig& token) {
+  CV_RETURN_IF_ERROR(GetString(t, "module", token.module));
+  CV_RETURN_IF_ERROR(GetString(t, "label", token.label));
+  CV_RETURN_IF_ERROR(GetString(t, "pin_file", token.pin_file));
+  CV_RETURN_IF_ERROR(GetString(t, "pin_env", token.pin_env));
+  if (token.module.empty() || token.label.empty()) {
+    return InvalidArgumentError("ca.toml: [token] module and label are required");
+  }
+  token.pin_file = Absolute(dir, token.pin_file);
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<CaConfig> ParseConfig(const std::string& text, const std::string& dir) {
+  std::shared_ptr<cpptoml::table> root;
+  try {
+    std::istringstream in(text);
+    cpptoml::parser parser(in);
+    root = parser.parse();
+  } catch (const std::exception& e) {
+    return InvalidArgumentError(std::string("ca.toml: ") + e.what());
+  }
+  CaConfig cfg;
+  cfg.dir = dir;
+  auto ca = root->get_table("ca");
+  auto token = root->get_table("token");
+  if (ca == nullptr || token == nullptr) return InvalidArgumentError("ca.toml: [ca] and [token] tables are required");
+  CV_RETURN_IF_ERROR(LoadCaTable(*ca, cfg));
+  CV_RETURN_IF_ERROR(LoadTokenTable(*token, dir, cfg.token));
+  if (auto db = root->get_table("database")) CV_RETURN_IF_ERROR(GetString(*db, "url", cfg.database));
+  if (cfg.database.starts_with("sqlite:")) cfg.database = "sqlite:" + Absolute(dir, cfg.database.substr(7));
+  if (auto profiles = root->get_table("profiles")) {
+    for (const auto& [name, value] : *profiles) {
+      if (!value->is_table()) return InvalidArgumentError("ca.toml: profiles." + name + " must be a table");
+      CV_ASSIGN_OR_RETURN(Profile p, LoadProfile(name, *value->as_table()));
+      cfg.profiles.emplace(name, std::move(p));
+    }
+  }
+  if (cfg.profiles.empty()) return InvalidArgumentError("ca.toml: at least one [profiles.NAME] is required");
+  return cfg;
+}
+
+Result<CaConfig> LoadConfig(const std::string& dir) {
+  std::ifstream in(dir + "/ca.toml");
+  if (!in) return NotFoundError("no ca.toml in " + dir + " (run certvault-ca init)");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return ParseConfig(buf.str(), dir);
+}
+
+Result<SecretBytes> ReadPin(const TokenConfig& token) {
+  std::string pin;
+  if (!token.pin_env.empty()) {
+    const char* v = std::getenv(token.pin_env.c_str());
+    if (v != nullptr) pin = v;
+  } else if (!token.pin_file.empty()) {
+    std::ifstream in(token.pin_file);
+    if (!in) return FailedPreconditionError("cannot read the PIN file named in ca.toml");
+    std::getline(in, pin);
+  }
+  while (!pin.empty() && (pin.back() == '\r' || pin.back() == '\n')) pin.pop_back();
+  if (pin.empty()) {
+    return FailedPreconditionError("no token PIN: set [token] pin_file or pin_env in ca.toml");
+  }
+  SecretBytes out(pin, SecretAccess::Get());
+  OPENSSL_cleanse(pin.data(), pin.size());
+  return out;
+}
+
+}  // namespace certvault::ca

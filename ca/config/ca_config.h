@@ -1,0 +1,67 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// CaConfig: a CA instance directory's ca.toml (format in docs/design/ca.md).
+// Relative paths in the file are relative to the instance directory. The PIN
+// itself is never in ca.toml: it names a file (pin_file) or an environment
+// variable (pin_env).
+#ifndef CERTVAULT_CA_CONFIG_CA_CONFIG_H_
+#define CERTVAULT_CA_CONFIG_CA_CONFIG_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ca/p11/ca_key.h"
+#include "ca/profile/profile.h"
+#include "src/base/result.h"
+#include "src/base/secret_bytes.h"
+
+namespace certvault::ca {
+
+struct TokenConfig {
+  std::string module;     // path of the PKCS#11 module
+  std::string label;      // token label
+  std::string pin_file;   // absolute after loading; or empty
+  std::string pin_env;    // environment variable holding the PIN; or empty
+};
+
+struct CaConfig {
+  std::string dir;                  // the instance directory (absolute)
+  std::string name = "ca";          // prefix of the token key labels
+  std::string root_subject;         // empty with an external root
+  std::string issuing_subject;
+  KeyAlgorithm key_algorithm = KeyAlgorithm::kEcP256;
+  uint32_t root_days = 7300;
+  uint32_t issuing_days = 3650;
+  int issuing_path_len = 0;
+  std::vector<std::string> permitted_names;  // nameConstraints of the issuing CA, e.g. "DNS:.example.com"
+  std::vector<std::string> excluded_names;
+  std::string crl_url;              // CRL distribution point in issued certificates
+  std::string delta_crl_url;        // freshestCRL in full CRLs (default: crl_url with full -> delta)
+  std::string ocsp_url;             // AIA id-ad-ocsp
+  std::string ca_issuers_url;       // AIA id-ad-caIssuers
+  uint32_t crl_next_update_hours = 168;
+  uint32_t delta_next_update_hours = 24;
+  uint32_t ocsp_validity_minutes = 60;
+  uint32_t crl_partitions = 1;      // >1: partitioned CRLs with an issuing distribution point
+  std::string database = "sqlite:ca.db";  // "sqlite:PATH" or a PostgreSQL connection string
+  size_t max_csr_bytes = 16384;
+  uint32_t sign_threads = 2;
+  TokenConfig token;
+  std::map<std::string, Profile> profiles;
+};
+
+// LoadConfig: reads DIR/ca.toml. kNotFound when absent; kInvalidArgument
+// naming the key for a malformed or inconsistent file.
+Result<CaConfig> LoadConfig(const std::string& dir);
+// ParseConfig: the same from text (tests, fuzzing).
+Result<CaConfig> ParseConfig(const std::string& text, const std::string& dir);
+// ReadPin: the token PIN from pin_file (first line) or pin_env.
+// kFailedPrecondition when neither is set or the source is empty.
+Result<SecretBytes> ReadPin(const TokenConfig& token);
+// DefaultConfigText: a commented ca.toml for `init` to start from.
+std::string DefaultConfigText();
+
+}  // namespace certvault::ca
+
+#endif  // CERTVAULT_CA_CONFIG_CA_CONFIG_H_

@@ -1,0 +1,166 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/crl/crl_builder.h"
+
+#include <array>
+
+#include "ca/der/der_writer.h"
+#include "src/base/status_macros.h"
+#include "src/crypto/ossl_error.h"
+
+namespace certvault::ca {
+namespace {
+
+// id-ce-cRLReasons (2.5.29.21) and id-ce-invalidityDate (2.5.29.24).
+constexpr std::array<uint8_t, 5> kReasonOid = {0x06, 0x03, 0x55, 0x1d, 0x15};
+constexpr std::array<uint8_t, 5> kInvalidityOid = {0x06, 0x03, 0x55, 0x1d, 0x18};
+
+template <typename T, int (*I2d)(const T*, unsigned char**)>
+Result<Bytes> ToDer(const T* obj, const char* fn) {
+  int len = I2d(obj, nullptr);
+  if (len <= 0) return ossl::OpenSslError(fn);
+  Bytes out(static_cast<size_t>(len));
+  uint8_t* p = out.data();
+  if (I2d(obj, &p) != len) return ossl::OpenSslError(fn);
+  return out;
+}
+
+// AppendEntry: RFC 5280 §5.1.2.6 revokedCertificates entry. reasonCode is
+// omitted for unspecified (§5.3.1: "the reason code extension SHOULD be absent").
+Status AppendEntry(Bytes& out, const RevokedEntry& e, Bytes& scratch) {
+  Bytes serial;
+  if (!HexDecode(e.serial, &serial) || serial.empty() || serial.size() > 21) {
+    return InvalidArgumentError("malformed serial in the revocation list");
+  }
+  scratch.clear();
+  der::AppendUnsignedInteger(scratch, serial);
+  der::AppendTime(scratch, static_cast<time_t>(e.revoked_at));
+  Bytes exts;
+  if (e.reason != 0) {
+    uint8_t value[5] = {der::kOctetString, 3, der::kEnumerated, 1, static_cast<uint8_t>(e.reason)};
+    der::AppendHeader(exts, der::kSequence, kReasonOid.size() + sizeof(value));
+    exts.insert(exts.end(), kReasonOid.begin(), kReasonOid.end());
+    exts.insert(exts.end(), value, value + sizeof(value));
+  }
+  if (e.invalidity_date != 0) {
+    Bytes t;
+    der::AppendGeneralizedTime(t, static_cast<time_t>(e.invalidity_date));
+    Bytes ext(kInvalidityOid.begin(), kInvalidityOid.end());
+    der::AppendTlv(ext, der::kOctetString, t);
+    der::AppendTlv(exts, der::kSequence, ext);
+  }
+  if (!exts.empty()) der::AppendTlv(scratch, der::kSequence, exts);
+  der::AppendTlv(out, der::kSequence, scratch);
+  return OkStatus();
+}
+
+Result<Bytes> ExtensionDer(X509_EXTENSION* ext) {
+  if (ext == nullptr) return ossl::OpenSslError("X509V3_EXT");
+  ossl::UniquePtr<X509_EXTENSION> owned(ext);
+  return ToDer<X509_EXTENSION, i2d_X509_EXTENSION>(ext, "i2d_X509_EXTENSION");
+}
+
+Result<Bytes> IntegerExtension(int nid, int64_t value, int critical) {
+  ossl::UniquePtr<ASN1_STRING> n(ASN1_INTEGER_new());
+  if (n == nullptr || ASN1_INTEGER_set_int64(n.get(), value) != 1) return ossl::OpenSslError("ASN1_INTEGER_set_int64");
+  return ExtensionDer(X509V3_EXT_i2d(nid, critical, n.get()));
+}
+
+// CrlExtensions: [0] EXPLICIT Extensions: AKI, cRLNumber (§5.2.3), the
+// critical deltaCRLIndicator (§5.2.4) and issuingDistributionPoint (§5.2.5).
+Result<Bytes> CrlExtensions(const CrlSpec& spec) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, spec.issuer, nullptr, nullptr, nullptr, 0);
+  Bytes exts;
+  CV_ASSIGN_OR_RETURN(Bytes aki, ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier,
+                                                                   "keyid:always")));
+  exts.insert(exts.end(), aki.begin(), aki.end());
+  CV_ASSIGN_OR_RETURN(Bytes number, IntegerExtension(NID_crl_number, spec.number, 0));
+  exts.insert(exts.end(), number.begin(), number.end());
+  if (spec.delta) {
+    CV_ASSIGN_OR_RETURN(Bytes base, IntegerExtension(NID_delta_crl, spec.base_number, 1));
+    exts.insert(exts.end(), base.begin(), base.end());
+  }
+  if (!spec.delta && !spec.freshest_crl.empty()) {
+    // OpenSSL (and RFC 5280 §5.2.6 clients) look for deltas only when the
+    // base CRL or the certificate names them in freshestCRL.
+    std::string value = "URI:" + spec.freshest_crl;
+    CV_ASSIGN_OR_RETURN(Bytes fresh, ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_freshest_crl, value.c_str())));
+    exts.insert(exts.end(), fresh.begin(), fresh.end());
+  }
+  if (!spec.distribution_point.empty()) {
+    std::string value = "critical,fullname:URI:" + spec.distribution_point;
+    CV_ASSIGN_OR_RETURN(Bytes idp, ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_issuing_distribution_point,
+                                                                     value.c_str())));
+    exts.insert(exts.end(), idp.begin(), idp.end());
+  }
+  return der::Wrap(der::ContextTag(0, true), der::Wrap(der::kSequence, exts));
+}
+
+}  // namespace
+
+Result<Bytes> AlgorithmIdentifierDer(x509::SignatureAlgorithm alg) {
+  int nid = NID_undef;
+  int ptype = V_ASN1_UNDEF;
+  switch (alg) {
+    case x509::SignatureAlgorithm::kEcdsaSha256: nid = NID_ecdsa_with_SHA256; break;
+    case x509::SignatureAlgorithm::kEcdsaSha384: nid = NID_ecdsa_with_SHA384; break;
+    case x509::SignatureAlgorithm::kEcdsaSha512: nid = NID_ecdsa_with_SHA512; break;
+    case x509::SignatureAlgorithm::kRsaPkcs1Sha256: nid = NID_sha256WithRSAEncryption; ptype = V_ASN1_NULL; break;
+    default: return Status(Reason::kMechanismInvalid, "unsupported CA signature algorithm");
+  }
+  ossl::UniquePtr<X509_ALGOR> algor(X509_ALGOR_new());
+  if (algor == nullptr || X509_ALGOR_set0(algor.get(), OBJ_nid2obj(nid), ptype, nullptr) != 1) {
+    return ossl::OpenSslError("X509_ALGOR_set0");
+  }
+  return ToDer<X509_ALGOR, i2d_X509_ALGOR>(algor.get(), "i2d_X509_ALGOR");
+}
+
+Result<Bytes> SignToBitString(std::span<const uint8_t> tbs, CaKey& key) {
+  CV_ASSIGN_OR_RETURN(Bytes raw, key.Sign(tbs));
+  Bytes sig = raw;
+  bool ecdsa = key.algorithm() != x509::SignatureAlgorithm::kRsaPkcs1Sha256;
+  if (ecdsa) {
+    CV_ASSIGN_OR_RETURN(sig, x509::RawEcdsaToDer(raw));
+  }
+  const EVP_MD* md = key.algorithm() == x509::SignatureAlgorithm::kEcdsaSha384 ? EVP_sha384() : EVP_sha256();
+  ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key.public_key()) != 1 ||
+      EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), tbs.data(), tbs.size()) != 1) {
+    ossl::ClearErrors();
+    return Status(Reason::kSignatureInvalid, "the token's signature does not verify with the CA public key");
+  }
+  Bytes bits;
+  der::AppendHeader(bits, der::kBitString, sig.size() + 1);
+  bits.push_back(0x00);  // no unused bits
+  bits.insert(bits.end(), sig.begin(), sig.end());
+  return bits;
+}
+
+Result<Bytes> BuildCrl(const CrlSpec& spec, CaKey& key) {
+  if (spec.issuer == nullptr) return InvalidArgumentError("no issuer certificate");
+  CV_ASSIGN_OR_RETURN(Bytes algid, AlgorithmIdentifierDer(key.algorithm()));
+  CV_ASSIGN_OR_RETURN(Bytes issuer, (ToDer<X509_NAME, i2d_X509_NAME>(X509_get_subject_name(spec.issuer), "i2d_X509_NAME")));
+  Bytes body;
+  body.reserve(64 * spec.entries.size() + 1024);
+  der::AppendSmallInteger(body, der::kInteger, 1);  // v2
+  body.insert(body.end(), algid.begin(), algid.end());
+  body.insert(body.end(), issuer.begin(), issuer.end());
+  der::AppendTime(body, spec.this_update);
+  der::AppendTime(body, spec.next_update);
+  if (!spec.entries.empty()) {
+    Bytes list, scratch;
+    list.reserve(64 * spec.entries.size());
+    for (const RevokedEntry& e : spec.entries) CV_RETURN_IF_ERROR(AppendEntry(list, e, scratch));
+    der::AppendTlv(body, der::kSequence, list);
+  }
+  CV_ASSIGN_OR_RETURN(Bytes exts, CrlExtensions(spec));
+  body.insert(body.end(), exts.begin(), exts.end());
+  Bytes tbs = der::Wrap(der::kSequence, body);
+  CV_ASSIGN_OR_RETURN(Bytes bits, SignToBitString(tbs, key));
+  Bytes outer = std::move(tbs);
+  outer.insert(outer.end(), algid.begin(), algid.end());
+  outer.insert(outer.end(), bits.begin(), bits.end());
+  return der::Wrap(der::kSequence, outer);
+}
+
+}  // namespace certvault::ca

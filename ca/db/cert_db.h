@@ -1,0 +1,136 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// CertDb: the CA's certificate database. Two implementations share one schema
+// and one migration list (ca/db/migrations/): SQLite (WAL, synchronous=FULL;
+// the default) and PostgreSQL (libpq), chosen by the connection string. Every
+// method that changes state commits durably before it returns, and SQL values
+// are always bound, never spliced into the text. Layout: docs/formats/ca-db.md.
+//
+// Thread-safety: one CertDb object is used by one thread at a time (callers
+// serialize; the issuer commits from one thread). Several processes may share
+// one database: uniqueness of serials is enforced by the database itself.
+#ifndef CERTVAULT_CA_DB_CERT_DB_H_
+#define CERTVAULT_CA_DB_CERT_DB_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "src/base/bytes.h"
+#include "src/base/result.h"
+
+namespace certvault::ca {
+
+// CertRecord: one issued certificate. serial is lower-case hex without
+// leading "0x" (the DER INTEGER's magnitude, 20 octets for CA serials).
+struct CertRecord {
+  std::string ca;        // the issuing CA's name ("root", "issuing", ...)
+  std::string serial;
+  std::string subject;   // RFC 2253 text, for listing and search
+  std::string profile;
+  int64_t not_before = 0;  // seconds since the epoch
+  int64_t not_after = 0;
+  Bytes der;
+  // Revocation state (filled by reads).
+  bool revoked = false;
+  int64_t revoked_at = 0;
+  int reason = 0;                 // RFC 5280 CRLReason
+  int64_t invalidity_date = 0;    // 0 = none
+};
+
+// RevokedEntry: what a CRL entry needs.
+struct RevokedEntry {
+  int64_t id = 0;           // revocation sequence number (increasing)
+  std::string serial;
+  int64_t revoked_at = 0;
+  int reason = 0;
+  int64_t invalidity_date = 0;
+};
+
+// CrlRecord: one generated CRL, cached as DER.
+struct CrlRecord {
+  std::string ca;
+  int64_t number = 0;
+  bool delta = false;
+  int64_t base_number = 0;   // delta only
+  uint32_t partition = 0;    // 0 = the whole population
+  int64_t this_update = 0;
+  int64_t next_update = 0;
+  int64_t max_revocation_id = 0;  // revocations included (a delta covers ids after its base's)
+  Bytes der;
+};
+
+// AuditEvent: who did what to which object, when.
+struct AuditEvent {
+  int64_t at = 0;
+  std::string actor;   // OS user or the --actor flag
+  std::string action;  // "issue", "revoke", "crl", "init", "refuse"
+  std::string ca;
+  std::string object;  // a serial, a CRL number, a batch summary
+  std::string detail;
+};
+
+// Revocation: one revoke request.
+struct Revocation {
+  std::string serial;
+  int reason = 0;
+  int64_t invalidity_date = 0;
+};
+
+class CertDb {
+ public:
+  virtual ~CertDb() = default;
+
+  // InsertCertificates: inserts all `records` and one audit event per record
+  // in a single transaction (group commit). For each record, `out_inserted`
+  // says whether it went in; false means its serial already existed (the
+  // caller re-signs with a new serial). Nothing is committed on error.
+  virtual Status InsertCertificates(std::span<const CertRecord> records, const std::string& actor,
+                                    std::vector<bool>& out_inserted) = 0;
+  // FindBySerial: kNotFound when `ca` issued no certificate with `serial`.
+  virtual Result<CertRecord> FindBySerial(const std::string& ca, const std::string& serial) = 0;
+  // List: newest first, at most `limit`; `subject_like` filters by substring.
+  virtual Result<std::vector<CertRecord>> List(const std::string& ca, const std::string& subject_like,
+                                               size_t limit) = 0;
+  // Revoke: marks the certificates revoked and appends revocation rows, in
+  // one transaction with one audit event each. kNotFound names an unknown
+  // serial; kFailedPrecondition an already revoked one; either way nothing
+  // of the batch is changed. O(1) per serial (indexed lookups, no CRL work).
+  virtual Status Revoke(const std::string& ca, std::span<const Revocation> revocations, int64_t now,
+                        const std::string& actor) = 0;
+  // Revoked: revocations of `ca` with id > after_id whose certificate has not
+  // expired at `now` (expired entries drop off the CRL), in id order.
+  // partitions > 1: only certificates whose partition is `partition`.
+  virtual Result<std::vector<RevokedEntry>> Revoked(const std::string& ca, int64_t after_id, int64_t now,
+                                                    uint32_t partition, uint32_t partitions) = 0;
+  // MaxRevocationId: the newest revocation id of `ca` (0 if none).
+  virtual Result<int64_t> MaxRevocationId(const std::string& ca) = 0;
+  // StoreCrl: allocates the next CRL number of `ca` (RFC 5280 §5.2.3: one
+  // increasing sequence for full and delta CRLs), lets `build` produce the DER
+  // for it, and stores the CRL with an audit event, all in one transaction.
+  virtual Result<CrlRecord> StoreCrl(CrlRecord crl, const std::string& actor,
+                                     const std::function<Result<Bytes>(CrlRecord&)>& build) = 0;
+  // LatestCrl: the newest full (delta=false) or delta CRL; kNotFound if none.
+  virtual Result<CrlRecord> LatestCrl(const std::string& ca, bool delta, uint32_t partition) = 0;
+  // AddAudit / ListAudit: the audit events table.
+  virtual Status AddAudit(const AuditEvent& event) = 0;
+  virtual Result<std::vector<AuditEvent>> ListAudit(size_t limit) = 0;
+  // CountCertificates: how many certificates `ca` has issued.
+  virtual Result<int64_t> CountCertificates(const std::string& ca) = 0;
+};
+
+// OpenCertDb: "sqlite:PATH" opens (creating) a SQLite database; anything else
+// is a libpq connection string ("postgresql://..." or "host=... dbname=...").
+// Runs pending migrations. kUnavailable when the server is unreachable.
+Result<std::unique_ptr<CertDb>> OpenCertDb(const std::string& url);
+
+// PartitionOf: the CRL partition of a serial (stable: from its last byte).
+uint32_t PartitionOf(const std::string& serial_hex, uint32_t partitions);
+
+}  // namespace certvault::ca
+
+#endif  // CERTVAULT_CA_DB_CERT_DB_H_

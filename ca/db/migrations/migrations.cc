@@ -1,0 +1,146 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/db/migrations/migrations.h"
+
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "src/base/status_macros.h"
+
+namespace certvault::ca {
+namespace {
+
+// kMigrations[i] takes the schema from version i to i+1. Append only.
+const std::vector<std::string>& Migrations() {
+  static const std::vector<std::string> kList = {
+      R"sql(
+CREATE TABLE certificates (
+  id {ID},
+  ca TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  part INTEGER NOT NULL,
+  subject TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  not_before BIGINT NOT NULL,
+  not_after BIGINT NOT NULL,
+  issued_at BIGINT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'V' CHECK (status IN ('V', 'R')),
+  revoked_at BIGINT,
+  reason INTEGER,
+  invalidity_date BIGINT,
+  der {BLOB} NOT NULL,
+  UNIQUE (ca, serial)
+);
+CREATE INDEX certificates_subject ON certificates (ca, subject);
+CREATE INDEX certificates_expiry ON certificates (ca, not_after);
+CREATE INDEX certificates_status ON certificates (ca, status);
+CREATE TABLE revocations (
+  id {ID},
+  ca TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  part INTEGER NOT NULL,
+  revoked_at BIGINT NOT NULL,
+  reason INTEGER NOT NULL,
+  invalidity_date BIGINT,
+  not_after BIGINT NOT NULL,
+  UNIQUE (ca, serial)
+);
+CREATE INDEX revocations_scan ON revocations (ca, id);
+CREATE TABLE crl_counters (
+  ca TEXT NOT NULL,
+  part INTEGER NOT NULL,
+  next_number BIGINT NOT NULL,
+  PRIMARY KEY (ca, part)
+);
+CREATE TABLE crls (
+  ca TEXT NOT NULL,
+  part INTEGER NOT NULL,
+  number BIGINT NOT NULL,
+  delta INTEGER NOT NULL,
+  base_number BIGINT,
+  this_update BIGINT NOT NULL,
+  next_update BIGINT NOT NULL,
+  max_revocation_id BIGINT NOT NULL,
+  der {BLOB} NOT NULL,
+  PRIMARY KEY (ca, part, number)
+);
+CREATE INDEX crls_latest ON crls (ca, part, delta, number);
+CREATE TABLE audit_events (
+  id {ID},
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  ca TEXT NOT NULL,
+  object TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_events_at ON audit_events (at);
+)sql",
+  };
+  return kList;
+}
+
+std::string ForDialect(std::string sql, SqlDialect dialect) {
+  auto replace = [&](const std::string& token, const std::string& with) {
+    for (size_t pos = sql.find(token); pos != std::string::npos; pos = sql.find(token, pos + with.size())) {
+      sql.replace(pos, token.size(), with);
+    }
+  };
+  bool pg = dialect == SqlDialect::kPostgres;
+  replace("{ID}", pg ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT");
+  replace("{BLOB}", pg ? "BYTEA" : "BLOB");
+  return sql;
+}
+
+Result<int> CurrentVersion(SqlConnection& conn) {
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  int version = row ? static_cast<int>(stmt->Int(0)) : 0;
+  stmt->Reset();  // an unfinished statement would pin SQLite's read snapshot
+  return version;
+}
+
+Status ApplyPending(SqlConnection& conn) {
+  const auto& list = Migrations();
+  CV_ASSIGN_OR_RETURN(int version, CurrentVersion(conn));
+  if (version > static_cast<int>(list.size())) {
+    return FailedPreconditionError("the CA database schema (version " + std::to_string(version) +
+                                   ") is newer than this program");
+  }
+  for (int v = version; v < static_cast<int>(list.size()); ++v) {
+    CV_RETURN_IF_ERROR(conn.Begin());
+    Status st = conn.Exec(ForDialect(list[v], conn.dialect()));
+    if (st.ok()) {
+      auto stmt = conn.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)");
+      st = stmt.ok() ? OkStatus() : stmt.status();
+      if (st.ok()) {
+        (*stmt)->BindInt(1, v + 1);
+        (*stmt)->BindInt(2, static_cast<int64_t>(std::time(nullptr)));
+        auto r = (*stmt)->Step();
+        if (!r.ok()) st = r.status();
+      }
+    }
+    if (st.ok()) st = conn.Commit();
+    if (!st.ok()) {
+      conn.Rollback();
+      return st.Annotate("migration " + std::to_string(v + 1));
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+int SchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+Status Migrate(SqlConnection& conn) {
+  bool pg = conn.dialect() == SqlDialect::kPostgres;
+  // Serializes concurrent CA processes that open a fresh database together.
+  if (pg) CV_RETURN_IF_ERROR(conn.Exec("SELECT pg_advisory_lock(5280)"));
+  Status st = conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT)");
+  if (st.ok()) st = ApplyPending(conn);
+  if (pg) (void)conn.Exec("SELECT pg_advisory_unlock(5280)");
+  return st;
+}
+
+}  // namespace certvault::ca

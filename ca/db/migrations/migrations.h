@@ -1,0 +1,23 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Migrate: brings a CA database to the newest schema version. One list of
+// migrations serves SQLite and PostgreSQL; the few type differences are
+// spelled as tokens ({ID}, {BLOB}) replaced per dialect. Each migration runs
+// in its own transaction together with its schema_migrations row; concurrent
+// processes are serialized (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
+// lock). The schema is documented in docs/formats/ca-db.md.
+#ifndef CERTVAULT_CA_DB_MIGRATIONS_MIGRATIONS_H_
+#define CERTVAULT_CA_DB_MIGRATIONS_MIGRATIONS_H_
+
+#include "ca/db/sql.h"
+
+namespace certvault::ca {
+
+// Migrate: kFailedPrecondition if the database is newer than this program.
+Status Migrate(SqlConnection& conn);
+// SchemaVersion: the newest version this program knows.
+int SchemaVersion();
+
+}  // namespace certvault::ca
+
+#endif  // CERTVAULT_CA_DB_MIGRATIONS_MIGRATIONS_H_

@@ -1,0 +1,163 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/db/sql_cert_db.h"
+
+#include <ctime>
+
+#include "ca/db/migrations/migrations.h"
+#include "src/base/status_macros.h"
+
+namespace certvault::ca {
+
+uint32_t PartitionOf(const std::string& serial_hex, uint32_t partitions) {
+  if (partitions <= 1 || serial_hex.size() < 2) return 0;
+  uint32_t last = static_cast<uint32_t>(std::stoul(serial_hex.substr(serial_hex.size() - 2), nullptr, 16));
+  return last % partitions;
+}
+
+Result<std::unique_ptr<CertDb>> OpenCertDb(const std::string& url) {
+  std::unique_ptr<SqlConnection> conn;
+  if (url.starts_with("sqlite:")) {
+    CV_ASSIGN_OR_RETURN(conn, OpenSqlite(url.substr(7)));
+  } else {
+    CV_ASSIGN_OR_RETURN(conn, OpenPostgres(url));
+  }
+  CV_RETURN_IF_ERROR(Migrate(*conn));
+  return std::unique_ptr<CertDb>(new SqlCertDb(std::move(conn)));
+}
+
+Status SqlCertDb::InTransaction(const std::function<Status()>& fn) {
+  CV_RETURN_IF_ERROR(conn_->Begin());
+  Status st = fn();
+  if (st.ok()) st = conn_->Commit();
+  if (!st.ok()) conn_->Rollback();
+  return st;
+}
+
+Status SqlCertDb::InsertAudit(const AuditEvent& e) {
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt,
+                      conn_->Prepare("INSERT INTO audit_events (at, actor, action, ca, object, detail) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  stmt->BindInt(1, e.at != 0 ? e.at : static_cast<int64_t>(std::time(nullptr)));
+  stmt->BindText(2, e.actor);
+  stmt->BindText(3, e.action);
+  stmt->BindText(4, e.ca);
+  stmt->BindText(5, e.object);
+  stmt->BindText(6, e.detail);
+  return stmt->Step().status();
+}
+
+Status SqlCertDb::AddAudit(const AuditEvent& event) {
+  return InTransaction([&] { return InsertAudit(event); });
+}
+
+Status SqlCertDb::InsertCertificates(std::span<const CertRecord> records, const std::string& actor,
+                                     std::vector<bool>& out_inserted) {
+  out_inserted.assign(records.size(), false);
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  return InTransaction([&]() -> Status {
+    // ON CONFLICT DO NOTHING: a serial collision is reported per row instead
+    // of aborting the batch (PostgreSQL aborts a transaction on an error).
+    const std::string sql =
+        "INSERT INTO certificates (ca, serial, part, subject, profile, not_before, not_after, issued_at, der) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (ca, serial) DO NOTHING RETURNING id";
+    for (size_t i = 0; i < records.size(); ++i) {
+      const CertRecord& r = records[i];
+      CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn_->Prepare(sql));
+      stmt->BindText(1, r.ca);
+      stmt->BindText(2, r.serial);
+      stmt->BindInt(3, PartitionOf(r.serial, 256));
+      stmt->BindText(4, r.subject);
+      stmt->BindText(5, r.profile);
+      stmt->BindInt(6, r.not_before);
+      stmt->BindInt(7, r.not_after);
+      stmt->BindInt(8, now);
+      stmt->BindBlob(9, r.der);
+      CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (row) {
+        CV_ASSIGN_OR_RETURN(bool more, stmt->Step());  // drain RETURNING
+        (void)more;
+      }
+      out_inserted[i] = row;
+      if (!row) continue;
+      CV_RETURN_IF_ERROR(InsertAudit({now, actor, "issue", r.ca, r.serial, "profile=" + r.profile + " subject=" + r.subject}));
+    }
+    return OkStatus();
+  });
+}
+
+namespace {
+
+constexpr const char* kCertColumns =
+    "ca, serial, subject, profile, not_before, not_after, der, status, revoked_at, reason, invalidity_date";
+
+CertRecord ReadCert(const SqlStatement& s) {
+  CertRecord r;
+  r.ca = s.Text(0);
+  r.serial = s.Text(1);
+  r.subject = s.Text(2);
+  r.profile = s.Text(3);
+  r.not_before = s.Int(4);
+  r.not_after = s.Int(5);
+  r.der = s.Blob(6);
+  r.revoked = s.Text(7) == "R";
+  r.revoked_at = s.IsNull(8) ? 0 : s.Int(8);
+  r.reason = s.IsNull(9) ? 0 : static_cast<int>(s.Int(9));
+  r.invalidity_date = s.IsNull(10) ? 0 : s.Int(10);
+  return r;
+}
+
+}  // namespace
+
+Result<CertRecord> SqlCertDb::FindBySerial(const std::string& ca, const std::string& serial) {
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn_->Prepare(std::string("SELECT ") + kCertColumns +
+                                                          " FROM certificates WHERE ca = ?1 AND serial = ?2"));
+  stmt->BindText(1, ca);
+  stmt->BindText(2, serial);
+  CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return NotFoundError("no certificate with serial " + serial + " issued by " + ca);
+  CertRecord r = ReadCert(*stmt);
+  stmt->Reset();
+  return r;
+}
+
+Result<std::vector<CertRecord>> SqlCertDb::List(const std::string& ca, const std::string& subject_like, size_t limit) {
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt,
+                      conn_->Prepare(std::string("SELECT ") + kCertColumns +
+                                     " FROM certificates WHERE ca = ?1 AND (?2 = '' OR subject LIKE ?3) "
+                                     "ORDER BY id DESC LIMIT ?4"));
+  stmt->BindText(1, ca);
+  stmt->BindText(2, subject_like);
+  stmt->BindText(3, "%" + subject_like + "%");
+  stmt->BindInt(4, static_cast<int64_t>(limit));
+  std::vector<CertRecord> out;
+  while (true) {
+    CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back(ReadCert(*stmt));
+  }
+  return out;
+}
+
+Result<int64_t> SqlCertDb::CountCertificates(const std::string& ca) {
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn_->Prepare("SELECT COUNT(*) FROM certificates WHERE ca = ?1"));
+  stmt->BindText(1, ca);
+  CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  int64_t n = row ? stmt->Int(0) : 0;
+  stmt->Reset();
+  return n;
+}
+
+Result<std::vector<AuditEvent>> SqlCertDb::ListAudit(size_t limit) {
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn_->Prepare("SELECT at, actor, action, ca, object, detail FROM "
+                                                          "audit_events ORDER BY id DESC LIMIT ?1"));
+  stmt->BindInt(1, static_cast<int64_t>(limit));
+  std::vector<AuditEvent> out;
+  while (true) {
+    CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back({stmt->Int(0), stmt->Text(1), stmt->Text(2), stmt->Text(3), stmt->Text(4), stmt->Text(5)});
+  }
+  return out;
+}
+
+}  // namespace certvault::ca

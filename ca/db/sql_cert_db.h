@@ -1,0 +1,46 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// SqlCertDb: CertDb over a SqlConnection; the same code for SQLite and
+// PostgreSQL. Methods are split over sql_cert_db.cc (certificates, audit) and
+// sql_cert_db_revoke.cc (revocations, CRLs).
+#ifndef CERTVAULT_CA_DB_SQL_CERT_DB_H_
+#define CERTVAULT_CA_DB_SQL_CERT_DB_H_
+
+#include <memory>
+
+#include "ca/db/cert_db.h"
+#include "ca/db/sql.h"
+
+namespace certvault::ca {
+
+class SqlCertDb final : public CertDb {
+ public:
+  explicit SqlCertDb(std::unique_ptr<SqlConnection> conn) : conn_(std::move(conn)) {}
+  Status InsertCertificates(std::span<const CertRecord> records, const std::string& actor,
+                            std::vector<bool>& out_inserted) override;
+  Result<CertRecord> FindBySerial(const std::string& ca, const std::string& serial) override;
+  Result<std::vector<CertRecord>> List(const std::string& ca, const std::string& subject_like, size_t limit) override;
+  Status Revoke(const std::string& ca, std::span<const Revocation> revocations, int64_t now,
+                const std::string& actor) override;
+  Result<std::vector<RevokedEntry>> Revoked(const std::string& ca, int64_t after_id, int64_t now, uint32_t partition,
+                                            uint32_t partitions) override;
+  Result<int64_t> MaxRevocationId(const std::string& ca) override;
+  Result<CrlRecord> StoreCrl(CrlRecord crl, const std::string& actor,
+                             const std::function<Result<Bytes>(CrlRecord&)>& build) override;
+  Result<CrlRecord> LatestCrl(const std::string& ca, bool delta, uint32_t partition) override;
+  Status AddAudit(const AuditEvent& event) override;
+  Result<std::vector<AuditEvent>> ListAudit(size_t limit) override;
+  Result<int64_t> CountCertificates(const std::string& ca) override;
+
+ private:
+  // InTransaction: Begin, fn, Commit; Rollback when anything fails.
+  Status InTransaction(const std::function<Status()>& fn);
+  Status InsertAudit(const AuditEvent& event);
+  Status RevokeOne(const std::string& ca, const Revocation& r, int64_t now, const std::string& actor);
+
+  std::unique_ptr<SqlConnection> conn_;
+};
+
+}  // namespace certvault::ca
+
+#endif  // CERTVAULT_CA_DB_SQL_CERT_DB_H_

@@ -1,0 +1,135 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/http/http_server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+
+#include <cstring>
+
+#include "src/base/status_macros.h"
+
+namespace certvault::ca {
+
+struct HttpServer::Impl {
+  OcspResponder* responder = nullptr;
+  CrlSource crls;
+  size_t max_bytes = 16384;
+  MHD_Daemon* daemon = nullptr;
+};
+
+namespace {
+
+struct Upload {
+  Bytes body;
+  bool too_large = false;
+};
+
+MHD_Result Send(MHD_Connection* conn, unsigned int code, const Bytes& body, const char* type, bool cacheable) {
+  MHD_Response* resp = MHD_create_response_from_buffer(body.size(), const_cast<uint8_t*>(body.data()),
+                                                       MHD_RESPMEM_MUST_COPY);
+  if (resp == nullptr) return MHD_NO;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  if (cacheable) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=60, public, no-transform");
+  MHD_Result r = MHD_queue_response(conn, code, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
+MHD_Result SendText(MHD_Connection* conn, unsigned int code, const char* text) {
+  Bytes body(text, text + std::strlen(text));
+  return Send(conn, code, body, "text/plain", false);
+}
+
+// DecodeGetPath: "/MEIw..." -> DER. MHD has already URL-decoded the path.
+bool DecodeGetPath(std::string_view path, size_t max, Bytes& out) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (path.empty() || path.size() > max * 2) return false;
+  out.resize(path.size());
+  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(path.data()), static_cast<int>(path.size()));
+  if (n <= 0) return false;
+  size_t pad = 0;
+  for (size_t i = path.size(); i > 0 && path[i - 1] == '='; --i) ++pad;
+  out.resize(static_cast<size_t>(n) - std::min<size_t>(pad, 2));
+  return true;
+}
+
+MHD_Result HandleGet(HttpServer::Impl* impl, MHD_Connection* conn, std::string_view url) {
+  if (url.starts_with("/crl/")) {
+    std::string kind = url == "/crl/full.crl" ? "full" : url == "/crl/delta.crl" ? "delta" : "";
+    if (kind.empty()) return SendText(conn, MHD_HTTP_NOT_FOUND, "unknown CRL\n");
+    Result<Bytes> crl = impl->crls(kind);
+    if (!crl.ok()) return SendText(conn, MHD_HTTP_NOT_FOUND, "no CRL generated yet\n");
+    return Send(conn, MHD_HTTP_OK, *crl, "application/pkix-crl", true);
+  }
+  Bytes der;
+  if (!DecodeGetPath(url, impl->max_bytes, der)) {
+    return Send(conn, MHD_HTTP_OK, OcspErrorResponse(1), "application/ocsp-response", false);
+  }
+  return Send(conn, MHD_HTTP_OK, impl->responder->Respond(der), "application/ocsp-response", true);
+}
+
+MHD_Result OnRequest(void* cls, MHD_Connection* conn, const char* url, const char* method, const char* /*version*/,
+                     const char* data, size_t* data_size, void** con_cls) {
+  auto* impl = static_cast<HttpServer::Impl*>(cls);
+  try {
+    if (std::strcmp(method, MHD_HTTP_METHOD_GET) == 0) return HandleGet(impl, conn, url);
+    if (std::strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+      return SendText(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or POST only\n");
+    }
+    if (*con_cls == nullptr) {  // first call: headers only
+      *con_cls = new Upload();
+      return MHD_YES;
+    }
+    auto* up = static_cast<Upload*>(*con_cls);
+    if (*data_size != 0) {
+      if (up->body.size() + *data_size > impl->max_bytes) up->too_large = true;
+      if (!up->too_large) up->body.insert(up->body.end(), data, data + *data_size);
+      *data_size = 0;
+      return MHD_YES;
+    }
+    if (up->too_large) return SendText(conn, MHD_HTTP_CONTENT_TOO_LARGE, "OCSP request too large\n");
+    return Send(conn, MHD_HTTP_OK, impl->responder->Respond(up->body), "application/ocsp-response", false);
+  } catch (...) {
+    return MHD_NO;  // closes the connection
+  }
+}
+
+void OnCompleted(void* /*cls*/, MHD_Connection* /*conn*/, void** con_cls, MHD_RequestTerminationCode /*code*/) {
+  delete static_cast<Upload*>(*con_cls);
+  *con_cls = nullptr;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options, OcspResponder& responder,
+                                                      CrlSource crls) {
+  std::unique_ptr<HttpServer> server(new HttpServer());
+  server->impl_ = std::make_unique<Impl>();
+  server->impl_->responder = &responder;
+  server->impl_->crls = std::move(crls);
+  server->impl_->max_bytes = options.max_request_bytes;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(options.port);
+  if (inet_pton(AF_INET, options.bind.c_str(), &addr.sin_addr) != 1) {
+    return InvalidArgumentError("bind address must be an IPv4 address");
+  }
+  server->impl_->daemon = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG * 0, options.port, nullptr, nullptr,
+      &OnRequest, server->impl_.get(), MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
+      static_cast<unsigned int>(std::max<uint32_t>(1, options.threads)), MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted,
+      nullptr, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
+  if (server->impl_->daemon == nullptr) {
+    return UnavailableError("cannot listen on " + options.bind + ":" + std::to_string(options.port));
+  }
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(server->impl_->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  server->port_ = info != nullptr ? info->port : options.port;
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  if (impl_ != nullptr && impl_->daemon != nullptr) MHD_stop_daemon(impl_->daemon);
+}
+
+}  // namespace certvault::ca

@@ -1,0 +1,154 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// CaInstance::Init: the CA hierarchy. Every key is generated in the token
+// (C_GenerateKeyPair); only certificates are written to the directory.
+//   root     self-signed, keyCertSign + cRLSign          (skipped: external root)
+//   issuing  signed by root, pathLen, nameConstraints    (external root: CSR only)
+//   ocsp     signed by issuing, id-kp-OCSPSigning + id-pkix-ocsp-nocheck
+#include <openssl/pem.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "ca/instance/ca_instance.h"
+#include "ca/instance/subject.h"
+#include "ca/issuance/cert_builder.h"
+#include "src/base/status_macros.h"
+
+namespace certvault::ca {
+namespace {
+
+Profile CaProfile(const std::string& name, uint32_t days, int path_len) {
+  Profile p;
+  p.name = name;
+  p.days = days;
+  p.is_ca = true;
+  p.path_len = path_len;
+  p.key_usage = {"keyCertSign", "cRLSign"};
+  p.revocation_pointers = false;
+  return p;
+}
+
+struct Built {
+  Bytes der;
+  std::string subject;
+};
+
+Result<Built> Build(const CertTemplate& tmpl, const std::string& subject, CaKey& subject_key, CaKey& signer) {
+  CV_ASSIGN_OR_RETURN(std::vector<SubjectEntry> entries, SplitSubject(subject));
+  CV_ASSIGN_OR_RETURN(Serial serial, NewSerial());
+  CertRequest req{entries, {}, subject_key.public_key(), subject_key.public_key_info(), serial, std::time(nullptr)};
+  CV_ASSIGN_OR_RETURN(BuiltCert built, BuildCertificate(tmpl, req, signer, true));
+  return Built{std::move(built.der), SubjectText(entries)};
+}
+
+Status WritePem(const std::string& path, const Bytes& der, const char* label) {
+  CV_ASSIGN_OR_RETURN(std::string pem, x509::PemEncode(label, der));
+  return WriteFile(path, pem);
+}
+
+}  // namespace
+
+Status CaInstance::StoreCaCert(CaRole signer, const Bytes& der, const std::string& subject, const std::string& profile,
+                               const std::string& actor) {
+  const uint8_t* p = der.data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
+  if (cert == nullptr) return InternalError("CA certificate does not parse");
+  ossl::UniquePtr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
+  Bytes serial(static_cast<size_t>(BN_num_bytes(bn.get())));
+  BN_bn2bin(bn.get(), serial.data());
+  struct tm nb, na;
+  ASN1_TIME_to_tm(X509_get0_notBefore(cert.get()), &nb);
+  ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &na);
+  CertRecord rec{Name(signer), HexEncode(serial), subject, profile, timegm(&nb), timegm(&na), der};
+  std::vector<bool> inserted;
+  CV_RETURN_IF_ERROR(db_->InsertCertificates(std::span<const CertRecord>(&rec, 1), actor, inserted));
+  if (!inserted[0]) return InternalError("CA certificate serial collision");
+  return OkStatus();
+}
+
+Status CaInstance::Init(bool external_root, const std::string& actor) {
+  if (token_ == nullptr) return FailedPreconditionError("the token is not open");
+  if (access(CertPath(CaRole::kIssuing).c_str(), F_OK) == 0) {
+    return AlreadyExistsError("the CA in " + config_.dir + " is already initialized");
+  }
+  if (!external_root) {
+    if (config_.root_subject.empty()) return InvalidArgumentError("ca.toml: [ca] root_subject is required");
+    CV_RETURN_IF_ERROR(token_->GenerateKeyPair(Name(CaRole::kRoot), config_.key_algorithm));
+    CV_ASSIGN_OR_RETURN(CaKey * root_key, Key(CaRole::kRoot));
+    CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(CaProfile("root-ca", config_.root_days, -1), config_, nullptr));
+    CV_ASSIGN_OR_RETURN(Built root, Build(tmpl, config_.root_subject, *root_key, *root_key));
+    CV_RETURN_IF_ERROR(WritePem(CertPath(CaRole::kRoot), root.der, "CERTIFICATE"));
+    CV_RETURN_IF_ERROR(StoreCaCert(CaRole::kRoot, root.der, root.subject, "root-ca", actor));
+  }
+  CV_RETURN_IF_ERROR(token_->GenerateKeyPair(Name(CaRole::kIssuing), config_.key_algorithm));
+  CV_ASSIGN_OR_RETURN(CaKey * issuing_key, Key(CaRole::kIssuing));
+  if (external_root) {
+    x509::CsrSpec spec{issuing_key->public_key_info(), config_.issuing_subject, {}, issuing_key->algorithm()};
+    CV_ASSIGN_OR_RETURN(Bytes csr, x509::BuildCsr(spec, issuing_key->AsSigner()));
+    CV_RETURN_IF_ERROR(WritePem(config_.dir + "/issuing.csr", csr, "CERTIFICATE REQUEST"));
+    return db_->AddAudit({0, actor, "init", Name(CaRole::kIssuing), "issuing.csr", "external root: CSR written"});
+  }
+  CV_ASSIGN_OR_RETURN(X509 * root_cert, Cert(CaRole::kRoot));
+  CV_ASSIGN_OR_RETURN(CaKey * root_key, Key(CaRole::kRoot));
+  Profile ip = CaProfile("issuing-ca", config_.issuing_days, config_.issuing_path_len);
+  ip.permitted_names = config_.permitted_names;
+  ip.excluded_names = config_.excluded_names;
+  CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(ip, config_, root_cert));
+  CV_ASSIGN_OR_RETURN(Built issuing, Build(tmpl, config_.issuing_subject, *issuing_key, *root_key));
+  CV_RETURN_IF_ERROR(WritePem(CertPath(CaRole::kIssuing), issuing.der, "CERTIFICATE"));
+  CV_RETURN_IF_ERROR(StoreCaCert(CaRole::kRoot, issuing.der, issuing.subject, "issuing-ca", actor));
+  return IssueOcspSigner(actor);
+}
+
+Status CaInstance::IssueOcspSigner(const std::string& actor) {
+  CV_RETURN_IF_ERROR(token_->GenerateKeyPair(Name(CaRole::kOcsp), config_.key_algorithm));
+  CV_ASSIGN_OR_RETURN(CaKey * ocsp_key, Key(CaRole::kOcsp));
+  CV_ASSIGN_OR_RETURN(CaKey * issuing_key, Key(CaRole::kIssuing));
+  CV_ASSIGN_OR_RETURN(X509 * issuing_cert, Cert(CaRole::kIssuing));
+  Profile p;
+  p.name = "ocsp-signer";
+  p.days = std::min<uint32_t>(config_.issuing_days, 365);
+  p.key_usage = {"digitalSignature"};
+  p.extended_key_usage = {"OCSPSigning"};
+  p.ocsp_nocheck = true;  // RFC 6960 §4.2.2.2.1: the responder certificate is not itself checked
+  p.revocation_pointers = false;
+  CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(p, config_, issuing_cert));
+  CV_ASSIGN_OR_RETURN(std::vector<SubjectEntry> entries, SplitSubject(config_.issuing_subject));
+  for (SubjectEntry& e : entries) {
+    if (e.field == "CN") e.value += " OCSP Responder";
+  }
+  std::string subject = SubjectText(entries);
+  CV_ASSIGN_OR_RETURN(Built ocsp, Build(tmpl, subject, *ocsp_key, *issuing_key));
+  CV_RETURN_IF_ERROR(WritePem(CertPath(CaRole::kOcsp), ocsp.der, "CERTIFICATE"));
+  CV_RETURN_IF_ERROR(StoreCaCert(CaRole::kIssuing, ocsp.der, ocsp.subject, "ocsp-signer", actor));
+  CV_ASSIGN_OR_RETURN(Bytes issuing_der, CertDer(issuing_cert));
+  CV_ASSIGN_OR_RETURN(std::string chain, x509::PemEncode("CERTIFICATE", issuing_der));
+  if (auto root = Cert(CaRole::kRoot); root.ok()) {
+    CV_ASSIGN_OR_RETURN(Bytes root_der, CertDer(*root));
+    CV_ASSIGN_OR_RETURN(std::string root_pem, x509::PemEncode("CERTIFICATE", root_der));
+    chain += root_pem;
+  }
+  CV_RETURN_IF_ERROR(WriteFile(config_.dir + "/chain.pem", chain));
+  return db_->AddAudit({0, actor, "init", Name(CaRole::kIssuing), "hierarchy", "root, issuing and OCSP signer created"});
+}
+
+Status CaInstance::InstallIssuing(const std::string& cert_pem_path, const std::string& root_pem_path,
+                                  const std::string& actor) {
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> cert, ReadPemCert(cert_pem_path));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> root, ReadPemCert(root_pem_path));
+  CV_ASSIGN_OR_RETURN(CaKey * key, Key(CaRole::kIssuing));
+  if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key->public_key()) != 1) {
+    return InvalidArgumentError("the certificate is not for the issuing key in the token");
+  }
+  if (X509_verify(cert.get(), X509_get0_pubkey(root.get())) != 1) {
+    return InvalidArgumentError("the issuing certificate is not signed by the given root");
+  }
+  CV_ASSIGN_OR_RETURN(Bytes der, CertDer(cert.get()));
+  CV_ASSIGN_OR_RETURN(Bytes root_der, CertDer(root.get()));
+  CV_RETURN_IF_ERROR(WritePem(CertPath(CaRole::kRoot), root_der, "CERTIFICATE"));
+  CV_RETURN_IF_ERROR(WritePem(CertPath(CaRole::kIssuing), der, "CERTIFICATE"));
+  return IssueOcspSigner(actor);
+}
+
+}  // namespace certvault::ca

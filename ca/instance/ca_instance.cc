@@ -1,0 +1,104 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/instance/ca_instance.h"
+
+#include <fcntl.h>
+#include <openssl/pem.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "src/base/status_macros.h"
+#include "src/crypto/ossl_error.h"
+
+namespace certvault::ca {
+namespace {
+
+int Index(CaRole role) { return static_cast<int>(role); }
+
+const char* RoleName(CaRole role) {
+  switch (role) {
+    case CaRole::kRoot: return "root";
+    case CaRole::kIssuing: return "issuing";
+    case CaRole::kOcsp: return "ocsp";
+    default: return "unknown";
+  }
+}
+
+}  // namespace
+
+Result<ossl::UniquePtr<X509>> ReadPemCert(const std::string& path) {
+  ossl::UniquePtr<BIO> bio(BIO_new_file(path.c_str(), "r"));
+  if (bio == nullptr) {
+    ossl::ClearErrors();
+    return FailedPreconditionError("missing " + path + " (has the CA been initialized?)");
+  }
+  ossl::UniquePtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (cert == nullptr) {
+    ossl::ClearErrors();
+    return InvalidArgumentError(path + " is not a PEM certificate");
+  }
+  return cert;
+}
+
+Status WriteFile(const std::string& path, std::string_view data) {
+  // Written to a temporary name, fsynced, then renamed: never a torn file.
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return InternalError("cannot write " + path);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n <= 0) {
+      ::close(fd);
+      return InternalError("cannot write " + path);
+    }
+    off += static_cast<size_t>(n);
+  }
+  bool ok = ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) return InternalError("cannot write " + path);
+  return OkStatus();
+}
+
+Result<Bytes> CertDer(X509* cert) {
+  int len = i2d_X509(cert, nullptr);
+  if (len <= 0) return ossl::OpenSslError("i2d_X509");
+  Bytes out(static_cast<size_t>(len));
+  uint8_t* p = out.data();
+  if (i2d_X509(cert, &p) != len) return ossl::OpenSslError("i2d_X509");
+  return out;
+}
+
+Result<std::unique_ptr<CaInstance>> CaInstance::Open(const std::string& dir, bool token) {
+  std::unique_ptr<CaInstance> inst(new CaInstance());
+  CV_ASSIGN_OR_RETURN(inst->config_, LoadConfig(dir));
+  CV_ASSIGN_OR_RETURN(inst->db_, OpenCertDb(inst->config_.database));
+  if (token) {
+    CV_ASSIGN_OR_RETURN(SecretBytes pin, ReadPin(inst->config_.token));
+    CV_ASSIGN_OR_RETURN(inst->token_, CaToken::Open(inst->config_.token.module, inst->config_.token.label, pin));
+  }
+  return inst;
+}
+
+std::string CaInstance::Name(CaRole role) const { return config_.name + "-" + RoleName(role); }
+
+std::string CaInstance::CertPath(CaRole role) const { return config_.dir + "/" + RoleName(role) + ".pem"; }
+
+Result<X509*> CaInstance::Cert(CaRole role) {
+  ossl::UniquePtr<X509>& slot = certs_[Index(role)];
+  if (slot == nullptr) {
+    CV_ASSIGN_OR_RETURN(slot, ReadPemCert(CertPath(role)));
+  }
+  return slot.get();
+}
+
+Result<CaKey*> CaInstance::Key(CaRole role) {
+  if (token_ == nullptr) return FailedPreconditionError("the token is not open");
+  std::unique_ptr<CaKey>& slot = keys_[Index(role)];
+  if (slot == nullptr) {
+    CV_ASSIGN_OR_RETURN(slot, token_->OpenKey(Name(role)));
+  }
+  return slot.get();
+}
+
+}  // namespace certvault::ca

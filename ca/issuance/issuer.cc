@@ -1,0 +1,104 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/issuance/issuer.h"
+
+#include <atomic>
+#include <thread>
+
+#include "ca/issuance/csr.h"
+#include "src/base/status_macros.h"
+
+namespace certvault::ca {
+namespace {
+
+constexpr int kMaxSerialRetries = 4;
+
+}  // namespace
+
+Issuer::Issuer(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db, std::string actor,
+               IssuerOptions options)
+    : config_(config),
+      ca_name_(std::move(ca_name)),
+      key_(key),
+      ca_cert_(ca_cert),
+      db_(db),
+      actor_(std::move(actor)),
+      options_(options) {}
+
+Result<const CertTemplate*> Issuer::TemplateFor(const std::string& profile) {
+  auto it = templates_.find(profile);
+  if (it != templates_.end()) return &it->second;
+  auto p = config_.profiles.find(profile);
+  if (p == config_.profiles.end()) return NotFoundError("no profile '" + profile + "' in ca.toml");
+  if (p->second.is_ca) return PermissionDeniedError("profile '" + profile + "' issues CA certificates; use init");
+  CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(p->second, config_, ca_cert_));
+  return &templates_.emplace(profile, std::move(tmpl)).first->second;
+}
+
+void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutcome& out, CertRecord& rec) {
+  out.source = item.source;
+  auto run = [&]() -> Status {
+    CV_ASSIGN_OR_RETURN(ParsedCsr csr, ParseCsr(item.csr, config_.max_csr_bytes));
+    CV_ASSIGN_OR_RETURN(Approved approved, CheckAgainstProfile(tmpl.profile(), csr.content));
+    CV_ASSIGN_OR_RETURN(Serial serial, NewSerial());
+    CertRequest req{approved.subject, approved.sans, csr.public_key.get(), csr.spki, serial, std::time(nullptr)};
+    CV_ASSIGN_OR_RETURN(BuiltCert built, BuildCertificate(tmpl, req, key_, options_.verify));
+    rec = CertRecord{ca_name_, serial.Hex(), SubjectText(approved.subject), tmpl.profile().name,
+                     built.not_before, built.not_after, std::move(built.der)};
+    out.serial = rec.serial;
+    return OkStatus();
+  };
+  out.status = run();
+}
+
+Status Issuer::Commit(const CertTemplate& tmpl, std::span<const IssueItem> items, std::vector<IssueOutcome>& outs,
+                      std::vector<CertRecord>& recs) {
+  std::vector<size_t> pending;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (outs[i].status.ok()) pending.push_back(i);
+  }
+  for (int attempt = 0; !pending.empty(); ++attempt) {
+    if (attempt == kMaxSerialRetries) return InternalError("serial collisions persist; the DRBG is suspect");
+    std::vector<CertRecord> batch;
+    for (size_t i : pending) batch.push_back(recs[i]);
+    std::vector<bool> inserted;
+    CV_RETURN_IF_ERROR(db_.InsertCertificates(batch, actor_, inserted));
+    std::vector<size_t> again;
+    for (size_t k = 0; k < pending.size(); ++k) {
+      size_t i = pending[k];
+      if (inserted[k]) {
+        outs[i].der = std::move(recs[i].der);
+        continue;
+      }
+      // Another certificate already has this serial: sign anew.
+      SignOne(tmpl, items[i], outs[i], recs[i]);
+      if (outs[i].status.ok()) again.push_back(i);
+    }
+    pending = std::move(again);
+  }
+  return OkStatus();
+}
+
+Result<std::vector<IssueOutcome>> Issuer::Issue(std::span<const IssueItem> items, const std::string& profile) {
+  CV_ASSIGN_OR_RETURN(const CertTemplate* tmpl, TemplateFor(profile));
+  std::vector<IssueOutcome> all;
+  all.reserve(items.size());
+  for (size_t begin = 0; begin < items.size(); begin += options_.chunk) {
+    std::span<const IssueItem> chunk = items.subspan(begin, std::min(options_.chunk, items.size() - begin));
+    std::vector<IssueOutcome> outs(chunk.size());
+    std::vector<CertRecord> recs(chunk.size());
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i = next++; i < chunk.size(); i = next++) SignOne(*tmpl, chunk[i], outs[i], recs[i]);
+    };
+    size_t n = std::max<uint32_t>(1, options_.threads);
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < n && t < chunk.size(); ++t) pool.emplace_back(worker);
+    worker();
+    for (std::thread& t : pool) t.join();
+    CV_RETURN_IF_ERROR(Commit(*tmpl, chunk, outs, recs));
+    for (IssueOutcome& o : outs) all.push_back(std::move(o));
+  }
+  return all;
+}
+
+}  // namespace certvault::ca

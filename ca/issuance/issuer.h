@@ -1,0 +1,68 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Issuer: turns CSRs into stored certificates. Per CSR: intake (ParseCsr:
+// size, syntax, proof of possession), profile rules, lint, a random serial,
+// assembly and signing in the token. CSRs are processed by `threads` workers
+// in parallel (each signs on its own PKCS#11 session); the results of a chunk
+// are committed in one database transaction (group commit) before Issue
+// returns them, so a returned certificate is always durable. A serial that
+// collides in the database is replaced and the certificate signed again.
+// A refused CSR yields its reason and nothing is stored.
+#ifndef CERTVAULT_CA_ISSUANCE_ISSUER_H_
+#define CERTVAULT_CA_ISSUANCE_ISSUER_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ca/db/cert_db.h"
+#include "ca/issuance/cert_builder.h"
+
+namespace certvault::ca {
+
+struct IssueItem {
+  std::string source;  // a file name or "-" (for messages)
+  Bytes csr;           // DER or PEM
+};
+
+struct IssueOutcome {
+  std::string source;
+  Status status;       // OK or why the CSR was refused
+  std::string serial;  // hex
+  Bytes der;           // the certificate
+};
+
+struct IssuerOptions {
+  uint32_t threads = 2;
+  size_t chunk = 2048;       // CSRs per transaction
+  bool verify = true;        // verify each signature with the CA public key
+};
+
+class Issuer {
+ public:
+  // Issuer: `key`, `ca_cert` and `db` are borrowed and must outlive it.
+  Issuer(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db, std::string actor,
+         IssuerOptions options);
+  // Issue: one outcome per item, in order. The call fails (nothing of the
+  // current chunk stored) only on a database or token error.
+  Result<std::vector<IssueOutcome>> Issue(std::span<const IssueItem> items, const std::string& profile);
+
+ private:
+  Result<const CertTemplate*> TemplateFor(const std::string& profile);
+  void SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutcome& out, CertRecord& rec);
+  Status Commit(const CertTemplate& tmpl, std::span<const IssueItem> items, std::vector<IssueOutcome>& outs,
+                std::vector<CertRecord>& recs);
+
+  const CaConfig& config_;
+  std::string ca_name_;
+  CaKey& key_;
+  X509* ca_cert_;
+  CertDb& db_;
+  std::string actor_;
+  IssuerOptions options_;
+  std::map<std::string, CertTemplate> templates_;
+};
+
+}  // namespace certvault::ca
+
+#endif  // CERTVAULT_CA_ISSUANCE_ISSUER_H_

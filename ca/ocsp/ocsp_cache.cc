@@ -1,0 +1,95 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// OcspResponder: request handling and the response cache.
+#include <openssl/ocsp.h>
+
+#include "ca/ocsp/ocsp_ptr.h"
+#include "ca/ocsp/ocsp_request.h"
+#include "ca/ocsp/ocsp_responder.h"
+#include "src/base/status_macros.h"
+#include "src/crypto/ossl_error.h"
+
+namespace certvault::ca {
+
+Result<Bytes> OcspResponder::CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full,
+                                          Bytes& out_full, bool& out_known) {
+  out_known = true;
+  {
+    std::shared_lock<std::shared_mutex> lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && it->second.expires > now) {
+      if (want_full) out_full = it->second.response;
+      std::lock_guard<std::mutex> s(stats_mu_);
+      ++stats_.cache_hits;
+      return it->second.single;
+    }
+  }
+  return SingleResponse(id, now, out_known);
+}
+
+Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
+  CV_ASSIGN_OR_RETURN(DecodedOcspRequest req, DecodeOcspRequest(request));
+  size_t n = req.ids.size();
+  bool cacheable = n == 1 && req.nonce == nullptr;
+  time_t now = std::time(nullptr);
+  std::vector<Bytes> singles(n);
+  std::vector<bool> known(n);
+  for (size_t i = 0; i < n; ++i) {
+    Bytes full;
+    bool k = true;
+    CV_ASSIGN_OR_RETURN(singles[i], CachedSingle(req.ids[i], req.id_keys[i], now, cacheable, full, k));
+    known[i] = k;
+    if (cacheable && !full.empty()) return full;
+  }
+  std::vector<const Bytes*> ptrs;
+  for (const Bytes& s : singles) ptrs.push_back(&s);
+  CV_ASSIGN_OR_RETURN(Bytes response, Sign(ptrs, req.nonce, now));
+  std::unique_lock<std::shared_mutex> lock(cache_mu_);
+  time_t expires = now + static_cast<time_t>(validity_minutes_) * 30;  // half the validity
+  for (size_t i = 0; i < n; ++i) {
+    if (!known[i]) continue;
+    Cached& c = cache_[req.id_keys[i]];
+    if (c.expires <= now) c = Cached{{}, singles[i], expires};
+    if (cacheable) c.response = response;
+  }
+  return response;
+}
+
+Bytes OcspResponder::Respond(std::span<const uint8_t> request) {
+  {
+    std::lock_guard<std::mutex> s(stats_mu_);
+    ++stats_.requests;
+  }
+  try {
+    Result<Bytes> r = RespondOrError(request);
+    if (r.ok()) return std::move(r).value();
+    // RFC 6960 §2.3: malformedRequest (1) or internalError (2).
+    return OcspErrorResponse(r.status().code() == StatusCode::kInvalidArgument ? 1 : 2);
+  } catch (...) {
+    return OcspErrorResponse(2);
+  }
+}
+
+Status OcspResponder::Poll() {
+  int64_t id = 0;
+  {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    CV_ASSIGN_OR_RETURN(id, db_->MaxRevocationId(ca_name_));
+    if (id == last_revocation_id_) return OkStatus();
+    last_revocation_id_ = id;
+  }
+  Invalidate();
+  return OkStatus();
+}
+
+void OcspResponder::Invalidate() {
+  std::unique_lock<std::shared_mutex> lock(cache_mu_);
+  cache_.clear();
+}
+
+OcspStats OcspResponder::stats() const {
+  std::lock_guard<std::mutex> s(stats_mu_);
+  return stats_;
+}
+
+}  // namespace certvault::ca

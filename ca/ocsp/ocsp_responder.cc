@@ -1,0 +1,153 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/ocsp/ocsp_responder.h"
+
+#include <openssl/ocsp.h>
+
+#include <array>
+
+#include "ca/crl/crl_builder.h"
+#include "ca/der/der_writer.h"
+#include "ca/ocsp/ocsp_ptr.h"
+#include "src/base/status_macros.h"
+#include "src/crypto/ossl_error.h"
+
+namespace certvault::ca {
+namespace {
+
+// id-pkix-ocsp-basic (1.3.6.1.5.5.7.48.1.1).
+constexpr std::array<uint8_t, 11> kBasicOid = {0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01};
+
+
+template <typename T, int (*I2d)(const T*, unsigned char**)>
+Result<Bytes> ToDer(const T* obj, const char* fn) {
+  int len = I2d(obj, nullptr);
+  if (len <= 0) return ossl::OpenSslError(fn);
+  Bytes out(static_cast<size_t>(len));
+  uint8_t* p = out.data();
+  if (I2d(obj, &p) != len) return ossl::OpenSslError(fn);
+  return out;
+}
+
+int I2dSingle(const OCSP_SINGLERESP* s, unsigned char** pp) {
+  return i2d_OCSP_SINGLERESP(const_cast<OCSP_SINGLERESP*>(s), pp);
+}
+
+// IssuerMatches: RFC 6960 §4.1.1: issuerNameHash and issuerKeyHash under the
+// request's hash algorithm must name our CA.
+bool IssuerMatches(OCSP_CERTID* id, X509* issuer) {
+  ASN1_OBJECT* md_oid = nullptr;
+  if (OCSP_id_get0_info(nullptr, &md_oid, nullptr, nullptr, id) != 1) return false;
+  const EVP_MD* md = EVP_get_digestbynid(OBJ_obj2nid(md_oid));
+  if (md == nullptr) return false;
+  ossl::UniquePtr<OCSP_CERTID> ours(OCSP_cert_to_id(md, nullptr, issuer));
+  return ours != nullptr && OCSP_id_issuer_cmp(ours.get(), id) == 0;
+}
+
+std::string SerialHex(OCSP_CERTID* id) {
+  ASN1_INTEGER* serial = nullptr;
+  if (OCSP_id_get0_info(nullptr, nullptr, nullptr, &serial, id) != 1 || serial == nullptr ||
+      ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER) {
+    return "";
+  }
+  ossl::UniquePtr<BIGNUM> bn(ASN1_INTEGER_to_BN(serial, nullptr));
+  if (bn == nullptr || BN_num_bytes(bn.get()) > 21) return "";
+  Bytes bytes(static_cast<size_t>(BN_num_bytes(bn.get())));
+  BN_bn2bin(bn.get(), bytes.data());
+  return HexEncode(bytes);
+}
+
+}  // namespace
+
+Bytes OcspErrorResponse(uint8_t status) {
+  Bytes body;
+  uint8_t e[3] = {der::kEnumerated, 1, status};
+  body.insert(body.end(), e, e + 3);
+  return der::Wrap(der::kSequence, body);
+}
+
+Result<std::unique_ptr<OcspResponder>> OcspResponder::Create(CertDb& db, std::string ca_name, X509* issuer,
+                                                             X509* signer_cert, CaKey& signer_key,
+                                                             uint32_t validity_minutes) {
+  std::unique_ptr<OcspResponder> r(new OcspResponder());
+  r->db_ = &db;
+  r->ca_name_ = std::move(ca_name);
+  r->issuer_ = issuer;
+  r->signer_cert_ = signer_cert;
+  r->signer_key_ = &signer_key;
+  r->validity_minutes_ = validity_minutes;
+  if (EVP_PKEY_eq(X509_get0_pubkey(signer_cert), signer_key.public_key()) != 1) {
+    return FailedPreconditionError("the OCSP signing certificate does not match the OCSP key in the token");
+  }
+  // ResponderID byKey: SHA-1 of the responder's public key BIT STRING (§4.2.1).
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (X509_pubkey_digest(signer_cert, EVP_sha1(), hash, &len) != 1) return ossl::OpenSslError("X509_pubkey_digest");
+  r->responder_key_hash_.assign(hash, hash + len);
+  CV_ASSIGN_OR_RETURN(r->signer_cert_der_, (ToDer<X509, i2d_X509>(signer_cert, "i2d_X509")));
+  CV_ASSIGN_OR_RETURN(r->algid_, AlgorithmIdentifierDer(signer_key.algorithm()));
+  CV_ASSIGN_OR_RETURN(r->last_revocation_id_, db.MaxRevocationId(r->ca_name_));
+  return r;
+}
+
+Result<Bytes> OcspResponder::SingleResponse(OCSP_CERTID* id, time_t now, bool& out_known) {
+  int status = V_OCSP_CERTSTATUS_UNKNOWN;
+  int reason = OCSP_REVOKED_STATUS_NOSTATUS;
+  time_t revoked_at = 0;
+  std::string serial = SerialHex(id);
+  if (!serial.empty() && IssuerMatches(id, issuer_)) {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    Result<CertRecord> rec = db_->FindBySerial(ca_name_, serial);
+    if (rec.ok()) {
+      status = rec->revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD;
+      if (rec->revoked && rec->reason != 0) reason = rec->reason;
+      revoked_at = static_cast<time_t>(rec->revoked_at);
+    } else if (rec.status().code() != StatusCode::kNotFound) {
+      return rec.status();
+    }
+  }
+  ossl::ClearErrors();
+  out_known = status != V_OCSP_CERTSTATUS_UNKNOWN;
+  ossl::UniquePtr<OCSP_BASICRESP> scratch(OCSP_BASICRESP_new());
+  ossl::UniquePtr<ASN1_STRING> this_update(ASN1_GENERALIZEDTIME_set(nullptr, now));
+  ossl::UniquePtr<ASN1_STRING> next_update(
+      ASN1_GENERALIZEDTIME_set(nullptr, now + static_cast<time_t>(validity_minutes_) * 60));
+  ossl::UniquePtr<ASN1_STRING> rev_time(ASN1_GENERALIZEDTIME_set(nullptr, revoked_at));
+  if (scratch == nullptr || this_update == nullptr || next_update == nullptr || rev_time == nullptr) {
+    return ossl::OpenSslError("ASN1_GENERALIZEDTIME_set");
+  }
+  OCSP_SINGLERESP* single = OCSP_basic_add1_status(scratch.get(), id, status, reason, rev_time.get(),
+                                                   this_update.get(), next_update.get());
+  if (single == nullptr) return ossl::OpenSslError("OCSP_basic_add1_status");
+  return ToDer<OCSP_SINGLERESP, I2dSingle>(single, "i2d_OCSP_SINGLERESP");
+}
+
+Result<Bytes> OcspResponder::Sign(std::span<const Bytes* const> singles, X509_EXTENSION* nonce, time_t now) {
+  Bytes rd;
+  der::AppendTlv(rd, der::ContextTag(2, true), der::Wrap(der::kOctetString, responder_key_hash_));
+  der::AppendGeneralizedTime(rd, now);
+  Bytes list;
+  for (const Bytes* s : singles) list.insert(list.end(), s->begin(), s->end());
+  der::AppendTlv(rd, der::kSequence, list);
+  if (nonce != nullptr) {
+    // RFC 6960 §4.4.1 / RFC 8954: the nonce extension is echoed unchanged.
+    CV_ASSIGN_OR_RETURN(Bytes ext, (ToDer<X509_EXTENSION, i2d_X509_EXTENSION>(nonce, "i2d_X509_EXTENSION")));
+    der::AppendTlv(rd, der::ContextTag(1, true), der::Wrap(der::kSequence, ext));
+  }
+  Bytes tbs = der::Wrap(der::kSequence, rd);
+  CV_ASSIGN_OR_RETURN(Bytes bits, SignToBitString(tbs, *signer_key_));
+  Bytes basic = std::move(tbs);
+  basic.insert(basic.end(), algid_.begin(), algid_.end());
+  basic.insert(basic.end(), bits.begin(), bits.end());
+  der::AppendTlv(basic, der::ContextTag(0, true), der::Wrap(der::kSequence, signer_cert_der_));
+  Bytes bytes(kBasicOid.begin(), kBasicOid.end());
+  der::AppendTlv(bytes, der::kOctetString, der::Wrap(der::kSequence, basic));
+  Bytes resp = {der::kEnumerated, 1, 0};  // successful
+  der::AppendTlv(resp, der::ContextTag(0, true), der::Wrap(der::kSequence, bytes));
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ++stats_.signatures;
+  }
+  return der::Wrap(der::kSequence, resp);
+}
+
+}  // namespace certvault::ca

@@ -1,0 +1,89 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// OcspResponder: RFC 6960 responses for one issuing CA, signed by its
+// delegated OCSP signing certificate (id-kp-OCSPSigning) whose key is in the
+// token. Requests are decoded with OpenSSL (d2i_OCSP_REQUEST, OCSP_id_*),
+// SingleResponses are encoded by OpenSSL (OCSP_basic_add1_status); the signed
+// ResponseData around them is written with the DER writer because OpenSSL can
+// only sign it with an in-memory key. Every response is re-parsed by OpenSSL
+// in the unit tests and by `openssl ocsp` in the interop test.
+//
+// Caching: the whole response to a nonce-less request is cached per CertID
+// until it expires or any status of the CA changes (Invalidate, called by
+// the poller when the revocations table grows); a request with a nonce
+// reuses the cached SingleResponse and needs one signature.
+//
+// Thread-safety: Respond may be called concurrently; the database is
+// reached under an internal mutex.
+#ifndef CERTVAULT_CA_OCSP_OCSP_RESPONDER_H_
+#define CERTVAULT_CA_OCSP_OCSP_RESPONDER_H_
+
+#include <ctime>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "ca/db/cert_db.h"
+#include "ca/p11/ca_key.h"
+
+namespace certvault::ca {
+
+struct OcspStats {
+  uint64_t requests = 0;
+  uint64_t cache_hits = 0;
+  uint64_t signatures = 0;
+};
+
+class OcspResponder {
+ public:
+  // Create: all pointers are borrowed and must outlive the responder.
+  static Result<std::unique_ptr<OcspResponder>> Create(CertDb& db, std::string ca_name, X509* issuer, X509* signer_cert,
+                                                       CaKey& signer_key, uint32_t validity_minutes);
+  // Respond: the DER OCSPResponse; a malformed request gets malformedRequest,
+  // an internal failure internalError (RFC 6960 §2.3). Never throws.
+  Bytes Respond(std::span<const uint8_t> request);
+  // Poll: if the CA's revocations changed since the last call, drops the cache.
+  Status Poll();
+  void Invalidate();
+  OcspStats stats() const;
+
+ private:
+  OcspResponder() = default;
+  struct Cached {
+    Bytes response;      // full OCSPResponse (nonce-less requests)
+    Bytes single;        // the SingleResponse DER
+    time_t expires = 0;
+  };
+  // SingleResponse: the DER SingleResponse; `out_known` false for "unknown"
+  // (never cached: the certificate may be issued a moment later).
+  Result<Bytes> SingleResponse(OCSP_CERTID* id, time_t now, bool& out_known);
+  Result<Bytes> Sign(std::span<const Bytes* const> singles, X509_EXTENSION* nonce, time_t now);
+  Result<Bytes> RespondOrError(std::span<const uint8_t> request);
+  Result<Bytes> CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full, Bytes& out_full,
+                             bool& out_known);
+
+  CertDb* db_ = nullptr;
+  std::mutex db_mu_;
+  std::string ca_name_;
+  X509* issuer_ = nullptr;
+  X509* signer_cert_ = nullptr;
+  CaKey* signer_key_ = nullptr;
+  uint32_t validity_minutes_ = 60;
+  Bytes responder_key_hash_;
+  Bytes signer_cert_der_;
+  Bytes algid_;
+  int64_t last_revocation_id_ = 0;  // guarded by db_mu_
+  mutable std::shared_mutex cache_mu_;
+  std::unordered_map<std::string, Cached> cache_;  // guarded by cache_mu_
+  mutable std::mutex stats_mu_;
+  OcspStats stats_;
+};
+
+// ErrorResponse: an OCSPResponse with only responseStatus (1 malformedRequest,
+// 2 internalError, 3 tryLater, 6 unauthorized).
+Bytes OcspErrorResponse(uint8_t status);
+
+}  // namespace certvault::ca
+
+#endif  // CERTVAULT_CA_OCSP_OCSP_RESPONDER_H_

@@ -1,0 +1,89 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// CaToken / CaKey: the CA's signing keys in a PKCS#11 token. CaToken opens a
+// token by label and logs in once; CaKey is one key pair (found by CKA_LABEL)
+// that signs to-be-signed DER:
+//   ECDSA: SHA-256/384 digest computed here with OpenSSL, C_Sign(CKM_ECDSA)
+//          returns r||s, which x509::RawEcdsaToDer turns into DER.
+//   RSA:   C_Sign(CKM_SHA256_RSA_PKCS) over the TBS bytes.
+// Thread-safety: CaKey::Sign may be called from many threads at once; each
+// call borrows a session from a pool (a PKCS#11 session is single-threaded).
+#ifndef CERTVAULT_CA_P11_CA_KEY_H_
+#define CERTVAULT_CA_P11_CA_KEY_H_
+
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ca/p11/p11_module.h"
+#include "src/crypto/x509_build.h"
+
+namespace certvault::ca {
+
+// KeyAlgorithm: CA key types. Names in ca.toml: "ec-p256", "ec-p384",
+// "rsa-2048", "rsa-3072", "rsa-4096".
+enum class KeyAlgorithm { kEcP256, kEcP384, kRsa2048, kRsa3072, kRsa4096 };
+Result<KeyAlgorithm> ParseKeyAlgorithm(std::string_view name);
+std::string_view KeyAlgorithmName(KeyAlgorithm alg);
+
+class CaKey;
+
+class CaToken {
+ public:
+  // Open: loads `module_path`, finds the token `label` and logs in with `pin`
+  // (not retained beyond the login). kNotFound / kPermissionDenied / kInternal.
+  static Result<std::unique_ptr<CaToken>> Open(const std::string& module_path, std::string_view label,
+                                               const SecretBytes& pin);
+  ~CaToken();
+  // GenerateKeyPair: a new token key pair labelled `label` (private: sensitive,
+  // never extractable, sign only). kAlreadyExists if the label is taken.
+  Status GenerateKeyPair(const std::string& label, KeyAlgorithm alg);
+  // OpenKey: the key pair labelled `label` (kNotFound when absent).
+  Result<std::unique_ptr<CaKey>> OpenKey(const std::string& label);
+
+ private:
+  friend class CaKey;
+  CaToken(std::shared_ptr<P11Module> module, CK_SLOT_ID slot, CK_SESSION_HANDLE session)
+      : module_(std::move(module)), slot_(slot), login_session_(session) {}
+  Result<CK_OBJECT_HANDLE> FindObject(CK_SESSION_HANDLE session, CK_OBJECT_CLASS cls, const std::string& label);
+
+  std::shared_ptr<P11Module> module_;
+  CK_SLOT_ID slot_;
+  CK_SESSION_HANDLE login_session_;  // kept open: the login lasts while a session is open
+};
+
+class CaKey {
+ public:
+  ~CaKey();
+  // Sign: the raw token signature over `tbs` (see the header comment).
+  Result<Bytes> Sign(std::span<const uint8_t> tbs);
+  // Signer: Sign as an x509::Signer (the object must outlive it).
+  x509::Signer AsSigner() {
+    return [this](std::span<const uint8_t> tbs) { return Sign(tbs); };
+  }
+  x509::SignatureAlgorithm algorithm() const { return algorithm_; }
+  // public_key_info: DER SubjectPublicKeyInfo read from the token.
+  const Bytes& public_key_info() const { return spki_; }
+  EVP_PKEY* public_key() const { return pkey_.get(); }
+
+ private:
+  friend class CaToken;
+  CaKey(CaToken* token, CK_OBJECT_HANDLE key) : token_(token), key_(key) {}
+  Result<CK_SESSION_HANDLE> Acquire();
+  void Release(CK_SESSION_HANDLE session);
+
+  CaToken* token_;
+  CK_OBJECT_HANDLE key_;
+  x509::SignatureAlgorithm algorithm_ = x509::SignatureAlgorithm::kEcdsaSha256;
+  Bytes spki_;
+  ossl::UniquePtr<EVP_PKEY> pkey_;
+  std::mutex mu_;
+  std::vector<CK_SESSION_HANDLE> free_sessions_;  // guarded by mu_
+  std::vector<CK_SESSION_HANDLE> all_sessions_;   // guarded by mu_
+};
+
+}  // namespace certvault::ca
+
+#endif  // CERTVAULT_CA_P11_CA_KEY_H_

@@ -1,0 +1,127 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/profile/profile.h"
+
+#include <openssl/objects.h>
+
+#include <algorithm>
+
+#include "src/base/status_macros.h"
+
+namespace certvault::ca {
+namespace {
+
+bool Contains(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+std::string_view SanTypeName(x509::SanEntry::Kind kind) {
+  switch (kind) {
+    case x509::SanEntry::Kind::kDns: return "DNS";
+    case x509::SanEntry::Kind::kIp: return "IP";
+    case x509::SanEntry::Kind::kEmail: return "email";
+    case x509::SanEntry::Kind::kUri: return "URI";
+    default: return "unknown";
+  }
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// DnsAllowed: a suffix ".example.com" admits any name below it; a suffix
+// without the leading dot admits exactly that name.
+bool DnsAllowed(const Profile& profile, std::string_view name) {
+  if (profile.san_dns_suffixes.empty()) return true;
+  for (const std::string& suffix : profile.san_dns_suffixes) {
+    if (suffix.starts_with('.') ? (EndsWith(name, suffix) && name.size() > suffix.size()) : name == suffix) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status CheckSans(const Profile& profile, const std::vector<x509::SanEntry>& sans) {
+  if (sans.size() > profile.max_sans) {
+    return PermissionDeniedError("CSR asks for " + std::to_string(sans.size()) + " subjectAltNames; profile '" +
+                                 profile.name + "' allows " + std::to_string(profile.max_sans));
+  }
+  if (profile.require_san && sans.empty()) {
+    return PermissionDeniedError("profile '" + profile.name + "' requires a subjectAltName");
+  }
+  for (const x509::SanEntry& san : sans) {
+    std::string_view type = SanTypeName(san.kind);
+    if (!Contains(profile.san_types, type)) {
+      return PermissionDeniedError("subjectAltName type " + std::string(type) + " is not allowed by profile '" +
+                                   profile.name + "'");
+    }
+    if (san.kind == x509::SanEntry::Kind::kDns && !DnsAllowed(profile, san.value)) {
+      return PermissionDeniedError("subjectAltName DNS:" + san.value + " is outside the names profile '" +
+                                   profile.name + "' allows");
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::vector<SubjectEntry>> ApproveSubject(const Profile& profile, const std::vector<SubjectEntry>& subject) {
+  std::vector<SubjectEntry> out;
+  for (const SubjectEntry& e : subject) {
+    if (!Contains(profile.subject_allowed, e.field)) {
+      return PermissionDeniedError("subject attribute " + e.field + " is not allowed by profile '" + profile.name + "'");
+    }
+    out.push_back(e);
+  }
+  for (const std::string& req : profile.subject_required) {
+    bool found = std::any_of(out.begin(), out.end(), [&](const SubjectEntry& e) { return e.field == req; });
+    if (!found) return PermissionDeniedError("subject attribute " + req + " is required by profile '" + profile.name + "'");
+  }
+  for (const auto& [field, value] : profile.subject_fixed) out.push_back({field, value});
+  return out;
+}
+
+}  // namespace
+
+Result<Approved> CheckAgainstProfile(const Profile& profile, const CsrContent& csr) {
+  if (!Contains(profile.key_algorithms, csr.key_algorithm)) {
+    return PermissionDeniedError("public key type " + csr.key_algorithm + " is not allowed by profile '" +
+                                 profile.name + "'");
+  }
+  Approved approved;
+  CV_ASSIGN_OR_RETURN(approved.subject, ApproveSubject(profile, csr.subject));
+  CV_RETURN_IF_ERROR(CheckSans(profile, csr.sans));
+  approved.sans = csr.sans;
+  return approved;
+}
+
+Status ValidateProfile(const Profile& profile) {
+  static const std::vector<std::string> kKeyUsages = {
+      "digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
+      "keyCertSign",      "cRLSign",        "encipherOnly",    "decipherOnly"};
+  static const std::vector<std::string> kSanTypes = {"DNS", "IP", "email", "URI"};
+  std::string where = "profile '" + profile.name + "': ";
+  if (profile.days < 1 || profile.days > 36500) return InvalidArgumentError(where + "days must be 1..36500");
+  if (profile.key_usage.empty()) return InvalidArgumentError(where + "key_usage must not be empty");
+  for (const std::string& ku : profile.key_usage) {
+    if (!Contains(kKeyUsages, ku)) return InvalidArgumentError(where + "unknown key usage " + ku);
+  }
+  for (const std::string& eku : profile.extended_key_usage) {
+    if (OBJ_txt2nid(eku.c_str()) == NID_undef) return InvalidArgumentError(where + "unknown extended key usage " + eku);
+  }
+  for (const std::string& oid : profile.policies) {
+    ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+    if (obj == nullptr) return InvalidArgumentError(where + "bad policy OID " + oid);
+    ASN1_OBJECT_free(obj);
+  }
+  for (const std::string& t : profile.san_types) {
+    if (!Contains(kSanTypes, t)) return InvalidArgumentError(where + "unknown SAN type " + t);
+  }
+  for (const std::string& f : profile.subject_allowed) {
+    if (OBJ_txt2nid(f.c_str()) == NID_undef) return InvalidArgumentError(where + "unknown subject attribute " + f);
+  }
+  bool cert_sign = Contains(profile.key_usage, "keyCertSign");
+  if (cert_sign != profile.is_ca) {
+    return InvalidArgumentError(where + "keyCertSign must be set exactly when is_ca is true (RFC 5280 4.2.1.3)");
+  }
+  return OkStatus();
+}
+
+}  // namespace certvault::ca

@@ -1,0 +1,106 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/profile/profile.h"
+
+#include <gtest/gtest.h>
+
+#include "ca/config/ca_config.h"
+
+namespace certvault::ca {
+namespace {
+
+Profile Device() {
+  Profile p;
+  p.name = "device";
+  p.subject_allowed = {"CN", "serialNumber"};
+  p.subject_fixed = {{"O", "Example"}};
+  p.san_types = {"DNS"};
+  p.san_dns_suffixes = {".devices.example.com"};
+  p.key_algorithms = {"ec-p256"};
+  return p;
+}
+
+CsrContent Csr(std::vector<x509::SanEntry> sans, std::string alg = "ec-p256") {
+  return CsrContent{{{"CN", "dev"}}, std::move(sans), std::move(alg)};
+}
+
+TEST(Profile, ApprovesAndAddsFixedSubject) {
+  auto ok = CheckAgainstProfile(Device(), Csr({{x509::SanEntry::Kind::kDns, "a.devices.example.com"}}));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->subject.size(), 2u);
+  EXPECT_EQ(ok->subject[1].field, "O");
+}
+
+TEST(Profile, RefusesWhatTheProfileForbids) {
+  Profile p = Device();
+  EXPECT_EQ(CheckAgainstProfile(p, Csr({{x509::SanEntry::Kind::kDns, "evil.example.org"}})).status().code(),
+            StatusCode::kPermissionDenied);
+  // The suffix itself is not a name below it.
+  EXPECT_FALSE(CheckAgainstProfile(p, Csr({{x509::SanEntry::Kind::kDns, ".devices.example.com"}})).ok());
+  EXPECT_FALSE(CheckAgainstProfile(p, Csr({{x509::SanEntry::Kind::kDns, "xdevices.example.com"}})).ok());
+  EXPECT_FALSE(CheckAgainstProfile(p, Csr({{x509::SanEntry::Kind::kIp, "192.0.2.1"}})).ok());
+  EXPECT_FALSE(CheckAgainstProfile(p, Csr({}, "rsa-2048")).ok());
+  CsrContent ou = Csr({});
+  ou.subject.push_back({"OU", "x"});
+  EXPECT_FALSE(CheckAgainstProfile(p, ou).ok());
+  CsrContent no_cn{{}, {}, "ec-p256"};
+  EXPECT_FALSE(CheckAgainstProfile(p, no_cn).ok());
+  p.max_sans = 1;
+  EXPECT_FALSE(CheckAgainstProfile(p, Csr({{x509::SanEntry::Kind::kDns, "a.devices.example.com"},
+                                           {x509::SanEntry::Kind::kDns, "b.devices.example.com"}}))
+                   .ok());
+}
+
+TEST(Profile, ValidateCatchesInconsistentProfiles) {
+  Profile p = Device();
+  EXPECT_TRUE(ValidateProfile(p).ok());
+  p.key_usage = {"digitalSignature", "keyCertSign"};
+  EXPECT_FALSE(ValidateProfile(p).ok());
+  p = Device();
+  p.policies = {"not an oid"};
+  EXPECT_FALSE(ValidateProfile(p).ok());
+  p = Device();
+  p.extended_key_usage = {"flyingAuth"};
+  EXPECT_FALSE(ValidateProfile(p).ok());
+}
+
+constexpr const char* kToml = R"(
+[ca]
+name = "f"
+issuing_subject = "/CN=I"
+crl_url = "http://x/crl/full.crl"
+[token]
+module = "m.so"
+label = "t"
+pin_env = "CV_TEST_PIN"
+[profiles.device]
+days = 30
+san_types = ["DNS", "IP"]
+subject_fixed = { O = "Example" }
+)";
+
+TEST(Config, ParsesAndDerivesDefaults) {
+  auto cfg = ParseConfig(kToml, "/ca");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->database, "sqlite:/ca/ca.db");
+  EXPECT_EQ(cfg->delta_crl_url, "http://x/crl/delta.crl");
+  ASSERT_EQ(cfg->profiles.count("device"), 1u);
+  EXPECT_EQ(cfg->profiles.at("device").days, 30u);
+  EXPECT_EQ(cfg->profiles.at("device").subject_fixed.size(), 1u);
+  setenv("CV_TEST_PIN", "1234", 1);
+  auto pin = ReadPin(cfg->token);
+  ASSERT_TRUE(pin.ok());
+  EXPECT_EQ(pin->size(), 4u);
+}
+
+TEST(Config, ErrorsNameTheKey) {
+  auto bad = ParseConfig("[ca]\nname = 3\n[token]\nmodule=\"m\"\nlabel=\"t\"\n", "/ca");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("name"), std::string::npos);
+  EXPECT_FALSE(ParseConfig("[ca", "/ca").ok());
+  std::string days(kToml);
+  days.replace(days.find("days = 30"), 9, "days = 0");
+  EXPECT_FALSE(ParseConfig(days, "/ca").ok());
+}
+
+}  // namespace
+}  // namespace certvault::ca

@@ -1,0 +1,146 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Server: one connection (its thread), the handshake and applications.
+#include <poll.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "daemon/server.h"
+#include "src/crypto/random.h"
+
+namespace certvault::daemon {
+namespace {
+
+using ipc::Decoder;
+using ipc::Encoder;
+using ipc::Op;
+
+constexpr size_t kSecretSize = 16;
+
+void SetSendTimeout(int fd, int ms) {
+  struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+  (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+bool SendResponse(int fd, ipc::WireBuffer* out) {
+  ipc::EndFrame(out);
+  bool ok = ipc::WriteAll(fd, *out).ok();
+  OPENSSL_cleanse(out->data(), out->size());
+  return ok;
+}
+
+}  // namespace
+
+std::shared_ptr<App> Server::NewApp(const struct ucred& cred, Status* status) {
+  auto app = std::make_shared<App>();
+  Result<std::unique_ptr<Backend>> backend = open_backend_();
+  SecretBytes secret(kSecretSize);
+  Status rs = backend.ok() ? crypto::RandomSecretBytes(secret.MutableBytes(SecretAccess::Get())) : backend.status();
+  if (!rs.ok()) {
+    *status = rs;
+    return nullptr;
+  }
+  app->backend = std::move(*backend);
+  app->attach_secret = std::move(secret);
+  app->uid = cred.uid;
+  app->pid = cred.pid;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(apps_, [](const auto& e) { return e.second.expired(); });
+  app->id = next_app_id_++;
+  apps_[app->id] = app;
+  return app;
+}
+
+std::shared_ptr<App> Server::FindApp(uint64_t id, const SecretBytes& secret, const struct ucred& cred) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = apps_.find(id);
+  if (it == apps_.end()) return nullptr;
+  std::shared_ptr<App> app = it->second.lock();
+  // Only the same process, holding the secret, may join an application.
+  if (app == nullptr || app->uid != cred.uid || app->pid != cred.pid || !(app->attach_secret == secret)) {
+    return nullptr;
+  }
+  return app;
+}
+
+void Server::DropApp(std::shared_ptr<App> app) {
+  if (app == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (app.use_count() == 1) apps_.erase(app->id);  // no other connection: FindApp cannot revive it
+  }
+  app.reset();  // the last one closes the application's sessions (outside the lock)
+}
+
+bool Server::Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader& h, std::span<const uint8_t> body,
+                       ipc::WireBuffer* out, std::shared_ptr<App>* app) {
+  const Op op = static_cast<Op>(h.op);
+  if (op != Op::kHello && op != Op::kAttach) return false;
+  ipc::BeginFrame(out, ipc::kResponse, op);
+  Encoder e(out);
+  Decoder d(body);
+  if (!Allowed(fd, cred)) {
+    std::cerr << "certvaultd: refused a connection from uid " << cred.uid << " (not in allowed_uids/gids)\n";
+    ipc::Put(e, PermissionDeniedError("certvaultd: this user is not allowed to connect"));
+    (void)SendResponse(fd, out);
+    return false;
+  }
+  Status status;
+  if (op == Op::kHello) {
+    if (!d.empty()) return false;
+    *app = NewApp(cred, &status);
+  } else {
+    uint64_t id = 0;
+    SecretBytes secret;
+    if (!ipc::GetAll(d, &id, &secret)) return false;
+    *app = FindApp(id, secret, cred);
+    if (*app == nullptr) status = Status(Reason::kDeviceRemoved, "certvaultd: no such client application");
+  }
+  ipc::Put(e, *app != nullptr ? OkStatus() : status);
+  if (*app != nullptr && op == Op::kHello) ipc::PutAll(e, (*app)->id, (*app)->attach_secret, config_.max_frame);
+  return SendResponse(fd, out) && *app != nullptr;
+}
+
+void Server::Serve(int fd, struct ucred cred) {
+  SetSendTimeout(fd, config_.frame_timeout_ms);
+  ipc::FrameReader reader(config_.max_frame);
+  reader.set_spin_us(config_.spin_us);
+  ipc::WireBuffer out;
+  std::shared_ptr<App> app;
+  CallContext ctx;
+  ctx.max_sessions = config_.max_sessions_per_client;
+  ctx.max_out = config_.max_frame;
+  ctx.pin_mu = &pin_mu_;
+  // The handshake must come within frame_timeout_ms: a peer that connects and
+  // says nothing (allowed or not) cannot hold a connection slot.
+  struct pollfd first = {fd, POLLIN, 0};
+  const bool spoke = poll(&first, 1, config_.frame_timeout_ms) == 1;
+  for (; spoke;) {
+    std::span<const uint8_t> frame;
+    if (!reader.Next(fd, config_.frame_timeout_ms, &frame).ok()) break;
+    ipc::FrameHeader h;
+    std::span<const uint8_t> body;
+    if (!ipc::DecodeFrame(frame, ipc::kRequest, config_.max_frame, &h, &body).ok()) break;
+    if (app == nullptr) {
+      if (!Handshake(fd, cred, h, body, &out, &app)) break;
+      ctx.app = app.get();
+      continue;
+    }
+    ipc::BeginFrame(&out, ipc::kResponse, static_cast<Op>(h.op));
+    Encoder e(&out);
+    Decoder d(body);
+    if (!Dispatch(static_cast<Op>(h.op), ctx, d, e)) break;  // malformed: this connection only
+    if (out.size() - ipc::kLengthSize > config_.max_frame) {
+      ipc::BeginFrame(&out, ipc::kResponse, static_cast<Op>(h.op));
+      ipc::Put(e, Status(StatusCode::kResourceExhausted, Reason::kDeviceMemory, "response over the frame limit"));
+    }
+    if (!SendResponse(fd, &out)) break;
+  }
+  ctx.app = nullptr;
+  DropApp(std::move(app));
+  Untrack(fd);
+}
+
+}  // namespace certvault::daemon

@@ -1,0 +1,57 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// DaemonConfig: certvaultd's settings, from the [daemon] section of the
+// certvault configuration file (docs/config.md) and the command line.
+//   [daemon]
+//   socket = /run/certvault/certvaultd.sock   # also tells clients to use the daemon
+//   allowed_uids = 1000, 1001    # SO_PEERCRED uids allowed to connect (default: the daemon's own uid)
+//   allowed_gids = 998           # ... or peers with one of these groups (primary or supplementary)
+//   socket_mode = 0660           # permission bits of the socket file
+//   max_connections = 256
+//   max_sessions_per_client = 1024   # per application (all its connections)
+//   max_frame_bytes = 1048576
+//   frame_timeout_ms = 10000     # a started frame must complete within this
+//   user = certvault             # drop to this user after binding (when started as root)
+//   secure_heap_kib = 4096       # OpenSSL secure heap for key memory
+//   lock_memory = false          # mlockall(MCL_CURRENT|MCL_FUTURE)
+//   spin_us = 50                 # poll for a client's next request this long before sleeping (0 = never)
+#ifndef CERTVAULT_DAEMON_DAEMON_CONFIG_H_
+#define CERTVAULT_DAEMON_DAEMON_CONFIG_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "src/base/result.h"
+
+namespace certvault::daemon {
+
+struct DaemonConfig {
+  std::string socket_path;
+  std::set<uid_t> allowed_uids;
+  std::set<gid_t> allowed_gids;
+  unsigned socket_mode = 0660;
+  uint32_t max_connections = 256;
+  uint32_t max_sessions_per_client = 1024;
+  uint32_t max_frame = 1u << 20;
+  int frame_timeout_ms = 10000;
+  std::string user;
+  uint32_t secure_heap_kib = 4096;
+  bool lock_memory = false;
+  int spin_us = 50;  // after a response, poll for the next request this long before sleeping
+};
+
+// ParseDaemonSettings: the [daemon] keys (raw strings from core::Config).
+// kInvalidArgument naming the key on an unknown key or a bad value. Without
+// allowed_uids/gids, only the daemon's own uid may connect.
+Result<DaemonConfig> ParseDaemonSettings(const std::map<std::string, std::string>& settings);
+
+// DefaultSocketPath: $XDG_RUNTIME_DIR/certvault/certvaultd.sock, else
+// /run/certvault/certvaultd.sock.
+std::string DefaultSocketPath();
+
+}  // namespace certvault::daemon
+
+#endif  // CERTVAULT_DAEMON_DAEMON_CONFIG_H_

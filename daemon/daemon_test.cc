@@ -1,0 +1,365 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// certvaultd in-process: a Server on a temp socket over embedded backends,
+// reached by DaemonBackend clients. Semantics identical to embedded mode
+// (length queries, kBufferTooSmall, per-application login), concurrency
+// (run under TSan by scripts/test.sh), hostile clients, limits, peer
+// credentials, and a daemon restart.
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "daemon/server.h"
+#include "src/ipc/client.h"
+
+namespace certvault::daemon {
+namespace {
+
+constexpr char kSoPin[] = "so-pin-1234";
+constexpr char kUserPin[] = "user-pin-1234";
+const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+
+SecretBytes Pin(std::string_view p) { return SecretBytes(p, SecretAccess::Get()); }
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cv-daemon-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    conf_ = dir_ + "/certvault.conf";
+    std::ofstream(conf_) << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n";
+    config_.socket_path = dir_ + "/d.sock";
+    config_.allowed_uids = {geteuid()};
+    config_.frame_timeout_ms = 300;
+    config_.max_sessions_per_client = 64;
+  }
+  void TearDown() override {
+    StopServer();
+    std::filesystem::remove_all(dir_);
+  }
+  void StartServer() {
+    BackendOptions options{dir_ + "/vault", conf_, true};
+    server_ = std::make_unique<Server>(config_, [options] { return OpenEmbeddedBackend(options); });
+    ASSERT_TRUE(server_->Listen().ok());
+    thread_ = std::thread([this] { (void)server_->Run(); });
+  }
+  void StopServer() {
+    if (server_ == nullptr) return;
+    server_->Stop();
+    thread_.join();
+    server_.reset();
+  }
+  std::unique_ptr<Backend> Client() {
+    ipc::ClientOptions o;
+    o.socket_path = config_.socket_path;
+    o.timeout_ms = 5000;
+    auto b = ipc::OpenDaemonBackend(o);
+    EXPECT_TRUE(b.ok());
+    return std::move(*b);
+  }
+  // A token with a user PIN; returns a logged-in R/W session of `b`.
+  SessionHandle InitToken(Backend* b, SlotId* slot) {
+    auto slots = b->GetSlotList(true);
+    EXPECT_TRUE(slots.ok() && !slots->empty()) << slots.status().ToString();
+    *slot = slots->back();
+    EXPECT_TRUE(b->InitToken(*slot, Pin(kSoPin), "test").ok());
+    SessionHandle so = *b->OpenSession(*slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+    EXPECT_TRUE(b->Login(so, UserType::kSo, Pin(kSoPin)).ok());
+    EXPECT_TRUE(b->InitPin(so, Pin(kUserPin)).ok());
+    EXPECT_TRUE(b->CloseSession(so).ok());
+    SessionHandle s = *b->OpenSession(*slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+    EXPECT_TRUE(b->Login(s, UserType::kUser, Pin(kUserPin)).ok());
+    return s;
+  }
+  ObjectHandle GenerateEc(Backend* b, SessionHandle s) {
+    AttributeSet pub, priv;
+    pub.Set(CKA_EC_PARAMS, kP256);
+    pub.SetBool(CKA_TOKEN, true);
+    priv.SetBool(CKA_TOKEN, true);
+    priv.SetBool(CKA_SIGN, true);
+    priv.SetString(CKA_LABEL, "key");
+    auto kp = b->GenerateKeyPair(s, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv);
+    EXPECT_TRUE(kp.ok()) << kp.status().ToString();
+    return kp.ok() ? kp->private_key : 0;
+  }
+  Status SignOnce(Backend* b, SessionHandle s, ObjectHandle key) {
+    Status st = b->SignInit(s, Mechanism{CKM_ECDSA, {}}, key);
+    if (!st.ok()) return st;
+    uint8_t digest[32] = {1}, sig[80];
+    size_t len = sizeof sig;
+    return b->Sign(s, digest, OutBuf{sig, &len});
+  }
+  // RawConnect: a plain socket to the daemon (for hostile clients).
+  int RawConnect() {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    std::strcpy(addr.sun_path, config_.socket_path.c_str());
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    return fd;
+  }
+  // ClosedByPeer: waits up to `ms` for EOF on fd.
+  static bool ClosedByPeer(int fd, int ms) {
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    for (;;) {
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n == 0) return true;
+      if (n < 0) return errno == ECONNRESET;
+    }
+  }
+
+  std::string dir_, conf_;
+  DaemonConfig config_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+TEST_F(DaemonTest, SignsWithPkcs11OutBufSemantics) {
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  ObjectHandle key = GenerateEc(b.get(), s);
+  ASSERT_TRUE(b->SignInit(s, Mechanism{CKM_ECDSA, {}}, key).ok());
+  uint8_t digest[32] = {7};
+  size_t len = 0;
+  ASSERT_TRUE(b->Sign(s, digest, OutBuf{nullptr, &len}).ok());  // length query keeps the operation
+  EXPECT_EQ(len, 64u);
+  uint8_t sig[64];
+  size_t small = 10;
+  EXPECT_EQ(b->Sign(s, digest, OutBuf{sig, &small}).reason(), Reason::kBufferTooSmall);
+  EXPECT_EQ(small, 64u);
+  len = sizeof sig;
+  ASSERT_TRUE(b->Sign(s, digest, OutBuf{sig, &len}).ok());
+  EXPECT_EQ(b->Sign(s, digest, OutBuf{sig, &len}).reason(), Reason::kOperationNotInitialized);
+  // Verify through the daemon as well; a flipped bit fails with the same reason as embedded.
+  std::vector<AttributeRequest> req(1);
+  req[0].type = CKA_ID;
+  EXPECT_TRUE(b->GetAttributeValue(s, key, &req).ok());
+  EXPECT_EQ(b->CloseSession(s + 1).reason(), Reason::kSessionHandleInvalid);
+  EXPECT_EQ(b->CloseSession(12345).reason(), Reason::kSessionHandleInvalid);  // not one of ours at all
+}
+
+TEST_F(DaemonTest, LoginStateIsPerApplicationAndDiesWithIt) {
+  StartServer();
+  auto a = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(a.get(), &slot);
+  auto b = Client();
+  SessionHandle t = *b->OpenSession(slot, CKF_SERIAL_SESSION);
+  EXPECT_EQ(b->GetSessionInfo(t)->state, uint64_t{CKS_RO_PUBLIC_SESSION});
+  EXPECT_EQ(a->GetSessionInfo(s)->state, uint64_t{CKS_RW_USER_FUNCTIONS});
+  EXPECT_EQ(server_->app_count(), 2u);
+  b.reset();  // its connection drops: the daemon closes its sessions
+  for (int i = 0; i < 100 && server_->app_count() != 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(server_->app_count(), 1u);
+}
+
+TEST_F(DaemonTest, ConcurrentThreadsAndClients) {
+  StartServer();
+  auto setup = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(setup.get(), &slot);
+  ObjectHandle key = GenerateEc(setup.get(), s);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<Backend>> clients;
+  for (int c = 0; c < 3; ++c) clients.push_back(Client());
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      Backend* b = clients[t % 3].get();
+      auto session = b->OpenSession(slot, CKF_SERIAL_SESSION);
+      if (!session.ok()) return (void)++failures;
+      // Login state is per application: the second thread of a client finds it logged in.
+      Status login = b->Login(*session, UserType::kUser, Pin(kUserPin));
+      if (!login.ok() && login.reason() != Reason::kUserAlreadyLoggedIn) ++failures;
+      for (int i = 0; i < 20; ++i) {
+        if (!SignOnce(b, *session, key).ok()) ++failures;
+      }
+      if (!b->CloseSession(*session).ok()) ++failures;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(DaemonTest, HostileClientsAreDisconnectedOthersKeepWorking) {
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  ObjectHandle key = GenerateEc(b.get(), s);
+  int garbage = RawConnect();
+  ASSERT_EQ(send(garbage, "GET / HTTP/1.0\r\n\r\n", 18, 0), 18);
+  int oversized = RawConnect();
+  const uint8_t huge[] = {0x7f, 0xff, 0xff, 0xff, 1, 1, 0, 3};
+  ASSERT_EQ(send(oversized, huge, sizeof huge, 0), 8);
+  int half = RawConnect();
+  const uint8_t partial[] = {0, 0, 0, 12, 1, 1, 0};
+  ASSERT_EQ(send(half, partial, sizeof partial, 0), 7);
+  EXPECT_TRUE(SignOnce(b.get(), s, key).ok());  // while the half frame is pending
+  EXPECT_TRUE(ClosedByPeer(garbage, 2000));
+  EXPECT_TRUE(ClosedByPeer(oversized, 2000));
+  EXPECT_TRUE(ClosedByPeer(half, 3000));  // after frame_timeout_ms
+  close(garbage);
+  close(oversized);
+  close(half);
+  EXPECT_TRUE(SignOnce(b.get(), s, key).ok());
+}
+
+TEST_F(DaemonTest, SilentPeerIsDisconnectedAfterTheHandshakeTimeout) {
+  StartServer();
+  int silent = RawConnect();
+  EXPECT_TRUE(ClosedByPeer(silent, 3000));
+  close(silent);
+  for (int i = 0; i < 100 && server_->connection_count() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->connection_count(), 0u);
+}
+
+TEST_F(DaemonTest, FrameLimitSplitsUpdatesAndRefusesOversizedSinglePartCalls) {
+  config_.max_frame = 4096;
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  std::vector<uint8_t> big(100000, 0x61);
+  // Multi-part updates larger than a frame go as several updates: same digest as embedded.
+  ASSERT_TRUE(b->DigestInit(s, Mechanism{CKM_SHA256, {}}).ok());
+  ASSERT_TRUE(b->DigestUpdate(s, big).ok());
+  uint8_t split[32], whole[32];
+  size_t len = sizeof split;
+  ASSERT_TRUE(b->DigestFinal(s, OutBuf{split, &len}).ok());
+  BackendOptions options{dir_ + "/vault", conf_, true};
+  auto embedded = OpenEmbeddedBackend(options);
+  ASSERT_TRUE(embedded.ok());
+  SessionHandle e = *(*embedded)->OpenSession(slot, CKF_SERIAL_SESSION);
+  ASSERT_TRUE((*embedded)->DigestInit(e, Mechanism{CKM_SHA256, {}}).ok());
+  len = sizeof whole;
+  ASSERT_TRUE((*embedded)->Digest(e, big, OutBuf{whole, &len}).ok());
+  EXPECT_EQ(0, std::memcmp(split, whole, 32));
+  // A single-part call over the limit is refused without losing the connection or the session.
+  ASSERT_TRUE(b->DigestInit(s, Mechanism{CKM_SHA256, {}}).ok());
+  len = sizeof whole;
+  EXPECT_EQ(b->Digest(s, big, OutBuf{whole, &len}).reason(), Reason::kDataLenRange);
+  EXPECT_TRUE(b->GetSessionInfo(s).ok());
+  // ... and, as an argument error, it ended the operation (PKCS#11 §5.2).
+  EXPECT_EQ(b->DigestUpdate(s, big).reason(), Reason::kOperationNotInitialized);
+}
+
+TEST_F(DaemonTest, ForkedChildIsANewApplication) {
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  pid_t pid = fork();
+  if (pid == 0) {
+    // The parent's session is not the child's; the child reconnects as its own application.
+    int rc = b->GetSessionInfo(s).status().reason() == Reason::kSessionHandleInvalid ? 0 : 1;
+    auto own = b->OpenSession(slot, CKF_SERIAL_SESSION);
+    if (!own.ok() || b->GetSessionInfo(*own)->state != CKS_RO_PUBLIC_SESSION) rc |= 2;
+    _exit(rc);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(b->GetSessionInfo(s)->state, uint64_t{CKS_RW_USER_FUNCTIONS});  // the parent is unaffected
+}
+
+TEST_F(DaemonTest, UnresponsiveDaemonTimesOutInsteadOfHanging) {
+  // A listener that accepts (the kernel does) but never answers, like a stopped daemon.
+  int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, config_.socket_path.c_str());
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  ipc::ClientOptions o;
+  o.socket_path = config_.socket_path;
+  o.timeout_ms = 300;
+  auto b = ipc::OpenDaemonBackend(o);
+  ASSERT_TRUE(b.ok());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ((*b)->GetSlotList(true).status().reason(), Reason::kDeviceRemoved);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  close(listener);
+}
+
+TEST_F(DaemonTest, SessionLimitPerClient) {
+  config_.max_sessions_per_client = 3;
+  StartServer();
+  auto b = Client();
+  auto slots = b->GetSlotList(false);
+  ASSERT_TRUE(slots.ok());
+  ASSERT_TRUE(b->InitToken(slots->back(), Pin(kSoPin), "t").ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(b->OpenSession(slots->back(), CKF_SERIAL_SESSION).ok());
+  EXPECT_EQ(b->OpenSession(slots->back(), CKF_SERIAL_SESSION).status().reason(), Reason::kSessionCount);
+  ASSERT_TRUE(b->CloseAllSessions(slots->back()).ok());
+  EXPECT_TRUE(b->OpenSession(slots->back(), CKF_SERIAL_SESSION).ok());
+}
+
+TEST_F(DaemonTest, PeerCredentialsAreChecked) {
+  config_.allowed_uids = {geteuid() + 1};
+  StartServer();
+  auto b = Client();
+  auto slots = b->GetSlotList(false);
+  ASSERT_FALSE(slots.ok());
+  EXPECT_EQ(slots.status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(DaemonTest, PeerGroupsAreAccepted) {
+  config_.allowed_uids = {geteuid() + 1};
+  config_.allowed_gids = {getegid()};
+  StartServer();
+  auto b = Client();
+  EXPECT_TRUE(b->GetSlotList(false).ok());
+  StopServer();
+  gid_t groups[64];
+  int n = getgroups(64, groups);
+  for (int i = 0; i < n; ++i) {
+    if (groups[i] == getegid()) continue;
+    config_.allowed_gids = {groups[i]};  // a supplementary group only (SO_PEERGROUPS)
+    StartServer();
+    auto c = Client();
+    EXPECT_TRUE(c->GetSlotList(false).ok());
+    break;
+  }
+}
+
+TEST_F(DaemonTest, RestartInvalidatesSessionsAndClientsRecover) {
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  ObjectHandle key = GenerateEc(b.get(), s);
+  StopServer();
+  Status during = SignOnce(b.get(), s, key);
+  EXPECT_EQ(during.reason(), Reason::kDeviceRemoved) << during.ToString();
+  EXPECT_EQ(b->GetSessionInfo(s).status().reason(), Reason::kSessionHandleInvalid);
+  EXPECT_EQ(b->GetSlotList(true).status().reason(), Reason::kDeviceRemoved);  // still down
+  StartServer();
+  EXPECT_EQ(b->GetSessionInfo(s).status().reason(), Reason::kSessionHandleInvalid);
+  auto fresh = b->OpenSession(slot, CKF_SERIAL_SESSION);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  ASSERT_TRUE(b->Login(*fresh, UserType::kUser, Pin(kUserPin)).ok());
+  EXPECT_TRUE(SignOnce(b.get(), *fresh, key).ok());  // the durable key survived
+  EXPECT_EQ(b->GetSessionInfo(s).status().reason(), Reason::kSessionHandleInvalid);
+}
+
+}  // namespace
+}  // namespace certvault::daemon

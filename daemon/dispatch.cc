@@ -1,0 +1,230 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "daemon/dispatch.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <tuple>
+
+namespace certvault::daemon {
+namespace {
+
+using ipc::Decoder;
+using ipc::Encoder;
+using ipc::Op;
+
+void Reply(Encoder& out, const Status& s) { ipc::Put(out, s); }
+
+template <typename T>
+void Reply(Encoder& out, const Result<T>& r) {
+  ipc::Put(out, r.status());
+  if (r.ok()) ipc::Put(out, *r);
+}
+
+template <typename Tuple>
+bool DecodeTuple(Decoder& in, Tuple& args, bool whole) {
+  return std::apply([&](auto&... a) { return whole ? ipc::GetAll(in, &a...) : ipc::GetFields(in, &a...); }, args);
+}
+
+// Forward: decode the arguments A..., call Method, reply with its result.
+template <auto Method, typename... A>
+bool Forward(CallContext& c, Decoder& in, Encoder& out) {
+  std::tuple<A...> args;
+  if (!DecodeTuple(in, args, true)) return false;
+  Reply(out, std::apply([&](auto&... a) { return (c.app->backend.get()->*Method)(a...); }, args));
+  return true;
+}
+
+// ForwardOut: the same for calls ending in an OutBuf (PKCS#11 §5.2): the
+// length after OK or kBufferTooSmall, the bytes after an OK call with a buffer.
+template <auto Method, typename... A>
+bool ForwardOut(CallContext& c, Decoder& in, Encoder& out) {
+  std::tuple<A...> args;
+  ipc::OutSpec spec;
+  if (!DecodeTuple(in, args, false) || !ipc::GetAll(in, &spec)) return false;
+  size_t len = 0;
+  OutBuf buf{nullptr, &len};
+  if (spec.has_buffer) {
+    len = static_cast<size_t>(std::min<uint64_t>(spec.capacity, c.max_out));
+    c.scratch.resize(std::max<size_t>(len, 1));  // never a null pointer: that would be a length query
+    buf.data = c.scratch.data();
+  }
+  Status s = std::apply([&](auto&... a) { return (c.app->backend.get()->*Method)(a..., buf); }, args);
+  Reply(out, s);
+  if (s.ok() || s.reason() == Reason::kBufferTooSmall) {
+    ipc::Put(out, uint64_t{len});
+    if (s.ok() && spec.has_buffer) ipc::Put(out, std::span<const uint8_t>(c.scratch.data(), len));
+  }
+  if (spec.has_buffer) OPENSSL_cleanse(c.scratch.data(), c.scratch.size());  // may be plaintext or a key
+  return true;
+}
+
+bool Ping(CallContext&, Decoder& in, Encoder& out) {
+  if (!in.empty()) return false;
+  Reply(out, OkStatus());
+  return true;
+}
+
+bool OpenSession(CallContext& c, Decoder& in, Encoder& out) {
+  SlotId slot = 0;
+  uint64_t flags = 0;
+  if (!ipc::GetAll(in, &slot, &flags)) return false;
+  std::lock_guard<std::mutex> lock(c.app->mu);
+  if (c.app->sessions.size() >= c.max_sessions) {
+    Reply(out, Status(Reason::kSessionCount, "certvaultd: too many sessions for this client"));
+    return true;
+  }
+  Result<SessionHandle> r = c.app->backend->OpenSession(slot, flags);
+  if (r.ok()) c.app->sessions[*r] = slot;
+  Reply(out, r);
+  return true;
+}
+
+bool CloseSession(CallContext& c, Decoder& in, Encoder& out) {
+  SessionHandle session = 0;
+  if (!ipc::GetAll(in, &session)) return false;
+  std::lock_guard<std::mutex> lock(c.app->mu);
+  Status s = c.app->backend->CloseSession(session);
+  if (s.ok()) c.app->sessions.erase(session);
+  Reply(out, s);
+  return true;
+}
+
+bool CloseAllSessions(CallContext& c, Decoder& in, Encoder& out) {
+  SlotId slot = 0;
+  if (!ipc::GetAll(in, &slot)) return false;
+  std::lock_guard<std::mutex> lock(c.app->mu);
+  Status s = c.app->backend->CloseAllSessions(slot);
+  if (s.ok()) std::erase_if(c.app->sessions, [slot](const auto& e) { return e.second == slot; });
+  Reply(out, s);
+  return true;
+}
+
+bool GetAttributeValue(CallContext& c, Decoder& in, Encoder& out) {
+  SessionHandle session = 0;
+  ObjectHandle object = 0;
+  std::vector<AttributeRequest> requests;
+  if (!ipc::GetFields(in, &session, &object) || !ipc::GetAttributeTypes(in, &requests) || !in.empty()) return false;
+  Reply(out, c.app->backend->GetAttributeValue(session, object, &requests));
+  ipc::PutAttributeReplies(out, requests);
+  return true;
+}
+
+bool FindObjects(CallContext& c, Decoder& in, Encoder& out) {
+  SessionHandle session = 0;
+  uint64_t max = 0;
+  if (!ipc::GetAll(in, &session, &max)) return false;
+  // Each handle takes 8 bytes of the response: no more than fit in a frame.
+  max = std::min<uint64_t>(max, (c.max_out - 64) / 8);
+  Reply(out, c.app->backend->FindObjects(session, static_cast<size_t>(max)));
+  return true;
+}
+
+bool GenerateRandom(CallContext& c, Decoder& in, Encoder& out) {
+  SessionHandle session = 0;
+  uint64_t n = 0;
+  if (!ipc::GetAll(in, &session, &n) || n > c.max_out - 64) return false;
+  c.scratch.resize(static_cast<size_t>(n));
+  std::span<uint8_t> buf(c.scratch.data(), static_cast<size_t>(n));
+  Status s = c.app->backend->GenerateRandom(session, buf);
+  Reply(out, s);
+  if (s.ok()) ipc::Put(out, std::span<const uint8_t>(buf));
+  OPENSSL_cleanse(c.scratch.data(), c.scratch.size());
+  return true;
+}
+
+// Serialized: a handler that runs under ctx.pin_mu.
+template <bool (*Fn)(CallContext&, Decoder&, Encoder&)>
+bool Serialized(CallContext& c, Decoder& in, Encoder& out) {
+  std::lock_guard<std::mutex> lock(*c.pin_mu);
+  return Fn(c, in, out);
+}
+
+using Handler = bool (*)(CallContext&, Decoder&, Encoder&);
+using B = Backend;
+using S = SessionHandle;
+using O = ObjectHandle;
+using M = Mechanism;
+using Span = std::span<const uint8_t>;
+
+struct Entry {
+  Op op;
+  Handler fn;
+};
+
+// The table, in Op order; kHandlers below is indexed by op.
+constexpr Entry kEntries[] = {
+    {Op::kPing, Ping},
+    {Op::kGetSlotList, Forward<&B::GetSlotList, bool>},
+    {Op::kGetSlotInfo, Forward<&B::GetSlotInfo, SlotId>},
+    {Op::kGetTokenInfo, Forward<&B::GetTokenInfo, SlotId>},
+    {Op::kGetMechanismList, Forward<&B::GetMechanismList, SlotId>},
+    {Op::kGetMechanismInfo, Forward<&B::GetMechanismInfo, SlotId, MechanismType>},
+    {Op::kInitToken, Serialized<Forward<&B::InitToken, SlotId, SecretBytes, std::string>>},
+    {Op::kInitTokenWithOptions,
+     Serialized<Forward<&B::InitTokenWithOptions, SlotId, SecretBytes, std::string, B::TokenOptions>>},
+    {Op::kInitPin, Forward<&B::InitPin, S, SecretBytes>},
+    {Op::kSetPin, Serialized<Forward<&B::SetPin, S, SecretBytes, SecretBytes>>},
+    {Op::kOpenSession, OpenSession},
+    {Op::kCloseSession, CloseSession},
+    {Op::kCloseAllSessions, CloseAllSessions},
+    {Op::kGetSessionInfo, Forward<&B::GetSessionInfo, S>},
+    {Op::kLogin, Serialized<Forward<&B::Login, S, UserType, SecretBytes>>},
+    {Op::kLogout, Forward<&B::Logout, S>},
+    {Op::kCreateObject, Forward<&B::CreateObject, S, AttributeSet>},
+    {Op::kCopyObject, Forward<&B::CopyObject, S, O, AttributeSet>},
+    {Op::kDestroyObject, Forward<&B::DestroyObject, S, O>},
+    {Op::kGetObjectSize, Forward<&B::GetObjectSize, S, O>},
+    {Op::kGetAttributeValue, GetAttributeValue},
+    {Op::kSetAttributeValue, Forward<&B::SetAttributeValue, S, O, AttributeSet>},
+    {Op::kFindObjectsInit, Forward<&B::FindObjectsInit, S, AttributeSet>},
+    {Op::kFindObjects, FindObjects},
+    {Op::kFindObjectsFinal, Forward<&B::FindObjectsFinal, S>},
+    {Op::kEncryptInit, Forward<&B::EncryptInit, S, M, O>},
+    {Op::kEncrypt, ForwardOut<&B::Encrypt, S, Span>},
+    {Op::kEncryptUpdate, ForwardOut<&B::EncryptUpdate, S, Span>},
+    {Op::kEncryptFinal, ForwardOut<&B::EncryptFinal, S>},
+    {Op::kDecryptInit, Forward<&B::DecryptInit, S, M, O>},
+    {Op::kDecrypt, ForwardOut<&B::Decrypt, S, Span>},
+    {Op::kDecryptUpdate, ForwardOut<&B::DecryptUpdate, S, Span>},
+    {Op::kDecryptFinal, ForwardOut<&B::DecryptFinal, S>},
+    {Op::kDigestInit, Forward<&B::DigestInit, S, M>},
+    {Op::kDigest, ForwardOut<&B::Digest, S, Span>},
+    {Op::kDigestUpdate, Forward<&B::DigestUpdate, S, Span>},
+    {Op::kDigestKey, Forward<&B::DigestKey, S, O>},
+    {Op::kDigestFinal, ForwardOut<&B::DigestFinal, S>},
+    {Op::kSignInit, Forward<&B::SignInit, S, M, O>},
+    {Op::kSign, ForwardOut<&B::Sign, S, Span>},
+    {Op::kSignUpdate, Forward<&B::SignUpdate, S, Span>},
+    {Op::kSignFinal, ForwardOut<&B::SignFinal, S>},
+    {Op::kVerifyInit, Forward<&B::VerifyInit, S, M, O>},
+    {Op::kVerify, Forward<&B::Verify, S, Span, Span>},
+    {Op::kVerifyUpdate, Forward<&B::VerifyUpdate, S, Span>},
+    {Op::kVerifyFinal, Forward<&B::VerifyFinal, S, Span>},
+    {Op::kCancelOperation, Forward<&B::CancelOperation, S, B::OperationKind>},
+    {Op::kGenerateKey, Forward<&B::GenerateKey, S, M, AttributeSet>},
+    {Op::kGenerateKeyPair, Forward<&B::GenerateKeyPair, S, M, AttributeSet, AttributeSet>},
+    {Op::kWrapKey, ForwardOut<&B::WrapKey, S, M, O, O>},
+    {Op::kUnwrapKey, Forward<&B::UnwrapKey, S, M, O, Span, AttributeSet>},
+    {Op::kDeriveKey, Forward<&B::DeriveKey, S, M, O, AttributeSet>},
+    {Op::kVaultStatus, Forward<&B::VaultStatus>},
+    {Op::kSeedRandom, Forward<&B::SeedRandom, S, Span>},
+    {Op::kGenerateRandom, GenerateRandom},
+};
+
+constexpr std::array<Handler, static_cast<size_t>(Op::kOpLimit)> BuildTable() {
+  std::array<Handler, static_cast<size_t>(Op::kOpLimit)> t{};
+  for (const Entry& e : kEntries) t[static_cast<size_t>(e.op)] = e.fn;
+  return t;
+}
+constexpr auto kHandlers = BuildTable();
+
+}  // namespace
+
+bool Dispatch(Op op, CallContext& ctx, Decoder& in, Encoder& out) {
+  const size_t index = static_cast<size_t>(op);
+  if (index >= kHandlers.size() || kHandlers[index] == nullptr) return false;
+  return kHandlers[index](ctx, in, out);
+}
+
+}  // namespace certvault::daemon

@@ -1,0 +1,57 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "daemon/hardening.h"
+
+#include <grp.h>
+#include <openssl/crypto.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <vector>
+
+namespace certvault::daemon {
+
+Status HardenProcess(const DaemonConfig& config) {
+  struct rlimit no_core = {0, 0};
+  if (setrlimit(RLIMIT_CORE, &no_core) != 0) return InternalError("setrlimit(RLIMIT_CORE)");
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return InternalError("prctl(PR_SET_DUMPABLE)");
+  signal(SIGPIPE, SIG_IGN);
+  if (config.secure_heap_kib != 0 && CRYPTO_secure_malloc_initialized() == 0) {
+    size_t bytes = 4096;  // a power of two
+    while (bytes < size_t{config.secure_heap_kib} * 1024) bytes <<= 1;
+    // 1: locked; 2: not locked (RLIMIT_MEMLOCK) but still MADV_DONTDUMP.
+    int rc = CRYPTO_secure_malloc_init(bytes, 32);
+    if (rc == 0) return ResourceExhaustedError("cannot set up the OpenSSL secure heap");
+    if (rc == 2) std::cerr << "certvaultd: secure heap is not locked (raise RLIMIT_MEMLOCK)\n";
+  }
+  if (config.lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+    return ResourceExhaustedError(std::string("mlockall: ") + std::strerror(errno));
+  }
+  return OkStatus();
+}
+
+Status DropPrivileges(const std::string& user, const std::string& socket_path) {
+  if (user.empty() || geteuid() != 0) return OkStatus();
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return NotFoundError("unknown user '" + user + "'");
+  }
+  if (!socket_path.empty() && chown(socket_path.c_str(), pw.pw_uid, pw.pw_gid) != 0) {
+    return PermissionDeniedError("cannot give the socket to user '" + user + "'");
+  }
+  if (initgroups(pw.pw_name, pw.pw_gid) != 0 || setgid(pw.pw_gid) != 0 || setuid(pw.pw_uid) != 0) {
+    return PermissionDeniedError("cannot switch to user '" + user + "'");
+  }
+  if (setuid(0) == 0) return PermissionDeniedError("privileges could be regained after the switch");
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return InternalError("prctl(PR_SET_DUMPABLE)");
+  return OkStatus();
+}
+
+}  // namespace certvault::daemon

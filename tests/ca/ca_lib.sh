@@ -1,0 +1,118 @@
+# Shared helpers for the certvault-ca end-to-end tests (sourced after
+# tests/interop/lib.sh). Contract:
+#   CA_BIN=<path to certvault-ca>   required
+#   MODULE=<PKCS#11 module>         certvault's libcertvault-pkcs11.so or SoftHSM2
+#   CA_DB=sqlite|postgres           database backend (default sqlite)
+# A PostgreSQL server, when used, runs from a private temp dir on a private
+# port with its unix socket in that dir, as an unprivileged user, and is
+# stopped by the EXIT trap.
+
+CA_DB="${CA_DB:-sqlite}"
+[[ -n "${CA_BIN:-}" && -x "$CA_BIN" ]] || fail "CA_BIN is not set (path to certvault-ca)"
+
+PG_DIR=""
+PG_RUN=()
+pg_stop() {
+  if [[ -n "$PG_DIR" && -f "$PG_DIR/data/postmaster.pid" ]]; then
+    "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  [[ -n "$PG_DIR" ]] && rm -rf "$PG_DIR"
+  return 0
+}
+
+ca_cleanup() {
+  local rc=$?
+  pg_stop
+  (exit $rc)
+  cleanup
+}
+
+# pg_start: initdb + pg_ctl start; sets PG_CONN (a libpq connection string).
+pg_start() {
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  [[ -n "$PG_BIN" && -x "$PG_BIN/initdb" && -x "$PG_BIN/pg_ctl" ]] || skip "PostgreSQL server binaries are not installed"
+  PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cv-pg.XXXXXX")"
+  chmod 755 "$PG_DIR"
+  if [[ "$(id -u)" -eq 0 ]]; then
+    # PostgreSQL refuses to run as root: use its own system user (or nobody).
+    local user=postgres
+    id -u "$user" >/dev/null 2>&1 || user=nobody
+    chown "$user" "$PG_DIR"
+    PG_RUN=(runuser -u "$user" --)
+  fi
+  PG_PORT="$(free_port)"
+  "${PG_RUN[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres --no-sync >"$WORK/initdb.log" 2>&1 \
+    || { cat "$WORK/initdb.log" >&2; fail "initdb failed"; }
+  timeout "$T" "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses='' -c fsync=on" start >/dev/null \
+    || { cat "$PG_DIR/server.log" >&2; fail "PostgreSQL did not start"; }
+  timeout "$T" "${PG_RUN[@]}" "$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" -U postgres ca \
+    || fail "createdb failed"
+  PG_CONN="host=$PG_DIR port=$PG_PORT dbname=ca user=postgres"
+  log "PostgreSQL on port $PG_PORT (socket dir $PG_DIR)"
+}
+
+# ca_setup DIR: token + ca.toml in DIR for $MODULE and $CA_DB.
+ca_setup() {
+  local dir=$1
+  mkdir -p "$dir"
+  init_token
+  printf '%s\n' "$USER_PIN" >"$dir/pin.txt"
+  chmod 600 "$dir/pin.txt"
+  local db="sqlite:ca.db"
+  if [[ "$CA_DB" == postgres ]]; then
+    [[ -n "${PG_CONN:-}" ]] || pg_start
+    db="$PG_CONN"
+  fi
+  OCSP_PORT="${OCSP_PORT:-$(free_port)}"
+  cat >"$dir/ca.toml" <<TOML
+[ca]
+name = "factory"
+root_subject = "/CN=Factory Root CA/O=Example/C=JP"
+issuing_subject = "/CN=Factory Issuing CA 1/O=Example/C=JP"
+key_algorithm = "${CA_KEY_ALG:-ec-p256}"
+crl_url = "http://127.0.0.1:$OCSP_PORT/crl/full.crl"
+ocsp_url = "http://127.0.0.1:$OCSP_PORT/"
+permitted_names = ["DNS:.devices.example.com"]
+max_csr_bytes = 8192
+
+[token]
+module = "$MODULE"
+label = "$TOKEN_LABEL"
+pin_file = "pin.txt"
+
+[database]
+url = "$db"
+
+[profiles.device]
+days = 365
+key_usage = ["digitalSignature"]
+extended_key_usage = ["clientAuth", "serverAuth"]
+subject_allowed = ["CN", "serialNumber"]
+subject_fixed = { O = "Example Devices" }
+san_types = ["DNS"]
+san_dns_suffixes = [".devices.example.com"]
+key_algorithms = ["ec-p256", "ec-p384", "rsa-2048", "rsa-3072"]
+policies = ["1.3.6.1.4.1.55555.1.1"]
+
+[profiles.ec-only]
+days = 30
+key_usage = ["digitalSignature"]
+subject_allowed = ["CN"]
+san_types = ["DNS"]
+key_algorithms = ["ec-p256"]
+TOML
+}
+
+ca() { timeout "$T" "$CA_BIN" --dir "$CA_DIR" --actor interop-test "$@"; }
+
+# new_csr NAME KEYSPEC CN [SAN]: a CSR made by the openssl CLI.
+new_csr() {
+  local name=$1 keyspec=$2 cn=$3 san=${4:-}
+  local args=(-new -newkey "$keyspec" -nodes -keyout "$WORK/$name.key" -subj "/CN=$cn" -out "$WORK/$name.csr")
+  [[ "$keyspec" == ec ]] && args=(-new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/$name.key" -subj "/CN=$cn" -out "$WORK/$name.csr")
+  [[ -n "$san" ]] && args+=(-addext "subjectAltName=$san")
+  timeout "$T" openssl req "${args[@]}" 2>/dev/null || fail "openssl req for $name failed"
+}
+
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
