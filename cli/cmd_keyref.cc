@@ -12,7 +12,8 @@
 namespace certvault::cli {
 
 Status CmdExportKeyref(Context& ctx) {
-  CV_ASSIGN_OR_RETURN(ObjectSelector sel, MakeSelector(ctx.args->Get("key"), ctx.args->Get("id"), ctx.args->Get("token")));
+  CV_ASSIGN_OR_RETURN(ObjectSelector sel,
+                      MakeSelector(ctx.args->Get("key"), ctx.args->Get("id"), ctx.args->Get("token")));
   sel.object_class = CKO_PUBLIC_KEY;  // the public half names the pair without a login
   CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, false, false, UserType::kUser, &sel));
   CV_ASSIGN_OR_RETURN(ObjectInfo info, FindOne(t.session, sel, "key"));

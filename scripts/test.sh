@@ -27,6 +27,8 @@ cmake --preset tsan >/dev/null
 cmake --build build-tsan -j "$JOBS" --target core_backend_test storage_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/core/core_backend_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/storage/storage_test --gtest_filter='*Concurrency*:*Lock*:*Exclusive*:*TwoStores*'
+cmake --build build-tsan -j "$JOBS" --target provider_module_test certvault-provider
+TSAN_OPTIONS=halt_on_error=1 build-tsan/src/provider/provider_module_test
 
 step "TSan build: certvaultd server and client concurrency"
 cmake --build build-tsan -j "$JOBS" --target daemon_test ipc_codec_test

@@ -25,19 +25,28 @@ inline constexpr const char* kVaultRsaCipher = "CERTVAULT-RSA-ENC";
 
 constexpr const char* SignatureName(KeyAlgo a) {
   switch (a) {
-    case KeyAlgo::kEc: return kVaultEcdsa;
-    case KeyAlgo::kRsa: return kVaultRsaSig;
-    case KeyAlgo::kEd25519: return kVaultEd25519;
-    case KeyAlgo::kEd448: return kVaultEd448;
-    default: return nullptr;
+    case KeyAlgo::kEc:
+      return kVaultEcdsa;
+    case KeyAlgo::kRsa:
+      return kVaultRsaSig;
+    case KeyAlgo::kEd25519:
+      return kVaultEd25519;
+    case KeyAlgo::kEd448:
+      return kVaultEd448;
+    default:
+      return nullptr;
   }
 }
 constexpr const char* KeyexchName(KeyAlgo a) {
   switch (a) {
-    case KeyAlgo::kEc: return kVaultEcdh;
-    case KeyAlgo::kX25519: return kVaultX25519;
-    case KeyAlgo::kX448: return kVaultX448;
-    default: return nullptr;
+    case KeyAlgo::kEc:
+      return kVaultEcdh;
+    case KeyAlgo::kX25519:
+      return kVaultX25519;
+    case KeyAlgo::kX448:
+      return kVaultX448;
+    default:
+      return nullptr;
   }
 }
 

@@ -43,7 +43,8 @@ Status SetParams(CipherCtx& ctx, const OSSL_PARAM params[]) {
     std::string_view key = p->key;
     if (key == OSSL_ASYM_CIPHER_PARAM_PAD_MODE) {
       CV_ASSIGN_OR_RETURN(ctx.pad, ParsePadMode(*p));
-      if (ctx.pad != kPadPkcs1 && ctx.pad != kPadOaep) return Status(Reason::kMechanismInvalid, "padding not supported");
+      if (ctx.pad != kPadPkcs1 && ctx.pad != kPadOaep)
+        return Status(Reason::kMechanismInvalid, "padding not supported");
     } else if (key == OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST) {
       ctx.oaep_md = ParamText(*p);
     } else if (key == OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST) {
@@ -94,7 +95,8 @@ Status Init(CipherCtx& ctx, void* provkey, const OSSL_PARAM params[], bool decry
   if (kd == nullptr || kd->key == nullptr || kd->algo != KeyAlgo::kRsa) {
     return Status(Reason::kKeyTypeInconsistent, "not an RSA key");
   }
-  if (decrypt && !kd->key->has_private()) return Status(Reason::kKeyHandleInvalid, "decryption needs a vault private key");
+  if (decrypt && !kd->key->has_private())
+    return Status(Reason::kKeyHandleInvalid, "decryption needs a vault private key");
   ctx.key = kd->key;
   ctx.encrypt.reset();
   if (!decrypt) {
@@ -132,8 +134,8 @@ void* DupCtx(void* vctx) {
   });
 }
 
-#define CV_CALL(name, expr)                                  \
-  auto* ctx = static_cast<CipherCtx*>(vctx);                 \
+#define CV_CALL(name, expr)                  \
+  auto* ctx = static_cast<CipherCtx*>(vctx); \
   return Guarded(ctx->prov, name, 0, [&]() -> int { return Ok(ctx->prov, (expr), name); })
 
 int EncryptInit(void* vctx, void* provkey, const OSSL_PARAM params[]) {
@@ -182,7 +184,8 @@ const OSSL_PARAM* GettableCtxParams(void*, void*) {
   return kParams;
 }
 
-#define CV_FN(id, fn) {id, reinterpret_cast<void (*)()>(fn)}
+#define CV_FN(id, fn) \
+  { id, reinterpret_cast<void (*)()>(fn) }
 const OSSL_DISPATCH kRsaCipher[] = {
     CV_FN(OSSL_FUNC_ASYM_CIPHER_NEWCTX, NewCtx),
     CV_FN(OSSL_FUNC_ASYM_CIPHER_FREECTX, FreeCtx),

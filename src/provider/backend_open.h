@@ -15,7 +15,10 @@
 namespace certvault::provider {
 
 // OpenProviderBackend: `vault_dir` "" = CERTVAULT_HOME / the default vault;
-// `socket` "" = embedded. Opening the daemon client does not connect.
+// `socket` "" = embedded. Opening the daemon client does not connect. The
+// embedded backend also checks that this process may use the vault's files
+// (kPermissionDenied naming the path), which the core would otherwise report
+// as an empty vault.
 Result<std::unique_ptr<Backend>> OpenProviderBackend(const std::string& vault_dir, const std::string& socket);
 
 }  // namespace certvault::provider

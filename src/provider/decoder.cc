@@ -86,7 +86,8 @@ int DoesSelection(void*, int selection) {
   return selection == 0 || (selection & (OSSL_KEYMGMT_SELECT_PRIVATE_KEY | OSSL_KEYMGMT_SELECT_PUBLIC_KEY)) != 0;
 }
 
-#define CV_FN(id, fn) {id, reinterpret_cast<void (*)()>(fn)}
+#define CV_FN(id, fn) \
+  { id, reinterpret_cast<void (*)()>(fn) }
 template <KeyAlgo A>
 const OSSL_DISPATCH kDecoder[] = {
     CV_FN(OSSL_FUNC_DECODER_NEWCTX, NewCtx<A>),

@@ -15,8 +15,7 @@
 
 namespace certvault::provider {
 
-inline int EmitKey(ProviderContext* prov, const std::shared_ptr<const VaultKey>& key, OSSL_CALLBACK* cb,
-                   void* cbarg) {
+inline int EmitKey(ProviderContext* prov, const std::shared_ptr<const VaultKey>& key, OSSL_CALLBACK* cb, void* cbarg) {
   KeyReference ref;
   ref.prov = prov;
   ref.key = key;

@@ -6,18 +6,26 @@ namespace {
 
 ProviderReason ByCode(StatusCode code) {
   switch (code) {
-    case StatusCode::kInvalidArgument: return ProviderReason::kBadArgument;
-    case StatusCode::kNotFound: return ProviderReason::kNoSuchKey;
-    case StatusCode::kPermissionDenied: return ProviderReason::kPermissionDenied;
-    case StatusCode::kUnauthenticated: return ProviderReason::kPinRequired;
-    case StatusCode::kUnimplemented: return ProviderReason::kUnsupported;
+    case StatusCode::kInvalidArgument:
+      return ProviderReason::kBadArgument;
+    case StatusCode::kNotFound:
+      return ProviderReason::kNoSuchKey;
+    case StatusCode::kPermissionDenied:
+      return ProviderReason::kPermissionDenied;
+    case StatusCode::kUnauthenticated:
+      return ProviderReason::kPinRequired;
+    case StatusCode::kUnimplemented:
+      return ProviderReason::kUnsupported;
     case StatusCode::kUnavailable:
-    case StatusCode::kDataLoss: return ProviderReason::kVaultUnavailable;
+    case StatusCode::kDataLoss:
+      return ProviderReason::kVaultUnavailable;
     case StatusCode::kFailedPrecondition:
     case StatusCode::kResourceExhausted:
     case StatusCode::kOutOfRange:
-    case StatusCode::kAborted: return ProviderReason::kOperationFailed;
-    default: return ProviderReason::kInternal;
+    case StatusCode::kAborted:
+      return ProviderReason::kOperationFailed;
+    default:
+      return ProviderReason::kInternal;
   }
 }
 
@@ -27,30 +35,41 @@ ProviderReason ToProviderReason(const Status& status) {
   switch (status.reason()) {
     case Reason::kPinIncorrect:
     case Reason::kPinInvalid:
-    case Reason::kPinLenRange: return ProviderReason::kPinIncorrect;
-    case Reason::kPinLocked: return ProviderReason::kPinLocked;
+    case Reason::kPinLenRange:
+      return ProviderReason::kPinIncorrect;
+    case Reason::kPinLocked:
+      return ProviderReason::kPinLocked;
     case Reason::kPinExpired:
     case Reason::kUserNotLoggedIn:
-    case Reason::kUserPinNotInitialized: return ProviderReason::kPinRequired;
+    case Reason::kUserPinNotInitialized:
+      return ProviderReason::kPinRequired;
     case Reason::kKeyFunctionNotPermitted:
-    case Reason::kActionProhibited: return ProviderReason::kNotPermitted;
+    case Reason::kActionProhibited:
+      return ProviderReason::kNotPermitted;
     case Reason::kMechanismInvalid:
     case Reason::kMechanismParamInvalid:
     case Reason::kCurveNotSupported:
-    case Reason::kFunctionNotSupported: return ProviderReason::kUnsupported;
+    case Reason::kFunctionNotSupported:
+      return ProviderReason::kUnsupported;
     case Reason::kKeyHandleInvalid:
-    case Reason::kObjectHandleInvalid: return ProviderReason::kNoSuchKey;
-    case Reason::kBufferTooSmall: return ProviderReason::kBufferTooSmall;
+    case Reason::kObjectHandleInvalid:
+      return ProviderReason::kNoSuchKey;
+    case Reason::kBufferTooSmall:
+      return ProviderReason::kBufferTooSmall;
     case Reason::kCorruptStore:
     case Reason::kTokenNotPresent:
-    case Reason::kDeviceError: return ProviderReason::kVaultUnavailable;
+    case Reason::kDeviceError:
+      return ProviderReason::kVaultUnavailable;
     case Reason::kDataInvalid:
     case Reason::kDataLenRange:
     case Reason::kEncryptedDataInvalid:
     case Reason::kEncryptedDataLenRange:
-    case Reason::kKeyTypeInconsistent: return ProviderReason::kOperationFailed;
-    case Reason::kHostMemory: return ProviderReason::kInternal;
-    default: return ByCode(status.code());
+    case Reason::kKeyTypeInconsistent:
+      return ProviderReason::kOperationFailed;
+    case Reason::kHostMemory:
+      return ProviderReason::kInternal;
+    default:
+      return ByCode(status.code());
   }
 }
 

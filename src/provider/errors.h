@@ -17,9 +17,9 @@ namespace certvault::provider {
 // ProviderReason: the reason codes of the provider's error library. Append only.
 enum class ProviderReason : int {
   kDoNotUse = 0,
-  kBadUri = 1,            // a malformed certvault:/pkcs11: URI
-  kNoSuchKey = 2,         // nothing in the vault matches
-  kPinRequired = 3,       // no PIN source gave a PIN
+  kBadUri = 1,       // a malformed certvault:/pkcs11: URI
+  kNoSuchKey = 2,    // nothing in the vault matches
+  kPinRequired = 3,  // no PIN source gave a PIN
   kPinIncorrect = 4,
   kPinLocked = 5,
   kVaultUnavailable = 6,  // the vault cannot be opened or read
@@ -31,7 +31,7 @@ enum class ProviderReason : int {
   kBufferTooSmall = 12,
   kOperationFailed = 13,  // the vault refused or failed the operation
   kInternal = 14,
-  kNotVaultKey = 15,      // a private operation on a key that is not in the vault
+  kNotVaultKey = 15,  // a private operation on a key that is not in the vault
 };
 
 // ToProviderReason: the table. Precise Reasons first, else by StatusCode.

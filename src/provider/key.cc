@@ -9,19 +9,26 @@ namespace certvault::provider {
 
 std::string_view KeyAlgoName(KeyAlgo algo) {
   switch (algo) {
-    case KeyAlgo::kRsa: return "RSA";
-    case KeyAlgo::kEc: return "EC";
-    case KeyAlgo::kEd25519: return "ED25519";
-    case KeyAlgo::kEd448: return "ED448";
-    case KeyAlgo::kX25519: return "X25519";
-    case KeyAlgo::kX448: return "X448";
-    default: return "";
+    case KeyAlgo::kRsa:
+      return "RSA";
+    case KeyAlgo::kEc:
+      return "EC";
+    case KeyAlgo::kEd25519:
+      return "ED25519";
+    case KeyAlgo::kEd448:
+      return "ED448";
+    case KeyAlgo::kX25519:
+      return "X25519";
+    case KeyAlgo::kX448:
+      return "X448";
+    default:
+      return "";
   }
 }
 
 Result<KeyAlgo> KeyAlgoOf(const EVP_PKEY* pkey) {
-  for (KeyAlgo algo : {KeyAlgo::kRsa, KeyAlgo::kEc, KeyAlgo::kEd25519, KeyAlgo::kEd448, KeyAlgo::kX25519,
-                       KeyAlgo::kX448}) {
+  for (KeyAlgo algo :
+       {KeyAlgo::kRsa, KeyAlgo::kEc, KeyAlgo::kEd25519, KeyAlgo::kEd448, KeyAlgo::kX25519, KeyAlgo::kX448}) {
     if (EVP_PKEY_is_a(pkey, std::string(KeyAlgoName(algo)).c_str())) return algo;
   }
   return UnimplementedError("key type not supported by the certvault provider");

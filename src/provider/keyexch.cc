@@ -58,7 +58,8 @@ Status Derive(ExchCtx& ctx, uint8_t* secret, size_t* secretlen, size_t outlen) {
 
 Status Init(ExchCtx& ctx, void* provkey) {
   auto* kd = static_cast<KeyData*>(provkey);
-  if (kd == nullptr || kd->key == nullptr || kd->algo != ctx.algo) return Status(Reason::kKeyTypeInconsistent, "key type");
+  if (kd == nullptr || kd->key == nullptr || kd->algo != ctx.algo)
+    return Status(Reason::kKeyTypeInconsistent, "key type");
   if (!kd->key->has_private()) return Status(Reason::kKeyHandleInvalid, "key exchange needs a vault private key");
   ctx.key = kd->key;
   return OkStatus();
@@ -66,7 +67,8 @@ Status Init(ExchCtx& ctx, void* provkey) {
 
 Status SetPeer(ExchCtx& ctx, void* provkey) {
   auto* kd = static_cast<KeyData*>(provkey);
-  if (kd == nullptr || kd->key == nullptr || kd->algo != ctx.algo) return Status(Reason::kKeyTypeInconsistent, "peer key");
+  if (kd == nullptr || kd->key == nullptr || kd->algo != ctx.algo)
+    return Status(Reason::kKeyTypeInconsistent, "peer key");
   if (ctx.key != nullptr && EVP_PKEY_parameters_eq(ctx.key->pub.get(), kd->key->pub.get()) != 1 &&
       ctx.algo == KeyAlgo::kEc) {
     return Status(Reason::kKeyTypeInconsistent, "the peer key is on another curve");
@@ -86,8 +88,8 @@ void* DupCtx(void* vctx) {
   return Guarded<void*>(src->prov, "keyexch_dupctx", nullptr, [&]() -> void* { return new ExchCtx(*src); });
 }
 
-#define CV_CALL(name, expr)                                \
-  auto* ctx = static_cast<ExchCtx*>(vctx);                 \
+#define CV_CALL(name, expr)                \
+  auto* ctx = static_cast<ExchCtx*>(vctx); \
   return Guarded(ctx->prov, name, 0, [&]() -> int { return Ok(ctx->prov, (expr), name); })
 
 int InitFn(void* vctx, void* provkey, const OSSL_PARAM[]) { CV_CALL("keyexch_init", Init(*ctx, provkey)); }
@@ -102,7 +104,8 @@ const OSSL_PARAM* SettableCtxParams(void*, void*) {
   return kParams;
 }
 
-#define CV_FN(id, fn) {id, reinterpret_cast<void (*)()>(fn)}
+#define CV_FN(id, fn) \
+  { id, reinterpret_cast<void (*)()>(fn) }
 template <KeyAlgo A>
 const OSSL_DISPATCH kExch[] = {
     CV_FN(OSSL_FUNC_KEYEXCH_NEWCTX, NewCtx<A>),

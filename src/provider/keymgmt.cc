@@ -27,8 +27,8 @@ constexpr int kPublicSel = OSSL_KEYMGMT_SELECT_PUBLIC_KEY;
 
 // The private components any OpenSSL key type exports.
 constexpr const char* kPrivateParams[] = {
-    OSSL_PKEY_PARAM_PRIV_KEY,        OSSL_PKEY_PARAM_RSA_D,           OSSL_PKEY_PARAM_RSA_FACTOR1,
-    OSSL_PKEY_PARAM_RSA_FACTOR2,     OSSL_PKEY_PARAM_RSA_EXPONENT1,   OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+    OSSL_PKEY_PARAM_PRIV_KEY,    OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+    OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 };
 
 bool HasPrivateMaterial(const OSSL_PARAM params[]) {
@@ -52,7 +52,8 @@ void* LoadKey(KeyAlgo algo, const void* reference, size_t reference_sz) {
   RefToken token;
   std::memcpy(&token, reference, sizeof(token));
   KeyReference* ref = token.ref;
-  if (token.magic != KeyReference::kMagic || ref == nullptr || ref->magic != KeyReference::kMagic || ref->key == nullptr || ref->key->algo != algo) {
+  if (token.magic != KeyReference::kMagic || ref == nullptr || ref->magic != KeyReference::kMagic ||
+      ref->key == nullptr || ref->key->algo != algo) {
     return nullptr;
   }
   return Guarded<void*>(ref->prov, "keymgmt_load", nullptr, [&]() -> void* {
@@ -137,8 +138,8 @@ EVP_KEYMGMT* DefaultKeymgmt(void* provctx, KeyAlgo algo) {
   auto& slot = cache[static_cast<size_t>(algo)];
   EVP_KEYMGMT* km = slot.load(std::memory_order_acquire);
   if (km != nullptr || provctx == nullptr) return km;
-  std::string name(KeyAlgoName(algo));
-  km = EVP_KEYMGMT_fetch(static_cast<ProviderContext*>(provctx)->libctx(), name.c_str(), "provider=default");
+  // KeyAlgoName views a string literal: NUL-terminated, and nothing here allocates (no Guarded needed).
+  km = EVP_KEYMGMT_fetch(static_cast<ProviderContext*>(provctx)->libctx(), KeyAlgoName(algo).data(), "provider=default");
   EVP_KEYMGMT* expected = nullptr;
   if (km != nullptr && !slot.compare_exchange_strong(expected, km)) {
     EVP_KEYMGMT_free(km);
@@ -173,15 +174,20 @@ struct Ops {
   // refused export first, on every operation.
   static const char* OperationName(int operation_id) {
     switch (operation_id) {
-      case OSSL_OP_SIGNATURE: return SignatureName(A);
-      case OSSL_OP_KEYEXCH: return KeyexchName(A);
-      case OSSL_OP_ASYM_CIPHER: return A == KeyAlgo::kRsa ? kVaultRsaCipher : nullptr;
-      default: return nullptr;
+      case OSSL_OP_SIGNATURE:
+        return SignatureName(A);
+      case OSSL_OP_KEYEXCH:
+        return KeyexchName(A);
+      case OSSL_OP_ASYM_CIPHER:
+        return A == KeyAlgo::kRsa ? kVaultRsaCipher : nullptr;
+      default:
+        return nullptr;
     }
   }
 };
 
-#define CV_FN(id, fn) {id, reinterpret_cast<void (*)()>(fn)}
+#define CV_FN(id, fn) \
+  { id, reinterpret_cast<void (*)()>(fn) }
 
 template <KeyAlgo A>
 const OSSL_DISPATCH kKeymgmt[] = {

@@ -11,8 +11,7 @@ namespace certvault::provider {
 namespace {
 
 Status KeyRefError(std::string_view what) {
-  return Status(StatusCode::kInvalidArgument, Reason::kDataInvalid,
-                "corrupt key-reference file: " + std::string(what));
+  return Status(StatusCode::kInvalidArgument, Reason::kDataInvalid, "corrupt key-reference file: " + std::string(what));
 }
 
 // NextLine: the line at *pos without its "\n" or "\r\n"; advances *pos.
@@ -26,15 +25,14 @@ std::string_view NextLine(std::string_view text, size_t* pos) {
 }
 
 bool IsBase64Char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-         c == '=';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
 }
 
 Result<std::string> DecodeBase64(std::string_view b64) {
   if (b64.empty() || b64.size() % 4 != 0) return KeyRefError("bad base64 length");
   size_t pad = b64.find('=');
-  if (pad != std::string_view::npos && (pad < b64.size() - 2 || b64.substr(pad).find_first_not_of('=') !=
-                                                                      std::string_view::npos)) {
+  if (pad != std::string_view::npos &&
+      (pad < b64.size() - 2 || b64.substr(pad).find_first_not_of('=') != std::string_view::npos)) {
     return KeyRefError("bad base64 padding");
   }
   std::vector<unsigned char> out(b64.size() / 4 * 3);

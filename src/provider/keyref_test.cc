@@ -39,10 +39,9 @@ TEST(KeyRef, RejectsCorruptFiles) {
   std::string truncated_b64 = good;
   truncated_b64.erase(31, 1);
   for (const std::string& text :
-       {std::string(), std::string("garbage"), no_end, bad_b64, truncated_b64,
-        FormatKeyRef(KeyRef{"pkcs11:object=a"}), FormatKeyRef(KeyRef{"certvault:object=a;bogus=1"}),
-        FormatKeyRef(KeyRef{"certvault:object=a?pin-value=1234"}), std::string(kKeyRefBegin) + "\n" + std::string(kKeyRefEnd),
-        good + std::string(kMaxKeyRefSize, ' ')}) {
+       {std::string(), std::string("garbage"), no_end, bad_b64, truncated_b64, FormatKeyRef(KeyRef{"pkcs11:object=a"}),
+        FormatKeyRef(KeyRef{"certvault:object=a;bogus=1"}), FormatKeyRef(KeyRef{"certvault:object=a?pin-value=1234"}),
+        std::string(kKeyRefBegin) + "\n" + std::string(kKeyRefEnd), good + std::string(kMaxKeyRefSize, ' ')}) {
     auto parsed = ParseKeyRef(text);
     EXPECT_FALSE(parsed.ok()) << text;
     if (!parsed.ok()) {

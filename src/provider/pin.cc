@@ -1,14 +1,12 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "src/provider/pin.h"
 
-#include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
+
+#include "src/provider/pin_file.h"
 
 namespace certvault::provider {
 namespace {
@@ -40,30 +38,7 @@ Status NoPin() {
 
 }  // namespace
 
-SecretBytes FirstLine(std::span<const uint8_t> contents) {
-  size_t n = 0;
-  while (n < contents.size() && contents[n] != '\n' && contents[n] != '\r') ++n;
-  return SecretBytes(contents.first(n), SecretAccess::Get());
-}
-
-Result<SecretBytes> ReadPinFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string msg = "cannot read the PIN file " + path + ": " + std::strerror(err);
-    return err == EACCES ? PermissionDeniedError(msg) : NotFoundError(msg);
-  }
-  SecretBytes buf(kMaxPinFileSize);
-  ssize_t n = read(fd, buf.MutableBytes(SecretAccess::Get()).data(), kMaxPinFileSize);
-  close(fd);
-  if (n < 0) return UnavailableError("cannot read the PIN file " + path);
-  SecretBytes pin = FirstLine(buf.Bytes(SecretAccess::Get()).first(static_cast<size_t>(n)));
-  if (pin.size() == 0) return InvalidArgumentError("the PIN file " + path + " is empty");
-  return pin;
-}
-
-PinSource MakePinSource(const ProviderConfig& config, const Pkcs11Uri& uri, OSSL_PASSPHRASE_CALLBACK* cb,
-                        void* cbarg) {
+PinSource MakePinSource(const ProviderConfig& config, const Pkcs11Uri& uri, OSSL_PASSPHRASE_CALLBACK* cb, void* cbarg) {
   return [&config, &uri, cb, cbarg]() -> Result<SecretBytes> {
     if (uri.pin_value.has_value()) return uri.pin_value->Clone();
     if (uri.pin_source.has_value()) {

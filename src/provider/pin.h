@@ -16,18 +16,9 @@
 
 namespace certvault::provider {
 
-inline constexpr size_t kMaxPinFileSize = 4096;
-
-// ReadPinFile: the first line of `path` (without "\r\n"). kNotFound /
-// kPermissionDenied name the file; an empty PIN is kInvalidArgument.
-Result<SecretBytes> ReadPinFile(const std::string& path);
-// FirstLine: the first line of a PIN file's contents.
-SecretBytes FirstLine(std::span<const uint8_t> contents);
-
 // MakePinSource: a PinSource over the sources above. `uri` and the callback
 // must outlive it.
-PinSource MakePinSource(const ProviderConfig& config, const Pkcs11Uri& uri, OSSL_PASSPHRASE_CALLBACK* cb,
-                        void* cbarg);
+PinSource MakePinSource(const ProviderConfig& config, const Pkcs11Uri& uri, OSSL_PASSPHRASE_CALLBACK* cb, void* cbarg);
 
 }  // namespace certvault::provider
 

@@ -39,8 +39,7 @@ struct CoreUpcalls {
 
 class ProviderContext {
  public:
-  ProviderContext(const OSSL_CORE_HANDLE* handle, const CoreUpcalls& core, ProviderConfig config,
-                  OSSL_LIB_CTX* libctx);
+  ProviderContext(const OSSL_CORE_HANDLE* handle, const CoreUpcalls& core, ProviderConfig config, OSSL_LIB_CTX* libctx);
   ~ProviderContext();
   ProviderContext(const ProviderContext&) = delete;
   ProviderContext& operator=(const ProviderContext&) = delete;

@@ -27,12 +27,23 @@ CoreUpcalls ReadUpcalls(const OSSL_DISPATCH* in) {
   CoreUpcalls core;
   for (; in != nullptr && in->function_id != 0; ++in) {
     switch (in->function_id) {
-      case OSSL_FUNC_CORE_GET_PARAMS: core.get_params = OSSL_FUNC_core_get_params(in); break;
-      case OSSL_FUNC_CORE_NEW_ERROR: core.new_error = OSSL_FUNC_core_new_error(in); break;
-      case OSSL_FUNC_CORE_SET_ERROR_DEBUG: core.set_error_debug = OSSL_FUNC_core_set_error_debug(in); break;
-      case OSSL_FUNC_CORE_VSET_ERROR: core.vset_error = OSSL_FUNC_core_vset_error(in); break;
-      case OSSL_FUNC_BIO_READ_EX: core.bio_read_ex = OSSL_FUNC_BIO_read_ex(in); break;
-      default: break;  // upcalls the provider does not use
+      case OSSL_FUNC_CORE_GET_PARAMS:
+        core.get_params = OSSL_FUNC_core_get_params(in);
+        break;
+      case OSSL_FUNC_CORE_NEW_ERROR:
+        core.new_error = OSSL_FUNC_core_new_error(in);
+        break;
+      case OSSL_FUNC_CORE_SET_ERROR_DEBUG:
+        core.set_error_debug = OSSL_FUNC_core_set_error_debug(in);
+        break;
+      case OSSL_FUNC_CORE_VSET_ERROR:
+        core.vset_error = OSSL_FUNC_core_vset_error(in);
+        break;
+      case OSSL_FUNC_BIO_READ_EX:
+        core.bio_read_ex = OSSL_FUNC_BIO_read_ex(in);
+        break;
+      default:
+        break;  // upcalls the provider does not use
     }
   }
   return core;
@@ -94,13 +105,20 @@ const OSSL_ALGORITHM* QueryOperation(void* provctx, int operation_id, int* no_ca
   *no_cache = 0;
   auto* ctx = static_cast<ProviderContext*>(provctx);
   switch (operation_id) {
-    case OSSL_OP_KEYMGMT: return KeymgmtAlgorithms();
-    case OSSL_OP_SIGNATURE: return SignatureAlgorithms();
-    case OSSL_OP_ASYM_CIPHER: return AsymCipherAlgorithms();
-    case OSSL_OP_KEYEXCH: return KeyexchAlgorithms();
-    case OSSL_OP_DECODER: return DecoderAlgorithms();
-    case OSSL_OP_STORE: return StoreAlgorithms(ctx->config().claim_pkcs11);
-    default: return nullptr;  // everything else: other providers
+    case OSSL_OP_KEYMGMT:
+      return KeymgmtAlgorithms();
+    case OSSL_OP_SIGNATURE:
+      return SignatureAlgorithms();
+    case OSSL_OP_ASYM_CIPHER:
+      return AsymCipherAlgorithms();
+    case OSSL_OP_KEYEXCH:
+      return KeyexchAlgorithms();
+    case OSSL_OP_DECODER:
+      return DecoderAlgorithms();
+    case OSSL_OP_STORE:
+      return StoreAlgorithms(ctx->config().claim_pkcs11);
+    default:
+      return nullptr;  // everything else: other providers
   }
 }
 
@@ -151,8 +169,8 @@ void ProviderContext::Raise(const Status& status, const char* func, ProviderReas
 
 // OSSL_provider_init: the only exported symbol (exports.map).
 extern "C" __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HANDLE* handle,
-                                                                          const OSSL_DISPATCH* in,
-                                                                          const OSSL_DISPATCH** out, void** provctx) {
+                                                                         const OSSL_DISPATCH* in,
+                                                                         const OSSL_DISPATCH** out, void** provctx) {
   using namespace certvault::provider;
   return Guarded(nullptr, "OSSL_provider_init", 0, [&]() -> int {
     CoreUpcalls core = ReadUpcalls(in);

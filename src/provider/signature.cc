@@ -2,6 +2,8 @@
 //
 // SIGNATURE dispatch (provider-signature(7)): ECDSA, RSA (PKCS#1 v1.5, PSS),
 // Ed25519, Ed448 over vault keys. See signature.h.
+#include "src/provider/signature.h"
+
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/params.h>
@@ -9,7 +11,6 @@
 #include "src/base/status_macros.h"
 #include "src/provider/algorithms.h"
 #include "src/provider/guard.h"
-#include "src/provider/signature.h"
 
 namespace certvault::provider {
 namespace {
@@ -78,8 +79,7 @@ Status FinishDigestSign(SigCtx& ctx, uint8_t* sig, size_t* siglen, size_t sigsiz
   return SignDigest(ctx, std::span<const uint8_t>(digest, len), sig, siglen, sigsize);
 }
 
-Status OneShotDigestSign(SigCtx& ctx, uint8_t* sig, size_t* siglen, size_t sigsize, const uint8_t* tbs,
-                         size_t tbslen) {
+Status OneShotDigestSign(SigCtx& ctx, uint8_t* sig, size_t* siglen, size_t sigsize, const uint8_t* tbs, size_t tbslen) {
   if (IsEdDsa(ctx.algo) || sig == nullptr) return SignDigest(ctx, {tbs, tbslen}, sig, siglen, sigsize);
   if (ctx.hash == nullptr || EVP_DigestUpdate(ctx.hash.get(), tbs, tbslen) <= 0) {
     return Status(Reason::kOperationNotInitialized, "no digest-sign operation");
@@ -128,8 +128,8 @@ void* DupCtx(void* vctx) {
   });
 }
 
-#define CV_SIG_CALL(name, body)                                                         \
-  auto* ctx = static_cast<SigCtx*>(vctx);                                               \
+#define CV_SIG_CALL(name, body)           \
+  auto* ctx = static_cast<SigCtx*>(vctx); \
   return Guarded(ctx->prov, name, 0, [&]() -> int { return Ok(ctx->prov, (body), name); })
 
 int SignInit(void* vctx, void* provkey, const OSSL_PARAM params[]) {
@@ -244,15 +244,15 @@ const OSSL_PARAM* SettableCtxParams(void*, void*) {
   return kParams;
 }
 
-#define CV_FN(id, fn) {id, reinterpret_cast<void (*)()>(fn)}
-#define CV_SIG_COMMON(A)                                                                                 \
-  CV_FN(OSSL_FUNC_SIGNATURE_NEWCTX, NewCtx<A>), CV_FN(OSSL_FUNC_SIGNATURE_FREECTX, FreeCtx),             \
-      CV_FN(OSSL_FUNC_SIGNATURE_DUPCTX, DupCtx),                                                         \
-      CV_FN(OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, DigestSignInit),                                       \
-      CV_FN(OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, DigestVerifyInit),                                   \
-      CV_FN(OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, GetCtxParams),                                           \
-      CV_FN(OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, GettableCtxParams),                                 \
-      CV_FN(OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, SetCtxParams),                                           \
+#define CV_FN(id, fn) \
+  { id, reinterpret_cast<void (*)()>(fn) }
+#define CV_SIG_COMMON(A)                                                                                      \
+  CV_FN(OSSL_FUNC_SIGNATURE_NEWCTX, NewCtx<A>), CV_FN(OSSL_FUNC_SIGNATURE_FREECTX, FreeCtx),                  \
+      CV_FN(OSSL_FUNC_SIGNATURE_DUPCTX, DupCtx), CV_FN(OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, DigestSignInit), \
+      CV_FN(OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, DigestVerifyInit),                                        \
+      CV_FN(OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, GetCtxParams),                                                \
+      CV_FN(OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, GettableCtxParams),                                      \
+      CV_FN(OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, SetCtxParams),                                                \
       CV_FN(OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, SettableCtxParams)
 
 template <KeyAlgo A>

@@ -108,7 +108,8 @@ Status SignDigest(SigCtx& ctx, std::span<const uint8_t> tbs, uint8_t* sig, size_
     case KeyAlgo::kEd448:
       CV_RETURN_IF_ERROR(ctx.prov->vault().Sign(key, Mechanism{CKM_EDDSA, {}}, tbs, &raw));
       break;
-    default: return Status(Reason::kMechanismInvalid, "not a signature key");
+    default:
+      return Status(Reason::kMechanismInvalid, "not a signature key");
   }
   if (raw.size() > sigsize) return Status(Reason::kBufferTooSmall, "signature buffer too small");
   std::memcpy(sig, raw.data(), raw.size());

@@ -50,8 +50,10 @@ Status Collect(StoreCtx& s, OSSL_PASSPHRASE_CALLBACK* pw_cb, void* pw_cbarg) {
   }
   if (Wants(s, OSSL_STORE_INFO_PUBKEY, CKO_PUBLIC_KEY)) {
     auto keys = vault.FindKeys(s.uri, /*want_private=*/false, nullptr);
-    if (keys.ok()) s.keys.insert(s.keys.end(), keys->begin(), keys->end());
-    else if (keys.status().code() != StatusCode::kNotFound) return keys.status();
+    if (keys.ok())
+      s.keys.insert(s.keys.end(), keys->begin(), keys->end());
+    else if (keys.status().code() != StatusCode::kNotFound)
+      return keys.status();
   }
   if (Wants(s, OSSL_STORE_INFO_CERT, CKO_CERTIFICATE)) {
     CV_ASSIGN_OR_RETURN(s.certs, vault.FindCertificates(s.uri));
@@ -128,7 +130,8 @@ int Close(void* loaderctx) {
   return 1;
 }
 
-#define CV_FN(id, fn) {id, reinterpret_cast<void (*)()>(fn)}
+#define CV_FN(id, fn) \
+  { id, reinterpret_cast<void (*)()>(fn) }
 const OSSL_DISPATCH kStore[] = {
     CV_FN(OSSL_FUNC_STORE_OPEN, Open),
     CV_FN(OSSL_FUNC_STORE_SETTABLE_CTX_PARAMS, SettableCtxParams),

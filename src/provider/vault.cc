@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-
 #include <cstdlib>
+#include <cstring>
 
 #include "src/base/status_macros.h"
 #include "src/core/config.h"
@@ -40,24 +39,10 @@ void ChildAfterFork() {
   ParentAfterFork();
 }
 
-
 std::string VaultDisplay(const std::string& dir) {
   if (!dir.empty()) return dir;
   const char* home = std::getenv("CERTVAULT_HOME");
   return home != nullptr && *home != '\0' ? std::string(home) : std::string("the default vault");
-}
-
-// CheckAccess: the process can use the vault directory and database (the
-// core treats an unreadable database like a missing one, which would surface
-// as an unrelated "token not initialized" later).
-Status CheckAccess(const std::string& dir) {
-  std::string db = dir + "/vault.db";
-  const char* what = nullptr;
-  if (access(dir.c_str(), R_OK | W_OK | X_OK) != 0 && errno == EACCES) what = dir.c_str();
-  if (what == nullptr && access(db.c_str(), F_OK) != 0 && errno == EACCES) what = dir.c_str();
-  if (what == nullptr && access(db.c_str(), F_OK) == 0 && access(db.c_str(), R_OK | W_OK) != 0) what = db.c_str();
-  if (what == nullptr) return OkStatus();
-  return PermissionDeniedError(std::string("permission denied on ") + what);
 }
 
 std::string ResolveSocket(const std::string& vault_dir, std::string socket) {
@@ -107,7 +92,6 @@ Result<Vault::State*> Vault::CurrentState() {
   if (state != nullptr && state->generation == gen) return state;
   auto backend = OpenProviderBackend(vault_dir_, socket_);
   Status vault_status = backend.ok() ? (*backend)->VaultStatus() : backend.status();
-  if (vault_status.ok() && socket_.empty()) vault_status = CheckAccess(vault_dir_);
   if (!vault_status.ok()) {
     std::string where = socket_.empty() ? VaultDisplay(vault_dir_) : "certvaultd " + socket_;
     std::string msg = "cannot open the vault at " + where + " (uid " + std::to_string(getuid()) +
@@ -157,7 +141,13 @@ Status Vault::LoginLocked(State* state, SlotId slot, const PinSource& pin) {
   CV_ASSIGN_OR_RETURN(SessionHandle s, state->backend->OpenSession(slot, CKF_SERIAL_SESSION));
   Status st = state->backend->Login(s, UserType::kUser, *known);
   state->idle[slot].push_back(s);
-  if (!st.ok() && st.reason() != Reason::kUserAlreadyLoggedIn) return st;
+  if (!st.ok() && st.reason() != Reason::kUserAlreadyLoggedIn) {
+    // A kept PIN that stopped working (changed since) is dropped: later forked
+    // workers must not spend the vault's retry counter on it one by one.
+    std::lock_guard<std::mutex> lock(mu_);
+    pins_.erase(slot);
+    return st;
+  }
   state->logged_in.insert(slot);
   std::lock_guard<std::mutex> lock(mu_);
   pins_.insert_or_assign(slot, std::move(*known));

@@ -104,8 +104,8 @@ Result<std::vector<std::shared_ptr<const VaultKey>>> Vault::FindKeys(const Pkcs1
   for (SlotId slot : slots) {
     if (want_private) CV_RETURN_IF_ERROR(EnsureLogin(slot, pin));
     CV_RETURN_IF_ERROR(WithSession(slot, [&](Backend& backend, SessionHandle session) -> Status {
-      CV_ASSIGN_OR_RETURN(auto handles,
-                          FindAll(backend, session, ObjectTemplate(uri, want_private ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY)));
+      CV_ASSIGN_OR_RETURN(auto handles, FindAll(backend, session,
+                                                ObjectTemplate(uri, want_private ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY)));
       for (ObjectHandle h : handles) {
         Result<std::shared_ptr<const VaultKey>> key = ReadKey(backend, session, slot, h, want_private);
         if (key.ok()) out.push_back(std::move(*key));  // other key types (secret keys ...) are not ours
@@ -127,7 +127,8 @@ Result<std::vector<Bytes>> Vault::FindCertificates(const Pkcs11Uri& uri) {
       for (ObjectHandle h : handles) {
         std::vector<AttributeRequest> req(1);
         req[0].type = CKA_VALUE;
-        if (backend.GetAttributeValue(session, h, &req).ok()) out.emplace_back(req[0].value.begin(), req[0].value.end());
+        if (backend.GetAttributeValue(session, h, &req).ok())
+          out.emplace_back(req[0].value.begin(), req[0].value.end());
       }
       return OkStatus();
     }));

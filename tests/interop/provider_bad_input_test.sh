@@ -56,6 +56,12 @@ openssl_error "pin-env not set" "CV_TEST_PIN" \
 CV_TEST_PIN="$USER_PIN" OPENSSL_CONF=env.cnf timeout "$T" openssl req -new -x509 -key "$(key_uri web)" -subj /CN=x -out x.crt \
   || fail "PIN from pin-env"
 log "PIN from pin-env"
+OPENSSL_CONF=nopin.cnf timeout "$T" openssl req -new -x509 -key "$(key_uri web)?pin-source=file:$WORK/pin" -subj /CN=x \
+  -out x.crt || fail "PIN from the URI's pin-source"
+openssl_error "pin-source file missing" "cannot read the PIN file" \
+  env OPENSSL_CONF=nopin.cnf timeout "$T" openssl req -new -x509 -key "$(key_uri web)?pin-source=file:$WORK/absent" \
+  -subj /CN=x -out x.crt
+log "PIN from the URI's pin-source"
 
 # Key references: deleted key, corrupt files.
 timeout "$T" "$CLI" delete --object gone --pin "$USER_PIN" >/dev/null || fail "delete gone"
@@ -116,3 +122,24 @@ if command -v nginx >/dev/null 2>&1; then
 else
   log "nginx not installed: error texts of key references not checked"
 fi
+
+# The retry counter is the vault's: a token allowing 3 tries locks after 3 wrong PINs
+# given through the provider, and then refuses the right PIN too. (Embedded only:
+# pin_max_tries is the vault process's setting, certvaultd's own in daemon mode.)
+if [[ -n "${CERTVAULT_SOCKET:-}" ]]; then
+  log "daemon mode: PIN lockout is certvaultd's configuration; not repeated here"
+  exit 0
+fi
+printf '[vault]\npin_max_tries = 3\n' >lock.conf
+export CERTVAULT_CONF="$WORK/lock.conf"
+timeout "$T" "$CLI" init --label lockme --so-pin "$SO_PIN" --pin "$USER_PIN" >/dev/null || fail "init lockme"
+timeout "$T" "$CLI" keygen --token lockme --label lk --type ec:p256 --pin "$USER_PIN" >/dev/null || fail "keygen lk"
+lock_uri="certvault:token=lockme;object=lk;type=private"
+for i in 1 2; do
+  openssl_error "wrong PIN $i/3" "incorrect PIN" \
+    env OPENSSL_CONF=wrong.cnf timeout "$T" openssl req -new -x509 -key "$lock_uri" -subj /CN=x -out x.crt
+done
+openssl_error "wrong PIN 3/3" "PIN locked|now locked" \
+  env OPENSSL_CONF=wrong.cnf timeout "$T" openssl req -new -x509 -key "$lock_uri" -subj /CN=x -out x.crt
+openssl_error "right PIN on a locked token" "PIN locked" pv req -new -x509 -key "$lock_uri" -subj /CN=x -out x.crt
+pv req -new -x509 -key "$(key_uri web)" -subj /CN=x -out x.crt || fail "the other token is unaffected"

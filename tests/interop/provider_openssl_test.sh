@@ -13,9 +13,13 @@ keygen ec ec:p256
 keygen rsa rsa:2048
 keygen ed ed25519
 keygen client ec:p384
+keygen p521 ec:p521
+keygen ed448 ed448
 
 # --- req -x509 / storeutl ---
-for k in ec rsa ed client; do selfsigned "$k"; done
+for k in ec rsa ed client p521 ed448; do selfsigned "$k"; done
+plain x509 -in p521.crt -noout -text | grep -q "ecdsa-with-SHA256" || fail "P-521 certificate"
+plain x509 -in ed448.crt -noout -text | grep -q "ED448" || fail "Ed448 certificate"
 plain x509 -in ec.crt -noout -text | grep -q "ecdsa-with-SHA256" || fail "EC certificate signature algorithm"
 plain x509 -in rsa.crt -noout -text | grep -q "sha256WithRSAEncryption" || fail "RSA certificate signature algorithm"
 plain x509 -in ed.crt -noout -text | grep -q "ED25519" || fail "Ed25519 certificate signature algorithm"
@@ -24,7 +28,29 @@ expect_contains store.txt "Total found: 2" "storeutl lists the private and the p
 expect_contains store.txt "ASN1 OID: prime256v1" "EC public key exported with its named curve"
 pv storeutl -noout -text "certvault:object=ec;type=public" >pub.txt 2>&1 || fail "storeutl of the public key"
 expect_contains pub.txt "Total found: 1" "public key alone"
-log "req -x509 with EC, RSA, Ed25519 vault keys; storeutl"
+timeout "$T" "$CLI" import-cert ec.crt --pin "$USER_PIN" >/dev/null || fail "import-cert"
+pv storeutl -certs -noout "certvault:object=ec;type=cert" >certs.txt 2>&1 || { cat certs.txt >&2; fail "storeutl -certs"; }
+expect_contains certs.txt "Total found: 1" "the stored certificate is listed"
+pv storeutl -out stored.pem "certvault:object=ec;type=cert" >/dev/null 2>&1 || fail "storeutl -out"
+cmp -s <(plain x509 -in ec.crt -outform DER) <(plain x509 -in stored.pem -outform DER) || fail "stored certificate differs"
+# pkcs11: URIs, claimed when configured; the prompt (passphrase callback) as the PIN source.
+write_openssl_cnf claim.cnf "claim-pkcs11-uris = yes" "$BACKEND_LINE"
+OPENSSL_CONF=claim.cnf timeout "$T" openssl req -new -x509 -key "pkcs11:token=$TOKEN_LABEL;object=ec;type=private" \
+  -passin "pass:$USER_PIN" -subj /CN=claimed -out claimed.crt 2>claim.log || { cat claim.log >&2; fail "pkcs11: URI claimed, PIN from the prompt"; }
+plain verify -CAfile claimed.crt claimed.crt >/dev/null || fail "certificate via pkcs11: URI"
+# The command line form, without any configuration: -provider flags, PIN from the prompt, vault from CERTVAULT_HOME.
+plain req -new -x509 -provider-path "$(dirname "$PROVIDER")" -provider certvault -provider default \
+  -key "$(key_uri ec)" -passin "pass:$USER_PIN" -subj /CN=flags -out flags.crt 2>flags.log \
+  || { cat flags.log >&2; fail "openssl req -provider certvault -provider default"; }
+plain verify -CAfile flags.crt flags.crt >/dev/null || fail "certificate made with -provider flags"
+expect_failure "pkcs11: URI not claimed by default" pv req -new -x509 -key "pkcs11:object=ec;type=private" -subj /CN=x -out x.crt
+# Only the public half leaves the vault.
+pv pkey -in "$(key_uri ec)" -pubout -out ec-from-private.pub || fail "public key of a private vault key"
+cmp -s <(plain pkey -pubin -in ec-from-private.pub -outform DER) <(plain x509 -in ec.crt -pubkey -noout | plain pkey -pubin -outform DER) \
+  || fail "exported public key differs from the certificate's"
+expect_failure "exporting a vault private key" pv pkey -in "$(key_uri ec)" -out exported.pem
+if grep -q "PRIVATE KEY" exported.pem 2>/dev/null; then fail "a private key was exported"; fi
+log "req -x509 with P-256, P-384, P-521, RSA, Ed25519, Ed448 vault keys; storeutl keys and certificates; pkcs11: claim"
 
 # --- RSA-PSS certificate, CSR signed and issued by a vault CA key ---
 pv req -new -x509 -key "$(key_uri rsa)" -subj /CN=pss -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 \

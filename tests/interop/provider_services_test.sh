@@ -33,7 +33,7 @@ chgrp "$SVC_GROUP" "$WORK/pin" && chmod 640 "$WORK/pin"
 
 # --- nginx: master + workers as $SVC_USER ---
 write_nginx_conf() {
-  local conf=$1 port=$2 dir=$3
+  local conf=$1 port=$2 dir=$3 extra=${4:-}
   mkdir -p "$dir"
   cat >"$conf" <<NGINX
 daemon off;
@@ -52,6 +52,7 @@ http {
     ssl_certificate $WORK/web.crt;
     ssl_certificate_key $WORK/web.ref;
     ssl_protocols TLSv1.2 TLSv1.3;
+    $extra
     location / { return 200 "served with a vault key\n"; }
   }
 }
@@ -99,6 +100,19 @@ kill "$(cat ngx2/nginx.pid)"
 chown -R "$SVC_USER:$SVC_GROUP" "$CERTVAULT_HOME"
 [[ -n "${CERTVAULT_SOCKET:-}" ]] && chmod 666 "$CERTVAULT_SOCKET"
 log "nginx: a worker that cannot open the vault logs why"
+
+# --- nginx with the PIN from its own ssl_password_file (the passphrase callback), no pin-file ---
+write_openssl_cnf nopin.cnf "$BACKEND_LINE"
+NGX3_PORT=$(free_port)
+write_nginx_conf nginx3.conf "$NGX3_PORT" "$WORK/ngx3" "ssl_password_file $WORK/pin;"
+OPENSSL_CONF="$WORK/nopin.cnf" timeout "$T" nginx -c "$WORK/nginx3.conf" -e "$WORK/ngx3/error.log" >ngx3.log 2>&1 &
+BG_PIDS+=($!)
+wait_for_line "$WORK/ngx3/error.log" "start worker process" 10 || { cat ngx3.log ngx3/error.log >&2; fail "nginx 3 did not start"; }
+out=$(timeout "$T" curl -sS --fail --cacert web.crt "https://127.0.0.1:$NGX3_PORT/" 2>curl.log) \
+  || { cat curl.log ngx3/error.log >&2; fail "curl through nginx with ssl_password_file"; }
+[[ "$out" == "served with a vault key" ]] || fail "unexpected nginx response: $out"
+kill "$(cat ngx3/nginx.pid)"
+log "nginx: PIN from ssl_password_file through the passphrase callback"
 
 # --- mosquitto, mutual TLS, all keys in the vault ---
 # mosquitto drops to its service user before it loads the key: that user reads the vault.

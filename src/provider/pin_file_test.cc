@@ -1,0 +1,63 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "src/provider/pin_file.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+namespace certvault::provider {
+namespace {
+
+std::string Text(const SecretBytes& s) { return std::string(s.AsStringView(SecretAccess::Get())); }
+
+class PinFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cv-pin-test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { (void)system(("rm -rf " + dir_).c_str()); }
+  std::string Write(const std::string& name, const std::string& contents) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << contents;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(PinFileTest, FirstLineOnly) {
+  EXPECT_EQ(Text(*ReadPinFile(Write("a", "1234\nsecond\n"))), "1234");
+  EXPECT_EQ(Text(*ReadPinFile(Write("b", "12 34\r\n"))), "12 34");
+  EXPECT_EQ(Text(*ReadPinFile(Write("c", "no-newline"))), "no-newline");
+}
+
+TEST_F(PinFileTest, Errors) {
+  auto missing = ReadPinFile(dir_ + "/absent");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(std::string(missing.status().message()).find("absent"), std::string::npos);
+  auto empty = ReadPinFile(Write("e", "\nsecret-on-line-2\n"));
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(std::string(empty.status().message()).find("secret"), std::string::npos);
+}
+
+TEST_F(PinFileTest, BoundedRead) {
+  std::string big(kMaxPinFileSize * 2, 'x');
+  auto pin = ReadPinFile(Write("big", big));
+  ASSERT_TRUE(pin.ok());
+  EXPECT_EQ(pin->size(), kMaxPinFileSize);
+}
+
+TEST(PinFile, FirstLineOfContents) {
+  const uint8_t data[] = {'a', 'b', '\r', '\n', 'c'};
+  EXPECT_EQ(Text(FirstLine(data)), "ab");
+  EXPECT_EQ(FirstLine({}).size(), 0u);
+}
+
+}  // namespace
+}  // namespace certvault::provider
