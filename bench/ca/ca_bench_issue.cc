@@ -12,11 +12,12 @@
 namespace certvault::cabench {
 
 Status RunIssuance(const Options& o, ca::CaInstance& inst, const std::vector<ca::IssueItem>& csrs,
-                   const std::string& label, Results& out) {
+                   const std::string& label, bool verify, Results& out) {
   CV_ASSIGN_OR_RETURN(ca::CaKey * key, inst.Key(ca::CaRole::kIssuing));
   CV_ASSIGN_OR_RETURN(X509 * cert, inst.Cert(ca::CaRole::kIssuing));
   ca::IssuerOptions opts;
   opts.threads = o.threads;
+  opts.verify = verify;
   ca::Issuer issuer(inst.config(), inst.Name(ca::CaRole::kIssuing), *key, cert, inst.db(), "bench", opts);
   auto t0 = std::chrono::steady_clock::now();
   CV_ASSIGN_OR_RETURN(std::vector<ca::IssueOutcome> outs, issuer.Issue(csrs, "device"));

@@ -56,8 +56,42 @@ bool Exchange(int fd, const std::string& request, std::string& buf) {
       if (cl == std::string::npos || buf.compare(9, 3, "200") != 0) return false;
       need = header_end + 4 + std::strtoul(buf.c_str() + cl + 16, nullptr, 10);
     }
-    if (header_end != std::string::npos && buf.size() >= need) return true;
+    if (header_end != std::string::npos && buf.size() >= need) {
+      // Count only successful OCSPResponses: SEQUENCE { ENUMERATED 0, ... }.
+      std::string_view body = std::string_view(buf).substr(header_end + 4);
+      size_t skip = body.size() > 1 && (static_cast<uint8_t>(body[1]) & 0x80) ? 2 + (body[1] & 0x7f) : 2;
+      return body.size() > skip + 3 && body[0] == 0x30 && body[skip] == 0x0a && body[skip + 1] == 1 &&
+             body[skip + 2] == 0;
+    }
   }
+}
+
+// CheckOnce: one request answered with a verified response saying `good`.
+Status CheckOnce(uint16_t port, const Bytes& der, X509* issuer, X509* leaf) {
+  std::string req = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ocsp-request\r\nContent-Length: " +
+                    std::to_string(der.size()) + "\r\n\r\n" + std::string(der.begin(), der.end());
+  int fd = Connect(port);
+  std::string buf;
+  bool ok = fd >= 0 && Exchange(fd, req, buf);
+  if (fd >= 0) close(fd);
+  if (!ok) return InternalError("OCSP responder gave no successful response");
+  std::string body = buf.substr(buf.find("\r\n\r\n") + 4);
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(body.data());
+  OCSP_RESPONSE* resp = d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(body.size()));  // NOLINT(runtime/int)
+  OCSP_BASICRESP* bs = resp != nullptr ? OCSP_response_get1_basic(resp) : nullptr;
+  X509_STORE* store = X509_STORE_new();
+  X509_STORE_add_cert(store, issuer);
+  X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+  OCSP_CERTID* id = OCSP_cert_to_id(nullptr, leaf, issuer);
+  int status = -1, reason = 0;
+  ok = bs != nullptr && OCSP_basic_verify(bs, nullptr, store, 0) == 1 &&
+       OCSP_resp_find_status(bs, id, &status, &reason, nullptr, nullptr, nullptr) == 1 &&
+       status == V_OCSP_CERTSTATUS_GOOD;
+  OCSP_CERTID_free(id);
+  X509_STORE_free(store);
+  OCSP_BASICRESP_free(bs);
+  OCSP_RESPONSE_free(resp);
+  return ok ? OkStatus() : InternalError("OCSP response does not verify or does not say good");
 }
 
 double Load(uint16_t port, const Bytes& der, bool keep_alive, uint32_t threads, double seconds) {
@@ -166,6 +200,8 @@ Status RunOcsp(const Options& o, ca::CaInstance& inst, const std::vector<ca::Iss
                       }));
   CV_ASSIGN_OR_RETURN(Bytes cached, RequestFor(leaf.get(), issuing, false));
   CV_ASSIGN_OR_RETURN(Bytes nonce, RequestFor(leaf.get(), issuing, true));
+  CV_RETURN_IF_ERROR(CheckOnce(server->port(), cached, issuing, leaf.get()));
+  CV_RETURN_IF_ERROR(CheckOnce(server->port(), nonce, issuing, leaf.get()));
   out.push_back({"OCSP/s cached, keep-alive", Load(server->port(), cached, true, o.threads, o.ocsp_seconds), "resp/s",
                  std::to_string(o.threads) + " client threads + " + std::to_string(o.threads) + " server threads"});
   out.push_back({"OCSP/s cached, new connection each", Load(server->port(), cached, false, o.threads, o.ocsp_seconds),

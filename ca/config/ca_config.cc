@@ -48,6 +48,7 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   CV_RETURN_IF_ERROR(GetUint(ca, "max_csr_bytes", 256, 1 << 20, max_csr));
   cfg.max_csr_bytes = max_csr;
   CV_RETURN_IF_ERROR(GetUint(ca, "sign_threads", 1, 64, cfg.sign_threads));
+  CV_RETURN_IF_ERROR(GetBool(ca, "verify_issued", cfg.verify_issued));
   if (cfg.issuing_subject.empty()) return InvalidArgumentError("ca.toml: [ca] issuing_subject is required");
   if (cfg.name.empty() || cfg.name.size() > 32) return InvalidArgumentError("ca.toml: [ca] name must be 1..32 chars");
   return OkStatus();

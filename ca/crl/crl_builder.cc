@@ -122,13 +122,7 @@ Result<Bytes> SignToBitString(std::span<const uint8_t> tbs, CaKey& key) {
   if (ecdsa) {
     CV_ASSIGN_OR_RETURN(sig, x509::RawEcdsaToDer(raw));
   }
-  const EVP_MD* md = key.algorithm() == x509::SignatureAlgorithm::kEcdsaSha384 ? EVP_sha384() : EVP_sha256();
-  ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key.public_key()) != 1 ||
-      EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), tbs.data(), tbs.size()) != 1) {
-    ossl::ClearErrors();
-    return Status(Reason::kSignatureInvalid, "the token's signature does not verify with the CA public key");
-  }
+  CV_RETURN_IF_ERROR(key.Verify(tbs, raw));
   Bytes bits;
   der::AppendHeader(bits, der::kBitString, sig.size() + 1);
   bits.push_back(0x00);  // no unused bits

@@ -149,24 +149,6 @@ Status AddExtensions(X509* cert, const CertTemplate& tmpl, const CertRequest& re
   return AddSan(cert, req.sans, req.subject.empty());
 }
 
-// VerifyTokenSignature: the token's signature over `tbs` verifies with the
-// CA public key (a token fault never leaves the CA).
-Status VerifyTokenSignature(CaKey& key, const Bytes& tbs, const Bytes& raw_sig) {
-  Bytes sig = raw_sig;
-  const char* md = "SHA256";
-  if (key.algorithm() != x509::SignatureAlgorithm::kRsaPkcs1Sha256) {
-    CV_ASSIGN_OR_RETURN(sig, x509::RawEcdsaToDer(raw_sig));
-    if (key.algorithm() == x509::SignatureAlgorithm::kEcdsaSha384) md = "SHA384";
-  }
-  ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, key.public_key(), nullptr) != 1 ||
-      EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), tbs.data(), tbs.size()) != 1) {
-    ossl::ClearErrors();
-    return Status(Reason::kSignatureInvalid, "the token's signature does not verify with the CA public key");
-  }
-  return OkStatus();
-}
-
 }  // namespace
 
 Result<CertTemplate> CertTemplate::Create(const Profile& profile, const CaConfig& config, X509* issuer) {
@@ -216,7 +198,7 @@ Result<BuiltCert> BuildCertificate(const CertTemplate& tmpl, const CertRequest& 
   der.resize(static_cast<size_t>(len));
   uint8_t* p = der.data();
   if (i2d_X509(cert.get(), &p) != len) return ossl::OpenSslError("i2d_X509");
-  if (verify) CV_RETURN_IF_ERROR(VerifyTokenSignature(key, tbs, raw_sig));
+  if (verify) CV_RETURN_IF_ERROR(key.Verify(tbs, raw_sig));
   return out;
 }
 

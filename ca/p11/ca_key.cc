@@ -1,6 +1,7 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/p11/ca_key.h"
 
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 
 #include <array>
@@ -150,6 +151,42 @@ Result<CK_SESSION_HANDLE> CaKey::Acquire() {
 void CaKey::Release(CK_SESSION_HANDLE session) {
   std::lock_guard<std::mutex> lock(mu_);
   free_sessions_.push_back(session);
+}
+
+Status CaKey::Verify(std::span<const uint8_t> tbs, std::span<const uint8_t> raw_sig) {
+  bool rsa = algorithm_ == x509::SignatureAlgorithm::kRsaPkcs1Sha256;
+  const EVP_MD* md = algorithm_ == x509::SignatureAlgorithm::kEcdsaSha384 ? EVP_sha384() : EVP_sha256();
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (EVP_Digest(tbs.data(), tbs.size(), digest, &digest_len, md, nullptr) != 1) return ossl::OpenSslError("EVP_Digest");
+  Bytes sig(raw_sig.begin(), raw_sig.end());
+  if (!rsa) {
+    CV_ASSIGN_OR_RETURN(sig, x509::RawEcdsaToDer(raw_sig));
+  }
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!verify_ctxs_.empty()) {
+      ctx = std::move(verify_ctxs_.back());
+      verify_ctxs_.pop_back();
+    }
+  }
+  if (ctx == nullptr) {
+    ctx.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_.get(), nullptr));
+    if (ctx == nullptr || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+        (rsa && (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+                 EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1))) {
+      return ossl::OpenSslError("EVP_PKEY_verify_init");
+    }
+  }
+  int ok = EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), digest, digest_len);
+  ossl::ClearErrors();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    verify_ctxs_.push_back(std::move(ctx));
+  }
+  if (ok != 1) return Status(Reason::kSignatureInvalid, "the token's signature does not verify with the CA public key");
+  return OkStatus();
 }
 
 Result<Bytes> CaKey::Sign(std::span<const uint8_t> tbs) {

@@ -63,6 +63,10 @@ class CaKey {
   x509::Signer AsSigner() {
     return [this](std::span<const uint8_t> tbs) { return Sign(tbs); };
   }
+  // Verify: kSignatureInvalid unless `raw_sig` (as Sign returned it) is a
+  // valid signature over `tbs` under this key's public half. A token fault
+  // never leaves the CA. Uses pooled, pre-initialized verify contexts.
+  Status Verify(std::span<const uint8_t> tbs, std::span<const uint8_t> raw_sig);
   x509::SignatureAlgorithm algorithm() const { return algorithm_; }
   // public_key_info: DER SubjectPublicKeyInfo read from the token.
   const Bytes& public_key_info() const { return spki_; }
@@ -82,6 +86,7 @@ class CaKey {
   std::mutex mu_;
   std::vector<CK_SESSION_HANDLE> free_sessions_;  // guarded by mu_
   std::vector<CK_SESSION_HANDLE> all_sessions_;   // guarded by mu_
+  std::vector<ossl::UniquePtr<EVP_PKEY_CTX>> verify_ctxs_;  // guarded by mu_
 };
 
 }  // namespace certvault::ca

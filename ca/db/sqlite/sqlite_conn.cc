@@ -114,6 +114,9 @@ Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path) {
   CV_RETURN_IF_ERROR(conn->Exec("PRAGMA journal_mode=WAL"));
   CV_RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous=FULL"));
   CV_RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys=ON"));
+  // 64 MiB page cache: the serial and status indexes of a million-certificate
+  // CA stay in memory, so a revocation touches the disk only to commit.
+  CV_RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size=-65536"));
   return std::unique_ptr<SqlConnection>(std::move(conn));
 }
 
