@@ -14,6 +14,13 @@ uint32_t PartitionOf(const std::string& serial_hex, uint32_t partitions) {
   return last % partitions;
 }
 
+std::string PartitionUrl(const std::string& url, uint32_t partition, uint32_t partitions) {
+  if (partitions <= 1 || url.empty()) return url;
+  std::string suffix = "-p" + std::to_string(partition);
+  if (url.ends_with(".crl")) return url.substr(0, url.size() - 4) + suffix + ".crl";
+  return url + suffix;
+}
+
 Result<std::unique_ptr<CertDb>> OpenCertDb(const std::string& url) {
   std::unique_ptr<SqlConnection> conn;
   if (url.starts_with("sqlite:")) {

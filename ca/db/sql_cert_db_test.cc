@@ -63,7 +63,8 @@ TEST_F(SqliteCertDbTest, RevokeIsAllOrNothing) {
   auto entries = db_->Revoked("ca-issuing", 0, 1000, 0, 1);
   ASSERT_TRUE(entries.ok());
   ASSERT_EQ(entries->size(), 1u);
-  EXPECT_EQ((*entries)[0].serial, "01");
+  EXPECT_EQ((*entries)[0].serial_len, 1);
+  EXPECT_EQ((*entries)[0].serial[0], 0x01);
   // Expired certificates drop off.
   EXPECT_TRUE(db_->Revoked("ca-issuing", 0, 2000000001, 0, 1)->empty());
   EXPECT_TRUE(db_->Revoked("ca-issuing", (*entries)[0].id, 1000, 0, 1)->empty());

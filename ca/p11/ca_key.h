@@ -63,6 +63,9 @@ class CaKey {
   x509::Signer AsSigner() {
     return [this](std::span<const uint8_t> tbs) { return Sign(tbs); };
   }
+  // SignVerified: Sign, then Verify, hashing `tbs` once for ECDSA (a CRL's
+  // TBS may be 50 MB).
+  Result<Bytes> SignVerified(std::span<const uint8_t> tbs);
   // Verify: kSignatureInvalid unless `raw_sig` (as Sign returned it) is a
   // valid signature over `tbs` under this key's public half. A token fault
   // never leaves the CA. Uses pooled, pre-initialized verify contexts.
@@ -76,6 +79,10 @@ class CaKey {
   friend class CaToken;
   CaKey(CaToken* token, CK_OBJECT_HANDLE key) : token_(token), key_(key) {}
   Result<CK_SESSION_HANDLE> Acquire();
+  // Digest: SHA-256/384 of `tbs` for the key's algorithm.
+  Result<Bytes> Digest(std::span<const uint8_t> tbs) const;
+  Result<Bytes> TokenSign(CK_MECHANISM_TYPE mech, std::span<const uint8_t> input);
+  Status VerifyDigest(std::span<const uint8_t> digest, std::span<const uint8_t> raw_sig);
   void Release(CK_SESSION_HANDLE session);
 
   CaToken* token_;

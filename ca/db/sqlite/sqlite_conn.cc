@@ -23,7 +23,7 @@ class SqliteStatement final : public SqlStatement {
   }
   void BindInt(int i, int64_t v) override { sqlite3_bind_int64(stmt_, i, v); }
   void BindBlob(int i, std::span<const uint8_t> v) override {
-    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
   void BindNull(int i) override { sqlite3_bind_null(stmt_, i); }
   Result<bool> Step() override {
@@ -39,6 +39,11 @@ class SqliteStatement final : public SqlStatement {
   std::string Text(int c) const override {
     const unsigned char* p = sqlite3_column_text(stmt_, c);
     return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, c));
+  }
+  std::string_view TextView(int c) const override {
+    const unsigned char* p = sqlite3_column_text(stmt_, c);
+    return p == nullptr ? std::string_view()
+                        : std::string_view(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, c));
   }
   int64_t Int(int c) const override { return sqlite3_column_int64(stmt_, c); }
   Bytes Blob(int c) const override {
