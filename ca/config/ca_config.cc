@@ -2,6 +2,7 @@
 #include "ca/config/ca_config.h"
 
 #include <cpptoml.h>
+#include <sys/stat.h>
 #include <openssl/crypto.h>
 
 #include <cstdlib>
@@ -111,6 +112,10 @@ Result<SecretBytes> ReadPin(const TokenConfig& token) {
     const char* v = std::getenv(token.pin_env.c_str());
     if (v != nullptr) pin = v;
   } else if (!token.pin_file.empty()) {
+    struct stat st;
+    if (stat(token.pin_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      return FailedPreconditionError("the PIN file named in ca.toml must not be accessible to group or others (chmod 600)");
+    }
     std::ifstream in(token.pin_file);
     if (!in) return FailedPreconditionError("cannot read the PIN file named in ca.toml");
     std::getline(in, pin);

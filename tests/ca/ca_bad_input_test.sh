@@ -84,6 +84,10 @@ sed -i 's/key_usage = \["digitalSignature"\]/key_usage = ["digitalSignature", "k
 expect_failure "profile with keyCertSign on a leaf" ca list
 expect_contains "$WORK/expect_failure.out" "keyCertSign" "inconsistent profile: unclear error"
 cp "$WORK/ca.toml.bak" "$CA_DIR/ca.toml"
+chmod 644 "$CA_DIR/pin.txt"
+expect_failure "world-readable PIN file" ca issue --profile device --csr "$WORK/good.csr"
+expect_contains "$WORK/expect_failure.out" "chmod 600" "readable PIN file: unclear error"
+chmod 600 "$CA_DIR/pin.txt"
 echo "wrong-pin" >"$CA_DIR/pin.txt"
 expect_failure "wrong PIN" ca issue --profile device --csr "$WORK/good.csr"
 expect_contains "$WORK/expect_failure.out" "PIN rejected" "wrong PIN: unclear error"
