@@ -27,7 +27,7 @@ int Usage(const std::string& message) {
                "usage: certvault-ca [--dir DIR] [--actor NAME] COMMAND ...\n"
                "  init [--external-root]            create the CA hierarchy (keys in the token)\n"
                "  install-issuing --cert F --root F  install an externally signed issuing CA\n"
-               "  issue --profile P (--csr F | --batch DIR|-) [--out F | --out-dir D]\n"
+               "  issue --profile P (--csr F | --batch DIR|-) [--out F | --out-dir D] [--threads N] [--chunk N]\n"
                "  revoke SERIAL... [--reason R] [--invalidity-date EPOCH]\n"
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
                "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]\n"
