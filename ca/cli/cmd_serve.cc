@@ -55,6 +55,22 @@ Status ScheduledCrls(CaInstance& inst, CertDb& db, CaKey& key, X509* cert, const
   return OkStatus();
 }
 
+// PollLoop: once a second until SIGTERM/SIGINT: scheduled CRLs every
+// `interval` seconds (0 = never), OCSP cache invalidation, served CRLs.
+void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, X509* issuing, CrlCache& crls,
+              long interval, const std::string& actor) {  // NOLINT(runtime/int)
+  for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
+    if (interval > 0 && tick % interval == 0) {
+      Status st = ScheduledCrls(ca, db, key, issuing, actor);
+      if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
+    }
+    Status st = responder.Poll();
+    if (!st.ok()) std::fprintf(stderr, "certvault-ca: poll: %s\n", std::string(st.message()).c_str());
+    RefreshCrls(db, ca.config(), ca.Name(CaRole::kIssuing), crls);
+    for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 }  // namespace
 
 int CmdServe(Args& args) {
@@ -92,17 +108,7 @@ int CmdServe(Args& args) {
   std::printf("listening on %s:%u\n", opts.bind.c_str(), (*server)->port());
   std::fflush(stdout);
   long interval = std::stol(args.Get("crl-interval", "0"));  // NOLINT(runtime/int)
-  std::string actor = Actor(args);
-  for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
-    if (interval > 0 && tick % interval == 0) {
-      Status st = ScheduledCrls(ca, **poll_db, **issuing_key, *issuing, actor);
-      if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
-    }
-    Status st = (*responder)->Poll();
-    if (!st.ok()) std::fprintf(stderr, "certvault-ca: poll: %s\n", std::string(st.message()).c_str());
-    RefreshCrls(**poll_db, ca.config(), ca.Name(CaRole::kIssuing), crls);
-    for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, Actor(args));
   OcspStats s = (*responder)->stats();
   std::fprintf(stderr, "served %llu OCSP requests (%llu from cache, %llu signed)\n",
                static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.cache_hits),  // NOLINT
