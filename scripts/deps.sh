@@ -3,9 +3,9 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config openssl libssl-dev libsqlite3-dev sqlite3 libargon2-dev
       libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
-      opensc softhsm2 gnutls-bin libengine-pkcs11-openssl python3 python3-pykcs11 libnss3-tools p11-kit
-      libmicrohttpd-dev libpq-dev postgresql libcpptoml-dev python3-cryptography curl)
+      opensc softhsm2 gnutls-bin libengine-pkcs11-openssl python3 python3-pykcs11 libnss3-tools p11-kit)
 missing=()
+PKGS+=(libmicrohttpd-dev libpq-dev postgresql libcpptoml-dev python3-cryptography curl)  # certvault-ca
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
