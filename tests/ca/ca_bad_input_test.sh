@@ -92,4 +92,9 @@ echo "wrong-pin" >"$CA_DIR/pin.txt"
 expect_failure "wrong PIN" ca issue --profile device --csr "$WORK/good.csr"
 expect_contains "$WORK/expect_failure.out" "PIN rejected" "wrong PIN: unclear error"
 grep -q "wrong-pin" "$WORK/expect_failure.out" && fail "the PIN appears in an error message"
+# --pin-file replaces the PIN source named in ca.toml.
+printf '%s\n' "$USER_PIN" >"$WORK/operator.pin"
+chmod 600 "$WORK/operator.pin"
+ca --pin-file "$WORK/operator.pin" issue --profile device --csr "$WORK/good.csr" --out "$WORK/good2.pem" \
+  || fail "--pin-file was not used"
 log "bad input refused"
