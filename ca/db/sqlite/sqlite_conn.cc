@@ -122,6 +122,9 @@ Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path) {
   // 64 MiB page cache: the serial and status indexes of a million-certificate
   // CA stay in memory, so a revocation touches the disk only to commit.
   CV_RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size=-65536"));
+  // Reads through a memory map (pages the OS already caches cost no copy);
+  // writes still go through the WAL with its fsyncs.
+  CV_RETURN_IF_ERROR(conn->Exec("PRAGMA mmap_size=1073741824"));
   return std::unique_ptr<SqlConnection>(std::move(conn));
 }
 
