@@ -33,6 +33,9 @@ int Connect(uint16_t port) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  timeval tv{2, 0};  // a stuck server never hangs the bench
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
     close(fd);
     return -1;
@@ -140,6 +143,22 @@ Result<Bytes> RequestFor(X509* cert, X509* issuer, bool nonce) {
   return der;
 }
 
+// FreePort: a port on 127.0.0.1 that was free a moment ago (0 on failure).
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  uint16_t port = 0;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  if (fd >= 0) close(fd);
+  return port;
+}
+
 X509* FirstFileCert(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return nullptr;
@@ -165,7 +184,8 @@ Result<double> OpensslResponder(const Options& o, double seconds) {
   CV_ASSIGN_OR_RETURN(Bytes der, RequestFor(cert, ca_cert, false));
   X509_free(cert);
   X509_free(ca_cert);
-  uint16_t port = static_cast<uint16_t>(40000 + getpid() % 20000);
+  uint16_t port = FreePort();
+  if (port == 0) return UnavailableError("no free port");
   pid_t pid = fork();
   if (pid == 0) {
     std::string p = std::to_string(port);
@@ -174,7 +194,18 @@ Result<double> OpensslResponder(const Options& o, double seconds) {
            (d + "/ca.pem").c_str(), "-rkey", (d + "/ca.key").c_str(), "-CA", (d + "/ca.pem").c_str(), nullptr);
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Wait until it answers a real request (a bare connect would be taken as
+  // a client by the single-threaded responder).
+  std::string probe = "POST / HTTP/1.0\r\nContent-Type: application/ocsp-request\r\nContent-Length: " +
+                      std::to_string(der.size()) + "\r\n\r\n" + std::string(der.begin(), der.end());
+  std::string buf;
+  for (int i = 0; i < 50; ++i) {
+    int fd = Connect(port);
+    bool ok = fd >= 0 && Exchange(fd, probe, buf);
+    if (fd >= 0) close(fd);
+    if (ok) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   double rate = Load(port, der, false, o.threads, seconds);
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
@@ -209,7 +240,9 @@ Status RunOcsp(const Options& o, ca::CaInstance& inst, const std::vector<ca::Iss
   out.push_back({"OCSP/s with nonce (signed each)", Load(server->port(), nonce, true, o.threads, o.ocsp_seconds),
                  "resp/s", "one C_Sign per response"});
   Result<double> ossl = OpensslResponder(o, o.ocsp_seconds);
-  if (ossl.ok()) out.push_back({"OCSP/s `openssl ocsp -port` responder", *ossl, "resp/s", "signs every response"});
+  if (!ossl.ok()) return ossl.status();
+  if (*ossl <= 0) return UnavailableError("`openssl ocsp -port` answered no request");
+  out.push_back({"OCSP/s `openssl ocsp -port` responder", *ossl, "resp/s", "signs every response"});
   return OkStatus();
 }
 
