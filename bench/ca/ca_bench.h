@@ -54,7 +54,7 @@ std::vector<ca::IssueItem> MakeCsrs(size_t n, uint32_t threads);
 
 // Scenarios append their rows to `out`.
 Status RunIssuance(const Options& o, ca::CaInstance& inst, const std::vector<ca::IssueItem>& csrs,
-                   const std::string& label, Results& out);
+                   const std::string& label, bool verify, Results& out);
 Status RunRawSign(const Options& o, ca::CaInstance& inst, Results& out);
 Status RunOpensslCa(const Options& o, const std::vector<ca::IssueItem>& csrs, Results& out);
 Status RunRevokeAndCrl(const Options& o, ca::CaInstance& inst, Results& out);

@@ -33,6 +33,9 @@ int Connect(uint16_t port) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  timeval tv{2, 0};  // a stuck server never hangs the bench
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
     close(fd);
     return -1;
@@ -56,8 +59,42 @@ bool Exchange(int fd, const std::string& request, std::string& buf) {
       if (cl == std::string::npos || buf.compare(9, 3, "200") != 0) return false;
       need = header_end + 4 + std::strtoul(buf.c_str() + cl + 16, nullptr, 10);
     }
-    if (header_end != std::string::npos && buf.size() >= need) return true;
+    if (header_end != std::string::npos && buf.size() >= need) {
+      // Count only successful OCSPResponses: SEQUENCE { ENUMERATED 0, ... }.
+      std::string_view body = std::string_view(buf).substr(header_end + 4);
+      size_t skip = body.size() > 1 && (static_cast<uint8_t>(body[1]) & 0x80) ? 2 + (body[1] & 0x7f) : 2;
+      return body.size() > skip + 3 && body[0] == 0x30 && body[skip] == 0x0a && body[skip + 1] == 1 &&
+             body[skip + 2] == 0;
+    }
   }
+}
+
+// CheckOnce: one request answered with a verified response saying `good`.
+Status CheckOnce(uint16_t port, const Bytes& der, X509* issuer, X509* leaf) {
+  std::string req = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ocsp-request\r\nContent-Length: " +
+                    std::to_string(der.size()) + "\r\n\r\n" + std::string(der.begin(), der.end());
+  int fd = Connect(port);
+  std::string buf;
+  bool ok = fd >= 0 && Exchange(fd, req, buf);
+  if (fd >= 0) close(fd);
+  if (!ok) return InternalError("OCSP responder gave no successful response");
+  std::string body = buf.substr(buf.find("\r\n\r\n") + 4);
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(body.data());
+  OCSP_RESPONSE* resp = d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(body.size()));  // NOLINT(runtime/int)
+  OCSP_BASICRESP* bs = resp != nullptr ? OCSP_response_get1_basic(resp) : nullptr;
+  X509_STORE* store = X509_STORE_new();
+  X509_STORE_add_cert(store, issuer);
+  X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+  OCSP_CERTID* id = OCSP_cert_to_id(nullptr, leaf, issuer);
+  int status = -1, reason = 0;
+  ok = bs != nullptr && OCSP_basic_verify(bs, nullptr, store, 0) == 1 &&
+       OCSP_resp_find_status(bs, id, &status, &reason, nullptr, nullptr, nullptr) == 1 &&
+       status == V_OCSP_CERTSTATUS_GOOD;
+  OCSP_CERTID_free(id);
+  X509_STORE_free(store);
+  OCSP_BASICRESP_free(bs);
+  OCSP_RESPONSE_free(resp);
+  return ok ? OkStatus() : InternalError("OCSP response does not verify or does not say good");
 }
 
 double Load(uint16_t port, const Bytes& der, bool keep_alive, uint32_t threads, double seconds) {
@@ -106,6 +143,22 @@ Result<Bytes> RequestFor(X509* cert, X509* issuer, bool nonce) {
   return der;
 }
 
+// FreePort: a port on 127.0.0.1 that was free a moment ago (0 on failure).
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  uint16_t port = 0;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  if (fd >= 0) close(fd);
+  return port;
+}
+
 X509* FirstFileCert(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return nullptr;
@@ -131,7 +184,8 @@ Result<double> OpensslResponder(const Options& o, double seconds) {
   CV_ASSIGN_OR_RETURN(Bytes der, RequestFor(cert, ca_cert, false));
   X509_free(cert);
   X509_free(ca_cert);
-  uint16_t port = static_cast<uint16_t>(40000 + getpid() % 20000);
+  uint16_t port = FreePort();
+  if (port == 0) return UnavailableError("no free port");
   pid_t pid = fork();
   if (pid == 0) {
     std::string p = std::to_string(port);
@@ -140,7 +194,18 @@ Result<double> OpensslResponder(const Options& o, double seconds) {
            (d + "/ca.pem").c_str(), "-rkey", (d + "/ca.key").c_str(), "-CA", (d + "/ca.pem").c_str(), nullptr);
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Wait until it answers a real request (a bare connect would be taken as
+  // a client by the single-threaded responder).
+  std::string probe = "POST / HTTP/1.0\r\nContent-Type: application/ocsp-request\r\nContent-Length: " +
+                      std::to_string(der.size()) + "\r\n\r\n" + std::string(der.begin(), der.end());
+  std::string buf;
+  for (int i = 0; i < 50; ++i) {
+    int fd = Connect(port);
+    bool ok = fd >= 0 && Exchange(fd, probe, buf);
+    if (fd >= 0) close(fd);
+    if (ok) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   double rate = Load(port, der, false, o.threads, seconds);
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
@@ -166,6 +231,8 @@ Status RunOcsp(const Options& o, ca::CaInstance& inst, const std::vector<ca::Iss
                       }));
   CV_ASSIGN_OR_RETURN(Bytes cached, RequestFor(leaf.get(), issuing, false));
   CV_ASSIGN_OR_RETURN(Bytes nonce, RequestFor(leaf.get(), issuing, true));
+  CV_RETURN_IF_ERROR(CheckOnce(server->port(), cached, issuing, leaf.get()));
+  CV_RETURN_IF_ERROR(CheckOnce(server->port(), nonce, issuing, leaf.get()));
   out.push_back({"OCSP/s cached, keep-alive", Load(server->port(), cached, true, o.threads, o.ocsp_seconds), "resp/s",
                  std::to_string(o.threads) + " client threads + " + std::to_string(o.threads) + " server threads"});
   out.push_back({"OCSP/s cached, new connection each", Load(server->port(), cached, false, o.threads, o.ocsp_seconds),
@@ -173,7 +240,9 @@ Status RunOcsp(const Options& o, ca::CaInstance& inst, const std::vector<ca::Iss
   out.push_back({"OCSP/s with nonce (signed each)", Load(server->port(), nonce, true, o.threads, o.ocsp_seconds),
                  "resp/s", "one C_Sign per response"});
   Result<double> ossl = OpensslResponder(o, o.ocsp_seconds);
-  if (ossl.ok()) out.push_back({"OCSP/s `openssl ocsp -port` responder", *ossl, "resp/s", "signs every response"});
+  if (!ossl.ok()) return ossl.status();
+  if (*ossl <= 0) return UnavailableError("`openssl ocsp -port` answered no request");
+  out.push_back({"OCSP/s `openssl ocsp -port` responder", *ossl, "resp/s", "signs every response"});
   return OkStatus();
 }
 

@@ -2,6 +2,7 @@
 //
 // certvault-ca-bench: token, CA and CSR setup; a private PostgreSQL server.
 #include <openssl/x509.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -42,6 +43,7 @@ Result<std::unique_ptr<ca::CaInstance>> MakeCa(const Options& o, const std::stri
   std::string mk = "mkdir -p '" + dir + "'";
   if (std::system(mk.c_str()) != 0) return InternalError("mkdir failed");
   std::ofstream(dir + "/pin.txt") << "bench-pin-1234\n";
+  chmod((dir + "/pin.txt").c_str(), 0600);
   std::ofstream toml(dir + "/ca.toml");
   toml << "[ca]\nname = \"" << name << "\"\nroot_subject = \"/CN=Bench Root/O=Bench\"\n"
        << "issuing_subject = \"/CN=Bench Issuing " << name << "/O=Bench\"\nkey_algorithm = \"ec-p256\"\n"

@@ -111,6 +111,8 @@ int CmdIssue(Args& args) {
   auto key = (*inst)->Key(CaRole::kIssuing);
   if (!key.ok()) return Fail(key.status());
   IssuerOptions opts;
+  opts.verify = (*inst)->config().verify_issued;
+  opts.chunk = std::max<size_t>(1, std::stoul(args.Get("chunk", std::to_string(opts.chunk))));
   opts.threads = static_cast<uint32_t>(std::stoul(args.Get("threads", std::to_string((*inst)->config().sign_threads))));
   Issuer issuer((*inst)->config(), (*inst)->Name(CaRole::kIssuing), **key, *cert, (*inst)->db(), Actor(args), opts);
   auto outs = issuer.Issue(*items, args.Get("profile"));

@@ -98,6 +98,7 @@ int CmdCrl(Args& args) {
   } else {
     which.push_back(static_cast<uint32_t>(std::stoul(args.Get("partition", "0"))));
   }
+  if (which.size() > 1 && args.Has("out")) return Usage("crl: --out names one file; --all-partitions writes DIR/crl/");
   for (uint32_t p : which) {
     if (p >= parts) return Usage("crl: --partition must be below crl_partitions");
     bool delta = args.Has("delta");

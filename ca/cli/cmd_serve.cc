@@ -5,6 +5,7 @@
 // main thread polls the database once a second: new revocations flush the
 // OCSP cache, and the served CRLs follow the newest stored ones.
 #include <csignal>
+#include <map>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -22,25 +23,52 @@ void OnSignal(int) { g_stop = 1; }
 
 struct CrlCache {
   std::mutex mu;
-  Bytes full, delta;
+  std::map<std::string, Bytes> by_name;  // "full", "delta", "full-p3", ...
 };
 
-void RefreshCrls(CertDb& db, const std::string& ca, CrlCache& cache) {
-  auto full = db.LatestCrl(ca, false, 0);
-  auto delta = db.LatestCrl(ca, true, 0);
+void RefreshCrls(CertDb& db, const CaConfig& cfg, const std::string& ca, CrlCache& cache) {
+  uint32_t parts = cfg.crl_partitions;
+  std::map<std::string, Bytes> fresh;
+  for (uint32_t p = 0; p < parts; ++p) {
+    for (bool delta : {false, true}) {
+      auto crl = db.LatestCrl(ca, delta, p);
+      if (!crl.ok()) continue;
+      std::string name = std::string(delta ? "delta" : "full") + (parts > 1 ? "-p" + std::to_string(p) : "");
+      fresh[name] = std::move(crl->der);
+    }
+  }
   std::lock_guard<std::mutex> lock(cache.mu);
-  if (full.ok()) cache.full = full->der;
-  if (delta.ok()) cache.delta = delta->der;
+  cache.by_name = std::move(fresh);
 }
 
 Status ScheduledCrls(CaInstance& inst, CertDb& db, CaKey& key, X509* cert, const std::string& actor) {
   const CaConfig& cfg = inst.config();
-  CrlRequest full{inst.Name(CaRole::kIssuing), cert, false, 0, 1, cfg.crl_next_update_hours, cfg.crl_url, cfg.delta_crl_url, 0};
-  CV_RETURN_IF_ERROR(GenerateCrl(db, key, full, actor).status());
-  CrlRequest delta = full;
-  delta.delta = true;
-  delta.next_update_hours = cfg.delta_next_update_hours;
-  return GenerateCrl(db, key, delta, actor).status();
+  for (uint32_t p = 0; p < cfg.crl_partitions; ++p) {
+    CrlRequest full{inst.Name(CaRole::kIssuing), cert, false, p, cfg.crl_partitions, cfg.crl_next_update_hours,
+                    cfg.crl_url, cfg.delta_crl_url, 0};
+    CV_RETURN_IF_ERROR(GenerateCrl(db, key, full, actor).status());
+    CrlRequest delta = full;
+    delta.delta = true;
+    delta.next_update_hours = cfg.delta_next_update_hours;
+    CV_RETURN_IF_ERROR(GenerateCrl(db, key, delta, actor).status());
+  }
+  return OkStatus();
+}
+
+// PollLoop: once a second until SIGTERM/SIGINT: scheduled CRLs every
+// `interval` seconds (0 = never), OCSP cache invalidation, served CRLs.
+void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, X509* issuing, CrlCache& crls,
+              long interval, const std::string& actor) {  // NOLINT(runtime/int)
+  for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
+    if (interval > 0 && tick % interval == 0) {
+      Status st = ScheduledCrls(ca, db, key, issuing, actor);
+      if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
+    }
+    Status st = responder.Poll();
+    if (!st.ok()) std::fprintf(stderr, "certvault-ca: poll: %s\n", std::string(st.message()).c_str());
+    RefreshCrls(db, ca.config(), ca.Name(CaRole::kIssuing), crls);
+    for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace
@@ -63,16 +91,16 @@ int CmdServe(Args& args) {
                                          ca.config().ocsp_validity_minutes);
   if (!responder.ok()) return Fail(responder.status());
   CrlCache crls;
-  RefreshCrls(**poll_db, ca.Name(CaRole::kIssuing), crls);
+  RefreshCrls(**poll_db, ca.config(), ca.Name(CaRole::kIssuing), crls);
   HttpOptions opts;
   opts.bind = args.Get("bind", "127.0.0.1");
   opts.port = static_cast<uint16_t>(std::stoul(args.Get("port", "0")));
   opts.threads = static_cast<uint32_t>(std::stoul(args.Get("threads", "2")));
   auto server = HttpServer::Start(opts, **responder, [&crls](const std::string& kind) -> Result<Bytes> {
     std::lock_guard<std::mutex> lock(crls.mu);
-    const Bytes& b = kind == "full" ? crls.full : crls.delta;
-    if (b.empty()) return NotFoundError("no CRL");
-    return b;
+    auto it = crls.by_name.find(kind);
+    if (it == crls.by_name.end()) return NotFoundError("no CRL");
+    return it->second;
   });
   if (!server.ok()) return Fail(server.status());
   std::signal(SIGTERM, OnSignal);
@@ -80,17 +108,7 @@ int CmdServe(Args& args) {
   std::printf("listening on %s:%u\n", opts.bind.c_str(), (*server)->port());
   std::fflush(stdout);
   long interval = std::stol(args.Get("crl-interval", "0"));  // NOLINT(runtime/int)
-  std::string actor = Actor(args);
-  for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
-    if (interval > 0 && tick % interval == 0) {
-      Status st = ScheduledCrls(ca, **poll_db, **issuing_key, *issuing, actor);
-      if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
-    }
-    Status st = (*responder)->Poll();
-    if (!st.ok()) std::fprintf(stderr, "certvault-ca: poll: %s\n", std::string(st.message()).c_str());
-    RefreshCrls(**poll_db, ca.Name(CaRole::kIssuing), crls);
-    for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, Actor(args));
   OcspStats s = (*responder)->stats();
   std::fprintf(stderr, "served %llu OCSP requests (%llu from cache, %llu signed)\n",
                static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.cache_hits),  // NOLINT

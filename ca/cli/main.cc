@@ -24,10 +24,10 @@ int Fail(const Status& status) {
 int Usage(const std::string& message) {
   std::fprintf(stderr, "certvault-ca: %s\n", message.c_str());
   std::fprintf(stderr,
-               "usage: certvault-ca [--dir DIR] [--actor NAME] COMMAND ...\n"
+               "usage: certvault-ca [--dir DIR] [--actor NAME] [--pin-file F] COMMAND ...\n"
                "  init [--external-root]            create the CA hierarchy (keys in the token)\n"
                "  install-issuing --cert F --root F  install an externally signed issuing CA\n"
-               "  issue --profile P (--csr F | --batch DIR|-) [--out F | --out-dir D]\n"
+               "  issue --profile P (--csr F | --batch DIR|-) [--out F | --out-dir D] [--threads N] [--chunk N]\n"
                "  revoke SERIAL... [--reason R] [--invalidity-date EPOCH]\n"
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
                "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]\n"
@@ -43,7 +43,7 @@ Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token) {
   }
   char resolved[PATH_MAX];
   if (realpath(dir.c_str(), resolved) == nullptr) return NotFoundError("no CA directory " + dir);
-  return CaInstance::Open(resolved, token);
+  return CaInstance::Open(resolved, token, args.Get("pin-file"));
 }
 
 std::string Actor(const Args& args) {

@@ -2,6 +2,7 @@
 #include "ca/config/ca_config.h"
 
 #include <cpptoml.h>
+#include <sys/stat.h>
 #include <openssl/crypto.h>
 
 #include <cstdlib>
@@ -48,6 +49,7 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   CV_RETURN_IF_ERROR(GetUint(ca, "max_csr_bytes", 256, 1 << 20, max_csr));
   cfg.max_csr_bytes = max_csr;
   CV_RETURN_IF_ERROR(GetUint(ca, "sign_threads", 1, 64, cfg.sign_threads));
+  CV_RETURN_IF_ERROR(GetBool(ca, "verify_issued", cfg.verify_issued));
   if (cfg.issuing_subject.empty()) return InvalidArgumentError("ca.toml: [ca] issuing_subject is required");
   if (cfg.name.empty() || cfg.name.size() > 32) return InvalidArgumentError("ca.toml: [ca] name must be 1..32 chars");
   return OkStatus();
@@ -110,6 +112,10 @@ Result<SecretBytes> ReadPin(const TokenConfig& token) {
     const char* v = std::getenv(token.pin_env.c_str());
     if (v != nullptr) pin = v;
   } else if (!token.pin_file.empty()) {
+    struct stat st;
+    if (stat(token.pin_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      return FailedPreconditionError("the PIN file named in ca.toml must not be accessible to group or others (chmod 600)");
+    }
     std::ifstream in(token.pin_file);
     if (!in) return FailedPreconditionError("cannot read the PIN file named in ca.toml");
     std::getline(in, pin);

@@ -24,33 +24,54 @@ Result<Bytes> ToDer(const T* obj, const char* fn) {
   return out;
 }
 
-// AppendEntry: RFC 5280 §5.1.2.6 revokedCertificates entry. reasonCode is
-// omitted for unspecified (§5.3.1: "the reason code extension SHOULD be absent").
-Status AppendEntry(Bytes& out, const RevokedEntry& e, Bytes& scratch) {
-  Bytes serial;
-  if (!HexDecode(e.serial, &serial) || serial.empty() || serial.size() > 21) {
-    return InvalidArgumentError("malformed serial in the revocation list");
+// AppendEntry: RFC 5280 §5.1.2.6 revokedCertificates entry, written in place
+// (no allocation). reasonCode is omitted for unspecified (§5.3.1: "the reason
+// code extension SHOULD be absent instead of using the unspecified (0)
+// reasonCode value"); invalidityDate is a GeneralizedTime (§5.3.2).
+// TimeCache: the last encoded revocationDate (bulk revocations share seconds).
+struct TimeCache {
+  time_t t = -1;
+  Bytes der;
+};
+
+const Bytes& EncodedTime(time_t t, TimeCache& cache) {
+  if (cache.t != t) {
+    cache.der.clear();
+    der::AppendTime(cache.der, t);
+    cache.t = t;
   }
-  scratch.clear();
-  der::AppendUnsignedInteger(scratch, serial);
-  der::AppendTime(scratch, static_cast<time_t>(e.revoked_at));
-  Bytes exts;
-  if (e.reason != 0) {
+  return cache.der;
+}
+
+void AppendEntry(Bytes& out, const RevokedEntry& e, TimeCache& cache) {
+  std::span<const uint8_t> serial(e.serial.data(), e.serial_len);
+  size_t start = 0;
+  while (start + 1 < serial.size() && serial[start] == 0) ++start;
+  serial = serial.subspan(start);
+  size_t int_len = serial.size() + ((serial[0] & 0x80) ? 1 : 0);
+  const Bytes& time_der = EncodedTime(static_cast<time_t>(e.revoked_at), cache);
+  size_t time_len = time_der.size() - 2;
+  size_t reason_len = e.reason != 0 ? 2 + kReasonOid.size() + 5 : 0;
+  size_t inval_len = e.invalidity_date != 0 ? 2 + kInvalidityOid.size() + 2 + 17 : 0;
+  size_t exts_len = reason_len + inval_len;
+  size_t content = der::HeaderSize(int_len) + int_len + 2 + time_len + (exts_len ? der::HeaderSize(exts_len) + exts_len : 0);
+  der::AppendHeader(out, der::kSequence, content);
+  der::AppendUnsignedInteger(out, serial);
+  out.insert(out.end(), time_der.begin(), time_der.end());
+  if (exts_len == 0) return;
+  der::AppendHeader(out, der::kSequence, exts_len);
+  if (reason_len != 0) {
     uint8_t value[5] = {der::kOctetString, 3, der::kEnumerated, 1, static_cast<uint8_t>(e.reason)};
-    der::AppendHeader(exts, der::kSequence, kReasonOid.size() + sizeof(value));
-    exts.insert(exts.end(), kReasonOid.begin(), kReasonOid.end());
-    exts.insert(exts.end(), value, value + sizeof(value));
+    der::AppendHeader(out, der::kSequence, kReasonOid.size() + sizeof(value));
+    out.insert(out.end(), kReasonOid.begin(), kReasonOid.end());
+    out.insert(out.end(), value, value + sizeof(value));
   }
-  if (e.invalidity_date != 0) {
-    Bytes t;
-    der::AppendGeneralizedTime(t, static_cast<time_t>(e.invalidity_date));
-    Bytes ext(kInvalidityOid.begin(), kInvalidityOid.end());
-    der::AppendTlv(ext, der::kOctetString, t);
-    der::AppendTlv(exts, der::kSequence, ext);
+  if (inval_len != 0) {
+    der::AppendHeader(out, der::kSequence, kInvalidityOid.size() + 2 + 17);
+    out.insert(out.end(), kInvalidityOid.begin(), kInvalidityOid.end());
+    der::AppendHeader(out, der::kOctetString, 17);
+    der::AppendGeneralizedTime(out, static_cast<time_t>(e.invalidity_date));
   }
-  if (!exts.empty()) der::AppendTlv(scratch, der::kSequence, exts);
-  der::AppendTlv(out, der::kSequence, scratch);
-  return OkStatus();
 }
 
 Result<Bytes> ExtensionDer(X509_EXTENSION* ext) {
@@ -116,18 +137,11 @@ Result<Bytes> AlgorithmIdentifierDer(x509::SignatureAlgorithm alg) {
 }
 
 Result<Bytes> SignToBitString(std::span<const uint8_t> tbs, CaKey& key) {
-  CV_ASSIGN_OR_RETURN(Bytes raw, key.Sign(tbs));
+  CV_ASSIGN_OR_RETURN(Bytes raw, key.SignVerified(tbs));
   Bytes sig = raw;
   bool ecdsa = key.algorithm() != x509::SignatureAlgorithm::kRsaPkcs1Sha256;
   if (ecdsa) {
     CV_ASSIGN_OR_RETURN(sig, x509::RawEcdsaToDer(raw));
-  }
-  const EVP_MD* md = key.algorithm() == x509::SignatureAlgorithm::kEcdsaSha384 ? EVP_sha384() : EVP_sha256();
-  ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key.public_key()) != 1 ||
-      EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), tbs.data(), tbs.size()) != 1) {
-    ossl::ClearErrors();
-    return Status(Reason::kSignatureInvalid, "the token's signature does not verify with the CA public key");
   }
   Bytes bits;
   der::AppendHeader(bits, der::kBitString, sig.size() + 1);
@@ -148,9 +162,13 @@ Result<Bytes> BuildCrl(const CrlSpec& spec, CaKey& key) {
   der::AppendTime(body, spec.this_update);
   der::AppendTime(body, spec.next_update);
   if (!spec.entries.empty()) {
-    Bytes list, scratch;
+    Bytes list;
+    TimeCache cache;
     list.reserve(64 * spec.entries.size());
-    for (const RevokedEntry& e : spec.entries) CV_RETURN_IF_ERROR(AppendEntry(list, e, scratch));
+    for (const RevokedEntry& e : spec.entries) {
+      if (e.serial_len == 0 || e.serial_len > e.serial.size()) return InvalidArgumentError("malformed serial in the revocation list");
+      AppendEntry(list, e, cache);
+    }
     der::AppendTlv(body, der::kSequence, list);
   }
   CV_ASSIGN_OR_RETURN(Bytes exts, CrlExtensions(spec));

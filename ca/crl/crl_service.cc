@@ -27,11 +27,13 @@ Result<CrlRecord> GenerateCrl(CertDb& db, CaKey& key, const CrlRequest& req, con
   CV_ASSIGN_OR_RETURN(std::vector<RevokedEntry> entries,
                       db.Revoked(req.ca, after, now, req.partition, req.partitions));
   while (!entries.empty() && entries.back().id > rec.max_revocation_id) entries.pop_back();
-  std::string dp;
-  if (req.partitions > 1 && !req.crl_url.empty()) dp = req.crl_url + "-p" + std::to_string(req.partition);
+  // RFC 5280 §5.2.5: each partition's CRLs (full and delta alike) carry the
+  // partition's distribution point, which its certificates' CRL DP names.
+  std::string dp = req.partitions > 1 ? PartitionUrl(req.crl_url, req.partition, req.partitions) : "";
+  std::string freshest = PartitionUrl(req.delta_crl_url, req.partition, req.partitions);
   return db.StoreCrl(std::move(rec), actor, [&](CrlRecord& r) -> Result<Bytes> {
     CrlSpec spec{req.issuer, r.number, r.delta, r.base_number, static_cast<time_t>(r.this_update),
-                 static_cast<time_t>(r.next_update), dp, req.delta_crl_url, entries};
+                 static_cast<time_t>(r.next_update), dp, freshest, entries};
     return BuildCrl(spec, key);
   });
 }

@@ -12,6 +12,7 @@
 #ifndef CERTVAULT_CA_DB_CERT_DB_H_
 #define CERTVAULT_CA_DB_CERT_DB_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -42,10 +43,12 @@ struct CertRecord {
   int64_t invalidity_date = 0;    // 0 = none
 };
 
-// RevokedEntry: what a CRL entry needs.
+// RevokedEntry: what a CRL entry needs. Fixed size (no allocation): a full
+// CRL reads a million of them.
 struct RevokedEntry {
   int64_t id = 0;           // revocation sequence number (increasing)
-  std::string serial;
+  std::array<uint8_t, 21> serial{};  // big-endian magnitude, serial_len octets
+  uint8_t serial_len = 0;
   int64_t revoked_at = 0;
   int reason = 0;
   int64_t invalidity_date = 0;
@@ -130,6 +133,10 @@ Result<std::unique_ptr<CertDb>> OpenCertDb(const std::string& url);
 
 // PartitionOf: the CRL partition of a serial (stable: from its last byte).
 uint32_t PartitionOf(const std::string& serial_hex, uint32_t partitions);
+// PartitionUrl: the URL of partition `partition`'s CRL: ".../full.crl" becomes
+// ".../full-p3.crl" ("-p3" appended without a ".crl" suffix). Unchanged
+// when partitions <= 1.
+std::string PartitionUrl(const std::string& url, uint32_t partition, uint32_t partitions);
 
 }  // namespace certvault::ca
 

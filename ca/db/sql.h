@@ -27,6 +27,7 @@ class SqlStatement {
   // Bind*: 1-based parameter index.
   virtual void BindText(int index, std::string_view value) = 0;
   virtual void BindInt(int index, int64_t value) = 0;
+  // BindBlob: `value` is not copied: it must stay valid until Step returns.
   virtual void BindBlob(int index, std::span<const uint8_t> value) = 0;
   virtual void BindNull(int index) = 0;
   // Step: runs the statement (first call) and advances to the next row.
@@ -34,6 +35,8 @@ class SqlStatement {
   virtual Result<bool> Step() = 0;
   // Column accessors: 0-based, valid until the next Step/Reset.
   virtual std::string Text(int col) const = 0;
+  // TextView: like Text without a copy; valid until the next Step/Reset.
+  virtual std::string_view TextView(int col) const = 0;
   virtual int64_t Int(int col) const = 0;
   virtual Bytes Blob(int col) const = 0;
   virtual bool IsNull(int col) const = 0;

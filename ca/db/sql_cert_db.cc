@@ -1,6 +1,7 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/db/sql_cert_db.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "ca/db/migrations/migrations.h"
@@ -12,6 +13,13 @@ uint32_t PartitionOf(const std::string& serial_hex, uint32_t partitions) {
   if (partitions <= 1 || serial_hex.size() < 2) return 0;
   uint32_t last = static_cast<uint32_t>(std::stoul(serial_hex.substr(serial_hex.size() - 2), nullptr, 16));
   return last % partitions;
+}
+
+std::string PartitionUrl(const std::string& url, uint32_t partition, uint32_t partitions) {
+  if (partitions <= 1 || url.empty()) return url;
+  std::string suffix = "-p" + std::to_string(partition);
+  if (url.ends_with(".crl")) return url.substr(0, url.size() - 4) + suffix + ".crl";
+  return url + suffix;
 }
 
 Result<std::unique_ptr<CertDb>> OpenCertDb(const std::string& url) {
@@ -50,36 +58,90 @@ Status SqlCertDb::AddAudit(const AuditEvent& event) {
   return InTransaction([&] { return InsertAudit(event); });
 }
 
+namespace {
+
+// Rows per multi-row INSERT: one statement (one PostgreSQL round trip) per
+// 64 certificates; 64 * 9 parameters stay far below both databases' limits.
+constexpr size_t kRowsPerInsert = 64;
+
+std::string ValuesList(size_t rows, size_t cols) {
+  std::string out;
+  for (size_t r = 0; r < rows; ++r) {
+    out += r == 0 ? "(" : ", (";
+    for (size_t c = 0; c < cols; ++c) out += (c == 0 ? "?" : ", ?") + std::to_string(r * cols + c + 1);
+    out += ")";
+  }
+  return out;
+}
+
+}  // namespace
+
+Status SqlCertDb::InsertCertBatch(std::span<const CertRecord> batch, int64_t now, std::vector<std::string>& inserted) {
+  // ON CONFLICT DO NOTHING: a serial collision is reported per row instead
+  // of aborting the batch (PostgreSQL aborts a transaction on an error).
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt,
+                      conn_->Prepare("INSERT INTO certificates (ca, serial, part, subject, profile, not_before, "
+                                     "not_after, issued_at, der) VALUES " + ValuesList(batch.size(), 9) +
+                                     " ON CONFLICT (ca, serial) DO NOTHING RETURNING serial"));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const CertRecord& r = batch[i];
+    int base = static_cast<int>(i * 9);
+    stmt->BindText(base + 1, r.ca);
+    stmt->BindText(base + 2, r.serial);
+    stmt->BindInt(base + 3, PartitionOf(r.serial, 256));
+    stmt->BindText(base + 4, r.subject);
+    stmt->BindText(base + 5, r.profile);
+    stmt->BindInt(base + 6, r.not_before);
+    stmt->BindInt(base + 7, r.not_after);
+    stmt->BindInt(base + 8, now);
+    stmt->BindBlob(base + 9, r.der);
+  }
+  while (true) {
+    CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    inserted.push_back(stmt->Text(0));
+  }
+  return OkStatus();
+}
+
+Status SqlCertDb::InsertAuditBatch(std::span<const AuditEvent> events) {
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn_->Prepare("INSERT INTO audit_events (at, actor, action, ca, object, "
+                                                          "detail) VALUES " + ValuesList(events.size(), 6)));
+  for (size_t i = 0; i < events.size(); ++i) {
+    const AuditEvent& e = events[i];
+    int base = static_cast<int>(i * 6);
+    stmt->BindInt(base + 1, e.at);
+    stmt->BindText(base + 2, e.actor);
+    stmt->BindText(base + 3, e.action);
+    stmt->BindText(base + 4, e.ca);
+    stmt->BindText(base + 5, e.object);
+    stmt->BindText(base + 6, e.detail);
+  }
+  return stmt->Step().status();
+}
+
 Status SqlCertDb::InsertCertificates(std::span<const CertRecord> records, const std::string& actor,
                                      std::vector<bool>& out_inserted) {
   out_inserted.assign(records.size(), false);
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   return InTransaction([&]() -> Status {
-    // ON CONFLICT DO NOTHING: a serial collision is reported per row instead
-    // of aborting the batch (PostgreSQL aborts a transaction on an error).
-    const std::string sql =
-        "INSERT INTO certificates (ca, serial, part, subject, profile, not_before, not_after, issued_at, der) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (ca, serial) DO NOTHING RETURNING id";
-    for (size_t i = 0; i < records.size(); ++i) {
-      const CertRecord& r = records[i];
-      CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn_->Prepare(sql));
-      stmt->BindText(1, r.ca);
-      stmt->BindText(2, r.serial);
-      stmt->BindInt(3, PartitionOf(r.serial, 256));
-      stmt->BindText(4, r.subject);
-      stmt->BindText(5, r.profile);
-      stmt->BindInt(6, r.not_before);
-      stmt->BindInt(7, r.not_after);
-      stmt->BindInt(8, now);
-      stmt->BindBlob(9, r.der);
-      CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
-      if (row) {
-        CV_ASSIGN_OR_RETURN(bool more, stmt->Step());  // drain RETURNING
-        (void)more;
+    for (size_t begin = 0; begin < records.size(); begin += kRowsPerInsert) {
+      std::span<const CertRecord> batch = records.subspan(begin, std::min(kRowsPerInsert, records.size() - begin));
+      std::vector<std::string> inserted;
+      CV_RETURN_IF_ERROR(InsertCertBatch(batch, now, inserted));
+      std::sort(inserted.begin(), inserted.end());
+      std::vector<AuditEvent> events;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const CertRecord& r = batch[i];
+        // Each returned serial marks one record: a serial repeated inside the
+        // batch went in once, and its second record must be re-signed.
+        auto it = std::lower_bound(inserted.begin(), inserted.end(), r.serial);
+        if (it == inserted.end() || *it != r.serial) continue;
+        inserted.erase(it);
+        out_inserted[begin + i] = true;
+        events.push_back({now, actor, "issue", r.ca, r.serial, "profile=" + r.profile + " subject=" + r.subject});
       }
-      out_inserted[i] = row;
-      if (!row) continue;
-      CV_RETURN_IF_ERROR(InsertAudit({now, actor, "issue", r.ca, r.serial, "profile=" + r.profile + " subject=" + r.subject}));
+      if (!events.empty()) CV_RETURN_IF_ERROR(InsertAuditBatch(events));
     }
     return OkStatus();
   });

@@ -36,6 +36,9 @@ class SqlCertDb final : public CertDb {
   // InTransaction: Begin, fn, Commit; Rollback when anything fails.
   Status InTransaction(const std::function<Status()>& fn);
   Status InsertAudit(const AuditEvent& event);
+  // InsertCertBatch: one multi-row INSERT; the serials that went in.
+  Status InsertCertBatch(std::span<const CertRecord> batch, int64_t now, std::vector<std::string>& inserted);
+  Status InsertAuditBatch(std::span<const AuditEvent> events);
   Status RevokeOne(const std::string& ca, const Revocation& r, int64_t now, const std::string& actor);
 
   std::unique_ptr<SqlConnection> conn_;

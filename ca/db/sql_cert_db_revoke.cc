@@ -9,6 +9,32 @@
 #include "src/base/status_macros.h"
 
 namespace certvault::ca {
+namespace {
+
+// Full and delta CRLs share one number sequence, so 2 * kKeptCrls numbers
+// back covers at least kKeptCrls of each kind.
+constexpr int64_t kKeptCrls = 4;
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// DecodeSerial: even-length hex of 1..21 octets into the fixed array.
+bool DecodeSerial(std::string_view hex, RevokedEntry& e) {
+  if (hex.empty() || hex.size() % 2 != 0 || hex.size() > 2 * e.serial.size()) return false;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = HexValue(hex[i]), lo = HexValue(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    e.serial[i / 2] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  e.serial_len = static_cast<uint8_t>(hex.size() / 2);
+  return true;
+}
+
+}  // namespace
 
 Status SqlCertDb::RevokeOne(const std::string& ca, const Revocation& r, int64_t now, const std::string& actor) {
   CV_ASSIGN_OR_RETURN(SqlStatement * find,
@@ -69,11 +95,17 @@ Result<std::vector<RevokedEntry>> SqlCertDb::Revoked(const std::string& ca, int6
   stmt->BindInt(4, partitions);
   stmt->BindInt(5, partition);
   std::vector<RevokedEntry> out;
+  out.reserve(1024);
   while (true) {
     CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    out.push_back({stmt->Int(0), stmt->Text(1), stmt->Int(2), static_cast<int>(stmt->Int(3)),
-                   stmt->IsNull(4) ? 0 : stmt->Int(4)});
+    RevokedEntry e;
+    e.id = stmt->Int(0);
+    if (!DecodeSerial(stmt->TextView(1), e)) return DataLossError("malformed serial in the revocations table");
+    e.revoked_at = stmt->Int(2);
+    e.reason = static_cast<int>(stmt->Int(3));
+    e.invalidity_date = stmt->IsNull(4) ? 0 : stmt->Int(4);
+    out.push_back(e);
   }
   return out;
 }
@@ -118,6 +150,14 @@ Result<CrlRecord> SqlCertDb::StoreCrl(CrlRecord crl, const std::string& actor,
     ins->BindInt(8, crl.max_revocation_id);
     ins->BindBlob(9, crl.der);
     CV_RETURN_IF_ERROR(ins->Step().status());
+    // Keep the newest kKeptCrls of each kind: a million-entry CRL is 50 MB.
+    CV_ASSIGN_OR_RETURN(SqlStatement * prune, conn_->Prepare("DELETE FROM crls WHERE ca = ?1 AND part = ?2 AND delta = ?3 "
+                                                             "AND number <= ?4"));
+    prune->BindText(1, crl.ca);
+    prune->BindInt(2, crl.partition);
+    prune->BindInt(3, crl.delta ? 1 : 0);
+    prune->BindInt(4, crl.number - 2 * kKeptCrls);
+    CV_RETURN_IF_ERROR(prune->Step().status());
     return InsertAudit({crl.this_update, actor, "crl", crl.ca, std::to_string(crl.number),
                         std::string(crl.delta ? "delta" : "full") + " partition=" + std::to_string(crl.partition)});
   });

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "ca/db/cert_db.h"
@@ -36,10 +37,15 @@ TEST_F(SqliteCertDbTest, InsertReportsCollisionsPerRow) {
   std::vector<bool> inserted;
   ASSERT_TRUE(db_->InsertCertificates(recs, "t", inserted).ok());
   EXPECT_EQ(inserted, (std::vector<bool>{true, true}));
-  recs = {Rec("03"), Rec("01")};
+  recs = {Rec("03"), Rec("01"), Rec("04"), Rec("04")};
   ASSERT_TRUE(db_->InsertCertificates(recs, "t", inserted).ok());
-  EXPECT_EQ(inserted, (std::vector<bool>{true, false}));
-  EXPECT_EQ(*db_->CountCertificates("ca-issuing"), 3);
+  EXPECT_EQ(inserted, (std::vector<bool>{true, false, true, false}));
+  EXPECT_EQ(*db_->CountCertificates("ca-issuing"), 4);
+  std::vector<CertRecord> many;
+  for (int i = 0; i < 150; ++i) many.push_back(Rec("1" + std::to_string(1000 + i)));  // spans three statements
+  ASSERT_TRUE(db_->InsertCertificates(many, "t", inserted).ok());
+  EXPECT_EQ(std::count(inserted.begin(), inserted.end(), true), 150);
+  EXPECT_EQ(db_->ListAudit(1000)->size(), 154u);
   auto found = db_->FindBySerial("ca-issuing", "03");
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->subject, "/CN=03");
@@ -63,7 +69,8 @@ TEST_F(SqliteCertDbTest, RevokeIsAllOrNothing) {
   auto entries = db_->Revoked("ca-issuing", 0, 1000, 0, 1);
   ASSERT_TRUE(entries.ok());
   ASSERT_EQ(entries->size(), 1u);
-  EXPECT_EQ((*entries)[0].serial, "01");
+  EXPECT_EQ((*entries)[0].serial_len, 1);
+  EXPECT_EQ((*entries)[0].serial[0], 0x01);
   // Expired certificates drop off.
   EXPECT_TRUE(db_->Revoked("ca-issuing", 0, 2000000001, 0, 1)->empty());
   EXPECT_TRUE(db_->Revoked("ca-issuing", (*entries)[0].id, 1000, 0, 1)->empty());

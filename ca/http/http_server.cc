@@ -56,8 +56,9 @@ bool DecodeGetPath(std::string_view path, size_t max, Bytes& out) {
 
 MHD_Result HandleGet(HttpServer::Impl* impl, MHD_Connection* conn, std::string_view url) {
   if (url.starts_with("/crl/")) {
-    std::string kind = url == "/crl/full.crl" ? "full" : url == "/crl/delta.crl" ? "delta" : "";
-    if (kind.empty()) return SendText(conn, MHD_HTTP_NOT_FOUND, "unknown CRL\n");
+    std::string_view name = url.substr(5);
+    if (!name.ends_with(".crl") || name.size() > 32) return SendText(conn, MHD_HTTP_NOT_FOUND, "unknown CRL\n");
+    std::string kind(name.substr(0, name.size() - 4));
     Result<Bytes> crl = impl->crls(kind);
     if (!crl.ok()) return SendText(conn, MHD_HTTP_NOT_FOUND, "no CRL generated yet\n");
     return Send(conn, MHD_HTTP_OK, *crl, "application/pkix-crl", true);

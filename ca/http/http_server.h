@@ -4,7 +4,8 @@
 // with epoll). Routes:
 //   POST /            application/ocsp-request body (RFC 6960 Appendix A.1)
 //   GET  /<base64>    the URL-encoded base64 DER request (Appendix A.1)
-//   GET  /crl/full.crl, /crl/delta.crl   the latest cached CRLs (DER)
+//   GET  /crl/full.crl, /crl/delta.crl   the latest cached CRLs (DER);
+//        /crl/full-pN.crl, /crl/delta-pN.crl with partitioned CRLs
 // Bodies above max_request_bytes get 413 without being read further.
 #ifndef CERTVAULT_CA_HTTP_HTTP_SERVER_H_
 #define CERTVAULT_CA_HTTP_HTTP_SERVER_H_
@@ -24,7 +25,8 @@ struct HttpOptions {
   size_t max_request_bytes = 16384;
 };
 
-// CrlSource: the latest CRL DER of a kind ("full" or "delta"); kNotFound if none.
+// CrlSource: the latest CRL DER by name ("full", "delta", "full-p3", ...);
+// kNotFound if none.
 using CrlSource = std::function<Result<Bytes>(const std::string& kind)>;
 
 class HttpServer {

@@ -69,9 +69,13 @@ Result<Bytes> CertDer(X509* cert) {
   return out;
 }
 
-Result<std::unique_ptr<CaInstance>> CaInstance::Open(const std::string& dir, bool token) {
+Result<std::unique_ptr<CaInstance>> CaInstance::Open(const std::string& dir, bool token, const std::string& pin_file) {
   std::unique_ptr<CaInstance> inst(new CaInstance());
   CV_ASSIGN_OR_RETURN(inst->config_, LoadConfig(dir));
+  if (!pin_file.empty()) {
+    inst->config_.token.pin_file = pin_file;
+    inst->config_.token.pin_env.clear();
+  }
   CV_ASSIGN_OR_RETURN(inst->db_, OpenCertDb(inst->config_.database));
   if (token) {
     CV_ASSIGN_OR_RETURN(SecretBytes pin, ReadPin(inst->config_.token));

@@ -21,7 +21,8 @@ enum class CaRole { kRoot, kIssuing, kOcsp };
 class CaInstance {
  public:
   // Open: config + database; with `token`, also logs in to the token.
-  static Result<std::unique_ptr<CaInstance>> Open(const std::string& dir, bool token);
+  // `pin_file`, when non-empty, replaces ca.toml's PIN source.
+  static Result<std::unique_ptr<CaInstance>> Open(const std::string& dir, bool token, const std::string& pin_file = "");
   // Init: creates the hierarchy (see ca_init.cc) in an opened instance.
   // external_root: only the issuing key and DIR/issuing.csr are produced.
   Status Init(bool external_root, const std::string& actor);

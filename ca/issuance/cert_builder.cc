@@ -1,6 +1,7 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/issuance/cert_builder.h"
 
+#include "ca/db/cert_db.h"
 #include "ca/issuance/lint.h"
 #include "ca/issuance/spki.h"
 #include "src/base/status_macros.h"
@@ -38,7 +39,10 @@ std::vector<std::pair<int, std::string>> ConstantExtensionSpecs(const Profile& p
   if (!p.excluded_names.empty()) nc += (nc.empty() ? "" : ",") + Join(p.excluded_names, "excluded;");
   // RFC 5280 §4.2.1.10: "Conforming CAs MUST mark this extension as critical".
   if (!nc.empty()) specs.emplace_back(NID_name_constraints, "critical," + nc);
-  if (p.revocation_pointers && !cfg.crl_url.empty()) specs.emplace_back(NID_crl_distribution_points, "URI:" + cfg.crl_url);
+  // Partitioned CRLs: the CRL DP depends on the serial and is added per certificate.
+  if (p.revocation_pointers && !cfg.crl_url.empty() && cfg.crl_partitions <= 1) {
+    specs.emplace_back(NID_crl_distribution_points, "URI:" + cfg.crl_url);
+  }
   std::string aia;
   if (p.revocation_pointers && !cfg.ocsp_url.empty()) aia = "OCSP;URI:" + cfg.ocsp_url;
   if (p.revocation_pointers && !cfg.ca_issuers_url.empty()) {
@@ -141,6 +145,12 @@ Status AddExtensions(X509* cert, const CertTemplate& tmpl, const CertRequest& re
   X509V3_set_ctx(&ctx, tmpl.issuer() != nullptr ? tmpl.issuer() : cert, cert, nullptr, nullptr, 0);
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_EXTENSION> ski, Ext(&ctx, NID_subject_key_identifier, "hash"));
   if (X509_add_ext(cert, ski.get(), -1) != 1) return ossl::OpenSslError("X509_add_ext");
+  if (!tmpl.partitioned_crl_url().empty()) {
+    uint32_t part = PartitionOf(req.serial.Hex(), tmpl.partitions());
+    std::string dp = "URI:" + PartitionUrl(tmpl.partitioned_crl_url(), part, tmpl.partitions());
+    CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_EXTENSION> crldp, Ext(nullptr, NID_crl_distribution_points, dp));
+    if (X509_add_ext(cert, crldp.get(), -1) != 1) return ossl::OpenSslError("X509_add_ext");
+  }
   if (tmpl.issuer() == nullptr) {  // self-signed: AKI names this certificate's own SKI
     CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_EXTENSION> aki, Ext(&ctx, NID_authority_key_identifier, "keyid:always"));
     if (X509_add_ext(cert, aki.get(), -1) != 1) return ossl::OpenSslError("X509_add_ext");
@@ -149,30 +159,16 @@ Status AddExtensions(X509* cert, const CertTemplate& tmpl, const CertRequest& re
   return AddSan(cert, req.sans, req.subject.empty());
 }
 
-// VerifyTokenSignature: the token's signature over `tbs` verifies with the
-// CA public key (a token fault never leaves the CA).
-Status VerifyTokenSignature(CaKey& key, const Bytes& tbs, const Bytes& raw_sig) {
-  Bytes sig = raw_sig;
-  const char* md = "SHA256";
-  if (key.algorithm() != x509::SignatureAlgorithm::kRsaPkcs1Sha256) {
-    CV_ASSIGN_OR_RETURN(sig, x509::RawEcdsaToDer(raw_sig));
-    if (key.algorithm() == x509::SignatureAlgorithm::kEcdsaSha384) md = "SHA384";
-  }
-  ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, key.public_key(), nullptr) != 1 ||
-      EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), tbs.data(), tbs.size()) != 1) {
-    ossl::ClearErrors();
-    return Status(Reason::kSignatureInvalid, "the token's signature does not verify with the CA public key");
-  }
-  return OkStatus();
-}
-
 }  // namespace
 
 Result<CertTemplate> CertTemplate::Create(const Profile& profile, const CaConfig& config, X509* issuer) {
   CV_RETURN_IF_ERROR(ValidateProfile(profile));
   CertTemplate t;
   t.profile_ = profile;
+  if (profile.revocation_pointers && config.crl_partitions > 1 && !config.crl_url.empty()) {
+    t.partitioned_crl_url_ = config.crl_url;
+    t.partitions_ = config.crl_partitions;
+  }
   if (issuer != nullptr) t.issuer_ = ossl::UpRef(issuer);
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer, nullptr, nullptr, nullptr, 0);
@@ -201,13 +197,10 @@ Result<BuiltCert> BuildCertificate(const CertTemplate& tmpl, const CertRequest& 
   CV_RETURN_IF_ERROR(SetBasics(cert.get(), tmpl, req, subject.get(), out.not_after));
   CV_RETURN_IF_ERROR(AddExtensions(cert.get(), tmpl, req));
   CV_RETURN_IF_ERROR(LintCertificate(cert.get(), tmpl.issuer()));
-  // The signer sees the exact TBS bytes; keep them to verify the signature
+  // The token's signature is verified over the exact TBS bytes it signed,
   // without re-decoding the certificate (and its key) with OpenSSL.
-  Bytes tbs, raw_sig;
   x509::Signer signer = [&](std::span<const uint8_t> t) -> Result<Bytes> {
-    tbs.assign(t.begin(), t.end());
-    CV_ASSIGN_OR_RETURN(raw_sig, key.Sign(t));
-    return raw_sig;
+    return verify ? key.SignVerified(t) : key.Sign(t);
   };
   CV_RETURN_IF_ERROR(x509::SignCertificateTbs(cert.get(), key.algorithm(), signer));
   int len = i2d_X509(cert.get(), nullptr);
@@ -216,7 +209,6 @@ Result<BuiltCert> BuildCertificate(const CertTemplate& tmpl, const CertRequest& 
   der.resize(static_cast<size_t>(len));
   uint8_t* p = der.data();
   if (i2d_X509(cert.get(), &p) != len) return ossl::OpenSslError("i2d_X509");
-  if (verify) CV_RETURN_IF_ERROR(VerifyTokenSignature(key, tbs, raw_sig));
   return out;
 }
 

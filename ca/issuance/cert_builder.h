@@ -29,11 +29,16 @@ class CertTemplate {
   const Profile& profile() const { return profile_; }
   X509* issuer() const { return issuer_.get(); }
   const std::vector<ossl::UniquePtr<X509_EXTENSION>>& extensions() const { return extensions_; }
+  // partitioned_crl_url: non-empty when each certificate names its partition's CRL.
+  const std::string& partitioned_crl_url() const { return partitioned_crl_url_; }
+  uint32_t partitions() const { return partitions_; }
 
  private:
   Profile profile_;
   ossl::UniquePtr<X509> issuer_;
   std::vector<ossl::UniquePtr<X509_EXTENSION>> extensions_;
+  std::string partitioned_crl_url_;
+  uint32_t partitions_ = 1;
 };
 
 struct CertRequest {

@@ -96,6 +96,18 @@ TEST_F(CsrTest, SpkiIsCopiedIntoCertificateUnchanged) {
   OPENSSL_free(out);
 }
 
+TEST_F(CsrTest, OffCurvePointIsRefused) {
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key_.get(), &der);
+  Bytes spki(der, der + len);
+  OPENSSL_free(der);
+  auto good = PublicKeyFromSpki(spki);
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(EVP_PKEY_eq(good->get(), key_.get()), 1);
+  spki.back() ^= 0x01;  // Y no longer matches X
+  EXPECT_EQ(PublicKeyFromSpki(spki).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(Lint, DnsNames) {
   EXPECT_TRUE(IsDnsName("a.example.com"));
   EXPECT_TRUE(IsDnsName("*.devices.example.com"));

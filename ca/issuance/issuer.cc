@@ -78,26 +78,45 @@ Status Issuer::Commit(const CertTemplate& tmpl, std::span<const IssueItem> items
   return OkStatus();
 }
 
+void Issuer::SignChunk(const CertTemplate& tmpl, Chunk& c) {
+  c.outs.assign(c.items.size(), IssueOutcome{});
+  c.recs.assign(c.items.size(), CertRecord{});
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < c.items.size(); i = next++) SignOne(tmpl, c.items[i], c.outs[i], c.recs[i]);
+  };
+  size_t n = std::max<uint32_t>(1, options_.threads);
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < n && t < c.items.size(); ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+}
+
+// Issue: chunk k+1 is signed while chunk k is committed on another thread,
+// so the database's latency (fsync, PostgreSQL round trips) overlaps with
+// signing. Outcomes are returned only after their chunk has committed.
 Result<std::vector<IssueOutcome>> Issuer::Issue(std::span<const IssueItem> items, const std::string& profile) {
   CV_ASSIGN_OR_RETURN(const CertTemplate* tmpl, TemplateFor(profile));
   std::vector<IssueOutcome> all;
   all.reserve(items.size());
-  for (size_t begin = 0; begin < items.size(); begin += options_.chunk) {
-    std::span<const IssueItem> chunk = items.subspan(begin, std::min(options_.chunk, items.size() - begin));
-    std::vector<IssueOutcome> outs(chunk.size());
-    std::vector<CertRecord> recs(chunk.size());
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t i = next++; i < chunk.size(); i = next++) SignOne(*tmpl, chunk[i], outs[i], recs[i]);
-    };
-    size_t n = std::max<uint32_t>(1, options_.threads);
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < n && t < chunk.size(); ++t) pool.emplace_back(worker);
-    worker();
-    for (std::thread& t : pool) t.join();
-    CV_RETURN_IF_ERROR(Commit(*tmpl, chunk, outs, recs));
-    for (IssueOutcome& o : outs) all.push_back(std::move(o));
+  Chunk chunks[2];
+  std::thread committer;
+  Status committed;
+  auto finish = [&](Chunk& c) -> Status {
+    committer.join();
+    CV_RETURN_IF_ERROR(committed);
+    for (IssueOutcome& o : c.outs) all.push_back(std::move(o));
+    return OkStatus();
+  };
+  size_t k = 0;
+  for (size_t begin = 0; begin < items.size(); begin += options_.chunk, ++k) {
+    Chunk& c = chunks[k % 2];
+    c.items = items.subspan(begin, std::min(options_.chunk, items.size() - begin));
+    SignChunk(*tmpl, c);
+    if (committer.joinable()) CV_RETURN_IF_ERROR(finish(chunks[(k + 1) % 2]));
+    committer = std::thread([this, tmpl, &c, &committed] { committed = Commit(*tmpl, c.items, c.outs, c.recs); });
   }
+  if (committer.joinable()) CV_RETURN_IF_ERROR(finish(chunks[(k + 1) % 2]));
   return all;
 }
 

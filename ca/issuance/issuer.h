@@ -43,12 +43,19 @@ class Issuer {
   // Issuer: `key`, `ca_cert` and `db` are borrowed and must outlive it.
   Issuer(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db, std::string actor,
          IssuerOptions options);
-  // Issue: one outcome per item, in order. The call fails (nothing of the
-  // current chunk stored) only on a database or token error.
+  // Issue: one outcome per item, in order. The call fails only on a
+  // database error (then the chunks in flight are not stored; earlier chunks
+  // are, and their audit events say so).
   Result<std::vector<IssueOutcome>> Issue(std::span<const IssueItem> items, const std::string& profile);
 
  private:
+  struct Chunk {
+    std::span<const IssueItem> items;
+    std::vector<IssueOutcome> outs;
+    std::vector<CertRecord> recs;
+  };
   Result<const CertTemplate*> TemplateFor(const std::string& profile);
+  void SignChunk(const CertTemplate& tmpl, Chunk& c);
   void SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutcome& out, CertRecord& rec);
   Status Commit(const CertTemplate& tmpl, std::span<const IssueItem> items, std::vector<IssueOutcome>& outs,
                 std::vector<CertRecord>& recs);

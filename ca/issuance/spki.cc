@@ -26,34 +26,39 @@ bool HasPrefix(std::span<const uint8_t> spki, const std::array<uint8_t, N>& pref
   return spki.size() == N - 1 + point_len && std::memcmp(spki.data(), prefix.data(), N) == 0;
 }
 
-Result<ossl::UniquePtr<EVP_PKEY>> EcFromPoint(const char* group, std::span<const uint8_t> point) {
-  OSSL_PARAM params[3] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<uint8_t*>(point.data()), point.size()),
-      OSSL_PARAM_construct_end()};
-  // One key-management context per thread: fetching "EC" each time is a
-  // provider-store lookup under a global lock.
-  thread_local ossl::UniquePtr<EVP_PKEY_CTX> ctx;
-  if (ctx == nullptr) {
-    ctx.reset(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-    if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1) {
-      ctx.reset();
-      return ossl::OpenSslError("EVP_PKEY_fromdata_init");
-    }
-  }
+// GroupTemplate: a parameters-only key of `group`, one per thread. Building
+// the EC_GROUP is the expensive part of importing a public key (~15 us for
+// P-256); duplicating a key that already has it is not.
+Result<EVP_PKEY*> GroupTemplate(const char* group, ossl::UniquePtr<EVP_PKEY>& slot) {
+  if (slot != nullptr) return slot.get();
+  OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
+                          OSSL_PARAM_construct_end()};
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* raw = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+  if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEY_PARAMETERS, params) != 1) {
+    return ossl::OpenSslError("EVP_PKEY_fromdata");
+  }
+  slot.reset(raw);
+  return raw;
+}
+
+Result<ossl::UniquePtr<EVP_PKEY>> EcFromPoint(const char* group, std::span<const uint8_t> point) {
+  thread_local ossl::UniquePtr<EVP_PKEY> p256, p384;
+  CV_ASSIGN_OR_RETURN(EVP_PKEY * tmpl, GroupTemplate(group, std::strcmp(group, "P-256") == 0 ? p256 : p384));
+  ossl::UniquePtr<EVP_PKEY> key(EVP_PKEY_dup(tmpl));
+  if (key == nullptr) return ossl::OpenSslError("EVP_PKEY_dup");
+  // EC_POINT_oct2point rejects a point that is not on the curve.
+  if (EVP_PKEY_set1_encoded_public_key(key.get(), point.data(), point.size()) != 1) {
     ossl::ClearErrors();
     return InvalidArgumentError("CSR public key is not a valid EC point");
   }
-  return ossl::UniquePtr<EVP_PKEY>(raw);
+  return key;
 }
-
 
 }  // namespace
 
 Result<ossl::UniquePtr<EVP_PKEY>> PublicKeyFromSpki(std::span<const uint8_t> spki) {
-  // EVP_PKEY_fromdata checks that the point is on the curve (ossl_ec_key_fromdata).
   if (HasPrefix(spki, kP256Prefix, 65)) return EcFromPoint("P-256", spki.subspan(kP256Prefix.size() - 1));
   if (HasPrefix(spki, kP384Prefix, 97)) return EcFromPoint("P-384", spki.subspan(kP384Prefix.size() - 1));
   const uint8_t* p = spki.data();

@@ -4,8 +4,9 @@
 // framework on the issuance hot path (d2i_PUBKEY and X509_set_pubkey cost
 // 100-250 us each there, and serialize threads on the provider store):
 //  - PublicKeyFromSpki: P-256/P-384 keys are recognized by their fixed DER
-//    prefix and built with EVP_PKEY_fromdata; anything else goes through
-//    d2i_PUBKEY.
+//    prefix and built from a per-thread template key of the curve
+//    (EVP_PKEY_dup + EVP_PKEY_set1_encoded_public_key, which checks the point
+//    is on the curve); anything else goes through d2i_PUBKEY.
 //  - SetCertPublicKey: copies the SPKI into a certificate as algorithm + bits
 //    (X509_PUBKEY_set0_param), so the key is never re-encoded.
 #ifndef CERTVAULT_CA_ISSUANCE_SPKI_H_

@@ -10,6 +10,11 @@
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
+namespace {
+
+constexpr size_t kMaxCacheEntries = 100000;
+
+}  // namespace
 
 Result<Bytes> OcspResponder::CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full,
                                           Bytes& out_full, bool& out_known) {
@@ -45,6 +50,8 @@ Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
   for (const Bytes& s : singles) ptrs.push_back(&s);
   CV_ASSIGN_OR_RETURN(Bytes response, Sign(ptrs, req.nonce, now));
   std::unique_lock<std::shared_mutex> lock(cache_mu_);
+  // Bounded memory: a full cache starts over (about 1 KiB per entry).
+  if (cache_.size() + n > kMaxCacheEntries) cache_.clear();
   time_t expires = now + static_cast<time_t>(validity_minutes_) * 30;  // half the validity
   for (size_t i = 0; i < n; ++i) {
     if (!known[i]) continue;

@@ -11,7 +11,8 @@
 // Caching: the whole response to a nonce-less request is cached per CertID
 // until it expires or any status of the CA changes (Invalidate, called by
 // the poller when the revocations table grows); a request with a nonce
-// reuses the cached SingleResponse and needs one signature.
+// reuses the cached SingleResponse and needs one signature. The cache holds
+// at most 100,000 CertIDs (it is emptied when full).
 //
 // Thread-safety: Respond may be called concurrently; the database is
 // reached under an internal mutex.

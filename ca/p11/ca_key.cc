@@ -1,6 +1,7 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/p11/ca_key.h"
 
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 
 #include <array>
@@ -152,38 +153,92 @@ void CaKey::Release(CK_SESSION_HANDLE session) {
   free_sessions_.push_back(session);
 }
 
-Result<Bytes> CaKey::Sign(std::span<const uint8_t> tbs) {
-  Bytes input;
-  CK_MECHANISM mech{CKM_ECDSA, nullptr, 0};
-  switch (algorithm_) {
-    case x509::SignatureAlgorithm::kEcdsaSha256:
-      input.resize(SHA256_DIGEST_LENGTH);
-      if (EVP_Digest(tbs.data(), tbs.size(), input.data(), nullptr, EVP_sha256(), nullptr) != 1) {
-        return ossl::OpenSslError("EVP_Digest");
-      }
-      break;
-    case x509::SignatureAlgorithm::kEcdsaSha384:
-      input.resize(SHA384_DIGEST_LENGTH);
-      if (EVP_Digest(tbs.data(), tbs.size(), input.data(), nullptr, EVP_sha384(), nullptr) != 1) {
-        return ossl::OpenSslError("EVP_Digest");
-      }
-      break;
-    case x509::SignatureAlgorithm::kRsaPkcs1Sha256:
-      mech.mechanism = CKM_SHA256_RSA_PKCS;
-      input.assign(tbs.begin(), tbs.end());
-      break;
-    default:
-      return Status(Reason::kMechanismInvalid, "CA key algorithm cannot sign");
+Result<Bytes> CaKey::Digest(std::span<const uint8_t> tbs) const {
+  const EVP_MD* md = algorithm_ == x509::SignatureAlgorithm::kEcdsaSha384 ? EVP_sha384() : EVP_sha256();
+  Bytes digest(static_cast<size_t>(EVP_MD_get_size(md)));
+  if (EVP_Digest(tbs.data(), tbs.size(), digest.data(), nullptr, md, nullptr) != 1) {
+    return ossl::OpenSslError("EVP_Digest");
   }
+  return digest;
+}
+
+Status CaKey::Verify(std::span<const uint8_t> tbs, std::span<const uint8_t> raw_sig) {
+  CV_ASSIGN_OR_RETURN(Bytes digest, Digest(tbs));
+  return VerifyDigest(digest, raw_sig);
+}
+
+Status CaKey::VerifyDigest(std::span<const uint8_t> digest, std::span<const uint8_t> raw_sig) {
+  bool rsa = algorithm_ == x509::SignatureAlgorithm::kRsaPkcs1Sha256;
+  const EVP_MD* md = algorithm_ == x509::SignatureAlgorithm::kEcdsaSha384 ? EVP_sha384() : EVP_sha256();
+  Bytes sig(raw_sig.begin(), raw_sig.end());
+  if (!rsa) {
+    CV_ASSIGN_OR_RETURN(sig, x509::RawEcdsaToDer(raw_sig));
+  }
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!verify_ctxs_.empty()) {
+      ctx = std::move(verify_ctxs_.back());
+      verify_ctxs_.pop_back();
+    }
+  }
+  if (ctx == nullptr) {
+    ctx.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_.get(), nullptr));
+    if (ctx == nullptr || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+        (rsa && (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+                 EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1))) {
+      return ossl::OpenSslError("EVP_PKEY_verify_init");
+    }
+  }
+  int ok = EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), digest.data(), digest.size());
+  ossl::ClearErrors();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    verify_ctxs_.push_back(std::move(ctx));
+  }
+  if (ok != 1) return Status(Reason::kSignatureInvalid, "the token's signature does not verify with the CA public key");
+  return OkStatus();
+}
+
+Result<Bytes> CaKey::TokenSign(CK_MECHANISM_TYPE mech_type, std::span<const uint8_t> input) {
+  CK_MECHANISM mech{mech_type, nullptr, 0};
   CV_ASSIGN_OR_RETURN(CK_SESSION_HANDLE session, Acquire());
   CK_FUNCTION_LIST* fn = token_->module_->fn();
   Bytes sig(1024);
   CK_ULONG len = sig.size();
   Status status = CheckRv(fn->C_SignInit(session, &mech, key_), "C_SignInit");
-  if (status.ok()) status = CheckRv(fn->C_Sign(session, input.data(), input.size(), sig.data(), &len), "C_Sign");
+  if (status.ok()) {
+    status = CheckRv(fn->C_Sign(session, const_cast<uint8_t*>(input.data()), input.size(), sig.data(), &len), "C_Sign");
+  }
   Release(session);
   CV_RETURN_IF_ERROR(status);
   sig.resize(len);
+  return sig;
+}
+
+Result<Bytes> CaKey::Sign(std::span<const uint8_t> tbs) {
+  switch (algorithm_) {
+    case x509::SignatureAlgorithm::kEcdsaSha256:
+    case x509::SignatureAlgorithm::kEcdsaSha384: {
+      CV_ASSIGN_OR_RETURN(Bytes digest, Digest(tbs));
+      return TokenSign(CKM_ECDSA, digest);
+    }
+    case x509::SignatureAlgorithm::kRsaPkcs1Sha256:
+      return TokenSign(CKM_SHA256_RSA_PKCS, tbs);
+    default:
+      return Status(Reason::kMechanismInvalid, "CA key algorithm cannot sign");
+  }
+}
+
+Result<Bytes> CaKey::SignVerified(std::span<const uint8_t> tbs) {
+  CV_ASSIGN_OR_RETURN(Bytes digest, Digest(tbs));
+  Bytes sig;
+  if (algorithm_ == x509::SignatureAlgorithm::kRsaPkcs1Sha256) {
+    CV_ASSIGN_OR_RETURN(sig, TokenSign(CKM_SHA256_RSA_PKCS, tbs));
+  } else {
+    CV_ASSIGN_OR_RETURN(sig, TokenSign(CKM_ECDSA, digest));
+  }
+  CV_RETURN_IF_ERROR(VerifyDigest(digest, sig));
   return sig;
 }
 

@@ -63,6 +63,13 @@ class CaKey {
   x509::Signer AsSigner() {
     return [this](std::span<const uint8_t> tbs) { return Sign(tbs); };
   }
+  // SignVerified: Sign, then Verify, hashing `tbs` once for ECDSA (a CRL's
+  // TBS may be 50 MB).
+  Result<Bytes> SignVerified(std::span<const uint8_t> tbs);
+  // Verify: kSignatureInvalid unless `raw_sig` (as Sign returned it) is a
+  // valid signature over `tbs` under this key's public half. A token fault
+  // never leaves the CA. Uses pooled, pre-initialized verify contexts.
+  Status Verify(std::span<const uint8_t> tbs, std::span<const uint8_t> raw_sig);
   x509::SignatureAlgorithm algorithm() const { return algorithm_; }
   // public_key_info: DER SubjectPublicKeyInfo read from the token.
   const Bytes& public_key_info() const { return spki_; }
@@ -72,6 +79,10 @@ class CaKey {
   friend class CaToken;
   CaKey(CaToken* token, CK_OBJECT_HANDLE key) : token_(token), key_(key) {}
   Result<CK_SESSION_HANDLE> Acquire();
+  // Digest: SHA-256/384 of `tbs` for the key's algorithm.
+  Result<Bytes> Digest(std::span<const uint8_t> tbs) const;
+  Result<Bytes> TokenSign(CK_MECHANISM_TYPE mech, std::span<const uint8_t> input);
+  Status VerifyDigest(std::span<const uint8_t> digest, std::span<const uint8_t> raw_sig);
   void Release(CK_SESSION_HANDLE session);
 
   CaToken* token_;
@@ -82,6 +93,7 @@ class CaKey {
   std::mutex mu_;
   std::vector<CK_SESSION_HANDLE> free_sessions_;  // guarded by mu_
   std::vector<CK_SESSION_HANDLE> all_sessions_;   // guarded by mu_
+  std::vector<ossl::UniquePtr<EVP_PKEY_CTX>> verify_ctxs_;  // guarded by mu_
 };
 
 }  // namespace certvault::ca

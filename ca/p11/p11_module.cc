@@ -4,6 +4,8 @@
 #include <dlfcn.h>
 
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "src/base/status_macros.h"
@@ -21,6 +23,16 @@ Status CheckRv(CK_RV rv, std::string_view fn) {
 }
 
 Result<std::shared_ptr<P11Module>> P11Module::Load(const std::string& path) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<P11Module>> loaded;
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto existing = loaded[path].lock()) return existing;
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<P11Module> module, LoadNew(path));
+  loaded[path] = module;
+  return module;
+}
+
+Result<std::shared_ptr<P11Module>> P11Module::LoadNew(const std::string& path) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) return NotFoundError("cannot load PKCS#11 module " + path);
   auto get_list = reinterpret_cast<CK_C_GetFunctionList>(dlsym(handle, "C_GetFunctionList"));

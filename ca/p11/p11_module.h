@@ -28,7 +28,10 @@ Status CheckRv(CK_RV rv, std::string_view fn);
 class P11Module {
  public:
   // Load dlopens `path` and calls C_Initialize. kNotFound when the file does
-  // not load, kInternal when C_GetFunctionList/C_Initialize fail.
+  // not load, kInternal when C_GetFunctionList/C_Initialize fail. A module is
+  // loaded once per process: C_Initialize/C_Finalize are process-wide, so
+  // every caller with the same path shares one P11Module, and C_Finalize runs
+  // when the last reference goes.
   static Result<std::shared_ptr<P11Module>> Load(const std::string& path);
   ~P11Module();  // C_Finalize, then dlclose
   P11Module(const P11Module&) = delete;
@@ -46,6 +49,7 @@ class P11Module {
 
  private:
   P11Module(void* handle, CK_FUNCTION_LIST* fn) : handle_(handle), fn_(fn) {}
+  static Result<std::shared_ptr<P11Module>> LoadNew(const std::string& path);
   void* handle_;
   CK_FUNCTION_LIST* fn_;
 };

@@ -84,8 +84,17 @@ sed -i 's/key_usage = \["digitalSignature"\]/key_usage = ["digitalSignature", "k
 expect_failure "profile with keyCertSign on a leaf" ca list
 expect_contains "$WORK/expect_failure.out" "keyCertSign" "inconsistent profile: unclear error"
 cp "$WORK/ca.toml.bak" "$CA_DIR/ca.toml"
+chmod 644 "$CA_DIR/pin.txt"
+expect_failure "world-readable PIN file" ca issue --profile device --csr "$WORK/good.csr"
+expect_contains "$WORK/expect_failure.out" "chmod 600" "readable PIN file: unclear error"
+chmod 600 "$CA_DIR/pin.txt"
 echo "wrong-pin" >"$CA_DIR/pin.txt"
 expect_failure "wrong PIN" ca issue --profile device --csr "$WORK/good.csr"
 expect_contains "$WORK/expect_failure.out" "PIN rejected" "wrong PIN: unclear error"
 grep -q "wrong-pin" "$WORK/expect_failure.out" && fail "the PIN appears in an error message"
+# --pin-file replaces the PIN source named in ca.toml.
+printf '%s\n' "$USER_PIN" >"$WORK/operator.pin"
+chmod 600 "$WORK/operator.pin"
+ca --pin-file "$WORK/operator.pin" issue --profile device --csr "$WORK/good.csr" --out "$WORK/good2.pem" \
+  || fail "--pin-file was not used"
 log "bad input refused"

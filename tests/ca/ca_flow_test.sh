@@ -33,7 +33,7 @@ for i in $(seq 1 12); do
   new_csr "b$i" ec "dev-b$i" "DNS:b$i.devices.example.com"
   cp "$WORK/b$i.csr" "$WORK/batch/"
 done
-ca issue --profile device --batch "$WORK/batch" --out-dir "$WORK/out" 2>"$WORK/batch.log" || { cat "$WORK/batch.log"; fail "batch issuance failed"; }
+ca issue --profile device --batch "$WORK/batch" --out-dir "$WORK/out" --chunk 5 2>"$WORK/batch.log" || { cat "$WORK/batch.log"; fail "batch issuance failed"; }
 expect_contains "$WORK/batch.log" "issued 12, refused 0" "batch summary wrong"
 [[ $(ls "$WORK/out" | wc -l) -eq 12 ]] || fail "batch did not write 12 certificates"
 openssl x509 -in "$WORK/ec1.pem" -noout -text >"$WORK/ec1.txt"

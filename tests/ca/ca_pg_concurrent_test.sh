@@ -22,8 +22,10 @@ for p in a b; do
   done
 done
 log "two processes issue $N certificates each, at once"
-ca issue --profile device --batch "$WORK/in-a" --out-dir "$WORK/out-a" 2>"$WORK/a.log" & pa=$!
-ca issue --profile device --batch "$WORK/in-b" --out-dir "$WORK/out-b" 2>"$WORK/b.log" & pb=$!
+# Small chunks: many transactions from each process interleave (and each
+# process commits one chunk while it signs the next).
+ca issue --profile device --batch "$WORK/in-a" --out-dir "$WORK/out-a" --chunk 16 2>"$WORK/a.log" & pa=$!
+ca issue --profile device --batch "$WORK/in-b" --out-dir "$WORK/out-b" --chunk 16 2>"$WORK/b.log" & pb=$!
 wait $pa || { cat "$WORK/a.log"; fail "process a failed"; }
 wait $pb || { cat "$WORK/b.log"; fail "process b failed"; }
 expect_contains "$WORK/a.log" "issued $N, refused 0" "process a did not issue everything"

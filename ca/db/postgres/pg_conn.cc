@@ -72,6 +72,9 @@ class PgStatement final : public SqlStatement {
   std::string Text(int c) const override {
     return std::string(PQgetvalue(res_.get(), row_, c), PQgetlength(res_.get(), row_, c));
   }
+  std::string_view TextView(int c) const override {
+    return std::string_view(PQgetvalue(res_.get(), row_, c), PQgetlength(res_.get(), row_, c));
+  }
   int64_t Int(int c) const override;
   Bytes Blob(int c) const override {
     const auto* p = reinterpret_cast<const uint8_t*>(PQgetvalue(res_.get(), row_, c));
