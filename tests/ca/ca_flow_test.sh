@@ -60,8 +60,7 @@ for c in ec1 rsa1; do
 done
 
 log "OCSP responder"
-ca ocsp serve --port "$OCSP_PORT" >"$WORK/ocsp.log" 2>&1 &
-BG_PIDS+=($!)
+ca_bg ocsp serve --port "$OCSP_PORT" >"$WORK/ocsp.log" 2>&1
 wait_for_line "$WORK/ocsp.log" "listening on" 20 || { cat "$WORK/ocsp.log"; fail "OCSP responder did not start"; }
 ocsp_status() {  # CERT|0xSERIAL [extra args] -> prints "good" / "revoked" / "unknown"
   local cert=$1 what=(-cert "$1")

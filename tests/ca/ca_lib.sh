@@ -105,6 +105,13 @@ TOML
 }
 
 ca() { timeout "$T" "$CA_BIN" --dir "$CA_DIR" --actor interop-test "$@"; }
+# ca_bg ARGS...: certvault-ca in the background, registered for cleanup. Not
+# `ca ... &`: that backgrounds a subshell, and killing it would leave the
+# server running.
+ca_bg() {
+  timeout "$T" "$CA_BIN" --dir "$CA_DIR" --actor interop-test "$@" &
+  BG_PIDS+=($!)
+}
 
 # new_csr NAME KEYSPEC CN [SAN]: a CSR made by the openssl CLI.
 new_csr() {

@@ -52,8 +52,7 @@ done
 [[ $(printf '%s\n' "${seen_parts[@]}" | sort -u | wc -l) -ge 2 ]] || fail "all certificates landed in one partition"
 
 log "scheduled CRLs served over HTTP"
-ca ocsp serve --port "$OCSP_PORT" --crl-interval 1 >"$WORK/serve.log" 2>&1 &
-BG_PIDS+=($!)
+ca_bg ocsp serve --port "$OCSP_PORT" --crl-interval 1 >"$WORK/serve.log" 2>&1
 wait_for_line "$WORK/serve.log" "listening on" 20 || { cat "$WORK/serve.log"; fail "server did not start"; }
 deadline=$((SECONDS + 15))
 until timeout "$T" curl -sf "http://127.0.0.1:$OCSP_PORT/crl/delta-p3.crl" -o "$WORK/d3.crl"; do
