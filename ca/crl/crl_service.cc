@@ -21,12 +21,10 @@ Result<CrlRecord> GenerateCrl(CertDb& db, CaKey& key, const CrlRequest& req, con
     rec.base_number = base->number;
     after = base->max_revocation_id;
   }
-  // Read the high-water mark first: revocations committed meanwhile have a
-  // larger id and go into the next CRL, never missed by a delta.
-  CV_ASSIGN_OR_RETURN(rec.max_revocation_id, db.MaxRevocationId(req.ca));
+  // One snapshot: every revocation up to the high-water mark is in it;
+  // later ones have larger ids and go into the next CRL.
   CV_ASSIGN_OR_RETURN(std::vector<RevokedEntry> entries,
-                      db.Revoked(req.ca, after, now, req.partition, req.partitions));
-  while (!entries.empty() && entries.back().id > rec.max_revocation_id) entries.pop_back();
+                      db.RevokedForCrl(req.ca, after, now, req.partition, req.partitions, &rec.max_revocation_id));
   // RFC 5280 §5.2.5: each partition's CRLs (full and delta alike) carry the
   // partition's distribution point, which its certificates' CRL DP names.
   std::string dp = req.partitions > 1 ? PartitionUrl(req.crl_url, req.partition, req.partitions) : "";

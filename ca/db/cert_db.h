@@ -112,6 +112,13 @@ class CertDb {
                                                     uint32_t partition, uint32_t partitions) = 0;
   // MaxRevocationId: the newest revocation id of `ca` (0 if none).
   virtual Result<int64_t> MaxRevocationId(const std::string& ca) = 0;
+  // RevokedForCrl: MaxRevocationId and Revoked(...) read as one snapshot in
+  // which no revocation with a smaller id is still uncommitted, so a CRL's
+  // high-water mark never skips a revocation that commits later (a delta
+  // after it would miss that revocation too, until the next full CRL).
+  virtual Result<std::vector<RevokedEntry>> RevokedForCrl(const std::string& ca, int64_t after_id, int64_t now,
+                                                          uint32_t partition, uint32_t partitions,
+                                                          int64_t* out_max_id) = 0;
   // StoreCrl: allocates the next CRL number of `ca` (RFC 5280 §5.2.3: one
   // increasing sequence for full and delta CRLs), lets `build` produce the DER
   // for it, and stores the CRL with an audit event, all in one transaction.

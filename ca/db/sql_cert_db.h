@@ -25,6 +25,9 @@ class SqlCertDb final : public CertDb {
   Result<std::vector<RevokedEntry>> Revoked(const std::string& ca, int64_t after_id, int64_t now, uint32_t partition,
                                             uint32_t partitions) override;
   Result<int64_t> MaxRevocationId(const std::string& ca) override;
+  Result<std::vector<RevokedEntry>> RevokedForCrl(const std::string& ca, int64_t after_id, int64_t now,
+                                                  uint32_t partition, uint32_t partitions,
+                                                  int64_t* out_max_id) override;
   Result<CrlRecord> StoreCrl(CrlRecord crl, const std::string& actor,
                              const std::function<Result<Bytes>(CrlRecord&)>& build) override;
   Result<CrlRecord> LatestCrl(const std::string& ca, bool delta, uint32_t partition) override;

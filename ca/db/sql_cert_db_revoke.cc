@@ -119,6 +119,25 @@ Result<int64_t> SqlCertDb::MaxRevocationId(const std::string& ca) {
   return id;
 }
 
+Result<std::vector<RevokedEntry>> SqlCertDb::RevokedForCrl(const std::string& ca, int64_t after_id, int64_t now,
+                                                           uint32_t partition, uint32_t partitions,
+                                                           int64_t* out_max_id) {
+  std::vector<RevokedEntry> entries;
+  Status st = InTransaction([&]() -> Status {
+    // PostgreSQL: revocation ids come from a sequence, so a smaller id may
+    // commit after a larger one. A revoking transaction holds ROW EXCLUSIVE
+    // on the table; SHARE waits for those to commit and holds new ones off
+    // until this short snapshot ends. (SQLite serializes writers already.)
+    if (conn_->dialect() == SqlDialect::kPostgres) CV_RETURN_IF_ERROR(conn_->Exec("LOCK TABLE revocations IN SHARE MODE"));
+    CV_ASSIGN_OR_RETURN(*out_max_id, MaxRevocationId(ca));
+    CV_ASSIGN_OR_RETURN(entries, Revoked(ca, after_id, now, partition, partitions));
+    while (!entries.empty() && entries.back().id > *out_max_id) entries.pop_back();
+    return OkStatus();
+  });
+  if (!st.ok()) return st;
+  return entries;
+}
+
 Result<CrlRecord> SqlCertDb::StoreCrl(CrlRecord crl, const std::string& actor,
                                       const std::function<Result<Bytes>(CrlRecord&)>& build) {
   Status st = InTransaction([&]() -> Status {
