@@ -1,28 +1,16 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/instance/subject.h"
 
+#include "src/base/status_macros.h"
+#include "src/crypto/x509_build.h"
+
 namespace certvault::ca {
 
 Result<std::vector<SubjectEntry>> SplitSubject(std::string_view subject) {
-  if (subject.size() < 2 || subject[0] != '/') return InvalidArgumentError("subject must look like /CN=name/O=org");
+  CV_ASSIGN_OR_RETURN(std::vector<x509::SubjectPart> parts, x509::SplitSubject(subject));
   std::vector<SubjectEntry> out;
-  std::string part;
-  for (size_t i = 1; i <= subject.size(); ++i) {
-    if (i < subject.size() && subject[i] == '\\' && i + 1 < subject.size()) {
-      part += subject[++i];
-      continue;
-    }
-    if (i < subject.size() && subject[i] != '/') {
-      part += subject[i];
-      continue;
-    }
-    size_t eq = part.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == part.size()) {
-      return InvalidArgumentError("subject component must be NAME=value");
-    }
-    out.push_back({part.substr(0, eq), part.substr(eq + 1)});
-    part.clear();
-  }
+  out.reserve(parts.size());
+  for (x509::SubjectPart& p : parts) out.push_back({std::move(p.field), std::move(p.value)});
   return out;
 }
 

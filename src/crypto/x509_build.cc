@@ -278,13 +278,12 @@ Result<ossl::UniquePtr<EVP_PKEY>> ParsePublicKeyInfo(std::span<const uint8_t> sp
   return key;
 }
 
-// ParseSubject splits on unescaped '/', then each part on the first '='.
-Result<ossl::UniquePtr<X509_NAME>> ParseSubject(std::string_view subject) {
+// SplitSubject splits on unescaped '/', then each part on the first '='.
+Result<std::vector<SubjectPart>> SplitSubject(std::string_view subject) {
   if (subject.size() < 2 || subject.size() > kMaxSubjectLength || subject[0] != '/') {
     return InvalidArgumentError("subject must look like /CN=name/O=org");
   }
-  ossl::UniquePtr<X509_NAME> name(X509_NAME_new());
-  if (name == nullptr) return ossl::OpenSslError("X509_NAME_new");
+  std::vector<SubjectPart> out;
   std::string part;
   for (size_t i = 1; i <= subject.size(); ++i) {
     if (i < subject.size() && subject[i] == '\\' && i + 1 < subject.size()) {
@@ -299,13 +298,22 @@ Result<ossl::UniquePtr<X509_NAME>> ParseSubject(std::string_view subject) {
     if (eq == std::string::npos || eq == 0 || eq + 1 == part.size()) {
       return InvalidArgumentError("subject component must be NAME=value");
     }
-    std::string field = part.substr(0, eq);
-    const auto* value = reinterpret_cast<const unsigned char*>(part.c_str() + eq + 1);
-    if (X509_NAME_add_entry_by_txt(name.get(), field.c_str(), MBSTRING_UTF8, value, -1, -1, 0) != 1) {
-      ossl::ClearErrors();
-      return InvalidArgumentError("unknown or invalid subject attribute '" + field + "'");
-    }
+    out.push_back({part.substr(0, eq), part.substr(eq + 1)});
     part.clear();
+  }
+  return out;
+}
+
+Result<ossl::UniquePtr<X509_NAME>> ParseSubject(std::string_view subject) {
+  CV_ASSIGN_OR_RETURN(std::vector<SubjectPart> parts, SplitSubject(subject));
+  ossl::UniquePtr<X509_NAME> name(X509_NAME_new());
+  if (name == nullptr) return ossl::OpenSslError("X509_NAME_new");
+  for (const SubjectPart& p : parts) {
+    const auto* value = reinterpret_cast<const unsigned char*>(p.value.c_str());
+    if (X509_NAME_add_entry_by_txt(name.get(), p.field.c_str(), MBSTRING_UTF8, value, -1, -1, 0) != 1) {
+      ossl::ClearErrors();
+      return InvalidArgumentError("unknown or invalid subject attribute '" + p.field + "'");
+    }
   }
   return name;
 }

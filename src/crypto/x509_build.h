@@ -56,6 +56,15 @@ Result<ossl::UniquePtr<EVP_PKEY>> ParsePublicKeyInfo(std::span<const uint8_t> sp
 // attribute names, empty values or a missing leading '/' give kInvalidArgument.
 Result<ossl::UniquePtr<X509_NAME>> ParseSubject(std::string_view subject);
 
+// SubjectPart: one attribute of the ParseSubject form, unescaped.
+struct SubjectPart {
+  std::string field;
+  std::string value;
+};
+// SplitSubject: the ParseSubject form into its attributes, in order, without
+// checking attribute names. kInvalidArgument when malformed or too long.
+Result<std::vector<SubjectPart>> SplitSubject(std::string_view subject);
+
 // SanEntry: one subjectAltName, parsed from "DNS:x", "IP:192.0.2.1",
 // "IP:2001:db8::1", "email:a@b" or "URI:https://...".
 struct SanEntry {
