@@ -9,6 +9,10 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -28,10 +32,37 @@ Percentiles Summarize(std::vector<double> us) {
   return {us[us.size() / 2], us[std::min(us.size() - 1, us.size() * 99 / 100)]};
 }
 
+// ChildResult: what a signing child reports through the result pipe.
+struct ChildResult {
+  uint64_t signatures = 0;
+  uint64_t cpu_ns = 0;  // the child's CPU time while signing
+};
+
+uint64_t ProcessCpuNs() {
+  struct timespec ts = {};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// CpuNsOf: CPU time of process `pid` so far, all its threads, live or ended
+// (utime + stime of /proc/PID/stat, in clock ticks), 0 if unknown.
+uint64_t CpuNsOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t comm_end = stat.rfind(')');  // the command name may hold spaces
+  if (comm_end == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(comm_end + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt: fields 3-13
+  uint64_t utime = 0, stime = 0;
+  if (!(fields >> utime >> stime)) return 0;
+  return (utime + stime) * (1000000000u / static_cast<uint64_t>(sysconf(_SC_CLK_TCK)));
+}
+
 // ChildSignLoop: runs in a forked child. Waits for the start byte on
-// `start_fd`, signs for `seconds`, writes the count to `result_fd`.
+// `start_fd`, signs for `seconds`, writes a ChildResult to `result_fd`.
 [[noreturn]] void ChildSignLoop(Target& t, CK_OBJECT_HANDLE key, double seconds, int start_fd, int result_fd) {
-  uint64_t n = 0;
+  ChildResult r;
   CK_C_INITIALIZE_ARGS args = {};
   args.flags = CKF_OS_LOCKING_OK;
   // After fork the module is not initialized in the child (PKCS#11 §5.4 / module.h).
@@ -40,11 +71,13 @@ Percentiles Summarize(std::vector<double> us) {
     char go = 0;
     if (s.ok() && read(start_fd, &go, 1) == 1) {
       std::vector<uint8_t> sig;
+      const uint64_t cpu0 = ProcessCpuNs();
       const auto end = Clock::now() + std::chrono::duration<double>(seconds);
-      while (Clock::now() < end && t.module->Sign(*s, CKM_ECDSA, key, kDigest, sig).ok()) ++n;
+      while (Clock::now() < end && t.module->Sign(*s, CKM_ECDSA, key, kDigest, sig).ok()) ++r.signatures;
+      r.cpu_ns = ProcessCpuNs() - cpu0;
     }
   }
-  (void)!write(result_fd, &n, sizeof n);
+  (void)!write(result_fd, &r, sizeof r);
   _exit(0);
 }
 
@@ -92,7 +125,8 @@ Result<Target> SetUpDaemonTarget(const std::string& module_path, const std::file
   return t;
 }
 
-Result<double> ProcessSignOpsPerSec(Target& t, int procs, double seconds, const std::string& socket) {
+Result<ProcessRun> ProcessSignOpsPerSec(Target& t, int procs, double seconds, const std::string& socket,
+                                        pid_t daemon_pid) {
   CV_ASSIGN_OR_RETURN(CK_SESSION_HANDLE setup, t.module->OpenSession(t.slot, kUserPin));
   CV_ASSIGN_OR_RETURN(KeyPair pair, t.module->GenerateKeyPair(setup, KeyKind::kEcP256, true));
   int start[2], result[2];
@@ -107,17 +141,24 @@ Result<double> ProcessSignOpsPerSec(Target& t, int procs, double seconds, const 
     if (pid > 0) children.push_back(pid);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // children log in (Argon2id)
+  const uint64_t daemon0 = daemon_pid > 0 ? CpuNsOf(daemon_pid) : 0;
   for (size_t i = 0; i < children.size(); ++i) (void)!write(start[1], "g", 1);
-  uint64_t total = 0;
+  ChildResult total;
   for (size_t i = 0; i < children.size(); ++i) {
-    uint64_t n = 0;
-    if (read(result[0], &n, sizeof n) == sizeof n) total += n;
+    ChildResult r;
+    if (read(result[0], &r, sizeof r) != sizeof r) continue;
+    total.signatures += r.signatures;
+    total.cpu_ns += r.cpu_ns;
   }
+  const uint64_t daemon_ns = daemon_pid > 0 ? CpuNsOf(daemon_pid) - daemon0 : 0;
   for (pid_t pid : children) waitpid(pid, nullptr, 0);
   for (int fd : {start[0], start[1], result[0], result[1]}) close(fd);
   t.module->fn()->C_CloseSession(setup);
-  if (total == 0 || static_cast<int>(children.size()) != procs) return InternalError("child processes did not sign");
-  return static_cast<double>(total) / seconds;
+  if (total.signatures == 0 || static_cast<int>(children.size()) != procs) {
+    return InternalError("child processes did not sign");
+  }
+  const double n = static_cast<double>(total.signatures);
+  return ProcessRun{n / seconds, total.cpu_ns / n / 1000.0, daemon_ns / n / 1000.0};
 }
 
 Result<Percentiles> NoopLatency(const std::string& socket, int n) {

@@ -25,6 +25,7 @@ class DaemonProcess {
   static Result<std::unique_ptr<DaemonProcess>> Start(const std::string& daemon_path, const std::filesystem::path& dir);
   ~DaemonProcess();
   const std::string& socket() const { return socket_; }
+  pid_t pid() const { return pid_; }
 
  private:
   DaemonProcess(pid_t pid, std::string socket) : pid_(pid), socket_(std::move(socket)) {}
@@ -38,11 +39,21 @@ class DaemonProcess {
 Result<Target> SetUpDaemonTarget(const std::string& module_path, const std::filesystem::path& dir,
                                  const std::string& socket);
 
+// ProcessRun: what a multi-process signing run measured. CPU times are per
+// signature: the client processes' own, and certvaultd's (0 without one).
+struct ProcessRun {
+  double ops_per_s = 0;
+  double client_cpu_us = 0;
+  double daemon_cpu_us = 0;
+};
+
 // ProcessSignOpsPerSec: total ECDSA P-256 C_SignInit + C_Sign per second of
 // `procs` forked processes, each re-initializing the module and signing on
 // its own logged-in session with one shared token key, for `seconds`. With a
-// `socket`, the children set CERTVAULT_SOCKET to it before C_Initialize.
-Result<double> ProcessSignOpsPerSec(Target& t, int procs, double seconds, const std::string& socket);
+// `socket`, the children set CERTVAULT_SOCKET to it before C_Initialize, and
+// the CPU time of `daemon_pid` over the run is charged to the signatures.
+Result<ProcessRun> ProcessSignOpsPerSec(Target& t, int procs, double seconds, const std::string& socket,
+                                        pid_t daemon_pid);
 
 struct Percentiles {
   double p50_us = 0;
