@@ -4,6 +4,7 @@
 // and raw OpenSSL side by side and prints a table with ratios (README.md).
 //   certvault-bench [--quick] [--module PATH] [--softhsm PATH] [--populate-seconds S]
 //                   [--daemon PATH]   (certvaultd: adds the daemon-mode rows, daemon_bench.h)
+//                   [--daemon-only] [--daemon-config FILE]   (certvaultd's config, e.g. [daemon] spin_us)
 // Both modules get private stores in a temp dir (CERTVAULT_HOME,
 // SOFTHSM2_CONF) that is removed at exit. Exit 0 when every scenario that
 // could run succeeded, 1 when one failed, 2 on bad flags.
@@ -31,6 +32,7 @@ struct Options {
   std::string module;
   std::string softhsm = "/usr/lib/softhsm/libsofthsm2.so";
   std::string daemon;        // certvaultd; "" = no daemon rows
+  std::string daemon_config;  // --daemon-config: certvaultd's config file ("" = defaults)
   bool daemon_only = false;  // --daemon-only: just the daemon-mode rows
   double populate_s = 0;     // 0: the budget's default
 };
@@ -56,11 +58,13 @@ std::optional<Options> ParseFlags(int argc, char** argv) {
       o.daemon_only = true;
     } else if ((arg == "--module" || arg == "--softhsm" || arg == "--daemon") && i + 1 < argc) {
       (arg == "--module" ? o.module : arg == "--softhsm" ? o.softhsm : o.daemon) = argv[++i];
+    } else if (arg == "--daemon-config" && i + 1 < argc) {
+      o.daemon_config = argv[++i];
     } else if (arg == "--populate-seconds" && i + 1 < argc) {
       o.populate_s = std::atof(argv[++i]);
     } else {
       std::cerr << "usage: certvault-bench [--quick] [--module PATH] [--softhsm PATH]"
-                   " [--populate-seconds S] [--daemon PATH] [--daemon-only]\n";
+                   " [--populate-seconds S] [--daemon PATH] [--daemon-only] [--daemon-config FILE]\n";
       return std::nullopt;
     }
   }
@@ -280,7 +284,7 @@ int Run(const Options& o, const std::filesystem::path& dir) {
   std::unique_ptr<DaemonProcess> daemon;
   std::optional<Target> via_daemon;
   if (!o.daemon.empty() && !o.module.empty()) {
-    auto started = DaemonProcess::Start(o.daemon, dir);
+    auto started = DaemonProcess::Start(o.daemon, dir, o.daemon_config);
     auto t = started.ok() ? SetUpDaemonTarget(o.module, dir, (*started)->socket()) : Result<Target>(started.status());
     if (t.ok()) {
       daemon = std::move(*started);

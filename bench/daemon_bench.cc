@@ -84,7 +84,8 @@ uint64_t CpuNsOf(pid_t pid) {
 }  // namespace
 
 Result<std::unique_ptr<DaemonProcess>> DaemonProcess::Start(const std::string& daemon_path,
-                                                            const std::filesystem::path& dir) {
+                                                            const std::filesystem::path& dir,
+                                                            const std::string& config) {
   const std::string vault = (dir / "daemon-vault").string();
   const std::string socket = (dir / "certvaultd.sock").string();
   std::filesystem::create_directories(vault);
@@ -93,7 +94,12 @@ Result<std::unique_ptr<DaemonProcess>> DaemonProcess::Start(const std::string& d
   if (pid == 0) {
     setenv("CERTVAULT_HOME", vault.c_str(), 1);
     unsetenv("CERTVAULT_CONF");
-    execl(daemon_path.c_str(), daemon_path.c_str(), "--socket", socket.c_str(), static_cast<char*>(nullptr));
+    if (config.empty()) {
+      execl(daemon_path.c_str(), daemon_path.c_str(), "--socket", socket.c_str(), static_cast<char*>(nullptr));
+    } else {
+      execl(daemon_path.c_str(), daemon_path.c_str(), "--socket", socket.c_str(), "--vault", vault.c_str(), "--config",
+            config.c_str(), static_cast<char*>(nullptr));
+    }
     _exit(127);
   }
   auto d = std::unique_ptr<DaemonProcess>(new DaemonProcess(pid, socket));

@@ -21,8 +21,10 @@ namespace certvault::bench {
 class DaemonProcess {
  public:
   // Start runs `daemon_path` serving `dir`/daemon-vault on `dir`/certvaultd.sock
-  // and waits (up to 10 s) until it accepts connections.
-  static Result<std::unique_ptr<DaemonProcess>> Start(const std::string& daemon_path, const std::filesystem::path& dir);
+  // (with `config` as its config file, if set) and waits (up to 10 s) until
+  // it accepts connections.
+  static Result<std::unique_ptr<DaemonProcess>> Start(const std::string& daemon_path, const std::filesystem::path& dir,
+                                                      const std::string& config = "");
   ~DaemonProcess();
   const std::string& socket() const { return socket_; }
   pid_t pid() const { return pid_; }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 #include <tuple>
 
@@ -37,13 +38,11 @@ bool Forward(CallContext& c, Decoder& in, Encoder& out) {
   return true;
 }
 
-// ForwardOut: the same for calls ending in an OutBuf (PKCS#11 §5.2): the
+// RunOut: calls `fn(OutBuf)` with an output buffer as `spec` asks and writes
+// the reply of a call ending in an OutBuf (PKCS#11 §5.2): the status, the
 // length after OK or kBufferTooSmall, the bytes after an OK call with a buffer.
-template <auto Method, typename... A>
-bool ForwardOut(CallContext& c, Decoder& in, Encoder& out) {
-  std::tuple<A...> args;
-  ipc::OutSpec spec;
-  if (!DecodeTuple(in, args, false) || !ipc::GetAll(in, &spec)) return false;
+template <typename Fn>
+Status RunOut(CallContext& c, const ipc::OutSpec& spec, Encoder& out, Fn&& fn) {
   size_t len = 0;
   OutBuf buf{nullptr, &len};
   if (spec.has_buffer) {
@@ -52,13 +51,88 @@ bool ForwardOut(CallContext& c, Decoder& in, Encoder& out) {
     c.scratch.resize(std::max<size_t>(len, 1));  // never a null pointer: that would be a length query
     buf.data = c.scratch.data();
   }
-  Status s = std::apply([&](auto&... a) { return (c.app->backend.get()->*Method)(a..., buf); }, args);
+  Status s = fn(buf);
   Reply(out, s);
   if (s.ok() || s.reason() == Reason::kBufferTooSmall) {
     ipc::Put(out, uint64_t{len});
     if (s.ok() && spec.has_buffer) ipc::Put(out, std::span<const uint8_t>(c.scratch.data(), len));
   }
   if (spec.has_buffer) OPENSSL_cleanse(c.scratch.data(), c.scratch.size());  // may be plaintext or a key
+  return s;
+}
+
+// ForwardOut: Forward for calls ending in an OutBuf.
+template <auto Method, typename... A>
+bool ForwardOut(CallContext& c, Decoder& in, Encoder& out) {
+  std::tuple<A...> args;
+  ipc::OutSpec spec;
+  if (!DecodeTuple(in, args, false) || !ipc::GetAll(in, &spec)) return false;
+  (void)RunOut(c, spec, out, [&](OutBuf buf) {
+    return std::apply([&](auto&... a) { return (c.app->backend.get()->*Method)(a..., buf); }, args);
+  });
+  return true;
+}
+
+// PutRepeatable: whether the client may answer the next C_SignInit of the
+// same key and mechanism itself: `ok`, and the backend's StateGeneration held
+// still from `before` to now (docs/design/daemon.md).
+void PutRepeatable(Encoder& out, Backend& b, std::optional<uint64_t> before, bool ok) {
+  const std::optional<uint64_t> after = b.StateGeneration();
+  ipc::Put(out, ok && before && after && *before == *after);
+}
+
+// LateInitError: a SignInit that the client answered OK from its cache failed
+// when it came with C_Sign: another application changed the key (or the token)
+// in between. C_Sign reports it with a code C_Sign may return.
+Status LateInitError(const Status& s) {
+  switch (s.reason()) {
+    case Reason::kUserNotLoggedIn:
+    case Reason::kSessionHandleInvalid:
+    case Reason::kSessionClosed:
+    case Reason::kDeviceError:
+    case Reason::kDeviceMemory:
+    case Reason::kDeviceRemoved:
+      return s;
+    default:
+      return Status(StatusCode::kFailedPrecondition, Reason::kFunctionFailed,
+                    "the key changed between C_SignInit and C_Sign: " + std::string(s.message()));
+  }
+}
+
+// SignInitGen: SignInit, and whether it may be repeated by the client. `late`: a SignInit
+// the client answered itself and now sends, before a call that could change
+// its outcome (its error is then a late one).
+bool SignInitGen(CallContext& c, Decoder& in, Encoder& out) {
+  SessionHandle session = 0;
+  Mechanism mech;
+  ObjectHandle key = 0;
+  bool late = false;
+  if (!ipc::GetAll(in, &session, &mech, &key, &late)) return false;
+  Backend& b = *c.app->backend;
+  const std::optional<uint64_t> before = b.StateGeneration();
+  Status s = b.SignInit(session, mech, key);
+  Reply(out, late && !s.ok() ? LateInitError(s) : s);
+  PutRepeatable(out, b, before, s.ok());
+  return true;
+}
+
+bool SignInitSign(CallContext& c, Decoder& in, Encoder& out) {
+  SessionHandle session = 0;
+  Mechanism mech;
+  ObjectHandle key = 0;
+  std::span<const uint8_t> data;
+  ipc::OutSpec spec;
+  if (!ipc::GetFields(in, &session, &mech, &key, &data) || !ipc::GetAll(in, &spec)) return false;
+  Backend& b = *c.app->backend;
+  const std::optional<uint64_t> before = b.StateGeneration();
+  Status init = b.SignInit(session, mech, key);
+  if (!init.ok()) {
+    Reply(out, LateInitError(init));
+    PutRepeatable(out, b, before, false);
+    return true;
+  }
+  Status s = RunOut(c, spec, out, [&](OutBuf buf) { return b.Sign(session, data, buf); });
+  PutRepeatable(out, b, before, s.ok() || s.reason() == Reason::kBufferTooSmall);
   return true;
 }
 
@@ -213,6 +287,8 @@ constexpr Entry kEntries[] = {
     {Op::kVaultStatus, Forward<&B::VaultStatus>},
     {Op::kSeedRandom, Forward<&B::SeedRandom, S, Span>},
     {Op::kGenerateRandom, GenerateRandom},
+    {Op::kSignInitGen, SignInitGen},
+    {Op::kSignInitSign, SignInitSign},
 };
 
 constexpr std::array<Handler, static_cast<size_t>(Op::kOpLimit)> BuildTable() {

@@ -19,6 +19,7 @@
 #define CERTVAULT_CORE_BACKEND_H_
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -139,6 +140,15 @@ class Backend {
   // PKCS#11 has no such call (a broken vault shows as an empty slot list); the
   // CLI uses it to say what is wrong.
   virtual Status VaultStatus() = 0;
+
+  // StateGeneration: a number that moves, before the call that moved it
+  // returns, whenever the outcome of an operation *Init on an unchanged
+  // session may change: an object updated or destroyed (by any process), a
+  // login or logout, a token re-initialized. nullopt if the backend cannot
+  // tell. certvaultd hands it to its clients, so that a repeated C_SignInit
+  // is answered without a round trip (docs/design/daemon.md, "One round trip
+  // per signature").
+  virtual std::optional<uint64_t> StateGeneration() { return std::nullopt; }
 
   // --- Random (§5.15) ---
   virtual Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) = 0;

@@ -245,6 +245,7 @@ Status EmbeddedBackend::DestroyObject(SessionHandle handle, ObjectHandle object)
   } else {
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
     session_objects_.erase(object);
+    local_changes_.fetch_add(1, std::memory_order_acq_rel);
   }
   std::unique_lock<std::shared_mutex> rt_lock(s->runtime->mu);
   s->runtime->key_cache.erase(object);
@@ -329,6 +330,7 @@ Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle obj
   } else {
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
     session_objects_[object] = updated;
+    local_changes_.fetch_add(1, std::memory_order_acq_rel);
   }
   std::unique_lock<std::shared_mutex> rt_lock(s->runtime->mu);
   s->runtime->key_cache.erase(object);

@@ -40,6 +40,7 @@ void EmbeddedBackend::DropSpares(storage::TokenId token) {
 
 void EmbeddedBackend::LogoutLocked(TokenRuntime& rt) {
   rt.login_epoch.fetch_add(1, std::memory_order_acq_rel);
+  local_changes_.fetch_add(1, std::memory_order_acq_rel);
   rt.login.reset();
   rt.token_key = SecretBytes();  // the old buffer is wiped on free
   rt.key_cache.clear();
@@ -181,6 +182,7 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
   s->runtime->login = user;
   s->runtime->token_key = std::move(key);
   s->runtime->login_epoch.fetch_add(1, std::memory_order_acq_rel);
+  local_changes_.fetch_add(1, std::memory_order_acq_rel);
   return OkStatus();
 }
 

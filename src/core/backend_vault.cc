@@ -82,6 +82,12 @@ Result<storage::Store*> EmbeddedBackend::Store() {
   return store_.get();
 }
 
+std::optional<uint64_t> EmbeddedBackend::StateGeneration() {
+  if (store_ptr_.load(std::memory_order_acquire) == nullptr) return std::nullopt;  // changes_ not yet set
+  // Both counters only grow, so their sum moves whenever either does.
+  return changes_->Load() + local_changes_.load(std::memory_order_acquire);
+}
+
 Result<storage::Store*> EmbeddedBackend::CreateStoreIfMissing() {
   if (create_vault_) CV_RETURN_IF_ERROR(MakeVaultDir(config_.vault_dir));
   std::string path = config_.vault_dir + kDbName;

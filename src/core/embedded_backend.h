@@ -164,6 +164,7 @@ class EmbeddedBackend final : public Backend {
                                  const AttributeSet& tmpl) override;
 
   Status VaultStatus() override;
+  std::optional<uint64_t> StateGeneration() override;
   Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) override;
   Status GenerateRandom(SessionHandle session, std::span<uint8_t> out) override;
 
@@ -236,6 +237,7 @@ class EmbeddedBackend final : public Backend {
   std::unique_ptr<storage::Store> store_;  // GUARDED_BY(store_mu_) for creation; then immutable
   std::atomic<storage::Store*> store_ptr_{nullptr};
   std::unique_ptr<ChangeCounter> changes_;  // set with store_, before store_ptr_ is published
+  std::atomic<uint64_t> local_changes_{0};  // logins, logouts, session-object changes (StateGeneration)
   PinCheckLock pin_lock_;                   // every PIN check (pin_lock.h)
 
   std::mutex runtimes_mu_;

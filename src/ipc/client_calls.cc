@@ -60,19 +60,23 @@ Result<MechanismInfo> DaemonBackend::GetMechanismInfo(SlotId slot, MechanismType
 }
 
 Status DaemonBackend::InitToken(SlotId slot, const SecretBytes& so_pin, std::string_view label) {
+  BeforeChange();
   return Call({Op::kInitToken, std::nullopt}, Args(slot, so_pin, label), NoFields);
 }
 
 Status DaemonBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_pin, std::string_view label,
                                            const TokenOptions& options) {
+  BeforeChange();
   return Call({Op::kInitTokenWithOptions, std::nullopt}, Args(slot, so_pin, label, options), NoFields);
 }
 
 Status DaemonBackend::InitPin(SessionHandle session, const SecretBytes& pin) {
+  BeforeChange();
   return Call({Op::kInitPin, session}, Args(pin), NoFields);
 }
 
 Status DaemonBackend::SetPin(SessionHandle session, const SecretBytes& old_pin, const SecretBytes& new_pin) {
+  BeforeChange();
   return Call({Op::kSetPin, session}, Args(old_pin, new_pin), NoFields);
 }
 
@@ -85,10 +89,12 @@ Result<SessionHandle> DaemonBackend::OpenSession(SlotId slot, uint64_t flags) {
 }
 
 Status DaemonBackend::CloseSession(SessionHandle session) {
+  BeforeChange();
   return Call({Op::kCloseSession, session}, Args(), NoFields);
 }
 
 Status DaemonBackend::CloseAllSessions(SlotId slot) {
+  BeforeChange();
   return Call({Op::kCloseAllSessions, std::nullopt}, Args(slot), NoFields);
 }
 
@@ -99,10 +105,14 @@ Result<SessionInfo> DaemonBackend::GetSessionInfo(SessionHandle session) {
 }
 
 Status DaemonBackend::Login(SessionHandle session, UserType user, const SecretBytes& pin) {
+  BeforeChange();
   return Call({Op::kLogin, session}, Args(user, pin), NoFields);
 }
 
-Status DaemonBackend::Logout(SessionHandle session) { return Call({Op::kLogout, session}, Args(), NoFields); }
+Status DaemonBackend::Logout(SessionHandle session) {
+  BeforeChange();
+  return Call({Op::kLogout, session}, Args(), NoFields);
+}
 
 Result<ObjectHandle> DaemonBackend::CreateObject(SessionHandle session, const AttributeSet& tmpl) {
   ObjectHandle h = 0;
@@ -117,6 +127,7 @@ Result<ObjectHandle> DaemonBackend::CopyObject(SessionHandle session, ObjectHand
 }
 
 Status DaemonBackend::DestroyObject(SessionHandle session, ObjectHandle object) {
+  BeforeChange();
   return Call({Op::kDestroyObject, session}, Args(object), NoFields);
 }
 
@@ -143,6 +154,7 @@ Status DaemonBackend::GetAttributeValue(SessionHandle session, ObjectHandle obje
 }
 
 Status DaemonBackend::SetAttributeValue(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) {
+  BeforeChange();
   return Call({Op::kSetAttributeValue, session}, Args(object, tmpl), NoFields);
 }
 
@@ -166,7 +178,7 @@ Status DaemonBackend::FindObjectsFinal(SessionHandle session) {
 // the length after OK or kBufferTooSmall, and the bytes after an OK call
 // with a buffer.
 Status DaemonBackend::OutCall(Op op, SessionHandle session, std::span<const uint8_t> fields,
-                              std::span<const uint8_t> in, bool has_in, OutBuf out) {
+                              std::span<const uint8_t> in, bool has_in, OutBuf out, bool* repeatable) {
   if (out.len == nullptr) return Status(Reason::kArgumentsBad);
   const OutSpec spec{out.data != nullptr, out.data != nullptr ? uint64_t{*out.len} : 0};
   auto encode = [&](Encoder& e) {
@@ -175,16 +187,17 @@ Status DaemonBackend::OutCall(Op op, SessionHandle session, std::span<const uint
     Put(e, spec);
   };
   auto decode = [&](Decoder& d, const Status& s) {
-    if (!s.ok() && s.reason() != Reason::kBufferTooSmall) return true;
-    uint64_t len = 0;
-    if (!Get(d, &len)) return false;
-    if (s.ok() && spec.has_buffer) {
-      std::span<const uint8_t> bytes;
-      if (!Get(d, &bytes) || bytes.size() != len || len > spec.capacity) return false;
-      std::copy(bytes.begin(), bytes.end(), out.data);
+    if (s.ok() || s.reason() == Reason::kBufferTooSmall) {
+      uint64_t len = 0;
+      if (!Get(d, &len)) return false;
+      if (s.ok() && spec.has_buffer) {
+        std::span<const uint8_t> bytes;
+        if (!Get(d, &bytes) || bytes.size() != len || len > spec.capacity) return false;
+        std::copy(bytes.begin(), bytes.end(), out.data);
+      }
+      *out.len = static_cast<size_t>(len);
     }
-    *out.len = static_cast<size_t>(len);
-    return true;
+    return repeatable == nullptr || Get(d, repeatable);
   };
   return Call({op, session}, encode, decode);
 }
@@ -243,18 +256,6 @@ Status DaemonBackend::DigestKey(SessionHandle session, ObjectHandle key) {
 Status DaemonBackend::DigestFinal(SessionHandle session, OutBuf out) {
   return OutCall(Op::kDigestFinal, session, {}, {}, false, out);
 }
-Status DaemonBackend::SignInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) {
-  return MechKeyCall(Op::kSignInit, session, mech, key);
-}
-Status DaemonBackend::Sign(SessionHandle session, std::span<const uint8_t> in, OutBuf out) {
-  return OutCall(Op::kSign, session, {}, in, true, out);
-}
-Status DaemonBackend::SignUpdate(SessionHandle session, std::span<const uint8_t> in) {
-  return DataCall(Op::kSignUpdate, session, in, true);
-}
-Status DaemonBackend::SignFinal(SessionHandle session, OutBuf out) {
-  return OutCall(Op::kSignFinal, session, {}, {}, false, out);
-}
 Status DaemonBackend::VerifyInit(SessionHandle session, const Mechanism& mech, ObjectHandle key) {
   return MechKeyCall(Op::kVerifyInit, session, mech, key);
 }
@@ -268,6 +269,10 @@ Status DaemonBackend::VerifyFinal(SessionHandle session, std::span<const uint8_t
   return DataCall(Op::kVerifyFinal, session, sig, false);
 }
 Status DaemonBackend::CancelOperation(SessionHandle session, OperationKind kind) {
+  if (kind == OperationKind::kSign) {  // a pending SignInit is cancelled here; the daemon has none
+    std::lock_guard<std::mutex> lock(sign_mu_);
+    sign_.erase(session);
+  }
   return Call({Op::kCancelOperation, session}, Args(kind), NoFields);
 }
 

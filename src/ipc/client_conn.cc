@@ -44,6 +44,14 @@ void DaemonBackend::ResetLocked() {
   epoch_ = 0;
   app_id_ = 0;
   attach_secret_ = SecretBytes();
+  std::lock_guard<std::mutex> lock(sign_mu_);
+  sign_.clear();  // its sessions are gone
+}
+
+bool DaemonBackend::SessionCurrent(SessionHandle session) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fork_generation_ == g_fork_generation.load(std::memory_order_relaxed) && epoch_ != 0 &&
+         static_cast<uint16_t>(session >> kEpochShift) == epoch_;
 }
 
 Result<std::unique_ptr<DaemonBackend::Conn>> DaemonBackend::Acquire(std::optional<uint16_t> session_epoch) {

@@ -7,10 +7,12 @@
 #define CERTVAULT_IPC_DAEMON_BACKEND_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "src/ipc/client.h"
@@ -32,6 +34,7 @@ class DaemonBackend final : public Backend {
   DaemonBackend& operator=(const DaemonBackend&) = delete;
 
   Status Ping();
+  std::optional<uint64_t> StateGeneration() override { return std::nullopt; }
 
   Result<std::vector<SlotId>> GetSlotList(bool token_present) override;
   Result<SlotInfo> GetSlotInfo(SlotId slot) override;
@@ -132,14 +135,48 @@ class DaemonBackend final : public Backend {
   // operation of that kind (PKCS#11 §5.2), as the embedded backend would.
   Status RefuseOversized(const Request& req);
   // OutCall: `fields` (encoded) and `in` (if has_in) precede the OutSpec.
+  // `repeatable`, if set, receives the flag the response ends with (kSignInitSign).
   Status OutCall(Op op, SessionHandle session, std::span<const uint8_t> fields, std::span<const uint8_t> in,
-                 bool has_in, OutBuf out);
+                 bool has_in, OutBuf out, bool* repeatable = nullptr);
   Status MechKeyCall(Op op, SessionHandle session, const Mechanism& mech, ObjectHandle key);
   // DataCall: an input-only call. Multi-part updates (`splittable`) larger than
   // one frame go as several updates of the same stream, which is equivalent.
   Status DataCall(Op op, SessionHandle session, std::span<const uint8_t> in, bool splittable);
 
+  // --- One round trip per signature (client_sign.cc, docs/design/daemon.md) ---
+  // SignState: what this client knows of one session's signing.
+  struct SignState {
+    bool idle = false;     // no sign operation is active in the daemon
+    bool pending = false;  // a C_SignInit answered here, to be sent with the next call
+    MechanismType mech = 0;
+    ObjectHandle key = 0;
+    bool repeatable = false;  // SignInit(mech, key) succeeded with nothing changing meanwhile ...
+    std::chrono::steady_clock::time_point confirmed_at;  // ... as the daemon said at this time
+  };
+  struct PendingInit {
+    SessionHandle session;
+    MechanismType mech;
+    ObjectHandle key;
+  };
+  // SessionCurrent: the session belongs to this process's live application
+  // (same fork generation and connection epoch). Takes mu_.
+  bool SessionCurrent(SessionHandle session);
+  // AnswerSignInit: OK if this SignInit can be answered without the daemon
+  // (marked pending), kOperationActive if one is pending, nullopt otherwise.
+  std::optional<Status> AnswerSignInit(SessionHandle session, const Mechanism& mech, ObjectHandle key);
+  std::optional<PendingInit> TakePending(SessionHandle session);
+  // SignInitCall: the round trip of a SignInit (`late`: a pending one).
+  Status SignInitCall(SessionHandle session, const Mechanism& mech, ObjectHandle key, bool late, bool* repeatable);
+  // AfterSign: records how a Sign (`with_init`: sent with its pending SignInit) ended.
+  void AfterSign(SessionHandle session, const Status& s, const OutBuf& out, bool with_init, bool repeatable);
+  // BeforeChange: before a call that can change a SignInit's outcome (login,
+  // logout, destroy ...): sends the pending SignInits, forgets the rest.
+  void BeforeChange();
+  Status FlushPending(SessionHandle session);
+
   const ClientOptions options_;
+  std::mutex sign_mu_;                                 // taken after mu_, never before
+  std::unordered_map<SessionHandle, SignState> sign_;  // GUARDED_BY(sign_mu_)
   std::mutex mu_;
   uint16_t epoch_ = 0;                                     // GUARDED_BY(mu_); 0 = no live application
   uint16_t last_epoch_ = 0;                                // GUARDED_BY(mu_)

@@ -96,7 +96,9 @@ enum class Op : uint16_t {
   kVaultStatus = 80,
   kSeedRandom = 81,
   kGenerateRandom = 82,
-  kOpLimit = 83,  // one past the largest op
+  kSignInitGen = 83,   // SignInit; the response also says whether the client may repeat it (docs/formats/ipc.md)
+  kSignInitSign = 84,  // SignInit and Sign in one round trip: a C_SignInit the client answered itself
+  kOpLimit = 85,       // one past the largest op
 };
 
 // WipingAllocator: frames carry PINs and key material (wrapped or not), so
