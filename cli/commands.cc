@@ -111,7 +111,8 @@ Status WriteOutput(Context& ctx, std::span<const uint8_t> data) {
   return ctx.out->good() ? OkStatus() : UnavailableError("cannot write to standard output");
 }
 
-int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostream& out, std::ostream& err) {
+int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostream& out, std::ostream& err,
+           const VaultDescriber& describe) {
   Result<Args> args = Args::Parse(argc, argv, SpecsFor);
   if (!args.ok()) return ReportError(err, args.status());
   if (args->verb().empty() || args->verb() == "help" || args->Has("help")) {
@@ -127,7 +128,8 @@ int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostrea
   options.create_vault = def->name == "init";  // read paths never create files
   Result<std::unique_ptr<Backend>> backend = open_backend(options);
   if (!backend.ok()) return ReportError(err, backend.status().Annotate("cannot open the vault"));
-  Context ctx{backend->get(), &*args, &out, &err, args->Has("json"), ResolveVaultDir(options.vault_dir)};
+  const std::string where = describe ? describe(options) : ResolveVaultDir(options.vault_dir);
+  Context ctx{backend->get(), &*args, &out, &err, args->Has("json"), where};
   Status status = def->run(ctx);
   if (!status.ok()) return ReportError(err, status);
   return kExitOk;

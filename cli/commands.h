@@ -17,10 +17,14 @@
 namespace certvault::cli {
 
 using BackendOpener = std::function<Result<std::unique_ptr<Backend>>(const BackendOptions&)>;
+// VaultDescriber: where the opened vault is, for display ("vault:" lines).
+using VaultDescriber = std::function<std::string(const BackendOptions&)>;
 
 // RunCli: parses argv, runs the verb and returns the process exit code.
 // Results go to `out`; errors ("certvault: error: ...") and hints to `err`.
-int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostream& out, std::ostream& err);
+// `describe` names the vault in output (default: ResolveVaultDir).
+int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostream& out, std::ostream& err,
+           const VaultDescriber& describe = nullptr);
 
 // ResolveVaultDir: --vault, else CERTVAULT_HOME, else $XDG_DATA_HOME/certvault,
 // else $HOME/.local/share/certvault (for display; the core resolves the same).

@@ -22,7 +22,12 @@ int main(int argc, char** argv) {
   // ample for the few keys one command touches; failure only loses that.
   (void)CRYPTO_secure_malloc_init(1 << 20, 32);
   try {
-    return certvault::cli::RunCli(argc, argv, certvault::OpenBackend, std::cout, std::cerr);
+    // In daemon mode the vault is certvaultd's, wherever it is: name the socket.
+    auto describe = [](const certvault::BackendOptions& o) {
+      certvault::Result<std::string> socket = certvault::DaemonSocketFor(o);
+      return socket.ok() && !socket->empty() ? "certvaultd at " + *socket : certvault::cli::ResolveVaultDir(o.vault_dir);
+    };
+    return certvault::cli::RunCli(argc, argv, certvault::OpenBackend, std::cout, std::cerr, describe);
   } catch (const std::bad_alloc&) {
     std::cerr << "certvault: error: out of memory\n";
   } catch (const std::exception& e) {

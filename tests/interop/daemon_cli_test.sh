@@ -20,6 +20,8 @@ cv list >"$WORK/list.out" || fail "list"
 expect_contains "$WORK/list.out" "object=web" "list does not show the key"
 cv tokens >"$WORK/tokens.out" || fail "tokens"
 expect_contains "$WORK/tokens.out" "clitoken" "tokens does not show the token"
+cv info --token clitoken >"$WORK/info.out" || fail "info"
+expect_contains "$WORK/info.out" "certvaultd at $CERTVAULT_SOCKET" "info does not name the daemon's socket as the vault"
 
 # A second daemon on the same socket refuses to start (and leaves the first alone).
 rc=0
