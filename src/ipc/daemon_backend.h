@@ -34,7 +34,6 @@ class DaemonBackend final : public Backend {
   DaemonBackend& operator=(const DaemonBackend&) = delete;
 
   Status Ping();
-  std::optional<uint64_t> StateGeneration() override { return std::nullopt; }
 
   Result<std::vector<SlotId>> GetSlotList(bool token_present) override;
   Result<SlotInfo> GetSlotInfo(SlotId slot) override;
