@@ -74,6 +74,27 @@ ossl::UniquePtr<OCSP_BASICRESP> Ask(uint16_t port, OCSP_CERTID* id, Via via, X50
   return basic;
 }
 
+// Verifier: one client's trust material. Each client thread has its own
+// copies: OpenSSL fills caches inside X509 objects lazily (extensions, key
+// ids) while verifying, and those are not safe to share between verifying
+// threads (TSan reported it inside libcrypto when the clients shared them).
+struct Verifier {
+  Verifier(X509* root, X509* issuing, const std::vector<ossl::UniquePtr<OCSP_CERTID>>& ids_in)
+      : store(X509_STORE_new()), chain(sk_X509_new_null()) {
+    root_copy.reset(X509_dup(root));
+    X509_STORE_add_cert(store.get(), root_copy.get());  // the store takes its own reference
+    issuing_copy.reset(X509_dup(issuing));
+    sk_X509_push(chain, issuing_copy.get());  // borrowed: freed with sk_X509_free only
+    for (const auto& id : ids_in) ids.emplace_back(OCSP_CERTID_dup(id.get()));
+  }
+  ~Verifier() { sk_X509_free(chain); }
+  ossl::UniquePtr<X509_STORE> store;
+  ossl::UniquePtr<X509> root_copy;
+  ossl::UniquePtr<X509> issuing_copy;
+  STACK_OF(X509)* chain;
+  std::vector<ossl::UniquePtr<OCSP_CERTID>> ids;
+};
+
 int StatusOf(OCSP_BASICRESP* basic, OCSP_CERTID* id) {
   int status = -1, reason = -1;
   if (OCSP_resp_find_status(basic, id, &status, &reason, nullptr, nullptr, nullptr) != 1) return -1;
@@ -102,10 +123,6 @@ TEST(OcspServerConcurrentTest, RevocationsReachEveryClient) {
   });
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   uint16_t port = (*server)->port();
-  ossl::UniquePtr<X509_STORE> store(X509_STORE_new());
-  X509_STORE_add_cert(store.get(), t.Root());
-  STACK_OF(X509)* chain = sk_X509_new_null();
-  sk_X509_push(chain, t.Issuing());  // borrowed: freed with sk_X509_free only
 
   // Even-numbered certificates are revoked one by one; odd ones stay good.
   std::vector<std::atomic<bool>> polled(kCerts);
@@ -131,14 +148,17 @@ TEST(OcspServerConcurrentTest, RevocationsReachEveryClient) {
     }
   });
   std::atomic<int> answers{0}, stale{0};
+  std::vector<std::unique_ptr<Verifier>> verifiers;
+  for (int c = 0; c < 5; ++c) verifiers.push_back(std::make_unique<Verifier>(t.Root(), t.Issuing(), ids));
   auto client = [&](int c) {
+    Verifier& v = *verifiers[c];
     for (size_t round = 0; !done; ++round) {
       for (size_t i = 0; i < kCerts; ++i) {
         bool must_be_revoked = polled[i];
         Via via = static_cast<Via>((round + i + c) % 3);
-        ossl::UniquePtr<OCSP_BASICRESP> basic = Ask(port, ids[i].get(), via, store.get(), chain);
+        ossl::UniquePtr<OCSP_BASICRESP> basic = Ask(port, v.ids[i].get(), via, v.store.get(), v.chain);
         if (basic == nullptr) return;
-        int status = StatusOf(basic.get(), ids[i].get());
+        int status = StatusOf(basic.get(), v.ids[i].get());
         ++answers;
         if (i % 2 == 1) {
           EXPECT_EQ(status, V_OCSP_CERTSTATUS_GOOD);
@@ -159,14 +179,14 @@ TEST(OcspServerConcurrentTest, RevocationsReachEveryClient) {
   EXPECT_EQ(stale.load(), 0) << "responses said good after the revocation was committed and polled";
   EXPECT_GT(answers.load(), static_cast<int>(2 * kCerts));
   for (size_t i = 0; i < kCerts; ++i) {
-    ossl::UniquePtr<OCSP_BASICRESP> basic = Ask(port, ids[i].get(), Via::kPost, store.get(), chain);
+    Verifier& v = *verifiers[4];
+    ossl::UniquePtr<OCSP_BASICRESP> basic = Ask(port, v.ids[i].get(), Via::kPost, v.store.get(), v.chain);
     ASSERT_NE(basic, nullptr);
     EXPECT_EQ(StatusOf(basic.get(), ids[i].get()), i % 2 == 0 ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD);
   }
   OcspStats stats = (*responder)->stats();
   EXPECT_GT(stats.cache_hits, 0u);
   EXPECT_GE(stats.requests, static_cast<uint64_t>(answers.load()));
-  sk_X509_free(chain);
 }
 
 }  // namespace
