@@ -45,7 +45,8 @@ std::string ConfigText(const TestCaOptions& o) {
   std::string db = o.database.empty() ? "sqlite:ca.db" : o.database;
   std::string text =
       "[ca]\nname = \"test\"\nroot_subject = \"/CN=Test Root CA/O=certvault tests\"\n"
-      "issuing_subject = \"/CN=Test Issuing CA/O=certvault tests\"\nkey_algorithm = \"" + o.key_algorithm + "\"\n"
+      "issuing_subject = \"/CN=Test Issuing CA/O=certvault tests\"\nkey_algorithm = \"" + o.key_algorithm + "\"\n" +
+      (o.signature_algorithm.empty() ? "" : "signature_algorithm = \"" + o.signature_algorithm + "\"\n") +
       "crl_url = \"http://127.0.0.1:1/crl/full.crl\"\nocsp_url = \"http://127.0.0.1:1/\"\n"
       "crl_partitions = " + std::to_string(o.crl_partitions) + "\n"
       "[token]\nmodule = \"" CV_PKCS11_MODULE_PATH "\"\nlabel = \"" + kTokenLabel + "\"\npin_file = \"pin.txt\"\n"

@@ -26,6 +26,7 @@ namespace certvault::ca::testing {
 
 struct TestCaOptions {
   std::string key_algorithm = "ec-p256";
+  std::string signature_algorithm;  // ca.toml [ca] signature_algorithm; empty = the key's default
   uint32_t crl_partitions = 1;
   std::string database;  // empty: sqlite in the instance directory
 };
