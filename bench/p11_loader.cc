@@ -1,8 +1,6 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "bench/p11_loader.h"
 
-#include <dlfcn.h>
-
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -38,13 +36,6 @@ CK_ATTRIBUTE Attr(CK_ATTRIBUTE_TYPE type, const void* value, size_t len) {
 
 }  // namespace
 
-Status CheckRv(CK_RV rv, std::string_view fn) {
-  if (rv == CKR_OK) return OkStatus();
-  char buf[48];
-  std::snprintf(buf, sizeof(buf), " failed: CK_RV 0x%lx", static_cast<unsigned long>(rv));
-  return InternalError(std::string(fn) + buf);
-}
-
 std::string_view KeyKindName(KeyKind kind) {
   switch (kind) {
     case KeyKind::kEcP256:
@@ -72,27 +63,8 @@ CK_MECHANISM_TYPE SignMechanism(KeyKind kind) {
 }
 
 Result<std::unique_ptr<P11Module>> P11Module::Load(const std::string& path) {
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) return NotFoundError(std::string("dlopen: ") + dlerror());
-  auto get_list = reinterpret_cast<CK_C_GetFunctionList>(dlsym(handle, "C_GetFunctionList"));
-  CK_FUNCTION_LIST* fn = nullptr;
-  if (get_list == nullptr || get_list(&fn) != CKR_OK || fn == nullptr) {
-    dlclose(handle);
-    return NotFoundError("C_GetFunctionList missing or failed in " + path);
-  }
-  CK_C_INITIALIZE_ARGS args{};
-  args.flags = CKF_OS_LOCKING_OK;
-  CK_RV rv = fn->C_Initialize(&args);
-  if (rv != CKR_OK) {
-    dlclose(handle);
-    return CheckRv(rv, "C_Initialize");
-  }
-  return std::unique_ptr<P11Module>(new P11Module(handle, fn));
-}
-
-P11Module::~P11Module() {
-  fn_->C_Finalize(nullptr);
-  dlclose(handle_);
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<ca::Pkcs11Library> lib, ca::Pkcs11Library::Open(path, false));
+  return std::unique_ptr<P11Module>(new P11Module(std::move(lib)));
 }
 
 Result<CK_SLOT_ID> P11Module::FirstUninitializedSlot() {

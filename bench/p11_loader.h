@@ -1,7 +1,8 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// P11Module: a minimal PKCS#11 client for the benchmark. It dlopens a module,
-// calls C_GetFunctionList and C_Initialize, and offers the handful of helpers
+// P11Module: a minimal PKCS#11 client for the benchmark. It loads a module
+// with ca::Pkcs11Library (dlopen, C_GetFunctionList, C_Initialize; shared
+// with the CA), and offers the handful of helpers
 // the scenarios need (token init, sessions, key generation). It is not a
 // general-purpose client and is not thread-safe except where noted.
 #ifndef CERTVAULT_BENCH_P11_LOADER_H_
@@ -13,14 +14,15 @@
 #include <string_view>
 #include <vector>
 
+#include "ca/p11/pkcs11_library.h"
 #include "src/base/result.h"
 #include "src/base/status.h"
 #include "third_party/pkcs11/pkcs11.h"
 
 namespace certvault::bench {
 
-// CheckRv: CKR_OK -> OK, anything else -> kInternal naming `fn` and the CK_RV.
-Status CheckRv(CK_RV rv, std::string_view fn);
+// CheckRv: CKR_OK -> OK, else a Status naming `fn` and the CK_RV (the CA's).
+using ca::CheckRv;
 
 // KeyKind: the signature key types the benchmark compares.
 enum class KeyKind { kEcP256, kEd25519, kRsa2048 };
@@ -36,11 +38,11 @@ class P11Module {
   // Load dlopens `path` (RTLD_NOW | RTLD_LOCAL) and calls C_Initialize with
   // CKF_OS_LOCKING_OK. Fails with kNotFound / kInternal; never aborts.
   static Result<std::unique_ptr<P11Module>> Load(const std::string& path);
-  ~P11Module();  // C_Finalize, then dlclose
+  ~P11Module() = default;  // the library: C_Finalize, then dlclose
   P11Module(const P11Module&) = delete;
   P11Module& operator=(const P11Module&) = delete;
 
-  CK_FUNCTION_LIST* fn() const { return fn_; }
+  CK_FUNCTION_LIST* fn() const { return fn_; }  // lib_->fn()
 
   // InitToken: C_InitToken on the first slot without an initialized token,
   // then C_InitPIN as SO; returns the slot that now holds `label`.
@@ -67,10 +69,10 @@ class P11Module {
   bool HasMechanism(CK_SLOT_ID slot, CK_MECHANISM_TYPE mech);
 
  private:
-  P11Module(void* handle, CK_FUNCTION_LIST* fn) : handle_(handle), fn_(fn) {}
+  explicit P11Module(std::unique_ptr<ca::Pkcs11Library> lib) : lib_(std::move(lib)), fn_(lib_->fn()) {}
   Result<CK_SLOT_ID> FirstUninitializedSlot();
 
-  void* handle_;
+  std::unique_ptr<ca::Pkcs11Library> lib_;
   CK_FUNCTION_LIST* fn_;
 };
 

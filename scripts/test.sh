@@ -36,6 +36,10 @@ cmake --build build-tsan -j "$JOBS" --target daemon_test ipc_codec_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/daemon/daemon_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/ipc/ipc_codec_test
 
+step "TSan build: the CA's sign pool, commit thread, CRLs and OCSP server"
+cmake --build build-tsan -j "$JOBS" --target ca_test certvault-pkcs11
+TSAN_OPTIONS=halt_on_error=1 build-tsan/ca/ca_test --gtest_filter='*Concurrent*'
+
 step "libFuzzer targets (short runs)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_FUZZ=ON -DCV_BUILD_TESTS=OFF \
   -DCV_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null

@@ -27,6 +27,9 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   std::string alg(KeyAlgorithmName(cfg.key_algorithm));
   CV_RETURN_IF_ERROR(GetString(ca, "key_algorithm", alg));
   CV_ASSIGN_OR_RETURN(cfg.key_algorithm, ParseKeyAlgorithm(alg));
+  std::string sig_alg;
+  CV_RETURN_IF_ERROR(GetString(ca, "signature_algorithm", sig_alg));
+  CV_ASSIGN_OR_RETURN(cfg.signature_algorithm, SignatureAlgorithmFor(cfg.key_algorithm, sig_alg));
   CV_RETURN_IF_ERROR(GetUint(ca, "root_days", 1, 36500, cfg.root_days));
   CV_RETURN_IF_ERROR(GetUint(ca, "issuing_days", 1, 36500, cfg.issuing_days));
   uint32_t path_len = static_cast<uint32_t>(cfg.issuing_path_len);

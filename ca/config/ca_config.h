@@ -31,6 +31,9 @@ struct CaConfig {
   std::string root_subject;         // empty with an external root
   std::string issuing_subject;
   KeyAlgorithm key_algorithm = KeyAlgorithm::kEcP256;
+  // signature_algorithm: how every CA key signs (ca.toml "ecdsa", "rsa-pkcs1"
+  // or "rsa-pss"; default: the key type's, see SignatureAlgorithmFor).
+  x509::SignatureAlgorithm signature_algorithm = x509::SignatureAlgorithm::kEcdsaSha256;
   uint32_t root_days = 7300;
   uint32_t issuing_days = 3650;
   int issuing_path_len = 0;

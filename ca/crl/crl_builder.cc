@@ -127,6 +127,10 @@ Result<Bytes> AlgorithmIdentifierDer(x509::SignatureAlgorithm alg) {
     case x509::SignatureAlgorithm::kEcdsaSha384: nid = NID_ecdsa_with_SHA384; break;
     case x509::SignatureAlgorithm::kEcdsaSha512: nid = NID_ecdsa_with_SHA512; break;
     case x509::SignatureAlgorithm::kRsaPkcs1Sha256: nid = NID_sha256WithRSAEncryption; ptype = V_ASN1_NULL; break;
+    case x509::SignatureAlgorithm::kRsaPssSha256: {
+      std::span<const uint8_t> der = x509::RsaPssSha256AlgorithmIdentifier();
+      return Bytes(der.begin(), der.end());
+    }
     default: return Status(Reason::kMechanismInvalid, "unsupported CA signature algorithm");
   }
   ossl::UniquePtr<X509_ALGOR> algor(X509_ALGOR_new());
@@ -139,7 +143,9 @@ Result<Bytes> AlgorithmIdentifierDer(x509::SignatureAlgorithm alg) {
 Result<Bytes> SignToBitString(std::span<const uint8_t> tbs, CaKey& key) {
   CV_ASSIGN_OR_RETURN(Bytes raw, key.SignVerified(tbs));
   Bytes sig = raw;
-  bool ecdsa = key.algorithm() != x509::SignatureAlgorithm::kRsaPkcs1Sha256;
+  x509::SignatureAlgorithm alg = key.algorithm();
+  bool ecdsa = alg == x509::SignatureAlgorithm::kEcdsaSha256 || alg == x509::SignatureAlgorithm::kEcdsaSha384 ||
+               alg == x509::SignatureAlgorithm::kEcdsaSha512;
   if (ecdsa) {
     CV_ASSIGN_OR_RETURN(sig, x509::RawEcdsaToDer(raw));
   }

@@ -100,7 +100,9 @@ Result<CaKey*> CaInstance::Key(CaRole role) {
   if (token_ == nullptr) return FailedPreconditionError("the token is not open");
   std::unique_ptr<CaKey>& slot = keys_[Index(role)];
   if (slot == nullptr) {
-    CV_ASSIGN_OR_RETURN(slot, token_->OpenKey(Name(role)));
+    CV_ASSIGN_OR_RETURN(std::unique_ptr<CaKey> key, token_->OpenKey(Name(role)));
+    CV_RETURN_IF_ERROR(key->UseSignatureAlgorithm(config_.signature_algorithm));
+    slot = std::move(key);
   }
   return slot.get();
 }

@@ -37,6 +37,11 @@ Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
   size_t n = req.ids.size();
   bool cacheable = n == 1 && req.nonce == nullptr;
   time_t now = std::time(nullptr);
+  uint64_t generation = 0;
+  {
+    std::shared_lock<std::shared_mutex> lock(cache_mu_);
+    generation = generation_;  // read before any status: see generation_
+  }
   std::vector<Bytes> singles(n);
   std::vector<bool> known(n);
   for (size_t i = 0; i < n; ++i) {
@@ -50,6 +55,7 @@ Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
   for (const Bytes& s : singles) ptrs.push_back(&s);
   CV_ASSIGN_OR_RETURN(Bytes response, Sign(ptrs, req.nonce, now));
   std::unique_lock<std::shared_mutex> lock(cache_mu_);
+  if (generation != generation_) return response;  // invalidated while we read: may be stale
   // Bounded memory: a full cache starts over (about 1 KiB per entry).
   if (cache_.size() + n > kMaxCacheEntries) cache_.clear();
   time_t expires = now + static_cast<time_t>(validity_minutes_) * 30;  // half the validity
@@ -92,6 +98,7 @@ Status OcspResponder::Poll() {
 void OcspResponder::Invalidate() {
   std::unique_lock<std::shared_mutex> lock(cache_mu_);
   cache_.clear();
+  ++generation_;
 }
 
 OcspStats OcspResponder::stats() const {

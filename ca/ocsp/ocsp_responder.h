@@ -10,7 +10,8 @@
 //
 // Caching: the whole response to a nonce-less request is cached per CertID
 // until it expires or any status of the CA changes (Invalidate, called by
-// the poller when the revocations table grows); a request with a nonce
+// the poller when the revocations table grows; statuses read before an
+// invalidation are never cached after it); a request with a nonce
 // reuses the cached SingleResponse and needs one signature. The cache holds
 // at most 100,000 CertIDs (it is emptied when full).
 //
@@ -77,6 +78,10 @@ class OcspResponder {
   int64_t last_revocation_id_ = 0;  // guarded by db_mu_
   mutable std::shared_mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;  // guarded by cache_mu_
+  // generation_: bumped by Invalidate. A response whose statuses were read
+  // under an older generation is not cached: a revocation may have been
+  // polled in between, and its "good" would outlive the invalidation.
+  uint64_t generation_ = 0;  // guarded by cache_mu_
   mutable std::mutex stats_mu_;
   OcspStats stats_;
 };

@@ -39,7 +39,27 @@ KeyGenTemplate TemplateFor(KeyAlgorithm alg) {
   }
 }
 
+bool IsRsa(x509::SignatureAlgorithm alg) {
+  return alg == x509::SignatureAlgorithm::kRsaPkcs1Sha256 || alg == x509::SignatureAlgorithm::kRsaPssSha256;
+}
+
 }  // namespace
+
+Result<x509::SignatureAlgorithm> SignatureAlgorithmFor(KeyAlgorithm key, std::string_view name) {
+  bool rsa = key != KeyAlgorithm::kEcP256 && key != KeyAlgorithm::kEcP384;
+  if (name.empty() || name == "ecdsa" || name == "rsa-pkcs1") {
+    if (name == "ecdsa" && rsa) return InvalidArgumentError("signature_algorithm 'ecdsa' needs an ec-* key_algorithm");
+    if (name == "rsa-pkcs1" && !rsa) return InvalidArgumentError("signature_algorithm 'rsa-pkcs1' needs an rsa-* key");
+    if (rsa) return x509::SignatureAlgorithm::kRsaPkcs1Sha256;
+    return key == KeyAlgorithm::kEcP384 ? x509::SignatureAlgorithm::kEcdsaSha384
+                                        : x509::SignatureAlgorithm::kEcdsaSha256;
+  }
+  if (name == "rsa-pss") {
+    if (!rsa) return InvalidArgumentError("signature_algorithm 'rsa-pss' needs an rsa-* key_algorithm");
+    return x509::SignatureAlgorithm::kRsaPssSha256;
+  }
+  return InvalidArgumentError("unknown signature_algorithm '" + std::string(name) + "' (ecdsa, rsa-pkcs1, rsa-pss)");
+}
 
 Result<KeyAlgorithm> ParseKeyAlgorithm(std::string_view name) {
   if (name == "ec-p256") return KeyAlgorithm::kEcP256;
@@ -167,9 +187,36 @@ Status CaKey::Verify(std::span<const uint8_t> tbs, std::span<const uint8_t> raw_
   return VerifyDigest(digest, raw_sig);
 }
 
-Status CaKey::VerifyDigest(std::span<const uint8_t> digest, std::span<const uint8_t> raw_sig) {
-  bool rsa = algorithm_ == x509::SignatureAlgorithm::kRsaPkcs1Sha256;
+Status CaKey::UseSignatureAlgorithm(x509::SignatureAlgorithm alg) {
+  CV_ASSIGN_OR_RETURN(x509::SignatureAlgorithm def, x509::DefaultSignatureAlgorithm(pkey_.get()));
+  if (alg != def && !(IsRsa(def) && IsRsa(alg))) {
+    return Status(Reason::kKeyTypeInconsistent, "the CA key cannot sign with the configured signature_algorithm");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  algorithm_ = alg;
+  verify_ctxs_.clear();  // set up for the previous padding
+  return OkStatus();
+}
+
+// InitVerify: a verify context for the key's algorithm (RSA: padding and
+// digest; PSS: RFC 4055 parameters as in TokenSign).
+Status CaKey::InitVerify(EVP_PKEY_CTX* ctx) const {
   const EVP_MD* md = algorithm_ == x509::SignatureAlgorithm::kEcdsaSha384 ? EVP_sha384() : EVP_sha256();
+  if (ctx == nullptr || EVP_PKEY_verify_init(ctx) != 1) return ossl::OpenSslError("EVP_PKEY_verify_init");
+  if (algorithm_ == x509::SignatureAlgorithm::kRsaPkcs1Sha256 &&
+      (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, md) != 1)) {
+    return ossl::OpenSslError("EVP_PKEY_CTX_set_rsa_padding");
+  }
+  if (algorithm_ == x509::SignatureAlgorithm::kRsaPssSha256 &&
+      (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, md) != 1 ||
+       EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) != 1 || EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) != 1)) {
+    return ossl::OpenSslError("EVP_PKEY_CTX_set_rsa_padding(PSS)");
+  }
+  return OkStatus();
+}
+
+Status CaKey::VerifyDigest(std::span<const uint8_t> digest, std::span<const uint8_t> raw_sig) {
+  bool rsa = IsRsa(algorithm_);
   Bytes sig(raw_sig.begin(), raw_sig.end());
   if (!rsa) {
     CV_ASSIGN_OR_RETURN(sig, x509::RawEcdsaToDer(raw_sig));
@@ -184,11 +231,7 @@ Status CaKey::VerifyDigest(std::span<const uint8_t> digest, std::span<const uint
   }
   if (ctx == nullptr) {
     ctx.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_.get(), nullptr));
-    if (ctx == nullptr || EVP_PKEY_verify_init(ctx.get()) != 1 ||
-        (rsa && (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
-                 EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1))) {
-      return ossl::OpenSslError("EVP_PKEY_verify_init");
-    }
+    CV_RETURN_IF_ERROR(InitVerify(ctx.get()));
   }
   int ok = EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), digest.data(), digest.size());
   ossl::ClearErrors();
@@ -201,7 +244,11 @@ Status CaKey::VerifyDigest(std::span<const uint8_t> digest, std::span<const uint
 }
 
 Result<Bytes> CaKey::TokenSign(CK_MECHANISM_TYPE mech_type, std::span<const uint8_t> input) {
+  // kRsaPssSha256 (RFC 4055 §3.1 as x509_build encodes it): SHA-256, MGF1
+  // with SHA-256, a salt as long as the hash.
+  CK_RSA_PKCS_PSS_PARAMS pss{CKM_SHA256, CKG_MGF1_SHA256, 32};
   CK_MECHANISM mech{mech_type, nullptr, 0};
+  if (mech_type == CKM_SHA256_RSA_PKCS_PSS) mech = CK_MECHANISM{mech_type, &pss, sizeof(pss)};
   CV_ASSIGN_OR_RETURN(CK_SESSION_HANDLE session, Acquire());
   CK_FUNCTION_LIST* fn = token_->module_->fn();
   Bytes sig(1024);
@@ -225,6 +272,8 @@ Result<Bytes> CaKey::Sign(std::span<const uint8_t> tbs) {
     }
     case x509::SignatureAlgorithm::kRsaPkcs1Sha256:
       return TokenSign(CKM_SHA256_RSA_PKCS, tbs);
+    case x509::SignatureAlgorithm::kRsaPssSha256:
+      return TokenSign(CKM_SHA256_RSA_PKCS_PSS, tbs);
     default:
       return Status(Reason::kMechanismInvalid, "CA key algorithm cannot sign");
   }
@@ -233,8 +282,8 @@ Result<Bytes> CaKey::Sign(std::span<const uint8_t> tbs) {
 Result<Bytes> CaKey::SignVerified(std::span<const uint8_t> tbs) {
   CV_ASSIGN_OR_RETURN(Bytes digest, Digest(tbs));
   Bytes sig;
-  if (algorithm_ == x509::SignatureAlgorithm::kRsaPkcs1Sha256) {
-    CV_ASSIGN_OR_RETURN(sig, TokenSign(CKM_SHA256_RSA_PKCS, tbs));
+  if (IsRsa(algorithm_)) {
+    CV_ASSIGN_OR_RETURN(sig, Sign(tbs));
   } else {
     CV_ASSIGN_OR_RETURN(sig, TokenSign(CKM_ECDSA, digest));
   }

@@ -5,7 +5,8 @@
 // that signs to-be-signed DER:
 //   ECDSA: SHA-256/384 digest computed here with OpenSSL, C_Sign(CKM_ECDSA)
 //          returns r||s, which x509::RawEcdsaToDer turns into DER.
-//   RSA:   C_Sign(CKM_SHA256_RSA_PKCS) over the TBS bytes.
+//   RSA:   C_Sign(CKM_SHA256_RSA_PKCS) over the TBS bytes, or with RSA-PSS
+//          C_Sign(CKM_SHA256_RSA_PKCS_PSS, SHA-256 / MGF1-SHA-256 / salt 32).
 // Thread-safety: CaKey::Sign may be called from many threads at once; each
 // call borrows a session from a pool (a PKCS#11 session is single-threaded).
 #ifndef CERTVAULT_CA_P11_CA_KEY_H_
@@ -27,6 +28,12 @@ namespace certvault::ca {
 enum class KeyAlgorithm { kEcP256, kEcP384, kRsa2048, kRsa3072, kRsa4096 };
 Result<KeyAlgorithm> ParseKeyAlgorithm(std::string_view name);
 std::string_view KeyAlgorithmName(KeyAlgorithm alg);
+// SignatureAlgorithmFor: the CA's signature algorithm for its key type and
+// ca.toml's signature_algorithm: "" (the key's default: ECDSA with the
+// curve's hash, PKCS#1 v1.5 for RSA), "ecdsa", "rsa-pkcs1" or "rsa-pss"
+// (RSASSA-PSS, SHA-256, MGF1-SHA-256, 32-byte salt). kInvalidArgument for an
+// unknown name or one that does not fit the key type.
+Result<x509::SignatureAlgorithm> SignatureAlgorithmFor(KeyAlgorithm key, std::string_view name);
 
 class CaKey;
 
@@ -71,6 +78,10 @@ class CaKey {
   // never leaves the CA. Uses pooled, pre-initialized verify contexts.
   Status Verify(std::span<const uint8_t> tbs, std::span<const uint8_t> raw_sig);
   x509::SignatureAlgorithm algorithm() const { return algorithm_; }
+  // UseSignatureAlgorithm: sign with `alg` from now on (RSA keys: PKCS#1
+  // v1.5 or PSS; EC keys: their default only). kKeyTypeInconsistent
+  // otherwise. REQUIRES: no Sign/Verify running concurrently.
+  Status UseSignatureAlgorithm(x509::SignatureAlgorithm alg);
   // public_key_info: DER SubjectPublicKeyInfo read from the token.
   const Bytes& public_key_info() const { return spki_; }
   EVP_PKEY* public_key() const { return pkey_.get(); }
@@ -83,6 +94,7 @@ class CaKey {
   Result<Bytes> Digest(std::span<const uint8_t> tbs) const;
   Result<Bytes> TokenSign(CK_MECHANISM_TYPE mech, std::span<const uint8_t> input);
   Status VerifyDigest(std::span<const uint8_t> digest, std::span<const uint8_t> raw_sig);
+  Status InitVerify(EVP_PKEY_CTX* ctx) const;
   void Release(CK_SESSION_HANDLE session);
 
   CaToken* token_;

@@ -1,9 +1,6 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/p11/p11_module.h"
 
-#include <dlfcn.h>
-
-#include <cstdio>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -11,16 +8,6 @@
 #include "src/base/status_macros.h"
 
 namespace certvault::ca {
-
-Status CheckRv(CK_RV rv, std::string_view fn) {
-  if (rv == CKR_OK) return OkStatus();
-  char buf[48];
-  std::snprintf(buf, sizeof(buf), " failed: CK_RV 0x%lx", static_cast<unsigned long>(rv));  // NOLINT(runtime/int)
-  if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED) {
-    return PermissionDeniedError(std::string(fn) + buf + " (token PIN rejected)");
-  }
-  return InternalError(std::string(fn) + buf);
-}
 
 Result<std::shared_ptr<P11Module>> P11Module::Load(const std::string& path) {
   static std::mutex mu;
@@ -33,27 +20,8 @@ Result<std::shared_ptr<P11Module>> P11Module::Load(const std::string& path) {
 }
 
 Result<std::shared_ptr<P11Module>> P11Module::LoadNew(const std::string& path) {
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) return NotFoundError("cannot load PKCS#11 module " + path);
-  auto get_list = reinterpret_cast<CK_C_GetFunctionList>(dlsym(handle, "C_GetFunctionList"));
-  CK_FUNCTION_LIST* fn = nullptr;
-  if (get_list == nullptr || get_list(&fn) != CKR_OK || fn == nullptr) {
-    dlclose(handle);
-    return InternalError("C_GetFunctionList failed in " + path);
-  }
-  CK_C_INITIALIZE_ARGS args{};
-  args.flags = CKF_OS_LOCKING_OK;
-  CK_RV rv = fn->C_Initialize(&args);
-  if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-    dlclose(handle);
-    return CheckRv(rv, "C_Initialize");
-  }
-  return std::shared_ptr<P11Module>(new P11Module(handle, fn));
-}
-
-P11Module::~P11Module() {
-  fn_->C_Finalize(nullptr);
-  dlclose(handle_);
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<Pkcs11Library> lib, Pkcs11Library::Open(path, true));
+  return std::shared_ptr<P11Module>(new P11Module(std::move(lib)));
 }
 
 Result<CK_SLOT_ID> P11Module::FindTokenSlot(std::string_view label) const {

@@ -18,12 +18,10 @@
 #include "src/base/bytes.h"
 #include "src/base/result.h"
 #include "src/base/secret_bytes.h"
+#include "ca/p11/pkcs11_library.h"
 #include "third_party/pkcs11/pkcs11.h"
 
 namespace certvault::ca {
-
-// CheckRv: CKR_OK -> OK; else a Status naming `fn` and the CK_RV (never data).
-Status CheckRv(CK_RV rv, std::string_view fn);
 
 class P11Module {
  public:
@@ -33,11 +31,11 @@ class P11Module {
   // every caller with the same path shares one P11Module, and C_Finalize runs
   // when the last reference goes.
   static Result<std::shared_ptr<P11Module>> Load(const std::string& path);
-  ~P11Module();  // C_Finalize, then dlclose
+  ~P11Module() = default;  // the library: C_Finalize, then dlclose
   P11Module(const P11Module&) = delete;
   P11Module& operator=(const P11Module&) = delete;
 
-  CK_FUNCTION_LIST* fn() const { return fn_; }
+  CK_FUNCTION_LIST* fn() const { return lib_->fn(); }
   // FindTokenSlot: the slot whose token label is `label` (kNotFound otherwise).
   Result<CK_SLOT_ID> FindTokenSlot(std::string_view label) const;
   // OpenSession: a R/W session on `slot`.
@@ -48,10 +46,10 @@ class P11Module {
   void CloseSession(CK_SESSION_HANDLE session) const;
 
  private:
-  P11Module(void* handle, CK_FUNCTION_LIST* fn) : handle_(handle), fn_(fn) {}
+  explicit P11Module(std::unique_ptr<Pkcs11Library> lib) : lib_(std::move(lib)), fn_(lib_->fn()) {}
   static Result<std::shared_ptr<P11Module>> LoadNew(const std::string& path);
-  void* handle_;
-  CK_FUNCTION_LIST* fn_;
+  std::unique_ptr<Pkcs11Library> lib_;
+  CK_FUNCTION_LIST* fn_;  // lib_->fn(), for brevity below
 };
 
 }  // namespace certvault::ca

@@ -26,6 +26,7 @@ int SigAlgNid(SignatureAlgorithm alg) {
     case SignatureAlgorithm::kRsaPkcs1Sha256: return NID_sha256WithRSAEncryption;
     case SignatureAlgorithm::kEd25519: return NID_ED25519;
     case SignatureAlgorithm::kEd448: return NID_ED448;
+    case SignatureAlgorithm::kRsaPssSha256: return NID_rsassaPss;
     default: return NID_undef;
   }
 }
@@ -35,8 +36,31 @@ bool IsEcdsa(SignatureAlgorithm alg) {
          alg == SignatureAlgorithm::kEcdsaSha512;
 }
 
+bool IsRsa(SignatureAlgorithm alg) {
+  return alg == SignatureAlgorithm::kRsaPkcs1Sha256 || alg == SignatureAlgorithm::kRsaPssSha256;
+}
+
+// RFC 4055 §3.1: AlgorithmIdentifier { id-RSASSA-PSS, RSASSA-PSS-params {
+// hashAlgorithm [0] sha256 (NULL parameters), maskGenAlgorithm [1] mgf1 with
+// sha256, saltLength [2] 32 } } (trailerField: the default, 1).
+constexpr uint8_t kRsaPssSha256AlgId[] = {
+    0x30, 0x41, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, 0x30, 0x34, 0xa0, 0x0f,
+    0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xa1, 0x1c,
+    0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08, 0x30, 0x0d, 0x06, 0x09,
+    0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, 0x20};
+
+Status SetPssAlgor(X509_ALGOR* algor) {
+  const uint8_t* p = kRsaPssSha256AlgId;
+  ossl::UniquePtr<X509_ALGOR> pss(d2i_X509_ALGOR(nullptr, &p, sizeof(kRsaPssSha256AlgId)));
+  if (pss == nullptr || algor == nullptr || X509_ALGOR_copy(algor, pss.get()) != 1) {
+    return ossl::OpenSslError("X509_ALGOR_copy");
+  }
+  return OkStatus();
+}
+
 // SetAlgor: writes the signature AlgorithmIdentifier into `algor`.
 Status SetAlgor(X509_ALGOR* algor, SignatureAlgorithm alg) {
+  if (alg == SignatureAlgorithm::kRsaPssSha256) return SetPssAlgor(algor);
   int nid = SigAlgNid(alg);
   if (nid == NID_undef) return Status(Reason::kMechanismInvalid, "unknown signature algorithm");
   int param_type = alg == SignatureAlgorithm::kRsaPkcs1Sha256 ? V_ASN1_NULL : V_ASN1_UNDEF;
@@ -68,7 +92,7 @@ Result<Bytes> CallSigner(const Signer& signer, SignatureAlgorithm alg, std::span
 
 Status CheckKeyMatchesAlgorithm(const EVP_PKEY* key, SignatureAlgorithm alg) {
   CV_ASSIGN_OR_RETURN(SignatureAlgorithm def, DefaultSignatureAlgorithm(key));
-  bool ok = IsEcdsa(def) ? IsEcdsa(alg) : def == alg;
+  bool ok = IsEcdsa(def) ? IsEcdsa(alg) : IsRsa(def) ? IsRsa(alg) : def == alg;
   if (!ok) return Status(Reason::kKeyTypeInconsistent, "signature algorithm does not match the key type");
   return OkStatus();
 }
@@ -253,6 +277,8 @@ Status SetNames(X509* cert, X509* issuer, const std::string& subject) {
 }
 
 }  // namespace
+
+std::span<const uint8_t> RsaPssSha256AlgorithmIdentifier() { return kRsaPssSha256AlgId; }
 
 Result<SignatureAlgorithm> DefaultSignatureAlgorithm(const EVP_PKEY* key) {
   if (key == nullptr) return InvalidArgumentError("no key");

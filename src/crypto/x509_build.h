@@ -29,6 +29,8 @@ namespace certvault::x509 {
 //                   curve's byte length; converted here to DER ECDSA-Sig-Value.
 //  kRsaPkcs1Sha256: PKCS#1 v1.5 signature (CKM_SHA256_RSA_PKCS).
 //  kEd25519/kEd448: raw 64/114-byte signature (CKM_EDDSA, pure).
+//  kRsaPssSha256:   RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt
+//                   (CKM_SHA256_RSA_PKCS_PSS; RFC 4055 §3.1 parameters).
 enum class SignatureAlgorithm {
   kEcdsaSha256,
   kEcdsaSha384,
@@ -36,7 +38,12 @@ enum class SignatureAlgorithm {
   kRsaPkcs1Sha256,
   kEd25519,
   kEd448,
+  kRsaPssSha256,
 };
+
+// RsaPssSha256AlgorithmIdentifier: the DER AlgorithmIdentifier of
+// kRsaPssSha256 (id-RSASSA-PSS with its RSASSA-PSS-params).
+std::span<const uint8_t> RsaPssSha256AlgorithmIdentifier();
 
 // Signer: signs `tbs` (the full to-be-signed DER, not a digest) with the
 // vault's private key. Any error it returns is returned by the builder.

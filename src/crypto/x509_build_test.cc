@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <openssl/ec.h>
+#include <openssl/rsa.h>
 #include <openssl/x509_vfy.h>
 
 #include <string>
@@ -196,6 +197,56 @@ TEST(X509Build, AlgorithmMustMatchKey) {
   auto cert = BuildCertificate(spec, SoftwareSigner(k));
   ASSERT_FALSE(cert.ok());
   EXPECT_EQ(cert.status().reason(), Reason::kKeyTypeInconsistent);
+}
+
+// PssSigner: RSASSA-PSS SHA-256 / MGF1-SHA-256 / 32-byte salt in software,
+// what CKM_SHA256_RSA_PKCS_PSS returns.
+Signer PssSigner(const TestKey& k) {
+  return [&k](std::span<const uint8_t> tbs) -> Result<Bytes> {
+    ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+    EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+    size_t len = 0;
+    if (EVP_DigestSignInit_ex(ctx.get(), &pctx, "SHA256", nullptr, nullptr, k.key.get(), nullptr) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &len, tbs.data(), tbs.size()) != 1) {
+      return ossl::OpenSslError("EVP_DigestSign");
+    }
+    Bytes sig(len);
+    if (EVP_DigestSign(ctx.get(), sig.data(), &len, tbs.data(), tbs.size()) != 1) {
+      return ossl::OpenSslError("EVP_DigestSign");
+    }
+    sig.resize(len);
+    return sig;
+  };
+}
+
+TEST(X509Build, RsaPssCertificateVerifies) {
+  TestKey k = MakeKey("rsa");
+  CertSpec spec = SelfSignedSpec(k);
+  spec.algorithm = SignatureAlgorithm::kRsaPssSha256;
+  auto der = BuildCertificate(spec, PssSigner(k));
+  ASSERT_TRUE(der.ok()) << der.status().ToString();
+  ossl::UniquePtr<X509> cert = ParseCertDer(*der);
+  ASSERT_NE(cert, nullptr);
+  EXPECT_EQ(X509_get_signature_nid(cert.get()), NID_rsassaPss);
+  EXPECT_EQ(X509_verify(cert.get(), X509_get0_pubkey(cert.get())), 1);
+  EXPECT_TRUE(ChainVerifies(cert.get(), cert.get()));
+  // The AlgorithmIdentifier is the RFC 4055 one, in both places.
+  const X509_ALGOR* outer = nullptr;
+  X509_get0_signature(nullptr, &outer, cert.get());
+  unsigned char* enc = nullptr;
+  int len = i2d_X509_ALGOR(outer, &enc);
+  std::span<const uint8_t> want = RsaPssSha256AlgorithmIdentifier();
+  EXPECT_EQ(Bytes(enc, enc + len), Bytes(want.begin(), want.end()));
+  OPENSSL_free(enc);
+  // A PKCS#1 v1.5 signature under the PSS identifier does not verify.
+  EXPECT_FALSE(BuildCertificate(spec, SoftwareSigner(k)).ok());
+  // PSS is for RSA keys only.
+  TestKey ec = MakeKey("p256");
+  CertSpec ec_spec = SelfSignedSpec(ec);
+  ec_spec.algorithm = SignatureAlgorithm::kRsaPssSha256;
+  EXPECT_EQ(BuildCertificate(ec_spec, SoftwareSigner(ec)).status().reason(), Reason::kKeyTypeInconsistent);
 }
 
 TEST(X509Build, BadSpkiRejected) {

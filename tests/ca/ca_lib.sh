@@ -3,6 +3,7 @@
 #   CA_BIN=<path to certvault-ca>   required
 #   MODULE=<PKCS#11 module>         certvault's libcertvault-pkcs11.so or SoftHSM2
 #   CA_DB=sqlite|postgres           database backend (default sqlite)
+#   CA_KEY_ALG, CA_SIG_ALG          ca.toml key_algorithm / signature_algorithm (optional)
 # A PostgreSQL server, when used, runs from a private temp dir on a private
 # port with its unix socket in that dir, as an unprivileged user, and is
 # stopped by the EXIT trap.
@@ -71,6 +72,7 @@ name = "factory"
 root_subject = "/CN=Factory Root CA/O=Example/C=JP"
 issuing_subject = "/CN=Factory Issuing CA 1/O=Example/C=JP"
 key_algorithm = "${CA_KEY_ALG:-ec-p256}"
+signature_algorithm = "${CA_SIG_ALG:-}"
 crl_url = "http://127.0.0.1:$OCSP_PORT/crl/full.crl"
 ocsp_url = "http://127.0.0.1:$OCSP_PORT/"
 permitted_names = ["DNS:.devices.example.com"]
