@@ -14,7 +14,7 @@
 //   user = certvault             # drop to this user after binding (when started as root)
 //   secure_heap_kib = 4096       # OpenSSL secure heap for key memory
 //   lock_memory = false          # mlockall(MCL_CURRENT|MCL_FUTURE)
-//   spin_us = 20                 # poll for a client's next request this long before sleeping (0 = never)
+//   spin_us = 10                 # poll for a client's next request this long before sleeping (0 = never)
 #ifndef CERTVAULT_DAEMON_DAEMON_CONFIG_H_
 #define CERTVAULT_DAEMON_DAEMON_CONFIG_H_
 
@@ -40,7 +40,7 @@ struct DaemonConfig {
   std::string user;
   uint32_t secure_heap_kib = 4096;
   bool lock_memory = false;
-  int spin_us = 20;  // after a response, poll for the next request this long before sleeping
+  int spin_us = 10;  // after a response, poll for the next request this long before sleeping
 };
 
 // ParseDaemonSettings: the [daemon] keys (raw strings from core::Config).
