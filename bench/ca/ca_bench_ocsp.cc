@@ -20,6 +20,7 @@
 
 #include "bench/ca/ca_bench.h"
 #include "ca/http/http_server.h"
+#include "ca/testing/free_port.h"
 #include "src/base/status_macros.h"
 
 namespace certvault::cabench {
@@ -143,22 +144,6 @@ Result<Bytes> RequestFor(X509* cert, X509* issuer, bool nonce) {
   return der;
 }
 
-// FreePort: a port on 127.0.0.1 that was free a moment ago (0 on failure).
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  uint16_t port = 0;
-  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  if (fd >= 0) close(fd);
-  return port;
-}
-
 X509* FirstFileCert(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return nullptr;
@@ -184,7 +169,7 @@ Result<double> OpensslResponder(const Options& o, double seconds) {
   CV_ASSIGN_OR_RETURN(Bytes der, RequestFor(cert, ca_cert, false));
   X509_free(cert);
   X509_free(ca_cert);
-  uint16_t port = FreePort();
+  uint16_t port = ca::testing::FreeLoopbackPort();
   if (port == 0) return UnavailableError("no free port");
   pid_t pid = fork();
   if (pid == 0) {

@@ -17,27 +17,8 @@
 namespace certvault::ca {
 namespace {
 
+using testing::CrlSerials;
 using testing::TestCa;
-
-// CrlSerials: the serials (lower-case hex) listed in a DER CRL that verifies
-// with `issuer`'s key; empty set plus a test failure otherwise.
-std::set<std::string> CrlSerials(const Bytes& der, X509* issuer) {
-  const uint8_t* p = der.data();
-  ossl::UniquePtr<X509_CRL> crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
-  std::set<std::string> out;
-  EXPECT_NE(crl, nullptr);
-  if (crl == nullptr) return out;
-  EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(issuer)), 1);
-  STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
-  for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
-    const ASN1_INTEGER* serial = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i));
-    ossl::UniquePtr<BIGNUM> bn(ASN1_INTEGER_to_BN(serial, nullptr));
-    Bytes bytes(static_cast<size_t>(BN_num_bytes(bn.get())));
-    BN_bn2bin(bn.get(), bytes.data());
-    out.insert(HexEncode(bytes));
-  }
-  return out;
-}
 
 TEST(CaConcurrentTest, IssueRevokeAndCrlAtOnce) {
   auto made = TestCa::Create();

@@ -1,12 +1,12 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/testing/pg_server.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+
+#include "ca/testing/free_port.h"
 
 namespace certvault::ca::testing {
 namespace {
@@ -25,23 +25,6 @@ std::string PgBin() {
   return best;
 }
 
-// FreePort: a TCP port that was free a moment ago (PostgreSQL names its
-// socket file after the port, so it must not clash with another server).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  if (fd >= 0) close(fd);
-  return port;
-}
-
 std::string RunAs() { return getuid() == 0 ? "runuser -u postgres -- " : ""; }
 
 }  // namespace
@@ -54,7 +37,7 @@ Result<std::unique_ptr<PgServer>> PgServer::Start() {
   char tmpl[] = "/tmp/cv-ca-pg.XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return UnavailableError("mkdtemp failed");
   s->dir_ = tmpl;
-  std::string port = std::to_string(FreePort());
+  std::string port = std::to_string(FreeLoopbackPort());
   std::string dir = "'" + s->dir_ + "'";
   std::string cmd = "chmod 755 " + dir + (getuid() == 0 ? " && chown postgres " + dir : std::string()) + " && " +
                     RunAs() + s->bin_ + "/initdb -D " + s->dir_ + "/data -A trust -U postgres --no-sync >" +

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ class TestCa {
 Bytes MakeCsr(const std::string& cn, EVP_PKEY* key);
 // ParseCert: the certificate in `der`, or null.
 ossl::UniquePtr<X509> ParseCert(const Bytes& der);
+// CrlSerials: the serials (lower-case hex) listed in a DER CRL that verifies
+// with `issuer`'s key; an empty set plus a test failure otherwise.
+std::set<std::string> CrlSerials(const Bytes& der, X509* issuer);
 
 }  // namespace certvault::ca::testing
 
