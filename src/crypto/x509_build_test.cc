@@ -55,12 +55,16 @@ Bytes DerToRaw(const Bytes& der, size_t half) {
 }
 
 // SoftwareSigner: plays the vault: signs the TBS with a software key and
-// returns the PKCS#11 signature format.
-Signer SoftwareSigner(const TestKey& k, bool flip_bit = false) {
-  return [&k, flip_bit](std::span<const uint8_t> tbs) -> Result<Bytes> {
+// returns the PKCS#11 signature format. `pss`: RSASSA-PSS SHA-256 /
+// MGF1-SHA-256 / 32-byte salt, what CKM_SHA256_RSA_PKCS_PSS returns.
+Signer SoftwareSigner(const TestKey& k, bool flip_bit = false, bool pss = false) {
+  return [&k, flip_bit, pss](std::span<const uint8_t> tbs) -> Result<Bytes> {
     ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+    EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
     size_t len = 0;
-    if (EVP_DigestSignInit_ex(ctx.get(), nullptr, k.md, nullptr, nullptr, k.key.get(), nullptr) != 1 ||
+    if (EVP_DigestSignInit_ex(ctx.get(), &pctx, pss ? "SHA256" : k.md, nullptr, nullptr, k.key.get(), nullptr) != 1 ||
+        (pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+                 EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) != 1)) ||
         EVP_DigestSign(ctx.get(), nullptr, &len, tbs.data(), tbs.size()) != 1) {
       return ossl::OpenSslError("EVP_DigestSign");
     }
@@ -199,33 +203,11 @@ TEST(X509Build, AlgorithmMustMatchKey) {
   EXPECT_EQ(cert.status().reason(), Reason::kKeyTypeInconsistent);
 }
 
-// PssSigner: RSASSA-PSS SHA-256 / MGF1-SHA-256 / 32-byte salt in software,
-// what CKM_SHA256_RSA_PKCS_PSS returns.
-Signer PssSigner(const TestKey& k) {
-  return [&k](std::span<const uint8_t> tbs) -> Result<Bytes> {
-    ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-    EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-    size_t len = 0;
-    if (EVP_DigestSignInit_ex(ctx.get(), &pctx, "SHA256", nullptr, nullptr, k.key.get(), nullptr) != 1 ||
-        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) != 1 ||
-        EVP_DigestSign(ctx.get(), nullptr, &len, tbs.data(), tbs.size()) != 1) {
-      return ossl::OpenSslError("EVP_DigestSign");
-    }
-    Bytes sig(len);
-    if (EVP_DigestSign(ctx.get(), sig.data(), &len, tbs.data(), tbs.size()) != 1) {
-      return ossl::OpenSslError("EVP_DigestSign");
-    }
-    sig.resize(len);
-    return sig;
-  };
-}
-
 TEST(X509Build, RsaPssCertificateVerifies) {
   TestKey k = MakeKey("rsa");
   CertSpec spec = SelfSignedSpec(k);
   spec.algorithm = SignatureAlgorithm::kRsaPssSha256;
-  auto der = BuildCertificate(spec, PssSigner(k));
+  auto der = BuildCertificate(spec, SoftwareSigner(k, false, true));
   ASSERT_TRUE(der.ok()) << der.status().ToString();
   ossl::UniquePtr<X509> cert = ParseCertDer(*der);
   ASSERT_NE(cert, nullptr);
