@@ -5,6 +5,7 @@
 
 #include "ca/der/der_writer.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/ossl_der.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
@@ -13,16 +14,6 @@ namespace {
 // id-ce-cRLReasons (2.5.29.21) and id-ce-invalidityDate (2.5.29.24).
 constexpr std::array<uint8_t, 5> kReasonOid = {0x06, 0x03, 0x55, 0x1d, 0x15};
 constexpr std::array<uint8_t, 5> kInvalidityOid = {0x06, 0x03, 0x55, 0x1d, 0x18};
-
-template <typename T, int (*I2d)(const T*, unsigned char**)>
-Result<Bytes> ToDer(const T* obj, const char* fn) {
-  int len = I2d(obj, nullptr);
-  if (len <= 0) return ossl::OpenSslError(fn);
-  Bytes out(static_cast<size_t>(len));
-  uint8_t* p = out.data();
-  if (I2d(obj, &p) != len) return ossl::OpenSslError(fn);
-  return out;
-}
 
 // AppendEntry: RFC 5280 §5.1.2.6 revokedCertificates entry, written in place
 // (no allocation). reasonCode is omitted for unspecified (§5.3.1: "the reason
@@ -54,7 +45,8 @@ void AppendEntry(Bytes& out, const RevokedEntry& e, TimeCache& cache) {
   size_t reason_len = e.reason != 0 ? 2 + kReasonOid.size() + 5 : 0;
   size_t inval_len = e.invalidity_date != 0 ? 2 + kInvalidityOid.size() + 2 + 17 : 0;
   size_t exts_len = reason_len + inval_len;
-  size_t content = der::HeaderSize(int_len) + int_len + 2 + time_len + (exts_len ? der::HeaderSize(exts_len) + exts_len : 0);
+  size_t content =
+      der::HeaderSize(int_len) + int_len + 2 + time_len + (exts_len ? der::HeaderSize(exts_len) + exts_len : 0);
   der::AppendHeader(out, der::kSequence, content);
   der::AppendUnsignedInteger(out, serial);
   out.insert(out.end(), time_der.begin(), time_der.end());
@@ -77,7 +69,7 @@ void AppendEntry(Bytes& out, const RevokedEntry& e, TimeCache& cache) {
 Result<Bytes> ExtensionDer(X509_EXTENSION* ext) {
   if (ext == nullptr) return ossl::OpenSslError("X509V3_EXT");
   ossl::UniquePtr<X509_EXTENSION> owned(ext);
-  return ToDer<X509_EXTENSION, i2d_X509_EXTENSION>(ext, "i2d_X509_EXTENSION");
+  return ossl::ToDer<X509_EXTENSION, i2d_X509_EXTENSION>(ext, "i2d_X509_EXTENSION");
 }
 
 Result<Bytes> IntegerExtension(int nid, int64_t value, int critical) {
@@ -92,8 +84,8 @@ Result<Bytes> CrlExtensions(const CrlSpec& spec) {
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, spec.issuer, nullptr, nullptr, nullptr, 0);
   Bytes exts;
-  CV_ASSIGN_OR_RETURN(Bytes aki, ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier,
-                                                                   "keyid:always")));
+  CV_ASSIGN_OR_RETURN(Bytes aki,
+                      ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always")));
   exts.insert(exts.end(), aki.begin(), aki.end());
   CV_ASSIGN_OR_RETURN(Bytes number, IntegerExtension(NID_crl_number, spec.number, 0));
   exts.insert(exts.end(), number.begin(), number.end());
@@ -105,13 +97,14 @@ Result<Bytes> CrlExtensions(const CrlSpec& spec) {
     // OpenSSL (and RFC 5280 §5.2.6 clients) look for deltas only when the
     // base CRL or the certificate names them in freshestCRL.
     std::string value = "URI:" + spec.freshest_crl;
-    CV_ASSIGN_OR_RETURN(Bytes fresh, ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_freshest_crl, value.c_str())));
+    CV_ASSIGN_OR_RETURN(Bytes fresh,
+                        ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_freshest_crl, value.c_str())));
     exts.insert(exts.end(), fresh.begin(), fresh.end());
   }
   if (!spec.distribution_point.empty()) {
     std::string value = "critical,fullname:URI:" + spec.distribution_point;
-    CV_ASSIGN_OR_RETURN(Bytes idp, ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_issuing_distribution_point,
-                                                                     value.c_str())));
+    CV_ASSIGN_OR_RETURN(
+        Bytes idp, ExtensionDer(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_issuing_distribution_point, value.c_str())));
     exts.insert(exts.end(), idp.begin(), idp.end());
   }
   return der::Wrap(der::ContextTag(0, true), der::Wrap(der::kSequence, exts));
@@ -123,21 +116,31 @@ Result<Bytes> AlgorithmIdentifierDer(x509::SignatureAlgorithm alg) {
   int nid = NID_undef;
   int ptype = V_ASN1_UNDEF;
   switch (alg) {
-    case x509::SignatureAlgorithm::kEcdsaSha256: nid = NID_ecdsa_with_SHA256; break;
-    case x509::SignatureAlgorithm::kEcdsaSha384: nid = NID_ecdsa_with_SHA384; break;
-    case x509::SignatureAlgorithm::kEcdsaSha512: nid = NID_ecdsa_with_SHA512; break;
-    case x509::SignatureAlgorithm::kRsaPkcs1Sha256: nid = NID_sha256WithRSAEncryption; ptype = V_ASN1_NULL; break;
+    case x509::SignatureAlgorithm::kEcdsaSha256:
+      nid = NID_ecdsa_with_SHA256;
+      break;
+    case x509::SignatureAlgorithm::kEcdsaSha384:
+      nid = NID_ecdsa_with_SHA384;
+      break;
+    case x509::SignatureAlgorithm::kEcdsaSha512:
+      nid = NID_ecdsa_with_SHA512;
+      break;
+    case x509::SignatureAlgorithm::kRsaPkcs1Sha256:
+      nid = NID_sha256WithRSAEncryption;
+      ptype = V_ASN1_NULL;
+      break;
     case x509::SignatureAlgorithm::kRsaPssSha256: {
       std::span<const uint8_t> der = x509::RsaPssSha256AlgorithmIdentifier();
       return Bytes(der.begin(), der.end());
     }
-    default: return Status(Reason::kMechanismInvalid, "unsupported CA signature algorithm");
+    default:
+      return Status(Reason::kMechanismInvalid, "unsupported CA signature algorithm");
   }
   ossl::UniquePtr<X509_ALGOR> algor(X509_ALGOR_new());
   if (algor == nullptr || X509_ALGOR_set0(algor.get(), OBJ_nid2obj(nid), ptype, nullptr) != 1) {
     return ossl::OpenSslError("X509_ALGOR_set0");
   }
-  return ToDer<X509_ALGOR, i2d_X509_ALGOR>(algor.get(), "i2d_X509_ALGOR");
+  return ossl::ToDer<X509_ALGOR, i2d_X509_ALGOR>(algor.get(), "i2d_X509_ALGOR");
 }
 
 Result<Bytes> SignToBitString(std::span<const uint8_t> tbs, CaKey& key) {
@@ -159,7 +162,8 @@ Result<Bytes> SignToBitString(std::span<const uint8_t> tbs, CaKey& key) {
 Result<Bytes> BuildCrl(const CrlSpec& spec, CaKey& key) {
   if (spec.issuer == nullptr) return InvalidArgumentError("no issuer certificate");
   CV_ASSIGN_OR_RETURN(Bytes algid, AlgorithmIdentifierDer(key.algorithm()));
-  CV_ASSIGN_OR_RETURN(Bytes issuer, (ToDer<X509_NAME, i2d_X509_NAME>(X509_get_subject_name(spec.issuer), "i2d_X509_NAME")));
+  CV_ASSIGN_OR_RETURN(Bytes issuer,
+                      (ossl::ToDer<X509_NAME, i2d_X509_NAME>(X509_get_subject_name(spec.issuer), "i2d_X509_NAME")));
   Bytes body;
   body.reserve(64 * spec.entries.size() + 1024);
   der::AppendSmallInteger(body, der::kInteger, 1);  // v2
@@ -172,7 +176,8 @@ Result<Bytes> BuildCrl(const CrlSpec& spec, CaKey& key) {
     TimeCache cache;
     list.reserve(64 * spec.entries.size());
     for (const RevokedEntry& e : spec.entries) {
-      if (e.serial_len == 0 || e.serial_len > e.serial.size()) return InvalidArgumentError("malformed serial in the revocation list");
+      if (e.serial_len == 0 || e.serial_len > e.serial.size())
+        return InvalidArgumentError("malformed serial in the revocation list");
       AppendEntry(list, e, cache);
     }
     der::AppendTlv(body, der::kSequence, list);

@@ -9,6 +9,7 @@
 #include "ca/der/der_writer.h"
 #include "ca/ocsp/ocsp_ptr.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/ossl_der.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
@@ -16,17 +17,6 @@ namespace {
 
 // id-pkix-ocsp-basic (1.3.6.1.5.5.7.48.1.1).
 constexpr std::array<uint8_t, 11> kBasicOid = {0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01};
-
-
-template <typename T, int (*I2d)(const T*, unsigned char**)>
-Result<Bytes> ToDer(const T* obj, const char* fn) {
-  int len = I2d(obj, nullptr);
-  if (len <= 0) return ossl::OpenSslError(fn);
-  Bytes out(static_cast<size_t>(len));
-  uint8_t* p = out.data();
-  if (I2d(obj, &p) != len) return ossl::OpenSslError(fn);
-  return out;
-}
 
 int I2dSingle(const OCSP_SINGLERESP* s, unsigned char** pp) {
   return i2d_OCSP_SINGLERESP(const_cast<OCSP_SINGLERESP*>(s), pp);
@@ -83,7 +73,7 @@ Result<std::unique_ptr<OcspResponder>> OcspResponder::Create(CertDb& db, std::st
   unsigned int len = 0;
   if (X509_pubkey_digest(signer_cert, EVP_sha1(), hash, &len) != 1) return ossl::OpenSslError("X509_pubkey_digest");
   r->responder_key_hash_.assign(hash, hash + len);
-  CV_ASSIGN_OR_RETURN(r->signer_cert_der_, (ToDer<X509, i2d_X509>(signer_cert, "i2d_X509")));
+  CV_ASSIGN_OR_RETURN(r->signer_cert_der_, (ossl::ToDer<X509, i2d_X509>(signer_cert, "i2d_X509")));
   CV_ASSIGN_OR_RETURN(r->algid_, AlgorithmIdentifierDer(signer_key.algorithm()));
   CV_ASSIGN_OR_RETURN(r->last_revocation_id_, db.MaxRevocationId(r->ca_name_));
   return r;
@@ -115,10 +105,10 @@ Result<Bytes> OcspResponder::SingleResponse(OCSP_CERTID* id, time_t now, bool& o
   if (scratch == nullptr || this_update == nullptr || next_update == nullptr || rev_time == nullptr) {
     return ossl::OpenSslError("ASN1_GENERALIZEDTIME_set");
   }
-  OCSP_SINGLERESP* single = OCSP_basic_add1_status(scratch.get(), id, status, reason, rev_time.get(),
-                                                   this_update.get(), next_update.get());
+  OCSP_SINGLERESP* single =
+      OCSP_basic_add1_status(scratch.get(), id, status, reason, rev_time.get(), this_update.get(), next_update.get());
   if (single == nullptr) return ossl::OpenSslError("OCSP_basic_add1_status");
-  return ToDer<OCSP_SINGLERESP, I2dSingle>(single, "i2d_OCSP_SINGLERESP");
+  return ossl::ToDer<OCSP_SINGLERESP, I2dSingle>(single, "i2d_OCSP_SINGLERESP");
 }
 
 Result<Bytes> OcspResponder::Sign(std::span<const Bytes* const> singles, X509_EXTENSION* nonce, time_t now) {
@@ -130,7 +120,7 @@ Result<Bytes> OcspResponder::Sign(std::span<const Bytes* const> singles, X509_EX
   der::AppendTlv(rd, der::kSequence, list);
   if (nonce != nullptr) {
     // RFC 6960 §4.4.1 / RFC 8954: the nonce extension is echoed unchanged.
-    CV_ASSIGN_OR_RETURN(Bytes ext, (ToDer<X509_EXTENSION, i2d_X509_EXTENSION>(nonce, "i2d_X509_EXTENSION")));
+    CV_ASSIGN_OR_RETURN(Bytes ext, (ossl::ToDer<X509_EXTENSION, i2d_X509_EXTENSION>(nonce, "i2d_X509_EXTENSION")));
     der::AppendTlv(rd, der::ContextTag(1, true), der::Wrap(der::kSequence, ext));
   }
   Bytes tbs = der::Wrap(der::kSequence, rd);
