@@ -13,6 +13,7 @@
 #include "cli/output.h"
 #include "src/base/ct.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/ossl_der.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::cli {
@@ -111,14 +112,7 @@ Result<P12Contents> ParseP12(const SecretBytes& file, const SecretBytes& passwor
   return out;
 }
 
-Result<Bytes> CertDer(X509* cert) {
-  int len = i2d_X509(cert, nullptr);
-  if (len <= 0) return ossl::OpenSslError("i2d_X509");
-  Bytes out(static_cast<size_t>(len));
-  uint8_t* p = out.data();
-  if (i2d_X509(cert, &p) != len) return ossl::OpenSslError("i2d_X509");
-  return out;
-}
+Result<Bytes> CertDer(X509* cert) { return ossl::ToDer<X509, i2d_X509>(cert, "i2d_X509"); }
 
 Status StoreCerts(Context& ctx, OpenedToken& t, Rollback& rollback, const std::vector<Bytes>& certs,
                   const std::optional<std::string>& label) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "src/base/status_macros.h"
+#include "src/crypto/ossl_der.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
@@ -60,14 +61,7 @@ Status WriteFile(const std::string& path, std::string_view data) {
   return OkStatus();
 }
 
-Result<Bytes> CertDer(X509* cert) {
-  int len = i2d_X509(cert, nullptr);
-  if (len <= 0) return ossl::OpenSslError("i2d_X509");
-  Bytes out(static_cast<size_t>(len));
-  uint8_t* p = out.data();
-  if (i2d_X509(cert, &p) != len) return ossl::OpenSslError("i2d_X509");
-  return out;
-}
+Result<Bytes> CertDer(X509* cert) { return ossl::ToDer<X509, i2d_X509>(cert, "i2d_X509"); }
 
 Result<std::unique_ptr<CaInstance>> CaInstance::Open(const std::string& dir, bool token, const std::string& pin_file) {
   std::unique_ptr<CaInstance> inst(new CaInstance());
