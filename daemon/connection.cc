@@ -5,6 +5,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <iostream>
 
 #include "daemon/server.h"
@@ -22,6 +23,11 @@ constexpr size_t kSecretSize = 16;
 void SetSendTimeout(int fd, int ms) {
   struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
   (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 bool SendResponse(int fd, ipc::WireBuffer* out) {
@@ -109,10 +115,8 @@ void Server::Serve(int fd, struct ucred cred) {
   reader.set_spin_us(config_.spin_us);
   ipc::WireBuffer out;
   std::shared_ptr<App> app;
-  CallContext ctx;
-  ctx.max_sessions = config_.max_sessions_per_client;
-  ctx.max_out = config_.max_frame;
-  ctx.pin_mu = &pin_mu_;
+  CallContext ctx{.max_sessions = config_.max_sessions_per_client, .max_out = config_.max_frame, .pin_mu = &pin_mu_};
+  CpuPlacement placement(config_.cpu_pairing ? &cpu_pairing_ : nullptr);
   // The handshake must come within frame_timeout_ms: a peer that connects and
   // says nothing (allowed or not) cannot hold a connection slot.
   struct pollfd first = {fd, POLLIN, 0};
@@ -123,6 +127,7 @@ void Server::Serve(int fd, struct ucred cred) {
     ipc::FrameHeader h;
     std::span<const uint8_t> body;
     if (!ipc::DecodeFrame(frame, ipc::kRequest, config_.max_frame, &h, &body).ok()) break;
+    placement.OnRequest(SteadyNowNs(), h.cpu);
     if (app == nullptr) {
       if (!Handshake(fd, cred, h, body, &out, &app)) break;
       ctx.app = app.get();

@@ -72,6 +72,9 @@ Status ParseKey(const std::string& key, const std::string& v, DaemonConfig* c) {
   } else if (key == "lock_memory") {
     if (v != "true" && v != "false") return BadValue(key);
     c->lock_memory = v == "true";
+  } else if (key == "cpu_pairing") {
+    if (v != "true" && v != "false") return BadValue(key);
+    c->cpu_pairing = v == "true";
   } else {
     return InvalidArgumentError("[daemon] unknown key '" + key + "'");
   }

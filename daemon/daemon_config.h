@@ -15,6 +15,7 @@
 //   secure_heap_kib = 4096       # OpenSSL secure heap for key memory
 //   lock_memory = false          # mlockall(MCL_CURRENT|MCL_FUTURE)
 //   spin_us = 10                 # poll for a client's next request this long before sleeping (0 = never)
+//   cpu_pairing = true           # with as many busy connections as CPUs, run each on its client's CPU (cpu_pairing.h)
 #ifndef CERTVAULT_DAEMON_DAEMON_CONFIG_H_
 #define CERTVAULT_DAEMON_DAEMON_CONFIG_H_
 
@@ -41,6 +42,7 @@ struct DaemonConfig {
   uint32_t secure_heap_kib = 4096;
   bool lock_memory = false;
   int spin_us = 10;  // after a response, poll for the next request this long before sleeping
+  bool cpu_pairing = true;
 };
 
 // ParseDaemonSettings: the [daemon] keys (raw strings from core::Config).

@@ -27,7 +27,8 @@ TEST(DaemonConfigTest, ParsesEveryKey) {
                                 {"spin_us", "0"},
                                 {"user", "certvault"},
                                 {"secure_heap_kib", "0"},
-                                {"lock_memory", "true"}});
+                                {"lock_memory", "true"},
+                                {"cpu_pairing", "false"}});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->socket_path, "/run/x.sock");
   EXPECT_EQ(c->allowed_uids, (std::set<uid_t>{1000, 1001}));
@@ -37,16 +38,19 @@ TEST(DaemonConfigTest, ParsesEveryKey) {
   EXPECT_EQ(c->max_frame, 65536u);
   EXPECT_EQ(c->spin_us, 0);
   EXPECT_TRUE(c->lock_memory);
+  EXPECT_FALSE(c->cpu_pairing);
 }
 
 TEST(DaemonConfigTest, DefaultsToTheOwnUidAndRejectsBadValues) {
   auto c = ParseDaemonSettings({});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->allowed_uids, (std::set<uid_t>{geteuid()}));
+  EXPECT_TRUE(c->cpu_pairing);
   EXPECT_FALSE(ParseDaemonSettings({{"max_frame_bytes", "100"}}).ok());  // below 4096
   EXPECT_FALSE(ParseDaemonSettings({{"allowed_uids", "1000,x"}}).ok());
   EXPECT_FALSE(ParseDaemonSettings({{"socket_mode", "0999"}}).ok());
   EXPECT_FALSE(ParseDaemonSettings({{"lock_memory", "yes"}}).ok());
+  EXPECT_FALSE(ParseDaemonSettings({{"cpu_pairing", "1"}}).ok());
   EXPECT_FALSE(ParseDaemonSettings({{"no_such_key", "1"}}).ok());
 }
 

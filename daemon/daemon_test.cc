@@ -126,10 +126,10 @@ TEST_F(DaemonTest, HostileClientsAreDisconnectedOthersKeepWorking) {
   int garbage = RawConnect();
   ASSERT_EQ(send(garbage, "GET / HTTP/1.0\r\n\r\n", 18, 0), 18);
   int oversized = RawConnect();
-  const uint8_t huge[] = {0x7f, 0xff, 0xff, 0xff, 1, 1, 0, 3};
-  ASSERT_EQ(send(oversized, huge, sizeof huge, 0), 8);
+  const uint8_t huge[] = {0x7f, 0xff, 0xff, 0xff, ipc::kWireVersion, 1, 0, 3, 0, 0};
+  ASSERT_EQ(send(oversized, huge, sizeof huge, 0), 10);
   int half = RawConnect();
-  const uint8_t partial[] = {0, 0, 0, 12, 1, 1, 0};
+  const uint8_t partial[] = {0, 0, 0, 14, ipc::kWireVersion, 1, 0};
   ASSERT_EQ(send(half, partial, sizeof partial, 0), 7);
   EXPECT_TRUE(SignOnce(b.get(), s, key).ok());  // while the half frame is pending
   EXPECT_TRUE(ClosedByPeer(garbage, 2000));

@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/cpu_pairing.h"
 #include "daemon/daemon_config.h"
 #include "daemon/dispatch.h"
 #include "src/ipc/socket_io.h"
@@ -87,6 +88,7 @@ class Server {
   int stop_pipe_[2] = {-1, -1};
   std::atomic<size_t> connections_{0};
   std::mutex pin_mu_;  // CallContext::pin_mu
+  CpuPairing cpu_pairing_;
   std::mutex mu_;
   std::condition_variable idle_cv_;
   std::set<int> fds_;                               // GUARDED_BY(mu_)

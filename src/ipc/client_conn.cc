@@ -2,6 +2,7 @@
 //
 // DaemonBackend: connections, the handshake and the round trip.
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,13 @@ std::once_flag g_atfork_once;
 void BumpForkGeneration() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
 constexpr size_t kSecretSize = 16;
+
+// CpuHint: the frame's cpu field, this thread's CPU + 1 (0 if unknown). The
+// daemon may run the connection's thread there (daemon/cpu_spread.h).
+uint16_t CpuHint() {
+  const int cpu = sched_getcpu();
+  return cpu >= 0 && cpu < 0xffff ? static_cast<uint16_t>(cpu + 1) : 0;
+}
 
 }  // namespace
 
@@ -133,6 +141,7 @@ Status DaemonBackend::Handshake(Conn& conn, bool attach) {
 }
 
 Status DaemonBackend::Exchange(Conn& conn, Op op, Status* status, std::span<const uint8_t>* body) {
+  SetFrameCpu(&conn.out, CpuHint());
   CV_RETURN_IF_ERROR(WriteAll(conn.fd, conn.out));
   OPENSSL_cleanse(conn.out.data(), conn.out.size());  // may hold a PIN
   std::span<const uint8_t> frame;

@@ -20,22 +20,28 @@ TEST(WireTest, FrameRoundTrip) {
   std::span<const uint8_t> body;
   ASSERT_TRUE(DecodeFrame(buf, kRequest, kDefaultMaxFrame, &h, &body).ok());
   EXPECT_EQ(h.op, static_cast<uint16_t>(Op::kSign));
+  EXPECT_EQ(h.cpu, 0u);
   EXPECT_EQ(body.size(), 8u);
+  SetFrameCpu(&buf, 0x0102);
+  ASSERT_TRUE(DecodeFrame(buf, kRequest, kDefaultMaxFrame, &h, &body).ok());
+  EXPECT_EQ(h.cpu, 0x0102u);
+  ASSERT_EQ(body.size(), 8u);
+  EXPECT_EQ(body[7], 7u);
   EXPECT_FALSE(DecodeFrame(buf, kResponse, kDefaultMaxFrame, &h, &body).ok());  // wrong type
   EXPECT_FALSE(DecodeFrame(std::span(buf).first(buf.size() - 1), kRequest, kDefaultMaxFrame, &h, &body).ok());
   EXPECT_FALSE(DecodeFrame(buf, kRequest, 8, &h, &body).ok());  // over the limit
-  buf[4] = 2;                                                   // unknown version
+  buf[4] = 1;                                                   // version 1 (no cpu field): refused
   EXPECT_FALSE(DecodeFrame(buf, kRequest, kDefaultMaxFrame, &h, &body).ok());
 }
 
 TEST(WireTest, RejectsUnknownOpAndShortLength) {
-  const uint8_t unknown_op[] = {0, 0, 0, 4, kWireVersion, kRequest, 0xff, 0xff};
-  const uint8_t short_len[] = {0, 0, 0, 2, kWireVersion, kRequest};
+  const uint8_t unknown_op[] = {0, 0, 0, 6, kWireVersion, kRequest, 0xff, 0xff, 0, 0};
+  const uint8_t short_len[] = {0, 0, 0, 4, kWireVersion, kRequest, 0, 3};
   FrameHeader h;
   std::span<const uint8_t> body;
   EXPECT_FALSE(DecodeFrame(unknown_op, kRequest, kDefaultMaxFrame, &h, &body).ok());
   EXPECT_FALSE(DecodeFrame(short_len, kRequest, kDefaultMaxFrame, &h, &body).ok());
-  EXPECT_FALSE(ParseLength(unknown_op, 3).ok());
+  EXPECT_FALSE(ParseLength(unknown_op, 5).ok());
 }
 
 TEST(CodecTest, RoundTripsEveryType) {

@@ -14,6 +14,13 @@ void BeginFrame(WireBuffer* buf, uint8_t type, Op op) {
   p[5] = type;
   p[6] = static_cast<uint8_t>(static_cast<uint16_t>(op) >> 8);
   p[7] = static_cast<uint8_t>(static_cast<uint16_t>(op));
+  p[8] = p[9] = 0;
+}
+
+void SetFrameCpu(WireBuffer* buf, uint16_t cpu) {
+  uint8_t* p = buf->data();
+  p[8] = static_cast<uint8_t>(cpu >> 8);
+  p[9] = static_cast<uint8_t>(cpu);
 }
 
 void EndFrame(WireBuffer* buf) {
@@ -39,7 +46,8 @@ Status DecodeFrame(std::span<const uint8_t> frame, uint8_t type, uint32_t max_fr
   CV_ASSIGN_OR_RETURN(header->length, ParseLength(frame, max_frame));
   ByteReader in(frame.subspan(kLengthSize));
   if (in.remaining() != header->length) return InvalidArgumentError("IPC frame: length does not match");
-  if (!in.ReadU8(&header->version) || !in.ReadU8(&header->type) || !in.ReadU16(&header->op)) {
+  if (!in.ReadU8(&header->version) || !in.ReadU8(&header->type) || !in.ReadU16(&header->op) ||
+      !in.ReadU16(&header->cpu)) {
     return InvalidArgumentError("IPC frame: truncated header");
   }
   if (header->version != kWireVersion) return InvalidArgumentError("IPC frame: unsupported version");

@@ -6,6 +6,8 @@
 //   u8  version  kWireVersion
 //   u8  type     kRequest or kResponse
 //   u16 op       Op (a response echoes its request's op)
+//   u16 cpu      requests: the CPU the client thread runs on, plus one (0 =
+//                unknown), a scheduling hint only; responses: 0, ignored
 //   body         the op's fields, big-endian, bounds-checked (codec.h)
 // A connection carries one request at a time: the client writes a request
 // frame and reads exactly one response frame. Anything else (bad version,
@@ -25,11 +27,11 @@
 
 namespace certvault::ipc {
 
-inline constexpr uint8_t kWireVersion = 1;
+inline constexpr uint8_t kWireVersion = 2;
 inline constexpr uint8_t kRequest = 1;
 inline constexpr uint8_t kResponse = 2;
 inline constexpr size_t kLengthSize = 4;
-inline constexpr size_t kHeaderRest = 4;  // version, type, op
+inline constexpr size_t kHeaderRest = 6;  // version, type, op, cpu
 inline constexpr size_t kHeaderSize = kLengthSize + kHeaderRest;
 // kDefaultMaxFrame: the default limit of `length` in both directions (the
 // daemon's max_frame_bytes setting may lower or raise it, up to kMaxFrameLimit).
@@ -127,6 +129,7 @@ struct FrameHeader {
   uint8_t version = 0;
   uint8_t type = 0;
   uint16_t op = 0;
+  uint16_t cpu = 0;  // requests: the client's CPU + 1, 0 if unknown
 };
 
 // BeginFrame: clears `buf` (keeping its capacity) and writes a header with a
@@ -134,6 +137,8 @@ struct FrameHeader {
 // in u32.
 void BeginFrame(WireBuffer* buf, uint8_t type, Op op);
 void EndFrame(WireBuffer* buf);
+// SetFrameCpu: writes the cpu field of a frame BeginFrame started.
+void SetFrameCpu(WireBuffer* buf, uint16_t cpu);
 
 // ParseLength: the frame length from the first kLengthSize bytes; kInvalidArgument
 // if it is below kHeaderRest or above `max_frame`.

@@ -195,9 +195,9 @@ def expect_closed(sock, timeout, what):
 def cmd_hostile(a):
     clients = []
     for what, data in (("garbage", b"GET / HTTP/1.0\r\n\r\n" + os.urandom(64)),
-                       ("oversized length", struct.pack(">IBBH", 0x7FFFFFF0, 1, 1, 3)),
-                       ("unknown op", struct.pack(">IBBH", 4, 1, 1, 0xFFFF)),
-                       ("half frame", struct.pack(">IBBH", 64, 1, 1, 54) + b"\x00" * 10)):
+                       ("oversized length", struct.pack(">IBBHH", 0x7FFFFFF0, 2, 1, 3, 0)),
+                       ("unknown op", struct.pack(">IBBHH", 6, 2, 1, 0xFFFF, 0)),
+                       ("half frame", struct.pack(">IBBHH", 64, 2, 1, 54, 0) + b"\x00" * 10)):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(a.socket)
         s.sendall(data)
