@@ -5,6 +5,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -19,6 +20,7 @@ using ipc::Encoder;
 using ipc::Op;
 
 constexpr size_t kSecretSize = 16;
+constexpr size_t kOutSlack = 64 * 1024;  // see Server::Answer
 
 void SetSendTimeout(int fd, int ms) {
   struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
@@ -105,8 +107,35 @@ bool Server::Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader&
     if (*app == nullptr) status = Status(Reason::kDeviceRemoved, "certvaultd: no such client application");
   }
   ipc::Put(e, *app != nullptr ? OkStatus() : status);
-  if (*app != nullptr && op == Op::kHello) ipc::PutAll(e, (*app)->id, (*app)->attach_secret, config_.max_frame);
+  if (*app != nullptr && op == Op::kHello) {
+    ipc::PutAll(e, (*app)->id, (*app)->attach_secret, config_.max_frame, config_.max_request);
+  }
   return SendResponse(fd, out) && *app != nullptr;
+}
+
+bool Server::Answer(int fd, const ipc::FrameHeader& h, std::span<const uint8_t> body, CallContext& ctx,
+                    RequestParts& parts, ipc::WireBuffer* out) {
+  const Op op = static_cast<Op>(h.op);
+  ipc::BeginFrame(out, ipc::kResponse, op);
+  Encoder e(out);
+  Status part;
+  if (!parts.Collect(op, body, &body, &part)) {
+    ipc::Put(e, part);
+    return SendResponse(fd, out);
+  }
+  // An output may be as large as the input and then some (a signature, a
+  // tag), never less than a frame, never over max_request_bytes.
+  ctx.max_out = static_cast<uint32_t>(
+      std::clamp<size_t>(body.size() + kOutSlack, config_.max_frame, config_.max_request));
+  Decoder d(body);
+  const bool well_formed = Dispatch(op, ctx, d, e);
+  parts.Clear();
+  if (!well_formed) return false;  // malformed: this connection only
+  if (out->size() - ipc::kLengthSize > ctx.max_out) {
+    ipc::BeginFrame(out, ipc::kResponse, op);
+    ipc::Put(e, Status(StatusCode::kResourceExhausted, Reason::kDeviceMemory, "response over the frame limit"));
+  }
+  return SendResponse(fd, out);
 }
 
 void Server::Serve(int fd, struct ucred cred) {
@@ -115,35 +144,29 @@ void Server::Serve(int fd, struct ucred cred) {
   reader.set_spin_us(config_.spin_us);
   ipc::WireBuffer out;
   std::shared_ptr<App> app;
-  CallContext ctx{.max_sessions = config_.max_sessions_per_client, .max_out = config_.max_frame, .pin_mu = &pin_mu_};
+  CallContext ctx{.max_sessions = config_.max_sessions_per_client, .pin_mu = &pin_mu_};
+  RequestParts parts(&parts_budget_, config_.max_request);
   CpuPlacement placement(config_.cpu_pairing ? &cpu_pairing_ : nullptr);
   // The handshake must come within frame_timeout_ms: a peer that connects and
   // says nothing (allowed or not) cannot hold a connection slot.
   struct pollfd first = {fd, POLLIN, 0};
   const bool spoke = poll(&first, 1, config_.frame_timeout_ms) == 1;
-  for (; spoke;) {
+  for (bool open = spoke; open;) {
     std::span<const uint8_t> frame;
-    if (!reader.Next(fd, config_.frame_timeout_ms, &frame).ok()) break;
     ipc::FrameHeader h;
     std::span<const uint8_t> body;
-    if (!ipc::DecodeFrame(frame, ipc::kRequest, config_.max_frame, &h, &body).ok()) break;
+    if (!reader.Next(fd, config_.frame_timeout_ms, &frame).ok() ||
+        !ipc::DecodeFrame(frame, ipc::kRequest, config_.max_frame, &h, &body).ok()) {
+      break;
+    }
     placement.OnRequest(SteadyNowNs(), h.cpu);
     if (app == nullptr) {
-      if (!Handshake(fd, cred, h, body, &out, &app)) break;
+      open = Handshake(fd, cred, h, body, &out, &app);
       ctx.app = app.get();
-      continue;
+    } else {
+      open = Answer(fd, h, body, ctx, parts, &out);
     }
-    ipc::BeginFrame(&out, ipc::kResponse, static_cast<Op>(h.op));
-    Encoder e(&out);
-    Decoder d(body);
-    const bool well_formed = Dispatch(static_cast<Op>(h.op), ctx, d, e);
     reader.Discard();  // the request may hold a PIN or plaintext
-    if (!well_formed) break;  // malformed: this connection only
-    if (out.size() - ipc::kLengthSize > config_.max_frame) {
-      ipc::BeginFrame(&out, ipc::kResponse, static_cast<Op>(h.op));
-      ipc::Put(e, Status(StatusCode::kResourceExhausted, Reason::kDeviceMemory, "response over the frame limit"));
-    }
-    if (!SendResponse(fd, &out)) break;
   }
   ctx.app = nullptr;
   DropApp(std::move(app));

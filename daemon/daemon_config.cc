@@ -58,6 +58,9 @@ Status ParseKey(const std::string& key, const std::string& v, DaemonConfig* c) {
   } else if (key == "max_frame_bytes") {
     CV_RETURN_IF_ERROR(ParseNumber(key, v, 4096, 64u << 20, 10, &n));
     c->max_frame = static_cast<uint32_t>(n);
+  } else if (key == "max_request_bytes") {
+    CV_RETURN_IF_ERROR(ParseNumber(key, v, 4096, 64u << 20, 10, &n));
+    c->max_request = static_cast<uint32_t>(n);
   } else if (key == "frame_timeout_ms") {
     CV_RETURN_IF_ERROR(ParseNumber(key, v, 10, 3600000, 10, &n));
     c->frame_timeout_ms = static_cast<int>(n);
@@ -87,6 +90,7 @@ Result<DaemonConfig> ParseDaemonSettings(const std::map<std::string, std::string
   DaemonConfig c;
   for (const auto& [key, value] : settings) CV_RETURN_IF_ERROR(ParseKey(key, value, &c));
   if (c.allowed_uids.empty() && c.allowed_gids.empty()) c.allowed_uids.insert(geteuid());
+  if (c.max_request < c.max_frame) return InvalidArgumentError("[daemon] max_request_bytes is below max_frame_bytes");
   return c;
 }
 

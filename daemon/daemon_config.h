@@ -10,6 +10,7 @@
 //   max_connections = 256
 //   max_sessions_per_client = 1024   # per application (all its connections)
 //   max_frame_bytes = 1048576
+//   max_request_bytes = 67108864 # a single-part call's request (sent in parts) and its response
 //   frame_timeout_ms = 10000     # a started frame must complete within this
 //   user = certvault             # drop to this user after binding (when started as root)
 //   secure_heap_kib = 4096       # OpenSSL secure heap for key memory
@@ -37,6 +38,7 @@ struct DaemonConfig {
   uint32_t max_connections = 256;
   uint32_t max_sessions_per_client = 1024;
   uint32_t max_frame = 1u << 20;
+  uint32_t max_request = 64u << 20;  // >= max_frame, <= ipc::kMaxFrameLimit
   int frame_timeout_ms = 10000;
   std::string user;
   uint32_t secure_heap_kib = 4096;

@@ -23,6 +23,7 @@ TEST(DaemonConfigTest, ParsesEveryKey) {
                                 {"max_connections", "8"},
                                 {"max_sessions_per_client", "16"},
                                 {"max_frame_bytes", "65536"},
+                                {"max_request_bytes", "131072"},
                                 {"frame_timeout_ms", "500"},
                                 {"spin_us", "0"},
                                 {"user", "certvault"},
@@ -36,6 +37,7 @@ TEST(DaemonConfigTest, ParsesEveryKey) {
   EXPECT_EQ(c->socket_mode, 0600u);
   EXPECT_EQ(c->max_connections, 8u);
   EXPECT_EQ(c->max_frame, 65536u);
+  EXPECT_EQ(c->max_request, 131072u);
   EXPECT_EQ(c->spin_us, 0);
   EXPECT_TRUE(c->lock_memory);
   EXPECT_FALSE(c->cpu_pairing);
@@ -47,6 +49,8 @@ TEST(DaemonConfigTest, DefaultsToTheOwnUidAndRejectsBadValues) {
   EXPECT_EQ(c->allowed_uids, (std::set<uid_t>{geteuid()}));
   EXPECT_TRUE(c->cpu_pairing);
   EXPECT_FALSE(ParseDaemonSettings({{"max_frame_bytes", "100"}}).ok());  // below 4096
+  EXPECT_FALSE(ParseDaemonSettings({{"max_request_bytes", "8192"}}).ok());  // below max_frame_bytes
+  EXPECT_FALSE(ParseDaemonSettings({{"max_request_bytes", "134217728"}}).ok());  // over 64 MiB
   EXPECT_FALSE(ParseDaemonSettings({{"allowed_uids", "1000,x"}}).ok());
   EXPECT_FALSE(ParseDaemonSettings({{"socket_mode", "0999"}}).ok());
   EXPECT_FALSE(ParseDaemonSettings({{"lock_memory", "yes"}}).ok());

@@ -152,34 +152,103 @@ TEST_F(DaemonTest, SilentPeerIsDisconnectedAfterTheHandshakeTimeout) {
   EXPECT_EQ(server_->connection_count(), 0u);
 }
 
-TEST_F(DaemonTest, FrameLimitSplitsUpdatesAndRefusesOversizedSinglePartCalls) {
+TEST_F(DaemonTest, FrameLimitSplitsUpdatesAndSendsLargeSinglePartCallsInParts) {
   config_.max_frame = 4096;
+  config_.max_request = 150000;
   StartServer();
   auto b = Client();
   SlotId slot;
   SessionHandle s = InitToken(b.get(), &slot);
   std::vector<uint8_t> big(100000, 0x61);
-  // Multi-part updates larger than a frame go as several updates: same digest as embedded.
-  ASSERT_TRUE(b->DigestInit(s, Mechanism{CKM_SHA256, {}}).ok());
-  ASSERT_TRUE(b->DigestUpdate(s, big).ok());
-  uint8_t split[32], whole[32];
-  size_t len = sizeof split;
-  ASSERT_TRUE(b->DigestFinal(s, OutBuf{split, &len}).ok());
   BackendOptions options{dir_ + "/vault", conf_, true};
   auto embedded = OpenEmbeddedBackend(options);
   ASSERT_TRUE(embedded.ok());
   SessionHandle e = *(*embedded)->OpenSession(slot, CKF_SERIAL_SESSION);
+  uint8_t whole[32], split[32], parts[32];
+  size_t len = sizeof whole;
   ASSERT_TRUE((*embedded)->DigestInit(e, Mechanism{CKM_SHA256, {}}).ok());
-  len = sizeof whole;
   ASSERT_TRUE((*embedded)->Digest(e, big, OutBuf{whole, &len}).ok());
+  // Multi-part updates larger than a frame go as several updates: same digest as embedded.
+  ASSERT_TRUE(b->DigestInit(s, Mechanism{CKM_SHA256, {}}).ok());
+  ASSERT_TRUE(b->DigestUpdate(s, big).ok());
+  len = sizeof split;
+  ASSERT_TRUE(b->DigestFinal(s, OutBuf{split, &len}).ok());
   EXPECT_EQ(0, std::memcmp(split, whole, 32));
-  // A single-part call over the limit is refused without losing the connection or the session.
+  // A single-part call over a frame goes in parts and runs on the whole input.
+  ASSERT_TRUE(b->DigestInit(s, Mechanism{CKM_SHA256, {}}).ok());
+  len = sizeof parts;
+  ASSERT_TRUE(b->Digest(s, big, OutBuf{parts, &len}).ok());
+  EXPECT_EQ(0, std::memcmp(parts, whole, 32));
+  // Over max_request_bytes it is refused without losing the connection or the session ...
+  std::vector<uint8_t> huge(200000, 0x62);
   ASSERT_TRUE(b->DigestInit(s, Mechanism{CKM_SHA256, {}}).ok());
   len = sizeof whole;
-  EXPECT_EQ(b->Digest(s, big, OutBuf{whole, &len}).reason(), Reason::kDataLenRange);
+  EXPECT_EQ(b->Digest(s, huge, OutBuf{whole, &len}).reason(), Reason::kDataLenRange);
   EXPECT_TRUE(b->GetSessionInfo(s).ok());
   // ... and, as an argument error, it ended the operation (PKCS#11 §5.2).
   EXPECT_EQ(b->DigestUpdate(s, big).reason(), Reason::kOperationNotInitialized);
+}
+
+TEST_F(DaemonTest, LargeSinglePartOutputsComeBackWhole) {
+  config_.max_frame = 4096;
+  config_.max_request = 150000;
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  AttributeSet t;
+  t.SetUlong(CKA_VALUE_LEN, 32);
+  t.SetBool(CKA_ENCRYPT, true);
+  t.SetBool(CKA_DECRYPT, true);
+  auto key = b->GenerateKey(s, Mechanism{CKM_AES_KEY_GEN, {}}, t);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  const Mechanism cbc{CKM_AES_CBC_PAD, Bytes(16, 0x01)};
+  std::vector<uint8_t> plain(100000);
+  for (size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<uint8_t>(i * 7);
+  ASSERT_TRUE(b->EncryptInit(s, cbc, *key).ok());
+  size_t len = 0;
+  ASSERT_TRUE(b->Encrypt(s, plain, OutBuf{nullptr, &len}).ok());  // length query keeps the operation
+  std::vector<uint8_t> cipher(len);
+  ASSERT_TRUE(b->Encrypt(s, plain, OutBuf{cipher.data(), &len}).ok());
+  cipher.resize(len);
+  EXPECT_EQ(cipher.size(), 100000u + 16);  // PKCS#7 padding of a whole number of blocks
+  ASSERT_TRUE(b->DecryptInit(s, cbc, *key).ok());
+  std::vector<uint8_t> back(cipher.size());
+  len = back.size();
+  ASSERT_TRUE(b->Decrypt(s, cipher, OutBuf{back.data(), &len}).ok());
+  back.resize(len);
+  EXPECT_EQ(back, plain);
+}
+
+TEST_F(DaemonTest, ContinuedPartsOverTheLimitAreRefusedAndDropped) {
+  config_.max_frame = 4096;
+  config_.max_request = 8192;
+  StartServer();
+  int fd = RawConnect();
+  auto send_frame = [fd](ipc::Op op, std::span<const uint8_t> body) {
+    ipc::WireBuffer f;
+    ipc::BeginFrame(&f, ipc::kRequest, op);
+    f.insert(f.end(), body.begin(), body.end());
+    ipc::EndFrame(&f);
+    return send(fd, f.data(), f.size(), 0) == static_cast<ssize_t>(f.size());
+  };
+  auto reply_status = [fd]() {
+    uint8_t buf[256];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    return n > static_cast<ssize_t>(ipc::kHeaderSize) ? buf[ipc::kHeaderSize] : 0xff;  // the status code byte
+  };
+  ASSERT_TRUE(send_frame(ipc::Op::kHello, {}));
+  ASSERT_EQ(reply_status(), 0);
+  std::vector<uint8_t> part(4000, 0x41);
+  ASSERT_TRUE(send_frame(ipc::Op::kContinued, part));
+  EXPECT_EQ(reply_status(), 0);
+  ASSERT_TRUE(send_frame(ipc::Op::kContinued, part));
+  EXPECT_EQ(reply_status(), 0);
+  ASSERT_TRUE(send_frame(ipc::Op::kContinued, part));  // 12000 > 8192
+  EXPECT_EQ(reply_status(), static_cast<uint8_t>(StatusCode::kInvalidArgument));
+  ASSERT_TRUE(send_frame(ipc::Op::kPing, {}));  // the parts were dropped: a plain ping again
+  EXPECT_EQ(reply_status(), 0);
+  close(fd);
 }
 
 TEST_F(DaemonTest, ForkedChildIsANewApplication) {

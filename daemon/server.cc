@@ -56,7 +56,9 @@ Status RemoveStaleSocket(const std::string& path) {
 }  // namespace
 
 Server::Server(DaemonConfig config, BackendFactory open_backend)
-    : config_(std::move(config)), open_backend_(std::move(open_backend)) {}
+    : config_(std::move(config)),
+      open_backend_(std::move(open_backend)),
+      parts_budget_(size_t{4} * config_.max_request) {}
 
 Server::~Server() {
   if (listen_fd_ >= 0) close(listen_fd_);

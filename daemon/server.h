@@ -35,6 +35,7 @@
 #include "daemon/cpu_pairing.h"
 #include "daemon/daemon_config.h"
 #include "daemon/dispatch.h"
+#include "daemon/request_parts.h"
 #include "src/ipc/socket_io.h"
 
 namespace certvault::daemon {
@@ -73,6 +74,10 @@ class Server {
   // Handshake: the first frame (Hello / Attach). False closes the connection.
   bool Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader& h, std::span<const uint8_t> body,
                  ipc::WireBuffer* out, std::shared_ptr<App>* app);
+  // Answer: one request of an application (a kContinued part or a call);
+  // false closes the connection (malformed, or the response not taken).
+  bool Answer(int fd, const ipc::FrameHeader& h, std::span<const uint8_t> body, CallContext& ctx,
+              RequestParts& parts, ipc::WireBuffer* out);
   std::shared_ptr<App> NewApp(const struct ucred& cred, Status* status);
   std::shared_ptr<App> FindApp(uint64_t id, const SecretBytes& secret, const struct ucred& cred);
   void DropApp(std::shared_ptr<App> app);
@@ -89,6 +94,7 @@ class Server {
   std::atomic<size_t> connections_{0};
   std::mutex pin_mu_;  // CallContext::pin_mu
   CpuPairing cpu_pairing_;
+  PartsBudget parts_budget_;  // 4 x max_request_bytes for all connections
   std::mutex mu_;
   std::condition_variable idle_cv_;
   std::set<int> fds_;                               // GUARDED_BY(mu_)

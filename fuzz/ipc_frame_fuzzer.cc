@@ -11,6 +11,7 @@
 #include <span>
 
 #include "daemon/dispatch.h"
+#include "daemon/request_parts.h"
 #include "src/ipc/codec.h"
 #include "src/ipc/wire.h"
 
@@ -190,6 +191,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ctx.pin_mu = &pin_mu;
   ctx.max_sessions = 8;
   ctx.max_out = kMaxFrame;
+  static daemon::PartsBudget budget(4 * kMaxFrame);
+  daemon::RequestParts parts(&budget, 2 * kMaxFrame);
   std::span<const uint8_t> in(data, size);
   ipc::WireBuffer out;
   while (in.size() >= ipc::kLengthSize) {
@@ -203,8 +206,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!ipc::DecodeFrame(frame, ipc::kRequest, kMaxFrame, &h, &body).ok()) break;
     ipc::BeginFrame(&out, ipc::kResponse, static_cast<ipc::Op>(h.op));
     ipc::Encoder e(&out);
+    Status part;
+    if (!parts.Collect(static_cast<ipc::Op>(h.op), body, &body, &part)) continue;  // a part: answered with `part`
     ipc::Decoder d(body);
-    if (!daemon::Dispatch(static_cast<ipc::Op>(h.op), ctx, d, e)) break;
+    const bool well_formed = daemon::Dispatch(static_cast<ipc::Op>(h.op), ctx, d, e);
+    parts.Clear();
+    if (!well_formed) break;
     ipc::EndFrame(&out);
   }
   std::lock_guard<std::mutex> lock(app->mu);

@@ -116,19 +116,21 @@ Status DaemonBackend::Handshake(Conn& conn, bool attach) {
   EndFrame(&conn.out);
   Status status;
   std::span<const uint8_t> body;
-  Status io = Exchange(conn, attach ? Op::kAttach : Op::kHello, &status, &body);
+  Status io = Exchange(conn, conn.out, attach ? Op::kAttach : Op::kHello, &status, &body);
   if (!io.ok()) return io.reason() == Reason::kDeviceError ? io : DeviceRemoved(io);
   Decoder d(body);
   if (!status.ok()) return d.empty() ? status : MalformedResponse();
   if (!attach) {
     uint64_t app_id = 0;
-    uint32_t limit = 0;
+    uint32_t limit = 0, total = 0;
     SecretBytes secret;
-    if (!GetAll(d, &app_id, &secret, &limit) || secret.size() != kSecretSize || limit < 4096) {
+    if (!GetAll(d, &app_id, &secret, &limit, &total) || secret.size() != kSecretSize || limit < 4096 ||
+        total < limit) {
       return MalformedResponse();
     }
     app_id_ = app_id;
     request_limit_.store(limit, std::memory_order_relaxed);
+    request_total_.store(total, std::memory_order_relaxed);
     attach_secret_ = std::move(secret);
     if (++last_epoch_ == 0) last_epoch_ = 1;
     epoch_ = last_epoch_;
@@ -137,13 +139,15 @@ Status DaemonBackend::Handshake(Conn& conn, bool attach) {
   }
   conn.epoch = epoch_;
   conn.request_limit = request_limit_.load(std::memory_order_relaxed);
+  conn.request_total = request_total_.load(std::memory_order_relaxed);
   return OkStatus();
 }
 
-Status DaemonBackend::Exchange(Conn& conn, Op op, Status* status, std::span<const uint8_t>* body) {
-  SetFrameCpu(&conn.out, CpuHint());
-  CV_RETURN_IF_ERROR(WriteAll(conn.fd, conn.out));
-  OPENSSL_cleanse(conn.out.data(), conn.out.size());  // may hold a PIN
+Status DaemonBackend::Exchange(Conn& conn, WireBuffer& request, Op op, Status* status,
+                               std::span<const uint8_t>* body) {
+  SetFrameCpu(&request, CpuHint());
+  CV_RETURN_IF_ERROR(WriteAll(conn.fd, request));
+  OPENSSL_cleanse(request.data(), request.size());  // may hold a PIN
   std::span<const uint8_t> frame;
   Status rs = conn.reader.Next(conn.fd, options_.timeout_ms, &frame);
   if (rs.code() == StatusCode::kInvalidArgument) return MalformedResponse();
@@ -157,6 +161,30 @@ Status DaemonBackend::Exchange(Conn& conn, Op op, Status* status, std::span<cons
   Decoder d(rest);
   if (!Get(d, status)) return MalformedResponse();
   *body = rest.subspan(rest.size() - d.remaining());
+  return OkStatus();
+}
+
+Status DaemonBackend::SendLeadingParts(Conn& conn, Status* refused) {
+  const size_t part = conn.request_limit - kHeaderRest;  // body bytes per frame
+  size_t at = kHeaderSize;                                // the body starts after the header
+  WireBuffer frame;
+  while (conn.out.size() - at > part) {
+    BeginFrame(&frame, kRequest, Op::kContinued);
+    frame.insert(frame.end(), conn.out.begin() + at, conn.out.begin() + at + part);
+    EndFrame(&frame);
+    at += part;
+    std::span<const uint8_t> body;
+    CV_RETURN_IF_ERROR(Exchange(conn, frame, Op::kContinued, refused, &body));
+    const bool only_status = body.empty();
+    conn.reader.Discard();
+    if (!only_status) return MalformedResponse();
+    if (!refused->ok()) return OkStatus();
+  }
+  // The call's own frame: its header, then what is left of the body.
+  std::copy(conn.out.begin() + at, conn.out.end(), conn.out.begin() + kHeaderSize);
+  OPENSSL_cleanse(conn.out.data() + kHeaderSize + (conn.out.size() - at), at - kHeaderSize);
+  conn.out.resize(conn.out.size() - (at - kHeaderSize));
+  EndFrame(&conn.out);
   return OkStatus();
 }
 

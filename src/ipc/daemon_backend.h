@@ -101,7 +101,8 @@ class DaemonBackend final : public Backend {
     Conn(uint32_t max_frame, int spin_us) : reader(max_frame) { reader.set_spin_us(spin_us); }
     int fd = -1;
     uint16_t epoch = 0;
-    uint32_t request_limit = kDefaultMaxFrame;  // the daemon's max frame (from the handshake)
+    uint32_t request_limit = kDefaultMaxFrame;  // the daemon's max frame (from the handshake) ...
+    uint32_t request_total = kDefaultMaxFrame;  // ... and its max request, sent in parts
     bool reused = false;                        // taken from the idle pool (may have been closed by a restarted daemon)
     WireBuffer out;
     FrameReader reader;
@@ -124,12 +125,16 @@ class DaemonBackend final : public Backend {
   void Release(std::unique_ptr<Conn> conn, bool healthy);
   Result<std::unique_ptr<Conn>> Connect(bool attach);  // REQUIRES(mu_)
   Status Handshake(Conn& conn, bool attach);           // REQUIRES(mu_)
-  // Exchange: sends conn.out and reads the response of `op`; `*body` views
-  // the response after the status. Transport errors are kUnavailable or
-  // kDeadlineExceeded; a malformed response is kDeviceError.
-  Status Exchange(Conn& conn, Op op, Status* status, std::span<const uint8_t>* body);
+  // Exchange: sends `request` (wiped after) and reads the response of `op`;
+  // `*body` views the response after the status. Transport errors are
+  // kUnavailable or kDeadlineExceeded; a malformed response is kDeviceError.
+  Status Exchange(Conn& conn, WireBuffer& request, Op op, Status* status, std::span<const uint8_t>* body);
+  // SendLeadingParts: for a request in conn.out over one frame, sends all
+  // of its body but the last frame's worth as kContinued parts and leaves
+  // the rest in conn.out. `*refused`: the daemon's answer to a part, if not OK.
+  Status SendLeadingParts(Conn& conn, Status* refused);
   void ResetLocked();  // REQUIRES(mu_): drops the application (epoch 0, idle closed)
-  // RefuseOversized: kDataLenRange for a request over the daemon's frame
+  // RefuseOversized: kDataLenRange for a request over the daemon's request
   // limit (never sent). As an argument error it ends the session's active
   // operation of that kind (PKCS#11 §5.2), as the embedded backend would.
   Status RefuseOversized(const Request& req);
@@ -181,6 +186,7 @@ class DaemonBackend final : public Backend {
   uint16_t last_epoch_ = 0;                                // GUARDED_BY(mu_)
   uint64_t app_id_ = 0;                                    // GUARDED_BY(mu_)
   std::atomic<uint32_t> request_limit_{kDefaultMaxFrame};  // the daemon's max frame, from the last Hello
+  std::atomic<uint32_t> request_total_{kDefaultMaxFrame};  // the daemon's max request, from the last Hello
   SecretBytes attach_secret_;                              // GUARDED_BY(mu_)
   uint64_t fork_generation_;                               // GUARDED_BY(mu_)
   std::vector<std::unique_ptr<Conn>> idle_;                // GUARDED_BY(mu_)
@@ -204,13 +210,20 @@ Status DaemonBackend::Call(const Request& req, Enc&& encode, Dec&& decode, uint1
     if (req.session) Put(e, *req.session & kLocalMask);
     encode(e);
     EndFrame(&conn->out);
-    if (conn->out.size() - kLengthSize > conn->request_limit) {
+    const size_t size = conn->out.size() - kLengthSize;
+    if (size > conn->request_total) {
       Release(std::move(conn), true);
       return RefuseOversized(req);
     }
+    Status refused;
+    Status io = size > conn->request_limit ? SendLeadingParts(*conn, &refused) : OkStatus();
+    if (io.ok() && !refused.ok()) {
+      Release(std::move(conn), true);
+      return refused;
+    }
     Status status;
     std::span<const uint8_t> body;
-    Status io = Exchange(*conn, req.op, &status, &body);
+    if (io.ok()) io = Exchange(*conn, conn->out, req.op, &status, &body);
     if (io.ok()) {
       Decoder d(body);
       const bool well_formed = decode(d, status) && d.empty();

@@ -116,6 +116,17 @@ def verify_externally(session, pub, kind, data, sig):
     print(f"ok  {kind} signature verified by python3-cryptography")
 
 
+def check_large_single_part(s, pub, priv):
+    """5 MiB in one C_Sign and one C_Verify: over certvaultd's frame limit, so in daemon mode they go in parts."""
+    big = bytes(range(256)) * (5 * 4096)
+    mech = P.Mechanism(P.CKM_SHA256_RSA_PKCS)
+    sig = bytes(s.sign(priv, big, mech))
+    if not s.verify(pub, big, sig, mech):
+        die("rsa: token rejects its own signature over 5 MiB")
+    verify_externally(s, pub, "rsa", big, sig)
+    print("ok  5 MiB single-part C_Sign and C_Verify")
+
+
 def cmd_basic(args):
     lib, slot, s = open_session(args)
     data = b"certvault interop " * 10
@@ -144,6 +155,7 @@ def cmd_basic(args):
         found = s.findObjects([(P.CKA_CLASS, P.CKO_PRIVATE_KEY), (P.CKA_LABEL, f"py-{kind}")])
         if len(found) != 1:
             die(f"{kind}: C_FindObjects by label found {len(found)} keys")
+    check_large_single_part(s, *cases[1][1])
     s.logout()
     if s.findObjects([(P.CKA_CLASS, P.CKO_PRIVATE_KEY)]):
         die("private keys visible after C_Logout")

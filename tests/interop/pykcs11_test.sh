@@ -3,7 +3,8 @@
 # EC P-256 and RSA-2048 key generation, sign, verify (in the token and with
 # python3-cryptography), bit-flipped signatures refused, CKA_VALUE /
 # CKA_PRIVATE_EXPONENT of sensitive keys refused with CKR_ATTRIBUTE_SENSITIVE,
-# private objects hidden after logout. See p11_client.py `basic`.
+# private objects hidden after logout, a 5 MiB single-part C_Sign/C_Verify (in
+# parts through certvaultd). See p11_client.py `basic`.
 source "$(dirname "$0")/lib.sh"
 need_tool pkcs11-tool
 need_python_module PyKCS11
