@@ -21,7 +21,7 @@ void BumpForkGeneration() { g_fork_generation.fetch_add(1, std::memory_order_rel
 constexpr size_t kSecretSize = 16;
 
 // CpuHint: the frame's cpu field, this thread's CPU + 1 (0 if unknown). The
-// daemon may run the connection's thread there (daemon/cpu_spread.h).
+// daemon may run the connection's thread there (daemon/cpu_pairing.h).
 uint16_t CpuHint() {
   const int cpu = sched_getcpu();
   return cpu >= 0 && cpu < 0xffff ? static_cast<uint16_t>(cpu + 1) : 0;

@@ -212,12 +212,14 @@ Status DaemonBackend::Call(const Request& req, Enc&& encode, Dec&& decode, uint1
     EndFrame(&conn->out);
     const size_t size = conn->out.size() - kLengthSize;
     if (size > conn->request_total) {
+      OPENSSL_cleanse(conn->out.data(), conn->out.size());  // never sent; may be plaintext
       Release(std::move(conn), true);
       return RefuseOversized(req);
     }
     Status refused;
     Status io = size > conn->request_limit ? SendLeadingParts(*conn, &refused) : OkStatus();
     if (io.ok() && !refused.ok()) {
+      OPENSSL_cleanse(conn->out.data(), conn->out.size());  // the rest is not sent
       Release(std::move(conn), true);
       return refused;
     }
