@@ -5,6 +5,7 @@
 #include "ca/issuance/lint.h"
 #include "ca/issuance/spki.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/ossl_der.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
@@ -203,12 +204,7 @@ Result<BuiltCert> BuildCertificate(const CertTemplate& tmpl, const CertRequest& 
     return verify ? key.SignVerified(t) : key.Sign(t);
   };
   CV_RETURN_IF_ERROR(x509::SignCertificateTbs(cert.get(), key.algorithm(), signer));
-  int len = i2d_X509(cert.get(), nullptr);
-  if (len <= 0) return ossl::OpenSslError("i2d_X509");
-  Bytes& der = out.der;
-  der.resize(static_cast<size_t>(len));
-  uint8_t* p = der.data();
-  if (i2d_X509(cert.get(), &p) != len) return ossl::OpenSslError("i2d_X509");
+  CV_ASSIGN_OR_RETURN(out.der, (ossl::ToDer<X509, i2d_X509>(cert.get(), "i2d_X509")));
   return out;
 }
 

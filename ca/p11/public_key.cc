@@ -7,6 +7,7 @@
 
 #include "ca/p11/p11_module.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/ossl_der.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
@@ -110,13 +111,6 @@ Result<ossl::UniquePtr<EVP_PKEY>> ReadPublicKey(CK_FUNCTION_LIST* fn, CK_SESSION
   }
 }
 
-Result<Bytes> EncodePublicKeyInfo(EVP_PKEY* key) {
-  int len = i2d_PUBKEY(key, nullptr);
-  if (len <= 0) return ossl::OpenSslError("i2d_PUBKEY");
-  Bytes out(static_cast<size_t>(len));
-  uint8_t* p = out.data();
-  if (i2d_PUBKEY(key, &p) != len) return ossl::OpenSslError("i2d_PUBKEY");
-  return out;
-}
+Result<Bytes> EncodePublicKeyInfo(EVP_PKEY* key) { return ossl::ToDer<EVP_PKEY, i2d_PUBKEY>(key, "i2d_PUBKEY"); }
 
 }  // namespace certvault::ca
