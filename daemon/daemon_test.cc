@@ -152,18 +152,31 @@ TEST_F(DaemonTest, SilentPeerIsDisconnectedAfterTheHandshakeTimeout) {
   EXPECT_EQ(server_->connection_count(), 0u);
 }
 
-TEST_F(DaemonTest, FrameLimitSplitsUpdatesAndSendsLargeSinglePartCallsInParts) {
-  config_.max_frame = 4096;
-  config_.max_request = 150000;
-  StartServer();
-  auto b = Client();
-  SlotId slot;
-  SessionHandle s = InitToken(b.get(), &slot);
+// SmallFrameTest: a daemon with 4 KiB frames and requests up to 150,000
+// bytes, and a logged-in session of a client.
+class SmallFrameTest : public DaemonTest {
+ protected:
+  void SetUp() override {
+    DaemonTest::SetUp();
+    config_.max_frame = 4096;
+    config_.max_request = 150000;
+    StartServer();
+    client_ = Client();
+    session_ = InitToken(client_.get(), &slot_);
+  }
+  std::unique_ptr<Backend> client_;
+  SlotId slot_ = 0;
+  SessionHandle session_ = 0;
+};
+
+TEST_F(SmallFrameTest, FrameLimitSplitsUpdatesAndSendsLargeSinglePartCallsInParts) {
+  Backend* b = client_.get();
+  const SessionHandle s = session_;
   std::vector<uint8_t> big(100000, 0x61);
   BackendOptions options{dir_ + "/vault", conf_, true};
   auto embedded = OpenEmbeddedBackend(options);
   ASSERT_TRUE(embedded.ok());
-  SessionHandle e = *(*embedded)->OpenSession(slot, CKF_SERIAL_SESSION);
+  SessionHandle e = *(*embedded)->OpenSession(slot_, CKF_SERIAL_SESSION);
   uint8_t whole[32], split[32], parts[32];
   size_t len = sizeof whole;
   ASSERT_TRUE((*embedded)->DigestInit(e, Mechanism{CKM_SHA256, {}}).ok());
@@ -189,13 +202,9 @@ TEST_F(DaemonTest, FrameLimitSplitsUpdatesAndSendsLargeSinglePartCallsInParts) {
   EXPECT_EQ(b->DigestUpdate(s, big).reason(), Reason::kOperationNotInitialized);
 }
 
-TEST_F(DaemonTest, LargeSinglePartOutputsComeBackWhole) {
-  config_.max_frame = 4096;
-  config_.max_request = 150000;
-  StartServer();
-  auto b = Client();
-  SlotId slot;
-  SessionHandle s = InitToken(b.get(), &slot);
+TEST_F(SmallFrameTest, LargeSinglePartOutputsComeBackWhole) {
+  Backend* b = client_.get();
+  const SessionHandle s = session_;
   AttributeSet t;
   t.SetUlong(CKA_VALUE_LEN, 32);
   t.SetBool(CKA_ENCRYPT, true);
