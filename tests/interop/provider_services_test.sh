@@ -59,6 +59,17 @@ http {
 NGINX
 }
 
+# stop_nginx DIR: stops the nginx whose pid file is in DIR and waits until it
+# (with its workers, which the master waits for) is gone, so that nothing
+# holds the vault open: its SQLite -wal file would vanish under a chown -R.
+stop_nginx() {
+  local pid
+  pid=$(cat "$1/nginx.pid")
+  kill "$pid"
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  fail "nginx ($1) did not stop"
+}
+
 NGX_PORT=$(free_port)
 write_nginx_conf nginx.conf "$NGX_PORT" "$WORK/ngx"
 timeout "$T" nginx -t -c "$WORK/nginx.conf" -e "$WORK/ngx/error.log" >ngx-t.log 2>&1 || { cat ngx-t.log >&2; fail "nginx -t"; }
@@ -73,7 +84,7 @@ for i in 1 2 3 4 5 6; do
   done
 done
 ps -o user= -p "$(pgrep -P "$(cat ngx/nginx.pid)" | head -1)" | grep -q "$SVC_USER" || fail "nginx workers do not run as $SVC_USER"
-kill "$(cat ngx/nginx.pid)"
+stop_nginx ngx
 log "nginx: 12 HTTPS requests (TLS 1.3 and 1.2) served by workers running as $SVC_USER"
 
 # --- nginx whose workers cannot open the vault ---
@@ -96,7 +107,7 @@ expect_failure "TLS with a worker that cannot open the vault" \
   timeout "$T" curl -sS --fail --cacert web.crt "https://127.0.0.1:$NGX2_PORT/"
 wait_for_line ngx2/error.log "cannot open the vault at $VAULT_SHOWN" 5 || { cat ngx2/error.log >&2; fail "the worker's error does not name the vault"; }
 expect_contains ngx2/error.log "read and write access" "the worker's error names the needed access"
-kill "$(cat ngx2/nginx.pid)"
+stop_nginx ngx2
 chown -R "$SVC_USER:$SVC_GROUP" "$CERTVAULT_HOME"
 [[ -n "${CERTVAULT_SOCKET:-}" ]] && chmod 666 "$CERTVAULT_SOCKET"
 log "nginx: a worker that cannot open the vault logs why"
@@ -111,7 +122,7 @@ wait_for_line "$WORK/ngx3/error.log" "start worker process" 10 || { cat ngx3.log
 out=$(timeout "$T" curl -sS --fail --cacert web.crt "https://127.0.0.1:$NGX3_PORT/" 2>curl.log) \
   || { cat curl.log ngx3/error.log >&2; fail "curl through nginx with ssl_password_file"; }
 [[ "$out" == "served with a vault key" ]] || fail "unexpected nginx response: $out"
-kill "$(cat ngx3/nginx.pid)"
+stop_nginx ngx3
 log "nginx: PIN from ssl_password_file through the passphrase callback"
 
 # --- mosquitto, mutual TLS, all keys in the vault ---
