@@ -18,6 +18,7 @@ struct MechName {
 // Values from PKCS#11 v3.0 (pkcs11t.h); v3.0-only ones are written out.
 constexpr MechName kMechNames[] = {
     {0x0000, "CKM_RSA_PKCS_KEY_PAIR_GEN"}, {0x0001, "CKM_RSA_PKCS"},
+    {0x0003, "CKM_RSA_X_509"},
     {0x0009, "CKM_RSA_PKCS_OAEP"},         {0x000D, "CKM_RSA_PKCS_PSS"},
     {0x0040, "CKM_SHA256_RSA_PKCS"},       {0x0041, "CKM_SHA384_RSA_PKCS"},
     {0x0042, "CKM_SHA512_RSA_PKCS"},       {0x0043, "CKM_SHA256_RSA_PKCS_PSS"},
@@ -38,7 +39,8 @@ constexpr MechName kMechNames[] = {
     {0x1080, "CKM_AES_KEY_GEN"},           {0x1082, "CKM_AES_CBC"},
     {0x1085, "CKM_AES_CBC_PAD"},           {0x1087, "CKM_AES_GCM"},
     {0x2109, "CKM_AES_KEY_WRAP"},          {0x210A, "CKM_AES_KEY_WRAP_PAD"},
-    {0x210B, "CKM_AES_KEY_WRAP_KWP"},
+    {0x210B, "CKM_AES_KEY_WRAP_KWP"},      {0x1081, "CKM_AES_ECB"},
+    {0x1086, "CKM_AES_CTR"},               {0x108A, "CKM_AES_CMAC"},
 };
 
 }  // namespace

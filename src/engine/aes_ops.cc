@@ -1,8 +1,10 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// CKM_AES_GCM (PKCS#11 v3.0 §2.14.4) and CKM_AES_CBC_PAD (§2.14.2 table,
-// PKCS#7 padding). GCM decryption buffers the input until Final: releasing
-// plaintext before the tag is checked would hand out unauthenticated data.
+// CKM_AES_GCM (PKCS#11 v3.0 §2.14.4), CKM_AES_CBC_PAD (§2.14.2 table,
+// PKCS#7 padding), and the raw modes CKM_AES_ECB, CKM_AES_CBC (no padding:
+// the total input must be a multiple of the block size) and CKM_AES_CTR. GCM
+// decryption buffers the input until Final: releasing plaintext before the tag
+// is checked would hand out unauthenticated data.
 #include <climits>
 
 #include "src/base/ct.h"
@@ -18,16 +20,17 @@ namespace {
 
 constexpr size_t kBlock = 16;
 
+enum class Mode { kCbc = 0, kGcm, kEcb, kCtr };
+
 // AesCipher: "AES-<bits>-<mode>", fetched once per name.
-const EVP_CIPHER* AesCipher(size_t key_len, bool gcm) {
-  static EVP_CIPHER* const table[2][3] = {
-      {EVP_CIPHER_fetch(crypto::LibCtx(), "AES-128-CBC", nullptr),
-       EVP_CIPHER_fetch(crypto::LibCtx(), "AES-192-CBC", nullptr),
-       EVP_CIPHER_fetch(crypto::LibCtx(), "AES-256-CBC", nullptr)},
-      {EVP_CIPHER_fetch(crypto::LibCtx(), "AES-128-GCM", nullptr),
-       EVP_CIPHER_fetch(crypto::LibCtx(), "AES-192-GCM", nullptr),
-       EVP_CIPHER_fetch(crypto::LibCtx(), "AES-256-GCM", nullptr)}};
-  return table[gcm ? 1 : 0][(key_len - 16) / 8];
+const EVP_CIPHER* AesCipher(size_t key_len, Mode mode) {
+  auto fetch = [](const char* name) { return EVP_CIPHER_fetch(crypto::LibCtx(), name, nullptr); };
+  static EVP_CIPHER* const table[4][3] = {
+      {fetch("AES-128-CBC"), fetch("AES-192-CBC"), fetch("AES-256-CBC")},
+      {fetch("AES-128-GCM"), fetch("AES-192-GCM"), fetch("AES-256-GCM")},
+      {fetch("AES-128-ECB"), fetch("AES-192-ECB"), fetch("AES-256-ECB")},
+      {fetch("AES-128-CTR"), fetch("AES-192-CTR"), fetch("AES-256-CTR")}};
+  return table[static_cast<int>(mode)][(key_len - 16) / 8];
 }
 
 Status CheckLen(size_t n) {
@@ -81,7 +84,7 @@ class CbcPadOp final : public AesOp {
   Status Init(const Mechanism& mech) {
     const auto* iv = std::get_if<Bytes>(&mech.params);
     if (iv == nullptr || iv->size() != kBlock) return Status(Reason::kMechanismParamInvalid, "CBC needs a 16-byte IV");
-    CV_RETURN_IF_ERROR(Begin(AesCipher(key_->secret.size(), false), nullptr));
+    CV_RETURN_IF_ERROR(Begin(AesCipher(key_->secret.size(), Mode::kCbc), nullptr));
     return SetKeyIv(*iv);
   }
   size_t MaxOutputLength(size_t in) const override { return in + kBlock; }
@@ -115,6 +118,88 @@ class CbcPadOp final : public AesOp {
   }
   size_t total_ = 0;
 };
+
+// RawOp: CKM_AES_ECB, CKM_AES_CBC and CKM_AES_CTR. No padding; ECB and CBC
+// refuse a total input that is not a multiple of 16 at Final (v3.0 §2.14.2
+// table: "multiple of block size"), CTR takes any length but refuses input
+// that would wrap the ulCounterBits counter (the output would repeat a key
+// stream block).
+class RawOp final : public AesOp {
+ public:
+  using AesOp::AesOp;
+
+  Status Init(const Mechanism& mech);
+  size_t MaxOutputLength(size_t in) const override {
+    return mode_ == Mode::kCtr ? in : ((total_ % kBlock) + in) / kBlock * kBlock;
+  }
+  Status Run(std::span<const uint8_t> in, SecureVector* out) override {
+    out->clear();
+    CV_RETURN_IF_ERROR(Update(in, out));
+    SecureVector rest;
+    CV_RETURN_IF_ERROR(Final(&rest));
+    out->insert(out->end(), rest.begin(), rest.end());
+    return OkStatus();
+  }
+  Status Update(std::span<const uint8_t> in, SecureVector* out) override {
+    out->clear();
+    total_ += in.size();
+    if (mode_ == Mode::kCtr && (total_ + kBlock - 1) / kBlock > ctr_blocks_left_) {
+      return Status(Reason::kDataLenRange, "input would wrap the CTR counter");
+    }
+    return CipherUpdate(in, out);
+  }
+  Status Final(SecureVector* out) override {
+    out->clear();
+    if (mode_ != Mode::kCtr && total_ % kBlock != 0) {
+      return Status(enc_ ? Reason::kDataLenRange : Reason::kEncryptedDataLenRange, "not a multiple of 16 bytes");
+    }
+    return OkStatus();  // nothing is held back: no padding
+  }
+
+ private:
+  Status InitCtr(const AesCtrParams& p);
+
+  Mode mode_ = Mode::kEcb;
+  size_t total_ = 0;
+  uint64_t ctr_blocks_left_ = UINT64_MAX;
+};
+
+Status RawOp::Init(const Mechanism& mech) {
+  if (mech.type == CKM_AES_CTR) {
+    const auto* p = std::get_if<AesCtrParams>(&mech.params);
+    if (p == nullptr) return Status(Reason::kMechanismParamInvalid, "CTR needs CK_AES_CTR_PARAMS");
+    return InitCtr(*p);
+  }
+  mode_ = mech.type == CKM_AES_ECB ? Mode::kEcb : Mode::kCbc;
+  const auto* iv = std::get_if<Bytes>(&mech.params);
+  if (mode_ == Mode::kEcb && !std::holds_alternative<std::monostate>(mech.params)) {
+    return Status(Reason::kMechanismParamInvalid, "CKM_AES_ECB takes no parameter");
+  }
+  if (mode_ == Mode::kCbc && (iv == nullptr || iv->size() != kBlock)) {
+    return Status(Reason::kMechanismParamInvalid, "CBC needs a 16-byte IV");
+  }
+  CV_RETURN_IF_ERROR(Begin(AesCipher(key_->secret.size(), mode_), nullptr));
+  CV_RETURN_IF_ERROR(SetKeyIv(mode_ == Mode::kCbc ? std::span<const uint8_t>(*iv) : std::span<const uint8_t>()));
+  if (EVP_CIPHER_CTX_set_padding(ctx_.get(), 0) != 1) return ossl::OpenSslError("EVP_CIPHER_CTX_set_padding");
+  return OkStatus();
+}
+
+// The counter is the low ulCounterBits of the block, big-endian; the blocks
+// left before it wraps bound the input length.
+Status RawOp::InitCtr(const AesCtrParams& p) {
+  mode_ = Mode::kCtr;
+  if (p.counter_bits == 0 || p.counter_bits > 128 || p.counter_block.size() != kBlock) {
+    return Status(Reason::kMechanismParamInvalid, "CTR counter bits must be 1..128");
+  }
+  if (p.counter_bits < 64) {
+    uint64_t counter = 0;
+    for (size_t i = kBlock - 8; i < kBlock; ++i) counter = (counter << 8) | p.counter_block[i];
+    const uint64_t modulus = uint64_t{1} << p.counter_bits;
+    ctr_blocks_left_ = modulus - (counter & (modulus - 1));
+  }
+  CV_RETURN_IF_ERROR(Begin(AesCipher(key_->secret.size(), Mode::kCtr), nullptr));
+  return SetKeyIv(p.counter_block);
+}
 
 class GcmOp final : public AesOp {
  public:
@@ -153,19 +238,21 @@ class GcmOp final : public AesOp {
   SecureVector buffered_;  // decrypt: ciphertext || tag
 };
 
-// CK_GCM_PARAMS: IV 1..256 bytes (ulIvBits, if given, must agree), tag
-// 96..128 bits in whole bytes, any AAD.
+// CK_GCM_PARAMS: IV 1..256 bytes, tag 96..128 bits in whole bytes, any AAD.
+// The IV is ulIvLen bytes; ulIvBits is ignored. CK_GCM_PARAMS (Current
+// Mechanisms v3.0): "Do not use ulIvBits to specify the length of the
+// initialization vector, but ulIvLen instead." Clients fill it inconsistently
+// (ulIvLen=16 with ulIvBits=64 is common), so refusing on it breaks them.
 Status GcmOp::Init(const Mechanism& mech) {
   const auto* p = std::get_if<GcmParams>(&mech.params);
-  if (p == nullptr || p->iv.empty() || p->iv.size() > 256 || (p->iv_bits != 0 && p->iv_bits != p->iv.size() * 8) ||
-      p->tag_bits < 96 || p->tag_bits > 128 || p->tag_bits % 8 != 0 || p->aad.size() > INT_MAX) {
+  if (p == nullptr || p->iv.empty() || p->iv.size() > 256 || p->tag_bits < 96 || p->tag_bits > 128 || p->tag_bits % 8 != 0 || p->aad.size() > INT_MAX) {
     return Status(Reason::kMechanismParamInvalid, "invalid CK_GCM_PARAMS");
   }
   tag_len_ = p->tag_bits / 8;
   size_t iv_len = p->iv.size();
   OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, &iv_len),
                          OSSL_PARAM_construct_end()};
-  CV_RETURN_IF_ERROR(Begin(AesCipher(key_->secret.size(), true), params));
+  CV_RETURN_IF_ERROR(Begin(AesCipher(key_->secret.size(), Mode::kGcm), params));
   CV_RETURN_IF_ERROR(SetKeyIv(p->iv));
   int len = 0;
   if (!p->aad.empty() && EVP_CipherUpdate(ctx_.get(), nullptr, &len, p->aad.data(), static_cast<int>(p->aad.size())) != 1) {
@@ -206,7 +293,10 @@ Status GcmOp::DecryptFinal(SecureVector* out) {
 
 }  // namespace
 
-bool IsAesCipherMech(MechanismType type) { return type == CKM_AES_GCM || type == CKM_AES_CBC_PAD; }
+bool IsAesCipherMech(MechanismType type) {
+  return type == CKM_AES_GCM || type == CKM_AES_CBC_PAD || type == CKM_AES_CBC || type == CKM_AES_ECB ||
+         type == CKM_AES_CTR;
+}
 
 Result<OpPtr> NewAesOp(OpKind kind, const Mechanism& mech, std::shared_ptr<const ReadyKey> key) {
   if (kind != OpKind::kEncrypt && kind != OpKind::kDecrypt) return Status(Reason::kMechanismInvalid, "AES: encrypt/decrypt only");
@@ -220,7 +310,12 @@ Result<OpPtr> NewAesOp(OpKind kind, const Mechanism& mech, std::shared_ptr<const
     CV_RETURN_IF_ERROR(op->Init(mech));
     return OpPtr(std::move(op));
   }
-  auto op = std::make_unique<CbcPadOp>(enc, std::move(key));
+  if (mech.type == CKM_AES_CBC_PAD) {
+    auto op = std::make_unique<CbcPadOp>(enc, std::move(key));
+    CV_RETURN_IF_ERROR(op->Init(mech));
+    return OpPtr(std::move(op));
+  }
+  auto op = std::make_unique<RawOp>(enc, std::move(key));
   CV_RETURN_IF_ERROR(op->Init(mech));
   return OpPtr(std::move(op));
 }

@@ -1,7 +1,8 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// HMAC (PKCS#11 v3.0 §2.20-2.24: CKM_SHA*_HMAC, full-length output) and the
-// message digests (CKM_SHA_1, SHA-2, SHA-3).
+// HMAC (PKCS#11 v3.0 §2.20-2.24: CKM_SHA*_HMAC, full-length output),
+// CKM_AES_CMAC (§2.14: full 16-byte output; NIST SP 800-38B) and the message
+// digests (CKM_SHA_1, SHA-2, SHA-3).
 #include <array>
 
 #include "src/base/ct.h"
@@ -46,18 +47,24 @@ EVP_MAC* HmacAlgorithm() {
   return mac;
 }
 
-class HmacOp final : public OpBase {
- public:
-  explicit HmacOp(std::shared_ptr<const ReadyKey> key) : key_(std::move(key)) {}
+EVP_MAC* CmacAlgorithm() {
+  static EVP_MAC* const mac = EVP_MAC_fetch(crypto::LibCtx(), "CMAC", nullptr);
+  return mac;
+}
 
-  Status Init(const HashInfo& hash) {
-    mac_len_ = hash.size;
-    if (HmacAlgorithm() == nullptr) return ossl::OpenSslError("EVP_MAC_fetch(HMAC)");
-    ctx_.reset(EVP_MAC_CTX_new(HmacAlgorithm()));
+// MacOp: an EVP_MAC keyed with the secret key (HMAC, CMAC).
+class MacOp final : public OpBase {
+ public:
+  explicit MacOp(std::shared_ptr<const ReadyKey> key) : key_(std::move(key)) {}
+
+  // Init: `name` is the MAC's parameter (digest or cipher name).
+  Status Init(EVP_MAC* mac, const char* param_key, const char* name, size_t mac_len) {
+    mac_len_ = mac_len;
+    if (mac == nullptr) return ossl::OpenSslError("EVP_MAC_fetch");
+    ctx_.reset(EVP_MAC_CTX_new(mac));
     if (ctx_ == nullptr) return ossl::OpenSslError("EVP_MAC_CTX_new");
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(EVP_MD_get0_name(hash.md)), 0),
-        OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(param_key, const_cast<char*>(name), 0),
+                           OSSL_PARAM_construct_end()};
     std::span<const uint8_t> k = key_->secret.Bytes(SecretAccess::Get());
     if (EVP_MAC_init(ctx_.get(), k.data(), k.size(), params) != 1) return ossl::OpenSslError("EVP_MAC_init");
     return OkStatus();
@@ -147,8 +154,26 @@ Result<OpPtr> NewHmacOp(OpKind kind, const Mechanism& mech, std::shared_ptr<cons
   }
   CV_RETURN_IF_ERROR(CheckSecretKey(key->key_type, key->secret.size()));
   CV_ASSIGN_OR_RETURN(HashInfo hash, HashByMech(def->hash));
-  auto op = std::make_unique<HmacOp>(std::move(key));
-  CV_RETURN_IF_ERROR(op->Init(hash));
+  auto op = std::make_unique<MacOp>(std::move(key));
+  CV_RETURN_IF_ERROR(op->Init(HmacAlgorithm(), OSSL_MAC_PARAM_DIGEST, EVP_MD_get0_name(hash.md), hash.size));
+  return OpPtr(std::move(op));
+}
+
+Result<OpPtr> NewCmacOp(OpKind kind, const Mechanism& mech, std::shared_ptr<const ReadyKey> key) {
+  if (mech.type != CKM_AES_CMAC || (kind != OpKind::kSign && kind != OpKind::kVerify)) {
+    return Status(Reason::kMechanismInvalid, "not a CMAC sign/verify");
+  }
+  if (!std::holds_alternative<std::monostate>(mech.params)) {
+    return Status(Reason::kMechanismParamInvalid, "CKM_AES_CMAC takes no parameter");
+  }
+  if (key == nullptr || key->object_class != CKO_SECRET_KEY || key->key_type != CKK_AES) {
+    return Status(Reason::kKeyTypeInconsistent, "CKM_AES_CMAC needs an AES key");
+  }
+  CV_RETURN_IF_ERROR(CheckSecretKey(CKK_AES, key->secret.size()));
+  static const char* const kCiphers[] = {"AES-128-CBC", "AES-192-CBC", "AES-256-CBC"};
+  const char* cipher = kCiphers[(key->secret.size() - 16) / 8];
+  auto op = std::make_unique<MacOp>(std::move(key));
+  CV_RETURN_IF_ERROR(op->Init(CmacAlgorithm(), OSSL_MAC_PARAM_CIPHER, cipher, 16));
   return OpPtr(std::move(op));
 }
 

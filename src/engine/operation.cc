@@ -20,10 +20,12 @@ Result<std::unique_ptr<CryptoOp>> NewOperation(OpKind kind, const Mechanism& mec
                                                std::shared_ptr<const ReadyKey> key) {
   if (kind == OpKind::kDigest) return NewDigestOp(mech);
   if (key == nullptr) return Status(Reason::kKeyHandleInvalid, "operation needs a key");
+  if (mech.type == CKM_RSA_X_509) return NewRawRsaOp(kind, mech, std::move(key));
   if (kind == OpKind::kSign || kind == OpKind::kVerify) {
     if (IsPkeySignMech(mech.type)) return NewPkeySignOp(kind, mech, std::move(key));
     if (mech.type == CKM_EDDSA) return NewEddsaOp(kind, mech, std::move(key));
     if (IsHmacMech(mech.type)) return NewHmacOp(kind, mech, std::move(key));
+    if (mech.type == CKM_AES_CMAC) return NewCmacOp(kind, mech, std::move(key));
   } else {
     if (IsAesCipherMech(mech.type)) return NewAesOp(kind, mech, std::move(key));
     if (IsRsaCipherMech(mech.type)) return NewRsaCipherOp(kind, mech, std::move(key));

@@ -36,10 +36,16 @@ Result<OpPtr> NewEddsaOp(OpKind kind, const Mechanism& mech, std::shared_ptr<con
 Result<OpPtr> NewHmacOp(OpKind kind, const Mechanism& mech, std::shared_ptr<const ReadyKey> key);
 // NewDigestOp: CKM_SHA_1, SHA-2 and SHA-3 digests.
 Result<OpPtr> NewDigestOp(const Mechanism& mech);
-// NewAesOp: CKM_AES_GCM and CKM_AES_CBC_PAD encrypt/decrypt.
+// NewAesOp: CKM_AES_GCM, CKM_AES_CBC_PAD, CKM_AES_CBC, CKM_AES_ECB and
+// CKM_AES_CTR encrypt/decrypt.
 Result<OpPtr> NewAesOp(OpKind kind, const Mechanism& mech, std::shared_ptr<const ReadyKey> key);
 // NewRsaCipherOp: CKM_RSA_PKCS and CKM_RSA_PKCS_OAEP encrypt/decrypt.
 Result<OpPtr> NewRsaCipherOp(OpKind kind, const Mechanism& mech, std::shared_ptr<const ReadyKey> key);
+
+// NewRawRsaOp: CKM_RSA_X_509 (raw RSA) encrypt, decrypt, sign and verify.
+Result<OpPtr> NewRawRsaOp(OpKind kind, const Mechanism& mech, std::shared_ptr<const ReadyKey> key);
+// NewCmacOp: CKM_AES_CMAC sign and verify (full 16-byte MAC).
+Result<OpPtr> NewCmacOp(OpKind kind, const Mechanism& mech, std::shared_ptr<const ReadyKey> key);
 
 // IsSignMech / IsHmacMech / IsDigestMech / IsAesMech / IsRsaCipherMech: routing.
 bool IsPkeySignMech(MechanismType type);

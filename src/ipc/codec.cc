@@ -8,7 +8,7 @@ namespace certvault::ipc {
 namespace {
 
 // Mechanism parameter tags: the index of the alternative in MechanismParams.
-enum ParamTag : uint8_t { kNoParams = 0, kBytes, kRsaPss, kRsaOaep, kGcm, kEcdh1, kEddsa, kParamTagLimit };
+enum ParamTag : uint8_t { kNoParams = 0, kBytes, kRsaPss, kRsaOaep, kGcm, kEcdh1, kEddsa, kAesCtr, kParamTagLimit };
 static_assert(std::variant_size_v<MechanismParams> == kParamTagLimit, "a MechanismParams tag per alternative");
 
 // GetCount: a u32 count whose elements each take at least `min_size` bytes.
@@ -43,6 +43,9 @@ void PutParams(Encoder& e, const MechanismParams& p) {
   } else if (const auto* ed = std::get_if<EddsaParams>(&p)) {
     Put(e, ed->ph_flag);
     PutBytes(e, ed->context);
+  } else if (const auto* ctr = std::get_if<AesCtrParams>(&p)) {
+    Put(e, ctr->counter_bits);
+    PutBytes(e, ctr->counter_block);
   }
 }
 
@@ -74,6 +77,10 @@ bool GetParams(Decoder& d, MechanismParams* p) {
     case kEddsa: {
       auto& v = p->emplace<EddsaParams>();
       return Get(d, &v.ph_flag) && GetBytes(d, &v.context);
+    }
+    case kAesCtr: {
+      auto& v = p->emplace<AesCtrParams>();
+      return Get(d, &v.counter_bits) && GetBytes(d, &v.counter_block);
     }
     default:
       return false;

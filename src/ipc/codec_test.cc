@@ -84,6 +84,21 @@ TEST(CodecTest, RoundTripsEveryType) {
   EXPECT_EQ(reqs2[1].status, Reason::kAttributeSensitive);
 }
 
+TEST(CodecTest, RoundTripsAesCtrParams) {
+  WireBuffer buf;
+  Encoder e(&buf);
+  PutAll(e, Mechanism{CKM_AES_CTR, AesCtrParams{32, Bytes(16, 5)}}, UserType::kContextSpecific);
+  Decoder d(buf);
+  Mechanism mech;
+  UserType user = UserType::kUser;
+  ASSERT_TRUE(GetFields(d, &mech, &user));
+  EXPECT_TRUE(d.empty());
+  ASSERT_TRUE(std::holds_alternative<AesCtrParams>(mech.params));
+  EXPECT_EQ(std::get<AesCtrParams>(mech.params).counter_bits, 32u);
+  EXPECT_EQ(std::get<AesCtrParams>(mech.params).counter_block, Bytes(16, 5));
+  EXPECT_EQ(user, UserType::kContextSpecific);
+}
+
 TEST(CodecTest, RejectsMalformedBodies) {
   // An attribute set whose types are not strictly increasing.
   WireBuffer buf;

@@ -103,9 +103,15 @@ struct EddsaParams {
   bool ph_flag = false;
   Bytes context;
 };
+// CK_AES_CTR_PARAMS: the initial counter block and how many of its low bits
+// are the counter (1..128).
+struct AesCtrParams {
+  uint64_t counter_bits = 0;
+  Bytes counter_block;  // 16 bytes
+};
 // `Bytes` alone carries an IV (CBC) or an opaque parameter.
-using MechanismParams =
-    std::variant<std::monostate, Bytes, RsaPssParams, RsaOaepParams, GcmParams, Ecdh1DeriveParams, EddsaParams>;
+using MechanismParams = std::variant<std::monostate, Bytes, RsaPssParams, RsaOaepParams, GcmParams,
+                                     Ecdh1DeriveParams, EddsaParams, AesCtrParams>;
 
 struct Mechanism {
   MechanismType type = 0;

@@ -86,6 +86,13 @@ Result<MechanismParams> ParseCbcIv(const CK_MECHANISM& mech) {
   return MechanismParams(std::move(iv));
 }
 
+// CK_AES_CTR_PARAMS (Current Mechanisms v3.0, AES-CTR): ulCounterBits of
+// the 16-byte counter block cb are the counter; the engine checks the range.
+Result<MechanismParams> ParseCtr(const CK_MECHANISM& mech) {
+  CV_ASSIGN_OR_RETURN(const CK_AES_CTR_PARAMS* p, ParamAs<CK_AES_CTR_PARAMS>(mech));
+  return MechanismParams(AesCtrParams{p->ulCounterBits, Bytes(p->cb, p->cb + sizeof(p->cb))});
+}
+
 Result<MechanismParams> ParseOpaque(const CK_MECHANISM& mech) {
   if (mech.ulParameterLen == 0) return MechanismParams();
   CV_ASSIGN_OR_RETURN(Bytes bytes, CopyBytes(mech.pParameter, mech.ulParameterLen));
@@ -100,6 +107,7 @@ Result<MechanismParams> ParseParams(const CK_MECHANISM& mech) {
     case CKM_ECDH1_DERIVE: case CKM_ECDH1_COFACTOR_DERIVE: return ParseEcdh(mech);
     case CKM_EDDSA: return ParseEddsa(mech);
     case CKM_AES_CBC: case CKM_AES_CBC_PAD: return ParseCbcIv(mech);
+    case CKM_AES_CTR: return ParseCtr(mech);
     default: return ParseOpaque(mech);
   }
 }

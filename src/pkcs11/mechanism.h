@@ -22,6 +22,7 @@ inline constexpr size_t kMaxMechanismParamLen = 64 * 1024;
 //  CKM_ECDH1_DERIVE / CKM_ECDH1_COFACTOR_DERIVE -> Ecdh1DeriveParams;
 //  CKM_EDDSA -> EddsaParams (CK_EDDSA_PARAMS, optional);
 //  CKM_AES_CBC / CKM_AES_CBC_PAD -> Bytes (a 16-byte IV);
+//  CKM_AES_CTR -> AesCtrParams (CK_AES_CTR_PARAMS, required);
 //  anything else: monostate without a parameter, else the bytes, opaque.
 // Errors: kArgumentsBad if pMechanism is NULL; kMechanismParamInvalid for a
 // wrong parameter size, a NULL pointer with a non-zero length inside the

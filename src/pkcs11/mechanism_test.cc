@@ -72,6 +72,33 @@ TEST(MechanismTest, Gcm) {
   EXPECT_EQ(ReasonOf(m), Reason::kMechanismParamInvalid);
 }
 
+// Issue 11: ulIvLen decides the IV length; ulIvBits=64 with 16 bytes parses.
+TEST(MechanismTest, GcmIvLenNotIvBits) {
+  CK_BYTE iv[16] = {};
+  CK_GCM_PARAMS p{iv, sizeof(iv), 64, nullptr, 0, 128};
+  CK_MECHANISM m{CKM_AES_GCM, &p, sizeof(p)};
+  auto parsed = ParseMechanism(&m);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(std::get<GcmParams>(parsed->params).iv.size(), 16u);
+}
+
+TEST(MechanismTest, AesCtr) {
+  CK_AES_CTR_PARAMS p{};
+  p.ulCounterBits = 32;
+  p.cb[15] = 9;
+  CK_MECHANISM m{CKM_AES_CTR, &p, sizeof(p)};
+  auto parsed = ParseMechanism(&m);
+  ASSERT_TRUE(parsed.ok());
+  const auto& ctr = std::get<AesCtrParams>(parsed->params);
+  EXPECT_EQ(ctr.counter_bits, 32u);
+  ASSERT_EQ(ctr.counter_block.size(), 16u);
+  EXPECT_EQ(ctr.counter_block[15], 9);
+  m.ulParameterLen = 16;
+  EXPECT_EQ(ReasonOf(m), Reason::kMechanismParamInvalid);
+  CK_MECHANISM none{CKM_AES_CTR, nullptr, 0};
+  EXPECT_EQ(ReasonOf(none), Reason::kMechanismParamInvalid);
+}
+
 TEST(MechanismTest, Ecdh) {
   CK_BYTE point[65] = {4};
   CK_ECDH1_DERIVE_PARAMS p{CKD_NULL, 0, nullptr, sizeof(point), point};
