@@ -143,22 +143,42 @@ Status EmbeddedBackend::OpInit(SessionHandle handle, OpKind kind, const Mechanis
     }
   }
   CV_ASSIGN_OR_RETURN(std::unique_ptr<engine::CryptoOp> op, engine::NewOperation(kind, mech, entry.key));
+  // v3.0 §4.9, CKA_ALWAYS_AUTHENTICATE: "If TRUE, the user has to supply the
+  // PIN for each use (sign or decrypt) with the key."
+  const bool always_auth = (kind == OpKind::kSign || kind == OpKind::kDecrypt) &&
+                           entry.object->attrs.GetBoolOr(CKA_ALWAYS_AUTHENTICATE, false);
   slot.emplace();
+  slot->needs_context_login = always_auth;
+  if (always_auth) s->awaiting_context_login = Index(kind);
   slot->op = std::move(op);
   slot->key = key;
   slot->mech = mech.type;
-  slot->reusable = kind != OpKind::kDigest && std::holds_alternative<std::monostate>(mech.params);
+  // An always-authenticate operation is never kept: each use needs its login.
+  slot->reusable = !always_auth && kind != OpKind::kDigest && std::holds_alternative<std::monostate>(mech.params);
   slot->validated_gen = entry.validated_gen;
   slot->validated_at = entry.validated_at;
   slot->login_epoch = epoch;
   return OkStatus();
 }
 
+Result<ActiveOp*> EmbeddedBackend::ActiveFor(Session& s, OpKind kind) {
+  std::optional<ActiveOp>& slot = s.ops[Index(kind)];
+  if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
+  if (slot->needs_context_login && !slot->context_login_done) {
+    // v3.0 §5.6.8 (C_Login): without the context-specific login "the
+    // operation returns CKR_USER_NOT_LOGGED_IN"; like any other error of the
+    // call it ends the operation (§5.2), so the next *Init starts afresh.
+    slot.reset();
+    return Status(Reason::kUserNotLoggedIn, "the key needs C_Login(CKU_CONTEXT_SPECIFIC) after each *Init");
+  }
+  return &*slot;
+}
+
 Status EmbeddedBackend::OpRun(SessionHandle handle, OpKind kind, std::span<const uint8_t> in, OutBuf out) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   std::optional<ActiveOp>& slot = s->ops[Index(kind)];
-  if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
+  CV_RETURN_IF_ERROR(ActiveFor(*s, kind).status());
   if (slot->multipart) {
     slot.reset();
     return Status(Reason::kOperationActive, "a multi-part operation is in progress");
@@ -173,7 +193,7 @@ Status EmbeddedBackend::OpUpdate(SessionHandle handle, OpKind kind, std::span<co
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   std::optional<ActiveOp>& slot = s->ops[Index(kind)];
-  if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
+  CV_RETURN_IF_ERROR(ActiveFor(*s, kind).status());
   slot->multipart = true;
   engine::CryptoOp* op = slot->op.get();
   if (out.len == nullptr) {  // sign, verify, digest: no output
@@ -188,7 +208,7 @@ Status EmbeddedBackend::OpFinal(SessionHandle handle, OpKind kind, OutBuf out) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   std::optional<ActiveOp>& slot = s->ops[Index(kind)];
-  if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
+  CV_RETURN_IF_ERROR(ActiveFor(*s, kind).status());
   engine::CryptoOp* op = slot->op.get();
   return Deliver(slot, s->spare[Index(kind)], out, op->MaxOutputLength(0),
                  kind == OpKind::kSign || kind == OpKind::kDigest, /*ends=*/true,

@@ -136,6 +136,16 @@ Status EmbeddedBackend::CheckCapacity(storage::Store& store, const Session& s,
   return OkStatus();
 }
 
+Result<storage::ObjectRow> EmbeddedBackend::PublicTokenRow(const Object& obj, const AttributeSet& secrets) {
+  // v3.0 §5.6 (session states): a R/W public session may create public token
+  // objects; CheckCreateAllowed refused private ones already. Without the
+  // token key nothing can be sealed, so secret material is refused here.
+  if (!secrets.empty() || obj.is_private()) {
+    return Status(Reason::kUserNotLoggedIn, "secret key material needs a logged-in user");
+  }
+  return ToRow(obj);
+}
+
 Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, std::vector<NewObject> objects) {
   std::vector<storage::ObjectRow> rows;
   std::vector<std::shared_ptr<Object>> session_objs;
@@ -153,11 +163,13 @@ Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, s
     obj->attrs.SetString(policy::kCkaUniqueId, std::to_string(obj->id));
     if (obj->token_object) {
       std::shared_lock<std::shared_mutex> lock(s.runtime->mu);
-      if (!secrets.empty() && s.runtime->token_key.empty()) {
-        return Status(Reason::kUserNotLoggedIn, "secret key material needs a logged-in user");
+      if (s.runtime->token_key.empty()) {
+        CV_ASSIGN_OR_RETURN(storage::ObjectRow row, PublicTokenRow(*obj, secrets));
+        rows.push_back(std::move(row));
+      } else {
+        CV_RETURN_IF_ERROR(SealSecrets(s.runtime->token_key, secrets, obj.get()));
+        rows.push_back(ToRow(*obj));
       }
-      CV_RETURN_IF_ERROR(SealSecrets(s.runtime->token_key, secrets, obj.get()));
-      rows.push_back(ToRow(*obj));
     } else {
       obj->secrets = std::move(secrets);
       session_objs.push_back(obj);
@@ -276,6 +288,14 @@ Result<SecureVector> EmbeddedBackend::ReadAttribute(Session& s, const Object& ob
     Result<SecureVector> v = engine::PrivateComponent(*entry.key, type);
     if (!v.ok()) *out_reason = Reason::kAttributeTypeInvalid;
     return v;
+  }
+  const ObjectClass cls = obj.object_class();
+  if (type == CKA_ALLOWED_MECHANISMS && (cls == CKO_PRIVATE_KEY || cls == CKO_PUBLIC_KEY || cls == CKO_SECRET_KEY)) {
+    // v3.0 §4.7: a common key attribute, so every key has it; a key created
+    // without one allows every mechanism, shown as an empty array.
+    // CKR_ATTRIBUTE_TYPE_INVALID here makes clients that probe it (e.g.
+    // OpenSSL's pkcs11-provider) misjudge RSA-PSS-only keys.
+    return SecureVector();
   }
   *out_reason = Reason::kAttributeTypeInvalid;
   return Status(Reason::kAttributeTypeInvalid, "no such attribute");

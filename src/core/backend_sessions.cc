@@ -160,9 +160,7 @@ Result<SecretBytes> EmbeddedBackend::VerifyPin(storage::Store& store, storage::T
 
 Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretBytes& pin) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
-  if (user == UserType::kContextSpecific) {
-    return Status(Reason::kOperationNotInitialized, "no operation needs context-specific login");
-  }
+  if (user == UserType::kContextSpecific) return ContextLogin(*s, pin);
   if (user != UserType::kSo && user != UserType::kUser) return Status(Reason::kUserTypeInvalid, "bad user type");
   CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
   CV_RETURN_IF_ERROR(CheckLoginAllowed(*s, user));
@@ -183,6 +181,42 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
   s->runtime->token_key = std::move(key);
   s->runtime->login_epoch.fetch_add(1, std::memory_order_acq_rel);
   local_changes_.fetch_add(1, std::memory_order_acq_rel);
+  return OkStatus();
+}
+
+Status EmbeddedBackend::ContextLogin(Session& s, const SecretBytes& pin) {
+  // The session lock is held across the PIN check: it stalls only this
+  // session's own calls, and the operation cannot end underneath.
+  std::lock_guard<std::mutex> lock(s.mu);
+  // v3.0 §5.6.8: "the user must supply the PIN ... after the call to the
+  // operation's initialization function"; with no operation active, the
+  // context is missing: CKR_OPERATION_NOT_INITIALIZED.
+  bool any_active = false;
+  for (const auto& op : s.ops) any_active = any_active || op.has_value();
+  if (!any_active) return Status(Reason::kOperationNotInitialized, "no active operation for a context-specific login");
+  {
+    std::shared_lock<std::shared_mutex> rt_lock(s.runtime->mu);
+    if (s.runtime->login != UserType::kUser) return Status(Reason::kUserNotLoggedIn, "the user is not logged in");
+  }
+  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+  bool must_change = false;
+  CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, s.token, UserType::kUser, pin, &must_change));
+  if (must_change) return Status(Reason::kPinExpired, "the PIN must be changed (C_SetPIN)");
+  // Authorizes the operation initialized last (else one still waiting): one
+  // PIN entry, one operation.
+  std::optional<ActiveOp>* target = nullptr;
+  if (s.awaiting_context_login) target = &s.ops[*s.awaiting_context_login];
+  s.awaiting_context_login.reset();
+  auto waiting = [](const std::optional<ActiveOp>& op) {
+    return op && op->needs_context_login && !op->context_login_done;
+  };
+  if (target == nullptr || !waiting(*target)) {
+    target = nullptr;
+    for (auto& op : s.ops) {
+      if (waiting(op)) target = &op;
+    }
+  }
+  if (target != nullptr) (*target)->context_login_done = true;
   return OkStatus();
 }
 

@@ -71,6 +71,10 @@ struct ActiveOp {
   uint64_t validated_gen = 0;  // the key's cache validation (KeyCacheEntry)
   std::chrono::steady_clock::time_point validated_at;
   uint64_t login_epoch = 0;
+  // CKA_ALWAYS_AUTHENTICATE (v3.0 §4.9): the operation runs only after a
+  // C_Login(CKU_CONTEXT_SPECIFIC) that followed its *Init.
+  bool needs_context_login = false;
+  bool context_login_done = false;
 };
 
 struct FindState {
@@ -88,6 +92,9 @@ struct Session {
   std::array<std::optional<ActiveOp>, 5> ops;    // indexed by engine::OpKind
   std::array<std::optional<ActiveOp>, 5> spare;  // finished, kept for reuse
   FindState find;
+  // The operation whose *Init came last and awaits a context-specific login
+  // (an index into ops), if any.
+  std::optional<size_t> awaiting_context_login;
   // The token's mechanism allow-list, fixed when the session opened (a token
   // cannot be re-initialized while it has sessions); nullopt = no limit.
   std::optional<std::set<MechanismType>> allowed;
@@ -190,6 +197,10 @@ class EmbeddedBackend final : public Backend {
   void DropSpares(storage::TokenId token);
   std::vector<std::shared_ptr<Session>> SessionsOf(storage::TokenId token);
   Status CheckLoginAllowed(const Session& s, UserType user);
+  // ContextLogin: C_Login(CKU_CONTEXT_SPECIFIC) (v3.0 §5.6.8): checks the user
+  // PIN (counted like a login) and authorizes the session's operation that
+  // awaits it. kOperationNotInitialized without an active operation.
+  Status ContextLogin(Session& s, const SecretBytes& pin);
   // VerifyPin: counts the try (durably, first), checks `pin` and returns the
   // token key; resets the counter on success. Runs without runtime locks.
   Result<SecretBytes> VerifyPin(storage::Store& store, storage::TokenId token, UserType user, const SecretBytes& pin,
@@ -216,6 +227,12 @@ class EmbeddedBackend final : public Backend {
   // StoreNewObject: one object whose secret `secret_type` is `secret`.
   Result<ObjectHandle> StoreNewObject(Session& s, AttributeSet attrs, AttributeType secret_type,
                                       const SecretBytes& secret);
+  // PublicTokenRow: the one path that stores a token object created without
+  // the token key (no user logged in: a public object in a R/W public
+  // session). kUserNotLoggedIn if it is private or has secrets. Whatever a
+  // token object must carry that needs the token key (sealing, integrity)
+  // has to be decided here for such objects.
+  static Result<storage::ObjectRow> PublicTokenRow(const Object& obj, const AttributeSet& secrets);
   Status CheckCreateAllowed(Session& s, const AttributeSet& attrs);
   static Status CheckCapacity(storage::Store& store, const Session& s, const std::vector<storage::ObjectRow>& rows);
   Result<std::vector<ObjectHandle>> FindCandidates(Session& s, const AttributeSet& tmpl);
@@ -230,6 +247,10 @@ class EmbeddedBackend final : public Backend {
   Status OpRun(SessionHandle handle, engine::OpKind kind, std::span<const uint8_t> in, OutBuf out);
   Status OpUpdate(SessionHandle handle, engine::OpKind kind, std::span<const uint8_t> in, OutBuf out);
   Status OpFinal(SessionHandle handle, engine::OpKind kind, OutBuf out);
+  // ActiveFor: the session's active operation of `kind`, ready to run:
+  // kOperationNotInitialized if none; kUserNotLoggedIn (ending it) if it
+  // still awaits its context-specific login.
+  static Result<ActiveOp*> ActiveFor(Session& s, engine::OpKind kind);
 
   const Config config_;
   const bool create_vault_;

@@ -527,7 +527,8 @@ bool IsSecretAttribute(ObjectClass cls, AttributeType type) {
 
 bool AllowsMechanism(const AttributeSet& key, MechanismType mech) {
   const Attribute* a = key.Find(CKA_ALLOWED_MECHANISMS);
-  if (a == nullptr) return true;
+  // Absent or empty: no restriction (an absent list reads back as empty).
+  if (a == nullptr || a->value.empty()) return true;
   if (a->value.size() % sizeof(CK_ULONG) != 0) return false;  // malformed: fail closed
   for (size_t off = 0; off < a->value.size(); off += sizeof(CK_ULONG)) {
     CK_ULONG m = 0;

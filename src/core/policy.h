@@ -155,8 +155,9 @@ Reason Readable(const AttributeSet& object, AttributeType type);
 bool IsSecretAttribute(ObjectClass cls, AttributeType type);
 
 // AllowsMechanism enforces CKA_ALLOWED_MECHANISMS (array of CK_ULONG): true if
-// the attribute is absent or lists `mech`; false if it lists other mechanisms
-// only, is empty, or is malformed (length not a multiple of 8).
+// the attribute is absent, empty (an absent one reads back as empty, so a
+// client copying attributes must get the same key) or lists `mech`; false if
+// it lists other mechanisms only, or is malformed (length not a multiple of 8).
 bool AllowsMechanism(const AttributeSet& key, MechanismType mech);
 
 // Use: what an operation does with a key.

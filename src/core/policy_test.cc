@@ -588,7 +588,8 @@ TEST(AllowsMechanism, Enforcement) {  // §4.7 CKA_ALLOWED_MECHANISMS
   EXPECT_TRUE(AllowsMechanism(key, CKM_AES_GCM));
   EXPECT_TRUE(AllowsMechanism(key, CKM_AES_KEY_WRAP_PAD));
   EXPECT_FALSE(AllowsMechanism(key, CKM_AES_CBC));
-  EXPECT_FALSE(AllowsMechanism(B().Raw(CKA_ALLOWED_MECHANISMS, {}), CKM_AES_GCM));
+  // Empty is what a key without the attribute reads back as: no restriction.
+  EXPECT_TRUE(AllowsMechanism(B().Raw(CKA_ALLOWED_MECHANISMS, {}), CKM_AES_GCM));
   std::vector<uint8_t> truncated = Mechs({CKM_AES_GCM});
   truncated.pop_back();
   EXPECT_FALSE(AllowsMechanism(B().Raw(CKA_ALLOWED_MECHANISMS, truncated), CKM_AES_GCM));
