@@ -121,3 +121,64 @@ TEST_F(DaemonSignTest, AnotherApplicationsChangeShowsAtCSign) {
 
 }  // namespace
 }  // namespace certvault::daemon
+
+namespace certvault::daemon {
+namespace {
+
+// CKA_ALWAYS_AUTHENTICATE over the wire: C_Login(CKU_CONTEXT_SPECIFIC) goes
+// to the daemon like any login, and the SignInit the client answers itself
+// (one round trip per signature) must not let a signature through without it.
+class DaemonAlwaysAuthTest : public DaemonTest {
+ protected:
+  std::vector<Reason> AlwaysAuthCalls(Backend* b);
+};
+
+std::vector<Reason> DaemonAlwaysAuthTest::AlwaysAuthCalls(Backend* b) {
+  SlotId slot;
+  SessionHandle s = InitToken(b, &slot);
+  AttributeSet pub, priv;
+  pub.Set(CKA_EC_PARAMS, kP256);
+  pub.SetBool(CKA_TOKEN, true);
+  priv.SetBool(CKA_TOKEN, true);
+  priv.SetBool(CKA_SIGN, true);
+  priv.SetBool(CKA_ALWAYS_AUTHENTICATE, true);
+  auto kp = b->GenerateKeyPair(s, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv);
+  EXPECT_TRUE(kp.ok()) << kp.status().ToString();
+  const ObjectHandle key = kp.ok() ? kp->private_key : 0;
+  std::vector<Reason> r;
+  auto add = [&r](const Status& st) { r.push_back(st.reason()); };
+  add(b->Login(s, UserType::kContextSpecific, Pin(kUserPin)));  // no operation
+  for (int i = 0; i < 3; ++i) {
+    add(b->SignInit(s, kEcdsa, key));
+    add(SignNow(b, s));  // no context login: refused, and the operation ends
+  }
+  for (int i = 0; i < 3; ++i) {
+    add(b->SignInit(s, kEcdsa, key));
+    add(b->Login(s, UserType::kContextSpecific, Pin(kUserPin)));
+    add(SignNow(b, s));
+  }
+  add(b->SignInit(s, kEcdsa, key));
+  add(b->Login(s, UserType::kContextSpecific, Pin("wrong-pin-00")));
+  add(SignNow(b, s));
+  return r;
+}
+
+TEST_F(DaemonAlwaysAuthTest, GivesTheEmbeddedResults) {
+  StartServer();
+  auto daemon = Client();
+  std::vector<Reason> via_daemon = AlwaysAuthCalls(daemon.get());
+  auto embedded = OpenEmbeddedBackend(BackendOptions{dir_ + "/embedded", conf_, true});
+  ASSERT_TRUE(embedded.ok());
+  EXPECT_EQ(via_daemon, AlwaysAuthCalls(embedded->get()));
+  const std::vector<Reason> expected = {
+      Reason::kOperationNotInitialized,
+      Reason::kNone, Reason::kUserNotLoggedIn, Reason::kNone, Reason::kUserNotLoggedIn,
+      Reason::kNone, Reason::kUserNotLoggedIn,
+      Reason::kNone, Reason::kNone, Reason::kNone, Reason::kNone, Reason::kNone, Reason::kNone,
+      Reason::kNone, Reason::kNone, Reason::kNone,
+      Reason::kNone, Reason::kPinIncorrect, Reason::kUserNotLoggedIn};
+  EXPECT_EQ(via_daemon, expected);
+}
+
+}  // namespace
+}  // namespace certvault::daemon
