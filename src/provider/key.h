@@ -34,6 +34,9 @@ struct VaultKey {
   ossl::UniquePtr<EVP_PKEY> pub;    // never null
   std::string label;
   Bytes id;
+  // always_authenticate: CKA_ALWAYS_AUTHENTICATE of the private key; each
+  // sign/decrypt then needs C_Login(CKU_CONTEXT_SPECIFIC) (v3.0 §4.9).
+  bool always_authenticate = false;
 
   bool has_private() const { return private_handle != 0; }
 };

@@ -75,6 +75,11 @@ class ProviderModuleTest : public ::testing::Test {
     priv.SetBool(CKA_SENSITIVE, true);
     priv.SetBool(CKA_SIGN, true);
     ASSERT_TRUE(b.GenerateKeyPair(s, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv).ok());
+    // "ec-aa": a key that needs the PIN for each use (CKA_ALWAYS_AUTHENTICATE).
+    pub.SetString(CKA_LABEL, "ec-aa");
+    priv.SetString(CKA_LABEL, "ec-aa");
+    priv.SetBool(CKA_ALWAYS_AUTHENTICATE, true);
+    ASSERT_TRUE(b.GenerateKeyPair(s, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv).ok());
   }
 
   static EVP_PKEY* Load(const std::string& uri, int want) {
@@ -142,6 +147,18 @@ TEST_F(ProviderModuleTest, SignsAndExportsOnlyThePublicHalf) {
   ASSERT_NE(pub, nullptr);
   EXPECT_EQ(EVP_PKEY_eq(key, pub), 1);  // what libssl's key/certificate match does
   EXPECT_TRUE(SignVerify(key, pub));
+  EVP_PKEY_free(pub);
+  EVP_PKEY_free(key);
+}
+
+// The provider logs in with CKU_CONTEXT_SPECIFIC after each SignInit, with
+// the PIN its PIN source gave (here the configured pin-file).
+TEST_F(ProviderModuleTest, AlwaysAuthenticateKeySignsEveryTime) {
+  EVP_PKEY* key = Load("certvault:object=ec-aa;type=private", OSSL_STORE_INFO_PKEY);
+  ASSERT_NE(key, nullptr);
+  EVP_PKEY* pub = PlainPublic(key);
+  ASSERT_NE(pub, nullptr);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(SignVerify(key, pub)) << i;
   EVP_PKEY_free(pub);
   EVP_PKEY_free(key);
 }

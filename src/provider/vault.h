@@ -82,6 +82,9 @@ class Vault {
   Result<Lease> Acquire(SlotId slot);
   Status LoginLocked(State* state, SlotId slot, const PinSource& pin);
   Status EnsureLogin(SlotId slot, const PinSource& pin);
+  // ContextLogin: C_Login(CKU_CONTEXT_SPECIFIC) after the *Init of an
+  // operation with an always-authenticate key (OK for other keys).
+  Status ContextLogin(Backend& backend, SessionHandle session, const VaultKey& key);
   Result<std::vector<SlotId>> MatchTokens(State* state, const Pkcs11Uri& uri);
   Result<std::shared_ptr<const VaultKey>> ReadKey(Backend& backend, SessionHandle session, SlotId slot,
                                                   ObjectHandle object, bool is_private);

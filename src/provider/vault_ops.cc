@@ -2,6 +2,7 @@
 //
 // Vault: finding objects and the private-key operations (see vault.h).
 #include <cstring>
+#include <optional>
 
 #include "src/base/status_macros.h"
 #include "src/provider/vault.h"
@@ -76,11 +77,12 @@ Status Vault::WithSession(SlotId slot, Fn&& fn) {
 
 Result<std::shared_ptr<const VaultKey>> Vault::ReadKey(Backend& backend, SessionHandle session, SlotId slot,
                                                        ObjectHandle object, bool is_private) {
-  std::vector<AttributeRequest> req(4);
+  std::vector<AttributeRequest> req(is_private ? 5 : 4);
   req[0].type = CKA_KEY_TYPE;
   req[1].type = CKA_LABEL;
   req[2].type = CKA_ID;
   req[3].type = CKA_PUBLIC_KEY_INFO;
+  if (is_private) req[4].type = CKA_ALWAYS_AUTHENTICATE;
   CV_RETURN_IF_ERROR(backend.GetAttributeValue(session, object, &req));
   (void)UlongOf(req[0].value);
   auto key = std::make_shared<VaultKey>();
@@ -90,6 +92,7 @@ Result<std::shared_ptr<const VaultKey>> Vault::ReadKey(Backend& backend, Session
   key->private_handle = is_private ? object : 0;
   key->label.assign(req[1].value.begin(), req[1].value.end());
   key->id.assign(req[2].value.begin(), req[2].value.end());
+  key->always_authenticate = is_private && req[4].value.size() == 1 && req[4].value[0] != 0;
   return std::shared_ptr<const VaultKey>(std::move(key));
 }
 
@@ -136,10 +139,32 @@ Result<std::vector<Bytes>> Vault::FindCertificates(const Pkcs11Uri& uri) {
   return out;
 }
 
+Status Vault::ContextLogin(Backend& backend, SessionHandle session, const VaultKey& key) {
+  if (!key.always_authenticate) return OkStatus();
+  // v3.0 §4.9: the key needs the PIN for each use. It is the PIN this process
+  // got from its PIN source (URI, pin-file, pin-env or the application's UI
+  // callback) when it logged in; the callback cannot be asked again here, as
+  // it is valid only during the load that gave it.
+  std::optional<SecretBytes> pin;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = pins_.find(key.slot);
+    if (it != pins_.end()) pin = it->second.Clone();
+  }
+  if (!pin) return Status(StatusCode::kUnauthenticated, Reason::kUserNotLoggedIn, "the key needs its PIN for each use");
+  Status st = backend.Login(session, UserType::kContextSpecific, *pin);
+  if (st.reason() == Reason::kPinIncorrect) {  // changed since: do not spend the retry counter on it again
+    std::lock_guard<std::mutex> lock(mu_);
+    pins_.erase(key.slot);
+  }
+  return st;
+}
+
 Status Vault::Sign(const VaultKey& key, const Mechanism& mech, std::span<const uint8_t> in, SecureVector* out) {
   if (!key.has_private()) return Status(Reason::kKeyHandleInvalid, "not a vault private key");
   return WithSession(key.slot, [&](Backend& backend, SessionHandle session) -> Status {
     CV_RETURN_IF_ERROR(backend.SignInit(session, mech, key.private_handle));
+    CV_RETURN_IF_ERROR(ContextLogin(backend, session, key));
     out->resize(kMaxOutput);
     size_t len = out->size();
     CV_RETURN_IF_ERROR(backend.Sign(session, in, OutBuf{out->data(), &len}));
@@ -152,6 +177,7 @@ Status Vault::Decrypt(const VaultKey& key, const Mechanism& mech, std::span<cons
   if (!key.has_private()) return Status(Reason::kKeyHandleInvalid, "not a vault private key");
   return WithSession(key.slot, [&](Backend& backend, SessionHandle session) -> Status {
     CV_RETURN_IF_ERROR(backend.DecryptInit(session, mech, key.private_handle));
+    CV_RETURN_IF_ERROR(ContextLogin(backend, session, key));
     out->resize(kMaxOutput);
     size_t len = out->size();
     CV_RETURN_IF_ERROR(backend.Decrypt(session, in, OutBuf{out->data(), &len}));
