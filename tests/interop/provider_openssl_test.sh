@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The certvault OpenSSL provider with the openssl CLI: certificates and CSRs
 # signed with vault keys (req -x509, x509 -req -CAkey), pkeyutl -sign,
-# storeutl, cms -sign, pkeyutl -decrypt/-derive, and TLS 1.3 / 1.2 s_server/s_client for P-256,
+# storeutl, cms -sign, pkeyutl -decrypt/-derive, a CKA_ALWAYS_AUTHENTICATE key, and TLS 1.3 / 1.2 s_server/s_client for P-256,
 # RSA-2048 (PSS in TLS 1.3) and Ed25519, mutual TLS with both keys in the
 # vault. Every result is verified by plain openssl without the provider.
 source "$(dirname "$0")/lib.sh"
@@ -64,6 +64,17 @@ pv x509 -req -in leaf.csr -CA ec.crt -CAkey "$(key_uri ec)" -CAcreateserial -day
   || { cat x509.log >&2; fail "x509 -req -CAkey with the vault key"; }
 plain verify -CAfile ec.crt leaf.crt >/dev/null || fail "certificate issued with the vault CA key does not verify"
 log "RSA-PSS certificate, CSR, x509 -req -CAkey"
+
+# --- CKA_ALWAYS_AUTHENTICATE: the provider logs in with CKU_CONTEXT_SPECIFIC after each *Init ---
+if command -v pkcs11-tool >/dev/null 2>&1; then
+  p11_user --keypairgen --key-type EC:prime256v1 --label always-auth --usage-sign --always-auth >/dev/null \
+    || fail "pkcs11-tool keygen with --always-auth"
+  selfsigned always-auth
+  pv x509 -req -in leaf.csr -CA always-auth.crt -CAkey "$(key_uri always-auth)" -CAcreateserial -days 1 \
+    -out leaf-aa.crt 2>x509.log || { cat x509.log >&2; fail "x509 -req -CAkey with an always-authenticate key"; }
+  plain verify -CAfile always-auth.crt leaf-aa.crt >/dev/null || fail "certificate from the always-authenticate key"
+  log "always-authenticate key: two signatures through the provider"
+fi
 
 # --- pkeyutl -sign, cms -sign ---
 printf 'data to be signed\n' >msg.txt
