@@ -143,8 +143,8 @@ Status EmbeddedBackend::OpInit(SessionHandle handle, OpKind kind, const Mechanis
     }
   }
   CV_ASSIGN_OR_RETURN(std::unique_ptr<engine::CryptoOp> op, engine::NewOperation(kind, mech, entry.key));
-  // v3.0 §4.9, CKA_ALWAYS_AUTHENTICATE: "If TRUE, the user has to supply the
-  // PIN for each use (sign or decrypt) with the key."
+  // v3.0 §4.9, CKA_ALWAYS_AUTHENTICATE: "If CK_TRUE, the user has to supply
+  // the PIN for each use (sign or decrypt) with the key."
   const bool always_auth = (kind == OpKind::kSign || kind == OpKind::kDecrypt) &&
                            entry.object->attrs.GetBoolOr(CKA_ALWAYS_AUTHENTICATE, false);
   slot.emplace();
@@ -165,8 +165,9 @@ Result<ActiveOp*> EmbeddedBackend::ActiveFor(Session& s, OpKind kind) {
   std::optional<ActiveOp>& slot = s.ops[Index(kind)];
   if (!slot) return Status(Reason::kOperationNotInitialized, "operation not initialized");
   if (slot->needs_context_login && !slot->context_login_done) {
-    // v3.0 §5.6.8 (C_Login): without the context-specific login "the
-    // operation returns CKR_USER_NOT_LOGGED_IN"; like any other error of the
+    // v3.0 §4.9: the key is usable only in the authenticated state a
+    // C_Login(CKU_CONTEXT_SPECIFIC) after the *Init gives; without it the
+    // call fails with CKR_USER_NOT_LOGGED_IN, and like any other error of the
     // call it ends the operation (§5.2), so the next *Init starts afresh.
     slot.reset();
     return Status(Reason::kUserNotLoggedIn, "the key needs C_Login(CKU_CONTEXT_SPECIFIC) after each *Init");

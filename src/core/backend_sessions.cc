@@ -188,35 +188,37 @@ Status EmbeddedBackend::ContextLogin(Session& s, const SecretBytes& pin) {
   // The session lock is held across the PIN check: it stalls only this
   // session's own calls, and the operation cannot end underneath.
   std::lock_guard<std::mutex> lock(s.mu);
-  // v3.0 §5.6.8: "the user must supply the PIN ... after the call to the
-  // operation's initialization function"; with no operation active, the
-  // context is missing: CKR_OPERATION_NOT_INITIALIZED.
-  bool any_active = false;
-  for (const auto& op : s.ops) any_active = any_active || op.has_value();
-  if (!any_active) return Status(Reason::kOperationNotInitialized, "no active operation for a context-specific login");
+  // v3.0 §4.9: "Re-authentication occurs by calling C_Login with userType set
+  // to CKU_CONTEXT_SPECIFIC immediately after a cryptographic operation using
+  // the key has been initiated (e.g. after C_SignInit)." The login is for the
+  // operation initialized last, else one still waiting; one PIN entry
+  // authorizes one operation.
+  auto waiting = [](const std::optional<ActiveOp>& op) {
+    return op && op->needs_context_login && !op->context_login_done;
+  };
+  std::optional<ActiveOp>* target = nullptr;
+  if (s.awaiting_context_login && waiting(s.ops[*s.awaiting_context_login])) {
+    target = &s.ops[*s.awaiting_context_login];
+  }
+  for (auto& op : s.ops) {
+    if (target == nullptr && waiting(op)) target = &op;
+  }
+  // §5.6.8: "Improper use of this user type will result in a return value
+  // CKR_OPERATION_NOT_INITIALIZED."
+  if (target == nullptr) {
+    return Status(Reason::kOperationNotInitialized, "no operation awaits a context-specific login");
+  }
   {
     std::shared_lock<std::shared_mutex> rt_lock(s.runtime->mu);
     if (s.runtime->login != UserType::kUser) return Status(Reason::kUserNotLoggedIn, "the user is not logged in");
   }
   CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
   bool must_change = false;
+  // A wrong PIN leaves the operation as it was (still waiting).
   CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, s.token, UserType::kUser, pin, &must_change));
   if (must_change) return Status(Reason::kPinExpired, "the PIN must be changed (C_SetPIN)");
-  // Authorizes the operation initialized last (else one still waiting): one
-  // PIN entry, one operation.
-  std::optional<ActiveOp>* target = nullptr;
-  if (s.awaiting_context_login) target = &s.ops[*s.awaiting_context_login];
-  s.awaiting_context_login.reset();
-  auto waiting = [](const std::optional<ActiveOp>& op) {
-    return op && op->needs_context_login && !op->context_login_done;
-  };
-  if (target == nullptr || !waiting(*target)) {
-    target = nullptr;
-    for (auto& op : s.ops) {
-      if (waiting(op)) target = &op;
-    }
-  }
-  if (target != nullptr) (*target)->context_login_done = true;
+  (*target)->context_login_done = true;
+  s.awaiting_context_login.reset();  // it was the target, or no longer waiting
   return OkStatus();
 }
 

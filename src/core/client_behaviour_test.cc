@@ -111,20 +111,25 @@ TEST_F(ClientBehaviourTest, ContextLoginChecksThePinAndNeedsAnOperation) {
   // A correct PIN resets the retry counter, as a normal login does.
   ASSERT_TRUE(backend_->SignInit(s_, kEcdsa, kp.private_key).ok());
   ASSERT_TRUE(backend_->Login(s_, UserType::kContextSpecific, Pin(kUserPin)).ok());
+  // One PIN entry, one operation: a second login finds nothing waiting.
+  EXPECT_EQ(backend_->Login(s_, UserType::kContextSpecific, Pin(kUserPin)).reason(),
+            Reason::kOperationNotInitialized);
   EXPECT_TRUE(SignOnce(kp.private_key).ok());
   auto info = backend_->GetTokenInfo(slot_);
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->flags & CKF_USER_PIN_COUNT_LOW, 0u);
 }
 
-TEST_F(ClientBehaviourTest, OrdinaryKeysNeedNoContextLogin) {
+TEST_F(ClientBehaviourTest, OrdinaryKeysNeedNoContextLoginAndRefuseOne) {
   LoginUser();
   Backend::KeyPair kp = GenerateEc(false);
   ASSERT_TRUE(backend_->SignInit(s_, kEcdsa, kp.private_key).ok());
   EXPECT_TRUE(SignOnce(kp.private_key).ok());
-  // A context-specific login with an operation active is accepted (harmless).
+  // A context-specific login without an operation that needs it is improper
+  // use (v3.0 §5.6.8); the operation goes on.
   ASSERT_TRUE(backend_->SignInit(s_, kEcdsa, kp.private_key).ok());
-  EXPECT_TRUE(backend_->Login(s_, UserType::kContextSpecific, Pin(kUserPin)).ok());
+  EXPECT_EQ(backend_->Login(s_, UserType::kContextSpecific, Pin(kUserPin)).reason(),
+            Reason::kOperationNotInitialized);
   EXPECT_TRUE(SignOnce(kp.private_key).ok());
 }
 
