@@ -83,10 +83,14 @@ Session::~Session() {
   if (handle_ != 0) (void)backend_->CloseSession(handle_);
 }
 
-Session::Session(Session&& other) noexcept : backend_(other.backend_), handle_(other.handle_) { other.handle_ = 0; }
+Session::Session(Session&& other) noexcept
+    : backend_(other.backend_), handle_(other.handle_), user_pin_(std::move(other.user_pin_)) {
+  other.handle_ = 0;
+}
 
 Status Session::Login(UserType user, const SecretBytes& pin) {
   Status status = backend_->Login(handle_, user, pin);
+  if (status.ok() && user == UserType::kUser) user_pin_ = pin.Clone();
   if (status.reason() == Reason::kPinIncorrect) {
     return Status(StatusCode::kUnauthenticated, Reason::kPinIncorrect, "wrong PIN (the token counts failed attempts; see `certvault info`)");
   }
@@ -126,6 +130,10 @@ Result<std::optional<Bytes>> Session::Attribute(ObjectHandle object, AttributeTy
 
 Result<Bytes> Session::Sign(const Mechanism& mech, ObjectHandle key, std::span<const uint8_t> data) {
   CV_RETURN_IF_ERROR(backend_->SignInit(handle_, mech, key));
+  CV_ASSIGN_OR_RETURN(std::optional<Bytes> always, Attribute(key, CKA_ALWAYS_AUTHENTICATE));
+  if (always.has_value() && always->size() == 1 && (*always)[0] != 0) {
+    CV_RETURN_IF_ERROR(Login(UserType::kContextSpecific, user_pin_));
+  }
   size_t len = 0;
   CV_RETURN_IF_ERROR(backend_->Sign(handle_, data, OutBuf{nullptr, &len}));
   Bytes sig(len);

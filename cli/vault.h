@@ -41,6 +41,8 @@ class Session {
   Session& operator=(Session&&) = delete;
   Session(const Session&) = delete;
 
+  // Login: C_Login. A successful user login keeps the PIN (wiped with the
+  // session) for the context-specific logins of Sign.
   Status Login(UserType user, const SecretBytes& pin);
   Backend* backend() const { return backend_; }
   SessionHandle handle() const { return handle_; }
@@ -49,13 +51,16 @@ class Session {
   Result<std::vector<ObjectHandle>> Find(const AttributeSet& tmpl);
   // Attribute: the value, or nullopt if absent/sensitive.
   Result<std::optional<Bytes>> Attribute(ObjectHandle object, AttributeType type);
-  // Sign: single-part C_SignInit + C_Sign with a length query.
+  // Sign: single-part C_SignInit + C_Sign with a length query. A key with
+  // CKA_ALWAYS_AUTHENTICATE gets C_Login(CKU_CONTEXT_SPECIFIC) with the
+  // user's PIN after C_SignInit (PKCS#11 v3.0 §4.9).
   Result<Bytes> Sign(const Mechanism& mech, ObjectHandle key, std::span<const uint8_t> data);
 
  private:
   Session(Backend* backend, SessionHandle handle) : backend_(backend), handle_(handle) {}
   Backend* backend_;
   SessionHandle handle_;
+  SecretBytes user_pin_;  // empty unless the user logged in through Login
 };
 
 // ObjectSelector: which objects a command acts on. Built from a label, a

@@ -3,7 +3,7 @@
 # OpenSC pkcs11-tool and PyKCS11, embedded and through certvaultd:
 #  - CKA_ALWAYS_AUTHENTICATE: pkcs11-tool generates such a key (--always-auth)
 #    and signs with it, logging in with CKU_CONTEXT_SPECIFIC after C_SignInit;
-#    openssl verifies the signature;
+#    openssl verifies the signature; certvault csr signs with it too;
 #  - public token objects (a certificate, a public key) written in a R/W public
 #    session without login, read back byte-identical;
 #  - AES-ECB / AES-CBC in pkcs11-tool equal openssl enc -nopad; the new
@@ -38,6 +38,12 @@ p11 --token-label "$TOKEN_LABEL" --read-object --type pubkey --id 0a -o "$WORK/a
   || fail "reading the always-authenticate public key"
 openssl pkeyutl -verify -pubin -keyform DER -inkey "$WORK/aa-pub.der" -in "$WORK/data.sha256" \
   -sigfile "$WORK/aa.sig" >/dev/null || fail "openssl rejects the always-authenticate signature"
+
+if [[ -n "${CLI:-}" ]]; then
+  timeout "$T" "$CLI" csr --key aa-key --subject /CN=always-auth --out "$WORK/aa.csr" --pin "$USER_PIN" \
+    >"$WORK/aa-csr.txt" 2>&1 || { cat "$WORK/aa-csr.txt" >&2; fail "certvault csr with an always-authenticate key"; }
+  openssl req -verify -noout -in "$WORK/aa.csr" 2>/dev/null || fail "the CSR signed with the always-authenticate key"
+fi
 
 log "public token objects in a R/W public session, without login"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/k.pem" \
