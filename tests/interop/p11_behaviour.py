@@ -22,7 +22,7 @@ import sys
 import PyKCS11 as P
 from cryptography.hazmat.primitives import cmac, hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -153,7 +153,6 @@ def check_always_authenticate(session, pin):
     point = bytes(session.getAttributeValue(pub, [P.CKA_EC_POINT], allAsBinary=True)[0])[2:]  # DER OCTET STRING
     key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     r, s = int.from_bytes(bytes(sig)[:32], "big"), int.from_bytes(bytes(sig)[32:], "big")
-    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
     key.verify(encode_dss_signature(r, s), digest, ec.ECDSA(Prehashed(hashes.SHA256())))
     print("ok  the signature verifies with cryptography")
     allowed = session.getAttributeValue(priv, [P.CKA_ALLOWED_MECHANISMS], allAsBinary=True)[0]
