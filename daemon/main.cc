@@ -5,6 +5,7 @@
 // Runs in the foreground (systemd Type=simple; logs go to stderr). Settings
 // come from the [daemon] section of the config file; flags override them.
 // Exit: 0 after SIGTERM/SIGINT, 1 on a start-up error, 2 on bad flags.
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,6 +80,10 @@ Status Start(const Flags& flags) {
 }  // namespace certvault::daemon
 
 int main(int argc, char** argv) {
+  // As the CLI: certvault's crypto uses crypto::LibCtx(); the default context
+  // never loads OPENSSL_CONF, so nothing in certvaultd can reach a provider
+  // that the environment's configuration would activate.
+  (void)OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
   certvault::daemon::Flags flags;
   if (!certvault::daemon::ParseFlags(argc, argv, &flags)) {
     std::cerr << "usage: certvaultd [--config FILE] [--vault DIR] [--socket PATH] [--user NAME]\n";
