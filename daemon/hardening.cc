@@ -1,6 +1,7 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "daemon/hardening.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <openssl/crypto.h>
 #include <pwd.h>
@@ -8,11 +9,14 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <iostream>
 #include <vector>
+
+#include "src/base/status_macros.h"
 
 namespace certvault::daemon {
 
@@ -35,7 +39,23 @@ Status HardenProcess(const DaemonConfig& config) {
   return OkStatus();
 }
 
-Status DropPrivileges(const std::string& user, const std::string& socket_path) {
+Status GiveToUser(const std::string& path, mode_t type, uid_t uid, gid_t gid) {
+  // O_PATH | O_NOFOLLOW opens a symbolic link itself, never its target.
+  int fd = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return PermissionDeniedError("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st;
+  Status s = OkStatus();
+  if (fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != type || st.st_uid != geteuid()) {
+    s = PermissionDeniedError(path + " is not the " + (type == S_IFDIR ? "directory" : "socket") +
+                              " certvaultd created (replaced meanwhile?); not changing its owner");
+  } else if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) != 0) {
+    s = PermissionDeniedError("cannot give " + path + " to the service user: " + std::strerror(errno));
+  }
+  close(fd);
+  return s;
+}
+
+Status DropPrivileges(const std::string& user, const SocketHandover& socket) {
   if (user.empty() || geteuid() != 0) return OkStatus();
   struct passwd pw;
   struct passwd* found = nullptr;
@@ -43,8 +63,12 @@ Status DropPrivileges(const std::string& user, const std::string& socket_path) {
   if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
     return NotFoundError("unknown user '" + user + "'");
   }
-  if (!socket_path.empty() && chown(socket_path.c_str(), pw.pw_uid, pw.pw_gid) != 0) {
-    return PermissionDeniedError("cannot give the socket to user '" + user + "'");
+  if (!socket.path.empty()) {
+    CV_RETURN_IF_ERROR(GiveToUser(socket.path, S_IFSOCK, pw.pw_uid, pw.pw_gid));
+    size_t slash = socket.path.rfind('/');
+    if (socket.give_dir && slash != std::string::npos && slash != 0) {
+      CV_RETURN_IF_ERROR(GiveToUser(socket.path.substr(0, slash), S_IFDIR, pw.pw_uid, pw.pw_gid));
+    }
   }
   if (initgroups(pw.pw_name, pw.pw_gid) != 0 || setgid(pw.pw_gid) != 0 || setuid(pw.pw_uid) != 0) {
     return PermissionDeniedError("cannot switch to user '" + user + "'");
