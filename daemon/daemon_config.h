@@ -14,7 +14,7 @@
 //   frame_timeout_ms = 10000     # a started frame must complete within this
 //   user = certvault             # drop to this user after binding (when started as root)
 //   secure_heap_kib = 4096       # OpenSSL secure heap for key memory
-//   lock_memory = false          # mlockall(MCL_CURRENT|MCL_FUTURE)
+//   lock_memory = true           # mlockall(MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT): nothing of the process is swapped
 //   spin_us = 10                 # poll for a client's next request this long before sleeping (0 = never)
 //   cpu_pairing = true           # with as many busy connections as CPUs, run each on its client's CPU (cpu_pairing.h)
 #ifndef CERTVAULT_DAEMON_DAEMON_CONFIG_H_
@@ -42,7 +42,7 @@ struct DaemonConfig {
   int frame_timeout_ms = 10000;
   std::string user;
   uint32_t secure_heap_kib = 4096;
-  bool lock_memory = false;
+  bool lock_memory = true;
   int spin_us = 10;  // after a response, poll for the next request this long before sleeping
   bool cpu_pairing = true;
 };
