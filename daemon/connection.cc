@@ -99,6 +99,7 @@ bool Server::Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader&
   if (op == Op::kHello) {
     if (!d.empty()) return false;
     *app = NewApp(cred, &status);
+    if (*app != nullptr) (*app)->gids = PeerGroups(fd, cred.gid);  // before the client learns its id
   } else {
     uint64_t id = 0;
     SecretBytes secret;
@@ -144,7 +145,8 @@ void Server::Serve(int fd, struct ucred cred) {
   reader.set_spin_us(config_.spin_us);
   ipc::WireBuffer out;
   std::shared_ptr<App> app;
-  CallContext ctx{.max_sessions = config_.max_sessions_per_client, .pin_mu = &pin_mu_};
+  CallContext ctx{
+      .max_sessions = config_.max_sessions_per_client, .pin_mu = &pin_mu_, .token_access = &config_.token_access};
   RequestParts parts(&parts_budget_, config_.max_request);
   CpuPlacement placement(config_.cpu_pairing ? &cpu_pairing_ : nullptr);
   // The handshake must come within frame_timeout_ms: a peer that connects and

@@ -124,21 +124,26 @@ void Server::Stop() {
   if (stop_pipe_[1] >= 0) (void)!write(stop_pipe_[1], &b, 1);
 }
 
-bool Server::Allowed(int fd, const struct ucred& cred) const {
-  if (config_.allowed_uids.count(cred.uid) != 0 || config_.allowed_gids.count(cred.gid) != 0) return true;
-  if (config_.allowed_gids.empty()) return false;
+std::vector<gid_t> Server::PeerGroups(int fd, gid_t primary) {
   std::vector<gid_t> groups(64);
   for (int attempt = 0; attempt < 2; ++attempt) {
     socklen_t len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
     if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
       groups.resize(len / sizeof(gid_t));
-      for (gid_t g : groups) {
-        if (config_.allowed_gids.count(g) != 0) return true;
-      }
-      return false;
+      groups.push_back(primary);
+      return groups;
     }
-    if (errno != ERANGE) return false;
+    if (errno != ERANGE) break;
     groups.resize(len / sizeof(gid_t) + 1);  // the kernel said how many
+  }
+  return {primary};
+}
+
+bool Server::Allowed(int fd, const struct ucred& cred) const {
+  if (config_.allowed_uids.count(cred.uid) != 0 || config_.allowed_gids.count(cred.gid) != 0) return true;
+  if (config_.allowed_gids.empty()) return false;
+  for (gid_t g : PeerGroups(fd, cred.gid)) {
+    if (config_.allowed_gids.count(g) != 0) return true;
   }
   return false;
 }

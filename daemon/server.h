@@ -71,6 +71,8 @@ class Server {
   // Allowed: the peer's uid, primary gid or one of its supplementary groups
   // (SO_PEERGROUPS, as of connect time) is in the allowed sets.
   bool Allowed(int fd, const struct ucred& cred) const;
+  // PeerGroups: the peer's supplementary groups (SO_PEERGROUPS) and `primary`.
+  static std::vector<gid_t> PeerGroups(int fd, gid_t primary);
   // Handshake: the first frame (Hello / Attach). False closes the connection.
   bool Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader& h, std::span<const uint8_t> body,
                  ipc::WireBuffer* out, std::shared_ptr<App>* app);
