@@ -36,8 +36,8 @@ SecretBytes Pin(std::string_view p) { return SecretBytes(p, SecretAccess::Get())
 // Exit codes of the child: which step failed.
 enum Step : int { kOk = 0, kSetup = 10, kSign = 11, kDerive = 12, kInner = 13 };
 
-// Inner: the call a provider makes from inside the module: a session of its
-// own, a signature with the same key, and close.
+// Inner: the calls a provider makes from inside the module: a session of its
+// own, a login, a search, a signature with the same key, and close.
 struct Inner {
   Backend* backend = nullptr;
   SlotId slot = 0;
@@ -53,7 +53,12 @@ void CallBack(void* arg) {
   inside = true;
   ++in->calls;
   Result<SessionHandle> s = in->backend->OpenSession(in->slot, CKF_SERIAL_SESSION);
-  bool ok = s.ok() && in->backend->SignInit(*s, Mechanism{CKM_ECDSA, {}}, in->key).ok();
+  // Login state is per application: the token is already logged in (that
+  // answer needs the token lock too), then a search, then a signature.
+  bool ok = s.ok() && in->backend->Login(*s, UserType::kUser, Pin(kUserPin)).reason() == Reason::kUserAlreadyLoggedIn &&
+            in->backend->GetSessionInfo(*s).ok() && in->backend->FindObjectsInit(*s, AttributeSet()).ok() &&
+            in->backend->FindObjects(*s, 10).ok() && in->backend->FindObjectsFinal(*s).ok() &&
+            in->backend->SignInit(*s, Mechanism{CKM_ECDSA, {}}, in->key).ok();
   if (ok) {
     uint8_t digest[32] = {1}, sig[64];
     size_t len = sizeof(sig);
