@@ -80,7 +80,7 @@ class Server {
   // false closes the connection (malformed, or the response not taken).
   bool Answer(int fd, const ipc::FrameHeader& h, std::span<const uint8_t> body, CallContext& ctx,
               RequestParts& parts, ipc::WireBuffer* out);
-  std::shared_ptr<App> NewApp(const struct ucred& cred, Status* status);
+  std::shared_ptr<App> NewApp(const struct ucred& cred, std::vector<gid_t> gids, Status* status);
   std::shared_ptr<App> FindApp(uint64_t id, const SecretBytes& secret, const struct ucred& cred);
   void DropApp(std::shared_ptr<App> app);
   void Spawn(int fd, const struct ucred& cred);  // tracks fd, starts its thread
