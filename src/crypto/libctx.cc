@@ -11,6 +11,7 @@
 
 #include <array>
 
+#include "src/crypto/ossl_error.h"
 #include "src/crypto/ossl_ptr.h"
 
 namespace certvault::crypto {
@@ -23,10 +24,12 @@ namespace {
 OSSL_LIB_CTX* MakeLibCtx() {
   OSSL_LIB_CTX* ctx = OSSL_LIB_CTX_new();
   if (ctx == nullptr) return nullptr;
-  // The providers stay loaded for the context's (unbounded) lifetime.
+  // Both are built into libcrypto (no module file is read). They stay loaded
+  // for the context's (unbounded) life. Should one fail to load, fetches of
+  // its algorithms fail with an OpenSSL error where they are made; the
+  // failure is not left on this thread's error queue for an unrelated caller.
   if (OSSL_PROVIDER_load(ctx, "default") == nullptr || OSSL_PROVIDER_load(ctx, "base") == nullptr) {
-    // A context in which nothing can be fetched: callers report the error.
-    return ctx;
+    ossl::ClearErrors();
   }
   return ctx;
 }

@@ -21,11 +21,9 @@
 namespace certvault::crypto {
 
 // LibCtx: certvault's library context, created on first use (thread-safe).
-// Never nullptr while memory lasts: if the context or its providers cannot be
-// set up, it returns a context without providers, so every fetch fails with
-// an OpenSSL error (never a silent fall-back to the default context). Never
-// freed: objects made in it (keys, fetched algorithms) may be held by the
-// application past any teardown of ours.
+// Never freed: objects made in it (keys, fetched algorithms) may be held by
+// the application past any teardown of ours. nullptr only if OpenSSL could
+// not allocate a context at the first call (out of memory at start-up).
 OSSL_LIB_CTX* LibCtx();
 
 // kPropq: the property query of every certvault fetch. nullptr: the context
