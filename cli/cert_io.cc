@@ -7,6 +7,7 @@
 #include <climits>
 
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::cli {
@@ -16,7 +17,7 @@ constexpr size_t kMaxCertificates = 64;
 
 Result<ossl::UniquePtr<X509>> ParseDer(std::span<const uint8_t> der) {
   const uint8_t* p = der.data();
-  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
+  ossl::UniquePtr<X509> cert(crypto::D2iX509(&p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
   if (cert == nullptr || p != der.data() + der.size()) {
     ossl::ClearErrors();
     return Status(Reason::kDataInvalid, "not a DER certificate");

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::cli {
@@ -23,7 +24,7 @@ const Bytes kEd448 = {0x06, 0x03, 0x2b, 0x65, 0x71};
 Result<Bytes> Sha1(std::span<const uint8_t> data) {
   Bytes out(SHA_DIGEST_LENGTH);
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha1(), nullptr) != 1) {
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, crypto::DigestByNid(NID_sha1), nullptr) != 1) {
     return ossl::OpenSslError("EVP_Digest");
   }
   return out;
@@ -133,7 +134,7 @@ Result<Bytes> SignWithFallback(Session* session, ObjectHandle key, MechanismType
   // The vault lacks CKM_ECDSA_SHA*: hash here, sign the digest with CKM_ECDSA.
   Bytes digest(EVP_MAX_MD_SIZE);
   unsigned int len = 0;
-  ossl::UniquePtr<EVP_MD> evp_md(EVP_MD_fetch(nullptr, md, nullptr));
+  ossl::UniquePtr<EVP_MD> evp_md(EVP_MD_fetch(crypto::LibCtx(), md, crypto::kPropq));
   if (evp_md == nullptr || EVP_Digest(tbs.data(), tbs.size(), digest.data(), &len, evp_md.get(), nullptr) != 1) {
     return ossl::OpenSslError("EVP_Digest");
   }

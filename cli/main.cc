@@ -12,6 +12,11 @@
 #include "src/ipc/open_backend.h"
 
 int main(int argc, char** argv) {
+  // certvault's crypto runs in its own library context (crypto::LibCtx). The
+  // default context is never configured from OPENSSL_CONF either, so the few
+  // OpenSSL 3.0 calls with no context argument (PKCS12_parse) cannot reach a
+  // provider that a user's configuration prefers.
+  (void)OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
   // No core dumps and no ptrace by other users' processes: this process may
   // hold PINs, the token key and key components in memory.
   struct rlimit no_core = {0, 0};

@@ -41,7 +41,7 @@ bool SendResponse(int fd, ipc::WireBuffer* out) {
 
 }  // namespace
 
-std::shared_ptr<App> Server::NewApp(const struct ucred& cred, Status* status) {
+std::shared_ptr<App> Server::NewApp(const struct ucred& cred, std::vector<gid_t> gids, Status* status) {
   auto app = std::make_shared<App>();
   Result<std::unique_ptr<Backend>> backend = open_backend_();
   SecretBytes secret(kSecretSize);
@@ -54,6 +54,7 @@ std::shared_ptr<App> Server::NewApp(const struct ucred& cred, Status* status) {
   app->attach_secret = std::move(secret);
   app->uid = cred.uid;
   app->pid = cred.pid;
+  app->gids = std::move(gids);  // before the app is published: other connections attach to it
   std::lock_guard<std::mutex> lock(mu_);
   std::erase_if(apps_, [](const auto& e) { return e.second.expired(); });
   app->id = next_app_id_++;
@@ -98,7 +99,7 @@ bool Server::Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader&
   Status status;
   if (op == Op::kHello) {
     if (!d.empty()) return false;
-    *app = NewApp(cred, &status);
+    *app = NewApp(cred, PeerGroups(fd, cred.gid), &status);
   } else {
     uint64_t id = 0;
     SecretBytes secret;
@@ -144,7 +145,8 @@ void Server::Serve(int fd, struct ucred cred) {
   reader.set_spin_us(config_.spin_us);
   ipc::WireBuffer out;
   std::shared_ptr<App> app;
-  CallContext ctx{.max_sessions = config_.max_sessions_per_client, .pin_mu = &pin_mu_};
+  CallContext ctx{
+      .max_sessions = config_.max_sessions_per_client, .pin_mu = &pin_mu_, .token_access = &config_.token_access};
   RequestParts parts(&parts_budget_, config_.max_request);
   CpuPlacement placement(config_.cpu_pairing ? &cpu_pairing_ : nullptr);
   // The handshake must come within frame_timeout_ms: a peer that connects and

@@ -75,6 +75,8 @@ Status ParseKey(const std::string& key, const std::string& v, DaemonConfig* c) {
   } else if (key == "lock_memory") {
     if (v != "true" && v != "false") return BadValue(key);
     c->lock_memory = v == "true";
+  } else if (key == "token_access") {
+    CV_ASSIGN_OR_RETURN(c->token_access, ParseTokenAccess(v));
   } else if (key == "cpu_pairing") {
     if (v != "true" && v != "false") return BadValue(key);
     c->cpu_pairing = v == "true";

@@ -14,8 +14,9 @@
 //   frame_timeout_ms = 10000     # a started frame must complete within this
 //   user = certvault             # drop to this user after binding (when started as root)
 //   secure_heap_kib = 4096       # OpenSSL secure heap for key memory
-//   lock_memory = false          # mlockall(MCL_CURRENT|MCL_FUTURE)
+//   lock_memory = true           # mlockall(MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT): nothing of the process is swapped
 //   spin_us = 10                 # poll for a client's next request this long before sleeping (0 = never)
+//   token_access = payments: alice @payments; web: 33   # per token label: users / @groups (default: all)
 //   cpu_pairing = true           # with as many busy connections as CPUs, run each on its client's CPU (cpu_pairing.h)
 #ifndef CERTVAULT_DAEMON_DAEMON_CONFIG_H_
 #define CERTVAULT_DAEMON_DAEMON_CONFIG_H_
@@ -26,6 +27,7 @@
 #include <set>
 #include <string>
 
+#include "daemon/token_access.h"
 #include "src/base/result.h"
 
 namespace certvault::daemon {
@@ -42,9 +44,10 @@ struct DaemonConfig {
   int frame_timeout_ms = 10000;
   std::string user;
   uint32_t secure_heap_kib = 4096;
-  bool lock_memory = false;
+  bool lock_memory = true;
   int spin_us = 10;  // after a response, poll for the next request this long before sleeping
   bool cpu_pairing = true;
+  TokenAccess token_access;  // per-token users/groups (token_access.h); empty = all tokens open
 };
 
 // ParseDaemonSettings: the [daemon] keys (raw strings from core::Config).

@@ -7,6 +7,8 @@
 #include <string>
 #include <tuple>
 
+#include "src/base/status_macros.h"
+
 namespace certvault::daemon {
 namespace {
 
@@ -142,10 +144,43 @@ bool Ping(CallContext&, Decoder& in, Encoder& out) {
   return true;
 }
 
+// TokenAllowed: [daemon] token_access for the token in `slot` (by its label,
+// if initialized) and, for C_InitToken, for the label it is about to get.
+Status TokenAllowed(CallContext& c, SlotId slot, const std::string* new_label) {
+  if (c.token_access == nullptr || c.token_access->empty()) return OkStatus();
+  const Peer peer{c.app->uid, c.app->gids};
+  Result<TokenInfo> info = c.app->backend->GetTokenInfo(slot);
+  if (info.ok()) CV_RETURN_IF_ERROR(MayUseToken(*c.token_access, info->label, peer));
+  if (new_label != nullptr) CV_RETURN_IF_ERROR(MayUseToken(*c.token_access, *new_label, peer));
+  return OkStatus();
+}
+
+// TokenGuarded: C_InitToken after the token_access check (a peer not allowed
+// to use a token must not guess its SO PIN, nor take its label).
+template <bool (*Fn)(CallContext&, Decoder&, Encoder&)>
+bool TokenGuarded(CallContext& c, Decoder& in, Encoder& out) {
+  Decoder peek = in;
+  SlotId slot = 0;
+  SecretBytes pin;
+  std::string label;
+  if (!ipc::GetFields(peek, &slot, &pin, &label)) return false;
+  Status s = TokenAllowed(c, slot, &label);
+  if (!s.ok()) {
+    Reply(out, s);
+    return true;
+  }
+  return Fn(c, in, out);
+}
+
 bool OpenSession(CallContext& c, Decoder& in, Encoder& out) {
   SlotId slot = 0;
   uint64_t flags = 0;
   if (!ipc::GetAll(in, &slot, &flags)) return false;
+  // Sessions are the way to C_Login (and PIN guesses): only on allowed tokens.
+  if (Status s = TokenAllowed(c, slot, nullptr); !s.ok()) {
+    Reply(out, s);
+    return true;
+  }
   std::lock_guard<std::mutex> lock(c.app->mu);
   if (c.app->sessions.size() >= c.max_sessions) {
     Reply(out, Status(Reason::kSessionCount, "certvaultd: too many sessions for this client"));
@@ -237,9 +272,9 @@ constexpr Entry kEntries[] = {
     {Op::kGetTokenInfo, Forward<&B::GetTokenInfo, SlotId>},
     {Op::kGetMechanismList, Forward<&B::GetMechanismList, SlotId>},
     {Op::kGetMechanismInfo, Forward<&B::GetMechanismInfo, SlotId, MechanismType>},
-    {Op::kInitToken, Serialized<Forward<&B::InitToken, SlotId, SecretBytes, std::string>>},
+    {Op::kInitToken, TokenGuarded<Serialized<Forward<&B::InitToken, SlotId, SecretBytes, std::string>>>},
     {Op::kInitTokenWithOptions,
-     Serialized<Forward<&B::InitTokenWithOptions, SlotId, SecretBytes, std::string, B::TokenOptions>>},
+     TokenGuarded<Serialized<Forward<&B::InitTokenWithOptions, SlotId, SecretBytes, std::string, B::TokenOptions>>>},
     {Op::kInitPin, Forward<&B::InitPin, S, SecretBytes>},
     {Op::kSetPin, Serialized<Forward<&B::SetPin, S, SecretBytes, SecretBytes>>},
     {Op::kOpenSession, OpenSession},

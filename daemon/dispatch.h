@@ -13,7 +13,9 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
+#include "daemon/token_access.h"
 #include "src/core/backend.h"
 #include "src/ipc/codec.h"
 
@@ -26,6 +28,7 @@ struct App {
   uint64_t id = 0;
   uid_t uid = 0;
   pid_t pid = 0;
+  std::vector<gid_t> gids;  // primary and supplementary groups at connect (token_access)
   SecretBytes attach_secret;
   std::unique_ptr<Backend> backend;
   std::mutex mu;
@@ -44,6 +47,8 @@ struct CallContext {
   // the PIN; one at a time they never do. It also bounds Argon2id memory to one
   // PIN derivation at a time. Owned by the server.
   std::mutex* pin_mu = nullptr;
+  // token_access: who may use which token (owned by the server's config).
+  const TokenAccess* token_access = nullptr;
 };
 
 // Dispatch: handles one request of `op` (not Hello/Attach). Returns false if

@@ -9,9 +9,14 @@
 #include <openssl/crypto.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstring>
+#include <string>
 
 namespace certvault::daemon {
 namespace {
@@ -45,20 +50,27 @@ TEST(HardeningTest, NoCoreDumpsNotDumpableSecureHeap) {
 
 TEST(HardeningTest, DropsToAnUnprivilegedUserIrreversibly) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
-  char path[] = "/tmp/cv-hardening-XXXXXX";
-  int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
+  char dir[] = "/tmp/cv-hardening-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  ASSERT_EQ(chmod(dir, 0755), 0);  // the user must reach the socket to stat it
+  const std::string path = std::string(dir) + "/s.sock";
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   close(fd);
   EXPECT_EQ(InChild([&path] {
-              if (!DropPrivileges("nobody", path).ok()) return 1;
+              if (!DropPrivileges("nobody", SocketHandover{path, false}).ok()) return 1;
               struct stat st;
-              if (stat(path, &st) != 0 || st.st_uid != getuid()) return 5;  // the socket now belongs to the user
+              if (stat(path.c_str(), &st) != 0 || st.st_uid != getuid()) return 5;  // the socket now belongs to the user
               if (getuid() == 0 || geteuid() == 0 || getgid() == 0) return 2;
               if (setuid(0) == 0) return 3;
               return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : 4;
             }),
             0);
-  unlink(path);
+  unlink(path.c_str());
+  rmdir(dir);
   EXPECT_FALSE(DropPrivileges("no-such-user-certvault").ok());
 }
 

@@ -5,6 +5,7 @@
 // Runs in the foreground (systemd Type=simple; logs go to stderr). Settings
 // come from the [daemon] section of the config file; flags override them.
 // Exit: 0 after SIGTERM/SIGINT, 1 on a start-up error, 2 on bad flags.
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,11 +45,17 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
   return true;
 }
 
-// EnsureSocketDir: creates the socket's directory (0755) if missing.
-void EnsureSocketDir(const std::string& path) {
+std::string SocketDir(const std::string& path) {
   size_t slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0) return;
-  (void)mkdir(path.substr(0, slash).c_str(), 0755);
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// EnsureSocketDir: creates the socket's directory (0755) if missing; true if
+// it did (the service user then gets it, to remove the socket at exit).
+bool EnsureSocketDir(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return false;
+  return mkdir(path.substr(0, slash).c_str(), 0755) == 0;
 }
 
 Status Start(const Flags& flags) {
@@ -61,9 +68,15 @@ Status Start(const Flags& flags) {
   // The daemon owns the vault: it may create the directory (`certvault init` over the daemon).
   BackendOptions options{core_config.vault_dir, flags.config, true};
   Server server(config, [options] { return OpenEmbeddedBackend(options); });
-  EnsureSocketDir(config.socket_path);
+  const bool created_dir = EnsureSocketDir(config.socket_path);
   CV_RETURN_IF_ERROR(server.Listen());
-  CV_RETURN_IF_ERROR(DropPrivileges(config.user, server.owns_socket_file() ? config.socket_path : std::string()));
+  SocketHandover handover;
+  if (server.owns_socket_file()) handover = SocketHandover{config.socket_path, created_dir};
+  CV_RETURN_IF_ERROR(DropPrivileges(config.user, handover));
+  if (server.owns_socket_file() && access(SocketDir(config.socket_path).c_str(), W_OK | X_OK) != 0) {
+    std::cerr << "certvaultd: " << SocketDir(config.socket_path)
+              << " is not writable by this user: the socket will not be removed at exit\n";
+  }
   g_server = &server;
   struct sigaction sa = {};
   sa.sa_handler = OnSignal;
@@ -79,6 +92,10 @@ Status Start(const Flags& flags) {
 }  // namespace certvault::daemon
 
 int main(int argc, char** argv) {
+  // As the CLI: certvault's crypto uses crypto::LibCtx(); the default context
+  // never loads OPENSSL_CONF, so nothing in certvaultd can reach a provider
+  // that the environment's configuration would activate.
+  (void)OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
   certvault::daemon::Flags flags;
   if (!certvault::daemon::ParseFlags(argc, argv, &flags)) {
     std::cerr << "usage: certvaultd [--config FILE] [--vault DIR] [--socket PATH] [--user NAME]\n";

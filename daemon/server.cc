@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -53,6 +54,32 @@ Status RemoveStaleSocket(const std::string& path) {
   return OkStatus();
 }
 
+// CheckSocketDir: the socket's directory must be one that only root, this
+// process's user and the service user `user` can change entries of: owned by
+// one of them, and writable by no group or other unless sticky (then others
+// cannot remove or rename our socket). Anyone else able to write there could
+// replace the socket (clients would talk to theirs) or race the set-up.
+Status CheckSocketDir(const std::string& path, const std::string& user) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) return Errno("socket directory " + dir);
+  uid_t service = static_cast<uid_t>(-1);
+  if (!user.empty()) {
+    struct passwd pw;
+    struct passwd* found = nullptr;
+    std::vector<char> buf(16384);
+    if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) service = pw.pw_uid;
+  }
+  if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != service) {
+    return PermissionDeniedError("socket directory " + dir + " belongs to another user");
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+    return PermissionDeniedError("socket directory " + dir + " is writable by others (group or world)");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Server::Server(DaemonConfig config, BackendFactory open_backend)
@@ -77,15 +104,17 @@ Status Server::Listen() {
   const std::string& path = config_.socket_path;
   if (path.empty() || path.size() >= sizeof addr.sun_path) return InvalidArgumentError("socket path too long");
   std::memcpy(addr.sun_path, path.data(), path.size());
+  CV_RETURN_IF_ERROR(CheckSocketDir(path, config_.user));
   CV_RETURN_IF_ERROR(RemoveStaleSocket(path));
   listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) return Errno("socket");
-  const mode_t old_mask = umask(0177);  // no window in which the socket is more open than configured
+  // The socket is created with its final mode: no chmod(path) afterwards,
+  // which would follow a symbolic link swapped in meanwhile.
+  const mode_t old_mask = umask(0777 & ~static_cast<mode_t>(config_.socket_mode));
   int rc = bind(listen_fd_, reinterpret_cast<const struct sockaddr*>(&addr), sizeof addr);
   umask(old_mask);
   if (rc != 0) return Errno("bind " + path);
   owns_socket_file_ = true;
-  if (chmod(path.c_str(), config_.socket_mode) != 0) return Errno("chmod socket");
   if (listen(listen_fd_, 128) != 0) return Errno("listen");
   return OkStatus();
 }
@@ -95,21 +124,26 @@ void Server::Stop() {
   if (stop_pipe_[1] >= 0) (void)!write(stop_pipe_[1], &b, 1);
 }
 
-bool Server::Allowed(int fd, const struct ucred& cred) const {
-  if (config_.allowed_uids.count(cred.uid) != 0 || config_.allowed_gids.count(cred.gid) != 0) return true;
-  if (config_.allowed_gids.empty()) return false;
+std::vector<gid_t> Server::PeerGroups(int fd, gid_t primary) {
   std::vector<gid_t> groups(64);
   for (int attempt = 0; attempt < 2; ++attempt) {
     socklen_t len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
     if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
       groups.resize(len / sizeof(gid_t));
-      for (gid_t g : groups) {
-        if (config_.allowed_gids.count(g) != 0) return true;
-      }
-      return false;
+      groups.push_back(primary);
+      return groups;
     }
-    if (errno != ERANGE) return false;
+    if (errno != ERANGE) break;
     groups.resize(len / sizeof(gid_t) + 1);  // the kernel said how many
+  }
+  return {primary};
+}
+
+bool Server::Allowed(int fd, const struct ucred& cred) const {
+  if (config_.allowed_uids.count(cred.uid) != 0 || config_.allowed_gids.count(cred.gid) != 0) return true;
+  if (config_.allowed_gids.empty()) return false;
+  for (gid_t g : PeerGroups(fd, cred.gid)) {
+    if (config_.allowed_gids.count(g) != 0) return true;
   }
   return false;
 }

@@ -71,6 +71,8 @@ class Server {
   // Allowed: the peer's uid, primary gid or one of its supplementary groups
   // (SO_PEERGROUPS, as of connect time) is in the allowed sets.
   bool Allowed(int fd, const struct ucred& cred) const;
+  // PeerGroups: the peer's supplementary groups (SO_PEERGROUPS) and `primary`.
+  static std::vector<gid_t> PeerGroups(int fd, gid_t primary);
   // Handshake: the first frame (Hello / Attach). False closes the connection.
   bool Handshake(int fd, const struct ucred& cred, const ipc::FrameHeader& h, std::span<const uint8_t> body,
                  ipc::WireBuffer* out, std::shared_ptr<App>* app);
@@ -78,7 +80,7 @@ class Server {
   // false closes the connection (malformed, or the response not taken).
   bool Answer(int fd, const ipc::FrameHeader& h, std::span<const uint8_t> body, CallContext& ctx,
               RequestParts& parts, ipc::WireBuffer* out);
-  std::shared_ptr<App> NewApp(const struct ucred& cred, Status* status);
+  std::shared_ptr<App> NewApp(const struct ucred& cred, std::vector<gid_t> gids, Status* status);
   std::shared_ptr<App> FindApp(uint64_t id, const SecretBytes& secret, const struct ucred& cred);
   void DropApp(std::shared_ptr<App> app);
   void Spawn(int fd, const struct ucred& cred);  // tracks fd, starts its thread

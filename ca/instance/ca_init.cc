@@ -14,6 +14,7 @@
 #include "ca/instance/subject.h"
 #include "ca/issuance/cert_builder.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 
 namespace certvault::ca {
 namespace {
@@ -52,7 +53,7 @@ Status WritePem(const std::string& path, const Bytes& der, const char* label) {
 Status CaInstance::StoreCaCert(CaRole signer, const Bytes& der, const std::string& subject, const std::string& profile,
                                const std::string& actor) {
   const uint8_t* p = der.data();
-  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
+  ossl::UniquePtr<X509> cert(crypto::D2iX509(&p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
   if (cert == nullptr) return InternalError("CA certificate does not parse");
   ossl::UniquePtr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
   Bytes serial(static_cast<size_t>(BN_num_bytes(bn.get())));

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_der.h"
 #include "src/crypto/ossl_error.h"
 
@@ -33,7 +34,7 @@ Result<ossl::UniquePtr<X509>> ReadPemCert(const std::string& path) {
     ossl::ClearErrors();
     return FailedPreconditionError("missing " + path + " (has the CA been initialized?)");
   }
-  ossl::UniquePtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  ossl::UniquePtr<X509> cert(crypto::PemReadX509(bio.get()));
   if (cert == nullptr) {
     ossl::ClearErrors();
     return InvalidArgumentError(path + " is not a PEM certificate");

@@ -5,6 +5,7 @@
 #include "ca/issuance/lint.h"
 #include "ca/issuance/spki.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_der.h"
 #include "src/crypto/ossl_error.h"
 
@@ -191,7 +192,7 @@ Result<CertTemplate> CertTemplate::Create(const Profile& profile, const CaConfig
 Result<BuiltCert> BuildCertificate(const CertTemplate& tmpl, const CertRequest& req, CaKey& key, bool verify) {
   CV_RETURN_IF_ERROR(LintRequest(tmpl.profile(), req.subject, req.sans, req.public_key));
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_NAME> subject, MakeName(req.subject));
-  ossl::UniquePtr<X509> cert(X509_new());
+  ossl::UniquePtr<X509> cert(X509_new_ex(crypto::LibCtx(), crypto::kPropq));
   if (cert == nullptr) return ossl::OpenSslError("X509_new");
   BuiltCert out;
   out.not_before = req.not_before;

@@ -11,6 +11,7 @@
 #include "ca/der/der_reader.h"
 #include "ca/issuance/spki.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
@@ -72,14 +73,14 @@ Result<CsrParts> SplitCsr(std::span<const uint8_t> der) {
 // VerifyDigest: ECDSA / RSA PKCS#1 v1.5 over a digest computed here: avoids
 // OpenSSL 3.0's per-call digest fetch inside EVP_DigestVerifyInit.
 Status VerifyDigest(const CsrParts& parts, EVP_PKEY* key, int md_nid, bool rsa) {
-  const EVP_MD* md = EVP_get_digestbynid(md_nid);
+  const EVP_MD* md = crypto::DigestByNid(md_nid);
   uint8_t digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (md == nullptr || EVP_Digest(parts.info.data(), parts.info.size(), digest, &len, md, nullptr) != 1) {
     ossl::ClearErrors();
     return PermissionDeniedError("unsupported CSR signature digest");
   }
-  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(crypto::LibCtx(), key, crypto::kPropq));
   bool ok = ctx != nullptr && EVP_PKEY_verify_init(ctx.get()) == 1 &&
             (!rsa || (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) == 1 &&
                       EVP_PKEY_CTX_set_signature_md(ctx.get(), md) == 1)) &&
@@ -106,7 +107,7 @@ Status VerifySignature(const CsrParts& parts, EVP_PKEY* key) {
   bool rsa = EVP_PKEY_is_a(key, "RSA") && pkey_nid == NID_rsaEncryption;
   if ((ec || rsa) && md != nullptr) return VerifyDigest(parts, key, md_nid, rsa);
   ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, key, nullptr) != 1 ||
+  if (ctx == nullptr || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, md, crypto::LibCtx(), crypto::kPropq, key, nullptr) != 1 ||
       EVP_DigestVerify(ctx.get(), parts.signature.data(), parts.signature.size(), parts.info.data(),
                        parts.info.size()) != 1) {
     ossl::ClearErrors();

@@ -8,6 +8,7 @@
 
 #include "ca/der/der_reader.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
@@ -33,7 +34,7 @@ Result<EVP_PKEY*> GroupTemplate(const char* group, ossl::UniquePtr<EVP_PKEY>& sl
   if (slot != nullptr) return slot.get();
   OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
                           OSSL_PARAM_construct_end()};
-  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(crypto::LibCtx(), "EC", crypto::kPropq));
   EVP_PKEY* raw = nullptr;
   if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEY_PARAMETERS, params) != 1) {
@@ -62,7 +63,7 @@ Result<ossl::UniquePtr<EVP_PKEY>> PublicKeyFromSpki(std::span<const uint8_t> spk
   if (HasPrefix(spki, kP256Prefix, 65)) return EcFromPoint("P-256", spki.subspan(kP256Prefix.size() - 1));
   if (HasPrefix(spki, kP384Prefix, 97)) return EcFromPoint("P-384", spki.subspan(kP384Prefix.size() - 1));
   const uint8_t* p = spki.data();
-  ossl::UniquePtr<EVP_PKEY> key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));  // NOLINT(runtime/int)
+  ossl::UniquePtr<EVP_PKEY> key(crypto::D2iPubkey(&p, static_cast<long>(spki.size())));  // NOLINT(runtime/int)
   if (key == nullptr || p != spki.data() + spki.size()) {
     ossl::ClearErrors();
     return InvalidArgumentError("CSR public key is malformed or of an unknown type");

@@ -9,6 +9,7 @@
 #include "ca/der/der_writer.h"
 #include "ca/ocsp/ocsp_ptr.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_der.h"
 #include "src/crypto/ossl_error.h"
 
@@ -27,7 +28,7 @@ int I2dSingle(const OCSP_SINGLERESP* s, unsigned char** pp) {
 bool IssuerMatches(OCSP_CERTID* id, X509* issuer) {
   ASN1_OBJECT* md_oid = nullptr;
   if (OCSP_id_get0_info(nullptr, &md_oid, nullptr, nullptr, id) != 1) return false;
-  const EVP_MD* md = EVP_get_digestbynid(OBJ_obj2nid(md_oid));
+  const EVP_MD* md = crypto::DigestByNid(OBJ_obj2nid(md_oid));
   if (md == nullptr) return false;
   ossl::UniquePtr<OCSP_CERTID> ours(OCSP_cert_to_id(md, nullptr, issuer));
   return ours != nullptr && OCSP_id_issuer_cmp(ours.get(), id) == 0;
@@ -71,7 +72,7 @@ Result<std::unique_ptr<OcspResponder>> OcspResponder::Create(CertDb& db, std::st
   // ResponderID byKey: SHA-1 of the responder's public key BIT STRING (§4.2.1).
   unsigned char hash[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (X509_pubkey_digest(signer_cert, EVP_sha1(), hash, &len) != 1) return ossl::OpenSslError("X509_pubkey_digest");
+  if (X509_pubkey_digest(signer_cert, crypto::DigestByNid(NID_sha1), hash, &len) != 1) return ossl::OpenSslError("X509_pubkey_digest");
   r->responder_key_hash_.assign(hash, hash + len);
   CV_ASSIGN_OR_RETURN(r->signer_cert_der_, (ossl::ToDer<X509, i2d_X509>(signer_cert, "i2d_X509")));
   CV_ASSIGN_OR_RETURN(r->algid_, AlgorithmIdentifierDer(signer_key.algorithm()));

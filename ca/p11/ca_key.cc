@@ -9,6 +9,7 @@
 
 #include "ca/p11/public_key.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
@@ -174,7 +175,8 @@ void CaKey::Release(CK_SESSION_HANDLE session) {
 }
 
 Result<Bytes> CaKey::Digest(std::span<const uint8_t> tbs) const {
-  const EVP_MD* md = algorithm_ == x509::SignatureAlgorithm::kEcdsaSha384 ? EVP_sha384() : EVP_sha256();
+  const EVP_MD* md = crypto::DigestByNid(algorithm_ == x509::SignatureAlgorithm::kEcdsaSha384 ? NID_sha384 : NID_sha256);
+  if (md == nullptr) return ossl::OpenSslError("EVP_MD_fetch");
   Bytes digest(static_cast<size_t>(EVP_MD_get_size(md)));
   if (EVP_Digest(tbs.data(), tbs.size(), digest.data(), nullptr, md, nullptr) != 1) {
     return ossl::OpenSslError("EVP_Digest");
@@ -201,8 +203,8 @@ Status CaKey::UseSignatureAlgorithm(x509::SignatureAlgorithm alg) {
 // InitVerify: a verify context for the key's algorithm (RSA: padding and
 // digest; PSS: RFC 4055 parameters as in TokenSign).
 Status CaKey::InitVerify(EVP_PKEY_CTX* ctx) const {
-  const EVP_MD* md = algorithm_ == x509::SignatureAlgorithm::kEcdsaSha384 ? EVP_sha384() : EVP_sha256();
-  if (ctx == nullptr || EVP_PKEY_verify_init(ctx) != 1) return ossl::OpenSslError("EVP_PKEY_verify_init");
+  const EVP_MD* md = crypto::DigestByNid(algorithm_ == x509::SignatureAlgorithm::kEcdsaSha384 ? NID_sha384 : NID_sha256);
+  if (md == nullptr || ctx == nullptr || EVP_PKEY_verify_init(ctx) != 1) return ossl::OpenSslError("EVP_PKEY_verify_init");
   if (algorithm_ == x509::SignatureAlgorithm::kRsaPkcs1Sha256 &&
       (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, md) != 1)) {
     return ossl::OpenSslError("EVP_PKEY_CTX_set_rsa_padding");
@@ -230,7 +232,7 @@ Status CaKey::VerifyDigest(std::span<const uint8_t> digest, std::span<const uint
     }
   }
   if (ctx == nullptr) {
-    ctx.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_.get(), nullptr));
+    ctx.reset(EVP_PKEY_CTX_new_from_pkey(crypto::LibCtx(), pkey_.get(), crypto::kPropq));
     CV_RETURN_IF_ERROR(InitVerify(ctx.get()));
   }
   int ok = EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), digest.data(), digest.size());

@@ -7,6 +7,7 @@
 
 #include "ca/p11/p11_module.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_der.h"
 #include "src/crypto/ossl_error.h"
 
@@ -60,7 +61,7 @@ Bytes EcPoint(const Bytes& attr) {
 
 Result<ossl::UniquePtr<EVP_PKEY>> FromData(const char* type, OSSL_PARAM_BLD* bld) {
   ossl::ParamsPtr params(OSSL_PARAM_BLD_to_param(bld));
-  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(crypto::LibCtx(), type, crypto::kPropq));
   EVP_PKEY* raw = nullptr;
   if (params == nullptr || ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {

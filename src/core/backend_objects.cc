@@ -81,22 +81,34 @@ Result<KeyCacheEntry> EmbeddedBackend::FetchKey(Session& s, ObjectHandle handle,
   if (cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY && cls != CKO_SECRET_KEY) {
     return Status(not_found, "the object is not a key");
   }
-  std::shared_lock<std::shared_mutex> lock(rt.mu);
+  // Parse the key with no lock held: LoadKey calls into OpenSSL, and nothing
+  // that leaves certvault may run under the token lock. A call that comes
+  // back into the module from there (a provider of the application, a test
+  // hook) would otherwise wait forever for rt.mu on its own thread
+  // (OpenSession, Login and Logout take it exclusively).
+  SecretBytes token_key;
+  uint64_t epoch;
+  {
+    std::shared_lock<std::shared_mutex> lock(rt.mu);
+    token_key = rt.token_key.Clone();
+    epoch = rt.login_epoch.load(std::memory_order_acquire);
+  }
   Result<std::shared_ptr<const engine::ReadyKey>> key = Status(Reason::kFunctionFailed, "unreachable");
   if (cls == CKO_PUBLIC_KEY) {
     key = engine::LoadKey(obj->attrs, nullptr);
   } else {
     AttributeType secret_type = cls == CKO_PRIVATE_KEY ? kCvaKeyMaterial : CKA_VALUE;
-    CV_ASSIGN_OR_RETURN(SecureVector clear, OpenSecret(*obj, secret_type, &rt.token_key));
+    CV_ASSIGN_OR_RETURN(SecureVector clear, OpenSecret(*obj, secret_type, &token_key));
     SecretBytes material(std::move(clear));
     key = engine::LoadKey(obj->attrs, &material);
   }
-  lock.unlock();
   CV_RETURN_IF_ERROR(key.status());
   KeyCacheEntry entry{obj->version, gen, now, obj, *key};
   std::unique_lock<std::shared_mutex> write(rt.mu);
   // Cache only while the key's owner can use it: logout clears the cache.
-  if (cls == CKO_PUBLIC_KEY || rt.login) {
+  // A login or logout meanwhile (epoch) means the key was opened for another
+  // state: return it to this caller, but do not keep it.
+  if (cls == CKO_PUBLIC_KEY || (rt.login && rt.login_epoch.load(std::memory_order_acquire) == epoch)) {
     // Bounded: a vault of 100,000 keys used once each must not keep them all
     // parsed in memory. Evicting an arbitrary entry is enough: hot keys come
     // straight back on their next use.

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::policy {
@@ -406,7 +407,7 @@ Status FillCheckValue(AttributeSet* obj) {
   if (!value.has_value()) return OkStatus();
   std::array<uint8_t, EVP_MAX_MD_SIZE> md{};
   size_t md_len = 0;
-  if (EVP_Q_digest(nullptr, "SHA1", nullptr, value->data(), value->size(), md.data(), &md_len) != 1) {
+  if (EVP_Q_digest(crypto::LibCtx(), "SHA1", crypto::kPropq, value->data(), value->size(), md.data(), &md_len) != 1) {
     return ossl::OpenSslError("EVP_Q_digest");
   }
   Attribute computed{CKA_CHECK_VALUE, SecureVector(md.begin(), md.begin() + 3)};

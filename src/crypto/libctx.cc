@@ -1,18 +1,106 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "src/crypto/libctx.h"
 
-#include <atomic>
+#include <openssl/asn1t.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/provider.h>
+#include <openssl/x509.h>
+
+#include <array>
+
+#include "src/crypto/ossl_error.h"
+#include "src/crypto/ossl_ptr.h"
 
 namespace certvault::crypto {
 namespace {
 
-// nullptr selects OpenSSL's default library context.
-std::atomic<OSSL_LIB_CTX*> g_libctx{nullptr};
+// MakeLibCtx: a fresh context. OSSL_LIB_CTX_new() reads no configuration file
+// (only OSSL_LIB_CTX_load_config would), and explicitly loading the built-in
+// providers turns off the automatic fall-back load, so this context holds
+// exactly these two whatever the environment says.
+OSSL_LIB_CTX* MakeLibCtx() {
+  OSSL_LIB_CTX* ctx = OSSL_LIB_CTX_new();
+  if (ctx == nullptr) return nullptr;
+  // Both are built into libcrypto (no module file is read). They stay loaded
+  // for the context's (unbounded) life. Should one fail to load, fetches of
+  // its algorithms fail with an OpenSSL error where they are made; the
+  // failure is not left on this thread's error queue for an unrelated caller.
+  if (OSSL_PROVIDER_load(ctx, "default") == nullptr || OSSL_PROVIDER_load(ctx, "base") == nullptr) {
+    ossl::ClearErrors();
+  }
+  return ctx;
+}
+
+constexpr std::array<int, 10> kDigestNids = {NID_sha1,     NID_sha224,   NID_sha256,   NID_sha384,   NID_sha512,
+                                            NID_sha3_224, NID_sha3_256, NID_sha3_384, NID_sha3_512, NID_sha512_256};
+
+// Digests: the fetched digests of kDigestNids, in that order (nullptr where
+// the fetch failed). Fetched once; never freed.
+const std::array<EVP_MD*, kDigestNids.size()>& Digests() {
+  static const std::array<EVP_MD*, kDigestNids.size()> table = [] {
+    std::array<EVP_MD*, kDigestNids.size()> out{};
+    for (size_t i = 0; i < kDigestNids.size(); ++i) {
+      out[i] = EVP_MD_fetch(LibCtx(), OBJ_nid2sn(kDigestNids[i]), kPropq);
+    }
+    return out;
+  }();
+  return table;
+}
 
 }  // namespace
 
-OSSL_LIB_CTX* LibCtx() { return g_libctx.load(std::memory_order_acquire); }
+const EVP_MD* DigestByNid(int nid) {
+  for (size_t i = 0; i < kDigestNids.size(); ++i) {
+    if (kDigestNids[i] == nid) return Digests()[i];
+  }
+  return nullptr;
+}
 
-void UseLibCtx(OSSL_LIB_CTX* ctx) { g_libctx.store(ctx, std::memory_order_release); }
+const EVP_MD* DigestByName(const char* name) {
+  if (name == nullptr) return nullptr;
+  int nid = OBJ_sn2nid(name);
+  if (nid == NID_undef) nid = OBJ_ln2nid(name);
+  if (nid == NID_undef) nid = OBJ_txt2nid(name);
+  return DigestByNid(nid);
+}
+
+X509* D2iX509(const unsigned char** in, long len) {  // NOLINT(runtime/int)
+  // X509_new_ex + d2i into it keeps the context (OpenSSL 3.0 decodes the
+  // certificate's key in the object's context and verifies there).
+  X509* raw = X509_new_ex(LibCtx(), kPropq);
+  if (raw == nullptr) return nullptr;
+  // On error d2i frees the object and clears `raw`; the holder frees what is left.
+  X509* out = d2i_X509(&raw, in, len);
+  ossl::UniquePtr<X509> holder(raw);
+  return out != nullptr ? holder.release() : nullptr;  // owned by the caller
+}
+
+X509_REQ* D2iX509Req(const unsigned char** in, long len) {  // NOLINT(runtime/int)
+  // OpenSSL 3.0's d2i_X509_REQ into an X509_REQ_new_ex object still decodes
+  // the key in the default context; the _ex item decoder does not.
+  return reinterpret_cast<X509_REQ*>(
+      ASN1_item_d2i_ex(nullptr, in, len, ASN1_ITEM_rptr(X509_REQ), LibCtx(), kPropq));
+}
+
+EVP_PKEY* D2iPubkey(const unsigned char** in, long len) {  // NOLINT(runtime/int)
+  return d2i_PUBKEY_ex(nullptr, in, len, LibCtx(), kPropq);
+}
+
+X509* PemReadX509(BIO* bio) {
+  X509* raw = X509_new_ex(LibCtx(), kPropq);
+  if (raw == nullptr) return nullptr;
+  X509* out = PEM_read_bio_X509(bio, &raw, nullptr, nullptr);
+  ossl::UniquePtr<X509> holder(raw);  // frees it when reading failed
+  return out != nullptr ? holder.release() : nullptr;  // owned by the caller
+}
+
+OSSL_LIB_CTX* LibCtx() {
+  // A function-local static: initialized once, thread-safe (C++11 §6.7).
+  static OSSL_LIB_CTX* const ctx = MakeLibCtx();
+  return ctx;
+}
 
 }  // namespace certvault::crypto

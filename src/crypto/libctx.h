@@ -1,25 +1,53 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// LibCtx: the one OSSL_LIB_CTX every certvault crypto call uses. Today it is
-// OpenSSL's default context (nullptr); keeping it in one place lets the daemon
-// or a FIPS build swap in its own context without touching callers.
+// LibCtx: the one OSSL_LIB_CTX every certvault crypto call uses, in every
+// program (certvault, certvaultd, certvault-ca) and in both loadable modules.
+//
+// It is certvault's own context, not OpenSSL's default one: created once, with
+// only the providers certvault loads itself (default + base), never reading an
+// OpenSSL configuration file (OPENSSL_CONF) and with no default properties. In
+// embedded mode the module runs inside an application whose configuration may
+// activate another provider and prefer it (`default_properties =
+// ?provider=pkcs11`); if certvault's own key parsing ran there it would call
+// that provider, which may call back into certvault (docs/threat-model.md,
+// "Host OpenSSL configuration"). Every OpenSSL call in src/, daemon/, cli/
+// and ca/ passes LibCtx() (the _ex / _from_* / fetch forms).
 #ifndef CERTVAULT_CRYPTO_LIBCTX_H_
 #define CERTVAULT_CRYPTO_LIBCTX_H_
 
 #include <openssl/types.h>
+#include <openssl/x509.h>
 
 namespace certvault::crypto {
 
-// LibCtx: the library context for fetches and key construction. Never freed
-// by callers. Thread-safe.
+// LibCtx: certvault's library context, created on first use (thread-safe).
+// Never freed: objects made in it (keys, fetched algorithms) may be held by
+// the application past any teardown of ours. nullptr only if OpenSSL could
+// not allocate a context at the first call (out of memory at start-up).
 OSSL_LIB_CTX* LibCtx();
 
-// UseLibCtx: makes `ctx` the context of every later LibCtx() call. The OpenSSL
-// provider calls it once, before anything else of certvault runs in its copy of
-// the core: the core's own crypto must not go through the application's default
-// context, where the provider itself is loaded (docs/design/provider.md).
-// `ctx` must outlive every use; nullptr restores the default context.
-void UseLibCtx(OSSL_LIB_CTX* ctx);
+// kPropq: the property query of every certvault fetch. nullptr: the context
+// has no default properties, so this picks the providers loaded above.
+inline constexpr const char* kPropq = nullptr;
+
+// DigestByNid / DigestByName: the digest fetched from LibCtx(), for APIs that
+// take a `const EVP_MD*` (EVP_Digest, OCSP_cert_to_id, X509_pubkey_digest).
+// The legacy EVP_sha256() & co. would be fetched implicitly from the default
+// context at each use. SHA-1, SHA-2 and SHA-3 are fetched once and kept for
+// the life of the process; nullptr for any other digest. Thread-safe.
+const EVP_MD* DigestByNid(int nid);
+const EVP_MD* DigestByName(const char* name);
+
+// D2iX509 / D2iX509Req / D2iPubkey: d2i_X509 / d2i_X509_REQ / d2i_PUBKEY bound
+// to LibCtx(): the object's public key is decoded there, and later
+// X509_verify / X509_REQ_verify_ex on it fetch there too. Same contract as
+// the d2i functions (advance *in; the caller owns the result; nullptr on
+// error with the error queue set).
+X509* D2iX509(const unsigned char** in, long len);          // NOLINT(runtime/int)
+X509_REQ* D2iX509Req(const unsigned char** in, long len);   // NOLINT(runtime/int)
+EVP_PKEY* D2iPubkey(const unsigned char** in, long len);    // NOLINT(runtime/int)
+// PemReadX509: PEM_read_bio_X509 into an X509_new_ex object of LibCtx().
+X509* PemReadX509(BIO* bio);
 
 }  // namespace certvault::crypto
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::x509 {
@@ -177,7 +178,7 @@ Status AddCertExtensions(X509* cert, X509* issuer, const CertSpec& spec, const E
 // bits (top bit clear) keep the DER INTEGER within 20 octets.
 Status SetRandomSerial(X509* cert) {
   uint8_t buf[20];
-  if (RAND_bytes(buf, sizeof(buf)) != 1) return ossl::OpenSslError("RAND_bytes");
+  if (RAND_bytes_ex(crypto::LibCtx(), buf, sizeof(buf), 0) != 1) return ossl::OpenSslError("RAND_bytes_ex");
   buf[0] &= 0x7f;
   buf[0] |= 0x01;  // a non-zero first octet: always exactly 20 octets, never zero
   ossl::UniquePtr<BIGNUM> bn(BN_bin2bn(buf, sizeof(buf), nullptr));
@@ -199,7 +200,7 @@ Status SetValidity(X509* cert, uint32_t days) {
 
 Result<ossl::UniquePtr<X509>> ParseCert(std::span<const uint8_t> der) {
   const uint8_t* p = der.data();
-  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
+  ossl::UniquePtr<X509> cert(crypto::D2iX509(&p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
   if (cert == nullptr || p != der.data() + der.size()) {
     ossl::ClearErrors();
     return Status(Reason::kDataInvalid, "malformed certificate DER");
@@ -260,8 +261,8 @@ Result<Bytes> VerifiedCertDer(const X509* cert, EVP_PKEY* issuer_key) {
 Result<Bytes> VerifiedReqDer(const X509_REQ* req, EVP_PKEY* key) {
   CV_ASSIGN_OR_RETURN(Bytes der, (ToDer<X509_REQ, i2d_X509_REQ>(req, "i2d_X509_REQ")));
   const uint8_t* p = der.data();
-  ossl::UniquePtr<X509_REQ> parsed(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
-  if (parsed == nullptr || X509_REQ_verify(parsed.get(), key) != 1) {
+  ossl::UniquePtr<X509_REQ> parsed(crypto::D2iX509Req(&p, static_cast<long>(der.size())));  // NOLINT
+  if (parsed == nullptr || X509_REQ_verify_ex(parsed.get(), key, crypto::LibCtx(), crypto::kPropq) != 1) {
     ossl::ClearErrors();
     return Status(Reason::kSignatureInvalid, "the vault's signature does not verify with the public key");
   }
@@ -296,7 +297,7 @@ Result<SignatureAlgorithm> DefaultSignatureAlgorithm(const EVP_PKEY* key) {
 
 Result<ossl::UniquePtr<EVP_PKEY>> ParsePublicKeyInfo(std::span<const uint8_t> spki) {
   const uint8_t* p = spki.data();
-  ossl::UniquePtr<EVP_PKEY> key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));  // NOLINT(runtime/int)
+  ossl::UniquePtr<EVP_PKEY> key(crypto::D2iPubkey(&p, static_cast<long>(spki.size())));  // NOLINT(runtime/int)
   if (key == nullptr || p != spki.data() + spki.size()) {
     ossl::ClearErrors();
     return Status(Reason::kAttributeValueInvalid, "malformed SubjectPublicKeyInfo");
@@ -374,7 +375,7 @@ Result<Bytes> BuildCsr(const CsrSpec& spec, const Signer& signer) {
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> key, ParsePublicKeyInfo(spec.public_key_info));
   CV_RETURN_IF_ERROR(CheckKeyMatchesAlgorithm(key.get(), spec.algorithm));
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_NAME> name, ParseSubject(spec.subject));
-  ossl::UniquePtr<X509_REQ> req(X509_REQ_new());
+  ossl::UniquePtr<X509_REQ> req(X509_REQ_new_ex(crypto::LibCtx(), crypto::kPropq));
   if (req == nullptr || X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1 ||
       X509_REQ_set_subject_name(req.get(), name.get()) != 1 || X509_REQ_set_pubkey(req.get(), key.get()) != 1) {
     return ossl::OpenSslError("X509_REQ_set_*");
@@ -400,7 +401,7 @@ Result<Bytes> BuildCertificate(const CertSpec& spec, const Signer& signer) {
   EVP_PKEY* signing_key = issuer != nullptr ? X509_get0_pubkey(issuer.get()) : key.get();
   if (signing_key == nullptr) return Status(Reason::kDataInvalid, "issuer certificate has no usable key");
   CV_RETURN_IF_ERROR(CheckKeyMatchesAlgorithm(signing_key, spec.algorithm));
-  ossl::UniquePtr<X509> cert(X509_new());
+  ossl::UniquePtr<X509> cert(X509_new_ex(crypto::LibCtx(), crypto::kPropq));
   if (cert == nullptr || X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
       X509_set_pubkey(cert.get(), key.get()) != 1) {
     return ossl::OpenSslError("X509_set_*");

@@ -7,6 +7,7 @@
 #include "src/crypto/ossl_error.h"
 #include "src/engine/engine.h"
 #include "src/engine/key_build.h"
+#include "src/engine/load_hook.h"
 #include "src/model/pkcs11_constants.h"
 
 namespace certvault::engine {
@@ -61,6 +62,7 @@ Result<NewKey> ImportSecret(const AttributeSet& tmpl, KeyType type) {
 }  // namespace
 
 Result<std::shared_ptr<const ReadyKey>> LoadKey(const AttributeSet& attrs, const SecretBytes* material) {
+  RunLoadKeyHook();  // tests only (load_hook.h)
   CV_ASSIGN_OR_RETURN(auto ct, ClassAndType(attrs));
   auto [cls, type] = ct;
   if (cls == CKO_PUBLIC_KEY) {

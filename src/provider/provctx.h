@@ -46,7 +46,7 @@ class ProviderContext {
 
   const ProviderConfig& config() const { return config_; }
   const CoreUpcalls& core() const { return core_; }
-  // libctx: the private context (default provider only). Never freed by callers.
+  // libctx: certvault's own context (crypto::LibCtx()). Never freed.
   OSSL_LIB_CTX* libctx() const { return libctx_; }
   Vault& vault() { return *vault_; }
 
@@ -59,7 +59,7 @@ class ProviderContext {
   const OSSL_CORE_HANDLE* handle_;
   CoreUpcalls core_;
   ProviderConfig config_;
-  OSSL_LIB_CTX* libctx_;  // owned
+  OSSL_LIB_CTX* libctx_;  // crypto::LibCtx(), not owned
   std::unique_ptr<Vault> vault_;
 };
 

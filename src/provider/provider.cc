@@ -148,8 +148,9 @@ ProviderContext::ProviderContext(const OSSL_CORE_HANDLE* handle, const CoreUpcal
 
 ProviderContext::~ProviderContext() {
   vault_.reset();
-  // libctx_ is deliberately not freed: objects of the application (EVP_PKEYs
-  // whose key data holds public keys of this context) may outlive teardown.
+  // libctx_ is crypto::LibCtx(), never freed: objects of the application
+  // (EVP_PKEYs whose key data holds public keys of this context) may outlive
+  // teardown, and a second instance of the provider shares it.
 }
 
 void ProviderContext::RaiseText(ProviderReason reason, const char* func, const char* text) const {
@@ -175,11 +176,11 @@ extern "C" __attribute__((visibility("default"))) int OSSL_provider_init(const O
   return Guarded(nullptr, "OSSL_provider_init", 0, [&]() -> int {
     CoreUpcalls core = ReadUpcalls(in);
     if (core.new_error == nullptr || core.vset_error == nullptr) return 0;
-    // A private context with only the default provider: the core's crypto and
-    // the provider's software work never loop back into this provider.
-    OSSL_LIB_CTX* libctx = OSSL_LIB_CTX_new();
+    // certvault's own context (default + base providers only): the core's
+    // crypto and the provider's software work never loop back into this
+    // provider, nor into any other the application configured.
+    OSSL_LIB_CTX* libctx = certvault::crypto::LibCtx();
     if (libctx == nullptr) return 0;
-    certvault::crypto::UseLibCtx(libctx);
     Vault::RegisterForkHandlers();
     *provctx = new ProviderContext(handle, core, ReadConfig(core, handle), libctx);
     *out = kProviderFunctions;

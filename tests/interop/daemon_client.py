@@ -12,6 +12,10 @@ Subcommands (exit 0 = pass, 1 = check failed):
   hold      open --sessions sessions (one login), print "ready", wait for the file --go, then sign
             once on every session and print "done"
   target    log in, sign once with LABEL, print "ready", wait for a line on stdin (memory-scan target)
+  rsaloop   log in, sign with the RSA key LABEL (CKM_SHA256_RSA_PKCS) once, print "ready", then keep
+            signing until a line arrives on stdin (a target for a core dump taken during signing)
+  filescan  search the file --file for each NAME=HEX of --hex (big- and little-endian); print
+            "found NAME..." and exit 0 if any is present, print "absent" and exit 1 if none is
   memscan   search the memory of --pid for the private scalar --hex (big- and little-endian):
             exit 0 and print "found" if present, exit 1 and print "absent" if not
   hostile   connect to --socket as garbage / oversized-length / half-frame clients; pass if the
@@ -158,6 +162,32 @@ def cmd_target(a):
     sys.stdin.readline()
 
 
+def cmd_rsaloop(a):
+    import select
+    P, lib = load(a.module)
+    s = open_logged_in(P, lib, a.token, a.pin)
+    key = find_key(P, s, a.label)
+    mech = P.Mechanism(P.CKM_SHA256_RSA_PKCS)
+    s.sign(key, b"\x55" * 32, mech)
+    print("ready", flush=True)
+    while not select.select([sys.stdin], [], [], 0)[0]:
+        s.sign(key, b"\x55" * 32, mech)
+    sys.stdin.readline()
+
+
+def cmd_filescan(a):
+    needles = []
+    for item in a.hex.split(","):
+        name, value = item.split("=")
+        b = bytes.fromhex(value)
+        needles.append((name, (b, b[::-1])))
+    with open(a.file, "rb") as f:
+        data = f.read()
+    found = [name for name, forms in needles if any(n in data for n in forms)]
+    print("found " + " ".join(found) if found else "absent", flush=True)
+    sys.exit(0 if found else 1)
+
+
 def cmd_memscan(a):
     scalar = bytes.fromhex(a.hex)
     needles = (scalar, scalar[::-1])
@@ -210,7 +240,7 @@ def cmd_hostile(a):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("signloop", "write", "check", "hold", "target"):
+    for name in ("signloop", "write", "check", "hold", "target", "rsaloop"):
         p = sub.add_parser(name)
         p.add_argument("--module", required=True)
         p.add_argument("--token", required=True)
@@ -224,6 +254,9 @@ def main():
         p.add_argument("--go")
     p = sub.add_parser("memscan")
     p.add_argument("--pid", required=True)
+    p.add_argument("--hex", required=True)
+    p = sub.add_parser("filescan")
+    p.add_argument("--file", required=True)
     p.add_argument("--hex", required=True)
     p = sub.add_parser("hostile")
     p.add_argument("--socket", required=True)
