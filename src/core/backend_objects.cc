@@ -323,6 +323,7 @@ Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle obj
   CV_ASSIGN_OR_RETURN(AttributeSet merged, policy::CheckModify(obj->attrs, tmpl, /*is_copy=*/false));
   auto updated = std::make_shared<Object>(*obj);
   updated->attrs = std::move(merged);
+  updated->version = obj->version + 1;
   if (obj->token_object) {
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
     CV_RETURN_IF_ERROR(store->UpdateObject(ToRow(*updated)));

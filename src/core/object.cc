@@ -90,7 +90,7 @@ storage::ObjectRow ToRow(const Object& obj) {
   row.ckid = AttrBytes(obj.attrs, CKA_ID);
   row.is_private = obj.is_private();
   row.version = obj.version;
-  row.record = storage::EncodeRecord(entries);
+  row.record = storage::EncodeRecord({}, storage::EncodeRecordBody(entries));
   return row;
 }
 
