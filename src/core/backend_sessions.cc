@@ -43,6 +43,8 @@ void EmbeddedBackend::LogoutLocked(TokenRuntime& rt) {
   local_changes_.fetch_add(1, std::memory_order_acq_rel);
   rt.login.reset();
   rt.token_key = SecretBytes();  // the old buffer is wiped on free
+  rt.integrity_key = SecretBytes();
+  rt.damaged.reset();
   rt.key_cache.clear();
 }
 
@@ -171,6 +173,11 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
   bool must_change = false;
   CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, s->token, user, pin, &must_change));
   if (must_change) return Status(Reason::kPinExpired, "the PIN must be changed (C_SetPIN)");
+  // The token record and its object set are checked before the login takes
+  // effect: a token record that fails refuses the login (kCorruptStore); a
+  // group of objects that fails is refused object by object (CheckUsable).
+  CV_ASSIGN_OR_RETURN(SecretBytes ik, DeriveIntegrityKey(key));
+  CV_ASSIGN_OR_RETURN(DamagedBuckets damaged, CheckTokenAtLogin(*store, s->token, ik));
   std::unique_lock<std::shared_mutex> lock(s->runtime->mu);
   if (s->runtime->login) {  // another thread won the race
     return Status(s->runtime->login == user ? Reason::kUserAlreadyLoggedIn : Reason::kUserAnotherAlreadyLoggedIn,
@@ -181,6 +188,10 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
   }
   s->runtime->login = user;
   s->runtime->token_key = std::move(key);
+  s->runtime->integrity_key = std::move(ik);
+  s->runtime->damaged = damaged;
+  // Public keys parsed before the login were not verified: parse them again.
+  s->runtime->key_cache.clear();
   s->runtime->login_epoch.fetch_add(1, std::memory_order_acq_rel);
   local_changes_.fetch_add(1, std::memory_order_acq_rel);
   return OkStatus();

@@ -15,6 +15,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,7 @@
 #include "src/core/change_counter.h"
 #include "src/core/pin_lock.h"
 #include "src/core/config.h"
+#include "src/core/integrity.h"
 #include "src/core/object.h"
 #include "src/engine/engine.h"
 #include "src/storage/store.h"
@@ -49,6 +51,8 @@ struct TokenRuntime {
   mutable std::shared_mutex mu;
   std::optional<UserType> login;  // GUARDED_BY(mu)
   SecretBytes token_key;          // GUARDED_BY(mu); empty unless logged in
+  SecretBytes integrity_key;      // GUARDED_BY(mu); from token_key (integrity.h); empty unless logged in
+  DamagedBuckets damaged;         // GUARDED_BY(mu); object-set groups that failed the login check
   std::unordered_map<storage::ObjectId, KeyCacheEntry> key_cache;  // GUARDED_BY(mu)
   uint64_t session_count = 0;     // GUARDED_BY(mu)
   uint64_t rw_session_count = 0;  // GUARDED_BY(mu)
@@ -220,6 +224,29 @@ class EmbeddedBackend final : public Backend {
   static Status CheckCapacity(storage::Store& store, const Session& s, const std::vector<storage::ObjectRow>& rows);
   Result<std::vector<ObjectHandle>> FindCandidates(Session& s, const AttributeSet& tmpl);
   Result<SecureVector> ReadAttribute(Session& s, const Object& obj, AttributeType type, Reason* out_reason);
+
+  // --- integrity (backend_integrity.cc, docs/formats/integrity.md) ---
+  // IntegrityKeyOf: a copy of the token's integrity key; empty if nobody is
+  // logged in.
+  static SecretBytes IntegrityKeyOf(TokenRuntime& rt);
+  // CheckUsable: kCorruptStore if `obj` is a token object in a group of the
+  // object set that failed the login check.
+  static Status CheckUsable(TokenRuntime& rt, const Object& obj);
+  // CheckTokenAtLogin: verifies the token state (token fields + object set
+  // MAC; kCorruptStore if it fails, which refuses the login) and recomputes
+  // the object set: returns the groups whose value does not match. A legacy
+  // token (no state yet) is upgraded instead (trust on first use).
+  static Result<DamagedBuckets> CheckTokenAtLogin(storage::Store& store, storage::TokenId token,
+                                                  const SecretBytes& ik);
+  static Status UpgradeLegacyToken(storage::Store& store, storage::TokenRow row, const SecretBytes& ik);
+  // CommitObjects: one write transaction that runs `write` (the object rows'
+  // insert/update/delete) and moves the token's object set from `removed`
+  // (the object being replaced or deleted, as loaded; may be null) to
+  // `added` (the rows written). Without `ik` only unauthenticated objects
+  // may be replaced or deleted (kUserNotLoggedIn).
+  static Status CommitObjects(storage::Store& store, storage::TokenId token, const SecretBytes& ik,
+                              const Object* removed, const std::vector<storage::ObjectRow>& added,
+                              const std::function<Status()>& write);
 
   // --- operations (backend_crypto.cc) ---
   Status OpInit(SessionHandle handle, engine::OpKind kind, const Mechanism& mech, ObjectHandle key);

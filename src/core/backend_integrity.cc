@@ -1,0 +1,100 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// EmbeddedBackend: integrity of the stored token and its objects
+// (docs/formats/integrity.md): the login-time check of the token state and
+// its object set, the one-time upgrade of a legacy token, and the write path
+// that keeps the set in step with every object change.
+#include "src/base/status_macros.h"
+#include "src/core/embedded_backend.h"
+
+namespace certvault::core {
+
+SecretBytes EmbeddedBackend::IntegrityKeyOf(TokenRuntime& rt) {
+  std::shared_lock<std::shared_mutex> lock(rt.mu);
+  return rt.integrity_key.Clone();
+}
+
+Status EmbeddedBackend::CheckUsable(TokenRuntime& rt, const Object& obj) {
+  if (!obj.token_object) return OkStatus();
+  std::shared_lock<std::shared_mutex> lock(rt.mu);
+  if (rt.integrity_key.empty() || !rt.damaged.test(BucketOf(obj.id))) return OkStatus();
+  return ObjectFailed(obj.id, {}, "the token's object set did not match at login (a row of its group was deleted, "
+                                  "copied back from an older version, or added)");
+}
+
+// UpgradeLegacyToken: trust on first use. A token written by a build without
+// integrity (empty state) has every object re-stored with a record MAC (at
+// version + 1) and gets its first state, in the caller's transaction. A row
+// that is malformed or whose columns disagree with its record is left as it
+// is: as a version-1 record it is refused from now on.
+Status EmbeddedBackend::UpgradeLegacyToken(storage::Store& store, storage::TokenRow row, const SecretBytes& ik) {
+  std::vector<storage::ObjectId> ids;
+  CV_RETURN_IF_ERROR(store.ForEachObject(row.token_id, [&](const storage::ObjectRow& r) {
+    ids.push_back(r.object_id);
+    return OkStatus();
+  }));
+  TokenState state;
+  for (storage::ObjectId id : ids) {
+    CV_ASSIGN_OR_RETURN(storage::ObjectRow stored, store.GetObject(id));
+    Result<std::shared_ptr<Object>> obj = FromRow(stored, nullptr);
+    if (!obj.ok()) continue;
+    (*obj)->version = stored.version + 1;
+    CV_ASSIGN_OR_RETURN(storage::ObjectRow upgraded, ToRow(**obj, &ik));
+    CV_RETURN_IF_ERROR(store.UpdateObject(upgraded));
+    CV_RETURN_IF_ERROR(state.ToggleRow(ik, upgraded));
+  }
+  CV_ASSIGN_OR_RETURN(row.integrity, SealTokenState(ik, row, state));
+  return store.UpdateToken(row);
+}
+
+Result<DamagedBuckets> EmbeddedBackend::CheckTokenAtLogin(storage::Store& store, storage::TokenId token,
+                                                         const SecretBytes& ik) {
+  DamagedBuckets damaged;
+  // One write transaction: a consistent snapshot of the token row and all its
+  // objects, and the legacy upgrade (if any) is atomic across processes.
+  CV_RETURN_IF_ERROR(store.RunExclusive([&]() -> Status {
+    CV_ASSIGN_OR_RETURN(storage::TokenRow row, store.GetToken(token));
+    if (row.integrity.empty()) return UpgradeLegacyToken(store, std::move(row), ik);
+    CV_ASSIGN_OR_RETURN(TokenState stored, OpenTokenState(ik, row));
+    TokenState found;
+    CV_RETURN_IF_ERROR(store.ForEachObject(token, [&](const storage::ObjectRow& r) {
+      // A malformed header leaves the row's group unverifiable.
+      if (!found.ToggleRow(ik, r).ok()) damaged.set(BucketOf(r.object_id));
+      return OkStatus();
+    }));
+    damaged |= found.Diff(stored);
+    return OkStatus();
+  }));
+  return damaged;
+}
+
+Status EmbeddedBackend::CommitObjects(storage::Store& store, storage::TokenId token, const SecretBytes& ik,
+                                      const Object* removed, const std::vector<storage::ObjectRow>& added,
+                                      const std::function<Status()>& write) {
+  if (ik.empty()) {
+    // Nobody is logged in: the set cannot be updated, so only unauthenticated
+    // objects (which are not in it) may change.
+    if (removed != nullptr && !removed->record_mac.empty()) {
+      return Status(Reason::kUserNotLoggedIn, "changing this token object needs a logged-in user");
+    }
+    return store.RunExclusive(write);
+  }
+  return store.RunExclusive([&]() -> Status {
+    CV_ASSIGN_OR_RETURN(storage::TokenRow row, store.GetToken(token));
+    CV_ASSIGN_OR_RETURN(TokenState state, OpenTokenState(ik, row));
+    if (removed != nullptr) {
+      // The stored row must still be the one removed->record_mac describes.
+      CV_ASSIGN_OR_RETURN(uint64_t version, store.GetObjectVersion(removed->id));
+      if (version != removed->version) {
+        return Status(StatusCode::kAborted, Reason::kFunctionFailed, "the object was changed meanwhile; retry");
+      }
+      CV_RETURN_IF_ERROR(state.Toggle(ik, token, removed->id, removed->version, removed->record_mac));
+    }
+    for (const storage::ObjectRow& r : added) CV_RETURN_IF_ERROR(state.ToggleRow(ik, r));
+    CV_RETURN_IF_ERROR(write());
+    CV_ASSIGN_OR_RETURN(row.integrity, SealTokenState(ik, row, state));
+    return store.UpdateToken(row);
+  });
+}
+
+}  // namespace certvault::core
