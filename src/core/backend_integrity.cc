@@ -48,12 +48,13 @@ Status EmbeddedBackend::UpgradeLegacyToken(storage::Store& store, storage::Token
 }
 
 Result<DamagedBuckets> EmbeddedBackend::CheckTokenAtLogin(storage::Store& store, storage::TokenId token,
-                                                         const SecretBytes& ik) {
+                                                         const SecretBytes& ik, storage::TokenRow* out_row) {
   DamagedBuckets damaged;
   // One write transaction: a consistent snapshot of the token row and all its
   // objects, and the legacy upgrade (if any) is atomic across processes.
   CV_RETURN_IF_ERROR(store.RunExclusive([&]() -> Status {
     CV_ASSIGN_OR_RETURN(storage::TokenRow row, store.GetToken(token));
+    *out_row = row;
     if (row.integrity.empty()) return UpgradeLegacyToken(store, std::move(row), ik);
     CV_ASSIGN_OR_RETURN(TokenState stored, OpenTokenState(ik, row));
     TokenState found;
@@ -66,6 +67,15 @@ Result<DamagedBuckets> EmbeddedBackend::CheckTokenAtLogin(storage::Store& store,
     return OkStatus();
   }));
   return damaged;
+}
+
+void EmbeddedBackend::AdoptVerifiedToken(const storage::TokenRow& row) {
+  std::optional<std::set<MechanismType>> allowed = config_.AllowedMechanisms(row.label);
+  for (const std::shared_ptr<Session>& s : SessionsOf(row.token_id)) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->allowed = allowed;
+    s->capacity = row.capacity;
+  }
 }
 
 Status EmbeddedBackend::CommitObjects(storage::Store& store, storage::TokenId token, const SecretBytes& ik,

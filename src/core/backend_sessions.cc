@@ -177,22 +177,30 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
   // effect: a token record that fails refuses the login (kCorruptStore); a
   // group of objects that fails is refused object by object (CheckUsable).
   CV_ASSIGN_OR_RETURN(SecretBytes ik, DeriveIntegrityKey(key));
-  CV_ASSIGN_OR_RETURN(DamagedBuckets damaged, CheckTokenAtLogin(*store, s->token, ik));
-  std::unique_lock<std::shared_mutex> lock(s->runtime->mu);
-  if (s->runtime->login) {  // another thread won the race
-    return Status(s->runtime->login == user ? Reason::kUserAlreadyLoggedIn : Reason::kUserAnotherAlreadyLoggedIn,
+  storage::TokenRow verified;
+  CV_ASSIGN_OR_RETURN(DamagedBuckets damaged, CheckTokenAtLogin(*store, s->token, ik, &verified));
+  CV_RETURN_IF_ERROR(CommitLogin(*s, user, std::move(key), std::move(ik), damaged));
+  AdoptVerifiedToken(verified);
+  return OkStatus();
+}
+
+Status EmbeddedBackend::CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik,
+                                   const DamagedBuckets& damaged) {
+  std::unique_lock<std::shared_mutex> lock(s.runtime->mu);
+  if (s.runtime->login) {  // another thread won the race
+    return Status(s.runtime->login == user ? Reason::kUserAlreadyLoggedIn : Reason::kUserAnotherAlreadyLoggedIn,
                   "logged in meanwhile");
   }
-  if (user == UserType::kSo && s->runtime->session_count != s->runtime->rw_session_count) {
+  if (user == UserType::kSo && s.runtime->session_count != s.runtime->rw_session_count) {
     return Status(Reason::kSessionReadOnlyExists, "close read-only sessions before the SO logs in");
   }
-  s->runtime->login = user;
-  s->runtime->token_key = std::move(key);
-  s->runtime->integrity_key = std::move(ik);
-  s->runtime->damaged = damaged;
+  s.runtime->login = user;
+  s.runtime->token_key = std::move(key);
+  s.runtime->integrity_key = std::move(ik);
+  s.runtime->damaged = damaged;
   // Public keys parsed before the login were not verified: parse them again.
-  s->runtime->key_cache.clear();
-  s->runtime->login_epoch.fetch_add(1, std::memory_order_acq_rel);
+  s.runtime->key_cache.clear();
+  s.runtime->login_epoch.fetch_add(1, std::memory_order_acq_rel);
   local_changes_.fetch_add(1, std::memory_order_acq_rel);
   return OkStatus();
 }

@@ -198,6 +198,10 @@ class EmbeddedBackend final : public Backend {
   // token key; resets the counter on success. Runs without runtime locks.
   Result<SecretBytes> VerifyPin(storage::Store& store, storage::TokenId token, UserType user, const SecretBytes& pin,
                                 bool* must_change);
+  // CommitLogin: makes `user` the token's login (PKCS#11 login state is per
+  // application) with its token and integrity keys, unless another thread
+  // logged in meanwhile.
+  Status CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik, const DamagedBuckets& damaged);
 
   // --- objects (backend_objects.cc) ---
   // FetchObject: the object if it exists and this session may see it
@@ -234,10 +238,15 @@ class EmbeddedBackend final : public Backend {
   static Status CheckUsable(TokenRuntime& rt, const Object& obj);
   // CheckTokenAtLogin: verifies the token state (token fields + object set
   // MAC; kCorruptStore if it fails, which refuses the login) and recomputes
-  // the object set: returns the groups whose value does not match. A legacy
-  // token (no state yet) is upgraded instead (trust on first use).
+  // the object set: returns the groups whose value does not match, and the
+  // verified token row in `out_row`. A legacy token (no state yet) is
+  // upgraded instead (trust on first use).
   static Result<DamagedBuckets> CheckTokenAtLogin(storage::Store& store, storage::TokenId token,
-                                                  const SecretBytes& ik);
+                                                  const SecretBytes& ik, storage::TokenRow* out_row);
+  // AdoptVerifiedToken: the token's sessions take their allow-list and
+  // capacity from the row verified at login (they read it unverified when
+  // they were opened). REQUIRES no session or runtime lock held.
+  void AdoptVerifiedToken(const storage::TokenRow& row);
   static Status UpgradeLegacyToken(storage::Store& store, storage::TokenRow row, const SecretBytes& ik);
   // CommitObjects: one write transaction that runs `write` (the object rows'
   // insert/update/delete) and moves the token's object set from `removed`

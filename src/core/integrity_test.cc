@@ -424,5 +424,26 @@ TEST_F(IntegrityTest, UnauthenticatedPrivateKeyRowIsRefused) {
   }
 }
 
+// A session opened while the token row was edited (here: its label, which
+// selects the configured mechanism allow-list) takes the verified row's
+// allow-list at login, even if the edit was undone in between.
+TEST_F(IntegrityTest, SessionsAdoptTheTokenRowVerifiedAtLogin) {
+  std::ofstream(conf_) << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n"
+                       << "[token \"test\"]\nmechanisms = CKM_EC_KEY_PAIR_GEN, CKM_ECDSA\n";
+  ASSERT_TRUE(Restart().ok());
+  Backend::KeyPair a = GenerateEc("a", {1});
+  EXPECT_EQ(backend_->SignInit(session_, Mechanism{CKM_ECDSA_SHA256, {}}, a.private_key).reason(),
+            Reason::kMechanismInvalid);
+  backend_.reset();
+  Sql("UPDATE tokens SET label = 'unlisted'");
+  backend_ = Open();
+  auto s = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_TRUE(s.ok());
+  Sql("UPDATE tokens SET label = 'test'");
+  ASSERT_TRUE(backend_->Login(*s, UserType::kUser, Pin(kUserPin)).ok());
+  EXPECT_EQ(backend_->SignInit(*s, Mechanism{CKM_ECDSA_SHA256, {}}, a.private_key).reason(),
+            Reason::kMechanismInvalid);
+}
+
 }  // namespace
 }  // namespace certvault
