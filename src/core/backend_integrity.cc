@@ -8,6 +8,17 @@
 #include "src/core/embedded_backend.h"
 
 namespace certvault::core {
+namespace {
+
+// Enough for the objects of any usual token; beyond it, arbitrary entries
+// are forgotten (those objects are then only checked at the next login).
+constexpr size_t kMaxTrackedVersions = 65536;
+
+Status RolledBack(storage::ObjectId id) {
+  return ObjectFailed(id, {}, "its row is older than the one seen earlier in this login (copied back)");
+}
+
+}  // namespace
 
 SecretBytes EmbeddedBackend::IntegrityKeyOf(TokenRuntime& rt) {
   std::shared_lock<std::shared_mutex> lock(rt.mu);
@@ -16,10 +27,32 @@ SecretBytes EmbeddedBackend::IntegrityKeyOf(TokenRuntime& rt) {
 
 Status EmbeddedBackend::CheckUsable(TokenRuntime& rt, const Object& obj) {
   if (!obj.token_object) return OkStatus();
-  std::shared_lock<std::shared_mutex> lock(rt.mu);
-  if (rt.integrity_key.empty() || !rt.damaged.test(BucketOf(obj.id))) return OkStatus();
-  return ObjectFailed(obj.id, {}, "the token's object set did not match at login (a row of its group was deleted, "
-                                  "copied back from an older version, or added)");
+  {
+    std::shared_lock<std::shared_mutex> lock(rt.mu);
+    if (rt.integrity_key.empty()) return OkStatus();
+    if (rt.damaged.test(BucketOf(obj.id))) {
+      return ObjectFailed(obj.id, {}, "the token's object set did not match at login (a row of its group was "
+                                      "deleted, copied back from an older version, or added)");
+    }
+    auto it = rt.newest_version.find(obj.id);
+    if (it != rt.newest_version.end() && it->second > obj.version) return RolledBack(obj.id);
+    if (it != rt.newest_version.end() && it->second == obj.version) return OkStatus();  // the common case
+  }
+  return NoteVersion(rt, obj.id, obj.version);
+}
+
+Status EmbeddedBackend::NoteVersion(TokenRuntime& rt, storage::ObjectId id, uint64_t version) {
+  std::unique_lock<std::shared_mutex> lock(rt.mu);
+  if (rt.integrity_key.empty()) return OkStatus();
+  auto it = rt.newest_version.find(id);
+  if (it != rt.newest_version.end()) {
+    if (it->second > version) return RolledBack(id);
+    it->second = version;
+    return OkStatus();
+  }
+  if (rt.newest_version.size() >= kMaxTrackedVersions) rt.newest_version.erase(rt.newest_version.begin());
+  rt.newest_version.emplace(id, version);
+  return OkStatus();
 }
 
 // UpgradeLegacyToken: trust on first use. A token written by a build without
@@ -47,9 +80,9 @@ Status EmbeddedBackend::UpgradeLegacyToken(storage::Store& store, storage::Token
   return store.UpdateToken(row);
 }
 
-Result<DamagedBuckets> EmbeddedBackend::CheckTokenAtLogin(storage::Store& store, storage::TokenId token,
-                                                         const SecretBytes& ik, storage::TokenRow* out_row) {
-  DamagedBuckets damaged;
+Result<LoginCheck> EmbeddedBackend::CheckTokenAtLogin(storage::Store& store, storage::TokenId token,
+                                                     const SecretBytes& ik, storage::TokenRow* out_row) {
+  LoginCheck check;
   // One write transaction: a consistent snapshot of the token row and all its
   // objects, and the legacy upgrade (if any) is atomic across processes.
   CV_RETURN_IF_ERROR(store.RunExclusive([&]() -> Status {
@@ -60,13 +93,14 @@ Result<DamagedBuckets> EmbeddedBackend::CheckTokenAtLogin(storage::Store& store,
     TokenState found;
     CV_RETURN_IF_ERROR(store.ForEachObject(token, [&](const storage::ObjectRow& r) {
       // A malformed header leaves the row's group unverifiable.
-      if (!found.ToggleRow(ik, r).ok()) damaged.set(BucketOf(r.object_id));
+      if (!found.ToggleRow(ik, r).ok()) check.damaged.set(BucketOf(r.object_id));
+      if (check.versions.size() < kMaxTrackedVersions) check.versions.emplace(r.object_id, r.version);
       return OkStatus();
     }));
-    damaged |= found.Diff(stored);
+    check.damaged |= found.Diff(stored);
     return OkStatus();
   }));
-  return damaged;
+  return check;
 }
 
 void EmbeddedBackend::AdoptVerifiedToken(const storage::TokenRow& row) {

@@ -45,6 +45,7 @@ void EmbeddedBackend::LogoutLocked(TokenRuntime& rt) {
   rt.token_key = SecretBytes();  // the old buffer is wiped on free
   rt.integrity_key = SecretBytes();
   rt.damaged.reset();
+  rt.newest_version.clear();
   rt.key_cache.clear();
 }
 
@@ -178,14 +179,13 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
   // group of objects that fails is refused object by object (CheckUsable).
   CV_ASSIGN_OR_RETURN(SecretBytes ik, DeriveIntegrityKey(key));
   storage::TokenRow verified;
-  CV_ASSIGN_OR_RETURN(DamagedBuckets damaged, CheckTokenAtLogin(*store, s->token, ik, &verified));
-  CV_RETURN_IF_ERROR(CommitLogin(*s, user, std::move(key), std::move(ik), damaged));
+  CV_ASSIGN_OR_RETURN(LoginCheck check, CheckTokenAtLogin(*store, s->token, ik, &verified));
+  CV_RETURN_IF_ERROR(CommitLogin(*s, user, std::move(key), std::move(ik), std::move(check)));
   AdoptVerifiedToken(verified);
   return OkStatus();
 }
 
-Status EmbeddedBackend::CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik,
-                                   const DamagedBuckets& damaged) {
+Status EmbeddedBackend::CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik, LoginCheck check) {
   std::unique_lock<std::shared_mutex> lock(s.runtime->mu);
   if (s.runtime->login) {  // another thread won the race
     return Status(s.runtime->login == user ? Reason::kUserAlreadyLoggedIn : Reason::kUserAnotherAlreadyLoggedIn,
@@ -197,7 +197,8 @@ Status EmbeddedBackend::CommitLogin(Session& s, UserType user, SecretBytes key, 
   s.runtime->login = user;
   s.runtime->token_key = std::move(key);
   s.runtime->integrity_key = std::move(ik);
-  s.runtime->damaged = damaged;
+  s.runtime->damaged = check.damaged;
+  s.runtime->newest_version = std::move(check.versions);
   // Public keys parsed before the login were not verified: parse them again.
   s.runtime->key_cache.clear();
   s.runtime->login_epoch.fetch_add(1, std::memory_order_acq_rel);

@@ -35,6 +35,12 @@
 
 namespace certvault::core {
 
+// LoginCheck: what the login-time integrity check found (backend_integrity.cc).
+struct LoginCheck {
+  DamagedBuckets damaged;                                     // groups of the object set that failed
+  std::unordered_map<storage::ObjectId, uint64_t> versions;  // stored versions (bounded)
+};
+
 struct KeyCacheEntry {
   uint64_t version = 0;          // the object's stored version when parsed
   uint64_t validated_gen = 0;    // ChangeCounter value when last validated
@@ -53,6 +59,11 @@ struct TokenRuntime {
   SecretBytes token_key;          // GUARDED_BY(mu); empty unless logged in
   SecretBytes integrity_key;      // GUARDED_BY(mu); from token_key (integrity.h); empty unless logged in
   DamagedBuckets damaged;         // GUARDED_BY(mu); object-set groups that failed the login check
+  // newest_version: the highest stored version of each token object seen
+  // since the login (the login scan, then every load and own write), so that
+  // a row copied back from an older version while logged in is refused too.
+  // Bounded (kMaxTrackedVersions); dropped at logout.
+  std::unordered_map<storage::ObjectId, uint64_t> newest_version;  // GUARDED_BY(mu)
   std::unordered_map<storage::ObjectId, KeyCacheEntry> key_cache;  // GUARDED_BY(mu)
   uint64_t session_count = 0;     // GUARDED_BY(mu)
   uint64_t rw_session_count = 0;  // GUARDED_BY(mu)
@@ -201,7 +212,7 @@ class EmbeddedBackend final : public Backend {
   // CommitLogin: makes `user` the token's login (PKCS#11 login state is per
   // application) with its token and integrity keys, unless another thread
   // logged in meanwhile.
-  Status CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik, const DamagedBuckets& damaged);
+  Status CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik, LoginCheck check);
 
   // --- objects (backend_objects.cc) ---
   // FetchObject: the object if it exists and this session may see it
@@ -234,15 +245,18 @@ class EmbeddedBackend final : public Backend {
   // logged in.
   static SecretBytes IntegrityKeyOf(TokenRuntime& rt);
   // CheckUsable: kCorruptStore if `obj` is a token object in a group of the
-  // object set that failed the login check.
+  // object set that failed the login check, or older than a version of it
+  // already seen during this login. Otherwise notes its version.
   static Status CheckUsable(TokenRuntime& rt, const Object& obj);
+  // NoteVersion: `version` of token object `id` was seen (or written).
+  static Status NoteVersion(TokenRuntime& rt, storage::ObjectId id, uint64_t version);
   // CheckTokenAtLogin: verifies the token state (token fields + object set
   // MAC; kCorruptStore if it fails, which refuses the login) and recomputes
   // the object set: returns the groups whose value does not match, and the
   // verified token row in `out_row`. A legacy token (no state yet) is
   // upgraded instead (trust on first use).
-  static Result<DamagedBuckets> CheckTokenAtLogin(storage::Store& store, storage::TokenId token,
-                                                  const SecretBytes& ik, storage::TokenRow* out_row);
+  static Result<LoginCheck> CheckTokenAtLogin(storage::Store& store, storage::TokenId token, const SecretBytes& ik,
+                                              storage::TokenRow* out_row);
   // AdoptVerifiedToken: the token's sessions take their allow-list and
   // capacity from the row verified at login (they read it unverified when
   // they were opened). REQUIRES no session or runtime lock held.

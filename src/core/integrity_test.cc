@@ -320,6 +320,21 @@ TEST_F(IntegrityTest, OlderCopyOfARowIsRefusedAtLogin) {
   EXPECT_TRUE(SignStatus(b.private_key).ok());
 }
 
+// While logged in, too: the process remembers the newest version it saw.
+TEST_F(IntegrityTest, OlderCopyOfARowIsRefusedWhileLoggedIn) {
+  Backend::KeyPair a = GenerateEc("a", {1});
+  Backend::KeyPair b = GenerateEc("b", {2});
+  ASSERT_TRUE(Restart().ok());
+  Row old = GetRow(a.private_key);
+  EXPECT_TRUE(SignStatus(a.private_key).ok());
+  AttributeSet change;
+  change.SetBool(CKA_SIGN, false);
+  ASSERT_TRUE(backend_->SetAttributeValue(session_, a.private_key, change).ok());
+  PutRow(a.private_key, old);  // no restart: the same login
+  ExpectRefused(SignStatus(a.private_key));
+  EXPECT_TRUE(SignStatus(b.private_key).ok());
+}
+
 TEST_F(IntegrityTest, DeletedRowIsDetectedAtLogin) {
   Backend::KeyPair a = GenerateEc("a", {1});
   Backend::KeyPair b = Elsewhere({a.private_key, a.public_key}, [&] { return GenerateEc("b", {2}); });
