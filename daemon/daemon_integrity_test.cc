@@ -16,6 +16,15 @@
 namespace certvault::daemon {
 namespace {
 
+Bytes Ulongs(std::initializer_list<uint64_t> values) {
+  Bytes out;
+  for (uint64_t v : values) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&v);
+    out.insert(out.end(), p, p + sizeof v);
+  }
+  return out;
+}
+
 class DaemonIntegrityTest : public DaemonTest {
  protected:
   void Sql(const std::string& sql, std::span<const uint8_t> blob = {}) {
@@ -43,6 +52,19 @@ class DaemonIntegrityTest : public DaemonTest {
     sqlite3_close(db);
     return out;
   }
+  // SetAttr: attribute `type` of `id` set to `value` in its stored record,
+  // the MAC kept as it was.
+  void SetAttr(ObjectHandle id, AttributeType type, Bytes value) {
+    Bytes record = Record(id);
+    auto header = storage::ParseRecordHeader(record);
+    auto entries = storage::DecodeRecord(record);
+    ASSERT_TRUE(header.ok() && entries.ok());
+    for (storage::RecordEntry& e : *entries) {
+      if (e.type == type) e.value.assign(value.begin(), value.end());
+    }
+    Bytes edited = storage::EncodeRecord(header->mac, storage::EncodeRecordBody(*entries));
+    Sql("UPDATE objects SET record = ?1 WHERE object_id = " + std::to_string(id), edited);
+  }
   // FlipToExportable: CKA_SENSITIVE=FALSE, CKA_EXTRACTABLE=TRUE in the stored
   // record, the MAC kept as it was.
   void FlipToExportable(ObjectHandle id) {
@@ -58,7 +80,8 @@ class DaemonIntegrityTest : public DaemonTest {
     Sql("UPDATE objects SET record = ?1 WHERE object_id = " + std::to_string(id), edited);
   }
   // Keys: EC key pairs, each private key in its own object-set group.
-  std::vector<Backend::KeyPair> Keys(Backend* b, SessionHandle s, size_t n) {
+  // With `allowed`, the private keys get that CKA_ALLOWED_MECHANISMS.
+  std::vector<Backend::KeyPair> Keys(Backend* b, SessionHandle s, size_t n, Bytes allowed = {}) {
     std::vector<Backend::KeyPair> out;
     std::set<size_t> groups;
     while (out.size() < n) {
@@ -66,6 +89,7 @@ class DaemonIntegrityTest : public DaemonTest {
       pub.Set(CKA_EC_PARAMS, kP256);
       pub.SetBool(CKA_TOKEN, true);
       priv.SetBool(CKA_TOKEN, true);
+      if (!allowed.empty()) priv.Set(CKA_ALLOWED_MECHANISMS, allowed);
       auto kp = b->GenerateKeyPair(s, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv);
       EXPECT_TRUE(kp.ok());
       if (!kp.ok()) return out;
@@ -115,6 +139,31 @@ TEST_F(DaemonIntegrityTest, EditedDeletedAndTokenRowsAreRefused) {
   Sql("UPDATE tokens SET capacity = 1");
   Status login = Relogin(&b, slot, &s);
   EXPECT_EQ(login.reason(), Reason::kCorruptStore) << login.ToString();
+}
+
+TEST_F(DaemonIntegrityTest, WidenedMechanismsSwappedLabelsAndOlderRowsAreRefused) {
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  std::vector<Backend::KeyPair> keys = Keys(b.get(), s, 4, Ulongs({CKM_ECDSA}));
+  ASSERT_EQ(keys.size(), 4u);
+  // keys[3]: its owner turns signing off; the attacker keeps the older row.
+  Bytes older = Record(keys[3].private_key);
+  AttributeSet off;
+  off.SetBool(CKA_SIGN, false);
+  ASSERT_TRUE(b->SetAttributeValue(s, keys[3].private_key, off).ok());
+  b.reset();
+  StopServer();
+
+  SetAttr(keys[0].private_key, CKA_ALLOWED_MECHANISMS, Ulongs({CKM_ECDSA, CKM_ECDSA_SHA256}));
+  Sql("UPDATE objects SET label = CAST('other' AS BLOB) WHERE object_id = " + std::to_string(keys[1].private_key));
+  Sql("UPDATE objects SET version = 1, record = ?1 WHERE object_id = " + std::to_string(keys[3].private_key), older);
+  ASSERT_TRUE(Relogin(&b, slot, &s).ok());
+  EXPECT_EQ(SignOnce(b.get(), s, keys[0].private_key).reason(), Reason::kCorruptStore);
+  EXPECT_EQ(SignOnce(b.get(), s, keys[1].private_key).reason(), Reason::kCorruptStore);
+  EXPECT_EQ(SignOnce(b.get(), s, keys[3].private_key).reason(), Reason::kCorruptStore);
+  EXPECT_TRUE(SignOnce(b.get(), s, keys[2].private_key).ok());
 }
 
 }  // namespace
