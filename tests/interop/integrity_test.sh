@@ -3,6 +3,7 @@
 # against the real module and CLI, in embedded and daemon mode:
 #  1. swapped label/id columns between two keys: `certvault csr --key A` refuses
 #     (clear error naming the object, exit 4) instead of signing with key B;
+#     `certvault list` names both refused keys and still lists the others;
 #  2. CKA_SENSITIVE/CKA_EXTRACTABLE flipped in a key's record: pkcs11-tool gets
 #     CKR_DEVICE_ERROR for the key, another key still signs;
 #  3. the token row edited (capacity): C_Login fails with CKR_DEVICE_ERROR.
@@ -38,6 +39,12 @@ expect_contains "$WORK/csr.out" "object $B .*integrity check" "csr error does no
 [[ $rc -eq 4 ]] || fail "csr exit code $rc, expected 4 (vault error)"
 log "csr refused: $(head -1 "$WORK/csr.out")"
 [[ ! -s "$WORK/swapped.csr" ]] || fail "a CSR was written"
+
+rc=0
+cv list --login --pin "$USER_PIN" >"$WORK/list.out" 2>"$WORK/list.err" || rc=$?
+[[ $rc -eq 4 ]] || { cat "$WORK/list.out" "$WORK/list.err" >&2; fail "list exit code $rc, expected 4"; }
+expect_contains "$WORK/list.err" "object $A .*integrity check" "list does not name a refused object"
+expect_contains "$WORK/list.out" "private \(ec\)  label=C" "list stopped at the refused objects"
 
 log "2. CKA_SENSITIVE/CKA_EXTRACTABLE flipped in C's record (MAC kept)"
 C=$(priv C)
