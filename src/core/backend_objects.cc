@@ -346,7 +346,8 @@ Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle obj
     CV_ASSIGN_OR_RETURN(storage::ObjectRow row, ToRow(*updated, ik.empty() ? nullptr : &ik));
     CV_RETURN_IF_ERROR(CommitObjects(*store, s->token, ik, obj.get(), {row}, [&] { return store->UpdateObject(row); }));
     changes_->Bump();
-    CV_RETURN_IF_ERROR(NoteVersion(*s->runtime, object, row.version));
+    // Committed: the version only grew, so this cannot report a rollback.
+    (void)NoteVersion(*s->runtime, object, row.version);
   } else {
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
     session_objects_[object] = updated;
