@@ -90,10 +90,11 @@ Result<LoginCheck> EmbeddedBackend::CheckTokenAtLogin(storage::Store& store, sto
     *out_row = row;
     if (row.integrity.empty()) return UpgradeLegacyToken(store, std::move(row), ik);
     CV_ASSIGN_OR_RETURN(TokenState stored, OpenTokenState(ik, row));
+    CV_ASSIGN_OR_RETURN(crypto::HmacKey keyed, crypto::HmacKey::Create(ik));
     TokenState found;
     CV_RETURN_IF_ERROR(store.ForEachObject(token, [&](const storage::ObjectRow& r) {
       // A malformed header leaves the row's group unverifiable.
-      if (!found.ToggleRow(ik, r).ok()) check.damaged.set(BucketOf(r.object_id));
+      if (!found.ToggleRow(keyed, r).ok()) check.damaged.set(BucketOf(r.object_id));
       if (check.versions.size() < kMaxTrackedVersions) check.versions.emplace(r.object_id, r.version);
       return OkStatus();
     }));

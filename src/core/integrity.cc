@@ -68,19 +68,30 @@ Result<crypto::MacTag> RecordMac(const SecretBytes& ik, storage::TokenId token, 
   return crypto::HmacSha256(ik, {Str(kRecordLabel), ids, body});
 }
 
-Status TokenState::Toggle(const SecretBytes& ik, storage::TokenId token, storage::ObjectId object, uint64_t version,
-                          std::span<const uint8_t> record_mac) {
+Status TokenState::Toggle(const crypto::HmacKey& ik, storage::TokenId token, storage::ObjectId object,
+                          uint64_t version, std::span<const uint8_t> record_mac) {
   if (record_mac.empty()) return OkStatus();
   Bytes ids = Ids(token, object, version);
-  CV_ASSIGN_OR_RETURN(crypto::MacTag element, crypto::HmacSha256(ik, {Str(kElementLabel), ids, record_mac}));
+  CV_ASSIGN_OR_RETURN(crypto::MacTag element, ik.Compute({Str(kElementLabel), ids, record_mac}));
   crypto::MacTag& bucket = buckets[BucketOf(object)];
   for (size_t i = 0; i < bucket.size(); ++i) bucket[i] ^= element[i];
   return OkStatus();
 }
 
-Status TokenState::ToggleRow(const SecretBytes& ik, const storage::ObjectRow& row) {
+Status TokenState::Toggle(const SecretBytes& ik, storage::TokenId token, storage::ObjectId object, uint64_t version,
+                          std::span<const uint8_t> record_mac) {
+  CV_ASSIGN_OR_RETURN(crypto::HmacKey keyed, crypto::HmacKey::Create(ik));
+  return Toggle(keyed, token, object, version, record_mac);
+}
+
+Status TokenState::ToggleRow(const crypto::HmacKey& ik, const storage::ObjectRow& row) {
   CV_ASSIGN_OR_RETURN(storage::RecordHeader header, storage::ParseRecordHeader(row.record));
   return Toggle(ik, row.token_id, row.object_id, row.version, header.mac);
+}
+
+Status TokenState::ToggleRow(const SecretBytes& ik, const storage::ObjectRow& row) {
+  CV_ASSIGN_OR_RETURN(crypto::HmacKey keyed, crypto::HmacKey::Create(ik));
+  return ToggleRow(keyed, row);
 }
 
 DamagedBuckets TokenState::Diff(const TokenState& other) const {

@@ -55,10 +55,15 @@ struct TokenState {
   // Toggle: adds (or, applied again, removes) the set element of the object
   // stored with (`object`, `version`, `record_mac`). No-op for an empty MAC
   // (an unauthenticated object is not in the set).
+  // The crypto::HmacKey forms are for many calls under one key (the
+  // login-time scan); both give the same result.
+  Status Toggle(const crypto::HmacKey& ik, storage::TokenId token, storage::ObjectId object, uint64_t version,
+                std::span<const uint8_t> record_mac);
   Status Toggle(const SecretBytes& ik, storage::TokenId token, storage::ObjectId object, uint64_t version,
                 std::span<const uint8_t> record_mac);
   // ToggleRow: Toggle for a stored row (its MAC is read from the record
   // header). kCorruptStore if the record header is malformed.
+  Status ToggleRow(const crypto::HmacKey& ik, const storage::ObjectRow& row);
   Status ToggleRow(const SecretBytes& ik, const storage::ObjectRow& row);
   // Diff: the buckets in which this and `other` differ.
   DamagedBuckets Diff(const TokenState& other) const;

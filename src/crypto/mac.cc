@@ -29,7 +29,7 @@ char kSha256[] = "SHA256";
 
 }  // namespace
 
-Result<MacTag> HmacSha256(const SecretBytes& key, std::initializer_list<std::span<const uint8_t>> parts) {
+Result<HmacKey> HmacKey::Create(const SecretBytes& key) {
   if (key.empty()) return Status(Reason::kArgumentsBad, "HMAC key must not be empty");
   if (Hmac() == nullptr) return ossl::OpenSslError("EVP_MAC_fetch(HMAC)");
   ossl::UniquePtr<EVP_MAC_CTX> ctx(EVP_MAC_CTX_new(Hmac()));
@@ -37,6 +37,13 @@ Result<MacTag> HmacSha256(const SecretBytes& key, std::initializer_list<std::spa
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, kSha256, 0), OSSL_PARAM_END};
   std::span<const uint8_t> k = key.Bytes(SecretAccess::Get());
   if (EVP_MAC_init(ctx.get(), k.data(), k.size(), params) != 1) return ossl::OpenSslError("EVP_MAC_init");
+  return HmacKey(std::move(ctx));
+}
+
+Result<MacTag> HmacKey::Compute(std::initializer_list<std::span<const uint8_t>> parts) const {
+  // A copy of the keyed context: the key schedule is not redone.
+  ossl::UniquePtr<EVP_MAC_CTX> ctx(EVP_MAC_CTX_dup(keyed_.get()));
+  if (ctx == nullptr) return ossl::OpenSslError("EVP_MAC_CTX_dup");
   for (std::span<const uint8_t> part : parts) {
     if (!part.empty() && EVP_MAC_update(ctx.get(), part.data(), part.size()) != 1) {
       return ossl::OpenSslError("EVP_MAC_update");
@@ -48,6 +55,11 @@ Result<MacTag> HmacSha256(const SecretBytes& key, std::initializer_list<std::spa
     return ossl::OpenSslError("EVP_MAC_final");
   }
   return tag;
+}
+
+Result<MacTag> HmacSha256(const SecretBytes& key, std::initializer_list<std::span<const uint8_t>> parts) {
+  CV_ASSIGN_OR_RETURN(HmacKey keyed, HmacKey::Create(key));
+  return keyed.Compute(parts);
 }
 
 Result<SecretBytes> HkdfSha256(const SecretBytes& ikm, std::string_view info, size_t out_len) {

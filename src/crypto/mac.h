@@ -15,6 +15,7 @@
 
 #include "src/base/result.h"
 #include "src/base/secret_bytes.h"
+#include "src/crypto/ossl_ptr.h"
 
 namespace certvault::crypto {
 
@@ -25,6 +26,22 @@ using MacTag = std::array<uint8_t, kMacSize>;
 // non-empty length). kArgumentsBad for an empty key; kFunctionFailed if
 // OpenSSL fails. Thread-safe.
 Result<MacTag> HmacSha256(const SecretBytes& key, std::initializer_list<std::span<const uint8_t>> parts);
+
+// HmacKey: HMAC-SHA-256 under one key, set up once (digest fetch and key
+// schedule), so that each message costs only its own hashing: for many MACs
+// under the same key (the login-time object-set check). Compute is const but
+// not thread-safe: one instance per thread.
+class HmacKey {
+ public:
+  // Create: kArgumentsBad for an empty key; kFunctionFailed if OpenSSL fails.
+  static Result<HmacKey> Create(const SecretBytes& key);
+  // Compute: the MAC of the concatenation of `parts`.
+  Result<MacTag> Compute(std::initializer_list<std::span<const uint8_t>> parts) const;
+
+ private:
+  explicit HmacKey(ossl::UniquePtr<EVP_MAC_CTX> keyed) : keyed_(std::move(keyed)) {}
+  ossl::UniquePtr<EVP_MAC_CTX> keyed_;  // initialized with the key, never updated
+};
 
 // HkdfSha256: `out_len` (1..255*32) bytes = HKDF-SHA-256(salt = none, ikm =
 // `ikm`, info = `info`) (RFC 5869 §2). kArgumentsBad for an empty ikm or a

@@ -32,6 +32,18 @@ TEST(MacTest, HkdfSha256Rfc5869CaseA3) {
             "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
 }
 
+TEST(MacTest, HmacKeyGivesTheSameTagsEveryTime) {
+  SecretBytes key(std::string_view("Jefe"), SecretAccess::Get());
+  auto keyed = HmacKey::Create(key);
+  ASSERT_TRUE(keyed.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto tag = keyed->Compute({Str("what do ya want for nothing?")});
+    ASSERT_TRUE(tag.ok());
+    EXPECT_EQ(HexEncode(*tag), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  }
+  EXPECT_FALSE(HmacKey::Create(SecretBytes()).ok());
+}
+
 TEST(MacTest, BadInputsAreRefused) {
   EXPECT_FALSE(HmacSha256(SecretBytes(), {Str("x")}).ok());
   EXPECT_FALSE(HkdfSha256(SecretBytes(), "i", 32).ok());
