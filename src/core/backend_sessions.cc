@@ -227,6 +227,8 @@ Status EmbeddedBackend::InitPin(SessionHandle handle, const SecretBytes& pin) {
   std::shared_lock<std::shared_mutex> lock(s->runtime->mu);
   if (s->runtime->login != UserType::kSo) return Status(Reason::kUserNotLoggedIn, "C_InitPIN needs the SO");
   if (!s->rw()) return Status(Reason::kSessionReadOnly, "C_InitPIN needs a R/W session");
+  // The token's PIN policy (its flags) is used only once verified.
+  CV_RETURN_IF_ERROR(OpenTokenState(s->runtime->integrity_key, token).status());
   CV_ASSIGN_OR_RETURN(storage::AuthRow row, SealTokenKey(s->token, storage::Role::kUser, pin, s->runtime->token_key,
                                                          config_.kdf, config_.pin_max_tries));
   if (token.flags & kTokenFlagUserPinMustChange) row.flags |= kAuthFlagMustChange;

@@ -367,6 +367,17 @@ TEST_F(IntegrityTest, EditedTokenRecordRefusesLogin) {
   }
 }
 
+// The PIN policy in the token flags is checked when C_InitPIN uses it, not
+// only at login: an edit made while the SO is logged in is refused too.
+TEST_F(IntegrityTest, InitPinRefusesAnEditedTokenRow) {
+  auto so = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_TRUE(so.ok());
+  ASSERT_TRUE(backend_->Logout(session_).ok());
+  ASSERT_TRUE(backend_->Login(*so, UserType::kSo, Pin(kSoPin)).ok());
+  Sql("UPDATE tokens SET flags = flags | 1");
+  ExpectRefused(backend_->InitPin(*so, Pin("another-pin-1234")));
+}
+
 TEST_F(IntegrityTest, LegacyTokenIsUpgradedAtFirstLogin) {
   Backend::KeyPair a = GenerateEc("a", {1});
   // Make the token look as a build without integrity wrote it.
