@@ -35,7 +35,7 @@ Result<storage::ObjectRow> DataObjectRow(uint64_t token_id, const std::string& l
   obj.token = token_id;
   obj.token_object = true;
   obj.attrs.SetString(policy::kCkaUniqueId, std::to_string(obj.id));
-  return core::ToRow(obj);
+  return core::ToRow(obj, nullptr);  // public data objects: stored unauthenticated
 }
 
 }  // namespace

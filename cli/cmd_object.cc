@@ -42,15 +42,26 @@ Status ListToken(Context& ctx, const TokenRef& token, bool login, std::vector<st
   CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, token.label, false, login));
   CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> handles, t.session.Find(AttributeSet()));
   if (!ctx.json) *ctx.out << "token " << token.label << (login ? "" : " (public objects; add --login or a PIN for all)") << "\n";
+  size_t refused = 0;
   for (ObjectHandle h : handles) {
-    CV_ASSIGN_OR_RETURN(ObjectInfo info, DescribeObject(t.session, h));
+    Result<ObjectInfo> info = DescribeObject(t.session, h);
+    if (!info.ok() && info.status().reason() == Reason::kCorruptStore) {
+      // An object that fails its integrity check (docs/formats/integrity.md)
+      // is named, and the others are still listed.
+      *ctx.err << "certvault: " << info.status().message() << "\n";
+      ++refused;
+      continue;
+    }
+    CV_RETURN_IF_ERROR(info.status());
     if (ctx.json) {
-      json_items->push_back(ObjectJson(token, info));
+      json_items->push_back(ObjectJson(token, *info));
     } else {
-      PrintObject(*ctx.out, token, info);
+      PrintObject(*ctx.out, token, *info);
     }
   }
-  return OkStatus();
+  if (refused == 0) return OkStatus();
+  return Status(Reason::kCorruptStore, std::to_string(refused) + " object(s) of token '" + token.label +
+                                           "' failed their integrity check (listed above)");
 }
 
 Result<std::optional<ObjectClass>> DeleteClass(const std::optional<std::string>& type) {

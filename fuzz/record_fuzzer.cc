@@ -13,7 +13,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   certvault::Result<std::vector<certvault::storage::RecordEntry>> entries =
       certvault::storage::DecodeRecord({data, size});
   if (!entries.ok()) return 0;
-  certvault::Bytes again = certvault::storage::EncodeRecord(*entries);
+  // A record that decodes has a valid header.
+  certvault::storage::RecordHeader header = *certvault::storage::ParseRecordHeader({data, size});
+  certvault::Bytes again = header.version == 1 ? certvault::storage::EncodeRecordV1(*entries)
+                                               : certvault::storage::EncodeRecord(
+                                                     header.mac, certvault::storage::EncodeRecordBody(*entries));
   if (again.size() != size || (size != 0 && std::memcmp(again.data(), data, size) != 0)) __builtin_trap();
   return 0;
 }

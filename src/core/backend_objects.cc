@@ -39,7 +39,16 @@ Result<std::shared_ptr<const Object>> EmbeddedBackend::FetchObject(Session& s, O
     return row.status();
   }
   if (row->token_id != s.token || (row->is_private && !logged_in_user)) return Status(not_found, "no such object");
-  CV_ASSIGN_OR_RETURN(std::shared_ptr<Object> obj, FromRow(*row));
+  std::shared_ptr<Object> obj;
+  {
+    // Logged in: the record is verified (one HMAC); else it is only checked
+    // for consistency, and public objects are used unverified
+    // (docs/formats/integrity.md, "before login").
+    std::shared_lock<std::shared_mutex> lock(s.runtime->mu);
+    const SecretBytes* ik = s.runtime->integrity_key.empty() ? nullptr : &s.runtime->integrity_key;
+    CV_ASSIGN_OR_RETURN(obj, FromRow(*row, ik));
+  }
+  CV_RETURN_IF_ERROR(CheckUsable(*s.runtime, *obj));
   return std::shared_ptr<const Object>(std::move(obj));
 }
 
@@ -155,10 +164,13 @@ Result<storage::ObjectRow> EmbeddedBackend::PublicTokenRow(const Object& obj, co
   if (!secrets.empty() || obj.is_private()) {
     return Status(Reason::kUserNotLoggedIn, "secret key material needs a logged-in user");
   }
-  return ToRow(obj);
+  // No integrity key without a login: the row is stored unauthenticated
+  // (docs/formats/integrity.md, "Before login").
+  return ToRow(obj, nullptr);
 }
 
 Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, std::vector<NewObject> objects) {
+  const SecretBytes ik = IntegrityKeyOf(*s.runtime);
   std::vector<storage::ObjectRow> rows;
   std::vector<std::shared_ptr<Object>> session_objs;
   std::vector<ObjectHandle> handles;
@@ -169,6 +181,7 @@ Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, s
     auto obj = std::make_shared<Object>();
     CV_ASSIGN_OR_RETURN(obj->id, NewObjectId());
     obj->token = s.token;
+    obj->version = 1;  // the store's version of a new row
     obj->token_object = n.attrs.GetBoolOr(CKA_TOKEN, false);
     obj->owner = obj->token_object ? 0 : s.handle;
     obj->attrs = std::move(n.attrs);
@@ -180,7 +193,8 @@ Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, s
         rows.push_back(std::move(row));
       } else {
         CV_RETURN_IF_ERROR(SealSecrets(s.runtime->token_key, secrets, obj.get()));
-        rows.push_back(ToRow(*obj));
+        CV_ASSIGN_OR_RETURN(storage::ObjectRow row, ToRow(*obj, ik.empty() ? nullptr : &ik));
+        rows.push_back(std::move(row));
       }
     } else {
       obj->secrets = std::move(secrets);
@@ -190,7 +204,7 @@ Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, s
   }
   if (!rows.empty()) {
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
-    CV_RETURN_IF_ERROR(store->RunExclusive([&]() -> Status {
+    CV_RETURN_IF_ERROR(CommitObjects(*store, s.token, ik, nullptr, rows, [&]() -> Status {
       CV_RETURN_IF_ERROR(CheckCapacity(*store, s, rows));
       return store->InsertObjects(rows);
     }));
@@ -264,7 +278,8 @@ Status EmbeddedBackend::DestroyObject(SessionHandle handle, ObjectHandle object)
   if (obj->token_object) {
     if (!s->rw()) return Status(Reason::kSessionReadOnly, "destroying a token object needs a R/W session");
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
-    CV_RETURN_IF_ERROR(store->DeleteObject(object));
+    CV_RETURN_IF_ERROR(CommitObjects(*store, s->token, IntegrityKeyOf(*s->runtime), obj.get(), {},
+                                     [&] { return store->DeleteObject(object); }));
     changes_->Bump();
   } else {
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
@@ -280,7 +295,10 @@ Result<uint64_t> EmbeddedBackend::GetObjectSize(SessionHandle handle, ObjectHand
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> obj, FetchObject(*s, object));
-  return static_cast<uint64_t>(ToRow(*obj).record.size());
+  std::vector<storage::RecordEntry> entries;
+  for (const Attribute& a : obj->attrs.items()) entries.push_back({a.type, false, a.value});
+  for (const storage::RecordEntry& e : obj->sealed) entries.push_back({e.type, true, e.value});
+  return static_cast<uint64_t>(storage::EncodeRecordBody(entries).size());
 }
 
 Result<SecureVector> EmbeddedBackend::ReadAttribute(Session& s, const Object& obj, AttributeType type,
@@ -355,10 +373,15 @@ Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle obj
   CV_ASSIGN_OR_RETURN(AttributeSet merged, policy::CheckModify(obj->attrs, tmpl, /*is_copy=*/false));
   auto updated = std::make_shared<Object>(*obj);
   updated->attrs = std::move(merged);
+  updated->version = obj->version + 1;
   if (obj->token_object) {
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
-    CV_RETURN_IF_ERROR(store->UpdateObject(ToRow(*updated)));
+    const SecretBytes ik = IntegrityKeyOf(*s->runtime);
+    CV_ASSIGN_OR_RETURN(storage::ObjectRow row, ToRow(*updated, ik.empty() ? nullptr : &ik));
+    CV_RETURN_IF_ERROR(CommitObjects(*store, s->token, ik, obj.get(), {row}, [&] { return store->UpdateObject(row); }));
     changes_->Bump();
+    // Committed: the version only grew, so this cannot report a rollback.
+    (void)NoteVersion(*s->runtime, object, row.version);
   } else {
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
     session_objects_[object] = updated;

@@ -43,6 +43,9 @@ void EmbeddedBackend::LogoutLocked(TokenRuntime& rt) {
   local_changes_.fetch_add(1, std::memory_order_acq_rel);
   rt.login.reset();
   rt.token_key = SecretBytes();  // the old buffer is wiped on free
+  rt.integrity_key = SecretBytes();
+  rt.damaged.reset();
+  rt.newest_version.clear();
   rt.key_cache.clear();
 }
 
@@ -169,17 +172,34 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
   bool must_change = false;
   CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, s->token, user, pin, &must_change));
   if (must_change) return Status(Reason::kPinExpired, "the PIN must be changed (C_SetPIN)");
-  std::unique_lock<std::shared_mutex> lock(s->runtime->mu);
-  if (s->runtime->login) {  // another thread won the race
-    return Status(s->runtime->login == user ? Reason::kUserAlreadyLoggedIn : Reason::kUserAnotherAlreadyLoggedIn,
+  // The token record and its object set are checked before the login takes
+  // effect: a token record that fails refuses the login (kCorruptStore); a
+  // group of objects that fails is refused object by object (CheckUsable).
+  CV_ASSIGN_OR_RETURN(SecretBytes ik, DeriveIntegrityKey(key));
+  storage::TokenRow verified;
+  CV_ASSIGN_OR_RETURN(LoginCheck check, CheckTokenAtLogin(*store, s->token, ik, &verified));
+  CV_RETURN_IF_ERROR(CommitLogin(*s, user, std::move(key), std::move(ik), std::move(check)));
+  AdoptVerifiedToken(verified);
+  return OkStatus();
+}
+
+Status EmbeddedBackend::CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik, LoginCheck check) {
+  std::unique_lock<std::shared_mutex> lock(s.runtime->mu);
+  if (s.runtime->login) {  // another thread won the race
+    return Status(s.runtime->login == user ? Reason::kUserAlreadyLoggedIn : Reason::kUserAnotherAlreadyLoggedIn,
                   "logged in meanwhile");
   }
-  if (user == UserType::kSo && s->runtime->session_count != s->runtime->rw_session_count) {
+  if (user == UserType::kSo && s.runtime->session_count != s.runtime->rw_session_count) {
     return Status(Reason::kSessionReadOnlyExists, "close read-only sessions before the SO logs in");
   }
-  s->runtime->login = user;
-  s->runtime->token_key = std::move(key);
-  s->runtime->login_epoch.fetch_add(1, std::memory_order_acq_rel);
+  s.runtime->login = user;
+  s.runtime->token_key = std::move(key);
+  s.runtime->integrity_key = std::move(ik);
+  s.runtime->damaged = check.damaged;
+  s.runtime->newest_version = std::move(check.versions);
+  // Public keys parsed before the login were not verified: parse them again.
+  s.runtime->key_cache.clear();
+  s.runtime->login_epoch.fetch_add(1, std::memory_order_acq_rel);
   local_changes_.fetch_add(1, std::memory_order_acq_rel);
   return OkStatus();
 }
@@ -243,6 +263,8 @@ Status EmbeddedBackend::InitPin(SessionHandle handle, const SecretBytes& pin) {
   std::shared_lock<std::shared_mutex> lock(s->runtime->mu);
   if (s->runtime->login != UserType::kSo) return Status(Reason::kUserNotLoggedIn, "C_InitPIN needs the SO");
   if (!s->rw()) return Status(Reason::kSessionReadOnly, "C_InitPIN needs a R/W session");
+  // The token's PIN policy (its flags) is used only once verified.
+  CV_RETURN_IF_ERROR(OpenTokenState(s->runtime->integrity_key, token).status());
   CV_ASSIGN_OR_RETURN(storage::AuthRow row, SealTokenKey(s->token, storage::Role::kUser, pin, s->runtime->token_key,
                                                          config_.kdf, config_.pin_max_tries));
   if (token.flags & kTokenFlagUserPinMustChange) row.flags |= kAuthFlagMustChange;

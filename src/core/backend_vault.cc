@@ -280,6 +280,10 @@ Status EmbeddedBackend::CreateToken(SlotId slot, const SecretBytes& so_pin, std:
   row.capacity = options.capacity;
   row.flags = options.user_pin_must_change ? kTokenFlagUserPinMustChange : 0;
   row.created_unix = static_cast<int64_t>(std::time(nullptr));
+  {
+    CV_ASSIGN_OR_RETURN(SecretBytes ik, DeriveIntegrityKey(token_key));
+    CV_ASSIGN_OR_RETURN(row.integrity, SealTokenState(ik, row, TokenState{}));  // no objects yet
+  }
   CV_ASSIGN_OR_RETURN(storage::AuthRow so, SealTokenKey(slot, storage::Role::kSo, so_pin, token_key, config_.kdf,
                                                         config_.pin_max_tries));
   CV_RETURN_IF_ERROR(store->CreateToken(row, {so}));

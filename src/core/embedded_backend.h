@@ -15,6 +15,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,11 +28,18 @@
 #include "src/core/change_counter.h"
 #include "src/core/pin_lock.h"
 #include "src/core/config.h"
+#include "src/core/integrity.h"
 #include "src/core/object.h"
 #include "src/engine/engine.h"
 #include "src/storage/store.h"
 
 namespace certvault::core {
+
+// LoginCheck: what the login-time integrity check found (backend_integrity.cc).
+struct LoginCheck {
+  DamagedBuckets damaged;                                     // groups of the object set that failed
+  std::unordered_map<storage::ObjectId, uint64_t> versions;  // stored versions (bounded)
+};
 
 struct KeyCacheEntry {
   uint64_t version = 0;          // the object's stored version when parsed
@@ -49,6 +57,13 @@ struct TokenRuntime {
   mutable std::shared_mutex mu;
   std::optional<UserType> login;  // GUARDED_BY(mu)
   SecretBytes token_key;          // GUARDED_BY(mu); empty unless logged in
+  SecretBytes integrity_key;      // GUARDED_BY(mu); from token_key (integrity.h); empty unless logged in
+  DamagedBuckets damaged;         // GUARDED_BY(mu); object-set groups that failed the login check
+  // newest_version: the highest stored version of each token object seen
+  // since the login (the login scan, then every load and own write), so that
+  // a row copied back from an older version while logged in is refused too.
+  // Bounded (kMaxTrackedVersions); dropped at logout.
+  std::unordered_map<storage::ObjectId, uint64_t> newest_version;  // GUARDED_BY(mu)
   std::unordered_map<storage::ObjectId, KeyCacheEntry> key_cache;  // GUARDED_BY(mu)
   uint64_t session_count = 0;     // GUARDED_BY(mu)
   uint64_t rw_session_count = 0;  // GUARDED_BY(mu)
@@ -205,6 +220,10 @@ class EmbeddedBackend final : public Backend {
   // token key; resets the counter on success. Runs without runtime locks.
   Result<SecretBytes> VerifyPin(storage::Store& store, storage::TokenId token, UserType user, const SecretBytes& pin,
                                 bool* must_change);
+  // CommitLogin: makes `user` the token's login (PKCS#11 login state is per
+  // application) with its token and integrity keys, unless another thread
+  // logged in meanwhile.
+  Status CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik, LoginCheck check);
 
   // --- objects (backend_objects.cc) ---
   // FetchObject: the object if it exists and this session may see it
@@ -237,6 +256,37 @@ class EmbeddedBackend final : public Backend {
   static Status CheckCapacity(storage::Store& store, const Session& s, const std::vector<storage::ObjectRow>& rows);
   Result<std::vector<ObjectHandle>> FindCandidates(Session& s, const AttributeSet& tmpl);
   Result<SecureVector> ReadAttribute(Session& s, const Object& obj, AttributeType type, Reason* out_reason);
+
+  // --- integrity (backend_integrity.cc, docs/formats/integrity.md) ---
+  // IntegrityKeyOf: a copy of the token's integrity key; empty if nobody is
+  // logged in.
+  static SecretBytes IntegrityKeyOf(TokenRuntime& rt);
+  // CheckUsable: kCorruptStore if `obj` is a token object in a group of the
+  // object set that failed the login check, or older than a version of it
+  // already seen during this login. Otherwise notes its version.
+  static Status CheckUsable(TokenRuntime& rt, const Object& obj);
+  // NoteVersion: `version` of token object `id` was seen (or written).
+  static Status NoteVersion(TokenRuntime& rt, storage::ObjectId id, uint64_t version);
+  // CheckTokenAtLogin: verifies the token state (token fields + object set
+  // MAC; kCorruptStore if it fails, which refuses the login) and recomputes
+  // the object set: returns the groups whose value does not match, and the
+  // verified token row in `out_row`. A legacy token (no state yet) is
+  // upgraded instead (trust on first use).
+  static Result<LoginCheck> CheckTokenAtLogin(storage::Store& store, storage::TokenId token, const SecretBytes& ik,
+                                              storage::TokenRow* out_row);
+  // AdoptVerifiedToken: the token's sessions take their allow-list and
+  // capacity from the row verified at login (they read it unverified when
+  // they were opened). REQUIRES no session or runtime lock held.
+  void AdoptVerifiedToken(const storage::TokenRow& row);
+  static Status UpgradeLegacyToken(storage::Store& store, storage::TokenRow row, const SecretBytes& ik);
+  // CommitObjects: one write transaction that runs `write` (the object rows'
+  // insert/update/delete) and moves the token's object set from `removed`
+  // (the object being replaced or deleted, as loaded; may be null) to
+  // `added` (the rows written). Without `ik` only unauthenticated objects
+  // may be replaced or deleted (kUserNotLoggedIn).
+  static Status CommitObjects(storage::Store& store, storage::TokenId token, const SecretBytes& ik,
+                              const Object* removed, const std::vector<storage::ObjectRow>& added,
+                              const std::function<Status()>& write);
 
   // --- operations (backend_crypto.cc) ---
   Status OpInit(SessionHandle handle, engine::OpKind kind, const Mechanism& mech, ObjectHandle key);

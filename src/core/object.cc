@@ -5,6 +5,7 @@
 
 #include "src/base/byte_reader.h"
 #include "src/base/status_macros.h"
+#include "src/core/integrity.h"
 #include "src/core/policy.h"
 #include "src/crypto/aead.h"
 #include "src/crypto/random.h"
@@ -76,7 +77,10 @@ Result<SecureVector> OpenSecret(const Object& obj, AttributeType type, const Sec
   return clear;
 }
 
-storage::ObjectRow ToRow(const Object& obj) {
+Result<storage::ObjectRow> ToRow(const Object& obj, const SecretBytes* integrity_key) {
+  if (integrity_key == nullptr && !MayBeUnauthenticated(obj)) {
+    return Status(Reason::kUserNotLoggedIn, "storing this object needs a logged-in user");
+  }
   std::vector<storage::RecordEntry> entries;
   entries.reserve(obj.attrs.size() + obj.sealed.size());
   for (const Attribute& a : obj.attrs.items()) entries.push_back({a.type, false, a.value});
@@ -90,11 +94,54 @@ storage::ObjectRow ToRow(const Object& obj) {
   row.ckid = AttrBytes(obj.attrs, CKA_ID);
   row.is_private = obj.is_private();
   row.version = obj.version;
-  row.record = storage::EncodeRecord(entries);
+  Bytes body = storage::EncodeRecordBody(entries);
+  if (integrity_key == nullptr) {
+    row.record = storage::EncodeRecord({}, body);
+    return row;
+  }
+  CV_ASSIGN_OR_RETURN(crypto::MacTag mac, RecordMac(*integrity_key, obj.token, obj.id, obj.version, body));
+  row.record = storage::EncodeRecord(mac, body);
   return row;
 }
 
-Result<std::shared_ptr<Object>> FromRow(const storage::ObjectRow& row) {
+bool MayBeUnauthenticated(const Object& obj) {
+  ObjectClass cls = obj.object_class();
+  bool public_class = cls == CKO_CERTIFICATE || cls == CKO_PUBLIC_KEY || cls == CKO_DATA;
+  return public_class && !obj.is_private() && obj.sealed.empty() && obj.secrets.empty() &&
+         !obj.attrs.GetBoolOr(CKA_TRUSTED, false);
+}
+
+namespace {
+
+// CheckColumns: the indexed columns must say what the record says, or a
+// lookup by label/id/class (or the public/private filter) would pick an
+// object the record does not describe.
+Status CheckColumns(const storage::ObjectRow& row, const Object& obj) {
+  if (row.object_class != obj.object_class() || row.label != AttrBytes(obj.attrs, CKA_LABEL) ||
+      row.ckid != AttrBytes(obj.attrs, CKA_ID) || row.is_private != obj.is_private()) {
+    return ObjectFailed(row.object_id, row.label, "its indexed columns disagree with its record");
+  }
+  return OkStatus();
+}
+
+// VerifyRecord: see FromRow.
+Status VerifyRecord(const storage::ObjectRow& row, const storage::RecordHeader& header, const SecretBytes& key,
+                    Object* obj) {
+  if (header.version == 1) return ObjectFailed(row.object_id, row.label, "it has a legacy record without a MAC");
+  if (header.mac.empty()) {
+    if (!MayBeUnauthenticated(*obj)) return ObjectFailed(row.object_id, row.label, "its record MAC is missing");
+    return OkStatus();  // a public object stored while nobody was logged in
+  }
+  CV_ASSIGN_OR_RETURN(crypto::MacTag want, RecordMac(key, row.token_id, row.object_id, row.version, header.body));
+  if (!crypto::MacEqual(want, header.mac)) return ObjectFailed(row.object_id, row.label, "its record MAC is wrong");
+  obj->verified = true;
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Object>> FromRow(const storage::ObjectRow& row, const SecretBytes* integrity_key) {
+  CV_ASSIGN_OR_RETURN(storage::RecordHeader header, storage::ParseRecordHeader(row.record));
   CV_ASSIGN_OR_RETURN(std::vector<storage::RecordEntry> entries, storage::DecodeRecord(row.record));
   auto obj = std::make_shared<Object>();
   obj->id = row.object_id;
@@ -109,6 +156,9 @@ Result<std::shared_ptr<Object>> FromRow(const storage::ObjectRow& row) {
     }
   }
   if (!obj->attrs.GetUlong(CKA_CLASS)) return Status(Reason::kCorruptStore, "stored object has no class");
+  obj->record_mac.assign(header.mac.begin(), header.mac.end());
+  CV_RETURN_IF_ERROR(CheckColumns(row, *obj));
+  if (integrity_key != nullptr) CV_RETURN_IF_ERROR(VerifyRecord(row, header, *integrity_key, obj.get()));
   return obj;
 }
 

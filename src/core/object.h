@@ -33,6 +33,10 @@ struct Object {
   AttributeSet attrs;       // non-secret attributes, in clear
   std::vector<storage::RecordEntry> sealed;  // token objects: secret attributes, sealed
   AttributeSet secrets;     // session objects: secret attributes, in clear (wiped memory)
+  // Token objects (docs/formats/integrity.md): the stored record's MAC (empty
+  // for an unauthenticated record), and whether it was verified on load.
+  Bytes record_mac;
+  bool verified = false;
 
   ObjectClass object_class() const { return attrs.GetUlong(CKA_CLASS).value_or(CKO_VENDOR_DEFINED); }
   bool is_private() const { return attrs.GetBoolOr(CKA_PRIVATE, true); }
@@ -51,9 +55,23 @@ Status SealSecrets(const SecretBytes& token_key, const AttributeSet& secrets, Ob
 // kCorruptStore if a sealed value fails authentication.
 Result<SecureVector> OpenSecret(const Object& obj, AttributeType type, const SecretBytes* token_key);
 
-// ToRow / FromRow: the storage form of a token object.
-storage::ObjectRow ToRow(const Object& obj);
-Result<std::shared_ptr<Object>> FromRow(const storage::ObjectRow& row);
+// MayBeUnauthenticated: whether `obj` may be stored without a record MAC
+// (written while nobody is logged in): a public certificate, public key or
+// data object without secrets and without CKA_TRUSTED=TRUE.
+bool MayBeUnauthenticated(const Object& obj);
+
+// ToRow: the storage form of token object `obj` at obj.version. With
+// `integrity_key` the record carries its MAC (integrity.h); without it the
+// record is unauthenticated, which only MayBeUnauthenticated objects may be
+// (else kUserNotLoggedIn).
+Result<storage::ObjectRow> ToRow(const Object& obj, const SecretBytes* integrity_key);
+// FromRow: the object stored in `row`. Always checks that the row's indexed
+// columns (class, label, id, private) agree with its record. With
+// `integrity_key` (someone is logged in) it also verifies the record: a MAC
+// that fails, a version-1 record, or an unauthenticated record of an object
+// that must be authenticated is kCorruptStore naming the object. Without the
+// key, the object is returned unverified (verified = false).
+Result<std::shared_ptr<Object>> FromRow(const storage::ObjectRow& row, const SecretBytes* integrity_key);
 
 // NewObjectId: a random id in [1, 2^62).
 Result<storage::ObjectId> NewObjectId();

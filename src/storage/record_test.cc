@@ -28,7 +28,11 @@ void ExpectCorrupt(std::span<const uint8_t> bytes) {
   EXPECT_EQ(r.status().reason(), Reason::kCorruptStore);
 }
 
-// Builds a record by hand: header + raw entries.
+Bytes Mac() { return Bytes(kRecordMacSize, 0xff); }
+// V2: a version-2 record of `entries` carrying a MAC (the codec does not check it).
+Bytes V2(const std::vector<RecordEntry>& entries) { return EncodeRecord(Mac(), EncodeRecordBody(entries)); }
+
+// Builds a version-1 record by hand: header + raw entries.
 Bytes Raw(uint32_t count, const std::vector<std::tuple<uint64_t, uint8_t, Bytes>>& entries) {
   Bytes out = {'C', 'V', 'R', 1};
   ByteWriter<Bytes> w(&out);
@@ -41,9 +45,7 @@ Bytes Raw(uint32_t count, const std::vector<std::tuple<uint64_t, uint8_t, Bytes>
   return out;
 }
 
-TEST(RecordTest, RoundTrip) {
-  Bytes encoded = EncodeRecord(Sample());
-  Result<std::vector<RecordEntry>> decoded = DecodeRecord(encoded);
+void ExpectSample(const Result<std::vector<RecordEntry>>& decoded) {
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   ASSERT_EQ(decoded->size(), Sample().size());
   for (size_t i = 0; i < decoded->size(); ++i) {
@@ -53,41 +55,86 @@ TEST(RecordTest, RoundTrip) {
   }
 }
 
+TEST(RecordTest, RoundTrip) {
+  ExpectSample(DecodeRecord(V2(Sample())));
+  ExpectSample(DecodeRecord(EncodeRecord({}, EncodeRecordBody(Sample()))));  // unauthenticated
+  ExpectSample(DecodeRecord(EncodeRecordV1(Sample())));                     // legacy
+}
+
+TEST(RecordTest, HeaderLocatesMacAndBody) {
+  Bytes body = EncodeRecordBody(Sample());
+  Bytes record = V2(Sample());
+  Result<RecordHeader> h = ParseRecordHeader(record);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->version, 2);
+  EXPECT_EQ(Bytes(h->mac.begin(), h->mac.end()), Mac());
+  EXPECT_EQ(Bytes(h->body.begin(), h->body.end()), body);
+  Bytes unauth = EncodeRecord({}, body);
+  h = ParseRecordHeader(unauth);
+  ASSERT_TRUE(h.ok());
+  EXPECT_TRUE(h->mac.empty());
+  EXPECT_EQ(Bytes(h->body.begin(), h->body.end()), body);
+  Bytes v1 = EncodeRecordV1(Sample());
+  h = ParseRecordHeader(v1);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->version, 1);
+  EXPECT_TRUE(h->mac.empty());
+  EXPECT_EQ(Bytes(h->body.begin(), h->body.end()), body);
+}
+
 TEST(RecordTest, KnownEncoding) {
-  Bytes encoded = EncodeRecord({Entry(0x102, true, {0xaa})});
-  Bytes expected = {'C', 'V', 'R', 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 2, 1, 0, 0, 0, 1, 0xaa};
-  EXPECT_EQ(encoded, expected);
+  std::vector<RecordEntry> one = {Entry(0x102, true, {0xaa})};
+  Bytes expected = {'C', 'V', 'R', 2, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 2, 1, 0, 0, 0, 1, 0xaa};
+  EXPECT_EQ(EncodeRecord({}, EncodeRecordBody(one)), expected);
+  Bytes v1 = {'C', 'V', 'R', 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 2, 1, 0, 0, 0, 1, 0xaa};
+  EXPECT_EQ(EncodeRecordV1(one), v1);
 }
 
 TEST(RecordTest, EmptyRecord) {
-  Bytes encoded = EncodeRecord({});
-  EXPECT_EQ(encoded.size(), 8u);
+  Bytes encoded = EncodeRecord({}, EncodeRecordBody({}));
+  EXPECT_EQ(encoded.size(), 9u);
   Result<std::vector<RecordEntry>> decoded = DecodeRecord(encoded);
   ASSERT_TRUE(decoded.ok());
   EXPECT_TRUE(decoded->empty());
 }
 
 TEST(RecordTest, EveryTruncationFails) {
-  Bytes encoded = EncodeRecord(Sample());
-  for (size_t n = 0; n < encoded.size(); ++n) {
-    SCOPED_TRACE(n);
-    ExpectCorrupt(std::span<const uint8_t>(encoded).first(n));
+  for (const Bytes& encoded : {V2(Sample()), EncodeRecordV1(Sample())}) {
+    for (size_t n = 0; n < encoded.size(); ++n) {
+      SCOPED_TRACE(n);
+      ExpectCorrupt(std::span<const uint8_t>(encoded).first(n));
+    }
   }
 }
 
 TEST(RecordTest, EveryHeaderBitFlipFails) {
-  Bytes encoded = EncodeRecord(Sample());
-  for (size_t bit = 0; bit < 8 * 8; ++bit) {
-    SCOPED_TRACE(bit);
-    Bytes flipped = encoded;
-    flipped[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    ExpectCorrupt(flipped);
+  // magic | version | mac_len, then (after the MAC) the entry count.
+  Bytes encoded = V2(Sample());
+  std::vector<size_t> header = {0, 1, 2, 3, 4};
+  for (size_t i = 0; i < 4; ++i) header.push_back(5 + kRecordMacSize + i);
+  for (size_t byte : header) {
+    for (int bit = 0; bit < 8; ++bit) {
+      SCOPED_TRACE(byte * 8 + bit);
+      Bytes flipped = encoded;
+      flipped[byte] ^= static_cast<uint8_t>(1u << bit);
+      ExpectCorrupt(flipped);
+    }
+  }
+}
+
+TEST(RecordTest, BadMacLengthFails) {
+  Bytes encoded = EncodeRecord({}, EncodeRecordBody({}));
+  for (int len : {1, 16, 31, 33, 255}) {
+    Bytes bad = encoded;
+    bad[4] = static_cast<uint8_t>(len);
+    bad.insert(bad.begin() + 5, static_cast<size_t>(len), 0);
+    ExpectCorrupt(bad);
   }
 }
 
 TEST(RecordTest, UnknownFlagBitsFail) {
-  Bytes encoded = EncodeRecord(Sample());
-  constexpr size_t kFirstFlagsOffset = 8 + 8;
+  Bytes encoded = V2(Sample());
+  const size_t kFirstFlagsOffset = 5 + kRecordMacSize + 4 + 8;
   for (int bit = 1; bit < 8; ++bit) {
     Bytes flipped = encoded;
     flipped[kFirstFlagsOffset] ^= static_cast<uint8_t>(1u << bit);
@@ -96,7 +143,7 @@ TEST(RecordTest, UnknownFlagBitsFail) {
 }
 
 TEST(RecordTest, TrailingBytesFail) {
-  Bytes encoded = EncodeRecord(Sample());
+  Bytes encoded = V2(Sample());
   encoded.push_back(0);
   ExpectCorrupt(encoded);
 }
@@ -128,7 +175,7 @@ TEST(RecordTest, CountLimits) {
 
 TEST(RecordTest, BadMagicAndVersion) {
   Bytes raw = Raw(0, {});
-  raw[3] = 2;
+  raw[3] = 3;
   ExpectCorrupt(raw);
   raw[3] = 0;
   ExpectCorrupt(raw);

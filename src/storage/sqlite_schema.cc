@@ -41,6 +41,12 @@ CREATE INDEX objects_token_class ON objects(token_id, class);
 INSERT INTO meta(key, value) VALUES ('vault_id', randomblob(16));
 )sql";
 
+// Schema version 2: the token's integrity state (docs/formats/integrity.md).
+// Existing tokens get an empty one, upgraded by the core at the next login.
+constexpr char kSchemaV2[] = R"sql(
+ALTER TABLE tokens ADD COLUMN integrity BLOB NOT NULL DEFAULT x'';
+)sql";
+
 // Migration: the SQL that takes schema `to_version - 1` to `to_version`.
 struct Migration {
   int64_t to_version;
@@ -48,6 +54,7 @@ struct Migration {
 };
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
+    {2, kSchemaV2},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");

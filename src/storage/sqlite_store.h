@@ -60,6 +60,7 @@ class SqliteStore final : public Store {
   Result<uint64_t> GetObjectVersion(ObjectId id) override;
   Result<std::vector<ObjectId>> FindObjects(const ObjectQuery& query) override;
   Result<uint64_t> CountObjects(TokenId id, uint64_t object_class) override;
+  Status ForEachObject(TokenId id, const std::function<Status(const ObjectRow&)>& fn) override;
 
   Status RunExclusive(const std::function<Status()>& fn) override;
   Status CheckIntegrity() override;

@@ -69,9 +69,20 @@ Status SqliteStore::InsertObjects(const std::vector<ObjectRow>& rows) {
 }
 
 Status SqliteStore::UpdateObject(const ObjectRow& row) {
+  if (row.version < 2) return InvalidArgumentError("an updated object's version must be at least 2");
   return Write([&](Connection& conn) -> Status {
+    {
+      CV_ASSIGN_OR_RETURN(Stmt get, conn.Prepare("SELECT version FROM objects WHERE object_id = ?1"));
+      CV_RETURN_IF_ERROR(get.BindU64(1, row.object_id));
+      CV_ASSIGN_OR_RETURN(bool found, get.Step());
+      if (!found) return ObjectNotFound(row.object_id);
+      if (get.ColumnU64(0) != row.version - 1) {
+        return Status(StatusCode::kAborted, Reason::kFunctionFailed,
+                      "object " + std::to_string(row.object_id) + " was changed by another writer; retry");
+      }
+    }
     CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("UPDATE objects SET class = ?2, label = ?3, ckid = ?4, "
-                                                "is_private = ?5, record = ?6, version = version + 1 "
+                                                "is_private = ?5, record = ?6, version = ?7 "
                                                 "WHERE object_id = ?1"));
     CV_RETURN_IF_ERROR(stmt.BindU64(1, row.object_id));
     CV_RETURN_IF_ERROR(stmt.BindU64(2, row.object_class));
@@ -79,8 +90,8 @@ Status SqliteStore::UpdateObject(const ObjectRow& row) {
     CV_RETURN_IF_ERROR(stmt.BindBlob(4, row.ckid));
     CV_RETURN_IF_ERROR(stmt.BindInt(5, row.is_private ? 1 : 0));
     CV_RETURN_IF_ERROR(stmt.BindBlob(6, row.record));
-    CV_RETURN_IF_ERROR(stmt.StepDone());
-    return conn.Changes() == 0 ? ObjectNotFound(row.object_id) : OkStatus();
+    CV_RETURN_IF_ERROR(stmt.BindU64(7, row.version));
+    return stmt.StepDone();
   });
 }
 
@@ -136,6 +147,22 @@ Result<std::vector<ObjectId>> SqliteStore::FindObjects(const ObjectQuery& query)
   });
   if (!status.ok()) return status;
   return out;
+}
+
+Status SqliteStore::ForEachObject(TokenId id, const std::function<Status(const ObjectRow&)>& fn) {
+  return Read([&](Connection& conn) -> Status {
+    // One statement: SQLite runs it in one read transaction (one snapshot).
+    CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("SELECT object_id, class, label, ckid, is_private, version, record "
+                                                "FROM objects WHERE token_id = ?1 ORDER BY object_id"));
+    CV_RETURN_IF_ERROR(stmt.BindU64(1, id));
+    for (;;) {
+      CV_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return OkStatus();
+      CV_RETURN_IF_ERROR(fn(ObjectRow{stmt.ColumnU64(0), id, stmt.ColumnU64(1), stmt.ColumnBlob(2),
+                                      stmt.ColumnBlob(3), stmt.ColumnInt(4) != 0, stmt.ColumnU64(5),
+                                      stmt.ColumnBlob(6)}));
+    }
+  });
 }
 
 Result<uint64_t> SqliteStore::CountObjects(TokenId id, uint64_t object_class) {

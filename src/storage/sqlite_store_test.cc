@@ -90,9 +90,13 @@ TEST_F(StoreTest, TokenCrud) {
   EXPECT_EQ(token->policy, expected.policy);
   EXPECT_EQ(token->created_unix, expected.created_unix);
 
+  EXPECT_TRUE(token->integrity.empty());
+
   TokenRow changed = Token(1, "renamed");
   changed.policy = {};
+  changed.integrity = {9, 8};
   ASSERT_TRUE(store_->UpdateToken(changed).ok());
+  EXPECT_EQ(store_->GetToken(1)->integrity, Bytes({9, 8}));
   EXPECT_EQ(store_->GetToken(1)->label, "renamed");
   EXPECT_TRUE(store_->GetToken(1)->policy.empty());
   EXPECT_EQ(store_->UpdateToken(Token(9)).code(), StatusCode::kNotFound);
@@ -194,7 +198,14 @@ TEST_F(StoreTest, ObjectCrudAndVersion) {
 
   row.label = ToBytes("renamed");
   row.record = {1};
+  row.version = 2;
   ASSERT_TRUE(store_->UpdateObject(row).ok());
+  // A writer that read version 1 (not 2) is refused: nothing is written.
+  row.record = {2};
+  EXPECT_EQ(store_->UpdateObject(row).code(), StatusCode::kAborted);
+  EXPECT_EQ(store_->GetObject(100)->record, Bytes({1}));
+  row.version = 3;
+  row.record = {1};
   ASSERT_TRUE(store_->UpdateObject(row).ok());
   EXPECT_EQ(*store_->GetObjectVersion(100), 3u);
   EXPECT_EQ(store_->GetObject(100)->label, ToBytes("renamed"));

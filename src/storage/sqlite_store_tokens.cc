@@ -9,7 +9,7 @@
 namespace certvault::storage::internal {
 namespace {
 
-constexpr char kTokenColumns[] = "SELECT token_id, label, serial, flags, capacity, policy, created_unix FROM tokens";
+constexpr char kTokenColumns[] = "SELECT token_id, label, serial, flags, capacity, policy, created_unix, integrity FROM tokens";
 
 TokenRow ReadTokenRow(const Stmt& stmt) {
   TokenRow row;
@@ -20,6 +20,7 @@ TokenRow ReadTokenRow(const Stmt& stmt) {
   row.capacity = static_cast<uint32_t>(stmt.ColumnInt(4));
   row.policy = stmt.ColumnBlob(5);
   row.created_unix = stmt.ColumnInt(6);
+  row.integrity = stmt.ColumnBlob(7);
   return row;
 }
 
@@ -30,7 +31,8 @@ Status BindTokenRow(Stmt& stmt, const TokenRow& row) {
   CV_RETURN_IF_ERROR(stmt.BindU64(4, row.flags));
   CV_RETURN_IF_ERROR(stmt.BindInt(5, row.capacity));
   CV_RETURN_IF_ERROR(stmt.BindBlob(6, row.policy));
-  return stmt.BindInt(7, row.created_unix);
+  CV_RETURN_IF_ERROR(stmt.BindInt(7, row.created_unix));
+  return stmt.BindBlob(8, row.integrity);
 }
 
 Status InsertAuth(Connection& conn, const AuthRow& row) {
@@ -116,7 +118,7 @@ Status SqliteStore::CreateToken(const TokenRow& row, const std::vector<AuthRow>&
       CV_RETURN_IF_ERROR(del.StepDone());
     }
     CV_ASSIGN_OR_RETURN(Stmt ins, conn.Prepare("INSERT INTO tokens(token_id, label, serial, flags, capacity, "
-                                               "policy, created_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+                                               "policy, created_unix, integrity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     CV_RETURN_IF_ERROR(BindTokenRow(ins, row));
     CV_RETURN_IF_ERROR(ins.StepDone());
     for (const AuthRow& a : auth) CV_RETURN_IF_ERROR(InsertAuth(conn, a));
@@ -127,7 +129,8 @@ Status SqliteStore::CreateToken(const TokenRow& row, const std::vector<AuthRow>&
 Status SqliteStore::UpdateToken(const TokenRow& row) {
   return Write([&](Connection& conn) -> Status {
     CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("UPDATE tokens SET label = ?2, serial = ?3, flags = ?4, "
-                                                "capacity = ?5, policy = ?6, created_unix = ?7 WHERE token_id = ?1"));
+                                                "capacity = ?5, policy = ?6, created_unix = ?7, "
+                                                "integrity = ?8 WHERE token_id = ?1"));
     CV_RETURN_IF_ERROR(BindTokenRow(stmt, row));
     CV_RETURN_IF_ERROR(stmt.StepDone());
     return conn.Changes() == 0 ? TokenNotFound(row.token_id) : OkStatus();

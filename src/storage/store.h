@@ -44,6 +44,10 @@ struct TokenRow {
   uint32_t capacity = 0;  // 0 = unlimited
   Bytes policy;        // encoded token policy (core), opaque here
   int64_t created_unix = 0;
+  // integrity: the token's MAC'd integrity state (core, docs/formats/
+  // integrity.md), opaque here; empty for a token written by a build without
+  // it (schema version 1), which the core upgrades at the next login.
+  Bytes integrity;
 };
 
 enum class Role : uint8_t { kSo = 0, kUser = 1 };
@@ -115,7 +119,11 @@ class Store {
   virtual Status InsertObject(const ObjectRow& row) = 0;
   // InsertObjects: several in one transaction (a key pair).
   virtual Status InsertObjects(const std::vector<ObjectRow>& rows) = 0;
-  // UpdateObject: replaces label/ckid/class/is_private/record; bumps version.
+  // UpdateObject: replaces label/ckid/class/is_private/record and sets the
+  // version to row.version, which must be the stored version + 1 (the core
+  // authenticates the record together with its version). kNotFound if the
+  // object is absent; kAborted if its stored version is not row.version - 1
+  // (another writer changed it meanwhile): nothing is written then.
   virtual Status UpdateObject(const ObjectRow& row) = 0;
   virtual Status DeleteObject(ObjectId id) = 0;
   // GetObject: kNotFound if absent.
@@ -127,6 +135,11 @@ class Store {
   virtual Result<std::vector<ObjectId>> FindObjects(const ObjectQuery& query) = 0;
   // CountObjects: number of objects of `object_class` in a token.
   virtual Result<uint64_t> CountObjects(TokenId id, uint64_t object_class) = 0;
+  // ForEachObject: calls `fn` for every object of token `id` (in object id
+  // order), from one consistent snapshot; stops at the first error `fn`
+  // returns and returns it. O(objects of the token): used at login to check
+  // the token's object set (docs/formats/integrity.md).
+  virtual Status ForEachObject(TokenId id, const std::function<Status(const ObjectRow&)>& fn) = 0;
 
   // RunExclusive: runs `fn` inside one write transaction (BEGIN IMMEDIATE), so
   // check-then-insert sequences (capacity limits) are atomic across processes.

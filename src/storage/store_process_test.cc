@@ -173,6 +173,56 @@ TEST(StoreDamageTest, MissingSchemaVersion) {
   EXPECT_NE(s.message().find("schema_version"), std::string_view::npos) << s.ToString();
 }
 
+// A schema-version-1 file (as written by builds before the token integrity
+// state) is migrated on open: its tokens get an empty integrity state, and
+// its objects are kept.
+TEST(StoreMigrationTest, Version1FileGetsTheIntegrityColumn) {
+  TempDir dir;
+  RawSql(dir.File("vault.db"), R"sql(
+    CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value);
+    CREATE TABLE tokens(token_id INTEGER PRIMARY KEY, label TEXT NOT NULL, serial TEXT NOT NULL,
+      flags INTEGER NOT NULL, capacity INTEGER NOT NULL, policy BLOB NOT NULL, created_unix INTEGER NOT NULL);
+    CREATE TABLE auth(token_id INTEGER NOT NULL REFERENCES tokens(token_id) ON DELETE CASCADE,
+      role INTEGER NOT NULL, kdf BLOB NOT NULL, wrapped_key BLOB NOT NULL, tries_left INTEGER NOT NULL,
+      max_tries INTEGER NOT NULL, flags INTEGER NOT NULL, PRIMARY KEY(token_id, role)) WITHOUT ROWID;
+    CREATE TABLE objects(object_id INTEGER PRIMARY KEY,
+      token_id INTEGER NOT NULL REFERENCES tokens(token_id) ON DELETE CASCADE,
+      class INTEGER NOT NULL, label BLOB NOT NULL, ckid BLOB NOT NULL,
+      is_private INTEGER NOT NULL, version INTEGER NOT NULL, record BLOB NOT NULL);
+    INSERT INTO meta VALUES ('schema_version', 1);
+    INSERT INTO tokens VALUES (1, 'old', '0011', 0, 0, x'', 1700000000);
+    INSERT INTO objects VALUES (5, 1, 1, x'61', x'', 0, 3, x'435652010000000000');
+  )sql");
+  std::unique_ptr<Store> store = MustOpen(dir.File("vault.db"), /*create=*/false);
+  ASSERT_NE(store, nullptr);
+  Result<TokenRow> token = store->GetToken(1);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  EXPECT_EQ(token->label, "old");
+  EXPECT_TRUE(token->integrity.empty());
+  EXPECT_EQ(*store->GetObjectVersion(5), 3u);
+  token->integrity = {1, 2, 3};
+  ASSERT_TRUE(store->UpdateToken(*token).ok());
+  EXPECT_EQ(store->GetToken(1)->integrity, Bytes({1, 2, 3}));
+}
+
+TEST(StoreObjectsTest, ForEachObjectVisitsOneTokenInIdOrder) {
+  TempDir dir;
+  std::unique_ptr<Store> store = MustOpen(dir.File("vault.db"));
+  ASSERT_TRUE(store->CreateToken(Token(1), {}).ok());
+  ASSERT_TRUE(store->CreateToken(Token(2), {}).ok());
+  ASSERT_TRUE(store->InsertObjects({Object(30, 1, 1, "c"), Object(10, 1, 1, "a"), Object(20, 2, 1, "b")}).ok());
+  std::vector<ObjectId> seen;
+  ASSERT_TRUE(store->ForEachObject(1, [&](const ObjectRow& row) {
+    EXPECT_EQ(row.token_id, 1u);
+    EXPECT_EQ(row.version, 1u);
+    seen.push_back(row.object_id);
+    return OkStatus();
+  }).ok());
+  EXPECT_EQ(seen, (std::vector<ObjectId>{10, 30}));
+  Status stop = store->ForEachObject(1, [](const ObjectRow&) { return Status(Reason::kCorruptStore, "stop"); });
+  EXPECT_EQ(stop.reason(), Reason::kCorruptStore);
+}
+
 // LockHolder: a foreign connection holding the write lock until released.
 class LockHolder {
  public:
