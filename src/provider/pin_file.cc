@@ -17,10 +17,11 @@ SecretBytes FirstLine(std::span<const uint8_t> contents) {
 }
 
 Status CheckPinFileMode(const struct stat& st, uid_t reader, const std::string& path) {
-  // Others never; the group only when this process is not the owner, so it
-  // reads the file through that group (a root-owned PIN file shared with a
-  // service's group, docs/design/provider.md).
-  bool group_needed = st.st_uid != reader;
+  // Others never, the group never for writing. Group read only where it is
+  // how a service gets the PIN: a root-owned file shared with the service's
+  // group (nginx reads it as root in its master, then in its workers through
+  // the group; docs/design/provider.md), or any reader that is not the owner.
+  bool group_needed = st.st_uid == 0 || st.st_uid != reader;
   if ((st.st_mode & S_IRWXO) != 0 || (st.st_mode & S_IWGRP) != 0 ||
       ((st.st_mode & S_IRWXG) != 0 && !group_needed)) {
     return FailedPreconditionError("the PIN file " + path +

@@ -21,7 +21,8 @@ inline constexpr size_t kMaxPinFileSize = 4096;
 // wiped buffer. kNotFound / kPermissionDenied name the file (never its
 // contents); an empty PIN is kInvalidArgument; kFailedPrecondition if the
 // file is accessible to others, writable by its group, or readable by its
-// group although this process owns it (CheckPinFileMode).
+// group although it is neither root's nor read through that group
+// (CheckPinFileMode).
 Result<SecretBytes> ReadPinFile(const std::string& path);
 // CheckPinFileMode: the mode rule of ReadPinFile for a file read by `reader`.
 Status CheckPinFileMode(const struct stat& st, uid_t reader, const std::string& path);
