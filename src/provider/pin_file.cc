@@ -25,7 +25,8 @@ Status CheckPinFileMode(const struct stat& st, uid_t reader, const std::string& 
   if ((st.st_mode & S_IRWXO) != 0 || (st.st_mode & S_IWGRP) != 0 ||
       ((st.st_mode & S_IRWXG) != 0 && !group_needed)) {
     return FailedPreconditionError("the PIN file " + path +
-                                   " must not be accessible to others or, for its owner, to the group (chmod 600)");
+                                   " must not be accessible to others, writable by its group, or readable by the "
+                                   "group of an owner other than root who reads it (chmod 600)");
   }
   return OkStatus();
 }
