@@ -13,6 +13,7 @@
 // load on a shared machine does not count) and the ratio provider/plain.
 // No pass/fail on timing.
 //   certvault-provider-bench --provider build/src/provider/certvault.so [--quick]
+#include <sys/stat.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -96,6 +97,7 @@ void MakeVault(const std::string& dir, const std::vector<std::pair<std::string, 
 OSSL_LIB_CTX* ProviderContext(const std::string& dir, const std::string& provider) {
   std::string cnf = dir + "/openssl.cnf";
   std::ofstream(dir + "/pin") << kUserPin << "\n";
+  chmod((dir + "/pin").c_str(), 0600);  // the provider refuses PIN files open to others
   std::ofstream(cnf) << "openssl_conf = init\n[init]\nproviders = prov\n[prov]\ndefault = dflt\ncertvault = cv\n"
                      << "[dflt]\nactivate = 1\n[cv]\nactivate = 1\nmodule = " << provider << "\nvault = " << dir
                      << "/vault\npin-file = " << dir << "/pin\n";

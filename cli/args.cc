@@ -29,6 +29,7 @@ Status UsageError(std::string message) {
 const std::vector<OptionSpec>& GlobalOptions() {
   static const std::vector<OptionSpec> kGlobal = {
       {"vault"}, {"json", false}, {"pin"}, {"pin-file"}, {"so-pin"}, {"so-pin-file"}, {"help", false},
+      {"allow-weak-pin", false},
   };
   return kGlobal;
 }

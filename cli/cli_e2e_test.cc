@@ -139,9 +139,16 @@ TEST_F(CliE2eTest, UriPinValueAndPinSourceLogIn) {
   EXPECT_EQ(good.code, 0) << good.err;
   EXPECT_NE(good.out.find("BEGIN PUBLIC KEY"), std::string::npos);
   std::string pin_file = dir_ + "/pin";
-  ASSERT_TRUE(WriteFileAtomic(pin_file, AsSpan("wrong-pin-000\n")).ok());
+  ASSERT_TRUE(WriteFileAtomic(pin_file, AsSpan("wrong-pin-000\n"), 0600).ok());
   CliRun bad = Cli({"export-pubkey", "--key", "pkcs11:object=k;type=private?pin-source=file:" + pin_file});
   EXPECT_EQ(bad.code, kExitAuth);
+  // A PIN file others can read is refused before it is used.
+  ASSERT_TRUE(WriteFileAtomic(pin_file, AsSpan("user-pin-1234\n"), 0644).ok());
+  CliRun open_file = Cli({"export-pubkey", "--key", "pkcs11:object=k;type=private?pin-source=file:" + pin_file});
+  EXPECT_NE(open_file.code, 0);
+  EXPECT_NE(open_file.err.find("chmod 600"), std::string::npos) << open_file.err;
+  CliRun flag = Cli({"export-pubkey", "--key", "pkcs11:object=k;type=private", "--pin-file", pin_file});
+  EXPECT_NE(flag.err.find("chmod 600"), std::string::npos) << flag.err;
 }
 
 TEST_F(CliE2eTest, ImportP12KeyCertAndRejectWrongPassword) {

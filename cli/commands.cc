@@ -1,11 +1,14 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "cli/commands.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "cli/command_context.h"
 #include "cli/output.h"
 #include "src/base/status_macros.h"
+#include "src/base/vault_perms.h"
 
 namespace certvault::cli {
 namespace {
@@ -59,7 +62,9 @@ void PrintUsage(std::ostream& os) {
   os << "usage: certvault [--vault DIR] [--json] VERB [options]\n\nverbs:\n";
   for (const CommandDef& def : Commands()) os << "  " << def.usage << "\n";
   os << "\nPINs: --pin/--pin-file/CERTVAULT_PIN (user), --so-pin/--so-pin-file/CERTVAULT_SO_PIN (SO),\n"
-        "      or a prompt on the terminal. Objects: a label, --id HEX, or a pkcs11: URI.\n"
+        "      or a prompt on the terminal. PIN files must be mode 600. New PINs: user >= 6, SO >= 8\n"
+        "      characters (configurable); --allow-weak-pin accepts 4 (tests, numeric-PIN devices).\n"
+        "Objects: a label, --id HEX, or a pkcs11: URI.\n"
         "Exit codes: 0 ok, 1 usage, 2 not found, 3 auth/PIN, 4 vault/IO, 5 refused by policy.\n";
 }
 
@@ -85,8 +90,7 @@ Result<SecretBytes> LoginPin(Context& ctx, UserType user, ObjectSelector* sel) {
   if (sel != nullptr && sel->pin_source.has_value()) {
     std::string path = *sel->pin_source;
     if (path.starts_with("file:")) path = path.substr(5);
-    CV_ASSIGN_OR_RETURN(SecretBytes contents, ReadSecretFile(path, 4096));
-    return PinFromFileContents(contents);
+    return ReadPinFile(path);
   }
   return ObtainPin(*ctx.args, user == UserType::kSo ? PinKind::kSo : PinKind::kUser);
 }
@@ -111,6 +115,15 @@ Status WriteOutput(Context& ctx, std::span<const uint8_t> data) {
   return ctx.out->good() ? OkStatus() : UnavailableError("cannot write to standard output");
 }
 
+// CheckVaultDir: refuses a group/world-writable vault directory and warns
+// about a database others may write (src/base/vault_perms.h).
+Status CheckVaultDir(const std::string& dir, std::ostream& err) {
+  std::vector<std::string> warnings;
+  CV_RETURN_IF_ERROR(CheckVaultPermissions(dir, geteuid(), &warnings));
+  for (const std::string& w : warnings) err << "certvault: warning: " << w << "\n";
+  return OkStatus();
+}
+
 int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostream& out, std::ostream& err,
            const VaultDescriber& describe) {
   Result<Args> args = Args::Parse(argc, argv, SpecsFor);
@@ -126,9 +139,13 @@ int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostrea
   BackendOptions options;
   options.vault_dir = args->Get("vault").value_or("");
   options.create_vault = def->name == "init";  // read paths never create files
+  options.allow_weak_pin = args->Has("allow-weak-pin");
+  const std::string where = describe ? describe(options) : ResolveVaultDir(options.vault_dir);
+  if (def->name == "init" && where == ResolveVaultDir(options.vault_dir)) {  // embedded: the vault is ours
+    if (Status perms = CheckVaultDir(where, err); !perms.ok()) return ReportError(err, perms);
+  }
   Result<std::unique_ptr<Backend>> backend = open_backend(options);
   if (!backend.ok()) return ReportError(err, backend.status().Annotate("cannot open the vault"));
-  const std::string where = describe ? describe(options) : ResolveVaultDir(options.vault_dir);
   Context ctx{backend->get(), &*args, &out, &err, args->Has("json"), where};
   Status status = def->run(ctx);
   if (!status.ok()) return ReportError(err, status);

@@ -13,6 +13,7 @@
 #include "cli/output.h"
 #include "src/base/ct.h"
 #include "src/base/status_macros.h"
+#include "src/provider/pin_file.h"
 
 namespace certvault::cli {
 namespace {
@@ -96,10 +97,7 @@ Result<SecretBytes> PromptPin(const PinNames& names, bool confirm) {
 Result<SecretBytes> RawPin(Args& args, PinKind kind, bool confirm) {
   PinNames names = NamesFor(kind);
   if (std::optional<SecretBytes> flag = args.TakeSecret(names.flag)) return std::move(*flag);
-  if (std::optional<std::string> file = args.Get(names.file_flag)) {
-    CV_ASSIGN_OR_RETURN(SecretBytes contents, ReadSecretFile(*file, 4096));
-    return PinFromFileContents(contents);
-  }
+  if (std::optional<std::string> file = args.Get(names.file_flag)) return ReadPinFile(*file);
   if (const char* env = std::getenv(names.env); env != nullptr) {
     return SecretBytes(std::string_view(env), SecretAccess::Get());
   }
@@ -118,6 +116,8 @@ Result<SecretBytes> ObtainPin(Args& args, PinKind kind, bool confirm) {
   if (pin.empty()) return Status(Reason::kPinLenRange, "the PIN is empty");
   return pin;
 }
+
+Result<SecretBytes> ReadPinFile(const std::string& path) { return provider::ReadPinFile(path); }
 
 SecretBytes PinFromFileContents(const SecretBytes& contents) {
   std::span<const uint8_t> bytes = contents.Bytes(SecretAccess::Get());

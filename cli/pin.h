@@ -2,7 +2,7 @@
 //
 // PIN input for the CLI. Sources, first match wins:
 //   1. --pin / --so-pin / --new-pin (the argv copy is overwritten);
-//   2. --pin-file / --so-pin-file / --new-pin-file (first line of the file);
+//   2. --pin-file / --so-pin-file / --new-pin-file (first line of the file, mode 600);
 //   3. CERTVAULT_PIN / CERTVAULT_SO_PIN / CERTVAULT_NEW_PIN;
 //   4. a prompt on the controlling terminal with echo off (termios).
 // PINs live only in SecretBytes; they are never printed or put in messages.
@@ -10,6 +10,7 @@
 #define CERTVAULT_CLI_PIN_H_
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "cli/args.h"
@@ -30,6 +31,11 @@ bool HasPinSource(const Args& args, PinKind kind);
 // source and without a terminal: kUnauthenticated/kPinInvalid with a message
 // naming the flags to use. Empty PINs are rejected (kPinLenRange).
 Result<SecretBytes> ObtainPin(Args& args, PinKind kind, bool confirm = false);
+
+// ReadPinFile: the first line of a PIN file. kFailedPrecondition if others
+// may access it, or its group may although this process owns it (chmod 600);
+// the rule is the provider's pin-file rule (src/provider/pin_file.h).
+Result<SecretBytes> ReadPinFile(const std::string& path);
 
 // PinFromFileContents: the first line of a PIN file (without "\n" or "\r\n").
 SecretBytes PinFromFileContents(const SecretBytes& contents);

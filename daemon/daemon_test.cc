@@ -61,7 +61,7 @@ TEST_F(DaemonTest, LoginStateIsPerApplicationAndDiesWithIt) {
   EXPECT_EQ(a->GetSessionInfo(s)->state, uint64_t{CKS_RW_USER_FUNCTIONS});
   EXPECT_EQ(server_->app_count(), 2u);
   b.reset();  // its connection drops: the daemon closes its sessions
-  for (int i = 0; i < 100 && server_->app_count() != 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(WaitUntil([&] { return server_->app_count() == 1; }));
   EXPECT_EQ(server_->app_count(), 1u);
 }
 
@@ -103,8 +103,16 @@ TEST_F(DaemonTest, MoreConcurrentLoginsThanPinTriesDoNotLockThePin) {
   auto setup = Client();
   SlotId slot;
   (void)InitToken(setup.get(), &slot);
+  // The logins queue behind each other: the clients' timeout is derived from
+  // one login measured on this machine and build (TSan is ~10x slower).
+  SessionHandle probe = *setup->OpenSession(slot, CKF_SERIAL_SESSION);
+  ASSERT_TRUE(setup->Logout(probe).ok());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(setup->Login(probe, UserType::kUser, Pin(kUserPin)).ok());
+  const auto one = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  const int timeout_ms = 5000 + 4 * 16 * static_cast<int>(one.count());
   std::vector<std::unique_ptr<Backend>> clients;
-  for (int i = 0; i < 16; ++i) clients.push_back(Client());
+  for (int i = 0; i < 16; ++i) clients.push_back(Client(timeout_ms));
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (auto& c : clients) {
@@ -132,9 +140,9 @@ TEST_F(DaemonTest, HostileClientsAreDisconnectedOthersKeepWorking) {
   const uint8_t partial[] = {0, 0, 0, 14, ipc::kWireVersion, 1, 0};
   ASSERT_EQ(send(half, partial, sizeof partial, 0), 7);
   EXPECT_TRUE(SignOnce(b.get(), s, key).ok());  // while the half frame is pending
-  EXPECT_TRUE(ClosedByPeer(garbage, 2000));
-  EXPECT_TRUE(ClosedByPeer(oversized, 2000));
-  EXPECT_TRUE(ClosedByPeer(half, 3000));  // after frame_timeout_ms
+  EXPECT_TRUE(ClosedByPeer(garbage));
+  EXPECT_TRUE(ClosedByPeer(oversized));
+  EXPECT_TRUE(ClosedByPeer(half));  // after frame_timeout_ms
   close(garbage);
   close(oversized);
   close(half);
@@ -144,11 +152,9 @@ TEST_F(DaemonTest, HostileClientsAreDisconnectedOthersKeepWorking) {
 TEST_F(DaemonTest, SilentPeerIsDisconnectedAfterTheHandshakeTimeout) {
   StartServer();
   int silent = RawConnect();
-  EXPECT_TRUE(ClosedByPeer(silent, 3000));
+  EXPECT_TRUE(ClosedByPeer(silent));
   close(silent);
-  for (int i = 0; i < 100 && server_->connection_count() != 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(WaitUntil([&] { return server_->connection_count() == 0; }));
   EXPECT_EQ(server_->connection_count(), 0u);
 }
 
@@ -295,7 +301,9 @@ TEST_F(DaemonTest, UnresponsiveDaemonTimesOutInsteadOfHanging) {
   ASSERT_TRUE(b.ok());
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ((*b)->GetSlotList(true).status().reason(), Reason::kDeviceRemoved);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  // Bounded, not hanging: the bound only has to be finite and far below the
+  // library default (120 s), whatever the machine's speed.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
   close(listener);
 }
 

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -57,10 +58,13 @@ class DaemonTest : public ::testing::Test {
     thread_.join();
     server_.reset();
   }
-  std::unique_ptr<Backend> Client() {
+  // Client: a DaemonBackend whose calls give up after `timeout_ms`. The
+  // default is the library's own (ipc/client.h), so a slow sanitizer build is
+  // never cut short; a test that needs a bound derives it from its own work.
+  std::unique_ptr<Backend> Client(int timeout_ms = ipc::ClientOptions{}.timeout_ms) {
     ipc::ClientOptions o;
     o.socket_path = config_.socket_path;
-    o.timeout_ms = 5000;
+    o.timeout_ms = timeout_ms;
     auto b = ipc::OpenDaemonBackend(o);
     EXPECT_TRUE(b.ok());
     return std::move(*b);
@@ -106,8 +110,9 @@ class DaemonTest : public ::testing::Test {
     EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     return fd;
   }
-  // ClosedByPeer: waits up to `ms` for EOF on fd.
-  static bool ClosedByPeer(int fd, int ms) {
+  // ClosedByPeer: waits for EOF on fd, at most kPatienceMs: the daemon's
+  // deadlines are what is tested, so the wait only bounds a hang.
+  static bool ClosedByPeer(int fd, int ms = kPatienceMs) {
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char buf[256];
@@ -117,6 +122,22 @@ class DaemonTest : public ::testing::Test {
       if (n < 0) return errno == ECONNRESET;
     }
   }
+
+  // WaitUntil: polls `done` until it holds or kPatienceMs pass.
+  template <typename Pred>
+  static bool WaitUntil(Pred done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPatienceMs);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+
+  // kPatienceMs: how long a test waits for something that must happen soon.
+  // Generous on purpose: a fast machine never waits this long, and a TSan
+  // build on a loaded machine must not fail for being slow.
+  static constexpr int kPatienceMs = 120000;
 
   std::string dir_, conf_;
   DaemonConfig config_;

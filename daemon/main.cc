@@ -13,10 +13,12 @@
 #include <cerrno>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "daemon/hardening.h"
 #include "daemon/server.h"
 #include "src/base/status_macros.h"
+#include "src/base/vault_perms.h"
 #include "src/core/config.h"
 
 namespace certvault::daemon {
@@ -77,6 +79,11 @@ Status Start(const Flags& flags) {
     std::cerr << "certvaultd: " << SocketDir(config.socket_path)
               << " is not writable by this user: the socket will not be removed at exit\n";
   }
+  // The counter is enforced when only this user can write the vault
+  // (docs/threat-model.md): refuse a shared directory, warn about the rest.
+  std::vector<std::string> warnings;
+  CV_RETURN_IF_ERROR(CheckVaultPermissions(core_config.vault_dir, geteuid(), &warnings));
+  for (const std::string& w : warnings) std::cerr << "certvaultd: warning: " << w << "\n";
   g_server = &server;
   struct sigaction sa = {};
   sa.sa_handler = OnSignal;

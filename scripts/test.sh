@@ -11,20 +11,20 @@ step() { printf '\n=== %s ===\n' "$*"; }
 
 step "release build"
 # Tests and benchmarks on explicitly: the demo configures the same build dir without them.
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_BUILD_TESTS=ON -DCV_BUILD_BENCH=ON >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_BUILD_TESTS=ON -DCV_BUILD_BENCH=ON -DCV_WERROR=ON >/dev/null
 cmake --build build -j "$JOBS"
 
 step "unit, interop and bench-smoke tests"
 ctest --test-dir build --output-on-failure --no-tests=error -j "$JOBS" --timeout 600
 
 step "ASan+UBSan build and unit tests"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCV_SANITIZE=address,undefined -DCV_BUILD_TESTS=ON -DCV_BUILD_BENCH=OFF >/dev/null
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCV_SANITIZE=address,undefined -DCV_BUILD_TESTS=ON -DCV_BUILD_BENCH=OFF -DCV_WERROR=ON >/dev/null
 cmake --build build-asan -j "$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --no-tests=error -j "$JOBS" -L unit --timeout 900
 
 step "TSan build: concurrency of the core and the store"
-cmake --preset tsan >/dev/null
+cmake --preset tsan -DCV_WERROR=ON >/dev/null
 cmake --build build-tsan -j "$JOBS" --target core_backend_test storage_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/core/core_backend_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/storage/storage_test --gtest_filter='*Concurrency*:*Lock*:*Exclusive*:*TwoStores*'
@@ -41,7 +41,7 @@ cmake --build build-tsan -j "$JOBS" --target ca_test certvault-pkcs11
 TSAN_OPTIONS=halt_on_error=1 build-tsan/ca/ca_test --gtest_filter='*Concurrent*'
 
 step "libFuzzer targets (short runs)"
-cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_FUZZ=ON -DCV_BUILD_TESTS=OFF \
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_FUZZ=ON -DCV_BUILD_TESTS=OFF -DCV_WERROR=ON \
   -DCV_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build build-fuzz -j "$JOBS" --target fuzzers
 for f in build-fuzz/fuzz/*_fuzzer; do

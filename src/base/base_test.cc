@@ -1,5 +1,10 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "src/base/byte_reader.h"
 #include "src/base/bytes.h"
@@ -8,6 +13,7 @@
 #include "src/base/secret_bytes.h"
 #include "src/base/status.h"
 #include "src/base/status_macros.h"
+#include "src/base/vault_perms.h"
 
 namespace certvault {
 namespace {
@@ -127,6 +133,32 @@ TEST(BytesTest, HexRoundTrip) {
   EXPECT_EQ(out, b);
   EXPECT_FALSE(HexDecode("0", &out));
   EXPECT_FALSE(HexDecode("zz", &out));
+}
+
+TEST(VaultPermsTest, SharedDirectoryIsRefusedWritableDatabaseWarned) {
+  char tmpl[] = "/tmp/cv-perms-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(CheckVaultPermissions(dir + "/absent", geteuid(), &warnings).ok());
+  ASSERT_EQ(chmod(dir.c_str(), 0700), 0);
+  EXPECT_TRUE(CheckVaultPermissions(dir, geteuid(), &warnings).ok());
+  EXPECT_TRUE(warnings.empty());
+  for (mode_t mode : {0770, 0703, 0777}) {
+    ASSERT_EQ(chmod(dir.c_str(), mode), 0);
+    EXPECT_EQ(CheckVaultPermissions(dir, geteuid(), &warnings).code(), StatusCode::kFailedPrecondition) << mode;
+  }
+  ASSERT_EQ(chmod(dir.c_str(), 0755), 0);  // readable is not writable
+  std::ofstream(dir + "/vault.db") << "x";
+  ASSERT_EQ(chmod((dir + "/vault.db").c_str(), 0666), 0);
+  EXPECT_TRUE(CheckVaultPermissions(dir, geteuid(), &warnings).ok());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("vault.db"), std::string::npos);
+  warnings.clear();
+  ASSERT_EQ(chmod((dir + "/vault.db").c_str(), 0600), 0);
+  EXPECT_TRUE(CheckVaultPermissions(dir, geteuid() + 1, &warnings).ok());
+  EXPECT_EQ(warnings.size(), 2u);  // directory and database owned by someone else
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

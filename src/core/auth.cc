@@ -6,6 +6,7 @@
 
 #include "src/base/byte_reader.h"
 #include "src/base/status_macros.h"
+#include "src/core/pin_counter.h"
 #include "src/crypto/aead.h"
 #include "src/crypto/random.h"
 
@@ -13,11 +14,12 @@ namespace certvault::core {
 namespace {
 
 constexpr uint8_t kKdfMagic[4] = {'A', '2', 'I', 'D'};
-constexpr uint8_t kKdfVersion = 1;
-constexpr std::string_view kAadLabel = "certvault token key v1";
+constexpr std::string_view kAadLabelV1 = "certvault token key v1";
+constexpr std::string_view kAadLabelV2 = "certvault token key v2";
 
-Bytes TokenKeyAad(storage::TokenId token, storage::Role role) {
-  Bytes aad(kAadLabel.begin(), kAadLabel.end());
+Bytes TokenKeyAad(uint8_t version, storage::TokenId token, storage::Role role) {
+  std::string_view label = version == kKdfVersionLegacy ? kAadLabelV1 : kAadLabelV2;
+  Bytes aad(label.begin(), label.end());
   ByteWriter<Bytes> w(&aad);
   w.WriteU64(token);
   w.WriteU8(static_cast<uint8_t>(role));
@@ -31,7 +33,7 @@ Status Corrupt(std::string_view what) { return Status(Reason::kCorruptStore, wha
 Bytes EncodeKdf(const PinKdf& kdf) {
   Bytes out(std::begin(kKdfMagic), std::end(kKdfMagic));
   ByteWriter<Bytes> w(&out);
-  w.WriteU8(kKdfVersion);
+  w.WriteU8(kdf.version);
   w.WriteU32(kdf.params.t_cost);
   w.WriteU32(kdf.params.m_cost_kib);
   w.WriteU32(kdf.params.parallelism);
@@ -50,12 +52,20 @@ Result<PinKdf> DecodeKdf(std::span<const uint8_t> record) {
       !r.ReadU32(&kdf.params.parallelism) || !r.ReadU8(&salt_len) || !r.ReadBytes(salt_len, &salt) || !r.empty()) {
     return Corrupt("malformed PIN KDF record");
   }
-  if (version != kKdfVersion) return Corrupt("unsupported PIN KDF record version");
+  if (version != kKdfVersionLegacy && version != kKdfVersionCounted) {
+    return Corrupt("unsupported PIN KDF record version");
+  }
+  kdf.version = version;
   if (salt.size() < crypto::kArgon2MinSaltSize || !crypto::ValidateArgon2Params(kdf.params).ok()) {
     return Corrupt("PIN KDF parameters out of bounds");
   }
   kdf.salt.assign(salt.begin(), salt.end());
   return kdf;
+}
+
+Result<bool> HasCountedKdf(const storage::AuthRow& row) {
+  CV_ASSIGN_OR_RETURN(PinKdf kdf, DecodeKdf(row.kdf));
+  return kdf.version == kKdfVersionCounted;
 }
 
 Result<SecretBytes> NewTokenKey() { return crypto::NewRandomSecret(kTokenKeySize); }
@@ -69,7 +79,7 @@ Result<storage::AuthRow> SealTokenKey(storage::TokenId token, storage::Role role
   CV_RETURN_IF_ERROR(crypto::RandomBytes(kdf.salt));
   CV_ASSIGN_OR_RETURN(SecretBytes kek, crypto::DeriveArgon2id(pin, kdf.salt, kdf.params, kTokenKeySize));
   CV_ASSIGN_OR_RETURN(SecureVector sealed,
-                      crypto::AeadSeal(kek, TokenKeyAad(token, role), token_key.Bytes(SecretAccess::Get())));
+                      crypto::AeadSeal(kek, TokenKeyAad(kdf.version, token, role), token_key.Bytes(SecretAccess::Get())));
   storage::AuthRow row;
   row.token_id = token;
   row.role = role;
@@ -77,13 +87,15 @@ Result<storage::AuthRow> SealTokenKey(storage::TokenId token, storage::Role role
   row.wrapped_key.assign(sealed.begin(), sealed.end());  // ciphertext: not secret
   row.tries_left = max_tries;
   row.max_tries = max_tries;
+  row.attempts = 0;
+  CV_ASSIGN_OR_RETURN(row.anchor, MakeCounterAnchor(token_key, row, 0));
   return row;
 }
 
 Result<SecretBytes> OpenTokenKey(const storage::AuthRow& row, const SecretBytes& pin) {
   CV_ASSIGN_OR_RETURN(PinKdf kdf, DecodeKdf(row.kdf));
   CV_ASSIGN_OR_RETURN(SecretBytes kek, crypto::DeriveArgon2id(pin, kdf.salt, kdf.params, kTokenKeySize));
-  Result<SecureVector> key = crypto::AeadOpen(kek, TokenKeyAad(row.token_id, row.role), row.wrapped_key);
+  Result<SecureVector> key = crypto::AeadOpen(kek, TokenKeyAad(kdf.version, row.token_id, row.role), row.wrapped_key);
   if (!key.ok()) return Status(Reason::kPinIncorrect, "incorrect PIN");
   if (key->size() != kTokenKeySize) return Corrupt("token key has the wrong size");
   return SecretBytes(std::move(*key));

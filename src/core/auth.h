@@ -9,9 +9,13 @@
 // raised later without re-encrypting objects. Knowing either PIN yields the
 // token key; neither PIN is stored.
 //
-//   kdf record  = "A2ID" | version u8 (=1) | t u32 | m_kib u32 | p u32 | salt_len u8 | salt
+//   kdf record  = "A2ID" | version u8 (1 or 2) | t u32 | m_kib u32 | p u32 | salt_len u8 | salt
 //   wrapped key = nonce[12] | ciphertext[32] | tag[16]
-//   AAD         = "certvault token key v1" | token_id u64 | role u8
+//   AAD         = "certvault token key v<version>" | token_id u64 | role u8
+// Version 2 rows carry a tamper-evident retry counter (pin_counter.h); the
+// version is bound into the AAD, so it cannot be turned back to 1 without
+// making the correct PIN fail too. Version 1 rows are re-sealed as version 2
+// at their next correct PIN.
 #ifndef CERTVAULT_CORE_AUTH_H_
 #define CERTVAULT_CORE_AUTH_H_
 
@@ -33,7 +37,11 @@ inline constexpr uint64_t kTokenFlagUserPinMustChange = 1;  // policy: new user 
 inline constexpr uint32_t kAuthFlagMustChange = 1;  // this PIN must be changed (C_Login -> CKR_PIN_EXPIRED)
 inline constexpr size_t kPinSaltSize = 16;
 
+inline constexpr uint8_t kKdfVersionLegacy = 1;   // counter not tamper-evident
+inline constexpr uint8_t kKdfVersionCounted = 2;  // with the counter anchor (pin_counter.h)
+
 struct PinKdf {
+  uint8_t version = kKdfVersionCounted;
   crypto::Argon2Params params;
   Bytes salt;
 };
@@ -45,8 +53,13 @@ Result<PinKdf> DecodeKdf(std::span<const uint8_t> record);
 // NewTokenKey: a fresh random token key.
 Result<SecretBytes> NewTokenKey();
 
-// SealTokenKey: an AuthRow for `role` holding `token_key` sealed under a key
-// derived from `pin` with a fresh salt. tries_left = max_tries.
+// HasCountedKdf: true for a version 2 row (its counter must be anchored);
+// kCorruptStore on a malformed KDF record.
+Result<bool> HasCountedKdf(const storage::AuthRow& row);
+
+// SealTokenKey: a version 2 AuthRow for `role` holding `token_key` sealed
+// under a key derived from `pin` with a fresh salt. tries_left = max_tries,
+// attempts = 0 and a fresh counter anchor.
 Result<storage::AuthRow> SealTokenKey(storage::TokenId token, storage::Role role, const SecretBytes& pin,
                                       const SecretBytes& token_key, const KdfConfig& kdf, uint32_t max_tries);
 

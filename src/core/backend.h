@@ -162,6 +162,10 @@ struct BackendOptions {
   // create_vault: create the vault directory (mode 0700) if it is missing
   // (`certvault init`). Otherwise a missing vault simply has no slots.
   bool create_vault = false;
+  // allow_weak_pin: accept PINs shorter than the configured policy, down to
+  // 4 characters (`--allow-weak-pin`; embedded mode only: certvaultd applies
+  // its own configuration).
+  bool allow_weak_pin = false;
   // daemon_socket: certvaultd's socket, chosen by the caller (the provider's
   // openssl.cnf `socket`); "" = CERTVAULT_SOCKET or the config file decides.
   std::string daemon_socket;

@@ -4,6 +4,7 @@
 #include "src/base/status_macros.h"
 #include "src/core/auth.h"
 #include "src/core/embedded_backend.h"
+#include "src/core/pin_counter.h"
 
 namespace certvault::core {
 namespace {
@@ -12,12 +13,22 @@ storage::Role RoleOf(UserType user) { return user == UserType::kSo ? storage::Ro
 
 }  // namespace
 
-Result<std::shared_ptr<Session>> EmbeddedBackend::GetSession(SessionHandle handle) {
+Result<std::shared_ptr<Session>> EmbeddedBackend::FindSession(SessionHandle handle) {
   SessionShard& shard = ShardFor(handle);
   std::shared_lock<std::shared_mutex> lock(shard.mu);
   auto it = shard.map.find(handle);
   if (it == shard.map.end()) return Status(Reason::kSessionHandleInvalid, "no such session");
   return it->second;
+}
+
+Result<std::shared_ptr<Session>> EmbeddedBackend::GetSession(SessionHandle handle) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, FindSession(handle));
+  // PKCS#11 v3.0 §5.1 CKR_PIN_EXPIRED: "the requested operation cannot be
+  // carried out unless C_SetPIN is called to change the PIN value."
+  if (s->runtime->pin_expired.load(std::memory_order_acquire)) {
+    return Status(Reason::kPinExpired, "the PIN must be changed first (C_SetPIN, certvault change-pin)");
+  }
+  return s;
 }
 
 std::vector<std::shared_ptr<Session>> EmbeddedBackend::SessionsOf(storage::TokenId token) {
@@ -42,6 +53,7 @@ void EmbeddedBackend::LogoutLocked(TokenRuntime& rt) {
   rt.login_epoch.fetch_add(1, std::memory_order_acq_rel);
   local_changes_.fetch_add(1, std::memory_order_acq_rel);
   rt.login.reset();
+  rt.pin_expired.store(false, std::memory_order_release);
   rt.token_key = SecretBytes();  // the old buffer is wiped on free
   rt.integrity_key = SecretBytes();
   rt.damaged.reset();
@@ -110,7 +122,7 @@ Status EmbeddedBackend::CloseAllSessions(SlotId slot) {
 }
 
 Result<SessionInfo> EmbeddedBackend::GetSessionInfo(SessionHandle handle) {
-  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, FindSession(handle));
   SessionInfo info;
   info.slot = s->token;
   info.flags = s->flags;
@@ -138,15 +150,19 @@ Status EmbeddedBackend::CheckLoginAllowed(const Session& s, UserType user) {
 
 Result<SecretBytes> EmbeddedBackend::VerifyPin(storage::Store& store, storage::TokenId token, UserType user,
                                                const SecretBytes& pin, bool* must_change) {
+  // PKCS#11 v3.0 §5.6 C_Login: a NULL pPin means the protected authentication
+  // path, which this token does not have: refused before anything is counted.
+  if (pin.empty()) return Status(Reason::kArgumentsBad, "no PIN given (the token has no protected authentication path)");
   Result<storage::AuthRow> auth = store.GetAuth(token, RoleOf(user));
   if (!auth.ok() && auth.status().code() == StatusCode::kNotFound) {
     return Status(Reason::kUserPinNotInitialized, "the user PIN is not initialized");
   }
   CV_RETURN_IF_ERROR(auth.status());
+  // A counter set back outside certvault is caught here, before the KDF.
+  CV_RETURN_IF_ERROR(CheckCounterConsistent(*auth));
   // The counter is decremented and committed *before* the PIN is checked, so
-  // killing the process mid-check cannot buy extra guesses; the lock makes
-  // decrement, check and reset one step for all processes (pin_lock.h).
-  PinCheckLock::Guard serialized(pin_lock_);
+  // killing the process mid-check cannot buy extra guesses; the caller's lock
+  // makes decrement, check and reset one step for all processes (pin_lock.h).
   CV_ASSIGN_OR_RETURN(uint32_t before, store.DecrementTries(token, RoleOf(user)));
   if (before == 0) return Status(Reason::kPinLocked, "PIN locked: the SO must reset it (certvault unlock)");
   Result<SecretBytes> key = OpenTokenKey(*auth, pin);
@@ -156,13 +172,40 @@ Result<SecretBytes> EmbeddedBackend::VerifyPin(storage::Store& store, storage::T
     }
     return key.status();
   }
-  CV_RETURN_IF_ERROR(store.ResetTries(token, RoleOf(user)));
+  CV_RETURN_IF_ERROR(AcceptCorrectPin(store, *auth, pin, *key));
   *must_change = (auth->flags & kAuthFlagMustChange) != 0;
   return key;
 }
 
+Status EmbeddedBackend::AcceptCorrectPin(storage::Store& store, const storage::AuthRow& checked,
+                                         const SecretBytes& pin, const SecretBytes& token_key) {
+  CV_ASSIGN_OR_RETURN(storage::AuthRow now, store.GetAuth(checked.token_id, checked.role));
+  CV_ASSIGN_OR_RETURN(bool counted, HasCountedKdf(now));
+  if (!counted) {  // a version 1 row: re-seal it with a tamper-evident counter
+    CV_ASSIGN_OR_RETURN(storage::AuthRow row, SealTokenKey(now.token_id, now.role, pin, token_key, config_.kdf,
+                                                           now.max_tries));
+    row.flags = now.flags;
+    return store.PutAuth(row);
+  }
+  // More than max_tries counted checks since the last authenticated reset, or
+  // an anchor that is not ours: the counter was tampered with.
+  CV_RETURN_IF_ERROR(CheckCounterAuthentic(token_key, now));
+  CV_ASSIGN_OR_RETURN(Bytes anchor, MakeCounterAnchor(token_key, now, now.attempts));
+  return store.ResetTries(now.token_id, now.role, anchor);
+}
+
+Status EmbeddedBackend::CheckPinPolicy(const SecretBytes& pin, bool so) const {
+  uint32_t min = config_.MinPinLength(so);
+  if (pin.size() < min || pin.size() > config_.pin_max_length) {
+    return Status(Reason::kPinLenRange, std::string(so ? "the SO PIN" : "the user PIN") + " must have " +
+                                            std::to_string(min) + " to " + std::to_string(config_.pin_max_length) +
+                                            " characters (pin policy: docs/config.md)");
+  }
+  return OkStatus();
+}
+
 Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretBytes& pin) {
-  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, FindSession(handle));
   if (user == UserType::kContextSpecific) return ContextLogin(*s, pin);
   if (user != UserType::kSo && user != UserType::kUser) return Status(Reason::kUserTypeInvalid, "bad user type");
   CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
@@ -170,20 +213,27 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
   // The memory-hard PIN check runs without the token lock, so sessions that
   // are already signing on this token are not stalled by it.
   bool must_change = false;
-  CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, s->token, user, pin, &must_change));
-  if (must_change) return Status(Reason::kPinExpired, "the PIN must be changed (C_SetPIN)");
+  SecretBytes key;
+  {
+    PinCheckLock::Guard serialized(pin_lock_);
+    CV_ASSIGN_OR_RETURN(key, VerifyPin(*store, s->token, user, pin, &must_change));
+  }
+  // A PIN that must be changed logs in without the token key: only C_SetPIN
+  // (which checks the old PIN again) and the session calls work (GetSession).
+  if (must_change) return CommitLogin(*s, user, SecretBytes(), SecretBytes(), LoginCheck{}, /*pin_expired=*/true);
   // The token record and its object set are checked before the login takes
   // effect: a token record that fails refuses the login (kCorruptStore); a
   // group of objects that fails is refused object by object (CheckUsable).
   CV_ASSIGN_OR_RETURN(SecretBytes ik, DeriveIntegrityKey(key));
   storage::TokenRow verified;
   CV_ASSIGN_OR_RETURN(LoginCheck check, CheckTokenAtLogin(*store, s->token, ik, &verified));
-  CV_RETURN_IF_ERROR(CommitLogin(*s, user, std::move(key), std::move(ik), std::move(check)));
+  CV_RETURN_IF_ERROR(CommitLogin(*s, user, std::move(key), std::move(ik), std::move(check), /*pin_expired=*/false));
   AdoptVerifiedToken(verified);
   return OkStatus();
 }
 
-Status EmbeddedBackend::CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik, LoginCheck check) {
+Status EmbeddedBackend::CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik, LoginCheck check,
+                                    bool pin_expired) {
   std::unique_lock<std::shared_mutex> lock(s.runtime->mu);
   if (s.runtime->login) {  // another thread won the race
     return Status(s.runtime->login == user ? Reason::kUserAlreadyLoggedIn : Reason::kUserAnotherAlreadyLoggedIn,
@@ -193,6 +243,7 @@ Status EmbeddedBackend::CommitLogin(Session& s, UserType user, SecretBytes key, 
     return Status(Reason::kSessionReadOnlyExists, "close read-only sessions before the SO logs in");
   }
   s.runtime->login = user;
+  s.runtime->pin_expired.store(pin_expired, std::memory_order_release);
   s.runtime->token_key = std::move(key);
   s.runtime->integrity_key = std::move(ik);
   s.runtime->damaged = check.damaged;
@@ -235,7 +286,11 @@ Status EmbeddedBackend::ContextLogin(Session& s, const SecretBytes& pin) {
   CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
   bool must_change = false;
   // A wrong PIN leaves the operation as it was (still waiting).
-  CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, s.token, UserType::kUser, pin, &must_change));
+  SecretBytes key;
+  {
+    PinCheckLock::Guard serialized(pin_lock_);
+    CV_ASSIGN_OR_RETURN(key, VerifyPin(*store, s.token, UserType::kUser, pin, &must_change));
+  }
   if (must_change) return Status(Reason::kPinExpired, "the PIN must be changed (C_SetPIN)");
   (*target)->context_login_done = true;
   s.awaiting_context_login.reset();  // it was the target, or no longer waiting
@@ -243,7 +298,7 @@ Status EmbeddedBackend::ContextLogin(Session& s, const SecretBytes& pin) {
 }
 
 Status EmbeddedBackend::Logout(SessionHandle handle) {
-  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, FindSession(handle));
   {
     std::unique_lock<std::shared_mutex> lock(s->runtime->mu);
     if (!s->runtime->login) return Status(Reason::kUserNotLoggedIn, "not logged in");
@@ -255,9 +310,7 @@ Status EmbeddedBackend::Logout(SessionHandle handle) {
 
 Status EmbeddedBackend::InitPin(SessionHandle handle, const SecretBytes& pin) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
-  if (pin.size() < config_.pin_min_length || pin.size() > config_.pin_max_length) {
-    return Status(Reason::kPinLenRange, "PIN length out of range");
-  }
+  CV_RETURN_IF_ERROR(CheckPinPolicy(pin, /*so=*/false));
   CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
   CV_ASSIGN_OR_RETURN(storage::TokenRow token, store->GetToken(s->token));
   std::shared_lock<std::shared_mutex> lock(s->runtime->mu);
@@ -268,28 +321,58 @@ Status EmbeddedBackend::InitPin(SessionHandle handle, const SecretBytes& pin) {
   CV_ASSIGN_OR_RETURN(storage::AuthRow row, SealTokenKey(s->token, storage::Role::kUser, pin, s->runtime->token_key,
                                                          config_.kdf, config_.pin_max_tries));
   if (token.flags & kTokenFlagUserPinMustChange) row.flags |= kAuthFlagMustChange;
-  return store->PutAuth(row);
+  PinCheckLock::Guard serialized(pin_lock_);  // no PIN check of the old row runs meanwhile
+  return store->PutAuth(row);  // the SO's reset: full tries, a fresh anchor
 }
 
 Status EmbeddedBackend::SetPin(SessionHandle handle, const SecretBytes& old_pin, const SecretBytes& new_pin) {
-  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, FindSession(handle));  // also while the PIN is expired
   if (!s->rw()) return Status(Reason::kSessionReadOnly, "C_SetPIN needs a R/W session");
-  if (new_pin.size() < config_.pin_min_length || new_pin.size() > config_.pin_max_length) {
-    return Status(Reason::kPinLenRange, "new PIN length out of range");
-  }
-  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
   // §5.5 C_SetPIN: the PIN of the logged-in user, else the normal user's.
   UserType user;
   {
     std::shared_lock<std::shared_mutex> lock(s->runtime->mu);
     user = s->runtime->login == UserType::kSo ? UserType::kSo : UserType::kUser;
   }
-  bool must_change = false;
-  CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, s->token, user, old_pin, &must_change));
-  CV_ASSIGN_OR_RETURN(storage::AuthRow current, store->GetAuth(s->token, RoleOf(user)));
-  CV_ASSIGN_OR_RETURN(storage::AuthRow row, SealTokenKey(s->token, RoleOf(user), new_pin, key, config_.kdf,
-                                                         current.max_tries));
-  return store->PutAuth(row);  // fresh salt, full tries, must-change cleared
+  CV_RETURN_IF_ERROR(CheckPinPolicy(new_pin, user == UserType::kSo));
+  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+  SecretBytes key;
+  {
+    PinCheckLock::Guard serialized(pin_lock_);
+    bool must_change = false;
+    CV_ASSIGN_OR_RETURN(key, VerifyPin(*store, s->token, user, old_pin, &must_change));
+    CV_ASSIGN_OR_RETURN(storage::AuthRow current, store->GetAuth(s->token, RoleOf(user)));
+    CV_ASSIGN_OR_RETURN(storage::AuthRow row, SealTokenKey(s->token, RoleOf(user), new_pin, key, config_.kdf,
+                                                           current.max_tries));
+    CV_RETURN_IF_ERROR(store->PutAuth(row));  // fresh salt, full tries, must-change cleared
+  }
+  return PromoteExpiredLogin(*s, *store, user, std::move(key));
+}
+
+Status EmbeddedBackend::PromoteExpiredLogin(Session& s, storage::Store& store, UserType user, SecretBytes key) {
+  {
+    std::shared_lock<std::shared_mutex> lock(s.runtime->mu);
+    if (!s.runtime->pin_expired.load(std::memory_order_acquire) || s.runtime->login != user) return OkStatus();
+  }
+  // The expired login had no keys, so the token was not checked: check it now,
+  // exactly as a login does.
+  CV_ASSIGN_OR_RETURN(SecretBytes ik, DeriveIntegrityKey(key));
+  storage::TokenRow verified;
+  CV_ASSIGN_OR_RETURN(LoginCheck check, CheckTokenAtLogin(store, s.token, ik, &verified));
+  {
+    std::unique_lock<std::shared_mutex> lock(s.runtime->mu);
+    if (!s.runtime->pin_expired.load(std::memory_order_acquire) || s.runtime->login != user) return OkStatus();
+    s.runtime->token_key = std::move(key);
+    s.runtime->integrity_key = std::move(ik);
+    s.runtime->damaged = check.damaged;
+    s.runtime->newest_version = std::move(check.versions);
+    s.runtime->key_cache.clear();
+    s.runtime->pin_expired.store(false, std::memory_order_release);
+    s.runtime->login_epoch.fetch_add(1, std::memory_order_acq_rel);
+    local_changes_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  AdoptVerifiedToken(verified);
+  return OkStatus();
 }
 
 }  // namespace certvault::core

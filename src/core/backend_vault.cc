@@ -12,6 +12,7 @@
 #include "src/base/status_macros.h"
 #include "src/core/auth.h"
 #include "src/core/embedded_backend.h"
+#include "src/core/pin_counter.h"
 #include "src/crypto/random.h"
 
 namespace certvault::core {
@@ -44,7 +45,7 @@ Status MakeVaultDir(const std::string& dir) {
 // AuthFlags: CKF_*_PIN_* flags of one role from its retry counter.
 uint64_t AuthFlags(const storage::AuthRow& row, bool user) {
   uint64_t flags = 0;
-  if (row.tries_left == 0) {
+  if (row.tries_left == 0 || !CheckCounterConsistent(row).ok()) {  // a tampered counter is locked
     flags |= user ? CKF_USER_PIN_LOCKED : CKF_SO_PIN_LOCKED;
   } else if (row.tries_left == 1) {
     flags |= user ? CKF_USER_PIN_FINAL_TRY : CKF_SO_PIN_FINAL_TRY;
@@ -172,7 +173,7 @@ Result<TokenInfo> EmbeddedBackend::GetTokenInfo(SlotId slot) {
   info.model = "software vault";
   info.max_session_count = 0;  // CK_EFFECTIVELY_INFINITE
   info.max_rw_session_count = 0;
-  info.min_pin_len = config_.pin_min_length;
+  info.min_pin_len = config_.MinPinLength(/*so=*/false);
   info.max_pin_len = config_.pin_max_length;
   info.total_public_memory = info.free_public_memory = kUnavailable;
   info.total_private_memory = info.free_private_memory = kUnavailable;
@@ -244,9 +245,7 @@ Status EmbeddedBackend::InitToken(SlotId slot, const SecretBytes& so_pin, std::s
 
 Status EmbeddedBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_pin, std::string_view label,
                                              const TokenOptions& options) {
-  if (so_pin.size() < config_.pin_min_length || so_pin.size() > config_.pin_max_length) {
-    return Status(Reason::kPinLenRange, "SO PIN length out of range");
-  }
+  CV_RETURN_IF_ERROR(CheckPinPolicy(so_pin, /*so=*/true));
   if (label.size() > 32) return Status(Reason::kArgumentsBad, "token label longer than 32 bytes");
   CV_ASSIGN_OR_RETURN(storage::Store * store, CreateStoreIfMissing());
   CV_ASSIGN_OR_RETURN(storage::TokenId next, store->NextTokenId());
@@ -259,12 +258,9 @@ Status EmbeddedBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_
       if (rt->session_count > 0) return Status(Reason::kSessionExists, "close all sessions before C_InitToken");
     }
     // Re-initialization requires the current SO PIN (counted like a login).
-    CV_ASSIGN_OR_RETURN(storage::AuthRow so, store->GetAuth(slot, storage::Role::kSo));
     PinCheckLock::Guard serialized(pin_lock_);
-    CV_ASSIGN_OR_RETURN(uint32_t before, store->DecrementTries(slot, storage::Role::kSo));
-    if (before == 0) return Status(Reason::kPinLocked, "SO PIN locked");
-    Result<SecretBytes> key = OpenTokenKey(so, so_pin);
-    if (!key.ok()) return key.status();
+    bool must_change = false;
+    CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, slot, UserType::kSo, so_pin, &must_change));
   }
   return CreateToken(slot, so_pin, label, options);
 }
@@ -310,6 +306,7 @@ namespace certvault {
 
 Result<std::unique_ptr<Backend>> OpenEmbeddedBackend(const BackendOptions& options) {
   CV_ASSIGN_OR_RETURN(core::Config config, core::LoadConfig(options.vault_dir, options.config_path));
+  if (options.allow_weak_pin) config.allow_weak_pin = true;
   if (config.secure_heap_kib != 0 && CRYPTO_secure_malloc_initialized() == 0) {
     size_t bytes = 4096;  // CRYPTO_secure_malloc_init wants a power of two
     while (bytes < size_t{config.secure_heap_kib} * 1024) bytes <<= 1;

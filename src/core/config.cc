@@ -60,6 +60,12 @@ Status ParseVaultKey(std::string_view key, std::string_view value, int line, Con
   if (key == "kdf_parallelism") return ParseU32(value, 1, 16, line, &config->kdf.parallelism);
   if (key == "pin_max_tries") return ParseU32(value, 1, 1000, line, &config->pin_max_tries);
   if (key == "pin_min_length") return ParseU32(value, 1, 256, line, &config->pin_min_length);
+  if (key == "so_pin_min_length") return ParseU32(value, 1, 256, line, &config->so_pin_min_length);
+  if (key == "allow_weak_pin") {
+    if (value != "true" && value != "false") return LineError(line, "allow_weak_pin must be true or false");
+    config->allow_weak_pin = value == "true";
+    return OkStatus();
+  }
   if (key == "secure_heap_kib") return ParseU32(value, 0, 1u << 20, line, &config->secure_heap_kib);
   return LineError(line, "unknown key '" + std::string(key) + "' in [vault]");
 }

@@ -9,7 +9,9 @@
 //   kdf_iterations = 2          # Argon2id t
 //   kdf_parallelism = 1         # Argon2id p
 //   pin_max_tries = 10
-//   pin_min_length = 4
+//   pin_min_length = 6          # user PIN (docs/config.md: the Argon2id cost per guess)
+//   so_pin_min_length = 8
+//   allow_weak_pin = false      # true: both minimums drop to 4 (tests, numeric-PIN devices)
 //   secure_heap_kib = 0         # >0: OpenSSL secure heap for key memory (see docs/config.md)
 //   [token "factory-1"]         # per-token settings, by label
 //   mechanisms = CKM_ECDSA, CKM_ECDSA_SHA256, 0x1057   # allow-list
@@ -41,7 +43,11 @@ struct Config {
   std::string vault_dir;  // resolved, never empty
   KdfConfig kdf;
   uint32_t pin_max_tries = 10;
-  uint32_t pin_min_length = 4;
+  // PIN policy, checked whenever a PIN is set (C_InitToken, C_InitPIN,
+  // C_SetPIN); never at login, so PINs set under an older policy still work.
+  uint32_t pin_min_length = 6;
+  uint32_t so_pin_min_length = 8;
+  bool allow_weak_pin = false;  // --allow-weak-pin: minimums drop to kWeakPinMinLength
   uint32_t pin_max_length = 256;
   // secure_heap_kib: if non-zero and the process has none yet, the backend
   // initializes OpenSSL's secure heap of this size (rounded up to a power of
@@ -56,6 +62,13 @@ struct Config {
   // keys are certvaultd's settings, kept raw for it to validate.
   std::string daemon_socket;
   std::map<std::string, std::string> daemon_settings;
+
+  // MinPinLength: the shortest PIN the policy accepts for the SO or the user.
+  uint32_t MinPinLength(bool so) const {
+    uint32_t min = so ? so_pin_min_length : pin_min_length;
+    return allow_weak_pin && min > kWeakPinMinLength ? kWeakPinMinLength : min;
+  }
+  static constexpr uint32_t kWeakPinMinLength = 4;
 
   // AllowedMechanisms: the allow-list for a token, or nullopt (no limit).
   std::optional<std::set<MechanismType>> AllowedMechanisms(const std::string& token_label) const;

@@ -70,6 +70,10 @@ struct TokenRuntime {
   // login_epoch changes at every login and logout: an operation kept for
   // reuse (Session::spare) from another epoch is never reused.
   std::atomic<uint64_t> login_epoch{0};
+  // pin_expired: logged in with a PIN that must be changed first (PKCS#11
+  // CKF_USER_PIN_TO_BE_CHANGED): token_key is empty and every operation but
+  // C_SetPIN, C_Logout and the session calls returns CKR_PIN_EXPIRED.
+  std::atomic<bool> pin_expired{false};
 };
 
 // ActiveOp: one in-progress operation of a session.
@@ -204,7 +208,12 @@ class EmbeddedBackend final : public Backend {
   Status CreateToken(SlotId slot, const SecretBytes& so_pin, std::string_view label, const TokenOptions& options);
 
   // --- sessions (backend_sessions.cc) ---
+  // GetSession: the session, or kPinExpired while its token's login waits
+  // for a first-use PIN change (every operation but those FindSession serves).
   Result<std::shared_ptr<Session>> GetSession(SessionHandle handle);
+  // FindSession: the session whatever the login state (C_Login, C_Logout,
+  // C_SetPIN, C_GetSessionInfo).
+  Result<std::shared_ptr<Session>> FindSession(SessionHandle handle);
   void DropSessionObjects(SessionHandle owner);
   void LogoutLocked(TokenRuntime& rt);  // REQUIRES rt.mu held exclusively
   // DropSpares: frees the operations kept for reuse by the token's sessions
@@ -216,14 +225,26 @@ class EmbeddedBackend final : public Backend {
   // PIN (counted like a login) and authorizes the session's operation that
   // awaits it. kOperationNotInitialized without an active operation.
   Status ContextLogin(Session& s, const SecretBytes& pin);
-  // VerifyPin: counts the try (durably, first), checks `pin` and returns the
-  // token key; resets the counter on success. Runs without runtime locks.
+  // VerifyPin: checks the counter is untampered (pin_counter.h), counts the
+  // try (durably, first), checks `pin` and returns the token key; resets the
+  // counter on success. kArgumentsBad (not counted) for an empty PIN.
+  // REQUIRES a PinCheckLock::Guard on pin_lock_; no runtime lock.
   Result<SecretBytes> VerifyPin(storage::Store& store, storage::TokenId token, UserType user, const SecretBytes& pin,
                                 bool* must_change);
+  // AcceptCorrectPin: after a correct PIN: re-anchors the counter (or
+  // re-seals a version 1 row as version 2). REQUIRES the PinCheckLock.
+  Status AcceptCorrectPin(storage::Store& store, const storage::AuthRow& checked, const SecretBytes& pin,
+                          const SecretBytes& token_key);
+  // CheckPinPolicy: kPinLenRange unless `pin` meets the configured policy.
+  Status CheckPinPolicy(const SecretBytes& pin, bool so) const;
   // CommitLogin: makes `user` the token's login (PKCS#11 login state is per
   // application) with its token and integrity keys, unless another thread
-  // logged in meanwhile.
-  Status CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik, LoginCheck check);
+  // logged in meanwhile. With `pin_expired` the keys are empty and only
+  // C_SetPIN and the session calls work until the PIN is changed.
+  Status CommitLogin(Session& s, UserType user, SecretBytes key, SecretBytes ik, LoginCheck check, bool pin_expired);
+  // PromoteExpiredLogin: after C_SetPIN, turns `user`'s expired login (if it
+  // is one) into a full login with `key`, checking the token as Login does.
+  Status PromoteExpiredLogin(Session& s, storage::Store& store, UserType user, SecretBytes key);
 
   // --- objects (backend_objects.cc) ---
   // FetchObject: the object if it exists and this session may see it

@@ -66,6 +66,12 @@ class EmbeddedBackendTest : public ::testing::Test {
     ASSERT_TRUE(backend_->CloseSession(*so).ok());
     *session = *s;
   }
+  Status GenerateKeyPairStatus(SessionHandle s) {
+    static const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    AttributeSet pub, priv;
+    pub.Set(CKA_EC_PARAMS, kP256);
+    return backend_->GenerateKeyPair(s, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv).status();
+  }
   Backend::KeyPair GenerateEc(SessionHandle s, std::string_view label) {
     static const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
     AttributeSet pub, priv;
@@ -427,14 +433,24 @@ TEST_F(EmbeddedBackendTest, PinMustBeChangedAtFirstLoginAndLongBinaryPins) {
   ASSERT_TRUE(backend_->InitPin(*s, Pin(kUserPin)).ok());
   ASSERT_TRUE(backend_->Logout(*s).ok());
   EXPECT_TRUE(backend_->GetTokenInfo(slot)->flags & CKF_USER_PIN_TO_BE_CHANGED);
-  EXPECT_EQ(backend_->Login(*s, UserType::kUser, Pin(kUserPin)).reason(), Reason::kPinExpired);
-  EXPECT_EQ(backend_->GetSessionInfo(*s)->state, static_cast<uint64_t>(CKS_RW_PUBLIC_SESSION));
+  // The login succeeds (so a client can go on to C_SetPIN), but nothing else
+  // works until the PIN is changed.
+  ASSERT_TRUE(backend_->Login(*s, UserType::kUser, Pin(kUserPin)).ok());
+  EXPECT_EQ(backend_->GetSessionInfo(*s)->state, static_cast<uint64_t>(CKS_RW_USER_FUNCTIONS));
+  EXPECT_EQ(backend_->FindObjectsInit(*s, AttributeSet{}).reason(), Reason::kPinExpired);
+  EXPECT_EQ(GenerateKeyPairStatus(*s).reason(), Reason::kPinExpired);
+  auto other = backend_->OpenSession(slot, CKF_SERIAL_SESSION);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(backend_->FindObjectsInit(*other, AttributeSet{}).reason(), Reason::kPinExpired);
+  EXPECT_EQ(backend_->SetPin(*s, Pin(kUserPin), Pin("short")).reason(), Reason::kPinLenRange);  // policy
   std::string long_pin(80, 'x');
   long_pin[10] = '\0';
   long_pin[20] = '\xff';
   SecretBytes new_pin(long_pin, SecretAccess::Get());
   ASSERT_TRUE(backend_->SetPin(*s, Pin(kUserPin), new_pin).ok());
   EXPECT_FALSE(backend_->GetTokenInfo(slot)->flags & CKF_USER_PIN_TO_BE_CHANGED);
+  GenerateEc(*s, "after-change");  // the login is a full one now
+  ASSERT_TRUE(backend_->Logout(*s).ok());
   EXPECT_EQ(backend_->Login(*s, UserType::kUser, Pin(kUserPin)).reason(), Reason::kPinIncorrect);
   long_pin[79] = 'y';  // one byte off at the very end
   EXPECT_EQ(backend_->Login(*s, UserType::kUser, SecretBytes(long_pin, SecretAccess::Get())).reason(),

@@ -5,6 +5,7 @@
 // errors on the application's queue, and that ordinary software keys stay
 // with the default provider.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -38,6 +39,7 @@ class ProviderModuleTest : public ::testing::Test {
     dir_ = new std::string(tmpl);
     MakeVault();
     std::ofstream(*dir_ + "/pin") << kUserPin << "\n";
+    chmod((*dir_ + "/pin").c_str(), 0600);  // PIN files open to group or others are refused
     std::string cnf = *dir_ + "/openssl.cnf";
     std::ofstream(cnf) << "openssl_conf = init\n[init]\nproviders = prov\n[prov]\ndefault = dflt\ncertvault = cv\n"
                        << "[dflt]\nactivate = 1\n[cv]\nactivate = 1\nmodule = " << CV_PROVIDER_MODULE_PATH

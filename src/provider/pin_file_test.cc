@@ -25,6 +25,7 @@ class PinFileTest : public ::testing::Test {
   std::string Write(const std::string& name, const std::string& contents) {
     std::string path = dir_ + "/" + name;
     std::ofstream(path, std::ios::binary) << contents;
+    chmod(path.c_str(), 0600);
     return path;
   }
   std::string dir_;
@@ -44,6 +45,35 @@ TEST_F(PinFileTest, Errors) {
   auto empty = ReadPinFile(Write("e", "\nsecret-on-line-2\n"));
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(std::string(empty.status().message()).find("secret"), std::string::npos);
+}
+
+TEST_F(PinFileTest, FileOthersOrTheOwnersGroupCanReadIsRefused) {
+  std::string path = Write("p", "1234\n");
+  for (mode_t mode : {0644, 0604, 0620, 0660}) {  // 0640: by owner, below
+    chmod(path.c_str(), mode);
+    auto pin = ReadPinFile(path);
+    ASSERT_FALSE(pin.ok()) << std::oct << mode;
+    EXPECT_EQ(pin.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(std::string(pin.status().message()).find("chmod 600"), std::string::npos);
+  }
+  chmod(path.c_str(), 0400);
+  EXPECT_TRUE(ReadPinFile(path).ok());
+  // A root-owned file shared with a service's group: root (nginx's master)
+  // and the service (through the group) may read it. A user's own file
+  // shared with its group may not be read by that user.
+  struct stat st = {};
+  st.st_uid = 0;
+  st.st_mode = S_IFREG | 0640;
+  EXPECT_TRUE(CheckPinFileMode(st, 1000, "f").ok());
+  EXPECT_TRUE(CheckPinFileMode(st, 0, "f").ok());
+  st.st_uid = 1000;
+  EXPECT_FALSE(CheckPinFileMode(st, 1000, "f").ok());
+  EXPECT_TRUE(CheckPinFileMode(st, 1001, "f").ok());
+  st.st_uid = 0;
+  st.st_mode = S_IFREG | 0660;
+  EXPECT_FALSE(CheckPinFileMode(st, 1000, "f").ok());  // group-writable
+  st.st_mode = S_IFREG | 0604;
+  EXPECT_FALSE(CheckPinFileMode(st, 1000, "f").ok());
 }
 
 TEST_F(PinFileTest, BoundedRead) {

@@ -50,7 +50,7 @@ class SqliteStore final : public Store {
   Result<AuthRow> GetAuth(TokenId id, Role role) override;
   Status PutAuth(const AuthRow& row) override;
   Result<uint32_t> DecrementTries(TokenId id, Role role) override;
-  Status ResetTries(TokenId id, Role role) override;
+  Status ResetTries(TokenId id, Role role, std::span<const uint8_t> anchor) override;
 
   Status InsertObject(const ObjectRow& row) override;
   Status InsertObjects(const std::vector<ObjectRow>& rows) override;

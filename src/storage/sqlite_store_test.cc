@@ -3,6 +3,7 @@
 // Single-process tests of the SQLite store: CRUD, queries, tries, versions,
 // file mode, nesting of RunExclusive.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -170,10 +171,38 @@ TEST_F(StoreTest, DecrementTriesStopsAtZero) {
   EXPECT_EQ(*store_->DecrementTries(1, Role::kUser), 0u);
   EXPECT_EQ(store_->GetAuth(1, Role::kUser)->tries_left, 0u);
   EXPECT_EQ(store_->GetAuth(1, Role::kSo)->tries_left, 3u);  // the other role is untouched
-  ASSERT_TRUE(store_->ResetTries(1, Role::kUser).ok());
+  ASSERT_TRUE(store_->ResetTries(1, Role::kUser, Bytes{1, 2}).ok());
   EXPECT_EQ(store_->GetAuth(1, Role::kUser)->tries_left, 3u);
   EXPECT_EQ(store_->DecrementTries(9, Role::kUser).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->ResetTries(9, Role::kUser).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->ResetTries(9, Role::kUser, Bytes{}).code(), StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, AttemptsRiseWithEachCountedTryAndSurviveAReset) {
+  EXPECT_EQ(store_->GetAuth(1, Role::kUser)->attempts, 0u);
+  EXPECT_TRUE(store_->GetAuth(1, Role::kUser)->anchor.empty());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->DecrementTries(1, Role::kUser).ok());
+  EXPECT_EQ(store_->GetAuth(1, Role::kUser)->attempts, 3u);  // not raised once locked
+  EXPECT_EQ(store_->GetAuth(1, Role::kSo)->attempts, 0u);
+  ASSERT_TRUE(store_->ResetTries(1, Role::kUser, Bytes{7, 8}).ok());
+  Result<AuthRow> user = store_->GetAuth(1, Role::kUser);
+  EXPECT_EQ(user->attempts, 3u);
+  EXPECT_EQ(user->anchor, (Bytes{7, 8}));
+  AuthRow resealed = *user;
+  resealed.attempts = 0;
+  resealed.anchor = {9};
+  ASSERT_TRUE(store_->PutAuth(resealed).ok());
+  EXPECT_EQ(store_->GetAuth(1, Role::kUser)->attempts, 0u);
+  EXPECT_EQ(store_->GetAuth(1, Role::kUser)->anchor, Bytes{9});
+  ASSERT_TRUE(store_->DeleteToken(1).ok());
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("vault.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM meta WHERE key LIKE 'auth/1/%'", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 0);  // the deleted token's counter state went with it
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 TEST_F(StoreTest, DecrementTriesIsDurableAcrossReopen) {

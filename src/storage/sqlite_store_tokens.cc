@@ -35,6 +35,27 @@ Status BindTokenRow(Stmt& stmt, const TokenRow& row) {
   return stmt.BindBlob(8, row.integrity);
 }
 
+// MetaKey: the `meta` key of one role's counter state (store.h AuthRow).
+std::string MetaKey(TokenId id, Role role, std::string_view what) {
+  return "auth/" + std::to_string(id) + "/" + std::to_string(static_cast<int>(role)) + "/" + std::string(what);
+}
+
+Status PutMeta(Connection& conn, const std::string& key, const AuthRow* attempts_of, std::span<const uint8_t> blob) {
+  CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)"));
+  CV_RETURN_IF_ERROR(stmt.BindText(1, key));
+  CV_RETURN_IF_ERROR(attempts_of != nullptr ? stmt.BindU64(2, attempts_of->attempts) : stmt.BindBlob(2, blob));
+  return stmt.StepDone();
+}
+
+// DeleteCounterState: the meta rows of every role of token `id`.
+Status DeleteCounterState(Connection& conn, TokenId id) {
+  CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("DELETE FROM meta WHERE key >= ?1 AND key < ?2"));
+  std::string prefix = "auth/" + std::to_string(id) + "/";
+  CV_RETURN_IF_ERROR(stmt.BindText(1, prefix));
+  CV_RETURN_IF_ERROR(stmt.BindText(2, prefix.substr(0, prefix.size() - 1) + "0"));  // '0' follows '/'
+  return stmt.StepDone();
+}
+
 Status InsertAuth(Connection& conn, const AuthRow& row) {
   CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("INSERT OR REPLACE INTO auth(token_id, role, kdf, wrapped_key, "
                                               "tries_left, max_tries, flags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
@@ -47,7 +68,9 @@ Status InsertAuth(Connection& conn, const AuthRow& row) {
   CV_RETURN_IF_ERROR(stmt.BindInt(7, row.flags));
   Status s = stmt.StepDone();
   if (s.code() == StatusCode::kNotFound) return NotFoundError("token " + std::to_string(row.token_id) + " not found");
-  return s;
+  CV_RETURN_IF_ERROR(s);
+  CV_RETURN_IF_ERROR(PutMeta(conn, MetaKey(row.token_id, row.role, "attempts"), &row, {}));
+  return PutMeta(conn, MetaKey(row.token_id, row.role, "anchor"), nullptr, row.anchor);
 }
 
 // RunOnAuth: runs an UPDATE/DELETE whose parameters are (token_id, role);
@@ -117,6 +140,7 @@ Status SqliteStore::CreateToken(const TokenRow& row, const std::vector<AuthRow>&
       CV_RETURN_IF_ERROR(del.BindU64(1, row.token_id));
       CV_RETURN_IF_ERROR(del.StepDone());
     }
+    CV_RETURN_IF_ERROR(DeleteCounterState(conn, row.token_id));
     CV_ASSIGN_OR_RETURN(Stmt ins, conn.Prepare("INSERT INTO tokens(token_id, label, serial, flags, capacity, "
                                                "policy, created_unix, integrity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     CV_RETURN_IF_ERROR(BindTokenRow(ins, row));
@@ -142,21 +166,27 @@ Status SqliteStore::DeleteToken(TokenId id) {
     CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("DELETE FROM tokens WHERE token_id = ?1"));
     CV_RETURN_IF_ERROR(stmt.BindU64(1, id));
     CV_RETURN_IF_ERROR(stmt.StepDone());
-    return conn.Changes() == 0 ? TokenNotFound(id) : OkStatus();
+    if (conn.Changes() == 0) return TokenNotFound(id);
+    return DeleteCounterState(conn, id);
   });
 }
 
 Result<AuthRow> SqliteStore::GetAuth(TokenId id, Role role) {
   AuthRow out;
   Status status = Read([&](Connection& conn) -> Status {
-    CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("SELECT kdf, wrapped_key, tries_left, max_tries, flags FROM auth "
+    CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("SELECT kdf, wrapped_key, tries_left, max_tries, flags, "
+                                                "(SELECT value FROM meta WHERE key = ?3), "
+                                                "(SELECT value FROM meta WHERE key = ?4) FROM auth "
                                                 "WHERE token_id = ?1 AND role = ?2"));
     CV_RETURN_IF_ERROR(stmt.BindU64(1, id));
     CV_RETURN_IF_ERROR(stmt.BindInt(2, static_cast<int64_t>(role)));
+    CV_RETURN_IF_ERROR(stmt.BindText(3, MetaKey(id, role, "attempts")));
+    CV_RETURN_IF_ERROR(stmt.BindText(4, MetaKey(id, role, "anchor")));
     CV_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFoundError("no auth row for token " + std::to_string(id));
     out = AuthRow{id, role, stmt.ColumnBlob(0), stmt.ColumnBlob(1), static_cast<uint32_t>(stmt.ColumnInt(2)),
-                  static_cast<uint32_t>(stmt.ColumnInt(3)), static_cast<uint32_t>(stmt.ColumnInt(4))};
+                  static_cast<uint32_t>(stmt.ColumnInt(3)), static_cast<uint32_t>(stmt.ColumnInt(4)),
+                  stmt.ColumnU64(5), stmt.ColumnBlob(6)};
     return OkStatus();
   });
   if (!status.ok()) return status;
@@ -182,16 +212,22 @@ Result<uint32_t> SqliteStore::DecrementTries(TokenId id, Role role) {
       before = static_cast<uint32_t>(sel.ColumnInt(0));
     }
     if (before == 0) return OkStatus();
-    return RunOnAuth(conn, "UPDATE auth SET tries_left = tries_left - 1 WHERE token_id = ?1 AND role = ?2 "
-                     "AND tries_left > 0", id, role);
+    CV_RETURN_IF_ERROR(RunOnAuth(conn, "UPDATE auth SET tries_left = tries_left - 1 WHERE token_id = ?1 AND role = ?2 "
+                                 "AND tries_left > 0", id, role));
+    CV_ASSIGN_OR_RETURN(Stmt up, conn.Prepare("INSERT INTO meta(key, value) VALUES (?1, 1) "
+                                              "ON CONFLICT(key) DO UPDATE SET value = value + 1"));
+    CV_RETURN_IF_ERROR(up.BindText(1, MetaKey(id, role, "attempts")));
+    return up.StepDone();
   });
   if (!status.ok()) return status;
   return before;
 }
 
-Status SqliteStore::ResetTries(TokenId id, Role role) {
-  return Write([&](Connection& conn) {
-    return RunOnAuth(conn, "UPDATE auth SET tries_left = max_tries WHERE token_id = ?1 AND role = ?2", id, role);
+Status SqliteStore::ResetTries(TokenId id, Role role, std::span<const uint8_t> anchor) {
+  return Write([&](Connection& conn) -> Status {
+    CV_RETURN_IF_ERROR(
+        RunOnAuth(conn, "UPDATE auth SET tries_left = max_tries WHERE token_id = ?1 AND role = ?2", id, role));
+    return PutMeta(conn, MetaKey(id, role, "anchor"), nullptr, anchor);
   });
 }
 

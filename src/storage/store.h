@@ -61,6 +61,12 @@ struct AuthRow {
   uint32_t tries_left = 0;
   uint32_t max_tries = 0;
   uint32_t flags = 0;  // core: PIN must change, ...
+  // Tamper-evident retry counter (docs/formats/token-key.md), kept in the
+  // `meta` table under "auth/<token>/<role>/...": PIN checks started since the
+  // row was sealed (only DecrementTries raises it), and the core's anchor
+  // record of the last authenticated reset (opaque here; empty = none).
+  uint64_t attempts = 0;
+  Bytes anchor;
 };
 
 struct ObjectRow {
@@ -107,11 +113,13 @@ class Store {
   virtual Result<AuthRow> GetAuth(TokenId id, Role role) = 0;
   // PutAuth: insert or replace (PIN change, C_InitPIN).
   virtual Status PutAuth(const AuthRow& row) = 0;
-  // DecrementTries: durably decrements tries_left (not below 0) and returns
+  // DecrementTries: durably decrements tries_left (not below 0), raises
+  // attempts by one in the same transaction (not when tries_left is 0), and returns
   // the value it had before (0 = already locked). Runs before a PIN check.
   virtual Result<uint32_t> DecrementTries(TokenId id, Role role) = 0;
-  // ResetTries: tries_left = max_tries (after a correct PIN).
-  virtual Status ResetTries(TokenId id, Role role) = 0;
+  // ResetTries: tries_left = max_tries and the anchor replaced, in one
+  // transaction (after a correct PIN); attempts is left as it is.
+  virtual Status ResetTries(TokenId id, Role role, std::span<const uint8_t> anchor) = 0;
 
   // --- Objects ---
   // InsertObject: kAlreadyExists if object_id is taken. Capacity limits are

@@ -253,7 +253,10 @@ TEST(StoreLockTest, WriterWaitsForTheLock) {
   ASSERT_TRUE(store.ok());
   LockHolder holder(dir.File("vault.db"));
   std::thread releaser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Five busy timeouts: longer than one (so the retries are what waits), and
+    // far inside the retries' ~1.3 s (kMaxBeginRetries), so a slow sanitizer
+    // build that wakes this thread late still releases in time.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 * options.busy_timeout_ms));
     holder.Release();
   });
   Status s = (*store)->InsertObject(Object(1, 1, kCert, "waited"));

@@ -38,6 +38,7 @@ openssl_error "URI with a library attribute" "malformed certvault key URI" \
 
 # Wrong PIN: a clear error, the retry counter moves, nothing is cached.
 printf 'wrong-pin-000\n' >wrong.pin
+chmod 600 wrong.pin  # PIN files open to others are refused
 write_openssl_cnf wrong.cnf "pin-file = $WORK/wrong.pin" "$BACKEND_LINE"
 openssl_error "wrong PIN" "incorrect PIN" \
   env OPENSSL_CONF=wrong.cnf timeout "$T" openssl req -new -x509 -key "$(key_uri web)" -subj /CN=x -out x.crt
