@@ -45,6 +45,8 @@ struct DaemonConfig {
   bool lock_memory = false;
   int spin_us = 10;  // after a response, poll for the next request this long before sleeping
   bool cpu_pairing = true;
+  // Seconds between reruns of the power-on self-tests (docs/design/selftest.md); 0: never.
+  uint32_t selftest_interval_s = 3600;
 };
 
 // ParseDaemonSettings: the [daemon] keys (raw strings from core::Config).
