@@ -39,6 +39,7 @@ const std::vector<CommandDef>& Commands() {
        {{"token"}, {"so", false}, {"new-pin"}, {"new-pin-file"}}, CmdChangePin},
       {"unlock", "unlock [--token L] [--so-pin S] [--new-pin P | --new-pin-file F]",
        {{"token"}, {"new-pin"}, {"new-pin-file"}}, CmdUnlock},
+      {"selftest", "selftest [--json]", {}, CmdSelftest, false},
   };
   return kCommands;
 }
@@ -126,10 +127,14 @@ int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostrea
   BackendOptions options;
   options.vault_dir = args->Get("vault").value_or("");
   options.create_vault = def->name == "init";  // read paths never create files
-  Result<std::unique_ptr<Backend>> backend = open_backend(options);
-  if (!backend.ok()) return ReportError(err, backend.status().Annotate("cannot open the vault"));
+  std::unique_ptr<Backend> backend;
+  if (def->needs_backend) {
+    Result<std::unique_ptr<Backend>> opened = open_backend(options);
+    if (!opened.ok()) return ReportError(err, opened.status().Annotate("cannot open the vault"));
+    backend = std::move(*opened);
+  }
   const std::string where = describe ? describe(options) : ResolveVaultDir(options.vault_dir);
-  Context ctx{backend->get(), &*args, &out, &err, args->Has("json"), where};
+  Context ctx{backend.get(), &*args, &out, &err, args->Has("json"), where};
   Status status = def->run(ctx);
   if (!status.ok()) return ReportError(err, status);
   return kExitOk;
