@@ -7,6 +7,7 @@
 // binary the manifest does not list: nothing to check. A listed binary whose
 // digest differs, or that cannot be read: failure.
 #include <dlfcn.h>
+#include <link.h>
 #include <openssl/evp.h>
 
 #include <filesystem>
@@ -25,13 +26,30 @@ namespace {
 constexpr std::string_view kTest = "integrity";
 namespace fs = std::filesystem;
 
-// OwnPath: the file this code was loaded from.
+// OwnPath: the file this code was loaded from: the shared object's path, or
+// for the main program (whose link-map name is empty) /proc/self/exe.
 std::string OwnPath() {
   Dl_info info = {};
-  if (dladdr(reinterpret_cast<void*>(&IntegrityCheck), &info) == 0 || info.dli_fname == nullptr) return {};
+  struct link_map* map = nullptr;
+  if (dladdr1(reinterpret_cast<void*>(&IntegrityCheck), &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) == 0) {
+    return {};
+  }
+  std::string name = map != nullptr && map->l_name != nullptr && map->l_name[0] != '\0' ? map->l_name : "/proc/self/exe";
   std::error_code ec;
-  fs::path path = fs::canonical(info.dli_fname, ec);
+  fs::path path = fs::canonical(name, ec);
   return ec ? std::string() : path.string();
+}
+
+// ManifestRoot: the nearest ancestor of `own` (up to three levels: bin/,
+// lib/, lib/<arch>/ossl-modules/) holding share/certvault/SHA256SUMS.
+fs::path ManifestRoot(const fs::path& own) {
+  fs::path dir = own.parent_path();
+  for (int i = 0; i < 4 && !dir.empty(); ++i, dir = dir.parent_path()) {
+    std::error_code ec;
+    if (fs::exists(dir / "share" / "certvault" / "SHA256SUMS", ec)) return dir;
+    if (dir == dir.root_path()) break;
+  }
+  return {};
 }
 
 // FileSha256: lowercase hex SHA-256 of the file at `path`, or "" on error.
@@ -62,10 +80,11 @@ Status IntegrityCheck() {
   if (FaultInjected(kTest)) return Failed(kTest, "installed binary does not match its manifest digest");
   fs::path own = OwnPath();
   if (own.empty()) return OkStatus();  // statically linked into something dladdr cannot name
-  // <prefix>/{bin,lib}/<file>: the manifest lists paths relative to <prefix>.
-  fs::path prefix = own.parent_path().parent_path();
+  // The manifest lists paths relative to the installation prefix.
+  fs::path prefix = ManifestRoot(own);
+  if (prefix.empty()) return OkStatus();
   std::ifstream manifest(prefix / "share" / "certvault" / "SHA256SUMS");
-  if (!manifest) return OkStatus();
+  if (!manifest) return Failed(kTest, "cannot read the manifest");
   std::string rel = fs::relative(own, prefix).string(), line;
   while (std::getline(manifest, line)) {
     std::istringstream fields(line);
