@@ -74,7 +74,11 @@ TEST(DaemonSelfTest, PeriodicRerunReachesTheErrorState) {
     for (int i = 0; i < 60000 && periodic.Runs() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     EXPECT_GE(periodic.Runs(), 2);
     EXPECT_FALSE(selftest::InErrorState());
-    setenv("CERTVAULT_SELFTEST_FAULT", "aes-gcm", 1);
+  }
+  // The environment changes only while no rerun thread runs (getenv races setenv).
+  setenv("CERTVAULT_SELFTEST_FAULT", "aes-gcm", 1);
+  {
+    PeriodicSelfTest periodic(std::chrono::milliseconds(5));
     for (int i = 0; i < 60000 && !selftest::InErrorState(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   unsetenv("CERTVAULT_SELFTEST_FAULT");
