@@ -2,8 +2,8 @@
 //
 // Power-on self-tests and the process-wide error state (docs/design/selftest.md).
 //
-// Every certvault program (the PKCS#11 module, the OpenSSL provider, certvaultd,
-// certvault-ca, the certvault CLI) runs RunPowerOnSelfTests() when it loads:
+// The PKCS#11 module, the OpenSSL provider, certvaultd and certvault-ca run
+// RunPowerOnSelfTests() when they load (the certvault CLI on demand only):
 // known-answer tests (KATs) of every algorithm family it relies on, a health
 // check of the DRBG and, where a manifest is installed, an integrity check of
 // the running binary. A failure puts the process into the error state: every
@@ -30,7 +30,8 @@ struct TestResult {
   double millis = 0;
 };
 
-// TestNames: the names of every power-on test, in run order.
+// TestNames: the names of every power-on test, in run order, then "pct" (the
+// pairwise-consistency test, run per key pair: pct.h).
 std::vector<std::string> TestNames();
 
 // RunAllTests: runs every power-on test and returns each result. It does not
@@ -38,10 +39,10 @@ std::vector<std::string> TestNames();
 // Thread-safe.
 std::vector<TestResult> RunAllTests();
 
-// RunPowerOnSelfTests: RunAllTests(); on the first failure enters the error
-// state with that test's name. Returns OK or ErrorStateStatus(). Also returns
-// ErrorStateStatus() when the process already is in the error state (the
-// state is never left). Thread-safe; every call reruns the tests.
+// RunPowerOnSelfTests: runs every power-on test; on the first failure enters
+// the error state with that test's name. Returns OK or ErrorStateStatus().
+// In the error state it runs nothing and returns ErrorStateStatus(): the
+// state is never left. Thread-safe; each call otherwise reruns the tests.
 Status RunPowerOnSelfTests();
 
 // InErrorState: true once any self-test or pairwise-consistency test failed in
