@@ -14,10 +14,10 @@
 #include <string>
 
 #include "daemon/hardening.h"
-#include "daemon/periodic_selftest.h"
 #include "daemon/server.h"
 #include "src/base/status_macros.h"
 #include "src/core/config.h"
+#include "src/selftest/periodic.h"
 #include "src/selftest/selftest.h"
 
 namespace certvault::daemon {
@@ -78,7 +78,7 @@ Status Start(const Flags& flags) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   std::cerr << "certvaultd: serving " << core_config.vault_dir << " on " << config.socket_path << "\n";
-  PeriodicSelfTest periodic(std::chrono::seconds(config.selftest_interval_s));
+  selftest::PeriodicSelfTest periodic(std::chrono::seconds(config.selftest_interval_s));
   Status s = server.Run();
   g_server = nullptr;
   return s;

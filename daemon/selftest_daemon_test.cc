@@ -15,11 +15,13 @@
 #include <thread>
 
 #include "daemon/daemon_config.h"
-#include "daemon/periodic_selftest.h"
+#include "src/selftest/periodic.h"
 #include "src/selftest/selftest.h"
 
 namespace certvault::daemon {
 namespace {
+
+using selftest::PeriodicSelfTest;
 
 struct Outcome {
   int exit_code = -1;

@@ -1,9 +1,9 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
-#include "daemon/periodic_selftest.h"
+#include "src/selftest/periodic.h"
 
 #include "src/selftest/selftest.h"
 
-namespace certvault::daemon {
+namespace certvault::selftest {
 
 PeriodicSelfTest::PeriodicSelfTest(std::chrono::milliseconds interval) {
   if (interval.count() > 0) thread_ = std::thread([this, interval] { Loop(interval); });
@@ -27,10 +27,10 @@ void PeriodicSelfTest::Loop(std::chrono::milliseconds interval) {
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, interval, [this] { return stop_; })) {
     lock.unlock();
-    (void)selftest::RunPowerOnSelfTests();  // a failure is the error state, logged there
+    (void)RunPowerOnSelfTests();  // a failure is the error state, logged there
     lock.lock();
     ++runs_;
   }
 }
 
-}  // namespace certvault::daemon
+}  // namespace certvault::selftest

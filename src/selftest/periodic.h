@@ -1,19 +1,18 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
 // PeriodicSelfTest: reruns the power-on self-tests every `interval` on a
-// thread of its own ([daemon] selftest_interval_s, docs/design/selftest.md).
-// A failure enters the process's error state (logged once); from then on the
-// engine refuses every cryptographic call and the daemon answers each request
-// with the kDeviceError status.
-#ifndef CERTVAULT_DAEMON_PERIODIC_SELFTEST_H_
-#define CERTVAULT_DAEMON_PERIODIC_SELFTEST_H_
+// thread of its own (certvaultd: [daemon] selftest_interval_s; see
+// docs/design/selftest.md). A failure enters the process's error state
+// (logged once); from then on the engine refuses every cryptographic call.
+#ifndef CERTVAULT_SELFTEST_PERIODIC_H_
+#define CERTVAULT_SELFTEST_PERIODIC_H_
 
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
-namespace certvault::daemon {
+namespace certvault::selftest {
 
 class PeriodicSelfTest {
  public:
@@ -37,6 +36,6 @@ class PeriodicSelfTest {
   std::thread thread_;
 };
 
-}  // namespace certvault::daemon
+}  // namespace certvault::selftest
 
-#endif  // CERTVAULT_DAEMON_PERIODIC_SELFTEST_H_
+#endif  // CERTVAULT_SELFTEST_PERIODIC_H_
