@@ -6,11 +6,14 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "src/crypto/libctx.h"
 #include "src/crypto/ossl_ptr.h"
 #include "src/selftest/pct.h"
+#include "src/selftest/periodic.h"
 #include "src/selftest/selftest.h"
 
 namespace certvault::selftest {
@@ -58,6 +61,32 @@ TEST(SelfTestFault, ReportNamesOnlyTheFailedTest) {
   }
   unsetenv("CERTVAULT_SELFTEST_FAULT");
   EXPECT_FALSE(InErrorState());  // RunAllTests reports, it never enters the state
+}
+
+// Last: it leaves this process in the error state.
+TEST(SelfTestFault, PeriodicRerunReachesTheErrorState) {
+  unsetenv("CERTVAULT_SELFTEST_FAULT");
+  {
+    PeriodicSelfTest periodic(std::chrono::milliseconds(5));
+    // Bounded by count, not by a short timeout: slow machines just take longer.
+    for (int i = 0; i < 60000 && periodic.Runs() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_GE(periodic.Runs(), 2);
+    EXPECT_FALSE(InErrorState());
+  }
+  // The environment changes only while no rerun thread runs (getenv races setenv).
+  setenv("CERTVAULT_SELFTEST_FAULT", "aes-gcm", 1);
+  {
+    PeriodicSelfTest periodic(std::chrono::milliseconds(5));
+    for (int i = 0; i < 60000 && !InErrorState(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  unsetenv("CERTVAULT_SELFTEST_FAULT");
+  EXPECT_TRUE(InErrorState());
+  EXPECT_NE(ErrorStateStatus().message().find("aes-gcm"), std::string::npos);
+}
+
+TEST(SelfTestFault, ZeroIntervalStartsNothing) {
+  PeriodicSelfTest periodic(std::chrono::milliseconds(0));
+  EXPECT_EQ(periodic.Runs(), 0);
 }
 
 }  // namespace
