@@ -59,7 +59,7 @@ Status PairwiseConsistencyTest(EVP_PKEY* key) {
     ok = SignVerifyConsistent(key, "SHA2-256");
   }
   if (!ok) {
-    EnterErrorState("pairwise-consistency test of a new key pair");
+    EnterErrorState("pct (pairwise-consistency test of a new key pair)");
     return ErrorStateStatus();
   }
   return OkStatus();
