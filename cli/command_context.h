@@ -31,10 +31,12 @@ struct CommandDef {
   std::string_view usage;
   std::vector<OptionSpec> options;
   CommandFn run = nullptr;
+  bool needs_backend = true;  // false: runs without opening a vault (ctx.backend is null)
 };
 
 // The verbs, one group per file.
 Status CmdInit(Context& ctx);
+Status CmdSelftest(Context& ctx);  // cmd_selftest.cc
 Status CmdTokens(Context& ctx);
 Status CmdInfo(Context& ctx);
 Status CmdChangePin(Context& ctx);

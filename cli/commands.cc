@@ -42,6 +42,7 @@ const std::vector<CommandDef>& Commands() {
        {{"token"}, {"so", false}, {"new-pin"}, {"new-pin-file"}}, CmdChangePin},
       {"unlock", "unlock [--token L] [--so-pin S] [--new-pin P | --new-pin-file F]",
        {{"token"}, {"new-pin"}, {"new-pin-file"}}, CmdUnlock},
+      {"selftest", "selftest [--json]", {}, CmdSelftest, false},
   };
   return kCommands;
 }
@@ -141,12 +142,16 @@ int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostrea
   options.create_vault = def->name == "init";  // read paths never create files
   options.allow_weak_pin = args->Has("allow-weak-pin");
   const std::string where = describe ? describe(options) : ResolveVaultDir(options.vault_dir);
-  if (def->name == "init" && where == ResolveVaultDir(options.vault_dir)) {  // embedded: the vault is ours
-    if (Status perms = CheckVaultDir(where, err); !perms.ok()) return ReportError(err, perms);
+  std::unique_ptr<Backend> backend;
+  if (def->needs_backend) {
+    if (def->name == "init" && where == ResolveVaultDir(options.vault_dir)) {  // embedded: the vault is ours
+      if (Status perms = CheckVaultDir(where, err); !perms.ok()) return ReportError(err, perms);
+    }
+    Result<std::unique_ptr<Backend>> opened = open_backend(options);
+    if (!opened.ok()) return ReportError(err, opened.status().Annotate("cannot open the vault"));
+    backend = std::move(*opened);
   }
-  Result<std::unique_ptr<Backend>> backend = open_backend(options);
-  if (!backend.ok()) return ReportError(err, backend.status().Annotate("cannot open the vault"));
-  Context ctx{backend->get(), &*args, &out, &err, args->Has("json"), where};
+  Context ctx{backend.get(), &*args, &out, &err, args->Has("json"), where};
   Status status = def->run(ctx);
   if (!status.ok()) return ReportError(err, status);
   return kExitOk;

@@ -77,6 +77,9 @@ Status ParseKey(const std::string& key, const std::string& v, DaemonConfig* c) {
     c->lock_memory = v == "true";
   } else if (key == "token_access") {
     CV_ASSIGN_OR_RETURN(c->token_access, ParseTokenAccess(v));
+  } else if (key == "selftest_interval_s") {
+    CV_RETURN_IF_ERROR(ParseNumber(key, v, 0, 7u * 86400, 10, &n));
+    c->selftest_interval_s = static_cast<uint32_t>(n);
   } else if (key == "cpu_pairing") {
     if (v != "true" && v != "false") return BadValue(key);
     c->cpu_pairing = v == "true";

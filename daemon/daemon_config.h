@@ -48,6 +48,8 @@ struct DaemonConfig {
   int spin_us = 10;  // after a response, poll for the next request this long before sleeping
   bool cpu_pairing = true;
   TokenAccess token_access;  // per-token users/groups (token_access.h); empty = all tokens open
+  // Seconds between reruns of the power-on self-tests (docs/design/selftest.md); 0: never.
+  uint32_t selftest_interval_s = 3600;
 };
 
 // ParseDaemonSettings: the [daemon] keys (raw strings from core::Config).

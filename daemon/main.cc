@@ -20,6 +20,8 @@
 #include "src/base/status_macros.h"
 #include "src/base/vault_perms.h"
 #include "src/core/config.h"
+#include "src/selftest/periodic.h"
+#include "src/selftest/selftest.h"
 
 namespace certvault::daemon {
 namespace {
@@ -60,7 +62,13 @@ bool EnsureSocketDir(const std::string& path) {
   return mkdir(path.substr(0, slash).c_str(), 0755) == 0;
 }
 
+void LogToStderr(std::string_view line) { std::cerr << "certvaultd: " << line << "\n"; }
+
 Status Start(const Flags& flags) {
+  // Power-on self-tests before anything else: a failure refuses service
+  // (exit 1), and a restart reruns them (docs/design/selftest.md).
+  selftest::SetLogSink(LogToStderr);
+  CV_RETURN_IF_ERROR(selftest::RunPowerOnSelfTests());
   CV_ASSIGN_OR_RETURN(core::Config core_config, core::LoadConfig(flags.vault, flags.config));
   CV_ASSIGN_OR_RETURN(DaemonConfig config, ParseDaemonSettings(core_config.daemon_settings));
   if (!flags.socket.empty()) config.socket_path = flags.socket;
@@ -90,6 +98,7 @@ Status Start(const Flags& flags) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   std::cerr << "certvaultd: serving " << core_config.vault_dir << " on " << config.socket_path << "\n";
+  selftest::PeriodicSelfTest periodic(std::chrono::seconds(config.selftest_interval_s));
   Status s = server.Run();
   g_server = nullptr;
   return s;

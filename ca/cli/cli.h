@@ -44,6 +44,9 @@ int CmdList(Args& args);
 int CmdShow(Args& args);
 int CmdProfiles(Args& args);
 int CmdAudit(Args& args);
+int CmdSelftest(Args& args);  // cmd_selftest.cc
+// RequireSelfTests: the power-on self-tests gate of every other command.
+int RequireSelfTests();
 
 }  // namespace certvault::ca::cli
 

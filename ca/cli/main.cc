@@ -31,7 +31,8 @@ int Usage(const std::string& message) {
                "  revoke SERIAL... [--reason R] [--invalidity-date EPOCH]\n"
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
                "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]\n"
-               "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]\n");
+               "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]\n"
+               "  selftest [--json]                  run the power-on self-tests and report\n");
   return 2;
 }
 
@@ -65,7 +66,7 @@ namespace {
 
 // Flags that take no value.
 bool IsSwitch(const std::string& name) {
-  return name == "external-root" || name == "delta" || name == "pem" || name == "quiet" || name == "all-partitions";
+  return name == "external-root" || name == "json" || name == "delta" || name == "pem" || name == "quiet" || name == "all-partitions";
 }
 
 Result<Args> ParseArgs(int argc, char** argv, int start) {
@@ -92,6 +93,8 @@ int Dispatch(Args& args) {
   if (args.positional.empty()) return Usage("no command");
   std::string cmd = args.positional.front();
   args.positional.erase(args.positional.begin());
+  if (cmd == "selftest") return CmdSelftest(args);
+  if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
   if (cmd == "init") return CmdInit(args);
   if (cmd == "install-issuing") return CmdInstallIssuing(args);
   if (cmd == "issue") return CmdIssue(args);

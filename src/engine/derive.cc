@@ -12,6 +12,7 @@
 #include "src/engine/key_build.h"
 #include "src/engine/ops.h"
 #include "src/model/pkcs11_constants.h"
+#include "src/selftest/selftest.h"
 
 namespace certvault::engine {
 namespace {
@@ -86,6 +87,7 @@ Result<size_t> OutputLength(const AttributeSet& tmpl, KeyType type, size_t natur
 }  // namespace
 
 Result<NewKey> DeriveKey(const Mechanism& mech, const ReadyKey& base_key, const AttributeSet& tmpl) {
+  CV_RETURN_IF_ERROR(selftest::ErrorStateStatus());  // docs/design/selftest.md
   if (mech.type != CKM_ECDH1_DERIVE) return Status(Reason::kMechanismInvalid, "not a derivation mechanism");
   const auto* p = std::get_if<Ecdh1DeriveParams>(&mech.params);
   if (p == nullptr) return Status(Reason::kMechanismParamInvalid, "ECDH needs CK_ECDH1_DERIVE_PARAMS");

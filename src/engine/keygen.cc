@@ -8,6 +8,8 @@
 #include "src/engine/engine.h"
 #include "src/engine/key_build.h"
 #include "src/model/pkcs11_constants.h"
+#include "src/selftest/pct.h"
+#include "src/selftest/selftest.h"
 
 namespace certvault::engine {
 namespace {
@@ -85,6 +87,7 @@ Result<KeyType> PairTypeFor(MechanismType mech) {
 
 Result<NewKeyPair> GenerateKeyPair(const Mechanism& mech, const AttributeSet& public_tmpl,
                                    const AttributeSet& private_tmpl) {
+  CV_RETURN_IF_ERROR(selftest::ErrorStateStatus());
   CV_ASSIGN_OR_RETURN(KeyType type, PairTypeFor(mech.type));
   CV_RETURN_IF_ERROR(CheckNoParams(mech));
   CV_RETURN_IF_ERROR(CheckTemplateType(public_tmpl, type));
@@ -101,6 +104,9 @@ Result<NewKeyPair> GenerateKeyPair(const Mechanism& mech, const AttributeSet& pu
     CV_RETURN_IF_ERROR(CheckCurveType(*curve, type));
     CV_ASSIGN_OR_RETURN(pkey, GenerateCurve(*curve));
   }
+  // FIPS 140-3 (ISO/IEC 19790 §7.10.3.3): a pairwise-consistency test on every
+  // generated key pair; a failure is the error state (docs/design/selftest.md).
+  CV_RETURN_IF_ERROR(selftest::PairwiseConsistencyTest(pkey.get()));
   NewKeyPair out;
   CV_ASSIGN_OR_RETURN(out.public_key.attrs, EarnedAttributes(pkey.get(), CKO_PUBLIC_KEY, ec_params));
   CV_ASSIGN_OR_RETURN(out.private_key.attrs, EarnedAttributes(pkey.get(), CKO_PRIVATE_KEY, ec_params));
@@ -109,6 +115,7 @@ Result<NewKeyPair> GenerateKeyPair(const Mechanism& mech, const AttributeSet& pu
 }
 
 Result<NewKey> GenerateKey(const Mechanism& mech, const AttributeSet& tmpl) {
+  CV_RETURN_IF_ERROR(selftest::ErrorStateStatus());
   KeyType type = 0;
   if (mech.type == CKM_AES_KEY_GEN) {
     type = CKK_AES;

@@ -9,6 +9,8 @@
 #include "src/engine/key_build.h"
 #include "src/engine/load_hook.h"
 #include "src/model/pkcs11_constants.h"
+#include "src/selftest/pct.h"
+#include "src/selftest/selftest.h"
 
 namespace certvault::engine {
 namespace {
@@ -85,6 +87,7 @@ Result<std::shared_ptr<const ReadyKey>> LoadKey(const AttributeSet& attrs, const
 }
 
 Result<NewKey> ImportKey(const AttributeSet& tmpl) {
+  CV_RETURN_IF_ERROR(selftest::ErrorStateStatus());
   CV_ASSIGN_OR_RETURN(auto ct, ClassAndType(tmpl));
   auto [cls, type] = ct;
   if (cls == CKO_SECRET_KEY) return ImportSecret(tmpl, type);
@@ -96,6 +99,9 @@ Result<NewKey> ImportKey(const AttributeSet& tmpl) {
     CV_ASSIGN_OR_RETURN(pkey, PrivateFromAttrs(tmpl, type));
   }
   CV_RETURN_IF_ERROR(CheckUsable(pkey.get()));
+  // The PCT on every imported key pair, after the key's own validity checks
+  // (which reject bad input without entering the error state).
+  if (cls == CKO_PRIVATE_KEY) CV_RETURN_IF_ERROR(selftest::PairwiseConsistencyTest(pkey.get()));
   auto ec_params = tmpl.GetBytes(CKA_EC_PARAMS);
   CV_ASSIGN_OR_RETURN(AttributeSet earned,
                       EarnedAttributes(pkey.get(), cls, ec_params.value_or(std::span<const uint8_t>())));
@@ -110,8 +116,10 @@ Result<NewKey> ImportKey(const AttributeSet& tmpl) {
 }
 
 Result<NewKey> ImportPkcs8(const SecretBytes& der) {
+  CV_RETURN_IF_ERROR(selftest::ErrorStateStatus());
   CV_ASSIGN_OR_RETURN(PkeyPtr pkey, ParsePkcs8(der.Bytes(SecretAccess::Get())));
   CV_RETURN_IF_ERROR(CheckUsable(pkey.get()));
+  CV_RETURN_IF_ERROR(selftest::PairwiseConsistencyTest(pkey.get()));
   NewKey out;
   CV_ASSIGN_OR_RETURN(out.attrs, EarnedAttributes(pkey.get(), CKO_PRIVATE_KEY));
   CV_ASSIGN_OR_RETURN(out.material, EncodePkcs8(pkey.get()));  // canonical re-encoding

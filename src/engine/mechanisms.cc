@@ -3,10 +3,12 @@
 // Mechanisms() and RandomBytes() (engine.h). Key sizes follow the PKCS#11
 // conventions: bits for RSA and EC-family keys, bytes for AES and HMAC keys,
 // bits for CKM_GENERIC_SECRET_KEY_GEN (v3.0 §2.35.2).
+#include "src/base/status_macros.h"
 #include "src/crypto/random.h"
 #include "src/engine/engine.h"
 #include "src/engine/key_build.h"
 #include "src/model/pkcs11_constants.h"
+#include "src/selftest/selftest.h"
 
 namespace certvault::engine {
 namespace {
@@ -68,6 +70,9 @@ const std::vector<MechanismInfo>& Mechanisms() {
   return table;
 }
 
-Status RandomBytes(std::span<uint8_t> out) { return crypto::RandomBytes(out); }
+Status RandomBytes(std::span<uint8_t> out) {
+  CV_RETURN_IF_ERROR(selftest::ErrorStateStatus());  // docs/design/selftest.md
+  return crypto::RandomBytes(out);
+}
 
 }  // namespace certvault::engine

@@ -1,8 +1,10 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
 // NewOperation: routes a mechanism to its operation family.
+#include "src/base/status_macros.h"
 #include "src/engine/ops.h"
 #include "src/model/pkcs11_constants.h"
+#include "src/selftest/selftest.h"
 
 namespace certvault::engine {
 
@@ -18,6 +20,7 @@ Status CheckKeyClass(OpKind kind, const ReadyKey& key) {
 
 Result<std::unique_ptr<CryptoOp>> NewOperation(OpKind kind, const Mechanism& mech,
                                                std::shared_ptr<const ReadyKey> key) {
+  CV_RETURN_IF_ERROR(selftest::ErrorStateStatus());  // docs/design/selftest.md
   if (kind == OpKind::kDigest) return NewDigestOp(mech);
   if (key == nullptr) return Status(Reason::kKeyHandleInvalid, "operation needs a key");
   if (mech.type == CKM_RSA_X_509) return NewRawRsaOp(kind, mech, std::move(key));

@@ -11,6 +11,7 @@
 #include "src/engine/key_build.h"
 #include "src/engine/ops.h"
 #include "src/model/pkcs11_constants.h"
+#include "src/selftest/selftest.h"
 
 namespace certvault::engine {
 namespace {
@@ -107,6 +108,7 @@ Result<NewKey> UnwrappedKey(SecretBytes payload, ObjectClass key_class, KeyType 
 }  // namespace
 
 Result<SecureVector> WrapKey(const Mechanism& mech, const ReadyKey& wrapping_key, const ReadyKey& key) {
+  CV_RETURN_IF_ERROR(selftest::ErrorStateStatus());  // docs/design/selftest.md
   CV_ASSIGN_OR_RETURN(SecretBytes payload, WrapPayload(key));
   if (mech.type == CKM_RSA_PKCS_OAEP && key.object_class != CKO_SECRET_KEY) {
     return Status(Reason::kKeyNotWrappable, "RSA-OAEP wraps secret keys only");
@@ -119,6 +121,7 @@ Result<SecureVector> WrapKey(const Mechanism& mech, const ReadyKey& wrapping_key
 
 Result<NewKey> UnwrapKey(const Mechanism& mech, const ReadyKey& unwrapping_key, std::span<const uint8_t> wrapped,
                          ObjectClass key_class, KeyType key_type) {
+  CV_RETURN_IF_ERROR(selftest::ErrorStateStatus());  // docs/design/selftest.md
   Result<SecureVector> plain = Transform(false, mech, unwrapping_key, wrapped);
   if (!plain.ok()) {
     Reason r = plain.status().reason();

@@ -26,6 +26,7 @@ using certvault::Status;
 using certvault::pkcs11::GuardedCall;
 using certvault::pkcs11::NotSupported;
 using certvault::pkcs11::WithBackend;
+using certvault::pkcs11::WithBackendInfo;
 namespace p11 = certvault::pkcs11;
 
 // --- General purpose (§5.4) ---
@@ -42,7 +43,7 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved) {
 
 // C_GetInfo: §5.4.3.
 CK_RV C_GetInfo(CK_INFO_PTR pInfo) {
-  return WithBackend([&](Backend&) -> Status {
+  return WithBackendInfo([&](Backend&) -> Status {
     if (pInfo == nullptr) return Status(Reason::kArgumentsBad);
     p11::FillInfo(pInfo);
     return OkStatus();
@@ -53,7 +54,7 @@ CK_RV C_GetInfo(CK_INFO_PTR pInfo) {
 
 // C_GetSlotList: §5.5.1.
 CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount) {
-  return WithBackend([&](Backend& b) -> Status {
+  return WithBackendInfo([&](Backend& b) -> Status {
     CV_ASSIGN_OR_RETURN(std::vector<uint64_t> slots, b.GetSlotList(tokenPresent != CK_FALSE));
     return p11::FillUlongList(slots, pSlotList, pulCount);
   });
@@ -61,7 +62,7 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 
 // C_GetSlotInfo: §5.5.2.
 CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo) {
-  return WithBackend([&](Backend& b) -> Status {
+  return WithBackendInfo([&](Backend& b) -> Status {
     if (pInfo == nullptr) return Status(Reason::kArgumentsBad);
     CV_ASSIGN_OR_RETURN(certvault::SlotInfo info, b.GetSlotInfo(slotID));
     p11::FillSlotInfo(info, pInfo);
@@ -71,7 +72,7 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo) {
 
 // C_GetTokenInfo: §5.5.3.
 CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo) {
-  return WithBackend([&](Backend& b) -> Status {
+  return WithBackendInfo([&](Backend& b) -> Status {
     if (pInfo == nullptr) return Status(Reason::kArgumentsBad);
     CV_ASSIGN_OR_RETURN(certvault::TokenInfo info, b.GetTokenInfo(slotID));
     p11::FillTokenInfo(info, pInfo);
@@ -86,7 +87,7 @@ CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pRese
 
 // C_GetMechanismList: §5.5.5.
 CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList, CK_ULONG_PTR pulCount) {
-  return WithBackend([&](Backend& b) -> Status {
+  return WithBackendInfo([&](Backend& b) -> Status {
     CV_ASSIGN_OR_RETURN(std::vector<MechanismInfo> infos, b.GetMechanismList(slotID));
     std::vector<uint64_t> types;
     for (const MechanismInfo& info : infos) types.push_back(info.type);
@@ -96,7 +97,7 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
 
 // C_GetMechanismInfo: §5.5.6.
 CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR pInfo) {
-  return WithBackend([&](Backend& b) -> Status {
+  return WithBackendInfo([&](Backend& b) -> Status {
     if (pInfo == nullptr) return Status(Reason::kArgumentsBad);
     CV_ASSIGN_OR_RETURN(MechanismInfo info, b.GetMechanismInfo(slotID, type));
     p11::FillMechanismInfo(info, pInfo);
@@ -145,17 +146,17 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 
 // C_CloseSession: §5.6.2.
 CK_RV C_CloseSession(CK_SESSION_HANDLE hSession) {
-  return WithBackend([&](Backend& b) { return b.CloseSession(hSession); });
+  return WithBackendInfo([&](Backend& b) { return b.CloseSession(hSession); });
 }
 
 // C_CloseAllSessions: §5.6.3.
 CK_RV C_CloseAllSessions(CK_SLOT_ID slotID) {
-  return WithBackend([&](Backend& b) { return b.CloseAllSessions(slotID); });
+  return WithBackendInfo([&](Backend& b) { return b.CloseAllSessions(slotID); });
 }
 
 // C_GetSessionInfo: §5.6.4.
 CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo) {
-  return WithBackend([&](Backend& b) -> Status {
+  return WithBackendInfo([&](Backend& b) -> Status {
     if (pInfo == nullptr) return Status(Reason::kArgumentsBad);
     CV_ASSIGN_OR_RETURN(certvault::SessionInfo info, b.GetSessionInfo(hSession));
     p11::FillSessionInfo(info, pInfo);
@@ -186,7 +187,7 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 
 // C_Logout: §5.6.10.
 CK_RV C_Logout(CK_SESSION_HANDLE hSession) {
-  return WithBackend([&](Backend& b) { return b.Logout(hSession); });
+  return WithBackendInfo([&](Backend& b) { return b.Logout(hSession); });
 }
 
 // --- Object management (§5.7) ---

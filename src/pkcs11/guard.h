@@ -14,6 +14,7 @@
 #include "src/pkcs11/ckrv.h"
 #include "src/pkcs11/module.h"
 #include "src/pkcs11/pkcs11_v3.h"
+#include "src/selftest/selftest.h"
 
 namespace certvault::pkcs11 {
 
@@ -33,14 +34,27 @@ CK_RV GuardedCall(Fn&& fn) noexcept {
   }
 }
 
-// WithBackend: GuardedCall that first takes the current backend
+// WithBackendInfo: GuardedCall that first takes the current backend
 // (CKR_CRYPTOKI_NOT_INITIALIZED if none) and passes it to `fn(Backend&)`.
+// Only for the functions that still answer in the self-test error state:
+// general, slot, token, mechanism and session information, closing sessions
+// and logging out (docs/design/selftest.md).
 template <typename Fn>
-CK_RV WithBackend(Fn&& fn) noexcept {
+CK_RV WithBackendInfo(Fn&& fn) noexcept {
   return GuardedCall([&]() -> CK_RV {
     Result<Backend*> backend = CurrentBackend();
     if (!backend.ok()) return ToCkRv(backend.status());
     return ToCkRvAny(fn(**backend));
+  });
+}
+
+// WithBackend: WithBackendInfo for every other function: in the self-test
+// error state it returns CKR_DEVICE_ERROR without calling `fn`.
+template <typename Fn>
+CK_RV WithBackend(Fn&& fn) noexcept {
+  return WithBackendInfo([&](Backend& backend) -> CK_RV {
+    if (selftest::InErrorState()) return ToCkRv(selftest::ErrorStateStatus());
+    return ToCkRvAny(fn(backend));
   });
 }
 

@@ -12,6 +12,7 @@
 #include "src/provider/algorithms.h"
 #include "src/provider/guard.h"
 #include "src/provider/provctx.h"
+#include "src/selftest/selftest.h"
 
 namespace certvault::provider {
 namespace {
@@ -181,6 +182,13 @@ extern "C" __attribute__((visibility("default"))) int OSSL_provider_init(const O
     // provider, nor into any other the application configured.
     OSSL_LIB_CTX* libctx = certvault::crypto::LibCtx();
     if (libctx == nullptr) return 0;
+    // Power-on self-tests in the provider's own context: a failure fails the
+    // load, so no operation of this provider can run (docs/design/selftest.md).
+    if (certvault::Status st = certvault::selftest::RunPowerOnSelfTests(); !st.ok()) {
+      core.new_error(handle);
+      SetError(core, handle, static_cast<uint32_t>(ProviderReason::kInternal), "%s", std::string(st.message()).c_str());
+      return 0;  // nothing may use this copy of the core now
+    }
     Vault::RegisterForkHandlers();
     *provctx = new ProviderContext(handle, core, ReadConfig(core, handle), libctx);
     *out = kProviderFunctions;
