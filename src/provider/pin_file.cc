@@ -16,17 +16,13 @@ SecretBytes FirstLine(std::span<const uint8_t> contents) {
   return SecretBytes(contents.first(n), SecretAccess::Get());
 }
 
-Status CheckPinFileMode(const struct stat& st, uid_t reader, const std::string& path) {
-  // Others never, the group never for writing. Group read only where it is
-  // how a service gets the PIN: a root-owned file shared with the service's
-  // group (nginx reads it as root in its master, then in its workers through
-  // the group; docs/design/provider.md), or any reader that is not the owner.
-  bool group_needed = st.st_uid == 0 || st.st_uid != reader;
-  if ((st.st_mode & S_IRWXO) != 0 || (st.st_mode & S_IWGRP) != 0 ||
-      ((st.st_mode & S_IRWXG) != 0 && !group_needed)) {
+Status CheckPinFileMode(const struct stat& st, const std::string& path) {
+  // Neither the group nor others, as for the CA's PIN files. A service whose
+  // workers re-read the PIN gets a file of its own user (mode 600): root (a
+  // master process) reads it regardless (docs/design/provider.md).
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     return FailedPreconditionError("the PIN file " + path +
-                                   " must not be accessible to others, writable by its group, or readable by the "
-                                   "group of an owner other than root who reads it (chmod 600)");
+                                   " must not be accessible to its group or others (chmod 600)");
   }
   return OkStatus();
 }
@@ -43,7 +39,7 @@ Result<SecretBytes> ReadPinFile(const std::string& path) {
     close(fd);
     return UnavailableError("cannot stat the PIN file " + path);
   }
-  if (Status mode = CheckPinFileMode(st, geteuid(), path); !mode.ok()) {
+  if (Status mode = CheckPinFileMode(st, path); !mode.ok()) {
     close(fd);
     return mode;
   }

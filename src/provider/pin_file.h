@@ -20,12 +20,10 @@ inline constexpr size_t kMaxPinFileSize = 4096;
 // ReadPinFile: the first line of `path` (without "\r\n"), read through a
 // wiped buffer. kNotFound / kPermissionDenied name the file (never its
 // contents); an empty PIN is kInvalidArgument; kFailedPrecondition if the
-// file is accessible to others, writable by its group, or readable by its
-// group although it is neither root's nor read through that group
-// (CheckPinFileMode).
+// file is accessible to its group or others (CheckPinFileMode).
 Result<SecretBytes> ReadPinFile(const std::string& path);
-// CheckPinFileMode: the mode rule of ReadPinFile for a file read by `reader`.
-Status CheckPinFileMode(const struct stat& st, uid_t reader, const std::string& path);
+// CheckPinFileMode: the mode rule of ReadPinFile: no group or other bits.
+Status CheckPinFileMode(const struct stat& st, const std::string& path);
 // FirstLine: the first line of a PIN file's contents.
 SecretBytes FirstLine(std::span<const uint8_t> contents);
 

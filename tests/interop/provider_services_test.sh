@@ -24,12 +24,13 @@ done
 if grep -q "$USER_PIN" ./*.ref; then fail "a key reference contains the PIN"; fi
 
 # The service user needs the vault (read-write: PIN retry counters, SQLite WAL)
-# and the PIN file; $WORK is the test's temp dir. See docs/design/provider.md.
+# and the PIN file (its own, mode 600: group or other bits are refused; the
+# master reads it as root); $WORK is the test's temp dir. See docs/design/provider.md.
 SVC_USER=nobody
 SVC_GROUP=$(id -gn "$SVC_USER")
 chmod 711 "$WORK"
 chown -R "$SVC_USER:$SVC_GROUP" "$CERTVAULT_HOME"
-chgrp "$SVC_GROUP" "$WORK/pin" && chmod 640 "$WORK/pin"
+chown "$SVC_USER:$SVC_GROUP" "$WORK/pin" && chmod 600 "$WORK/pin"
 
 # --- nginx: master + workers as $SVC_USER ---
 write_nginx_conf() {
