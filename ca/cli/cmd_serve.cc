@@ -44,23 +44,41 @@ void RefreshCrls(CertDb& db, const CaConfig& cfg, const std::string& ca, CrlCach
 Status ScheduledCrls(CaInstance& inst, CertDb& db, CaKey& key, X509* cert, const std::string& actor) {
   const CaConfig& cfg = inst.config();
   for (uint32_t p = 0; p < cfg.crl_partitions; ++p) {
-    CrlRequest full{inst.Name(CaRole::kIssuing), cert, false, p, cfg.crl_partitions, cfg.crl_next_update_hours,
-                    cfg.crl_url, cfg.delta_crl_url, 0};
-    CV_RETURN_IF_ERROR(GenerateCrl(db, key, full, actor).status());
+    std::string ca = inst.Name(CaRole::kIssuing);
+    CrlRequest full{ca, cert, false, p, cfg.crl_partitions, cfg.crl_next_update_hours, cfg.crl_url, cfg.delta_crl_url, 0,
+                    [&inst, &ca, p](int64_t number) { return inst.CheckCrlNumber(ca, p, number); }};
+    CV_ASSIGN_OR_RETURN(CrlRecord full_rec, GenerateCrl(db, key, full, actor));
+    CV_RETURN_IF_ERROR(inst.RecordCrl(full_rec));
     CrlRequest delta = full;
     delta.delta = true;
     delta.next_update_hours = cfg.delta_next_update_hours;
-    CV_RETURN_IF_ERROR(GenerateCrl(db, key, delta, actor).status());
+    CV_ASSIGN_OR_RETURN(CrlRecord delta_rec, GenerateCrl(db, key, delta, actor));
+    CV_RETURN_IF_ERROR(inst.RecordCrl(delta_rec));
   }
   return OkStatus();
 }
 
-// PollLoop: once a second until SIGTERM/SIGINT: scheduled CRLs every
-// `interval` seconds (0 = never), OCSP cache invalidation, served CRLs.
+// The signing time is recorded in the token this often (seconds).
+constexpr long kRecordSigningTimeTicks = 60;  // NOLINT(runtime/int)
+
+// ClockOk: CaInstance::CheckClock; while it fails, the responder answers
+// tryLater and no CRL is signed.
+bool ClockOk(CaInstance& ca, OcspResponder& responder, long tick) {  // NOLINT(runtime/int)
+  Status st = ca.CheckClock();
+  if (st.ok() && tick % kRecordSigningTimeTicks == 0) st = ca.RecordSigningTime();
+  responder.SetSuspended(!st.ok());
+  if (!st.ok()) std::fprintf(stderr, "certvault-ca: %s\n", std::string(st.message()).c_str());
+  return st.ok();
+}
+
+// PollLoop: once a second until SIGTERM/SIGINT: the clock check, scheduled
+// CRLs every `interval` seconds (0 = never), OCSP cache invalidation,
+// served CRLs.
 void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, X509* issuing, CrlCache& crls,
               long interval, const std::string& actor) {  // NOLINT(runtime/int)
   for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
-    if (interval > 0 && tick % interval == 0) {
+    bool clock_ok = ClockOk(ca, responder, tick);
+    if (clock_ok && interval > 0 && tick % interval == 0) {
       Status st = ScheduledCrls(ca, db, key, issuing, actor);
       if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
     }
@@ -74,7 +92,8 @@ void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, 
 }  // namespace
 
 int CmdServe(Args& args) {
-  auto inst = Open(args, true);
+  long interval = std::stol(args.Get("crl-interval", "0"));  // NOLINT(runtime/int) range-checked by the parser
+  auto inst = OpenForSigning(args);
   if (!inst.ok()) return Fail(inst.status());
   CaInstance& ca = **inst;
   auto issuing = ca.Cert(CaRole::kIssuing);
@@ -107,7 +126,6 @@ int CmdServe(Args& args) {
   std::signal(SIGINT, OnSignal);
   std::printf("listening on %s:%u\n", opts.bind.c_str(), (*server)->port());
   std::fflush(stdout);
-  long interval = std::stol(args.Get("crl-interval", "0"));  // NOLINT(runtime/int)
   PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, Actor(args));
   OcspStats s = (*responder)->stats();
   std::fprintf(stderr, "served %llu OCSP requests (%llu from cache, %llu signed)\n",

@@ -53,6 +53,11 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   cfg.max_csr_bytes = max_csr;
   CV_RETURN_IF_ERROR(GetUint(ca, "sign_threads", 1, 64, cfg.sign_threads));
   CV_RETURN_IF_ERROR(GetBool(ca, "verify_issued", cfg.verify_issued));
+  CV_RETURN_IF_ERROR(GetString(ca, "time_source", cfg.time_source));
+  CV_RETURN_IF_ERROR(GetUint(ca, "max_clock_skew_seconds", 1, 3600, cfg.max_clock_skew_seconds));
+  if (!cfg.time_source.empty() && !cfg.time_source.starts_with("ntp://")) {
+    return InvalidArgumentError("ca.toml: [ca] time_source must be \"ntp://HOST[:PORT]\"");
+  }
   if (cfg.issuing_subject.empty()) return InvalidArgumentError("ca.toml: [ca] issuing_subject is required");
   if (cfg.name.empty() || cfg.name.size() > 32) return InvalidArgumentError("ca.toml: [ca] name must be 1..32 chars");
   return OkStatus();

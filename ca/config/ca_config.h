@@ -54,6 +54,11 @@ struct CaConfig {
   // it is stored (one ECDSA verify, ~25% of the issuance cost). CA
   // certificates, CRLs and OCSP responses are always verified.
   bool verify_issued = true;
+  // time_source: "ntp://HOST[:PORT]" (SNTP, RFC 4330) or empty. When set,
+  // nothing is signed while the local clock is more than
+  // max_clock_skew_seconds away from it.
+  std::string time_source;
+  uint32_t max_clock_skew_seconds = 10;
   TokenConfig token;
   std::map<std::string, Profile> profiles;
 };

@@ -105,6 +105,7 @@ Result<std::vector<IssueOutcome>> Issuer::Issue(std::span<const IssueItem> items
   auto finish = [&](Chunk& c) -> Status {
     committer.join();
     CV_RETURN_IF_ERROR(committed);
+    if (options_.on_commit) options_.on_commit(c.outs);
     for (IssueOutcome& o : c.outs) all.push_back(std::move(o));
     return OkStatus();
   };

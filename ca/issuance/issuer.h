@@ -11,7 +11,9 @@
 #ifndef CERTVAULT_CA_ISSUANCE_ISSUER_H_
 #define CERTVAULT_CA_ISSUANCE_ISSUER_H_
 
+#include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,10 @@ struct IssuerOptions {
   uint32_t threads = 2;
   size_t chunk = 2048;       // CSRs per transaction
   bool verify = true;        // verify each signature with the CA public key
+  // on_commit: called on the calling thread with each chunk's outcomes as
+  // soon as the chunk is committed (also when a later chunk then fails), so
+  // a caller can name every stored certificate.
+  std::function<void(std::span<const IssueOutcome>)> on_commit;
 };
 
 class Issuer {

@@ -20,6 +20,7 @@
 #ifndef CERTVAULT_CA_OCSP_OCSP_RESPONDER_H_
 #define CERTVAULT_CA_OCSP_OCSP_RESPONDER_H_
 
+#include <atomic>
 #include <ctime>
 #include <mutex>
 #include <shared_mutex>
@@ -48,6 +49,10 @@ class OcspResponder {
   // Poll: if the CA's revocations changed since the last call, drops the cache.
   Status Poll();
   void Invalidate();
+  // SetSuspended: while suspended (the CA's clock failed its checks, see
+  // CaInstance::CheckClock), every request gets tryLater (RFC 6960 §2.3)
+  // and nothing is signed; suspending drops the cache.
+  void SetSuspended(bool suspended);
   OcspStats stats() const;
 
  private:
@@ -82,6 +87,7 @@ class OcspResponder {
   // under an older generation is not cached: a revocation may have been
   // polled in between, and its "good" would outlive the invalidation.
   uint64_t generation_ = 0;  // guarded by cache_mu_
+  std::atomic<bool> suspended_{false};
   mutable std::mutex stats_mu_;
   OcspStats stats_;
 };

@@ -77,6 +77,9 @@ class HookedDb : public CertDb {
   Status AddAudit(const AuditEvent& e) override { return db_.AddAudit(e); }
   Result<std::vector<AuditEvent>> ListAudit(size_t n) override { return db_.ListAudit(n); }
   Result<int64_t> CountCertificates(const std::string& ca) override { return db_.CountCertificates(ca); }
+  Status CheckIntegrity() override { return db_.CheckIntegrity(); }
+  Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t p) override { return db_.LastCrlNumber(ca, p); }
+  Status RaiseCrlNumber(const std::string& ca, uint32_t p, int64_t n) override { return db_.RaiseCrlNumber(ca, p, n); }
 
  private:
   CertDb& db_;
