@@ -303,5 +303,19 @@ TEST_F(OcspResponderTest, StatusReadBeforeAnInvalidationIsNotCached) {
       << "a status read before the invalidation was cached after it";
 }
 
+// A CA whose clock failed its checks signs nothing: tryLater, and the
+// cache (signed while the clock was good) is not served either.
+TEST_F(OcspResponderTest, SuspendedResponderAnswersTryLater) {
+  ossl::UniquePtr<OCSP_REQUEST> req = Request({ids_[0].get()}, false);
+  Bytes der = RequestDer(req.get());
+  Bytes cached = responder_->Respond(der);
+  uint64_t signatures = responder_->stats().signatures;
+  responder_->SetSuspended(true);
+  EXPECT_EQ(ErrorStatus(der), OCSP_RESPONSE_STATUS_TRYLATER);
+  EXPECT_EQ(responder_->stats().signatures, signatures);
+  responder_->SetSuspended(false);
+  EXPECT_EQ(OCSP_response_status(ParseResponse(responder_->Respond(der)).get()), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+}
+
 }  // namespace
 }  // namespace certvault::ca

@@ -5,6 +5,7 @@
 // WAL is fsynced at every commit). Batch issuance gets throughput by putting
 // a whole batch into one transaction (group commit), not by weakening this.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -129,9 +130,17 @@ Status CreateFile0600(const std::string& path) {
 Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path, bool create) {
   if (create) {
     CV_RETURN_IF_ERROR(CreateFile0600(path));
-  } else if (::access(path.c_str(), F_OK) != 0) {
-    return FailedPreconditionError("no CA database " + path +
-                                   ": only 'certvault-ca init' creates one; restore it from a backup");
+  } else {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      return FailedPreconditionError("no CA database " + path +
+                                     ": only 'certvault-ca init' creates one; restore it from a backup");
+    }
+    // Checked before any PRAGMA: switching to WAL would write a header.
+    if (st.st_size == 0) {
+      return FailedPreconditionError("the CA database " + path +
+                                     " is empty: only 'certvault-ca init' creates one; restore it from a backup");
+    }
   }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
