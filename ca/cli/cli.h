@@ -45,6 +45,7 @@ int CmdIssue(Args& args);
 int CmdRevoke(Args& args);
 int CmdCrl(Args& args);
 int CmdServe(Args& args);
+int CmdOcspRotate(Args& args);
 int CmdList(Args& args);
 int CmdShow(Args& args);
 int CmdProfiles(Args& args);

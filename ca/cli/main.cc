@@ -119,11 +119,11 @@ class CommandLine {
   int Run() {
     static const std::map<std::string, int (*)(Args&)> kCommands = {
         {"init", CmdInit},   {"install-issuing", CmdInstallIssuing}, {"issue", CmdIssue},
-        {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe},
+        {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
         {"audit", CmdAudit}};
     auto it = kCommands.find(command_);
-    if (it == kCommands.end()) return Usage("ocsp: give a subcommand (serve)");
+    if (it == kCommands.end()) return Usage("ocsp: give a subcommand (serve, rotate)");
     return it->second(args_);
   }
 
@@ -177,6 +177,7 @@ class CommandLine {
     Text(*serve, "bind", "address to listen on (default 127.0.0.1)");
     Number(*serve, "threads", 1, 64, "server threads");
     Number(*serve, "crl-interval", 0, 31536000, "sign a full and a delta CRL every S seconds (0: never)");
+    ocsp->add_subcommand("rotate", "a new OCSP signing key and certificate; the old key is destroyed");
     CLI::App* list = app_.add_subcommand("list", "list issued certificates");
     Text(*list, "subject", "only subjects containing this text");
     Number(*list, "limit", 1, 100000000, "at most this many (default 100)");

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ca/config/ca_config.h"
 #include "ca/db/cert_db.h"
@@ -33,6 +34,17 @@ class CaInstance {
   Status Init(bool external_root, const std::string& actor);
   // InstallIssuing: an externally signed issuing certificate + its root.
   Status InstallIssuing(const std::string& cert_pem_path, const std::string& root_pem_path, const std::string& actor);
+
+  // RotateOcspSigner: a new OCSP signing key in the token and a new
+  // certificate for it (ocsp.pem, chain.pem); the previous key is destroyed
+  // first (it never signs again) and its certificate revoked as superseded.
+  // Resumable: rerun after a failure. REQUIRES: PrepareToSign succeeded.
+  Status RotateOcspSigner(const std::string& actor);
+  // ReloadOcspSigner: drops the cached OCSP certificate and key so that
+  // Cert/Key read them anew (after a rotation by another process). The old
+  // objects stay alive (a responder may still hold them) until the
+  // instance goes.
+  void ReloadOcspSigner();
 
   const CaConfig& config() const { return config_; }
   CertDb& db() { return *db_; }
@@ -71,7 +83,7 @@ class CaInstance {
 
  private:
   CaInstance() = default;
-  Status IssueOcspSigner(const std::string& actor);
+  Status IssueOcspSigner(const std::string& actor, const char* action, const char* audit_detail);
   Status CheckNotRestored(const CaState& state);
   Status CheckTimeSource(int64_t now);
   // UpdateState: read the token's CaState, apply `change`, merge, write.
@@ -84,6 +96,8 @@ class CaInstance {
   std::unique_ptr<CaToken> token_;
   ossl::UniquePtr<X509> certs_[3];
   std::unique_ptr<CaKey> keys_[3];
+  std::vector<ossl::UniquePtr<X509>> retired_certs_;
+  std::vector<std::unique_ptr<CaKey>> retired_keys_;
   bool prepared_ = false;
   int64_t clock_floor_ = 0;         // the last recorded signature (CaState::last_signed)
   int64_t time_source_checked_ = 0; // when time_source last answered

@@ -49,6 +49,9 @@ class CaToken {
   Status GenerateKeyPair(const std::string& label, KeyAlgorithm alg);
   // OpenKey: the key pair labelled `label` (kNotFound when absent).
   Result<std::unique_ptr<CaKey>> OpenKey(const std::string& label);
+  // DestroyKeyPair: destroys the private and public key labelled `label`
+  // (what is not there is skipped). The key never signs again.
+  Status DestroyKeyPair(const std::string& label);
   // ReadData: CKA_VALUE of every private token data object (CKO_DATA)
   // labelled `label` (none, one, or after an interrupted WriteData two).
   Result<std::vector<Bytes>> ReadData(const std::string& label);

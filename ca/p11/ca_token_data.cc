@@ -83,4 +83,14 @@ Status CaToken::WriteData(const std::string& label, std::span<const uint8_t> val
   return OkStatus();
 }
 
+Status CaToken::DestroyKeyPair(const std::string& label) {
+  for (CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
+    Result<CK_OBJECT_HANDLE> obj = FindObject(login_session_, cls, label);
+    if (obj.status().code() == StatusCode::kNotFound) continue;
+    CV_RETURN_IF_ERROR(obj.status());
+    CV_RETURN_IF_ERROR(CheckRv(module_->fn()->C_DestroyObject(login_session_, *obj), "C_DestroyObject"));
+  }
+  return OkStatus();
+}
+
 }  // namespace certvault::ca
