@@ -20,12 +20,18 @@ Result<int> ParseReason(const std::string& name) {
   static const char* kNames[] = {"unspecified",          "keyCompromise", "cACompromise",       "affiliationChanged",
                                  "superseded",           "cessationOfOperation", "certificateHold", "",
                                  "removeFromCRL",        "privilegeWithdrawn",   "aACompromise"};
+  // certificateHold (6) is refused: a hold could never be released (there
+  // is no removeFromCRL path), so it would be a revocation by another name.
+  if (name == "certificateHold") {
+    return InvalidArgumentError("certificateHold is not supported (a hold cannot be released); revoke with a final "
+                                "reason");
+  }
   for (int i = 0; i < 11; ++i) {
-    if (i != 7 && i != 8 && name == kNames[i]) return i;
+    if (i != 6 && i != 7 && i != 8 && name == kNames[i]) return i;
   }
   return InvalidArgumentError("unknown revocation reason '" + name +
                               "' (unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
-                              "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise)");
+                              "cessationOfOperation, privilegeWithdrawn, aACompromise)");
 }
 
 Result<int64_t> ParseTime(const std::string& text) {

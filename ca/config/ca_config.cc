@@ -20,6 +20,16 @@ std::string Absolute(const std::string& dir, const std::string& path) {
   return dir + "/" + path;
 }
 
+// NormalizeDnsConstraints: RFC 5280 §4.2.1.10 writes a dNSName constraint
+// as the domain itself ("devices.example.com" admits it and every name
+// below it); the older ".devices.example.com" in ca.toml is accepted and
+// written in that form.
+void NormalizeDnsConstraints(std::vector<std::string>& names) {
+  for (std::string& n : names) {
+    if (n.starts_with("DNS:.")) n = "DNS:" + n.substr(5);
+  }
+}
+
 Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   CV_RETURN_IF_ERROR(GetString(ca, "name", cfg.name));
   CV_RETURN_IF_ERROR(GetString(ca, "root_subject", cfg.root_subject));
@@ -37,6 +47,8 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   cfg.issuing_path_len = static_cast<int>(path_len);
   CV_RETURN_IF_ERROR(GetStrings(ca, "permitted_names", cfg.permitted_names));
   CV_RETURN_IF_ERROR(GetStrings(ca, "excluded_names", cfg.excluded_names));
+  NormalizeDnsConstraints(cfg.permitted_names);
+  NormalizeDnsConstraints(cfg.excluded_names);
   CV_RETURN_IF_ERROR(GetString(ca, "crl_url", cfg.crl_url));
   CV_RETURN_IF_ERROR(GetString(ca, "delta_crl_url", cfg.delta_crl_url));
   if (cfg.delta_crl_url.empty() && cfg.crl_url.ends_with("full.crl")) {

@@ -19,6 +19,7 @@
 
 #include "ca/db/cert_db.h"
 #include "ca/issuance/cert_builder.h"
+#include "ca/issuance/name_constraints.h"
 
 namespace certvault::ca {
 
@@ -74,6 +75,9 @@ class Issuer {
   std::string actor_;
   IssuerOptions options_;
   std::map<std::string, CertTemplate> templates_;
+  // The issuing CA certificate's nameConstraints, read by the first Issue.
+  NameConstraintSet name_constraints_;
+  bool name_constraints_read_ = false;
 };
 
 }  // namespace certvault::ca

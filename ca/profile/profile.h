@@ -32,6 +32,9 @@ struct Profile {
   std::vector<std::string> san_dns_suffixes;                  // empty = any DNS name
   size_t max_sans = 8;
   bool require_san = false;
+  // allow_wildcards: DNS names (SANs and CN) with a leading "*." label.
+  // Refused unless the profile says so (ca.toml allow_wildcards = true).
+  bool allow_wildcards = false;
   std::vector<std::string> key_algorithms = {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"};
   std::vector<std::string> policies;                          // certificatePolicies OIDs
   // Set by the CA for its own certificates, not from ca.toml profiles:
@@ -61,11 +64,13 @@ struct Approved {
 };
 
 // CheckAgainstProfile: kPermissionDenied with a reason naming the rule when
-// the CSR asks for something the profile does not allow.
+// the CSR asks for something the profile does not allow. Repeated SANs
+// (DNS and email compared without case) are kept once.
 Result<Approved> CheckAgainstProfile(const Profile& profile, const CsrContent& csr);
 
 // ValidateProfile: kInvalidArgument for a profile that cannot produce a
-// conforming certificate (unknown key usage, bad OID, ...).
+// conforming certificate (unknown key usage, bad OID, a key usage that does
+// not fit one of its key_algorithms, ...).
 Status ValidateProfile(const Profile& profile);
 
 }  // namespace certvault::ca
