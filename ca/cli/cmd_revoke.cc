@@ -64,16 +64,19 @@ int CmdRevoke(Args& args) {
     if (!seen.insert(*serial).second) return Usage("revoke: serial " + *serial + " is given twice");
     revs.push_back({*serial, *reason, invalidity});
   }
+  std::string which_ca = args.Get("ca", "issuing");
+  if (which_ca != "issuing" && which_ca != "root") return Usage("revoke: --ca is issuing or root");
   auto inst = Open(args, true);  // a change: the token login is the credential
   if (!inst.ok()) return Fail(inst.status());
   CaInstance& ca = **inst;
+  std::string ca_name = ca.Name(which_ca == "root" ? CaRole::kRoot : CaRole::kIssuing);
   Status st = ca.db().CheckIntegrity();
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   // RFC 5280 §5.3.2: the invalidity date is when the key is known or
   // suspected to have been compromised: it cannot lie in the future.
   if (st.ok() && invalidity > now) st = InvalidArgumentError("the invalidity date lies in the future");
-  if (st.ok()) st = ca.db().Revoke(ca.Name(CaRole::kIssuing), revs, now, Actor(args));
-  if (st.ok()) st = ca.RecordRevocations(ca.Name(CaRole::kIssuing));
+  if (st.ok()) st = ca.db().Revoke(ca_name, revs, now, Actor(args));
+  if (st.ok()) st = ca.RecordRevocations(ca_name);
   if (!st.ok()) return Fail(st);
   std::fprintf(stderr, "revoked %zu certificate(s)\n", revs.size());
   return 0;
@@ -81,15 +84,20 @@ int CmdRevoke(Args& args) {
 
 namespace {
 
-std::string CrlPath(const Args& args, CaInstance& inst, bool delta, uint32_t partition, uint32_t partitions) {
+// CrlPath: --out, else DIR/crl/full.crl, delta.crl, full-pN.crl, ... or
+// root.crl for the root's CRL (ARL).
+std::string CrlPath(const Args& args, CaInstance& inst, bool root, bool delta, uint32_t partition,
+                    uint32_t partitions) {
   if (args.Has("out")) return args.Get("out");
-  std::string name = std::string(delta ? "delta" : "full") + (partitions > 1 ? "-p" + std::to_string(partition) : "") +
-                     ".crl";
+  std::string name = root ? "root.crl"
+                          : std::string(delta ? "delta" : "full") +
+                                (partitions > 1 ? "-p" + std::to_string(partition) : "") + ".crl";
   return inst.config().dir + "/crl/" + name;
 }
 
 Status WriteCrl(const Args& args, CaInstance& inst, const CrlRecord& rec, uint32_t partitions) {
-  std::string out = CrlPath(args, inst, rec.delta, rec.partition, partitions);
+  bool root = rec.ca == inst.Name(CaRole::kRoot);
+  std::string out = CrlPath(args, inst, root, rec.delta, rec.partition, partitions);
   if (args.Has("pem")) {
     CV_ASSIGN_OR_RETURN(std::string pem, x509::PemEncode("X509 CRL", rec.der));
     return WriteFile(out, pem);
@@ -99,52 +107,72 @@ Status WriteCrl(const Args& args, CaInstance& inst, const CrlRecord& rec, uint32
 
 }  // namespace
 
-int CmdCrl(Args& args) {
-  std::string which_ca = args.Get("ca", "issuing");
-  if (which_ca != "issuing" && which_ca != "root") return Usage("crl: --ca is issuing or root");
-  if (args.Has("after-restore") && args.Has("delta")) return Usage("crl: --after-restore starts with a full CRL");
-  auto inst = Open(args, true);
-  if (!inst.ok()) return Fail(inst.status());
-  if (args.Has("after-restore")) {
-    Status st = (*inst)->AcceptRestoredDatabase(Actor(args));
-    if (!st.ok()) return Fail(st);
-  }
-  Status ready = (*inst)->PrepareToSign();
-  if (!ready.ok()) return Fail(ready);
-  const CaConfig& cfg = (*inst)->config();
-  CaRole role = which_ca == "root" ? CaRole::kRoot : CaRole::kIssuing;
-  auto cert = (*inst)->Cert(role);
-  if (!cert.ok()) return Fail(cert.status());
-  auto key = (*inst)->Key(role);
-  if (!key.ok()) return Fail(key.status());
-  uint32_t parts = role == CaRole::kIssuing ? cfg.crl_partitions : 1;
+namespace {
+
+// Partitions: the partitions to sign (--partition N or --all-partitions).
+std::vector<uint32_t> Partitions(const Args& args, uint32_t parts) {
   std::vector<uint32_t> which;
   if (args.Has("all-partitions")) {
     for (uint32_t p = 0; p < parts; ++p) which.push_back(p);
   } else {
-    which.push_back(static_cast<uint32_t>(std::stoul(args.Get("partition", "0"))));
+    which.push_back(static_cast<uint32_t>(std::stoul(args.Get("partition", "0"))));  // range-checked by the parser
   }
-  if (which.size() > 1 && args.Has("out")) return Usage("crl: --out names one file; --all-partitions writes DIR/crl/");
-  bool delta = args.Has("delta");
-  if (!args.Has("out")) mkdir((cfg.dir + "/crl").c_str(), 0755);
+  return which;
+}
+
+// SignCrls: one CRL per partition of `role`, each checked against the
+// token's CRL numbers before it is signed, recorded and written after.
+int SignCrls(const Args& args, CaInstance& inst, CaRole role, const std::vector<uint32_t>& which, uint32_t parts) {
+  const CaConfig& cfg = inst.config();
+  auto cert = inst.Cert(role);
+  if (!cert.ok()) return Fail(cert.status());
+  auto key = inst.Key(role);
+  if (!key.ok()) return Fail(key.status());
+  bool root = role == CaRole::kRoot, delta = args.Has("delta");
   for (uint32_t p : which) {
-    if (p >= parts) return Usage("crl: --partition must be below crl_partitions");
-    Status writable = CheckWritable(CrlPath(args, **inst, delta, p, parts));  // before anything is signed
-    if (!writable.ok()) return Fail(writable);
-  }
-  for (uint32_t p : which) {
-    CrlRequest req{(*inst)->Name(role), *cert, delta, p, parts,
-                   delta ? cfg.delta_next_update_hours : cfg.crl_next_update_hours, cfg.crl_url, cfg.delta_crl_url, 0,
-                   [&](int64_t number) { return (*inst)->CheckCrlNumber((*inst)->Name(role), p, number); }};
-    auto rec = GenerateCrl((*inst)->db(), **key, req, Actor(args));
+    // The root's ARL names no partition and no delta CRL.
+    CrlRequest req{inst.Name(role), *cert, delta, p, parts,
+                   delta ? cfg.delta_next_update_hours : cfg.crl_next_update_hours, root ? "" : cfg.crl_url,
+                   root ? "" : cfg.delta_crl_url, 0,
+                   [&](int64_t number) { return inst.CheckCrlNumber(inst.Name(role), p, number); }};
+    auto rec = GenerateCrl(inst.db(), **key, req, Actor(args));
     if (!rec.ok()) return Fail(rec.status());
-    Status st = (*inst)->RecordCrl(*rec);
-    if (st.ok()) st = WriteCrl(args, **inst, *rec, parts);
+    Status st = inst.RecordCrl(*rec);
+    if (st.ok()) st = WriteCrl(args, inst, *rec, parts);
     if (!st.ok()) return Fail(st);
-    std::fprintf(stderr, "%s CRL number %lld (partition %u), %zu bytes\n", delta ? "delta" : "full",
+    std::fprintf(stderr, "%s CRL number %lld (partition %u), %zu bytes\n", root ? "root" : delta ? "delta" : "full",
                  static_cast<long long>(rec->number), p, rec->der.size());  // NOLINT(runtime/int)
   }
   return 0;
+}
+
+}  // namespace
+
+int CmdCrl(Args& args) {
+  std::string which_ca = args.Get("ca", "issuing");
+  if (which_ca != "issuing" && which_ca != "root") return Usage("crl: --ca is issuing or root");
+  if (args.Has("after-restore") && args.Has("delta")) return Usage("crl: --after-restore starts with a full CRL");
+  bool root = which_ca == "root";
+  if (root && (args.Has("delta") || args.Has("partition") || args.Has("all-partitions"))) {
+    return Usage("crl: the root signs one full CRL (its ARL): no --delta or partitions");
+  }
+  auto inst = Open(args, true);
+  if (!inst.ok()) return Fail(inst.status());
+  Status st = args.Has("after-restore") ? (*inst)->AcceptRestoredDatabase(Actor(args)) : OkStatus();
+  if (st.ok()) st = (*inst)->PrepareToSign();
+  if (!st.ok()) return Fail(st);
+  const CaConfig& cfg = (*inst)->config();
+  uint32_t parts = root ? 1 : cfg.crl_partitions;
+  std::vector<uint32_t> which = Partitions(args, parts);
+  if (which.size() > 1 && args.Has("out")) return Usage("crl: --out names one file; --all-partitions writes DIR/crl/");
+  if (!args.Has("out")) mkdir((cfg.dir + "/crl").c_str(), 0755);
+  for (uint32_t p : which) {
+    if (p >= parts) return Usage("crl: --partition must be below crl_partitions");
+    // Every output is checked before anything is signed.
+    Status writable = CheckWritable(CrlPath(args, **inst, root, args.Has("delta"), p, parts));
+    if (!writable.ok()) return Fail(writable);
+  }
+  return SignCrls(args, **inst, root ? CaRole::kRoot : CaRole::kIssuing, which, parts);
 }
 
 }  // namespace certvault::ca::cli

@@ -31,6 +31,7 @@ struct CrlCache {
 void RefreshCrls(CertDb& db, const CaConfig& cfg, const std::string& ca, CrlCache& cache) {
   uint32_t parts = cfg.crl_partitions;
   std::map<std::string, Bytes> fresh;
+  if (auto arl = db.LatestCrl(cfg.name + "-root", false, 0); arl.ok()) fresh["root"] = std::move(arl->der);
   for (uint32_t p = 0; p < parts; ++p) {
     for (bool delta : {false, true}) {
       auto crl = db.LatestCrl(ca, delta, p);
@@ -57,7 +58,16 @@ Status ScheduledCrls(CaInstance& inst, CertDb& db, CaKey& key, X509* cert, const
     CV_ASSIGN_OR_RETURN(CrlRecord delta_rec, GenerateCrl(db, key, delta, actor));
     CV_RETURN_IF_ERROR(inst.RecordCrl(delta_rec));
   }
-  return OkStatus();
+  // The root's CRL (ARL), when the root key is in the token (not with an
+  // external root): it covers the issuing CA certificate.
+  auto root_cert = inst.Cert(CaRole::kRoot);
+  auto root_key = inst.Key(CaRole::kRoot);
+  if (!root_cert.ok() || !root_key.ok()) return OkStatus();
+  std::string root = inst.Name(CaRole::kRoot);
+  CrlRequest arl{root, *root_cert, false, 0, 1, cfg.crl_next_update_hours, "", "", 0,
+                 [&inst, &root](int64_t number) { return inst.CheckCrlNumber(root, 0, number); }};
+  CV_ASSIGN_OR_RETURN(CrlRecord arl_rec, GenerateCrl(db, **root_key, arl, actor));
+  return inst.RecordCrl(arl_rec);
 }
 
 // SignerWatch: which OCSP signer the responder uses.

@@ -162,6 +162,7 @@ class CommandLine {
     revoke->add_option("serial", positional_, "serials (hex)")->required();
     Text(*revoke, "reason", "RFC 5280 CRLReason name (default unspecified)");
     Text(*revoke, "invalidity-date", "seconds since the epoch or YYYYMMDDHHMMSSZ (not in the future)");
+    Text(*revoke, "ca", "issuing (default) or root (to revoke the issuing CA or another root-signed certificate)");
     CLI::App* crl = app_.add_subcommand("crl", "sign a full or delta CRL");
     Switch(*crl, "delta", "a delta CRL (RFC 5280 5.2.4)");
     Number(*crl, "partition", 0, 1023, "the partition (with crl_partitions > 1)");
@@ -169,7 +170,7 @@ class CommandLine {
     Text(*crl, "out", "write the CRL here instead of DIR/crl/");
     Switch(*crl, "pem", "PEM instead of DER");
     Switch(*crl, "after-restore", "continue after the database was restored from an older backup");
-    Text(*crl, "ca", "issuing (default) or root");
+    Text(*crl, "ca", "issuing (default) or root (the root's CRL, an ARL: DIR/crl/root.crl)");
     CLI::App* ocsp = app_.add_subcommand("ocsp", "the OCSP responder");
     ocsp->require_subcommand(1);
     CLI::App* serve = ocsp->add_subcommand("serve", "answer OCSP requests and serve CRLs over HTTP");

@@ -51,8 +51,11 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   NormalizeDnsConstraints(cfg.excluded_names);
   CV_RETURN_IF_ERROR(GetString(ca, "crl_url", cfg.crl_url));
   CV_RETURN_IF_ERROR(GetString(ca, "delta_crl_url", cfg.delta_crl_url));
-  if (cfg.delta_crl_url.empty() && cfg.crl_url.ends_with("full.crl")) {
-    cfg.delta_crl_url = cfg.crl_url.substr(0, cfg.crl_url.size() - 8) + "delta.crl";
+  CV_RETURN_IF_ERROR(GetString(ca, "root_crl_url", cfg.root_crl_url));
+  if (cfg.crl_url.ends_with("full.crl")) {
+    std::string base = cfg.crl_url.substr(0, cfg.crl_url.size() - 8);
+    if (cfg.delta_crl_url.empty()) cfg.delta_crl_url = base + "delta.crl";
+    if (cfg.root_crl_url.empty()) cfg.root_crl_url = base + "root.crl";
   }
   CV_RETURN_IF_ERROR(GetString(ca, "ocsp_url", cfg.ocsp_url));
   CV_RETURN_IF_ERROR(GetString(ca, "ca_issuers_url", cfg.ca_issuers_url));

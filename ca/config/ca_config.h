@@ -41,6 +41,7 @@ struct CaConfig {
   std::vector<std::string> excluded_names;
   std::string crl_url;              // CRL distribution point in issued certificates
   std::string delta_crl_url;        // freshestCRL in full CRLs (default: crl_url with full -> delta)
+  std::string root_crl_url;         // the root's CRL (ARL), CRL DP of the issuing CA (default: crl_url with full -> root)
   std::string ocsp_url;             // AIA id-ad-ocsp
   std::string ca_issuers_url;       // AIA id-ad-caIssuers
   uint32_t crl_next_update_hours = 168;

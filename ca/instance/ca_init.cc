@@ -93,6 +93,7 @@ Status CaInstance::Init(bool external_root, const std::string& actor) {
   CV_ASSIGN_OR_RETURN(CaKey * root_key, Key(CaRole::kRoot));
   Profile ip = CaProfile("issuing-ca", config_.issuing_days, config_.issuing_path_len);
   ip.permitted_names = config_.permitted_names;
+  ip.crl_dp = config_.root_crl_url;  // the root's CRL (ARL) covers the issuing CA
   ip.excluded_names = config_.excluded_names;
   CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(ip, config_, root_cert));
   CV_ASSIGN_OR_RETURN(Built issuing, Build(tmpl, config_.issuing_subject, *issuing_key, *root_key));

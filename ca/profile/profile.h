@@ -42,6 +42,7 @@ struct Profile {
   std::vector<std::string> excluded_names;
   bool ocsp_nocheck = false;                 // id-pkix-ocsp-nocheck (the OCSP signer)
   bool revocation_pointers = true;           // CRL DP and AIA from ca.toml
+  std::string crl_dp;                        // CRL DP of a CA certificate (the root's ARL); "" = none
 };
 
 // SubjectEntry: one RDN attribute (short name, UTF-8 value).

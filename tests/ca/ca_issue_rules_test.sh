@@ -9,7 +9,10 @@
 #     are kept once;
 #   - a profile whose key usage does not fit its key types is refused when
 #     ca.toml is loaded (keyAgreement with RSA: RFC 3279 §2.3.1);
-#   - certificateHold and invalidity dates in the future are refused.
+#   - certificateHold and invalidity dates in the future are refused;
+#   - the root signs a CRL too (an ARL, at the CRL DP of the issuing CA
+#     certificate): `openssl verify -crl_check_all` checks the whole chain,
+#     and a revoked issuing CA fails it.
 source "$(dirname "$0")/../interop/lib.sh"
 need_tool openssl pkcs11-tool
 setup_env
@@ -87,6 +90,36 @@ S=$(serial_of "$WORK/twice.pem")
 refused "certificateHold" "certificateHold is not supported" revoke "$S" --reason certificateHold
 refused "an invalidity date in the future" "in the future" revoke "$S" --invalidity-date 20991231000000Z
 ca show "$S" | grep -q "status: valid" || fail "a refused revoke changed the certificate"
+
+# The root's CRL (ARL) and -crl_check_all over the whole chain.
+openssl x509 -in "$CA_DIR/issuing.pem" -noout -ext crlDistributionPoints | grep -q "root.crl" \
+  || fail "the issuing CA certificate has no CRL DP for the root's CRL"
+ca crl --pem --out "$WORK/full.pem" 2>/dev/null || fail "crl"
+ca crl --ca root --pem --out "$WORK/root.pem" 2>/dev/null || fail "crl --ca root"
+timeout "$T" openssl verify -crl_check_all -CAfile "$CA_DIR/chain.pem" -CRLfile "$WORK/full.pem" \
+  -CRLfile "$WORK/root.pem" "$WORK/apex.pem" >"$WORK/v.out" 2>&1 || { cat "$WORK/v.out"; fail "verify -crl_check_all"; }
+"$PY" - "$CA_DIR/root.pem" "$WORK/root.pem" <<'PYEOF' || fail "python3-cryptography rejects the root's CRL"
+import sys
+from cryptography import x509
+root = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+crl = x509.load_pem_x509_crl(open(sys.argv[2], "rb").read())
+assert crl.issuer == root.subject and crl.is_signature_valid(root.public_key())
+PYEOF
+if command -v certtool >/dev/null; then
+  cat "$WORK/apex.pem" "$CA_DIR/issuing.pem" "$CA_DIR/root.pem" >"$WORK/leaf-chain.pem"
+  timeout "$T" certtool --verify-chain --infile "$WORK/leaf-chain.pem" >"$WORK/certtool.out" 2>&1 \
+    || { cat "$WORK/certtool.out"; fail "GnuTLS certtool --verify-chain rejects the chain"; }
+  expect_contains "$WORK/certtool.out" "Chain verification output: Verified" "certtool did not verify the chain"
+fi
+ISSUING=$(serial_of "$CA_DIR/issuing.pem")
+ca revoke --ca root "$ISSUING" --reason cACompromise 2>/dev/null || fail "revoking the issuing CA"
+ca crl --ca root --pem --out "$WORK/root.pem" 2>/dev/null || fail "crl --ca root after the revocation"
+if timeout "$T" openssl verify -crl_check_all -CAfile "$CA_DIR/chain.pem" -CRLfile "$WORK/full.pem" \
+     -CRLfile "$WORK/root.pem" "$WORK/apex.pem" >"$WORK/v.out" 2>&1; then
+  fail "verify -crl_check_all accepts a leaf under a revoked issuing CA"
+fi
+expect_contains "$WORK/v.out" "certificate revoked" "verify fails for another reason"
+log "root ARL: -crl_check_all passes, then fails once the issuing CA is revoked"
 
 # A key usage that does not fit the profile's key types: refused at load.
 cat >>"$CA_DIR/ca.toml" <<'TOML'
