@@ -9,7 +9,9 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
+#include <atomic>
 #include <functional>
+#include <thread>
 #include <utility>
 
 #include "ca/ocsp/ocsp_ptr.h"
@@ -315,6 +317,35 @@ TEST_F(OcspResponderTest, SuspendedResponderAnswersTryLater) {
   EXPECT_EQ(responder_->stats().signatures, signatures);
   responder_->SetSuspended(false);
   EXPECT_EQ(OCSP_response_status(ParseResponse(responder_->Respond(der)).get()), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+}
+
+// The signer switches (rotation, a revoked OCSP signer) while requests that
+// need a signature are answered on other threads: every answer is signed by
+// one of the two signers and verifies (also run under TSan).
+TEST_F(OcspResponderTest, ConcurrentSignerSwitch) {
+  ossl::UniquePtr<OCSP_REQUEST> req = Request({ids_[0].get()}, true);
+  Bytes der = RequestDer(req.get());
+  X509* issuing = t_->Issuing();
+  CaKey& issuing_key = t_->IssuingKey();
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  auto client = [&] {
+    while (!stop) {
+      ossl::UniquePtr<OCSP_RESPONSE> resp = ParseResponse(responder_->Respond(der));
+      ossl::UniquePtr<OCSP_BASICRESP> basic(resp ? OCSP_response_get1_basic(resp.get()) : nullptr);
+      if (basic == nullptr || OCSP_basic_verify(basic.get(), chain_, store_.get(), 0) != 1) ++bad;
+    }
+  };
+  std::thread a(client), b(client);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(responder_->UseSigner(issuing, issuing_key).ok());
+    ASSERT_TRUE(responder_->UseSigner(ocsp_cert_, **t_->ca().Key(CaRole::kOcsp)).ok());
+  }
+  stop = true;
+  a.join();
+  b.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_FALSE(responder_->UseSigner(issuing, **t_->ca().Key(CaRole::kOcsp)).ok()) << "a key that is not the cert's";
 }
 
 }  // namespace
