@@ -65,6 +65,27 @@ TEST(OpenCertDb, SqliteMissingEmptyForeignAreRefused) {
   ExpectRefused("sqlite:" + path, "other", "belongs to CA 'factory'");
 }
 
+// A database written before ca_meta (no owner recorded) is adopted by the
+// CA whose certificates it holds, and refused by any other.
+TEST(OpenCertDb, OwnerlessDatabaseAdoptedOnlyByItsCa) {
+  TempDir dir;
+  std::string url = "sqlite:" + dir.path() + "/ca.db";
+  {
+    auto db = OpenCertDb(url, {true, ""});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+  }
+  ExpectRefused(url, "factory", "holds no CA 'factory'");
+  {
+    auto db = OpenCertDb(url, {false, ""});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    CertRecord rec{"factory-issuing", "01", "/CN=a", "device", 1, 2, Bytes{0x30, 0x00}};
+    std::vector<bool> inserted;
+    ASSERT_TRUE((*db)->InsertCertificates(std::span<const CertRecord>(&rec, 1), "t", inserted).ok());
+  }
+  EXPECT_TRUE(OpenCertDb(url, {false, "factory"}).ok());
+  ExpectRefused(url, "other", "belongs to CA 'factory'");
+}
+
 TEST(OpenCertDb, CrlCounterRaisedNeverLowered) {
   TempDir dir;
   auto db = OpenCertDb("sqlite:" + dir.path() + "/ca.db", {true, "factory"});
