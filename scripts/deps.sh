@@ -6,7 +6,7 @@ PKGS=(build-essential cmake ninja-build pkg-config openssl libssl-dev libsqlite3
       opensc softhsm2 gnutls-bin libengine-pkcs11-openssl python3 python3-pykcs11 libnss3-tools p11-kit)
 PKGS+=(nginx-light mosquitto mosquitto-clients curl)  # OpenSSL provider interop tests
 missing=()
-PKGS+=(libmicrohttpd-dev libpq-dev postgresql libcpptoml-dev python3-cryptography curl)  # certvault-ca
+PKGS+=(libmicrohttpd-dev libpq-dev postgresql libcpptoml-dev python3-cryptography curl libcli11-dev faketime)  # certvault-ca
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -54,7 +54,7 @@ Result<std::unique_ptr<ca::CaInstance>> MakeCa(const Options& o, const std::stri
        << "[profiles.device]\ndays = 365\nextended_key_usage = [\"clientAuth\"]\nsubject_allowed = [\"CN\"]\n"
        << "san_types = [\"DNS\"]\nkey_algorithms = [\"ec-p256\"]\n";
   toml.close();
-  CV_ASSIGN_OR_RETURN(std::unique_ptr<ca::CaInstance> inst, ca::CaInstance::Open(dir, true));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<ca::CaInstance> inst, ca::CaInstance::Open(dir, true, "", /*create_db=*/true));
   CV_RETURN_IF_ERROR(inst->Init(false, "bench"));
   return inst;
 }

@@ -29,7 +29,12 @@ struct Args {
 int Fail(const Status& status);
 int Usage(const std::string& message);
 // Open: the instance named by --dir (default $CERTVAULT_CA_DIR, then ".").
-Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token);
+// With `token`, logs in to the CA token (every command that changes state
+// does; a wrong PIN is refused and counted by the token). Only init passes
+// `create_db`.
+Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool create_db = false);
+// OpenForSigning: Open with the token, then CaInstance::PrepareToSign.
+Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args);
 // Actor: --actor, else the OS user name.
 std::string Actor(const Args& args);
 Result<Bytes> ReadFileBytes(const std::string& path);
@@ -40,6 +45,7 @@ int CmdIssue(Args& args);
 int CmdRevoke(Args& args);
 int CmdCrl(Args& args);
 int CmdServe(Args& args);
+int CmdOcspRotate(Args& args);
 int CmdList(Args& args);
 int CmdShow(Args& args);
 int CmdProfiles(Args& args);

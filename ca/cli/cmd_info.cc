@@ -28,9 +28,10 @@ std::string Join(const std::vector<std::string>& v) {
 }  // namespace
 
 int CmdInit(Args& args) {
-  auto inst = Open(args, true);
+  auto inst = Open(args, true, /*create_db=*/true);
   if (!inst.ok()) return Fail(inst.status());
-  Status st = (*inst)->Init(args.Has("external-root"), Actor(args));
+  Status st = (*inst)->PrepareToSign();
+  if (st.ok()) st = (*inst)->Init(args.Has("external-root"), Actor(args));
   if (!st.ok()) return Fail(st);
   std::fprintf(stderr, args.Has("external-root") ? "issuing key generated; have issuing.csr signed, then install-issuing\n"
                                                  : "CA hierarchy created: root.pem, issuing.pem, ocsp.pem, chain.pem\n");
@@ -38,8 +39,7 @@ int CmdInit(Args& args) {
 }
 
 int CmdInstallIssuing(Args& args) {
-  if (!args.Has("cert") || !args.Has("root")) return Usage("install-issuing: --cert and --root are required");
-  auto inst = Open(args, true);
+  auto inst = OpenForSigning(args);
   if (!inst.ok()) return Fail(inst.status());
   Status st = (*inst)->InstallIssuing(args.Get("cert"), args.Get("root"), Actor(args));
   return st.ok() ? 0 : Fail(st);

@@ -81,6 +81,19 @@ std::string BaseName(const std::string& source) {
   return dot == std::string::npos ? n : n.substr(0, dot);
 }
 
+// CheckOutputs: every output path is writable, before anything is signed
+// (a certificate committed but not written would be issued again on retry).
+Status CheckOutputs(const Args& args, const std::vector<IssueItem>& items) {
+  if (args.Has("out")) return CheckWritable(args.Get("out"));
+  if (!args.Has("out-dir")) return OkStatus();
+  for (const IssueItem& item : items) {
+    CV_RETURN_IF_ERROR(CheckWritable(args.Get("out-dir") + "/" + BaseName(item.source) + ".pem"));
+  }
+  return OkStatus();
+}
+
+// WriteOutputs: only certificates; a refused CSR leaves no file behind and
+// --out is not touched when nothing was issued.
 Status WriteOutputs(const Args& args, const std::vector<IssueOutcome>& outs) {
   std::string all;
   for (const IssueOutcome& o : outs) {
@@ -92,19 +105,38 @@ Status WriteOutputs(const Args& args, const std::vector<IssueOutcome>& outs) {
       all += pem;
     }
   }
-  if (args.Has("out")) return WriteFile(args.Get("out"), all);
+  if (args.Has("out")) return all.empty() ? OkStatus() : WriteFile(args.Get("out"), all);
   if (!args.Has("out-dir")) std::fwrite(all.data(), 1, all.size(), stdout);
   return OkStatus();
+}
+
+// Report: one line per CSR on stderr ("issued SERIAL SOURCE" or the
+// refusal), printed as soon as a chunk is committed, before any file is
+// written: what is in the database is always named, even if a later chunk
+// or the output fails.
+size_t Report(std::span<const IssueOutcome> outs) {
+  size_t refused = 0;
+  for (const IssueOutcome& o : outs) {
+    if (o.status.ok()) {
+      std::fprintf(stderr, "issued %s %s\n", o.serial.c_str(), o.source.c_str());
+      continue;
+    }
+    ++refused;
+    std::fprintf(stderr, "certvault-ca: refused %s: %s\n", o.source.c_str(), std::string(o.status.message()).c_str());
+  }
+  return refused;
 }
 
 }  // namespace
 
 int CmdIssue(Args& args) {
-  if (!args.Has("profile")) return Usage("issue: --profile is required");
   if (args.Has("csr") == args.Has("batch")) return Usage("issue: give exactly one of --csr or --batch");
+  if (args.Has("out") && args.Has("out-dir")) return Usage("issue: give at most one of --out or --out-dir");
   auto items = ReadItems(args);
   if (!items.ok()) return Fail(items.status());
-  auto inst = Open(args, true);
+  Status writable = CheckOutputs(args, *items);
+  if (!writable.ok()) return Fail(writable);
+  auto inst = OpenForSigning(args);
   if (!inst.ok()) return Fail(inst.status());
   auto cert = (*inst)->Cert(CaRole::kIssuing);
   if (!cert.ok()) return Fail(cert.status());
@@ -112,19 +144,19 @@ int CmdIssue(Args& args) {
   if (!key.ok()) return Fail(key.status());
   IssuerOptions opts;
   opts.verify = (*inst)->config().verify_issued;
-  opts.chunk = std::max<size_t>(1, std::stoul(args.Get("chunk", std::to_string(opts.chunk))));
+  opts.chunk = std::stoul(args.Get("chunk", std::to_string(opts.chunk)));  // range-checked by the parser
   opts.threads = static_cast<uint32_t>(std::stoul(args.Get("threads", std::to_string((*inst)->config().sign_threads))));
+  size_t refused = 0;
+  opts.on_commit = [&refused](std::span<const IssueOutcome> chunk) { refused += Report(chunk); };
   Issuer issuer((*inst)->config(), (*inst)->Name(CaRole::kIssuing), **key, *cert, (*inst)->db(), Actor(args), opts);
   auto outs = issuer.Issue(*items, args.Get("profile"));
   if (!outs.ok()) return Fail(outs.status());
-  size_t refused = 0;
-  for (const IssueOutcome& o : *outs) {
-    if (o.status.ok()) continue;
-    ++refused;
-    std::fprintf(stderr, "certvault-ca: refused %s: %s\n", o.source.c_str(), std::string(o.status.message()).c_str());
-  }
   Status written = WriteOutputs(args, *outs);
-  if (!written.ok()) return Fail(written);
+  if (!written.ok()) {
+    return Fail(Status(written.code(), std::string(written.message()) +
+                                           " (the certificates above are issued and stored: 'certvault-ca show "
+                                           "SERIAL --pem' prints them)"));
+  }
   if (outs->size() > 1 || args.Has("batch")) {
     std::fprintf(stderr, "issued %zu, refused %zu\n", outs->size() - refused, refused);
   }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <set>
 #include <ctime>
 
 #include "ca/cli/cli.h"
@@ -19,12 +20,18 @@ Result<int> ParseReason(const std::string& name) {
   static const char* kNames[] = {"unspecified",          "keyCompromise", "cACompromise",       "affiliationChanged",
                                  "superseded",           "cessationOfOperation", "certificateHold", "",
                                  "removeFromCRL",        "privilegeWithdrawn",   "aACompromise"};
+  // certificateHold (6) is refused: a hold could never be released (there
+  // is no removeFromCRL path), so it would be a revocation by another name.
+  if (name == "certificateHold") {
+    return InvalidArgumentError("certificateHold is not supported (a hold cannot be released); revoke with a final "
+                                "reason");
+  }
   for (int i = 0; i < 11; ++i) {
-    if (i != 7 && i != 8 && name == kNames[i]) return i;
+    if (i != 6 && i != 7 && i != 8 && name == kNames[i]) return i;
   }
   return InvalidArgumentError("unknown revocation reason '" + name +
                               "' (unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
-                              "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise)");
+                              "cessationOfOperation, privilegeWithdrawn, aACompromise)");
 }
 
 Result<int64_t> ParseTime(const std::string& text) {
@@ -42,22 +49,34 @@ Result<int64_t> ParseTime(const std::string& text) {
 int CmdRevoke(Args& args) {
   if (args.positional.empty()) return Usage("revoke: give one or more serials");
   auto reason = ParseReason(args.Get("reason", "unspecified"));
-  if (!reason.ok()) return Fail(reason.status());
+  if (!reason.ok()) return Usage(std::string(reason.status().message()));
   int64_t invalidity = 0;
   if (args.Has("invalidity-date")) {
     auto t = ParseTime(args.Get("invalidity-date"));
-    if (!t.ok()) return Fail(t.status());
+    if (!t.ok()) return Usage(std::string(t.status().message()));
     invalidity = *t;
   }
   std::vector<Revocation> revs;
+  std::set<std::string> seen;
   for (const std::string& s : args.positional) {
     auto serial = NormalizeSerialHex(s);
-    if (!serial.ok()) return Fail(serial.status());
+    if (!serial.ok()) return Usage(std::string(serial.status().message()));
+    if (!seen.insert(*serial).second) return Usage("revoke: serial " + *serial + " is given twice");
     revs.push_back({*serial, *reason, invalidity});
   }
-  auto inst = Open(args, false);
+  std::string which_ca = args.Get("ca", "issuing");
+  if (which_ca != "issuing" && which_ca != "root") return Usage("revoke: --ca is issuing or root");
+  auto inst = Open(args, true);  // a change: the token login is the credential
   if (!inst.ok()) return Fail(inst.status());
-  Status st = (*inst)->db().Revoke((*inst)->Name(CaRole::kIssuing), revs, std::time(nullptr), Actor(args));
+  CaInstance& ca = **inst;
+  std::string ca_name = ca.Name(which_ca == "root" ? CaRole::kRoot : CaRole::kIssuing);
+  Status st = ca.db().CheckIntegrity();
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  // RFC 5280 §5.3.2: the invalidity date is when the key is known or
+  // suspected to have been compromised: it cannot lie in the future.
+  if (st.ok() && invalidity > now) st = InvalidArgumentError("the invalidity date lies in the future");
+  if (st.ok()) st = ca.db().Revoke(ca_name, revs, now, Actor(args));
+  if (st.ok()) st = ca.RecordRevocations(ca_name);
   if (!st.ok()) return Fail(st);
   std::fprintf(stderr, "revoked %zu certificate(s)\n", revs.size());
   return 0;
@@ -65,14 +84,20 @@ int CmdRevoke(Args& args) {
 
 namespace {
 
+// CrlPath: --out, else DIR/crl/full.crl, delta.crl, full-pN.crl, ... or
+// root.crl for the root's CRL (ARL).
+std::string CrlPath(const Args& args, CaInstance& inst, bool root, bool delta, uint32_t partition,
+                    uint32_t partitions) {
+  if (args.Has("out")) return args.Get("out");
+  std::string name = root ? "root.crl"
+                          : std::string(delta ? "delta" : "full") +
+                                (partitions > 1 ? "-p" + std::to_string(partition) : "") + ".crl";
+  return inst.config().dir + "/crl/" + name;
+}
+
 Status WriteCrl(const Args& args, CaInstance& inst, const CrlRecord& rec, uint32_t partitions) {
-  std::string name = std::string(rec.delta ? "delta" : "full") +
-                     (partitions > 1 ? "-p" + std::to_string(rec.partition) : "") + ".crl";
-  std::string out = args.Get("out");
-  if (out.empty()) {
-    mkdir((inst.config().dir + "/crl").c_str(), 0755);
-    out = inst.config().dir + "/crl/" + name;
-  }
+  bool root = rec.ca == inst.Name(CaRole::kRoot);
+  std::string out = CrlPath(args, inst, root, rec.delta, rec.partition, partitions);
   if (args.Has("pem")) {
     CV_ASSIGN_OR_RETURN(std::string pem, x509::PemEncode("X509 CRL", rec.der));
     return WriteFile(out, pem);
@@ -82,36 +107,72 @@ Status WriteCrl(const Args& args, CaInstance& inst, const CrlRecord& rec, uint32
 
 }  // namespace
 
-int CmdCrl(Args& args) {
-  auto inst = Open(args, true);
-  if (!inst.ok()) return Fail(inst.status());
-  const CaConfig& cfg = (*inst)->config();
-  CaRole role = args.Get("ca", "issuing") == "root" ? CaRole::kRoot : CaRole::kIssuing;
-  auto cert = (*inst)->Cert(role);
-  if (!cert.ok()) return Fail(cert.status());
-  auto key = (*inst)->Key(role);
-  if (!key.ok()) return Fail(key.status());
-  uint32_t parts = role == CaRole::kIssuing ? cfg.crl_partitions : 1;
+namespace {
+
+// Partitions: the partitions to sign (--partition N or --all-partitions).
+std::vector<uint32_t> Partitions(const Args& args, uint32_t parts) {
   std::vector<uint32_t> which;
   if (args.Has("all-partitions")) {
     for (uint32_t p = 0; p < parts; ++p) which.push_back(p);
   } else {
-    which.push_back(static_cast<uint32_t>(std::stoul(args.Get("partition", "0"))));
+    which.push_back(static_cast<uint32_t>(std::stoul(args.Get("partition", "0"))));  // range-checked by the parser
   }
-  if (which.size() > 1 && args.Has("out")) return Usage("crl: --out names one file; --all-partitions writes DIR/crl/");
+  return which;
+}
+
+// SignCrls: one CRL per partition of `role`, each checked against the
+// token's CRL numbers before it is signed, recorded and written after.
+int SignCrls(const Args& args, CaInstance& inst, CaRole role, const std::vector<uint32_t>& which, uint32_t parts) {
+  const CaConfig& cfg = inst.config();
+  auto cert = inst.Cert(role);
+  if (!cert.ok()) return Fail(cert.status());
+  auto key = inst.Key(role);
+  if (!key.ok()) return Fail(key.status());
+  bool root = role == CaRole::kRoot, delta = args.Has("delta");
   for (uint32_t p : which) {
-    if (p >= parts) return Usage("crl: --partition must be below crl_partitions");
-    bool delta = args.Has("delta");
-    CrlRequest req{(*inst)->Name(role), *cert, delta, p, parts,
-                   delta ? cfg.delta_next_update_hours : cfg.crl_next_update_hours, cfg.crl_url, cfg.delta_crl_url, 0};
-    auto rec = GenerateCrl((*inst)->db(), **key, req, Actor(args));
+    // The root's ARL names no partition and no delta CRL.
+    CrlRequest req{inst.Name(role), *cert, delta, p, parts,
+                   delta ? cfg.delta_next_update_hours : cfg.crl_next_update_hours, root ? "" : cfg.crl_url,
+                   root ? "" : cfg.delta_crl_url, 0,
+                   [&](int64_t number) { return inst.CheckCrlNumber(inst.Name(role), p, number); }};
+    auto rec = GenerateCrl(inst.db(), **key, req, Actor(args));
     if (!rec.ok()) return Fail(rec.status());
-    Status st = WriteCrl(args, **inst, *rec, parts);
+    Status st = inst.RecordCrl(*rec);
+    if (st.ok()) st = WriteCrl(args, inst, *rec, parts);
     if (!st.ok()) return Fail(st);
-    std::fprintf(stderr, "%s CRL number %lld (partition %u), %zu bytes\n", delta ? "delta" : "full",
+    std::fprintf(stderr, "%s CRL number %lld (partition %u), %zu bytes\n", root ? "root" : delta ? "delta" : "full",
                  static_cast<long long>(rec->number), p, rec->der.size());  // NOLINT(runtime/int)
   }
   return 0;
+}
+
+}  // namespace
+
+int CmdCrl(Args& args) {
+  std::string which_ca = args.Get("ca", "issuing");
+  if (which_ca != "issuing" && which_ca != "root") return Usage("crl: --ca is issuing or root");
+  if (args.Has("after-restore") && args.Has("delta")) return Usage("crl: --after-restore starts with a full CRL");
+  bool root = which_ca == "root";
+  if (root && (args.Has("delta") || args.Has("partition") || args.Has("all-partitions"))) {
+    return Usage("crl: the root signs one full CRL (its ARL): no --delta or partitions");
+  }
+  auto inst = Open(args, true);
+  if (!inst.ok()) return Fail(inst.status());
+  Status st = args.Has("after-restore") ? (*inst)->AcceptRestoredDatabase(Actor(args)) : OkStatus();
+  if (st.ok()) st = (*inst)->PrepareToSign();
+  if (!st.ok()) return Fail(st);
+  const CaConfig& cfg = (*inst)->config();
+  uint32_t parts = root ? 1 : cfg.crl_partitions;
+  std::vector<uint32_t> which = Partitions(args, parts);
+  if (which.size() > 1 && args.Has("out")) return Usage("crl: --out names one file; --all-partitions writes DIR/crl/");
+  if (!args.Has("out")) mkdir((cfg.dir + "/crl").c_str(), 0755);
+  for (uint32_t p : which) {
+    if (p >= parts) return Usage("crl: --partition must be below crl_partitions");
+    // Every output is checked before anything is signed.
+    Status writable = CheckWritable(CrlPath(args, **inst, root, args.Has("delta"), p, parts));
+    if (!writable.ok()) return Fail(writable);
+  }
+  return SignCrls(args, **inst, root ? CaRole::kRoot : CaRole::kIssuing, which, parts);
 }
 
 }  // namespace certvault::ca::cli

@@ -4,6 +4,8 @@
 // plus (with --crl-interval) scheduled full and delta CRL generation. The
 // main thread polls the database once a second: new revocations flush the
 // OCSP cache, and the served CRLs follow the newest stored ones.
+#include <sys/stat.h>
+
 #include <csignal>
 #include <map>
 #include <cstdio>
@@ -29,6 +31,7 @@ struct CrlCache {
 void RefreshCrls(CertDb& db, const CaConfig& cfg, const std::string& ca, CrlCache& cache) {
   uint32_t parts = cfg.crl_partitions;
   std::map<std::string, Bytes> fresh;
+  if (auto arl = db.LatestCrl(cfg.name + "-root", false, 0); arl.ok()) fresh["root"] = std::move(arl->der);
   for (uint32_t p = 0; p < parts; ++p) {
     for (bool delta : {false, true}) {
       auto crl = db.LatestCrl(ca, delta, p);
@@ -44,23 +47,97 @@ void RefreshCrls(CertDb& db, const CaConfig& cfg, const std::string& ca, CrlCach
 Status ScheduledCrls(CaInstance& inst, CertDb& db, CaKey& key, X509* cert, const std::string& actor) {
   const CaConfig& cfg = inst.config();
   for (uint32_t p = 0; p < cfg.crl_partitions; ++p) {
-    CrlRequest full{inst.Name(CaRole::kIssuing), cert, false, p, cfg.crl_partitions, cfg.crl_next_update_hours,
-                    cfg.crl_url, cfg.delta_crl_url, 0};
-    CV_RETURN_IF_ERROR(GenerateCrl(db, key, full, actor).status());
+    std::string ca = inst.Name(CaRole::kIssuing);
+    CrlRequest full{ca, cert, false, p, cfg.crl_partitions, cfg.crl_next_update_hours, cfg.crl_url, cfg.delta_crl_url, 0,
+                    [&inst, &ca, p](int64_t number) { return inst.CheckCrlNumber(ca, p, number); }};
+    CV_ASSIGN_OR_RETURN(CrlRecord full_rec, GenerateCrl(db, key, full, actor));
+    CV_RETURN_IF_ERROR(inst.RecordCrl(full_rec));
     CrlRequest delta = full;
     delta.delta = true;
     delta.next_update_hours = cfg.delta_next_update_hours;
-    CV_RETURN_IF_ERROR(GenerateCrl(db, key, delta, actor).status());
+    CV_ASSIGN_OR_RETURN(CrlRecord delta_rec, GenerateCrl(db, key, delta, actor));
+    CV_RETURN_IF_ERROR(inst.RecordCrl(delta_rec));
   }
-  return OkStatus();
+  // The root's CRL (ARL), when the root key is in the token (not with an
+  // external root): it covers the issuing CA certificate.
+  auto root_cert = inst.Cert(CaRole::kRoot);
+  auto root_key = inst.Key(CaRole::kRoot);
+  if (!root_cert.ok() || !root_key.ok()) return OkStatus();
+  std::string root = inst.Name(CaRole::kRoot);
+  CrlRequest arl{root, *root_cert, false, 0, 1, cfg.crl_next_update_hours, "", "", 0,
+                 [&inst, &root](int64_t number) { return inst.CheckCrlNumber(root, 0, number); }};
+  CV_ASSIGN_OR_RETURN(CrlRecord arl_rec, GenerateCrl(db, **root_key, arl, actor));
+  return inst.RecordCrl(arl_rec);
 }
 
-// PollLoop: once a second until SIGTERM/SIGINT: scheduled CRLs every
-// `interval` seconds (0 = never), OCSP cache invalidation, served CRLs.
+// SignerWatch: which OCSP signer the responder uses.
+struct SignerWatch {
+  timespec mtime{};             // of ocsp.pem when last loaded
+  bool on_issuing_key = false;  // the delegated signer was revoked
+};
+
+std::string SerialOf(X509* cert) {
+  ossl::UniquePtr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  if (bn == nullptr) return "";
+  Bytes serial(static_cast<size_t>(BN_num_bytes(bn.get())));
+  BN_bn2bin(bn.get(), serial.data());
+  return HexEncode(serial);
+}
+
+void Say(const std::string& text) { std::fprintf(stderr, "certvault-ca: %s\n", text.c_str()); }
+
+// WatchSigner: a new ocsp.pem (`ocsp rotate` in another process) is loaded;
+// a revoked OCSP signer never signs again: the issuing CA key signs instead
+// (RFC 6960 §4.2.2.2) until a new signer is rotated in.
+void WatchSigner(CaInstance& ca, CertDb& db, OcspResponder& responder, SignerWatch& w) {
+  struct stat st;
+  if (stat(ca.CertPath(CaRole::kOcsp).c_str(), &st) == 0 &&
+      (st.st_mtim.tv_sec != w.mtime.tv_sec || st.st_mtim.tv_nsec != w.mtime.tv_nsec)) {
+    bool first = w.mtime.tv_sec == 0 && w.mtime.tv_nsec == 0;
+    w.mtime = st.st_mtim;
+    if (!first) {
+      ca.ReloadOcspSigner();
+      auto cert = ca.Cert(CaRole::kOcsp);
+      auto key = ca.Key(CaRole::kOcsp);
+      Status used = !cert.ok() ? cert.status() : !key.ok() ? key.status() : responder.UseSigner(*cert, **key);
+      if (used.ok()) w.on_issuing_key = false;
+      Say(used.ok() ? "new OCSP signer loaded" : "new OCSP signer: " + std::string(used.message()));
+    }
+  }
+  if (w.on_issuing_key) return;
+  auto rec = db.FindBySerial(ca.Name(CaRole::kIssuing), SerialOf(responder.signer_cert()));
+  if (!rec.ok() || !rec->revoked) return;
+  auto issuing = ca.Cert(CaRole::kIssuing);
+  auto key = ca.Key(CaRole::kIssuing);
+  Status used = !issuing.ok() ? issuing.status() : !key.ok() ? key.status() : responder.UseSigner(*issuing, **key);
+  if (used.ok()) w.on_issuing_key = true;
+  responder.SetSuspended(!used.ok());  // never the revoked signer
+  Say(used.ok() ? "the OCSP signer is revoked: the issuing CA signs responses ('certvault-ca ocsp rotate' makes a new one)"
+                : "the OCSP signer is revoked and the issuing CA key failed: " + std::string(used.message()));
+}
+
+// The signing time is recorded in the token this often (seconds).
+constexpr long kRecordSigningTimeTicks = 60;  // NOLINT(runtime/int)
+
+// ClockOk: CaInstance::CheckClock; while it fails, the responder answers
+// tryLater and no CRL is signed.
+bool ClockOk(CaInstance& ca, OcspResponder& responder, long tick) {  // NOLINT(runtime/int)
+  Status st = ca.CheckClock();
+  if (st.ok() && tick % kRecordSigningTimeTicks == 0) st = ca.RecordSigningTime();
+  responder.SetSuspended(!st.ok());
+  if (!st.ok()) std::fprintf(stderr, "certvault-ca: %s\n", std::string(st.message()).c_str());
+  return st.ok();
+}
+
+// PollLoop: once a second until SIGTERM/SIGINT: the clock check, scheduled
+// CRLs every `interval` seconds (0 = never), OCSP cache invalidation,
+// served CRLs.
 void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, X509* issuing, CrlCache& crls,
-              long interval, const std::string& actor) {  // NOLINT(runtime/int)
+              long interval, const std::string& actor, SignerWatch& watch) {  // NOLINT(runtime/int)
   for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
-    if (interval > 0 && tick % interval == 0) {
+    bool clock_ok = ClockOk(ca, responder, tick);
+    if (clock_ok) WatchSigner(ca, db, responder, watch);
+    if (clock_ok && interval > 0 && tick % interval == 0) {
       Status st = ScheduledCrls(ca, db, key, issuing, actor);
       if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
     }
@@ -74,7 +151,8 @@ void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, 
 }  // namespace
 
 int CmdServe(Args& args) {
-  auto inst = Open(args, true);
+  long interval = std::stol(args.Get("crl-interval", "0"));  // NOLINT(runtime/int) range-checked by the parser
+  auto inst = OpenForSigning(args);
   if (!inst.ok()) return Fail(inst.status());
   CaInstance& ca = **inst;
   auto issuing = ca.Cert(CaRole::kIssuing);
@@ -90,10 +168,13 @@ int CmdServe(Args& args) {
   auto responder = OcspResponder::Create(ca.db(), ca.Name(CaRole::kIssuing), *issuing, *ocsp_cert, **ocsp_key,
                                          ca.config().ocsp_validity_minutes);
   if (!responder.ok()) return Fail(responder.status());
+  SignerWatch watch;
+  WatchSigner(ca, **poll_db, **responder, watch);  // before the first answer
   CrlCache crls;
   RefreshCrls(**poll_db, ca.config(), ca.Name(CaRole::kIssuing), crls);
   HttpOptions opts;
   opts.bind = args.Get("bind", "127.0.0.1");
+  opts.ocsp_path = OcspPathOf(ca.config().ocsp_url);
   opts.port = static_cast<uint16_t>(std::stoul(args.Get("port", "0")));
   opts.threads = static_cast<uint32_t>(std::stoul(args.Get("threads", "2")));
   auto server = HttpServer::Start(opts, **responder, [&crls](const std::string& kind) -> Result<Bytes> {
@@ -107,12 +188,20 @@ int CmdServe(Args& args) {
   std::signal(SIGINT, OnSignal);
   std::printf("listening on %s:%u\n", opts.bind.c_str(), (*server)->port());
   std::fflush(stdout);
-  long interval = std::stol(args.Get("crl-interval", "0"));  // NOLINT(runtime/int)
-  PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, Actor(args));
+  PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, Actor(args), watch);
   OcspStats s = (*responder)->stats();
   std::fprintf(stderr, "served %llu OCSP requests (%llu from cache, %llu signed)\n",
                static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.cache_hits),  // NOLINT
                static_cast<unsigned long long>(s.signatures));                                            // NOLINT
+  return 0;
+}
+
+int CmdOcspRotate(Args& args) {
+  auto inst = OpenForSigning(args);
+  if (!inst.ok()) return Fail(inst.status());
+  Status st = (*inst)->RotateOcspSigner(Actor(args));
+  if (!st.ok()) return Fail(st);
+  std::fprintf(stderr, "new OCSP signer: ocsp.pem (the previous one is destroyed and revoked as superseded)\n");
   return 0;
 }
 

@@ -6,13 +6,18 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include "ca/cli/cli.h"
+#include "src/base/status_macros.h"
 
 namespace certvault::ca::cli {
 
@@ -31,12 +36,11 @@ int Usage(const std::string& message) {
                "  revoke SERIAL... [--reason R] [--invalidity-date EPOCH]\n"
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
                "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]\n"
-               "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]\n"
-               "  selftest [--json]                  run the power-on self-tests and report\n");
+               "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]\n");
   return 2;
 }
 
-Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token) {
+Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool create_db) {
   std::string dir = args.Get("dir");
   if (dir.empty()) {
     const char* env = std::getenv("CERTVAULT_CA_DIR");
@@ -44,7 +48,13 @@ Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token) {
   }
   char resolved[PATH_MAX];
   if (realpath(dir.c_str(), resolved) == nullptr) return NotFoundError("no CA directory " + dir);
-  return CaInstance::Open(resolved, token, args.Get("pin-file"));
+  return CaInstance::Open(resolved, token, args.Get("pin-file"), create_db);
+}
+
+Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args) {
+  Result<std::unique_ptr<CaInstance>> inst = Open(args, true);
+  if (inst.ok()) CV_RETURN_IF_ERROR((*inst)->PrepareToSign());
+  return inst;
 }
 
 std::string Actor(const Args& args) {
@@ -64,52 +74,136 @@ Result<Bytes> ReadFileBytes(const std::string& path) {
 
 namespace {
 
-// Flags that take no value.
-bool IsSwitch(const std::string& name) {
-  return name == "external-root" || name == "json" || name == "delta" || name == "pem" || name == "quiet" || name == "all-partitions";
-}
+// Command line (CLI11): every command declares its options, so an unknown
+// option, a missing value or a number that does not parse or is out of range
+// is a usage error (exit 2) before anything is opened or signed. Values are
+// kept as text in Args (given options only); the commands read them there.
+class CommandLine {
+ public:
+  CommandLine() : app_("certvault-ca: the private CA (see docs/design/ca.md)", "certvault-ca") {
+    app_.require_subcommand(1);
+    app_.fallthrough();  // the global options may also follow the command
+    Text(app_, "dir", "the CA instance directory (default $CERTVAULT_CA_DIR, then .)");
+    Text(app_, "actor", "the operator named in the audit events (default: the OS user)");
+    Text(app_, "pin-file", "a file (mode 0600) holding the token PIN, instead of ca.toml's");
+    Commands();
+  }
 
-Result<Args> ParseArgs(int argc, char** argv, int start) {
-  Args args;
-  for (int i = start; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.starts_with("--") && a.size() > 2) {
-      std::string name = a.substr(2);
-      if (IsSwitch(name)) {
-        args.flags[name] = "1";
-      } else if (i + 1 < argc) {
-        args.flags[name] = argv[++i];
-      } else {
-        return InvalidArgumentError("--" + name + " needs a value");
-      }
-    } else {
-      args.positional.push_back(a);
+  // Parse: 0 when a command should run, else the exit code (help: 0; usage: 2).
+  std::optional<int> Parse(int argc, char** argv) {
+    try {
+      app_.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return app_.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app_.exit(e);
+    } catch (const CLI::ParseError& e) {
+      std::fprintf(stderr, "certvault-ca: %s\n", e.what());
+      std::fprintf(stderr, "run 'certvault-ca --help' or 'certvault-ca COMMAND --help' for usage\n");
+      return 2;
     }
+    for (const auto& [name, option] : options_) {
+      if (option->count() > 0) args_.flags[name] = values_[name];
+    }
+    for (const auto& [name, flag] : switches_) {
+      if (*flag) args_.flags[name] = "1";
+    }
+    for (CLI::App* sub : app_.get_subcommands()) {
+      command_ = sub->get_name();
+      for (CLI::App* subsub : sub->get_subcommands()) command_ += " " + subsub->get_name();
+    }
+    args_.positional = positional_;
+    return std::nullopt;
   }
-  return args;
-}
 
-int Dispatch(Args& args) {
-  if (args.positional.empty()) return Usage("no command");
-  std::string cmd = args.positional.front();
-  args.positional.erase(args.positional.begin());
-  if (cmd == "selftest") return CmdSelftest(args);
-  if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
-  if (cmd == "init") return CmdInit(args);
-  if (cmd == "install-issuing") return CmdInstallIssuing(args);
-  if (cmd == "issue") return CmdIssue(args);
-  if (cmd == "revoke") return CmdRevoke(args);
-  if (cmd == "crl") return CmdCrl(args);
-  if (cmd == "ocsp") {
-    if (args.positional.empty() || args.positional.front() != "serve") return Usage("ocsp: only 'serve'");
-    return CmdServe(args);
+  int Run() {
+    static const std::map<std::string, int (*)(Args&)> kCommands = {
+        {"init", CmdInit},   {"install-issuing", CmdInstallIssuing}, {"issue", CmdIssue},
+        {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
+        {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
+        {"audit", CmdAudit}};
+    if (command_ == "selftest") return CmdSelftest(args_);
+    if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
+    auto it = kCommands.find(command_);
+    if (it == kCommands.end()) return Usage("ocsp: give a subcommand (serve, rotate)");
+    return it->second(args_);
   }
-  if (cmd == "list") return CmdList(args);
-  if (cmd == "show") return CmdShow(args);
-  if (cmd == "profiles") return CmdProfiles(args);
-  if (cmd == "audit") return CmdAudit(args);
-  return Usage("unknown command '" + cmd + "'");
-}
+
+ private:
+  // Several commands declare the same option name: one value per name.
+  void Text(CLI::App& app, const std::string& name, const std::string& help) {
+    options_.emplace_back(name, app.add_option("--" + name, values_[name], help));
+  }
+  void Number(CLI::App& app, const std::string& name, int64_t min, int64_t max, const std::string& help) {
+    Text(app, name, help);
+    options_.back().second->check(CLI::Range(min, max));
+  }
+  void Switch(CLI::App& app, const std::string& name, const std::string& help) {
+    auto flag = std::make_unique<bool>(false);
+    app.add_flag("--" + name, *flag, help);
+    switches_.emplace_back(name, std::move(flag));
+  }
+  void Commands() {
+    CLI::App* init = app_.add_subcommand("init", "create the CA hierarchy (keys in the token) and its database");
+    Switch(*init, "external-root", "only the issuing key and issuing.csr, for an external root to sign");
+    CLI::App* install = app_.add_subcommand("install-issuing", "install an externally signed issuing CA");
+    Text(*install, "cert", "the issuing CA certificate (PEM)");
+    Text(*install, "root", "the root certificate that signed it (PEM)");
+    install->get_option("--cert")->required();
+    install->get_option("--root")->required();
+    CLI::App* issue = app_.add_subcommand("issue", "issue certificates for CSRs");
+    Text(*issue, "profile", "the profile of ca.toml");
+    issue->get_option("--profile")->required();
+    Text(*issue, "csr", "one CSR (PEM or DER; - for stdin)");
+    Text(*issue, "batch", "a directory of *.csr/*.pem/*.der CSRs, or - for PEM CSRs on stdin");
+    Text(*issue, "out", "write the certificates (PEM) to this file");
+    Text(*issue, "out-dir", "write one NAME.pem per CSR into this directory");
+    Number(*issue, "threads", 1, 64, "signing threads (default: sign_threads)");
+    Number(*issue, "chunk", 1, 1 << 20, "certificates per database transaction");
+    CLI::App* revoke = app_.add_subcommand("revoke", "revoke certificates (all of the serials or none)");
+    revoke->add_option("serial", positional_, "serials (hex)")->required();
+    Text(*revoke, "reason", "RFC 5280 CRLReason name (default unspecified)");
+    Text(*revoke, "invalidity-date", "seconds since the epoch or YYYYMMDDHHMMSSZ (not in the future)");
+    Text(*revoke, "ca", "issuing (default) or root (to revoke the issuing CA or another root-signed certificate)");
+    CLI::App* crl = app_.add_subcommand("crl", "sign a full or delta CRL");
+    Switch(*crl, "delta", "a delta CRL (RFC 5280 5.2.4)");
+    Number(*crl, "partition", 0, 1023, "the partition (with crl_partitions > 1)");
+    Switch(*crl, "all-partitions", "every partition");
+    Text(*crl, "out", "write the CRL here instead of DIR/crl/");
+    Switch(*crl, "pem", "PEM instead of DER");
+    Switch(*crl, "after-restore", "continue after the database was restored from an older backup");
+    Text(*crl, "ca", "issuing (default) or root (the root's CRL, an ARL: DIR/crl/root.crl)");
+    CLI::App* ocsp = app_.add_subcommand("ocsp", "the OCSP responder");
+    ocsp->require_subcommand(1);
+    CLI::App* serve = ocsp->add_subcommand("serve", "answer OCSP requests and serve CRLs over HTTP");
+    Number(*serve, "port", 0, 65535, "TCP port (0: any free port)");
+    Text(*serve, "bind", "address to listen on (default 127.0.0.1)");
+    Number(*serve, "threads", 1, 64, "server threads");
+    Number(*serve, "crl-interval", 0, 31536000, "sign a full and a delta CRL every S seconds (0: never)");
+    ocsp->add_subcommand("rotate", "a new OCSP signing key and certificate; the old key is destroyed");
+    CLI::App* list = app_.add_subcommand("list", "list issued certificates");
+    Text(*list, "subject", "only subjects containing this text");
+    Number(*list, "limit", 1, 100000000, "at most this many (default 100)");
+    Text(*list, "ca", "issuing (default) or root");
+    CLI::App* show = app_.add_subcommand("show", "show one certificate");
+    show->add_option("serial", positional_, "serial (hex)")->required()->expected(1);
+    Switch(*show, "pem", "print the certificate as PEM");
+    Text(*show, "ca", "issuing (default) or root");
+    app_.add_subcommand("profiles", "list the profiles of ca.toml");
+    CLI::App* audit = app_.add_subcommand("audit", "list audit events");
+    Number(*audit, "limit", 1, 100000000, "at most this many (default 50)");
+    CLI::App* selftest = app_.add_subcommand("selftest", "run the power-on self-tests and report");
+    Switch(*selftest, "json", "the report as JSON");
+  }
+
+  CLI::App app_;
+  std::map<std::string, std::string> values_;
+  std::vector<std::pair<std::string, CLI::Option*>> options_;
+  std::vector<std::pair<std::string, std::unique_ptr<bool>>> switches_;
+  std::vector<std::string> positional_;
+  std::string command_;
+  Args args_;
+};
 
 }  // namespace
 }  // namespace certvault::ca::cli
@@ -117,9 +211,9 @@ int Dispatch(Args& args) {
 int main(int argc, char** argv) {
   prctl(PR_SET_DUMPABLE, 0);  // the process holds a token PIN for a moment
   try {
-    auto args = certvault::ca::cli::ParseArgs(argc, argv, 1);
-    if (!args.ok()) return certvault::ca::cli::Usage(std::string(args.status().message()));
-    return certvault::ca::cli::Dispatch(*args);
+    certvault::ca::cli::CommandLine line;
+    if (std::optional<int> code = line.Parse(argc, argv)) return *code;
+    return line.Run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "certvault-ca: internal error: %s\n", e.what());
     return 1;

@@ -20,6 +20,16 @@ std::string Absolute(const std::string& dir, const std::string& path) {
   return dir + "/" + path;
 }
 
+// NormalizeDnsConstraints: RFC 5280 §4.2.1.10 writes a dNSName constraint
+// as the domain itself ("devices.example.com" admits it and every name
+// below it); the older ".devices.example.com" in ca.toml is accepted and
+// written in that form.
+void NormalizeDnsConstraints(std::vector<std::string>& names) {
+  for (std::string& n : names) {
+    if (n.starts_with("DNS:.")) n = "DNS:" + n.substr(5);
+  }
+}
+
 Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   CV_RETURN_IF_ERROR(GetString(ca, "name", cfg.name));
   CV_RETURN_IF_ERROR(GetString(ca, "root_subject", cfg.root_subject));
@@ -37,10 +47,15 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   cfg.issuing_path_len = static_cast<int>(path_len);
   CV_RETURN_IF_ERROR(GetStrings(ca, "permitted_names", cfg.permitted_names));
   CV_RETURN_IF_ERROR(GetStrings(ca, "excluded_names", cfg.excluded_names));
+  NormalizeDnsConstraints(cfg.permitted_names);
+  NormalizeDnsConstraints(cfg.excluded_names);
   CV_RETURN_IF_ERROR(GetString(ca, "crl_url", cfg.crl_url));
   CV_RETURN_IF_ERROR(GetString(ca, "delta_crl_url", cfg.delta_crl_url));
-  if (cfg.delta_crl_url.empty() && cfg.crl_url.ends_with("full.crl")) {
-    cfg.delta_crl_url = cfg.crl_url.substr(0, cfg.crl_url.size() - 8) + "delta.crl";
+  CV_RETURN_IF_ERROR(GetString(ca, "root_crl_url", cfg.root_crl_url));
+  if (cfg.crl_url.ends_with("full.crl")) {
+    std::string base = cfg.crl_url.substr(0, cfg.crl_url.size() - 8);
+    if (cfg.delta_crl_url.empty()) cfg.delta_crl_url = base + "delta.crl";
+    if (cfg.root_crl_url.empty()) cfg.root_crl_url = base + "root.crl";
   }
   CV_RETURN_IF_ERROR(GetString(ca, "ocsp_url", cfg.ocsp_url));
   CV_RETURN_IF_ERROR(GetString(ca, "ca_issuers_url", cfg.ca_issuers_url));
@@ -53,6 +68,11 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   cfg.max_csr_bytes = max_csr;
   CV_RETURN_IF_ERROR(GetUint(ca, "sign_threads", 1, 64, cfg.sign_threads));
   CV_RETURN_IF_ERROR(GetBool(ca, "verify_issued", cfg.verify_issued));
+  CV_RETURN_IF_ERROR(GetString(ca, "time_source", cfg.time_source));
+  CV_RETURN_IF_ERROR(GetUint(ca, "max_clock_skew_seconds", 1, 3600, cfg.max_clock_skew_seconds));
+  if (!cfg.time_source.empty() && !cfg.time_source.starts_with("ntp://")) {
+    return InvalidArgumentError("ca.toml: [ca] time_source must be \"ntp://HOST[:PORT]\"");
+  }
   if (cfg.issuing_subject.empty()) return InvalidArgumentError("ca.toml: [ca] issuing_subject is required");
   if (cfg.name.empty() || cfg.name.size() > 32) return InvalidArgumentError("ca.toml: [ca] name must be 1..32 chars");
   return OkStatus();

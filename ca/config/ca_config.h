@@ -41,6 +41,7 @@ struct CaConfig {
   std::vector<std::string> excluded_names;
   std::string crl_url;              // CRL distribution point in issued certificates
   std::string delta_crl_url;        // freshestCRL in full CRLs (default: crl_url with full -> delta)
+  std::string root_crl_url;         // the root's CRL (ARL), CRL DP of the issuing CA (default: crl_url with full -> root)
   std::string ocsp_url;             // AIA id-ad-ocsp
   std::string ca_issuers_url;       // AIA id-ad-caIssuers
   uint32_t crl_next_update_hours = 168;
@@ -54,6 +55,11 @@ struct CaConfig {
   // it is stored (one ECDSA verify, ~25% of the issuance cost). CA
   // certificates, CRLs and OCSP responses are always verified.
   bool verify_issued = true;
+  // time_source: "ntp://HOST[:PORT]" (SNTP, RFC 4330) or empty. When set,
+  // nothing is signed while the local clock is more than
+  // max_clock_skew_seconds away from it.
+  std::string time_source;
+  uint32_t max_clock_skew_seconds = 10;
   TokenConfig token;
   std::map<std::string, Profile> profiles;
 };

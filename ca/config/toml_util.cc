@@ -76,6 +76,7 @@ Result<Profile> LoadProfile(const std::string& name, const cpptoml::table& t) {
   CV_RETURN_IF_ERROR(GetUint(t, "max_sans", 0, 256, max_sans));
   p.max_sans = max_sans;
   CV_RETURN_IF_ERROR(GetBool(t, "require_san", p.require_san));
+  CV_RETURN_IF_ERROR(GetBool(t, "allow_wildcards", p.allow_wildcards));
   CV_RETURN_IF_ERROR(GetStrings(t, "key_algorithms", p.key_algorithms));
   CV_RETURN_IF_ERROR(GetStrings(t, "policies", p.policies));
   CV_RETURN_IF_ERROR(ValidateProfile(p));

@@ -30,6 +30,7 @@ Result<CrlRecord> GenerateCrl(CertDb& db, CaKey& key, const CrlRequest& req, con
   std::string dp = req.partitions > 1 ? PartitionUrl(req.crl_url, req.partition, req.partitions) : "";
   std::string freshest = PartitionUrl(req.delta_crl_url, req.partition, req.partitions);
   return db.StoreCrl(std::move(rec), actor, [&](CrlRecord& r) -> Result<Bytes> {
+    if (req.before_sign) CV_RETURN_IF_ERROR(req.before_sign(r.number));
     CrlSpec spec{req.issuer, r.number, r.delta, r.base_number, static_cast<time_t>(r.this_update),
                  static_cast<time_t>(r.next_update), dp, freshest, entries};
     return BuildCrl(spec, key);

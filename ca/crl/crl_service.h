@@ -10,6 +10,7 @@
 #define CERTVAULT_CA_CRL_CRL_SERVICE_H_
 
 #include <ctime>
+#include <functional>
 
 #include "ca/db/cert_db.h"
 #include "ca/p11/ca_key.h"
@@ -26,6 +27,10 @@ struct CrlRequest {
   std::string crl_url;    // for the partition's distribution point
   std::string delta_crl_url;  // freshestCRL of full CRLs
   time_t now = 0;         // 0 = time(nullptr)
+  // before_sign: when set, runs with the allocated cRLNumber before the CRL
+  // is signed; an error stops it (nothing is stored). The instance checks
+  // here that the number is above every number signed before (CaState).
+  std::function<Status(int64_t number)> before_sign;
 };
 
 // GenerateCrl: kFailedPrecondition for a delta without a full base CRL.

@@ -131,12 +131,32 @@ class CertDb {
   virtual Result<std::vector<AuditEvent>> ListAudit(size_t limit) = 0;
   // CountCertificates: how many certificates `ca` has issued.
   virtual Result<int64_t> CountCertificates(const std::string& ca) = 0;
+  // CheckIntegrity: kDataLoss when the database is damaged (SQLite: PRAGMA
+  // quick_check; PostgreSQL: the schema version and a full read of the
+  // revocations and CRL counters, which fails on checksum errors). Run once
+  // per process before the first signature; costs a pass over the file.
+  virtual Status CheckIntegrity() = 0;
+  // LastCrlNumber: the last CRL number allocated for (ca, partition), 0 if
+  // none. RaiseCrlNumber: the next one allocated will be at least `next`.
+  virtual Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t partition) = 0;
+  virtual Status RaiseCrlNumber(const std::string& ca, uint32_t partition, int64_t next) = 0;
 };
 
-// OpenCertDb: "sqlite:PATH" opens (creating) a SQLite database; anything else
-// is a libpq connection string ("postgresql://..." or "host=... dbname=...").
-// Runs pending migrations. kUnavailable when the server is unreachable.
-Result<std::unique_ptr<CertDb>> OpenCertDb(const std::string& url);
+struct DbOpenOptions {
+  // create: make the database (and its schema) if there is none; only init
+  // does this. Otherwise a missing, empty or foreign database is refused.
+  bool create = false;
+  // ca_name: ca.toml's [ca] name; the database must belong to it (recorded
+  // by init in ca_meta). Empty: not checked (tests, tools).
+  std::string ca_name;
+};
+
+// OpenCertDb: "sqlite:PATH" opens a SQLite database (created with mode 0600
+// when options.create); anything else is a libpq connection string
+// ("postgresql://..." or "host=... dbname=..."). Runs pending migrations.
+// kUnavailable when the server is unreachable; kFailedPrecondition for a
+// missing, empty or foreign database (without options.create).
+Result<std::unique_ptr<CertDb>> OpenCertDb(const std::string& url, const DbOpenOptions& options = {});
 
 // PartitionOf: the CRL partition of a serial (stable: from its last byte).
 uint32_t PartitionOf(const std::string& serial_hex, uint32_t partitions);

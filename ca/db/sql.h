@@ -61,8 +61,10 @@ class SqlConnection {
 };
 
 // OpenSqlite: WAL journal, synchronous=FULL, a busy timeout for concurrent
-// processes. OpenPostgres: a libpq connection string.
-Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path);
+// processes. With `create`, a missing file is created with mode 0600 (the
+// WAL and shared-memory files inherit it); without, kFailedPrecondition.
+// OpenPostgres: a libpq connection string.
+Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path, bool create);
 Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& conninfo);
 
 }  // namespace certvault::ca

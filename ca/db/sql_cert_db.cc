@@ -22,17 +22,6 @@ std::string PartitionUrl(const std::string& url, uint32_t partition, uint32_t pa
   return url + suffix;
 }
 
-Result<std::unique_ptr<CertDb>> OpenCertDb(const std::string& url) {
-  std::unique_ptr<SqlConnection> conn;
-  if (url.starts_with("sqlite:")) {
-    CV_ASSIGN_OR_RETURN(conn, OpenSqlite(url.substr(7)));
-  } else {
-    CV_ASSIGN_OR_RETURN(conn, OpenPostgres(url));
-  }
-  CV_RETURN_IF_ERROR(Migrate(*conn));
-  return std::unique_ptr<CertDb>(new SqlCertDb(std::move(conn)));
-}
-
 Status SqlCertDb::InTransaction(const std::function<Status()>& fn) {
   CV_RETURN_IF_ERROR(conn_->Begin());
   Status st = fn();

@@ -34,6 +34,13 @@ class SqlCertDb final : public CertDb {
   Status AddAudit(const AuditEvent& event) override;
   Result<std::vector<AuditEvent>> ListAudit(size_t limit) override;
   Result<int64_t> CountCertificates(const std::string& ca) override;
+  Status CheckIntegrity() override;
+  Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t partition) override;
+  Status RaiseCrlNumber(const std::string& ca, uint32_t partition, int64_t next) override;
+  // CheckOwner: the database belongs to CA `name` (ca_meta); with `create`,
+  // a database that names no CA yet is given to `name`. A database from
+  // before ca_meta is adopted when it holds certificates of `name`.
+  Status CheckOwner(const std::string& name, bool create);
 
  private:
   // InTransaction: Begin, fn, Commit; Rollback when anything fails.
@@ -42,6 +49,7 @@ class SqlCertDb final : public CertDb {
   // InsertCertBatch: one multi-row INSERT; the serials that went in.
   Status InsertCertBatch(std::span<const CertRecord> batch, int64_t now, std::vector<std::string>& inserted);
   Status InsertAuditBatch(std::span<const AuditEvent> events);
+  Result<std::string> MetaValue(const std::string& key);
   Status RevokeOne(const std::string& ca, const Revocation& r, int64_t now, const std::string& actor);
 
   std::unique_ptr<SqlConnection> conn_;

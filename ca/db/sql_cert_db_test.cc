@@ -17,7 +17,7 @@ class SqliteCertDbTest : public ::testing::Test {
     char tmpl[] = "/tmp/cv-ca-db.XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto db = OpenCertDb("sqlite:" + dir_ + "/ca.db");
+    auto db = OpenCertDb("sqlite:" + dir_ + "/ca.db", {true, ""});
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
   }

@@ -15,6 +15,7 @@ struct HttpServer::Impl {
   OcspResponder* responder = nullptr;
   CrlSource crls;
   size_t max_bytes = 16384;
+  std::string ocsp_path;  // "/ocsp" or ""
   MHD_Daemon* daemon = nullptr;
 };
 
@@ -41,8 +42,14 @@ MHD_Result SendText(MHD_Connection* conn, unsigned int code, const char* text) {
   return Send(conn, code, body, "text/plain", false);
 }
 
-// DecodeGetPath: "/MEIw..." -> DER. MHD has already URL-decoded the path.
-bool DecodeGetPath(std::string_view path, size_t max, Bytes& out) {
+// DecodeGetPath: "/MEIw..." or "<ocsp_path>/MEIw..." -> DER. MHD has
+// already URL-decoded the path, so the base64 may itself contain '/': the
+// request is everything after the configured prefix, not the last segment
+// (a DER OCSPRequest's base64 starts "M", never with the prefix).
+bool DecodeGetPath(std::string_view path, std::string_view prefix, size_t max, Bytes& out) {
+  if (!prefix.empty() && path.starts_with(prefix) && path.substr(prefix.size()).starts_with("/")) {
+    path.remove_prefix(prefix.size());
+  }
   while (!path.empty() && path.front() == '/') path.remove_prefix(1);
   if (path.empty() || path.size() > max * 2) return false;
   out.resize(path.size());
@@ -64,7 +71,7 @@ MHD_Result HandleGet(HttpServer::Impl* impl, MHD_Connection* conn, std::string_v
     return Send(conn, MHD_HTTP_OK, *crl, "application/pkix-crl", true);
   }
   Bytes der;
-  if (!DecodeGetPath(url, impl->max_bytes, der)) {
+  if (!DecodeGetPath(url, impl->ocsp_path, impl->max_bytes, der)) {
     return Send(conn, MHD_HTTP_OK, OcspErrorResponse(1), "application/ocsp-response", false);
   }
   return Send(conn, MHD_HTTP_OK, impl->responder->Respond(der), "application/ocsp-response", true);
@@ -103,6 +110,16 @@ void OnCompleted(void* /*cls*/, MHD_Connection* /*conn*/, void** con_cls, MHD_Re
 
 }  // namespace
 
+std::string OcspPathOf(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  size_t slash = url.find('/', scheme + 3);
+  if (slash == std::string::npos) return "";
+  std::string path = url.substr(slash);
+  while (path.ends_with("/")) path.pop_back();
+  return path;
+}
+
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options, OcspResponder& responder,
                                                       CrlSource crls) {
   std::unique_ptr<HttpServer> server(new HttpServer());
@@ -110,6 +127,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options
   server->impl_->responder = &responder;
   server->impl_->crls = std::move(crls);
   server->impl_->max_bytes = options.max_request_bytes;
+  server->impl_->ocsp_path = options.ocsp_path;
+  while (server->impl_->ocsp_path.ends_with("/")) server->impl_->ocsp_path.pop_back();
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(options.port);

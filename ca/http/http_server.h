@@ -23,7 +23,14 @@ struct HttpOptions {
   uint16_t port = 0;
   uint32_t threads = 2;
   size_t max_request_bytes = 16384;
+  // ocsp_path: the path of ca.toml's ocsp_url ("/ocsp" for
+  // "http://host/ocsp"). A GET request is the rest of the URL after it or
+  // after "/" (RFC 6960 A.1: "{url}/{url-encoding of base-64 ...}").
+  std::string ocsp_path;
 };
+
+// OcspPathOf: the path of an http URL without a trailing "/" ("" for none).
+std::string OcspPathOf(const std::string& url);
 
 // CrlSource: the latest CRL DER by name ("full", "delta", "full-p3", ...);
 // kNotFound if none.

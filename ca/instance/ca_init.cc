@@ -94,15 +94,16 @@ Status CaInstance::Init(bool external_root, const std::string& actor) {
   CV_ASSIGN_OR_RETURN(CaKey * root_key, Key(CaRole::kRoot));
   Profile ip = CaProfile("issuing-ca", config_.issuing_days, config_.issuing_path_len);
   ip.permitted_names = config_.permitted_names;
+  ip.crl_dp = config_.root_crl_url;  // the root's CRL (ARL) covers the issuing CA
   ip.excluded_names = config_.excluded_names;
   CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(ip, config_, root_cert));
   CV_ASSIGN_OR_RETURN(Built issuing, Build(tmpl, config_.issuing_subject, *issuing_key, *root_key));
   CV_RETURN_IF_ERROR(WritePem(CertPath(CaRole::kIssuing), issuing.der, "CERTIFICATE"));
   CV_RETURN_IF_ERROR(StoreCaCert(CaRole::kRoot, issuing.der, issuing.subject, "issuing-ca", actor));
-  return IssueOcspSigner(actor);
+  return IssueOcspSigner(actor, "init", "root, issuing and OCSP signer created");
 }
 
-Status CaInstance::IssueOcspSigner(const std::string& actor) {
+Status CaInstance::IssueOcspSigner(const std::string& actor, const char* action, const char* audit_detail) {
   CV_RETURN_IF_ERROR(token_->GenerateKeyPair(Name(CaRole::kOcsp), config_.key_algorithm));
   CV_ASSIGN_OR_RETURN(CaKey * ocsp_key, Key(CaRole::kOcsp));
   CV_ASSIGN_OR_RETURN(CaKey * issuing_key, Key(CaRole::kIssuing));
@@ -131,7 +132,36 @@ Status CaInstance::IssueOcspSigner(const std::string& actor) {
     chain += root_pem;
   }
   CV_RETURN_IF_ERROR(WriteFile(config_.dir + "/chain.pem", chain));
-  return db_->AddAudit({0, actor, "init", Name(CaRole::kIssuing), "hierarchy", "root, issuing and OCSP signer created"});
+  return db_->AddAudit({0, actor, action, Name(CaRole::kIssuing), "hierarchy", audit_detail});
+}
+
+void CaInstance::ReloadOcspSigner() {
+  int i = static_cast<int>(CaRole::kOcsp);
+  if (certs_[i] != nullptr) retired_certs_.push_back(std::move(certs_[i]));
+  if (keys_[i] != nullptr) retired_keys_.push_back(std::move(keys_[i]));
+}
+
+Status CaInstance::RotateOcspSigner(const std::string& actor) {
+  if (token_ == nullptr) return FailedPreconditionError("the token is not open");
+  std::string old_serial;
+  if (auto old = Cert(CaRole::kOcsp); old.ok()) {
+    ossl::UniquePtr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(*old), nullptr));
+    Bytes serial(static_cast<size_t>(BN_num_bytes(bn.get())));
+    BN_bn2bin(bn.get(), serial.data());
+    old_serial = HexEncode(serial);
+  }
+  ReloadOcspSigner();
+  // The old key goes first: whatever happens next, it never signs again
+  // (a rerun finds no key and makes one).
+  CV_RETURN_IF_ERROR(token_->DestroyKeyPair(Name(CaRole::kOcsp)));
+  CV_RETURN_IF_ERROR(IssueOcspSigner(actor, "ocsp-rotate", "new OCSP signing key and certificate"));
+  if (old_serial.empty()) return OkStatus();
+  CV_ASSIGN_OR_RETURN(CertRecord rec, db_->FindBySerial(Name(CaRole::kIssuing), old_serial));
+  if (rec.revoked) return OkStatus();
+  Revocation superseded{old_serial, 4, 0};  // RFC 5280 §5.3.1 superseded
+  CV_RETURN_IF_ERROR(db_->Revoke(Name(CaRole::kIssuing), std::span<const Revocation>(&superseded, 1),
+                                 static_cast<int64_t>(std::time(nullptr)), actor));
+  return RecordRevocations(Name(CaRole::kIssuing));
 }
 
 Status CaInstance::InstallIssuing(const std::string& cert_pem_path, const std::string& root_pem_path,
@@ -149,7 +179,7 @@ Status CaInstance::InstallIssuing(const std::string& cert_pem_path, const std::s
   CV_ASSIGN_OR_RETURN(Bytes root_der, CertDer(root.get()));
   CV_RETURN_IF_ERROR(WritePem(CertPath(CaRole::kRoot), root_der, "CERTIFICATE"));
   CV_RETURN_IF_ERROR(WritePem(CertPath(CaRole::kIssuing), der, "CERTIFICATE"));
-  return IssueOcspSigner(actor);
+  return IssueOcspSigner(actor, "init", "issuing CA installed, OCSP signer created");
 }
 
 }  // namespace certvault::ca

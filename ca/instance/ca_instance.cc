@@ -2,6 +2,7 @@
 #include "ca/instance/ca_instance.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <openssl/pem.h>
 #include <unistd.h>
 
@@ -42,40 +43,54 @@ Result<ossl::UniquePtr<X509>> ReadPemCert(const std::string& path) {
   return cert;
 }
 
+Status CheckWritable(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return NotFoundError("no directory " + dir + " for " + path);
+  if (::access(dir.c_str(), W_OK) != 0) return PermissionDeniedError("cannot write in " + dir);
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return InvalidArgumentError(path + " is not a file");
+  return OkStatus();
+}
+
 Status WriteFile(const std::string& path, std::string_view data) {
-  // Written to a temporary name, fsynced, then renamed: never a torn file.
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Written to a temporary name, fsynced, then renamed: never a torn, empty
+  // or truncated file at `path`; the temporary file goes on failure.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return InternalError("cannot write " + path);
   size_t off = 0;
-  while (off < data.size()) {
+  bool ok = true;
+  while (ok && off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n <= 0) {
-      ::close(fd);
-      return InternalError("cannot write " + path);
-    }
-    off += static_cast<size_t>(n);
+    ok = n > 0;
+    if (ok) off += static_cast<size_t>(n);
   }
-  bool ok = ::fsync(fd) == 0;
+  ok = ok && ::fsync(fd) == 0;
   ok = ::close(fd) == 0 && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) return InternalError("cannot write " + path);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return InternalError("cannot write " + path);
+  }
   return OkStatus();
 }
 
 Result<Bytes> CertDer(X509* cert) { return ossl::ToDer<X509, i2d_X509>(cert, "i2d_X509"); }
 
-Result<std::unique_ptr<CaInstance>> CaInstance::Open(const std::string& dir, bool token, const std::string& pin_file) {
+Result<std::unique_ptr<CaInstance>> CaInstance::Open(const std::string& dir, bool token, const std::string& pin_file,
+                                                     bool create_db) {
   std::unique_ptr<CaInstance> inst(new CaInstance());
   CV_ASSIGN_OR_RETURN(inst->config_, LoadConfig(dir));
   if (!pin_file.empty()) {
     inst->config_.token.pin_file = pin_file;
     inst->config_.token.pin_env.clear();
   }
-  CV_ASSIGN_OR_RETURN(inst->db_, OpenCertDb(inst->config_.database));
+  // The token first: a wrong PIN leaves no database behind (init creates it).
   if (token) {
     CV_ASSIGN_OR_RETURN(SecretBytes pin, ReadPin(inst->config_.token));
     CV_ASSIGN_OR_RETURN(inst->token_, CaToken::Open(inst->config_.token.module, inst->config_.token.label, pin));
   }
+  CV_ASSIGN_OR_RETURN(inst->db_, OpenCertDb(inst->config_.database, {create_db, inst->config_.name}));
   return inst;
 }
 

@@ -7,11 +7,14 @@
 #ifndef CERTVAULT_CA_INSTANCE_CA_INSTANCE_H_
 #define CERTVAULT_CA_INSTANCE_CA_INSTANCE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ca/config/ca_config.h"
 #include "ca/db/cert_db.h"
+#include "ca/instance/ca_state.h"
 #include "ca/p11/ca_key.h"
 
 namespace certvault::ca {
@@ -21,13 +24,27 @@ enum class CaRole { kRoot, kIssuing, kOcsp };
 class CaInstance {
  public:
   // Open: config + database; with `token`, also logs in to the token.
-  // `pin_file`, when non-empty, replaces ca.toml's PIN source.
-  static Result<std::unique_ptr<CaInstance>> Open(const std::string& dir, bool token, const std::string& pin_file = "");
+  // `pin_file`, when non-empty, replaces ca.toml's PIN source. Only with
+  // `create_db` (init) is a missing database created; otherwise a missing,
+  // empty or foreign one is kFailedPrecondition.
+  static Result<std::unique_ptr<CaInstance>> Open(const std::string& dir, bool token, const std::string& pin_file = "",
+                                                  bool create_db = false);
   // Init: creates the hierarchy (see ca_init.cc) in an opened instance.
   // external_root: only the issuing key and DIR/issuing.csr are produced.
   Status Init(bool external_root, const std::string& actor);
   // InstallIssuing: an externally signed issuing certificate + its root.
   Status InstallIssuing(const std::string& cert_pem_path, const std::string& root_pem_path, const std::string& actor);
+
+  // RotateOcspSigner: a new OCSP signing key in the token and a new
+  // certificate for it (ocsp.pem, chain.pem); the previous key is destroyed
+  // first (it never signs again) and its certificate revoked as superseded.
+  // Resumable: rerun after a failure. REQUIRES: PrepareToSign succeeded.
+  Status RotateOcspSigner(const std::string& actor);
+  // ReloadOcspSigner: drops the cached OCSP certificate and key so that
+  // Cert/Key read them anew (after a rotation by another process). The old
+  // objects stay alive (a responder may still hold them) until the
+  // instance goes.
+  void ReloadOcspSigner();
 
   const CaConfig& config() const { return config_; }
   CertDb& db() { return *db_; }
@@ -39,9 +56,38 @@ class CaInstance {
   // Key: the role's key in the token (opened on demand).
   Result<CaKey*> Key(CaRole role);
 
+  // Guards before signing (ca_guard.cc; the token must be open).
+  // PrepareToSign: once per process, before its first signature: the
+  // database's integrity (CertDb::CheckIntegrity), that it is not older than
+  // the token's CaState (CRL numbers, revocations: a restored backup), and
+  // CheckClock; then records the signing time in the token. Later calls
+  // only run CheckClock. The message of an error names the fix.
+  Status PrepareToSign();
+  // CheckClock: kFailedPrecondition when the clock is before a CA
+  // certificate's notBefore, before the last signature the token recorded,
+  // or more than max_clock_skew_seconds away from time_source (if set).
+  Status CheckClock();
+  // CheckCrlNumber: kFailedPrecondition unless `number` is above the last
+  // CRL number the token recorded for (ca, partition).
+  Status CheckCrlNumber(const std::string& ca, uint32_t partition, int64_t number);
+  // RecordCrl / RecordRevocations / RecordSigningTime: after a commit, raise
+  // the token's CaState to what the database now holds.
+  Status RecordCrl(const CrlRecord& crl);
+  Status RecordRevocations(const std::string& ca);
+  Status RecordSigningTime();
+  // AcceptRestoredDatabase: after an operator restored an older database
+  // (and re-entered the revocations it lost): CRL counters are moved above
+  // the token's numbers and the token's revocation marks set to the
+  // database's. Audited.
+  Status AcceptRestoredDatabase(const std::string& actor);
+
  private:
   CaInstance() = default;
-  Status IssueOcspSigner(const std::string& actor);
+  Status IssueOcspSigner(const std::string& actor, const char* action, const char* audit_detail);
+  Status CheckNotRestored(const CaState& state);
+  Status CheckTimeSource(int64_t now);
+  // UpdateState: read the token's CaState, apply `change`, merge, write.
+  Status UpdateState(const std::function<void(CaState&)>& change);
   Status StoreCaCert(CaRole signer, const Bytes& der, const std::string& subject, const std::string& profile,
                      const std::string& actor);
 
@@ -50,11 +96,20 @@ class CaInstance {
   std::unique_ptr<CaToken> token_;
   ossl::UniquePtr<X509> certs_[3];
   std::unique_ptr<CaKey> keys_[3];
+  std::vector<ossl::UniquePtr<X509>> retired_certs_;
+  std::vector<std::unique_ptr<CaKey>> retired_keys_;
+  bool prepared_ = false;
+  int64_t clock_floor_ = 0;         // the last recorded signature (CaState::last_signed)
+  int64_t time_source_checked_ = 0; // when time_source last answered
 };
 
 // ReadPemCert / WritePem: certificate files of the instance.
 Result<ossl::UniquePtr<X509>> ReadPemCert(const std::string& path);
+// WriteFile: atomically (temporary file, fsync, rename).
 Status WriteFile(const std::string& path, std::string_view data);
+// CheckWritable: `path` can be written (its directory exists and is
+// writable; it is not a directory). Checked before anything is signed.
+Status CheckWritable(const std::string& path);
 Result<Bytes> CertDer(X509* cert);
 
 }  // namespace certvault::ca

@@ -44,6 +44,8 @@ std::vector<std::pair<int, std::string>> ConstantExtensionSpecs(const Profile& p
   // Partitioned CRLs: the CRL DP depends on the serial and is added per certificate.
   if (p.revocation_pointers && !cfg.crl_url.empty() && cfg.crl_partitions <= 1) {
     specs.emplace_back(NID_crl_distribution_points, "URI:" + cfg.crl_url);
+  } else if (!p.revocation_pointers && !p.crl_dp.empty()) {
+    specs.emplace_back(NID_crl_distribution_points, "URI:" + p.crl_dp);  // the issuing CA: the root's ARL
   }
   std::string aia;
   if (p.revocation_pointers && !cfg.ocsp_url.empty()) aia = "OCSP;URI:" + cfg.ocsp_url;

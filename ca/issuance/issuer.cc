@@ -39,6 +39,8 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
   auto run = [&]() -> Status {
     CV_ASSIGN_OR_RETURN(ParsedCsr csr, ParseCsr(item.csr, config_.max_csr_bytes));
     CV_ASSIGN_OR_RETURN(Approved approved, CheckAgainstProfile(tmpl.profile(), csr.content));
+    // Whatever the profile says, nothing outside the CA's own nameConstraints.
+    CV_RETURN_IF_ERROR(CheckNameConstraints(name_constraints_, approved.subject, approved.sans));
     CV_ASSIGN_OR_RETURN(Serial serial, NewSerial());
     CertRequest req{approved.subject, approved.sans, csr.public_key.get(), csr.spki, serial, std::time(nullptr)};
     CV_ASSIGN_OR_RETURN(BuiltCert built, BuildCertificate(tmpl, req, key_, options_.verify));
@@ -97,6 +99,10 @@ void Issuer::SignChunk(const CertTemplate& tmpl, Chunk& c) {
 // signing. Outcomes are returned only after their chunk has committed.
 Result<std::vector<IssueOutcome>> Issuer::Issue(std::span<const IssueItem> items, const std::string& profile) {
   CV_ASSIGN_OR_RETURN(const CertTemplate* tmpl, TemplateFor(profile));
+  if (!name_constraints_read_) {
+    CV_ASSIGN_OR_RETURN(name_constraints_, NameConstraintsOf(ca_cert_));
+    name_constraints_read_ = true;
+  }
   std::vector<IssueOutcome> all;
   all.reserve(items.size());
   Chunk chunks[2];
@@ -105,6 +111,7 @@ Result<std::vector<IssueOutcome>> Issuer::Issue(std::span<const IssueItem> items
   auto finish = [&](Chunk& c) -> Status {
     committer.join();
     CV_RETURN_IF_ERROR(committed);
+    if (options_.on_commit) options_.on_commit(c.outs);
     for (IssueOutcome& o : c.outs) all.push_back(std::move(o));
     return OkStatus();
   };

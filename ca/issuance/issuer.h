@@ -11,12 +11,15 @@
 #ifndef CERTVAULT_CA_ISSUANCE_ISSUER_H_
 #define CERTVAULT_CA_ISSUANCE_ISSUER_H_
 
+#include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "ca/db/cert_db.h"
 #include "ca/issuance/cert_builder.h"
+#include "ca/issuance/name_constraints.h"
 
 namespace certvault::ca {
 
@@ -36,6 +39,10 @@ struct IssuerOptions {
   uint32_t threads = 2;
   size_t chunk = 2048;       // CSRs per transaction
   bool verify = true;        // verify each signature with the CA public key
+  // on_commit: called on the calling thread with each chunk's outcomes as
+  // soon as the chunk is committed (also when a later chunk then fails), so
+  // a caller can name every stored certificate.
+  std::function<void(std::span<const IssueOutcome>)> on_commit;
 };
 
 class Issuer {
@@ -68,6 +75,9 @@ class Issuer {
   std::string actor_;
   IssuerOptions options_;
   std::map<std::string, CertTemplate> templates_;
+  // The issuing CA certificate's nameConstraints, read by the first Issue.
+  NameConstraintSet name_constraints_;
+  bool name_constraints_read_ = false;
 };
 
 }  // namespace certvault::ca

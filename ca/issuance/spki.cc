@@ -3,6 +3,7 @@
 
 #include <openssl/core_names.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -57,11 +58,31 @@ Result<ossl::UniquePtr<EVP_PKEY>> EcFromPoint(const char* group, std::span<const
   return key;
 }
 
+// CheckNamedCurve: RFC 5480 §2.1.1: "implicitCurve and specifiedCurve MUST
+// NOT be used": an id-ecPublicKey SPKI's parameters must be a namedCurve OID.
+Status CheckNamedCurve(std::span<const uint8_t> spki) {
+  static constexpr uint8_t kEcPublicKey[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+  der::DerReader outer(spki);
+  std::span<const uint8_t> body, alg, oid;
+  if (!outer.Expect(0x30, &body)) return InvalidArgumentError("malformed SubjectPublicKeyInfo");
+  der::DerReader in(body);
+  if (!in.Expect(0x30, &alg)) return InvalidArgumentError("malformed SubjectPublicKeyInfo");
+  der::DerReader a(alg);
+  if (!a.Expect(0x06, &oid)) return InvalidArgumentError("malformed SubjectPublicKeyInfo");
+  if (!std::equal(oid.begin(), oid.end(), std::begin(kEcPublicKey), std::end(kEcPublicKey))) return OkStatus();
+  if (a.PeekTag() != 0x06) {
+    return InvalidArgumentError("CSR EC public key has explicit curve parameters; only named curves are accepted "
+                                "(RFC 5480 2.1.1)");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<ossl::UniquePtr<EVP_PKEY>> PublicKeyFromSpki(std::span<const uint8_t> spki) {
   if (HasPrefix(spki, kP256Prefix, 65)) return EcFromPoint("P-256", spki.subspan(kP256Prefix.size() - 1));
   if (HasPrefix(spki, kP384Prefix, 97)) return EcFromPoint("P-384", spki.subspan(kP384Prefix.size() - 1));
+  CV_RETURN_IF_ERROR(CheckNamedCurve(spki));
   const uint8_t* p = spki.data();
   ossl::UniquePtr<EVP_PKEY> key(crypto::D2iPubkey(&p, static_cast<long>(spki.size())));  // NOLINT(runtime/int)
   if (key == nullptr || p != spki.data() + spki.size()) {

@@ -73,6 +73,7 @@ Bytes OcspResponder::Respond(std::span<const uint8_t> request) {
     std::lock_guard<std::mutex> s(stats_mu_);
     ++stats_.requests;
   }
+  if (suspended_.load(std::memory_order_acquire)) return OcspErrorResponse(3);  // tryLater
   try {
     Result<Bytes> r = RespondOrError(request);
     if (r.ok()) return std::move(r).value();
@@ -93,6 +94,11 @@ Status OcspResponder::Poll() {
   }
   Invalidate();
   return OkStatus();
+}
+
+void OcspResponder::SetSuspended(bool suspended) {
+  suspended_.store(suspended, std::memory_order_release);
+  if (suspended) Invalidate();
 }
 
 void OcspResponder::Invalidate() {

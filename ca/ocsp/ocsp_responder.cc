@@ -23,16 +23,11 @@ int I2dSingle(const OCSP_SINGLERESP* s, unsigned char** pp) {
   return i2d_OCSP_SINGLERESP(const_cast<OCSP_SINGLERESP*>(s), pp);
 }
 
-// IssuerMatches: RFC 6960 §4.1.1: issuerNameHash and issuerKeyHash under the
-// request's hash algorithm must name our CA.
-bool IssuerMatches(OCSP_CERTID* id, X509* issuer) {
-  ASN1_OBJECT* md_oid = nullptr;
-  if (OCSP_id_get0_info(nullptr, &md_oid, nullptr, nullptr, id) != 1) return false;
-  const EVP_MD* md = crypto::DigestByNid(OBJ_obj2nid(md_oid));
-  if (md == nullptr) return false;
-  ossl::UniquePtr<OCSP_CERTID> ours(OCSP_cert_to_id(md, nullptr, issuer));
-  return ours != nullptr && OCSP_id_issuer_cmp(ours.get(), id) == 0;
-}
+// The CertID hash algorithms answered (RFC 6960 §4.1.1 names SHA-1; RFC
+// 5019 and RFC 8954 clients use SHA-256 and up). Any other gets "unknown"
+// for that CertID.
+constexpr std::array<std::pair<int, const char*>, 4> kCertIdHashes = {
+    {{NID_sha1, "SHA1"}, {NID_sha256, "SHA2-256"}, {NID_sha384, "SHA2-384"}, {NID_sha512, "SHA2-512"}}};
 
 std::string SerialHex(OCSP_CERTID* id) {
   ASN1_INTEGER* serial = nullptr;
@@ -56,6 +51,48 @@ Bytes OcspErrorResponse(uint8_t status) {
   return der::Wrap(der::kSequence, body);
 }
 
+// IssuerMatches: RFC 6960 §4.1.1: issuerNameHash and issuerKeyHash under the
+// request's hash algorithm (one of kCertIdHashes) must name our CA.
+bool OcspResponder::IssuerMatches(OCSP_CERTID* id) const {
+  ASN1_OCTET_STRING* name_hash = nullptr;
+  ASN1_OBJECT* md_oid = nullptr;
+  ASN1_OCTET_STRING* key_hash = nullptr;
+  if (OCSP_id_get0_info(&name_hash, &md_oid, &key_hash, nullptr, id) != 1 || name_hash == nullptr ||
+      key_hash == nullptr) {
+    return false;
+  }
+  int nid = OBJ_obj2nid(md_oid);
+  for (const IssuerHashes& h : issuer_hashes_) {
+    if (h.nid != nid) continue;
+    auto same = [](const ASN1_OCTET_STRING* s, const Bytes& want) {
+      return static_cast<size_t>(ASN1_STRING_length(s)) == want.size() &&
+             CRYPTO_memcmp(ASN1_STRING_get0_data(s), want.data(), want.size()) == 0;
+    };
+    return same(name_hash, h.name_hash) && same(key_hash, h.key_hash);
+  }
+  return false;
+}
+
+Status OcspResponder::HashIssuer() {
+  for (const auto& [nid, name] : kCertIdHashes) {
+    ossl::UniquePtr<EVP_MD> md(EVP_MD_fetch(crypto::LibCtx(), name, nullptr));
+    if (md == nullptr) return ossl::OpenSslError("EVP_MD_fetch");
+    unsigned char buf[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    IssuerHashes h;
+    h.nid = nid;
+    if (X509_NAME_digest(X509_get_subject_name(issuer_), md.get(), buf, &len) != 1) {
+      return ossl::OpenSslError("X509_NAME_digest");
+    }
+    h.name_hash.assign(buf, buf + len);
+    // issuerKeyHash: over the subjectPublicKey BIT STRING's value (§4.1.1).
+    if (X509_pubkey_digest(issuer_, md.get(), buf, &len) != 1) return ossl::OpenSslError("X509_pubkey_digest");
+    h.key_hash.assign(buf, buf + len);
+    issuer_hashes_.push_back(std::move(h));
+  }
+  return OkStatus();
+}
+
 Result<std::unique_ptr<OcspResponder>> OcspResponder::Create(CertDb& db, std::string ca_name, X509* issuer,
                                                              X509* signer_cert, CaKey& signer_key,
                                                              uint32_t validity_minutes) {
@@ -63,21 +100,41 @@ Result<std::unique_ptr<OcspResponder>> OcspResponder::Create(CertDb& db, std::st
   r->db_ = &db;
   r->ca_name_ = std::move(ca_name);
   r->issuer_ = issuer;
-  r->signer_cert_ = signer_cert;
-  r->signer_key_ = &signer_key;
   r->validity_minutes_ = validity_minutes;
-  if (EVP_PKEY_eq(X509_get0_pubkey(signer_cert), signer_key.public_key()) != 1) {
-    return FailedPreconditionError("the OCSP signing certificate does not match the OCSP key in the token");
-  }
-  // ResponderID byKey: SHA-1 of the responder's public key BIT STRING (§4.2.1).
-  unsigned char hash[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (X509_pubkey_digest(signer_cert, crypto::DigestByNid(NID_sha1), hash, &len) != 1) return ossl::OpenSslError("X509_pubkey_digest");
-  r->responder_key_hash_.assign(hash, hash + len);
-  CV_ASSIGN_OR_RETURN(r->signer_cert_der_, (ossl::ToDer<X509, i2d_X509>(signer_cert, "i2d_X509")));
-  CV_ASSIGN_OR_RETURN(r->algid_, AlgorithmIdentifierDer(signer_key.algorithm()));
+  CV_RETURN_IF_ERROR(r->UseSigner(signer_cert, signer_key));
+  CV_RETURN_IF_ERROR(r->HashIssuer());
   CV_ASSIGN_OR_RETURN(r->last_revocation_id_, db.MaxRevocationId(r->ca_name_));
   return r;
+}
+
+Status OcspResponder::UseSigner(X509* cert, CaKey& key) {
+  if (EVP_PKEY_eq(X509_get0_pubkey(cert), key.public_key()) != 1) {
+    return FailedPreconditionError("the OCSP signing certificate does not match the OCSP key in the token");
+  }
+  auto signer = std::make_shared<Signer>();
+  signer->cert = cert;
+  signer->key = &key;
+  // ResponderID byKey: SHA-1 of the responder's public key BIT STRING (§4.2.1).
+  ossl::UniquePtr<EVP_MD> sha1(EVP_MD_fetch(crypto::LibCtx(), "SHA1", nullptr));
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (sha1 == nullptr || X509_pubkey_digest(cert, sha1.get(), hash, &len) != 1) {
+    return ossl::OpenSslError("X509_pubkey_digest");
+  }
+  signer->key_hash.assign(hash, hash + len);
+  CV_ASSIGN_OR_RETURN(signer->cert_der, (ossl::ToDer<X509, i2d_X509>(cert, "i2d_X509")));
+  CV_ASSIGN_OR_RETURN(signer->algid, AlgorithmIdentifierDer(key.algorithm()));
+  {
+    std::lock_guard<std::mutex> lock(signer_mu_);
+    signer_ = std::move(signer);
+  }
+  Invalidate();  // cached answers carry the previous signer
+  return OkStatus();
+}
+
+std::shared_ptr<const OcspResponder::Signer> OcspResponder::CurrentSigner() const {
+  std::lock_guard<std::mutex> lock(signer_mu_);
+  return signer_;
 }
 
 Result<Bytes> OcspResponder::SingleResponse(OCSP_CERTID* id, time_t now, bool& out_known) {
@@ -85,7 +142,7 @@ Result<Bytes> OcspResponder::SingleResponse(OCSP_CERTID* id, time_t now, bool& o
   int reason = OCSP_REVOKED_STATUS_NOSTATUS;
   time_t revoked_at = 0;
   std::string serial = SerialHex(id);
-  if (!serial.empty() && IssuerMatches(id, issuer_)) {
+  if (!serial.empty() && IssuerMatches(id)) {
     std::lock_guard<std::mutex> lock(db_mu_);
     Result<CertRecord> rec = db_->FindBySerial(ca_name_, serial);
     if (rec.ok()) {
@@ -113,8 +170,9 @@ Result<Bytes> OcspResponder::SingleResponse(OCSP_CERTID* id, time_t now, bool& o
 }
 
 Result<Bytes> OcspResponder::Sign(std::span<const Bytes* const> singles, X509_EXTENSION* nonce, time_t now) {
+  std::shared_ptr<const Signer> signer = CurrentSigner();
   Bytes rd;
-  der::AppendTlv(rd, der::ContextTag(2, true), der::Wrap(der::kOctetString, responder_key_hash_));
+  der::AppendTlv(rd, der::ContextTag(2, true), der::Wrap(der::kOctetString, signer->key_hash));
   der::AppendGeneralizedTime(rd, now);
   Bytes list;
   for (const Bytes* s : singles) list.insert(list.end(), s->begin(), s->end());
@@ -125,11 +183,11 @@ Result<Bytes> OcspResponder::Sign(std::span<const Bytes* const> singles, X509_EX
     der::AppendTlv(rd, der::ContextTag(1, true), der::Wrap(der::kSequence, ext));
   }
   Bytes tbs = der::Wrap(der::kSequence, rd);
-  CV_ASSIGN_OR_RETURN(Bytes bits, SignToBitString(tbs, *signer_key_));
+  CV_ASSIGN_OR_RETURN(Bytes bits, SignToBitString(tbs, *signer->key));
   Bytes basic = std::move(tbs);
-  basic.insert(basic.end(), algid_.begin(), algid_.end());
+  basic.insert(basic.end(), signer->algid.begin(), signer->algid.end());
   basic.insert(basic.end(), bits.begin(), bits.end());
-  der::AppendTlv(basic, der::ContextTag(0, true), der::Wrap(der::kSequence, signer_cert_der_));
+  der::AppendTlv(basic, der::ContextTag(0, true), der::Wrap(der::kSequence, signer->cert_der));
   Bytes bytes(kBasicOid.begin(), kBasicOid.end());
   der::AppendTlv(bytes, der::kOctetString, der::Wrap(der::kSequence, basic));
   Bytes resp = {der::kEnumerated, 1, 0};  // successful

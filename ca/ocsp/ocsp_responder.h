@@ -20,11 +20,13 @@
 #ifndef CERTVAULT_CA_OCSP_OCSP_RESPONDER_H_
 #define CERTVAULT_CA_OCSP_OCSP_RESPONDER_H_
 
+#include <atomic>
 #include <ctime>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "ca/db/cert_db.h"
 #include "ca/p11/ca_key.h"
@@ -48,6 +50,18 @@ class OcspResponder {
   // Poll: if the CA's revocations changed since the last call, drops the cache.
   Status Poll();
   void Invalidate();
+  // UseSigner: from now on responses are signed by `key` with `cert` (a new
+  // delegated OCSP signer after a rotation, or the issuing CA itself once
+  // the OCSP signer is revoked: RFC 6960 §4.2.2.2). Both are borrowed and
+  // must outlive the responder. Drops the cache. Thread-safe: a response
+  // being signed meanwhile finishes with the previous signer.
+  Status UseSigner(X509* cert, CaKey& key);
+  // signer_cert: the certificate of the current signer.
+  X509* signer_cert() const { return CurrentSigner()->cert; }
+  // SetSuspended: while suspended (the CA's clock failed its checks, see
+  // CaInstance::CheckClock), every request gets tryLater (RFC 6960 §2.3)
+  // and nothing is signed; suspending drops the cache.
+  void SetSuspended(bool suspended);
   OcspStats stats() const;
 
  private:
@@ -60,6 +74,21 @@ class OcspResponder {
   // SingleResponse: the DER SingleResponse; `out_known` false for "unknown"
   // (never cached: the certificate may be issued a moment later).
   Result<Bytes> SingleResponse(OCSP_CERTID* id, time_t now, bool& out_known);
+  struct Signer {
+    X509* cert = nullptr;
+    CaKey* key = nullptr;
+    Bytes key_hash;  // ResponderID byKey
+    Bytes cert_der;
+    Bytes algid;
+  };
+  std::shared_ptr<const Signer> CurrentSigner() const;
+  struct IssuerHashes {
+    int nid = 0;
+    Bytes name_hash;
+    Bytes key_hash;
+  };
+  Status HashIssuer();
+  bool IssuerMatches(OCSP_CERTID* id) const;
   Result<Bytes> Sign(std::span<const Bytes* const> singles, X509_EXTENSION* nonce, time_t now);
   Result<Bytes> RespondOrError(std::span<const uint8_t> request);
   Result<Bytes> CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full, Bytes& out_full,
@@ -69,12 +98,10 @@ class OcspResponder {
   std::mutex db_mu_;
   std::string ca_name_;
   X509* issuer_ = nullptr;
-  X509* signer_cert_ = nullptr;
-  CaKey* signer_key_ = nullptr;
+  mutable std::mutex signer_mu_;
+  std::shared_ptr<const Signer> signer_;  // guarded by signer_mu_
   uint32_t validity_minutes_ = 60;
-  Bytes responder_key_hash_;
-  Bytes signer_cert_der_;
-  Bytes algid_;
+  std::vector<IssuerHashes> issuer_hashes_;  // one per accepted CertID hash
   int64_t last_revocation_id_ = 0;  // guarded by db_mu_
   mutable std::shared_mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;  // guarded by cache_mu_
@@ -82,6 +109,7 @@ class OcspResponder {
   // under an older generation is not cached: a revocation may have been
   // polled in between, and its "good" would outlive the invalidation.
   uint64_t generation_ = 0;  // guarded by cache_mu_
+  std::atomic<bool> suspended_{false};
   mutable std::mutex stats_mu_;
   OcspStats stats_;
 };

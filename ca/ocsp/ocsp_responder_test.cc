@@ -9,7 +9,9 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
+#include <atomic>
 #include <functional>
+#include <thread>
 #include <utility>
 
 #include "ca/ocsp/ocsp_ptr.h"
@@ -77,6 +79,9 @@ class HookedDb : public CertDb {
   Status AddAudit(const AuditEvent& e) override { return db_.AddAudit(e); }
   Result<std::vector<AuditEvent>> ListAudit(size_t n) override { return db_.ListAudit(n); }
   Result<int64_t> CountCertificates(const std::string& ca) override { return db_.CountCertificates(ca); }
+  Status CheckIntegrity() override { return db_.CheckIntegrity(); }
+  Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t p) override { return db_.LastCrlNumber(ca, p); }
+  Status RaiseCrlNumber(const std::string& ca, uint32_t p, int64_t n) override { return db_.RaiseCrlNumber(ca, p, n); }
 
  private:
   CertDb& db_;
@@ -298,6 +303,49 @@ TEST_F(OcspResponderTest, StatusReadBeforeAnInvalidationIsNotCached) {
   ASSERT_NE(second_basic, nullptr);
   EXPECT_EQ(StatusOf(second_basic.get(), ids_[2].get()), V_OCSP_CERTSTATUS_REVOKED)
       << "a status read before the invalidation was cached after it";
+}
+
+// A CA whose clock failed its checks signs nothing: tryLater, and the
+// cache (signed while the clock was good) is not served either.
+TEST_F(OcspResponderTest, SuspendedResponderAnswersTryLater) {
+  ossl::UniquePtr<OCSP_REQUEST> req = Request({ids_[0].get()}, false);
+  Bytes der = RequestDer(req.get());
+  Bytes cached = responder_->Respond(der);
+  uint64_t signatures = responder_->stats().signatures;
+  responder_->SetSuspended(true);
+  EXPECT_EQ(ErrorStatus(der), OCSP_RESPONSE_STATUS_TRYLATER);
+  EXPECT_EQ(responder_->stats().signatures, signatures);
+  responder_->SetSuspended(false);
+  EXPECT_EQ(OCSP_response_status(ParseResponse(responder_->Respond(der)).get()), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+}
+
+// The signer switches (rotation, a revoked OCSP signer) while requests that
+// need a signature are answered on other threads: every answer is signed by
+// one of the two signers and verifies (also run under TSan).
+TEST_F(OcspResponderTest, ConcurrentSignerSwitch) {
+  ossl::UniquePtr<OCSP_REQUEST> req = Request({ids_[0].get()}, true);
+  Bytes der = RequestDer(req.get());
+  X509* issuing = t_->Issuing();
+  CaKey& issuing_key = t_->IssuingKey();
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  auto client = [&] {
+    while (!stop) {
+      ossl::UniquePtr<OCSP_RESPONSE> resp = ParseResponse(responder_->Respond(der));
+      ossl::UniquePtr<OCSP_BASICRESP> basic(resp ? OCSP_response_get1_basic(resp.get()) : nullptr);
+      if (basic == nullptr || OCSP_basic_verify(basic.get(), chain_, store_.get(), 0) != 1) ++bad;
+    }
+  };
+  std::thread a(client), b(client);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(responder_->UseSigner(issuing, issuing_key).ok());
+    ASSERT_TRUE(responder_->UseSigner(ocsp_cert_, **t_->ca().Key(CaRole::kOcsp)).ok());
+  }
+  stop = true;
+  a.join();
+  b.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_FALSE(responder_->UseSigner(issuing, **t_->ca().Key(CaRole::kOcsp)).ok()) << "a key that is not the cert's";
 }
 
 }  // namespace

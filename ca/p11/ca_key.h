@@ -49,6 +49,16 @@ class CaToken {
   Status GenerateKeyPair(const std::string& label, KeyAlgorithm alg);
   // OpenKey: the key pair labelled `label` (kNotFound when absent).
   Result<std::unique_ptr<CaKey>> OpenKey(const std::string& label);
+  // DestroyKeyPair: destroys the private and public key labelled `label`
+  // (what is not there is skipped). The key never signs again.
+  Status DestroyKeyPair(const std::string& label);
+  // ReadData: CKA_VALUE of every private token data object (CKO_DATA)
+  // labelled `label` (none, one, or after an interrupted WriteData two).
+  Result<std::vector<Bytes>> ReadData(const std::string& label);
+  // WriteData: replaces those objects by one holding `value` (CKA_TOKEN,
+  // CKA_PRIVATE, application "certvault-ca"): created first, then the old
+  // ones destroyed. Not thread-safe: one caller at a time.
+  Status WriteData(const std::string& label, std::span<const uint8_t> value);
 
  private:
   friend class CaKey;

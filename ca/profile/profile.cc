@@ -4,6 +4,7 @@
 #include <openssl/objects.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "src/base/status_macros.h"
 
@@ -30,9 +31,18 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 // DnsAllowed: a suffix ".example.com" admits any name below it; a suffix
 // without the leading dot admits exactly that name.
-bool DnsAllowed(const Profile& profile, std::string_view name) {
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+// DnsAllowed: DNS names compare without case (RFC 4343).
+bool DnsAllowed(const Profile& profile, std::string_view mixed_case_name) {
   if (profile.san_dns_suffixes.empty()) return true;
-  for (const std::string& suffix : profile.san_dns_suffixes) {
+  std::string name = Lower(mixed_case_name);
+  for (const std::string& mixed_case_suffix : profile.san_dns_suffixes) {
+    std::string suffix = Lower(mixed_case_suffix);
     if (suffix.starts_with('.') ? (EndsWith(name, suffix) && name.size() > suffix.size()) : name == suffix) {
       return true;
     }
@@ -54,6 +64,10 @@ Status CheckSans(const Profile& profile, const std::vector<x509::SanEntry>& sans
       return PermissionDeniedError("subjectAltName type " + std::string(type) + " is not allowed by profile '" +
                                    profile.name + "'");
     }
+    if (san.kind == x509::SanEntry::Kind::kDns && san.value.starts_with("*") && !profile.allow_wildcards) {
+      return PermissionDeniedError("wildcard subjectAltName DNS:" + san.value + " is not allowed by profile '" +
+                                   profile.name + "' (allow_wildcards)");
+    }
     if (san.kind == x509::SanEntry::Kind::kDns && !DnsAllowed(profile, san.value)) {
       return PermissionDeniedError("subjectAltName DNS:" + san.value + " is outside the names profile '" +
                                    profile.name + "' allows");
@@ -68,6 +82,10 @@ Result<std::vector<SubjectEntry>> ApproveSubject(const Profile& profile, const s
     if (!Contains(profile.subject_allowed, e.field)) {
       return PermissionDeniedError("subject attribute " + e.field + " is not allowed by profile '" + profile.name + "'");
     }
+    if (e.field == "CN" && e.value.find('*') != std::string::npos && !profile.allow_wildcards) {
+      return PermissionDeniedError("wildcard subject CN=" + e.value + " is not allowed by profile '" + profile.name +
+                                   "' (allow_wildcards)");
+    }
     out.push_back(e);
   }
   for (const std::string& req : profile.subject_required) {
@@ -76,6 +94,44 @@ Result<std::vector<SubjectEntry>> ApproveSubject(const Profile& profile, const s
   }
   for (const auto& [field, value] : profile.subject_fixed) out.push_back({field, value});
   return out;
+}
+
+std::string SanKey(const x509::SanEntry& san) {
+  bool fold = san.kind == x509::SanEntry::Kind::kDns || san.kind == x509::SanEntry::Kind::kEmail;
+  return std::to_string(static_cast<int>(san.kind)) + ":" + (fold ? Lower(san.value) : san.value);
+}
+
+// WithoutRepeats: the first of each name, in order.
+std::vector<x509::SanEntry> WithoutRepeats(const std::vector<x509::SanEntry>& sans) {
+  std::vector<x509::SanEntry> out;
+  std::vector<std::string> seen;
+  for (const x509::SanEntry& san : sans) {
+    std::string key = SanKey(san);
+    if (Contains(seen, key)) continue;
+    seen.push_back(std::move(key));
+    out.push_back(san);
+  }
+  return out;
+}
+
+// CheckKeyUsageFitsKeys: RFC 8410 §5 (Ed25519: digitalSignature,
+// nonRepudiation, keyCertSign, cRLSign only), RFC 3279 §2.3.1 (RSA: no
+// keyAgreement), RFC 5480 §3 (EC: no keyEncipherment or dataEncipherment).
+Status CheckKeyUsageFitsKeys(const Profile& profile, const std::string& where) {
+  for (const std::string& alg : profile.key_algorithms) {
+    for (const std::string& ku : profile.key_usage) {
+      bool bad = false;
+      if (alg == "ed25519" || alg == "ed448") {
+        bad = ku != "digitalSignature" && ku != "nonRepudiation" && ku != "keyCertSign" && ku != "cRLSign";
+      } else if (alg.starts_with("rsa-")) {
+        bad = ku == "keyAgreement" || ku == "encipherOnly" || ku == "decipherOnly";
+      } else if (alg.starts_with("ec-")) {
+        bad = ku == "keyEncipherment" || ku == "dataEncipherment";
+      }
+      if (bad) return InvalidArgumentError(where + "key usage " + ku + " is not valid for " + alg + " keys");
+    }
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -88,7 +144,7 @@ Result<Approved> CheckAgainstProfile(const Profile& profile, const CsrContent& c
   Approved approved;
   CV_ASSIGN_OR_RETURN(approved.subject, ApproveSubject(profile, csr.subject));
   CV_RETURN_IF_ERROR(CheckSans(profile, csr.sans));
-  approved.sans = csr.sans;
+  approved.sans = WithoutRepeats(csr.sans);
   return approved;
 }
 
@@ -117,6 +173,7 @@ Status ValidateProfile(const Profile& profile) {
   for (const std::string& f : profile.subject_allowed) {
     if (OBJ_txt2nid(f.c_str()) == NID_undef) return InvalidArgumentError(where + "unknown subject attribute " + f);
   }
+  CV_RETURN_IF_ERROR(CheckKeyUsageFitsKeys(profile, where));
   bool cert_sign = Contains(profile.key_usage, "keyCertSign");
   if (cert_sign != profile.is_ca) {
     return InvalidArgumentError(where + "keyCertSign must be set exactly when is_ca is true (RFC 5280 4.2.1.3)");

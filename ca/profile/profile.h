@@ -32,6 +32,9 @@ struct Profile {
   std::vector<std::string> san_dns_suffixes;                  // empty = any DNS name
   size_t max_sans = 8;
   bool require_san = false;
+  // allow_wildcards: DNS names (SANs and CN) with a leading "*." label.
+  // Refused unless the profile says so (ca.toml allow_wildcards = true).
+  bool allow_wildcards = false;
   std::vector<std::string> key_algorithms = {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"};
   std::vector<std::string> policies;                          // certificatePolicies OIDs
   // Set by the CA for its own certificates, not from ca.toml profiles:
@@ -39,6 +42,7 @@ struct Profile {
   std::vector<std::string> excluded_names;
   bool ocsp_nocheck = false;                 // id-pkix-ocsp-nocheck (the OCSP signer)
   bool revocation_pointers = true;           // CRL DP and AIA from ca.toml
+  std::string crl_dp;                        // CRL DP of a CA certificate (the root's ARL); "" = none
 };
 
 // SubjectEntry: one RDN attribute (short name, UTF-8 value).
@@ -61,11 +65,13 @@ struct Approved {
 };
 
 // CheckAgainstProfile: kPermissionDenied with a reason naming the rule when
-// the CSR asks for something the profile does not allow.
+// the CSR asks for something the profile does not allow. Repeated SANs
+// (DNS and email compared without case) are kept once.
 Result<Approved> CheckAgainstProfile(const Profile& profile, const CsrContent& csr);
 
 // ValidateProfile: kInvalidArgument for a profile that cannot produce a
-// conforming certificate (unknown key usage, bad OID, ...).
+// conforming certificate (unknown key usage, bad OID, a key usage that does
+// not fit one of its key_algorithms, ...).
 Status ValidateProfile(const Profile& profile);
 
 }  // namespace certvault::ca

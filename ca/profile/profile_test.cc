@@ -102,5 +102,37 @@ TEST(Config, ErrorsNameTheKey) {
   EXPECT_FALSE(ParseConfig(days, "/ca").ok());
 }
 
+TEST(Profile, WildcardsOnlyWhenAllowedAndRepeatsKeptOnce) {
+  Profile p = Device();
+  auto star = Csr({{x509::SanEntry::Kind::kDns, "*.devices.example.com"}});
+  EXPECT_EQ(CheckAgainstProfile(p, star).status().code(), StatusCode::kPermissionDenied);
+  CsrContent star_cn{{{"CN", "*.devices.example.com"}}, {}, "ec-p256"};
+  EXPECT_EQ(CheckAgainstProfile(p, star_cn).status().code(), StatusCode::kPermissionDenied);
+  p.allow_wildcards = true;
+  EXPECT_TRUE(CheckAgainstProfile(p, star).ok());
+  auto twice = CheckAgainstProfile(Device(), Csr({{x509::SanEntry::Kind::kDns, "a.devices.example.com"},
+                                                  {x509::SanEntry::Kind::kDns, "A.Devices.example.com"},
+                                                  {x509::SanEntry::Kind::kDns, "b.devices.example.com"}}));
+  ASSERT_TRUE(twice.ok()) << twice.status().ToString();
+  ASSERT_EQ(twice->sans.size(), 2u);
+  EXPECT_EQ(twice->sans[1].value, "b.devices.example.com");
+}
+
+// RFC 3279 §2.3.1, RFC 8410 §5, RFC 5480 §3: key usages a key type cannot have.
+TEST(Profile, KeyUsageMustFitEveryKeyAlgorithm) {
+  Profile p = Device();
+  p.key_usage = {"digitalSignature", "keyAgreement"};
+  EXPECT_TRUE(ValidateProfile(p).ok());  // EC keys may agree keys
+  p.key_algorithms = {"ec-p256", "rsa-2048"};
+  EXPECT_EQ(ValidateProfile(p).code(), StatusCode::kInvalidArgument);
+  p.key_algorithms = {"ed25519"};
+  EXPECT_EQ(ValidateProfile(p).code(), StatusCode::kInvalidArgument);
+  p.key_usage = {"digitalSignature", "keyEncipherment"};
+  p.key_algorithms = {"ec-p384"};
+  EXPECT_EQ(ValidateProfile(p).code(), StatusCode::kInvalidArgument);
+  p.key_algorithms = {"rsa-3072"};
+  EXPECT_TRUE(ValidateProfile(p).ok());
+}
+
 }  // namespace
 }  // namespace certvault::ca

@@ -107,7 +107,7 @@ Result<std::unique_ptr<TestCa>> TestCa::Create(const TestCaOptions& options) {
   CV_RETURN_IF_ERROR(WriteText(t->dir_ + "/pin.txt", std::string(kUserPin) + "\n"));
   chmod((t->dir_ + "/pin.txt").c_str(), 0600);
   CV_RETURN_IF_ERROR(WriteText(t->dir_ + "/ca.toml", ConfigText(options)));
-  CV_ASSIGN_OR_RETURN(t->ca_, CaInstance::Open(t->dir_, true));
+  CV_ASSIGN_OR_RETURN(t->ca_, CaInstance::Open(t->dir_, true, "", /*create_db=*/true));
   CV_RETURN_IF_ERROR(t->ca_->Init(false, "unit-test"));
   CV_RETURN_IF_ERROR(t->ca_->Cert(CaRole::kIssuing).status());
   CV_RETURN_IF_ERROR(t->ca_->Cert(CaRole::kRoot).status());

@@ -76,6 +76,14 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_at ON audit_events (at);
 )sql",
+      // 2: which CA the database belongs to (written by init; checked by
+      // every other command, so a foreign database is refused).
+      R"sql(
+CREATE TABLE ca_meta (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql",
   };
   return kList;
 }
@@ -133,11 +141,58 @@ Status ApplyPending(SqlConnection& conn) {
 
 int SchemaVersion() { return static_cast<int>(Migrations().size()); }
 
-Status Migrate(SqlConnection& conn) {
+namespace {
+
+Result<bool> HasMigrationTable(SqlConnection& conn) {
+  const char* sql = conn.dialect() == SqlDialect::kPostgres
+                        ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+                          "AND table_name = 'schema_migrations'"
+                        : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn.Prepare(sql));
+  CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  bool found = row && stmt->Int(0) > 0;
+  stmt->Reset();
+  return found;
+}
+
+Result<int> CountTables(SqlConnection& conn) {
+  const char* sql = conn.dialect() == SqlDialect::kPostgres
+                        ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+                        : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'";
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn.Prepare(sql));
+  CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  int n = row ? static_cast<int>(stmt->Int(0)) : 0;
+  stmt->Reset();
+  return n;
+}
+
+// CheckExisting: without `create`, only a database that already carries the
+// CA schema is used: a missing, empty or foreign one is never silently
+// replaced by a fresh one (its CRL numbers and revocations would restart).
+Status CheckExisting(SqlConnection& conn, const std::string& where) {
+  CV_ASSIGN_OR_RETURN(bool has, HasMigrationTable(conn));
+  if (has) {
+    CV_ASSIGN_OR_RETURN(int version, CurrentVersion(conn));
+    if (version > 0) return OkStatus();
+  }
+  CV_ASSIGN_OR_RETURN(int tables, CountTables(conn));
+  if (tables == 0) {
+    return FailedPreconditionError("the CA database " + where +
+                                   " is empty: only 'certvault-ca init' creates one; restore it from a backup");
+  }
+  return FailedPreconditionError("the database " + where + " is not a certvault-ca database");
+}
+
+}  // namespace
+
+Status Migrate(SqlConnection& conn, bool create, const std::string& where) {
   bool pg = conn.dialect() == SqlDialect::kPostgres;
   // Serializes concurrent CA processes that open a fresh database together.
   if (pg) CV_RETURN_IF_ERROR(conn.Exec("SELECT pg_advisory_lock(5280)"));
-  Status st = conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT)");
+  Status st = create ? OkStatus() : CheckExisting(conn, where);
+  if (st.ok()) {
+    st = conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT)");
+  }
   if (st.ok()) st = ApplyPending(conn);
   if (pg) (void)conn.Exec("SELECT pg_advisory_unlock(5280)");
   return st;

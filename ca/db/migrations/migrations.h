@@ -9,12 +9,17 @@
 #ifndef CERTVAULT_CA_DB_MIGRATIONS_MIGRATIONS_H_
 #define CERTVAULT_CA_DB_MIGRATIONS_MIGRATIONS_H_
 
+#include <string>
+
 #include "ca/db/sql.h"
 
 namespace certvault::ca {
 
 // Migrate: kFailedPrecondition if the database is newer than this program.
-Status Migrate(SqlConnection& conn);
+// Without `create`, also kFailedPrecondition when the database has no CA
+// schema yet (empty, or another program's): only init creates the schema.
+// `where` names the database in messages.
+Status Migrate(SqlConnection& conn, bool create, const std::string& where);
 // SchemaVersion: the newest version this program knows.
 int SchemaVersion();
 

@@ -4,7 +4,13 @@
 // synchronous=FULL, so a COMMIT has reached the disk when it returns (the
 // WAL is fsynced at every commit). Batch issuance gets throughput by putting
 // a whole batch into one transaction (group commit), not by weakening this.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <map>
 
@@ -34,6 +40,9 @@ class SqliteStatement final : public SqlStatement {
       return AlreadyExistsError(std::string("database constraint: ") + sqlite3_errmsg(db_));
     }
     if (rc == SQLITE_BUSY) return UnavailableError(std::string("database busy: ") + sqlite3_errmsg(db_));
+    if ((sqlite3_extended_errcode(db_) & 0xff) == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
+      return DataLossError(std::string("the CA database is damaged: ") + sqlite3_errmsg(db_));
+    }
     return InternalError(std::string("sqlite: ") + sqlite3_errmsg(db_));
   }
   std::string Text(int c) const override {
@@ -90,7 +99,9 @@ class SqliteConnection final : public SqlConnection {
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       std::string msg = err != nullptr ? err : "unknown error";
       sqlite3_free(err);
-      if (sqlite3_errcode(db_) == SQLITE_BUSY) return UnavailableError("database busy: " + msg);
+      int code = sqlite3_errcode(db_);
+      if (code == SQLITE_BUSY) return UnavailableError("database busy: " + msg);
+      if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) return DataLossError("the CA database is damaged: " + msg);
       return InternalError("sqlite: " + msg);
     }
     return OkStatus();
@@ -104,11 +115,35 @@ class SqliteConnection final : public SqlConnection {
   std::map<std::string, std::unique_ptr<SqliteStatement>> cache_;
 };
 
+// CreateFile0600: the database file exists before SQLite opens it, so it
+// gets mode 0600 whatever the umask; SQLite gives the -wal and -shm files
+// the database file's mode.
+Status CreateFile0600(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return UnavailableError("cannot create CA database " + path + ": " + std::strerror(errno));
+  ::close(fd);
+  return OkStatus();
+}
+
 }  // namespace
 
-Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path) {
+Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path, bool create) {
+  if (create) {
+    CV_RETURN_IF_ERROR(CreateFile0600(path));
+  } else {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      return FailedPreconditionError("no CA database " + path +
+                                     ": only 'certvault-ca init' creates one; restore it from a backup");
+    }
+    // Checked before any PRAGMA: switching to WAL would write a header.
+    if (st.st_size == 0) {
+      return FailedPreconditionError("the CA database " + path +
+                                     " is empty: only 'certvault-ca init' creates one; restore it from a backup");
+    }
+  }
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);

@@ -1,0 +1,96 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// CaToken::ReadData / WriteData: a small private data object in the token,
+// next to the CA keys. The CA keeps there what must not go backwards when
+// its database is restored from an older backup (see ca/instance/ca_state.h).
+#include <array>
+#include <string_view>
+#include <vector>
+
+#include "ca/p11/ca_key.h"
+#include "src/base/status_macros.h"
+
+namespace certvault::ca {
+namespace {
+
+constexpr std::string_view kApplication = "certvault-ca";
+
+CK_ATTRIBUTE Attr(CK_ATTRIBUTE_TYPE type, const void* value, size_t len) {
+  return CK_ATTRIBUTE{type, const_cast<void*>(value), static_cast<CK_ULONG>(len)};
+}
+
+// FindAll: every data object labelled `label` (at most 16).
+Result<std::vector<CK_OBJECT_HANDLE>> FindAll(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE session,
+                                              const std::string& label) {
+  CK_OBJECT_CLASS cls = CKO_DATA;
+  std::array<CK_ATTRIBUTE, 2> tmpl = {Attr(CKA_CLASS, &cls, sizeof(cls)), Attr(CKA_LABEL, label.data(), label.size())};
+  CV_RETURN_IF_ERROR(CheckRv(fn->C_FindObjectsInit(session, tmpl.data(), tmpl.size()), "C_FindObjectsInit"));
+  std::vector<CK_OBJECT_HANDLE> found(16);
+  CK_ULONG count = 0;
+  Status status = CheckRv(fn->C_FindObjects(session, found.data(), found.size(), &count), "C_FindObjects");
+  CV_RETURN_IF_ERROR(CheckRv(fn->C_FindObjectsFinal(session), "C_FindObjectsFinal"));
+  CV_RETURN_IF_ERROR(status);
+  found.resize(count);
+  return found;
+}
+
+Result<Bytes> ReadValue(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj) {
+  CK_ATTRIBUTE value = Attr(CKA_VALUE, nullptr, 0);
+  CV_RETURN_IF_ERROR(CheckRv(fn->C_GetAttributeValue(session, obj, &value, 1), "C_GetAttributeValue"));
+  if (value.ulValueLen > (1u << 20)) return DataLossError("the CA state object in the token is too large");
+  Bytes out(static_cast<size_t>(value.ulValueLen));
+  value.pValue = out.data();
+  CV_RETURN_IF_ERROR(CheckRv(fn->C_GetAttributeValue(session, obj, &value, 1), "C_GetAttributeValue"));
+  out.resize(static_cast<size_t>(value.ulValueLen));
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Bytes>> CaToken::ReadData(const std::string& label) {
+  CK_FUNCTION_LIST* fn = module_->fn();
+  CV_ASSIGN_OR_RETURN(std::vector<CK_OBJECT_HANDLE> objs, FindAll(fn, login_session_, label));
+  std::vector<Bytes> out;
+  for (CK_OBJECT_HANDLE obj : objs) {
+    CV_ASSIGN_OR_RETURN(Bytes value, ReadValue(fn, login_session_, obj));
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
+// WriteData: the new value goes into a new object before the old ones are
+// destroyed, so a crash in between leaves two objects (ReadData returns
+// both; the caller merges) and never none. C_SetAttributeValue is not used:
+// it would overwrite in place, and not every module handles a private
+// object's CKA_VALUE there.
+Status CaToken::WriteData(const std::string& label, std::span<const uint8_t> value) {
+  CK_FUNCTION_LIST* fn = module_->fn();
+  CV_ASSIGN_OR_RETURN(std::vector<CK_OBJECT_HANDLE> old, FindAll(fn, login_session_, label));
+  CK_OBJECT_CLASS cls = CKO_DATA;
+  CK_BBOOL yes = CK_TRUE;
+  std::array<CK_ATTRIBUTE, 6> tmpl = {Attr(CKA_CLASS, &cls, sizeof(cls)),
+                                      Attr(CKA_TOKEN, &yes, 1),
+                                      Attr(CKA_PRIVATE, &yes, 1),
+                                      Attr(CKA_LABEL, label.data(), label.size()),
+                                      Attr(CKA_APPLICATION, kApplication.data(), kApplication.size()),
+                                      Attr(CKA_VALUE, value.data(), value.size())};
+  CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
+  CV_RETURN_IF_ERROR(
+      CheckRv(fn->C_CreateObject(login_session_, tmpl.data(), tmpl.size(), &created), "C_CreateObject"));
+  for (CK_OBJECT_HANDLE obj : old) {
+    CV_RETURN_IF_ERROR(CheckRv(fn->C_DestroyObject(login_session_, obj), "C_DestroyObject"));
+  }
+  return OkStatus();
+}
+
+Status CaToken::DestroyKeyPair(const std::string& label) {
+  for (CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
+    Result<CK_OBJECT_HANDLE> obj = FindObject(login_session_, cls, label);
+    if (obj.status().code() == StatusCode::kNotFound) continue;
+    CV_RETURN_IF_ERROR(obj.status());
+    CV_RETURN_IF_ERROR(CheckRv(module_->fn()->C_DestroyObject(login_session_, *obj), "C_DestroyObject"));
+  }
+  return OkStatus();
+}
+
+}  // namespace certvault::ca
