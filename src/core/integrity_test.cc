@@ -12,9 +12,13 @@
 
 #include <gtest/gtest.h>
 
+#include "src/base/byte_reader.h"
 #include "src/base/status_macros.h"
+#include "src/core/auth.h"
 #include "src/core/backend.h"
 #include "src/core/integrity.h"
+#include "src/crypto/aead.h"
+#include "src/crypto/kdf.h"
 #include "src/storage/record.h"
 
 namespace certvault {
@@ -145,6 +149,19 @@ class IntegrityTest : public ::testing::Test {
     sqlite3_finalize(stmt);
     sqlite3_close(db);
   }
+  int64_t SqlInt(const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_stmt* stmt = nullptr;
+    int64_t out = -1;
+    if (sqlite3_open((dir_ + "/vault/vault.db").c_str(), &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+      out = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+  }
+  int64_t StateSize() { return SqlInt("SELECT length(integrity) FROM tokens WHERE token_id = " + std::to_string(slot_)); }
   Row GetRow(ObjectHandle id) {
     Row row;
     sqlite3* db = nullptr;
@@ -191,6 +208,54 @@ class IntegrityTest : public ::testing::Test {
     ASSERT_TRUE(found);
     row.record = storage::EncodeRecord(header->mac, storage::EncodeRecordBody(*entries));
     PutRow(id, row);
+  }
+
+  // --- what a build before integrity and the PIN counter wrote ---
+  // StripMacs: the objects' records as version-1 records (no MAC).
+  void StripMacs(std::initializer_list<ObjectHandle> objects) {
+    for (ObjectHandle h : objects) {
+      Row row = GetRow(h);
+      row.record = storage::EncodeRecordV1(*storage::DecodeRecord(row.record));
+      PutRow(h, row);
+    }
+  }
+  // MakeLegacyPinRecord: `role`'s PIN record re-sealed as KDF record version
+  // 1 without a counter anchor (same PIN, same token key). Needs the PIN: an
+  // attacker cannot do this to a version 2 record.
+  void MakeLegacyPinRecord(storage::Role role, std::string_view pin) {
+    auto store = storage::OpenStore(dir_ + "/vault/vault.db", storage::StoreOptions{});
+    ASSERT_TRUE(store.ok());
+    storage::AuthRow row = *(*store)->GetAuth(slot_, role);
+    auto key = core::OpenTokenKey(row, Pin(pin));
+    ASSERT_TRUE(key.ok());
+    core::PinKdf kdf = *core::DecodeKdf(row.kdf);
+    kdf.version = core::kKdfVersionLegacy;
+    auto kek = crypto::DeriveArgon2id(Pin(pin), kdf.salt, kdf.params, core::kTokenKeySize);
+    ASSERT_TRUE(kek.ok());
+    std::string_view label = "certvault token key v1";
+    Bytes aad(label.begin(), label.end());
+    ByteWriter<Bytes> w(&aad);
+    w.WriteU64(slot_);
+    w.WriteU8(static_cast<uint8_t>(role));
+    auto sealed = crypto::AeadSeal(*kek, aad, key->Bytes(SecretAccess::Get()));
+    ASSERT_TRUE(sealed.ok());
+    row.kdf = core::EncodeKdf(kdf);
+    row.wrapped_key.assign(sealed->begin(), sealed->end());
+    row.anchor.clear();
+    ASSERT_TRUE((*store)->PutAuth(row).ok());
+  }
+  bool PinRecordCounted(storage::Role role) {
+    auto store = storage::OpenStore(dir_ + "/vault/vault.db", storage::StoreOptions{});
+    auto row = (*store)->GetAuth(slot_, role);
+    return row.ok() && *core::HasCountedKdf(*row);
+  }
+  // MakeLegacyToken: the token as a build without integrity and without the
+  // PIN counter left it: version-1 records, no state, version 1 PIN records.
+  void MakeLegacyToken(std::initializer_list<ObjectHandle> objects) {
+    StripMacs(objects);
+    Sql("UPDATE tokens SET integrity = x''");
+    MakeLegacyPinRecord(storage::Role::kSo, kSoPin);
+    MakeLegacyPinRecord(storage::Role::kUser, kUserPin);
   }
 
   std::string dir_, conf_;
@@ -380,13 +445,7 @@ TEST_F(IntegrityTest, InitPinRefusesAnEditedTokenRow) {
 
 TEST_F(IntegrityTest, LegacyTokenIsUpgradedAtFirstLogin) {
   Backend::KeyPair a = GenerateEc("a", {1});
-  // Make the token look as a build without integrity wrote it.
-  for (ObjectHandle h : {a.private_key, a.public_key}) {
-    Row row = GetRow(h);
-    row.record = storage::EncodeRecordV1(*storage::DecodeRecord(row.record));
-    PutRow(h, row);
-  }
-  Sql("UPDATE tokens SET integrity = x''");
+  MakeLegacyToken({a.private_key, a.public_key});
   ASSERT_TRUE(Restart().ok());  // trust on first use
   EXPECT_TRUE(SignStatus(a.private_key).ok());
   Row upgraded = GetRow(a.private_key);
@@ -398,6 +457,109 @@ TEST_F(IntegrityTest, LegacyTokenIsUpgradedAtFirstLogin) {
   PutRow(a.public_key, row);
   ASSERT_TRUE(Restart().ok());
   ExpectRefused(ReadStatus(a.public_key, CKA_LABEL));
+  EXPECT_TRUE(SignStatus(a.private_key).ok());
+}
+
+// The downgrade: an attacker empties the state of a token written by this
+// build and strips the record MACs (here after making a key exportable), so
+// that the token looks legacy. Its PIN records are version 2, which cannot be
+// turned back without the PIN: the login is refused, nothing is re-MACed.
+TEST_F(IntegrityTest, RemovedStateOfATokenOfThisBuildRefusesLogin) {
+  ObjectHandle victim = GenerateAes("victim", false);
+  EditRecord(victim, CKA_SENSITIVE, {0});
+  EditRecord(victim, CKA_EXTRACTABLE, {1});
+  StripMacs({victim});
+  Sql("UPDATE tokens SET integrity = x''");
+  Status st = Restart();
+  ExpectRefused(st);  // CKR_DEVICE_ERROR in the module (src/pkcs11/ckrv.cc)
+  EXPECT_NE(st.message().find("state was removed"), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("backup"), std::string::npos) << st.ToString();
+  ExpectRefused(backend_->Login(session_, UserType::kSo, Pin(kSoPin)));
+  EXPECT_EQ(StateSize(), 0);
+  EXPECT_EQ(GetRow(victim).version, 1);  // not re-MACed
+  // The named fix: re-initializing the token (needs only the SO PIN).
+  ASSERT_TRUE(backend_->CloseAllSessions(slot_).ok());
+  ASSERT_TRUE(backend_->InitToken(slot_, Pin(kSoPin), "test").ok());
+  auto so = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_TRUE(so.ok());
+  ASSERT_TRUE(backend_->Login(*so, UserType::kSo, Pin(kSoPin)).ok());
+  ASSERT_TRUE(backend_->InitPin(*so, Pin(kUserPin)).ok());
+  ASSERT_TRUE(Restart().ok());
+}
+
+// A legacy token is trusted once; its re-sealed PIN record then anchors the
+// state, for both roles: the SO's record is still version 1, but the user's
+// is version 2 now.
+TEST_F(IntegrityTest, LegacyTokenIsUpgradedOnceThenARemovedStateRefusesLogin) {
+  Backend::KeyPair a = GenerateEc("a", {1});
+  MakeLegacyToken({a.private_key, a.public_key});
+  ASSERT_TRUE(Restart().ok());
+  EXPECT_TRUE(PinRecordCounted(storage::Role::kUser));
+  EXPECT_FALSE(PinRecordCounted(storage::Role::kSo));
+  EXPECT_GT(StateSize(), 0);
+  StripMacs({a.private_key, a.public_key});
+  Sql("UPDATE tokens SET integrity = x''");
+  ExpectRefused(Restart());
+  ExpectRefused(backend_->Login(session_, UserType::kSo, Pin(kSoPin)));
+  EXPECT_EQ(StateSize(), 0);
+}
+
+// The same when the SO logged in first: the user's record is still version
+// 1, the SO's anchors the state; deleting the SO's record does not help.
+TEST_F(IntegrityTest, UpgradeByTheSoAnchorsTheStateForTheUser) {
+  Backend::KeyPair a = GenerateEc("a", {1});
+  MakeLegacyToken({a.private_key, a.public_key});
+  backend_.reset();
+  backend_ = Open();
+  auto so = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_TRUE(so.ok());
+  ASSERT_TRUE(backend_->Login(*so, UserType::kSo, Pin(kSoPin)).ok());
+  EXPECT_TRUE(PinRecordCounted(storage::Role::kSo));
+  EXPECT_FALSE(PinRecordCounted(storage::Role::kUser));
+  EXPECT_GT(StateSize(), 0);
+  StripMacs({a.private_key, a.public_key});
+  Sql("UPDATE tokens SET integrity = x''");
+  ExpectRefused(Restart());
+  Sql("DELETE FROM auth WHERE token_id = " + std::to_string(slot_) + " AND role = 0");
+  ExpectRefused(Restart());
+  EXPECT_EQ(StateSize(), 0);
+}
+
+// The upgrade and the re-seal of the PIN record are one transaction: when
+// either write fails (as a crash would end it), the other is rolled back too,
+// so the token is still a legacy token (state empty, record version 1), and
+// the next login upgrades it. A version 2 record beside an empty state would
+// be refused as a downgrade from then on.
+TEST_F(IntegrityTest, InterruptedUpgradeLeavesALegacyToken) {
+  Backend::KeyPair a = GenerateEc("a", {1});
+  MakeLegacyToken({a.private_key, a.public_key});
+  for (const char* write : {"UPDATE ON tokens", "INSERT ON auth"}) {
+    SCOPED_TRACE(write);
+    backend_.reset();
+    Sql(std::string("CREATE TRIGGER crash BEFORE ") + write + " BEGIN SELECT RAISE(ABORT, 'crash'); END");
+    EXPECT_FALSE(Restart().ok());
+    backend_.reset();
+    Sql("DROP TRIGGER crash");
+    EXPECT_EQ(StateSize(), 0);
+    EXPECT_FALSE(PinRecordCounted(storage::Role::kUser));
+    EXPECT_EQ(GetRow(a.private_key).version, 1);
+  }
+  ASSERT_TRUE(Restart().ok());
+  EXPECT_TRUE(PinRecordCounted(storage::Role::kUser));
+  EXPECT_GT(StateSize(), 0);
+  EXPECT_TRUE(SignStatus(a.private_key).ok());
+}
+
+// The other order, state written but PIN record still version 1 (a token
+// whose other role upgraded it, or one upgraded by an earlier build of this
+// scheme), is an upgraded token: the login verifies the state and re-seals.
+TEST_F(IntegrityTest, StateWithAVersionOnePinRecordLogsIn) {
+  Backend::KeyPair a = GenerateEc("a", {1});
+  MakeLegacyPinRecord(storage::Role::kUser, kUserPin);
+  MakeLegacyPinRecord(storage::Role::kSo, kSoPin);
+  ASSERT_TRUE(Restart().ok());
+  EXPECT_TRUE(PinRecordCounted(storage::Role::kUser));
+  EXPECT_EQ(GetRow(a.private_key).version, 1);  // verified, not upgraded again
   EXPECT_TRUE(SignStatus(a.private_key).ok());
 }
 
