@@ -166,5 +166,30 @@ TEST_F(DaemonIntegrityTest, WidenedMechanismsSwappedLabelsAndOlderRowsAreRefused
   EXPECT_TRUE(SignOnce(b.get(), s, keys[2].private_key).ok());
 }
 
+// The downgrade (docs/formats/integrity.md, "Existing vaults"): the state of
+// a token of this build emptied and its MACs stripped, after making a key
+// exportable. The token's PIN records are version 2: certvaultd refuses the
+// login as embedded mode does, instead of trusting the file again.
+TEST_F(DaemonIntegrityTest, RemovedStateRefusesLogin) {
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  std::vector<Backend::KeyPair> keys = Keys(b.get(), s, 1);
+  ASSERT_EQ(keys.size(), 1u);
+  b.reset();
+  StopServer();
+
+  FlipToExportable(keys[0].private_key);
+  for (ObjectHandle h : {keys[0].private_key, keys[0].public_key}) {
+    Bytes legacy = storage::EncodeRecordV1(*storage::DecodeRecord(Record(h)));
+    Sql("UPDATE objects SET record = ?1 WHERE object_id = " + std::to_string(h), legacy);
+  }
+  Sql("UPDATE tokens SET integrity = x''");
+  Status login = Relogin(&b, slot, &s);
+  EXPECT_EQ(login.reason(), Reason::kCorruptStore) << login.ToString();
+  EXPECT_NE(login.message().find("backup"), std::string::npos) << login.ToString();
+}
+
 }  // namespace
 }  // namespace certvault::daemon

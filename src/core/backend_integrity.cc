@@ -5,6 +5,7 @@
 // its object set, the one-time upgrade of a legacy token, and the write path
 // that keeps the set in step with every object change.
 #include "src/base/status_macros.h"
+#include "src/core/auth.h"
 #include "src/core/embedded_backend.h"
 
 namespace certvault::core {
@@ -16,6 +17,14 @@ constexpr size_t kMaxTrackedVersions = 65536;
 
 Status RolledBack(storage::ObjectId id) {
   return ObjectFailed(id, {}, "its row is older than the one seen earlier in this login (copied back)");
+}
+
+Status StateRemoved(storage::TokenId token) {
+  return Status(Reason::kCorruptStore,
+                "token " + std::to_string(token) + " failed its integrity check: its integrity state was removed, "
+                "but its PIN records were written by a build that keeps one (a downgrade: the vault file was changed "
+                "outside certvault); nothing of it is trusted. Restore vault.db from a backup or re-initialize the "
+                "token (C_InitToken with the SO PIN, e.g. pkcs11-tool --init-token) and re-create its objects");
 }
 
 }  // namespace
@@ -80,6 +89,39 @@ Status EmbeddedBackend::UpgradeLegacyToken(storage::Store& store, storage::Token
   return store.UpdateToken(row);
 }
 
+Result<bool> EmbeddedBackend::TokenStateRequired(storage::Store& store, storage::TokenId token) {
+  for (storage::Role role : {storage::Role::kSo, storage::Role::kUser}) {
+    Result<storage::AuthRow> auth = store.GetAuth(token, role);
+    if (!auth.ok() && auth.status().code() == StatusCode::kNotFound) {
+      if (role == storage::Role::kSo) return true;  // every token has one: it was deleted
+      continue;                                     // the user PIN is not initialized yet
+    }
+    CV_RETURN_IF_ERROR(auth.status());
+    Result<bool> counted = HasCountedKdf(*auth);
+    if (!counted.ok() || *counted) return true;  // a malformed record is no evidence of a legacy token
+  }
+  return false;
+}
+
+Status EmbeddedBackend::ResealLegacyPin(storage::Store& store, const storage::AuthRow& resealed,
+                                        const SecretBytes& token_key) {
+  CV_ASSIGN_OR_RETURN(SecretBytes ik, DeriveIntegrityKey(token_key));
+  // One transaction: a crash never leaves a version 2 PIN record beside a
+  // token without a state (which the next login would refuse as a downgrade).
+  return store.RunExclusive([&]() -> Status {
+    CV_ASSIGN_OR_RETURN(storage::TokenRow row, store.GetToken(resealed.token_id));
+    if (row.integrity.empty()) {
+      // The verified record is still version 1 here, so this looks at the
+      // other role's record. If the state is required, it was removed: no
+      // upgrade; the login's CheckTokenAtLogin refuses the token, while
+      // C_InitToken (which replaces it) still works.
+      CV_ASSIGN_OR_RETURN(bool required, TokenStateRequired(store, row.token_id));
+      if (!required) CV_RETURN_IF_ERROR(UpgradeLegacyToken(store, std::move(row), ik));
+    }
+    return store.PutAuth(resealed);
+  });
+}
+
 Result<LoginCheck> EmbeddedBackend::CheckTokenAtLogin(storage::Store& store, storage::TokenId token,
                                                      const SecretBytes& ik, storage::TokenRow* out_row) {
   LoginCheck check;
@@ -88,7 +130,10 @@ Result<LoginCheck> EmbeddedBackend::CheckTokenAtLogin(storage::Store& store, sto
   CV_RETURN_IF_ERROR(store.RunExclusive([&]() -> Status {
     CV_ASSIGN_OR_RETURN(storage::TokenRow row, store.GetToken(token));
     *out_row = row;
-    if (row.integrity.empty()) return UpgradeLegacyToken(store, std::move(row), ik);
+    // A legacy token got its state when its version 1 PIN record was
+    // re-sealed (ResealLegacyPin), before this check; the record verified
+    // for this login is version 2 now, so an empty state was removed.
+    if (row.integrity.empty()) return StateRemoved(token);
     CV_ASSIGN_OR_RETURN(TokenState stored, OpenTokenState(ik, row));
     CV_ASSIGN_OR_RETURN(crypto::HmacKey keyed, crypto::HmacKey::Create(ik));
     TokenState found;

@@ -185,7 +185,7 @@ Status EmbeddedBackend::AcceptCorrectPin(storage::Store& store, const storage::A
     CV_ASSIGN_OR_RETURN(storage::AuthRow row, SealTokenKey(now.token_id, now.role, pin, token_key, config_.kdf,
                                                            now.max_tries));
     row.flags = now.flags;
-    return store.PutAuth(row);
+    return ResealLegacyPin(store, row, token_key);
   }
   // More than max_tries counted checks since the last authenticated reset, or
   // an anchor that is not ours: the counter was tampered with.

@@ -232,7 +232,8 @@ class EmbeddedBackend final : public Backend {
   Result<SecretBytes> VerifyPin(storage::Store& store, storage::TokenId token, UserType user, const SecretBytes& pin,
                                 bool* must_change);
   // AcceptCorrectPin: after a correct PIN: re-anchors the counter (or
-  // re-seals a version 1 row as version 2). REQUIRES the PinCheckLock.
+  // re-seals a version 1 row as version 2, with the token's one-time
+  // integrity upgrade: ResealLegacyPin). REQUIRES the PinCheckLock.
   Status AcceptCorrectPin(storage::Store& store, const storage::AuthRow& checked, const SecretBytes& pin,
                           const SecretBytes& token_key);
   // CheckPinPolicy: kPinLenRange unless `pin` meets the configured policy.
@@ -291,8 +292,9 @@ class EmbeddedBackend final : public Backend {
   // CheckTokenAtLogin: verifies the token state (token fields + object set
   // MAC; kCorruptStore if it fails, which refuses the login) and recomputes
   // the object set: returns the groups whose value does not match, and the
-  // verified token row in `out_row`. A legacy token (no state yet) is
-  // upgraded instead (trust on first use).
+  // verified token row in `out_row`. An empty state is refused too
+  // (kCorruptStore): the PIN record verified for this login is version 2 by
+  // now, and a legacy token got its state when that record was re-sealed.
   static Result<LoginCheck> CheckTokenAtLogin(storage::Store& store, storage::TokenId token, const SecretBytes& ik,
                                               storage::TokenRow* out_row);
   // AdoptVerifiedToken: the token's sessions take their allow-list and
@@ -300,6 +302,17 @@ class EmbeddedBackend final : public Backend {
   // they were opened). REQUIRES no session or runtime lock held.
   void AdoptVerifiedToken(const storage::TokenRow& row);
   static Status UpgradeLegacyToken(storage::Store& store, storage::TokenRow row, const SecretBytes& ik);
+  // TokenStateRequired: true if the token must already have an integrity
+  // state (a downgrade otherwise): one of its PIN records is version 2
+  // (written only by builds that keep the state; the version is bound into
+  // the wrapped key, so it cannot be turned back without the PIN), or its SO
+  // record is missing or malformed. Runs inside the caller's transaction.
+  static Result<bool> TokenStateRequired(storage::Store& store, storage::TokenId token);
+  // ResealLegacyPin: writes `resealed` (the version 2 form of a version 1 PIN
+  // record just verified) and, in the same transaction, upgrades the token
+  // if it has no state yet and TokenStateRequired is false (trust on first
+  // use). REQUIRES the PinCheckLock.
+  static Status ResealLegacyPin(storage::Store& store, const storage::AuthRow& resealed, const SecretBytes& token_key);
   // CommitObjects: one write transaction that runs `write` (the object rows'
   // insert/update/delete) and moves the token's object set from `removed`
   // (the object being replaced or deleted, as loaded; may be null) to

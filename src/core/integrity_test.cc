@@ -4,200 +4,10 @@
 // an attacker with a copy of the file would, each detected by the embedded
 // backend (docs/formats/integrity.md): the edited object is refused with
 // kCorruptStore (CKR_DEVICE_ERROR), the others keep working.
-#include <sqlite3.h>
-#include <stdlib.h>
-
-#include <filesystem>
-#include <fstream>
-
-#include <gtest/gtest.h>
-
-#include "src/base/status_macros.h"
-#include "src/core/backend.h"
-#include "src/core/integrity.h"
-#include "src/storage/record.h"
+#include "src/core/integrity_test_fixture.h"
 
 namespace certvault {
 namespace {
-
-constexpr char kSoPin[] = "so-pin-1234";
-constexpr char kUserPin[] = "user-pin-1234";
-
-SecretBytes Pin(std::string_view p) { return SecretBytes(p, SecretAccess::Get()); }
-
-// Row: the columns of one objects row.
-struct Row {
-  uint64_t object_class = 0;
-  Bytes label, ckid, record;
-  int64_t is_private = 0, version = 0;
-};
-
-class IntegrityTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cv-integrity-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    conf_ = dir_ + "/certvault.conf";
-    std::ofstream(conf_) << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n";
-    backend_ = Open();
-    InitToken();
-  }
-  void TearDown() override {
-    backend_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::unique_ptr<Backend> Open() {
-    BackendOptions options{dir_ + "/vault", conf_, true};
-    auto b = OpenEmbeddedBackend(options);
-    EXPECT_TRUE(b.ok()) << b.status().ToString();
-    return std::move(*b);
-  }
-  void InitToken() {
-    auto slots = backend_->GetSlotList(true);
-    ASSERT_TRUE(slots.ok() && !slots->empty());
-    slot_ = slots->back();
-    ASSERT_TRUE(backend_->InitToken(slot_, Pin(kSoPin), "test").ok());
-    auto so = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-    ASSERT_TRUE(so.ok());
-    ASSERT_TRUE(backend_->Login(*so, UserType::kSo, Pin(kSoPin)).ok());
-    ASSERT_TRUE(backend_->InitPin(*so, Pin(kUserPin)).ok());
-    ASSERT_TRUE(backend_->CloseSession(*so).ok());
-    session_ = UserSession();
-  }
-  SessionHandle UserSession() {
-    auto s = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-    EXPECT_TRUE(s.ok());
-    Status st = backend_->Login(*s, UserType::kUser, Pin(kUserPin));
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    return *s;
-  }
-  // Restart: a new process: a fresh backend, logged in again. Returns the
-  // login status.
-  Status Restart() {
-    backend_.reset();
-    backend_ = Open();
-    auto s = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-    if (!s.ok()) return s.status();
-    session_ = *s;
-    return backend_->Login(session_, UserType::kUser, Pin(kUserPin));
-  }
-
-  Backend::KeyPair GenerateEc(std::string_view label, std::initializer_list<uint8_t> id, Bytes allowed = {}) {
-    static const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
-    AttributeSet pub, priv;
-    pub.Set(CKA_EC_PARAMS, kP256);
-    pub.SetBool(CKA_TOKEN, true);
-    pub.SetString(CKA_LABEL, label);
-    pub.Set(CKA_ID, Bytes(id));
-    priv.SetBool(CKA_TOKEN, true);
-    priv.SetString(CKA_LABEL, label);
-    priv.Set(CKA_ID, Bytes(id));
-    if (!allowed.empty()) priv.Set(CKA_ALLOWED_MECHANISMS, allowed);
-    auto kp = backend_->GenerateKeyPair(session_, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv);
-    EXPECT_TRUE(kp.ok()) << kp.status().ToString();
-    return kp.ok() ? *kp : Backend::KeyPair{};
-  }
-  ObjectHandle GenerateAes(std::string_view label, bool wrap) {
-    AttributeSet tmpl;
-    tmpl.SetBool(CKA_TOKEN, true);
-    tmpl.SetUlong(CKA_VALUE_LEN, 32);
-    tmpl.SetString(CKA_LABEL, label);
-    if (wrap) tmpl.SetBool(CKA_WRAP, true);
-    auto key = backend_->GenerateKey(session_, Mechanism{CKM_AES_KEY_GEN, {}}, tmpl);
-    EXPECT_TRUE(key.ok()) << key.status().ToString();
-    return key.ok() ? *key : 0;
-  }
-  Status SignStatus(ObjectHandle key) {
-    CV_RETURN_IF_ERROR(backend_->SignInit(session_, Mechanism{CKM_ECDSA, {}}, key));
-    uint8_t digest[32] = {1};
-    uint8_t sig[64];
-    size_t len = sizeof sig;
-    return backend_->Sign(session_, digest, OutBuf{sig, &len});
-  }
-  Status ReadStatus(ObjectHandle object, AttributeType type) {
-    std::vector<AttributeRequest> req(1);
-    req[0].type = type;
-    return backend_->GetAttributeValue(session_, object, &req);
-  }
-  Result<std::vector<ObjectHandle>> FindByLabel(std::string_view label, ObjectClass cls) {
-    AttributeSet tmpl;
-    tmpl.SetString(CKA_LABEL, label);
-    tmpl.SetUlong(CKA_CLASS, cls);
-    CV_RETURN_IF_ERROR(backend_->FindObjectsInit(session_, tmpl));
-    Result<std::vector<ObjectHandle>> found = backend_->FindObjects(session_, 16);
-    CV_RETURN_IF_ERROR(backend_->FindObjectsFinal(session_));
-    return found;
-  }
-
-  // --- the attacker's tools: raw SQL on the vault file ---
-  void Sql(const std::string& sql, std::initializer_list<std::span<const uint8_t>> blobs = {}) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ + "/vault/vault.db").c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    int i = 1;
-    for (std::span<const uint8_t> b : blobs) {
-      static const uint8_t kEmpty = 0;  // a null pointer would bind NULL, not an empty blob
-      sqlite3_bind_blob(stmt, i++, b.empty() ? &kEmpty : b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
-    }
-    EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(db);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-  }
-  Row GetRow(ObjectHandle id) {
-    Row row;
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open((dir_ + "/vault/vault.db").c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db,
-                                 "SELECT class, label, ckid, record, is_private, version FROM objects "
-                                 "WHERE object_id = ?1",
-                                 -1, &stmt, nullptr),
-              SQLITE_OK);
-    sqlite3_bind_int64(stmt, 1, static_cast<int64_t>(id));
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      auto blob = [&](int col) {
-        auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, col));
-        return Bytes(p, p + sqlite3_column_bytes(stmt, col));
-      };
-      row = Row{static_cast<uint64_t>(sqlite3_column_int64(stmt, 0)), blob(1), blob(2), blob(3),
-                sqlite3_column_int64(stmt, 4), sqlite3_column_int64(stmt, 5)};
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return row;
-  }
-  void PutRow(ObjectHandle id, const Row& row) {
-    Sql("UPDATE objects SET class = " + std::to_string(row.object_class) + ", is_private = " +
-            std::to_string(row.is_private) + ", version = " + std::to_string(row.version) +
-            ", label = ?1, ckid = ?2, record = ?3 WHERE object_id = " + std::to_string(id),
-        {row.label, row.ckid, row.record});
-  }
-  // EditRecord: sets attribute `type` of object `id` to `value` in its stored
-  // record, keeping the record's MAC (the attacker does not have the key).
-  void EditRecord(ObjectHandle id, AttributeType type, Bytes value) {
-    Row row = GetRow(id);
-    auto header = storage::ParseRecordHeader(row.record);
-    auto entries = storage::DecodeRecord(row.record);
-    ASSERT_TRUE(header.ok() && entries.ok());
-    bool found = false;
-    for (storage::RecordEntry& e : *entries) {
-      if (e.type == type) {
-        e.value.assign(value.begin(), value.end());
-        found = true;
-      }
-    }
-    ASSERT_TRUE(found);
-    row.record = storage::EncodeRecord(header->mac, storage::EncodeRecordBody(*entries));
-    PutRow(id, row);
-  }
-
-  std::string dir_, conf_;
-  std::unique_ptr<Backend> backend_;
-  SlotId slot_ = 0;
-  SessionHandle session_ = 0;
-};
 
 Bytes Ulongs(std::initializer_list<uint64_t> values) {
   Bytes out;
@@ -206,11 +16,6 @@ Bytes Ulongs(std::initializer_list<uint64_t> values) {
     out.insert(out.end(), p, p + sizeof v);
   }
   return out;
-}
-
-void ExpectRefused(const Status& st) {
-  EXPECT_EQ(st.reason(), Reason::kCorruptStore) << st.ToString();
-  EXPECT_EQ(st.code(), StatusCode::kDataLoss) << st.ToString();
 }
 
 // Generates EC key pairs until one lands in an object-set group other than
@@ -380,13 +185,7 @@ TEST_F(IntegrityTest, InitPinRefusesAnEditedTokenRow) {
 
 TEST_F(IntegrityTest, LegacyTokenIsUpgradedAtFirstLogin) {
   Backend::KeyPair a = GenerateEc("a", {1});
-  // Make the token look as a build without integrity wrote it.
-  for (ObjectHandle h : {a.private_key, a.public_key}) {
-    Row row = GetRow(h);
-    row.record = storage::EncodeRecordV1(*storage::DecodeRecord(row.record));
-    PutRow(h, row);
-  }
-  Sql("UPDATE tokens SET integrity = x''");
+  MakeLegacyToken({a.private_key, a.public_key});
   ASSERT_TRUE(Restart().ok());  // trust on first use
   EXPECT_TRUE(SignStatus(a.private_key).ok());
   Row upgraded = GetRow(a.private_key);

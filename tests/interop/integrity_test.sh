@@ -6,7 +6,9 @@
 #     `certvault list` names both refused keys and still lists the others;
 #  2. CKA_SENSITIVE/CKA_EXTRACTABLE flipped in a key's record: pkcs11-tool gets
 #     CKR_DEVICE_ERROR for the key, another key still signs;
-#  3. the token row edited (capacity): C_Login fails with CKR_DEVICE_ERROR.
+#  3. the token row edited (capacity): C_Login fails with CKR_DEVICE_ERROR;
+#  4. then the integrity state removed too, so the token looks legacy (the
+#     downgrade): C_Login still fails with CKR_DEVICE_ERROR, the CLI names it.
 # certvault only (SoftHSM2 has no such store): skipped for another module.
 source "$(dirname "$0")/lib.sh"
 need_tool pkcs11-tool sqlite3
@@ -99,3 +101,15 @@ rc=0
 p11_user --list-objects >"$WORK/login.out" 2>&1 || rc=$?
 [[ $rc -ne 0 && $rc -lt 124 ]] || { cat "$WORK/login.out" >&2; fail "login succeeded on an edited token row"; }
 expect_contains "$WORK/login.out" "CKR_DEVICE_ERROR" "login on an edited token row did not fail with CKR_DEVICE_ERROR"
+
+log "4. integrity state removed as well (downgrade: the token would be trusted again)"
+sql "UPDATE tokens SET integrity = x''"
+rc=0
+p11_user --list-objects >"$WORK/downgrade.out" 2>&1 || rc=$?
+[[ $rc -ne 0 && $rc -lt 124 ]] || { cat "$WORK/downgrade.out" >&2; fail "login succeeded after the state was removed"; }
+expect_contains "$WORK/downgrade.out" "CKR_DEVICE_ERROR" "login after the state was removed did not fail with CKR_DEVICE_ERROR"
+rc=0
+cv list --login --pin "$USER_PIN" >"$WORK/downgrade-list.out" 2>&1 || rc=$?
+[[ $rc -eq 4 ]] || { cat "$WORK/downgrade-list.out" >&2; fail "list exit code $rc after the state was removed, expected 4"; }
+expect_contains "$WORK/downgrade-list.out" "integrity state was removed" "the CLI does not say the state was removed"
+[[ "$(sql "SELECT length(integrity) FROM tokens WHERE label = '$TOKEN_LABEL'")" == 0 ]] || fail "a state was written again"
