@@ -35,7 +35,7 @@ Result<EVP_PKEY*> GroupTemplate(const char* group, ossl::UniquePtr<EVP_PKEY>& sl
   if (slot != nullptr) return slot.get();
   OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
                           OSSL_PARAM_construct_end()};
-  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(crypto::LibCtx(), "EC", crypto::kPropq));
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(crypto::NewPkeyCtx("EC"));
   EVP_PKEY* raw = nullptr;
   if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEY_PARAMETERS, params) != 1) {

@@ -61,7 +61,7 @@ Bytes EcPoint(const Bytes& attr) {
 
 Result<ossl::UniquePtr<EVP_PKEY>> FromData(const char* type, OSSL_PARAM_BLD* bld) {
   ossl::ParamsPtr params(OSSL_PARAM_BLD_to_param(bld));
-  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(crypto::LibCtx(), type, crypto::kPropq));
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(crypto::NewPkeyCtx(type));
   EVP_PKEY* raw = nullptr;
   if (params == nullptr || ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include <array>
+#include <utility>
 
 #include "src/crypto/ossl_error.h"
 #include "src/crypto/ossl_ptr.h"
@@ -102,5 +103,19 @@ OSSL_LIB_CTX* LibCtx() {
   static OSSL_LIB_CTX* const ctx = MakeLibCtx();
   return ctx;
 }
+
+const char* KeyType(const char* name) {
+  static constexpr std::pair<const char*, const char*> kOids[] = {
+      {"EC", "1.2.840.10045.2.1"},          {"RSA", "1.2.840.113549.1.1.1"}, {"RSA-PSS", "1.2.840.113549.1.1.10"},
+      {"ED25519", "1.3.101.112"},           {"ED448", "1.3.101.113"},        {"X25519", "1.3.101.110"},
+      {"X448", "1.3.101.111"},
+  };
+  for (const auto& [short_name, oid] : kOids) {
+    if (OPENSSL_strcasecmp(name, short_name) == 0) return oid;
+  }
+  return name;
+}
+
+EVP_PKEY_CTX* NewPkeyCtx(const char* name) { return EVP_PKEY_CTX_new_from_name(LibCtx(), KeyType(name), kPropq); }
 
 }  // namespace certvault::crypto

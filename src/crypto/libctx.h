@@ -35,6 +35,20 @@ inline constexpr const char* kPropq = nullptr;
 // The legacy EVP_sha256() & co. would be fetched implicitly from the default
 // context at each use. SHA-1, SHA-2 and SHA-3 are fetched once and kept for
 // the life of the process; nullptr for any other digest. Thread-safe.
+// KeyType: the name under which certvault asks its own context for a key
+// type ("EC", "RSA", "RSA-PSS", "ED25519", "ED448", "X25519", "X448"; any
+// other name is returned unchanged). OpenSSL 3.0 looks a key type given by
+// its short name up among the process's ENGINEs (ENGINE_get_pkey_meth_engine
+// in EVP_PKEY_CTX_new_from_name, new_raw_key_int) before any provider, in
+// every library context: an application that makes an engine the default for
+// EC or RSA (`openssl -engine pkcs11`, libp11) would otherwise receive
+// certvault's own key operations. The OID form has no NID name, so that
+// lookup is skipped and the key manager is fetched from LibCtx(), where the
+// default provider registers each type under its OID too.
+const char* KeyType(const char* name);
+// NewPkeyCtx: EVP_PKEY_CTX_new_from_name(LibCtx(), KeyType(name), kPropq).
+EVP_PKEY_CTX* NewPkeyCtx(const char* name);
+
 const EVP_MD* DigestByNid(int nid);
 const EVP_MD* DigestByName(const char* name);
 

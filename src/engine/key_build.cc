@@ -30,7 +30,7 @@ size_t RawPointLen(const Curve& c) { return c.key_type == CKK_EC ? 2 * c.field_b
 
 Result<PkeyPtr> EcPublic(const Curve& curve, std::span<const uint8_t> point) {
   if (curve.key_type != CKK_EC) {
-    PkeyPtr pkey(EVP_PKEY_new_raw_public_key_ex(crypto::LibCtx(), curve.ossl_name, nullptr, point.data(),
+    PkeyPtr pkey(EVP_PKEY_new_raw_public_key_ex(crypto::LibCtx(), crypto::KeyType(curve.ossl_name), nullptr, point.data(),
                                                 point.size()));
     if (pkey == nullptr) return ossl::OpenSslError("EVP_PKEY_new_raw_public_key_ex", Reason::kAttributeValueInvalid);
     return pkey;
@@ -81,7 +81,7 @@ Result<Bytes> EcPublicFromPrivate(const Curve& curve, const BIGNUM* d) {
 Result<PkeyPtr> EcPrivate(const Curve& curve, std::span<const uint8_t> value) {
   if (curve.key_type != CKK_EC) {
     if (value.size() != curve.field_bytes) return Status(Reason::kAttributeValueInvalid, "bad private key length");
-    PkeyPtr pkey(EVP_PKEY_new_raw_private_key_ex(crypto::LibCtx(), curve.ossl_name, nullptr, value.data(),
+    PkeyPtr pkey(EVP_PKEY_new_raw_private_key_ex(crypto::LibCtx(), crypto::KeyType(curve.ossl_name), nullptr, value.data(),
                                                  value.size()));
     if (pkey == nullptr) return ossl::OpenSslError("EVP_PKEY_new_raw_private_key_ex", Reason::kAttributeValueInvalid);
     return pkey;

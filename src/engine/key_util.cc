@@ -125,7 +125,7 @@ Result<Bytes> PublicPoint(EVP_PKEY* pkey) {
 }
 
 Result<PkeyPtr> FromData(const char* type, int selection, OSSL_PARAM* params) {
-  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(crypto::LibCtx(), type, nullptr));
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(crypto::NewPkeyCtx(type));
   if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1) return ossl::OpenSslError("EVP_PKEY_fromdata_init");
   EVP_PKEY* raw = nullptr;
   if (EVP_PKEY_fromdata(ctx.get(), &raw, selection, params) != 1) {

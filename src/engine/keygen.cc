@@ -54,7 +54,7 @@ Result<PkeyPtr> GenerateRsa(const AttributeSet& pub_tmpl) {
       return Status(Reason::kAttributeValueInvalid, "CKA_PUBLIC_EXPONENT must be odd and in (2^16, 2^256)");
     }
   }
-  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(crypto::LibCtx(), "RSA", nullptr));
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(crypto::NewPkeyCtx("RSA"));
   if (ctx == nullptr || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), static_cast<int>(*bits)) != 1 ||
       EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx.get(), e.get()) != 1) {
@@ -65,7 +65,7 @@ Result<PkeyPtr> GenerateRsa(const AttributeSet& pub_tmpl) {
 
 Result<PkeyPtr> GenerateCurve(const Curve& curve) {
   const char* type = curve.key_type == CKK_EC ? "EC" : curve.ossl_name;
-  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(crypto::LibCtx(), type, nullptr));
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(crypto::NewPkeyCtx(type));
   if (ctx == nullptr || EVP_PKEY_keygen_init(ctx.get()) != 1) return ossl::OpenSslError("EVP_PKEY_keygen_init");
   if (curve.key_type == CKK_EC && EVP_PKEY_CTX_set_group_name(ctx.get(), curve.ossl_name) != 1) {
     return ossl::OpenSslError("EVP_PKEY_CTX_set_group_name");

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstring>
 
+#include "src/crypto/libctx.h"
 #include "src/provider/algorithms.h"
 #include "src/provider/guard.h"
 #include "src/provider/keydata.h"
@@ -98,7 +99,7 @@ int Import(void* keydata, int selection, const OSSL_PARAM params[]) {
   if (kd == nullptr || kd->key != nullptr || HasPrivateMaterial(params)) return 0;  // never a software private key
   return Guarded(kd->prov, "keymgmt_import", 0, [&]() -> int {
     std::string name(KeyAlgoName(kd->algo));
-    ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(kd->prov->libctx(), name.c_str(), nullptr));
+    ossl::UniquePtr<EVP_PKEY_CTX> ctx(crypto::NewPkeyCtx(name.c_str()));  // = kd->prov->libctx()
     EVP_PKEY* pkey = nullptr;
     int which = (selection & kPublicSel) != 0 ? EVP_PKEY_PUBLIC_KEY : EVP_PKEY_KEY_PARAMETERS;
     if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||

@@ -42,7 +42,7 @@ Result<PkeyPtr> EcKey(const EcVector& v) {
     return Failed(v.test, "key parameters");
   }
   ossl::SecretParamsPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
-  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(crypto::LibCtx(), "EC", nullptr));
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(crypto::NewPkeyCtx("EC"));
   EVP_PKEY* raw = nullptr;
   if (params == nullptr || ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) != 1) {
@@ -125,7 +125,7 @@ Status KatEcdsaP384() {
 Status KatEd25519() {
   constexpr std::string_view kTest = "ed25519";
   std::vector<uint8_t> priv = Hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
-  PkeyPtr key(EVP_PKEY_new_raw_private_key_ex(crypto::LibCtx(), "ED25519", nullptr, priv.data(), priv.size()));
+  PkeyPtr key(EVP_PKEY_new_raw_private_key_ex(crypto::LibCtx(), crypto::KeyType("ED25519"), nullptr, priv.data(), priv.size()));
   OPENSSL_cleanse(priv.data(), priv.size());
   uint8_t pub[32];
   size_t pub_len = sizeof(pub);

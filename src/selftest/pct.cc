@@ -24,7 +24,7 @@ bool MontgomeryConsistent(EVP_PKEY* key, const char* name) {
             EVP_PKEY_get_raw_public_key(key, pub, &pub_len) == 1;
   if (ok) {
     ossl::UniquePtr<EVP_PKEY> again(
-        EVP_PKEY_new_raw_private_key_ex(crypto::LibCtx(), name, nullptr, priv, priv_len));
+        EVP_PKEY_new_raw_private_key_ex(crypto::LibCtx(), crypto::KeyType(name), nullptr, priv, priv_len));
     ok = again != nullptr && EVP_PKEY_get_raw_public_key(again.get(), pub2, &pub2_len) == 1;
     if (internal::FaultInjected(kTest)) pub2[0] ^= 1;
     ok = ok && pub_len == pub2_len && CRYPTO_memcmp(pub, pub2, pub_len) == 0;
