@@ -43,10 +43,22 @@ Status ExcludeAnonymousMemoryFromDumps() {
 // as they are touched, so each connection thread's stack reserve is not made
 // resident. As root, RLIMIT_MEMLOCK is lifted first: the limit (not the lost
 // CAP_IPC_LOCK) is what later mappings are checked against after --user.
-Status LockAllMemory() {
+// Where it cannot be lifted (no CAP_SYS_RESOURCE, e.g. in a container) and
+// privileges are to be dropped, every later thread stack would fail with
+// EAGAIN once the limit is reached: refuse to start instead, naming the fix.
+Status LockAllMemory(bool drops_privileges) {
   if (geteuid() == 0) {
     struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
     (void)setrlimit(RLIMIT_MEMLOCK, &unlimited);
+  }
+  struct rlimit now = {};
+  constexpr rlim_t kEnoughAfterDrop = rlim_t{1} << 30;
+  if (drops_privileges && getrlimit(RLIMIT_MEMLOCK, &now) == 0 && now.rlim_cur != RLIM_INFINITY &&
+      now.rlim_cur < kEnoughAfterDrop) {
+    return ResourceExhaustedError("lock_memory with --user needs RLIMIT_MEMLOCK unlimited (or at least 1 GiB), but it "
+                                  "is " + std::to_string(now.rlim_cur / 1024) +
+                                  " KiB and cannot be raised here: set LimitMEMLOCK=infinity (systemd) or "
+                                  "lock_memory = false");
   }
   if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0) {
     return ResourceExhaustedError(std::string("mlockall: ") + std::strerror(errno) +
@@ -71,7 +83,7 @@ Status HardenProcess(const DaemonConfig& config) {
     if (rc == 0) return ResourceExhaustedError("cannot set up the OpenSSL secure heap");
     if (rc == 2) std::cerr << "certvaultd: secure heap is not locked (raise RLIMIT_MEMLOCK)\n";
   }
-  if (config.lock_memory) CV_RETURN_IF_ERROR(LockAllMemory());
+  if (config.lock_memory) CV_RETURN_IF_ERROR(LockAllMemory(!config.user.empty()));
   return OkStatus();
 }
 

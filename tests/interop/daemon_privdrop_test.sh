@@ -9,7 +9,9 @@ id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
 CV_BACKEND=embedded setup_env  # this script starts its own certvaultd
 chmod 0711 "$WORK"              # the service user must reach $WORK/run
 sock="$WORK/run/certvaultd.sock"
-printf '[daemon]\nsocket_mode = 0660\n' >"$WORK/privdrop.conf"
+# lock_memory needs an unlimited RLIMIT_MEMLOCK after --user, which a
+# container without CAP_SYS_RESOURCE cannot grant; this test is about the socket.
+printf '[daemon]\nsocket_mode = 0660\nlock_memory = false\n' >"$WORK/privdrop.conf"
 "$CERTVAULTD" --config "$WORK/privdrop.conf" --socket "$sock" --user nobody >>"$WORK/privdrop.log" 2>&1 &
 pid=$!
 BG_PIDS+=("$pid")
@@ -27,3 +29,17 @@ kill -TERM "$pid"
 timeout "$T" tail --pid="$pid" -f /dev/null || fail "certvaultd did not exit on SIGTERM"
 [[ ! -e "$sock" ]] || { cat "$WORK/privdrop.log" >&2; fail "the socket is still there after SIGTERM"; }
 log "socket given to nobody (mode 660) and removed at SIGTERM after the privilege drop"
+
+# lock_memory (the default) with --user where RLIMIT_MEMLOCK cannot be lifted
+# (no CAP_SYS_RESOURCE, as in a container): certvaultd refuses to start and
+# names the fix, instead of failing to create its threads later. Where root can
+# lift the limit, certvaultd lifts it itself and there is nothing to refuse.
+if ! prlimit --memlock=unlimited:unlimited true 2>/dev/null; then
+  printf '[daemon]\nsocket_mode = 0660\n' >"$WORK/lock.conf"
+  if timeout "$T" "$CERTVAULTD" --config "$WORK/lock.conf" --socket "$WORK/lock.sock" --user nobody \
+      >"$WORK/lock.log" 2>&1; then
+    fail "certvaultd started with lock_memory, --user and a RLIMIT_MEMLOCK it cannot lift"
+  fi
+  grep -q "LimitMEMLOCK=infinity" "$WORK/lock.log" || { cat "$WORK/lock.log" >&2; fail "no clear message about RLIMIT_MEMLOCK"; }
+  log "lock_memory with --user and a RLIMIT_MEMLOCK that cannot be lifted is refused at start"
+fi
