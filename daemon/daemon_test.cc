@@ -50,6 +50,31 @@ TEST_F(DaemonTest, SignsWithPkcs11OutBufSemantics) {
   EXPECT_EQ(b->CloseSession(12345).reason(), Reason::kSessionHandleInvalid);  // not one of ours at all
 }
 
+// A sealed attribute changed through the daemon reads back (the value of a
+// private data object is sealed; its change must be re-sealed, not stored
+// beside the old sealed value).
+TEST_F(DaemonTest, PrivateDataValueChangesAndReadsBack) {
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  AttributeSet data;
+  data.SetUlong(CKA_CLASS, CKO_DATA);
+  data.SetBool(CKA_TOKEN, true);
+  data.SetBool(CKA_PRIVATE, true);
+  data.SetString(CKA_VALUE, "first");
+  auto obj = b->CreateObject(s, data);
+  ASSERT_TRUE(obj.ok()) << obj.status().ToString();
+  AttributeSet change;
+  change.SetString(CKA_VALUE, "second");
+  ASSERT_TRUE(b->SetAttributeValue(s, *obj, change).ok());
+  std::vector<AttributeRequest> req(1);
+  req[0].type = CKA_VALUE;
+  Status st = b->GetAttributeValue(s, *obj, &req);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(std::string(req[0].value.begin(), req[0].value.end()), "second");
+}
+
 TEST_F(DaemonTest, LoginStateIsPerApplicationAndDiesWithIt) {
   StartServer();
   auto a = Client();

@@ -3,7 +3,9 @@
 // certvault-ca ocsp serve: the OCSP responder and CRL download over HTTP,
 // plus (with --crl-interval) scheduled full and delta CRL generation. The
 // main thread polls the database once a second: new revocations flush the
-// OCSP cache, and the served CRLs follow the newest stored ones.
+// OCSP cache, and the served CRLs follow the newest stored ones. The
+// power-on self-tests rerun every [server] selftest_interval_s; in the
+// self-test error state nothing is signed any more (docs/design/selftest.md).
 #include <sys/stat.h>
 
 #include <csignal>
@@ -16,6 +18,8 @@
 #include "ca/crl/crl_service.h"
 #include "ca/http/http_server.h"
 #include "src/base/status_macros.h"
+#include "src/selftest/periodic.h"
+#include "src/selftest/selftest.h"
 
 namespace certvault::ca::cli {
 namespace {
@@ -129,15 +133,28 @@ bool ClockOk(CaInstance& ca, OcspResponder& responder, long tick) {  // NOLINT(r
   return st.ok();
 }
 
-// PollLoop: once a second until SIGTERM/SIGINT: the clock check, scheduled
-// CRLs every `interval` seconds (0 = never), OCSP cache invalidation,
-// served CRLs.
+// SelfTestsOk: false once the process is in the self-test error state (a
+// periodic rerun or a pairwise-consistency test failed). The responder then
+// halts for good (it also checks at each request) and no CRL is signed; the
+// CRLs signed before stay downloadable. Said once.
+bool SelfTestsOk(OcspResponder& responder, bool& out_said) {
+  if (!selftest::InErrorState()) return true;
+  responder.Halt();
+  if (!out_said) Say("self-test error state: OCSP requests get internalError and no CRL is signed until a restart");
+  out_said = true;
+  return false;
+}
+
+// PollLoop: once a second until SIGTERM/SIGINT: the self-test state, the
+// clock check, scheduled CRLs every `interval` seconds (0 = never), OCSP
+// cache invalidation, served CRLs.
 void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, X509* issuing, CrlCache& crls,
               long interval, const std::string& actor, SignerWatch& watch) {  // NOLINT(runtime/int)
+  bool error_state_said = false;
   for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
-    bool clock_ok = ClockOk(ca, responder, tick);
-    if (clock_ok) WatchSigner(ca, db, responder, watch);
-    if (clock_ok && interval > 0 && tick % interval == 0) {
+    bool may_sign = SelfTestsOk(responder, error_state_said) && ClockOk(ca, responder, tick);
+    if (may_sign) WatchSigner(ca, db, responder, watch);
+    if (may_sign && interval > 0 && tick % interval == 0) {
       Status st = ScheduledCrls(ca, db, key, issuing, actor);
       if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
     }
@@ -168,6 +185,9 @@ int CmdServe(Args& args) {
   auto responder = OcspResponder::Create(ca.db(), ca.Name(CaRole::kIssuing), *issuing, *ocsp_cert, **ocsp_key,
                                          ca.config().ocsp_validity_minutes);
   if (!responder.ok()) return Fail(responder.status());
+  (*responder)->SetErrorStateCheck(&selftest::InErrorState);
+  // The power-on tests ran before this command; from now on they rerun here.
+  selftest::PeriodicSelfTest periodic(std::chrono::seconds(ca.config().selftest_interval_s));
   SignerWatch watch;
   WatchSigner(ca, **poll_db, **responder, watch);  // before the first answer
   CrlCache crls;

@@ -109,6 +109,9 @@ Result<CaConfig> ParseConfig(const std::string& text, const std::string& dir) {
   CV_RETURN_IF_ERROR(LoadCaTable(*ca, cfg));
   CV_RETURN_IF_ERROR(LoadTokenTable(*token, dir, cfg.token));
   if (auto db = root->get_table("database")) CV_RETURN_IF_ERROR(GetString(*db, "url", cfg.database));
+  if (auto server = root->get_table("server")) {
+    CV_RETURN_IF_ERROR(GetUint(*server, "selftest_interval_s", 0, 7 * 86400, cfg.selftest_interval_s));
+  }
   if (cfg.database.starts_with("sqlite:")) cfg.database = "sqlite:" + Absolute(dir, cfg.database.substr(7));
   if (auto profiles = root->get_table("profiles")) {
     for (const auto& [name, value] : *profiles) {

@@ -60,6 +60,10 @@ struct CaConfig {
   // max_clock_skew_seconds away from it.
   std::string time_source;
   uint32_t max_clock_skew_seconds = 10;
+  // selftest_interval_s ([server]): `ocsp serve` reruns the power-on
+  // self-tests this often (0 = never); once one fails it signs nothing more
+  // (docs/design/selftest.md).
+  uint32_t selftest_interval_s = 3600;
   TokenConfig token;
   std::map<std::string, Profile> profiles;
 };

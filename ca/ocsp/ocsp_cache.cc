@@ -73,6 +73,7 @@ Bytes OcspResponder::Respond(std::span<const uint8_t> request) {
     std::lock_guard<std::mutex> s(stats_mu_);
     ++stats_.requests;
   }
+  if (MustHalt()) return OcspErrorResponse(2);  // internalError, until a restart
   if (suspended_.load(std::memory_order_acquire)) return OcspErrorResponse(3);  // tryLater
   try {
     Result<Bytes> r = RespondOrError(request);
@@ -99,6 +100,23 @@ Status OcspResponder::Poll() {
 void OcspResponder::SetSuspended(bool suspended) {
   suspended_.store(suspended, std::memory_order_release);
   if (suspended) Invalidate();
+}
+
+void OcspResponder::SetErrorStateCheck(bool (*in_error_state)()) {
+  error_state_check_.store(in_error_state, std::memory_order_release);
+}
+
+void OcspResponder::Halt() {
+  halted_.store(true, std::memory_order_release);
+  Invalidate();
+}
+
+bool OcspResponder::MustHalt() {
+  if (halted()) return true;
+  bool (*check)() = error_state_check_.load(std::memory_order_acquire);
+  if (check == nullptr || !check()) return false;
+  Halt();
+  return true;
 }
 
 void OcspResponder::Invalidate() {

@@ -62,6 +62,18 @@ class OcspResponder {
   // CaInstance::CheckClock), every request gets tryLater (RFC 6960 §2.3)
   // and nothing is signed; suspending drops the cache.
   void SetSuspended(bool suspended);
+  // SetErrorStateCheck: `in_error_state` (certvault-ca serve passes
+  // selftest::InErrorState) is asked at the start of every Respond; once it
+  // returns true the responder halts (Halt) before answering. Null: no check.
+  // Cheap enough for every request (one call, one atomic load).
+  void SetErrorStateCheck(bool (*in_error_state)());
+  // Halt: for good, since the process's self-test error state is only left by
+  // a restart. Every request then gets internalError (RFC 6960 §2.3: "the
+  // OCSP responder reached an inconsistent internal state. The query should
+  // be retried, potentially with another responder"), nothing is signed and
+  // the cache is dropped. SetSuspended(false) does not undo it.
+  void Halt();
+  bool halted() const { return halted_.load(std::memory_order_acquire); }
   OcspStats stats() const;
 
  private:
@@ -91,6 +103,8 @@ class OcspResponder {
   bool IssuerMatches(OCSP_CERTID* id) const;
   Result<Bytes> Sign(std::span<const Bytes* const> singles, X509_EXTENSION* nonce, time_t now);
   Result<Bytes> RespondOrError(std::span<const uint8_t> request);
+  // MustHalt: halted, or the error-state check says so now (then halts).
+  bool MustHalt();
   Result<Bytes> CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full, Bytes& out_full,
                              bool& out_known);
 
@@ -110,6 +124,8 @@ class OcspResponder {
   // polled in between, and its "good" would outlive the invalidation.
   uint64_t generation_ = 0;  // guarded by cache_mu_
   std::atomic<bool> suspended_{false};
+  std::atomic<bool> halted_{false};
+  std::atomic<bool (*)()> error_state_check_{nullptr};
   mutable std::mutex stats_mu_;
   OcspStats stats_;
 };

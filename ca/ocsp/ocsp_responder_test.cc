@@ -319,6 +319,40 @@ TEST_F(OcspResponderTest, SuspendedResponderAnswersTryLater) {
   EXPECT_EQ(OCSP_response_status(ParseResponse(responder_->Respond(der)).get()), OCSP_RESPONSE_STATUS_SUCCESSFUL);
 }
 
+// Stands in for selftest::InErrorState (the real one cannot be left, and
+// would stop every later test of this process).
+std::atomic<bool> g_fake_error_state{false};
+bool FakeInErrorState() { return g_fake_error_state.load(); }
+
+// The process entered the self-test error state (a periodic rerun of
+// `ocsp serve` failed): from the next request on, every answer is
+// internalError with nothing signed nor served from the cache, and nothing
+// lifts it (not the clock check's SetSuspended(false), not the state itself).
+TEST_F(OcspResponderTest, SelfTestErrorStateHaltsForGood) {
+  responder_->SetErrorStateCheck(&FakeInErrorState);
+  ossl::UniquePtr<OCSP_REQUEST> req = Request({ids_[0].get()}, false);
+  Bytes der = RequestDer(req.get());
+  EXPECT_EQ(OCSP_response_status(ParseResponse(responder_->Respond(der)).get()), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+  EXPECT_FALSE(responder_->halted());
+  const uint64_t signatures = responder_->stats().signatures;
+  g_fake_error_state = true;
+  EXPECT_EQ(ErrorStatus(der), OCSP_RESPONSE_STATUS_INTERNALERROR);  // the cached answer is not served
+  EXPECT_TRUE(responder_->halted());
+  ossl::UniquePtr<OCSP_REQUEST> with_nonce = Request({ids_[1].get()}, true);
+  EXPECT_EQ(ErrorStatus(RequestDer(with_nonce.get())), OCSP_RESPONSE_STATUS_INTERNALERROR);
+  g_fake_error_state = false;
+  responder_->SetSuspended(false);
+  EXPECT_EQ(ErrorStatus(der), OCSP_RESPONSE_STATUS_INTERNALERROR);
+  EXPECT_EQ(responder_->stats().signatures, signatures);
+}
+
+TEST_F(OcspResponderTest, HaltWinsOverSuspension) {
+  responder_->SetSuspended(true);
+  responder_->Halt();
+  ossl::UniquePtr<OCSP_REQUEST> req = Request({ids_[0].get()}, false);
+  EXPECT_EQ(ErrorStatus(RequestDer(req.get())), OCSP_RESPONSE_STATUS_INTERNALERROR);
+}
+
 // The signer switches (rotation, a revoked OCSP signer) while requests that
 // need a signature are answered on other threads: every answer is signed by
 // one of the two signers and verifies (also run under TSan).

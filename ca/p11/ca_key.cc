@@ -40,6 +40,18 @@ KeyGenTemplate TemplateFor(KeyAlgorithm alg) {
   }
 }
 
+// ReadAlwaysAuthenticate: CKA_ALWAYS_AUTHENTICATE of private key `key`. A
+// module that does not know the attribute (CKR_ATTRIBUTE_TYPE_INVALID) has
+// no such keys: false.
+Result<bool> ReadAlwaysAuthenticate(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key) {
+  CK_BBOOL value = CK_FALSE;
+  CK_ATTRIBUTE attr = Attr(CKA_ALWAYS_AUTHENTICATE, &value, sizeof(value));
+  CK_RV rv = fn->C_GetAttributeValue(session, key, &attr, 1);
+  if (rv == CKR_ATTRIBUTE_TYPE_INVALID) return false;
+  CV_RETURN_IF_ERROR(CheckRv(rv, "C_GetAttributeValue(CKA_ALWAYS_AUTHENTICATE)"));
+  return value == CK_TRUE;
+}
+
 bool IsRsa(x509::SignatureAlgorithm alg) {
   return alg == x509::SignatureAlgorithm::kRsaPkcs1Sha256 || alg == x509::SignatureAlgorithm::kRsaPssSha256;
 }
@@ -93,7 +105,7 @@ Result<std::unique_ptr<CaToken>> CaToken::Open(const std::string& module_path, s
     module->CloseSession(session);
     return login;
   }
-  return std::unique_ptr<CaToken>(new CaToken(std::move(module), slot, session));
+  return std::unique_ptr<CaToken>(new CaToken(std::move(module), slot, session, pin.Clone()));
 }
 
 CaToken::~CaToken() { module_->CloseSession(login_session_); }
@@ -144,6 +156,7 @@ Result<std::unique_ptr<CaKey>> CaToken::OpenKey(const std::string& label) {
   CV_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE priv, FindObject(login_session_, CKO_PRIVATE_KEY, label));
   CV_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE pub, FindObject(login_session_, CKO_PUBLIC_KEY, label));
   std::unique_ptr<CaKey> key(new CaKey(this, priv));
+  CV_ASSIGN_OR_RETURN(key->always_authenticate_, ReadAlwaysAuthenticate(module_->fn(), login_session_, priv));
   CV_ASSIGN_OR_RETURN(key->pkey_, ReadPublicKey(module_->fn(), login_session_, pub));
   CV_ASSIGN_OR_RETURN(key->spki_, EncodePublicKeyInfo(key->pkey_.get()));
   CV_ASSIGN_OR_RETURN(key->algorithm_, x509::DefaultSignatureAlgorithm(key->pkey_.get()));
@@ -167,6 +180,19 @@ Result<CK_SESSION_HANDLE> CaKey::Acquire() {
   std::lock_guard<std::mutex> lock(mu_);
   all_sessions_.push_back(s);
   return s;
+}
+
+void CaKey::Discard(CK_SESSION_HANDLE session) {
+  token_->module_->CloseSession(session);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase(all_sessions_, session);
+}
+
+Status CaKey::ContextLogin(CK_SESSION_HANDLE session) const {
+  std::span<const uint8_t> pin = token_->pin_.Bytes(SecretAccess::Get());
+  return CheckRv(token_->module_->fn()->C_Login(session, CKU_CONTEXT_SPECIFIC, const_cast<CK_UTF8CHAR_PTR>(pin.data()),
+                                                pin.size()),
+                 "C_Login(CKU_CONTEXT_SPECIFIC)");
 }
 
 void CaKey::Release(CK_SESSION_HANDLE session) {
@@ -256,6 +282,15 @@ Result<Bytes> CaKey::TokenSign(CK_MECHANISM_TYPE mech_type, std::span<const uint
   Bytes sig(1024);
   CK_ULONG len = sig.size();
   Status status = CheckRv(fn->C_SignInit(session, &mech, key_), "C_SignInit");
+  if (status.ok() && always_authenticate_) {
+    status = ContextLogin(session);
+    if (!status.ok()) {
+      // The signature operation stays active after a failed login: this
+      // session cannot go back to the pool.
+      Discard(session);
+      return status;
+    }
+  }
   if (status.ok()) {
     status = CheckRv(fn->C_Sign(session, const_cast<uint8_t*>(input.data()), input.size(), sig.data(), &len), "C_Sign");
   }

@@ -7,6 +7,10 @@
 //          returns r||s, which x509::RawEcdsaToDer turns into DER.
 //   RSA:   C_Sign(CKM_SHA256_RSA_PKCS) over the TBS bytes, or with RSA-PSS
 //          C_Sign(CKM_SHA256_RSA_PKCS_PSS, SHA-256 / MGF1-SHA-256 / salt 32).
+// A private key with CKA_ALWAYS_AUTHENTICATE=TRUE (read once, by OpenKey)
+// needs C_Login(CKU_CONTEXT_SPECIFIC, PIN) between each C_SignInit and its
+// C_Sign (PKCS#11 v3.0 §4.9 and §5.5); CaKey does it with the token's PIN.
+// Other keys sign exactly as before, with no extra call.
 // Thread-safety: CaKey::Sign may be called from many threads at once; each
 // call borrows a session from a pool (a PKCS#11 session is single-threaded).
 #ifndef CERTVAULT_CA_P11_CA_KEY_H_
@@ -39,8 +43,10 @@ class CaKey;
 
 class CaToken {
  public:
-  // Open: loads `module_path`, finds the token `label` and logs in with `pin`
-  // (not retained beyond the login). kNotFound / kPermissionDenied / kInternal.
+  // Open: loads `module_path`, finds the token `label` and logs in with `pin`.
+  // A copy of `pin` stays in wiped memory (SecretBytes) for the
+  // context-specific login that keys with CKA_ALWAYS_AUTHENTICATE need before
+  // each signature (see CaKey). kNotFound / kPermissionDenied / kInternal.
   static Result<std::unique_ptr<CaToken>> Open(const std::string& module_path, std::string_view label,
                                                const SecretBytes& pin);
   ~CaToken();
@@ -62,13 +68,14 @@ class CaToken {
 
  private:
   friend class CaKey;
-  CaToken(std::shared_ptr<P11Module> module, CK_SLOT_ID slot, CK_SESSION_HANDLE session)
-      : module_(std::move(module)), slot_(slot), login_session_(session) {}
+  CaToken(std::shared_ptr<P11Module> module, CK_SLOT_ID slot, CK_SESSION_HANDLE session, SecretBytes pin)
+      : module_(std::move(module)), slot_(slot), login_session_(session), pin_(std::move(pin)) {}
   Result<CK_OBJECT_HANDLE> FindObject(CK_SESSION_HANDLE session, CK_OBJECT_CLASS cls, const std::string& label);
 
   std::shared_ptr<P11Module> module_;
   CK_SLOT_ID slot_;
   CK_SESSION_HANDLE login_session_;  // kept open: the login lasts while a session is open
+  const SecretBytes pin_;            // the user PIN, for CKU_CONTEXT_SPECIFIC logins only
 };
 
 class CaKey {
@@ -103,12 +110,17 @@ class CaKey {
   // Digest: SHA-256/384 of `tbs` for the key's algorithm.
   Result<Bytes> Digest(std::span<const uint8_t> tbs) const;
   Result<Bytes> TokenSign(CK_MECHANISM_TYPE mech, std::span<const uint8_t> input);
+  // ContextLogin: C_Login(CKU_CONTEXT_SPECIFIC) on `session` with the PIN.
+  Status ContextLogin(CK_SESSION_HANDLE session) const;
+  // Discard: closes a borrowed session that may hold an unfinished operation.
+  void Discard(CK_SESSION_HANDLE session);
   Status VerifyDigest(std::span<const uint8_t> digest, std::span<const uint8_t> raw_sig);
   Status InitVerify(EVP_PKEY_CTX* ctx) const;
   void Release(CK_SESSION_HANDLE session);
 
   CaToken* token_;
   CK_OBJECT_HANDLE key_;
+  bool always_authenticate_ = false;  // CKA_ALWAYS_AUTHENTICATE, read once by OpenKey
   x509::SignatureAlgorithm algorithm_ = x509::SignatureAlgorithm::kEcdsaSha256;
   Bytes spki_;
   ossl::UniquePtr<EVP_PKEY> pkey_;

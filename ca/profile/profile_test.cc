@@ -83,6 +83,7 @@ TEST(Config, ParsesAndDerivesDefaults) {
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   EXPECT_EQ(cfg->database, "sqlite:/ca/ca.db");
   EXPECT_EQ(cfg->delta_crl_url, "http://x/crl/delta.crl");
+  EXPECT_EQ(cfg->selftest_interval_s, 3600u);
   ASSERT_EQ(cfg->profiles.count("device"), 1u);
   EXPECT_EQ(cfg->profiles.at("device").days, 30u);
   EXPECT_EQ(cfg->profiles.at("device").subject_fixed.size(), 1u);
@@ -100,6 +101,20 @@ TEST(Config, ErrorsNameTheKey) {
   std::string days(kToml);
   days.replace(days.find("days = 30"), 9, "days = 0");
   EXPECT_FALSE(ParseConfig(days, "/ca").ok());
+}
+
+TEST(Config, ServerSelfTestInterval) {
+  auto never = ParseConfig(std::string(kToml) + "[server]\nselftest_interval_s = 0\n", "/ca");
+  ASSERT_TRUE(never.ok()) << never.status().ToString();
+  EXPECT_EQ(never->selftest_interval_s, 0u);
+  auto minute = ParseConfig(std::string(kToml) + "[server]\nselftest_interval_s = 60\n", "/ca");
+  ASSERT_TRUE(minute.ok()) << minute.status().ToString();
+  EXPECT_EQ(minute->selftest_interval_s, 60u);
+  for (const char* bad : {"-1", "\"soon\"", "99999999"}) {
+    auto r = ParseConfig(std::string(kToml) + "[server]\nselftest_interval_s = " + bad + "\n", "/ca");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(std::string(r.status().message()).find("selftest_interval_s"), std::string::npos);
+  }
 }
 
 TEST(Profile, WildcardsOnlyWhenAllowedAndRepeatsKeptOnce) {

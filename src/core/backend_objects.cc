@@ -15,6 +15,21 @@ constexpr size_t kMaxCachedKeys = 4096;  // per token and process
 // Indexed attributes answered by the store's query.
 bool IsIndexed(AttributeType type) { return type == CKA_CLASS || type == CKA_LABEL || type == CKA_ID; }
 
+// SetSecrets: gives `obj` the changed secret attributes `secrets` (the value
+// of a private data object is the only modifiable one). A token object's are
+// sealed in place of the old sealed value; a session object's stay in wiped
+// memory. Never kept among the clear attributes: the record would then list
+// the type twice (clear and sealed) and the new value would reach the disk.
+Status SetSecrets(TokenRuntime& rt, const AttributeSet& secrets, Object* obj) {
+  if (secrets.empty()) return OkStatus();
+  if (!obj->token_object) {
+    for (const Attribute& a : secrets.items()) obj->secrets.Set(a.type, a.value);
+    return OkStatus();
+  }
+  std::shared_lock<std::shared_mutex> lock(rt.mu);
+  return ReplaceSealedSecrets(rt.token_key, secrets, obj);
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Object>> EmbeddedBackend::FetchObject(Session& s, ObjectHandle handle, Reason not_found) {
@@ -258,6 +273,7 @@ Result<ObjectHandle> EmbeddedBackend::CopyObject(SessionHandle handle, ObjectHan
   {
     std::shared_lock<std::shared_mutex> rt_lock(s->runtime->mu);
     for (AttributeType t : secret_types) {
+      if (tmpl.Has(t)) continue;  // the template gives the copy a new value
       CV_ASSIGN_OR_RETURN(SecureVector v, OpenSecret(*src, t, &s->runtime->token_key));
       n.secrets.Set(t, v);
     }
@@ -371,9 +387,11 @@ Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle obj
     }
   }
   CV_ASSIGN_OR_RETURN(AttributeSet merged, policy::CheckModify(obj->attrs, tmpl, /*is_copy=*/false));
+  AttributeSet secrets = SplitSecrets(&merged);
   auto updated = std::make_shared<Object>(*obj);
   updated->attrs = std::move(merged);
   updated->version = obj->version + 1;
+  CV_RETURN_IF_ERROR(SetSecrets(*s->runtime, secrets, updated.get()));
   if (obj->token_object) {
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
     const SecretBytes ik = IntegrityKeyOf(*s->runtime);

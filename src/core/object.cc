@@ -55,12 +55,25 @@ AttributeSet SplitSecrets(AttributeSet* all) {
 
 Status SealSecrets(const SecretBytes& token_key, const AttributeSet& secrets, Object* obj) {
   obj->sealed.clear();
+  return ReplaceSealedSecrets(token_key, secrets, obj);
+}
+
+Status ReplaceSealedSecrets(const SecretBytes& token_key, const AttributeSet& secrets, Object* obj) {
+  if (!secrets.empty() && token_key.empty()) {
+    return Status(Reason::kUserNotLoggedIn, "sealing a secret attribute needs a logged-in user");
+  }
   for (const Attribute& a : secrets.items()) {
     storage::RecordEntry entry;
     entry.type = a.type;
     entry.sealed = true;
     CV_ASSIGN_OR_RETURN(entry.value, crypto::AeadSeal(token_key, SealAad(obj->id, a.type), a.value));
-    obj->sealed.push_back(std::move(entry));
+    // One entry per type: a record lists each type once (docs/formats/record.md).
+    auto it = std::find_if(obj->sealed.begin(), obj->sealed.end(), [&a](const auto& e) { return e.type == a.type; });
+    if (it != obj->sealed.end()) {
+      *it = std::move(entry);
+    } else {
+      obj->sealed.push_back(std::move(entry));
+    }
   }
   return OkStatus();
 }

@@ -46,9 +46,16 @@ struct Object {
 // SplitSecrets: moves the secret attributes of `all` into the returned set.
 AttributeSet SplitSecrets(AttributeSet* all);
 
-// SealObject: for a token object, seals `secrets` under `token_key` (AAD =
+// SealSecrets: for a token object, seals `secrets` under `token_key` (AAD =
 // object id | attribute type) into obj->sealed. REQUIRES obj->id is final.
 Status SealSecrets(const SecretBytes& token_key, const AttributeSet& secrets, Object* obj);
+
+// ReplaceSealedSecrets: seals each of `secrets` under `token_key` into
+// obj->sealed, replacing the sealed value of the same type if there is one and
+// keeping the others (C_SetAttributeValue of a sealed attribute).
+// kUserNotLoggedIn if `secrets` is not empty and `token_key` is.
+// REQUIRES obj->id is final.
+Status ReplaceSealedSecrets(const SecretBytes& token_key, const AttributeSet& secrets, Object* obj);
 
 // OpenSecret: the clear value of secret attribute `type` of `obj`.
 // kUserNotLoggedIn if a token object's secret is needed without the token key;

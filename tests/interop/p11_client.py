@@ -156,10 +156,23 @@ def cmd_basic(args):
         if len(found) != 1:
             die(f"{kind}: C_FindObjects by label found {len(found)} keys")
     check_large_single_part(s, *cases[1][1])
+    check_private_data_update(s)
     s.logout()
     if s.findObjects([(P.CKA_CLASS, P.CKO_PRIVATE_KEY)]):
         die("private keys visible after C_Logout")
     print("ok  private keys hidden after logout")
+
+
+def check_private_data_update(s):
+    """C_SetAttributeValue(CKA_VALUE) of a private token data object reads back."""
+    obj = s.createObject([(P.CKA_CLASS, P.CKO_DATA), (P.CKA_TOKEN, True), (P.CKA_PRIVATE, True),
+                          (P.CKA_LABEL, "py-private-data"), (P.CKA_VALUE, b"first value")])
+    s.setAttributeValue(obj, [(P.CKA_VALUE, b"second, longer value")])
+    got = bytes(s.getAttributeValue(obj, [P.CKA_VALUE], allAsBinary=True)[0])
+    if got != b"second, longer value":
+        die(f"private data object: CKA_VALUE after C_SetAttributeValue reads {got!r}")
+    s.destroyObject(obj)
+    print("ok  private data object value changed and read back")
 
 
 def check_sign_buffer_too_small(s, priv):
