@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "src/core/backend.h"
+#include "src/crypto/libctx.h"
 #include "src/ipc/open_backend.h"
 
 int main(int argc, char** argv) {
@@ -32,7 +33,9 @@ int main(int argc, char** argv) {
       certvault::Result<std::string> socket = certvault::DaemonSocketFor(o);
       return socket.ok() && !socket->empty() ? "certvaultd at " + *socket : certvault::cli::ResolveVaultDir(o.vault_dir);
     };
-    return certvault::cli::RunCli(argc, argv, certvault::OpenBackend, std::cout, std::cerr, describe);
+    int rc = certvault::cli::RunCli(argc, argv, certvault::OpenBackend, std::cout, std::cerr, describe);
+    certvault::crypto::ShutdownLibCtx();  // last: nothing of certvault runs after this
+    return rc;
   } catch (const std::bad_alloc&) {
     std::cerr << "certvault: error: out of memory\n";
   } catch (const std::exception& e) {

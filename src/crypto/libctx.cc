@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include <array>
+#include <cstdlib>
 #include <utility>
 
 #include "src/crypto/ossl_error.h"
@@ -22,16 +23,31 @@ namespace {
 // (only OSSL_LIB_CTX_load_config would), and explicitly loading the built-in
 // providers turns off the automatic fall-back load, so this context holds
 // exactly these two whatever the environment says.
+OSSL_LIB_CTX* g_made_ctx = nullptr;  // set once, by MakeLibCtx
+std::array<OSSL_PROVIDER*, 2> g_providers{};  // default, base: unloaded by ShutdownLibCtx
+
+// StopThisThread: frees this thread's per-context state of our context (its
+// public and private DRBGs). OpenSSL frees it when a thread stops, but the
+// process's main thread never stops for a context other than the default one
+// (OPENSSL_cleanup runs OPENSSL_thread_stop for the default context only), so
+// without this the DRBGs of every process would be leaked at exit. Registered
+// with atexit after OpenSSL's own handler, so it runs first; in a loaded
+// module glibc runs it at dlclose (__cxa_atexit with the module's handle).
+void StopThisThread() {
+  if (g_made_ctx != nullptr) OPENSSL_thread_stop_ex(g_made_ctx);
+}
+
 OSSL_LIB_CTX* MakeLibCtx() {
   OSSL_LIB_CTX* ctx = OSSL_LIB_CTX_new();
   if (ctx == nullptr) return nullptr;
+  g_made_ctx = ctx;
+  (void)std::atexit(StopThisThread);
   // Both are built into libcrypto (no module file is read). They stay loaded
   // for the context's (unbounded) life. Should one fail to load, fetches of
   // its algorithms fail with an OpenSSL error where they are made; the
   // failure is not left on this thread's error queue for an unrelated caller.
-  if (OSSL_PROVIDER_load(ctx, "default") == nullptr || OSSL_PROVIDER_load(ctx, "base") == nullptr) {
-    ossl::ClearErrors();
-  }
+  g_providers = {OSSL_PROVIDER_load(ctx, "default"), OSSL_PROVIDER_load(ctx, "base")};
+  if (g_providers[0] == nullptr || g_providers[1] == nullptr) ossl::ClearErrors();
   return ctx;
 }
 
@@ -102,6 +118,18 @@ OSSL_LIB_CTX* LibCtx() {
   // A function-local static: initialized once, thread-safe (C++11 §6.7).
   static OSSL_LIB_CTX* const ctx = MakeLibCtx();
   return ctx;
+}
+
+void ShutdownLibCtx() {
+  OSSL_LIB_CTX* ctx = g_made_ctx;
+  if (ctx == nullptr) return;
+  OPENSSL_thread_stop_ex(ctx);
+  g_made_ctx = nullptr;
+  for (OSSL_PROVIDER*& provider : g_providers) {
+    if (provider != nullptr) (void)OSSL_PROVIDER_unload(provider);
+    provider = nullptr;
+  }
+  OSSL_LIB_CTX_free(ctx);
 }
 
 const char* KeyType(const char* name) {

@@ -35,6 +35,15 @@ inline constexpr const char* kPropq = nullptr;
 // The legacy EVP_sha256() & co. would be fetched implicitly from the default
 // context at each use. SHA-1, SHA-2 and SHA-3 are fetched once and kept for
 // the life of the process; nullptr for any other digest. Thread-safe.
+// ShutdownLibCtx: frees the context (and this thread's state in it) at the
+// very end of a program, when no thread will use certvault again: LibCtx()
+// must not be called afterwards. Programs that initialize the OpenSSL secure
+// heap call it last in main(): the context's primary DRBG lives in the secure
+// heap, which LeakSanitizer does not scan, so the DRBG's own allocations would
+// otherwise be reported as leaked by the sanitizer builds. Never called by the
+// loaded module or provider (the host application owns the process's exit).
+void ShutdownLibCtx();
+
 // KeyType: the name under which certvault asks its own context for a key
 // type ("EC", "RSA", "RSA-PSS", "ED25519", "ED448", "X25519", "X448"; any
 // other name is returned unchanged). OpenSSL 3.0 looks a key type given by
