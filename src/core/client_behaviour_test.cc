@@ -12,47 +12,23 @@
 #include <gtest/gtest.h>
 
 #include "src/core/backend.h"
+#include "src/core/testing/token_test.h"
 
 namespace certvault {
 namespace {
 
-constexpr char kSoPin[] = "so-pin-1234";
-constexpr char kUserPin[] = "user-pin-1234";
+using testing::kUserPin;
+using testing::Pin;
+
 const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 
-SecretBytes Pin(std::string_view p) { return SecretBytes(p, SecretAccess::Get()); }
-
-class ClientBehaviourTest : public ::testing::Test {
+class ClientBehaviourTest : public testing::TokenTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/cv-core-client-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    std::ofstream(dir_ + "/certvault.conf") << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\npin_max_tries = 3\n";
-    BackendOptions options;
-    options.vault_dir = dir_ + "/vault";
-    options.config_path = dir_ + "/certvault.conf";
-    options.create_vault = true;
-    auto b = OpenEmbeddedBackend(options);
-    ASSERT_TRUE(b.ok()) << b.status().ToString();
-    backend_ = std::move(*b);
-    auto slots = backend_->GetSlotList(true);
-    ASSERT_TRUE(slots.ok() && !slots->empty());
-    slot_ = slots->back();
-    ASSERT_TRUE(backend_->InitToken(slot_, Pin(kSoPin), "test").ok());
-    auto so = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-    ASSERT_TRUE(so.ok());
-    ASSERT_TRUE(backend_->Login(*so, UserType::kSo, Pin(kSoPin)).ok());
-    ASSERT_TRUE(backend_->InitPin(*so, Pin(kUserPin)).ok());
-    ASSERT_TRUE(backend_->CloseSession(*so).ok());
-    auto s = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-    ASSERT_TRUE(s.ok());
-    s_ = *s;
+    TokenTest::SetUp();
+    s_ = RwSession();
   }
-  void TearDown() override {
-    backend_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  std::string ExtraConfig() const override { return "pin_max_tries = 3\n"; }
   void LoginUser() { ASSERT_TRUE(backend_->Login(s_, UserType::kUser, Pin(kUserPin)).ok()); }
   Backend::KeyPair GenerateEc(bool always_authenticate) {
     AttributeSet pub, priv;
@@ -71,9 +47,6 @@ class ClientBehaviourTest : public ::testing::Test {
     return backend_->Sign(s_, data, OutBuf{sig.data(), &len});
   }
 
-  std::string dir_;
-  std::unique_ptr<Backend> backend_;
-  SlotId slot_ = 0;
   SessionHandle s_ = 0;
 };
 

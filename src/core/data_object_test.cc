@@ -11,54 +11,18 @@
 #include <gtest/gtest.h>
 
 #include "src/core/backend.h"
+#include "src/core/testing/token_test.h"
 
 namespace certvault {
 namespace {
 
-constexpr char kSoPin[] = "so-pin-1234";
-constexpr char kUserPin[] = "user-pin-1234";
+using testing::Pin;
 
-SecretBytes Pin(std::string_view p) { return SecretBytes(p, SecretAccess::Get()); }
-
-class DataObjectTest : public ::testing::Test {
+class DataObjectTest : public testing::TokenTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/cv-data-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    conf_ = dir_ + "/certvault.conf";
-    std::ofstream(conf_) << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n";
-    backend_ = Open();
-    auto slots = backend_->GetSlotList(true);
-    ASSERT_TRUE(slots.ok() && !slots->empty());
-    slot_ = slots->back();
-    ASSERT_TRUE(backend_->InitToken(slot_, Pin(kSoPin), "test").ok());
-    auto so = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-    ASSERT_TRUE(so.ok());
-    ASSERT_TRUE(backend_->Login(*so, UserType::kSo, Pin(kSoPin)).ok());
-    ASSERT_TRUE(backend_->InitPin(*so, Pin(kUserPin)).ok());
-    ASSERT_TRUE(backend_->CloseSession(*so).ok());
+    TokenTest::SetUp();
     session_ = UserSession();
-  }
-  void TearDown() override {
-    backend_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::unique_ptr<Backend> Open() {
-    BackendOptions options;
-    options.vault_dir = dir_ + "/vault";
-    options.config_path = conf_;
-    options.create_vault = true;
-    auto b = OpenEmbeddedBackend(options);
-    EXPECT_TRUE(b.ok()) << b.status().ToString();
-    return b.ok() ? std::move(*b) : nullptr;
-  }
-  SessionHandle UserSession() {
-    auto s = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-    EXPECT_TRUE(s.ok());
-    Status st = backend_->Login(*s, UserType::kUser, Pin(kUserPin));
-    EXPECT_TRUE(st.ok() || st.reason() == Reason::kUserAlreadyLoggedIn) << st.ToString();
-    return *s;
   }
   ObjectHandle CreateData(bool token, std::string_view value) {
     AttributeSet data;
@@ -93,9 +57,6 @@ class DataObjectTest : public ::testing::Test {
     return all;
   }
 
-  std::string dir_, conf_;
-  std::unique_ptr<Backend> backend_;
-  SlotId slot_ = 0;
   SessionHandle session_ = 0;
 };
 
