@@ -32,6 +32,14 @@ Backend::KeyPair Elsewhere(std::vector<ObjectHandle> avoid,
   }
 }
 
+// Generates EC key pairs until one has its two keys in different groups.
+Backend::KeyPair Apart(const std::function<Backend::KeyPair()>& gen) {
+  for (;;) {
+    Backend::KeyPair kp = gen();
+    if (core::BucketOf(kp.private_key) != core::BucketOf(kp.public_key)) return kp;
+  }
+}
+
 TEST_F(IntegrityTest, SensitiveAndExtractableFlipIsRefused) {
   ObjectHandle wrapper = GenerateAes("wrapper", /*wrap=*/true);
   ObjectHandle victim = GenerateAes("victim", false);
@@ -88,7 +96,9 @@ TEST_F(IntegrityTest, WidenedAllowedMechanismsIsRefused) {
 TEST_F(IntegrityTest, SwappedLabelAndIdAreRefused) {
   Backend::KeyPair a = GenerateEc("A", {0xa});
   Backend::KeyPair b = GenerateEc("B", {0xb});
-  Backend::KeyPair c = GenerateEc("C", {0xc});
+  // The swapped public key rows damage their groups: C is kept out of them.
+  Backend::KeyPair c = Elsewhere({a.private_key, a.public_key, b.private_key, b.public_key},
+                                 [&] { return GenerateEc("C", {0xc}); });
   // Columns only: a lookup of "A" finds B's row, whose record says "B".
   Row ra = GetRow(a.private_key), rb = GetRow(b.private_key);
   std::swap(ra.label, rb.label);
@@ -128,7 +138,7 @@ TEST_F(IntegrityTest, OlderCopyOfARowIsRefusedAtLogin) {
 // While logged in, too: the process remembers the newest version it saw.
 TEST_F(IntegrityTest, OlderCopyOfARowIsRefusedWhileLoggedIn) {
   Backend::KeyPair a = GenerateEc("a", {1});
-  Backend::KeyPair b = GenerateEc("b", {2});
+  Backend::KeyPair b = Elsewhere({a.private_key, a.public_key}, [&] { return GenerateEc("b", {2}); });
   ASSERT_TRUE(Restart().ok());
   Row old = GetRow(a.private_key);
   EXPECT_TRUE(SignStatus(a.private_key).ok());
@@ -184,7 +194,8 @@ TEST_F(IntegrityTest, InitPinRefusesAnEditedTokenRow) {
 }
 
 TEST_F(IntegrityTest, LegacyTokenIsUpgradedAtFirstLogin) {
-  Backend::KeyPair a = GenerateEc("a", {1});
+  // The public key's group fails below; the private key is kept out of it.
+  Backend::KeyPair a = Apart([&] { return GenerateEc("a", {1}); });
   MakeLegacyToken({a.private_key, a.public_key});
   ASSERT_TRUE(Restart().ok());  // trust on first use
   EXPECT_TRUE(SignStatus(a.private_key).ok());
