@@ -2,9 +2,10 @@
 //
 // certvault's vendor-defined PKCS#11 attributes (base spec §3.4: values at or
 // above CKA_VENDOR_DEFINED are "permanently reserved for token vendors").
-// Every certvault value is CKA_VENDOR_DEFINED | 0x4356xxxx ("CV"). The ones
-// a PKCS#11 client may see are documented in docs/design/attributes.md
-// ("Key lifecycle"); their numbers never change.
+// The ones a PKCS#11 client may see are CKA_VENDOR_DEFINED | 0x004356xx
+// ("CV"), documented in docs/design/attributes.md ("Key lifecycle"); their
+// numbers never change. Bit 0x40000000 (CKF_ARRAY_ATTRIBUTE, §4.1) stays
+// clear: clients and our own boundary read it as "an attribute array".
 #ifndef CERTVAULT_MODEL_VENDOR_ATTRIBUTES_H_
 #define CERTVAULT_MODEL_VENDOR_ATTRIBUTES_H_
 
@@ -19,13 +20,13 @@ namespace certvault {
 // creation template (pre-activation or active only); changed afterwards only
 // by a state transition (C_SetAttributeValue with this attribute alone, or
 // with CKA_CV_KEY_STATE_REASON), never by other attribute writes.
-inline constexpr uint64_t kCkaCvKeyState = CKA_VENDOR_DEFINED | 0x43560101UL;
+inline constexpr uint64_t kCkaCvKeyState = CKA_VENDOR_DEFINED | 0x00435601UL;
 // CKA_CV_KEY_STATE_TIME (CK_ULONG): when the key entered its state, in
 // seconds since 1970-01-01T00:00:00Z. Read-only.
-inline constexpr uint64_t kCkaCvKeyStateTime = CKA_VENDOR_DEFINED | 0x43560102UL;
+inline constexpr uint64_t kCkaCvKeyStateTime = CKA_VENDOR_DEFINED | 0x00435602UL;
 // CKA_CV_KEY_STATE_REASON (UTF-8 bytes, at most 256): why the key entered
 // its state; empty if none was given. Given only together with a transition.
-inline constexpr uint64_t kCkaCvKeyStateReason = CKA_VENDOR_DEFINED | 0x43560103UL;
+inline constexpr uint64_t kCkaCvKeyStateReason = CKA_VENDOR_DEFINED | 0x00435603UL;
 
 // CKV_CV_STATE_*: the values of CKA_CV_KEY_STATE. 0 is never a state.
 inline constexpr uint64_t kCvStatePreActivation = 1;
