@@ -43,6 +43,9 @@ std::chrono::steady_clock::time_point ProtectDeadline(const AttributeSet& key, O
   if (!until) return kNever;
   const auto left = std::chrono::sys_time<std::chrono::seconds>(*until) -
                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  // Reuse needs a validation younger than kMaxStaleness anyway: a deadline
+  // beyond a day changes nothing (and a far end date would overflow).
+  if (left > std::chrono::hours(24)) return kNever;
   return std::chrono::steady_clock::now() + left;
 }
 

@@ -29,9 +29,6 @@ Status EmbeddedBackend::CommitTransition(Session& s, const Object& key, const At
     updated->secrets = AttributeSet();
   }
   CV_RETURN_IF_ERROR(PersistUpdate(s, key, std::move(updated)));
-  // Operations kept for reuse revalidate their key after any counted change;
-  // a session key's transition counts too.
-  if (!key.token_object) changes_->Bump();
   // Event log (issue 17): record `t` (key.id, t.from, t.to, t.time, t.reason) here.
   return OkStatus();
 }

@@ -307,6 +307,7 @@ Status EmbeddedBackend::DestroyObject(SessionHandle handle, ObjectHandle object)
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
     session_objects_.erase(object);
     local_changes_.fetch_add(1, std::memory_order_acq_rel);
+    changes_->Bump();  // operations kept for reuse (ReuseSpare) must not outlive the key
   }
   std::unique_lock<std::shared_mutex> rt_lock(s->runtime->mu);
   s->runtime->key_cache.erase(object);
@@ -418,6 +419,7 @@ Status EmbeddedBackend::PersistUpdate(Session& s, const Object& old, std::shared
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
     session_objects_[object] = std::move(updated);
     local_changes_.fetch_add(1, std::memory_order_acq_rel);
+    changes_->Bump();  // operations kept for reuse (ReuseSpare) revalidate this key too
   }
   std::unique_lock<std::shared_mutex> rt_lock(s.runtime->mu);
   s.runtime->key_cache.erase(object);

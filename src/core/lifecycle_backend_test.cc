@@ -34,11 +34,11 @@ class LifecycleTest : public TokenTest {
     s_ = UserSession();
   }
   // Ec: a P-256 token key pair; `priv_extra` is added to the private template.
-  Backend::KeyPair Ec(const AttributeSet& priv_extra = {}) {
+  Backend::KeyPair Ec(const AttributeSet& priv_extra = {}, bool token = true) {
     AttributeSet pub, priv = priv_extra;
     pub.Set(CKA_EC_PARAMS, kP256);
-    pub.SetBool(CKA_TOKEN, true);
-    priv.SetBool(CKA_TOKEN, true);
+    pub.SetBool(CKA_TOKEN, token);
+    priv.SetBool(CKA_TOKEN, token);
     auto kp = backend_->GenerateKeyPair(s_, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv);
     EXPECT_TRUE(kp.ok()) << kp.status().ToString();
     return kp.ok() ? *kp : Backend::KeyPair{};
@@ -139,10 +139,29 @@ TEST_F(LifecycleTest, SymmetricKeysPerOperationClass) {
 }
 
 TEST_F(LifecycleTest, SessionKeyTransitionAppliesAtOnce) {
-  ObjectHandle hmac = Secret(CKM_GENERIC_SECRET_KEY_GEN, /*token=*/false);
-  ASSERT_TRUE(SignOnce(hmac, CKM_SHA256_HMAC).ok());
-  ASSERT_TRUE(SetState(hmac, kCvStateCompromised).ok());
-  EXPECT_EQ(backend_->SignInit(s_, Mechanism{CKM_SHA256_HMAC, {}}, hmac).reason(), Reason::kKeyFunctionNotPermitted);
+  Backend::KeyPair kp = Ec({}, /*token=*/false);
+  ASSERT_TRUE(SignOnce(kp.private_key).ok());  // kept for reuse
+  ASSERT_TRUE(SetState(kp.private_key, kCvStateCompromised).ok());
+  EXPECT_EQ(SignOnce(kp.private_key).reason(), Reason::kKeyFunctionNotPermitted);
+}
+
+// The same holds for any attribute change of a session key: an operation kept
+// for reuse must not outlive CKA_SIGN=FALSE (before the fix it signed once more
+// within the change counter's staleness bound).
+TEST_F(LifecycleTest, SessionKeyCapabilityChangeAppliesAtOnce) {
+  Backend::KeyPair kp = Ec({}, /*token=*/false);
+  ASSERT_TRUE(SignOnce(kp.private_key).ok());  // kept for reuse
+  AttributeSet no_sign;
+  no_sign.SetBool(CKA_SIGN, false);
+  ASSERT_TRUE(backend_->SetAttributeValue(s_, kp.private_key, no_sign).ok());
+  EXPECT_EQ(SignOnce(kp.private_key).reason(), Reason::kKeyFunctionNotPermitted);
+}
+
+TEST_F(LifecycleTest, DestroyedSessionKeySignsNoMore) {
+  Backend::KeyPair kp = Ec({}, /*token=*/false);
+  ASSERT_TRUE(SignOnce(kp.private_key).ok());  // kept for reuse
+  ASSERT_TRUE(backend_->DestroyObject(s_, kp.private_key).ok());
+  EXPECT_EQ(SignOnce(kp.private_key).reason(), Reason::kKeyHandleInvalid);
 }
 
 TEST_F(LifecycleTest, NoWayBackAndNoBypass) {
@@ -238,6 +257,12 @@ TEST_F(LifecycleTest, DatesInThePastAndFuture) {
   end_today.SetString(CKA_END_DATE, DateString(today));
   ASSERT_TRUE(backend_->SetAttributeValue(s_, last_day.private_key, end_today).ok());
   EXPECT_TRUE(SignOnce(last_day.private_key).ok());
+  // A far end date: the reuse deadline must not overflow (UBSan).
+  AttributeSet far;
+  far.SetString(CKA_END_DATE, "99991231");
+  Backend::KeyPair lasting = Ec(far);
+  EXPECT_TRUE(SignOnce(lasting.private_key).ok());
+  EXPECT_TRUE(SignOnce(lasting.private_key).ok());
 }
 
 }  // namespace
