@@ -98,7 +98,8 @@ Status CmdKey(Context& ctx) {
   std::optional<KeyState> to = set ? lifecycle::ParseStateName(*set) : std::nullopt;
   if (!to) return InvalidArgumentError(std::string("--set must be ") + kStateNames);
   std::string reason = ctx.args->Get("reason").value_or("");
-  CV_ASSIGN_OR_RETURN(ObjectSelector sel, MakeSelector(ctx.args->Get("key"), ctx.args->Get("id"), ctx.args->Get("token")));
+  CV_ASSIGN_OR_RETURN(ObjectSelector sel,
+                      MakeSelector(ctx.args->Get("key"), ctx.args->Get("id"), ctx.args->Get("token")));
   CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, true, true, UserType::kUser, &sel));
   CV_ASSIGN_OR_RETURN(std::vector<ObjectInfo> keys, KeysToChange(t.session, sel, *to));
   std::vector<std::string> items;
@@ -110,7 +111,10 @@ Status CmdKey(Context& ctx) {
     const std::string uri = FormatPkcs11Uri(ObjectUri(t.token, key));
     if (ctx.json) {
       JsonObject o;
-      o.Add("uri", uri).Add("from", StoredName(key.lifecycle)).Add("to", lifecycle::StateName(*to)).Add("reason", reason);
+      o.Add("uri", uri)
+          .Add("from", StoredName(key.lifecycle))
+          .Add("to", lifecycle::StateName(*to))
+          .Add("reason", reason);
       items.push_back(o.Build());
     } else {
       *ctx.out << uri << ": " << StoredName(key.lifecycle) << " -> " << lifecycle::StateName(*to) << "\n";

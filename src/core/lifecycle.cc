@@ -83,8 +83,7 @@ bool PrintableReason(std::span<const uint8_t> v) {
 Day Today() { return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()); }
 
 int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string_view StateName(KeyState state) {
@@ -126,16 +125,20 @@ std::optional<KeyState> EffectiveState(const AttributeSet& key, Day today) {
 bool TransitionAllowed(KeyState from, KeyState to) {
   using K = KeyState;
   switch (from) {
-    case K::kPreActivation: return to == K::kActive || to == K::kCompromised || to == K::kDestroyed;
+    case K::kPreActivation:
+      return to == K::kActive || to == K::kCompromised || to == K::kDestroyed;
     case K::kActive:
       return to == K::kSuspended || to == K::kDeactivated || to == K::kCompromised || to == K::kDestroyed;
     case K::kSuspended:
       return to == K::kActive || to == K::kDeactivated || to == K::kCompromised || to == K::kDestroyed;
-    case K::kDeactivated: return to == K::kCompromised || to == K::kDestroyed;
-    case K::kCompromised: return to == K::kDestroyed;
+    case K::kDeactivated:
+      return to == K::kCompromised || to == K::kDestroyed;
+    case K::kCompromised:
+      return to == K::kDestroyed;
     case K::kDestroyed:
     case K::kDoNotUse:
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -173,9 +176,9 @@ Status CheckDateChange(const AttributeSet& current, const AttributeSet& changes,
   if (!IsKey(current) || (!changes.Has(CKA_START_DATE) && !changes.Has(CKA_END_DATE))) return OkStatus();
   std::optional<KeyState> effective = EffectiveState(current, today);
   if (effective == KeyState::kPreActivation || effective == KeyState::kActive) return OkStatus();
-  return Status(Reason::kAttributeReadOnly,
-                std::string("the key is ") + std::string(StateName(effective.value_or(KeyState::kDoNotUse))) +
-                    ": its crypto-period dates can no longer change");
+  return Status(Reason::kAttributeReadOnly, std::string("the key is ") +
+                                                std::string(StateName(effective.value_or(KeyState::kDoNotUse))) +
+                                                ": its crypto-period dates can no longer change");
 }
 
 bool IsTransitionRequest(const AttributeSet& changes) {
@@ -196,9 +199,8 @@ Result<Transition> PlanTransition(const AttributeSet& current, const AttributeSe
   if (!from) return Status(Reason::kCorruptStore, "the key's stored state is malformed");
   Transition t{*from, static_cast<KeyState>(*v), {}, now};
   if (!TransitionAllowed(t.from, t.to)) {
-    return Status(Reason::kAttributeValueInvalid, std::string("no transition from ") +
-                                                      std::string(StateName(t.from)) + " to " +
-                                                      std::string(StateName(t.to)) + " (SP 800-57 Part 1 §7)");
+    return Status(Reason::kAttributeValueInvalid, std::string("no transition from ") + std::string(StateName(t.from)) +
+                                                      " to " + std::string(StateName(t.to)) + " (SP 800-57 Part 1 §7)");
   }
   if (auto reason = changes.GetBytes(kCkaCvKeyStateReason)) {
     if (!PrintableReason(*reason)) {

@@ -8,7 +8,6 @@
 #include <cstring>
 
 #include "src/base/status_macros.h"
-
 #include "src/core/lifecycle.h"
 #include "src/core/testing/token_test.h"
 
@@ -115,8 +114,7 @@ TEST_F(LifecycleTest, DeactivatedKeySignsNoMoreButVerifies) {
   auto s2 = other->OpenSession(slot_, CKF_SERIAL_SESSION);
   ASSERT_TRUE(s2.ok());
   ASSERT_TRUE(other->Login(*s2, UserType::kUser, Pin(kUserPin)).ok());
-  EXPECT_EQ(other->SignInit(*s2, Mechanism{CKM_ECDSA, {}}, kp.private_key).reason(),
-            Reason::kKeyFunctionNotPermitted);
+  EXPECT_EQ(other->SignInit(*s2, Mechanism{CKM_ECDSA, {}}, kp.private_key).reason(), Reason::kKeyFunctionNotPermitted);
   EXPECT_TRUE(other->VerifyInit(*s2, Mechanism{CKM_ECDSA, {}}, kp.public_key).ok());
 }
 
@@ -225,8 +223,7 @@ TEST_F(LifecycleTest, DestroyedKeyKeepsARecordWithoutMaterial) {
   auto s2 = other->OpenSession(slot_, CKF_SERIAL_SESSION);
   ASSERT_TRUE(s2.ok());
   ASSERT_TRUE(other->Login(*s2, UserType::kUser, Pin(kUserPin)).ok());
-  EXPECT_EQ(other->SignInit(*s2, Mechanism{CKM_ECDSA, {}}, kp.private_key).reason(),
-            Reason::kKeyFunctionNotPermitted);
+  EXPECT_EQ(other->SignInit(*s2, Mechanism{CKM_ECDSA, {}}, kp.private_key).reason(), Reason::kKeyFunctionNotPermitted);
 }
 
 TEST_F(LifecycleTest, DatesInThePastAndFuture) {

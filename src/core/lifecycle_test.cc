@@ -4,9 +4,9 @@
 // operation class, with CKA_START_DATE/CKA_END_DATE in the past and future.
 #include "src/core/lifecycle.h"
 
-#include <cstdio>
-
 #include <gtest/gtest.h>
+
+#include <cstdio>
 
 namespace certvault::lifecycle {
 namespace {
