@@ -136,6 +136,37 @@ TEST_F(LifecycleTest, SymmetricKeysPerOperationClass) {
   EXPECT_TRUE(backend_->DecryptInit(s_, Mechanism{CKM_AES_ECB, {}}, aes).ok());
 }
 
+TEST_F(LifecycleTest, DeactivatedKeyUnwrapsButWrapsNoMore) {
+  AttributeSet kek_tmpl;
+  kek_tmpl.SetUlong(CKA_VALUE_LEN, 32);
+  kek_tmpl.SetBool(CKA_TOKEN, true);
+  kek_tmpl.SetBool(CKA_WRAP, true);
+  kek_tmpl.SetBool(CKA_UNWRAP, true);
+  auto kek = backend_->GenerateKey(s_, Mechanism{CKM_AES_KEY_GEN, {}}, kek_tmpl);
+  ASSERT_TRUE(kek.ok()) << kek.status().ToString();
+  AttributeSet target_tmpl;
+  target_tmpl.SetUlong(CKA_VALUE_LEN, 16);
+  target_tmpl.SetBool(CKA_SENSITIVE, false);
+  target_tmpl.SetBool(CKA_EXTRACTABLE, true);
+  auto target = backend_->GenerateKey(s_, Mechanism{CKM_AES_KEY_GEN, {}}, target_tmpl);
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  const Mechanism wrap{CKM_AES_KEY_WRAP_PAD, {}};
+  uint8_t wrapped[64];
+  size_t len = sizeof(wrapped);
+  ASSERT_TRUE(backend_->WrapKey(s_, wrap, *kek, *target, OutBuf{wrapped, &len}).ok());
+  ASSERT_TRUE(SetState(*kek, kCvStateDeactivated).ok());
+  size_t len2 = sizeof(wrapped);
+  EXPECT_EQ(backend_->WrapKey(s_, wrap, *kek, *target, OutBuf{wrapped, &len2}).reason(),
+            Reason::kKeyFunctionNotPermitted);
+  AttributeSet unwrap_tmpl;
+  unwrap_tmpl.SetUlong(CKA_CLASS, CKO_SECRET_KEY);
+  unwrap_tmpl.SetUlong(CKA_KEY_TYPE, CKK_AES);
+  EXPECT_TRUE(backend_->UnwrapKey(s_, wrap, *kek, std::span<const uint8_t>(wrapped, len), unwrap_tmpl).ok());
+  ASSERT_TRUE(SetState(*kek, kCvStateCompromised).ok());
+  EXPECT_EQ(backend_->UnwrapKey(s_, wrap, *kek, std::span<const uint8_t>(wrapped, len), unwrap_tmpl).status().reason(),
+            Reason::kKeyFunctionNotPermitted);
+}
+
 TEST_F(LifecycleTest, SessionKeyTransitionAppliesAtOnce) {
   Backend::KeyPair kp = Ec({}, /*token=*/false);
   ASSERT_TRUE(SignOnce(kp.private_key).ok());  // kept for reuse
