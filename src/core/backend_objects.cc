@@ -350,6 +350,10 @@ Result<SecureVector> EmbeddedBackend::ReadAttribute(Session& s, const Object& ob
     // OpenSSL's pkcs11-provider) misjudge RSA-PSS-only keys.
     return SecureVector();
   }
+  if (type == kCkaCvKeyState && lifecycle::IsKey(obj.attrs)) {
+    // A key stored before lifecycle states existed counts as active (lifecycle.h).
+    return EncodeUlong(kCvStateActive);
+  }
   *out_reason = Reason::kAttributeTypeInvalid;
   return Status(Reason::kAttributeTypeInvalid, "no such attribute");
 }

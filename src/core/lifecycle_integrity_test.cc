@@ -37,5 +37,32 @@ TEST_F(IntegrityTest, EditedLifecycleStateIsRefused) {
   EXPECT_TRUE(SignStatus(control.private_key).ok());
 }
 
+// A key written by a build before lifecycle states (no state attributes, a
+// legacy token without integrity) counts as active, reads back as active, and
+// can be transitioned like any other.
+TEST_F(IntegrityTest, KeysFromBeforeStatesAreActive) {
+  Backend::KeyPair old = GenerateEc("old", {4});
+  for (ObjectHandle h : {old.private_key, old.public_key}) {
+    Row row = GetRow(h);
+    auto header = storage::ParseRecordHeader(row.record);
+    auto entries = storage::DecodeRecord(row.record);
+    ASSERT_TRUE(header.ok() && entries.ok());
+    std::erase_if(*entries, [](const storage::RecordEntry& e) {
+      return e.type == kCkaCvKeyState || e.type == kCkaCvKeyStateTime || e.type == kCkaCvKeyStateReason;
+    });
+    row.record = storage::EncodeRecord(header->mac, storage::EncodeRecordBody(*entries));
+    PutRow(h, row);
+  }
+  MakeLegacyToken({old.private_key, old.public_key});
+  ASSERT_TRUE(Restart().ok());
+  std::vector<AttributeRequest> req(1);
+  req[0].type = kCkaCvKeyState;
+  ASSERT_TRUE(backend_->GetAttributeValue(session_, old.private_key, &req).ok());
+  EXPECT_EQ(Bytes(req[0].value.begin(), req[0].value.end()), Ulong(kCvStateActive));
+  EXPECT_TRUE(SignStatus(old.private_key).ok());
+  ASSERT_TRUE(SetState(*backend_, session_, old.private_key, kCvStateDeactivated).ok());
+  EXPECT_EQ(SignStatus(old.private_key).reason(), Reason::kKeyFunctionNotPermitted);
+}
+
 }  // namespace
 }  // namespace certvault
