@@ -4,7 +4,8 @@
 # attributes CKA_CV_KEY_STATE/_TIME/_REASON and sees signing refused with
 # CKR_KEY_FUNCTION_NOT_PERMITTED on deactivated, expired, not-yet-valid,
 # compromised and destroyed keys; then pkcs11-tool is refused a signature
-# with the key PyKCS11 deactivated, and `certvault list` shows its state.
+# with the key PyKCS11 deactivated, `certvault list` shows the states and
+# `certvault key state` suspends a key pkcs11-tool then cannot sign with.
 source "$(dirname "$0")/lib.sh"
 need_tool pkcs11-tool
 need_python_module PyKCS11
@@ -29,4 +30,11 @@ if [[ -n "${CLI:-}" ]]; then
   expect_contains "$WORK/list.json" '"label":"expired"[^}]*"state":"deactivated","stored_state":"active"' \
     "list: a key past its end date is effectively deactivated"
   expect_contains "$WORK/list.json" '"label":"end-of-life"[^}]*"state":"destroyed"' "list: destroyed key"
+  log "certvault key state suspends a key; pkcs11-tool can no longer sign with it"
+  CERTVAULT_PIN="$USER_PIN" timeout "$T" "$CLI" key state --key today --set suspended --reason "audit" \
+    >"$WORK/state.out" || fail "certvault key state failed"
+  expect_contains "$WORK/state.out" "active -> suspended" "key state: no transition line"
+  expect_failure "pkcs11-tool --sign with a suspended key" \
+    p11_user --sign --id "$(printf today | od -An -tx1 | tr -d ' \n')" -m ECDSA -i "$WORK/digest.bin" -o "$WORK/sig.bin"
+  expect_contains "$WORK/expect_failure.out" "CKR_KEY_FUNCTION_NOT_PERMITTED" "suspended key: wrong error"
 fi
