@@ -202,5 +202,35 @@ TEST_P(CliSignE2eTest, SelfSignedCertificateAndCsrVerify) {
 
 INSTANTIATE_TEST_SUITE_P(KeyTypes, CliSignE2eTest, ::testing::Values("ec:p256", "ec:p384", "rsa:2048", "ed25519"));
 
+TEST_F(CliE2eTest, KeyStateTransitionsAndListShowsThem) {
+  Init();
+  ASSERT_EQ(CliPin({"keygen", "--label", "k", "--type", "ec:p256"}).code, 0);
+  CliRun r = CliPin({"--json", "list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"state\":\"active\""), std::string::npos) << r.out;
+  r = CliPin({"key", "state", "--key", "k", "--set", "deactivated", "--reason", "rolled over"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("type=private"), std::string::npos) << "both halves of the pair move";
+  EXPECT_NE(r.out.find("type=public"), std::string::npos);
+  // A deactivated key signs nothing (the CSR needs a signature): refused by policy.
+  r = CliPin({"csr", "--key", "k", "--subject", "/CN=x", "--out", dir_ + "/x.csr"});
+  EXPECT_EQ(r.code, kExitPolicy) << r.err;
+  r = CliPin({"--json", "list"});
+  EXPECT_NE(r.out.find("\"state\":\"deactivated\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"state_reason\":\"rolled over\""), std::string::npos) << r.out;
+  // No way back; unknown states are usage errors; JSON output of a transition.
+  r = CliPin({"key", "state", "--key", "k", "--set", "active"});
+  EXPECT_EQ(r.code, kExitPolicy);
+  EXPECT_NE(r.err.find("cannot become active"), std::string::npos) << r.err;
+  EXPECT_EQ(CliPin({"key", "state", "--key", "k", "--set", "retired"}).code, kExitUsage);
+  EXPECT_EQ(CliPin({"key", "stat", "--key", "k", "--set", "destroyed"}).code, kExitUsage);
+  r = CliPin({"--json", "key", "state", "--key", "k", "--set", "destroyed"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"from\":\"deactivated\",\"to\":\"destroyed\""), std::string::npos) << r.out;
+  r = CliPin({"list"});
+  EXPECT_NE(r.out.find("state=destroyed"), std::string::npos) << r.out;
+  EXPECT_EQ(CliPin({"key", "state", "--key", "nope", "--set", "destroyed"}).code, kExitNotFound);
+}
+
 }  // namespace
 }  // namespace certvault::cli

@@ -27,6 +27,7 @@ std::string ObjectJson(const TokenRef& token, const ObjectInfo& info) {
   o.Add("token", token.label).Add("class", ObjectClassName(info.object_class));
   if (info.key_type.has_value()) o.Add("key_type", KeyTypeName(info.key_type));
   o.Add("label", info.label).Add("id", HexEncode(info.id)).Add("uri", FormatPkcs11Uri(ObjectUri(token, info)));
+  AddLifecycleJson(&o, info);
   return o.Build();
 }
 
@@ -34,8 +35,8 @@ void PrintObject(std::ostream& os, const TokenRef& token, const ObjectInfo& info
   std::string cls(ObjectClassName(info.object_class));
   os << "  " << (cls.empty() ? "object" : cls);
   if (info.key_type.has_value()) os << " (" << KeyTypeName(info.key_type) << ")";
-  os << "  label=" << info.label << "  id=" << HexEncode(info.id) << "\n    " << FormatPkcs11Uri(ObjectUri(token, info))
-     << "\n";
+  os << "  label=" << info.label << "  id=" << HexEncode(info.id) << LifecycleText(info) << "\n    "
+     << FormatPkcs11Uri(ObjectUri(token, info)) << "\n";
 }
 
 Status ListToken(Context& ctx, const TokenRef& token, bool login, std::vector<std::string>* json_items) {

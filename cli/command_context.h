@@ -51,6 +51,13 @@ Status CmdCsr(Context& ctx);
 Status CmdSelfsign(Context& ctx);
 Status CmdImportCert(Context& ctx);
 Status CmdImportP12(Context& ctx);
+Status CmdKey(Context& ctx);  // cmd_key.cc
+
+class JsonObject;
+// AddLifecycleJson / LifecycleText: a key's state, reason and crypto-period
+// for `list` (nothing for other objects).
+void AddLifecycleJson(JsonObject* o, const ObjectInfo& info);
+std::string LifecycleText(const ObjectInfo& info);
 
 // OpenedToken: a token with an open session (logged in if asked).
 struct OpenedToken {

@@ -36,6 +36,8 @@ const std::vector<CommandDef>& Commands() {
       {"export-pubkey", "export-pubkey --key K [--id HEX] [--out F]", {{"token"}, {"key"}, {"id"}, {"out"}}, CmdExportPubkey},
       {"export-keyref", "export-keyref --key K [--id HEX] [--out F]", {{"token"}, {"key"}, {"id"}, {"out"}},
        CmdExportKeyref},
+      {"key", "key state --key K [--id HEX] --set pre-activation|active|suspended|deactivated|compromised|destroyed [--reason TEXT]",
+       {{"token"}, {"key"}, {"id"}, {"set"}, {"reason"}}, CmdKey},
       {"delete", "delete --object X [--id HEX] [--type cert|privkey|pubkey|all]", {{"token"}, {"object"}, {"id"}, {"type"}},
        CmdDelete},
       {"change-pin", "change-pin [--token L] [--so] [--new-pin P | --new-pin-file F]",

@@ -5,6 +5,7 @@
 
 #include "cli/output.h"
 #include "src/base/status_macros.h"
+#include "src/model/vendor_attributes.h"
 
 namespace certvault::cli {
 namespace {
@@ -193,6 +194,11 @@ Result<ObjectInfo> DescribeObject(Session& session, ObjectHandle object) {
       info.object_class == CKO_SECRET_KEY) {
     CV_ASSIGN_OR_RETURN(std::optional<Bytes> kt, session.Attribute(object, CKA_KEY_TYPE));
     if (kt.has_value()) info.key_type = DecodeUlong(*kt);
+    info.lifecycle.SetUlong(CKA_CLASS, info.object_class);
+    for (AttributeType type : {kCkaCvKeyState, kCkaCvKeyStateTime, kCkaCvKeyStateReason, CKA_START_DATE, CKA_END_DATE}) {
+      CV_ASSIGN_OR_RETURN(std::optional<Bytes> v, session.Attribute(object, type));
+      if (v.has_value()) info.lifecycle.Set(type, *v);
+    }
   }
   return info;
 }

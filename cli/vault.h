@@ -89,6 +89,9 @@ struct ObjectInfo {
   std::optional<KeyType> key_type;
   std::string label;
   Bytes id;
+  // Keys: the lifecycle attributes (src/model/vendor_attributes.h) and the
+  // crypto-period, as stored (absent state: a key from before states).
+  AttributeSet lifecycle;
 };
 Result<ObjectInfo> DescribeObject(Session& session, ObjectHandle object);
 // ObjectUri: the object's pkcs11: URI on `token`.

@@ -10,6 +10,7 @@
 
 #include "src/base/status_macros.h"
 #include "src/core/embedded_backend.h"
+#include "src/core/lifecycle.h"
 #include "src/core/policy.h"
 
 namespace certvault::core {
@@ -29,6 +30,23 @@ Result<policy::Use> UseFor(OpKind kind) {
     case OpKind::kDecrypt: return policy::Use::kDecrypt;
     default: return Status(Reason::kFunctionFailed, "operation kind without a key use");
   }
+}
+
+// ProtectDeadline: when an operation of `kind` with `key` stops being
+// reusable because the key's crypto-period ends (lifecycle::ProtectUntil):
+// only protecting operations end with it. A steady-clock time, so that the
+// reuse check costs one comparison.
+std::chrono::steady_clock::time_point ProtectDeadline(const AttributeSet& key, OpKind kind) {
+  constexpr auto kNever = std::chrono::steady_clock::time_point::max();
+  if (kind != OpKind::kSign && kind != OpKind::kEncrypt) return kNever;
+  std::optional<lifecycle::Day> until = lifecycle::ProtectUntil(key);
+  if (!until) return kNever;
+  const auto left = std::chrono::sys_time<std::chrono::seconds>(*until) -
+                    std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  // Reuse needs a validation younger than kMaxStaleness anyway: a deadline
+  // beyond a day changes nothing (and a far end date would overflow).
+  if (left > std::chrono::hours(24)) return kNever;
+  return std::chrono::steady_clock::now() + left;
 }
 
 using Compute = std::function<Status(SecureVector*)>;
@@ -113,8 +131,9 @@ bool EmbeddedBackend::ReuseSpare(Session& s, OpKind kind, const Mechanism& mech,
                     std::holds_alternative<std::monostate>(mech.params);
   // Fresh iff nothing in the vault changed since the key was validated, the
   // validation is recent, and nobody logged in or out meanwhile.
+  const auto now = std::chrono::steady_clock::now();
   const bool fresh = spare->validated_gen == changes_->Load() &&
-                     std::chrono::steady_clock::now() - spare->validated_at < ChangeCounter::kMaxStaleness &&
+                     now - spare->validated_at < ChangeCounter::kMaxStaleness && now < spare->protect_until &&
                      spare->login_epoch == s.runtime->login_epoch.load(std::memory_order_acquire);
   if (same && fresh && spare->op->Reset()) {
     s.ops[Index(kind)] = std::move(spare);
@@ -138,6 +157,9 @@ Status EmbeddedBackend::OpInit(SessionHandle handle, OpKind kind, const Mechanis
     CV_ASSIGN_OR_RETURN(entry, FetchKey(*s, key, Reason::kKeyHandleInvalid));
     CV_ASSIGN_OR_RETURN(policy::Use use, UseFor(kind));
     CV_RETURN_IF_ERROR(policy::Permits(entry.object->attrs, use));
+    // Key state and crypto-period: checked here, once per *Init (a reused
+    // operation is bounded by protect_until instead), never per call.
+    CV_RETURN_IF_ERROR(lifecycle::CheckUse(entry.object->attrs, use, lifecycle::Today()));
     if (!policy::AllowsMechanism(entry.object->attrs, mech.type)) {
       return Status(Reason::kMechanismInvalid, "mechanism not in the key's CKA_ALLOWED_MECHANISMS");
     }
@@ -158,6 +180,7 @@ Status EmbeddedBackend::OpInit(SessionHandle handle, OpKind kind, const Mechanis
   slot->validated_gen = entry.validated_gen;
   slot->validated_at = entry.validated_at;
   slot->login_epoch = epoch;
+  if (kind != OpKind::kDigest) slot->protect_until = ProtectDeadline(entry.object->attrs, kind);
   return OkStatus();
 }
 

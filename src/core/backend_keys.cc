@@ -5,6 +5,7 @@
 
 #include "src/base/status_macros.h"
 #include "src/core/embedded_backend.h"
+#include "src/core/lifecycle.h"
 #include "src/core/policy.h"
 
 namespace certvault::core {
@@ -40,6 +41,7 @@ Status CheckKeyType(const AttributeSet& tmpl, KeyType expected) {
 // CheckKeyUse: the key's capability attribute and CKA_ALLOWED_MECHANISMS.
 Status CheckKeyUse(const KeyCacheEntry& key, policy::Use use, MechanismType mech) {
   CV_RETURN_IF_ERROR(policy::Permits(key.object->attrs, use));
+  CV_RETURN_IF_ERROR(lifecycle::CheckUse(key.object->attrs, use, lifecycle::Today()));
   if (!policy::AllowsMechanism(key.object->attrs, mech)) {
     return Status(Reason::kMechanismInvalid, "mechanism not in the key's CKA_ALLOWED_MECHANISMS");
   }
@@ -106,6 +108,10 @@ Status EmbeddedBackend::WrapKey(SessionHandle handle, const Mechanism& mech, Obj
   CV_ASSIGN_OR_RETURN(KeyCacheEntry wrapper, FetchKey(*s, wrapping_key, Reason::kWrappingKeyHandleInvalid));
   CV_RETURN_IF_ERROR(CheckKeyUse(wrapper, policy::Use::kWrap, mech.type));
   CV_ASSIGN_OR_RETURN(KeyCacheEntry target, FetchKey(*s, key, Reason::kKeyHandleInvalid));
+  // A compromised key is not handed out either (destroyed ones have no material).
+  if (lifecycle::StoredState(target.object->attrs) == lifecycle::KeyState::kCompromised) {
+    return Status(Reason::kKeyFunctionNotPermitted, "the key is compromised");
+  }
   // certvault never lets a sensitive or non-extractable key leave, wrapped or not.
   if (!target.object->attrs.GetBoolOr(CKA_EXTRACTABLE, false)) {
     return Status(Reason::kKeyUnextractable, "the key is not extractable");

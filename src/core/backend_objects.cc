@@ -5,6 +5,7 @@
 
 #include "src/base/status_macros.h"
 #include "src/core/embedded_backend.h"
+#include "src/core/lifecycle.h"
 #include "src/core/policy.h"
 
 namespace certvault::core {
@@ -105,6 +106,10 @@ Result<KeyCacheEntry> EmbeddedBackend::FetchKey(Session& s, ObjectHandle handle,
   if (cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY && cls != CKO_SECRET_KEY) {
     return Status(not_found, "the object is not a key");
   }
+  // A destroyed key keeps its record but no material: nothing to load.
+  if (lifecycle::StoredState(obj->attrs) == lifecycle::KeyState::kDestroyed) {
+    return Status(Reason::kKeyFunctionNotPermitted, "the key is destroyed");
+  }
   // Parse the key with no lock held: LoadKey calls into OpenSSL, and nothing
   // that leaves certvault may run under the token lock. A call that comes
   // back into the module from there (a provider of the application, a test
@@ -201,6 +206,7 @@ Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, s
     obj->owner = obj->token_object ? 0 : s.handle;
     obj->attrs = std::move(n.attrs);
     obj->attrs.SetString(policy::kCkaUniqueId, std::to_string(obj->id));
+    lifecycle::StampNewKey(&obj->attrs, lifecycle::NowSeconds());
     if (obj->token_object) {
       std::shared_lock<std::shared_mutex> lock(s.runtime->mu);
       if (s.runtime->token_key.empty()) {
@@ -301,6 +307,7 @@ Status EmbeddedBackend::DestroyObject(SessionHandle handle, ObjectHandle object)
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
     session_objects_.erase(object);
     local_changes_.fetch_add(1, std::memory_order_acq_rel);
+    changes_->Bump();  // operations kept for reuse (ReuseSpare) must not outlive the key
   }
   std::unique_lock<std::shared_mutex> rt_lock(s->runtime->mu);
   s->runtime->key_cache.erase(object);
@@ -342,6 +349,10 @@ Result<SecureVector> EmbeddedBackend::ReadAttribute(Session& s, const Object& ob
     // CKR_ATTRIBUTE_TYPE_INVALID here makes clients that probe it (e.g.
     // OpenSSL's pkcs11-provider) misjudge RSA-PSS-only keys.
     return SecureVector();
+  }
+  if (type == kCkaCvKeyState && lifecycle::IsKey(obj.attrs)) {
+    // A key stored before lifecycle states existed counts as active (lifecycle.h).
+    return EncodeUlong(kCvStateActive);
   }
   *out_reason = Reason::kAttributeTypeInvalid;
   return Status(Reason::kAttributeTypeInvalid, "no such attribute");
@@ -386,27 +397,36 @@ Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle obj
       return Status(Reason::kAttributeReadOnly, "only the SO may set CKA_TRUSTED");
     }
   }
+  // The lifecycle state changes only by its own path (lifecycle.h).
+  if (lifecycle::IsTransitionRequest(tmpl)) return CommitTransition(*s, *obj, tmpl);
+  CV_RETURN_IF_ERROR(lifecycle::CheckDateChange(obj->attrs, tmpl, lifecycle::Today()));
   CV_ASSIGN_OR_RETURN(AttributeSet merged, policy::CheckModify(obj->attrs, tmpl, /*is_copy=*/false));
   AttributeSet secrets = SplitSecrets(&merged);
   auto updated = std::make_shared<Object>(*obj);
   updated->attrs = std::move(merged);
   updated->version = obj->version + 1;
   CV_RETURN_IF_ERROR(SetSecrets(*s->runtime, secrets, updated.get()));
-  if (obj->token_object) {
+  return PersistUpdate(*s, *obj, std::move(updated));
+}
+
+Status EmbeddedBackend::PersistUpdate(Session& s, const Object& old, std::shared_ptr<Object> updated) {
+  const ObjectHandle object = old.id;
+  if (old.token_object) {
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
-    const SecretBytes ik = IntegrityKeyOf(*s->runtime);
+    const SecretBytes ik = IntegrityKeyOf(*s.runtime);
     CV_ASSIGN_OR_RETURN(storage::ObjectRow row, ToRow(*updated, ik.empty() ? nullptr : &ik));
-    CV_RETURN_IF_ERROR(CommitObjects(*store, s->token, ik, obj.get(), {row}, [&] { return store->UpdateObject(row); }));
+    CV_RETURN_IF_ERROR(CommitObjects(*store, s.token, ik, &old, {row}, [&] { return store->UpdateObject(row); }));
     changes_->Bump();
     // Committed: the version only grew, so this cannot report a rollback.
-    (void)NoteVersion(*s->runtime, object, row.version);
+    (void)NoteVersion(*s.runtime, object, row.version);
   } else {
     std::unique_lock<std::shared_mutex> objects_lock(session_objects_mu_);
-    session_objects_[object] = updated;
+    session_objects_[object] = std::move(updated);
     local_changes_.fetch_add(1, std::memory_order_acq_rel);
+    changes_->Bump();  // operations kept for reuse (ReuseSpare) revalidate this key too
   }
-  std::unique_lock<std::shared_mutex> rt_lock(s->runtime->mu);
-  s->runtime->key_cache.erase(object);
+  std::unique_lock<std::shared_mutex> rt_lock(s.runtime->mu);
+  s.runtime->key_cache.erase(object);
   return OkStatus();
 }
 

@@ -90,6 +90,9 @@ struct ActiveOp {
   uint64_t validated_gen = 0;  // the key's cache validation (KeyCacheEntry)
   std::chrono::steady_clock::time_point validated_at;
   uint64_t login_epoch = 0;
+  // protect_until: a protecting operation (sign, encrypt) is not reused from
+  // this time on: its key's CKA_END_DATE has passed (lifecycle.h).
+  std::chrono::steady_clock::time_point protect_until = std::chrono::steady_clock::time_point::max();
   // CKA_ALWAYS_AUTHENTICATE (v3.0 §4.9): the operation runs only after a
   // C_Login(CKU_CONTEXT_SPECIFIC) that followed its *Init.
   bool needs_context_login = false;
@@ -278,6 +281,18 @@ class EmbeddedBackend final : public Backend {
   static Status CheckCapacity(storage::Store& store, const Session& s, const std::vector<storage::ObjectRow>& rows);
   Result<std::vector<ObjectHandle>> FindCandidates(Session& s, const AttributeSet& tmpl);
   Result<SecureVector> ReadAttribute(Session& s, const Object& obj, AttributeType type, Reason* out_reason);
+  // PersistUpdate: stores `updated` (the next version of `old`, its sealed
+  // secrets set) in place of `old`: a token object in one transaction with
+  // its integrity state, a session object in memory; drops cached keys.
+  Status PersistUpdate(Session& s, const Object& old, std::shared_ptr<Object> updated);
+
+  // --- key lifecycle (backend_lifecycle.cc, lifecycle.h) ---
+  // CommitTransition: the one path that changes a key's lifecycle state
+  // (C_SetAttributeValue with CKA_CV_KEY_STATE[_REASON]): plans it
+  // (lifecycle::PlanTransition), stamps state, time and reason into the
+  // object (covered by its record MAC), wipes the key material when the key
+  // is destroyed, and commits it. Allowed whatever CKA_MODIFIABLE says.
+  Status CommitTransition(Session& s, const Object& key, const AttributeSet& changes);
 
   // --- integrity (backend_integrity.cc, docs/formats/integrity.md) ---
   // IntegrityKeyOf: a copy of the token's integrity key; empty if nobody is

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "src/base/status_macros.h"
+#include "src/core/lifecycle.h"
 #include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
 
@@ -164,6 +165,11 @@ constexpr Rule kRules[] = {
     // §2.8 generic secret, §2.15 AES, HMAC keys.
     {CKA_VALUE, VK::kBytes, kSecret, kSym, oC, oC, C::kNever, Def::kNone, kSensitive | kNonEmpty},
     {CKA_VALUE_LEN, VK::kUlong, kSecret, kSym, oG | oU | oD, oG, C::kNever, Def::kNone, 0},
+    // certvault key lifecycle (src/core/lifecycle.h): the state changes only by
+    // a transition (EmbeddedBackend::CommitTransition), never as an attribute.
+    {kCkaCvKeyState, VK::kUlong, kKeys, kAny, oAll, 0, C::kNever, Def::kNone, 0},
+    {kCkaCvKeyStateTime, VK::kUlong, kKeys, kAny, 0, 0, C::kNever, Def::kNone, 0},
+    {kCkaCvKeyStateReason, VK::kBytes, kKeys, kAny, 0, 0, C::kNever, Def::kNone, 0},
 };
 
 // Enumerated CK_ULONG values certvault accepts (others: kAttributeValueInvalid).
@@ -176,6 +182,7 @@ constexpr UlongRange kRanges[] = {
     {CKA_CERTIFICATE_TYPE, CKC_X_509, CKC_X_509},
     {CKA_CERTIFICATE_CATEGORY, 0, 3},  // unspecified, token user, authority, other entity
     {CKA_JAVA_MIDP_SECURITY_DOMAIN, 0, 3},
+    {kCkaCvKeyState, kCvStatePreActivation, kCvStateDestroyed},
 };
 
 // Code -> bit maps (a value not listed maps to 0: unsupported).
@@ -233,7 +240,8 @@ Shape ShapeOf(const AttributeSet& object) {
 
 // AnyRule: the first row for `type` regardless of class (nullptr: unsupported).
 const Rule* AnyRule(AttributeType type) {
-  if (type >= CKA_VENDOR_DEFINED) return nullptr;
+  const bool is_lifecycle = type == kCkaCvKeyState || type == kCkaCvKeyStateTime || type == kCkaCvKeyStateReason;
+  if (type >= CKA_VENDOR_DEFINED && !is_lifecycle) return nullptr;
   for (const Rule& r : kRules) {
     if (r.type == type) return &r;
   }
@@ -463,6 +471,7 @@ Result<AttributeSet> ApplyTemplate(ObjectClass cls, KeyType key_type, const Attr
   for (const Attribute& a : tmpl.items()) CV_RETURN_IF_ERROR(CheckTemplateAttribute(a, shape, origin));
   CV_RETURN_IF_ERROR(CheckRequired(tmpl, shape, origin));
   CV_RETURN_IF_ERROR(CheckKeySizes(tmpl, shape));
+  if (origin != Origin::kCopy) CV_RETURN_IF_ERROR(lifecycle::CheckInitialState(tmpl));
   AttributeSet obj = tmpl;
   obj.SetUlong(CKA_CLASS, cls);
   if ((shape.cls & kKeys) != 0) obj.SetUlong(CKA_KEY_TYPE, key_type);

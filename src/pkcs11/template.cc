@@ -5,6 +5,7 @@
 #include <span>
 
 #include "src/base/status_macros.h"
+#include "src/model/vendor_attributes.h"
 
 namespace certvault::pkcs11 {
 namespace {
@@ -69,6 +70,7 @@ AttributeKind KindOf(CK_ATTRIBUTE_TYPE type) {
     case CKA_JAVA_MIDP_SECURITY_DOMAIN: case CKA_MODULUS_BITS: case CKA_VALUE_BITS: case CKA_VALUE_LEN:
     case CKA_KEY_GEN_MECHANISM: case CKA_PRIME_BITS: case CKA_SUB_PRIME_BITS: case CKA_HW_FEATURE_TYPE:
     case CKA_MECHANISM_TYPE: case CKA_NAME_HASH_ALGORITHM:
+    case kCkaCvKeyState: case kCkaCvKeyStateTime:
       return AttributeKind::kUlong;
     case CKA_ALLOWED_MECHANISMS:
       return AttributeKind::kMechanismArray;

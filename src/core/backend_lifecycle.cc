@@ -1,0 +1,36 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// EmbeddedBackend: key lifecycle transitions (lifecycle.h, SP 800-57 Part 1
+// §7). Kept apart from the attribute paths so that every transition passes
+// through CommitTransition, the one place that will also write it to the
+// vault's event log.
+#include "src/base/status_macros.h"
+#include "src/core/embedded_backend.h"
+#include "src/core/lifecycle.h"
+
+namespace certvault::core {
+
+Status EmbeddedBackend::CommitTransition(Session& s, const Object& key, const AttributeSet& changes) {
+  {
+    std::shared_lock<std::shared_mutex> lock(s.runtime->mu);
+    if (s.runtime->login != UserType::kUser) {
+      return Status(Reason::kUserNotLoggedIn, "a key state transition needs the user logged in");
+    }
+  }
+  CV_ASSIGN_OR_RETURN(lifecycle::Transition t, lifecycle::PlanTransition(key.attrs, changes, lifecycle::NowSeconds()));
+  auto updated = std::make_shared<Object>(key);
+  updated->version = key.version + 1;
+  lifecycle::ApplyTransition(t, &updated->attrs);
+  if (t.to == lifecycle::KeyState::kDestroyed) {
+    // §7.6: the key material is gone; the record (attributes, public parts,
+    // state) stays. Sealed values are dropped from the record that replaces
+    // the old one; a session key's clear secrets are wiped on release.
+    updated->sealed.clear();
+    updated->secrets = AttributeSet();
+  }
+  CV_RETURN_IF_ERROR(PersistUpdate(s, key, std::move(updated)));
+  // Event log (issue 17): record `t` (key.id, t.from, t.to, t.time, t.reason) here.
+  return OkStatus();
+}
+
+}  // namespace certvault::core
