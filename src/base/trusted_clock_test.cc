@@ -1,16 +1,12 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "src/base/trusted_clock.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <array>
-#include <thread>
+#include <ctime>
 
 #include "src/base/sntp.h"
+#include "src/base/testing/sntp_responder.h"
 
 namespace certvault {
 namespace {
@@ -114,46 +110,8 @@ TEST(TrustedClock, FloorWriteFailureRefuses) {
   EXPECT_EQ(clock.Check().reason(), Reason::kDeviceError);
 }
 
-// A one-shot SNTP responder on 127.0.0.1 whose clock is `offset` s ahead.
-class SntpResponder {
- public:
-  explicit SntpResponder(int64_t offset) {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this, offset] {
-      std::array<uint8_t, 48> p{};
-      sockaddr_in peer{};
-      socklen_t plen = sizeof(peer);
-      if (recvfrom(fd_, p.data(), p.size(), 0, reinterpret_cast<sockaddr*>(&peer), &plen) != 48) return;
-      uint32_t secs = static_cast<uint32_t>(time(nullptr) + offset + 2208988800LL);
-      p.fill(0);
-      p[0] = 0x24;  // VN 4, mode 4 (server)
-      p[1] = 1;     // stratum 1
-      for (int i = 0; i < 4; ++i) p[40 + i] = static_cast<uint8_t>(secs >> (24 - 8 * i));
-      sendto(fd_, p.data(), p.size(), 0, reinterpret_cast<sockaddr*>(&peer), plen);
-    });
-  }
-  ~SntpResponder() {
-    shutdown(fd_, SHUT_RDWR);
-    thread_.join();
-    close(fd_);
-  }
-  std::string url() const { return "ntp://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
-
 TEST(Sntp, ReadsTheServersTransmitTime) {
-  SntpResponder server(7200);
+  testing::SntpResponder server(7200);
   Result<int64_t> t = QueryNtpTime(server.url(), 5000);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   int64_t offset = *t - static_cast<int64_t>(time(nullptr));
