@@ -81,9 +81,9 @@ void PrintText(const TimeReport& r) {
     return;
   }
   std::printf("time source: %s\nchecked: %s\n", r.source.c_str(), Date(r.checked_at).c_str());
-  if (r.error.empty() || r.offset_s != 0) std::printf("offset: %+lld s (bound %lld s)\n",
-                                                      static_cast<long long>(r.offset_s),
-                                                      static_cast<long long>(r.bound_s));
+  if (r.error.empty() || r.offset_s != 0)
+    std::printf("offset: %+lld s (bound %lld s)\n", static_cast<long long>(r.offset_s),
+                static_cast<long long>(r.bound_s));
   std::printf("time: %s%s%s\n", r.ok ? "ok" : "FAIL", r.ok ? "" : ": ", r.error.c_str());
 }
 

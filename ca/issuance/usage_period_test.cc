@@ -37,9 +37,10 @@ TEST(IssuingKeyUsage, ZeroMeansNoLimit) {
 }
 
 TEST(IssuingKeyUsage, ConfigRefusesAPeriodLongerThanTheCertificate) {
-  auto bad = ParseConfig("[ca]\nname = \"x\"\nissuing_subject = \"/CN=x\"\nissuing_days = 10\n"
-                         "issuing_key_usage_days = 11\n[token]\nmodule = \"m\"\nlabel = \"l\"\n",
-                         "/tmp");
+  auto bad = ParseConfig(
+      "[ca]\nname = \"x\"\nissuing_subject = \"/CN=x\"\nissuing_days = 10\n"
+      "issuing_key_usage_days = 11\n[token]\nmodule = \"m\"\nlabel = \"l\"\n",
+      "/tmp");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("issuing_key_usage_days"), std::string::npos) << bad.status().ToString();
 }

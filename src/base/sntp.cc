@@ -57,14 +57,16 @@ Result<int64_t> Ask(int fd, int timeout_ms) {
   if (n != static_cast<ssize_t>(packet.size()) || (packet[0] & 0x7) != 4 || packet[1] == 0) {
     return UnavailableError("time_source: not an SNTP answer");
   }
-  uint64_t secs = (uint64_t{packet[40]} << 24) | (uint64_t{packet[41]} << 16) | (uint64_t{packet[42]} << 8) | packet[43];
+  uint64_t secs =
+      (uint64_t{packet[40]} << 24) | (uint64_t{packet[41]} << 16) | (uint64_t{packet[42]} << 8) | packet[43];
   return static_cast<int64_t>(secs) - kNtpToUnix;
 }
 
 }  // namespace
 
 Result<int64_t> QueryNtpTime(const std::string& url, int timeout_ms) {
-  if (!url.starts_with("ntp://") || url.size() == 6) return InvalidArgumentError("time source must be ntp://HOST[:PORT]");
+  if (!url.starts_with("ntp://") || url.size() == 6)
+    return InvalidArgumentError("time source must be ntp://HOST[:PORT]");
   CV_ASSIGN_OR_RETURN(int fd, Connect(url));
   Result<int64_t> t = UnavailableError("time_source: no answer");
   for (int attempt = 0; attempt < 3 && !t.ok(); ++attempt) t = Ask(fd, timeout_ms);

@@ -90,7 +90,8 @@ Status TrustedClock::CheckSource(int64_t now, TimeHealth* health) {
   health->offset_s = now - *remote;
   if (health->offset_s > options_.max_offset_s || -health->offset_s > options_.max_offset_s) {
     return Untrusted("the clock (" + Date(now) + ") is " + std::to_string(health->offset_s) + " s away from " +
-                     options_.source + " (bound " + std::to_string(options_.max_offset_s) + " s); fix the system clock");
+                     options_.source + " (bound " + std::to_string(options_.max_offset_s) +
+                     " s); fix the system clock");
   }
   return OkStatus();
 }

@@ -27,18 +27,18 @@
 #include <mutex>
 #include <string>
 
-#include "src/base/status.h"
 #include "src/base/result.h"
+#include "src/base/status.h"
 
 namespace certvault {
 
 struct TrustedClockOptions {
-  std::string source;                 // "ntp://HOST[:PORT]" or empty (none)
-  int64_t max_offset_s = 10;          // policy bound against the source
-  int64_t backward_tolerance_s = 2;   // how far behind the floor the clock may be
-  int64_t check_interval_s = 60;      // full check at most this often
-  int64_t retry_s = 5;                // a failed full check is reused this long
-  int timeout_ms = 2000;              // per SNTP try
+  std::string source;                // "ntp://HOST[:PORT]" or empty (none)
+  int64_t max_offset_s = 10;         // policy bound against the source
+  int64_t backward_tolerance_s = 2;  // how far behind the floor the clock may be
+  int64_t check_interval_s = 60;     // full check at most this often
+  int64_t retry_s = 5;               // a failed full check is reused this long
+  int timeout_ms = 2000;             // per SNTP try
 };
 
 // TimeHealth: the last full check, for status reports.
@@ -61,8 +61,7 @@ class TrustedClock {
   using SourceFn = std::function<Result<int64_t>(const std::string& url, int timeout_ms)>;
 
   // The defaults read the system clock (time(2)) and ask the source over SNTP.
-  TrustedClock(TrustedClockOptions options, RaiseFloorFn raise_floor, NowFn now = nullptr,
-               SourceFn source = nullptr);
+  TrustedClock(TrustedClockOptions options, RaiseFloorFn raise_floor, NowFn now = nullptr, SourceFn source = nullptr);
   TrustedClock(const TrustedClock&) = delete;
   TrustedClock& operator=(const TrustedClock&) = delete;
 

@@ -19,8 +19,8 @@
 namespace certvault::core {
 namespace {
 
-using certvault::testing::Pin;
 using certvault::testing::kUserPin;
+using certvault::testing::Pin;
 
 const Mechanism kEcdsa{CKM_ECDSA, {}};
 const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};

@@ -19,7 +19,8 @@ constexpr std::string_view kTest = "integrity";
 ossl::UniquePtr<EVP_PKEY> ReadPublicKey(std::string_view pem) {
   ossl::UniquePtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (bio == nullptr) return nullptr;
-  return ossl::UniquePtr<EVP_PKEY>(PEM_read_bio_PUBKEY_ex(bio.get(), nullptr, nullptr, nullptr, crypto::LibCtx(), nullptr));
+  return ossl::UniquePtr<EVP_PKEY>(
+      PEM_read_bio_PUBKEY_ex(bio.get(), nullptr, nullptr, nullptr, crypto::LibCtx(), nullptr));
 }
 
 }  // namespace
