@@ -3,8 +3,8 @@
 # in-process and (CV_BACKEND=daemon) through certvaultd, whose clock is the
 # one that counts:
 #   - a clock an hour behind the vault's latest trusted time (faketime -1h)
-#     gets CKR_DEVICE_ERROR at C_Login, and signing works again with the
-#     right clock;
+#     gets CKR_DEVICE_ERROR at C_Login (the CLI: "untrusted clock: ..."),
+#     and signing works again with the right clock;
 #   - with time_source pointing to an SNTP server on 127.0.0.1 an hour ahead,
 #     CKR_DEVICE_ERROR; with one that agrees, signatures verify.
 source "$(dirname "$0")/lib.sh"
@@ -56,6 +56,13 @@ sign || { cat "$WORK/sign.out" >&2; fail "sign with the right clock"; }
 FAKE="-1h"
 configure
 refused "a clock an hour behind the latest trusted time"
+if [[ -n "${CLI:-}" ]]; then
+  # The CLI names the clock (through certvaultd too).
+  timeout "$T" ${FAKE:+faketime -f "$FAKE"} "$CLI" list --token "$TOKEN_LABEL" --login --pin "$USER_PIN" \
+    >"$WORK/cli.out" 2>&1 && fail "the CLI logged in under a clock behind the latest trusted time"
+  expect_contains "$WORK/cli.out" "untrusted clock: .* behind the latest trusted time" "the CLI's message"
+  log "refused: the CLI, with a message naming the clock"
+fi
 FAKE=""
 configure
 sign || { cat "$WORK/sign.out" >&2; fail "sign after the clock is fixed"; }
