@@ -30,6 +30,11 @@ configure() {
     DAEMON_PID=$!
     BG_PIDS+=("$DAEMON_PID")
     wait_for_line "$WORK/certvaultd.log" serving 30 || { cat "$WORK/certvaultd.log" >&2; fail "certvaultd start"; }
+    local deadline=$((SECONDS + 30))
+    until [[ -S "$CERTVAULT_SOCKET" ]]; do
+      ((SECONDS < deadline)) || fail "certvaultd has no socket"
+      sleep 0.05
+    done
   else
     export CERTVAULT_CONF="$WORK/tt.conf"
   fi
