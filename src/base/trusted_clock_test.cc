@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <ctime>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "src/base/sntp.h"
 #include "src/base/testing/sntp_responder.h"
@@ -108,6 +112,39 @@ TEST(TrustedClock, UnreachableSourceFailsClosedWithoutATimeoutPerCall) {
 TEST(TrustedClock, FloorWriteFailureRefuses) {
   TrustedClock clock({}, [](int64_t) -> Result<int64_t> { return UnavailableError("disk"); });
   EXPECT_EQ(clock.Check().reason(), Reason::kDeviceError);
+}
+
+TEST(TrustedClock, ConcurrentChecksRunOneFullCheckPerInterval) {
+  std::atomic<int64_t> now{1'800'000'000};
+  std::atomic<int> sources{0};
+  std::mutex floor_mu;
+  int64_t floor = 0;
+  TrustedClock clock(
+      {.source = "ntp://x", .check_interval_s = 60},
+      [&](int64_t t) -> Result<int64_t> {
+        std::lock_guard<std::mutex> lock(floor_mu);
+        floor = std::max(floor, t);
+        return floor;
+      },
+      [&] { return now.load(); },
+      [&](const std::string&, int) -> Result<int64_t> {
+        ++sources;
+        return now.load();
+      });
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        if (t == 0 && i % 100 == 0) now += 30;  // crosses an interval every other step
+        if (!clock.Check().ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_LE(sources.load(), 6);  // (5 steps * 30 s) / 60 s, plus the first
+  EXPECT_TRUE(clock.Health().ok);
 }
 
 TEST(Sntp, ReadsTheServersTransmitTime) {
