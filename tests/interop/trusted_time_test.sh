@@ -12,6 +12,11 @@ need_tool pkcs11-tool openssl faketime
 setup_env
 DAEMON=0
 [[ "${CV_BACKEND:-embedded}" == daemon ]] && DAEMON=1
+LIBFAKETIME=""
+if ((DAEMON)); then
+  LIBFAKETIME=$(dpkg -L libfaketime 2>/dev/null | grep -m1 '/libfaketime\.so\.1$' || true)
+  [[ -f "$LIBFAKETIME" ]] || skip "libfaketime.so.1 not found"
+fi
 
 # configure [EXTRA LINE]: the vault settings (and certvaultd's, restarted
 # under $FAKE when in daemon mode).
@@ -25,8 +30,15 @@ configure() {
     fi
     printf '[daemon]\n' >>"$WORK/tt.conf"
     rm -f "$CERTVAULT_SOCKET" "$WORK/certvaultd.log"
-    ${FAKE:+faketime -f "$FAKE"} "$CERTVAULTD" --config "$WORK/tt.conf" --socket "$CERTVAULT_SOCKET" \
-      >"$WORK/certvaultd.log" 2>&1 &
+    # libfaketime preloaded directly, not through faketime(1), which forks:
+    # DAEMON_PID must be certvaultd itself, or the kill above and the
+    # cleanup would leave it running.
+    if [[ -n "$FAKE" ]]; then
+      env LD_PRELOAD="$LIBFAKETIME" FAKETIME="$FAKE" "$CERTVAULTD" --config "$WORK/tt.conf" \
+        --socket "$CERTVAULT_SOCKET" >"$WORK/certvaultd.log" 2>&1 &
+    else
+      "$CERTVAULTD" --config "$WORK/tt.conf" --socket "$CERTVAULT_SOCKET" >"$WORK/certvaultd.log" 2>&1 &
+    fi
     DAEMON_PID=$!
     BG_PIDS+=("$DAEMON_PID")
     wait_for_line "$WORK/certvaultd.log" serving 30 || { cat "$WORK/certvaultd.log" >&2; fail "certvaultd start"; }
