@@ -51,6 +51,7 @@ int CmdShow(Args& args);
 int CmdProfiles(Args& args);
 int CmdAudit(Args& args);
 int CmdSelftest(Args& args);  // cmd_selftest.cc
+int CmdStatus(Args& args);    // cmd_status.cc
 // RequireSelfTests: the power-on self-tests gate of every other command.
 int RequireSelfTests();
 

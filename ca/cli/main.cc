@@ -121,7 +121,8 @@ class CommandLine {
         {"init", CmdInit},   {"install-issuing", CmdInstallIssuing}, {"issue", CmdIssue},
         {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
-        {"audit", CmdAudit}};
+        {"audit", CmdAudit},
+        {"status", CmdStatus}};
     if (command_ == "selftest") return CmdSelftest(args_);
     if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
     auto it = kCommands.find(command_);
@@ -194,6 +195,7 @@ class CommandLine {
     Number(*audit, "limit", 1, 100000000, "at most this many (default 50)");
     CLI::App* selftest = app_.add_subcommand("selftest", "run the power-on self-tests and report");
     Switch(*selftest, "json", "the report as JSON");
+    Switch(*app_.add_subcommand("status", "the time source's health (offset, last check, source)"), "json", "as JSON");
   }
 
   CLI::App app_;

@@ -42,6 +42,10 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   CV_ASSIGN_OR_RETURN(cfg.signature_algorithm, SignatureAlgorithmFor(cfg.key_algorithm, sig_alg));
   CV_RETURN_IF_ERROR(GetUint(ca, "root_days", 1, 36500, cfg.root_days));
   CV_RETURN_IF_ERROR(GetUint(ca, "issuing_days", 1, 36500, cfg.issuing_days));
+  CV_RETURN_IF_ERROR(GetUint(ca, "issuing_key_usage_days", 0, 36500, cfg.issuing_key_usage_days));
+  if (cfg.issuing_key_usage_days > cfg.issuing_days) {
+    return InvalidArgumentError("ca.toml: [ca] issuing_key_usage_days must not exceed issuing_days");
+  }
   uint32_t path_len = static_cast<uint32_t>(cfg.issuing_path_len);
   CV_RETURN_IF_ERROR(GetUint(ca, "issuing_path_len", 0, 8, path_len));
   cfg.issuing_path_len = static_cast<int>(path_len);

@@ -36,6 +36,10 @@ struct CaConfig {
   x509::SignatureAlgorithm signature_algorithm = x509::SignatureAlgorithm::kEcdsaSha256;
   uint32_t root_days = 7300;
   uint32_t issuing_days = 3650;
+  // issuing_key_usage_days: how long the issuing key issues certificates,
+  // from its certificate's notBefore (0: as long as the certificate is
+  // valid); CRLs and OCSP go on after it (ca/issuance/usage_period.h).
+  uint32_t issuing_key_usage_days = 0;
   int issuing_path_len = 0;
   std::vector<std::string> permitted_names;  // nameConstraints of the issuing CA, e.g. "DNS:.example.com"
   std::vector<std::string> excluded_names;

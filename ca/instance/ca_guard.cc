@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "ca/instance/ca_instance.h"
+#include "src/base/sntp.h"
 #include "src/base/status_macros.h"
 
 namespace certvault::ca {

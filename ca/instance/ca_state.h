@@ -41,11 +41,6 @@ struct CaState {
   void Merge(const CaState& other);
 };
 
-// QueryNtpTime: the time of an SNTP server (RFC 4330) named "ntp://HOST[:PORT]"
-// (port 123 by default), in seconds since the Unix epoch. kUnavailable when
-// it does not answer within `timeout_ms` (three tries).
-Result<int64_t> QueryNtpTime(const std::string& url, int timeout_ms);
-
 }  // namespace certvault::ca
 
 #endif  // CERTVAULT_CA_INSTANCE_CA_STATE_H_

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "ca/issuance/csr.h"
+#include "ca/issuance/usage_period.h"
 #include "src/base/status_macros.h"
 
 namespace certvault::ca {
@@ -99,6 +100,7 @@ void Issuer::SignChunk(const CertTemplate& tmpl, Chunk& c) {
 // signing. Outcomes are returned only after their chunk has committed.
 Result<std::vector<IssueOutcome>> Issuer::Issue(std::span<const IssueItem> items, const std::string& profile) {
   CV_ASSIGN_OR_RETURN(const CertTemplate* tmpl, TemplateFor(profile));
+  CV_RETURN_IF_ERROR(CheckIssuingKeyUsage(config_, ca_cert_, static_cast<int64_t>(std::time(nullptr))));
   if (!name_constraints_read_) {
     CV_ASSIGN_OR_RETURN(name_constraints_, NameConstraintsOf(ca_cert_));
     name_constraints_read_ = true;

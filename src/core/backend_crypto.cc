@@ -146,6 +146,9 @@ bool EmbeddedBackend::ReuseSpare(Session& s, OpKind kind, const Mechanism& mech,
 
 Status EmbeddedBackend::OpInit(SessionHandle handle, OpKind kind, const Mechanism& mech, ObjectHandle key) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  // Trusted time gates every signature (a fast clock read between full
+  // checks; C_Sign itself is not touched).
+  if (kind == OpKind::kSign) CV_RETURN_IF_ERROR(clock_.Check());
   std::lock_guard<std::mutex> lock(s->mu);
   std::optional<ActiveOp>& slot = s->ops[Index(kind)];
   if (slot) return Status(Reason::kOperationActive, "an operation of this kind is active");

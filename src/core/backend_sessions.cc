@@ -210,6 +210,9 @@ Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretB
   if (user != UserType::kSo && user != UserType::kUser) return Status(Reason::kUserTypeInvalid, "bad user type");
   CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
   CV_RETURN_IF_ERROR(CheckLoginAllowed(*s, user));
+  // Trusted time before the PIN is checked: PIN expiry and everything the
+  // login enables depend on the date (docs/config.md, "Trusted time").
+  CV_RETURN_IF_ERROR(clock_.Check());
   // The memory-hard PIN check runs without the token lock, so sessions that
   // are already signing on this token are not stalled by it.
   bool must_change = false;

@@ -61,10 +61,26 @@ std::string SerialFor(storage::TokenId id) {
   return HexEncode(rnd);  // 16 hex chars, the CK_TOKEN_INFO serial width
 }
 
+TrustedClockOptions ClockOptions(const Config& config) {
+  TrustedClockOptions o;
+  o.source = config.time_source;
+  o.max_offset_s = config.max_clock_offset_s;
+  o.backward_tolerance_s = config.clock_backward_tolerance_s;
+  o.check_interval_s = config.time_check_interval_s;
+  o.retry_s = std::min<int64_t>(5, config.time_check_interval_s);
+  return o;
+}
+
 }  // namespace
 
 EmbeddedBackend::EmbeddedBackend(Config config, bool create_vault)
-    : config_(std::move(config)), create_vault_(create_vault), pin_lock_(config_.vault_dir + kPinLockName) {}
+    : config_(std::move(config)),
+      create_vault_(create_vault),
+      pin_lock_(config_.vault_dir + kPinLockName),
+      clock_(ClockOptions(config_), [this](int64_t t) -> Result<int64_t> {
+        CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+        return store->RaiseTrustedTime(t);
+      }) {}
 
 EmbeddedBackend::~EmbeddedBackend() = default;
 

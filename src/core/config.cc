@@ -67,6 +67,18 @@ Status ParseVaultKey(std::string_view key, std::string_view value, int line, Con
     return OkStatus();
   }
   if (key == "secure_heap_kib") return ParseU32(value, 0, 1u << 20, line, &config->secure_heap_kib);
+  if (key == "time_source") {
+    if (!value.empty() && (!value.starts_with("ntp://") || value.size() == 6)) {
+      return LineError(line, "time_source must be ntp://HOST[:PORT]");
+    }
+    config->time_source = std::string(value);
+    return OkStatus();
+  }
+  if (key == "max_clock_offset_s") return ParseU32(value, 1, 86400, line, &config->max_clock_offset_s);
+  if (key == "clock_backward_tolerance_s") {
+    return ParseU32(value, 0, 4000000000u, line, &config->clock_backward_tolerance_s);
+  }
+  if (key == "time_check_interval_s") return ParseU32(value, 1, 86400, line, &config->time_check_interval_s);
   return LineError(line, "unknown key '" + std::string(key) + "' in [vault]");
 }
 

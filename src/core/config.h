@@ -13,6 +13,10 @@
 //   so_pin_min_length = 8
 //   allow_weak_pin = false      # true: both minimums drop to 4 (tests, numeric-PIN devices)
 //   secure_heap_kib = 0         # >0: OpenSSL secure heap for key memory (see docs/config.md)
+//   time_source = ntp://HOST[:PORT]   # trusted time (src/base/trusted_clock.h); empty: none
+//   max_clock_offset_s = 10     # bound against time_source
+//   clock_backward_tolerance_s = 2    # behind the vault's latest trusted time
+//   time_check_interval_s = 60  # full clock check at most this often
 //   [token "factory-1"]         # per-token settings, by label
 //   mechanisms = CKM_ECDSA, CKM_ECDSA_SHA256, 0x1057   # allow-list
 //   [token "*"]                 # defaults for every token
@@ -54,6 +58,13 @@ struct Config {
   // two): key material then lives in locked memory excluded from core dumps.
   // Off by default in the module because the heap is process-wide.
   uint32_t secure_heap_kib = 0;
+  // Trusted time: signing and logins need a clock that is not behind the
+  // vault's latest trusted time by more than clock_backward_tolerance_s and,
+  // with a time_source, within max_clock_offset_s of it (trusted_clock.h).
+  std::string time_source;
+  uint32_t max_clock_offset_s = 10;
+  uint32_t clock_backward_tolerance_s = 2;
+  uint32_t time_check_interval_s = 60;
   // Per-token mechanism allow-lists by token label; "*" applies to tokens
   // without their own entry. Absent = every mechanism the engine offers.
   std::map<std::string, std::set<MechanismType>> mechanism_allow;

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "src/base/trusted_clock.h"
 #include "src/core/backend.h"
 #include "src/core/change_counter.h"
 #include "src/core/pin_lock.h"
@@ -359,6 +360,9 @@ class EmbeddedBackend final : public Backend {
   std::unique_ptr<ChangeCounter> changes_;  // set with store_, before store_ptr_ is published
   std::atomic<uint64_t> local_changes_{0};  // logins, logouts, session-object changes (StateGeneration)
   PinCheckLock pin_lock_;                   // every PIN check (pin_lock.h)
+  // Trusted time of this vault (its floor in the store's meta table):
+  // checked at C_Login and C_SignInit, fully at most once per interval.
+  TrustedClock clock_;
 
   std::mutex runtimes_mu_;
   std::unordered_map<storage::TokenId, std::shared_ptr<TokenRuntime>> runtimes_;  // GUARDED_BY(runtimes_mu_)

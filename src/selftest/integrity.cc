@@ -5,20 +5,24 @@
 // `cmake --install` writes to <prefix>/share/certvault/SHA256SUMS
 // (docs/design/selftest.md). No manifest (a build tree, a test binary) or a
 // binary the manifest does not list: nothing to check. A listed binary whose
-// digest differs, or that cannot be read: failure.
+// digest differs, or that cannot be read: failure. A build configured with a
+// manifest signing key also requires a valid SHA256SUMS.sig.
 #include <dlfcn.h>
 #include <link.h>
 #include <openssl/evp.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
 #include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
 #include "src/crypto/ossl_ptr.h"
+#include "src/base/status_macros.h"
 #include "src/selftest/internal.h"
+#include "src/selftest/manifest_key.h"
 
 namespace certvault::selftest::internal {
 namespace {
@@ -72,7 +76,40 @@ std::string FileSha256(const fs::path& path) {
   return hex;
 }
 
+// ReadFile: the whole file at `path`; false when it cannot be read.
+bool ReadFile(const fs::path& path, std::vector<uint8_t>* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return !in.bad();
+}
+
 }  // namespace
+
+Status CheckInstalledBinary(const fs::path& prefix, const fs::path& own, std::string_view public_key_pem) {
+  fs::path dir = prefix / "share" / "certvault";
+  std::vector<uint8_t> manifest, sig;
+  if (!ReadFile(dir / "SHA256SUMS", &manifest)) return Failed(kTest, "cannot read the manifest");
+  // A build with a manifest signing key requires the signature: accepting a
+  // missing one would let whoever can replace the manifest drop it too.
+  if (!public_key_pem.empty()) {
+    if (!ReadFile(dir / "SHA256SUMS.sig", &sig)) return Failed(kTest, "the install manifest is not signed");
+    CV_RETURN_IF_ERROR(VerifyManifestSignature(manifest, sig, public_key_pem));
+  }
+  // The digests are read from the same bytes whose signature was checked.
+  std::istringstream lines(std::string(manifest.begin(), manifest.end()));
+  std::string rel = fs::relative(own, prefix).string(), line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string digest, path;
+    if (!(fields >> digest >> path) || path != rel) continue;
+    std::string actual = FileSha256(own);
+    if (actual.empty()) return Failed(kTest, "cannot read the installed binary");
+    if (actual != digest) return Failed(kTest, "installed binary does not match its manifest digest");
+    return OkStatus();
+  }
+  return OkStatus();
+}
 
 Status IntegrityCheck() {
   // Injected before the manifest lookup, so that test binaries (listed in no
@@ -83,19 +120,7 @@ Status IntegrityCheck() {
   // The manifest lists paths relative to the installation prefix.
   fs::path prefix = ManifestRoot(own);
   if (prefix.empty()) return OkStatus();
-  std::ifstream manifest(prefix / "share" / "certvault" / "SHA256SUMS");
-  if (!manifest) return Failed(kTest, "cannot read the manifest");
-  std::string rel = fs::relative(own, prefix).string(), line;
-  while (std::getline(manifest, line)) {
-    std::istringstream fields(line);
-    std::string digest, path;
-    if (!(fields >> digest >> path) || path != rel) continue;
-    std::string actual = FileSha256(own);
-    if (actual.empty()) return Failed(kTest, "cannot read the installed binary");
-    if (actual != digest) return Failed(kTest, "installed binary does not match its manifest digest");
-    return OkStatus();
-  }
-  return OkStatus();
+  return CheckInstalledBinary(prefix, own, kManifestPublicKeyPem);
 }
 
 }  // namespace certvault::selftest::internal

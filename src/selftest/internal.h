@@ -6,6 +6,7 @@
 #define CERTVAULT_SELFTEST_INTERNAL_H_
 
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,19 @@ Status KatEcdsaP384();
 Status KatEd25519();
 Status KatRsaPss();
 Status IntegrityCheck();
+
+// VerifyManifestSignature: OK when `sig` is a signature of `manifest` by the
+// PEM public key `public_key_pem` (Ed25519/Ed448: pure EdDSA; ECDSA and RSA
+// PKCS#1 v1.5: over SHA-256). Otherwise the integrity test's kDeviceError.
+Status VerifyManifestSignature(std::span<const uint8_t> manifest, std::span<const uint8_t> sig,
+                               std::string_view public_key_pem);
+
+// CheckInstalledBinary: the file `own`, installed under `prefix`, against
+// prefix/share/certvault/SHA256SUMS (a file it does not list passes). With a
+// non-empty `public_key_pem`, SHA256SUMS.sig must exist and verify first.
+// Failures are the integrity test's kDeviceError.
+Status CheckInstalledBinary(const std::filesystem::path& prefix, const std::filesystem::path& own,
+                            std::string_view public_key_pem);
 
 }  // namespace certvault::selftest::internal
 

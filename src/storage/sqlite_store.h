@@ -64,6 +64,7 @@ class SqliteStore final : public Store {
 
   Status RunExclusive(const std::function<Status()>& fn) override;
   Status CheckIntegrity() override;
+  Result<int64_t> RaiseTrustedTime(int64_t t) override;  // sqlite_store_meta.cc
 
  private:
   using ConnFn = std::function<Status(Connection&)>;

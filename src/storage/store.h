@@ -154,6 +154,12 @@ class Store {
   // `fn` may call the object/token methods above; they join the transaction.
   virtual Status RunExclusive(const std::function<Status()>& fn) = 0;
 
+  // --- Trusted time (src/base/trusted_clock.h) ---
+  // RaiseTrustedTime: the vault's durable "latest trusted time" (Unix
+  // seconds, `meta` key 'trusted_time') becomes max(stored, t) in one write
+  // transaction; returns the stored value after it. It never goes down.
+  virtual Result<int64_t> RaiseTrustedTime(int64_t t) { return UnimplementedError("RaiseTrustedTime"); }
+
   // --- Maintenance ---
   // CheckIntegrity: a full consistency check of the file (reads every page,
   // O(size); OpenStore only does cheap header and schema checks). OK, or
