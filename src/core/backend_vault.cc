@@ -64,7 +64,10 @@ std::string SerialFor(storage::TokenId id) {
 }  // namespace
 
 EmbeddedBackend::EmbeddedBackend(Config config, bool create_vault)
-    : config_(std::move(config)), create_vault_(create_vault), pin_lock_(config_.vault_dir + kPinLockName) {}
+    : config_(std::move(config)),
+      create_vault_(create_vault),
+      pin_lock_(config_.vault_dir + kPinLockName),
+      events_(config_.event_log) {}
 
 EmbeddedBackend::~EmbeddedBackend() = default;
 
@@ -243,8 +246,8 @@ Status EmbeddedBackend::InitToken(SlotId slot, const SecretBytes& so_pin, std::s
   return InitTokenWithOptions(slot, so_pin, label, TokenOptions{});
 }
 
-Status EmbeddedBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_pin, std::string_view label,
-                                             const TokenOptions& options) {
+Status EmbeddedBackend::InitTokenUnlogged(SlotId slot, const SecretBytes& so_pin, std::string_view label,
+                                          const TokenOptions& options) {
   CV_RETURN_IF_ERROR(CheckPinPolicy(so_pin, /*so=*/true));
   if (label.size() > 32) return Status(Reason::kArgumentsBad, "token label longer than 32 bytes");
   CV_ASSIGN_OR_RETURN(storage::Store * store, CreateStoreIfMissing());
@@ -261,6 +264,7 @@ Status EmbeddedBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_
     PinCheckLock::Guard serialized(pin_lock_);
     bool must_change = false;
     CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, slot, UserType::kSo, so_pin, &must_change));
+    (void)events_.Unlock(*store, slot, key);  // the old audit key announces the new one
   }
   return CreateToken(slot, so_pin, label, options);
 }
@@ -283,6 +287,7 @@ Status EmbeddedBackend::CreateToken(SlotId slot, const SecretBytes& so_pin, std:
   CV_ASSIGN_OR_RETURN(storage::AuthRow so, SealTokenKey(slot, storage::Role::kSo, so_pin, token_key, config_.kdf,
                                                         config_.pin_max_tries));
   CV_RETURN_IF_ERROR(store->CreateToken(row, {so}));
+  (void)events_.OnTokenInit(*store, slot, token_key);
   changes_->Bump();  // the token's old objects are gone
   std::shared_ptr<TokenRuntime> rt = Runtime(slot);
   std::unique_lock<std::shared_mutex> lock(rt->mu);
@@ -307,6 +312,7 @@ namespace certvault {
 Result<std::unique_ptr<Backend>> OpenEmbeddedBackend(const BackendOptions& options) {
   CV_ASSIGN_OR_RETURN(core::Config config, core::LoadConfig(options.vault_dir, options.config_path));
   if (options.allow_weak_pin) config.allow_weak_pin = true;
+  config.event_log = options.event_log;
   if (config.secure_heap_kib != 0 && CRYPTO_secure_malloc_initialized() == 0) {
     size_t bytes = 4096;  // CRYPTO_secure_malloc_init wants a power of two
     while (bytes < size_t{config.secure_heap_kib} * 1024) bytes <<= 1;

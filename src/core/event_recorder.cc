@@ -1,0 +1,121 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "src/core/event_recorder.h"
+
+#include "src/base/status_macros.h"
+
+namespace certvault::core {
+
+EventRecorder::EventRecorder(bool enabled) : enabled_(enabled), actor_(audit::SelfActor()) {}
+
+void EventRecorder::SetPeer(int64_t uid, int64_t pid, std::string exe) {
+  std::lock_guard<std::mutex> lock(mu_);
+  actor_.mode = "daemon";
+  actor_.uid = uid;
+  actor_.pid = pid;
+  actor_.exe = std::move(exe);
+}
+
+audit::Actor EventRecorder::ActorFor(std::string_view role) {
+  std::lock_guard<std::mutex> lock(mu_);
+  audit::Actor a = actor_;
+  a.role = std::string(role);
+  return a;
+}
+
+std::shared_ptr<audit::AuditSigner> EventRecorder::SignerOf(storage::TokenId token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = signers_.find(token);
+  return it == signers_.end() ? nullptr : it->second;
+}
+
+Result<std::shared_ptr<audit::AuditSigner>> EventRecorder::OpenNewest(storage::Store& store, storage::TokenId token,
+                                                                      const SecretBytes& token_key) {
+  std::shared_ptr<audit::AuditSigner> out;
+  CV_RETURN_IF_ERROR(store.RunExclusive([&]() -> Status {
+    CV_ASSIGN_OR_RETURN(std::vector<storage::AuditKeyRow> keys, store.ListAuditKeys(token));
+    if (keys.empty()) {  // a token from before the event log: its first key, now
+      storage::AuditKeyRow row;
+      CV_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditSigner> made, audit::AuditSigner::Create(token, 1, token_key, &row));
+      CV_RETURN_IF_ERROR(store.InsertAuditKey(row));
+      out = std::move(made);
+      return OkStatus();
+    }
+    CV_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditSigner> opened, audit::AuditSigner::Open(keys.back(), token_key));
+    out = std::move(opened);
+    return OkStatus();
+  }));
+  return out;
+}
+
+Status EventRecorder::Unlock(storage::Store& store, storage::TokenId token, const SecretBytes& token_key) {
+  if (!enabled_) return OkStatus();
+  Result<std::shared_ptr<audit::AuditSigner>> signer = OpenNewest(store, token, token_key);
+  if (!signer.ok()) {
+    audit::Event e{"audit_key_check", 0, "", ResultOf(signer.status()), std::string(signer.status().message())};
+    (void)audit::AppendEvent(store, token, ActorFor("public"), e, nullptr);
+    return signer.status();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  signers_[token] = std::move(*signer);
+  return OkStatus();
+}
+
+void EventRecorder::Lock(storage::TokenId token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  signers_.erase(token);
+}
+
+Status EventRecorder::OnTokenInit(storage::Store& store, storage::TokenId token, const SecretBytes& new_token_key) {
+  if (!enabled_) return OkStatus();
+  std::shared_ptr<audit::AuditSigner> old = SignerOf(token);
+  const audit::Actor so = ActorFor("so");
+  std::shared_ptr<audit::AuditSigner> made;
+  Status s = store.RunExclusive([&]() -> Status {
+    CV_ASSIGN_OR_RETURN(std::vector<storage::AuditKeyRow> keys, store.ListAuditKeys(token));
+    const uint32_t next = keys.empty() ? 1 : keys.back().key_no + 1;
+    storage::AuditKeyRow row;
+    CV_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditSigner> signer,
+                        audit::AuditSigner::Create(token, next, new_token_key, &row));
+    if (next > 1) {  // announced by the previous key (unsigned if it was not opened)
+      CV_ASSIGN_OR_RETURN(std::string detail, audit::RolloverDetail(next, row.public_key));
+      audit::Event e{audit::kKeyRollover, 0, "", "ok", detail};
+      CV_RETURN_IF_ERROR(audit::AppendEvent(store, token, so, e, old.get()).status());
+    }
+    CV_RETURN_IF_ERROR(store.InsertAuditKey(row));
+    made = std::move(signer);
+    return audit::AppendEvent(store, token, so, audit::Event{"init_token"}, made.get()).status();
+  });
+  Lock(token);
+  return s;
+}
+
+Status EventRecorder::Record(storage::Store& store, storage::TokenId token, std::string_view role,
+                             audit::Event event) {
+  if (!enabled_) return OkStatus();
+  std::shared_ptr<audit::AuditSigner> signer = SignerOf(token);
+  return audit::AppendEvent(store, token, ActorFor(role), event, signer.get()).status();
+}
+
+std::string EventRecorder::RoleName(std::optional<UserType> user) {
+  if (!user) return "public";
+  switch (*user) {
+    case UserType::kSo: return "so";
+    case UserType::kUser: return "user";
+    case UserType::kContextSpecific: return "context";
+    default: return "unknown";
+  }
+}
+
+std::string EventRecorder::ResultOf(const Status& status) {
+  if (status.ok()) return "ok";
+  switch (status.reason()) {  // the PIN outcomes an auditor looks for
+    case Reason::kPinIncorrect: return "pin_incorrect";
+    case Reason::kPinLocked: return "pin_locked";
+    case Reason::kPinExpired: return "pin_expired";
+    case Reason::kPinLenRange: return "pin_len_range";
+    case Reason::kUserPinNotInitialized: return "user_pin_not_initialized";
+    default: return std::string(StatusCodeName(status.code()));
+  }
+}
+
+}  // namespace certvault::core
