@@ -51,6 +51,7 @@ Status CmdCsr(Context& ctx);
 Status CmdSelfsign(Context& ctx);
 Status CmdImportCert(Context& ctx);
 Status CmdImportP12(Context& ctx);
+Status CmdAudit(Context& ctx);  // cmd_audit.cc
 
 // OpenedToken: a token with an open session (logged in if asked).
 struct OpenedToken {
