@@ -29,6 +29,13 @@ std::string LabelOf(const AttributeSet& tmpl) {
 
 bool IsKeyClass(uint64_t cls) { return cls == CKO_PRIVATE_KEY || cls == CKO_PUBLIC_KEY || cls == CKO_SECRET_KEY; }
 
+// KeyEvent: the event of an operation that makes a token key per `tmpl`;
+// nullopt for session objects (not logged).
+std::optional<audit::Event> KeyEvent(std::string_view action, const AttributeSet& tmpl, std::string detail) {
+  if (!tmpl.GetBoolOr(CKA_TOKEN, false)) return std::nullopt;
+  return audit::Event{std::string(action), 0, LabelOf(tmpl), "ok", std::move(detail)};
+}
+
 }  // namespace
 
 void EmbeddedBackend::SetEventPeer(int64_t uid, int64_t pid, const std::string& exe) {
@@ -48,13 +55,26 @@ void EmbeddedBackend::RecordFor(SessionHandle handle, audit::Event event) {
   (void)events_.Record(**store, (*s)->token, EventRecorder::RoleName(login), std::move(event));
 }
 
-void EmbeddedBackend::RecordKeyEvent(SessionHandle handle, std::string_view action, const AttributeSet& tmpl,
-                                     const Result<ObjectHandle>& made, std::string detail) {
-  if (!tmpl.GetBoolOr(CKA_TOKEN, false)) return;
-  audit::Event e{std::string(action), made.ok() ? *made : 0, LabelOf(tmpl), EventRecorder::ResultOf(made.status()),
-                 std::move(detail)};
-  if (!made.ok()) e.detail += (e.detail.empty() ? "" : "; ") + std::string(made.status().message());
-  RecordFor(handle, std::move(e));
+PendingEvent EmbeddedBackend::StartPending(SessionHandle handle, audit::Event event) {
+  PendingEvent p;
+  p.event = std::move(event);
+  Result<std::shared_ptr<Session>> s = FindSession(handle);
+  if (!events_.enabled() || !s.ok()) return p;
+  std::shared_lock<std::shared_mutex> lock((*s)->runtime->mu);
+  p.recorder = &events_;
+  p.token = (*s)->token;
+  p.role = EventRecorder::RoleName((*s)->runtime->login);
+  return p;
+}
+
+void EmbeddedBackend::FinishPending(PendingEvent& p, const Status& status) {
+  if (p.recorder == nullptr || (status.ok() && p.committed)) return;
+  Result<storage::Store*> store = Store();
+  if (!store.ok()) return;
+  audit::Event e = std::move(p.event);
+  e.result = EventRecorder::ResultOf(status);
+  if (!status.ok()) e.detail += (e.detail.empty() ? "" : "; ") + std::string(status.message());
+  (void)events_.Record(**store, p.token, p.role, std::move(e));
 }
 
 bool EmbeddedBackend::TokenObjectLabel(ObjectHandle object, std::string* out_label) {
@@ -124,67 +144,98 @@ Status EmbeddedBackend::SetPin(SessionHandle handle, const SecretBytes& old_pin,
 }
 
 Result<ObjectHandle> EmbeddedBackend::CreateObject(SessionHandle handle, const AttributeSet& tmpl) {
-  Result<ObjectHandle> made = CreateObjectUnlogged(handle, tmpl);
   std::optional<uint64_t> cls = tmpl.GetUlong(CKA_CLASS);
-  if (cls && IsKeyClass(*cls)) RecordKeyEvent(handle, "import_key", tmpl, made, "class " + Hex(*cls));
+  std::optional<audit::Event> e;
+  if (cls && IsKeyClass(*cls)) e = KeyEvent("import_key", tmpl, "class " + Hex(*cls));
+  if (!e) return CreateObjectUnlogged(handle, tmpl);
+  PendingEvent p = StartPending(handle, std::move(*e));
+  Result<ObjectHandle> made = [&] {
+    PendingEventScope scope(&p);
+    return CreateObjectUnlogged(handle, tmpl);
+  }();
+  FinishPending(p, made.status());
   return made;
 }
 
 Status EmbeddedBackend::DestroyObject(SessionHandle handle, ObjectHandle object) {
   std::string label;
-  const bool token_object = events_.enabled() && TokenObjectLabel(object, &label);
-  Status s = DestroyObjectUnlogged(handle, object);
-  if (token_object) {
-    RecordFor(handle, {"destroy_object", object, label, EventRecorder::ResultOf(s), std::string(s.message())});
-  }
+  if (!events_.enabled() || !TokenObjectLabel(object, &label)) return DestroyObjectUnlogged(handle, object);
+  PendingEvent p = StartPending(handle, {"destroy_object", object, label});
+  Status s = [&] {
+    PendingEventScope scope(&p);
+    return DestroyObjectUnlogged(handle, object);
+  }();
+  FinishPending(p, s);
   return s;
 }
 
 Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle object, const AttributeSet& tmpl) {
   std::string label;
-  const bool token_object = events_.enabled() && TokenObjectLabel(object, &label);
-  Status s = SetAttributeValueUnlogged(handle, object, tmpl);
-  if (token_object) {
-    std::string types = "attributes";
-    for (const Attribute& a : tmpl.items()) types += " " + Hex(a.type);
-    if (!s.ok()) types += "; " + std::string(s.message());
-    RecordFor(handle, {"set_attribute", object, label, EventRecorder::ResultOf(s), types});
-  }
+  if (!events_.enabled() || !TokenObjectLabel(object, &label)) return SetAttributeValueUnlogged(handle, object, tmpl);
+  std::string types = "attributes";
+  for (const Attribute& a : tmpl.items()) types += " " + Hex(a.type);
+  PendingEvent p = StartPending(handle, {"set_attribute", object, label, "ok", types});
+  Status s = [&] {
+    PendingEventScope scope(&p);
+    return SetAttributeValueUnlogged(handle, object, tmpl);
+  }();
+  FinishPending(p, s);
   return s;
 }
 
 Result<ObjectHandle> EmbeddedBackend::GenerateKey(SessionHandle handle, const Mechanism& mech,
                                                   const AttributeSet& tmpl) {
-  Result<ObjectHandle> made = GenerateKeyUnlogged(handle, mech, tmpl);
-  RecordKeyEvent(handle, "generate_key", tmpl, made, "mechanism " + Hex(mech.type));
+  std::optional<audit::Event> e = KeyEvent("generate_key", tmpl, "mechanism " + Hex(mech.type));
+  if (!e) return GenerateKeyUnlogged(handle, mech, tmpl);
+  PendingEvent p = StartPending(handle, std::move(*e));
+  Result<ObjectHandle> made = [&] {
+    PendingEventScope scope(&p);
+    return GenerateKeyUnlogged(handle, mech, tmpl);
+  }();
+  FinishPending(p, made.status());
   return made;
 }
 
 Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPair(SessionHandle handle, const Mechanism& mech,
                                                           const AttributeSet& public_tmpl,
                                                           const AttributeSet& private_tmpl) {
-  Result<KeyPair> pair = GenerateKeyPairUnlogged(handle, mech, public_tmpl, private_tmpl);
-  Result<ObjectHandle> priv = pair.ok() ? Result<ObjectHandle>(pair->private_key) : Result<ObjectHandle>(pair.status());
-  std::string detail = "mechanism " + Hex(mech.type);
-  if (pair.ok()) detail += " public " + std::to_string(pair->public_key);
-  RecordKeyEvent(handle, "generate_key_pair", private_tmpl, priv, detail);
+  std::optional<audit::Event> e = KeyEvent("generate_key_pair", private_tmpl, "mechanism " + Hex(mech.type));
+  if (!e) return GenerateKeyPairUnlogged(handle, mech, public_tmpl, private_tmpl);
+  PendingEvent p = StartPending(handle, std::move(*e));
+  Result<KeyPair> pair = [&] {
+    PendingEventScope scope(&p);
+    return GenerateKeyPairUnlogged(handle, mech, public_tmpl, private_tmpl);
+  }();
+  FinishPending(p, pair.status());
   return pair;
 }
 
 Result<ObjectHandle> EmbeddedBackend::UnwrapKey(SessionHandle handle, const Mechanism& mech,
                                                 ObjectHandle unwrapping_key, std::span<const uint8_t> wrapped,
                                                 const AttributeSet& tmpl) {
-  Result<ObjectHandle> made = UnwrapKeyUnlogged(handle, mech, unwrapping_key, wrapped, tmpl);
-  RecordKeyEvent(handle, "unwrap_key", tmpl, made,
-                 "mechanism " + Hex(mech.type) + " unwrapping key " + std::to_string(unwrapping_key));
+  std::optional<audit::Event> e = KeyEvent(
+      "unwrap_key", tmpl, "mechanism " + Hex(mech.type) + " unwrapping key " + std::to_string(unwrapping_key));
+  if (!e) return UnwrapKeyUnlogged(handle, mech, unwrapping_key, wrapped, tmpl);
+  PendingEvent p = StartPending(handle, std::move(*e));
+  Result<ObjectHandle> made = [&] {
+    PendingEventScope scope(&p);
+    return UnwrapKeyUnlogged(handle, mech, unwrapping_key, wrapped, tmpl);
+  }();
+  FinishPending(p, made.status());
   return made;
 }
 
 Result<ObjectHandle> EmbeddedBackend::DeriveKey(SessionHandle handle, const Mechanism& mech, ObjectHandle base_key,
                                                 const AttributeSet& tmpl) {
-  Result<ObjectHandle> made = DeriveKeyUnlogged(handle, mech, base_key, tmpl);
-  RecordKeyEvent(handle, "derive_key", tmpl, made,
-                 "mechanism " + Hex(mech.type) + " base key " + std::to_string(base_key));
+  std::optional<audit::Event> e =
+      KeyEvent("derive_key", tmpl, "mechanism " + Hex(mech.type) + " base key " + std::to_string(base_key));
+  if (!e) return DeriveKeyUnlogged(handle, mech, base_key, tmpl);
+  PendingEvent p = StartPending(handle, std::move(*e));
+  Result<ObjectHandle> made = [&] {
+    PendingEventScope scope(&p);
+    return DeriveKeyUnlogged(handle, mech, base_key, tmpl);
+  }();
+  FinishPending(p, made.status());
   return made;
 }
 

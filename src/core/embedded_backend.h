@@ -217,10 +217,13 @@ class EmbeddedBackend final : public Backend {
                                          const AttributeSet& tmpl);
   // RecordFor: appends `event` for session `handle`'s token, as its login role.
   void RecordFor(SessionHandle handle, audit::Event event);
-  // RecordKeyEvent: for an operation that makes a token key per `tmpl`
-  // (session objects are not logged): `action`, the new object or the error.
-  void RecordKeyEvent(SessionHandle handle, std::string_view action, const AttributeSet& tmpl,
-                      const Result<ObjectHandle>& made, std::string detail);
+  // StartPending: the event of an operation on session `handle` that writes
+  // token objects, to be appended in their transaction (PendingEvent);
+  // recorder null if the log is off or the session is unknown.
+  PendingEvent StartPending(SessionHandle handle, audit::Event event);
+  // FinishPending: after the operation: if its transaction did not take the
+  // event (it failed), appends it on its own with the error.
+  void FinishPending(PendingEvent& pending, const Status& status);
   // TokenObjectLabel: true and the label column if `object` is a token object.
   bool TokenObjectLabel(ObjectHandle object, std::string* out_label);
   // UnlockEvents: after a successful PIN use, opens the token's audit key

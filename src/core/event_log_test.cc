@@ -139,6 +139,29 @@ TEST_F(EventLogTest, KeyChangesAreRecordedWithTheirTargets) {
   EXPECT_EQ(r.last_signed_seq, r.records);
 }
 
+TEST_F(EventLogTest, AKeyAndItsEventCommitTogether) {
+  SessionHandle s = UserSession();
+  const size_t before = Events().size();
+  GenerateEc(s, "one", true);
+  EXPECT_EQ(Events().size(), before + 1);  // one event, in the key pair's own transaction
+  // If the event cannot be written, the key is not stored either.
+  Sql("CREATE TRIGGER no_keygen BEFORE INSERT ON event_log WHEN NEW.action = 'generate_key_pair' "
+      "BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+  AttributeSet pub, priv;
+  pub.Set(CKA_EC_PARAMS, kP256);
+  pub.SetBool(CKA_TOKEN, true);
+  priv.SetBool(CKA_TOKEN, true);
+  priv.SetString(CKA_LABEL, "two");
+  EXPECT_FALSE(backend_->GenerateKeyPair(s, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv).ok());
+  AttributeSet find;
+  find.SetString(CKA_LABEL, "two");
+  ASSERT_TRUE(backend_->FindObjectsInit(s, find).ok());
+  EXPECT_TRUE(backend_->FindObjects(s, 10)->empty());
+  ASSERT_TRUE(backend_->FindObjectsFinal(s).ok());
+  Sql("DROP TRIGGER no_keygen");
+  EXPECT_TRUE(Verify().ok);
+}
+
 TEST_F(EventLogTest, SigningWritesNoEvent) {
   SessionHandle s = UserSession();
   Backend::KeyPair kp = GenerateEc(s, "signer", true);

@@ -4,6 +4,38 @@
 #include "src/base/status_macros.h"
 
 namespace certvault::core {
+namespace {
+
+thread_local PendingEvent* t_pending = nullptr;
+
+}  // namespace
+
+PendingEventScope::PendingEventScope(PendingEvent* pending) : previous_(t_pending) { t_pending = pending; }
+
+PendingEventScope::~PendingEventScope() { t_pending = previous_; }
+
+Status EventRecorder::CommitPending(storage::Store& store, storage::TokenId token, storage::ObjectId removed,
+                                    const std::vector<storage::ObjectRow>& added) {
+  PendingEvent* p = t_pending;
+  if (p == nullptr || p->committed || p->token != token || p->recorder == nullptr || !p->recorder->enabled_) {
+    return OkStatus();
+  }
+  audit::Event e = p->event;
+  const storage::ObjectRow* target = added.empty() ? nullptr : &added.front();
+  for (const storage::ObjectRow& r : added) {
+    if (r.object_class == CKO_PRIVATE_KEY) target = &r;
+  }
+  if (e.target_id == 0 && target != nullptr) {  // a new object: the one written
+    e.target_id = target->object_id;
+    e.target_label.assign(target->label.begin(), target->label.end());
+  } else if (e.target_id == 0) {
+    e.target_id = removed;
+  }
+  std::shared_ptr<audit::AuditSigner> signer = p->recorder->SignerOf(token);
+  CV_RETURN_IF_ERROR(audit::AppendEvent(store, token, p->recorder->ActorFor(p->role), e, signer.get()).status());
+  p->committed = true;
+  return OkStatus();
+}
 
 EventRecorder::EventRecorder(bool enabled) : enabled_(enabled), actor_(audit::SelfActor()) {}
 

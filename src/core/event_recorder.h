@@ -28,6 +28,32 @@
 
 namespace certvault::core {
 
+class EventRecorder;
+
+// PendingEvent: the event of an operation that writes token objects, to be
+// appended inside the transaction that writes them (CommitPending), so that
+// the event costs no commit (fsync) of its own.
+struct PendingEvent {
+  EventRecorder* recorder = nullptr;
+  storage::TokenId token = 0;
+  std::string role;
+  audit::Event event;
+  bool committed = false;  // appended inside the operation's transaction
+};
+
+// PendingEventScope: makes `pending` this thread's pending event until the
+// scope ends.
+class PendingEventScope {
+ public:
+  explicit PendingEventScope(PendingEvent* pending);
+  ~PendingEventScope();
+  PendingEventScope(const PendingEventScope&) = delete;
+  PendingEventScope& operator=(const PendingEventScope&) = delete;
+
+ private:
+  PendingEvent* previous_;
+};
+
 class EventRecorder {
  public:
   // `enabled` = false writes nothing (bench/ measures the cost this way).
@@ -54,6 +80,13 @@ class EventRecorder {
   // Record: appends `event` for token `token` with `role` ("so", "user",
   // "public", "context"); with a checkpoint if the token is unlocked.
   Status Record(storage::Store& store, storage::TokenId token, std::string_view role, audit::Event event);
+
+  // CommitPending: called inside the transaction that writes token objects
+  // (EmbeddedBackend::CommitObjects): appends this thread's pending event for
+  // `token`, if any, completed with the object written (the private key of a
+  // pair) or `removed`; rolled back with the transaction. OK if none.
+  static Status CommitPending(storage::Store& store, storage::TokenId token, storage::ObjectId removed,
+                              const std::vector<storage::ObjectRow>& added);
 
   bool enabled() const { return enabled_; }
 
