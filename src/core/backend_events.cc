@@ -107,7 +107,9 @@ void EmbeddedBackend::UnlockEvents(SessionHandle handle) {
 Status EmbeddedBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_pin, std::string_view label,
                                              const TokenOptions& options) {
   Status s = InitTokenUnlogged(slot, so_pin, label, options);
-  // Success is recorded by CreateToken (with the audit key rollover).
+  // Success is recorded by CreateToken (with the audit key rollover); after a
+  // failure, the old key opened by the SO PIN check is not kept.
+  if (!s.ok()) events_.Lock(slot);
   Result<storage::Store*> store = Store();
   if (!s.ok() && store.ok() && (*store)->GetToken(slot).ok()) {
     (void)events_.Record(**store, slot, "so", {"init_token", 0, std::string(label), EventRecorder::ResultOf(s),
@@ -119,8 +121,8 @@ Status EmbeddedBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_
 Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretBytes& pin) {
   Status s = LoginUnlogged(handle, user, pin);
   if (s.reason() == Reason::kSessionHandleInvalid || s.reason() == Reason::kUserAlreadyLoggedIn) return s;
-  if (s.ok()) UnlockEvents(handle);
   const bool context = user == UserType::kContextSpecific;
+  if (s.ok() && !context) UnlockEvents(handle);  // a context login keeps the login's key
   audit::Event e{context ? "context_login" : "login", 0, "", EventRecorder::ResultOf(s), std::string(s.message())};
   if (!context) e.detail = "as " + EventRecorder::RoleName(user) + (s.ok() ? "" : ": " + e.detail);
   RecordFor(handle, std::move(e));
