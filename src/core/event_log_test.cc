@@ -215,9 +215,15 @@ TEST_F(EventLogTest, ReinitRollsTheAuditKeyOver) {
   EXPECT_EQ(r.last_signed_seq, 5u);
 }
 
-TEST_F(EventLogTest, TokenWithoutAuditKeyGetsOneAtLogin) {
-  // A vault written before the event log: no key, no records.
-  Sql("DELETE FROM audit_keys; DELETE FROM event_checkpoints; DELETE FROM event_log;");
+TEST_F(EventLogTest, VaultFromBeforeTheLogIsUpgraded) {
+  // Make the file a schema version 2 vault (as the previous build wrote it),
+  // then open it again: the migration adds the tables, and the token gets
+  // its audit key 1 at its next login.
+  backend_.reset();
+  Sql("DROP TABLE audit_keys; DROP TABLE event_checkpoints; DROP TABLE event_log; "
+      "UPDATE meta SET value = 2 WHERE key = 'schema_version';");
+  backend_ = Open();
+  ASSERT_NE(backend_, nullptr);
   UserSession();
   audit::VerifyReport r = Verify();
   EXPECT_TRUE(r.ok) << r.problem;
