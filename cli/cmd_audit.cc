@@ -78,8 +78,8 @@ std::string EventJson(const storage::EventRow& e) {
 }
 
 void PrintEvent(std::ostream& out, const storage::EventRow& e) {
-  out << e.seq << "  " << IsoTime(e.time_ms) << "  " << e.action << "  " << e.result << "  " << e.role << " ("
-      << e.mode << " uid " << e.peer_uid << " pid " << e.peer_pid << " " << e.peer_exe << ")";
+  out << e.seq << "  " << IsoTime(e.time_ms) << "  " << e.action << "  " << e.result << "  " << e.role << " (" << e.mode
+      << " uid " << e.peer_uid << " pid " << e.peer_pid << " " << e.peer_exe << ")";
   if (e.target_id != 0 || !e.target_label.empty()) out << "  object " << e.target_id << " \"" << e.target_label << "\"";
   if (!e.detail.empty()) out << "  " << e.detail;
   out << "\n";
@@ -109,7 +109,8 @@ void PrintReport(std::ostream& out, storage::TokenId token, const audit::VerifyR
     out << "records " << r.last_signed_seq + 1 << ".." << r.records
         << " are not yet signed (written while nobody was logged in)\n";
   }
-  out << (r.ok ? "verified: the log is intact\n" : "BROKEN at record " + std::to_string(r.first_bad_seq) + ": " + r.problem + "\n");
+  out << (r.ok ? "verified: the log is intact\n"
+               : "BROKEN at record " + std::to_string(r.first_bad_seq) + ": " + r.problem + "\n");
 }
 
 }  // namespace

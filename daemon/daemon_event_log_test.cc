@@ -18,10 +18,13 @@ class DaemonEventLogTest : public DaemonTest {
     std::vector<storage::EventRow> out;
     auto store = storage::OpenStore(dir_ + "/vault/vault.db", storage::StoreOptions{});
     EXPECT_TRUE(store.ok());
-    EXPECT_TRUE((*store)->ForEachEvent(slot, [&](const storage::EventRow& e) {
-      out.push_back(e);
-      return OkStatus();
-    }).ok());
+    EXPECT_TRUE((*store)
+                    ->ForEachEvent(slot,
+                                   [&](const storage::EventRow& e) {
+                                     out.push_back(e);
+                                     return OkStatus();
+                                   })
+                    .ok());
     Result<audit::VerifyReport> r = audit::VerifyLog(**store, slot, {});
     EXPECT_TRUE(r.ok() && r->ok) << (r.ok() ? r->problem : r.status().ToString());
     return out;

@@ -64,8 +64,9 @@ Result<std::unique_ptr<AuditSigner>> AuditSigner::Create(storage::TokenId token,
   CV_ASSIGN_OR_RETURN(Bytes aad, SealAad(token, key_no, row.public_key));
   CV_ASSIGN_OR_RETURN(SecureVector sealed, crypto::AeadSeal(token_key, aad, priv.Bytes(SecretAccess::Get())));
   row.sealed_private.assign(sealed.begin(), sealed.end());
-  row.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  row.created_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   *out_row = std::move(row);
   return std::unique_ptr<AuditSigner>(new AuditSigner(key_no, std::move(key)));
 }
@@ -100,8 +101,8 @@ Result<Bytes> AuditSigner::Sign(std::span<const uint8_t> msg) const {
 
 Result<AuditVerifier> AuditVerifier::Parse(std::span<const uint8_t> spki) {
   const unsigned char* p = spki.data();
-  ossl::UniquePtr<EVP_PKEY> key(d2i_PUBKEY_ex(nullptr, &p, static_cast<long>(spki.size()), crypto::LibCtx(),
-                                              crypto::kPropq));
+  ossl::UniquePtr<EVP_PKEY> key(
+      d2i_PUBKEY_ex(nullptr, &p, static_cast<long>(spki.size()), crypto::LibCtx(), crypto::kPropq));
   if (key == nullptr || p != spki.data() + spki.size()) {
     ossl::ClearErrors();
     return Status(Reason::kCorruptStore, "an audit public key does not parse");
@@ -119,8 +120,7 @@ bool AuditVerifier::Verify(std::span<const uint8_t> msg, std::span<const uint8_t
   return ok;
 }
 
-bool VerifyAuditSignature(std::span<const uint8_t> spki, std::span<const uint8_t> msg,
-                          std::span<const uint8_t> sig) {
+bool VerifyAuditSignature(std::span<const uint8_t> spki, std::span<const uint8_t> msg, std::span<const uint8_t> sig) {
   Result<AuditVerifier> v = AuditVerifier::Parse(spki);
   return v.ok() && v->Verify(msg, sig);
 }

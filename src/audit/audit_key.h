@@ -56,8 +56,7 @@ class AuditVerifier {
 
 // VerifyAuditSignature: AuditVerifier::Parse(spki) and Verify; false for an
 // unparsable key.
-bool VerifyAuditSignature(std::span<const uint8_t> spki, std::span<const uint8_t> msg,
-                          std::span<const uint8_t> sig);
+bool VerifyAuditSignature(std::span<const uint8_t> spki, std::span<const uint8_t> msg, std::span<const uint8_t> sig);
 
 }  // namespace certvault::audit
 

@@ -57,15 +57,25 @@ TEST_F(EventLogTest, EveryFieldIsHashed) {
   row.prev_hash = Bytes(32, 0);
   Bytes base = *EventHash(row);
   std::vector<std::function<void(storage::EventRow&)>> edits = {
-      [](auto& r) { r.token_id = 2; },       [](auto& r) { r.seq = 2; },
-      [](auto& r) { r.time_ms = 1; },        [](auto& r) { r.role = "so"; },
-      [](auto& r) { r.mode = "daemon"; },    [](auto& r) { r.peer_uid = 0; },
-      [](auto& r) { r.peer_pid = 0; },       [](auto& r) { r.peer_exe = "x"; },
-      [](auto& r) { r.action = "x"; },       [](auto& r) { r.target_id = 1; },
-      [](auto& r) { r.target_label = "x"; }, [](auto& r) { r.result = "x"; },
-      [](auto& r) { r.detail = "x"; },       [](auto& r) { r.prev_hash[0] = 1; },
+      [](auto& r) { r.token_id = 2; },
+      [](auto& r) { r.seq = 2; },
+      [](auto& r) { r.time_ms = 1; },
+      [](auto& r) { r.role = "so"; },
+      [](auto& r) { r.mode = "daemon"; },
+      [](auto& r) { r.peer_uid = 0; },
+      [](auto& r) { r.peer_pid = 0; },
+      [](auto& r) { r.peer_exe = "x"; },
+      [](auto& r) { r.action = "x"; },
+      [](auto& r) { r.target_id = 1; },
+      [](auto& r) { r.target_label = "x"; },
+      [](auto& r) { r.result = "x"; },
+      [](auto& r) { r.detail = "x"; },
+      [](auto& r) { r.prev_hash[0] = 1; },
       // length prefixes: moving a byte from one field to the next changes the hash
-      [](auto& r) { r.role = "a"; r.mode = ""; },
+      [](auto& r) {
+        r.role = "a";
+        r.mode = "";
+      },
   };
   for (size_t i = 0; i < edits.size(); ++i) {
     storage::EventRow edited = row;
@@ -158,10 +168,13 @@ TEST_F(EventLogTest, OldKeyCannotSignAfterTheRollover) {
   std::unique_ptr<storage::Store> s2 = MustOpen(dir2.File("vault.db"));
   // Rebuild the same situation in a copy without the legitimate checkpoint 8.
   std::vector<storage::EventRow> events;
-  ASSERT_TRUE(store_->ForEachEvent(1, [&](const storage::EventRow& e) {
-    events.push_back(e);
-    return OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->ForEachEvent(1,
+                                 [&](const storage::EventRow& e) {
+                                   events.push_back(e);
+                                   return OkStatus();
+                                 })
+                  .ok());
   for (const auto& e : events) ASSERT_TRUE(s2->InsertEvent(e).ok());
   std::vector<storage::AuditKeyRow> keys = *store_->ListAuditKeys(1);
   std::vector<storage::CheckpointRow> cps = *store_->ListCheckpoints(1);

@@ -39,18 +39,42 @@ void Rechain(std::vector<EventRow>& rows, size_t from) {
 
 void EditField(EventRow& r, int field) {
   switch (field) {
-    case 0: r.time_ms += 1; break;
-    case 1: r.role = r.role == "so" ? "user" : "so"; break;
-    case 2: r.action += "x"; break;
-    case 3: r.target_label = "other " + r.target_label; break;
-    case 4: r.result = r.result == "ok" ? "pin_incorrect" : "ok"; break;
-    case 5: r.detail += " "; break;
-    case 6: r.peer_uid += 1; break;
-    case 7: r.peer_pid += 1; break;
-    case 8: r.peer_exe += "x"; break;
-    case 9: r.target_id += 1; break;
-    case 10: r.mode = r.mode == "daemon" ? "embedded" : "daemon"; break;
-    default: r.hash[0] ^= 1; break;
+    case 0:
+      r.time_ms += 1;
+      break;
+    case 1:
+      r.role = r.role == "so" ? "user" : "so";
+      break;
+    case 2:
+      r.action += "x";
+      break;
+    case 3:
+      r.target_label = "other " + r.target_label;
+      break;
+    case 4:
+      r.result = r.result == "ok" ? "pin_incorrect" : "ok";
+      break;
+    case 5:
+      r.detail += " ";
+      break;
+    case 6:
+      r.peer_uid += 1;
+      break;
+    case 7:
+      r.peer_pid += 1;
+      break;
+    case 8:
+      r.peer_exe += "x";
+      break;
+    case 9:
+      r.target_id += 1;
+      break;
+    case 10:
+      r.mode = r.mode == "daemon" ? "embedded" : "daemon";
+      break;
+    default:
+      r.hash[0] ^= 1;
+      break;
   }
 }
 
@@ -127,7 +151,9 @@ class Tamperer {
   std::mt19937 rng_;
 };
 
-void Exec(sqlite3* db, const char* sql) { ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql; }
+void Exec(sqlite3* db, const char* sql) {
+  ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+}
 
 void BindRow(sqlite3_stmt* st, const EventRow& r) {
   sqlite3_bind_int64(st, 1, static_cast<int64_t>(r.seq));
@@ -152,10 +178,14 @@ class Attacker {
   explicit Attacker(const std::string& path) {
     EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
     Exec(db_, "PRAGMA synchronous=OFF");  // speed: durability does not matter here
-    EXPECT_EQ(sqlite3_prepare_v2(db_, "INSERT INTO event_log VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                      "?11, ?12, ?13, ?14)", -1, &insert_, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_prepare_v2(db_,
+                                 "INSERT INTO event_log VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                 "?11, ?12, ?13, ?14)",
+                                 -1, &insert_, nullptr),
+              SQLITE_OK);
     EXPECT_EQ(sqlite3_prepare_v2(db_, "UPDATE event_checkpoints SET head = ?2 WHERE token_id = 1 AND seq = ?1", -1,
-                                 &head_, nullptr), SQLITE_OK);
+                                 &head_, nullptr),
+              SQLITE_OK);
   }
   ~Attacker() {
     sqlite3_finalize(insert_);
@@ -198,10 +228,13 @@ TEST(EventLogTamperTest, VerifyDetectsEveryRandomTampering) {
   std::unique_ptr<storage::Store> store = MustOpen(path);
   BuildSignedLog(*store, kRecords);
   ASSERT_TRUE(VerifyLog(*store, 1, {})->ok);
-  ASSERT_TRUE(store->ForEachEvent(1, [&](const EventRow& e) {
-    rows.push_back(e);
-    return OkStatus();
-  }).ok());
+  ASSERT_TRUE(store
+                  ->ForEachEvent(1,
+                                 [&](const EventRow& e) {
+                                   rows.push_back(e);
+                                   return OkStatus();
+                                 })
+                  .ok());
   ASSERT_EQ(rows.size(), static_cast<size_t>(kRecords));
   const uint32_t seed = std::random_device{}();
   Tamperer tamperer(rows, seed);

@@ -80,8 +80,9 @@ class Checker {
     for (const storage::CheckpointRow& cp : cps) {
       const std::string name = "checkpoint at record " + std::to_string(cp.seq);
       if (cp.seq == 0 || cp.seq > events.size()) {
-        Fail(std::min<uint64_t>(cp.seq, events.size() + 1),
-             name + " is past the end of the log (" + std::to_string(events.size()) + " records): the tail was truncated");
+        Fail(std::min<uint64_t>(cp.seq, events.size() + 1), name + " is past the end of the log (" +
+                                                                std::to_string(events.size()) +
+                                                                " records): the tail was truncated");
         continue;
       }
       if (cp.head != events[cp.seq - 1].hash) {
@@ -127,8 +128,8 @@ class Checker {
     if (!options.expect_seq) return;
     uint64_t s = *options.expect_seq;
     if (s == 0 || s > events.size()) {
-      Fail(std::min<uint64_t>(s, events.size() + 1), "record " + std::to_string(s) +
-                                                         " of the expected checkpoint is gone: the tail was truncated");
+      Fail(std::min<uint64_t>(s, events.size() + 1),
+           "record " + std::to_string(s) + " of the expected checkpoint is gone: the tail was truncated");
     } else if (events[s - 1].hash != options.expect_head) {
       Fail(s, "record " + std::to_string(s) + " is not the one of the expected checkpoint");
     }
@@ -150,7 +151,7 @@ class Checker {
   VerifyReport* report_;
   std::vector<std::pair<uint64_t, uint64_t>> windows_;
   std::vector<std::optional<AuditVerifier>> verifiers_;  // key n at n-1
-  std::map<uint64_t, uint32_t> signed_;  // checkpoint seq -> key_no, valid ones
+  std::map<uint64_t, uint32_t> signed_;                  // checkpoint seq -> key_no, valid ones
 };
 
 }  // namespace

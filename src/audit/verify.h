@@ -30,8 +30,8 @@ struct VerifyReport {
   bool ok = true;
   uint64_t records = 0;
   uint64_t checkpoints = 0;
-  uint64_t first_bad_seq = 0;  // the record (or checkpoint) where the first problem is; 0 if ok
-  std::string problem;         // what is wrong there
+  uint64_t first_bad_seq = 0;    // the record (or checkpoint) where the first problem is; 0 if ok
+  std::string problem;           // what is wrong there
   uint64_t last_signed_seq = 0;  // highest seq covered by a valid checkpoint
   Bytes last_signed_head;
   std::vector<std::string> key_fingerprints;  // of keys 1..n

@@ -38,9 +38,7 @@ std::optional<audit::Event> KeyEvent(std::string_view action, const AttributeSet
 
 }  // namespace
 
-void EmbeddedBackend::SetEventPeer(int64_t uid, int64_t pid, const std::string& exe) {
-  events_.SetPeer(uid, pid, exe);
-}
+void EmbeddedBackend::SetEventPeer(int64_t uid, int64_t pid, const std::string& exe) { events_.SetPeer(uid, pid, exe); }
 
 void EmbeddedBackend::RecordFor(SessionHandle handle, audit::Event event) {
   if (!events_.enabled()) return;
@@ -112,8 +110,8 @@ Status EmbeddedBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_
   if (!s.ok()) events_.Lock(slot);
   Result<storage::Store*> store = Store();
   if (!s.ok() && store.ok() && (*store)->GetToken(slot).ok()) {
-    (void)events_.Record(**store, slot, "so", {"init_token", 0, std::string(label), EventRecorder::ResultOf(s),
-                                               std::string(s.message())});
+    (void)events_.Record(**store, slot, "so",
+                         {"init_token", 0, std::string(label), EventRecorder::ResultOf(s), std::string(s.message())});
   }
   return s;
 }
@@ -215,8 +213,8 @@ Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPair(SessionHandle handle, 
 Result<ObjectHandle> EmbeddedBackend::UnwrapKey(SessionHandle handle, const Mechanism& mech,
                                                 ObjectHandle unwrapping_key, std::span<const uint8_t> wrapped,
                                                 const AttributeSet& tmpl) {
-  std::optional<audit::Event> e = KeyEvent(
-      "unwrap_key", tmpl, "mechanism " + Hex(mech.type) + " unwrapping key " + std::to_string(unwrapping_key));
+  std::optional<audit::Event> e =
+      KeyEvent("unwrap_key", tmpl, "mechanism " + Hex(mech.type) + " unwrapping key " + std::to_string(unwrapping_key));
   if (!e) return UnwrapKeyUnlogged(handle, mech, unwrapping_key, wrapped, tmpl);
   PendingEvent p = StartPending(handle, std::move(*e));
   Result<ObjectHandle> made = [&] {

@@ -73,8 +73,8 @@ Result<ObjectHandle> EmbeddedBackend::GenerateKeyUnlogged(SessionHandle handle, 
 }
 
 Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPairUnlogged(SessionHandle handle, const Mechanism& mech,
-                                                          const AttributeSet& public_tmpl,
-                                                          const AttributeSet& private_tmpl) {
+                                                                  const AttributeSet& public_tmpl,
+                                                                  const AttributeSet& private_tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_RETURN_IF_ERROR(CheckAllowed(*s, mech.type));
@@ -128,8 +128,8 @@ Status EmbeddedBackend::WrapKey(SessionHandle handle, const Mechanism& mech, Obj
 }
 
 Result<ObjectHandle> EmbeddedBackend::UnwrapKeyUnlogged(SessionHandle handle, const Mechanism& mech,
-                                                ObjectHandle unwrapping_key, std::span<const uint8_t> wrapped,
-                                                const AttributeSet& tmpl) {
+                                                        ObjectHandle unwrapping_key, std::span<const uint8_t> wrapped,
+                                                        const AttributeSet& tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(KeyCacheEntry unwrapper, FetchKey(*s, unwrapping_key, Reason::kUnwrappingKeyHandleInvalid));
@@ -144,8 +144,8 @@ Result<ObjectHandle> EmbeddedBackend::UnwrapKeyUnlogged(SessionHandle handle, co
   return StoreNewObject(*s, std::move(attrs), *cls == CKO_PRIVATE_KEY ? kCvaKeyMaterial : CKA_VALUE, key.material);
 }
 
-Result<ObjectHandle> EmbeddedBackend::DeriveKeyUnlogged(SessionHandle handle, const Mechanism& mech, ObjectHandle base_key,
-                                                const AttributeSet& tmpl) {
+Result<ObjectHandle> EmbeddedBackend::DeriveKeyUnlogged(SessionHandle handle, const Mechanism& mech,
+                                                        ObjectHandle base_key, const AttributeSet& tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(KeyCacheEntry base, FetchKey(*s, base_key, Reason::kKeyHandleInvalid));

@@ -200,8 +200,7 @@ class EmbeddedBackend final : public Backend {
   // --- event log (backend_events.cc, docs/formats/event-log.md) ---
   // The public calls that change a token write an event and call these,
   // which do the work.
-  Status InitTokenUnlogged(SlotId slot, const SecretBytes& so_pin, std::string_view label,
-                           const TokenOptions& options);
+  Status InitTokenUnlogged(SlotId slot, const SecretBytes& so_pin, std::string_view label, const TokenOptions& options);
   Status InitPinUnlogged(SessionHandle session, const SecretBytes& pin);
   Status SetPinUnlogged(SessionHandle session, const SecretBytes& old_pin, const SecretBytes& new_pin);
   Status LoginUnlogged(SessionHandle session, UserType user, const SecretBytes& pin);
@@ -209,8 +208,8 @@ class EmbeddedBackend final : public Backend {
   Status DestroyObjectUnlogged(SessionHandle session, ObjectHandle object);
   Status SetAttributeValueUnlogged(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl);
   Result<ObjectHandle> GenerateKeyUnlogged(SessionHandle session, const Mechanism& mech, const AttributeSet& tmpl);
-  Result<KeyPair> GenerateKeyPairUnlogged(SessionHandle session, const Mechanism& mech,
-                                          const AttributeSet& public_tmpl, const AttributeSet& private_tmpl);
+  Result<KeyPair> GenerateKeyPairUnlogged(SessionHandle session, const Mechanism& mech, const AttributeSet& public_tmpl,
+                                          const AttributeSet& private_tmpl);
   Result<ObjectHandle> UnwrapKeyUnlogged(SessionHandle session, const Mechanism& mech, ObjectHandle unwrapping_key,
                                          std::span<const uint8_t> wrapped, const AttributeSet& tmpl);
   Result<ObjectHandle> DeriveKeyUnlogged(SessionHandle session, const Mechanism& mech, ObjectHandle base_key,

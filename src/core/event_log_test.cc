@@ -27,10 +27,13 @@ class EventLogTest : public TokenTest {
   std::vector<storage::EventRow> Events() {
     std::vector<storage::EventRow> out;
     std::unique_ptr<storage::Store> store = OpenDb();
-    EXPECT_TRUE(store->ForEachEvent(slot_, [&](const storage::EventRow& e) {
-      out.push_back(e);
-      return OkStatus();
-    }).ok());
+    EXPECT_TRUE(store
+                    ->ForEachEvent(slot_,
+                                   [&](const storage::EventRow& e) {
+                                     out.push_back(e);
+                                     return OkStatus();
+                                   })
+                    .ok());
     return out;
   }
   audit::VerifyReport Verify() {

@@ -67,7 +67,8 @@ Result<std::shared_ptr<audit::AuditSigner>> EventRecorder::OpenNewest(storage::S
     CV_ASSIGN_OR_RETURN(std::vector<storage::AuditKeyRow> keys, store.ListAuditKeys(token));
     if (keys.empty()) {  // a token from before the event log: its first key, now
       storage::AuditKeyRow row;
-      CV_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditSigner> made, audit::AuditSigner::Create(token, 1, token_key, &row));
+      CV_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditSigner> made,
+                          audit::AuditSigner::Create(token, 1, token_key, &row));
       CV_RETURN_IF_ERROR(store.InsertAuditKey(row));
       out = std::move(made);
       return OkStatus();
@@ -121,8 +122,7 @@ Status EventRecorder::OnTokenInit(storage::Store& store, storage::TokenId token,
   return s;
 }
 
-Status EventRecorder::Record(storage::Store& store, storage::TokenId token, std::string_view role,
-                             audit::Event event) {
+Status EventRecorder::Record(storage::Store& store, storage::TokenId token, std::string_view role, audit::Event event) {
   if (!enabled_) return OkStatus();
   std::shared_ptr<audit::AuditSigner> signer = SignerOf(token);
   return audit::AppendEvent(store, token, ActorFor(role), event, signer.get()).status();
@@ -131,22 +131,32 @@ Status EventRecorder::Record(storage::Store& store, storage::TokenId token, std:
 std::string EventRecorder::RoleName(std::optional<UserType> user) {
   if (!user) return "public";
   switch (*user) {
-    case UserType::kSo: return "so";
-    case UserType::kUser: return "user";
-    case UserType::kContextSpecific: return "context";
-    default: return "unknown";
+    case UserType::kSo:
+      return "so";
+    case UserType::kUser:
+      return "user";
+    case UserType::kContextSpecific:
+      return "context";
+    default:
+      return "unknown";
   }
 }
 
 std::string EventRecorder::ResultOf(const Status& status) {
   if (status.ok()) return "ok";
   switch (status.reason()) {  // the PIN outcomes an auditor looks for
-    case Reason::kPinIncorrect: return "pin_incorrect";
-    case Reason::kPinLocked: return "pin_locked";
-    case Reason::kPinExpired: return "pin_expired";
-    case Reason::kPinLenRange: return "pin_len_range";
-    case Reason::kUserPinNotInitialized: return "user_pin_not_initialized";
-    default: return std::string(StatusCodeName(status.code()));
+    case Reason::kPinIncorrect:
+      return "pin_incorrect";
+    case Reason::kPinLocked:
+      return "pin_locked";
+    case Reason::kPinExpired:
+      return "pin_expired";
+    case Reason::kPinLenRange:
+      return "pin_len_range";
+    case Reason::kUserPinNotInitialized:
+      return "user_pin_not_initialized";
+    default:
+      return std::string(StatusCodeName(status.code()));
   }
 }
 

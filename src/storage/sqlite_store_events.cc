@@ -58,8 +58,8 @@ Status BindEventRow(Stmt& stmt, const EventRow& row) {
 Result<EventRow> SqliteStore::LastEvent(TokenId id) {
   EventRow out;
   Status status = Read([&](Connection& conn) -> Status {
-    CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare(std::string(kEventColumns) +
-                                                " WHERE token_id = ?1 ORDER BY seq DESC LIMIT 1"));
+    CV_ASSIGN_OR_RETURN(Stmt stmt,
+                        conn.Prepare(std::string(kEventColumns) + " WHERE token_id = ?1 ORDER BY seq DESC LIMIT 1"));
     CV_RETURN_IF_ERROR(stmt.BindU64(1, id));
     CV_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFoundError("token " + std::to_string(id) + " has no events");

@@ -94,20 +94,20 @@ struct ObjectQuery {
 // prev_hash/hash (the chain) and checks them.
 struct EventRow {
   TokenId token_id = 0;
-  uint64_t seq = 0;           // 1, 2, 3 ... per token
-  int64_t time_ms = 0;        // Unix time, milliseconds
-  std::string role;           // "so", "user", "public", "context"
-  std::string mode;           // "embedded" or "daemon"
-  int64_t peer_uid = -1;      // the acting process (daemon: SO_PEERCRED); -1 unknown
+  uint64_t seq = 0;       // 1, 2, 3 ... per token
+  int64_t time_ms = 0;    // Unix time, milliseconds
+  std::string role;       // "so", "user", "public", "context"
+  std::string mode;       // "embedded" or "daemon"
+  int64_t peer_uid = -1;  // the acting process (daemon: SO_PEERCRED); -1 unknown
   int64_t peer_pid = -1;
   std::string peer_exe;
-  std::string action;         // "login", "generate_key_pair", ...
-  uint64_t target_id = 0;     // object id (0: none)
+  std::string action;      // "login", "generate_key_pair", ...
+  uint64_t target_id = 0;  // object id (0: none)
   std::string target_label;
-  std::string result;         // "ok" or the error reason
+  std::string result;  // "ok" or the error reason
   std::string detail;
-  Bytes prev_hash;            // 32 bytes
-  Bytes hash;                 // 32 bytes
+  Bytes prev_hash;  // 32 bytes
+  Bytes hash;       // 32 bytes
 };
 
 // CheckpointRow: a signature over the chain head at `seq`.
