@@ -287,7 +287,7 @@ Status EmbeddedBackend::CreateToken(SlotId slot, const SecretBytes& so_pin, std:
   CV_ASSIGN_OR_RETURN(storage::AuthRow so, SealTokenKey(slot, storage::Role::kSo, so_pin, token_key, config_.kdf,
                                                         config_.pin_max_tries));
   CV_RETURN_IF_ERROR(store->CreateToken(row, {so}));
-  (void)events_.OnTokenInit(*store, slot, token_key);
+  (void)events_.OnTokenInit(*store, slot, token_key, label);
   changes_->Bump();  // the token's old objects are gone
   std::shared_ptr<TokenRuntime> rt = Runtime(slot);
   std::unique_lock<std::shared_mutex> lock(rt->mu);

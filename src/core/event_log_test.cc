@@ -65,6 +65,7 @@ TEST_F(EventLogTest, TokenSetUpIsRecordedAndSigned) {
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].action, "init_token");
   EXPECT_EQ(events[0].role, "so");
+  EXPECT_EQ(events[0].target_label, "test");
   EXPECT_EQ(events[1].action, "login");
   EXPECT_EQ(events[1].detail, "as so");
   EXPECT_EQ(events[2].action, "init_pin");

@@ -98,7 +98,8 @@ void EventRecorder::Lock(storage::TokenId token) {
   signers_.erase(token);
 }
 
-Status EventRecorder::OnTokenInit(storage::Store& store, storage::TokenId token, const SecretBytes& new_token_key) {
+Status EventRecorder::OnTokenInit(storage::Store& store, storage::TokenId token, const SecretBytes& new_token_key,
+                                  std::string_view label) {
   if (!enabled_) return OkStatus();
   std::shared_ptr<audit::AuditSigner> old = SignerOf(token);
   const audit::Actor so = ActorFor("so");
@@ -116,7 +117,7 @@ Status EventRecorder::OnTokenInit(storage::Store& store, storage::TokenId token,
     }
     CV_RETURN_IF_ERROR(store.InsertAuditKey(row));
     made = std::move(signer);
-    return audit::AppendEvent(store, token, so, audit::Event{"init_token"}, made.get()).status();
+    return audit::AppendEvent(store, token, so, audit::Event{"init_token", 0, std::string(label)}, made.get()).status();
   });
   Lock(token);
   return s;

@@ -75,7 +75,8 @@ class EventRecorder {
   // with it; if the previous key is unlocked (the SO PIN of the old token was
   // checked), it first signs a rollover record announcing the new key. Then
   // records "init_token", signed by the new key, and locks the token.
-  Status OnTokenInit(storage::Store& store, storage::TokenId token, const SecretBytes& new_token_key);
+  Status OnTokenInit(storage::Store& store, storage::TokenId token, const SecretBytes& new_token_key,
+                     std::string_view label);
 
   // Record: appends `event` for token `token` with `role` ("so", "user",
   // "public", "context"); with a checkpoint if the token is unlocked.
