@@ -279,6 +279,7 @@ Status EmbeddedBackend::CreateToken(SlotId slot, const SecretBytes& so_pin, std:
   row.serial = SerialFor(slot);
   row.capacity = options.capacity;
   row.flags = options.user_pin_must_change ? kTokenFlagUserPinMustChange : 0;
+  if (config_.event_log) row.flags |= kTokenFlagEventLog;
   row.created_unix = static_cast<int64_t>(std::time(nullptr));
   {
     CV_ASSIGN_OR_RETURN(SecretBytes ik, DeriveIntegrityKey(token_key));

@@ -19,6 +19,16 @@ class EventLogTest : public TokenTest {
  protected:
   std::string ExtraConfig() const override { return "pin_max_tries = 3\n"; }
   std::string DbPath() const { return dir_ + "/vault/vault.db"; }
+  // OpenLogOff: another backend on the vault, with the event log off.
+  std::unique_ptr<Backend> OpenLogOff() {
+    BackendOptions options;
+    options.vault_dir = dir_ + "/vault";
+    options.config_path = conf_;
+    options.event_log = false;
+    auto b = OpenEmbeddedBackend(options);
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    return b.ok() ? std::move(*b) : nullptr;
+  }
   std::unique_ptr<storage::Store> OpenDb() {
     auto store = storage::OpenStore(DbPath(), storage::StoreOptions{});
     EXPECT_TRUE(store.ok()) << store.status().ToString();
@@ -220,9 +230,13 @@ TEST_F(EventLogTest, ReinitRollsTheAuditKeyOver) {
 }
 
 TEST_F(EventLogTest, VaultFromBeforeTheLogIsUpgraded) {
-  // Make the file a schema version 2 vault (as the previous build wrote it),
-  // then open it again: the migration adds the tables, and the token gets
-  // its audit key 1 at its next login.
+  // A token made by a build without the log (the log off: no audit key, no
+  // kTokenFlagEventLog), in a file made schema version 2 again; a build with
+  // the log opens it: the migration adds the tables, and the token gets its
+  // audit key 1 at its next login.
+  backend_.reset();
+  backend_ = OpenLogOff();
+  InitToken();
   backend_.reset();
   Sql("DROP TABLE audit_keys; DROP TABLE event_checkpoints; DROP TABLE event_log; "
       "UPDATE meta SET value = 2 WHERE key = 'schema_version';");
@@ -233,6 +247,21 @@ TEST_F(EventLogTest, VaultFromBeforeTheLogIsUpgraded) {
   EXPECT_TRUE(r.ok) << r.problem;
   EXPECT_EQ(r.records, 1u);
   EXPECT_EQ(r.last_signed_seq, 1u);
+  EXPECT_EQ(r.key_fingerprints.size(), 1u);
+}
+
+TEST_F(EventLogTest, RemovedLogIsNotRestartedSilently) {
+  // The whole log of a token made with the log is deleted: its verified
+  // token row says it had an audit key, so no new key 1 is trusted.
+  Sql("DELETE FROM audit_keys; DELETE FROM event_checkpoints; DELETE FROM event_log;");
+  UserSession();
+  std::vector<storage::EventRow> events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].action, "audit_key_check");
+  EXPECT_EQ(events[0].result, "DATA_LOSS");
+  EXPECT_NE(events[0].detail.find("were removed"), std::string::npos) << events[0].detail;
+  EXPECT_TRUE(OpenDb()->ListAuditKeys(slot_)->empty());
+  EXPECT_EQ(Verify().last_signed_seq, 0u);
 }
 
 TEST_F(EventLogTest, ReplacedAuditKeyIsNotUsedAndIsRecorded) {

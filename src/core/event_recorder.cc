@@ -2,6 +2,8 @@
 #include "src/core/event_recorder.h"
 
 #include "src/base/status_macros.h"
+#include "src/core/auth.h"
+#include "src/core/integrity.h"
 
 namespace certvault::core {
 namespace {
@@ -60,12 +62,31 @@ std::shared_ptr<audit::AuditSigner> EventRecorder::SignerOf(storage::TokenId tok
   return it == signers_.end() ? nullptr : it->second;
 }
 
+namespace {
+
+// KeyRequired: the token's verified row says it was made with the event log
+// (kTokenFlagEventLog), so a missing audit key was removed, not never made.
+// A row that does not verify (a legacy token without a state) cannot say so.
+bool KeyRequired(storage::Store& store, storage::TokenId token, const SecretBytes& token_key) {
+  Result<storage::TokenRow> row = store.GetToken(token);
+  Result<SecretBytes> ik = DeriveIntegrityKey(token_key);
+  if (!row.ok() || !ik.ok() || !OpenTokenState(*ik, *row).ok()) return false;
+  return (row->flags & kTokenFlagEventLog) != 0;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<audit::AuditSigner>> EventRecorder::OpenNewest(storage::Store& store, storage::TokenId token,
                                                                       const SecretBytes& token_key) {
   std::shared_ptr<audit::AuditSigner> out;
   CV_RETURN_IF_ERROR(store.RunExclusive([&]() -> Status {
     CV_ASSIGN_OR_RETURN(std::vector<storage::AuditKeyRow> keys, store.ListAuditKeys(token));
     if (keys.empty()) {  // a token from before the event log: its first key, now
+      if (KeyRequired(store, token, token_key)) {
+        return Status(Reason::kCorruptStore, "the audit keys of token " + std::to_string(token) +
+                                                 " were removed from the file; its log is not signed until it is "
+                                                 "re-initialized");
+      }
       storage::AuditKeyRow row;
       CV_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditSigner> made,
                           audit::AuditSigner::Create(token, 1, token_key, &row));

@@ -64,9 +64,11 @@ class EventRecorder {
 
   // Unlock: after a correct PIN, opens token `token`'s newest audit key with
   // `token_key` and keeps it until Lock. A token without an audit key (made
-  // before the event log existed) gets key 1 now. A key that does not open
-  // (replaced or edited in the file) is not used: an "audit_key_check" event
-  // with the error is recorded and the Status returned.
+  // before the event log existed) gets key 1 now, unless its verified token
+  // row says it was made with the log (kTokenFlagEventLog): then its keys were
+  // removed. A key that does not open (replaced or edited in the file) or was
+  // removed is not used: an "audit_key_check" event with the error is
+  // recorded and the Status (kCorruptStore) returned.
   Status Unlock(storage::Store& store, storage::TokenId token, const SecretBytes& token_key);
   // Lock: forgets the token's opened key (logout, re-initialization).
   void Lock(storage::TokenId token);
