@@ -58,6 +58,7 @@ class JsonObject;
 // for `list` (nothing for other objects).
 void AddLifecycleJson(JsonObject* o, const ObjectInfo& info);
 std::string LifecycleText(const ObjectInfo& info);
+Status CmdAudit(Context& ctx);  // cmd_audit.cc
 
 // OpenedToken: a token with an open session (logged in if asked).
 struct OpenedToken {

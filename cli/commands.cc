@@ -45,6 +45,8 @@ const std::vector<CommandDef>& Commands() {
       {"unlock", "unlock [--token L] [--so-pin S] [--new-pin P | --new-pin-file F]",
        {{"token"}, {"new-pin"}, {"new-pin-file"}}, CmdUnlock},
       {"selftest", "selftest [--json]", {}, CmdSelftest, false},
+      {"audit", "audit [--token L] [--verify] [--key-fingerprint HEX] [--checkpoint SEQ:HEAD] [--json]",
+       {{"token"}, {"verify", false}, {"key-fingerprint"}, {"checkpoint"}}, CmdAudit, false},
   };
   return kCommands;
 }

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "daemon/server.h"
@@ -32,6 +34,21 @@ int64_t SteadyNowNs() {
       .count();
 }
 
+// PeerExe: the client's executable (/proc/PID/exe), for the vault's event
+// log. Read while the peer is connected, so the pid is still its own. When
+// the daemon may not read the link (another uid, no CAP_SYS_PTRACE), the
+// process name the client chose itself: "comm:NAME".
+std::string PeerExe(pid_t pid) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink(proc + "/exe", ec);
+  if (!ec) return exe.string();
+  std::ifstream comm(proc + "/comm");
+  std::string name;
+  if (std::getline(comm, name)) return "comm:" + name;
+  return "";
+}
+
 bool SendResponse(int fd, ipc::WireBuffer* out) {
   ipc::EndFrame(out);
   bool ok = ipc::WriteAll(fd, *out).ok();
@@ -51,6 +68,7 @@ std::shared_ptr<App> Server::NewApp(const struct ucred& cred, std::vector<gid_t>
     return nullptr;
   }
   app->backend = std::move(*backend);
+  app->backend->SetEventPeer(cred.uid, cred.pid, PeerExe(cred.pid));  // the event log's actor
   app->attach_secret = std::move(secret);
   app->uid = cred.uid;
   app->pid = cred.pid;

@@ -33,6 +33,9 @@ namespace certvault::core {
 inline constexpr size_t kTokenKeySize = 32;
 // Token flags (storage::TokenRow::flags).
 inline constexpr uint64_t kTokenFlagUserPinMustChange = 1;  // policy: new user PINs must be changed at first login
+// The token was made with the event log, so it must have an audit key
+// (docs/formats/event-log.md); covered by the token state MAC.
+inline constexpr uint64_t kTokenFlagEventLog = 2;
 // Auth flags (storage::AuthRow::flags).
 inline constexpr uint32_t kAuthFlagMustChange = 1;  // this PIN must be changed (C_Login -> CKR_PIN_EXPIRED)
 inline constexpr size_t kPinSaltSize = 16;

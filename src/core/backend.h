@@ -151,6 +151,11 @@ class Backend {
   virtual std::optional<uint64_t> StateGeneration() { return std::nullopt; }
 
   // --- Random (§5.15) ---
+  // SetEventPeer: certvaultd tells the backend of one client application
+  // which process it serves (SO_PEERCRED uid and pid, and its executable),
+  // for the vault's event log. Other backends ignore it.
+  virtual void SetEventPeer(int64_t uid, int64_t pid, const std::string& exe) {}
+
   virtual Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) = 0;
   virtual Status GenerateRandom(SessionHandle session, std::span<uint8_t> out) = 0;
 };
@@ -169,6 +174,9 @@ struct BackendOptions {
   // daemon_socket: certvaultd's socket, chosen by the caller (the provider's
   // openssl.cnf `socket`); "" = CERTVAULT_SOCKET or the config file decides.
   std::string daemon_socket;
+  // event_log: write the vault's event log (docs/formats/event-log.md).
+  // Only bench/ turns it off, to measure its cost; there is no config key.
+  bool event_log = true;
 };
 
 // OpenEmbeddedBackend: the vault in this process. A missing vault directory is

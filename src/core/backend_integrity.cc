@@ -167,7 +167,10 @@ Status EmbeddedBackend::CommitObjects(storage::Store& store, storage::TokenId to
     if (removed != nullptr && !removed->record_mac.empty()) {
       return Status(Reason::kUserNotLoggedIn, "changing this token object needs a logged-in user");
     }
-    return store.RunExclusive(write);
+    return store.RunExclusive([&]() -> Status {
+      CV_RETURN_IF_ERROR(write());
+      return EventRecorder::CommitPending(store, token, removed != nullptr ? removed->id : 0, added);
+    });
   }
   return store.RunExclusive([&]() -> Status {
     CV_ASSIGN_OR_RETURN(storage::TokenRow row, store.GetToken(token));
@@ -182,6 +185,8 @@ Status EmbeddedBackend::CommitObjects(storage::Store& store, storage::TokenId to
     }
     for (const storage::ObjectRow& r : added) CV_RETURN_IF_ERROR(state.ToggleRow(ik, r));
     CV_RETURN_IF_ERROR(write());
+    // The operation's event joins this transaction (event_recorder.h).
+    CV_RETURN_IF_ERROR(EventRecorder::CommitPending(store, token, removed != nullptr ? removed->id : 0, added));
     CV_ASSIGN_OR_RETURN(row.integrity, SealTokenState(ik, row, state));
     return store.UpdateToken(row);
   });

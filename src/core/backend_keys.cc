@@ -59,8 +59,8 @@ Result<ObjectHandle> EmbeddedBackend::StoreNewObject(Session& s, AttributeSet at
   return handles.front();
 }
 
-Result<ObjectHandle> EmbeddedBackend::GenerateKey(SessionHandle handle, const Mechanism& mech,
-                                                  const AttributeSet& tmpl) {
+Result<ObjectHandle> EmbeddedBackend::GenerateKeyUnlogged(SessionHandle handle, const Mechanism& mech,
+                                                          const AttributeSet& tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_RETURN_IF_ERROR(CheckAllowed(*s, mech.type));
@@ -74,9 +74,9 @@ Result<ObjectHandle> EmbeddedBackend::GenerateKey(SessionHandle handle, const Me
   return StoreNewObject(*s, std::move(attrs), CKA_VALUE, key.material);
 }
 
-Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPair(SessionHandle handle, const Mechanism& mech,
-                                                          const AttributeSet& public_tmpl,
-                                                          const AttributeSet& private_tmpl) {
+Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPairUnlogged(SessionHandle handle, const Mechanism& mech,
+                                                                  const AttributeSet& public_tmpl,
+                                                                  const AttributeSet& private_tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_RETURN_IF_ERROR(CheckAllowed(*s, mech.type));
@@ -133,9 +133,9 @@ Status EmbeddedBackend::WrapKey(SessionHandle handle, const Mechanism& mech, Obj
   return OkStatus();
 }
 
-Result<ObjectHandle> EmbeddedBackend::UnwrapKey(SessionHandle handle, const Mechanism& mech,
-                                                ObjectHandle unwrapping_key, std::span<const uint8_t> wrapped,
-                                                const AttributeSet& tmpl) {
+Result<ObjectHandle> EmbeddedBackend::UnwrapKeyUnlogged(SessionHandle handle, const Mechanism& mech,
+                                                        ObjectHandle unwrapping_key, std::span<const uint8_t> wrapped,
+                                                        const AttributeSet& tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(KeyCacheEntry unwrapper, FetchKey(*s, unwrapping_key, Reason::kUnwrappingKeyHandleInvalid));
@@ -150,8 +150,8 @@ Result<ObjectHandle> EmbeddedBackend::UnwrapKey(SessionHandle handle, const Mech
   return StoreNewObject(*s, std::move(attrs), *cls == CKO_PRIVATE_KEY ? kCvaKeyMaterial : CKA_VALUE, key.material);
 }
 
-Result<ObjectHandle> EmbeddedBackend::DeriveKey(SessionHandle handle, const Mechanism& mech, ObjectHandle base_key,
-                                                const AttributeSet& tmpl) {
+Result<ObjectHandle> EmbeddedBackend::DeriveKeyUnlogged(SessionHandle handle, const Mechanism& mech,
+                                                        ObjectHandle base_key, const AttributeSet& tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(KeyCacheEntry base, FetchKey(*s, base_key, Reason::kKeyHandleInvalid));

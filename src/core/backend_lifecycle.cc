@@ -4,8 +4,11 @@
 // §7). Kept apart from the attribute paths so that every transition passes
 // through CommitTransition, the one place that will also write it to the
 // vault's event log.
+#include <string>
+
 #include "src/base/status_macros.h"
 #include "src/core/embedded_backend.h"
+#include "src/core/event_recorder.h"
 #include "src/core/lifecycle.h"
 
 namespace certvault::core {
@@ -28,9 +31,12 @@ Status EmbeddedBackend::CommitTransition(Session& s, const Object& key, const At
     updated->sealed.clear();
     updated->secrets = AttributeSet();
   }
-  CV_RETURN_IF_ERROR(PersistUpdate(s, key, std::move(updated)));
-  // Event log (issue 17): record `t` (key.id, t.from, t.to, t.time, t.reason) here.
-  return OkStatus();
+  // The C_SetAttributeValue event is appended in the same transaction as the
+  // new record (docs/formats/event-log.md); it names the transition.
+  std::string detail = std::string(lifecycle::StateName(t.from)) + " -> " + std::string(lifecycle::StateName(t.to));
+  if (!t.reason.empty()) detail += " reason: " + t.reason;
+  RenamePendingEvent("key_state", std::move(detail));
+  return PersistUpdate(s, key, std::move(updated));
 }
 
 }  // namespace certvault::core

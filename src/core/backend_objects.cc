@@ -240,7 +240,7 @@ void EmbeddedBackend::DropSessionObjects(SessionHandle owner) {
   std::erase_if(session_objects_, [owner](const auto& kv) { return kv.second->owner == owner; });
 }
 
-Result<ObjectHandle> EmbeddedBackend::CreateObject(SessionHandle handle, const AttributeSet& tmpl) {
+Result<ObjectHandle> EmbeddedBackend::CreateObjectUnlogged(SessionHandle handle, const AttributeSet& tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   std::optional<uint64_t> cls = tmpl.GetUlong(CKA_CLASS);
@@ -290,7 +290,7 @@ Result<ObjectHandle> EmbeddedBackend::CopyObject(SessionHandle handle, ObjectHan
   return handles.front();
 }
 
-Status EmbeddedBackend::DestroyObject(SessionHandle handle, ObjectHandle object) {
+Status EmbeddedBackend::DestroyObjectUnlogged(SessionHandle handle, ObjectHandle object) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> obj, FetchObject(*s, object));
@@ -386,7 +386,7 @@ Status EmbeddedBackend::GetAttributeValue(SessionHandle handle, ObjectHandle obj
   return OkStatus();
 }
 
-Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle object, const AttributeSet& tmpl) {
+Status EmbeddedBackend::SetAttributeValueUnlogged(SessionHandle handle, ObjectHandle object, const AttributeSet& tmpl) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> obj, FetchObject(*s, object));

@@ -53,6 +53,7 @@ void EmbeddedBackend::LogoutLocked(TokenRuntime& rt) {
   rt.login_epoch.fetch_add(1, std::memory_order_acq_rel);
   local_changes_.fetch_add(1, std::memory_order_acq_rel);
   rt.login.reset();
+  events_.Lock(rt.id);
   rt.pin_expired.store(false, std::memory_order_release);
   rt.token_key = SecretBytes();  // the old buffer is wiped on free
   rt.integrity_key = SecretBytes();
@@ -168,6 +169,7 @@ Result<SecretBytes> EmbeddedBackend::VerifyPin(storage::Store& store, storage::T
   Result<SecretBytes> key = OpenTokenKey(*auth, pin);
   if (!key.ok()) {
     if (key.status().reason() == Reason::kPinIncorrect && before == 1) {
+      (void)events_.Record(store, token, EventRecorder::RoleName(user), audit::Event{"lockout", 0, "", "pin_locked"});
       return Status(Reason::kPinLocked, "incorrect PIN; the PIN is now locked");
     }
     return key.status();
@@ -204,7 +206,7 @@ Status EmbeddedBackend::CheckPinPolicy(const SecretBytes& pin, bool so) const {
   return OkStatus();
 }
 
-Status EmbeddedBackend::Login(SessionHandle handle, UserType user, const SecretBytes& pin) {
+Status EmbeddedBackend::LoginUnlogged(SessionHandle handle, UserType user, const SecretBytes& pin) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, FindSession(handle));
   if (user == UserType::kContextSpecific) return ContextLogin(*s, pin);
   if (user != UserType::kSo && user != UserType::kUser) return Status(Reason::kUserTypeInvalid, "bad user type");
@@ -311,7 +313,7 @@ Status EmbeddedBackend::Logout(SessionHandle handle) {
   return OkStatus();
 }
 
-Status EmbeddedBackend::InitPin(SessionHandle handle, const SecretBytes& pin) {
+Status EmbeddedBackend::InitPinUnlogged(SessionHandle handle, const SecretBytes& pin) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   CV_RETURN_IF_ERROR(CheckPinPolicy(pin, /*so=*/false));
   CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
@@ -328,7 +330,7 @@ Status EmbeddedBackend::InitPin(SessionHandle handle, const SecretBytes& pin) {
   return store->PutAuth(row);  // the SO's reset: full tries, a fresh anchor
 }
 
-Status EmbeddedBackend::SetPin(SessionHandle handle, const SecretBytes& old_pin, const SecretBytes& new_pin) {
+Status EmbeddedBackend::SetPinUnlogged(SessionHandle handle, const SecretBytes& old_pin, const SecretBytes& new_pin) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, FindSession(handle));  // also while the PIN is expired
   if (!s->rw()) return Status(Reason::kSessionReadOnly, "C_SetPIN needs a R/W session");
   // §5.5 C_SetPIN: the PIN of the logged-in user, else the normal user's.

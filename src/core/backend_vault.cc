@@ -80,7 +80,8 @@ EmbeddedBackend::EmbeddedBackend(Config config, bool create_vault)
       clock_(ClockOptions(config_), [this](int64_t t) -> Result<int64_t> {
         CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
         return store->RaiseTrustedTime(t);
-      }) {}
+      }),
+      events_(config_.event_log) {}
 
 EmbeddedBackend::~EmbeddedBackend() = default;
 
@@ -259,8 +260,8 @@ Status EmbeddedBackend::InitToken(SlotId slot, const SecretBytes& so_pin, std::s
   return InitTokenWithOptions(slot, so_pin, label, TokenOptions{});
 }
 
-Status EmbeddedBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_pin, std::string_view label,
-                                             const TokenOptions& options) {
+Status EmbeddedBackend::InitTokenUnlogged(SlotId slot, const SecretBytes& so_pin, std::string_view label,
+                                          const TokenOptions& options) {
   CV_RETURN_IF_ERROR(CheckPinPolicy(so_pin, /*so=*/true));
   if (label.size() > 32) return Status(Reason::kArgumentsBad, "token label longer than 32 bytes");
   CV_ASSIGN_OR_RETURN(storage::Store * store, CreateStoreIfMissing());
@@ -277,6 +278,7 @@ Status EmbeddedBackend::InitTokenWithOptions(SlotId slot, const SecretBytes& so_
     PinCheckLock::Guard serialized(pin_lock_);
     bool must_change = false;
     CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, slot, UserType::kSo, so_pin, &must_change));
+    (void)events_.Unlock(*store, slot, key);  // the old audit key announces the new one
   }
   return CreateToken(slot, so_pin, label, options);
 }
@@ -291,6 +293,7 @@ Status EmbeddedBackend::CreateToken(SlotId slot, const SecretBytes& so_pin, std:
   row.serial = SerialFor(slot);
   row.capacity = options.capacity;
   row.flags = options.user_pin_must_change ? kTokenFlagUserPinMustChange : 0;
+  if (config_.event_log) row.flags |= kTokenFlagEventLog;
   row.created_unix = static_cast<int64_t>(std::time(nullptr));
   {
     CV_ASSIGN_OR_RETURN(SecretBytes ik, DeriveIntegrityKey(token_key));
@@ -299,6 +302,7 @@ Status EmbeddedBackend::CreateToken(SlotId slot, const SecretBytes& so_pin, std:
   CV_ASSIGN_OR_RETURN(storage::AuthRow so, SealTokenKey(slot, storage::Role::kSo, so_pin, token_key, config_.kdf,
                                                         config_.pin_max_tries));
   CV_RETURN_IF_ERROR(store->CreateToken(row, {so}));
+  (void)events_.OnTokenInit(*store, slot, token_key, label);
   changes_->Bump();  // the token's old objects are gone
   std::shared_ptr<TokenRuntime> rt = Runtime(slot);
   std::unique_lock<std::shared_mutex> lock(rt->mu);
@@ -323,6 +327,7 @@ namespace certvault {
 Result<std::unique_ptr<Backend>> OpenEmbeddedBackend(const BackendOptions& options) {
   CV_ASSIGN_OR_RETURN(core::Config config, core::LoadConfig(options.vault_dir, options.config_path));
   if (options.allow_weak_pin) config.allow_weak_pin = true;
+  config.event_log = options.event_log;
   if (config.secure_heap_kib != 0 && CRYPTO_secure_malloc_initialized() == 0) {
     size_t bytes = 4096;  // CRYPTO_secure_malloc_init wants a power of two
     while (bytes < size_t{config.secure_heap_kib} * 1024) bytes <<= 1;

@@ -73,6 +73,8 @@ struct Config {
   // keys are certvaultd's settings, kept raw for it to validate.
   std::string daemon_socket;
   std::map<std::string, std::string> daemon_settings;
+  // event_log: from BackendOptions::event_log (not a config file key).
+  bool event_log = true;
 
   // MinPinLength: the shortest PIN the policy accepts for the SO or the user.
   uint32_t MinPinLength(bool so) const {

@@ -29,6 +29,7 @@
 #include "src/core/change_counter.h"
 #include "src/core/pin_lock.h"
 #include "src/core/config.h"
+#include "src/core/event_recorder.h"
 #include "src/core/integrity.h"
 #include "src/core/object.h"
 #include "src/engine/engine.h"
@@ -195,10 +196,43 @@ class EmbeddedBackend final : public Backend {
 
   Status VaultStatus() override;
   std::optional<uint64_t> StateGeneration() override;
+  void SetEventPeer(int64_t uid, int64_t pid, const std::string& exe) override;
   Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) override;
   Status GenerateRandom(SessionHandle session, std::span<uint8_t> out) override;
 
  private:
+  // --- event log (backend_events.cc, docs/formats/event-log.md) ---
+  // The public calls that change a token write an event and call these,
+  // which do the work.
+  Status InitTokenUnlogged(SlotId slot, const SecretBytes& so_pin, std::string_view label, const TokenOptions& options);
+  Status InitPinUnlogged(SessionHandle session, const SecretBytes& pin);
+  Status SetPinUnlogged(SessionHandle session, const SecretBytes& old_pin, const SecretBytes& new_pin);
+  Status LoginUnlogged(SessionHandle session, UserType user, const SecretBytes& pin);
+  Result<ObjectHandle> CreateObjectUnlogged(SessionHandle session, const AttributeSet& tmpl);
+  Status DestroyObjectUnlogged(SessionHandle session, ObjectHandle object);
+  Status SetAttributeValueUnlogged(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl);
+  Result<ObjectHandle> GenerateKeyUnlogged(SessionHandle session, const Mechanism& mech, const AttributeSet& tmpl);
+  Result<KeyPair> GenerateKeyPairUnlogged(SessionHandle session, const Mechanism& mech, const AttributeSet& public_tmpl,
+                                          const AttributeSet& private_tmpl);
+  Result<ObjectHandle> UnwrapKeyUnlogged(SessionHandle session, const Mechanism& mech, ObjectHandle unwrapping_key,
+                                         std::span<const uint8_t> wrapped, const AttributeSet& tmpl);
+  Result<ObjectHandle> DeriveKeyUnlogged(SessionHandle session, const Mechanism& mech, ObjectHandle base_key,
+                                         const AttributeSet& tmpl);
+  // RecordFor: appends `event` for session `handle`'s token, as its login role.
+  void RecordFor(SessionHandle handle, audit::Event event);
+  // StartPending: the event of an operation on session `handle` that writes
+  // token objects, to be appended in their transaction (PendingEvent);
+  // recorder null if the log is off or the session is unknown.
+  PendingEvent StartPending(SessionHandle handle, audit::Event event);
+  // FinishPending: after the operation: if its transaction did not take the
+  // event (it failed), appends it on its own with the error.
+  void FinishPending(PendingEvent& pending, const Status& status);
+  // TokenObjectLabel: true and the label column if `object` is a token object.
+  bool TokenObjectLabel(ObjectHandle object, std::string* out_label);
+  // UnlockEvents: after a successful PIN use, opens the token's audit key
+  // with the runtime's token key (if it has one).
+  void UnlockEvents(SessionHandle handle);
+
   // --- vault and tokens (backend_vault.cc) ---
   // Store: the open store, opening it if the database now exists (another
   // process may have created it). kNotFound if there is no vault yet.
@@ -363,6 +397,7 @@ class EmbeddedBackend final : public Backend {
   // Trusted time of this vault (its floor in the store's meta table):
   // checked at C_Login and C_SignInit, fully at most once per interval.
   TrustedClock clock_;
+  EventRecorder events_;                    // the vault's event log (event_recorder.h)
 
   std::mutex runtimes_mu_;
   std::unordered_map<storage::TokenId, std::shared_ptr<TokenRuntime>> runtimes_;  // GUARDED_BY(runtimes_mu_)

@@ -47,6 +47,25 @@ constexpr char kSchemaV2[] = R"sql(
 ALTER TABLE tokens ADD COLUMN integrity BLOB NOT NULL DEFAULT x'';
 )sql";
 
+// Schema version 3: the event log (docs/formats/event-log.md). No foreign
+// key to `tokens`: a token's log outlives its re-initialization.
+constexpr char kSchemaV3[] = R"sql(
+CREATE TABLE event_log(
+  token_id INTEGER NOT NULL, seq INTEGER NOT NULL, time_ms INTEGER NOT NULL,
+  role TEXT NOT NULL, mode TEXT NOT NULL, peer_uid INTEGER NOT NULL, peer_pid INTEGER NOT NULL,
+  peer_exe TEXT NOT NULL, action TEXT NOT NULL, target_id INTEGER NOT NULL, target_label TEXT NOT NULL,
+  result TEXT NOT NULL, detail TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,
+  PRIMARY KEY(token_id, seq)) WITHOUT ROWID;
+CREATE TABLE event_checkpoints(
+  token_id INTEGER NOT NULL, seq INTEGER NOT NULL, time_ms INTEGER NOT NULL, key_no INTEGER NOT NULL,
+  head BLOB NOT NULL, signature BLOB NOT NULL,
+  PRIMARY KEY(token_id, seq)) WITHOUT ROWID;
+CREATE TABLE audit_keys(
+  token_id INTEGER NOT NULL, key_no INTEGER NOT NULL, public_key BLOB NOT NULL,
+  sealed_private BLOB NOT NULL, created_ms INTEGER NOT NULL,
+  PRIMARY KEY(token_id, key_no)) WITHOUT ROWID;
+)sql";
+
 // Migration: the SQL that takes schema `to_version - 1` to `to_version`.
 struct Migration {
   int64_t to_version;
@@ -55,6 +74,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
+    {3, kSchemaV3},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");

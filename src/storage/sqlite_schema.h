@@ -14,7 +14,7 @@ namespace certvault::storage::internal {
 
 // kSchemaVersion: the schema this build writes. meta.schema_version holds the
 // version of a file; 0 means an empty (new) database.
-inline constexpr int64_t kSchemaVersion = 2;
+inline constexpr int64_t kSchemaVersion = 3;
 
 // CheckFileHeader: a cheap check before SQLite touches the file: a non-empty
 // file must carry the SQLite magic and a full 100-byte header. Sets

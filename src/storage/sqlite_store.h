@@ -62,6 +62,14 @@ class SqliteStore final : public Store {
   Result<uint64_t> CountObjects(TokenId id, uint64_t object_class) override;
   Status ForEachObject(TokenId id, const std::function<Status(const ObjectRow&)>& fn) override;
 
+  Result<EventRow> LastEvent(TokenId id) override;
+  Status InsertEvent(const EventRow& row) override;
+  Status ForEachEvent(TokenId id, const std::function<Status(const EventRow&)>& fn) override;
+  Status InsertCheckpoint(const CheckpointRow& row) override;
+  Result<std::vector<CheckpointRow>> ListCheckpoints(TokenId id) override;
+  Status InsertAuditKey(const AuditKeyRow& row) override;
+  Result<std::vector<AuditKeyRow>> ListAuditKeys(TokenId id) override;
+
   Status RunExclusive(const std::function<Status()>& fn) override;
   Status CheckIntegrity() override;
   Result<int64_t> RaiseTrustedTime(int64_t t) override;  // sqlite_store_meta.cc

@@ -89,6 +89,46 @@ struct ObjectQuery {
   bool include_private = false;
 };
 
+// EventRow: one record of a token's event log (docs/formats/event-log.md).
+// The store keeps the fields as they are given; the audit layer computes
+// prev_hash/hash (the chain) and checks them.
+struct EventRow {
+  TokenId token_id = 0;
+  uint64_t seq = 0;       // 1, 2, 3 ... per token
+  int64_t time_ms = 0;    // Unix time, milliseconds
+  std::string role;       // "so", "user", "public", "context"
+  std::string mode;       // "embedded" or "daemon"
+  int64_t peer_uid = -1;  // the acting process (daemon: SO_PEERCRED); -1 unknown
+  int64_t peer_pid = -1;
+  std::string peer_exe;
+  std::string action;      // "login", "generate_key_pair", ...
+  uint64_t target_id = 0;  // object id (0: none)
+  std::string target_label;
+  std::string result;  // "ok" or the error reason
+  std::string detail;
+  Bytes prev_hash;  // 32 bytes
+  Bytes hash;       // 32 bytes
+};
+
+// CheckpointRow: a signature over the chain head at `seq`.
+struct CheckpointRow {
+  TokenId token_id = 0;
+  uint64_t seq = 0;
+  int64_t time_ms = 0;
+  uint32_t key_no = 0;  // the AuditKeyRow that signed it
+  Bytes head;           // hash of record `seq`
+  Bytes signature;
+};
+
+// AuditKeyRow: one of a token's checkpoint-signing keys (1, 2, ...).
+struct AuditKeyRow {
+  TokenId token_id = 0;
+  uint32_t key_no = 0;
+  Bytes public_key;      // SubjectPublicKeyInfo DER
+  Bytes sealed_private;  // sealed under the token key (audit layer)
+  int64_t created_ms = 0;
+};
+
 struct StoreOptions {
   bool create_if_missing = false;
   int busy_timeout_ms = 10000;
@@ -159,6 +199,25 @@ class Store {
   // seconds, `meta` key 'trusted_time') becomes max(stored, t) in one write
   // transaction; returns the stored value after it. It never goes down.
   virtual Result<int64_t> RaiseTrustedTime(int64_t t) { return UnimplementedError("RaiseTrustedTime"); }
+  // --- Event log (schema version 3; docs/formats/event-log.md) ---
+  // Not tied to the token's row: a token's log survives C_InitToken.
+  // LastEvent: the record with the highest seq of token `id`; kNotFound if
+  // the token has none.
+  virtual Result<EventRow> LastEvent(TokenId id) { return UnimplementedError("LastEvent"); }
+  // InsertEvent: kAlreadyExists if (token_id, seq) is taken.
+  virtual Status InsertEvent(const EventRow& row) { return UnimplementedError("InsertEvent"); }
+  // ForEachEvent: token `id`'s records in seq order, from one snapshot.
+  virtual Status ForEachEvent(TokenId id, const std::function<Status(const EventRow&)>& fn) {
+    return UnimplementedError("ForEachEvent");
+  }
+  virtual Status InsertCheckpoint(const CheckpointRow& row) { return UnimplementedError("InsertCheckpoint"); }
+  // ListCheckpoints: in seq order.
+  virtual Result<std::vector<CheckpointRow>> ListCheckpoints(TokenId id) {
+    return UnimplementedError("ListCheckpoints");
+  }
+  virtual Status InsertAuditKey(const AuditKeyRow& row) { return UnimplementedError("InsertAuditKey"); }
+  // ListAuditKeys: in key_no order.
+  virtual Result<std::vector<AuditKeyRow>> ListAuditKeys(TokenId id) { return UnimplementedError("ListAuditKeys"); }
 
   // --- Maintenance ---
   // CheckIntegrity: a full consistency check of the file (reads every page,

@@ -205,6 +205,44 @@ TEST(StoreMigrationTest, Version1FileGetsTheIntegrityColumn) {
   EXPECT_EQ(store->GetToken(1)->integrity, Bytes({1, 2, 3}));
 }
 
+TEST(StoreMigrationTest, Version2FileGetsTheEventLog) {
+  TempDir dir;
+  RawSql(dir.File("vault.db"), R"sql(
+    CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value);
+    CREATE TABLE tokens(token_id INTEGER PRIMARY KEY, label TEXT NOT NULL, serial TEXT NOT NULL,
+      flags INTEGER NOT NULL, capacity INTEGER NOT NULL, policy BLOB NOT NULL, created_unix INTEGER NOT NULL,
+      integrity BLOB NOT NULL DEFAULT x'');
+    CREATE TABLE auth(token_id INTEGER NOT NULL REFERENCES tokens(token_id) ON DELETE CASCADE,
+      role INTEGER NOT NULL, kdf BLOB NOT NULL, wrapped_key BLOB NOT NULL, tries_left INTEGER NOT NULL,
+      max_tries INTEGER NOT NULL, flags INTEGER NOT NULL, PRIMARY KEY(token_id, role)) WITHOUT ROWID;
+    CREATE TABLE objects(object_id INTEGER PRIMARY KEY,
+      token_id INTEGER NOT NULL REFERENCES tokens(token_id) ON DELETE CASCADE,
+      class INTEGER NOT NULL, label BLOB NOT NULL, ckid BLOB NOT NULL,
+      is_private INTEGER NOT NULL, version INTEGER NOT NULL, record BLOB NOT NULL);
+    INSERT INTO meta VALUES ('schema_version', 2);
+    INSERT INTO tokens VALUES (1, 'old', '0011', 0, 0, x'', 1700000000, x'0102');
+  )sql");
+  std::unique_ptr<Store> store = MustOpen(dir.File("vault.db"), /*create=*/false);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetToken(1)->integrity, Bytes({1, 2}));
+  EXPECT_EQ(store->LastEvent(1).status().code(), StatusCode::kNotFound);
+  EventRow e;
+  e.token_id = 1;
+  e.seq = 1;
+  e.action = "login";
+  e.hash = Bytes(32, 7);
+  ASSERT_TRUE(store->InsertEvent(e).ok());
+  EXPECT_EQ(store->InsertEvent(e).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->LastEvent(1)->hash, Bytes(32, 7));
+  ASSERT_TRUE(store->InsertAuditKey(AuditKeyRow{1, 1, {1}, {2}, 5}).ok());
+  ASSERT_TRUE(store->InsertCheckpoint(CheckpointRow{1, 1, 5, 1, Bytes(32, 7), {9}}).ok());
+  EXPECT_EQ(store->ListAuditKeys(1)->size(), 1u);
+  EXPECT_EQ(store->ListCheckpoints(1)->front().signature, Bytes({9}));
+  // The log is not the token's: re-creating the token keeps it.
+  ASSERT_TRUE(store->CreateToken(Token(1), {}).ok());
+  EXPECT_TRUE(store->LastEvent(1).ok());
+}
+
 TEST(StoreObjectsTest, ForEachObjectVisitsOneTokenInIdOrder) {
   TempDir dir;
   std::unique_ptr<Store> store = MustOpen(dir.File("vault.db"));
