@@ -140,6 +140,28 @@ wait_for_line() {
 }
 
 # expect_contains FILE PATTERN WHAT: fails unless grep -E finds PATTERN in FILE.
+# sntp_server PORT OFFSET: an SNTP server (RFC 4330) on 127.0.0.1:PORT whose clock is OFFSET s
+# ahead, stopped by cleanup (BG_PIDS).
+sntp_server() {
+  "$PY" - "$1" "$2" >"$WORK/sntp-$1.log" <<'PYEOF' &
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+offset = float(sys.argv[2])
+print("ready", flush=True)
+while True:
+    data, addr = s.recvfrom(512)
+    t = time.time() + offset + 2208988800
+    reply = bytearray(48)
+    reply[0] = 0x24  # LI 0, VN 4, mode 4 (server)
+    reply[1] = 1     # stratum 1
+    reply[40:48] = struct.pack("!II", int(t), int((t % 1) * 2**32))
+    s.sendto(bytes(reply), addr)
+PYEOF
+  BG_PIDS+=($!)
+  wait_for_line "$WORK/sntp-$1.log" ready 30 || fail "the SNTP server did not start"
+}
+
 expect_contains() {
   grep -Eq -- "$2" "$1" || { cat "$1" >&2; fail "$3"; }
 }

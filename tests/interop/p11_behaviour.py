@@ -20,43 +20,12 @@ import struct
 import sys
 
 import PyKCS11 as P
+from p11_check import check, expect_error, open_session
 from cryptography.hazmat.primitives import cmac, hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-
-def die(msg):
-    print(f"FAIL: {msg}", file=sys.stderr)
-    sys.exit(1)
-
-
-def check(cond, what):
-    if not cond:
-        die(what)
-    print(f"ok  {what}")
-
-
-def expect_error(what, rv_name, fn):
-    try:
-        fn()
-    except P.PyKCS11Error as e:
-        got = P.CKR[e.value] if e.value in P.CKR else hex(e.value)
-        check(got == rv_name, f"{what}: {got}")
-        return
-    die(f"{what}: succeeded, want {rv_name}")
-
-
-def open_session(args):
-    lib = P.PyKCS11Lib()
-    lib.load(args.module)
-    for slot in lib.getSlotList(tokenPresent=True):
-        if lib.getTokenInfo(slot).label.strip() == args.token:
-            session = lib.openSession(slot, P.CKF_SERIAL_SESSION | P.CKF_RW_SESSION)
-            session.login(args.pin)
-            return lib, slot, session
-    die(f"token {args.token!r} not found")
 
 
 def aes_key(session, label, value):

@@ -18,10 +18,10 @@ Exit 0 = pass, 1 = a check failed.
 import argparse
 import datetime
 import struct
-import sys
 import time
 
 import PyKCS11 as P
+from p11_check import check, expect_error, open_session
 
 CKA_CV_KEY_STATE = P.CKA_VENDOR_DEFINED | 0x00435601
 CKA_CV_KEY_STATE_TIME = P.CKA_VENDOR_DEFINED | 0x00435602
@@ -30,27 +30,6 @@ PRE_ACTIVATION, ACTIVE, SUSPENDED, DEACTIVATED, COMPROMISED, DESTROYED = range(1
 P256 = bytes.fromhex("06082a8648ce3d030107")
 MECH = P.Mechanism(P.CKM_ECDSA)
 DIGEST = bytes(32)
-
-
-def die(msg):
-    print(f"FAIL: {msg}", file=sys.stderr)
-    sys.exit(1)
-
-
-def check(cond, what):
-    if not cond:
-        die(what)
-    print(f"ok  {what}")
-
-
-def expect_error(what, rv_name, fn):
-    try:
-        fn()
-    except P.PyKCS11Error as e:
-        got = P.CKR[e.value] if e.value in P.CKR else hex(e.value)
-        check(got == rv_name, f"{what}: {got}")
-        return
-    die(f"{what}: succeeded, want {rv_name}")
 
 
 def ulong(v):
@@ -86,17 +65,6 @@ def keypair(session, label, priv_extra=()):
 
 def sign(session, priv):
     return bytes(session.sign(priv, DIGEST, MECH))
-
-
-def open_session(args):
-    lib = P.PyKCS11Lib()
-    lib.load(args.module)
-    for slot in lib.getSlotList(tokenPresent=True):
-        if lib.getTokenInfo(slot).label.strip() == args.token:
-            session = lib.openSession(slot, P.CKF_SERIAL_SESSION | P.CKF_RW_SESSION)
-            session.login(args.pin)
-            return lib, session
-    die(f"token {args.token!r} not found")
 
 
 def deactivate(session):
@@ -154,7 +122,7 @@ def main():
     ap.add_argument("--token", required=True)
     ap.add_argument("--pin", required=True)
     args = ap.parse_args()
-    _, session = open_session(args)
+    _, _, session = open_session(args)
     deactivate(session)
     dates(session)
     compromise_and_destroy(session)

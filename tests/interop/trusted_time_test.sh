@@ -84,26 +84,6 @@ FAKE=""
 configure
 sign || { cat "$WORK/sign.out" >&2; fail "sign after the clock is fixed"; }
 
-# sntp_server PORT OFFSET: an SNTP server (RFC 4330) whose clock is OFFSET s ahead.
-sntp_server() {
-  "$PY" - "$1" "$2" >"$WORK/sntp-$1.log" <<'PYEOF' &
-import socket, struct, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-offset = float(sys.argv[2])
-print("ready", flush=True)
-while True:
-    data, addr = s.recvfrom(512)
-    t = time.time() + offset + 2208988800
-    reply = bytearray(48)
-    reply[0] = 0x24  # LI 0, VN 4, mode 4 (server)
-    reply[1] = 1     # stratum 1
-    reply[40:48] = struct.pack("!II", int(t), int((t % 1) * 2**32))
-    s.sendto(bytes(reply), addr)
-PYEOF
-  BG_PIDS+=($!)
-  wait_for_line "$WORK/sntp-$1.log" ready 30 || fail "the SNTP server did not start"
-}
 AHEAD=$(free_port)
 sntp_server "$AHEAD" 3600
 configure "time_source = ntp://127.0.0.1:$AHEAD"
