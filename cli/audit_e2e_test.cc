@@ -2,45 +2,20 @@
 //
 // `certvault audit` end to end over the embedded backend: the listing, the
 // verification report, its JSON, and the exit code of a broken log.
-#include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <sstream>
 #include <string>
-#include <vector>
 
-#include "cli/commands.h"
-#include "cli/output.h"
+#include "cli/cli_e2e_fixture.h"
 
 namespace certvault::cli {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-class AuditCliTest : public ::testing::Test {
+class AuditCliTest : public CliE2eFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/cv_cli_audit.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    unsetenv("CERTVAULT_PIN");
-    unsetenv("CERTVAULT_SO_PIN");
-    ASSERT_EQ(Cli({"init", "--label", "t", "--so-pin", "so-pin-1234", "--pin", "user-pin-1234"}).code, 0);
-  }
-  void TearDown() override { (void)std::system(("rm -rf '" + dir_ + "'").c_str()); }
-  CliRun Cli(std::vector<std::string> words) {
-    words.insert(words.begin(), {"certvault", "--vault", dir_ + "/vault"});
-    std::vector<char*> argv;
-    for (std::string& w : words) argv.push_back(w.data());
-    std::ostringstream out, err;
-    int code = RunCli(static_cast<int>(argv.size()), argv.data(), OpenEmbeddedBackend, out, err);
-    return {code, out.str(), err.str()};
+    CliE2eFixture::SetUp();
+    Init();
   }
   void Sql(const std::string& sql) {
     sqlite3* db = nullptr;
@@ -48,7 +23,6 @@ class AuditCliTest : public ::testing::Test {
     EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
   }
-  std::string dir_;
 };
 
 TEST_F(AuditCliTest, ListsAndVerifies) {

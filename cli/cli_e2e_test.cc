@@ -12,48 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "cli/commands.h"
-#include "cli/output.h"
+#include "cli/cli_e2e_fixture.h"
 #include "src/crypto/ossl_ptr.h"
 
 namespace certvault::cli {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-class CliE2eTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cv_cli_e2e.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    unsetenv("CERTVAULT_PIN");
-    unsetenv("CERTVAULT_SO_PIN");
-  }
-  void TearDown() override { (void)std::system(("rm -rf '" + dir_ + "'").c_str()); }
-
-  CliRun Cli(std::vector<std::string> words) {
-    words.insert(words.begin(), {"certvault", "--vault", dir_ + "/vault"});
-    std::vector<char*> argv;
-    for (std::string& w : words) argv.push_back(w.data());
-    std::ostringstream out, err;
-    int code = RunCli(static_cast<int>(argv.size()), argv.data(), OpenEmbeddedBackend, out, err);
-    return {code, out.str(), err.str()};
-  }
-  CliRun CliPin(std::vector<std::string> words) {
-    words.insert(words.end(), {"--pin", "user-pin-1234"});
-    return Cli(words);
-  }
-  void Init() {
-    CliRun r = Cli({"init", "--label", "t", "--so-pin", "so-pin-1234", "--pin", "user-pin-1234"});
-    ASSERT_EQ(r.code, 0) << r.err;
-  }
-  std::string dir_;
-};
+using CliE2eTest = CliE2eFixture;
 
 ossl::UniquePtr<X509> ReadCert(const std::string& path) {
   ossl::UniquePtr<BIO> bio(BIO_new_file(path.c_str(), "r"));
