@@ -2,7 +2,9 @@
 #include "ca/est/est_codec.h"
 
 #include <openssl/objects.h>
+#include <openssl/crypto.h>
 #include <openssl/pkcs7.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <array>
@@ -29,7 +31,7 @@ constexpr std::array<std::pair<std::string_view, Operation>, 6> kOperations = {{
 }};
 
 bool ValidLabel(std::string_view label) {
-  if (label.empty() || label.size() > 64) return false;
+  if (label.empty() || label.size() > 64 || label[0] == '.') return false;  // never "." or ".."
   return std::all_of(label.begin(), label.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
            c == '-';
@@ -125,6 +127,22 @@ Result<Bytes> DecodeBase64Body(std::span<const uint8_t> body, size_t max_decoded
   }
   if (out.size() > max_decoded) return ResourceExhaustedError("request body too large");
   return out;
+}
+
+bool ParseBasicAuth(std::string_view header, std::string& out_id, SecretBytes& out_password) {
+  if (header.size() < 7 || strncasecmp(header.data(), "Basic ", 6) != 0) return false;
+  header.remove_prefix(6);
+  Result<Bytes> raw = DecodeBase64Body({reinterpret_cast<const uint8_t*>(header.data()), header.size()}, 512);
+  if (!raw.ok()) return false;
+  std::string_view text(reinterpret_cast<const char*>(raw->data()), raw->size());
+  size_t colon = text.find(':');
+  bool ok = colon != std::string_view::npos && colon > 0 && colon <= 64 && colon + 1 < text.size();
+  if (ok) {
+    out_id = std::string(text.substr(0, colon));
+    out_password = SecretBytes(text.substr(colon + 1), SecretAccess::Get());
+  }
+  OPENSSL_cleanse(raw->data(), raw->size());
+  return ok;
 }
 
 std::string EncodeBase64(std::span<const uint8_t> data) {

@@ -22,6 +22,7 @@
 #include "ca/profile/profile.h"
 #include "src/base/bytes.h"
 #include "src/base/result.h"
+#include "src/base/secret_bytes.h"
 
 namespace certvault::ca::est {
 
@@ -48,6 +49,10 @@ bool IsPost(Operation op);
 // or an empty result is kInvalidArgument; more than `max_decoded` bytes is
 // kResourceExhausted.
 Result<Bytes> DecodeBase64Body(std::span<const uint8_t> body, size_t max_decoded);
+// ParseBasicAuth: RFC 7617 §2 "Basic" credentials (scheme case-insensitive)
+// into a user id (1..64 bytes, no ':') and a non-empty password. False for
+// anything else; the decoded buffer is wiped.
+bool ParseBasicAuth(std::string_view header, std::string& out_id, SecretBytes& out_password);
 // EncodeBase64: RFC 4648 base64 in lines of 64 characters, each ended by CRLF.
 std::string EncodeBase64(std::span<const uint8_t> data);
 

@@ -3,7 +3,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/x509v3.h>
-#include <strings.h>
 
 #include <algorithm>
 #include <chrono>
@@ -63,24 +62,6 @@ std::string JsonEscape(std::string_view s) {
     }
   }
   return out;
-}
-
-// ParseBasic: RFC 7617 §2 credentials "Basic base64(user-id ':' password)".
-bool ParseBasic(const std::string& header, std::string& id, SecretBytes& password) {
-  if (header.size() < 7 || strncasecmp(header.c_str(), "Basic ", 6) != 0) return false;
-  std::string_view b64(header);
-  b64.remove_prefix(6);
-  Result<Bytes> raw = est::DecodeBase64Body({reinterpret_cast<const uint8_t*>(b64.data()), b64.size()}, 512);
-  if (!raw.ok()) return false;
-  std::string_view text(reinterpret_cast<const char*>(raw->data()), raw->size());
-  size_t colon = text.find(':');
-  bool ok = colon != std::string_view::npos && colon > 0 && colon + 1 < text.size() && colon <= 64;
-  if (ok) {
-    id = std::string(text.substr(0, colon));
-    password = SecretBytes(text.substr(colon + 1), SecretAccess::Get());
-  }
-  OPENSSL_cleanse(raw->data(), raw->size());
-  return ok;
 }
 
 unsigned int CodeOf(const Status& st) {
@@ -269,7 +250,7 @@ void EstService::Enroll(const HttpRequest& request, const std::string& label, bo
   }
   std::string id;
   SecretBytes password;
-  if (!has_basic || !ParseBasic(request.authorization, id, password)) {
+  if (!has_basic || !est::ParseBasicAuth(request.authorization, id, password)) {
     reply.headers.emplace_back("WWW-Authenticate", "Basic realm=\"certvault EST\"");
     return Answer(reply, ctx, 401, has_basic ? "malformed credentials" : "authentication required");
   }
