@@ -83,6 +83,8 @@ server_ms
 full=$("$LOAD" "${common[@]}" --requests "$N" --connections "$CONNS" --new-connection)
 echo "EST full handshake each:   $full"
 server_ms
+hs=$("$LOAD" "${common[@]}" --path /healthz --requests "$N" --connections "$CONNS" --new-connection)
+echo "TLS handshake + /healthz:  $hs"
 ka_rate=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$ka")
 printf 'EST keep-alive / CLI batch: %.2f (%.2f against the CLI rate without start-up; target >= 0.50)\n' \
   "$(echo "$ka_rate / $cli_rate" | bc -l)" "$(echo "$ka_rate / $cli_marginal" | bc -l)"
