@@ -145,15 +145,13 @@ bool ParseBasicAuth(std::string_view header, std::string& out_id, SecretBytes& o
   return ok;
 }
 
+// RFC 8951 §3.2: "base64 encoding ... as defined in [RFC4648], Section 4",
+// which has no line breaks (RFC 4648 §3.1); strongSwan's pki --est rejects
+// a body with them.
 std::string EncodeBase64(std::span<const uint8_t> data) {
-  std::string out;
-  for (size_t off = 0; off < data.size(); off += 48) {
-    size_t n = std::min<size_t>(48, data.size() - off);
-    unsigned char line[65];
-    int len = EVP_EncodeBlock(line, data.data() + off, static_cast<int>(n));
-    out.append(reinterpret_cast<const char*>(line), static_cast<size_t>(len));
-    out += "\r\n";
-  }
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
   return out;
 }
 

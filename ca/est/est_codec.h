@@ -53,7 +53,7 @@ Result<Bytes> DecodeBase64Body(std::span<const uint8_t> body, size_t max_decoded
 // into a user id (1..64 bytes, no ':') and a non-empty password. False for
 // anything else; the decoded buffer is wiped.
 bool ParseBasicAuth(std::string_view header, std::string& out_id, SecretBytes& out_password);
-// EncodeBase64: RFC 4648 base64 in lines of 64 characters, each ended by CRLF.
+// EncodeBase64: RFC 4648 §4 base64 on one line (no line breaks).
 std::string EncodeBase64(std::span<const uint8_t> data);
 
 // EncodeCertsOnly: DER of a degenerate PKCS#7 SignedData holding `certs`

@@ -61,7 +61,7 @@ TEST(EstBase64Test, RoundTrip) {
   Bytes data(1000);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7);
   std::string b64 = EncodeBase64(data);
-  EXPECT_NE(b64.find("\r\n"), std::string::npos);
+  EXPECT_EQ(b64.find_first_of("\r\n"), std::string::npos);  // RFC 8951 §3.2, RFC 4648 §3.1
   auto d = DecodeBase64Body(Span(b64), 2000);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(*d, data);

@@ -132,7 +132,10 @@ Status ServerTls::LoadAnchors(const CaConfig& ca, const ServerConfig& server) {
 Result<std::unique_ptr<ServerTls>> ServerTls::Create(const CaConfig& ca, const ServerConfig& server) {
   std::unique_ptr<ServerTls> tls(new ServerTls());
   CV_RETURN_IF_ERROR(tls->LoadProvider(ca, server));
-  tls->ctx_ = SSL_CTX_new_ex(tls->libctx_.get(), nullptr, TLS_server_method());
+  // Key exchange, ciphers and digests from the default provider: certvault's EC, X25519 and ECDH
+  // implementations serve vault keys only, and would leave only finite-field groups. The
+  // server key still signs in certvault's provider (its key manager names the operation).
+  tls->ctx_ = SSL_CTX_new_ex(tls->libctx_.get(), "?provider=default", TLS_server_method());
   if (tls->ctx_ == nullptr) return ossl::OpenSslError("SSL_CTX_new_ex");
   int min = server.tls_min_version == "1.2" ? TLS1_2_VERSION : TLS1_3_VERSION;
   if (SSL_CTX_set_min_proto_version(tls->ctx_, min) != 1) return ossl::OpenSslError("SSL_CTX_set_min_proto_version");
