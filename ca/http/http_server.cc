@@ -2,6 +2,7 @@
 #include "ca/http/http_server.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
@@ -77,7 +78,15 @@ void OnConnection(void* cls, MHD_Connection* conn, void** socket_context, MHD_Co
   }
   std::shared_ptr<const ConnectionPeer> peer;
   const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-  if (impl->peer_of && info != nullptr) peer = impl->peer_of(info->connect_fd);
+  // Only a handed-in connection (a UNIX socketpair end) may carry a peer:
+  // a TCP connection from the listening socket can take the number of a
+  // just-closed TLS connection's socket before the front end forgets it,
+  // and must never inherit that client's certificate.
+  sockaddr_storage local{};
+  socklen_t local_len = sizeof(local);
+  bool handed_in = info != nullptr && getsockname(info->connect_fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0 &&
+                   local.ss_family == AF_UNIX;
+  if (impl->peer_of && handed_in) peer = impl->peer_of(info->connect_fd);
   if (peer == nullptr) {
     auto plain = std::make_shared<ConnectionPeer>();
     plain->address = AddressOf(conn);
