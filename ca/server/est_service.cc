@@ -222,23 +222,14 @@ void EstService::Enroll(const HttpRequest& request, const std::string& label, bo
   if (!deps_.may_sign()) return Answer(reply, ctx, 503, "the CA cannot sign (self-test error state)");
   Result<Bytes> csr = est::DecodeBase64Body(request.body, deps_.ca->max_csr_bytes);
   if (!csr.ok()) return Answer(reply, ctx, CodeOf(csr.status()), "malformed body: " + std::string(csr.status().message()));
-  const ConnectionPeer& peer = *request.peer;
-  CertRecord own;
-  if (reenroll) {  // RFC 7030 §4.2.2: authenticated by the certificate being renewed
-    if (peer.cert == nullptr) return Answer(reply, ctx, 403, "re-enrollment needs the current certificate");
-    if (Status st = CheckClientCert(peer, ctx, &own); !st.ok()) return Answer(reply, ctx, CodeOf(st), std::string(st.message()));
-    if (own.serial.empty()) return Answer(reply, ctx, 403, "the client certificate is not one of this CA");
-    ctx.profile = label.empty() ? own.profile : label;
-    if (ctx.profile != own.profile) return Answer(reply, ctx, 403, "re-enrollment keeps the profile");
-    IssueItem item{"", std::move(*csr), own.subject};
-    (void)IssueInto(std::move(item), ctx.profile, ctx, reply);
-    return;
-  }
+  if (reenroll) return Reenroll(*request.peer, label, std::move(*csr), ctx, reply);
   ctx.profile = label;
   if (label.empty()) return Answer(reply, ctx, 404, "no profile: use /.well-known/est/<profile>/simpleenroll");
   if (deps_.ca->profiles.count(label) == 0) return Answer(reply, ctx, 404, "unknown profile");
+  const ConnectionPeer& peer = *request.peer;
   bool has_basic = !request.authorization.empty();
   if (peer.cert != nullptr) {
+    CertRecord own;
     if (Status st = CheckClientCert(peer, ctx, &own); !st.ok()) return Answer(reply, ctx, CodeOf(st), std::string(st.message()));
     std::vector<std::string> granted = ProfilesFor(deps_.server->authorize, NameText(X509_get_issuer_name(peer.cert.get())),
                                                    NameText(X509_get_subject_name(peer.cert.get())));
@@ -248,20 +239,37 @@ void EstService::Enroll(const HttpRequest& request, const std::string& label, bo
     }
     if (!has_basic) return Answer(reply, ctx, 403, "the client certificate may not enroll into this profile");
   }
+  EnrollWithCode(request.authorization, label, std::move(*csr), ctx, reply);
+}
+
+// Reenroll: RFC 7030 §4.2.2: authenticated by the certificate being renewed,
+// which must be a current certificate of this CA; same subject and profile.
+void EstService::Reenroll(const ConnectionPeer& peer, const std::string& label, Bytes csr, Ctx& ctx, HttpReply& reply) {
+  if (peer.cert == nullptr) return Answer(reply, ctx, 403, "re-enrollment needs the current certificate");
+  CertRecord own;
+  if (Status st = CheckClientCert(peer, ctx, &own); !st.ok()) return Answer(reply, ctx, CodeOf(st), std::string(st.message()));
+  if (own.serial.empty()) return Answer(reply, ctx, 403, "the client certificate is not one of this CA");
+  ctx.profile = label.empty() ? own.profile : label;
+  if (ctx.profile != own.profile) return Answer(reply, ctx, 403, "re-enrollment keeps the profile");
+  (void)IssueInto(IssueItem{"", std::move(csr), own.subject}, ctx.profile, ctx, reply);
+}
+
+// EnrollWithCode: HTTP Basic (RFC 7617) with a one-time enrollment code.
+void EstService::EnrollWithCode(const std::string& authorization, const std::string& profile, Bytes csr, Ctx& ctx,
+                                HttpReply& reply) {
   std::string id;
   SecretBytes password;
-  if (!has_basic || !est::ParseBasicAuth(request.authorization, id, password)) {
+  if (authorization.empty() || !est::ParseBasicAuth(authorization, id, password)) {
     reply.headers.emplace_back("WWW-Authenticate", "Basic realm=\"certvault EST\"");
-    return Answer(reply, ctx, 401, has_basic ? "malformed credentials" : "authentication required");
+    return Answer(reply, ctx, 401, authorization.empty() ? "authentication required" : "malformed credentials");
   }
   const auto& allowed = deps_.server->enroll_code_profiles;
-  if (std::find(allowed.begin(), allowed.end(), label) == allowed.end()) {
+  if (std::find(allowed.begin(), allowed.end(), profile) == allowed.end()) {
     return Answer(reply, ctx, 403, "enrollment codes are not accepted for this profile");
   }
-  if (ctx.client.empty()) ctx.client = "code " + id;
-  else ctx.client += " code " + id;
-  Status st = codes_.Redeem(id, password, label, static_cast<int64_t>(std::time(nullptr)), [&] {
-    return IssueInto(IssueItem{"", std::move(*csr), ""}, label, ctx, reply);
+  ctx.client += (ctx.client.empty() ? "code " : " code ") + id;
+  Status st = codes_.Redeem(id, password, profile, static_cast<int64_t>(std::time(nullptr)), [&] {
+    return IssueInto(IssueItem{"", std::move(csr), ""}, profile, ctx, reply);
   });
   if (st.ok() || ctx.answered) return;
   if (st.code() == StatusCode::kUnauthenticated) {

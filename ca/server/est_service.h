@@ -63,6 +63,9 @@ class EstService {
   explicit EstService(EstDeps deps) : deps_(std::move(deps)), codes_(deps_.ca->dir) {}
   void Est(const HttpRequest& request, const est::EstPath& path, Ctx& ctx, HttpReply& reply);
   void Enroll(const HttpRequest& request, const std::string& profile, bool reenroll, Ctx& ctx, HttpReply& reply);
+  void Reenroll(const ConnectionPeer& peer, const std::string& label, Bytes csr, Ctx& ctx, HttpReply& reply);
+  void EnrollWithCode(const std::string& authorization, const std::string& profile, Bytes csr, Ctx& ctx,
+                      HttpReply& reply);
   Status CheckClientCert(const ConnectionPeer& peer, Ctx& ctx, CertRecord* out_own);
   Status IssueInto(IssueItem item, const std::string& profile, Ctx& ctx, HttpReply& reply);
   void Log(const HttpRequest& request, const Ctx& ctx, const HttpReply& reply);
