@@ -2,6 +2,7 @@
 //
 // certvault-ca serve (the EST part; the OCSP/CRL part is cmd_serve.cc),
 // server-cert and enroll-code. See docs/design/enrollment.md.
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <sstream>
@@ -33,9 +34,12 @@ class ServeEstImpl : public ServeEst {
  public:
   Status Prepare(const Args& args, CaInstance& ca, HttpOptions& opts);
   Status Listen(HttpServer& server) override;
-  void Stop() override { frontend_.reset(); }
+  void Stop() override {
+    published_.store(nullptr);
+    frontend_.reset();  // waits for its connections (PeerOf is only asked while one is being handed in)
+  }
   ~ServeEstImpl() override {
-    frontend_.reset();
+    Stop();
     if (log_ != nullptr && log_ != stderr) std::fclose(log_);
   }
 
@@ -47,6 +51,7 @@ class ServeEstImpl : public ServeEst {
   ServerMetrics metrics_;
   std::unique_ptr<EstService> service_;
   std::unique_ptr<TlsFrontEnd> frontend_;
+  std::atomic<TlsFrontEnd*> published_{nullptr};  // frontend_ for the server's threads
   FILE* log_ = nullptr;
 };
 
@@ -73,7 +78,11 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, HttpOptions& opts
   }
   EstDeps deps{&ca.config(), &server_, ca.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr,
                lookup_db_.get(), queue_.get(), &metrics_, [] { return !selftest::InErrorState(); },
-               [this] { return frontend_ != nullptr ? frontend_->handshake_failures() : 0; }, log_};
+               [this] {
+                 TlsFrontEnd* fe = published_.load();
+                 return fe != nullptr ? fe->handshake_failures() : 0;
+               },
+               log_};
   CV_ASSIGN_OR_RETURN(service_, EstService::Create(std::move(deps)));
   opts.bind = server_.bind;
   opts.port = static_cast<uint16_t>(server_.http_port);
@@ -85,7 +94,8 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, HttpOptions& opts
   opts.app = [this](const HttpRequest& req, HttpReply& reply) { return service_->Handle(req, reply); };
   // The front end starts after the server; until then no connection is handed in.
   opts.peer_of = [this](int fd) -> std::shared_ptr<const ConnectionPeer> {
-    return frontend_ != nullptr ? frontend_->PeerOf(fd) : nullptr;
+    TlsFrontEnd* fe = published_.load();
+    return fe != nullptr ? fe->PeerOf(fd) : nullptr;
   };
   return OkStatus();
 }
@@ -94,9 +104,11 @@ Status ServeEstImpl::Listen(HttpServer& server) {
   if (tls_ == nullptr) return OkStatus();
   TlsFrontEndOptions fo{server_.bind, static_cast<uint16_t>(server_.https_port), server_.max_connections,
                         server_.timeout_s};
-  CV_ASSIGN_OR_RETURN(frontend_, TlsFrontEnd::Start(fo, tls_->ctx(), [&server](int fd, const sockaddr* a, socklen_t n) {
+  CV_ASSIGN_OR_RETURN(frontend_, TlsFrontEnd::Create(fo, tls_->ctx(), [&server](int fd, const sockaddr* a, socklen_t n) {
                         return server.AddConnection(fd, a, n);
                       }));
+  published_.store(frontend_.get());  // before the first connection can be handed in
+  frontend_->Run();
   std::printf("https listening on %s:%u\n", server_.bind.c_str(), frontend_->port());
   std::fflush(stdout);
   return OkStatus();

@@ -41,6 +41,15 @@ void SetTimeouts(int fd, uint32_t seconds) {
 
 Result<std::unique_ptr<TlsFrontEnd>> TlsFrontEnd::Start(const TlsFrontEndOptions& options, SSL_CTX* ctx,
                                                         Handoff handoff) {
+  auto fe = Create(options, ctx, std::move(handoff));
+  if (fe.ok()) (*fe)->Run();
+  return fe;
+}
+
+void TlsFrontEnd::Run() { acceptor_ = std::thread([this] { AcceptLoop(); }); }
+
+Result<std::unique_ptr<TlsFrontEnd>> TlsFrontEnd::Create(const TlsFrontEndOptions& options, SSL_CTX* ctx,
+                                                         Handoff handoff) {
   std::unique_ptr<TlsFrontEnd> fe(new TlsFrontEnd());
   fe->options_ = options;
   fe->handoff_ = std::move(handoff);
@@ -62,7 +71,6 @@ Result<std::unique_ptr<TlsFrontEnd>> TlsFrontEnd::Start(const TlsFrontEndOptions
   fe->port_ = ntohs(addr.sin_port);
   SSL_CTX_up_ref(ctx);
   fe->ctx_ = ctx;
-  fe->acceptor_ = std::thread([p = fe.get()] { p->AcceptLoop(); });
   return fe;
 }
 

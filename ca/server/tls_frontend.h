@@ -41,8 +41,14 @@ using Handoff = std::function<Status(int fd, const sockaddr* addr, socklen_t add
 
 class TlsFrontEnd {
  public:
-  // Start: listening when it returns; takes a reference on `ctx`.
-  // kUnavailable if the address cannot be bound.
+  // Create: bound and listening when it returns, but accepting only after
+  // Run (so that the caller can publish the object to the threads that
+  // will call PeerOf first). Takes a reference on `ctx`. kUnavailable if
+  // the address cannot be bound.
+  static Result<std::unique_ptr<TlsFrontEnd>> Create(const TlsFrontEndOptions& options, SSL_CTX* ctx, Handoff handoff);
+  // Run: starts accepting. Call once.
+  void Run();
+  // Start: Create, then Run.
   static Result<std::unique_ptr<TlsFrontEnd>> Start(const TlsFrontEndOptions& options, SSL_CTX* ctx, Handoff handoff);
   // ~TlsFrontEnd: stops accepting, ends every connection and waits for them.
   ~TlsFrontEnd();
