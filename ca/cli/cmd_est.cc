@@ -32,7 +32,7 @@ std::vector<std::string> SplitComma(const std::string& text) {
 
 class ServeEstImpl : public ServeEst {
  public:
-  Status Prepare(const Args& args, CaInstance& ca, HttpOptions& opts);
+  Status Prepare(const Args& args, CaInstance& ca, const OcspResponder& responder, HttpOptions& opts);
   Status Listen(HttpServer& server) override;
   void Stop() override {
     published_.store(nullptr);
@@ -55,7 +55,7 @@ class ServeEstImpl : public ServeEst {
   FILE* log_ = nullptr;
 };
 
-Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, HttpOptions& opts) {
+Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspResponder& responder, HttpOptions& opts) {
   CV_ASSIGN_OR_RETURN(server_, LoadServerConfig(ca.config().dir, ca.config().name));
   if (args.Has("http-port")) server_.http_port = static_cast<uint32_t>(std::stoul(args.Get("http-port")));
   if (args.Has("https-port")) server_.https_port = static_cast<uint32_t>(std::stoul(args.Get("https-port")));
@@ -77,7 +77,8 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, HttpOptions& opts
     if (log_ == nullptr) return FailedPreconditionError("cannot open the access log " + server_.access_log);
   }
   EstDeps deps{&ca.config(), &server_, ca.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr,
-               lookup_db_.get(), queue_.get(), &metrics_, [] { return !selftest::InErrorState(); },
+               lookup_db_.get(), queue_.get(), &metrics_,
+               [&responder] { return !selftest::InErrorState() && !responder.suspended() && !responder.halted(); },
                [this] {
                  TlsFrontEnd* fe = published_.load();
                  return fe != nullptr ? fe->handshake_failures() : 0;
@@ -116,9 +117,10 @@ Status ServeEstImpl::Listen(HttpServer& server) {
 
 }  // namespace
 
-Result<std::unique_ptr<ServeEst>> PrepareServeEst(const Args& args, CaInstance& ca, HttpOptions& opts) {
+Result<std::unique_ptr<ServeEst>> PrepareServeEst(const Args& args, CaInstance& ca, const OcspResponder& responder,
+                                                  HttpOptions& opts) {
   auto est = std::make_unique<ServeEstImpl>();
-  CV_RETURN_IF_ERROR(est->Prepare(args, ca, opts));
+  CV_RETURN_IF_ERROR(est->Prepare(args, ca, responder, opts));
   return std::unique_ptr<ServeEst>(std::move(est));
 }
 

@@ -200,7 +200,7 @@ int CmdServe(Args& args) {
   opts.threads = static_cast<uint32_t>(std::stoul(args.Get("threads", "2")));
   std::unique_ptr<ServeEst> est;  // `serve`: EST over TLS beside OCSP/CRL
   if (args.Has("serve")) {
-    auto prepared = PrepareServeEst(args, ca, opts);
+    auto prepared = PrepareServeEst(args, ca, **responder, opts);
     if (!prepared.ok()) return Fail(prepared.status());
     est = std::move(*prepared);
   }

@@ -24,8 +24,12 @@ class ServeEst {
 
 // PrepareServeEst: reads [server], loads the TLS key through certvault's
 // provider, and fills `opts` (listening socket, limits, application
-// handler). REQUIRES: `ca` prepared to sign; it outlives the result.
-Result<std::unique_ptr<ServeEst>> PrepareServeEst(const Args& args, CaInstance& ca, HttpOptions& opts);
+// handler). Enrollments get 503 while `responder` is suspended (the CA's
+// clock failed its checks) or halted (self-test error state), the states
+// the poll loop of cmd_serve.cc maintains. REQUIRES: `ca` prepared to sign;
+// `ca` and `responder` outlive the result.
+Result<std::unique_ptr<ServeEst>> PrepareServeEst(const Args& args, CaInstance& ca, const OcspResponder& responder,
+                                                  HttpOptions& opts);
 
 }  // namespace certvault::ca::cli
 

@@ -92,7 +92,7 @@ bool EstService::Handle(const HttpRequest& request, HttpReply& reply) {
   if (request.path == "/healthz") {
     ctx.op = "healthz";
     bool ok = deps_.may_sign();
-    Answer(reply, ctx, ok ? 200 : 503, ok ? "ok" : "the CA cannot sign (self-test error state)");
+    Answer(reply, ctx, ok ? 200 : 503, ok ? "ok" : "the CA cannot sign (self-test error state or clock check)");
   } else if (request.path == "/metrics") {
     ctx.op = "metrics";
     std::string text = deps_.metrics->Text(deps_.handshake_failures ? deps_.handshake_failures() : 0);
@@ -219,7 +219,10 @@ Status EstService::IssueInto(IssueItem item, const std::string& profile, Ctx& ct
 void EstService::Enroll(const HttpRequest& request, const std::string& label, bool reenroll, Ctx& ctx,
                         HttpReply& reply) {
   if (request.too_large) return Answer(reply, ctx, 413, "request body too large");
-  if (!deps_.may_sign()) return Answer(reply, ctx, 503, "the CA cannot sign (self-test error state)");
+  if (!deps_.may_sign()) {
+    reply.headers.emplace_back("Retry-After", "60");
+    return Answer(reply, ctx, 503, "the CA cannot sign now (self-test error state or clock check)");
+  }
   Result<Bytes> csr = est::DecodeBase64Body(request.body, deps_.ca->max_csr_bytes);
   if (!csr.ok()) return Answer(reply, ctx, CodeOf(csr.status()), "malformed body: " + std::string(csr.status().message()));
   if (reenroll) return Reenroll(*request.peer, label, std::move(*csr), ctx, reply);
