@@ -27,8 +27,11 @@ namespace {
 void Answer(HttpReply& r, EstService::Ctx& ctx, unsigned int code, const std::string& text) {
   r.status = code;
   r.content_type = "text/plain; charset=utf-8";
-  r.body.assign(text.begin(), text.end());
-  r.body.push_back('\n');
+  r.body.clear();
+  if (code != 204) {  // RFC 9110 §15.3.5: a 204 response has no content
+    r.body.assign(text.begin(), text.end());
+    r.body.push_back('\n');
+  }
   if (code >= 400) ctx.reason = text;
   ctx.answered = true;
 }

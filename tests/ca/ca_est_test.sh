@@ -96,6 +96,7 @@ est 200 "$EST/cacerts"
 p7_certs "$WORK/out" "$WORK/cacerts.pem"
 [[ $(grep -c BEGIN "$WORK/cacerts.pem") == 2 ]] || fail "cacerts: expected issuing + root"
 est 204 "$EST/device/csrattrs"   # EC and RSA keys: nothing to ask for
+[[ ! -s "$WORK/out" ]] || fail "a 204 answer with content"
 est 200 "$EST/ec-only/csrattrs"
 openssl base64 -d -A -in "$WORK/out" | openssl asn1parse -inform DER >"$WORK/attrs.txt" || fail "csrattrs: not DER"
 expect_contains "$WORK/attrs.txt" "prime256v1" "csrattrs: no curve"
