@@ -38,7 +38,7 @@ http_port = $OCSP_PORT
 provider_module = "$PROVIDER"
 client_anchors = ["$WORK/boot-ca.pem"]
 access_log = "access.log"
-threads = 4
+threads = $CONNS   # Handle blocks until the certificate is committed: one thread per concurrent client
 max_connections = 1024
 
 [[server.authorize]]
