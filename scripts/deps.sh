@@ -7,6 +7,7 @@ PKGS=(build-essential cmake ninja-build pkg-config openssl libssl-dev libsqlite3
 PKGS+=(nginx-light mosquitto mosquitto-clients curl)  # OpenSSL provider interop tests
 missing=()
 PKGS+=(libmicrohttpd-dev libpq-dev postgresql libcpptoml-dev python3-cryptography curl libcli11-dev faketime)  # certvault-ca
+PKGS+=(strongswan-pki libstrongswan-standard-plugins libstrongswan-extra-plugins)  # certvault-ca serve: pki --est
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -46,6 +46,8 @@ int CmdRevoke(Args& args);
 int CmdCrl(Args& args);
 int CmdServe(Args& args);
 int CmdOcspRotate(Args& args);
+int CmdServerCert(Args& args);  // cmd_est.cc
+int CmdEnrollCode(Args& args);  // cmd_est.cc
 int CmdList(Args& args);
 int CmdShow(Args& args);
 int CmdProfiles(Args& args);

@@ -16,6 +16,7 @@
 
 #include "ca/cli/cli.h"
 #include "ca/crl/crl_service.h"
+#include "ca/cli/serve_est.h"
 #include "ca/http/http_server.h"
 #include "src/base/status_macros.h"
 #include "src/selftest/periodic.h"
@@ -197,6 +198,12 @@ int CmdServe(Args& args) {
   opts.ocsp_path = OcspPathOf(ca.config().ocsp_url);
   opts.port = static_cast<uint16_t>(std::stoul(args.Get("port", "0")));
   opts.threads = static_cast<uint32_t>(std::stoul(args.Get("threads", "2")));
+  std::unique_ptr<ServeEst> est;  // `serve`: EST over TLS beside OCSP/CRL
+  if (args.Has("serve")) {
+    auto prepared = PrepareServeEst(args, ca, **responder, opts);
+    if (!prepared.ok()) return Fail(prepared.status());
+    est = std::move(*prepared);
+  }
   auto server = HttpServer::Start(opts, **responder, [&crls](const std::string& kind) -> Result<Bytes> {
     std::lock_guard<std::mutex> lock(crls.mu);
     auto it = crls.by_name.find(kind);
@@ -204,11 +211,16 @@ int CmdServe(Args& args) {
     return it->second;
   });
   if (!server.ok()) return Fail(server.status());
+  if (est != nullptr) {
+    if (Status st = est->Listen(**server); !st.ok()) return Fail(st);
+  }
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   std::printf("listening on %s:%u\n", opts.bind.c_str(), (*server)->port());
   std::fflush(stdout);
   PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, Actor(args), watch);
+  if (est != nullptr) est->Stop();  // no connection is handed to the server while it stops
+  server->reset();
   OcspStats s = (*responder)->stats();
   std::fprintf(stderr, "served %llu OCSP requests (%llu from cache, %llu signed)\n",
                static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.cache_hits),  // NOLINT

@@ -36,6 +36,7 @@ int Usage(const std::string& message) {
                "  revoke SERIAL... [--reason R] [--invalidity-date EPOCH]\n"
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
                "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]\n"
+               "  serve [--http-port N] [--https-port N] [--bind ADDR]   server-cert [--san L]   enroll-code --profile P\n"
                "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]\n");
   return 2;
 }
@@ -121,10 +122,11 @@ class CommandLine {
         {"init", CmdInit},   {"install-issuing", CmdInstallIssuing}, {"issue", CmdIssue},
         {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
-        {"audit", CmdAudit},
-        {"status", CmdStatus}};
+        {"audit", CmdAudit},  {"serve", CmdServe},                      {"server-cert", CmdServerCert},
+        {"enroll-code", CmdEnrollCode}, {"status", CmdStatus}};
     if (command_ == "selftest") return CmdSelftest(args_);
     if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
+    if (command_ == "serve") args_.flags["serve"] = "1";  // CmdServe: with EST (serve_est.h)
     auto it = kCommands.find(command_);
     if (it == kCommands.end()) return Usage("ocsp: give a subcommand (serve, rotate)");
     return it->second(args_);
@@ -181,6 +183,18 @@ class CommandLine {
     Text(*serve, "bind", "address to listen on (default 127.0.0.1)");
     Number(*serve, "threads", 1, 64, "server threads");
     Number(*serve, "crl-interval", 0, 31536000, "sign a full and a delta CRL every S seconds (0: never)");
+    CLI::App* est = app_.add_subcommand("serve", "EST over HTTPS, OCSP and CRLs over HTTP ([server] of ca.toml)");
+    Number(*est, "http-port", 0, 65535, "plain HTTP port for CRL/OCSP (default [server] http_port; 0: off)");
+    Number(*est, "https-port", 0, 65535, "HTTPS port for EST (default [server] https_port)");
+    Text(*est, "bind", "address to listen on (default [server] bind)");
+    Number(*est, "threads", 1, 64, "server threads");
+    Number(*est, "crl-interval", 0, 31536000, "sign a full and a delta CRL every S seconds (0: never)");
+    CLI::App* server_cert = app_.add_subcommand("server-cert", "a TLS key in the token and its certificate for serve");
+    Text(*server_cert, "san", "comma-separated subjectAltNames (default IP:127.0.0.1), e.g. DNS:ca.example.com");
+    CLI::App* code = app_.add_subcommand("enroll-code", "a one-time EST enrollment password (HTTP Basic)");
+    Text(*code, "profile", "the profile it may enroll into (one of [server] enroll_code_profiles)");
+    code->get_option("--profile")->required();
+    Number(*code, "hours", 1, 24 * 365, "valid for this many hours (default [server] enroll_code_hours)");
     ocsp->add_subcommand("rotate", "a new OCSP signing key and certificate; the old key is destroyed");
     CLI::App* list = app_.add_subcommand("list", "list issued certificates");
     Text(*list, "subject", "only subjects containing this text");

@@ -2,6 +2,7 @@
 #include "ca/http/http_server.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
@@ -16,6 +17,8 @@ struct HttpServer::Impl {
   CrlSource crls;
   size_t max_bytes = 16384;
   std::string ocsp_path;  // "/ocsp" or ""
+  AppHandler app;
+  PeerLookup peer_of;
   MHD_Daemon* daemon = nullptr;
 };
 
@@ -35,6 +38,87 @@ MHD_Result Send(MHD_Connection* conn, unsigned int code, const Bytes& body, cons
   MHD_Result r = MHD_queue_response(conn, code, resp);
   MHD_destroy_response(resp);
   return r;
+}
+
+MHD_Result SendReply(MHD_Connection* conn, const HttpReply& reply) {
+  MHD_Response* resp = MHD_create_response_from_buffer(reply.body.size(), const_cast<uint8_t*>(reply.body.data()),
+                                                       MHD_RESPMEM_MUST_COPY);
+  if (resp == nullptr) return MHD_NO;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply.content_type.c_str());
+  for (const auto& [name, value] : reply.headers) MHD_add_response_header(resp, name.c_str(), value.c_str());
+  MHD_Result r = MHD_queue_response(conn, reply.status, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
+// PeerOf: the connection's peer (set when it started, see OnConnection).
+const ConnectionPeer* PeerOf(MHD_Connection* conn) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  if (info == nullptr || info->socket_context == nullptr) return nullptr;
+  return static_cast<std::shared_ptr<const ConnectionPeer>*>(info->socket_context)->get();
+}
+
+std::string AddressOf(MHD_Connection* conn) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == nullptr || info->client_addr == nullptr || info->client_addr->sa_family != AF_INET) return "";
+  char text[INET_ADDRSTRLEN] = {0};
+  inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(info->client_addr)->sin_addr, text, sizeof(text));
+  return text;
+}
+
+// OnConnection: on start, the connection's peer is looked up once (by its
+// socket, while that socket is certainly this connection's) and kept in
+// the socket context until the connection closes.
+void OnConnection(void* cls, MHD_Connection* conn, void** socket_context, MHD_ConnectionNotificationCode code) {
+  auto* impl = static_cast<HttpServer::Impl*>(cls);
+  if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    delete static_cast<std::shared_ptr<const ConnectionPeer>*>(*socket_context);
+    *socket_context = nullptr;
+    return;
+  }
+  std::shared_ptr<const ConnectionPeer> peer;
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  // Only a handed-in connection (a UNIX socketpair end) may carry a peer:
+  // a TCP connection from the listening socket can take the number of a
+  // just-closed TLS connection's socket before the front end forgets it,
+  // and must never inherit that client's certificate.
+  sockaddr_storage local{};
+  socklen_t local_len = sizeof(local);
+  bool handed_in = info != nullptr && getsockname(info->connect_fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0 &&
+                   local.ss_family == AF_UNIX;
+  if (impl->peer_of && handed_in) peer = impl->peer_of(info->connect_fd);
+  if (peer == nullptr) {
+    auto plain = std::make_shared<ConnectionPeer>();
+    plain->address = AddressOf(conn);
+    peer = std::move(plain);
+  }
+  *socket_context = new std::shared_ptr<const ConnectionPeer>(std::move(peer));
+}
+
+// TryApp: true when the application handler took the request (then the
+// reply is queued into *out).
+bool TryApp(HttpServer::Impl* impl, MHD_Connection* conn, const char* method, const char* url, Bytes& body,
+            bool too_large, MHD_Result* out) {
+  if (!impl->app) return false;
+  const ConnectionPeer* peer = PeerOf(conn);
+  if (peer == nullptr) return false;
+  HttpRequest req;
+  req.method = method;
+  req.path = url;
+  const char* auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  if (auth != nullptr) req.authorization = auth;
+  const char* type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+  if (type != nullptr) req.content_type = type;
+  req.body = std::move(body);
+  req.too_large = too_large;
+  req.peer = peer;
+  HttpReply reply;
+  if (!impl->app(req, reply)) {
+    body = std::move(req.body);  // for the OCSP route
+    return false;
+  }
+  *out = SendReply(conn, reply);
+  return true;
 }
 
 MHD_Result SendText(MHD_Connection* conn, unsigned int code, const char* text) {
@@ -81,10 +165,12 @@ MHD_Result OnRequest(void* cls, MHD_Connection* conn, const char* url, const cha
                      const char* data, size_t* data_size, void** con_cls) {
   auto* impl = static_cast<HttpServer::Impl*>(cls);
   try {
+    MHD_Result handled = MHD_NO;
+    bool post = std::strcmp(method, MHD_HTTP_METHOD_POST) == 0 || std::strcmp(method, MHD_HTTP_METHOD_PUT) == 0;
+    Bytes no_body;
+    if (!post && TryApp(impl, conn, method, url, no_body, false, &handled)) return handled;
     if (std::strcmp(method, MHD_HTTP_METHOD_GET) == 0) return HandleGet(impl, conn, url);
-    if (std::strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-      return SendText(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or POST only\n");
-    }
+    if (!post) return SendText(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or POST only\n");
     if (*con_cls == nullptr) {  // first call: headers only
       *con_cls = new Upload();
       return MHD_YES;
@@ -95,6 +181,10 @@ MHD_Result OnRequest(void* cls, MHD_Connection* conn, const char* url, const cha
       if (!up->too_large) up->body.insert(up->body.end(), data, data + *data_size);
       *data_size = 0;
       return MHD_YES;
+    }
+    if (TryApp(impl, conn, method, url, up->body, up->too_large, &handled)) return handled;
+    if (std::strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+      return SendText(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or POST only\n");
     }
     if (up->too_large) return SendText(conn, MHD_HTTP_CONTENT_TOO_LARGE, "OCSP request too large\n");
     return Send(conn, MHD_HTTP_OK, impl->responder->Respond(up->body), "application/ocsp-response", false);
@@ -128,6 +218,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options
   server->impl_->crls = std::move(crls);
   server->impl_->max_bytes = options.max_request_bytes;
   server->impl_->ocsp_path = options.ocsp_path;
+  server->impl_->app = options.app;
+  server->impl_->peer_of = options.peer_of;
   while (server->impl_->ocsp_path.ends_with("/")) server->impl_->ocsp_path.pop_back();
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -135,17 +227,27 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options
   if (inet_pton(AF_INET, options.bind.c_str(), &addr.sin_addr) != 1) {
     return InvalidArgumentError("bind address must be an IPv4 address");
   }
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+  if (!options.listen) flags |= MHD_USE_NO_LISTEN_SOCKET;
   server->impl_->daemon = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG * 0, options.port, nullptr, nullptr,
-      &OnRequest, server->impl_.get(), MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
-      static_cast<unsigned int>(std::max<uint32_t>(1, options.threads)), MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted,
-      nullptr, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
+      flags, options.port, nullptr, nullptr, &OnRequest, server->impl_.get(), MHD_OPTION_SOCK_ADDR, &addr,
+      MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned int>(std::max<uint32_t>(1, options.threads)),
+      MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, nullptr, MHD_OPTION_NOTIFY_CONNECTION, &OnConnection,
+      server->impl_.get(), MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned int>(options.timeout_s),
+      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(options.max_connections), MHD_OPTION_END);
   if (server->impl_->daemon == nullptr) {
     return UnavailableError("cannot listen on " + options.bind + ":" + std::to_string(options.port));
   }
   const MHD_DaemonInfo* info = MHD_get_daemon_info(server->impl_->daemon, MHD_DAEMON_INFO_BIND_PORT);
-  server->port_ = info != nullptr ? info->port : options.port;
+  server->port_ = options.listen && info != nullptr ? info->port : options.port;
   return server;
+}
+
+Status HttpServer::AddConnection(int fd, const sockaddr* addr, socklen_t addr_len) {
+  if (MHD_add_connection(impl_->daemon, fd, addr, addr_len) != MHD_YES) {
+    return ResourceExhaustedError("the HTTP server refused the connection");  // MHD closed fd
+  }
+  return OkStatus();
 }
 
 HttpServer::~HttpServer() {

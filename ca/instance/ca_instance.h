@@ -45,6 +45,14 @@ class CaInstance {
   // objects stay alive (a responder may still hold them) until the
   // instance goes.
   void ReloadOcspSigner();
+  // IssueServerCert: the TLS server identity of `serve` (ca_server_cert.cc):
+  // a new P-256 key pair labelled `key_label` in the token (an older one of
+  // that label is destroyed first), a certificate for it from the issuing CA
+  // (serverAuth, the subjectAltNames `sans`, e.g. "IP:127.0.0.1"), stored in
+  // the database and written with the issuing certificate to `cert_path`.
+  // REQUIRES: PrepareToSign succeeded.
+  Status IssueServerCert(const std::string& key_label, const std::vector<std::string>& sans,
+                         const std::string& cert_path, const std::string& actor);
 
   const CaConfig& config() const { return config_; }
   CertDb& db() { return *db_; }

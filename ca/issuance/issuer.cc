@@ -42,6 +42,9 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
     CV_ASSIGN_OR_RETURN(Approved approved, CheckAgainstProfile(tmpl.profile(), csr.content));
     // Whatever the profile says, nothing outside the CA's own nameConstraints.
     CV_RETURN_IF_ERROR(CheckNameConstraints(name_constraints_, approved.subject, approved.sans));
+    if (!item.require_subject.empty() && SubjectText(approved.subject) != item.require_subject) {
+      return PermissionDeniedError("the subject differs from the certificate being renewed");
+    }
     CV_ASSIGN_OR_RETURN(Serial serial, NewSerial());
     CertRequest req{approved.subject, approved.sans, csr.public_key.get(), csr.spki, serial, std::time(nullptr)};
     CV_ASSIGN_OR_RETURN(BuiltCert built, BuildCertificate(tmpl, req, key_, options_.verify));

@@ -26,6 +26,10 @@ namespace certvault::ca {
 struct IssueItem {
   std::string source;  // a file name or "-" (for messages)
   Bytes csr;           // DER or PEM
+  // require_subject: when set, the certificate's subject ("/CN=..." as
+  // SubjectText) must be exactly this, or the CSR is refused with
+  // kPermissionDenied (EST re-enrollment keeps the subject, RFC 7030 §4.2.2).
+  std::string require_subject;
 };
 
 struct IssueOutcome {

@@ -74,6 +74,8 @@ class OcspResponder {
   // the cache is dropped. SetSuspended(false) does not undo it.
   void Halt();
   bool halted() const { return halted_.load(std::memory_order_acquire); }
+  // suspended: SetSuspended's state (serve's EST service signs nothing then either).
+  bool suspended() const { return suspended_.load(std::memory_order_acquire); }
   OcspStats stats() const;
 
  private:

@@ -1,0 +1,166 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// certvault-ca serve (the EST part; the OCSP/CRL part is cmd_serve.cc),
+// server-cert and enroll-code. See docs/design/enrollment.md.
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <sstream>
+
+#include "ca/cli/serve_est.h"
+#include "ca/est/enroll_codes.h"
+#include "ca/server/est_service.h"
+#include "ca/server/issue_queue.h"
+#include "ca/server/metrics.h"
+#include "ca/server/server_config.h"
+#include "ca/server/tls_context.h"
+#include "ca/server/tls_frontend.h"
+#include "src/base/status_macros.h"
+#include "src/selftest/selftest.h"
+
+namespace certvault::ca::cli {
+namespace {
+
+std::vector<std::string> SplitComma(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+class ServeEstImpl : public ServeEst {
+ public:
+  Status Prepare(const Args& args, CaInstance& ca, const OcspResponder& responder, HttpOptions& opts);
+  Status Listen(HttpServer& server) override;
+  void Stop() override {
+    published_.store(nullptr);
+    frontend_.reset();  // waits for its connections (PeerOf is only asked while one is being handed in)
+  }
+  ~ServeEstImpl() override {
+    Stop();
+    if (log_ != nullptr && log_ != stderr) std::fclose(log_);
+  }
+
+ private:
+  ServerConfig server_;
+  std::unique_ptr<ServerTls> tls_;
+  std::unique_ptr<CertDb> issue_db_, lookup_db_;
+  std::unique_ptr<IssueQueue> queue_;
+  ServerMetrics metrics_;
+  std::unique_ptr<EstService> service_;
+  std::unique_ptr<TlsFrontEnd> frontend_;
+  std::atomic<TlsFrontEnd*> published_{nullptr};  // frontend_ for the server's threads
+  FILE* log_ = nullptr;
+};
+
+Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspResponder& responder, HttpOptions& opts) {
+  CV_ASSIGN_OR_RETURN(server_, LoadServerConfig(ca.config().dir, ca.config().name));
+  if (args.Has("http-port")) server_.http_port = static_cast<uint32_t>(std::stoul(args.Get("http-port")));
+  if (args.Has("https-port")) server_.https_port = static_cast<uint32_t>(std::stoul(args.Get("https-port")));
+  if (args.Has("bind")) server_.bind = args.Get("bind");
+  if (args.Has("threads")) server_.threads = static_cast<uint32_t>(std::stoul(args.Get("threads")));
+  CV_ASSIGN_OR_RETURN(X509 * issuing, ca.Cert(CaRole::kIssuing));
+  CV_ASSIGN_OR_RETURN(CaKey * key, ca.Key(CaRole::kIssuing));
+  auto root = ca.Cert(CaRole::kRoot);
+  if (server_.https_port != 0) {
+    CV_ASSIGN_OR_RETURN(tls_, ServerTls::Create(ca.config(), server_));
+  }
+  CV_ASSIGN_OR_RETURN(issue_db_, OpenCertDb(ca.config().database));
+  CV_ASSIGN_OR_RETURN(lookup_db_, OpenCertDb(ca.config().database));
+  queue_ = std::make_unique<IssueQueue>(ca.config(), ca.Name(CaRole::kIssuing), *key, issuing, *issue_db_, "est-server",
+                                        ca.config().sign_threads);
+  log_ = stderr;
+  if (!server_.access_log.empty()) {
+    log_ = std::fopen(server_.access_log.c_str(), "ae");
+    if (log_ == nullptr) return FailedPreconditionError("cannot open the access log " + server_.access_log);
+  }
+  EstDeps deps{&ca.config(), &server_, ca.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr,
+               lookup_db_.get(), queue_.get(), &metrics_,
+               [&responder] { return !selftest::InErrorState() && !responder.suspended() && !responder.halted(); },
+               [this] {
+                 TlsFrontEnd* fe = published_.load();
+                 return fe != nullptr ? fe->handshake_failures() : 0;
+               },
+               log_};
+  CV_ASSIGN_OR_RETURN(service_, EstService::Create(std::move(deps)));
+  opts.bind = server_.bind;
+  opts.port = static_cast<uint16_t>(server_.http_port);
+  opts.listen = server_.http_port != 0 || server_.https_port == 0;
+  opts.threads = server_.threads;
+  opts.max_connections = server_.max_connections;
+  opts.timeout_s = server_.timeout_s;
+  opts.max_request_bytes = server_.max_body_bytes;
+  opts.app = [this](const HttpRequest& req, HttpReply& reply) { return service_->Handle(req, reply); };
+  // The front end starts after the server; until then no connection is handed in.
+  opts.peer_of = [this](int fd) -> std::shared_ptr<const ConnectionPeer> {
+    TlsFrontEnd* fe = published_.load();
+    return fe != nullptr ? fe->PeerOf(fd) : nullptr;
+  };
+  return OkStatus();
+}
+
+Status ServeEstImpl::Listen(HttpServer& server) {
+  if (tls_ == nullptr) return OkStatus();
+  TlsFrontEndOptions fo{server_.bind, static_cast<uint16_t>(server_.https_port), server_.max_connections,
+                        server_.timeout_s};
+  CV_ASSIGN_OR_RETURN(frontend_, TlsFrontEnd::Create(fo, tls_->ctx(), [&server](int fd, const sockaddr* a, socklen_t n) {
+                        return server.AddConnection(fd, a, n);
+                      }));
+  published_.store(frontend_.get());  // before the first connection can be handed in
+  frontend_->Run();
+  std::printf("https listening on %s:%u\n", server_.bind.c_str(), frontend_->port());
+  std::fflush(stdout);
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServeEst>> PrepareServeEst(const Args& args, CaInstance& ca, const OcspResponder& responder,
+                                                  HttpOptions& opts) {
+  auto est = std::make_unique<ServeEstImpl>();
+  CV_RETURN_IF_ERROR(est->Prepare(args, ca, responder, opts));
+  return std::unique_ptr<ServeEst>(std::move(est));
+}
+
+int CmdServerCert(Args& args) {
+  auto inst = OpenForSigning(args);
+  if (!inst.ok()) return Fail(inst.status());
+  CaInstance& ca = **inst;
+  auto server = LoadServerConfig(ca.config().dir, ca.config().name);
+  if (!server.ok()) return Fail(server.status());
+  std::vector<std::string> sans = SplitComma(args.Get("san", "IP:127.0.0.1"));
+  Status st = ca.IssueServerCert(server->tls_key_label, sans, server->tls_cert, Actor(args));
+  if (!st.ok()) return Fail(st);
+  std::fprintf(stderr, "TLS server certificate written to %s (key '%s' in the token)\n", server->tls_cert.c_str(),
+               server->tls_key_label.c_str());
+  return 0;
+}
+
+int CmdEnrollCode(Args& args) {
+  auto inst = Open(args, false);
+  if (!inst.ok()) return Fail(inst.status());
+  CaInstance& ca = **inst;
+  auto server = LoadServerConfig(ca.config().dir, ca.config().name);
+  if (!server.ok()) return Fail(server.status());
+  std::string profile = args.Get("profile");
+  const auto& allowed = server->enroll_code_profiles;
+  if (std::find(allowed.begin(), allowed.end(), profile) == allowed.end()) {
+    return Fail(InvalidArgumentError("profile '" + profile + "' is not in [server] enroll_code_profiles"));
+  }
+  int64_t hours = args.Has("hours") ? std::stoll(args.Get("hours")) : server->enroll_code_hours;
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  est::EnrollCodes codes(ca.config().dir);
+  auto code = codes.Create(profile, hours * 3600, now);
+  if (!code.ok()) return Fail(code.status());
+  Status st = ca.db().AddAudit({0, Actor(args), "enroll-code", ca.Name(CaRole::kIssuing), code->id,
+                                "one-time enrollment code for profile " + profile});
+  if (!st.ok()) return Fail(st);
+  std::string_view password = code->password.AsStringView(SecretAccess::Get());
+  std::printf("id: %s\npassword: %.*s\nexpires: %lld\n", code->id.c_str(), static_cast<int>(password.size()),
+              password.data(), static_cast<long long>(code->expires));  // NOLINT(runtime/int)
+  return 0;
+}
+
+}  // namespace certvault::ca::cli

@@ -1,0 +1,36 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// ServeEst: what `certvault-ca serve` adds to `ocsp serve` (cmd_est.cc):
+// the [server] configuration, the EST service on the plain server's
+// request path, and the TLS front end that feeds it.
+#ifndef CERTVAULT_CA_CLI_SERVE_EST_H_
+#define CERTVAULT_CA_CLI_SERVE_EST_H_
+
+#include <memory>
+
+#include "ca/cli/cli.h"
+#include "ca/http/http_server.h"
+
+namespace certvault::ca::cli {
+
+class ServeEst {
+ public:
+  virtual ~ServeEst() = default;
+  // Listen: starts the TLS listener, handing its connections to `server`.
+  virtual Status Listen(HttpServer& server) = 0;
+  // Stop: no new TLS connections; ends the open ones (before `server` goes).
+  virtual void Stop() = 0;
+};
+
+// PrepareServeEst: reads [server], loads the TLS key through certvault's
+// provider, and fills `opts` (listening socket, limits, application
+// handler). Enrollments get 503 while `responder` is suspended (the CA's
+// clock failed its checks) or halted (self-test error state), the states
+// the poll loop of cmd_serve.cc maintains. REQUIRES: `ca` prepared to sign;
+// `ca` and `responder` outlive the result.
+Result<std::unique_ptr<ServeEst>> PrepareServeEst(const Args& args, CaInstance& ca, const OcspResponder& responder,
+                                                  HttpOptions& opts);
+
+}  // namespace certvault::ca::cli
+
+#endif  // CERTVAULT_CA_CLI_SERVE_EST_H_

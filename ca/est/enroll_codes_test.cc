@@ -1,0 +1,90 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/est/enroll_codes.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace certvault::ca::est {
+namespace {
+
+class EnrollCodesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cv-codes.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string FileText() {
+    std::ifstream in(dir_ + "/enroll-codes");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  static SecretBytes Pw(const NewCode& c) { return c.password.Clone(); }
+  std::string dir_;
+};
+
+constexpr int64_t kNow = 1800000000;
+
+TEST_F(EnrollCodesTest, SingleUse) {
+  EnrollCodes codes(dir_);
+  auto code = codes.Create("device", 3600, kNow);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(FileText().find(std::string(code->password.AsStringView(SecretAccess::Get()))), std::string::npos);
+  int used = 0;
+  auto use = [&used] {
+    ++used;
+    return OkStatus();
+  };
+  EXPECT_TRUE(codes.Redeem(code->id, Pw(*code), "device", kNow + 1, use).ok());
+  EXPECT_EQ(codes.Redeem(code->id, Pw(*code), "device", kNow + 2, use).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(used, 1);
+}
+
+TEST_F(EnrollCodesTest, RefusalsDoNotRunTheIssuance) {
+  EnrollCodes codes(dir_);
+  auto code = codes.Create("device", 3600, kNow);
+  ASSERT_TRUE(code.ok());
+  bool ran = false;
+  auto use = [&ran] {
+    ran = true;
+    return OkStatus();
+  };
+  EXPECT_EQ(codes.Redeem("nosuch", Pw(*code), "device", kNow, use).code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(codes.Redeem(code->id, SecretBytes("wrong", SecretAccess::Get()), "device", kNow, use).code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(codes.Redeem(code->id, Pw(*code), "server", kNow, use).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(codes.Redeem(code->id, Pw(*code), "device", kNow + 3601, use).code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(ran);
+  EXPECT_TRUE(codes.Redeem(code->id, Pw(*code), "device", kNow + 10, use).ok());
+}
+
+TEST_F(EnrollCodesTest, FailedIssuanceKeepsTheCode) {
+  EnrollCodes codes(dir_);
+  auto code = codes.Create("device", 3600, kNow);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(codes.Redeem(code->id, Pw(*code), "device", kNow, [] { return InvalidArgumentError("bad CSR"); }).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(codes.Redeem(code->id, Pw(*code), "device", kNow, [] { return OkStatus(); }).ok());
+}
+
+TEST_F(EnrollCodesTest, CodesAreIndependent) {
+  EnrollCodes codes(dir_);
+  auto a = codes.Create("device", 3600, kNow);
+  auto b = codes.Create("device", 3600, kNow);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->id, b->id);
+  EXPECT_EQ(codes.Redeem(a->id, Pw(*b), "device", kNow, [] { return OkStatus(); }).code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_TRUE(codes.Redeem(b->id, Pw(*b), "device", kNow, [] { return OkStatus(); }).ok());
+  EXPECT_TRUE(codes.Redeem(a->id, Pw(*a), "device", kNow, [] { return OkStatus(); }).ok());
+}
+
+}  // namespace
+}  // namespace certvault::ca::est

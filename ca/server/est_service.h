@@ -1,0 +1,83 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// EstService: the application side of `certvault-ca serve`: EST (RFC 7030
+// with RFC 8951) under /.well-known/est/, plus /healthz and /metrics; the
+// OCSP and CRL routes stay with HttpServer. Design and the authorization
+// rules: docs/design/enrollment.md. Each EST answer is one of
+//   200 issued / CA certificates / CSR attributes   204 no CSR attributes
+//   400 malformed body or CSR                        401 no or a wrong
+//   credential (WWW-Authenticate: Basic)            403 not authorized,
+//   untrusted or revoked client certificate, used or expired code, a CSR
+//   the profile refuses, a re-enrollment that changes the subject
+//   404 unknown operation or profile                405 wrong method
+//   413 body too large                              501 serverkeygen/fullcmc
+//   503 the CA cannot sign now (self-test error state, database down)
+// and nothing is stored unless the answer is 200. One access-log line
+// (JSON) per request: request id, client address and identity (certificate
+// subject/issuer/serial or enrollment code id: never a password), operation,
+// profile, status, serial issued, reason, duration.
+// Thread-safe: Handle is called on the server's threads.
+#ifndef CERTVAULT_CA_SERVER_EST_SERVICE_H_
+#define CERTVAULT_CA_SERVER_EST_SERVICE_H_
+
+#include <atomic>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "ca/est/enroll_codes.h"
+#include "ca/est/est_codec.h"
+#include "ca/http/http_server.h"
+#include "ca/instance/ca_instance.h"
+#include "ca/server/issue_queue.h"
+#include "ca/server/metrics.h"
+#include "ca/server/server_config.h"
+
+namespace certvault::ca {
+
+struct EstDeps {
+  const CaConfig* ca = nullptr;
+  const ServerConfig* server = nullptr;
+  std::string ca_name;              // the issuing CA's name in the database
+  X509* issuing = nullptr;          // borrowed
+  X509* root = nullptr;             // borrowed; null with an external root not installed
+  CertDb* lookup_db = nullptr;      // its own connection: revocation and re-enrollment lookups
+  IssueQueue* queue = nullptr;
+  ServerMetrics* metrics = nullptr;
+  std::function<bool()> may_sign;   // false: answer 503 to enrollments
+  std::function<uint64_t()> handshake_failures;
+  FILE* access_log = nullptr;       // borrowed
+};
+
+class EstService {
+ public:
+  // Create: precomputes the cacerts answer.
+  static Result<std::unique_ptr<EstService>> Create(EstDeps deps);
+  // Handle: see HttpServer's AppHandler (false for the OCSP/CRL routes).
+  bool Handle(const HttpRequest& request, HttpReply& reply);
+
+  struct Ctx;  // one request in flight (est_service.cc)
+
+ private:
+  explicit EstService(EstDeps deps) : deps_(std::move(deps)), codes_(deps_.ca->dir) {}
+  void Est(const HttpRequest& request, const est::EstPath& path, Ctx& ctx, HttpReply& reply);
+  void Enroll(const HttpRequest& request, const std::string& profile, bool reenroll, Ctx& ctx, HttpReply& reply);
+  void Reenroll(const ConnectionPeer& peer, const std::string& label, Bytes csr, Ctx& ctx, HttpReply& reply);
+  void EnrollWithCode(const std::string& authorization, const std::string& profile, Bytes csr, Ctx& ctx,
+                      HttpReply& reply);
+  Status CheckClientCert(const ConnectionPeer& peer, Ctx& ctx, CertRecord* out_own);
+  Status IssueInto(IssueItem item, const std::string& profile, Ctx& ctx, HttpReply& reply);
+  void Log(const HttpRequest& request, const Ctx& ctx, const HttpReply& reply);
+
+  EstDeps deps_;
+  est::EnrollCodes codes_;
+  std::string cacerts_;  // base64 certs-only
+  std::mutex lookup_mu_;  // lookup_db is one connection
+  std::mutex log_mu_;
+  std::atomic<uint64_t> next_id_{1};
+};
+
+}  // namespace certvault::ca
+
+#endif  // CERTVAULT_CA_SERVER_EST_SERVICE_H_

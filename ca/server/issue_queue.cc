@@ -1,0 +1,77 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/server/issue_queue.h"
+
+#include <map>
+#include <vector>
+
+namespace certvault::ca {
+
+IssueQueue::IssueQueue(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db,
+                       std::string actor, uint32_t threads, size_t max_batch)
+    : issuer_(config, std::move(ca_name), key, ca_cert, db, std::move(actor),
+              IssuerOptions{threads, max_batch, config.verify_issued, nullptr}),
+      max_batch_(max_batch),
+      worker_([this] { Run(); }) {}
+
+IssueQueue::~IssueQueue() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_.notify_all();
+  worker_.join();
+}
+
+Result<IssueOutcome> IssueQueue::Submit(IssueItem item, const std::string& profile) {
+  auto job = std::make_shared<Job>();
+  job->item = std::move(item);
+  job->profile = profile;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stop_) return UnavailableError("the server is stopping");
+  queue_.push_back(job);
+  work_.notify_one();
+  done_.wait(lock, [&job] { return job->done; });
+  if (!job->error.ok()) return job->error;
+  return std::move(job->outcome);
+}
+
+void IssueQueue::Run() {
+  for (;;) {
+    std::deque<std::shared_ptr<Job>> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    RunBatch(batch);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& job : batch) job->done = true;
+    }
+    done_.notify_all();
+  }
+}
+
+void IssueQueue::RunBatch(std::deque<std::shared_ptr<Job>>& batch) {
+  std::map<std::string, std::vector<Job*>> by_profile;
+  for (auto& job : batch) by_profile[job->profile].push_back(job.get());
+  for (auto& [profile, jobs] : by_profile) {
+    std::vector<IssueItem> items;
+    items.reserve(jobs.size());
+    for (Job* j : jobs) items.push_back(std::move(j->item));
+    Result<std::vector<IssueOutcome>> outs = issuer_.Issue(items, profile);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (!outs.ok()) {
+        jobs[i]->error = outs.status();
+      } else {
+        jobs[i]->outcome = std::move((*outs)[i]);
+      }
+    }
+  }
+}
+
+}  // namespace certvault::ca

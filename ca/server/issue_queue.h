@@ -1,0 +1,56 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// IssueQueue: issuance for concurrent server requests with group commit.
+// Request threads Submit one CSR each and wait; one worker thread takes
+// everything queued (up to `max_batch`), groups it by profile and runs the
+// Issuer on each group: signatures in parallel on `threads` token sessions,
+// one database transaction per group. A request returns only once its
+// certificate is committed (or refused: then nothing was stored).
+// Thread-safe. The Issuer is used by the worker thread alone.
+#ifndef CERTVAULT_CA_SERVER_ISSUE_QUEUE_H_
+#define CERTVAULT_CA_SERVER_ISSUE_QUEUE_H_
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "ca/issuance/issuer.h"
+
+namespace certvault::ca {
+
+class IssueQueue {
+ public:
+  // IssueQueue: the arguments are those of Issuer (borrowed; they outlive the queue).
+  IssueQueue(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db, std::string actor,
+             uint32_t threads, size_t max_batch = 256);
+  ~IssueQueue();  // finishes what was submitted, then stops
+  // Submit: blocks until `item` is issued or refused. The outcome's status
+  // says why a CSR was refused; an error Result is a database failure.
+  Result<IssueOutcome> Submit(IssueItem item, const std::string& profile);
+
+ private:
+  struct Job {
+    IssueItem item;
+    std::string profile;
+    bool done = false;
+    Status error;
+    IssueOutcome outcome;
+  };
+  void Run();
+  void RunBatch(std::deque<std::shared_ptr<Job>>& batch);
+
+  Issuer issuer_;
+  size_t max_batch_;
+  std::mutex mu_;
+  std::condition_variable work_, done_;
+  std::deque<std::shared_ptr<Job>> queue_;  // guarded by mu_
+  bool stop_ = false;                       // guarded by mu_
+  std::thread worker_;
+};
+
+}  // namespace certvault::ca
+
+#endif  // CERTVAULT_CA_SERVER_ISSUE_QUEUE_H_

@@ -1,0 +1,41 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/server/server_config.h"
+
+#include <gtest/gtest.h>
+
+namespace certvault::ca {
+namespace {
+
+TEST(ServerConfigTest, DefaultsAndRules) {
+  auto c = ParseServerConfig(R"(
+[server]
+https_port = 8443
+client_anchors = ["boot.pem"]
+[[server.authorize]]
+issuer = "/CN=Boot"
+profiles = ["device"]
+[[server.authorize]]
+issuer = "/CN=Boot"
+subject = "/CN=terminal-1"
+profiles = ["device", "server"]
+)", "/ca", "factory");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->tls_min_version, "1.3");
+  EXPECT_EQ(c->tls_cert, "/ca/server.pem");
+  EXPECT_EQ(c->tls_key_label, "factory-tls");
+  EXPECT_EQ(c->client_anchors[0], "/ca/boot.pem");
+  EXPECT_EQ(ProfilesFor(c->authorize, "/CN=Boot", "/CN=x"), std::vector<std::string>{"device"});
+  EXPECT_EQ(ProfilesFor(c->authorize, "/CN=Boot", "/CN=terminal-1"), (std::vector<std::string>{"device", "server"}));
+  EXPECT_TRUE(ProfilesFor(c->authorize, "/CN=Other", "/CN=terminal-1").empty());
+}
+
+TEST(ServerConfigTest, RefusesBadValues) {
+  EXPECT_FALSE(ParseServerConfig("[server]\ntls_min_version = \"1.1\"\n", "/ca", "x").ok());
+  EXPECT_FALSE(ParseServerConfig("[server]\nhttps_port = 70000\n", "/ca", "x").ok());
+  EXPECT_FALSE(ParseServerConfig("[server]\n[[server.authorize]]\nprofiles = [\"a\"]\n", "/ca", "x").ok());
+  EXPECT_FALSE(ParseServerConfig("[server]\n[[server.authorize]]\nissuer = \"/CN=a\"\n", "/ca", "x").ok());
+  EXPECT_FALSE(ParseServerConfig("[server]\nmax_body_bytes = \"big\"\n", "/ca", "x").ok());
+}
+
+}  // namespace
+}  // namespace certvault::ca
