@@ -7,6 +7,7 @@
 #include "cli/command_context.h"
 #include "cli/output.h"
 #include "src/base/status_macros.h"
+#include "src/base/utc_time.h"
 #include "src/core/lifecycle.h"
 #include "src/model/vendor_attributes.h"
 
@@ -16,14 +17,6 @@ namespace {
 using lifecycle::KeyState;
 
 bool IsKeyClass(ObjectClass cls) { return cls == CKO_PRIVATE_KEY || cls == CKO_PUBLIC_KEY || cls == CKO_SECRET_KEY; }
-
-std::string IsoTime(uint64_t seconds) {
-  time_t t = static_cast<time_t>(seconds);
-  struct tm tm {};
-  char buf[32];
-  if (gmtime_r(&t, &tm) == nullptr || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) return "";
-  return buf;
-}
 
 std::string DateOf(const AttributeSet& a, AttributeType type) {
   auto v = a.GetBytes(type);
@@ -72,7 +65,7 @@ void AddLifecycleJson(JsonObject* o, const ObjectInfo& info) {
   if (!IsKeyClass(info.object_class)) return;
   const AttributeSet& a = info.lifecycle;
   o->Add("state", EffectiveName(a)).Add("stored_state", StoredName(a));
-  if (auto t = a.GetUlong(kCkaCvKeyStateTime)) o->Add("state_since", IsoTime(*t));
+  if (auto t = a.GetUlong(kCkaCvKeyStateTime)) o->Add("state_since", UtcTimeText(*t));
   o->Add("state_reason", DateOf(a, kCkaCvKeyStateReason));
   o->Add("start_date", DateOf(a, CKA_START_DATE)).Add("end_date", DateOf(a, CKA_END_DATE));
 }

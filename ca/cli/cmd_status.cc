@@ -13,6 +13,7 @@
 
 #include "ca/cli/cli.h"
 #include "src/base/sntp.h"
+#include "src/base/utc_time.h"
 
 namespace certvault::ca::cli {
 namespace {
@@ -27,15 +28,6 @@ struct TimeReport {
   bool ok = true;
   std::string error;
 };
-
-std::string Date(int64_t t) {
-  char buf[32];
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm_v {};
-  gmtime_r(&tt, &tm_v);
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm_v);
-  return buf;
-}
 
 std::string JsonString(const std::string& s) {
   std::string out = "\"";
@@ -77,10 +69,11 @@ TimeReport CheckTime(const CaConfig& cfg) {
 
 void PrintText(const TimeReport& r) {
   if (r.source.empty()) {
-    std::printf("time source: none configured (time_source in ca.toml)\nclock: %s\n", Date(r.checked_at).c_str());
+    std::printf("time source: none configured (time_source in ca.toml)\nclock: %s\n",
+                UtcTimeText(r.checked_at).c_str());
     return;
   }
-  std::printf("time source: %s\nchecked: %s\n", r.source.c_str(), Date(r.checked_at).c_str());
+  std::printf("time source: %s\nchecked: %s\n", r.source.c_str(), UtcTimeText(r.checked_at).c_str());
   if (r.error.empty() || r.offset_s != 0)
     std::printf("offset: %+lld s (bound %lld s)\n", static_cast<long long>(r.offset_s),
                 static_cast<long long>(r.bound_s));
@@ -90,7 +83,7 @@ void PrintText(const TimeReport& r) {
 void PrintJson(const TimeReport& r) {
   std::printf("{\"time\":{\"source\":%s,\"ok\":%s,\"checked_at\":%s,\"offset_s\":%lld,\"bound_s\":%lld",
               r.source.empty() ? "null" : JsonString(r.source).c_str(), r.ok ? "true" : "false",
-              JsonString(Date(r.checked_at)).c_str(), static_cast<long long>(r.offset_s),
+              JsonString(UtcTimeText(r.checked_at)).c_str(), static_cast<long long>(r.offset_s),
               static_cast<long long>(r.bound_s));
   if (!r.error.empty()) std::printf(",\"error\":%s", JsonString(r.error).c_str());
   std::printf("}}\n");

@@ -10,6 +10,7 @@
 #include "ca/instance/ca_instance.h"
 #include "src/base/sntp.h"
 #include "src/base/status_macros.h"
+#include "src/base/utc_time.h"
 
 namespace certvault::ca {
 namespace {
@@ -27,15 +28,6 @@ Result<CaState> DecodeAll(const std::vector<Bytes>& objects) {
     merged.Merge(one);
   }
   return merged;
-}
-
-std::string Date(int64_t t) {
-  char buf[32];
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm_v;
-  gmtime_r(&tt, &tm_v);
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm_v);
-  return buf;
 }
 
 constexpr const char* kRestoreFix =
@@ -85,9 +77,9 @@ Status CaInstance::CheckTimeSource(int64_t now) {
   }
   int64_t skew = now - *remote;
   if (skew > config_.max_clock_skew_seconds || -skew > config_.max_clock_skew_seconds) {
-    return FailedPreconditionError("refusing to sign: the clock is " + std::to_string(skew) + " s away from " +
-                                   config_.time_source + " (max_clock_skew_seconds = " +
-                                   std::to_string(config_.max_clock_skew_seconds) + "); fix the system clock");
+    return FailedPreconditionError(
+        "refusing to sign: the clock is " + std::to_string(skew) + " s away from " + config_.time_source +
+        " (max_clock_skew_seconds = " + std::to_string(config_.max_clock_skew_seconds) + "); fix the system clock");
   }
   time_source_checked_ = now;
   return OkStatus();
@@ -100,13 +92,14 @@ Status CaInstance::CheckClock() {
     // X509_cmp_time: -1 when notBefore is after `now`.
     time_t t = static_cast<time_t>(now);
     if (X509_cmp_time(X509_get0_notBefore(cert.get()), &t) > 0) {
-      return FailedPreconditionError("refusing to sign: the clock (" + Date(now) +
+      return FailedPreconditionError("refusing to sign: the clock (" + UtcTimeText(now) +
                                      ") is before the notBefore of a CA certificate; fix the system clock");
     }
   }
   if (now < clock_floor_) {
-    return FailedPreconditionError("refusing to sign: the clock (" + Date(now) + ") is before this CA's last signature (" +
-                                   Date(clock_floor_) + "); fix the system clock");
+    return FailedPreconditionError("refusing to sign: the clock (" + UtcTimeText(now) +
+                                   ") is before this CA's last signature (" + UtcTimeText(clock_floor_) +
+                                   "); fix the system clock");
   }
   return CheckTimeSource(now);
 }
@@ -137,8 +130,8 @@ Status CaInstance::CheckCrlNumber(const std::string& ca, uint32_t partition, int
   CV_ASSIGN_OR_RETURN(CaState state, DecodeAll(raw));
   auto it = state.crl_numbers.find({ca, partition});
   if (it != state.crl_numbers.end() && number <= it->second) {
-    return FailedPreconditionError("refusing to sign CRL number " + std::to_string(number) + " of " + ca +
-                                   ": number " + std::to_string(it->second) + " was already signed" + kRestoreFix);
+    return FailedPreconditionError("refusing to sign CRL number " + std::to_string(number) + " of " + ca + ": number " +
+                                   std::to_string(it->second) + " was already signed" + kRestoreFix);
   }
   return OkStatus();
 }
@@ -163,7 +156,8 @@ Status CaInstance::AcceptRestoredDatabase(const std::string& actor) {
   std::string detail;
   for (const auto& [key, number] : state.crl_numbers) {
     CV_RETURN_IF_ERROR(db_->RaiseCrlNumber(key.first, key.second, number + 1));
-    detail += key.first + "#" + std::to_string(key.second) + " CRL numbers continue after " + std::to_string(number) + "; ";
+    detail +=
+        key.first + "#" + std::to_string(key.second) + " CRL numbers continue after " + std::to_string(number) + "; ";
   }
   for (auto& [ca, id] : state.revocation_ids) {
     CV_ASSIGN_OR_RETURN(int64_t have, db_->MaxRevocationId(ca));

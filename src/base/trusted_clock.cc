@@ -5,18 +5,10 @@
 #include <utility>
 
 #include "src/base/sntp.h"
+#include "src/base/utc_time.h"
 
 namespace certvault {
 namespace {
-
-std::string Date(int64_t t) {
-  char buf[32];
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm_v {};
-  gmtime_r(&tt, &tm_v);
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm_v);
-  return buf;
-}
 
 Status Untrusted(const std::string& why) {
   return Status(StatusCode::kFailedPrecondition, Reason::kDeviceError, "untrusted clock: " + why);
@@ -69,8 +61,8 @@ Status TrustedClock::FullCheck(int64_t now) {
     } else {
       h.floor = *floor;
       if (*floor - now > options_.backward_tolerance_s) {
-        s = Untrusted("the clock (" + Date(now) + ") is " + std::to_string(*floor - now) +
-                      " s behind the latest trusted time (" + Date(*floor) + "), more than the tolerance of " +
+        s = Untrusted("the clock (" + UtcTimeText(now) + ") is " + std::to_string(*floor - now) +
+                      " s behind the latest trusted time (" + UtcTimeText(*floor) + "), more than the tolerance of " +
                       std::to_string(options_.backward_tolerance_s) + " s; fix the system clock");
       }
     }
@@ -89,7 +81,7 @@ Status TrustedClock::CheckSource(int64_t now, TimeHealth* health) {
   }
   health->offset_s = now - *remote;
   if (health->offset_s > options_.max_offset_s || -health->offset_s > options_.max_offset_s) {
-    return Untrusted("the clock (" + Date(now) + ") is " + std::to_string(health->offset_s) + " s away from " +
+    return Untrusted("the clock (" + UtcTimeText(now) + ") is " + std::to_string(health->offset_s) + " s away from " +
                      options_.source + " (bound " + std::to_string(options_.max_offset_s) +
                      " s); fix the system clock");
   }
