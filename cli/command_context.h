@@ -76,6 +76,16 @@ Result<OpenedToken> OpenToken(Context& ctx, const std::optional<std::string>& la
 Result<ObjectHandle> StoreCertificate(Session& session, std::span<const uint8_t> der, std::string_view label,
                                       const Bytes& id);
 
+// GenerateVaultKey: a key pair of `type` (keygen's --type values) labelled
+// `label`; CKA_ID `id` or SHA-1 of the public value. Returns the private
+// key (and the public one in `pub_out` if set). cmd_sign.cc.
+Result<ObjectInfo> GenerateVaultKey(Context& ctx, OpenedToken& t, const std::string& label, const std::string& type,
+                                    std::optional<Bytes> id, ObjectInfo* pub_out = nullptr);
+// VaultCsr: a DER PKCS#10 request signed in the vault by the private key
+// `sel`, with --subject and --san from ctx.args (the `csr` verb's code).
+Result<Bytes> VaultCsr(Context& ctx, OpenedToken& t, const ObjectSelector& sel);
+Status CmdEnroll(Context& ctx);  // cmd_enroll.cc
+
 // WriteOutput: `data` to --out (atomically) or to ctx.out.
 Status WriteOutput(Context& ctx, std::span<const uint8_t> data);
 
