@@ -6,6 +6,8 @@
 // checked (the key's, chains to the trust anchor) and stored with its chain
 // all-or-nothing: on any failure the vault is as before (a key made by this
 // run is destroyed again).
+#include <openssl/x509v3.h>
+
 #include <sstream>
 
 #include "cli/cert_io.h"
@@ -13,6 +15,8 @@
 #include "cli/est_client.h"
 #include "cli/keys.h"
 #include "cli/output.h"
+#include "cli/pin.h"
+#include "cli/provider_key.h"
 #include "cli/rollback.h"
 #include "src/base/status_macros.h"
 
@@ -21,7 +25,7 @@ namespace {
 
 Result<std::string> Required(const Args& args, std::string_view name) {
   std::optional<std::string> v = args.Get(name);
-  if (!v.has_value() || v->empty()) return InvalidArgumentError("enroll needs --" + std::string(name));
+  if (!v.has_value() || v->empty()) return InvalidArgumentError(args.verb() + " needs --" + std::string(name));
   return *v;
 }
 
@@ -46,7 +50,7 @@ Result<Bytes> FingerprintAnchor(const EstUrl& url, const std::string& pin) {
 Result<std::vector<Bytes>> TrustAnchors(const Args& args, const EstUrl& url) {
   std::optional<std::string> file = args.Get("trust");
   std::optional<std::string> pin = args.Get("trust-fingerprint");
-  if (file.has_value() == pin.has_value()) return InvalidArgumentError("give exactly one of --trust FILE and --trust-fingerprint SHA256");
+  if (file.has_value() == pin.has_value()) return InvalidArgumentError(args.verb() + ": give exactly one of --trust FILE and --trust-fingerprint SHA256");
   if (file.has_value()) {
     CV_ASSIGN_OR_RETURN(Bytes text, ReadFile(*file));
     return ParseCertificates(text);
@@ -105,8 +109,7 @@ struct Issued {
 
 // Enroll: cacerts and simpleenroll over verified TLS 1.3, then the checks.
 Result<Issued> Enroll(const EstUrl& url, const std::vector<Bytes>& anchors, const std::string& op,
-                      const std::string& auth, const Bytes& csr, const Bytes& spki) {
-  EstTls tls;
+                      const std::string& auth, const Bytes& csr, const Bytes& spki, EstTls tls = {}) {
   tls.anchors = anchors;
   CV_ASSIGN_OR_RETURN(HttpAnswer ca, EstRequest(url, tls, "cacerts", "", ""));
   if (ca.status != 200) return Status(Reason::kDeviceError, "cacerts: HTTP " + std::to_string(ca.status));
@@ -126,9 +129,7 @@ Result<Issued> Enroll(const EstUrl& url, const std::vector<Bytes>& anchors, cons
   return Status(StatusCode::kPermissionDenied, Reason::kDataInvalid, "the server returned no certificate for the key");
 }
 
-Status StoreIssued(Context& ctx, OpenedToken& t, Rollback& rollback, const ObjectInfo& key, const Issued& issued) {
-  CV_ASSIGN_OR_RETURN(ObjectHandle leaf, StoreCertificate(t.session, issued.leaf, key.label, key.id));
-  rollback.Add(leaf);
+Status StoreChain(OpenedToken& t, Rollback& rollback, const Issued& issued) {
   for (const Bytes& der : issued.chain) {
     CV_ASSIGN_OR_RETURN(bool present, HasCertificate(t.session, der));
     if (present) continue;
@@ -141,6 +142,12 @@ Status StoreIssued(Context& ctx, OpenedToken& t, Rollback& rollback, const Objec
   return OkStatus();
 }
 
+Status StoreIssued(OpenedToken& t, Rollback& rollback, const ObjectInfo& key, const Issued& issued) {
+  CV_ASSIGN_OR_RETURN(ObjectHandle leaf, StoreCertificate(t.session, issued.leaf, key.label, key.id));
+  rollback.Add(leaf);
+  return StoreChain(t, rollback, issued);
+}
+
 void Report(Context& ctx, const OpenedToken& t, const ObjectInfo& key, bool made, const Issued& issued) {
   ObjectInfo cert{0, CKO_CERTIFICATE, std::nullopt, key.label, key.id};
   std::string uri = FormatPkcs11Uri(ObjectUri(t.token, cert));
@@ -150,6 +157,98 @@ void Report(Context& ctx, const OpenedToken& t, const ObjectInfo& key, bool made
   } else {
     *ctx.out << (made ? "generated key '" + key.label + "'\n" : "") << "enrolled " << uri << "\n";
   }
+}
+
+
+// SubjectText: the certificate's subject in ParseSubject form, in DER order.
+Result<std::string> SubjectText(X509* cert) {
+  X509_NAME* name = X509_get_subject_name(cert);
+  std::string out;
+  for (int i = 0; i < X509_NAME_entry_count(name); ++i) {
+    X509_NAME_ENTRY* e = X509_NAME_get_entry(name, i);
+    unsigned char* utf8 = nullptr;
+    int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+    if (len < 0) return Status(Reason::kDataInvalid, "the certificate's subject cannot be read");
+    std::string value(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
+    OPENSSL_free(utf8);
+    out += "/" + std::string(OBJ_nid2sn(OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)))) + "=";
+    for (char c : value) out += c == '/' ? std::string("\\/") : std::string(1, c);
+  }
+  return out;
+}
+
+// SansOf: the certificate's DNS and IPv4 subjectAltNames (what `enroll`
+// puts into a CSR), for the re-enrollment CSR.
+Result<std::vector<x509::SanEntry>> SansOf(X509* cert) {
+  std::vector<x509::SanEntry> sans;
+  ossl::UniquePtr<GENERAL_NAMES> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
+    std::string text;
+    if (gn->type == GEN_DNS) {
+      text = "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.dNSName)),
+                                  static_cast<size_t>(ASN1_STRING_length(gn->d.dNSName)));
+    } else if (gn->type == GEN_IPADD && ASN1_STRING_length(gn->d.iPAddress) == 4) {
+      const uint8_t* a = ASN1_STRING_get0_data(gn->d.iPAddress);
+      text = "IP:" + std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." + std::to_string(a[3]);
+    } else {
+      continue;
+    }
+    CV_ASSIGN_OR_RETURN(x509::SanEntry san, x509::ParseSan(text));
+    sans.push_back(std::move(san));
+  }
+  return sans;
+}
+
+struct Current {
+  ObjectInfo cert;
+  Bytes der;
+  ossl::UniquePtr<X509> x509;
+  ObjectInfo key;
+};
+
+// FindCurrent: the one certificate labelled --cert and its private key (same CKA_ID).
+Result<Current> FindCurrent(OpenedToken& t, const ObjectSelector& cert_sel) {
+  Current cur;
+  CV_ASSIGN_OR_RETURN(cur.cert, FindOne(t.session, cert_sel, "certificate"));
+  CV_ASSIGN_OR_RETURN(std::optional<Bytes> der, t.session.Attribute(cur.cert.handle, CKA_VALUE));
+  if (!der.has_value()) return Status(Reason::kDataInvalid, "the certificate object has no value");
+  cur.der = std::move(*der);
+  const uint8_t* p = cur.der.data();
+  cur.x509.reset(d2i_X509(nullptr, &p, static_cast<long>(cur.der.size())));  // NOLINT(runtime/int)
+  if (cur.x509 == nullptr) return Status(Reason::kDataInvalid, "the stored certificate is not DER X.509");
+  ObjectSelector key_sel;
+  key_sel.id = cur.cert.id;
+  key_sel.object_class = CKO_PRIVATE_KEY;
+  CV_ASSIGN_OR_RETURN(cur.key, FindOne(t.session, key_sel, "private key of the certificate (same CKA_ID)"));
+  return cur;
+}
+
+// Replace: the new certificate takes the old one's label and CKA_ID only
+// once it is stored (under a temporary label and no CKA_ID, so it is no
+// key's certificate yet); then the old object goes. In between (one
+// C_SetAttributeValue to the next C_DestroyObject) both are there, never
+// neither; a crash there leaves two, which `renew` names.
+Status Replace(OpenedToken& t, Rollback& rollback, const Current& cur, const Bytes& der) {
+  CV_ASSIGN_OR_RETURN(ObjectHandle h, StoreCertificate(t.session, der, cur.cert.label + ".renewing", Bytes()));
+  rollback.Add(h);
+  AttributeSet tmpl;
+  tmpl.SetString(CKA_LABEL, cur.cert.label);
+  tmpl.Set(CKA_ID, cur.cert.id);
+  CV_RETURN_IF_ERROR(t.session.backend()->SetAttributeValue(t.session.handle(), h, tmpl));
+  rollback.Commit();
+  return t.session.backend()->DestroyObject(t.session.handle(), cur.cert.handle)
+      .Annotate("the new certificate is stored, the old one could not be removed");
+}
+
+Result<std::unique_ptr<ProviderKey>> TlsKey(Context& ctx, OpenedToken& t, const Current& cur, const SecretBytes& pin) {
+  Pkcs11Uri uri;
+  uri.token = t.token.label;
+  uri.object = cur.key.label;
+  uri.id = cur.key.id;
+  std::string module = ctx.args->Get("provider-module").value_or(DefaultProviderModule());
+  return ProviderKey::Load(module, ctx.args->Get("vault"), std::move(uri), pin);
 }
 
 }  // namespace
@@ -178,10 +277,42 @@ Status CmdEnroll(Context& ctx) {
   CV_ASSIGN_OR_RETURN(Bytes spki, PublicKeyInfo(t.session, key));
   CV_ASSIGN_OR_RETURN(Bytes csr, VaultCsr(ctx, t, sel));
   CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, profile + "/simpleenroll", auth, csr, spki));
-  CV_RETURN_IF_ERROR(StoreIssued(ctx, t, rollback, key, issued));
+  CV_RETURN_IF_ERROR(StoreIssued(t, rollback, key, issued));
   rollback.Commit();
   Report(ctx, t, key, made, issued);
   return OkStatus();
 }
 
+
+Status CmdRenew(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(std::string server, Required(*ctx.args, "server"));
+  CV_ASSIGN_OR_RETURN(std::string label, Required(*ctx.args, "cert"));
+  CV_ASSIGN_OR_RETURN(EstUrl url, ParseEstUrl(server));
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, TrustAnchors(*ctx.args, url));
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, PinKind::kUser));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), true, false));
+  CV_RETURN_IF_ERROR(t.session.Login(UserType::kUser, pin));
+  ObjectSelector cert_sel;
+  cert_sel.label = label;
+  cert_sel.object_class = CKO_CERTIFICATE;
+  CV_ASSIGN_OR_RETURN(Current cur, FindCurrent(t, cert_sel));
+  CV_ASSIGN_OR_RETURN(std::string subject, SubjectText(cur.x509.get()));
+  CV_ASSIGN_OR_RETURN(std::vector<x509::SanEntry> sans, SansOf(cur.x509.get()));
+  ObjectSelector key_sel;
+  key_sel.id = cur.key.id;
+  key_sel.object_class = CKO_PRIVATE_KEY;
+  CV_ASSIGN_OR_RETURN(Bytes spki, PublicKeyInfo(t.session, cur.key));
+  CV_ASSIGN_OR_RETURN(Bytes csr, VaultCsrFor(ctx, t, key_sel, subject, std::move(sans)));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<ProviderKey> tls_key, TlsKey(ctx, t, cur, pin));
+  EstTls tls;
+  tls.client_key = tls_key->key();
+  tls.client_cert = cur.x509.get();
+  tls.libctx = tls_key->libctx();
+  CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, "simplereenroll", "", csr, spki, tls));
+  Rollback rollback(&t.session);
+  CV_RETURN_IF_ERROR(StoreChain(t, rollback, issued));
+  CV_RETURN_IF_ERROR(Replace(t, rollback, cur, issued.leaf));
+  Report(ctx, t, cur.key, false, issued);
+  return OkStatus();
+}
 }  // namespace certvault::cli

@@ -94,6 +94,11 @@ Result<ObjectInfo> GenerateVaultKey(Context& ctx, OpenedToken& t, const std::str
 Result<Bytes> VaultCsr(Context& ctx, OpenedToken& t, const ObjectSelector& sel) {
   CV_ASSIGN_OR_RETURN(std::string subject, RequireSubject(*ctx.args));
   CV_ASSIGN_OR_RETURN(std::vector<x509::SanEntry> sans, ParseSans(*ctx.args));
+  return VaultCsrFor(ctx, t, sel, subject, std::move(sans));
+}
+
+Result<Bytes> VaultCsrFor(Context& ctx, OpenedToken& t, const ObjectSelector& sel, const std::string& subject,
+                          std::vector<x509::SanEntry> sans) {
   CV_ASSIGN_OR_RETURN(SigningKey key, LoadSigningKey(ctx, t, sel));
   x509::CsrSpec spec{key.spki, subject, std::move(sans), key.algorithm};
   return x509::BuildCsr(spec, VaultSigner(&t.session, key.info.handle, key.algorithm));

@@ -12,6 +12,7 @@
 #include "cli/pin.h"
 #include "cli/vault.h"
 #include "src/core/backend.h"
+#include "src/crypto/x509_build.h"
 
 namespace certvault::cli {
 
@@ -84,7 +85,11 @@ Result<ObjectInfo> GenerateVaultKey(Context& ctx, OpenedToken& t, const std::str
 // VaultCsr: a DER PKCS#10 request signed in the vault by the private key
 // `sel`, with --subject and --san from ctx.args (the `csr` verb's code).
 Result<Bytes> VaultCsr(Context& ctx, OpenedToken& t, const ObjectSelector& sel);
+// VaultCsrFor: the same with the subject (ParseSubject form) and SANs given.
+Result<Bytes> VaultCsrFor(Context& ctx, OpenedToken& t, const ObjectSelector& sel, const std::string& subject,
+                          std::vector<x509::SanEntry> sans);
 Status CmdEnroll(Context& ctx);  // cmd_enroll.cc
+Status CmdRenew(Context& ctx);   // cmd_enroll.cc
 
 // WriteOutput: `data` to --out (atomically) or to ctx.out.
 Status WriteOutput(Context& ctx, std::span<const uint8_t> data);

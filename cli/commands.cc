@@ -47,6 +47,8 @@ const std::vector<CommandDef>& Commands() {
       {"enroll", "enroll --server URL --key K --profile P --subject ... [--san ...]... (--trust F | --trust-fingerprint SHA256) --enroll-code-file F [--type T] [--json]",
        {{"token"}, {"server"}, {"key"}, {"profile"}, {"subject"}, {"san", true, true}, {"trust"}, {"trust-fingerprint"},
         {"enroll-code-file"}, {"auth-cert"}, {"type"}}, CmdEnroll},
+      {"renew", "renew --server URL --cert LABEL (--trust F | --trust-fingerprint SHA256) [--provider-module F] [--json]",
+       {{"token"}, {"server"}, {"cert"}, {"trust"}, {"trust-fingerprint"}, {"provider-module"}}, CmdRenew},
       {"selftest", "selftest [--json]", {}, CmdSelftest, false},
       {"audit", "audit [--token L] [--verify] [--key-fingerprint HEX] [--checkpoint SEQ:HEAD] [--json]",
        {{"token"}, {"verify", false}, {"key-fingerprint"}, {"checkpoint"}}, CmdAudit, false},

@@ -92,3 +92,28 @@ openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$WORK/
 dev list --login >"$WORK/l.out"
 [[ $(grep -c "Factory Issuing CA 1" "$WORK/l.out") == 1 ]] || { cat "$WORK/l.out"; fail "the chain was stored twice"; }
 log "enrolled an existing key with a pinned root fingerprint; chain stored once"
+
+# renew: simplereenroll authenticated by the current certificate, its key
+# used for TLS through certvault's provider; the new certificate replaces
+# the old object (one certificate labelled d1 afterwards, same key).
+snapshot before
+dev renew --server "$URL" --cert d1 --trust "$WORK/rogue.pem" --provider-module "$PROVIDER" >"$WORK/e.out" 2>&1 \
+  && fail "renewed with a server not certified by the trust anchor"
+snapshot after
+unchanged "a refused renewal"
+OLD_SERIAL=$(openssl x509 -in "$WORK/d1.pem" -noout -serial)
+dev renew --server "$URL" --cert d1 --trust "$CA_DIR/root.pem" --provider-module "$PROVIDER" --json >"$WORK/e.out" 2>&1 \
+  || { cat "$WORK/e.out"; fail "renew"; }
+dev list --login >"$WORK/l.out"
+[[ $(grep -c "object=d1;type=cert" "$WORK/l.out") == 1 ]] || { cat "$WORK/l.out"; fail "not exactly one d1 certificate"; }
+grep -q "renewing" "$WORK/l.out" && fail "a temporary certificate was left"
+dev export-cert --cert "pkcs11:object=d1;type=cert" --out "$WORK/d1b.pem" || fail "export-cert d1 after renew"
+[[ $(openssl x509 -in "$WORK/d1b.pem" -noout -serial) != "$OLD_SERIAL" ]] || fail "renew kept the old certificate"
+openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$WORK/d1b.pem" >/dev/null \
+  || fail "the renewed certificate does not verify"
+[[ $(openssl x509 -in "$WORK/d1b.pem" -noout -pubkey) == $(openssl pkey -pubin -in "$WORK/d1.pub") ]] \
+  || fail "the renewed certificate is not for the same vault key"
+[[ $(openssl x509 -in "$WORK/d1b.pem" -noout -subject) == $(openssl x509 -in "$WORK/d1.pem" -noout -subject) ]] \
+  || fail "renew changed the subject"
+expect_contains "$CA_DIR/access.log" "simplereenroll" "no simplereenroll in the server's access log"
+log "renewed over simplereenroll with the vault key as TLS client key; the old certificate replaced"
