@@ -251,6 +251,26 @@ Result<std::unique_ptr<ProviderKey>> TlsKey(Context& ctx, OpenedToken& t, const 
   return ProviderKey::Load(module, ctx.args->Get("vault"), std::move(uri), pin);
 }
 
+// ClientAuth: a vault certificate and its key as the TLS client identity.
+struct ClientAuth {
+  Current cert;
+  std::unique_ptr<ProviderKey> key;
+  EstTls tls;
+};
+
+// LoadClientAuth: --auth-cert (a label or pkcs11: URI of a certificate in
+// the vault, e.g. a manufacturer's bootstrap certificate) and its key.
+Status LoadClientAuth(Context& ctx, OpenedToken& t, const std::string& name, const SecretBytes& pin, ClientAuth* out) {
+  CV_ASSIGN_OR_RETURN(ObjectSelector cert_sel, MakeSelector(name, std::nullopt, ctx.args->Get("token")));
+  cert_sel.object_class = CKO_CERTIFICATE;
+  CV_ASSIGN_OR_RETURN(out->cert, FindCurrent(t, cert_sel));
+  CV_ASSIGN_OR_RETURN(out->key, TlsKey(ctx, t, out->cert, pin));
+  out->tls.client_key = out->key->key();
+  out->tls.client_cert = out->cert.x509.get();
+  out->tls.libctx = out->key->libctx();
+  return OkStatus();
+}
+
 }  // namespace
 
 Status CmdEnroll(Context& ctx) {
@@ -258,31 +278,37 @@ Status CmdEnroll(Context& ctx) {
   CV_ASSIGN_OR_RETURN(std::string profile, Required(*ctx.args, "profile"));
   CV_ASSIGN_OR_RETURN(std::string key_label, Required(*ctx.args, "key"));
   CV_RETURN_IF_ERROR(Required(*ctx.args, "subject").status());
-  if (ctx.args->Has("auth-cert")) {
-    return Status(StatusCode::kUnimplemented, Reason::kFunctionNotSupported,
-                  "--auth-cert (TLS client key in the vault) is not implemented yet; use --enroll-code-file");
+  std::optional<std::string> auth_cert = ctx.args->Get("auth-cert");
+  std::optional<std::string> code_file = ctx.args->Get("enroll-code-file");
+  if (auth_cert.has_value() == code_file.has_value()) {
+    return InvalidArgumentError("enroll: give exactly one of --enroll-code-file F and --auth-cert CERT");
   }
-  CV_ASSIGN_OR_RETURN(std::string code_file, Required(*ctx.args, "enroll-code-file"));
   CV_ASSIGN_OR_RETURN(EstUrl url, ParseEstUrl(server));
-  CV_ASSIGN_OR_RETURN(std::string auth, BasicAuth(code_file));
+  std::string auth;
+  if (code_file.has_value()) {
+    CV_ASSIGN_OR_RETURN(auth, BasicAuth(*code_file));
+  }
   CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, TrustAnchors(*ctx.args, url));
   ObjectSelector sel;
   sel.token = ctx.args->Get("token");
   sel.label = key_label;
   sel.object_class = CKO_PRIVATE_KEY;
-  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, true, true));
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, PinKind::kUser));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, true, false));
+  CV_RETURN_IF_ERROR(t.session.Login(UserType::kUser, pin));
+  ClientAuth client;
+  if (auth_cert.has_value()) CV_RETURN_IF_ERROR(LoadClientAuth(ctx, t, *auth_cert, pin, &client));
   Rollback rollback(&t.session);
   bool made = false;
   CV_ASSIGN_OR_RETURN(ObjectInfo key, EnsureKey(ctx, t, sel, rollback, &made));
   CV_ASSIGN_OR_RETURN(Bytes spki, PublicKeyInfo(t.session, key));
   CV_ASSIGN_OR_RETURN(Bytes csr, VaultCsr(ctx, t, sel));
-  CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, profile + "/simpleenroll", auth, csr, spki));
+  CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, profile + "/simpleenroll", auth, csr, spki, client.tls));
   CV_RETURN_IF_ERROR(StoreIssued(t, rollback, key, issued));
   rollback.Commit();
   Report(ctx, t, key, made, issued);
   return OkStatus();
 }
-
 
 Status CmdRenew(Context& ctx) {
   CV_ASSIGN_OR_RETURN(std::string server, Required(*ctx.args, "server"));
@@ -304,10 +330,7 @@ Status CmdRenew(Context& ctx) {
   CV_ASSIGN_OR_RETURN(Bytes spki, PublicKeyInfo(t.session, cur.key));
   CV_ASSIGN_OR_RETURN(Bytes csr, VaultCsrFor(ctx, t, key_sel, subject, std::move(sans)));
   CV_ASSIGN_OR_RETURN(std::unique_ptr<ProviderKey> tls_key, TlsKey(ctx, t, cur, pin));
-  EstTls tls;
-  tls.client_key = tls_key->key();
-  tls.client_cert = cur.x509.get();
-  tls.libctx = tls_key->libctx();
+  EstTls tls{{}, true, tls_key->key(), cur.x509.get(), tls_key->libctx()};
   CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, "simplereenroll", "", csr, spki, tls));
   Rollback rollback(&t.session);
   CV_RETURN_IF_ERROR(StoreChain(t, rollback, issued));

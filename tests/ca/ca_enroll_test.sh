@@ -17,6 +17,9 @@ is_softhsm && skip "the TLS server key is used through certvault's provider: nee
 CA_DIR="$WORK/ca"
 ca_setup "$CA_DIR"
 HTTPS_PORT="$(free_port)"
+# A manufacturer's bootstrap CA, outside certvault: its certificates may enroll into "device".
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/boot-ca.key" \
+  -subj "/CN=Bootstrap CA/O=Maker" -days 30 -out "$WORK/boot-ca.pem" 2>/dev/null || fail "bootstrap CA"
 cat >>"$CA_DIR/ca.toml" <<TOML
 
 [server]
@@ -26,6 +29,11 @@ provider_module = "$PROVIDER"
 enroll_code_profiles = ["device"]
 default_profile = "device"
 access_log = "access.log"
+client_anchors = ["$WORK/boot-ca.pem"]
+
+[[server.authorize]]
+issuer = "/CN=Bootstrap CA/O=Maker"
+profiles = ["device"]
 TOML
 ca init 2>/dev/null || fail "init"
 ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
@@ -117,3 +125,19 @@ openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$WORK/
   || fail "renew changed the subject"
 expect_contains "$CA_DIR/access.log" "simplereenroll" "no simplereenroll in the server's access log"
 log "renewed over simplereenroll with the vault key as TLS client key; the old certificate replaced"
+
+# enroll --auth-cert: a bootstrap certificate whose key is in the device
+# vault authenticates the TLS client (through certvault's provider).
+dev keygen --label boot --type ec:p256 >/dev/null || fail "keygen boot"
+dev csr --key boot --subject "/CN=terminal-1" --out "$WORK/boot.csr" || fail "csr boot"
+printf 'extendedKeyUsage=clientAuth\n' >"$WORK/ext.cnf"
+openssl x509 -req -in "$WORK/boot.csr" -CA "$WORK/boot-ca.pem" -CAkey "$WORK/boot-ca.key" -CAcreateserial -days 30 \
+  -extfile "$WORK/ext.cnf" -out "$WORK/boot.pem" 2>/dev/null || fail "sign boot"
+dev import-cert "$WORK/boot.pem" --label boot >/dev/null || fail "import-cert boot"
+enroll d4 --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/e.out" 2>&1 \
+  || { cat "$WORK/e.out"; fail "enroll with --auth-cert"; }
+dev export-cert --cert "pkcs11:object=d4;type=cert" --out "$WORK/d4.pem" || fail "export-cert d4"
+openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$WORK/d4.pem" >/dev/null \
+  || fail "d4 does not verify"
+expect_contains "$CA_DIR/access.log" "terminal-1" "the server did not see the bootstrap certificate"
+log "enrolled with a vault-held bootstrap certificate as TLS client identity"
