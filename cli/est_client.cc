@@ -6,7 +6,11 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509v3.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <cctype>
+#include <cstdlib>
 #include <memory>
 
 #include "src/base/status_macros.h"
@@ -19,6 +23,7 @@ namespace certvault::cli {
 namespace {
 
 constexpr size_t kMaxAnswer = 1u << 20;
+constexpr int kIoTimeoutSeconds = 60;  // per read/write, not per request
 
 struct SslCtxFree {
   void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
@@ -87,6 +92,18 @@ std::string RequestText(const EstUrl& url, std::string_view op, std::string_view
   return req + "\r\n" + std::string(body);
 }
 
+// Complete: the headers and a Content-Length body have arrived.
+bool Complete(const std::string& raw) {
+  size_t end = raw.find("\r\n\r\n");
+  if (end == std::string::npos) return false;
+  std::string head = raw.substr(0, end);
+  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = head.find("\r\ncontent-length:");
+  if (at == std::string::npos) return false;
+  size_t len = std::strtoul(head.c_str() + at + 17, nullptr, 10);
+  return raw.size() - end - 4 >= len;
+}
+
 Result<std::string> Exchange(SSL* ssl, const std::string& request) {
   if (SSL_write(ssl, request.data(), static_cast<int>(request.size())) != static_cast<int>(request.size())) {
     return ossl::OpenSslError("sending the request", Reason::kDeviceError);
@@ -98,6 +115,7 @@ Result<std::string> Exchange(SSL* ssl, const std::string& request) {
     if (n <= 0) break;  // close_notify or the connection's end: the answer is what arrived
     raw.append(buf, static_cast<size_t>(n));
     if (raw.size() > kMaxAnswer) return Status(Reason::kDataLenRange, "the server's answer is larger than 1 MiB");
+    if (Complete(raw)) break;  // a server that keeps the connection open despite Connection: close
   }
   ERR_clear_error();
   return raw;
@@ -144,7 +162,7 @@ Result<EstUrl> ParseEstUrl(std::string_view url) {
   out.base = slash == std::string_view::npos ? "" : std::string(url.substr(slash));
   while (out.base.ends_with('/')) out.base.pop_back();
   if (out.base.empty()) out.base = "/.well-known/est";
-  size_t colon = authority.rfind(':');
+  size_t colon = authority.ends_with(']') ? std::string_view::npos : authority.rfind(':');
   out.host = std::string(authority.substr(0, colon));
   if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
   if (out.host.starts_with('[') && out.host.ends_with(']')) out.host = out.host.substr(1, out.host.size() - 2);
@@ -162,6 +180,12 @@ Result<HttpAnswer> EstRequest(const EstUrl& url, const EstTls& tls, std::string_
   if (bio == nullptr || BIO_do_connect(bio.get()) != 1) {
     ERR_clear_error();
     return Status(StatusCode::kUnavailable, Reason::kDeviceError, "cannot connect to " + target);
+  }
+  int fd = -1;
+  if (BIO_get_fd(bio.get(), &fd) >= 0 && fd >= 0) {  // a server that stops answering does not hang the CLI
+    timeval tv{kIoTimeoutSeconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   }
   BIO* raw_bio = bio.release();
   SSL_set_bio(ssl.get(), raw_bio, raw_bio);
