@@ -160,6 +160,10 @@ void Report(Context& ctx, const OpenedToken& t, const ObjectInfo& key, bool made
 }
 
 
+struct OpensslFree {
+  void operator()(unsigned char* p) const { OPENSSL_free(p); }
+};
+
 // SubjectText: the certificate's subject in ParseSubject form, in DER order.
 Result<std::string> SubjectText(X509* cert) {
   X509_NAME* name = X509_get_subject_name(cert);
@@ -168,9 +172,9 @@ Result<std::string> SubjectText(X509* cert) {
     X509_NAME_ENTRY* e = X509_NAME_get_entry(name, i);
     unsigned char* utf8 = nullptr;
     int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+    std::unique_ptr<unsigned char, OpensslFree> owned(utf8);
     if (len < 0) return Status(Reason::kDataInvalid, "the certificate's subject cannot be read");
     std::string value(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
-    OPENSSL_free(utf8);
     out += "/" + std::string(OBJ_nid2sn(OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)))) + "=";
     for (char c : value) out += c == '/' ? std::string("\\/") : std::string(1, c);
   }

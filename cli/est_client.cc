@@ -187,7 +187,7 @@ Result<HttpAnswer> EstRequest(const EstUrl& url, const EstTls& tls, std::string_
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   }
-  BIO* raw_bio = bio.release();
+  BIO* raw_bio = bio.release();  // owned by the SSL from here (SSL_set_bio)
   SSL_set_bio(ssl.get(), raw_bio, raw_bio);
   if (SSL_connect(ssl.get()) != 1) {
     long verify = SSL_get_verify_result(ssl.get());  // NOLINT(runtime/int)
@@ -262,7 +262,7 @@ Status VerifyChain(const Bytes& leaf, const std::vector<Bytes>& untrusted, const
   for (const Bytes& der : untrusted) {
     CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> c, ParseDer(der));
     if (sk_X509_push(chain.get(), c.get()) <= 0) return ossl::OpenSslError("sk_X509_push");
-    c.release();
+    c.release();  // owned by `chain` (sk_X509_push)
   }
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> cert, ParseDer(leaf));
   ossl::UniquePtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new_ex(crypto::LibCtx(), crypto::kPropq));

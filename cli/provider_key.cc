@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 
 #include "src/base/status_macros.h"
@@ -19,40 +20,46 @@
 namespace certvault::cli {
 namespace {
 
-// PercentEncode: RFC 3986 unreserved characters kept, everything else %XX.
-void PercentEncode(std::span<const uint8_t> in, std::string* out) {
+struct StoreCtxClose {
+  void operator()(OSSL_STORE_CTX* p) const { OSSL_STORE_close(p); }
+};
+struct StoreInfoFree {
+  void operator()(OSSL_STORE_INFO* p) const { OSSL_STORE_INFO_free(p); }
+};
+
+// StoreUri: `uri` + "?pin-value=" + the percent-encoded PIN, NUL-terminated,
+// in wiped memory.
+SecretBytes StoreUri(const Pkcs11Uri& uri, const SecretBytes& pin) {
+  std::string prefix = FormatUriWithScheme(uri, kVaultScheme) + "?pin-value=";
+  SecretBytes out(prefix.size() + 3 * pin.size() + 1);
+  std::span<uint8_t> dst = out.MutableBytes(SecretAccess::Get());
+  size_t n = 0;
+  for (char c : prefix) dst[n++] = static_cast<uint8_t>(c);
   static const char* kHex = "0123456789ABCDEF";
-  for (uint8_t c : in) {
+  for (uint8_t c : pin.Bytes(SecretAccess::Get())) {
     if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      *out += static_cast<char>(c);
+      dst[n++] = c;
     } else {
-      *out += '%';
-      *out += kHex[c >> 4];
-      *out += kHex[c & 15];
+      dst[n++] = '%';
+      dst[n++] = static_cast<uint8_t>(kHex[c >> 4]);
+      dst[n++] = static_cast<uint8_t>(kHex[c & 15]);
     }
   }
+  for (; n < dst.size(); ++n) dst[n] = 0;  // NUL terminator (and padding)
+  return out;
 }
-
-// Wiped: a std::string cleared with OPENSSL_cleanse when it goes.
-struct Wiped {
-  std::string text;
-  ~Wiped() { OPENSSL_cleanse(text.data(), text.size()); }
-};
 
 }  // namespace
 
 std::string DefaultProviderModule() { return CV_PROVIDER_MODULE; }
 
-ProviderKey::~ProviderKey() {
-  key_.reset();
-  if (libctx_ != nullptr) OSSL_LIB_CTX_free(libctx_);
-}
+ProviderKey::~ProviderKey() = default;
 
 // LoadConfig: OpenSSL 3.0 passes provider parameters only through a
 // configuration file: a private temporary one (0600), removed at once. It
 // names the module and the vault, never a PIN.
 Status ProviderKey::LoadConfig(const std::string& module, const std::optional<std::string>& vault_dir) {
-  libctx_ = OSSL_LIB_CTX_new();
+  libctx_.reset(OSSL_LIB_CTX_new());
   if (libctx_ == nullptr) return InternalError("OSSL_LIB_CTX_new failed");
   const char* tmp = std::getenv("TMPDIR");
   std::string path = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/certvault-provider.cnf.XXXXXX";
@@ -64,9 +71,9 @@ Status ProviderKey::LoadConfig(const std::string& module, const std::optional<st
   if (vault_dir.has_value()) text += "vault = " + *vault_dir + "\n";
   bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   close(fd);
-  int loaded = written ? OSSL_LIB_CTX_load_config(libctx_, path.c_str()) : 0;
+  int loaded = written ? OSSL_LIB_CTX_load_config(libctx_.get(), path.c_str()) : 0;
   unlink(path.c_str());
-  if (loaded != 1 || !OSSL_PROVIDER_available(libctx_, "certvault")) {
+  if (loaded != 1 || !OSSL_PROVIDER_available(libctx_.get(), "certvault")) {
     ERR_clear_error();
     return FailedPreconditionError("cannot load certvault's OpenSSL provider (" + module + "; --provider-module)");
   }
@@ -78,16 +85,15 @@ Result<std::unique_ptr<ProviderKey>> ProviderKey::Load(const std::string& module
   std::unique_ptr<ProviderKey> out(new ProviderKey());
   CV_RETURN_IF_ERROR(out->LoadConfig(module, vault_dir));
   uri.type = CKO_PRIVATE_KEY;
-  Wiped text{FormatUriWithScheme(uri, kVaultScheme) + "?pin-value="};
-  PercentEncode(pin.Bytes(SecretAccess::Get()), &text.text);
-  OSSL_STORE_CTX* store = OSSL_STORE_open_ex(text.text.c_str(), out->libctx_, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
-  while (store != nullptr && out->key_ == nullptr && !OSSL_STORE_eof(store)) {
-    OSSL_STORE_INFO* info = OSSL_STORE_load(store);
+  SecretBytes text = StoreUri(uri, pin);
+  const char* text_c = reinterpret_cast<const char*>(text.Bytes(SecretAccess::Get()).data());
+  std::unique_ptr<OSSL_STORE_CTX, StoreCtxClose> store(
+      OSSL_STORE_open_ex(text_c, out->libctx_.get(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
+  while (store != nullptr && out->key_ == nullptr && !OSSL_STORE_eof(store.get())) {
+    std::unique_ptr<OSSL_STORE_INFO, StoreInfoFree> info(OSSL_STORE_load(store.get()));
     if (info == nullptr) break;
-    if (OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY) out->key_.reset(OSSL_STORE_INFO_get1_PKEY(info));
-    OSSL_STORE_INFO_free(info);
+    if (OSSL_STORE_INFO_get_type(info.get()) == OSSL_STORE_INFO_PKEY) out->key_.reset(OSSL_STORE_INFO_get1_PKEY(info.get()));
   }
-  if (store != nullptr) OSSL_STORE_close(store);
   if (out->key_ == nullptr) {
     ERR_clear_error();
     return FailedPreconditionError("the key " + FormatUriWithScheme(uri, kVaultScheme) +

@@ -34,13 +34,13 @@ class ProviderKey {
   ProviderKey(const ProviderKey&) = delete;
   ProviderKey& operator=(const ProviderKey&) = delete;
 
-  OSSL_LIB_CTX* libctx() const { return libctx_; }
+  OSSL_LIB_CTX* libctx() const { return libctx_.get(); }
   EVP_PKEY* key() const { return key_.get(); }
 
  private:
   ProviderKey() = default;
   Status LoadConfig(const std::string& module, const std::optional<std::string>& vault_dir);
-  OSSL_LIB_CTX* libctx_ = nullptr;
+  ossl::UniquePtr<OSSL_LIB_CTX> libctx_;  // declared first: freed after the key made in it
   ossl::UniquePtr<EVP_PKEY> key_;
 };
 
