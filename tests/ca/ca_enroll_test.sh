@@ -9,6 +9,8 @@
 source "$(dirname "$0")/../interop/lib.sh"
 need_tool openssl
 setup_env
+printf '[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n' >"$WORK/certvault.conf"  # test vaults: cheap KDF
+export CERTVAULT_CONF="$WORK/certvault.conf"
 source "$(dirname "$0")/ca_lib.sh"
 trap ca_cleanup EXIT
 [[ -n "${PROVIDER:-}" && -f "$PROVIDER" ]] || fail "PROVIDER is not set (certvault.so)"
