@@ -148,14 +148,16 @@ Status StoreIssued(OpenedToken& t, Rollback& rollback, const ObjectInfo& key, co
   return StoreChain(t, rollback, issued);
 }
 
-void Report(Context& ctx, const OpenedToken& t, const ObjectInfo& key, bool made, const Issued& issued) {
+// Report: the stored certificate's URI (`what`: "enrolled" or "renewed").
+void Report(Context& ctx, const OpenedToken& t, const ObjectInfo& key, bool made, const Issued& issued,
+            std::string_view what) {
   ObjectInfo cert{0, CKO_CERTIFICATE, std::nullopt, key.label, key.id};
   std::string uri = FormatPkcs11Uri(ObjectUri(t.token, cert));
   if (ctx.json) {
     *ctx.out << JsonObject().Add("certificate", uri).AddBool("key_created", made)
                     .AddInt("chain", issued.chain.size()).Build() << "\n";
   } else {
-    *ctx.out << (made ? "generated key '" + key.label + "'\n" : "") << "enrolled " << uri << "\n";
+    *ctx.out << (made ? "generated key '" + key.label + "'\n" : "") << what << " " << uri << "\n";
   }
 }
 
@@ -310,7 +312,7 @@ Status CmdEnroll(Context& ctx) {
   CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, profile + "/simpleenroll", auth, csr, spki, client.tls));
   CV_RETURN_IF_ERROR(StoreIssued(t, rollback, key, issued));
   rollback.Commit();
-  Report(ctx, t, key, made, issued);
+  Report(ctx, t, key, made, issued, "enrolled");
   return OkStatus();
 }
 
@@ -339,7 +341,8 @@ Status CmdRenew(Context& ctx) {
   Rollback rollback(&t.session);
   CV_RETURN_IF_ERROR(StoreChain(t, rollback, issued));
   CV_RETURN_IF_ERROR(Replace(t, rollback, cur, issued.leaf));
-  Report(ctx, t, cur.key, false, issued);
+  ObjectInfo stored = cur.cert;  // the label and CKA_ID the new certificate took over
+  Report(ctx, t, stored, false, issued, "renewed");
   return OkStatus();
 }
 }  // namespace certvault::cli
