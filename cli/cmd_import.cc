@@ -9,6 +9,7 @@
 
 #include "cli/cert_io.h"
 #include "cli/command_context.h"
+#include "cli/rollback.h"
 #include "cli/keys.h"
 #include "cli/output.h"
 #include "src/base/ct.h"
@@ -18,23 +19,6 @@
 
 namespace certvault::cli {
 namespace {
-
-// Rollback: destroys the objects it recorded unless Commit() is called.
-class Rollback {
- public:
-  explicit Rollback(Session* session) : session_(session) {}
-  ~Rollback() {
-    for (ObjectHandle h : created_) (void)session_->backend()->DestroyObject(session_->handle(), h);
-  }
-  Rollback(const Rollback&) = delete;
-  Rollback& operator=(const Rollback&) = delete;
-  void Add(ObjectHandle h) { created_.push_back(h); }
-  void Commit() { created_.clear(); }
-
- private:
-  Session* session_;
-  std::vector<ObjectHandle> created_;
-};
 
 struct KeyMatch {
   std::string label;

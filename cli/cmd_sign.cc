@@ -78,11 +78,37 @@ Result<Bytes> AssignDefaultId(Context& ctx, Session& session, const Backend::Key
 
 }  // namespace
 
+Result<ObjectInfo> GenerateVaultKey(Context& ctx, OpenedToken& t, const std::string& label, const std::string& type,
+                                    std::optional<Bytes> id, ObjectInfo* pub_out) {
+  CV_ASSIGN_OR_RETURN(KeyGenSpec spec, ParseKeyType(type));
+  KeyTemplates tmpl = KeyGenTemplates(spec, label, id);
+  CV_ASSIGN_OR_RETURN(Backend::KeyPair pair, ctx.backend->GenerateKeyPair(t.session.handle(), Mechanism{spec.mechanism, {}},
+                                                                          tmpl.public_tmpl, tmpl.private_tmpl));
+  if (!id.has_value()) {
+    CV_ASSIGN_OR_RETURN(id, AssignDefaultId(ctx, t.session, pair));
+  }
+  if (pub_out != nullptr) *pub_out = ObjectInfo{pair.public_key, CKO_PUBLIC_KEY, spec.key_type, label, *id};
+  return ObjectInfo{pair.private_key, CKO_PRIVATE_KEY, spec.key_type, label, *id};
+}
+
+Result<Bytes> VaultCsr(Context& ctx, OpenedToken& t, const ObjectSelector& sel) {
+  CV_ASSIGN_OR_RETURN(std::string subject, RequireSubject(*ctx.args));
+  CV_ASSIGN_OR_RETURN(std::vector<x509::SanEntry> sans, ParseSans(*ctx.args));
+  return VaultCsrFor(ctx, t, sel, subject, std::move(sans));
+}
+
+Result<Bytes> VaultCsrFor(Context& ctx, OpenedToken& t, const ObjectSelector& sel, const std::string& subject,
+                          std::vector<x509::SanEntry> sans) {
+  CV_ASSIGN_OR_RETURN(SigningKey key, LoadSigningKey(ctx, t, sel));
+  x509::CsrSpec spec{key.spki, subject, std::move(sans), key.algorithm};
+  return x509::BuildCsr(spec, VaultSigner(&t.session, key.info.handle, key.algorithm));
+}
+
 Status CmdKeygen(Context& ctx) {
   std::optional<std::string> label = ctx.args->Get("label");
   std::optional<std::string> type = ctx.args->Get("type");
   if (!label.has_value() || !type.has_value()) return InvalidArgumentError("keygen needs --label NAME and --type TYPE");
-  CV_ASSIGN_OR_RETURN(KeyGenSpec spec, ParseKeyType(*type));
+  CV_RETURN_IF_ERROR(ParseKeyType(*type).status());
   std::optional<Bytes> id;
   if (std::optional<std::string> hex = ctx.args->Get("id")) {
     Bytes raw;
@@ -90,19 +116,13 @@ Status CmdKeygen(Context& ctx) {
     id = std::move(raw);
   }
   CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), true, true));
-  KeyTemplates tmpl = KeyGenTemplates(spec, *label, id);
-  CV_ASSIGN_OR_RETURN(Backend::KeyPair pair, ctx.backend->GenerateKeyPair(t.session.handle(), Mechanism{spec.mechanism, {}},
-                                                                          tmpl.public_tmpl, tmpl.private_tmpl));
-  if (!id.has_value()) {
-    CV_ASSIGN_OR_RETURN(id, AssignDefaultId(ctx, t.session, pair));
-  }
-  ObjectInfo priv{pair.private_key, CKO_PRIVATE_KEY, spec.key_type, *label, *id};
-  ObjectInfo pub{pair.public_key, CKO_PUBLIC_KEY, spec.key_type, *label, *id};
+  ObjectInfo pub;
+  CV_ASSIGN_OR_RETURN(ObjectInfo priv, GenerateVaultKey(ctx, t, *label, *type, id, &pub));
   if (ctx.json) {
     *ctx.out << JsonObject().Add("private", FormatPkcs11Uri(ObjectUri(t.token, priv)))
-                    .Add("public", FormatPkcs11Uri(ObjectUri(t.token, pub))).Add("id", HexEncode(*id)).Build() << "\n";
+                    .Add("public", FormatPkcs11Uri(ObjectUri(t.token, pub))).Add("id", HexEncode(priv.id)).Build() << "\n";
   } else {
-    *ctx.out << "generated " << *type << " key pair '" << *label << "' (id " << HexEncode(*id) << ")\n  "
+    *ctx.out << "generated " << *type << " key pair '" << *label << "' (id " << HexEncode(priv.id) << ")\n  "
              << FormatPkcs11Uri(ObjectUri(t.token, priv)) << "\n  " << FormatPkcs11Uri(ObjectUri(t.token, pub)) << "\n";
   }
   return OkStatus();
@@ -110,12 +130,10 @@ Status CmdKeygen(Context& ctx) {
 
 Status CmdCsr(Context& ctx) {
   CV_ASSIGN_OR_RETURN(ObjectSelector sel, KeySelector(ctx));
-  CV_ASSIGN_OR_RETURN(std::string subject, RequireSubject(*ctx.args));
-  CV_ASSIGN_OR_RETURN(std::vector<x509::SanEntry> sans, ParseSans(*ctx.args));
+  CV_RETURN_IF_ERROR(RequireSubject(*ctx.args).status());
+  CV_RETURN_IF_ERROR(ParseSans(*ctx.args).status());
   CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, false, true, UserType::kUser, &sel));
-  CV_ASSIGN_OR_RETURN(SigningKey key, LoadSigningKey(ctx, t, sel));
-  x509::CsrSpec spec{key.spki, subject, std::move(sans), key.algorithm};
-  CV_ASSIGN_OR_RETURN(Bytes der, x509::BuildCsr(spec, VaultSigner(&t.session, key.info.handle, key.algorithm)));
+  CV_ASSIGN_OR_RETURN(Bytes der, VaultCsr(ctx, t, sel));
   CV_ASSIGN_OR_RETURN(std::string pem, x509::PemEncode("CERTIFICATE REQUEST", der));
   return WriteOutput(ctx, AsSpan(pem));
 }

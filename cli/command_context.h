@@ -12,6 +12,7 @@
 #include "cli/pin.h"
 #include "cli/vault.h"
 #include "src/core/backend.h"
+#include "src/crypto/x509_build.h"
 
 namespace certvault::cli {
 
@@ -75,6 +76,20 @@ Result<OpenedToken> OpenToken(Context& ctx, const std::optional<std::string>& la
 // CKA_SUBJECT/ISSUER/SERIAL_NUMBER/VALUE/ID/LABEL from `der`.
 Result<ObjectHandle> StoreCertificate(Session& session, std::span<const uint8_t> der, std::string_view label,
                                       const Bytes& id);
+
+// GenerateVaultKey: a key pair of `type` (keygen's --type values) labelled
+// `label`; CKA_ID `id` or SHA-1 of the public value. Returns the private
+// key (and the public one in `pub_out` if set). cmd_sign.cc.
+Result<ObjectInfo> GenerateVaultKey(Context& ctx, OpenedToken& t, const std::string& label, const std::string& type,
+                                    std::optional<Bytes> id, ObjectInfo* pub_out = nullptr);
+// VaultCsr: a DER PKCS#10 request signed in the vault by the private key
+// `sel`, with --subject and --san from ctx.args (the `csr` verb's code).
+Result<Bytes> VaultCsr(Context& ctx, OpenedToken& t, const ObjectSelector& sel);
+// VaultCsrFor: the same with the subject (ParseSubject form) and SANs given.
+Result<Bytes> VaultCsrFor(Context& ctx, OpenedToken& t, const ObjectSelector& sel, const std::string& subject,
+                          std::vector<x509::SanEntry> sans);
+Status CmdEnroll(Context& ctx);  // cmd_enroll.cc
+Status CmdRenew(Context& ctx);   // cmd_enroll.cc
 
 // WriteOutput: `data` to --out (atomically) or to ctx.out.
 Status WriteOutput(Context& ctx, std::span<const uint8_t> data);

@@ -79,6 +79,11 @@ Status CheckSans(const Profile& profile, const std::vector<x509::SanEntry>& sans
 Result<std::vector<SubjectEntry>> ApproveSubject(const Profile& profile, const std::vector<SubjectEntry>& subject) {
   std::vector<SubjectEntry> out;
   for (const SubjectEntry& e : subject) {
+    // A fixed attribute with its fixed value is what the CA sets anyway: a
+    // renewal CSR carries the current certificate's subject (RFC 7030 §4.2.2).
+    bool fixed = std::any_of(profile.subject_fixed.begin(), profile.subject_fixed.end(),
+                             [&](const auto& f) { return f.first == e.field && f.second == e.value; });
+    if (fixed) continue;
     if (!Contains(profile.subject_allowed, e.field)) {
       return PermissionDeniedError("subject attribute " + e.field + " is not allowed by profile '" + profile.name + "'");
     }

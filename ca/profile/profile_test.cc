@@ -30,6 +30,19 @@ TEST(Profile, ApprovesAndAddsFixedSubject) {
   EXPECT_EQ(ok->subject[1].field, "O");
 }
 
+// A renewal CSR carries the current subject, fixed attributes included (RFC
+// 7030 §4.2.2): the fixed value is accepted once, another value is not.
+TEST(Profile, AcceptsFixedAttributeWithItsValue) {
+  CsrContent renewal = Csr({{x509::SanEntry::Kind::kDns, "a.devices.example.com"}});
+  renewal.subject.push_back({"O", "Example"});
+  auto ok = CheckAgainstProfile(Device(), renewal);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->subject.size(), 2u);
+  EXPECT_EQ(ok->subject[1].value, "Example");
+  renewal.subject.back().value = "Other";
+  EXPECT_EQ(CheckAgainstProfile(Device(), renewal).status().code(), StatusCode::kPermissionDenied);
+}
+
 TEST(Profile, RefusesWhatTheProfileForbids) {
   Profile p = Device();
   EXPECT_EQ(CheckAgainstProfile(p, Csr({{x509::SanEntry::Kind::kDns, "evil.example.org"}})).status().code(),

@@ -1,0 +1,348 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// enroll: first enrollment over EST (RFC 7030 §4.2.1 simpleenroll) with a
+// one-time enrollment code (HTTP Basic, RFC 7617). The key is made in the
+// vault if absent, the CSR is signed inside it, the returned certificate is
+// checked (the key's, chains to the trust anchor) and stored with its chain
+// all-or-nothing: on any failure the vault is as before (a key made by this
+// run is destroyed again).
+#include <openssl/x509v3.h>
+
+#include <sstream>
+
+#include "cli/cert_io.h"
+#include "cli/command_context.h"
+#include "cli/est_client.h"
+#include "cli/keys.h"
+#include "cli/output.h"
+#include "cli/pin.h"
+#include "cli/provider_key.h"
+#include "cli/rollback.h"
+#include "src/base/status_macros.h"
+
+namespace certvault::cli {
+namespace {
+
+Result<std::string> Required(const Args& args, std::string_view name) {
+  std::optional<std::string> v = args.Get(name);
+  if (!v.has_value() || v->empty()) return InvalidArgumentError(args.verb() + " needs --" + std::string(name));
+  return *v;
+}
+
+// FingerprintAnchor (RFC 7030 §4.1.1 bootstrap): cacerts over an
+// unauthenticated connection; the CA certificate whose SHA-256 is the pinned
+// fingerprint becomes the anchor, everything else is discarded.
+Result<Bytes> FingerprintAnchor(const EstUrl& url, const std::string& pin) {
+  CV_ASSIGN_OR_RETURN(std::string want, NormalizeFingerprint(pin));
+  EstTls open;
+  open.verify = false;
+  CV_ASSIGN_OR_RETURN(HttpAnswer answer, EstRequest(url, open, "cacerts", "", ""));
+  if (answer.status != 200) return Status(Reason::kDeviceError, "cacerts: HTTP " + std::to_string(answer.status));
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> certs, DecodeCertsOnly(answer.body));
+  for (const Bytes& der : certs) {
+    CV_ASSIGN_OR_RETURN(std::string got, Sha256Hex(der));
+    if (got == want) return der;
+  }
+  return Status(StatusCode::kPermissionDenied, Reason::kDataInvalid,
+                "no CA certificate of the server has the pinned --trust-fingerprint");
+}
+
+Result<std::vector<Bytes>> TrustAnchors(const Args& args, const EstUrl& url) {
+  std::optional<std::string> file = args.Get("trust");
+  std::optional<std::string> pin = args.Get("trust-fingerprint");
+  if (file.has_value() == pin.has_value()) return InvalidArgumentError(args.verb() + ": give exactly one of --trust FILE and --trust-fingerprint SHA256");
+  if (file.has_value()) {
+    CV_ASSIGN_OR_RETURN(Bytes text, ReadFile(*file));
+    return ParseCertificates(text);
+  }
+  CV_ASSIGN_OR_RETURN(Bytes anchor, FingerprintAnchor(url, *pin));
+  return std::vector<Bytes>{anchor};
+}
+
+// BasicAuth: from the output of `certvault-ca enroll-code` ("id: X" and
+// "password: Y" lines) or one line "X:Y".
+Result<std::string> BasicAuth(const std::string& path) {
+  CV_ASSIGN_OR_RETURN(SecretBytes file, ReadSecretFile(path, 4096));
+  std::string text(reinterpret_cast<const char*>(file.Bytes(SecretAccess::Get()).data()), file.size());
+  std::string id, password, line;
+  std::istringstream in(text);
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.starts_with("id: ")) id = line.substr(4);
+    if (line.starts_with("password: ")) password = line.substr(10);
+    if (id.empty() && password.empty() && line.find(':') != std::string::npos && !line.starts_with("#")) {
+      id = line.substr(0, line.find(':'));
+      password = line.substr(line.find(':') + 1);
+    }
+  }
+  if (id.empty() || password.empty()) return InvalidArgumentError(path + ": no enrollment code (id and password)");
+  std::string pair = id + ":" + password;
+  return "Basic " + Base64(AsSpan(pair));
+}
+
+// EnsureKey: the private key labelled --key, made (--type, default ec:p256)
+// and recorded in `rollback` if the token has none.
+Result<ObjectInfo> EnsureKey(Context& ctx, OpenedToken& t, const ObjectSelector& sel, Rollback& rollback, bool* made) {
+  Result<ObjectInfo> found = FindOne(t.session, sel, "private key");
+  if (found.ok() || found.status().code() != StatusCode::kNotFound) return found;
+  ObjectInfo pub;
+  CV_ASSIGN_OR_RETURN(ObjectInfo priv, GenerateVaultKey(ctx, t, *sel.label, ctx.args->Get("type").value_or("ec:p256"),
+                                                        std::nullopt, &pub));
+  rollback.Add(priv.handle);
+  rollback.Add(pub.handle);
+  *made = true;
+  return priv;
+}
+
+Result<bool> HasCertificate(Session& session, const Bytes& der) {
+  AttributeSet tmpl;
+  tmpl.SetUlong(CKA_CLASS, CKO_CERTIFICATE);
+  tmpl.Set(CKA_VALUE, der);
+  CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> found, session.Find(tmpl));
+  return !found.empty();
+}
+
+struct Issued {
+  Bytes leaf;
+  std::vector<Bytes> chain;  // issuing CA first, as the server sent them
+};
+
+// Enroll: cacerts and simpleenroll over verified TLS 1.3, then the checks.
+Result<Issued> Enroll(const EstUrl& url, const std::vector<Bytes>& anchors, const std::string& op,
+                      const std::string& auth, const Bytes& csr, const Bytes& spki, EstTls tls = {}) {
+  tls.anchors = anchors;
+  CV_ASSIGN_OR_RETURN(HttpAnswer ca, EstRequest(url, tls, "cacerts", "", ""));
+  if (ca.status != 200) return Status(Reason::kDeviceError, "cacerts: HTTP " + std::to_string(ca.status));
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> chain, DecodeCertsOnly(ca.body));
+  CV_ASSIGN_OR_RETURN(HttpAnswer answer, EstRequest(url, tls, op, auth, Base64(csr)));
+  if (answer.status != 200) {
+    return Status(StatusCode::kPermissionDenied, Reason::kDeviceError,
+                  op + " refused: HTTP " + std::to_string(answer.status) + " " + answer.body.substr(0, 200));
+  }
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> certs, DecodeCertsOnly(answer.body));
+  for (const Bytes& der : certs) {
+    CV_ASSIGN_OR_RETURN(Bytes got, CertificatePublicKeyInfo(der));
+    if (got != spki) continue;
+    CV_RETURN_IF_ERROR(VerifyChain(der, chain, anchors));
+    return Issued{der, chain};
+  }
+  return Status(StatusCode::kPermissionDenied, Reason::kDataInvalid, "the server returned no certificate for the key");
+}
+
+Status StoreChain(OpenedToken& t, Rollback& rollback, const Issued& issued) {
+  for (const Bytes& der : issued.chain) {
+    CV_ASSIGN_OR_RETURN(bool present, HasCertificate(t.session, der));
+    if (present) continue;
+    CV_ASSIGN_OR_RETURN(Bytes spki, CertificatePublicKeyInfo(der));
+    CV_ASSIGN_OR_RETURN(Bytes id, KeyIdFromSpki(spki));
+    std::string label = CommonNameOf(der);
+    CV_ASSIGN_OR_RETURN(ObjectHandle h, StoreCertificate(t.session, der, label.empty() ? "ca-certificate" : label, id));
+    rollback.Add(h);
+  }
+  return OkStatus();
+}
+
+Status StoreIssued(OpenedToken& t, Rollback& rollback, const ObjectInfo& key, const Issued& issued) {
+  CV_ASSIGN_OR_RETURN(ObjectHandle leaf, StoreCertificate(t.session, issued.leaf, key.label, key.id));
+  rollback.Add(leaf);
+  return StoreChain(t, rollback, issued);
+}
+
+// Report: the stored certificate's URI (`what`: "enrolled" or "renewed").
+void Report(Context& ctx, const OpenedToken& t, const ObjectInfo& key, bool made, const Issued& issued,
+            std::string_view what) {
+  ObjectInfo cert{0, CKO_CERTIFICATE, std::nullopt, key.label, key.id};
+  std::string uri = FormatPkcs11Uri(ObjectUri(t.token, cert));
+  if (ctx.json) {
+    *ctx.out << JsonObject().Add("certificate", uri).AddBool("key_created", made)
+                    .AddInt("chain", issued.chain.size()).Build() << "\n";
+  } else {
+    *ctx.out << (made ? "generated key '" + key.label + "'\n" : "") << what << " " << uri << "\n";
+  }
+}
+
+
+struct OpensslFree {
+  void operator()(unsigned char* p) const { OPENSSL_free(p); }
+};
+
+// SubjectText: the certificate's subject in ParseSubject form, in DER order.
+Result<std::string> SubjectText(X509* cert) {
+  X509_NAME* name = X509_get_subject_name(cert);
+  std::string out;
+  for (int i = 0; i < X509_NAME_entry_count(name); ++i) {
+    X509_NAME_ENTRY* e = X509_NAME_get_entry(name, i);
+    unsigned char* utf8 = nullptr;
+    int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+    std::unique_ptr<unsigned char, OpensslFree> owned(utf8);
+    if (len < 0) return Status(Reason::kDataInvalid, "the certificate's subject cannot be read");
+    std::string value(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
+    out += "/" + std::string(OBJ_nid2sn(OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)))) + "=";
+    for (char c : value) out += c == '/' ? std::string("\\/") : std::string(1, c);
+  }
+  return out;
+}
+
+// SansOf: the certificate's DNS and IPv4 subjectAltNames (what `enroll`
+// puts into a CSR), for the re-enrollment CSR.
+Result<std::vector<x509::SanEntry>> SansOf(X509* cert) {
+  std::vector<x509::SanEntry> sans;
+  ossl::UniquePtr<GENERAL_NAMES> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
+    std::string text;
+    if (gn->type == GEN_DNS) {
+      text = "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.dNSName)),
+                                  static_cast<size_t>(ASN1_STRING_length(gn->d.dNSName)));
+    } else if (gn->type == GEN_IPADD && ASN1_STRING_length(gn->d.iPAddress) == 4) {
+      const uint8_t* a = ASN1_STRING_get0_data(gn->d.iPAddress);
+      text = "IP:" + std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." + std::to_string(a[3]);
+    } else {
+      continue;
+    }
+    CV_ASSIGN_OR_RETURN(x509::SanEntry san, x509::ParseSan(text));
+    sans.push_back(std::move(san));
+  }
+  return sans;
+}
+
+struct Current {
+  ObjectInfo cert;
+  Bytes der;
+  ossl::UniquePtr<X509> x509;
+  ObjectInfo key;
+};
+
+// FindCurrent: the one certificate labelled --cert and its private key (same CKA_ID).
+Result<Current> FindCurrent(OpenedToken& t, const ObjectSelector& cert_sel) {
+  Current cur;
+  CV_ASSIGN_OR_RETURN(cur.cert, FindOne(t.session, cert_sel, "certificate"));
+  CV_ASSIGN_OR_RETURN(std::optional<Bytes> der, t.session.Attribute(cur.cert.handle, CKA_VALUE));
+  if (!der.has_value()) return Status(Reason::kDataInvalid, "the certificate object has no value");
+  cur.der = std::move(*der);
+  const uint8_t* p = cur.der.data();
+  cur.x509.reset(d2i_X509(nullptr, &p, static_cast<long>(cur.der.size())));  // NOLINT(runtime/int)
+  if (cur.x509 == nullptr) return Status(Reason::kDataInvalid, "the stored certificate is not DER X.509");
+  ObjectSelector key_sel;
+  key_sel.id = cur.cert.id;
+  key_sel.object_class = CKO_PRIVATE_KEY;
+  CV_ASSIGN_OR_RETURN(cur.key, FindOne(t.session, key_sel, "private key of the certificate (same CKA_ID)"));
+  return cur;
+}
+
+// Replace: the new certificate takes the old one's label and CKA_ID only
+// once it is stored (under a temporary label and no CKA_ID, so it is no
+// key's certificate yet); then the old object goes. In between (one
+// C_SetAttributeValue to the next C_DestroyObject) both are there, never
+// neither; a crash there leaves two, which `renew` names.
+Status Replace(OpenedToken& t, Rollback& rollback, const Current& cur, const Bytes& der) {
+  CV_ASSIGN_OR_RETURN(ObjectHandle h, StoreCertificate(t.session, der, cur.cert.label + ".renewing", Bytes()));
+  rollback.Add(h);
+  AttributeSet tmpl;
+  tmpl.SetString(CKA_LABEL, cur.cert.label);
+  tmpl.Set(CKA_ID, cur.cert.id);
+  CV_RETURN_IF_ERROR(t.session.backend()->SetAttributeValue(t.session.handle(), h, tmpl));
+  rollback.Commit();
+  return t.session.backend()->DestroyObject(t.session.handle(), cur.cert.handle)
+      .Annotate("the new certificate is stored, the old one could not be removed");
+}
+
+Result<std::unique_ptr<ProviderKey>> TlsKey(Context& ctx, OpenedToken& t, const Current& cur, const SecretBytes& pin) {
+  Pkcs11Uri uri;
+  uri.token = t.token.label;
+  uri.object = cur.key.label;
+  uri.id = cur.key.id;
+  std::string module = ctx.args->Get("provider-module").value_or(DefaultProviderModule());
+  return ProviderKey::Load(module, ctx.args->Get("vault"), std::move(uri), pin);
+}
+
+// ClientAuth: a vault certificate and its key as the TLS client identity.
+struct ClientAuth {
+  Current cert;
+  std::unique_ptr<ProviderKey> key;
+  EstTls tls;
+};
+
+// LoadClientAuth: --auth-cert (a label or pkcs11: URI of a certificate in
+// the vault, e.g. a manufacturer's bootstrap certificate) and its key.
+Status LoadClientAuth(Context& ctx, OpenedToken& t, const std::string& name, const SecretBytes& pin, ClientAuth* out) {
+  CV_ASSIGN_OR_RETURN(ObjectSelector cert_sel, MakeSelector(name, std::nullopt, ctx.args->Get("token")));
+  cert_sel.object_class = CKO_CERTIFICATE;
+  CV_ASSIGN_OR_RETURN(out->cert, FindCurrent(t, cert_sel));
+  CV_ASSIGN_OR_RETURN(out->key, TlsKey(ctx, t, out->cert, pin));
+  out->tls.client_key = out->key->key();
+  out->tls.client_cert = out->cert.x509.get();
+  out->tls.libctx = out->key->libctx();
+  return OkStatus();
+}
+
+}  // namespace
+
+Status CmdEnroll(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(std::string server, Required(*ctx.args, "server"));
+  CV_ASSIGN_OR_RETURN(std::string profile, Required(*ctx.args, "profile"));
+  CV_ASSIGN_OR_RETURN(std::string key_label, Required(*ctx.args, "key"));
+  CV_RETURN_IF_ERROR(Required(*ctx.args, "subject").status());
+  std::optional<std::string> auth_cert = ctx.args->Get("auth-cert");
+  std::optional<std::string> code_file = ctx.args->Get("enroll-code-file");
+  if (auth_cert.has_value() == code_file.has_value()) {
+    return InvalidArgumentError("enroll: give exactly one of --enroll-code-file F and --auth-cert CERT");
+  }
+  CV_ASSIGN_OR_RETURN(EstUrl url, ParseEstUrl(server));
+  std::string auth;
+  if (code_file.has_value()) {
+    CV_ASSIGN_OR_RETURN(auth, BasicAuth(*code_file));
+  }
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, TrustAnchors(*ctx.args, url));
+  ObjectSelector sel;
+  sel.token = ctx.args->Get("token");
+  sel.label = key_label;
+  sel.object_class = CKO_PRIVATE_KEY;
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, PinKind::kUser));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, true, false));
+  CV_RETURN_IF_ERROR(t.session.Login(UserType::kUser, pin));
+  ClientAuth client;
+  if (auth_cert.has_value()) CV_RETURN_IF_ERROR(LoadClientAuth(ctx, t, *auth_cert, pin, &client));
+  Rollback rollback(&t.session);
+  bool made = false;
+  CV_ASSIGN_OR_RETURN(ObjectInfo key, EnsureKey(ctx, t, sel, rollback, &made));
+  CV_ASSIGN_OR_RETURN(Bytes spki, PublicKeyInfo(t.session, key));
+  CV_ASSIGN_OR_RETURN(Bytes csr, VaultCsr(ctx, t, sel));
+  CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, profile + "/simpleenroll", auth, csr, spki, client.tls));
+  CV_RETURN_IF_ERROR(StoreIssued(t, rollback, key, issued));
+  rollback.Commit();
+  Report(ctx, t, key, made, issued, "enrolled");
+  return OkStatus();
+}
+
+Status CmdRenew(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(std::string server, Required(*ctx.args, "server"));
+  CV_ASSIGN_OR_RETURN(std::string label, Required(*ctx.args, "cert"));
+  CV_ASSIGN_OR_RETURN(EstUrl url, ParseEstUrl(server));
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, TrustAnchors(*ctx.args, url));
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, PinKind::kUser));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), true, false));
+  CV_RETURN_IF_ERROR(t.session.Login(UserType::kUser, pin));
+  ObjectSelector cert_sel;
+  cert_sel.label = label;
+  cert_sel.object_class = CKO_CERTIFICATE;
+  CV_ASSIGN_OR_RETURN(Current cur, FindCurrent(t, cert_sel));
+  CV_ASSIGN_OR_RETURN(std::string subject, SubjectText(cur.x509.get()));
+  CV_ASSIGN_OR_RETURN(std::vector<x509::SanEntry> sans, SansOf(cur.x509.get()));
+  ObjectSelector key_sel;
+  key_sel.id = cur.key.id;
+  key_sel.object_class = CKO_PRIVATE_KEY;
+  CV_ASSIGN_OR_RETURN(Bytes spki, PublicKeyInfo(t.session, cur.key));
+  CV_ASSIGN_OR_RETURN(Bytes csr, VaultCsrFor(ctx, t, key_sel, subject, std::move(sans)));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<ProviderKey> tls_key, TlsKey(ctx, t, cur, pin));
+  EstTls tls{{}, true, tls_key->key(), cur.x509.get(), tls_key->libctx()};
+  CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, "simplereenroll", "", csr, spki, tls));
+  Rollback rollback(&t.session);
+  CV_RETURN_IF_ERROR(StoreChain(t, rollback, issued));
+  CV_RETURN_IF_ERROR(Replace(t, rollback, cur, issued.leaf));
+  ObjectInfo stored = cur.cert;  // the label and CKA_ID the new certificate took over
+  Report(ctx, t, stored, false, issued, "renewed");
+  return OkStatus();
+}
+}  // namespace certvault::cli

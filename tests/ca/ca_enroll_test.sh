@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# certvault enroll (the device side of issue 13) against certvault-ca serve:
+#   - first enrollment with a one-time enrollment code, the key made in the
+#     device vault, the server authenticated by --trust (a CA file) or by a
+#     pinned --trust-fingerprint; the stored certificate verifies with
+#     `openssl verify` and carries the vault key;
+#   - refusals leave the device vault unchanged (no key, no certificate):
+#     wrong trust anchor, wrong fingerprint, reused enrollment code.
+source "$(dirname "$0")/../interop/lib.sh"
+need_tool openssl
+setup_env
+printf '[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n' >"$WORK/certvault.conf"  # test vaults: cheap KDF
+export CERTVAULT_CONF="$WORK/certvault.conf"
+source "$(dirname "$0")/ca_lib.sh"
+trap ca_cleanup EXIT
+[[ -n "${PROVIDER:-}" && -f "$PROVIDER" ]] || fail "PROVIDER is not set (certvault.so)"
+[[ -n "${CLI:-}" && -x "$CLI" ]] || fail "CLI is not set (certvault)"
+is_softhsm && skip "the TLS server key is used through certvault's provider: needs a certvault token"
+CA_DIR="$WORK/ca"
+ca_setup "$CA_DIR"
+HTTPS_PORT="$(free_port)"
+# A manufacturer's bootstrap CA, outside certvault: its certificates may enroll into "device".
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/boot-ca.key" \
+  -subj "/CN=Bootstrap CA/O=Maker" -days 30 -out "$WORK/boot-ca.pem" 2>/dev/null || fail "bootstrap CA"
+cat >>"$CA_DIR/ca.toml" <<TOML
+
+[server]
+https_port = $HTTPS_PORT
+http_port = $OCSP_PORT
+provider_module = "$PROVIDER"
+enroll_code_profiles = ["device"]
+default_profile = "device"
+access_log = "access.log"
+client_anchors = ["$WORK/boot-ca.pem"]
+
+[[server.authorize]]
+issuer = "/CN=Bootstrap CA/O=Maker"
+profiles = ["device"]
+TOML
+ca init 2>/dev/null || fail "init"
+ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
+ca_bg serve >"$WORK/serve.log" 2>&1
+wait_for_line "$WORK/serve.log" "https listening on" 20 || { cat "$WORK/serve.log"; fail "serve did not start"; }
+URL="https://127.0.0.1:$HTTPS_PORT"
+
+DEV="$WORK/device"
+dev() { timeout "$T" "$CLI" --vault "$DEV" --pin "$USER_PIN" "$@"; }
+timeout "$T" "$CLI" --vault "$DEV" init --label device --so-pin "$SO_PIN" --pin "$USER_PIN" >/dev/null || fail "device init"
+snapshot() { dev list --login >"$WORK/$1.list" 2>&1 || fail "list"; }
+unchanged() { diff "$WORK/before.list" "$WORK/after.list" >&2 || fail "$1 changed the device vault"; }
+code() { ca enroll-code --profile device >"$WORK/$1" 2>/dev/null || fail "enroll-code"; chmod 600 "$WORK/$1"; }
+enroll() {  # NAME ARGS...: enroll key NAME (made if absent) as NAME.devices.example.com
+  local name=$1
+  shift
+  dev enroll --server "$URL" --profile device --key "$name" --subject "/CN=$name.devices.example.com" \
+    --san "DNS:$name.devices.example.com" "$@"
+}
+
+code code1.txt
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/rogue.key" \
+  -subj "/CN=Factory Root CA/O=Example/C=JP" -days 30 -out "$WORK/rogue.pem" 2>/dev/null || fail "rogue CA"
+snapshot before
+enroll d1 --trust "$WORK/rogue.pem" --enroll-code-file "$WORK/code1.txt" >"$WORK/e.out" 2>&1 \
+  && fail "enrolled with a server not certified by the trust anchor"
+expect_contains "$WORK/e.out" "TLS" "no TLS reason in the refusal"
+enroll d1 --trust-fingerprint "$(printf '%064d' 0)" --enroll-code-file "$WORK/code1.txt" >"$WORK/e.out" 2>&1 \
+  && fail "enrolled with a wrong pinned fingerprint"
+expect_contains "$WORK/e.out" "fingerprint" "no fingerprint reason in the refusal"
+snapshot after
+unchanged "a refused trust anchor"
+log "wrong trust anchor and wrong fingerprint refused; vault unchanged"
+
+enroll d1 --trust "$CA_DIR/root.pem" --enroll-code-file "$WORK/code1.txt" --json >"$WORK/e.out" 2>&1 \
+  || { cat "$WORK/e.out"; fail "enroll with a code"; }
+expect_contains "$WORK/e.out" '"key_created":true' "no key_created in the JSON"
+dev export-cert --cert "pkcs11:object=d1;type=cert" --out "$WORK/d1.pem" || fail "export-cert d1"
+openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$WORK/d1.pem" >/dev/null \
+  || fail "the stored certificate does not verify"
+dev export-pubkey --key d1 --out "$WORK/d1.pub" || fail "export-pubkey"
+[[ $(openssl x509 -in "$WORK/d1.pem" -noout -pubkey) == $(openssl pkey -pubin -in "$WORK/d1.pub") ]] \
+  || fail "the stored certificate is not for the vault key"
+dev list --login >"$WORK/l.out"
+expect_contains "$WORK/l.out" "Factory Issuing CA 1" "the chain was not stored"
+log "enrolled with an enrollment code; the certificate verifies and is the vault key's"
+
+snapshot before
+enroll d2 --trust "$CA_DIR/root.pem" --enroll-code-file "$WORK/code1.txt" >"$WORK/e.out" 2>&1 \
+  && fail "an enrollment code was used twice"
+expect_contains "$WORK/e.out" "HTTP 403" "reused code: no 403"
+snapshot after
+unchanged "a reused code"
+log "reused code refused (403); the key made for it was removed again"
+
+code code2.txt
+dev keygen --label d3 --type ec:p256 >/dev/null || fail "keygen d3"
+FP=$(openssl x509 -in "$CA_DIR/root.pem" -noout -fingerprint -sha256 | cut -d= -f2)
+enroll d3 --trust-fingerprint "$FP" --enroll-code-file "$WORK/code2.txt" >"$WORK/e.out" 2>&1 \
+  || { cat "$WORK/e.out"; fail "enroll with a pinned fingerprint"; }
+dev export-cert --cert "pkcs11:object=d3;type=cert" --out "$WORK/d3.pem" || fail "export-cert d3"
+openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$WORK/d3.pem" >/dev/null \
+  || fail "d3 does not verify"
+dev list --login >"$WORK/l.out"
+[[ $(grep -c "Factory Issuing CA 1" "$WORK/l.out") == 1 ]] || { cat "$WORK/l.out"; fail "the chain was stored twice"; }
+log "enrolled an existing key with a pinned root fingerprint; chain stored once"
+
+# renew: simplereenroll authenticated by the current certificate, its key
+# used for TLS through certvault's provider; the new certificate replaces
+# the old object (one certificate labelled d1 afterwards, same key).
+snapshot before
+dev renew --server "$URL" --cert d1 --trust "$WORK/rogue.pem" --provider-module "$PROVIDER" >"$WORK/e.out" 2>&1 \
+  && fail "renewed with a server not certified by the trust anchor"
+snapshot after
+unchanged "a refused renewal"
+OLD_SERIAL=$(openssl x509 -in "$WORK/d1.pem" -noout -serial)
+dev renew --server "$URL" --cert d1 --trust "$CA_DIR/root.pem" --provider-module "$PROVIDER" --json >"$WORK/e.out" 2>&1 \
+  || { cat "$WORK/e.out"; fail "renew"; }
+dev list --login >"$WORK/l.out"
+[[ $(grep -c "object=d1;type=cert" "$WORK/l.out") == 1 ]] || { cat "$WORK/l.out"; fail "not exactly one d1 certificate"; }
+grep -q "renewing" "$WORK/l.out" && fail "a temporary certificate was left"
+dev export-cert --cert "pkcs11:object=d1;type=cert" --out "$WORK/d1b.pem" || fail "export-cert d1 after renew"
+[[ $(openssl x509 -in "$WORK/d1b.pem" -noout -serial) != "$OLD_SERIAL" ]] || fail "renew kept the old certificate"
+openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$WORK/d1b.pem" >/dev/null \
+  || fail "the renewed certificate does not verify"
+[[ $(openssl x509 -in "$WORK/d1b.pem" -noout -pubkey) == $(openssl pkey -pubin -in "$WORK/d1.pub") ]] \
+  || fail "the renewed certificate is not for the same vault key"
+[[ $(openssl x509 -in "$WORK/d1b.pem" -noout -subject) == $(openssl x509 -in "$WORK/d1.pem" -noout -subject) ]] \
+  || fail "renew changed the subject"
+expect_contains "$CA_DIR/access.log" "simplereenroll" "no simplereenroll in the server's access log"
+log "renewed over simplereenroll with the vault key as TLS client key; the old certificate replaced"
+
+# enroll --auth-cert: a bootstrap certificate whose key is in the device
+# vault authenticates the TLS client (through certvault's provider).
+dev keygen --label boot --type ec:p256 >/dev/null || fail "keygen boot"
+dev csr --key boot --subject "/CN=terminal-1" --out "$WORK/boot.csr" || fail "csr boot"
+printf 'extendedKeyUsage=clientAuth\n' >"$WORK/ext.cnf"
+openssl x509 -req -in "$WORK/boot.csr" -CA "$WORK/boot-ca.pem" -CAkey "$WORK/boot-ca.key" -CAcreateserial -days 30 \
+  -extfile "$WORK/ext.cnf" -out "$WORK/boot.pem" 2>/dev/null || fail "sign boot"
+dev import-cert "$WORK/boot.pem" --label boot >/dev/null || fail "import-cert boot"
+enroll d4 --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/e.out" 2>&1 \
+  || { cat "$WORK/e.out"; fail "enroll with --auth-cert"; }
+dev export-cert --cert "pkcs11:object=d4;type=cert" --out "$WORK/d4.pem" || fail "export-cert d4"
+openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$WORK/d4.pem" >/dev/null \
+  || fail "d4 does not verify"
+expect_contains "$CA_DIR/access.log" "terminal-1" "the server did not see the bootstrap certificate"
+log "enrolled with a vault-held bootstrap certificate as TLS client identity"
