@@ -44,9 +44,9 @@ LiveStatus Measure(CaInstance& inst) {
   LiveStatus live;
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   live.generated_at = Iso(now);
-  live.selftest = selftest::InErrorState()
-                      ? "FAIL: error state"
-                      : "passed (" + std::to_string(selftest::TestNames().size()) + " tests, at the start of this command)";
+  live.selftest = selftest::InErrorState() ? "FAIL: error state"
+                                           : "passed (" + std::to_string(selftest::TestNames().size()) +
+                                                 " tests, at the start of this command)";
   live.time_offset = TimeOffset(inst.config(), now);
   std::string issuing = inst.Name(CaRole::kIssuing);
   if (auto crl = inst.db().LatestCrl(issuing, false, 0); crl.ok()) live.crl_number = std::to_string(crl->number);

@@ -146,11 +146,16 @@ Status ReadBackup(Reader& r, Policy& p) {
 }
 
 const std::map<std::string, TableFn>& Tables() {
-  static const std::map<std::string, TableFn> kTables = {
-      {"policy", ReadMeta},   {"algorithms", ReadAlgorithms}, {"crypto_periods", ReadPeriods},
-      {"certificates", ReadCertificates}, {"pin", ReadPin}, {"time", ReadTime},
-      {"audit", ReadAudit},   {"roles", ReadRoles},           {"quorum", ReadQuorum},
-      {"backup", ReadBackup}};
+  static const std::map<std::string, TableFn> kTables = {{"policy", ReadMeta},
+                                                         {"algorithms", ReadAlgorithms},
+                                                         {"crypto_periods", ReadPeriods},
+                                                         {"certificates", ReadCertificates},
+                                                         {"pin", ReadPin},
+                                                         {"time", ReadTime},
+                                                         {"audit", ReadAudit},
+                                                         {"roles", ReadRoles},
+                                                         {"quorum", ReadQuorum},
+                                                         {"backup", ReadBackup}};
   return kTables;
 }
 

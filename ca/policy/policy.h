@@ -19,10 +19,10 @@
 namespace certvault::ca {
 
 struct Policy {
-  std::string path;     // where it was read from ("" when parsed from text)
+  std::string path;  // where it was read from ("" when parsed from text)
   std::string name = "unnamed policy";
   std::string version = "1";
-  std::string oid;      // certificatePolicies OID of the CP, or empty
+  std::string oid;  // certificatePolicies OID of the CP, or empty
   // [algorithms]: key types ("ec-p256", "rsa-3072", "ed25519", ...) that CA
   // keys, profiles and CSRs may use; RSA keys additionally need min_rsa_bits.
   std::vector<std::string> allowed_key_types = {"ec-p256", "ec-p384", "rsa-3072", "rsa-4096"};

@@ -28,7 +28,8 @@ Status CheckPeriods(const Policy& p, const CaConfig& cfg) {
   // 0 in ca.toml: the key issues for as long as its certificate is valid.
   uint32_t usage = cfg.issuing_key_usage_days != 0 ? cfg.issuing_key_usage_days : cfg.issuing_days;
   if (usage > p.max_issuing_key_usage_days) {
-    return Contradicts("[ca] issuing_key_usage_days", Days(cfg.issuing_key_usage_days) + " (effective " + Days(usage) + ")",
+    return Contradicts("[ca] issuing_key_usage_days",
+                       Days(cfg.issuing_key_usage_days) + " (effective " + Days(usage) + ")",
                        "[crypto_periods] max_issuing_key_usage_days = " + Days(p.max_issuing_key_usage_days));
   }
   return OkStatus();

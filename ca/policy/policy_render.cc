@@ -29,12 +29,23 @@ std::string HtmlEscape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -57,8 +68,9 @@ std::string RenderMarkdown(const PolicyReport& r) {
 std::string RenderHtml(const PolicyReport& r) {
   std::string out = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + HtmlEscape(r.title) +
                     "</title></head><body>\n<h1>" + HtmlEscape(r.title) + "</h1>\n";
-  out += "<h2>Checklist (NIST SP 800-130 / CRYPTREC framework items)</h2>\n<table>\n<tr><th>Item</th><th>Requirement</th>"
-         "<th>Configured value</th><th>Enforced by</th><th>Status</th></tr>\n";
+  out +=
+      "<h2>Checklist (NIST SP 800-130 / CRYPTREC framework items)</h2>\n<table>\n<tr><th>Item</th><th>Requirement</th>"
+      "<th>Configured value</th><th>Enforced by</th><th>Status</th></tr>\n";
   for (const ReportItem& i : r.items) {
     out += "<tr>" + Td(i.id) + Td(i.title) + Td(i.value) + Td(i.enforcement) + Td(i.status) + "</tr>\n";
   }

@@ -30,7 +30,7 @@ struct LiveStatus {
 };
 
 struct ReportItem {
-  std::string id;           // framework item, e.g. "A.01-A.05"
+  std::string id;  // framework item, e.g. "A.01-A.05"
   std::string title;
   std::string value;        // the configured value
   std::string enforcement;  // setting + component, or "not enforced yet"
@@ -48,8 +48,7 @@ struct PolicyReport {
 PolicyReport BuildReport(const CaConfig& cfg, const LiveStatus& live);
 // ComponentVersions: certvault, OpenSSL, SQLite, libpq (and the database
 // kind in use), OS (PRETTY_NAME of `os_release`, normally /etc/os-release).
-std::vector<std::pair<std::string, std::string>> ComponentVersions(const CaConfig& cfg,
-                                                                   const std::string& os_release);
+std::vector<std::pair<std::string, std::string>> ComponentVersions(const CaConfig& cfg, const std::string& os_release);
 std::string RenderMarkdown(const PolicyReport& report);
 std::string RenderHtml(const PolicyReport& report);
 // HtmlEscape: & < > " ' as character references.
