@@ -54,6 +54,7 @@ int CmdProfiles(Args& args);
 int CmdAudit(Args& args);
 int CmdSelftest(Args& args);  // cmd_selftest.cc
 int CmdStatus(Args& args);    // cmd_status.cc
+int CmdPolicyReport(Args& args);  // cmd_policy.cc
 // RequireSelfTests: the power-on self-tests gate of every other command.
 int RequireSelfTests();
 

@@ -87,6 +87,7 @@ class CommandLine {
     Text(app_, "dir", "the CA instance directory (default $CERTVAULT_CA_DIR, then .)");
     Text(app_, "actor", "the operator named in the audit events (default: the OS user)");
     Text(app_, "pin-file", "a file (mode 0600) holding the token PIN, instead of ca.toml's");
+    Text(app_, "policy", "the policy.toml to enforce, instead of ca.toml's [ca] policy (docs/design/policy.md)");
     Commands();
   }
 
@@ -123,7 +124,8 @@ class CommandLine {
         {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
         {"audit", CmdAudit},  {"serve", CmdServe},                      {"server-cert", CmdServerCert},
-        {"enroll-code", CmdEnrollCode}, {"status", CmdStatus}};
+        {"enroll-code", CmdEnrollCode}, {"status", CmdStatus},         {"policy report", CmdPolicyReport}};
+    if (args_.Has("policy")) setenv("CERTVAULT_CA_POLICY", args_.Get("policy").c_str(), 1);  // ApplyPolicy reads it
     if (command_ == "selftest") return CmdSelftest(args_);
     if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
     if (command_ == "serve") args_.flags["serve"] = "1";  // CmdServe: with EST (serve_est.h)
@@ -209,6 +211,7 @@ class CommandLine {
     Number(*audit, "limit", 1, 100000000, "at most this many (default 50)");
     CLI::App* selftest = app_.add_subcommand("selftest", "run the power-on self-tests and report");
     Switch(*selftest, "json", "the report as JSON");
+    Text(*app_.add_subcommand("policy", "the key-management policy")->require_subcommand(1)->add_subcommand("report", "the policy report (checklist, inventory, CP/CPS skeleton)"), "format", "md (default) or html");
     Switch(*app_.add_subcommand("status", "the time source's health (offset, last check, source)"), "json", "as JSON");
   }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "ca/config/toml_util.h"
+#include "ca/policy/policy_check.h"
 #include "src/base/status_macros.h"
 
 namespace certvault::ca {
@@ -73,6 +74,7 @@ Status LoadCaTable(const cpptoml::table& ca, CaConfig& cfg) {
   CV_RETURN_IF_ERROR(GetUint(ca, "sign_threads", 1, 64, cfg.sign_threads));
   CV_RETURN_IF_ERROR(GetBool(ca, "verify_issued", cfg.verify_issued));
   CV_RETURN_IF_ERROR(GetString(ca, "time_source", cfg.time_source));
+  CV_RETURN_IF_ERROR(GetString(ca, "policy", cfg.policy_file));
   CV_RETURN_IF_ERROR(GetUint(ca, "max_clock_skew_seconds", 1, 3600, cfg.max_clock_skew_seconds));
   if (!cfg.time_source.empty() && !cfg.time_source.starts_with("ntp://")) {
     return InvalidArgumentError("ca.toml: [ca] time_source must be \"ntp://HOST[:PORT]\"");
@@ -133,7 +135,9 @@ Result<CaConfig> LoadConfig(const std::string& dir) {
   if (!in) return NotFoundError("no ca.toml in " + dir + " (run certvault-ca init)");
   std::stringstream buf;
   buf << in.rdbuf();
-  return ParseConfig(buf.str(), dir);
+  CV_ASSIGN_OR_RETURN(CaConfig cfg, ParseConfig(buf.str(), dir));
+  CV_RETURN_IF_ERROR(ApplyPolicy(cfg));  // a contradicting configuration does not start
+  return cfg;
 }
 
 Result<SecretBytes> ReadPin(const TokenConfig& token) {

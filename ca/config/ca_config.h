@@ -8,10 +8,12 @@
 #define CERTVAULT_CA_CONFIG_CA_CONFIG_H_
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ca/p11/ca_key.h"
+#include "ca/policy/policy.h"
 #include "ca/profile/profile.h"
 #include "src/base/result.h"
 #include "src/base/secret_bytes.h"
@@ -68,6 +70,10 @@ struct CaConfig {
   // self-tests this often (0 = never); once one fails it signs nothing more
   // (docs/design/selftest.md).
   uint32_t selftest_interval_s = 3600;
+  // policy_file ([ca] policy): the policy.toml the configuration must
+  // satisfy (ca/policy/policy_check.h); policy: it, once loaded and checked.
+  std::string policy_file;
+  std::shared_ptr<const Policy> policy;
   TokenConfig token;
   std::map<std::string, Profile> profiles;
 };

@@ -6,6 +6,7 @@
 
 #include "ca/issuance/csr.h"
 #include "ca/issuance/usage_period.h"
+#include "ca/policy/policy_check.h"
 #include "src/base/status_macros.h"
 
 namespace certvault::ca {
@@ -39,6 +40,7 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
   out.source = item.source;
   auto run = [&]() -> Status {
     CV_ASSIGN_OR_RETURN(ParsedCsr csr, ParseCsr(item.csr, config_.max_csr_bytes));
+    CV_RETURN_IF_ERROR(CheckCsrKeyType(config_.policy.get(), csr.content.key_algorithm));
     CV_ASSIGN_OR_RETURN(Approved approved, CheckAgainstProfile(tmpl.profile(), csr.content));
     // Whatever the profile says, nothing outside the CA's own nameConstraints.
     CV_RETURN_IF_ERROR(CheckNameConstraints(name_constraints_, approved.subject, approved.sans));
