@@ -37,6 +37,10 @@ struct Profile {
   bool allow_wildcards = false;
   std::vector<std::string> key_algorithms = {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"};
   std::vector<std::string> policies;                          // certificatePolicies OIDs
+  // internal: a profile the CA uses for its own certificates only (ca.toml
+  // `internal = true`; only "ocsp", the delegated OCSP signer). `issue`
+  // refuses it.
+  bool internal = false;
   // Set by the CA for its own certificates, not from ca.toml profiles:
   std::vector<std::string> permitted_names;  // nameConstraints (CA certificates)
   std::vector<std::string> excluded_names;
