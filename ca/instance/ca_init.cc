@@ -44,7 +44,12 @@ Profile OcspSignerProfile(const CaConfig& config) {
   p.internal = false;  // the CA's own use: the template builder sees an ordinary profile
   p.days = std::min(p.days, config.issuing_days);
   p.ocsp_nocheck = true;  // RFC 6960 §4.2.2.2.1: the responder certificate is not itself checked
-  p.revocation_pointers = false;
+  // A CRL DP all the same (its partition's with partitioned CRLs): a revoked
+  // signer is listed by serial, and a certificate without a CRL DP is out of
+  // the scope of every partitioned CRL (RFC 5280 §5.2.5), so clients that do
+  // check it could not. No AIA: an OCSP pointer to itself would be circular.
+  p.revocation_pointers = true;
+  p.aia = false;
   return p;
 }
 

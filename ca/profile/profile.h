@@ -46,6 +46,7 @@ struct Profile {
   std::vector<std::string> excluded_names;
   bool ocsp_nocheck = false;                 // id-pkix-ocsp-nocheck (the OCSP signer)
   bool revocation_pointers = true;           // CRL DP and AIA from ca.toml
+  bool aia = true;                           // with revocation_pointers: AIA too (not the OCSP signer's)
   std::string crl_dp;                        // CRL DP of a CA certificate (the root's ARL); "" = none
 };
 
