@@ -9,7 +9,8 @@
 #     refuses; device and server certificates verify;
 #   - an existing instance is never overwritten (exit 1, files unchanged);
 #   - a PIN file inside the instance is named relatively; --profile-dir
-#     takes the profiles from a directory (the installed copies).
+#     takes the profiles from a directory (the installed copies);
+#     --external-root writes issuing.csr and no root.
 source "$(dirname "$0")/../interop/lib.sh"
 need_tool openssl pkcs11-tool
 setup_env
@@ -105,4 +106,11 @@ CA_DIR="$WORK/ca2" ca init --name second --token-module "$MODULE" --token-label 
 grep -q '^pin_file = "pin.txt"' "$WORK/ca2/ca.toml" || fail "the PIN file inside the instance is not relative"
 [[ "$(CA_DIR="$WORK/ca2" ca profiles | cut -d: -f1)" == device ]] || fail "--profile-dir was not used"
 openssl x509 -in "$WORK/ca2/root.pem" -noout -text | grep -q "NIST CURVE: P-384" || fail "--key-algorithm ignored"
+# With --external-root: no root key, the issuing CA's CSR for the external root.
+CA_DIR="$WORK/ca3" ca init --name ext --token-module "$MODULE" --token-label "$TOKEN_LABEL" --pin-file "$WORK/pin.txt" \
+  --external-root 2>/dev/null || fail "init --external-root from flags"
+[[ -s "$WORK/ca3/issuing.csr" && ! -e "$WORK/ca3/root.pem" ]] || fail "--external-root: $(ls "$WORK/ca3")"
+grep -q '^root_subject = ""' "$WORK/ca3/ca.toml" || fail "--external-root: ca.toml names a root subject"
+openssl req -in "$WORK/ca3/issuing.csr" -noout -verify -subject 2>&1 | grep -q "CN = ext Issuing CA" \
+  || fail "issuing.csr does not verify or names the wrong subject"
 log PASS
