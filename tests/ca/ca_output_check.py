@@ -39,6 +39,8 @@ KU = ["digital_signature", "content_commitment", "key_encipherment", "data_encip
 KU_NAMES = {"digitalSignature": "digital_signature", "nonRepudiation": "content_commitment",
             "keyEncipherment": "key_encipherment", "dataEncipherment": "data_encipherment",
             "keyAgreement": "key_agreement", "keyCertSign": "key_cert_sign", "cRLSign": "crl_sign"}
+SHORT_NAMES = {NameOID.COMMON_NAME: "CN", NameOID.SERIAL_NUMBER: "serialNumber", NameOID.ORGANIZATION_NAME: "O",
+               NameOID.ORGANIZATIONAL_UNIT_NAME: "OU", NameOID.COUNTRY_NAME: "C"}
 checked = []
 
 
@@ -126,8 +128,7 @@ def check_profile(cert, profile, cfg, what, from_csr=True):
     allowed = set(profile.get("subject_allowed", ["CN"]))
     fixed = set(profile.get("subject_fixed", {}))
     for attr in cert.subject:
-        short = {NameOID.COMMON_NAME: "CN", NameOID.SERIAL_NUMBER: "serialNumber", NameOID.ORGANIZATION_NAME: "O",
-                 NameOID.ORGANIZATIONAL_UNIT_NAME: "OU", NameOID.COUNTRY_NAME: "C"}.get(attr.oid, attr.oid.dotted_string)
+        short = SHORT_NAMES.get(attr.oid, attr.oid.dotted_string)
         check(short in allowed or short in fixed, "%s: subject attribute %s allowed" % (what, short))
     san = ext(cert, x509.SubjectAlternativeName)
     if profile.get("require_san", False):
@@ -190,7 +191,8 @@ def check_ca_certs(ca_dir, cfg):
     if parts == 1:
         check(urls == [cfg["ca"]["crl_url"]], "OCSP signer: CRL DP is crl_url")
     else:
-        check(len(urls) == 1 and urls[0].startswith(cfg["ca"]["crl_url"][:-4] + "-p"), "OCSP signer: a partition CRL DP")
+        prefix = cfg["ca"]["crl_url"][:-4] + "-p"
+        check(len(urls) == 1 and urls[0].startswith(prefix), "OCSP signer: a partition CRL DP")
     return root, issuing, signer
 
 
