@@ -95,34 +95,14 @@ fi
 # --- The private CA: its keys in a second token of the same vault ---
 if [[ -n "$CA" && -n "$MODULE" ]]; then
   step init --label ca
-  mkdir -p "$WORK/ca"
-  cat >"$WORK/ca/ca.toml" <<TOML
-[ca]
-name = "demo"
-root_subject = "/CN=Demo Root CA/O=certvault demo"
-issuing_subject = "/CN=Demo Issuing CA/O=certvault demo"
-key_algorithm = "ec-p256"
-crl_url = "http://ca.example.com/crl/full.crl"
-ocsp_url = "http://ca.example.com/ocsp"
-
-[token]
-module = "$MODULE"
-label = "ca"
-pin_env = "CERTVAULT_PIN"
-
-[database]
-url = "sqlite:ca.db"
-
-[profiles.server]
-days = 90
-key_usage = ["digitalSignature"]
-extended_key_usage = ["serverAuth"]
-subject_allowed = ["CN", "O"]
-san_types = ["DNS", "IP"]
-key_algorithms = ["ec-p256", "rsa-2048"]
-TOML
   ca() { printf '\n\033[1m$ certvault-ca %s\033[0m\n' "$*"; "$CA" --dir "$WORK/ca" --actor demo "$@"; }
-  ca init
+  # The guided set-up: ca.toml (with the shipped profiles device, server and
+  # ocsp) written from flags, then root, issuing CA and OCSP signer in the token.
+  ca init --name demo --root-subject "/CN=Demo Root CA/O=certvault demo" \
+    --issuing-subject "/CN=Demo Issuing CA/O=certvault demo" --key-algorithm ec-p256 \
+    --token-module "$MODULE" --token-label ca --pin-env CERTVAULT_PIN --database sqlite:ca.db \
+    --url http://ca.example.com --permitted-dns example.com
+  ca profiles
   ca issue --profile server --csr "$WORK/web.csr" --out "$WORK/web-issued.pem"
   ca list
   say "openssl verify -CAfile ca/chain.pem web-issued.pem"

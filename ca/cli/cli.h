@@ -18,6 +18,7 @@ namespace certvault::ca::cli {
 struct Args {
   std::vector<std::string> positional;
   std::map<std::string, std::string> flags;  // "--name value" or "--name" -> "1"
+  std::map<std::string, std::vector<std::string>> lists;  // repeatable options, in order
   bool Has(const std::string& name) const { return flags.count(name) != 0; }
   std::string Get(const std::string& name, const std::string& def = "") const {
     auto it = flags.find(name);
@@ -28,6 +29,8 @@ struct Args {
 // Fail: prints the status and returns 1.
 int Fail(const Status& status);
 int Usage(const std::string& message);
+// InstanceDir: --dir, else $CERTVAULT_CA_DIR, else "." (as given).
+std::string InstanceDir(const Args& args);
 // Open: the instance named by --dir (default $CERTVAULT_CA_DIR, then ".").
 // With `token`, logs in to the CA token (every command that changes state
 // does; a wrong PIN is refused and counted by the token). Only init passes
@@ -39,7 +42,7 @@ Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args);
 std::string Actor(const Args& args);
 Result<Bytes> ReadFileBytes(const std::string& path);
 
-int CmdInit(Args& args);
+int CmdInit(Args& args);  // cmd_init.cc
 int CmdInstallIssuing(Args& args);
 int CmdIssue(Args& args);
 int CmdRevoke(Args& args);

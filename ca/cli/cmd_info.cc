@@ -1,6 +1,6 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// certvault-ca init / install-issuing / list / show / profiles / audit.
+// certvault-ca install-issuing / list / show / profiles / audit.
 #include <cstdio>
 #include <ctime>
 
@@ -26,17 +26,6 @@ std::string Join(const std::vector<std::string>& v) {
 }
 
 }  // namespace
-
-int CmdInit(Args& args) {
-  auto inst = Open(args, true, /*create_db=*/true);
-  if (!inst.ok()) return Fail(inst.status());
-  Status st = (*inst)->PrepareToSign();
-  if (st.ok()) st = (*inst)->Init(args.Has("external-root"), Actor(args));
-  if (!st.ok()) return Fail(st);
-  std::fprintf(stderr, args.Has("external-root") ? "issuing key generated; have issuing.csr signed, then install-issuing\n"
-                                                 : "CA hierarchy created: root.pem, issuing.pem, ocsp.pem, chain.pem\n");
-  return 0;
-}
 
 int CmdInstallIssuing(Args& args) {
   auto inst = OpenForSigning(args);
@@ -84,7 +73,8 @@ int CmdProfiles(Args& args) {
   auto inst = Open(args, false);
   if (!inst.ok()) return Fail(inst.status());
   for (const auto& [name, p] : (*inst)->config().profiles) {
-    std::printf("%s: days=%u key_usage=%s eku=%s san_types=%s keys=%s policies=%s\n", name.c_str(), p.days,
+    std::printf("%s: %sdays=%u key_usage=%s eku=%s san_types=%s keys=%s policies=%s\n", name.c_str(),
+                p.internal ? "internal (the CA's OCSP signer) " : "", p.days,
                 Join(p.key_usage).c_str(), Join(p.extended_key_usage).c_str(), Join(p.san_types).c_str(),
                 Join(p.key_algorithms).c_str(), Join(p.policies).c_str());
   }

@@ -86,8 +86,7 @@ Result<CaConfig> ParseConfig(const std::string& text, const std::string& dir);
 // ReadPin: the token PIN from pin_file (first line) or pin_env.
 // kFailedPrecondition when neither is set or the source is empty.
 Result<SecretBytes> ReadPin(const TokenConfig& token);
-// DefaultConfigText: a commented ca.toml for `init` to start from.
-std::string DefaultConfigText();
+// A commented ca.toml for `init` to start from: RenderConfig (ca_setup.h).
 
 }  // namespace certvault::ca
 

@@ -79,6 +79,7 @@ Result<Profile> LoadProfile(const std::string& name, const cpptoml::table& t) {
   CV_RETURN_IF_ERROR(GetBool(t, "allow_wildcards", p.allow_wildcards));
   CV_RETURN_IF_ERROR(GetStrings(t, "key_algorithms", p.key_algorithms));
   CV_RETURN_IF_ERROR(GetStrings(t, "policies", p.policies));
+  CV_RETURN_IF_ERROR(GetBool(t, "internal", p.internal));
   CV_RETURN_IF_ERROR(ValidateProfile(p));
   return p;
 }

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "ca/instance/ca_instance.h"
@@ -27,6 +28,28 @@ Profile CaProfile(const std::string& name, uint32_t days, int path_len) {
   p.path_len = path_len;
   p.key_usage = {"keyCertSign", "cRLSign"};
   p.revocation_pointers = false;
+  return p;
+}
+
+// OcspSignerProfile: ca.toml's internal [profiles.ocsp] (shipped by init
+// from flags) or, for a ca.toml without one, the built-in equivalent. The
+// validity is capped at the issuing CA's.
+Profile OcspSignerProfile(const CaConfig& config) {
+  Profile p;
+  p.days = 365;
+  p.key_usage = {"digitalSignature"};
+  p.extended_key_usage = {"OCSPSigning"};
+  if (auto it = config.profiles.find("ocsp"); it != config.profiles.end() && it->second.internal) p = it->second;
+  p.name = "ocsp-signer";
+  p.internal = false;  // the CA's own use: the template builder sees an ordinary profile
+  p.days = std::min(p.days, config.issuing_days);
+  p.ocsp_nocheck = true;  // RFC 6960 §4.2.2.2.1: the responder certificate is not itself checked
+  // A CRL DP all the same (its partition's with partitioned CRLs): a revoked
+  // signer is listed by serial, and a certificate without a CRL DP is out of
+  // the scope of every partitioned CRL (RFC 5280 §5.2.5), so clients that do
+  // check it could not. No AIA: an OCSP pointer to itself would be circular.
+  p.revocation_pointers = true;
+  p.aia = false;
   return p;
 }
 
@@ -108,13 +131,7 @@ Status CaInstance::IssueOcspSigner(const std::string& actor, const char* action,
   CV_ASSIGN_OR_RETURN(CaKey * ocsp_key, Key(CaRole::kOcsp));
   CV_ASSIGN_OR_RETURN(CaKey * issuing_key, Key(CaRole::kIssuing));
   CV_ASSIGN_OR_RETURN(X509 * issuing_cert, Cert(CaRole::kIssuing));
-  Profile p;
-  p.name = "ocsp-signer";
-  p.days = std::min<uint32_t>(config_.issuing_days, 365);
-  p.key_usage = {"digitalSignature"};
-  p.extended_key_usage = {"OCSPSigning"};
-  p.ocsp_nocheck = true;  // RFC 6960 §4.2.2.2.1: the responder certificate is not itself checked
-  p.revocation_pointers = false;
+  Profile p = OcspSignerProfile(config_);
   CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(p, config_, issuing_cert));
   CV_ASSIGN_OR_RETURN(std::vector<SubjectEntry> entries, SplitSubject(config_.issuing_subject));
   for (SubjectEntry& e : entries) {

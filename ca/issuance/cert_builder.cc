@@ -48,8 +48,8 @@ std::vector<std::pair<int, std::string>> ConstantExtensionSpecs(const Profile& p
     specs.emplace_back(NID_crl_distribution_points, "URI:" + p.crl_dp);  // the issuing CA: the root's ARL
   }
   std::string aia;
-  if (p.revocation_pointers && !cfg.ocsp_url.empty()) aia = "OCSP;URI:" + cfg.ocsp_url;
-  if (p.revocation_pointers && !cfg.ca_issuers_url.empty()) {
+  if (p.revocation_pointers && p.aia && !cfg.ocsp_url.empty()) aia = "OCSP;URI:" + cfg.ocsp_url;
+  if (p.revocation_pointers && p.aia && !cfg.ca_issuers_url.empty()) {
     aia += (aia.empty() ? "" : ",") + std::string("caIssuers;URI:") + cfg.ca_issuers_url;
   }
   if (!aia.empty()) specs.emplace_back(NID_info_access, aia);

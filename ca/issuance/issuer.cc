@@ -32,6 +32,9 @@ Result<const CertTemplate*> Issuer::TemplateFor(const std::string& profile) {
   auto p = config_.profiles.find(profile);
   if (p == config_.profiles.end()) return NotFoundError("no profile '" + profile + "' in ca.toml");
   if (p->second.is_ca) return PermissionDeniedError("profile '" + profile + "' issues CA certificates; use init");
+  if (p->second.internal) {
+    return PermissionDeniedError("profile '" + profile + "' is internal: the CA's own OCSP signer (ocsp rotate)");
+  }
   CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(p->second, config_, ca_cert_));
   return &templates_.emplace(profile, std::move(tmpl)).first->second;
 }

@@ -183,6 +183,13 @@ Status ValidateProfile(const Profile& profile) {
   if (cert_sign != profile.is_ca) {
     return InvalidArgumentError(where + "keyCertSign must be set exactly when is_ca is true (RFC 5280 4.2.1.3)");
   }
+  // The only internal profile is the delegated OCSP signer's (RFC 6960
+  // §4.2.2.2: "id-kp-OCSPSigning ... in an extended key usage extension").
+  bool ocsp_signer = profile.name == "ocsp" && !profile.is_ca && Contains(profile.extended_key_usage, "OCSPSigning");
+  if (profile.internal && !ocsp_signer) {
+    return InvalidArgumentError(where + "internal = true is only for profile 'ocsp' (the OCSP signer: "
+                                "extended_key_usage OCSPSigning, not a CA)");
+  }
   return OkStatus();
 }
 

@@ -37,11 +37,16 @@ struct Profile {
   bool allow_wildcards = false;
   std::vector<std::string> key_algorithms = {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"};
   std::vector<std::string> policies;                          // certificatePolicies OIDs
+  // internal: a profile the CA uses for its own certificates only (ca.toml
+  // `internal = true`; only "ocsp", the delegated OCSP signer). `issue`
+  // refuses it.
+  bool internal = false;
   // Set by the CA for its own certificates, not from ca.toml profiles:
   std::vector<std::string> permitted_names;  // nameConstraints (CA certificates)
   std::vector<std::string> excluded_names;
   bool ocsp_nocheck = false;                 // id-pkix-ocsp-nocheck (the OCSP signer)
   bool revocation_pointers = true;           // CRL DP and AIA from ca.toml
+  bool aia = true;                           // with revocation_pointers: AIA too (not the OCSP signer's)
   std::string crl_dp;                        // CRL DP of a CA certificate (the root's ARL); "" = none
 };
 

@@ -125,3 +125,35 @@ new_csr() {
 }
 
 serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+
+# ca_db_url: the --database value of `init` for $CA_DB. REQUIRES: pg_start
+# ran for postgres (not from here: a $(...) subshell would lose its state).
+ca_db_url() {
+  if [[ "$CA_DB" == postgres ]]; then
+    printf 'postgresql://postgres@/ca?host=%s&port=%s\n' "$PG_DIR" "$PG_PORT"
+  else
+    printf 'sqlite:ca.db\n'
+  fi
+}
+
+# ca_init_flags DIR [INIT FLAGS...]: a token, a PIN file ($WORK/ca-pin.txt)
+# and the guided set-up: `certvault-ca init` writing DIR/ca.toml from flags
+# (shipped profiles device, server, ocsp) and creating the hierarchy. Sets
+# CA_DIR and OCSP_PORT (ca.toml's URLs point at 127.0.0.1:$OCSP_PORT).
+ca_init_flags() {
+  local dir=$1
+  shift
+  init_token
+  printf '%s\n' "$USER_PIN" >"$WORK/ca-pin.txt"
+  chmod 600 "$WORK/ca-pin.txt"
+  local db
+  if [[ "$CA_DB" == postgres && -z "${PG_CONN:-}" ]]; then pg_start; fi
+  db="$(ca_db_url)"
+  OCSP_PORT="${OCSP_PORT:-$(free_port)}"
+  CA_DIR="$dir"
+  ca init --name factory --root-subject "/CN=Factory Root CA/O=Example/C=JP" \
+    --issuing-subject "/CN=Factory Issuing CA 1/O=Example/C=JP" --key-algorithm "${CA_KEY_ALG:-ec-p256}" \
+    --token-module "$MODULE" --token-label "$TOKEN_LABEL" --pin-file "$WORK/ca-pin.txt" --database "$db" \
+    --url "http://127.0.0.1:$OCSP_PORT" --permitted-dns devices.example.com --permitted-dns example.net "$@" \
+    || fail "certvault-ca init (guided set-up) failed"
+}
