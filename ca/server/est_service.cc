@@ -242,16 +242,12 @@ Status EstService::AnswerIssued(Result<IssueOutcome> out, Ctx& ctx, HttpReply& r
     Answer(reply, ctx, CodeOf(out->status), "CSR refused: " + std::string(out->status.message()));
     return out->status;
   }
-  const unsigned char* p = out->der.data();
-  ossl::UniquePtr<X509> cert(crypto::D2iX509(&p, static_cast<long>(out->der.size())));  // NOLINT(runtime/int)
-  Result<Bytes> p7 = cert != nullptr ? est::EncodeCertsOnly({cert.get()}) : Result<Bytes>(InternalError("d2i"));
+  // The certificate is the DER the Issuer signed and stored: wrapped as it
+  // is, not parsed again (est::EncodeCertsOnlyDer).
+  Bytes p7 = est::EncodeCertsOnlyDer(std::span<const Bytes>(&out->der, 1));
   ctx.serial = out->serial;
   ctx.issued = true;
-  if (!p7.ok()) {  // stored, but not encodable: the client may fetch it another way
-    Answer(reply, ctx, 500, "internal error");
-    return OkStatus();
-  }
-  std::string b64 = est::EncodeBase64(*p7);
+  std::string b64 = est::EncodeBase64(p7);
   reply.status = 200;
   reply.content_type = "application/pkcs7-mime; smime-type=certs-only";
   reply.headers.emplace_back("Content-Transfer-Encoding", "base64");
