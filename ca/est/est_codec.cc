@@ -172,6 +172,31 @@ Result<Bytes> EncodeCertsOnly(const std::vector<X509*>& certs) {
   return out;
 }
 
+// RFC 5652 §5.1 (as RFC 5272 §4.1 uses it): ContentInfo { id-signedData,
+// [0] EXPLICIT SignedData { version 1, digestAlgorithms {}, encapContentInfo
+// { id-data, [0] EXPLICIT OCTET STRING "" }, certificates [0] IMPLICIT, signerInfos {} } },
+// laid out as OpenSSL's i2d_PKCS7 does (certificates in the given order).
+Bytes EncodeCertsOnlyDer(std::span<const Bytes> certs) {
+  static constexpr uint8_t kSet = 0x31;  // X.690 §8.12, constructed
+  static constexpr uint8_t kSignedData[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02};
+  static constexpr uint8_t kData[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01};
+  Bytes encap;
+  der::AppendTlv(encap, der::kOid, kData);
+  der::AppendTlv(encap, der::ContextTag(0, true), der::Wrap(der::kOctetString, {}));
+  Bytes all;
+  for (const Bytes& c : certs) all.insert(all.end(), c.begin(), c.end());
+  Bytes signed_data;
+  der::AppendSmallInteger(signed_data, der::kInteger, 1);
+  der::AppendTlv(signed_data, kSet, {});
+  der::AppendTlv(signed_data, der::kSequence, encap);
+  der::AppendTlv(signed_data, der::ContextTag(0, true), all);
+  der::AppendTlv(signed_data, kSet, {});
+  Bytes info;
+  der::AppendTlv(info, der::kOid, kSignedData);
+  der::AppendTlv(info, der::ContextTag(0, true), der::Wrap(der::kSequence, signed_data));
+  return der::Wrap(der::kSequence, info);
+}
+
 // RFC 7030 §4.5.2: CsrAttrs ::= SEQUENCE SIZE (0..MAX) OF AttrOrOID, where
 // AttrOrOID ::= CHOICE { oid OBJECT IDENTIFIER, attribute Attribute }. An OID
 // alone names the signature algorithm the CA expects (§4.5.2 example:

@@ -59,6 +59,11 @@ std::string EncodeBase64(std::span<const uint8_t> data);
 // EncodeCertsOnly: DER of a degenerate PKCS#7 SignedData holding `certs`
 // (none of them owned), made with OpenSSL's PKCS7 API.
 Result<Bytes> EncodeCertsOnly(const std::vector<X509*>& certs);
+// EncodeCertsOnlyDer: the same bytes as EncodeCertsOnly, from the
+// certificates' DER without parsing them (the issue path: a parse costs
+// OpenSSL 3 a public-key decoder per certificate). Each element must be one
+// DER Certificate, as the CA has just signed and stored it.
+Bytes EncodeCertsOnlyDer(std::span<const Bytes> certs);
 // EncodeCsrAttrs: DER CsrAttrs for `profile`: the signature algorithm OID
 // and, for EC-only profiles, an id-ecPublicKey attribute naming the allowed
 // curves. An empty result means "nothing to say" (the server answers 204).

@@ -108,6 +108,25 @@ TEST(EstCertsOnlyTest, HoldsTheCertificates) {
   PKCS7_free(p7);
 }
 
+TEST(EstCertsOnlyTest, FromDerIsByteForByteWhatOpenSslEncodes) {
+  auto a = SelfSigned("a");
+  auto b = SelfSigned("b");
+  std::vector<Bytes> ders;
+  for (X509* c : {a.get(), b.get()}) {
+    unsigned char* buf = nullptr;
+    int n = i2d_X509(c, &buf);
+    ASSERT_GT(n, 0);
+    ders.emplace_back(buf, buf + n);
+    OPENSSL_free(buf);
+  }
+  auto one = EncodeCertsOnly({a.get()});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(HexEncode(EncodeCertsOnlyDer(std::span<const Bytes>(ders.data(), 1))), HexEncode(*one));
+  auto two = EncodeCertsOnly({a.get(), b.get()});
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(HexEncode(EncodeCertsOnlyDer(ders)), HexEncode(*two));
+}
+
 TEST(EstCsrAttrsTest, EcOnlyProfileNamesItsCurves) {
   Profile p;
   p.key_algorithms = {"ec-p256", "ec-p384"};

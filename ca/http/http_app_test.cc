@@ -3,13 +3,17 @@
 // HttpServer's application hook (the EST service of `serve`): the handler
 // sees requests first with their body, peer and size flag; what it declines
 // still reaches the OCSP route with its body intact; connections handed in
-// by AddConnection carry the peer that PeerLookup gives.
+// by AddConnection carry the peer that PeerLookup gives; deferred requests
+// wait without holding a thread and are answered from another thread.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "ca/http/http_server.h"
 #include "ca/ocsp/ocsp_ptr.h"
@@ -57,6 +61,14 @@ class HttpAppTest : public ::testing::Test {
     HttpOptions opts;
     opts.max_request_bytes = 256;
     opts.app = [this](const HttpRequest& req, HttpReply& reply) {
+      if (req.path == "/deferred") return Defer(req);
+      if (req.path == "/answered-at-once") {  // the sink runs before the handler returns
+        HttpReply now;
+        now.status = 201;
+        now.body = req.body;
+        req.defer()(std::move(now));
+        return true;
+      }
       if (req.path != "/app") return false;
       std::lock_guard<std::mutex> lock(mu_);
       seen_ = req.method + " body=" + std::string(req.body.begin(), req.body.end()) +
@@ -76,15 +88,24 @@ class HttpAppTest : public ::testing::Test {
     ASSERT_TRUE(server.ok());
     server_ = std::move(*server);
   }
+  bool Defer(const HttpRequest& req) {
+    if (!req.defer) return false;
+    std::lock_guard<std::mutex> lock(mu_);
+    sinks_.emplace_back(std::string(req.body.begin(), req.body.end()), req.defer());
+    sinks_cv_.notify_all();
+    return true;
+  }
   std::string Seen() {
     std::lock_guard<std::mutex> lock(mu_);
     return seen_;
   }
   std::unique_ptr<TestCa> ca_;
   std::unique_ptr<OcspResponder> responder_;
-  std::unique_ptr<HttpServer> server_;
   std::mutex mu_;
+  std::condition_variable sinks_cv_;
+  std::vector<std::pair<std::string, ReplySink>> sinks_;  // deferred requests: body, sink
   std::string seen_;
+  std::unique_ptr<HttpServer> server_;  // destroyed first: it waits for the deferred answers
 };
 
 TEST_F(HttpAppTest, HandlerSeesRequestsFirst) {
@@ -126,6 +147,48 @@ TEST_F(HttpAppTest, HandedInConnectionsCarryTheirPeer) {
   std::string out = Exchange(pair[0], Post("/app", "x"));
   EXPECT_EQ(out.rfind("HTTP/1.1 202", 0), 0u) << out;
   EXPECT_EQ(Seen(), "POST body=x large=0 tls=1");
+}
+
+// The server has 2 threads; 24 requests are deferred at once. Had each
+// held its thread until answered, the third would never reach the handler.
+TEST_F(HttpAppTest, DeferredRequestsWaitWithoutHoldingThreads) {
+  constexpr int kRequests = 24;
+  std::vector<int> fds;
+  for (int i = 0; i < kRequests; ++i) {
+    fds.push_back(Connect(server_->port()));
+    std::string req = Post("/deferred", std::to_string(i));
+    ASSERT_EQ(write(fds.back(), req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  }
+  std::vector<std::pair<std::string, ReplySink>> sinks;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    sinks_cv_.wait(lock, [this] { return sinks_.size() == kRequests; });
+    sinks.swap(sinks_);
+  }
+  std::thread answerer([&sinks] {  // as the issue worker does
+    for (auto& [body, sink] : sinks) {
+      HttpReply reply;
+      reply.status = 200;
+      reply.body.assign(body.begin(), body.end());
+      reply.body.push_back('!');
+      sink(std::move(reply));
+    }
+  });
+  for (int i = 0; i < kRequests; ++i) {
+    std::string out = Exchange(fds[static_cast<size_t>(i)], "");
+    EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+    EXPECT_TRUE(out.ends_with("\r\n\r\n" + std::to_string(i) + "!")) << out;
+  }
+  answerer.join();
+}
+
+TEST_F(HttpAppTest, DeferredRequestAnsweredBeforeTheHandlerReturns) {
+  std::string out = Exchange(Connect(server_->port()), Post("/answered-at-once", "now"));
+  EXPECT_EQ(out.rfind("HTTP/1.1 201", 0), 0u) << out;
+  EXPECT_TRUE(out.ends_with("\r\n\r\nnow")) << out;
+  // A request without a body cannot be deferred: the handler declines it.
+  out = Exchange(Connect(server_->port()), "GET /deferred HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;  // the OCSP route's malformedRequest
 }
 
 }  // namespace

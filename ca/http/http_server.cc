@@ -6,7 +6,9 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 
 #include "src/base/status_macros.h"
 
@@ -20,6 +22,9 @@ struct HttpServer::Impl {
   AppHandler app;
   PeerLookup peer_of;
   MHD_Daemon* daemon = nullptr;
+  std::mutex pending_mu;
+  std::condition_variable pending_cv;
+  size_t pending = 0;  // deferred requests not answered yet; guarded by pending_mu
 };
 
 namespace {
@@ -27,6 +32,12 @@ namespace {
 struct Upload {
   Bytes body;
   bool too_large = false;
+  // A deferred request (HttpRequest::defer): the sink stores the answer and
+  // resumes the connection if OnRequest has suspended it.
+  std::mutex mu;
+  bool suspended = false;  // guarded by mu
+  bool ready = false;      // guarded by mu
+  HttpReply reply;         // guarded by mu until ready
 };
 
 MHD_Result Send(MHD_Connection* conn, unsigned int code, const Bytes& body, const char* type, bool cacheable) {
@@ -95,10 +106,42 @@ void OnConnection(void* cls, MHD_Connection* conn, void** socket_context, MHD_Co
   *socket_context = new std::shared_ptr<const ConnectionPeer>(std::move(peer));
 }
 
+// MakeSink: the answer of a deferred request. Nothing of `up` is touched
+// after the resume: the connection may complete (and free `up`) at once.
+ReplySink MakeSink(HttpServer::Impl* impl, MHD_Connection* conn, Upload* up) {
+  {
+    std::lock_guard<std::mutex> lock(impl->pending_mu);
+    ++impl->pending;
+  }
+  return [impl, conn, up](HttpReply reply) {
+    bool resume = false;
+    {
+      std::lock_guard<std::mutex> lock(up->mu);
+      up->reply = std::move(reply);
+      up->ready = true;
+      resume = up->suspended;
+    }
+    if (resume) MHD_resume_connection(conn);
+    std::lock_guard<std::mutex> lock(impl->pending_mu);
+    if (--impl->pending == 0) impl->pending_cv.notify_all();
+  };
+}
+
+// Deferred: the handler deferred the request: queue the answer if it came
+// already, or suspend the connection until the sink resumes it.
+MHD_Result Deferred(MHD_Connection* conn, Upload* up) {
+  std::lock_guard<std::mutex> lock(up->mu);
+  if (up->ready) return SendReply(conn, up->reply);
+  MHD_suspend_connection(conn);
+  up->suspended = true;
+  return MHD_YES;
+}
+
 // TryApp: true when the application handler took the request (then the
-// reply is queued into *out).
-bool TryApp(HttpServer::Impl* impl, MHD_Connection* conn, const char* method, const char* url, Bytes& body,
-            bool too_large, MHD_Result* out) {
+// reply is queued into *out). `up` is null for a request without a body
+// (then the handler must answer at once).
+bool TryApp(HttpServer::Impl* impl, MHD_Connection* conn, const char* method, const char* url, Upload* up,
+            MHD_Result* out) {
   if (!impl->app) return false;
   const ConnectionPeer* peer = PeerOf(conn);
   if (peer == nullptr) return false;
@@ -109,15 +152,24 @@ bool TryApp(HttpServer::Impl* impl, MHD_Connection* conn, const char* method, co
   if (auth != nullptr) req.authorization = auth;
   const char* type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
   if (type != nullptr) req.content_type = type;
-  req.body = std::move(body);
-  req.too_large = too_large;
+  if (up != nullptr) {
+    req.body = std::move(up->body);
+    req.too_large = up->too_large;
+  }
   req.peer = peer;
+  bool deferred = false;
+  if (up != nullptr) {
+    req.defer = [impl, conn, up, &deferred] {
+      deferred = true;
+      return MakeSink(impl, conn, up);
+    };
+  }
   HttpReply reply;
   if (!impl->app(req, reply)) {
-    body = std::move(req.body);  // for the OCSP route
+    if (up != nullptr) up->body = std::move(req.body);  // for the OCSP route
     return false;
   }
-  *out = SendReply(conn, reply);
+  *out = deferred ? Deferred(conn, up) : SendReply(conn, reply);
   return true;
 }
 
@@ -167,8 +219,7 @@ MHD_Result OnRequest(void* cls, MHD_Connection* conn, const char* url, const cha
   try {
     MHD_Result handled = MHD_NO;
     bool post = std::strcmp(method, MHD_HTTP_METHOD_POST) == 0 || std::strcmp(method, MHD_HTTP_METHOD_PUT) == 0;
-    Bytes no_body;
-    if (!post && TryApp(impl, conn, method, url, no_body, false, &handled)) return handled;
+    if (!post && TryApp(impl, conn, method, url, nullptr, &handled)) return handled;
     if (std::strcmp(method, MHD_HTTP_METHOD_GET) == 0) return HandleGet(impl, conn, url);
     if (!post) return SendText(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or POST only\n");
     if (*con_cls == nullptr) {  // first call: headers only
@@ -176,13 +227,17 @@ MHD_Result OnRequest(void* cls, MHD_Connection* conn, const char* url, const cha
       return MHD_YES;
     }
     auto* up = static_cast<Upload*>(*con_cls);
+    {
+      std::lock_guard<std::mutex> lock(up->mu);
+      if (up->ready) return SendReply(conn, up->reply);  // resumed: the deferred answer
+    }
     if (*data_size != 0) {
       if (up->body.size() + *data_size > impl->max_bytes) up->too_large = true;
       if (!up->too_large) up->body.insert(up->body.end(), data, data + *data_size);
       *data_size = 0;
       return MHD_YES;
     }
-    if (TryApp(impl, conn, method, url, up->body, up->too_large, &handled)) return handled;
+    if (TryApp(impl, conn, method, url, up, &handled)) return handled;
     if (std::strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
       return SendText(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or POST only\n");
     }
@@ -227,7 +282,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options
   if (inet_pton(AF_INET, options.bind.c_str(), &addr.sin_addr) != 1) {
     return InvalidArgumentError("bind address must be an IPv4 address");
   }
-  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
   if (!options.listen) flags |= MHD_USE_NO_LISTEN_SOCKET;
   server->impl_->daemon = MHD_start_daemon(
       flags, options.port, nullptr, nullptr, &OnRequest, server->impl_.get(), MHD_OPTION_SOCK_ADDR, &addr,
@@ -251,7 +306,12 @@ Status HttpServer::AddConnection(int fd, const sockaddr* addr, socklen_t addr_le
 }
 
 HttpServer::~HttpServer() {
-  if (impl_ != nullptr && impl_->daemon != nullptr) MHD_stop_daemon(impl_->daemon);
+  if (impl_ == nullptr || impl_->daemon == nullptr) return;
+  {  // a suspended connection must be resumed before the daemon stops
+    std::unique_lock<std::mutex> lock(impl_->pending_mu);
+    impl_->pending_cv.wait(lock, [this] { return impl_->pending == 0; });
+  }
+  MHD_stop_daemon(impl_->daemon);
 }
 
 }  // namespace certvault::ca

@@ -36,6 +36,17 @@ struct ConnectionPeer {
   long verify_result = 0;          // NOLINT(runtime/int) SSL_get_verify_result (X509_V_OK = 0)
 };
 
+struct HttpReply {
+  unsigned int status = 200;
+  std::string content_type = "text/plain";
+  std::vector<std::pair<std::string, std::string>> headers;
+  Bytes body;
+};
+
+// ReplySink: answers a deferred request; call it exactly once, from any
+// thread, while the HttpServer exists (its destructor waits for it).
+using ReplySink = std::function<void(HttpReply reply)>;
+
 struct HttpRequest {
   std::string method;
   std::string path;
@@ -44,13 +55,11 @@ struct HttpRequest {
   Bytes body;
   bool too_large = false;          // the body exceeded max_request_bytes (and was dropped)
   const ConnectionPeer* peer = nullptr;  // never null inside the handler
-};
-
-struct HttpReply {
-  unsigned int status = 200;
-  std::string content_type = "text/plain";
-  std::vector<std::pair<std::string, std::string>> headers;
-  Bytes body;
+  // defer: for a request with a body, the handler may take the request,
+  // call defer() and return true with `reply` left unused; the connection
+  // is then suspended (no thread waits) until the returned sink is called
+  // with the answer. Null where the answer must be given synchronously.
+  std::function<ReplySink()> defer;
 };
 
 // AppHandler: returns false for a request it does not serve. Called on the
@@ -88,7 +97,7 @@ class HttpServer {
   // Start: listening when it returns. kUnavailable if the port is taken.
   static Result<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, OcspResponder& responder,
                                                    CrlSource crls);
-  ~HttpServer();  // stops the daemon
+  ~HttpServer();  // waits for the deferred requests' answers, then stops the daemon
   uint16_t port() const { return port_; }
   // AddConnection: serve the connected socket `fd` (ownership passes to the
   // server, also on failure). `addr` is the client's address for the log.

@@ -19,6 +19,9 @@ struct EstService::Ctx {
   std::string profile, client, serial, reason;
   bool issued = false;
   bool answered = false;  // the reply holds the answer
+  bool deferred = false;  // the issue worker answers (IssueDeferred)
+  std::string address, method;  // of the request, for the log
+  bool tls = false;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
@@ -92,6 +95,9 @@ Result<std::unique_ptr<EstService>> EstService::Create(EstDeps deps) {
 bool EstService::Handle(const HttpRequest& request, HttpReply& reply) {
   Ctx ctx;
   ctx.id = next_id_.fetch_add(1);
+  ctx.address = request.peer->address;
+  ctx.method = request.method;
+  ctx.tls = request.peer->tls;
   if (request.path == "/healthz") {
     ctx.op = "healthz";
     bool ok = deps_.may_sign();
@@ -109,15 +115,21 @@ bool EstService::Handle(const HttpRequest& request, HttpReply& reply) {
       Answer(reply, ctx, 404, "unknown EST operation");
     } else {
       Est(request, *path, ctx, reply);
+      if (ctx.deferred) return true;
     }
   }
+  Finish(ctx, reply);
+  return true;
+}
+
+// Finish: the request id, metrics and access-log line of an answered request.
+void EstService::Finish(const Ctx& ctx, HttpReply& reply) {
   char rid[24];
   std::snprintf(rid, sizeof(rid), "%016llx", static_cast<unsigned long long>(ctx.id));  // NOLINT(runtime/int)
   reply.headers.emplace_back("X-Request-Id", rid);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start).count();
   deps_.metrics->Record(ctx.op, reply.status, secs, ctx.issued);
-  Log(request, ctx, reply);
-  return true;
+  Log(ctx, reply);
 }
 
 void EstService::Est(const HttpRequest& request, const est::EstPath& path, Ctx& ctx, HttpReply& reply) {
@@ -188,7 +200,36 @@ Status EstService::CheckClientCert(const ConnectionPeer& peer, Ctx& ctx, CertRec
 
 Status EstService::IssueInto(IssueItem item, const std::string& profile, Ctx& ctx, HttpReply& reply) {
   item.source = "est:" + std::to_string(ctx.id);
-  Result<IssueOutcome> out = deps_.queue->Submit(std::move(item), profile);
+  return AnswerIssued(deps_.queue->Submit(std::move(item), profile), ctx, reply);
+}
+
+// IssueDeferred: IssueInto without holding the server's thread, where the
+// request allows it: the answer is sent from the issue worker once the
+// certificate is committed (or refused).
+void EstService::IssueDeferred(const HttpRequest& request, IssueItem item, const std::string& profile, Ctx& ctx,
+                               HttpReply& reply) {
+  if (!request.defer) {
+    (void)IssueInto(std::move(item), profile, ctx, reply);
+    return;
+  }
+  item.source = "est:" + std::to_string(ctx.id);
+  ctx.deferred = true;
+  ReplySink sink = request.defer();
+  deps_.queue->SubmitAsync(std::move(item), profile, [this, ctx, sink](Result<IssueOutcome> out) mutable {
+    HttpReply answer;
+    try {
+      (void)AnswerIssued(std::move(out), ctx, answer);
+      Finish(ctx, answer);
+    } catch (...) {  // bad_alloc: the connection must still be answered
+      answer = HttpReply{};
+      answer.status = 500;
+    }
+    sink(std::move(answer));
+  });
+}
+
+// AnswerIssued: the reply for the outcome of one issuance.
+Status EstService::AnswerIssued(Result<IssueOutcome> out, Ctx& ctx, HttpReply& reply) {
   if (!out.ok()) {
     reply.headers.emplace_back("Retry-After", "30");
     Answer(reply, ctx, 503, "the CA cannot issue now");
@@ -201,16 +242,12 @@ Status EstService::IssueInto(IssueItem item, const std::string& profile, Ctx& ct
     Answer(reply, ctx, CodeOf(out->status), "CSR refused: " + std::string(out->status.message()));
     return out->status;
   }
-  const unsigned char* p = out->der.data();
-  ossl::UniquePtr<X509> cert(crypto::D2iX509(&p, static_cast<long>(out->der.size())));  // NOLINT(runtime/int)
-  Result<Bytes> p7 = cert != nullptr ? est::EncodeCertsOnly({cert.get()}) : Result<Bytes>(InternalError("d2i"));
+  // The certificate is the DER the Issuer signed and stored: wrapped as it
+  // is, not parsed again (est::EncodeCertsOnlyDer).
+  Bytes p7 = est::EncodeCertsOnlyDer(std::span<const Bytes>(&out->der, 1));
   ctx.serial = out->serial;
   ctx.issued = true;
-  if (!p7.ok()) {  // stored, but not encodable: the client may fetch it another way
-    Answer(reply, ctx, 500, "internal error");
-    return OkStatus();
-  }
-  std::string b64 = est::EncodeBase64(*p7);
+  std::string b64 = est::EncodeBase64(p7);
   reply.status = 200;
   reply.content_type = "application/pkcs7-mime; smime-type=certs-only";
   reply.headers.emplace_back("Content-Transfer-Encoding", "base64");
@@ -228,7 +265,7 @@ void EstService::Enroll(const HttpRequest& request, const std::string& label, bo
   }
   Result<Bytes> csr = est::DecodeBase64Body(request.body, deps_.ca->max_csr_bytes);
   if (!csr.ok()) return Answer(reply, ctx, CodeOf(csr.status()), "malformed body: " + std::string(csr.status().message()));
-  if (reenroll) return Reenroll(*request.peer, label, std::move(*csr), ctx, reply);
+  if (reenroll) return Reenroll(request, label, std::move(*csr), ctx, reply);
   ctx.profile = label;
   if (label.empty()) return Answer(reply, ctx, 404, "no profile: use /.well-known/est/<profile>/simpleenroll");
   if (deps_.ca->profiles.count(label) == 0) return Answer(reply, ctx, 404, "unknown profile");
@@ -240,8 +277,7 @@ void EstService::Enroll(const HttpRequest& request, const std::string& label, bo
     std::vector<std::string> granted = ProfilesFor(deps_.server->authorize, NameText(X509_get_issuer_name(peer.cert.get())),
                                                    NameText(X509_get_subject_name(peer.cert.get())));
     if (std::find(granted.begin(), granted.end(), label) != granted.end()) {
-      (void)IssueInto(IssueItem{"", std::move(*csr), ""}, label, ctx, reply);
-      return;
+      return IssueDeferred(request, IssueItem{"", std::move(*csr), ""}, label, ctx, reply);
     }
     if (!has_basic) return Answer(reply, ctx, 403, "the client certificate may not enroll into this profile");
   }
@@ -250,14 +286,16 @@ void EstService::Enroll(const HttpRequest& request, const std::string& label, bo
 
 // Reenroll: RFC 7030 §4.2.2: authenticated by the certificate being renewed,
 // which must be a current certificate of this CA; same subject and profile.
-void EstService::Reenroll(const ConnectionPeer& peer, const std::string& label, Bytes csr, Ctx& ctx, HttpReply& reply) {
+void EstService::Reenroll(const HttpRequest& request, const std::string& label, Bytes csr, Ctx& ctx,
+                          HttpReply& reply) {
+  const ConnectionPeer& peer = *request.peer;
   if (peer.cert == nullptr) return Answer(reply, ctx, 403, "re-enrollment needs the current certificate");
   CertRecord own;
   if (Status st = CheckClientCert(peer, ctx, &own); !st.ok()) return Answer(reply, ctx, CodeOf(st), std::string(st.message()));
   if (own.serial.empty()) return Answer(reply, ctx, 403, "the client certificate is not one of this CA");
   ctx.profile = label.empty() ? own.profile : label;
   if (ctx.profile != own.profile) return Answer(reply, ctx, 403, "re-enrollment keeps the profile");
-  (void)IssueInto(IssueItem{"", std::move(csr), own.subject}, ctx.profile, ctx, reply);
+  IssueDeferred(request, IssueItem{"", std::move(csr), own.subject}, ctx.profile, ctx, reply);
 }
 
 // EnrollWithCode: HTTP Basic (RFC 7617) with a one-time enrollment code.
@@ -284,16 +322,16 @@ void EstService::EnrollWithCode(const std::string& authorization, const std::str
   Answer(reply, ctx, CodeOf(st), std::string(st.message()));
 }
 
-void EstService::Log(const HttpRequest& request, const Ctx& ctx, const HttpReply& reply) {
+void EstService::Log(const Ctx& ctx, const HttpReply& reply) {
   if (deps_.access_log == nullptr) return;
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.start).count();
   char head[160];
   std::snprintf(head, sizeof(head), "{\"time\":%lld,\"id\":\"%016llx\",\"status\":%u,\"ms\":%.3f",
                 static_cast<long long>(std::time(nullptr)), static_cast<unsigned long long>(ctx.id),  // NOLINT
                 reply.status, ms);
-  std::string line = std::string(head) + ",\"peer\":\"" + JsonEscape(request.peer->address) + "\",\"tls\":" +
-                     (request.peer->tls ? "true" : "false") + ",\"op\":\"" + JsonEscape(ctx.op) + "\",\"method\":\"" +
-                     JsonEscape(request.method) + "\",\"profile\":\"" + JsonEscape(ctx.profile) + "\",\"client\":\"" +
+  std::string line = std::string(head) + ",\"peer\":\"" + JsonEscape(ctx.address) + "\",\"tls\":" +
+                     (ctx.tls ? "true" : "false") + ",\"op\":\"" + JsonEscape(ctx.op) + "\",\"method\":\"" +
+                     JsonEscape(ctx.method) + "\",\"profile\":\"" + JsonEscape(ctx.profile) + "\",\"client\":\"" +
                      JsonEscape(ctx.client) + "\",\"serial\":\"" + ctx.serial + "\",\"result\":\"" +
                      (ctx.issued ? "issued" : reply.status < 400 ? "ok" : "refused") + "\",\"reason\":\"" +
                      JsonEscape(ctx.reason) + "\"}\n";

@@ -16,6 +16,11 @@
 // (JSON) per request: request id, client address and identity (certificate
 // subject/issuer/serial or enrollment code id: never a password), operation,
 // profile, status, serial issued, reason, duration.
+// An enrollment authenticated by a client certificate is deferred
+// (HttpRequest::defer): the connection waits for the group commit without
+// a thread, and the issue worker answers it once the certificate is
+// committed. An enrollment code is redeemed in the same transaction as the
+// issuance, so those requests wait on their thread.
 // Thread-safe: Handle is called on the server's threads.
 #ifndef CERTVAULT_CA_SERVER_EST_SERVICE_H_
 #define CERTVAULT_CA_SERVER_EST_SERVICE_H_
@@ -63,12 +68,16 @@ class EstService {
   explicit EstService(EstDeps deps) : deps_(std::move(deps)), codes_(deps_.ca->dir) {}
   void Est(const HttpRequest& request, const est::EstPath& path, Ctx& ctx, HttpReply& reply);
   void Enroll(const HttpRequest& request, const std::string& profile, bool reenroll, Ctx& ctx, HttpReply& reply);
-  void Reenroll(const ConnectionPeer& peer, const std::string& label, Bytes csr, Ctx& ctx, HttpReply& reply);
+  void Reenroll(const HttpRequest& request, const std::string& label, Bytes csr, Ctx& ctx, HttpReply& reply);
   void EnrollWithCode(const std::string& authorization, const std::string& profile, Bytes csr, Ctx& ctx,
                       HttpReply& reply);
   Status CheckClientCert(const ConnectionPeer& peer, Ctx& ctx, CertRecord* out_own);
   Status IssueInto(IssueItem item, const std::string& profile, Ctx& ctx, HttpReply& reply);
-  void Log(const HttpRequest& request, const Ctx& ctx, const HttpReply& reply);
+  void IssueDeferred(const HttpRequest& request, IssueItem item, const std::string& profile, Ctx& ctx,
+                     HttpReply& reply);
+  Status AnswerIssued(Result<IssueOutcome> out, Ctx& ctx, HttpReply& reply);
+  void Finish(const Ctx& ctx, HttpReply& reply);
+  void Log(const Ctx& ctx, const HttpReply& reply);
 
   EstDeps deps_;
   est::EnrollCodes codes_;

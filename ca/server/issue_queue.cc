@@ -1,6 +1,7 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/server/issue_queue.h"
 
+#include <future>
 #include <map>
 #include <vector>
 
@@ -23,16 +24,26 @@ IssueQueue::~IssueQueue() {
 }
 
 Result<IssueOutcome> IssueQueue::Submit(IssueItem item, const std::string& profile) {
+  std::promise<Result<IssueOutcome>> promise;
+  std::future<Result<IssueOutcome>> result = promise.get_future();
+  SubmitAsync(std::move(item), profile, [&promise](Result<IssueOutcome> out) { promise.set_value(std::move(out)); });
+  return result.get();
+}
+
+void IssueQueue::SubmitAsync(IssueItem item, const std::string& profile, Done done) {
   auto job = std::make_shared<Job>();
   job->item = std::move(item);
   job->profile = profile;
-  std::unique_lock<std::mutex> lock(mu_);
-  if (stop_) return UnavailableError("the server is stopping");
-  queue_.push_back(job);
-  work_.notify_one();
-  done_.wait(lock, [&job] { return job->done; });
-  if (!job->error.ok()) return job->error;
-  return std::move(job->outcome);
+  job->done = std::move(done);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stop_) {
+      queue_.push_back(job);
+      work_.notify_one();
+      return;
+    }
+  }
+  job->done(UnavailableError("the server is stopping"));
 }
 
 void IssueQueue::Run() {
@@ -47,12 +58,14 @@ void IssueQueue::Run() {
         queue_.pop_front();
       }
     }
-    RunBatch(batch);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& job : batch) job->done = true;
+    RunBatch(batch);  // returns once the batch is committed
+    for (auto& job : batch) {
+      if (job->error.ok()) {
+        job->done(std::move(job->outcome));
+      } else {
+        job->done(job->error);
+      }
     }
-    done_.notify_all();
   }
 }
 

@@ -6,12 +6,16 @@
 // Issuer on each group: signatures in parallel on `threads` token sessions,
 // one database transaction per group. A request returns only once its
 // certificate is committed (or refused: then nothing was stored).
+// SubmitAsync is the same without a waiting thread: the HTTP server suspends
+// the connection and the callback resumes it, so that any number of
+// requests can wait for one group commit on a few threads.
 // Thread-safe. The Issuer is used by the worker thread alone.
 #ifndef CERTVAULT_CA_SERVER_ISSUE_QUEUE_H_
 #define CERTVAULT_CA_SERVER_ISSUE_QUEUE_H_
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,12 +34,18 @@ class IssueQueue {
   // Submit: blocks until `item` is issued or refused. The outcome's status
   // says why a CSR was refused; an error Result is a database failure.
   Result<IssueOutcome> Submit(IssueItem item, const std::string& profile);
+  // SubmitAsync: `done` is called exactly once with what Submit would have
+  // returned: on the worker thread once the certificate is committed (or
+  // refused), or before SubmitAsync returns if the queue is stopping. `done`
+  // must not call back into this queue's Submit.
+  using Done = std::function<void(Result<IssueOutcome>)>;
+  void SubmitAsync(IssueItem item, const std::string& profile, Done done);
 
  private:
   struct Job {
     IssueItem item;
     std::string profile;
-    bool done = false;
+    Done done;
     Status error;
     IssueOutcome outcome;
   };
@@ -45,7 +55,7 @@ class IssueQueue {
   Issuer issuer_;
   size_t max_batch_;
   std::mutex mu_;
-  std::condition_variable work_, done_;
+  std::condition_variable work_;
   std::deque<std::shared_ptr<Job>> queue_;  // guarded by mu_
   bool stop_ = false;                       // guarded by mu_
   std::thread worker_;

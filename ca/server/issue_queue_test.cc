@@ -3,12 +3,14 @@
 // IssueQueue under concurrent submitters (run under TSan by scripts/test.sh,
 // filter *Concurrent*): every good CSR is issued exactly once and stored
 // before Submit returns, refused CSRs store nothing, and requests of two
-// profiles queued together are each issued under their own profile.
+// profiles queued together are each issued under their own profile;
+// SubmitAsync answers many requests of one thread, each once committed.
 #include "ca/server/issue_queue.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -93,6 +95,50 @@ TEST(IssueQueueConcurrentTest, UnknownProfileIsAnErrorForThatRequestOnly) {
   EXPECT_FALSE(bad.ok());
   ASSERT_TRUE(good.ok()) << good.status().ToString();
   EXPECT_TRUE(good->status.ok()) << good->status.ToString();
+}
+
+// One submitting thread, many requests in flight (as the HTTP server's
+// suspended connections are): every callback comes once, after its
+// certificate is committed, and they share group commits.
+TEST(IssueQueueConcurrentTest, AsyncSubmissionsAreAnsweredOnceCommitted) {
+  auto made = TestCa::Create();
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  TestCa& t = **made;
+  auto db = t.Connect();
+  ASSERT_TRUE(db.ok());
+  auto lookup = t.Connect();
+  ASSERT_TRUE(lookup.ok());
+  ossl::UniquePtr<EVP_PKEY> key(EVP_PKEY_Q_keygen(crypto::LibCtx(), nullptr, "EC", "P-256"));
+  constexpr int kRequests = 40;
+  std::vector<Bytes> csrs;
+  for (int i = 0; i < kRequests; ++i) csrs.push_back(MakeCsr("async-" + std::to_string(i), key.get()));
+  int64_t before = *(*lookup)->CountCertificates(t.IssuingName());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<std::string> serials;
+  int answered = 0, not_stored = 0, failed = 0;
+  {
+    IssueQueue queue(t.ca().config(), t.IssuingName(), t.IssuingKey(), t.Issuing(), **db, "unit-test", 2);
+    for (int i = 0; i < kRequests; ++i) {
+      queue.SubmitAsync(IssueItem{"a", csrs[static_cast<size_t>(i)], ""}, "device", [&](Result<IssueOutcome> out) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!out.ok() || !out->status.ok()) {
+          ++failed;
+        } else {
+          if (!(*lookup)->FindBySerial(t.IssuingName(), out->serial).ok()) ++not_stored;
+          serials.insert(out->serial);
+        }
+        ++answered;
+        cv.notify_all();
+      });
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return answered == kRequests; });
+  }
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(not_stored, 0) << "answered before its certificate was committed";
+  EXPECT_EQ(serials.size(), static_cast<size_t>(kRequests));
+  EXPECT_EQ(*(*lookup)->CountCertificates(t.IssuingName()), before + kRequests);
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ struct ServerConfig {
   std::string default_profile;        // the profile of requests without a label ("" = a label is required)
   std::vector<std::string> enroll_code_profiles;  // profiles `enroll-code` may create codes for
   uint32_t enroll_code_hours = 24;
-  uint32_t threads = 16;             // HTTP threads; an enrollment holds one until its certificate is committed
+  uint32_t threads = 16;             // HTTP threads; a certificate-authenticated enrollment waits for its commit without one
   uint32_t max_connections = 256;
   uint32_t max_body_bytes = 16384;
   uint32_t timeout_s = 30;            // inactivity limit on the handshake, headers and body
