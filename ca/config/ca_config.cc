@@ -99,14 +99,7 @@ Status LoadTokenTable(const cpptoml::table& t, const std::string& dir, TokenConf
 }  // namespace
 
 Result<CaConfig> ParseConfig(const std::string& text, const std::string& dir) {
-  std::shared_ptr<cpptoml::table> root;
-  try {
-    std::istringstream in(text);
-    cpptoml::parser parser(in);
-    root = parser.parse();
-  } catch (const std::exception& e) {
-    return InvalidArgumentError(std::string("ca.toml: ") + e.what());
-  }
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<cpptoml::table> root, ParseToml(text, "ca.toml"));
   CaConfig cfg;
   cfg.dir = dir;
   auto ca = root->get_table("ca");

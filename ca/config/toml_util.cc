@@ -1,9 +1,21 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/config/toml_util.h"
 
+#include <sstream>
+
 #include "src/base/status_macros.h"
 
 namespace certvault::ca {
+
+Result<std::shared_ptr<cpptoml::table>> ParseToml(const std::string& text, const std::string& file) {
+  try {
+    std::istringstream in(text);
+    cpptoml::parser parser(in);
+    return parser.parse();
+  } catch (const std::exception& e) {
+    return InvalidArgumentError(file + ": " + e.what());
+  }
+}
 
 Status GetString(const cpptoml::table& t, const std::string& key, std::string& out) {
   if (!t.contains(key)) return OkStatus();

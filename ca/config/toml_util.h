@@ -8,6 +8,7 @@
 
 #include <cpptoml.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@
 #include "src/base/status.h"
 
 namespace certvault::ca {
+
+// ParseToml: the document `text`; a syntax error is kInvalidArgument
+// prefixed with `file` (e.g. "ca.toml: ...").
+Result<std::shared_ptr<cpptoml::table>> ParseToml(const std::string& text, const std::string& file);
 
 Status GetString(const cpptoml::table& t, const std::string& key, std::string& out);
 Status GetBool(const cpptoml::table& t, const std::string& key, bool& out);

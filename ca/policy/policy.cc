@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "ca/config/toml_util.h"
 #include "src/base/status_macros.h"
 
 namespace certvault::ca {
@@ -189,14 +190,7 @@ bool IsKnownKeyType(const std::string& type) {
 }
 
 Result<Policy> ParsePolicy(const std::string& text) {
-  std::shared_ptr<cpptoml::table> root;
-  try {
-    std::istringstream in(text);
-    cpptoml::parser parser(in);
-    root = parser.parse();
-  } catch (const std::exception& e) {
-    return InvalidArgumentError(std::string("policy.toml: ") + e.what());
-  }
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<cpptoml::table> root, ParseToml(text, "policy.toml"));
   Policy p;
   CV_RETURN_IF_ERROR(ReadPolicyTables(*root, p));
   return p;

@@ -66,14 +66,7 @@ Status LoadServerTable(const cpptoml::table& s, const std::string& dir, ServerCo
 }  // namespace
 
 Result<ServerConfig> ParseServerConfig(const std::string& text, const std::string& dir, const std::string& ca_name) {
-  std::shared_ptr<cpptoml::table> root;
-  try {
-    std::istringstream in(text);
-    cpptoml::parser parser(in);
-    root = parser.parse();
-  } catch (const std::exception& e) {
-    return InvalidArgumentError(std::string("ca.toml: ") + e.what());
-  }
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<cpptoml::table> root, ParseToml(text, "ca.toml"));
   ServerConfig c;
   c.tls_cert = "server.pem";
   try {
