@@ -1,12 +1,14 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/issuance/csr.h"
 
+#include <arpa/inet.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include <arpa/inet.h>
-
+#include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <set>
 
 #include "ca/der/der_reader.h"
 #include "ca/issuance/spki.h"
@@ -107,7 +109,8 @@ Status VerifySignature(const CsrParts& parts, EVP_PKEY* key) {
   bool rsa = EVP_PKEY_is_a(key, "RSA") && pkey_nid == NID_rsaEncryption;
   if ((ec || rsa) && md != nullptr) return VerifyDigest(parts, key, md_nid, rsa);
   ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, md, crypto::LibCtx(), crypto::kPropq, key, nullptr) != 1 ||
+  if (ctx == nullptr ||
+      EVP_DigestVerifyInit_ex(ctx.get(), nullptr, md, crypto::LibCtx(), crypto::kPropq, key, nullptr) != 1 ||
       EVP_DigestVerify(ctx.get(), parts.signature.data(), parts.signature.size(), parts.info.data(),
                        parts.info.size()) != 1) {
     ossl::ClearErrors();
@@ -133,7 +136,8 @@ Result<std::vector<SubjectEntry>> ReadSubject(const X509_NAME* name) {
     std::string value(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
     OPENSSL_free(utf8);
     if (value.empty() || value.size() > kMaxValue || value.find('\0') != std::string::npos) {
-      return InvalidArgumentError(std::string("CSR subject attribute ") + OBJ_nid2sn(nid) + " is empty, too long or has NUL");
+      return InvalidArgumentError(std::string("CSR subject attribute ") + OBJ_nid2sn(nid) +
+                                  " is empty, too long or has NUL");
     }
     out.push_back({OBJ_nid2sn(nid), std::move(value)});
   }
@@ -145,9 +149,15 @@ Result<x509::SanEntry> ReadGeneralName(const GENERAL_NAME* gen) {
   const auto* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(gen, &type));
   x509::SanEntry san;
   switch (type) {
-    case GEN_DNS: san.kind = x509::SanEntry::Kind::kDns; break;
-    case GEN_EMAIL: san.kind = x509::SanEntry::Kind::kEmail; break;
-    case GEN_URI: san.kind = x509::SanEntry::Kind::kUri; break;
+    case GEN_DNS:
+      san.kind = x509::SanEntry::Kind::kDns;
+      break;
+    case GEN_EMAIL:
+      san.kind = x509::SanEntry::Kind::kEmail;
+      break;
+    case GEN_URI:
+      san.kind = x509::SanEntry::Kind::kUri;
+      break;
     case GEN_IPADD: {
       san.kind = x509::SanEntry::Kind::kIp;
       int len = ASN1_STRING_length(value);
@@ -160,7 +170,8 @@ Result<x509::SanEntry> ReadGeneralName(const GENERAL_NAME* gen) {
       san.value = buf;
       return san;
     }
-    default: return PermissionDeniedError("CSR asks for a subjectAltName type the CA does not issue");
+    default:
+      return PermissionDeniedError("CSR asks for a subjectAltName type the CA does not issue");
   }
   san.value.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)), ASN1_STRING_length(value));
   if (san.value.empty() || san.value.size() > kMaxValue || san.value.find('\0') != std::string::npos) {
@@ -185,7 +196,8 @@ Result<std::vector<x509::SanEntry>> ReadSans(std::span<const uint8_t> attributes
     if (!a.Expect(0x06, nullptr, &oid) || !a.Expect(0x31, &values) || !a.empty()) return bad;
     if (oid.size() != sizeof(kExtReq) || std::memcmp(oid.data(), kExtReq, sizeof(kExtReq)) != 0) continue;
     der::DerReader v(values);
-    if (seen || !v.Expect(0x30, &exts_body, &exts_whole) || !v.empty()) return InvalidArgumentError("CSR extensionRequest is malformed or repeated");
+    if (seen || !v.Expect(0x30, &exts_body, &exts_whole) || !v.empty())
+      return InvalidArgumentError("CSR extensionRequest is malformed or repeated");
     seen = true;
     const uint8_t* p = exts_whole.data();
     STACK_OF(X509_EXTENSION)* exts = d2i_X509_EXTENSIONS(nullptr, &p, static_cast<long>(exts_whole.size()));  // NOLINT
@@ -212,6 +224,44 @@ Result<std::vector<x509::SanEntry>> ReadSans(std::span<const uint8_t> attributes
 }
 
 }  // namespace
+
+Result<std::vector<x509::SanEntry>> CertificateSans(std::span<const uint8_t> cert_der) {
+  const uint8_t* p = cert_der.data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(cert_der.size())));  // NOLINT(runtime/int)
+  if (cert == nullptr) {
+    ossl::ClearErrors();
+    return InvalidArgumentError("malformed certificate");
+  }
+  std::vector<x509::SanEntry> out;
+  int crit = 0;
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, &crit, nullptr));
+  ossl::ClearErrors();
+  if (names == nullptr) {
+    if (crit != -1) return InvalidArgumentError("certificate subjectAltName is malformed or repeated");
+    return out;
+  }
+  ossl::UniquePtr<GENERAL_NAMES> owned(names);
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    CV_ASSIGN_OR_RETURN(x509::SanEntry san, ReadGeneralName(sk_GENERAL_NAME_value(names, i)));
+    out.push_back(std::move(san));
+  }
+  return out;
+}
+
+bool SameSans(const std::vector<x509::SanEntry>& a, const std::vector<x509::SanEntry>& b) {
+  auto normal = [](const std::vector<x509::SanEntry>& sans) {
+    std::set<std::pair<int, std::string>> out;
+    for (const x509::SanEntry& s : sans) {
+      std::string v = s.value;
+      if (s.kind == x509::SanEntry::Kind::kDns || s.kind == x509::SanEntry::Kind::kEmail) {
+        std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+      }
+      out.emplace(static_cast<int>(s.kind), std::move(v));
+    }
+    return out;
+  };
+  return normal(a) == normal(b);
+}
 
 std::string KeyAlgorithmOf(const EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "RSA")) return "rsa-" + std::to_string(EVP_PKEY_get_bits(key));

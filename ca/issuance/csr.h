@@ -13,6 +13,8 @@
 #define CERTVAULT_CA_ISSUANCE_CSR_H_
 
 #include <span>
+#include <string>
+#include <vector>
 
 #include "ca/profile/profile.h"
 #include "src/base/bytes.h"
@@ -28,6 +30,14 @@ struct ParsedCsr {
 };
 
 Result<ParsedCsr> ParseCsr(std::span<const uint8_t> input, size_t max_bytes);
+
+// CertificateSans: the subjectAltNames of an issued certificate (DER), in
+// the form ParseCsr gives a CSR's. kInvalidArgument if it does not parse.
+Result<std::vector<x509::SanEntry>> CertificateSans(std::span<const uint8_t> cert_der);
+
+// SameSans: whether `a` and `b` name the same set of subjectAltNames (order
+// and repeats aside; DNS names and email addresses compared without case).
+bool SameSans(const std::vector<x509::SanEntry>& a, const std::vector<x509::SanEntry>& b);
 
 // KeyAlgorithmOf: "ec-p256", "ec-p384", "ec-p521", "rsa-<bits>", "ed25519",
 // "ed448", or "unsupported".

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "ca/issuance/lint.h"
 #include "ca/issuance/spki.h"
@@ -47,6 +48,41 @@ TEST_F(CsrTest, ParsesDerWithSans) {
   ASSERT_EQ(csr->content.sans.size(), 3u);
   EXPECT_EQ(csr->content.sans[1].value, "192.0.2.7");
   EXPECT_EQ(EVP_PKEY_eq(csr->public_key.get(), key_.get()), 1);
+}
+
+// A certificate's SANs read as a CSR's, for the re-enrollment check
+// (RFC 7030 §4.2.2): the same set matches whatever the order and case.
+TEST_F(CsrTest, CertificateSansCompareWithACsrs) {
+  ossl::UniquePtr<X509> cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  X509_set_pubkey(cert.get(), key_.get());
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>("dev1"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509V3_CTX v3;
+  X509V3_set_ctx(&v3, cert.get(), cert.get(), nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_nconf_nid(nullptr, &v3, NID_subject_alt_name, "IP:192.0.2.7,DNS:A.example.com");
+  ASSERT_NE(ext, nullptr);
+  X509_add_ext(cert.get(), ext, -1);
+  X509_EXTENSION_free(ext);
+  ASSERT_GT(X509_sign(cert.get(), key_.get(), EVP_sha256()), 0);
+  unsigned char* der = nullptr;
+  int len = i2d_X509(cert.get(), &der);
+  ASSERT_GT(len, 0);
+  Bytes cert_der(der, der + len);
+  OPENSSL_free(der);
+  auto sans = CertificateSans(cert_der);
+  ASSERT_TRUE(sans.ok()) << sans.status().ToString();
+  auto same = ParseCsr(MakeCsr(key_.get(), "dev1", "DNS:a.example.com,IP:192.0.2.7"), 16384);
+  auto other = ParseCsr(MakeCsr(key_.get(), "dev1", "DNS:a.example.com,DNS:b.example.com,IP:192.0.2.7"), 16384);
+  auto fewer = ParseCsr(MakeCsr(key_.get(), "dev1", "DNS:a.example.com"), 16384);
+  ASSERT_TRUE(same.ok() && other.ok() && fewer.ok());
+  EXPECT_TRUE(SameSans(same->content.sans, *sans));
+  EXPECT_FALSE(SameSans(other->content.sans, *sans));
+  EXPECT_FALSE(SameSans(fewer->content.sans, *sans));
+  EXPECT_FALSE(CertificateSans(Bytes(cert_der.begin(), cert_der.end() - 1)).ok());
 }
 
 TEST_F(CsrTest, ParsesPemAndRsa) {

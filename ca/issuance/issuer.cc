@@ -50,6 +50,9 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
     if (!item.require_subject.empty() && SubjectText(approved.subject) != item.require_subject) {
       return PermissionDeniedError("the subject differs from the certificate being renewed");
     }
+    if (item.require_sans.has_value() && !SameSans(approved.sans, *item.require_sans)) {
+      return PermissionDeniedError("the subjectAltNames differ from the certificate being renewed");
+    }
     CV_ASSIGN_OR_RETURN(Serial serial, NewSerial());
     CertRequest req{approved.subject, approved.sans, csr.public_key.get(), csr.spki, serial, std::time(nullptr)};
     CV_ASSIGN_OR_RETURN(BuiltCert built, BuildCertificate(tmpl, req, key_, options_.verify));

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ struct IssueItem {
   // SubjectText) must be exactly this, or the CSR is refused with
   // kPermissionDenied (EST re-enrollment keeps the subject, RFC 7030 §4.2.2).
   std::string require_subject;
+  // require_sans: when set, the certificate's subjectAltNames must be the
+  // same set as these (the renewed certificate's, RFC 7030 §4.2.2), or the
+  // CSR is refused with kPermissionDenied.
+  std::optional<std::vector<x509::SanEntry>> require_sans;
 };
 
 struct IssueOutcome {
@@ -41,8 +46,8 @@ struct IssueOutcome {
 
 struct IssuerOptions {
   uint32_t threads = 2;
-  size_t chunk = 2048;       // CSRs per transaction
-  bool verify = true;        // verify each signature with the CA public key
+  size_t chunk = 2048;  // CSRs per transaction
+  bool verify = true;   // verify each signature with the CA public key
   // on_commit: called on the calling thread with each chunk's outcomes as
   // soon as the chunk is committed (also when a later chunk then fails), so
   // a caller can name every stored certificate.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "ca/issuance/csr.h"
 #include "src/base/status_macros.h"
 #include "src/crypto/libctx.h"
 
@@ -295,7 +296,14 @@ void EstService::Reenroll(const HttpRequest& request, const std::string& label, 
   if (own.serial.empty()) return Answer(reply, ctx, 403, "the client certificate is not one of this CA");
   ctx.profile = label.empty() ? own.profile : label;
   if (ctx.profile != own.profile) return Answer(reply, ctx, 403, "re-enrollment keeps the profile");
-  IssueDeferred(request, IssueItem{"", std::move(csr), own.subject}, ctx.profile, ctx, reply);
+  // RFC 7030 §4.2.2: "The request Subject field and SubjectAltName extension
+  // MUST be identical to the corresponding fields in the certificate being
+  // renewed/rekeyed."
+  Result<std::vector<x509::SanEntry>> sans = CertificateSans(own.der);
+  if (!sans.ok()) return Answer(reply, ctx, 503, "the certificate being renewed cannot be read");
+  IssueItem item{"", std::move(csr), own.subject};
+  item.require_sans = std::move(*sans);
+  IssueDeferred(request, std::move(item), ctx.profile, ctx, reply);
 }
 
 // EnrollWithCode: HTTP Basic (RFC 7617) with a one-time enrollment code.

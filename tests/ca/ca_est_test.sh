@@ -123,8 +123,13 @@ p7_certs "$WORK/out" "$WORK/d1b.pem"
 new_csr other ec other.devices.example.com "DNS:other.devices.example.com"
 b64csr other
 est 403 --cert "$WORK/d1.pem" --key "$WORK/d1.key" --data-binary @"$WORK/other.b64" "$EST/simplereenroll"
+# RFC 7030 §4.2.2: the subjectAltNames stay too (same subject, another device's name).
+new_csr d1san ec d1.devices.example.com "DNS:d1.devices.example.com,DNS:other.devices.example.com"
+b64csr d1san
+est 403 --cert "$WORK/d1.pem" --key "$WORK/d1.key" --data-binary @"$WORK/d1san.b64" "$EST/simplereenroll"
+expect_contains "$WORK/out" "subjectAltNames differ" "re-enrollment with other SANs: not refused for them"
 est 403 --cert "$WORK/terminal.pem" --key "$WORK/terminal.key" --data-binary @"$WORK/d1b.b64" "$EST/simplereenroll"
-log "simplereenroll keeps the subject; a foreign certificate cannot re-enroll"
+log "simplereenroll keeps the subject and SANs; a foreign certificate cannot re-enroll"
 
 # Enrollment code: single use, wrong password refused.
 ca enroll-code --profile device >"$WORK/code.txt" 2>/dev/null || fail "enroll-code"
