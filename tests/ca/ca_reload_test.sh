@@ -4,6 +4,7 @@
 #   - a bootstrap client certificate missing from [[server.authorize]] gets
 #     403; the table is changed, SIGHUP: the same client now gets 200, on a
 #     keep-alive connection opened before the reload (not dropped);
+#   - a new TLS server certificate (server-cert) is served after SIGHUP;
 #   - a broken ca.toml after SIGHUP is refused with a logged error and the
 #     server keeps serving with the configuration it had.
 source "$(dirname "$0")/../interop/lib.sh"
@@ -58,7 +59,7 @@ enroll() {
     -H "Content-Type: application/pkcs10" --data-binary @"$WORK/$1.b64" -o "$WORK/out" -w '%{http_code}' \
     "$EST/device/simpleenroll" || true
 }
-# hangup PATTERN: SIGHUP to the server started above; waits for PATTERN in its log.
+# hangup PATTERN: SIGHUP to the server started above; its next reload line must contain PATTERN.
 hangup() {
   local seen
   seen=$(grep -c "configuration reloaded\|reload refused" "$WORK/serve.log" || true)
@@ -68,7 +69,8 @@ hangup() {
     ((SECONDS < deadline)) || { cat "$WORK/serve.log"; fail "no reload after SIGHUP"; }
     sleep 0.1
   done
-  expect_contains "$WORK/serve.log" "$1" "reload: expected '$1'"
+  grep "configuration reloaded\|reload refused" "$WORK/serve.log" | tail -1 | grep -q -- "$1" \
+    || { cat "$WORK/serve.log"; fail "reload: expected '$1'"; }
 }
 
 [[ $(enroll d0) == 403 ]] || fail "a client not in [[server.authorize]] was accepted"
@@ -107,6 +109,27 @@ expect_contains "$WORK/keepalive.log" "first 403" "keep-alive: first request not
 expect_contains "$WORK/keepalive.log" "second 200 same-connection" "keep-alive: not accepted on the same connection"
 [[ $(enroll d2) == 200 ]] || fail "after the reload: the authorized client is refused"
 log "SIGHUP: the new authorize table holds, on a connection opened before too"
+
+# A new TLS server certificate (server-cert while serving), SIGHUP: new connections get it.
+served_serial() {
+  timeout "$T" openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -CAfile "$CA_DIR/root.pem" -verify_return_error \
+    </dev/null 2>/dev/null | openssl x509 -noout -serial
+}
+old_serial=$(served_serial) || fail "s_client before the new certificate"
+ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
+new_serial=$(openssl x509 -in "$CA_DIR/server.pem" -noout -serial)
+[[ "$new_serial" != "$old_serial" ]] || fail "server-cert did not make a new certificate"
+hangup "configuration reloaded"
+[[ $(served_serial) == "$new_serial" ]] || fail "after SIGHUP: the old server certificate is still served"
+[[ $(enroll d2b) == 200 ]] || fail "enroll after the certificate reload"
+log "SIGHUP: a new TLS server certificate is served to new connections"
+
+# A certificate that does not load: refused, the served one stays.
+sed -i "/^\[server\]/a tls_cert = \"$WORK/missing.pem\"" "$CA_DIR/ca.toml"
+hangup "reload refused"
+[[ $(served_serial) == "$new_serial" ]] || fail "after a refused certificate reload: not the previous certificate"
+log "a tls_cert that does not load is refused; the served certificate stays"
+server_table "/CN=Bootstrap CA/O=Maker" >"$CA_DIR/ca.toml"
 
 printf '[server\nhttps_port = "x"\n' >>"$CA_DIR/ca.toml"
 hangup "reload refused"
