@@ -60,8 +60,8 @@ Status CmdCaCerts(Context& ctx) {
   }
   std::optional<std::string> out = args.Get("out");
   if (out.has_value()) {
-    CV_RETURN_IF_ERROR(WriteFileAtomic(*out, std::span<const uint8_t>(
-                                                 reinterpret_cast<const uint8_t*>(pem.data()), pem.size())));
+    std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(pem.data()), pem.size());
+    CV_RETURN_IF_ERROR(WriteFileAtomic(*out, bytes));
   }
   if (ctx.json) {
     JsonObject json;
