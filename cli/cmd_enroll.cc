@@ -47,18 +47,6 @@ Result<Bytes> FingerprintAnchor(const EstUrl& url, const std::string& pin) {
                 "no CA certificate of the server has the pinned --trust-fingerprint");
 }
 
-Result<std::vector<Bytes>> TrustAnchors(const Args& args, const EstUrl& url) {
-  std::optional<std::string> file = args.Get("trust");
-  std::optional<std::string> pin = args.Get("trust-fingerprint");
-  if (file.has_value() == pin.has_value()) return InvalidArgumentError(args.verb() + ": give exactly one of --trust FILE and --trust-fingerprint SHA256");
-  if (file.has_value()) {
-    CV_ASSIGN_OR_RETURN(Bytes text, ReadFile(*file));
-    return ParseCertificates(text);
-  }
-  CV_ASSIGN_OR_RETURN(Bytes anchor, FingerprintAnchor(url, *pin));
-  return std::vector<Bytes>{anchor};
-}
-
 // BasicAuth: from the output of `certvault-ca enroll-code` ("id: X" and
 // "password: Y" lines) or one line "X:Y".
 Result<std::string> BasicAuth(const std::string& path) {
@@ -279,6 +267,18 @@ Status LoadClientAuth(Context& ctx, OpenedToken& t, const std::string& name, con
 
 }  // namespace
 
+Result<std::vector<Bytes>> EstTrustAnchors(const Args& args, const EstUrl& url) {
+  std::optional<std::string> file = args.Get("trust");
+  std::optional<std::string> pin = args.Get("trust-fingerprint");
+  if (file.has_value() == pin.has_value()) return InvalidArgumentError(args.verb() + ": give exactly one of --trust FILE and --trust-fingerprint SHA256");
+  if (file.has_value()) {
+    CV_ASSIGN_OR_RETURN(Bytes text, ReadFile(*file));
+    return ParseCertificates(text);
+  }
+  CV_ASSIGN_OR_RETURN(Bytes anchor, FingerprintAnchor(url, *pin));
+  return std::vector<Bytes>{anchor};
+}
+
 Status CmdEnroll(Context& ctx) {
   CV_ASSIGN_OR_RETURN(std::string server, Required(*ctx.args, "server"));
   CV_ASSIGN_OR_RETURN(std::string profile, Required(*ctx.args, "profile"));
@@ -294,7 +294,7 @@ Status CmdEnroll(Context& ctx) {
   if (code_file.has_value()) {
     CV_ASSIGN_OR_RETURN(auth, BasicAuth(*code_file));
   }
-  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, TrustAnchors(*ctx.args, url));
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, EstTrustAnchors(*ctx.args, url));
   ObjectSelector sel;
   sel.token = ctx.args->Get("token");
   sel.label = key_label;
@@ -320,7 +320,7 @@ Status CmdRenew(Context& ctx) {
   CV_ASSIGN_OR_RETURN(std::string server, Required(*ctx.args, "server"));
   CV_ASSIGN_OR_RETURN(std::string label, Required(*ctx.args, "cert"));
   CV_ASSIGN_OR_RETURN(EstUrl url, ParseEstUrl(server));
-  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, TrustAnchors(*ctx.args, url));
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, EstTrustAnchors(*ctx.args, url));
   CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, PinKind::kUser));
   CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), true, false));
   CV_RETURN_IF_ERROR(t.session.Login(UserType::kUser, pin));

@@ -90,6 +90,12 @@ Result<Bytes> VaultCsrFor(Context& ctx, OpenedToken& t, const ObjectSelector& se
                           std::vector<x509::SanEntry> sans);
 Status CmdEnroll(Context& ctx);  // cmd_enroll.cc
 Status CmdRenew(Context& ctx);   // cmd_enroll.cc
+Status CmdCaCerts(Context& ctx);  // cmd_ca_certs.cc
+// EstTrustAnchors: the anchors of --trust FILE or --trust-fingerprint SHA256
+// (exactly one; the fingerprint is looked up in the server's cacerts over an
+// unauthenticated connection, RFC 7030 §4.1.1). cmd_enroll.cc.
+struct EstUrl;
+Result<std::vector<Bytes>> EstTrustAnchors(const Args& args, const EstUrl& url);
 
 // WriteOutput: `data` to --out (atomically) or to ctx.out.
 Status WriteOutput(Context& ctx, std::span<const uint8_t> data);

@@ -49,6 +49,8 @@ const std::vector<CommandDef>& Commands() {
         {"enroll-code-file"}, {"auth-cert"}, {"type"}, {"provider-module"}}, CmdEnroll},
       {"renew", "renew --server URL --cert LABEL (--trust F | --trust-fingerprint SHA256) [--provider-module F] [--json]",
        {{"token"}, {"server"}, {"cert"}, {"trust"}, {"trust-fingerprint"}, {"provider-module"}}, CmdRenew},
+      {"ca-certs", "ca-certs --server URL (--trust F | --trust-fingerprint SHA256) [--out F] [--json]",
+       {{"server"}, {"trust"}, {"trust-fingerprint"}, {"out"}}, CmdCaCerts, false},
       {"selftest", "selftest [--json]", {}, CmdSelftest, false},
       {"audit", "audit [--token L] [--verify] [--key-fingerprint HEX] [--checkpoint SEQ:HEAD] [--json]",
        {{"token"}, {"verify", false}, {"key-fingerprint"}, {"checkpoint"}}, CmdAudit, false},

@@ -34,6 +34,7 @@ class ServeEstImpl : public ServeEst {
  public:
   Status Prepare(const Args& args, CaInstance& ca, const OcspResponder& responder, HttpOptions& opts);
   Status Listen(HttpServer& server) override;
+  Status Reload() override;
   void Stop() override {
     published_.store(nullptr);
     frontend_.reset();  // waits for its connections (PeerOf is only asked while one is being handed in)
@@ -44,8 +45,12 @@ class ServeEstImpl : public ServeEst {
   }
 
  private:
+  const CaInstance* ca_ = nullptr;
   ServerConfig server_;
   std::unique_ptr<ServerTls> tls_;
+  // Contexts replaced by Reload: connections made with them may still be
+  // open, and their SSL_CTX borrows the library context and key of these.
+  std::vector<std::unique_ptr<ServerTls>> retired_tls_;
   std::unique_ptr<CertDb> issue_db_, lookup_db_;
   std::unique_ptr<IssueQueue> queue_;
   ServerMetrics metrics_;
@@ -56,6 +61,7 @@ class ServeEstImpl : public ServeEst {
 };
 
 Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspResponder& responder, HttpOptions& opts) {
+  ca_ = &ca;
   CV_ASSIGN_OR_RETURN(server_, LoadServerConfig(ca.config().dir, ca.config().name));
   if (args.Has("http-port")) server_.http_port = static_cast<uint32_t>(std::stoul(args.Get("http-port")));
   if (args.Has("https-port")) server_.https_port = static_cast<uint32_t>(std::stoul(args.Get("https-port")));
@@ -112,6 +118,31 @@ Status ServeEstImpl::Listen(HttpServer& server) {
   frontend_->Run();
   std::printf("https listening on %s:%u\n", server_.bind.c_str(), frontend_->port());
   std::fflush(stdout);
+  return OkStatus();
+}
+
+Status ServeEstImpl::Reload() {
+  CV_ASSIGN_OR_RETURN(ServerConfig fresh, LoadServerConfig(ca_->config().dir, ca_->config().name));
+  // Bound at start: the listeners, the thread pool, the limits, the log.
+  fresh.bind = server_.bind;
+  fresh.http_port = server_.http_port;
+  fresh.https_port = server_.https_port;
+  fresh.threads = server_.threads;
+  fresh.max_connections = server_.max_connections;
+  fresh.max_body_bytes = server_.max_body_bytes;
+  fresh.timeout_s = server_.timeout_s;
+  fresh.access_log = server_.access_log;
+  std::unique_ptr<ServerTls> tls;
+  if (tls_ != nullptr) {
+    CV_ASSIGN_OR_RETURN(tls, ServerTls::Create(ca_->config(), fresh));
+  }
+  service_->SetServerConfig(std::make_shared<const ServerConfig>(fresh));
+  if (tls != nullptr) {
+    if (frontend_ != nullptr) frontend_->SetContext(tls->ctx());
+    retired_tls_.push_back(std::move(tls_));
+    tls_ = std::move(tls);
+  }
+  server_ = std::move(fresh);
   return OkStatus();
 }
 

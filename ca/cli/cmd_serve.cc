@@ -26,7 +26,27 @@ namespace certvault::ca::cli {
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_reload = 0;
 void OnSignal(int) { g_stop = 1; }
+void OnHangup(int) { g_reload = 1; }
+
+// ReloadIfAsked: after SIGHUP, `est` re-reads its configuration; a refused
+// one is logged and the running one stays.
+void ReloadIfAsked(ServeEst* est) {
+  if (!g_reload) return;
+  g_reload = 0;
+  if (est == nullptr) {
+    std::fprintf(stderr, "certvault-ca: SIGHUP: nothing to reload (no EST listener)\n");
+    return;
+  }
+  Status st = est->Reload();
+  if (st.ok()) {
+    std::fprintf(stderr, "certvault-ca: configuration reloaded\n");
+  } else {
+    std::fprintf(stderr, "certvault-ca: reload refused, the previous configuration stays: %s\n",
+                 std::string(st.message()).c_str());
+  }
+}
 
 struct CrlCache {
   std::mutex mu;
@@ -146,13 +166,14 @@ bool SelfTestsOk(OcspResponder& responder, bool& out_said) {
   return false;
 }
 
-// PollLoop: once a second until SIGTERM/SIGINT: the self-test state, the
+// PollLoop: once a second until SIGTERM/SIGINT: a reload after SIGHUP, the self-test state, the
 // clock check, scheduled CRLs every `interval` seconds (0 = never), OCSP
 // cache invalidation, served CRLs.
 void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, X509* issuing, CrlCache& crls,
-              long interval, const std::string& actor, SignerWatch& watch) {  // NOLINT(runtime/int)
+              long interval, const std::string& actor, SignerWatch& watch, ServeEst* est) {  // NOLINT(runtime/int)
   bool error_state_said = false;
   for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
+    ReloadIfAsked(est);
     bool may_sign = SelfTestsOk(responder, error_state_said) && ClockOk(ca, responder, tick);
     if (may_sign) WatchSigner(ca, db, responder, watch);
     if (may_sign && interval > 0 && tick % interval == 0) {
@@ -162,7 +183,7 @@ void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, 
     Status st = responder.Poll();
     if (!st.ok()) std::fprintf(stderr, "certvault-ca: poll: %s\n", std::string(st.message()).c_str());
     RefreshCrls(db, ca.config(), ca.Name(CaRole::kIssuing), crls);
-    for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 10 && !g_stop && !g_reload; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
@@ -216,9 +237,10 @@ int CmdServe(Args& args) {
   }
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
+  std::signal(SIGHUP, OnHangup);
   std::printf("listening on %s:%u\n", opts.bind.c_str(), (*server)->port());
   std::fflush(stdout);
-  PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, Actor(args), watch);
+  PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, Actor(args), watch, est.get());
   if (est != nullptr) est->Stop();  // no connection is handed to the server while it stops
   server->reset();
   OcspStats s = (*responder)->stats();

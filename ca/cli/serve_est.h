@@ -18,6 +18,14 @@ class ServeEst {
   virtual ~ServeEst() = default;
   // Listen: starts the TLS listener, handing its connections to `server`.
   virtual Status Listen(HttpServer& server) = 0;
+  // Reload (SIGHUP): re-reads [server] of ca.toml (authorize table,
+  // client_anchors, default_profile, enroll_code_* settings) and the TLS
+  // server certificate. Open connections keep working; new requests get the
+  // new settings, new connections the new certificate and anchors. Settings
+  // bound at start (bind, ports, threads, limits, access_log) need a restart.
+  // An error (unreadable ca.toml, certificate that does not load) changes
+  // nothing: the old configuration stays in force.
+  virtual Status Reload() = 0;
   // Stop: no new TLS connections; ends the open ones (before `server` goes).
   virtual void Stop() = 0;
 };

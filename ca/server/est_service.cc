@@ -84,6 +84,16 @@ unsigned int CodeOf(const Status& st) {
 
 }  // namespace
 
+void EstService::SetServerConfig(std::shared_ptr<const ServerConfig> server) {
+  std::lock_guard<std::mutex> lock(server_mu_);
+  server_ = std::move(server);
+}
+
+std::shared_ptr<const ServerConfig> EstService::Server() const {
+  std::lock_guard<std::mutex> lock(server_mu_);
+  return server_;
+}
+
 Result<std::unique_ptr<EstService>> EstService::Create(EstDeps deps) {
   std::unique_ptr<EstService> s(new EstService(std::move(deps)));
   std::vector<X509*> certs{s->deps_.issuing};
@@ -142,7 +152,7 @@ void EstService::Est(const HttpRequest& request, const est::EstPath& path, Ctx& 
     reply.headers.emplace_back("Allow", method);
     return Answer(reply, ctx, 405, std::string("use ") + method);
   }
-  std::string profile = path.label.empty() ? deps_.server->default_profile : path.label;
+  std::string profile = path.label.empty() ? Server()->default_profile : path.label;
   switch (path.op) {
     case est::Operation::kCaCerts:  // RFC 7030 §4.1.3, RFC 8951 §3.2
       reply.content_type = "application/pkcs7-mime; smime-type=certs-only";
@@ -275,7 +285,7 @@ void EstService::Enroll(const HttpRequest& request, const std::string& label, bo
   if (peer.cert != nullptr) {
     CertRecord own;
     if (Status st = CheckClientCert(peer, ctx, &own); !st.ok()) return Answer(reply, ctx, CodeOf(st), std::string(st.message()));
-    std::vector<std::string> granted = ProfilesFor(deps_.server->authorize, NameText(X509_get_issuer_name(peer.cert.get())),
+    std::vector<std::string> granted = ProfilesFor(Server()->authorize, NameText(X509_get_issuer_name(peer.cert.get())),
                                                    NameText(X509_get_subject_name(peer.cert.get())));
     if (std::find(granted.begin(), granted.end(), label) != granted.end()) {
       return IssueDeferred(request, IssueItem{"", std::move(*csr), ""}, label, ctx, reply);
@@ -315,7 +325,8 @@ void EstService::EnrollWithCode(const std::string& authorization, const std::str
     reply.headers.emplace_back("WWW-Authenticate", "Basic realm=\"certvault EST\"");
     return Answer(reply, ctx, 401, authorization.empty() ? "authentication required" : "malformed credentials");
   }
-  const auto& allowed = deps_.server->enroll_code_profiles;
+  std::shared_ptr<const ServerConfig> server = Server();
+  const auto& allowed = server->enroll_code_profiles;
   if (std::find(allowed.begin(), allowed.end(), profile) == allowed.end()) {
     return Answer(reply, ctx, 403, "enrollment codes are not accepted for this profile");
   }

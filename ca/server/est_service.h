@@ -28,6 +28,7 @@
 #include <atomic>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -61,11 +62,17 @@ class EstService {
   static Result<std::unique_ptr<EstService>> Create(EstDeps deps);
   // Handle: see HttpServer's AppHandler (false for the OCSP/CRL routes).
   bool Handle(const HttpRequest& request, HttpReply& reply);
+  // SetServerConfig: the [server] settings for requests that start from now
+  // on (SIGHUP reload: authorize table, default profile, enrollment-code
+  // profiles); requests in flight keep the one they started with.
+  void SetServerConfig(std::shared_ptr<const ServerConfig> server);
 
   struct Ctx;  // one request in flight (est_service.cc)
 
  private:
-  explicit EstService(EstDeps deps) : deps_(std::move(deps)), codes_(deps_.ca->dir) {}
+  explicit EstService(EstDeps deps)
+      : deps_(std::move(deps)), codes_(deps_.ca->dir), server_(std::make_shared<const ServerConfig>(*deps_.server)) {}
+  std::shared_ptr<const ServerConfig> Server() const;
   void Est(const HttpRequest& request, const est::EstPath& path, Ctx& ctx, HttpReply& reply);
   void Enroll(const HttpRequest& request, const std::string& profile, bool reenroll, Ctx& ctx, HttpReply& reply);
   void Reenroll(const HttpRequest& request, const std::string& label, Bytes csr, Ctx& ctx, HttpReply& reply);
@@ -85,6 +92,8 @@ class EstService {
   std::mutex lookup_mu_;  // lookup_db is one connection
   std::mutex log_mu_;
   std::atomic<uint64_t> next_id_{1};
+  mutable std::mutex server_mu_;
+  std::shared_ptr<const ServerConfig> server_;  // guarded by server_mu_
 };
 
 }  // namespace certvault::ca

@@ -117,10 +117,24 @@ void TlsFrontEnd::AcceptLoop() {
   }
 }
 
+void TlsFrontEnd::SetContext(SSL_CTX* ctx) {
+  SSL_CTX_up_ref(ctx);
+  std::lock_guard<std::mutex> lock(mu_);
+  SSL_CTX_free(ctx_);
+  ctx_ = ctx;
+}
+
 // Serve: one connection, on its own thread: handshake, handoff, pump.
 void TlsFrontEnd::Serve(int tcp, sockaddr_in addr) {
   SetTimeouts(tcp, options_.timeout_s);
-  SSL* ssl = SSL_new(ctx_);
+  SSL_CTX* ctx = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ctx = ctx_;
+    SSL_CTX_up_ref(ctx);
+  }
+  SSL* ssl = SSL_new(ctx);  // holds its own reference
+  SSL_CTX_free(ctx);
   int pair[2] = {-1, -1};
   if (ssl != nullptr && SSL_set_fd(ssl, tcp) == 1 && SSL_accept(ssl) == 1 &&
       socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {

@@ -53,6 +53,11 @@ class TlsFrontEnd {
   // ~TlsFrontEnd: stops accepting, ends every connection and waits for them.
   ~TlsFrontEnd();
   uint16_t port() const { return port_; }
+  // SetContext: connections accepted from now on use `ctx` (takes a
+  // reference); open connections keep the context they were made with.
+  // REQUIRES: whatever `ctx` borrows (library context, key) outlives every
+  // connection made with it.
+  void SetContext(SSL_CTX* ctx);
   // PeerOf: the peer of the connection whose server-side socket is `fd`.
   std::shared_ptr<const ConnectionPeer> PeerOf(int fd);
   uint64_t handshake_failures() const { return handshake_failures_.load(); }
@@ -64,7 +69,7 @@ class TlsFrontEnd {
   void Pump(SSL* ssl, int tcp, int local);
 
   TlsFrontEndOptions options_;
-  SSL_CTX* ctx_ = nullptr;
+  SSL_CTX* ctx_ = nullptr;  // guarded by mu_ once Run has been called
   Handoff handoff_;
   int listen_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};

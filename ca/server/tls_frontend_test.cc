@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 
 #include "src/crypto/libctx.h"
 
@@ -117,6 +118,56 @@ TEST_F(TlsFrontEndTest, ConnectionLimitAndHandshakeTimeout) {
   EXPECT_GE(fe->handshake_failures(), 1u);
   close(idle);
   close(second);
+}
+
+// SetContext (SIGHUP reload): a connection accepted afterwards gets the new
+// certificate; one accepted before keeps working with the old one.
+TEST_F(TlsFrontEndTest, NewContextForNewConnectionsOnly) {
+  auto fe = Start(4, 30);
+  ASSERT_NE(fe, nullptr);
+  SSL_CTX* cctx = SSL_CTX_new_ex(crypto::LibCtx(), nullptr, TLS_client_method());
+  auto handshake = [&](int fd) {
+    SSL* ssl = SSL_new(cctx);
+    SSL_set_fd(ssl, fd);
+    EXPECT_EQ(SSL_connect(ssl), 1);
+    return ssl;
+  };
+  int old_fd = Connect(fe->port());
+  SSL* old_ssl = handshake(old_fd);
+  for (int i = 0; i < 3000 && handed_.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(handed_.load(), 1);
+  int old_server_end = handed_fd_.load();
+
+  ossl::UniquePtr<EVP_PKEY> key2(EVP_PKEY_Q_keygen(crypto::LibCtx(), nullptr, "EC", "P-256"));
+  auto cert2 = SelfSigned(key2.get(), "server-2");
+  SSL_CTX* ctx2 = SSL_CTX_new_ex(crypto::LibCtx(), nullptr, TLS_server_method());
+  ASSERT_EQ(SSL_CTX_use_certificate(ctx2, cert2.get()), 1);
+  ASSERT_EQ(SSL_CTX_use_PrivateKey(ctx2, key2.get()), 1);
+  fe->SetContext(ctx2);
+  SSL_CTX_free(ctx2);  // the front end holds its own reference
+
+  int new_fd = Connect(fe->port());
+  SSL* new_ssl = handshake(new_fd);
+  ossl::UniquePtr<X509> seen(SSL_get1_peer_certificate(new_ssl));
+  ASSERT_NE(seen, nullptr);
+  EXPECT_EQ(X509_cmp(seen.get(), cert2.get()), 0) << "a new connection after SetContext";
+  ossl::UniquePtr<X509> old_seen(SSL_get1_peer_certificate(old_ssl));
+  EXPECT_EQ(X509_cmp(old_seen.get(), cert_.get()), 0);
+
+  ASSERT_EQ(SSL_write(old_ssl, "ping", 4), 4);  // the old connection still carries bytes to the server
+  pollfd p{old_server_end, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 60000), 1);
+  char buf[4] = {0};
+  EXPECT_EQ(read(old_server_end, buf, sizeof(buf)), 4);
+  EXPECT_EQ(std::string(buf, 4), "ping");
+  for (int i = 0; i < 3000 && handed_.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  SSL_free(old_ssl);
+  SSL_free(new_ssl);
+  close(old_fd);
+  close(new_fd);
+  close(old_server_end);
+  if (handed_.load() == 2) close(handed_fd_.load());
+  SSL_CTX_free(cctx);
 }
 
 }  // namespace

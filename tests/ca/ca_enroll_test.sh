@@ -7,7 +7,7 @@
 #   - refusals leave the device vault unchanged (no key, no certificate):
 #     wrong trust anchor, wrong fingerprint, reused enrollment code.
 source "$(dirname "$0")/../interop/lib.sh"
-need_tool openssl
+need_tool openssl python3
 setup_env
 printf '[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n' >"$WORK/certvault.conf"  # test vaults: cheap KDF
 export CERTVAULT_CONF="$WORK/certvault.conf"
@@ -143,3 +143,24 @@ openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$WORK/
   || fail "d4 does not verify"
 expect_contains "$CA_DIR/access.log" "terminal-1" "the server did not see the bootstrap certificate"
 log "enrolled with a vault-held bootstrap certificate as TLS client identity"
+
+# ca-certs: EST cacerts, the server and every returned certificate checked against the pinned anchor.
+cacerts() { timeout "$T" "$CLI" ca-certs --server "$URL" "$@"; }
+cacerts --trust "$CA_DIR/root.pem" --out "$WORK/cacerts.pem" >"$WORK/c.out" 2>&1 || { cat "$WORK/c.out"; fail "ca-certs"; }
+[[ $(grep -c "BEGIN CERTIFICATE" "$WORK/cacerts.pem") == 2 ]] || fail "ca-certs: expected issuing + root"
+openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$WORK/cacerts.pem" "$CA_DIR/server.pem" >/dev/null \
+  || fail "ca-certs: the written chain does not verify the server certificate"
+cacerts --trust-fingerprint "$FP" --json >"$WORK/c.json" 2>&1 || { cat "$WORK/c.json"; fail "ca-certs --json"; }
+python3 - "$WORK/c.json" "$(echo "$FP" | tr -d : | tr 'A-F' 'a-f')" <<'PY' || fail "ca-certs --json: wrong content"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert len(doc["certificates"]) == 2, doc
+assert sys.argv[2] in [c["sha256"] for c in doc["certificates"]], doc
+assert all(c["subject"].startswith("/") for c in doc["certificates"]), doc
+PY
+rm -f "$WORK/rogue-out.pem"
+cacerts --trust "$WORK/rogue.pem" --out "$WORK/rogue-out.pem" >"$WORK/c.out" 2>&1 && fail "ca-certs: rogue anchor accepted"
+[[ ! -e "$WORK/rogue-out.pem" ]] || fail "ca-certs wrote a file after a refusal"
+cacerts --trust-fingerprint "$(printf '%064d' 0)" >"$WORK/c.out" 2>&1 && fail "ca-certs: wrong fingerprint accepted"
+cacerts --trust "$CA_DIR/root.pem" --trust-fingerprint "$FP" >"$WORK/c.out" 2>&1 && fail "ca-certs: two anchors accepted"
+log "ca-certs: cacerts checked against --trust / --trust-fingerprint; refusals write nothing"
