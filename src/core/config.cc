@@ -171,9 +171,13 @@ Status LoadPolicyOf(const std::string& config_file, Config* config) {
     size_t slash = config_file.rfind('/');
     if (slash != std::string::npos) path = config_file.substr(0, slash + 1) + path;
   }
-  CV_ASSIGN_OR_RETURN(kmpolicy::Policy policy, kmpolicy::LoadPolicy(path));
+  // kFailedPrecondition (CKR_GENERAL_ERROR from C_Initialize), not the
+  // parser's kNotFound/kInvalidArgument, which would map to handle/argument
+  // errors that have nothing to do with the caller's call.
+  Result<kmpolicy::Policy> policy = kmpolicy::LoadPolicy(path);
+  if (!policy.ok()) return FailedPreconditionError("[vault] policy: " + std::string(policy.status().message()));
   config->policy_path = path;
-  config->policy = std::make_shared<const kmpolicy::Policy>(std::move(policy));
+  config->policy = std::make_shared<const kmpolicy::Policy>(std::move(*policy));
   return OkStatus();
 }
 

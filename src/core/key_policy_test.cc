@@ -110,12 +110,13 @@ TEST_F(VaultPolicyTest, ConfigurationContradictingThePolicyRefusesToOpen) {
 }
 
 TEST_F(VaultPolicyTest, MissingOrMalformedPolicyRefusesToOpen) {
-  EXPECT_EQ(OpenWith("policy = nowhere.toml\n").code(), StatusCode::kNotFound);
+  EXPECT_EQ(OpenWith("policy = nowhere.toml\n").code(), StatusCode::kFailedPrecondition);
   std::ofstream(dir_ + "/bad.toml") << "[algorithms]\nallowed_key_types = [\"rsa-1024\"]\n";
   Status st = OpenWith("policy = bad.toml\n");
-  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_NE(st.message().find("rsa-1024"), std::string::npos) << st.ToString();
   std::ofstream(dir_ + "/junk.toml") << "[pin\n";
-  EXPECT_EQ(OpenWith("policy = junk.toml\n").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenWith("policy = junk.toml\n").code(), StatusCode::kFailedPrecondition);
 }
 
 TEST(KeyPolicyTest, NamesKeysAsThePolicyDoes) {
