@@ -92,6 +92,26 @@ TEST_F(VaultPolicyTest, KeyGenerationOutsideThePolicyIsRefused) {
   EXPECT_TRUE(GenerateRsa(2048).ok());
 }
 
+// ImportRsaPublic: C_CreateObject of an RSA public key with a `bytes`-byte
+// modulus (odd, top bit set; a public key needs no factorization).
+Status ImportRsaPublic(Backend& backend, SessionHandle s, size_t bytes) {
+  std::vector<uint8_t> n(bytes, 0xc5);
+  const uint8_t e[] = {0x01, 0x00, 0x01};
+  AttributeSet tmpl;
+  tmpl.SetUlong(CKA_CLASS, CKO_PUBLIC_KEY);
+  tmpl.SetUlong(CKA_KEY_TYPE, CKK_RSA);
+  tmpl.Set(CKA_MODULUS, n);
+  tmpl.Set(CKA_PUBLIC_EXPONENT, e);
+  return backend.CreateObject(s, tmpl).status();
+}
+
+TEST_F(VaultPolicyTest, ImportOutsideThePolicyIsRefused) {
+  SessionHandle s = UserSession();
+  Status st = ImportRsaPublic(*backend_, s, 128);
+  EXPECT_EQ(st.reason(), Reason::kKeySizeRange) << st.ToString();
+  EXPECT_TRUE(ImportRsaPublic(*backend_, s, 256).ok());
+}
+
 TEST_F(VaultPolicyTest, SecretKeysAreNotGoverned) {
   AttributeSet tmpl;
   tmpl.SetUlong(CKA_VALUE_LEN, 32);
