@@ -70,6 +70,9 @@ Status Start(const Flags& flags) {
   selftest::SetLogSink(LogToStderr);
   CV_RETURN_IF_ERROR(selftest::RunPowerOnSelfTests());
   CV_ASSIGN_OR_RETURN(core::Config core_config, core::LoadConfig(flags.vault, flags.config));
+  // The backend opens lazily (per client): refuse a configuration that
+  // contradicts policy.toml now, not at the first client (docs/design/policy.md).
+  CV_RETURN_IF_ERROR(core::CheckAgainstPolicy(core_config));
   CV_ASSIGN_OR_RETURN(DaemonConfig config, ParseDaemonSettings(core_config.daemon_settings));
   if (!flags.socket.empty()) config.socket_path = flags.socket;
   if (config.socket_path.empty()) config.socket_path = DefaultSocketPath();

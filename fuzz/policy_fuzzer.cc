@@ -1,6 +1,6 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// policy.toml (ca/policy/policy.cc): the TOML parser and the schema checks.
+// policy.toml (src/policy/policy.cc): the TOML parser and the schema checks.
 // Invariants: a policy that parses is internally consistent (k <= n, at
 // least one allowed key type, each known), and checking a configuration
 // against it never crashes.

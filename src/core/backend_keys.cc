@@ -5,6 +5,7 @@
 
 #include "src/base/status_macros.h"
 #include "src/core/embedded_backend.h"
+#include "src/core/key_policy.h"
 #include "src/core/lifecycle.h"
 #include "src/core/policy.h"
 
@@ -89,9 +90,13 @@ Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPairUnlogged(SessionHandle 
                                                                policy::Origin::kGenerate, mech.type));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, pub));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, priv));
+  // policy.toml [algorithms]: before the work when the template names the
+  // size or curve, and always on the generated key.
+  if (!PolicyKeyType(pub).empty()) CV_RETURN_IF_ERROR(CheckKeyAllowed(config_.policy.get(), pub));
   CV_ASSIGN_OR_RETURN(engine::NewKeyPair pair, engine::GenerateKeyPair(mech, pub, priv));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&pub, pair.public_key.attrs));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&priv, pair.private_key.attrs));
+  CV_RETURN_IF_ERROR(CheckKeyAllowed(config_.policy.get(), pub));
   std::vector<NewObject> objs(2);
   objs[0].attrs = std::move(pub);
   objs[1].attrs = std::move(priv);
@@ -147,6 +152,7 @@ Result<ObjectHandle> EmbeddedBackend::UnwrapKeyUnlogged(SessionHandle handle, co
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, attrs));
   CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::UnwrapKey(mech, *unwrapper.key, wrapped, *cls, *kt));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
+  CV_RETURN_IF_ERROR(CheckKeyAllowed(config_.policy.get(), attrs));  // policy.toml [algorithms]
   return StoreNewObject(*s, std::move(attrs), *cls == CKO_PRIVATE_KEY ? kCvaKeyMaterial : CKA_VALUE, key.material);
 }
 

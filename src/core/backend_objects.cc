@@ -6,6 +6,7 @@
 #include "src/base/status_macros.h"
 #include "src/core/embedded_backend.h"
 #include "src/core/lifecycle.h"
+#include "src/core/key_policy.h"
 #include "src/core/policy.h"
 
 namespace certvault::core {
@@ -252,6 +253,7 @@ Result<ObjectHandle> EmbeddedBackend::CreateObjectUnlogged(SessionHandle handle,
   if (*cls == CKO_PRIVATE_KEY || *cls == CKO_PUBLIC_KEY || *cls == CKO_SECRET_KEY) {
     CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::ImportKey(tmpl));
     CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
+    CV_RETURN_IF_ERROR(CheckKeyAllowed(config_.policy.get(), attrs));  // policy.toml [algorithms]
     if (*cls == CKO_PRIVATE_KEY) n.secrets.Set(kCvaKeyMaterial, key.material.Bytes(SecretAccess::Get()));
     if (*cls == CKO_SECRET_KEY) n.secrets.Set(CKA_VALUE, key.material.Bytes(SecretAccess::Get()));
   }

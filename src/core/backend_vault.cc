@@ -327,6 +327,7 @@ namespace certvault {
 Result<std::unique_ptr<Backend>> OpenEmbeddedBackend(const BackendOptions& options) {
   CV_ASSIGN_OR_RETURN(core::Config config, core::LoadConfig(options.vault_dir, options.config_path));
   if (options.allow_weak_pin) config.allow_weak_pin = true;
+  CV_RETURN_IF_ERROR(core::CheckAgainstPolicy(config));
   config.event_log = options.event_log;
   if (config.secure_heap_kib != 0 && CRYPTO_secure_malloc_initialized() == 0) {
     size_t bytes = 4096;  // CRYPTO_secure_malloc_init wants a power of two

@@ -79,6 +79,11 @@ Status ParseVaultKey(std::string_view key, std::string_view value, int line, Con
     return ParseU32(value, 0, 4000000000u, line, &config->clock_backward_tolerance_s);
   }
   if (key == "time_check_interval_s") return ParseU32(value, 1, 86400, line, &config->time_check_interval_s);
+  if (key == "policy") {
+    if (value.empty()) return LineError(line, "policy must name a policy.toml file");
+    config->policy_path = std::string(value);
+    return OkStatus();
+  }
   return LineError(line, "unknown key '" + std::string(key) + "' in [vault]");
 }
 
@@ -155,6 +160,29 @@ Status ParseConfig(std::string_view text, Config* config) {
   return OkStatus();
 }
 
+namespace {
+
+// LoadPolicyOf: reads config->policy_path (relative to the directory of the
+// config file at `config_file`) into config->policy.
+Status LoadPolicyOf(const std::string& config_file, Config* config) {
+  if (config->policy_path.empty()) return OkStatus();
+  std::string path = config->policy_path;
+  if (path.front() != '/') {
+    size_t slash = config_file.rfind('/');
+    if (slash != std::string::npos) path = config_file.substr(0, slash + 1) + path;
+  }
+  // kFailedPrecondition (CKR_GENERAL_ERROR from C_Initialize), not the
+  // parser's kNotFound/kInvalidArgument, which would map to handle/argument
+  // errors that have nothing to do with the caller's call.
+  Result<kmpolicy::Policy> policy = kmpolicy::LoadPolicy(path);
+  if (!policy.ok()) return FailedPreconditionError("[vault] policy: " + std::string(policy.status().message()));
+  config->policy_path = path;
+  config->policy = std::make_shared<const kmpolicy::Policy>(std::move(*policy));
+  return OkStatus();
+}
+
+}  // namespace
+
 Result<Config> LoadConfig(const std::string& explicit_vault_dir, const std::string& config_path) {
   Config config;
   CV_ASSIGN_OR_RETURN(config.vault_dir, ResolveVaultDir(explicit_vault_dir));
@@ -169,7 +197,30 @@ Result<Config> LoadConfig(const std::string& explicit_vault_dir, const std::stri
   buf << in.rdbuf();
   if (buf.str().size() > (1u << 20)) return InvalidArgumentError("config file too large");
   CV_RETURN_IF_ERROR(ParseConfig(buf.str(), &config));
+  CV_RETURN_IF_ERROR(LoadPolicyOf(path, &config));
   return config;
+}
+
+Status CheckAgainstPolicy(const Config& config) {
+  if (config.policy == nullptr) return OkStatus();
+  const kmpolicy::Policy& p = *config.policy;
+  auto refuse = [&](const std::string& what) {
+    return FailedPreconditionError("the configuration contradicts the policy " + p.name + ": " + what);
+  };
+  if (config.allow_weak_pin && p.pin_min_length > Config::kWeakPinMinLength) {
+    return refuse("allow_weak_pin (--allow-weak-pin) goes below [pin] min_length = " +
+                  std::to_string(p.pin_min_length));
+  }
+  if (config.pin_max_tries > p.pin_max_attempts) {
+    return refuse("pin_max_tries = " + std::to_string(config.pin_max_tries) + " exceeds [pin] max_attempts = " +
+                  std::to_string(p.pin_max_attempts));
+  }
+  if (config.max_clock_offset_s > p.max_clock_offset_seconds) {
+    return refuse("max_clock_offset_s exceeds [time] max_clock_offset_seconds = " +
+                  std::to_string(p.max_clock_offset_seconds));
+  }
+  if (p.require_time_source && config.time_source.empty()) return refuse("[time] require_time_source needs time_source");
+  return OkStatus();
 }
 
 }  // namespace certvault::core

@@ -17,6 +17,8 @@
 //   max_clock_offset_s = 10     # bound against time_source
 //   clock_backward_tolerance_s = 2    # behind the vault's latest trusted time
 //   time_check_interval_s = 60  # full clock check at most this often
+//   policy = policy.toml        # key-management policy (src/policy/policy.h);
+//                               # relative to the config file's directory
 //   [token "factory-1"]         # per-token settings, by label
 //   mechanisms = CKM_ECDSA, CKM_ECDSA_SHA256, 0x1057   # allow-list
 //   [token "*"]                 # defaults for every token
@@ -28,12 +30,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "src/base/result.h"
 #include "src/model/types.h"
+#include "src/policy/policy.h"
 
 namespace certvault::core {
 
@@ -73,13 +77,21 @@ struct Config {
   // keys are certvaultd's settings, kept raw for it to validate.
   std::string daemon_socket;
   std::map<std::string, std::string> daemon_settings;
+  // policy: the deployment's policy.toml ([vault] policy = PATH), or null.
+  // Its [pin] and [algorithms] rules apply on top of the settings above
+  // (the stricter wins); CheckAgainstPolicy refuses contradictions.
+  std::string policy_path;
+  std::shared_ptr<const kmpolicy::Policy> policy;
   // event_log: from BackendOptions::event_log (not a config file key).
   bool event_log = true;
 
-  // MinPinLength: the shortest PIN the policy accepts for the SO or the user.
+  // MinPinLength: the shortest PIN the settings and the policy accept for
+  // the SO or the user.
   uint32_t MinPinLength(bool so) const {
     uint32_t min = so ? so_pin_min_length : pin_min_length;
-    return allow_weak_pin && min > kWeakPinMinLength ? kWeakPinMinLength : min;
+    if (allow_weak_pin && min > kWeakPinMinLength) min = kWeakPinMinLength;
+    if (policy != nullptr && min < policy->pin_min_length) min = policy->pin_min_length;
+    return min;
   }
   static constexpr uint32_t kWeakPinMinLength = 4;
 
@@ -96,6 +108,13 @@ Result<std::string> ResolveVaultDir(const std::string& explicit_dir);
 // $CERTVAULT_CONF if empty; no file = defaults). kInvalidArgument with the line
 // number on a malformed file.
 Result<Config> LoadConfig(const std::string& explicit_vault_dir, const std::string& config_path);
+
+// CheckAgainstPolicy: kFailedPrecondition naming the setting and the policy
+// key when `config` contradicts its policy: allow_weak_pin (or
+// --allow-weak-pin) below [pin] min_length, pin_max_tries above [pin]
+// max_attempts, max_clock_offset_s above [time] max_clock_offset_seconds, no
+// time_source under [time] require_time_source. OK without a policy.
+Status CheckAgainstPolicy(const Config& config);
 
 // ParseConfig: the file format above (exposed for tests and fuzzing).
 Status ParseConfig(std::string_view text, Config* config);

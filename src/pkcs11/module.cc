@@ -2,6 +2,7 @@
 #include "src/pkcs11/module.h"
 
 #include <pthread.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -74,7 +75,13 @@ CK_RV InitializeModule(CK_VOID_PTR pInitArgs) {
   if (LiveState() != nullptr) return CKR_CRYPTOKI_ALREADY_INITIALIZED;
   // In a forked child, g_state (if any) is the parent's: leaked on purpose.
   Result<std::unique_ptr<Backend>> backend = OpenBackendFromEnvironment();
-  if (!backend.ok()) return ToCkRv(backend.status());
+  if (!backend.ok()) {
+    // The reason goes to syslog, never to stderr (e.g. a configuration
+    // that contradicts policy.toml; docs/design/policy.md).
+    std::string why = backend.status().ToString();
+    syslog(LOG_ERR | LOG_USER, "certvault: C_Initialize: %s", why.c_str());
+    return ToCkRv(backend.status());
+  }
   g_state.store(new State{std::move(*backend), g_fork_generation.load(std::memory_order_relaxed)},
                 std::memory_order_release);
   return CKR_OK;

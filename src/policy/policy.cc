@@ -1,5 +1,5 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
-#include "ca/policy/policy.h"
+#include "src/policy/policy.h"
 
 #include <cpptoml.h>
 
@@ -9,11 +9,22 @@
 #include <set>
 #include <sstream>
 
-#include "ca/config/toml_util.h"
 #include "src/base/status_macros.h"
 
-namespace certvault::ca {
+namespace certvault::kmpolicy {
 namespace {
+
+// ParseToml: the document, or kInvalidArgument (cpptoml throws on bad syntax;
+// nothing may escape into the PKCS#11 module).
+Result<std::shared_ptr<cpptoml::table>> ParseToml(const std::string& text) {
+  try {
+    std::istringstream in(text);
+    cpptoml::parser parser(in);
+    return parser.parse();
+  } catch (const std::exception& e) {
+    return InvalidArgumentError(std::string("policy.toml: ") + e.what());
+  }
+}
 
 // Reader: typed reads from one table; every error names "[table] key".
 class Reader {
@@ -190,7 +201,7 @@ bool IsKnownKeyType(const std::string& type) {
 }
 
 Result<Policy> ParsePolicy(const std::string& text) {
-  CV_ASSIGN_OR_RETURN(std::shared_ptr<cpptoml::table> root, ParseToml(text, "policy.toml"));
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<cpptoml::table> root, ParseToml(text));
   Policy p;
   CV_RETURN_IF_ERROR(ReadPolicyTables(*root, p));
   return p;
@@ -207,4 +218,4 @@ Result<Policy> LoadPolicy(const std::string& path) {
   return p;
 }
 
-}  // namespace certvault::ca
+}  // namespace certvault::kmpolicy

@@ -1,0 +1,38 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Key policy: the [algorithms] rules of policy.toml (src/policy/policy.h)
+// applied to a key the vault is about to store (C_GenerateKey(Pair),
+// C_CreateObject, C_UnwrapKey). Pure function; thread-safe.
+#ifndef CERTVAULT_CORE_KEY_POLICY_H_
+#define CERTVAULT_CORE_KEY_POLICY_H_
+
+#include <string>
+
+#include "src/base/status.h"
+#include "src/model/types.h"
+#include "src/policy/policy.h"
+
+namespace certvault::core {
+
+// PolicyKeyType: the policy name of the key whose complete attributes (after
+// MergeEngineAttributes) are `attrs`: "rsa-BITS", "ec-p256", "ec-p384",
+// "ec-p521", "ed25519", "ed448"; "" for a key the policy does not name
+// (an unknown curve, X25519/X448) and "secret" for secret keys.
+std::string PolicyKeyType(const AttributeSet& attrs);
+
+// CheckKeyAllowed: OK for secret keys (the policy does not govern them) and
+// for public/private keys whose PolicyKeyType is in allowed_key_types (RSA
+// also needs at least min_rsa_bits). Otherwise:
+//   kKeySizeRange (CKR_KEY_SIZE_RANGE)  the family is allowed (some "rsa-*",
+//       some "ec-*", "ed25519"/"ed448") but not this size or curve;
+//   kTemplateInconsistent (CKR_TEMPLATE_INCONSISTENT)  the family is not
+//       allowed at all, or the key is of a type the policy cannot name.
+Status CheckKeyAllowed(const kmpolicy::Policy& policy, const AttributeSet& attrs);
+// CheckKeyAllowed: OK without a policy (null), else the above.
+inline Status CheckKeyAllowed(const kmpolicy::Policy* policy, const AttributeSet& attrs) {
+  return policy == nullptr ? Status() : CheckKeyAllowed(*policy, attrs);
+}
+
+}  // namespace certvault::core
+
+#endif  // CERTVAULT_CORE_KEY_POLICY_H_

@@ -1,0 +1,163 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// The vault under a policy.toml ([vault] policy = PATH; issue 17 "The policy
+// as data"): [pin] min_length on every PIN set, [algorithms] on every key
+// stored, and a configuration contradicting the policy refuses to open.
+#include "src/core/key_policy.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "src/core/backend.h"
+#include "src/core/config.h"
+#include "src/core/testing/token_test.h"
+
+namespace certvault::core {
+namespace {
+
+using certvault::testing::kSoPin;
+using certvault::testing::kUserPin;
+using certvault::testing::Pin;
+
+const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+const uint8_t kP384[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+const uint8_t kEd25519[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
+
+constexpr char kPolicy[] =
+    "[policy]\nname = \"test policy\"\n"
+    "[algorithms]\nallowed_key_types = [\"ec-p256\", \"rsa-2048\"]\nmin_rsa_bits = 2048\n"
+    "[pin]\nmin_length = 10\n";
+
+class VaultPolicyTest : public certvault::testing::TokenTest {
+ protected:
+  // The policy file beside the config; `policy = policy.toml` is relative to it.
+  std::string ExtraConfig() const override {
+    std::ofstream(dir_ + "/policy.toml") << kPolicy;
+    return "policy = policy.toml\n";
+  }
+  Status GenerateRsa(uint64_t bits) {
+    AttributeSet pub, priv;
+    pub.SetUlong(CKA_MODULUS_BITS, bits);
+    priv.SetBool(CKA_SIGN, true);
+    return backend_->GenerateKeyPair(UserSession(), Mechanism{CKM_RSA_PKCS_KEY_PAIR_GEN, {}}, pub, priv).status();
+  }
+  Status GenerateEc(MechanismType mech, std::span<const uint8_t> params) {
+    AttributeSet pub, priv;
+    pub.Set(CKA_EC_PARAMS, params);
+    priv.SetBool(CKA_SIGN, true);
+    return backend_->GenerateKeyPair(UserSession(), Mechanism{mech, {}}, pub, priv).status();
+  }
+  // OpenWith: a backend on this vault with `extra` in [vault], or its error.
+  Status OpenWith(const std::string& extra, bool allow_weak_pin = false) {
+    std::string conf = dir_ + "/other.conf";
+    std::ofstream(conf) << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n" << extra;
+    BackendOptions options;
+    options.vault_dir = dir_ + "/vault";
+    options.config_path = conf;
+    options.allow_weak_pin = allow_weak_pin;
+    return OpenEmbeddedBackend(options).status();
+  }
+};
+
+TEST_F(VaultPolicyTest, PinShorterThanThePolicyIsRefused) {
+  auto so = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_TRUE(so.ok());
+  ASSERT_TRUE(backend_->Login(*so, UserType::kSo, Pin(kSoPin)).ok());
+  // 9 characters: enough for the default 6/8, not for the policy's 10.
+  Status st = backend_->InitPin(*so, Pin("123456789"));
+  EXPECT_EQ(st.reason(), Reason::kPinLenRange) << st.ToString();
+  st = backend_->SetPin(*so, Pin(kSoPin), Pin("abcdefghi"));
+  EXPECT_EQ(st.reason(), Reason::kPinLenRange) << st.ToString();
+  EXPECT_TRUE(backend_->InitPin(*so, Pin("1234567890")).ok());
+  ASSERT_TRUE(backend_->CloseSession(*so).ok());
+  st = backend_->InitToken(slot_, Pin("so-pin-12"), "test");
+  EXPECT_EQ(st.reason(), Reason::kPinLenRange) << st.ToString();
+}
+
+TEST_F(VaultPolicyTest, TokenInfoReportsThePolicyMinimum) {
+  auto info = backend_->GetTokenInfo(slot_);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->min_pin_len, 10u);
+}
+
+TEST_F(VaultPolicyTest, KeyGenerationOutsideThePolicyIsRefused) {
+  Status st = GenerateRsa(1024);
+  EXPECT_EQ(st.reason(), Reason::kKeySizeRange) << st.ToString();
+  st = GenerateEc(CKM_EC_KEY_PAIR_GEN, kP384);
+  EXPECT_EQ(st.reason(), Reason::kKeySizeRange) << st.ToString();
+  st = GenerateEc(CKM_EC_EDWARDS_KEY_PAIR_GEN, kEd25519);
+  EXPECT_EQ(st.reason(), Reason::kTemplateInconsistent) << st.ToString();
+  EXPECT_TRUE(GenerateEc(CKM_EC_KEY_PAIR_GEN, kP256).ok());
+  EXPECT_TRUE(GenerateRsa(2048).ok());
+}
+
+// ImportRsaPublic: C_CreateObject of an RSA public key with a `bytes`-byte
+// modulus (odd, top bit set; a public key needs no factorization).
+Status ImportRsaPublic(Backend& backend, SessionHandle s, size_t bytes) {
+  std::vector<uint8_t> n(bytes, 0xc5);
+  const uint8_t e[] = {0x01, 0x00, 0x01};
+  AttributeSet tmpl;
+  tmpl.SetUlong(CKA_CLASS, CKO_PUBLIC_KEY);
+  tmpl.SetUlong(CKA_KEY_TYPE, CKK_RSA);
+  tmpl.Set(CKA_MODULUS, n);
+  tmpl.Set(CKA_PUBLIC_EXPONENT, e);
+  return backend.CreateObject(s, tmpl).status();
+}
+
+TEST_F(VaultPolicyTest, ImportOutsideThePolicyIsRefused) {
+  SessionHandle s = UserSession();
+  Status st = ImportRsaPublic(*backend_, s, 128);
+  EXPECT_EQ(st.reason(), Reason::kKeySizeRange) << st.ToString();
+  EXPECT_TRUE(ImportRsaPublic(*backend_, s, 256).ok());
+}
+
+TEST_F(VaultPolicyTest, SecretKeysAreNotGoverned) {
+  AttributeSet tmpl;
+  tmpl.SetUlong(CKA_VALUE_LEN, 32);
+  EXPECT_TRUE(backend_->GenerateKey(UserSession(), Mechanism{CKM_AES_KEY_GEN, {}}, tmpl).ok());
+}
+
+TEST_F(VaultPolicyTest, ConfigurationContradictingThePolicyRefusesToOpen) {
+  EXPECT_TRUE(OpenWith("policy = policy.toml\n").ok());
+  Status st = OpenWith("policy = policy.toml\nallow_weak_pin = true\n");
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_NE(st.message().find("[pin] min_length"), std::string::npos) << st.ToString();
+  st = OpenWith("policy = policy.toml\n", /*allow_weak_pin=*/true);  // --allow-weak-pin
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  st = OpenWith("policy = policy.toml\npin_max_tries = 11\n");
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+}
+
+TEST_F(VaultPolicyTest, MissingOrMalformedPolicyRefusesToOpen) {
+  EXPECT_EQ(OpenWith("policy = nowhere.toml\n").code(), StatusCode::kFailedPrecondition);
+  std::ofstream(dir_ + "/bad.toml") << "[algorithms]\nallowed_key_types = [\"rsa-1024\"]\n";
+  Status st = OpenWith("policy = bad.toml\n");
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_NE(st.message().find("rsa-1024"), std::string::npos) << st.ToString();
+  std::ofstream(dir_ + "/junk.toml") << "[pin\n";
+  EXPECT_EQ(OpenWith("policy = junk.toml\n").code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(KeyPolicyTest, NamesKeysAsThePolicyDoes) {
+  AttributeSet rsa;
+  rsa.SetUlong(CKA_CLASS, CKO_PRIVATE_KEY);
+  rsa.SetUlong(CKA_KEY_TYPE, CKK_RSA);
+  std::vector<uint8_t> modulus(256, 0xff);
+  modulus[0] = 0x00;  // a leading zero byte and 255 bytes from 0xff: 2040 bits
+  rsa.Set(CKA_MODULUS, modulus);
+  EXPECT_EQ(PolicyKeyType(rsa), "rsa-2040");
+  AttributeSet ed;
+  ed.SetUlong(CKA_CLASS, CKO_PUBLIC_KEY);
+  ed.SetUlong(CKA_KEY_TYPE, CKK_EC);  // Edwards OID under CKK_EC: not nameable
+  ed.Set(CKA_EC_PARAMS, kEd25519);
+  EXPECT_EQ(PolicyKeyType(ed), "");
+  auto policy = kmpolicy::ParsePolicy(kPolicy);
+  ASSERT_TRUE(policy.ok());
+  EXPECT_EQ(CheckKeyAllowed(*policy, ed).reason(), Reason::kTemplateInconsistent);
+  EXPECT_EQ(CheckKeyAllowed(*policy, rsa).reason(), Reason::kKeySizeRange);
+  EXPECT_TRUE(CheckKeyAllowed(nullptr, rsa).ok());
+}
+
+}  // namespace
+}  // namespace certvault::core
