@@ -134,9 +134,16 @@ Status EnrollCodes::Redeem(const std::string& id, const SecretBytes& password, c
   if (it->used != 0) return PermissionDeniedError("enrollment code already used");
   if (it->expires < now) return PermissionDeniedError("enrollment code expired");
   if (it->profile != profile) return PermissionDeniedError("enrollment code is for another profile");
-  CV_RETURN_IF_ERROR(use());
+  // Burnt before it is used: once a certificate may have been issued, a
+  // failed write can no longer leave the code usable again. A refused CSR
+  // gives it back (a crash in between leaves it burnt: fail closed).
   it->used = now;
-  return WriteAll(dir_ + "/enroll-codes", entries);
+  CV_RETURN_IF_ERROR(WriteAll(dir_ + "/enroll-codes", entries));
+  Status used = use();
+  if (used.ok()) return OkStatus();
+  it->used = 0;
+  (void)WriteAll(dir_ + "/enroll-codes", entries);  // best effort: the refusal is what the caller reports
+  return used;
 }
 
 }  // namespace certvault::ca::est

@@ -35,8 +35,9 @@ class EnrollCodes {
   // Create: a new code for `profile`, valid for `lifetime_s` seconds from `now`.
   Result<NewCode> Create(const std::string& profile, int64_t lifetime_s, int64_t now);
   // Redeem: checks `id`/`password` for `profile` and, if valid, runs `use`
-  // (the issuance) while holding the lock; the code is marked used only when
-  // `use` succeeds, so a refused CSR does not burn it. Errors:
+  // (the issuance) while holding the lock. The code is marked used on disk
+  // before `use` runs and given back if `use` fails, so a refused CSR does
+  // not burn it, and a crash during the issuance leaves it burnt. Errors:
   // kUnauthenticated for an unknown id or a wrong password, kPermissionDenied
   // when the code is used, expired or for another profile; `use`'s error
   // otherwise. The password comparison is constant time.

@@ -74,6 +74,22 @@ TEST_F(EnrollCodesTest, FailedIssuanceKeepsTheCode) {
   EXPECT_TRUE(codes.Redeem(code->id, Pw(*code), "device", kNow, [] { return OkStatus(); }).ok());
 }
 
+// The code is burnt on disk before the issuance runs: a crash (or a failed
+// write) after a certificate may have been issued never leaves it usable.
+TEST_F(EnrollCodesTest, CodeIsBurntWhileTheIssuanceRuns) {
+  EnrollCodes codes(dir_);
+  auto code = codes.Create("device", 3600, kNow);
+  ASSERT_TRUE(code.ok());
+  std::string during;
+  ASSERT_TRUE(codes.Redeem(code->id, Pw(*code), "device", kNow, [&] {
+    during = FileText();  // what a crash at this point would leave
+    return OkStatus();
+  }).ok());
+  std::ofstream(dir_ + "/enroll-codes") << during;
+  EXPECT_EQ(codes.Redeem(code->id, Pw(*code), "device", kNow, [] { return OkStatus(); }).code(),
+            StatusCode::kPermissionDenied);
+}
+
 TEST_F(EnrollCodesTest, CodesAreIndependent) {
   EnrollCodes codes(dir_);
   auto a = codes.Create("device", 3600, kNow);
