@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 JOBS=$(nproc)
-step() { printf '\n=== %s ===\n' "$*"; }
+START=$SECONDS
+step() { printf '\n=== %s (at %d s) ===\n' "$*" $((SECONDS - START)); }
+# ccache, when installed, is shared between clones: paths relative to the
+# checkout, the working directory left out of the hash.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 step "release build"
 # Tests and benchmarks on explicitly: the demo configures the same build dir without them.
@@ -44,15 +48,22 @@ step "libFuzzer targets (short runs)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_FUZZ=ON -DCV_BUILD_TESTS=OFF -DCV_WERROR=ON \
   -DCV_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build build-fuzz -j "$JOBS" --target fuzzers
-for f in build-fuzz/fuzz/*_fuzzer; do
-  [ -x "$f" ] || continue
-  name=$(basename "$f")
+# fuzz_one NAME: a 20 s run from the seed corpus; prints the crash on failure.
+fuzz_one() {
+  local f=build-fuzz/fuzz/$1 corpus
   corpus=$(mktemp -d)
-  [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$corpus/"
-  echo "fuzzing $name for 20 s"
-  "$f" -max_total_time=20 -max_len=4096 -print_final_stats=0 -artifact_prefix="$corpus-" "$corpus" \
-    >/dev/null 2>"$corpus.log" ||
-    { tail -50 "$corpus.log"; echo "FAILED: $name (crash input: $(ls "$corpus"-crash-* 2>/dev/null))"; exit 1; }
+  [ -d "fuzz/corpus/$1" ] && cp -r "fuzz/corpus/$1/." "$corpus/"
+  if ! "$f" -max_total_time=20 -max_len=4096 -print_final_stats=0 -artifact_prefix="$corpus-" "$corpus" \
+    >/dev/null 2>"$corpus.log"; then
+    tail -50 "$corpus.log"
+    echo "FAILED: $1 (crash input: $(ls "$corpus"-crash-* 2>/dev/null))"
+    return 1
+  fi
+  echo "fuzzed $1 for 20 s"
   rm -rf "$corpus" "$corpus.log"
-done
+}
+export -f fuzz_one
+# One target per core at a time; any failure fails the step.
+find build-fuzz/fuzz -maxdepth 1 -name '*_fuzzer' -type f -executable -printf '%f\n' | sort |
+  xargs -P "$JOBS" -I{} bash -c 'fuzz_one {}'
 step "all tests passed"

@@ -247,6 +247,39 @@ TEST_F(StoreTest, ObjectCrudAndVersion) {
   EXPECT_EQ(store_->UpdateObject(row).code(), StatusCode::kNotFound);
 }
 
+// FileHolds: whether the file at `path` contains `needle` anywhere.
+bool FileHolds(const std::string& path, const Bytes& needle) {
+  FILE* f = fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  Bytes all;
+  uint8_t buf[65536];
+  for (size_t n; (n = fread(buf, 1, sizeof(buf), f)) > 0;) all.insert(all.end(), buf, buf + n);
+  fclose(f);
+  return std::search(all.begin(), all.end(), needle.begin(), needle.end()) != all.end();
+}
+
+// A record that is replaced or deleted (a destroyed key's sealed material)
+// leaves no copy in the file's free pages or cells (secure_delete).
+TEST_F(StoreTest, ReplacedAndDeletedRecordsLeaveNoCopyInTheFile) {
+  Bytes sealed(9000);  // spills into overflow pages, which a delete frees
+  for (size_t i = 0; i < sealed.size(); ++i) sealed[i] = static_cast<uint8_t>((i * 131 + 7) % 251);
+  ObjectRow a = Object(200, 1, kPrivate, "replaced", {1}, true);
+  a.record = sealed;
+  ObjectRow b = Object(201, 1, kPrivate, "deleted", {2}, true);
+  b.record = sealed;
+  b.record[0] ^= 0xff;
+  ASSERT_TRUE(store_->InsertObject(a).ok());
+  ASSERT_TRUE(store_->InsertObject(b).ok());
+  a.record = {1};
+  a.version = 2;
+  ASSERT_TRUE(store_->UpdateObject(a).ok());
+  ASSERT_TRUE(store_->DeleteObject(201).ok());
+  store_.reset();  // the last connection checkpoints the WAL into the file
+  Bytes probe(sealed.begin() + 4000, sealed.begin() + 4064);
+  EXPECT_FALSE(FileHolds(dir_.File("vault.db"), probe));
+  EXPECT_FALSE(FileHolds(dir_.File("vault.db-wal"), probe));
+}
+
 TEST_F(StoreTest, InsertIntoMissingTokenIsNotFound) {
   EXPECT_EQ(store_->InsertObject(Object(5, 99, kCert, "x")).code(), StatusCode::kNotFound);
 }

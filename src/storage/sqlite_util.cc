@@ -121,6 +121,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, in
   // synchronous=FULL: in WAL mode every commit is fsync'ed, so an
   // acknowledged write survives power loss (NORMAL only survives a crash).
   CV_RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  // secure_delete: freed cells and pages are zeroed, so a replaced record or a
+  // destroyed key's sealed material leaves no copy in the file. Set here, not
+  // left to how the system's SQLite was built.
+  CV_RETURN_IF_ERROR(conn->Exec("PRAGMA secure_delete=ON;"));
   // Lookups are the hot path: a 16 MiB page cache per connection (default 2)
   // keeps the object indexes of a large vault in memory. No mmap: a file
   // truncated under a mapping raises SIGBUS, and the store must never crash.
