@@ -219,21 +219,13 @@ Result<Current> FindCurrent(OpenedToken& t, const ObjectSelector& cert_sel) {
   return cur;
 }
 
-// Replace: the new certificate takes the old one's label and CKA_ID only
-// once it is stored (under a temporary label and no CKA_ID, so it is no
-// key's certificate yet); then the old object goes. In between (one
-// C_SetAttributeValue to the next C_DestroyObject) both are there, never
-// neither; a crash there leaves two, which `renew` names.
-Status Replace(OpenedToken& t, Rollback& rollback, const Current& cur, const Bytes& der) {
-  CV_ASSIGN_OR_RETURN(ObjectHandle h, StoreCertificate(t.session, der, cur.cert.label + ".renewing", Bytes()));
-  rollback.Add(h);
-  AttributeSet tmpl;
-  tmpl.SetString(CKA_LABEL, cur.cert.label);
-  tmpl.Set(CKA_ID, cur.cert.id);
-  CV_RETURN_IF_ERROR(t.session.backend()->SetAttributeValue(t.session.handle(), h, tmpl));
-  rollback.Commit();
-  return t.session.backend()->DestroyObject(t.session.handle(), cur.cert.handle)
-      .Annotate("the new certificate is stored, the old one could not be removed");
+// Replace: the new certificate, with the old one's label and CKA_ID, takes
+// the old object's place in one vault transaction (ReplaceCertificate, also
+// through certvaultd): no reader ever sees neither or both, and a crash
+// leaves the old or the new one.
+Status Replace(OpenedToken& t, const Current& cur, const Bytes& der) {
+  CV_ASSIGN_OR_RETURN(AttributeSet tmpl, CertificateTemplate(der, cur.cert.label, cur.cert.id));
+  return t.session.backend()->ReplaceCertificate(t.session.handle(), cur.cert.handle, tmpl).status();
 }
 
 Result<std::unique_ptr<ProviderKey>> TlsKey(Context& ctx, OpenedToken& t, const Current& cur, const SecretBytes& pin) {
@@ -340,7 +332,8 @@ Status CmdRenew(Context& ctx) {
   CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, "simplereenroll", "", csr, spki, tls));
   Rollback rollback(&t.session);
   CV_RETURN_IF_ERROR(StoreChain(t, rollback, issued));
-  CV_RETURN_IF_ERROR(Replace(t, rollback, cur, issued.leaf));
+  CV_RETURN_IF_ERROR(Replace(t, cur, issued.leaf));
+  rollback.Commit();
   ObjectInfo stored = cur.cert;  // the label and CKA_ID the new certificate took over
   Report(ctx, t, stored, false, issued, "renewed");
   return OkStatus();

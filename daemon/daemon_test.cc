@@ -75,6 +75,34 @@ TEST_F(DaemonTest, PrivateDataValueChangesAndReadsBack) {
   EXPECT_EQ(std::string(req[0].value.begin(), req[0].value.end()), "second");
 }
 
+// Renewal's certificate swap reaches the vault as one call (op 39).
+TEST_F(DaemonTest, ReplaceCertificateIsOneCall) {
+  StartServer();
+  auto b = Client();
+  SlotId slot;
+  SessionHandle s = InitToken(b.get(), &slot);
+  auto cert = [](uint8_t value) {
+    AttributeSet t;
+    t.SetUlong(CKA_CLASS, CKO_CERTIFICATE);
+    t.SetUlong(CKA_CERTIFICATE_TYPE, CKC_X_509);
+    t.SetBool(CKA_TOKEN, true);
+    t.SetString(CKA_LABEL, "device");
+    t.Set(CKA_SUBJECT, Bytes{0x30, 0x00});
+    t.Set(CKA_VALUE, Bytes(32, value));
+    return t;
+  };
+  auto old = b->CreateObject(s, cert(1));
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  auto made = b->ReplaceCertificate(s, *old, cert(2));
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  std::vector<AttributeRequest> req(1);
+  req[0].type = CKA_VALUE;
+  ASSERT_TRUE(b->GetAttributeValue(s, *made, &req).ok());
+  EXPECT_EQ(Bytes(req[0].value.begin(), req[0].value.end()), Bytes(32, 2));
+  EXPECT_EQ(b->GetAttributeValue(s, *old, &req).reason(), Reason::kObjectHandleInvalid);
+  EXPECT_FALSE(b->ReplaceCertificate(s, *made, AttributeSet()).ok());
+}
+
 TEST_F(DaemonTest, LoginStateIsPerApplicationAndDiesWithIt) {
   StartServer();
   auto a = Client();

@@ -286,6 +286,7 @@ constexpr Entry kEntries[] = {
     {Op::kCreateObject, Forward<&B::CreateObject, S, AttributeSet>},
     {Op::kCopyObject, Forward<&B::CopyObject, S, O, AttributeSet>},
     {Op::kDestroyObject, Forward<&B::DestroyObject, S, O>},
+    {Op::kReplaceCertificate, Forward<&B::ReplaceCertificate, S, O, AttributeSet>},
     {Op::kGetObjectSize, Forward<&B::GetObjectSize, S, O>},
     {Op::kGetAttributeValue, GetAttributeValue},
     {Op::kSetAttributeValue, Forward<&B::SetAttributeValue, S, O, AttributeSet>},

@@ -76,6 +76,15 @@ class Backend {
   virtual Result<ObjectHandle> CreateObject(SessionHandle session, const AttributeSet& tmpl) = 0;
   virtual Result<ObjectHandle> CopyObject(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) = 0;
   virtual Status DestroyObject(SessionHandle session, ObjectHandle object) = 0;
+  // ReplaceCertificate (certvault extension, no PKCS#11 call): creates a
+  // token certificate from `tmpl` and destroys the token certificate `old`
+  // in one transaction, so that no reader sees neither or both (renewal
+  // keeps the old label and CKA_ID). Both must be CKO_CERTIFICATE token
+  // objects of the session's token; `old` must be destroyable. Returns the
+  // new handle; on error nothing changed.
+  virtual Result<ObjectHandle> ReplaceCertificate(SessionHandle session, ObjectHandle old, const AttributeSet& tmpl) {
+    return Status(Reason::kFunctionNotSupported, "this backend cannot replace a certificate in one step");
+  }
   virtual Result<uint64_t> GetObjectSize(SessionHandle session, ObjectHandle object) = 0;
   // GetAttributeValue fills each request; returns the first non-OK reason
   // (kAttributeSensitive before kAttributeTypeInvalid, as PKCS#11 orders them)

@@ -169,6 +169,19 @@ Status EmbeddedBackend::DestroyObject(SessionHandle handle, ObjectHandle object)
   return s;
 }
 
+Result<ObjectHandle> EmbeddedBackend::ReplaceCertificate(SessionHandle handle, ObjectHandle old,
+                                                         const AttributeSet& tmpl) {
+  std::string label;
+  if (!events_.enabled() || !TokenObjectLabel(old, &label)) return ReplaceCertificateUnlogged(handle, old, tmpl);
+  PendingEvent p = StartPending(handle, {"replace_certificate", old, label});
+  Result<ObjectHandle> made = [&] {
+    PendingEventScope scope(&p);
+    return ReplaceCertificateUnlogged(handle, old, tmpl);
+  }();
+  FinishPending(p, made.status());
+  return made;
+}
+
 Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle object, const AttributeSet& tmpl) {
   std::string label;
   if (!events_.enabled() || !TokenObjectLabel(object, &label)) return SetAttributeValueUnlogged(handle, object, tmpl);

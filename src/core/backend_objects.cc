@@ -190,7 +190,8 @@ Result<storage::ObjectRow> EmbeddedBackend::PublicTokenRow(const Object& obj, co
   return ToRow(obj, nullptr);
 }
 
-Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, std::vector<NewObject> objects) {
+Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, std::vector<NewObject> objects,
+                                                                   const Object* replaced) {
   const SecretBytes ik = IntegrityKeyOf(*s.runtime);
   std::vector<storage::ObjectRow> rows;
   std::vector<std::shared_ptr<Object>> session_objs;
@@ -226,7 +227,8 @@ Result<std::vector<ObjectHandle>> EmbeddedBackend::StoreNewObjects(Session& s, s
   }
   if (!rows.empty()) {
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
-    CV_RETURN_IF_ERROR(CommitObjects(*store, s.token, ik, nullptr, rows, [&]() -> Status {
+    CV_RETURN_IF_ERROR(CommitObjects(*store, s.token, ik, replaced, rows, [&]() -> Status {
+      if (replaced != nullptr) CV_RETURN_IF_ERROR(store->DeleteObject(replaced->id));
       CV_RETURN_IF_ERROR(CheckCapacity(*store, s, rows));
       return store->InsertObjects(rows);
     }));
@@ -289,6 +291,30 @@ Result<ObjectHandle> EmbeddedBackend::CopyObject(SessionHandle handle, ObjectHan
   std::vector<NewObject> objs;
   objs.push_back(std::move(n));
   CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> handles, StoreNewObjects(*s, std::move(objs)));
+  return handles.front();
+}
+
+Result<ObjectHandle> EmbeddedBackend::ReplaceCertificateUnlogged(SessionHandle handle, ObjectHandle old,
+                                                                 const AttributeSet& tmpl) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> obj, FetchObject(*s, old));
+  if (obj->object_class() != CKO_CERTIFICATE || !obj->token_object ||
+      tmpl.GetUlong(CKA_CLASS) != std::optional<uint64_t>(CKO_CERTIFICATE) || !tmpl.GetBoolOr(CKA_TOKEN, false)) {
+    return Status(Reason::kTemplateInconsistent, "only a token certificate replaces a token certificate");
+  }
+  if (!obj->attrs.GetBoolOr(CKA_DESTROYABLE, true)) {
+    return Status(Reason::kActionProhibited, "the object has CKA_DESTROYABLE=FALSE");
+  }
+  if (!s->rw()) return Status(Reason::kSessionReadOnly, "replacing a token object needs a R/W session");
+  CV_ASSIGN_OR_RETURN(AttributeSet attrs, policy::ApplyTemplate(CKO_CERTIFICATE, 0, tmpl, policy::Origin::kCreate,
+                                                                policy::kCkUnavailableInformation));
+  std::vector<NewObject> objs(1);
+  objs[0].attrs = std::move(attrs);
+  CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> handles, StoreNewObjects(*s, std::move(objs), obj.get()));
+  changes_->Bump();
+  std::unique_lock<std::shared_mutex> rt_lock(s->runtime->mu);
+  s->runtime->key_cache.erase(old);
   return handles.front();
 }
 

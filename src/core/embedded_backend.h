@@ -152,6 +152,7 @@ class EmbeddedBackend final : public Backend {
   Result<ObjectHandle> CreateObject(SessionHandle session, const AttributeSet& tmpl) override;
   Result<ObjectHandle> CopyObject(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) override;
   Status DestroyObject(SessionHandle session, ObjectHandle object) override;
+  Result<ObjectHandle> ReplaceCertificate(SessionHandle session, ObjectHandle old, const AttributeSet& tmpl) override;
   Result<uint64_t> GetObjectSize(SessionHandle session, ObjectHandle object) override;
   Status GetAttributeValue(SessionHandle session, ObjectHandle object,
                            std::vector<AttributeRequest>* requests) override;
@@ -302,7 +303,10 @@ class EmbeddedBackend final : public Backend {
     AttributeSet attrs;    // complete; secret attributes are split off and sealed here
     AttributeSet secrets;  // extra secrets (private key PKCS#8 as kCvaKeyMaterial, ...)
   };
-  Result<std::vector<ObjectHandle>> StoreNewObjects(Session& s, std::vector<NewObject> objects);
+  // `replaced`: a token object deleted in the same transaction (ReplaceCertificate).
+  Result<std::vector<ObjectHandle>> StoreNewObjects(Session& s, std::vector<NewObject> objects,
+                                                    const Object* replaced = nullptr);
+  Result<ObjectHandle> ReplaceCertificateUnlogged(SessionHandle session, ObjectHandle old, const AttributeSet& tmpl);
   // StoreNewObject: one object whose secret `secret_type` is `secret`.
   Result<ObjectHandle> StoreNewObject(Session& s, AttributeSet attrs, AttributeType secret_type,
                                       const SecretBytes& secret);

@@ -131,6 +131,14 @@ Status DaemonBackend::DestroyObject(SessionHandle session, ObjectHandle object) 
   return Call({Op::kDestroyObject, session}, Args(object), NoFields);
 }
 
+Result<ObjectHandle> DaemonBackend::ReplaceCertificate(SessionHandle session, ObjectHandle old,
+                                                      const AttributeSet& tmpl) {
+  BeforeChange();
+  ObjectHandle h = 0;
+  CV_RETURN_IF_ERROR(Call({Op::kReplaceCertificate, session}, Args(old, tmpl), Into(&h)));
+  return h;
+}
+
 Result<uint64_t> DaemonBackend::GetObjectSize(SessionHandle session, ObjectHandle object) {
   uint64_t size = 0;
   CV_RETURN_IF_ERROR(Call({Op::kGetObjectSize, session}, Args(object), Into(&size)));

@@ -54,6 +54,7 @@ class DaemonBackend final : public Backend {
   Result<ObjectHandle> CreateObject(SessionHandle session, const AttributeSet& tmpl) override;
   Result<ObjectHandle> CopyObject(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) override;
   Status DestroyObject(SessionHandle session, ObjectHandle object) override;
+  Result<ObjectHandle> ReplaceCertificate(SessionHandle session, ObjectHandle old, const AttributeSet& tmpl) override;
   Result<uint64_t> GetObjectSize(SessionHandle session, ObjectHandle object) override;
   Status GetAttributeValue(SessionHandle session, ObjectHandle object,
                            std::vector<AttributeRequest>* requests) override;

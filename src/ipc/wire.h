@@ -68,6 +68,7 @@ enum class Op : uint16_t {
   kFindObjectsInit = 36,
   kFindObjects = 37,
   kFindObjectsFinal = 38,
+  kReplaceCertificate = 39,  // certvault extension (core/backend.h)
   kEncryptInit = 40,
   kEncrypt = 41,
   kEncryptUpdate = 42,
