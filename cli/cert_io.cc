@@ -3,6 +3,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <climits>
 
@@ -60,6 +61,19 @@ Result<std::vector<Bytes>> ParsePem(std::span<const uint8_t> file) {
   return out;
 }
 
+// AllNamesIn: every commonName of `asked` is one of `got`'s.
+bool AllNamesIn(const X509_NAME* asked, const X509_NAME* got) {
+  for (int i = -1; (i = X509_NAME_get_index_by_NID(asked, NID_commonName, i)) >= 0;) {
+    const ASN1_STRING* want = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(asked, i));
+    bool found = false;
+    for (int j = -1; !found && (j = X509_NAME_get_index_by_NID(got, NID_commonName, j)) >= 0;) {
+      found = ASN1_STRING_cmp(want, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(got, j))) == 0;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<std::vector<Bytes>> ParseCertificates(std::span<const uint8_t> file) {
@@ -104,5 +118,36 @@ std::string CommonNameOf(std::span<const uint8_t> der) {
   }
   return cn;
 }
+
+Status CheckAsAsked(const Bytes& leaf_der, const Bytes& csr_der) {
+  const uint8_t* p = leaf_der.data();
+  ossl::UniquePtr<X509> leaf(d2i_X509(nullptr, &p, static_cast<long>(leaf_der.size())));  // NOLINT(runtime/int)
+  p = csr_der.data();
+  ossl::UniquePtr<X509_REQ> csr(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr_der.size())));  // NOLINT(runtime/int)
+  if (leaf == nullptr || csr == nullptr) return Status(Reason::kDataInvalid, "cannot read the issued certificate");
+  auto refuse = [](const std::string& why) {
+    return Status(StatusCode::kPermissionDenied, Reason::kDataInvalid, "the issued certificate " + why);
+  };
+  if (X509_check_ca(leaf.get()) != 0) return refuse("is a CA certificate, not the end-entity certificate asked for");
+  if (!AllNamesIn(X509_REQ_get_subject_name(csr.get()), X509_get_subject_name(leaf.get()))) {
+    return refuse("does not carry the commonName asked for");
+  }
+  STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(csr.get());
+  auto* asked = static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, nullptr, nullptr));
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  auto* got = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(leaf.get(), NID_subject_alt_name, nullptr, nullptr));
+  bool all = true;
+  for (int i = 0; all && i < sk_GENERAL_NAME_num(asked); ++i) {
+    bool found = false;
+    for (int j = 0; !found && j < sk_GENERAL_NAME_num(got); ++j) {
+      found = GENERAL_NAME_cmp(sk_GENERAL_NAME_value(asked, i), sk_GENERAL_NAME_value(got, j)) == 0;
+    }
+    all = found;
+  }
+  GENERAL_NAMES_free(asked);
+  GENERAL_NAMES_free(got);
+  return all ? OkStatus() : refuse("lacks a subjectAltName asked for");
+}
+
 
 }  // namespace certvault::cli

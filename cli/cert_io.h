@@ -26,6 +26,13 @@ Result<AttributeSet> CertificateTemplate(std::span<const uint8_t> der, std::stri
 // CertificatePublicKeyInfo: the certificate's DER SubjectPublicKeyInfo.
 Result<Bytes> CertificatePublicKeyInfo(std::span<const uint8_t> der);
 
+// CheckAsAsked: the issued certificate `leaf_der` is what the request
+// `csr_der` asked for: an end entity (no CA), with the CSR's commonName and
+// every subjectAltName it asked for. A CA may add to a request (fixed subject
+// attributes, its extensions) but not drop or change what the device named.
+// kPermissionDenied naming what is wrong.
+Status CheckAsAsked(const Bytes& leaf_der, const Bytes& csr_der);
+
 // CommonNameOf: the subject CN, or "" if absent.
 std::string CommonNameOf(std::span<const uint8_t> der);
 

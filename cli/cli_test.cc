@@ -215,6 +215,56 @@ TEST(CertIo, CertificateTemplateHasPkcs11Fields) {
   EXPECT_EQ(*spki, a.spki);
 }
 
+// Issued: a certificate for `key` by `issuer` (self-signed if null).
+Bytes Issued(const SoftCert& key, const std::string& subject, std::vector<x509::SanEntry> sans, bool is_ca) {
+  x509::CertSpec spec;
+  spec.public_key_info = key.spki;
+  spec.subject = subject;
+  spec.sans = std::move(sans);
+  spec.is_ca = is_ca;
+  spec.algorithm = x509::SignatureAlgorithm::kEd25519;
+  EVP_PKEY* k = key.key.get();
+  auto der = x509::BuildCertificate(spec, [k](std::span<const uint8_t> tbs) -> Result<Bytes> {
+    ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+    Bytes sig(64);
+    size_t n = sig.size();
+    EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, k);
+    EVP_DigestSign(ctx.get(), sig.data(), &n, tbs.data(), tbs.size());
+    return sig;
+  });
+  EXPECT_TRUE(der.ok()) << der.status().ToString();
+  return der.ok() ? *der : Bytes();
+}
+
+// The device refuses a certificate that is not what it asked for.
+TEST(CertIo, CheckAsAskedRefusesWhatWasNotAsked) {
+  SoftCert k = MakeCert("device-1");
+  x509::CsrSpec req;
+  req.public_key_info = k.spki;
+  req.subject = "/CN=device-1";
+  req.sans = {*x509::ParseSan("DNS:device-1.example.com"), *x509::ParseSan("IP:10.0.0.1")};
+  req.algorithm = x509::SignatureAlgorithm::kEd25519;
+  EVP_PKEY* key = k.key.get();
+  auto csr = x509::BuildCsr(req, [key](std::span<const uint8_t> tbs) -> Result<Bytes> {
+    ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+    Bytes sig(64);
+    size_t n = sig.size();
+    EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key);
+    EVP_DigestSign(ctx.get(), sig.data(), &n, tbs.data(), tbs.size());
+    return sig;
+  });
+  ASSERT_TRUE(csr.ok()) << csr.status().ToString();
+  // The CA may add (O=..., more names); it may not drop or change.
+  EXPECT_TRUE(CheckAsAsked(Issued(k, "/O=Factory/CN=device-1", req.sans, false), *csr).ok());
+  std::vector<x509::SanEntry> more = req.sans;
+  more.push_back(*x509::ParseSan("DNS:extra.example.com"));
+  EXPECT_TRUE(CheckAsAsked(Issued(k, "/CN=device-1", more, false), *csr).ok());
+  EXPECT_EQ(CheckAsAsked(Issued(k, "/CN=device-2", req.sans, false), *csr).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckAsAsked(Issued(k, "/CN=device-1", {req.sans[0]}, false), *csr).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckAsAsked(Issued(k, "/CN=device-1", req.sans, true), *csr).code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(CheckAsAsked(Bytes{0x30, 0x00}, *csr).ok());
+}
+
 TEST(Keys, ParseKeyType) {
   for (const char* t : {"rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "ed25519", "ed448"}) {
     EXPECT_TRUE(ParseKeyType(t).ok()) << t;

@@ -112,6 +112,7 @@ Result<Issued> Enroll(const EstUrl& url, const std::vector<Bytes>& anchors, cons
     CV_ASSIGN_OR_RETURN(Bytes got, CertificatePublicKeyInfo(der));
     if (got != spki) continue;
     CV_RETURN_IF_ERROR(VerifyChain(der, chain, anchors));
+    CV_RETURN_IF_ERROR(CheckAsAsked(der, csr));
     return Issued{der, chain};
   }
   return Status(StatusCode::kPermissionDenied, Reason::kDataInvalid, "the server returned no certificate for the key");
