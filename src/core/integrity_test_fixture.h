@@ -21,16 +21,16 @@
 #include "src/core/auth.h"
 #include "src/core/backend.h"
 #include "src/core/integrity.h"
+#include "src/core/testing/token_test.h"
 #include "src/crypto/aead.h"
 #include "src/crypto/kdf.h"
 #include "src/storage/record.h"
 
 namespace certvault {
 
-inline constexpr char kSoPin[] = "so-pin-1234";
-inline constexpr char kUserPin[] = "user-pin-1234";
-
-inline SecretBytes Pin(std::string_view p) { return SecretBytes(p, SecretAccess::Get()); }
+using testing::kSoPin;
+using testing::kUserPin;
+using testing::Pin;
 
 // Row: the columns of one objects row.
 struct Row {
@@ -39,45 +39,13 @@ struct Row {
   int64_t is_private = 0, version = 0;
 };
 
-class IntegrityTest : public ::testing::Test {
+// IntegrityTest: TokenTest (the vault and its token) with a user session.
+class IntegrityTest : public testing::TokenTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/cv-integrity-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    conf_ = dir_ + "/certvault.conf";
-    std::ofstream(conf_) << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n";
-    backend_ = Open();
-    InitToken();
-  }
-  void TearDown() override {
-    backend_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::unique_ptr<Backend> Open() {
-    BackendOptions options{dir_ + "/vault", conf_, true};
-    auto b = OpenEmbeddedBackend(options);
-    EXPECT_TRUE(b.ok()) << b.status().ToString();
-    return std::move(*b);
-  }
-  void InitToken() {
-    auto slots = backend_->GetSlotList(true);
-    ASSERT_TRUE(slots.ok() && !slots->empty());
-    slot_ = slots->back();
-    ASSERT_TRUE(backend_->InitToken(slot_, Pin(kSoPin), "test").ok());
-    auto so = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-    ASSERT_TRUE(so.ok());
-    ASSERT_TRUE(backend_->Login(*so, UserType::kSo, Pin(kSoPin)).ok());
-    ASSERT_TRUE(backend_->InitPin(*so, Pin(kUserPin)).ok());
-    ASSERT_TRUE(backend_->CloseSession(*so).ok());
+    TokenTest::SetUp();
+    if (HasFatalFailure()) return;
     session_ = UserSession();
-  }
-  SessionHandle UserSession() {
-    auto s = backend_->OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-    EXPECT_TRUE(s.ok());
-    Status st = backend_->Login(*s, UserType::kUser, Pin(kUserPin));
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    return *s;
   }
   // Restart: a new process: a fresh backend, logged in again. Returns the
   // login status.
@@ -261,9 +229,6 @@ class IntegrityTest : public ::testing::Test {
     MakeLegacyPinRecord(storage::Role::kUser, kUserPin);
   }
 
-  std::string dir_, conf_;
-  std::unique_ptr<Backend> backend_;
-  SlotId slot_ = 0;
   SessionHandle session_ = 0;
 };
 
