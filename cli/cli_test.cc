@@ -148,6 +148,18 @@ struct SoftCert {
   Bytes spki;
 };
 
+// Ed25519Signer: a software signer for x509::Build*.
+x509::Signer Ed25519Signer(EVP_PKEY* key) {
+  return [key](std::span<const uint8_t> tbs) -> Result<Bytes> {
+    ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+    Bytes sig(64);
+    size_t n = sig.size();
+    EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key);
+    EVP_DigestSign(ctx.get(), sig.data(), &n, tbs.data(), tbs.size());
+    return sig;
+  };
+}
+
 SoftCert MakeCert(const char* cn) {
   SoftCert c;
   c.key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
@@ -159,15 +171,7 @@ SoftCert MakeCert(const char* cn) {
   spec.public_key_info = c.spki;
   spec.subject = std::string("/CN=") + cn;
   spec.algorithm = x509::SignatureAlgorithm::kEd25519;
-  EVP_PKEY* key = c.key.get();
-  auto der = x509::BuildCertificate(spec, [key](std::span<const uint8_t> tbs) -> Result<Bytes> {
-    ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-    Bytes sig(64);
-    size_t n = sig.size();
-    EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key);
-    EVP_DigestSign(ctx.get(), sig.data(), &n, tbs.data(), tbs.size());
-    return sig;
-  });
+  auto der = x509::BuildCertificate(spec, Ed25519Signer(c.key.get()));
   EXPECT_TRUE(der.ok());
   if (der.ok()) c.der = *der;
   return c;
@@ -215,7 +219,7 @@ TEST(CertIo, CertificateTemplateHasPkcs11Fields) {
   EXPECT_EQ(*spki, a.spki);
 }
 
-// Issued: a certificate for `key` by `issuer` (self-signed if null).
+// Issued: a self-signed certificate for `key`'s public key.
 Bytes Issued(const SoftCert& key, const std::string& subject, std::vector<x509::SanEntry> sans, bool is_ca) {
   x509::CertSpec spec;
   spec.public_key_info = key.spki;
@@ -223,15 +227,7 @@ Bytes Issued(const SoftCert& key, const std::string& subject, std::vector<x509::
   spec.sans = std::move(sans);
   spec.is_ca = is_ca;
   spec.algorithm = x509::SignatureAlgorithm::kEd25519;
-  EVP_PKEY* k = key.key.get();
-  auto der = x509::BuildCertificate(spec, [k](std::span<const uint8_t> tbs) -> Result<Bytes> {
-    ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-    Bytes sig(64);
-    size_t n = sig.size();
-    EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, k);
-    EVP_DigestSign(ctx.get(), sig.data(), &n, tbs.data(), tbs.size());
-    return sig;
-  });
+  auto der = x509::BuildCertificate(spec, Ed25519Signer(key.key.get()));
   EXPECT_TRUE(der.ok()) << der.status().ToString();
   return der.ok() ? *der : Bytes();
 }
@@ -244,15 +240,7 @@ TEST(CertIo, CheckAsAskedRefusesWhatWasNotAsked) {
   req.subject = "/CN=device-1";
   req.sans = {*x509::ParseSan("DNS:device-1.example.com"), *x509::ParseSan("IP:10.0.0.1")};
   req.algorithm = x509::SignatureAlgorithm::kEd25519;
-  EVP_PKEY* key = k.key.get();
-  auto csr = x509::BuildCsr(req, [key](std::span<const uint8_t> tbs) -> Result<Bytes> {
-    ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-    Bytes sig(64);
-    size_t n = sig.size();
-    EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key);
-    EVP_DigestSign(ctx.get(), sig.data(), &n, tbs.data(), tbs.size());
-    return sig;
-  });
+  auto csr = x509::BuildCsr(req, Ed25519Signer(k.key.get()));
   ASSERT_TRUE(csr.ok()) << csr.status().ToString();
   // The CA may add (O=..., more names); it may not drop or change.
   EXPECT_TRUE(CheckAsAsked(Issued(k, "/O=Factory/CN=device-1", req.sans, false), *csr).ok());
