@@ -149,34 +149,11 @@ bool Server::Allowed(int fd, const struct ucred& cred) const {
 }
 
 void Server::Spawn(int fd, const struct ucred& cred) {
-  // Under the lock: the thread cannot reach Untrack (and be reaped) before
-  // it is in threads_.
+  // Under the lock: the thread cannot reach Untrack before fds_ has it.
   std::lock_guard<std::mutex> lock(mu_);
   fds_.insert(fd);
   connections_.fetch_add(1);
-  std::thread t([this, fd, cred] { Serve(fd, cred); });
-  threads_.emplace(t.get_id(), std::move(t));
-}
-
-void Server::Reap(bool all) {
-  std::vector<std::thread> done;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (std::thread::id id : finished_) {
-      auto it = threads_.find(id);
-      if (it == threads_.end()) continue;
-      done.push_back(std::move(it->second));
-      threads_.erase(it);
-    }
-    finished_.clear();
-    if (all) {  // still serving after the shutdown grace period: let them finish on their own
-      for (auto& [id, t] : threads_) t.detach();
-      threads_.clear();
-    }
-  }
-  // Joined, not detached: a thread's exit (OpenSSL's per-thread state is freed
-  // then) is complete before the server goes away.
-  for (std::thread& t : done) t.join();
+  threads_.Start([this, fd, cred] { Serve(fd, cred); });
 }
 
 void Server::Untrack(int fd) {
@@ -186,7 +163,7 @@ void Server::Untrack(int fd) {
   fds_.erase(fd);
   close(fd);
   connections_.fetch_sub(1);
-  finished_.push_back(std::this_thread::get_id());
+  threads_.Finished();
   if (fds_.empty()) idle_cv_.notify_all();
 }
 
@@ -211,7 +188,7 @@ Status Server::Run() {
       continue;
     }
     Spawn(fd, cred);
-    Reap(false);
+    threads_.Reap();
   }
   // Shutdown: wake every connection thread and wait for them.
   {
@@ -219,7 +196,8 @@ Status Server::Run() {
     for (int fd : fds_) shutdown(fd, SHUT_RDWR);
     idle_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return fds_.empty(); });
   }
-  Reap(true);
+  // Still serving after the grace period: let them finish on their own.
+  threads_.Reap(/*detach_running=*/true);
   return OkStatus();
 }
 

@@ -36,6 +36,7 @@
 #include "daemon/daemon_config.h"
 #include "daemon/dispatch.h"
 #include "daemon/request_parts.h"
+#include "src/base/thread_set.h"
 #include "src/ipc/socket_io.h"
 
 namespace certvault::daemon {
@@ -85,8 +86,6 @@ class Server {
   void DropApp(std::shared_ptr<App> app);
   void Spawn(int fd, const struct ucred& cred);  // tracks fd, starts its thread
   void Untrack(int fd);                          // closes fd; the thread is then finished
-  // Reap: joins the finished connection threads; `all`: detaches the rest.
-  void Reap(bool all);
 
   const DaemonConfig config_;
   const BackendFactory open_backend_;
@@ -100,8 +99,7 @@ class Server {
   std::mutex mu_;
   std::condition_variable idle_cv_;
   std::set<int> fds_;                               // GUARDED_BY(mu_)
-  std::map<std::thread::id, std::thread> threads_;  // GUARDED_BY(mu_)
-  std::vector<std::thread::id> finished_;           // GUARDED_BY(mu_)
+  ThreadSet threads_;  // connection threads, joined (src/base/thread_set.h)
   std::map<uint64_t, std::weak_ptr<App>> apps_;     // GUARDED_BY(mu_)
   uint64_t next_app_id_ = 1;                        // GUARDED_BY(mu_)
 };

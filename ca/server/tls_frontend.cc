@@ -85,7 +85,7 @@ TlsFrontEnd::~TlsFrontEnd() {
   for (const auto& [fd, unused] : active_) shutdown(fd, SHUT_RDWR);  // wakes each connection's thread
   idle_.wait(lock, [this] { return active_.empty(); });
   lock.unlock();
-  Reap();
+  threads_.Reap(false, true);
   for (int fd : {listen_fd_, stop_pipe_[0], stop_pipe_[1]}) {
     if (fd >= 0) close(fd);
   }
@@ -108,33 +108,15 @@ void TlsFrontEnd::AcceptLoop() {
     socklen_t len = sizeof(addr);
     int tcp = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
     if (tcp < 0) continue;
-    Reap();
+    threads_.Reap();
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || active_.size() >= options_.max_connections) {
       close(tcp);  // connection limit: refused at once
       continue;
     }
     active_[tcp] = 1;
-    // Under the lock: the thread cannot list itself as finished before it is in threads_.
-    std::thread t([this, tcp, addr] { Serve(tcp, addr); });
-    threads_.emplace(t.get_id(), std::move(t));
+    threads_.Start([this, tcp, addr] { Serve(tcp, addr); });
   }
-}
-
-// Reap: joins the connection threads that have finished.
-void TlsFrontEnd::Reap() {
-  std::vector<std::thread> done;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (std::thread::id id : finished_) {
-      auto it = threads_.find(id);
-      if (it == threads_.end()) continue;
-      done.push_back(std::move(it->second));
-      threads_.erase(it);
-    }
-    finished_.clear();
-  }
-  for (std::thread& t : done) t.join();
 }
 
 void TlsFrontEnd::SetContext(SSL_CTX* ctx) {
@@ -184,7 +166,7 @@ void TlsFrontEnd::Serve(int tcp, sockaddr_in addr) {
   std::lock_guard<std::mutex> lock(mu_);
   close(tcp);
   active_.erase(tcp);
-  finished_.push_back(std::this_thread::get_id());
+  threads_.Finished();  // before the destructor can see active_ empty
   idle_.notify_all();
 }
 

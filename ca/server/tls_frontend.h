@@ -23,10 +23,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "ca/http/http_server.h"
 #include "src/base/result.h"
+#include "src/base/thread_set.h"
 
 namespace certvault::ca {
 
@@ -68,7 +68,6 @@ class TlsFrontEnd {
   void AcceptLoop();
   void Serve(int tcp, sockaddr_in addr);
   void Pump(SSL* ssl, int tcp, int local);
-  void Reap();
 
   TlsFrontEndOptions options_;
   SSL_CTX* ctx_ = nullptr;  // guarded by mu_ once Run has been called
@@ -81,10 +80,7 @@ class TlsFrontEnd {
   std::condition_variable idle_;
   std::map<int, std::shared_ptr<const ConnectionPeer>> peers_;  // guarded by mu_
   std::map<int, int> active_;  // tcp fd -> 1, guarded by mu_ (shut down on stop)
-  // Connection threads are joined, never detached: a thread's exit (when
-  // OpenSSL frees its per-thread state) completes before the front end goes.
-  std::map<std::thread::id, std::thread> threads_;  // guarded by mu_
-  std::vector<std::thread::id> finished_;           // guarded by mu_
+  ThreadSet threads_;  // the connections' threads (joined, never detached)
   bool stopping_ = false;      // guarded by mu_
   std::atomic<uint64_t> handshake_failures_{0};
 };
