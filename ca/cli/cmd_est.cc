@@ -48,9 +48,10 @@ class ServeEstImpl : public ServeEst {
   const CaInstance* ca_ = nullptr;
   ServerConfig server_;
   std::unique_ptr<ServerTls> tls_;
-  // Contexts replaced by Reload: connections made with them may still be
-  // open, and their SSL_CTX borrows the library context and key of these.
-  std::vector<std::unique_ptr<ServerTls>> retired_tls_;
+  // Contexts replaced by Reload, with the generation that replaced them:
+  // connections made with them may still be open, and their SSL_CTX borrows
+  // the library context and key of these. Freed once no connection uses them.
+  std::vector<std::pair<uint64_t, std::unique_ptr<ServerTls>>> retired_tls_;
   std::unique_ptr<CertDb> issue_db_, lookup_db_;
   std::unique_ptr<IssueQueue> queue_;
   ServerMetrics metrics_;
@@ -138,9 +139,13 @@ Status ServeEstImpl::Reload() {
   }
   service_->SetServerConfig(std::make_shared<const ServerConfig>(fresh));
   if (tls != nullptr) {
-    if (frontend_ != nullptr) frontend_->SetContext(tls->ctx());
-    retired_tls_.push_back(std::move(tls_));
+    uint64_t generation = frontend_ != nullptr ? frontend_->SetContext(tls->ctx()) : 0;
+    retired_tls_.emplace_back(generation, std::move(tls_));
     tls_ = std::move(tls);
+  }
+  if (frontend_ != nullptr) {
+    uint64_t oldest = frontend_->OldestGenerationInUse();
+    std::erase_if(retired_tls_, [oldest](const auto& r) { return r.first <= oldest; });
   }
   server_ = std::move(fresh);
   return OkStatus();

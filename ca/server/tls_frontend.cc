@@ -114,16 +114,24 @@ void TlsFrontEnd::AcceptLoop() {
       close(tcp);  // connection limit: refused at once
       continue;
     }
-    active_[tcp] = 1;
+    active_[tcp] = generation_;
     threads_.Start([this, tcp, addr] { Serve(tcp, addr); });
   }
 }
 
-void TlsFrontEnd::SetContext(SSL_CTX* ctx) {
+uint64_t TlsFrontEnd::SetContext(SSL_CTX* ctx) {
   SSL_CTX_up_ref(ctx);
   std::lock_guard<std::mutex> lock(mu_);
   SSL_CTX_free(ctx_);
   ctx_ = ctx;
+  return ++generation_;
+}
+
+uint64_t TlsFrontEnd::OldestGenerationInUse() {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t oldest = generation_;
+  for (const auto& [fd, gen] : active_) oldest = std::min(oldest, gen);
+  return oldest;
 }
 
 // Serve: one connection, on its own thread: handshake, handoff, pump.
@@ -134,6 +142,7 @@ void TlsFrontEnd::Serve(int tcp, sockaddr_in addr) {
     std::lock_guard<std::mutex> lock(mu_);
     ctx = ctx_;
     SSL_CTX_up_ref(ctx);
+    active_[tcp] = generation_;  // the generation this connection uses
   }
   SSL* ssl = SSL_new(ctx);  // holds its own reference
   SSL_CTX_free(ctx);

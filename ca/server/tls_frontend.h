@@ -56,9 +56,14 @@ class TlsFrontEnd {
   uint16_t port() const { return port_; }
   // SetContext: connections accepted from now on use `ctx` (takes a
   // reference); open connections keep the context they were made with.
+  // Returns the new context's generation (the first is 0).
   // REQUIRES: whatever `ctx` borrows (library context, key) outlives every
-  // connection made with it.
-  void SetContext(SSL_CTX* ctx);
+  // connection made with it: see OldestGenerationInUse.
+  uint64_t SetContext(SSL_CTX* ctx);
+  // OldestGenerationInUse: the oldest context generation an open connection
+  // still uses (the current one if none): what a context retired at
+  // generation G borrows may be freed once this is >= G.
+  uint64_t OldestGenerationInUse();
   // PeerOf: the peer of the connection whose server-side socket is `fd`.
   std::shared_ptr<const ConnectionPeer> PeerOf(int fd);
   uint64_t handshake_failures() const { return handshake_failures_.load(); }
@@ -79,7 +84,8 @@ class TlsFrontEnd {
   std::mutex mu_;
   std::condition_variable idle_;
   std::map<int, std::shared_ptr<const ConnectionPeer>> peers_;  // guarded by mu_
-  std::map<int, int> active_;  // tcp fd -> 1, guarded by mu_ (shut down on stop)
+  std::map<int, uint64_t> active_;  // tcp fd -> its context generation, guarded by mu_ (shut down on stop)
+  uint64_t generation_ = 0;          // of ctx_, guarded by mu_
   ThreadSet threads_;  // the connections' threads (joined, never detached)
   bool stopping_ = false;      // guarded by mu_
   std::atomic<uint64_t> handshake_failures_{0};

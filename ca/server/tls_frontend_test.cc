@@ -143,8 +143,10 @@ TEST_F(TlsFrontEndTest, NewContextForNewConnectionsOnly) {
   SSL_CTX* ctx2 = SSL_CTX_new_ex(crypto::LibCtx(), nullptr, TLS_server_method());
   ASSERT_EQ(SSL_CTX_use_certificate(ctx2, cert2.get()), 1);
   ASSERT_EQ(SSL_CTX_use_PrivateKey(ctx2, key2.get()), 1);
-  fe->SetContext(ctx2);
+  EXPECT_EQ(fe->OldestGenerationInUse(), 0u);
+  EXPECT_EQ(fe->SetContext(ctx2), 1u);
   SSL_CTX_free(ctx2);  // the front end holds its own reference
+  EXPECT_EQ(fe->OldestGenerationInUse(), 0u) << "the old connection still uses generation 0";
 
   int new_fd = Connect(fe->port());
   SSL* new_ssl = handshake(new_fd);
@@ -162,10 +164,15 @@ TEST_F(TlsFrontEndTest, NewContextForNewConnectionsOnly) {
   EXPECT_EQ(std::string(buf, 4), "ping");
   for (int i = 0; i < 3000 && handed_.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   SSL_free(old_ssl);
-  SSL_free(new_ssl);
   close(old_fd);
-  close(new_fd);
   close(old_server_end);
+  // Once the old connection has ended, generation 0's context may be freed.
+  for (int i = 0; i < 6000 && fe->OldestGenerationInUse() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(fe->OldestGenerationInUse(), 1u);
+  SSL_free(new_ssl);
+  close(new_fd);
   if (handed_.load() == 2) close(handed_fd_.load());
   SSL_CTX_free(cctx);
 }
