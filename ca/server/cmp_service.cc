@@ -1,0 +1,571 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "ca/server/cmp_service.h"
+
+#include <openssl/crmf.h>
+#include <openssl/x509v3.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "ca/cmp/cmp_envelope.h"
+#include "ca/cmp/cmp_ptr.h"
+#include "ca/der/der_writer.h"
+#include "ca/issuance/csr.h"
+#include "src/base/status_macros.h"
+#include "src/crypto/ossl_error.h"
+
+namespace certvault::ca {
+
+struct CmpService::Req {
+  CmpService* svc = nullptr;
+  uint64_t id = 0;
+  cmp::Envelope env;
+  std::string tid;                 // hex
+  std::string label;               // /p/<label>, or ""
+  Status auth = UnauthenticatedError("the request is not protected");
+  ossl::UniquePtr<X509> signer;    // the CMP protection certificate
+  CertRecord own;                  // signer's record when this CA issued it
+  std::string code_id;
+  SecretBytes secret;
+  std::string op = "cmp", client, serial, reason;
+  bool issued = false;
+  Bytes cert_der;                  // the certificate of this transaction
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+
+namespace {
+
+constexpr char kPrefix[] = "/.well-known/cmp";
+
+std::string NameText(const X509_NAME* name) {
+  char buf[512];
+  if (name == nullptr || X509_NAME_oneline(name, buf, sizeof(buf)) == nullptr) return "";
+  return buf;
+}
+
+std::string SerialHex(const ASN1_INTEGER* serial) {
+  ossl::UniquePtr<BIGNUM> bn(ASN1_INTEGER_to_BN(serial, nullptr));
+  if (bn == nullptr || BN_is_negative(bn.get())) return "";
+  Bytes out(static_cast<size_t>(BN_num_bytes(bn.get())));
+  BN_bn2bin(bn.get(), out.data());
+  return HexEncode(out);
+}
+
+// Der: the encoding `i2d(&buf)` makes (empty on failure).
+template <typename I2d>
+Bytes Der(I2d i2d) {
+  unsigned char* buf = nullptr;
+  int len = i2d(&buf);
+  Bytes out;
+  if (len > 0) out.assign(buf, buf + len);
+  OPENSSL_free(buf);
+  return out;
+}
+
+Bytes PubkeyDer(X509_PUBKEY* pk) {
+  return Der([&](unsigned char** b) { return i2d_X509_PUBKEY(pk, b); });
+}
+
+// Rejection: RFC 9483 §3.6.4 PKIStatusInfo with a failInfo bit for `st`.
+OSSL_CMP_PKISI* Rejection(const Status& st, CmpService::Req& r) {
+  int bit = OSSL_CMP_PKIFAILUREINFO_systemFailure;
+  switch (st.code()) {
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kUnauthenticated: bit = OSSL_CMP_PKIFAILUREINFO_notAuthorized; break;
+    case StatusCode::kInvalidArgument: bit = OSSL_CMP_PKIFAILUREINFO_badCertTemplate; break;
+    case StatusCode::kNotFound: bit = OSSL_CMP_PKIFAILUREINFO_badCertId; break;
+    case StatusCode::kAlreadyExists: bit = OSSL_CMP_PKIFAILUREINFO_transactionIdInUse; break;
+    case StatusCode::kFailedPrecondition: bit = OSSL_CMP_PKIFAILUREINFO_certRevoked; break;
+    case StatusCode::kUnavailable: bit = OSSL_CMP_PKIFAILUREINFO_systemUnavail; break;
+    default: break;
+  }
+  r.reason = std::string(st.message());
+  return OSSL_CMP_STATUSINFO_new(OSSL_CMP_PKISTATUS_rejection, 1 << bit, r.reason.c_str());
+}
+
+CmpService::Req& ReqOf(OSSL_CMP_SRV_CTX* srv) {
+  return *static_cast<CmpService::Req*>(OSSL_CMP_SRV_CTX_get0_custom_ctx(srv));
+}
+
+OSSL_CMP_PKISI* OnCertRequest(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG* req, int, const OSSL_CRMF_MSG* crm,
+                              const X509_REQ* p10cr, X509** cert_out, STACK_OF(X509)** chain_out,
+                              STACK_OF(X509)** ca_pubs) {
+  CmpService::Req& r = ReqOf(srv);
+  return r.svc->CertRequest(r, req, crm, p10cr, cert_out, chain_out, ca_pubs);
+}
+
+OSSL_CMP_PKISI* OnRevoke(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const X509_NAME* issuer,
+                         const ASN1_INTEGER* serial) {
+  CmpService::Req& r = ReqOf(srv);
+  return r.svc->Revoke(r, issuer, serial);
+}
+
+int OnGenm(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const STACK_OF(OSSL_CMP_ITAV)*,
+           STACK_OF(OSSL_CMP_ITAV)** out) {
+  CmpService::Req& r = ReqOf(srv);
+  return r.svc->Genm(r, out) ? 1 : 0;
+}
+
+void OnError(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const OSSL_CMP_PKISI*, const ASN1_INTEGER*,
+             const OSSL_CMP_PKIFREETEXT*) {
+  ReqOf(srv).reason = "the client sent an error message";
+}
+
+int OnCertConf(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, int, const ASN1_OCTET_STRING* hash, const OSSL_CMP_PKISI*) {
+  CmpService::Req& r = ReqOf(srv);
+  return r.svc->CertConf(r, hash) ? 1 : 0;
+}
+
+int OnPollReq(OSSL_CMP_SRV_CTX*, const OSSL_CMP_MSG*, int, OSSL_CMP_MSG**, int64_t*) {
+  return 0;  // never answers "waiting": issuance is synchronous
+}
+
+int QuietLog(const char*, const char*, int, OSSL_CMP_severity, const char*) { return 1; }
+
+std::string_view BodyName(int type) {
+  switch (type) {
+    case cmp::kIr: return "cmp-ir";
+    case cmp::kCr: return "cmp-cr";
+    case cmp::kP10cr: return "cmp-p10cr";
+    case cmp::kKur: return "cmp-kur";
+    case cmp::kRr: return "cmp-rr";
+    case cmp::kGenm: return "cmp-genm";
+    case cmp::kCertConf: return "cmp-certconf";
+    case cmp::kError: return "cmp-error";
+    default: return "cmp-other";
+  }
+}
+
+void Text(HttpReply& reply, unsigned int status, const std::string& text) {
+  reply.status = status;
+  reply.content_type = "text/plain; charset=utf-8";
+  reply.body.assign(text.begin(), text.end());
+  reply.body.push_back('\n');
+}
+
+bool ValidLabel(std::string_view label) {
+  if (label.empty() || label.size() > 64 || label[0] == '.') return false;
+  return std::all_of(label.begin(), label.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CmpService>> CmpService::Create(CmpDeps deps) {
+  std::unique_ptr<CmpService> s(new CmpService(std::move(deps)));
+  CV_ASSIGN_OR_RETURN(s->txns_, cmp::TxnStore::Open(s->deps_.ca->dir));
+  s->anchors_ = X509_STORE_new();
+  if (s->anchors_ == nullptr || X509_STORE_add_cert(s->anchors_, s->deps_.issuing) != 1 ||
+      (s->deps_.root != nullptr && X509_STORE_add_cert(s->anchors_, s->deps_.root) != 1)) {
+    return ossl::OpenSslError("X509_STORE_add_cert");
+  }
+  for (const std::string& path : s->deps_.server()->client_anchors) {
+    if (X509_STORE_load_file_ex(s->anchors_, path.c_str(), s->deps_.libctx, nullptr) != 1) {
+      ossl::ClearErrors();
+      return FailedPreconditionError("cannot read the client anchors " + path);
+    }
+  }
+  return s;
+}
+
+CmpService::~CmpService() { X509_STORE_free(anchors_); }
+
+// Authenticate: who protected the request, before OpenSSL checks the
+// protection itself. PBM: the enrollment code named by senderKID (its
+// secret is what OpenSSL verifies the MAC with). Signature: extraCerts[0]
+// (RFC 9483 §3.3: "the first certificate MUST be the CMP protection
+// certificate"), validated here; it is then pinned as the only certificate
+// OpenSSL verifies the signature with, so this identity is the signer's.
+Status CmpService::Authenticate(Req& r) {
+  if (r.env.pbm) {
+    r.code_id.assign(r.env.sender_kid.begin(), r.env.sender_kid.end());
+    r.client = "code " + r.code_id;
+    CV_ASSIGN_OR_RETURN(r.secret, codes_.MacSecret(r.code_id));
+    return OkStatus();
+  }
+  if (r.env.extra_certs.empty()) return UnauthenticatedError("no CMP protection certificate in extraCerts");
+  const Bytes& der = r.env.extra_certs[0];
+  const uint8_t* p = der.data();
+  r.signer.reset(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
+  if (r.signer == nullptr) {
+    ossl::ClearErrors();
+    return InvalidArgumentError("malformed protection certificate");
+  }
+  X509* leaf = r.signer.get();
+  r.client = "cert subject=" + NameText(X509_get_subject_name(leaf)) + " issuer=" +
+             NameText(X509_get_issuer_name(leaf)) + " serial=" + SerialHex(X509_get0_serialNumber(leaf));
+  ossl::X509StackPtr untrusted(sk_X509_new_null());
+  for (size_t i = 1; i < r.env.extra_certs.size() && untrusted != nullptr; ++i) {
+    const uint8_t* q = r.env.extra_certs[i].data();
+    ossl::UniquePtr<X509> c(d2i_X509(nullptr, &q, static_cast<long>(r.env.extra_certs[i].size())));  // NOLINT
+    if (c != nullptr && sk_X509_push(untrusted.get(), c.get()) > 0) (void)c.release();  // owned by `untrusted`
+  }
+  ossl::ClearErrors();
+  ossl::UniquePtr<X509_STORE_CTX> vctx(X509_STORE_CTX_new_ex(deps_.libctx, nullptr));
+  if (vctx == nullptr || untrusted == nullptr || X509_STORE_CTX_init(vctx.get(), anchors_, leaf, untrusted.get()) != 1) {
+    return ossl::OpenSslError("X509_STORE_CTX_init");
+  }
+  if (X509_verify_cert(vctx.get()) != 1) {
+    int err = X509_STORE_CTX_get_error(vctx.get());
+    ossl::ClearErrors();
+    return PermissionDeniedError(std::string("protection certificate not trusted: ") + X509_verify_cert_error_string(err));
+  }
+  if (X509_check_issued(deps_.issuing, leaf) != X509_V_OK) return OkStatus();
+  std::string serial = SerialHex(X509_get0_serialNumber(leaf));
+  Result<CertRecord> rec = [&] {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    return deps_.db->FindBySerial(deps_.ca_name, serial);
+  }();
+  if (rec.status().code() == StatusCode::kNotFound) return PermissionDeniedError("protection certificate unknown to this CA");
+  if (!rec.ok()) return UnavailableError("database unavailable");
+  if (rec->revoked) return PermissionDeniedError("protection certificate revoked");
+  r.own = std::move(*rec);
+  return OkStatus();
+}
+
+bool CmpService::Handle(const HttpRequest& request, HttpReply& reply) {
+  std::string_view path = request.path;
+  if (!path.starts_with(kPrefix)) return false;
+  static std::atomic<uint64_t> next_id{1};
+  Req r;
+  r.svc = this;
+  r.id = next_id.fetch_add(1);
+  std::string_view rest = path.substr(sizeof(kPrefix) - 1);
+  bool labelled = rest.starts_with("/p/") && ValidLabel(rest.substr(3));
+  if (labelled) r.label = std::string(rest.substr(3));
+  if (!labelled && !rest.empty() && rest != "/") {
+    Text(reply, 404, "unknown CMP path: use /.well-known/cmp or /.well-known/cmp/p/<profile>");
+  } else if (request.method != "POST") {  // RFC 6712 §3.3/§3.4: POST with Content-Type application/pkixcmp.
+    reply.headers.emplace_back("Allow", "POST");
+    Text(reply, 405, "use POST");
+  } else if (request.too_large) {
+    Text(reply, 413, "request body too large");
+  } else if (!request.content_type.starts_with("application/pkixcmp")) {
+    Text(reply, 415, "Content-Type must be application/pkixcmp");
+  } else {
+    Process(r, request.body, reply);
+  }
+  Log(r, reply.status);
+  return true;
+}
+
+// NewServerContext: a CMP server context for one request (OpenSSL's keeps
+// per-transaction state, so each request gets its own; one waiting for
+// certConf is kept in open_). Responses are signed with the TLS server key.
+Result<std::shared_ptr<OSSL_CMP_SRV_CTX>> CmpService::NewServerContext() {
+  std::shared_ptr<OSSL_CMP_SRV_CTX> srv(OSSL_CMP_SRV_CTX_new(deps_.libctx, "?provider=default"), OSSL_CMP_SRV_CTX_free);
+  if (srv == nullptr) return ossl::OpenSslError("OSSL_CMP_SRV_CTX_new");
+  OSSL_CMP_CTX* ctx = OSSL_CMP_SRV_CTX_get0_cmp_ctx(srv.get());
+  ossl::X509StackPtr chain(sk_X509_new_null());
+  bool ok = chain != nullptr && sk_X509_push(chain.get(), deps_.issuing) > 0 &&
+            (deps_.root == nullptr || sk_X509_push(chain.get(), deps_.root) > 0);
+  // RFC 9483 §3.1: implicitConfirm is granted when the client asks for it.
+  if (!ok || OSSL_CMP_SRV_CTX_set_grant_implicit_confirm(srv.get(), 1) != 1 ||
+      OSSL_CMP_CTX_set_log_cb(ctx, QuietLog) != 1 || OSSL_CMP_CTX_set1_cert(ctx, deps_.cert) != 1 ||
+      OSSL_CMP_CTX_set1_pkey(ctx, deps_.key) != 1 || OSSL_CMP_CTX_set1_untrusted(ctx, chain.get()) != 1) {
+    sk_X509_free(chain.release());  // borrowed certificates: only the stack is freed
+    return ossl::OpenSslError("OSSL_CMP_CTX setup");
+  }
+  sk_X509_free(chain.release());  // set1_untrusted took its own references
+  return srv;
+}
+
+// Process: one PKIMessage in, one out (an error message for anything
+// OpenSSL or a callback refuses); HTTP 400 only when it is no PKIMessage.
+void CmpService::Process(Req& r, const Bytes& body, HttpReply& reply) {
+  Result<cmp::Envelope> env = cmp::DecodeEnvelope(body);
+  const uint8_t* p = body.data();
+  ossl::UniquePtr<OSSL_CMP_MSG> req;
+  if (env.ok()) req.reset(d2i_OSSL_CMP_MSG(nullptr, &p, static_cast<long>(body.size())));  // NOLINT(runtime/int)
+  if (!env.ok() || req == nullptr || p != body.data() + body.size()) {
+    ossl::ClearErrors();
+    r.reason = env.ok() ? "not a PKIMessage" : std::string(env.status().message());
+    return Text(reply, 400, "malformed CMP message");
+  }
+  r.env = std::move(*env);
+  r.tid = HexEncode(r.env.transaction_id);
+  r.op = std::string(BodyName(r.env.body_type));
+  std::shared_ptr<OSSL_CMP_SRV_CTX> srv;
+  if (r.env.body_type == cmp::kCertConf && !r.tid.empty()) {
+    std::lock_guard<std::mutex> lock(open_mu_);
+    auto it = open_.find(r.tid);
+    if (it != open_.end()) {
+      srv = std::move(it->second.srv);
+      r.cert_der = std::move(it->second.cert);
+      open_.erase(it);
+    }
+  }
+  if (srv == nullptr) {
+    Result<std::shared_ptr<OSSL_CMP_SRV_CTX>> fresh = NewServerContext();
+    if (!fresh.ok()) return Text(reply, 500, "internal error");
+    srv = std::move(*fresh);
+  }
+  r.auth = Authenticate(r);
+  OSSL_CMP_CTX* ctx = OSSL_CMP_SRV_CTX_get0_cmp_ctx(srv.get());
+  bool setup = OSSL_CMP_SRV_CTX_init(srv.get(), &r, OnCertRequest, OnRevoke, OnGenm, OnError, OnCertConf, OnPollReq) == 1;
+  if (r.signer != nullptr) setup = setup && OSSL_CMP_CTX_set1_srvCert(ctx, r.signer.get()) == 1;
+  if (r.env.pbm && r.auth.ok()) {
+    std::span<const uint8_t> secret = r.secret.Bytes(SecretAccess::Get());
+    setup = setup && OSSL_CMP_CTX_set1_secretValue(ctx, secret.data(), static_cast<int>(secret.size())) == 1;
+  }
+  if (!r.auth.ok()) r.reason = std::string(r.auth.message());
+  ossl::UniquePtr<OSSL_CMP_MSG> rsp(setup ? OSSL_CMP_SRV_process_request(srv.get(), req.get()) : nullptr);
+  // The secret stays in no context that outlives this request.
+  if (r.env.pbm) (void)OSSL_CMP_CTX_set1_secretValue(ctx, nullptr, 0);
+  ossl::ClearErrors();
+  Bytes der = rsp != nullptr ? Der([&](unsigned char** b) { return i2d_OSSL_CMP_MSG(rsp.get(), b); }) : Bytes{};
+  if (der.empty()) return Text(reply, 500, "cannot build the CMP answer");
+  int rsp_type = OSSL_CMP_MSG_get_bodytype(rsp.get());
+  if (rsp_type == cmp::kError && r.reason.empty()) r.reason = "refused by the CMP protocol checks";
+  // Without implicitConfirm the transaction waits for certConf (RFC 9483 §4.1.1).
+  if (r.issued && OSSL_CMP_CTX_get_option(ctx, OSSL_CMP_OPT_IMPLICIT_CONFIRM) == 0) {
+    std::lock_guard<std::mutex> lock(open_mu_);
+    if (open_.size() >= kMaxOpen) open_.erase(open_.begin());
+    open_[r.tid] = Open{srv, r.cert_der};
+  }
+  reply.status = 200;
+  reply.content_type = "application/pkixcmp";
+  reply.body = std::move(der);
+}
+
+OSSL_CMP_PKISI* CmpService::CertRequest(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG* crm,
+                                        const X509_REQ* p10cr, X509** cert_out, STACK_OF(X509)** chain_out,
+                                        STACK_OF(X509)** ca_pubs) {
+  Status st = IssueFor(r, req, crm, p10cr);
+  if (!st.ok()) return Rejection(st, r);
+  return Accept(r, cert_out, chain_out, ca_pubs, r.env.pbm);
+}
+
+// Accept: the certificate of this transaction with the issuing CA as its
+// chain; for a MAC-protected ir also the root in caPubs (RFC 9483 §4.1.1:
+// the trust anchor for a client that has none yet, authenticated by the MAC).
+OSSL_CMP_PKISI* CmpService::Accept(Req& r, X509** cert_out, STACK_OF(X509)** chain_out, STACK_OF(X509)** ca_pubs,
+                                   bool ir_mac) {
+  const uint8_t* p = r.cert_der.data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(r.cert_der.size())));  // NOLINT(runtime/int)
+  ossl::X509StackPtr chain(sk_X509_new_null());
+  ossl::UniquePtr<X509> issuing(X509_dup(deps_.issuing));
+  if (cert == nullptr || chain == nullptr || issuing == nullptr || sk_X509_push(chain.get(), issuing.get()) <= 0) {
+    return Rejection(InternalError("cannot build the answer"), r);
+  }
+  (void)issuing.release();  // owned by `chain`
+  if (ir_mac && deps_.root != nullptr) {
+    ossl::X509StackPtr pubs(sk_X509_new_null());
+    ossl::UniquePtr<X509> root(X509_dup(deps_.root));
+    if (pubs != nullptr && root != nullptr && sk_X509_push(pubs.get(), root.get()) > 0) {
+      (void)root.release();  // owned by `pubs`
+      *ca_pubs = pubs.release();  // owned by OpenSSL's server
+    }
+  }
+  *cert_out = cert.release();    // owned by OpenSSL's server
+  *chain_out = chain.release();  // owned by OpenSSL's server
+  return OSSL_CMP_STATUSINFO_new(OSSL_CMP_PKISTATUS_accepted, 0, nullptr);
+}
+
+// ProfileFor: the profile of an ir/cr/p10cr/kur and what the requester may
+// ask for; fills the renewal constraints of a kur into `item`.
+Status CmpService::Authorize(Req& r, int type, IssueItem& item, std::string& profile) {
+  CV_RETURN_IF_ERROR(r.auth);
+  std::shared_ptr<const ServerConfig> server = deps_.server();
+  if (type == cmp::kKur) {
+    // RFC 9483 §4.1.3: kur is protected by the certificate being updated,
+    // which must be a current certificate of this CA; the subject stays.
+    if (r.own.serial.empty()) return PermissionDeniedError("kur needs a current certificate of this CA");
+    profile = r.own.profile;
+    if (!r.label.empty() && r.label != profile) return PermissionDeniedError("key update keeps the profile");
+    item.require_subject = r.own.subject;
+    CV_ASSIGN_OR_RETURN(std::vector<x509::SanEntry> sans, CertificateSans(r.own.der));
+    item.require_sans = std::move(sans);
+    return OkStatus();
+  }
+  profile = r.label.empty() ? server->default_profile : r.label;
+  if (profile.empty()) return NotFoundError("no profile: use /.well-known/cmp/p/<profile>");
+  if (deps_.ca->profiles.count(profile) == 0) return NotFoundError("unknown profile");
+  if (r.env.pbm) {
+    if (type != cmp::kIr) return PermissionDeniedError("MAC protection is accepted for ir only");
+    const auto& allowed = server->enroll_code_profiles;
+    if (std::find(allowed.begin(), allowed.end(), profile) == allowed.end()) {
+      return PermissionDeniedError("enrollment codes are not accepted for this profile");
+    }
+    return OkStatus();
+  }
+  X509* s = r.signer.get();
+  std::vector<std::string> granted =
+      ProfilesFor(server->authorize, NameText(X509_get_issuer_name(s)), NameText(X509_get_subject_name(s)));
+  if (std::find(granted.begin(), granted.end(), profile) == granted.end()) {
+    return PermissionDeniedError("the protection certificate may not enroll into this profile");
+  }
+  return OkStatus();
+}
+
+// Replayed: a transactionID that already issued: the same certificate
+// again, if it is for the same public key (RFC 9483 §3.5: a retransmitted
+// request); another key gets transactionIdInUse.
+Result<bool> CmpService::Replayed(Req& r, std::span<const uint8_t> spki) {
+  Result<std::string> serial = txns_->Find(r.tid);
+  if (serial.status().code() == StatusCode::kNotFound) return false;
+  CV_RETURN_IF_ERROR(serial.status());
+  Result<CertRecord> rec = [&] {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    return deps_.db->FindBySerial(deps_.ca_name, *serial);
+  }();
+  if (!rec.ok()) return UnavailableError("database unavailable");
+  const uint8_t* p = rec->der.data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(rec->der.size())));  // NOLINT(runtime/int)
+  if (cert == nullptr) return DataLossError("stored certificate does not parse");
+  Bytes have = PubkeyDer(X509_get_X509_PUBKEY(cert.get()));
+  if (!std::equal(have.begin(), have.end(), spki.begin(), spki.end())) {
+    return AlreadyExistsError("transactionID already used for another request");
+  }
+  r.cert_der = std::move(rec->der);
+  r.serial = *serial;
+  r.issued = true;
+  return true;
+}
+
+Status CmpService::IssueFor(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG* crm, const X509_REQ* p10cr) {
+  if (!deps_.may_sign()) return UnavailableError("the CA cannot sign now (self-test error state or clock check)");
+  CV_RETURN_IF_ERROR(r.auth);
+  int type = OSSL_CMP_MSG_get_bodytype(req);
+  IssueItem item;
+  Bytes spki;
+  if (p10cr != nullptr) {
+    item.csr = Der([&](unsigned char** b) { return i2d_X509_REQ(p10cr, b); });
+    spki = PubkeyDer(X509_REQ_get_X509_PUBKEY(const_cast<X509_REQ*>(p10cr)));
+  } else {
+    const OSSL_CRMF_CERTTEMPLATE* tmpl = OSSL_CRMF_MSG_get0_tmpl(crm);
+    if (tmpl == nullptr) return InvalidArgumentError("no certificate template");
+    CV_ASSIGN_OR_RETURN(spki, cmp::TemplateSpki(tmpl));
+    CV_ASSIGN_OR_RETURN(ParsedCsr parsed, ParseVerifiedRequest(spki, OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl),
+                                                               OSSL_CRMF_CERTTEMPLATE_get0_extensions(tmpl)));
+    item.verified = std::make_shared<const ParsedCsr>(std::move(parsed));
+  }
+  if (r.tid.empty()) return InvalidArgumentError("no transactionID");
+  CV_RETURN_IF_ERROR(txns_->Begin(r.tid));
+  struct EndGuard {
+    cmp::TxnStore* s;
+    const std::string& tid;
+    ~EndGuard() { s->End(tid); }
+  } guard{txns_.get(), r.tid};
+  CV_ASSIGN_OR_RETURN(bool replayed, Replayed(r, spki));
+  if (replayed) return OkStatus();
+  std::string profile;
+  CV_RETURN_IF_ERROR(Authorize(r, type, item, profile));
+  item.source = "cmp:" + std::to_string(r.id);
+  auto issue = [&]() -> Status {
+    Result<IssueOutcome> out = deps_.queue->Submit(std::move(item), profile);
+    if (!out.ok()) return UnavailableError("the CA cannot issue now");
+    CV_RETURN_IF_ERROR(out->status);
+    r.cert_der = std::move(out->der);
+    r.serial = out->serial;
+    r.issued = true;
+    return txns_->Record(r.tid, r.serial, static_cast<int64_t>(std::time(nullptr)));
+  };
+  if (!r.env.pbm) return issue();
+  return codes_.Redeem(r.code_id, r.secret, profile, static_cast<int64_t>(std::time(nullptr)), issue);
+}
+
+// Revoke: RFC 9483 §4.2: by the certificate's own key (the protection
+// certificate is the one to revoke) or by a revocation operator
+// ([[server.authorize]] with revoke = true).
+OSSL_CMP_PKISI* CmpService::Revoke(Req& r, const X509_NAME* issuer, const ASN1_INTEGER* serial) {
+  auto run = [&]() -> Status {
+    CV_RETURN_IF_ERROR(r.auth);
+    if (r.signer == nullptr) return PermissionDeniedError("revocation needs signature protection");
+    if (issuer == nullptr || serial == nullptr) return NotFoundError("rr must name issuer and serialNumber");
+    if (X509_NAME_cmp(issuer, X509_get_subject_name(deps_.issuing)) != 0) {
+      return NotFoundError("not a certificate of this CA");
+    }
+    r.serial = SerialHex(serial);
+    if (r.serial.empty()) return NotFoundError("bad serialNumber");
+    X509* s = r.signer.get();
+    bool own_key = r.own.serial == r.serial;
+    if (!own_key && !MayRevoke(deps_.server()->authorize, NameText(X509_get_issuer_name(s)),
+                               NameText(X509_get_subject_name(s)))) {
+      return PermissionDeniedError("only the certificate's own key or a revocation operator may revoke it");
+    }
+    CV_ASSIGN_OR_RETURN(int reason, cmp::RevocationReason(r.env.body));
+    std::vector<Revocation> revs{{r.serial, reason, 0}};
+    std::lock_guard<std::mutex> lock(db_mu_);
+    return deps_.db->Revoke(deps_.ca_name, revs, static_cast<int64_t>(std::time(nullptr)), "cmp:" + r.client);
+  };
+  Status st = run();
+  if (!st.ok()) return Rejection(st, r);
+  return OSSL_CMP_STATUSINFO_new(OSSL_CMP_PKISTATUS_accepted, 0, nullptr);
+}
+
+// Genm: RFC 9483 §4.3.1 "Get CA Certificates": id-it-caCerts with the
+// issuing CA and the root, whatever the request asks (OpenSSL 3.0 has no
+// ASN.1 types for rootCaKeyUpdate or crlStatusList: docs/design/enrollment.md).
+bool CmpService::Genm(Req& r, STACK_OF(OSSL_CMP_ITAV)** out) {
+  if (!r.auth.ok()) {
+    r.reason = std::string(r.auth.message());
+    return false;
+  }
+  Bytes certs;
+  for (X509* c : {deps_.issuing, deps_.root}) {
+    if (c == nullptr) continue;
+    Bytes der = Der([&](unsigned char** b) { return i2d_X509(c, b); });
+    certs.insert(certs.end(), der.begin(), der.end());
+  }
+  Bytes seq = der::Wrap(der::kSequence, certs);  // caCerts: SEQUENCE OF CMPCertificate
+  ossl::UniquePtr<ASN1_STRING> str(ASN1_STRING_type_new(V_ASN1_SEQUENCE));
+  ossl::UniquePtr<ASN1_TYPE> value(ASN1_TYPE_new());
+  if (str == nullptr || value == nullptr || ASN1_STRING_set(str.get(), seq.data(), static_cast<int>(seq.size())) != 1) {
+    return false;
+  }
+  ASN1_TYPE_set(value.get(), V_ASN1_SEQUENCE, str.release());  // owned by `value`
+  ossl::UniquePtr<OSSL_CMP_ITAV> itav(OSSL_CMP_ITAV_create(OBJ_nid2obj(NID_id_it_caCerts), value.get()));
+  if (itav == nullptr) return false;
+  (void)value.release();  // owned by `itav`
+  STACK_OF(OSSL_CMP_ITAV)* list = nullptr;
+  if (OSSL_CMP_ITAV_push0_stack_item(&list, itav.get()) != 1) return false;
+  (void)itav.release();  // owned by `list`
+  *out = list;           // owned by OpenSSL's server
+  return true;
+}
+
+// CertConf: RFC 4210 §5.3.18: the hash must be of the certificate issued
+// in this transaction (with the digest of its signature algorithm).
+bool CmpService::CertConf(Req& r, const ASN1_OCTET_STRING* cert_hash) {
+  if (r.cert_der.empty()) {
+    r.reason = "certConf for no open transaction";
+    return false;
+  }
+  if (cert_hash == nullptr) return true;  // a rejection by the client carries no hash
+  const uint8_t* p = r.cert_der.data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(r.cert_der.size())));  // NOLINT(runtime/int)
+  ossl::UniquePtr<ASN1_OCTET_STRING> hash(cert != nullptr ? X509_digest_sig(cert.get(), nullptr, nullptr) : nullptr);
+  if (hash == nullptr || ASN1_OCTET_STRING_cmp(hash.get(), cert_hash) != 0) {
+    r.reason = "certConf hash does not match the issued certificate";
+    return false;
+  }
+  return true;
+}
+
+void CmpService::Log(const Req& r, unsigned int status) {
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
+  deps_.metrics->Record(r.op, status, secs, r.issued);
+  if (deps_.access_log == nullptr) return;
+  auto esc = [](const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+    }
+    return out;
+  };
+  char head[160];
+  std::snprintf(head, sizeof(head), "{\"time\":%lld,\"id\":\"cmp-%llu\",\"status\":%u,\"ms\":%.3f",
+                static_cast<long long>(std::time(nullptr)), static_cast<unsigned long long>(r.id),  // NOLINT
+                status, secs * 1000);
+  std::string line = std::string(head) + ",\"op\":\"" + r.op + "\",\"transaction\":\"" + r.tid + "\",\"profile\":\"" +
+                     esc(r.label) + "\",\"client\":\"" + esc(r.client) + "\",\"serial\":\"" + r.serial +
+                     "\",\"result\":\"" + (r.issued ? "issued" : r.reason.empty() ? "ok" : "refused") +
+                     "\",\"reason\":\"" + esc(r.reason) + "\"}\n";
+  std::lock_guard<std::mutex> lock(log_mu_);
+  std::fputs(line.c_str(), deps_.access_log);
+  std::fflush(deps_.access_log);
+}
+
+}  // namespace certvault::ca
