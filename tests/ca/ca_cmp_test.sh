@@ -66,15 +66,18 @@ SERVER="127.0.0.1:$OCSP_PORT"
 count_issued() { ca list --limit 100000 2>/dev/null | grep -c "device" || true; }
 # cmp ARGS...: openssl cmp against the server, trusting the CA's root for the signed answers.
 cmp() {
-  timeout "$T" openssl cmp -server "$SERVER" -trusted "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$@" \
+  timeout "$T" openssl cmp -server "$SERVER" -path .well-known/cmp -trusted "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$@" \
     >"$WORK/cmp.log" 2>&1
 }
 cmp_ok() { cmp "$@" || { cat "$WORK/cmp.log" "$CA_DIR/access.log" "$WORK/serve.log" >&2; fail "openssl cmp $*"; }; }
-cmp_refused() {  # WHY ARGS...: must fail with a CMP error, nothing issued
-  local why=$1 before
+refusals() { grep -c '"result":"refused"' "$CA_DIR/access.log" || true; }
+cmp_refused() {  # WHY ARGS...: the server must refuse it (CMP error), nothing issued
+  local why=$1 before seen
   shift
   before=$(count_issued)
-  cmp "$@" && { cat "$WORK/cmp.log" >&2; fail "accepted: $why"; }
+  seen=$(refusals)
+  cmp "$@" -certout "$WORK/refused.pem" && { cat "$WORK/cmp.log" >&2; fail "accepted: $why"; }
+  [[ $(refusals) -gt "$seen" ]] || { cat "$WORK/cmp.log" >&2; fail "not refused by the server: $why"; }
   [[ $(count_issued) == "$before" ]] || fail "a certificate was stored although refused: $why"
 }
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/$1.key" 2>/dev/null || fail "key $1"; }
@@ -95,3 +98,94 @@ key d1x
 cmp_refused "a used enrollment code" -path .well-known/cmp/p/device -cmd ir -ref "$CODE_ID" -secret "pass:$CODE_PW" \
   -recipient "/CN=Factory Issuing CA 1/O=Example/C=JP" -newkey "$WORK/d1x.key" -subject "/CN=d1x.devices.example.com"
 log "ir with a one-time enrollment code (PBM); the code does not work twice"
+
+# cr and p10cr with a bootstrap certificate granted "device"; implicitConfirm on the cr.
+SIG=(-cert "$WORK/terminal.pem" -key "$WORK/terminal.key" -extracerts "$WORK/boot-ca.pem"
+     -recipient "/CN=Factory Issuing CA 1/O=Example/C=JP")
+key d2
+cmp_ok -path .well-known/cmp/p/device -cmd cr "${SIG[@]}" -implicit_confirm -newkey "$WORK/d2.key" \
+  -subject "/CN=d2.devices.example.com" -sans "d2.devices.example.com" -certout "$WORK/d2.pem"
+verify "$WORK/d2.pem"
+new_csr d3 ec d3.devices.example.com "DNS:d3.devices.example.com"
+cmp_ok -path .well-known/cmp/p/device -cmd p10cr "${SIG[@]}" -csr "$WORK/d3.csr" -certout "$WORK/d3.pem"
+verify "$WORK/d3.pem"
+[[ $(openssl x509 -in "$WORK/d3.pem" -noout -pubkey) == $(openssl pkey -in "$WORK/d3.key" -pubout) ]] || fail "p10cr: not the CSR's key"
+log "cr (implicitConfirm) and p10cr with a bootstrap certificate"
+
+# kur: protected by the certificate being updated (a certificate of this CA); the subject stays.
+key d2n
+cmp_ok -cmd kur -cert "$WORK/d2.pem" -key "$WORK/d2.key" -newkey "$WORK/d2n.key" -certout "$WORK/d2n.pem"
+verify "$WORK/d2n.pem"
+[[ $(openssl x509 -in "$WORK/d2n.pem" -noout -subject) == $(openssl x509 -in "$WORK/d2.pem" -noout -subject) ]] \
+  || fail "kur changed the subject"
+[[ $(serial_of "$WORK/d2n.pem") != $(serial_of "$WORK/d2.pem") ]] || fail "kur: same serial"
+key d2m
+cmp_refused "kur with a bootstrap certificate (not one of this CA)" -cmd kur "${SIG[@]}" -newkey "$WORK/d2m.key" \
+  -subject "/CN=d2.devices.example.com"
+cmp_refused "kur asking for another subject" -cmd kur -cert "$WORK/d2n.pem" -key "$WORK/d2n.key" -newkey "$WORK/d2m.key" \
+  -subject "/CN=other.devices.example.com"
+log "kur with the current certificate keeps the subject; kur by a foreign certificate refused"
+
+# Refusals, nothing stored.
+key r1
+cmp_refused "an untrusted protection certificate" -path .well-known/cmp/p/device -cmd cr -cert "$WORK/rogue.pem" \
+  -key "$WORK/rogue.key" -recipient "/CN=Factory Issuing CA 1/O=Example/C=JP" -newkey "$WORK/r1.key" \
+  -subject "/CN=r1.devices.example.com"
+grep -q "not trusted" "$CA_DIR/access.log" || fail "access log: no reason for the untrusted certificate"
+cmp_refused "a profile not granted" -path .well-known/cmp/p/ec-only -cmd cr "${SIG[@]}" -newkey "$WORK/r1.key" \
+  -subject "/CN=r1.devices.example.com"
+cmp_refused "a name outside the profile" -path .well-known/cmp/p/device -cmd cr "${SIG[@]}" -newkey "$WORK/r1.key" \
+  -subject "/CN=r1.example.org"
+before=$(count_issued)
+code=$(curl -s -o "$WORK/out" -w '%{http_code}' -H 'Content-Type: application/pkixcmp' --data-binary 'not a PKIMessage' \
+  "http://$SERVER/.well-known/cmp/p/device")
+[[ "$code" == 400 ]] || fail "malformed body: HTTP $code"
+code=$(curl -s -o "$WORK/out" -w '%{http_code}' "http://$SERVER/.well-known/cmp")
+[[ "$code" == 405 ]] || fail "GET: HTTP $code"
+[[ $(count_issued) == "$before" ]] || fail "a refused request stored a certificate"
+log "refused without storing: untrusted signer, profile not granted, bad name, malformed body, GET"
+
+# A repeated transactionID: the saved ir sent again gets the same certificate, nothing new is issued.
+key d4
+cmp_ok -path .well-known/cmp/p/device -cmd cr "${SIG[@]}" -implicit_confirm -newkey "$WORK/d4.key" \
+  -subject "/CN=d4.devices.example.com" -certout "$WORK/d4.pem" -reqout "$WORK/d4-req.der"
+before=$(count_issued)
+code=$(curl -s -o "$WORK/d4-again.der" -w '%{http_code}' -H 'Content-Type: application/pkixcmp' \
+  --data-binary @"$WORK/d4-req.der" "http://$SERVER/.well-known/cmp/p/device")
+[[ "$code" == 200 ]] || fail "replay: HTTP $code"
+[[ $(count_issued) == "$before" ]] || fail "a repeated transactionID issued a second certificate"
+openssl x509 -in "$WORK/d4.pem" -outform DER | xxd -p | tr -d '\n' >"$WORK/d4.hex"
+xxd -p "$WORK/d4-again.der" | tr -d '\n' | grep -qF "$(cat "$WORK/d4.hex")" || fail "replay: not the same certificate"
+# A tampered copy (one letter of the requested subject changed, still valid DER): the
+# protection no longer verifies: a CMP error message (HTTP 200), nothing issued.
+cp "$WORK/d4-req.der" "$WORK/bad.der"
+offset=$(grep -obUa "d4.devices" "$WORK/bad.der" | head -1 | cut -d: -f1)
+[[ -n "$offset" ]] || fail "subject not found in the saved request"
+printf 'x' | dd of="$WORK/bad.der" bs=1 seek="$offset" conv=notrunc 2>/dev/null
+seen=$(refusals)
+code=$(curl -s -o "$WORK/bad-rsp.der" -w '%{http_code}' -H 'Content-Type: application/pkixcmp' \
+  --data-binary @"$WORK/bad.der" "http://$SERVER/.well-known/cmp/p/device")
+[[ "$code" == 200 ]] || fail "tampered request: HTTP $code, expected a CMP error message"
+openssl asn1parse -inform DER -in "$WORK/bad-rsp.der" >/dev/null || fail "tampered request: the answer is not DER"
+[[ $(refusals) -gt "$seen" ]] || fail "tampered request: not refused"
+[[ $(count_issued) == "$before" ]] || fail "a tampered request issued a certificate"
+log "a repeated transactionID returns the same certificate; a tampered copy gets a CMP error"
+
+# rr: by the certificate's own key, then by a revocation operator; a foreign rr refused.
+cmp_ok -cmd rr -cert "$WORK/d3.pem" -key "$WORK/d3.key" -oldcert "$WORK/d3.pem" -revreason 1
+ca show "$(serial_of "$WORK/d3.pem" | tr 'A-F' 'a-f')" >"$WORK/show.txt" 2>&1 || true
+grep -qi "revoked" "$WORK/show.txt" || { cat "$WORK/show.txt"; fail "rr by its own key: not revoked"; }
+cmp_refused "rr by another device" -cmd rr -cert "$WORK/d4.pem" -key "$WORK/d4.key" -oldcert "$WORK/d2n.pem"
+ca show "$(serial_of "$WORK/d2n.pem" | tr 'A-F' 'a-f')" 2>&1 | grep -qi "revoked" && fail "a foreign rr revoked"
+cmp_ok -cmd rr -cert "$WORK/operator.pem" -key "$WORK/operator.key" -extracerts "$WORK/boot-ca.pem" \
+  -recipient "/CN=Factory Issuing CA 1/O=Example/C=JP" -oldcert "$WORK/d2n.pem" -revreason 4
+ca show "$(serial_of "$WORK/d2n.pem" | tr 'A-F' 'a-f')" 2>&1 | grep -qi "revoked" || fail "rr by the operator: not revoked"
+cmp_refused "kur with a revoked certificate" -cmd kur -cert "$WORK/d2n.pem" -key "$WORK/d2n.key" -newkey "$WORK/d2m.key"
+log "rr by the certificate's own key and by a revocation operator; a foreign rr refused"
+
+# genm: the CA certificates.
+cmp_ok -cmd genm "${SIG[@]}" -infotype caCerts
+grep -qi "caCerts" "$WORK/cmp.log" || { cat "$WORK/cmp.log"; fail "genm: no caCerts"; }
+log "genm: caCerts"
+grep -q '"op":"cmp-ir"' "$CA_DIR/access.log" || fail "access log: no cmp-ir line"
+log "OK"
