@@ -12,6 +12,7 @@
 
 #include "cli/cert_io.h"
 #include "cli/command_context.h"
+#include "cli/cmp_client.h"
 #include "cli/est_client.h"
 #include "cli/keys.h"
 #include "cli/output.h"
@@ -345,4 +346,34 @@ Status CmdRenew(Context& ctx) {
   Report(ctx, t, stored, false, issued, "renewed");
   return OkStatus();
 }
+// CmdRevoke: CMP rr (RFC 9483 §4.2) for a certificate in the vault,
+// protected by its own key through certvault's provider (never a key file).
+Status CmdRevoke(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(std::string server, Required(*ctx.args, "server"));
+  CV_ASSIGN_OR_RETURN(std::string label, Required(*ctx.args, "cert"));
+  CV_ASSIGN_OR_RETURN(CmpUrl url, ParseCmpUrl(server));
+  CV_ASSIGN_OR_RETURN(int reason, ParseRevocationReason(ctx.args->Get("reason").value_or("unspecified")));
+  CV_ASSIGN_OR_RETURN(std::string trust, Required(*ctx.args, "trust"));
+  CV_ASSIGN_OR_RETURN(Bytes trust_text, ReadFile(trust));
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, ParseCertificates(trust_text));
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, PinKind::kUser));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), true, false));
+  CV_RETURN_IF_ERROR(t.session.Login(UserType::kUser, pin));
+  CV_ASSIGN_OR_RETURN(ObjectSelector cert_sel, MakeSelector(label, std::nullopt, ctx.args->Get("token")));
+  cert_sel.object_class = CKO_CERTIFICATE;
+  CV_ASSIGN_OR_RETURN(Current cur, FindCurrent(t, cert_sel));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<ProviderKey> key, TlsKey(ctx, t, cur, pin));
+  CV_RETURN_IF_ERROR(CmpRevoke(url, anchors, cur.x509.get(), key->key(), key->libctx(), reason));
+  ossl::UniquePtr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cur.x509.get()), nullptr));
+  char* hex = bn != nullptr ? BN_bn2hex(bn.get()) : nullptr;
+  std::string serial = hex != nullptr ? hex : "";
+  OPENSSL_free(hex);
+  if (ctx.json) {
+    *ctx.out << JsonObject().Add("revoked", serial).AddInt("reason", static_cast<uint64_t>(reason)).Build() << "\n";
+  } else {
+    *ctx.out << "revoked certificate '" << cur.cert.label << "' (serial " << serial << ")\n";
+  }
+  return OkStatus();
+}
+
 }  // namespace certvault::cli

@@ -49,6 +49,8 @@ const std::vector<CommandDef>& Commands() {
         {"enroll-code-file"}, {"auth-cert"}, {"type"}, {"provider-module"}}, CmdEnroll},
       {"renew", "renew --server URL --cert LABEL (--trust F | --trust-fingerprint SHA256) [--provider-module F] [--json]",
        {{"token"}, {"server"}, {"cert"}, {"trust"}, {"trust-fingerprint"}, {"provider-module"}}, CmdRenew},
+      {"revoke", "revoke --server http://HOST:PORT --cert LABEL --trust F [--reason R] [--provider-module F] [--json]",
+       {{"token"}, {"server"}, {"cert"}, {"trust"}, {"reason"}, {"provider-module"}}, CmdRevoke},
       {"ca-certs", "ca-certs --server URL (--trust F | --trust-fingerprint SHA256) [--out F] [--json]",
        {{"server"}, {"trust"}, {"trust-fingerprint"}, {"out"}}, CmdCaCerts, false},
       {"selftest", "selftest [--json]", {}, CmdSelftest, false},

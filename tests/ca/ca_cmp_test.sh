@@ -13,6 +13,7 @@
 #     certificate and issues nothing.
 source "$(dirname "$0")/../interop/lib.sh"
 need_tool openssl curl xxd
+[[ -n "${CLI:-}" && -x "$CLI" ]] || fail "CLI is not set (certvault)"
 setup_env
 source "$(dirname "$0")/ca_lib.sh"
 trap ca_cleanup EXIT
@@ -175,6 +176,7 @@ log "a repeated transactionID returns the same certificate; a tampered copy gets
 cmp_ok -cmd rr -cert "$WORK/d3.pem" -key "$WORK/d3.key" -oldcert "$WORK/d3.pem" -revreason 1
 ca show "$(serial_of "$WORK/d3.pem" | tr 'A-F' 'a-f')" >"$WORK/show.txt" 2>&1 || true
 grep -qi "revoked" "$WORK/show.txt" || { cat "$WORK/show.txt"; fail "rr by its own key: not revoked"; }
+grep -qx "reason: 1" "$WORK/show.txt" || { cat "$WORK/show.txt"; fail "rr: the CRLReason was not kept"; }
 cmp_refused "rr by another device" -cmd rr -cert "$WORK/d4.pem" -key "$WORK/d4.key" -oldcert "$WORK/d2n.pem"
 ca show "$(serial_of "$WORK/d2n.pem" | tr 'A-F' 'a-f')" 2>&1 | grep -qi "revoked" && fail "a foreign rr revoked"
 cmp_ok -cmd rr -cert "$WORK/operator.pem" -key "$WORK/operator.key" -extracerts "$WORK/boot-ca.pem" \
@@ -187,5 +189,32 @@ log "rr by the certificate's own key and by a revocation operator; a foreign rr 
 cmp_ok -cmd genm "${SIG[@]}" -infotype caCerts
 grep -qi "caCerts" "$WORK/cmp.log" || { cat "$WORK/cmp.log"; fail "genm: no caCerts"; }
 log "genm: caCerts"
+# certvault revoke (the device side): CMP rr signed by the vault key through certvault's provider.
+DEV="$WORK/device"
+dev() { timeout "$T" "$CLI" --vault "$DEV" --pin "$USER_PIN" "$@"; }
+timeout "$T" "$CLI" --vault "$DEV" init --label device --so-pin "$SO_PIN" --pin "$USER_PIN" >/dev/null || fail "device init"
+for k in d6 d7; do
+  dev keygen --label "$k" --type ec:p256 >/dev/null || fail "keygen $k"
+  dev csr --key "$k" --subject "/CN=$k.devices.example.com" --out "$WORK/$k.csr" || fail "csr $k"
+  cmp_ok -path .well-known/cmp/p/device -cmd p10cr "${SIG[@]}" -csr "$WORK/$k.csr" -certout "$WORK/$k.pem"
+  dev import-cert "$WORK/$k.pem" --label "$k" >/dev/null || fail "import-cert $k"
+done
+# An answer signed outside --trust: the client reports failure (the authentic rr itself was carried out).
+dev revoke --server "http://$SERVER" --cert d6 --reason superseded --trust "$WORK/boot-ca.pem" \
+  --provider-module "$PROVIDER" >"$WORK/rv.out" 2>&1 && fail "revoke accepted an answer signed outside --trust"
+dev revoke --server "http://$SERVER" --cert d7 --reason bogus --trust "$CA_DIR/root.pem" >"$WORK/rv.out" 2>&1 \
+  && fail "revoke with an unknown reason"
+d7=$(serial_of "$WORK/d7.pem" | tr 'A-F' 'a-f')
+ca show "$d7" 2>&1 | grep -qi "revoked" && fail "revoked with a bad --reason"
+dev revoke --server "http://$SERVER" --cert d7 --reason keyCompromise --trust "$CA_DIR/root.pem" \
+  --provider-module "$PROVIDER" --json >"$WORK/rv.out" 2>&1 || { cat "$WORK/rv.out"; fail "certvault revoke"; }
+grep -q '"revoked"' "$WORK/rv.out" || { cat "$WORK/rv.out"; fail "revoke --json"; }
+ca show "$d7" >"$WORK/show.txt" 2>&1
+grep -qi "revoked" "$WORK/show.txt" || { cat "$WORK/show.txt"; fail "certvault revoke: not revoked"; }
+grep -qx "reason: 1" "$WORK/show.txt" || { cat "$WORK/show.txt"; fail "certvault revoke: reason (keyCompromise) not recorded"; }
+dev revoke --server "http://$SERVER" --cert d7 --reason keyCompromise --trust "$CA_DIR/root.pem" \
+  --provider-module "$PROVIDER" >"$WORK/rv.out" 2>&1 && fail "a revoked certificate revoked again"
+grep -qi "refused" "$WORK/rv.out" || { cat "$WORK/rv.out"; fail "second revoke: no refusal message"; }
+log "certvault revoke: rr with the vault key (reason kept); a wrong anchor, a bad reason and a second rr refused"
 grep -q '"op":"cmp-ir"' "$CA_DIR/access.log" || fail "access log: no cmp-ir line"
 log "OK"
