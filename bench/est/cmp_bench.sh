@@ -69,6 +69,8 @@ printf 'CLI batch issuance:       %d certificates in %.2f s: %.0f/s\n' "$N" "$t_
 
 ca_bg serve >"$WORK/serve.log" 2>&1
 wait_for_line "$WORK/serve.log" "https listening on" 20 || { cat "$WORK/serve.log"; exit 1; }
+SERVER_PID="$(pgrep -P "${BG_PIDS[-1]}" | head -1)"
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 # One key for every CSR of both runs: the mock answers with one fixed certificate (rsp.pem, for that key).
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/csr.key" 2>/dev/null
 openssl req -new -key "$WORK/csr.key" -subj "/CN=c0.devices.example.com" -out "$WORK/rsp.csr" 2>/dev/null
@@ -77,9 +79,10 @@ openssl x509 -req -in "$WORK/rsp.csr" -CA "$WORK/boot-ca.pem" -CAkey "$WORK/boot
 common=(--cert "$WORK/terminal.pem" --key "$WORK/terminal.key" --untrusted "$CA_DIR/chain.pem" --csr-key "$WORK/csr.key")
 "$LOAD" --port "$OCSP_PORT" --path .well-known/cmp/p/device --trusted "$CA_DIR/root.pem" "${common[@]}" \
   --requests 50 --connections 2 >/dev/null   # warm-up
+c0=$(server_cpu "$SERVER_PID")
 cv=$("$LOAD" --port "$OCSP_PORT" --path .well-known/cmp/p/device --trusted "$CA_DIR/root.pem" "${common[@]}" \
   --requests "$N" --connections "$CLIENTS")
-echo "certvault-ca serve CMP:   $cv"
+echo "certvault-ca serve CMP:   $cv server_cpu_s=$(echo "$(server_cpu "$SERVER_PID") - $c0" | bc -l)"
 
 # OpenSSL's mock server: its own signing key (a file) and a fixed answer certificate.
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/mock.key" \
@@ -88,10 +91,12 @@ MOCK_PORT="$(free_port)"
 openssl cmp -port "$MOCK_PORT" -srv_cert "$WORK/mock.pem" -srv_key "$WORK/mock.key" -srv_trusted "$WORK/boot-ca.pem" \
   -rsp_cert "$WORK/rsp.pem" -grant_implicitconf >"$WORK/mock.log" 2>&1 &
 BG_PIDS+=($!)
+MOCK_PID=$!
 sleep 1
 "$LOAD" --port "$MOCK_PORT" --path / --trusted "$WORK/mock.pem" "${common[@]}" --requests 50 --connections 2 >/dev/null
+c0=$(server_cpu "$MOCK_PID")
 mock=$("$LOAD" --port "$MOCK_PORT" --path / --trusted "$WORK/mock.pem" "${common[@]}" --requests "$N" --connections "$CLIENTS")
-echo "openssl cmp -port (mock): $mock"
+echo "openssl cmp -port (mock): $mock server_cpu_s=$(echo "$(server_cpu "$MOCK_PID") - $c0" | bc -l)"
 cv_rate=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$cv")
 mock_rate=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$mock")
 printf 'CMP p10cr / CLI batch: %.2f (target >= 0.40); certvault-ca serve / openssl mock: %.2f\n' \
