@@ -17,6 +17,7 @@
 
 #include "src/base/bytes.h"
 #include "src/base/result.h"
+#include "src/base/secret_bytes.h"
 
 namespace certvault::cli {
 
@@ -41,6 +42,31 @@ Result<int> ParseRevocationReason(std::string_view text);
 // it cannot be reached.
 Status CmpRevoke(const CmpUrl& url, const std::vector<Bytes>& anchors, X509* cert, EVP_PKEY* key, OSSL_LIB_CTX* libctx,
                  int reason);
+
+// CmpRequest: one enrollment. With a code: an ir (CRMF) protected by a
+// password-based MAC (senderKID = code id), its POPO signed by `new_key`
+// (the vault key, through the provider, in `libctx`). With `auth_cert`: a
+// p10cr of `csr` signed by `auth_key` (in `libctx`). The subject and
+// requested extensions come from `csr` (made in the vault).
+struct CmpRequest {
+  const Bytes* csr = nullptr;  // DER PKCS#10
+  OSSL_LIB_CTX* libctx = nullptr;
+  EVP_PKEY* new_key = nullptr;
+  std::string code_id;
+  const SecretBytes* code_secret = nullptr;
+  X509* auth_cert = nullptr;
+  EVP_PKEY* auth_key = nullptr;
+};
+
+// CmpEnroll: the new certificate (DER) and the CA certificates the answer
+// carried (extraCerts and caPubs that are CA certificates). The caller
+// checks it (key, chain to its anchors). kPermissionDenied with the
+// server's PKIStatusInfo when refused.
+struct CmpIssued {
+  Bytes leaf;
+  std::vector<Bytes> ca_certs;
+};
+Result<CmpIssued> CmpEnroll(const CmpUrl& url, const std::vector<Bytes>& anchors, const CmpRequest& req);
 
 }  // namespace certvault::cli
 

@@ -216,5 +216,29 @@ dev revoke --server "http://$SERVER" --cert d7 --reason keyCompromise --trust "$
   --provider-module "$PROVIDER" >"$WORK/rv.out" 2>&1 && fail "a revoked certificate revoked again"
 grep -qi "refused" "$WORK/rv.out" || { cat "$WORK/rv.out"; fail "second revoke: no refusal message"; }
 log "certvault revoke: rr with the vault key (reason kept); a wrong anchor, a bad reason and a second rr refused"
+# certvault enroll --protocol cmp: ir with a --cmp code (POPO signed in the vault), p10cr with --auth-cert.
+ca enroll-code --profile device --cmp >"$WORK/code2.txt" 2>/dev/null || fail "enroll-code --cmp"
+dev enroll --protocol cmp --server "http://$SERVER" --key e1 --profile device --subject "/CN=e1.devices.example.com" \
+  --san DNS:e1.devices.example.com --trust "$CA_DIR/root.pem" --enroll-code-file "$WORK/code2.txt" \
+  --provider-module "$PROVIDER" >"$WORK/e.out" 2>&1 || { cat "$WORK/e.out"; fail "enroll --protocol cmp with a code"; }
+dev export-cert --cert "pkcs11:object=e1;type=cert" --out "$WORK/e1.pem" || fail "export-cert e1"
+verify "$WORK/e1.pem"
+dev list --login >"$WORK/before.list" 2>&1
+dev enroll --protocol cmp --server "http://$SERVER" --key e2 --profile device --subject "/CN=e2.devices.example.com" \
+  --trust "$CA_DIR/root.pem" --enroll-code-file "$WORK/code2.txt" --provider-module "$PROVIDER" >"$WORK/e.out" 2>&1 \
+  && fail "a used code enrolled again over CMP"
+dev list --login >"$WORK/after.list" 2>&1
+diff "$WORK/before.list" "$WORK/after.list" >&2 || fail "a refused CMP enrollment changed the device vault"
+dev keygen --label boot --type ec:p256 >/dev/null || fail "keygen boot"
+dev csr --key boot --subject "/CN=terminal-1" --out "$WORK/boot.csr" || fail "csr boot"
+openssl x509 -req -in "$WORK/boot.csr" -CA "$WORK/boot-ca.pem" -CAkey "$WORK/boot-ca.key" -CAcreateserial -days 30 \
+  -extfile "$WORK/ext.cnf" -out "$WORK/boot.pem" 2>/dev/null || fail "sign boot"
+dev import-cert "$WORK/boot.pem" --label boot >/dev/null || fail "import-cert boot"
+dev enroll --protocol cmp --server "http://$SERVER" --key e3 --profile device --subject "/CN=e3.devices.example.com" \
+  --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" --json >"$WORK/e.out" 2>&1 \
+  || { cat "$WORK/e.out"; fail "enroll --protocol cmp --auth-cert"; }
+dev export-cert --cert "pkcs11:object=e3;type=cert" --out "$WORK/e3.pem" || fail "export-cert e3"
+verify "$WORK/e3.pem"
+log "certvault enroll --protocol cmp: ir with a code (reuse refused, vault unchanged), p10cr with --auth-cert"
 grep -q '"op":"cmp-ir"' "$CA_DIR/access.log" || fail "access log: no cmp-ir line"
 log "OK"
