@@ -545,7 +545,7 @@ bool CmpService::CertConf(Req& r, const ASN1_OCTET_STRING* cert_hash) {
 
 void CmpService::Log(const Req& r, unsigned int status) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
-  deps_.metrics->Record(r.op, status, secs, r.issued);
+  deps_.metrics->Record(r.op, status, secs, r.issued, !r.issued && !r.reason.empty());
   if (deps_.access_log == nullptr) return;
   auto esc = [](const std::string& s) {
     std::string out;

@@ -241,4 +241,8 @@ dev export-cert --cert "pkcs11:object=e3;type=cert" --out "$WORK/e3.pem" || fail
 verify "$WORK/e3.pem"
 log "certvault enroll --protocol cmp: ir with a code (reuse refused, vault unchanged), p10cr with --auth-cert"
 grep -q '"op":"cmp-ir"' "$CA_DIR/access.log" || fail "access log: no cmp-ir line"
+curl -s "http://$SERVER/metrics" >"$WORK/metrics.txt"
+grep -q 'certvault_ca_issued_total{op="cmp-p10cr"}' "$WORK/metrics.txt" || { cat "$WORK/metrics.txt"; fail "metrics: no CMP issuance"; }
+grep -q 'certvault_ca_refused_total{op="cmp-cr"}' "$WORK/metrics.txt" || { cat "$WORK/metrics.txt"; fail "metrics: no CMP refusal"; }
+grep -q "$CODE_PW" "$CA_DIR/access.log" && fail "access log: an enrollment code password"
 log "OK"
