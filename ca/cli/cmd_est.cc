@@ -168,6 +168,7 @@ Status ServeEstImpl::Reload() {
   service_->SetServerConfig(std::make_shared<const ServerConfig>(fresh));
   if (tls != nullptr) {
     if (frontend_ != nullptr) frontend_->SetContext(tls->ctx());
+    if (cmp_ != nullptr) cmp_->SetSigner(tls->key(), SSL_CTX_get0_certificate(tls->ctx()));
     retired_tls_.push_back(std::move(tls_));
     tls_ = std::move(tls);
   }

@@ -60,6 +60,10 @@ class CmpService {
   ~CmpService();
   // Handle: false for paths outside /.well-known/cmp.
   bool Handle(const HttpRequest& request, HttpReply& reply);
+  // SetSigner: the key and certificate that sign answers from now on (SIGHUP
+  // reload after `server-cert`); both borrowed and kept alive by the caller
+  // for the process's lifetime (requests in flight may still use the old).
+  void SetSigner(EVP_PKEY* key, X509* cert);
 
   struct Req;  // one request (cmp_service.cc)
   // The OpenSSL callbacks' bodies (public for the C trampolines only).
@@ -92,6 +96,7 @@ class CmpService {
   std::mutex db_mu_;                // deps_.db is one connection
   std::mutex log_mu_;
   std::mutex open_mu_;
+  std::mutex signer_mu_;  // guards deps_.key and deps_.cert
   // Transactions waiting for certConf (no implicitConfirm), by transactionID:
   // OpenSSL keeps their state (certReqId, nonces) in the server context.
   std::map<std::string, Open> open_;  // guarded by open_mu_
