@@ -240,6 +240,25 @@ dev enroll --protocol cmp --server "http://$SERVER" --key e3 --profile device --
 dev export-cert --cert "pkcs11:object=e3;type=cert" --out "$WORK/e3.pem" || fail "export-cert e3"
 verify "$WORK/e3.pem"
 log "certvault enroll --protocol cmp: ir with a code (reuse refused, vault unchanged), p10cr with --auth-cert"
+# server-cert (the old TLS key is destroyed in the token) and SIGHUP: CMP answers are signed by the new key.
+SERVE_PID=$(pgrep -P "${BG_PIDS[0]}") || fail "no serve process under the timeout started here"
+ca server-cert --san IP:127.0.0.1 2>/dev/null || fail "second server-cert"
+seen=$(grep -c "configuration reloaded\|reload refused" "$WORK/serve.log" || true)
+kill -HUP "$SERVE_PID" || fail "SIGHUP"
+deadline=$((SECONDS + 20))
+while (($(grep -c "configuration reloaded\|reload refused" "$WORK/serve.log" || true) == seen)); do
+  ((SECONDS < deadline)) || { cat "$WORK/serve.log"; fail "no reload after SIGHUP"; }
+  sleep 0.1
+done
+cmp_ok -cmd genm "${SIG[@]}" -infotype caCerts -extracertsout "$WORK/rsp-extra.pem"
+openssl x509 -in "$CA_DIR/server.pem" -noout -serial >"$WORK/new-serial.txt"
+grep -q BEGIN "$WORK/rsp-extra.pem" || fail "genp without extraCerts"
+found=0
+while read -r c; do [[ "$c" == "$(cat "$WORK/new-serial.txt")" ]] && found=1; done < <(
+  awk '/BEGIN/{n++} {print > "'"$WORK"'/x" n ".pem"}' "$WORK/rsp-extra.pem"
+  for f in "$WORK"/x*.pem; do openssl x509 -in "$f" -noout -serial; done)
+((found)) || fail "after SIGHUP the CMP answer is not signed with the new server certificate"
+log "after server-cert and SIGHUP, CMP answers come with the new signing certificate"
 grep -q '"op":"cmp-ir"' "$CA_DIR/access.log" || fail "access log: no cmp-ir line"
 curl -s "http://$SERVER/metrics" >"$WORK/metrics.txt"
 grep -q 'certvault_ca_issued_total{op="cmp-p10cr"}' "$WORK/metrics.txt" || { cat "$WORK/metrics.txt"; fail "metrics: no CMP issuance"; }
