@@ -22,8 +22,9 @@ int QuietLog(const char*, const char*, int, OSSL_CMP_severity, const char*) { re
 
 // RFC 5280 §5.3.1 CRLReason names; value 7 is not used.
 constexpr std::array<std::string_view, 11> kReasons = {
-    "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded", "cessationOfOperation",
-    "certificateHold", "", "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
+    "unspecified",   "keyCompromise",        "cACompromise",    "affiliationChanged",
+    "superseded",    "cessationOfOperation", "certificateHold", "",
+    "removeFromCRL", "privilegeWithdrawn",   "aACompromise"};
 
 Result<X509_STORE*> AnchorStore(const std::vector<Bytes>& anchors) {
   X509_STORE* store = X509_STORE_new();
@@ -101,7 +102,7 @@ Status Failure(OSSL_CMP_CTX* c, const std::string& what) {
   return UnavailableError(std::string(err.message()) + " (" + buf + ")");
 }
 
-void AppendCaCerts(STACK_OF(X509)* certs, std::vector<Bytes>& out) {
+void AppendCaCerts(STACK_OF(X509) * certs, std::vector<Bytes>& out) {
   for (int i = 0; i < sk_X509_num(certs); ++i) {
     X509* c = sk_X509_value(certs, i);
     if (X509_check_ca(c) == 0) continue;
@@ -164,7 +165,8 @@ Status CmpRevoke(const CmpUrl& url, const std::vector<Bytes>& anchors, X509* cer
   CV_ASSIGN_OR_RETURN(auto ctx, NewContext(url, anchors, libctx));
   OSSL_CMP_CTX* c = ctx.get();
   if (OSSL_CMP_CTX_set1_cert(c, cert) != 1 || OSSL_CMP_CTX_set1_pkey(c, key) != 1 ||
-      OSSL_CMP_CTX_set1_oldCert(c, cert) != 1 || OSSL_CMP_CTX_set_option(c, OSSL_CMP_OPT_REVOCATION_REASON, reason) != 1) {
+      OSSL_CMP_CTX_set1_oldCert(c, cert) != 1 ||
+      OSSL_CMP_CTX_set_option(c, OSSL_CMP_OPT_REVOCATION_REASON, reason) != 1) {
     return ossl::OpenSslError("OSSL_CMP_CTX setup");
   }
   if (OSSL_CMP_exec_RR_ses(c) == 1) return OkStatus();

@@ -36,8 +36,10 @@ using Clock = std::chrono::steady_clock;
 // client checks), else a new P-256 key.
 X509_REQ* MakeCsr(int n, EVP_PKEY* fixed) {
   EVP_PKEY* key = fixed;
-  if (key == nullptr) key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  else EVP_PKEY_up_ref(key);
+  if (key == nullptr)
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  else
+    EVP_PKEY_up_ref(key);
   X509_REQ* req = X509_REQ_new();
   std::string cn = "c" + std::to_string(n) + ".devices.example.com";
   X509_NAME* name = X509_REQ_get_subject_name(req);
@@ -70,7 +72,7 @@ struct Setup {
 };
 
 // One p10cr transaction; true when a certificate came back.
-bool Enroll(const Setup& s, X509* cert, EVP_PKEY* key, X509* anchor, STACK_OF(X509)* untrusted, X509_REQ* csr) {
+bool Enroll(const Setup& s, X509* cert, EVP_PKEY* key, X509* anchor, STACK_OF(X509) * untrusted, X509_REQ* csr) {
   OSSL_CMP_CTX* ctx = OSSL_CMP_CTX_new(nullptr, nullptr);
   X509_STORE* store = X509_STORE_new();
   X509_STORE_add_cert(store, anchor);
@@ -92,7 +94,11 @@ bool Enroll(const Setup& s, X509* cert, EVP_PKEY* key, X509* anchor, STACK_OF(X5
 int main(int argc, char** argv) {
   std::map<std::string, std::string> opt;
   for (int i = 1; i + 1 < argc; i += 2) opt[argv[i]] = argv[i + 1];
-  Setup s{std::atoi(opt["--port"].c_str()), opt["--path"], opt["--trusted"], opt["--untrusted"], opt["--cert"],
+  Setup s{std::atoi(opt["--port"].c_str()),
+          opt["--path"],
+          opt["--trusted"],
+          opt["--untrusted"],
+          opt["--cert"],
           opt["--key"]};
   int n = opt.count("--requests") ? std::atoi(opt["--requests"].c_str()) : 200;
   int conns = opt.count("--connections") ? std::atoi(opt["--connections"].c_str()) : 4;
@@ -103,12 +109,14 @@ int main(int argc, char** argv) {
   if (!s.untrusted.empty()) {
     untrusted = sk_X509_new_null();
     FILE* f = std::fopen(s.untrusted.c_str(), "r");
-    for (X509* c; f != nullptr && (c = PEM_read_X509(f, nullptr, nullptr, nullptr)) != nullptr;) sk_X509_push(untrusted, c);
+    for (X509* c; f != nullptr && (c = PEM_read_X509(f, nullptr, nullptr, nullptr)) != nullptr;)
+      sk_X509_push(untrusted, c);
     if (f != nullptr) std::fclose(f);
   }
   if (cert == nullptr || key == nullptr || anchor == nullptr || s.port == 0 || n <= 0 || conns <= 0) {
-    std::fprintf(stderr, "cmp-load: usage: --port P --path P --trusted F --cert F --key F [--untrusted F] "
-                         "[--requests N] [--connections C]\n");
+    std::fprintf(stderr,
+                 "cmp-load: usage: --port P --path P --trusted F --cert F --key F [--untrusted F] "
+                 "[--requests N] [--connections C]\n");
     return 2;
   }
   std::vector<X509_REQ*> csrs;
@@ -139,8 +147,8 @@ int main(int argc, char** argv) {
   };
   std::sort(lat.begin(), lat.end());
   std::printf("requests=%d failures=%d seconds=%.3f rate=%.1f/s p50_ms=%.2f p99_ms=%.2f client_cpu_s=%.2f\n", n,
-              failures.load(), secs, n / secs, lat[lat.size() / 2], lat[std::min(lat.size() - 1, lat.size() * 99 / 100)],
-              cpu(after) - cpu(before));
+              failures.load(), secs, n / secs, lat[lat.size() / 2],
+              lat[std::min(lat.size() - 1, lat.size() * 99 / 100)], cpu(after) - cpu(before));
   for (X509_REQ* r : csrs) X509_REQ_free(r);
   sk_X509_pop_free(untrusted, X509_free);
   X509_free(cert);

@@ -28,8 +28,21 @@ namespace certvault::ca::cmp {
 // Body: the PKIBody CHOICE indices (RFC 4210 §5.1.2) that OpenSSL 3.0
 // keeps private (OSSL_CMP_MSG_get_bodytype returns them).
 enum Body : int {
-  kIr = 0, kIp = 1, kCr = 2, kCp = 3, kP10cr = 4, kKur = 7, kKup = 8, kRr = 11, kRp = 12,
-  kPkiConf = 19, kGenm = 21, kGenp = 22, kError = 23, kCertConf = 24, kPollReq = 25,
+  kIr = 0,
+  kIp = 1,
+  kCr = 2,
+  kCp = 3,
+  kP10cr = 4,
+  kKur = 7,
+  kKup = 8,
+  kRr = 11,
+  kRp = 12,
+  kPkiConf = 19,
+  kGenm = 21,
+  kGenp = 22,
+  kError = 23,
+  kCertConf = 24,
+  kPollReq = 25,
 };
 
 struct Envelope {
@@ -38,8 +51,8 @@ struct Envelope {
   bool protected_ = false;  // protectionAlg present
   Bytes sender_kid;
   Bytes transaction_id;
-  std::span<const uint8_t> body;         // the body's contents (inside its [n] tag), into the input
-  std::vector<Bytes> extra_certs;        // DER certificates, in order
+  std::span<const uint8_t> body;   // the body's contents (inside its [n] tag), into the input
+  std::vector<Bytes> extra_certs;  // DER certificates, in order
 };
 
 // DecodeEnvelope: `der` must be exactly one PKIMessage.

@@ -21,8 +21,8 @@ namespace certvault::ca {
 using namespace cmp_internal;  // NOLINT(build/namespaces)
 
 OSSL_CMP_PKISI* CmpService::CertRequest(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG* crm,
-                                        const X509_REQ* p10cr, X509** cert_out, STACK_OF(X509)** chain_out,
-                                        STACK_OF(X509)** ca_pubs) {
+                                        const X509_REQ* p10cr, X509** cert_out, STACK_OF(X509) * *chain_out,
+                                        STACK_OF(X509) * *ca_pubs) {
   Status st = IssueFor(r, req, crm, p10cr);
   if (!st.ok()) return Rejection(st, r);
   return Accept(r, cert_out, chain_out, ca_pubs, r.env.pbm);
@@ -31,7 +31,7 @@ OSSL_CMP_PKISI* CmpService::CertRequest(Req& r, const OSSL_CMP_MSG* req, const O
 // Accept: the certificate of this transaction with the issuing CA as its
 // chain; for a MAC-protected ir also the root in caPubs (RFC 9483 §4.1.1:
 // the trust anchor for a client that has none yet, authenticated by the MAC).
-OSSL_CMP_PKISI* CmpService::Accept(Req& r, X509** cert_out, STACK_OF(X509)** chain_out, STACK_OF(X509)** ca_pubs,
+OSSL_CMP_PKISI* CmpService::Accept(Req& r, X509** cert_out, STACK_OF(X509) * *chain_out, STACK_OF(X509) * *ca_pubs,
                                    bool ir_mac) {
   const uint8_t* p = r.cert_der.data();
   ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(r.cert_der.size())));  // NOLINT(runtime/int)
@@ -45,7 +45,7 @@ OSSL_CMP_PKISI* CmpService::Accept(Req& r, X509** cert_out, STACK_OF(X509)** cha
     ossl::X509StackPtr pubs(sk_X509_new_null());
     ossl::UniquePtr<X509> root(X509_dup(deps_.root));
     if (pubs != nullptr && root != nullptr && sk_X509_push(pubs.get(), root.get()) > 0) {
-      (void)root.release();  // owned by `pubs`
+      (void)root.release();       // owned by `pubs`
       *ca_pubs = pubs.release();  // owned by OpenSSL's server
     }
   }
@@ -172,8 +172,8 @@ OSSL_CMP_PKISI* CmpService::Revoke(Req& r, const X509_NAME* issuer, const ASN1_I
     if (r.serial.empty()) return NotFoundError("bad serialNumber");
     X509* s = r.signer.get();
     bool own_key = r.own.serial == r.serial;
-    if (!own_key && !MayRevoke(deps_.server()->authorize, NameText(X509_get_issuer_name(s)),
-                               NameText(X509_get_subject_name(s)))) {
+    if (!own_key &&
+        !MayRevoke(deps_.server()->authorize, NameText(X509_get_issuer_name(s)), NameText(X509_get_subject_name(s)))) {
       return PermissionDeniedError("only the certificate's own key or a revocation operator may revoke it");
     }
     CV_ASSIGN_OR_RETURN(int reason, cmp::RevocationReason(r.env.body));
@@ -189,7 +189,7 @@ OSSL_CMP_PKISI* CmpService::Revoke(Req& r, const X509_NAME* issuer, const ASN1_I
 // Genm: RFC 9483 §4.3.1 "Get CA Certificates": id-it-caCerts with the
 // issuing CA and the root, whatever the request asks (OpenSSL 3.0 has no
 // ASN.1 types for rootCaKeyUpdate or crlStatusList: docs/design/enrollment.md).
-bool CmpService::Genm(Req& r, STACK_OF(OSSL_CMP_ITAV)** out) {
+bool CmpService::Genm(Req& r, STACK_OF(OSSL_CMP_ITAV) * *out) {
   if (!r.auth.ok()) {
     r.reason = std::string(r.auth.message());
     return false;

@@ -40,13 +40,26 @@ OSSL_CMP_PKISI* Rejection(const Status& st, CmpService::Req& r) {
   int bit = OSSL_CMP_PKIFAILUREINFO_systemFailure;
   switch (st.code()) {
     case StatusCode::kPermissionDenied:
-    case StatusCode::kUnauthenticated: bit = OSSL_CMP_PKIFAILUREINFO_notAuthorized; break;
-    case StatusCode::kInvalidArgument: bit = OSSL_CMP_PKIFAILUREINFO_badCertTemplate; break;
-    case StatusCode::kNotFound: bit = OSSL_CMP_PKIFAILUREINFO_badCertId; break;
-    case StatusCode::kAlreadyExists: bit = OSSL_CMP_PKIFAILUREINFO_transactionIdInUse; break;
-    case StatusCode::kFailedPrecondition: bit = OSSL_CMP_PKIFAILUREINFO_certRevoked; break;
-    case StatusCode::kUnavailable: bit = OSSL_CMP_PKIFAILUREINFO_systemUnavail; break;
-    default: break;
+    case StatusCode::kUnauthenticated:
+      bit = OSSL_CMP_PKIFAILUREINFO_notAuthorized;
+      break;
+    case StatusCode::kInvalidArgument:
+      bit = OSSL_CMP_PKIFAILUREINFO_badCertTemplate;
+      break;
+    case StatusCode::kNotFound:
+      bit = OSSL_CMP_PKIFAILUREINFO_badCertId;
+      break;
+    case StatusCode::kAlreadyExists:
+      bit = OSSL_CMP_PKIFAILUREINFO_transactionIdInUse;
+      break;
+    case StatusCode::kFailedPrecondition:
+      bit = OSSL_CMP_PKIFAILUREINFO_certRevoked;
+      break;
+    case StatusCode::kUnavailable:
+      bit = OSSL_CMP_PKIFAILUREINFO_systemUnavail;
+      break;
+    default:
+      break;
   }
   r.reason = std::string(st.message());
   return OSSL_CMP_STATUSINFO_new(OSSL_CMP_PKISTATUS_rejection, 1 << bit, r.reason.c_str());
@@ -65,8 +78,8 @@ CmpService::Req& ReqOf(OSSL_CMP_SRV_CTX* srv) {
 }
 
 OSSL_CMP_PKISI* OnCertRequest(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG* req, int, const OSSL_CRMF_MSG* crm,
-                              const X509_REQ* p10cr, X509** cert_out, STACK_OF(X509)** chain_out,
-                              STACK_OF(X509)** ca_pubs) {
+                              const X509_REQ* p10cr, X509** cert_out, STACK_OF(X509) * *chain_out,
+                              STACK_OF(X509) * *ca_pubs) {
   CmpService::Req& r = ReqOf(srv);
   return r.svc->CertRequest(r, req, crm, p10cr, cert_out, chain_out, ca_pubs);
 }
@@ -77,8 +90,8 @@ OSSL_CMP_PKISI* OnRevoke(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const X509_
   return r.svc->Revoke(r, issuer, serial);
 }
 
-int OnGenm(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const STACK_OF(OSSL_CMP_ITAV)*,
-           STACK_OF(OSSL_CMP_ITAV)** out) {
+int OnGenm(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const STACK_OF(OSSL_CMP_ITAV) *,
+           STACK_OF(OSSL_CMP_ITAV) * *out) {
   CmpService::Req& r = ReqOf(srv);
   return r.svc->Genm(r, out) ? 1 : 0;
 }
@@ -101,15 +114,24 @@ int QuietLog(const char*, const char*, int, OSSL_CMP_severity, const char*) { re
 
 std::string_view BodyName(int type) {
   switch (type) {
-    case cmp::kIr: return "cmp-ir";
-    case cmp::kCr: return "cmp-cr";
-    case cmp::kP10cr: return "cmp-p10cr";
-    case cmp::kKur: return "cmp-kur";
-    case cmp::kRr: return "cmp-rr";
-    case cmp::kGenm: return "cmp-genm";
-    case cmp::kCertConf: return "cmp-certconf";
-    case cmp::kError: return "cmp-error";
-    default: return "cmp-other";
+    case cmp::kIr:
+      return "cmp-ir";
+    case cmp::kCr:
+      return "cmp-cr";
+    case cmp::kP10cr:
+      return "cmp-p10cr";
+    case cmp::kKur:
+      return "cmp-kur";
+    case cmp::kRr:
+      return "cmp-rr";
+    case cmp::kGenm:
+      return "cmp-genm";
+    case cmp::kCertConf:
+      return "cmp-certconf";
+    case cmp::kError:
+      return "cmp-error";
+    default:
+      return "cmp-other";
   }
 }
 
@@ -122,8 +144,9 @@ void Text(HttpReply& reply, unsigned int status, const std::string& text) {
 
 bool ValidLabel(std::string_view label) {
   if (label.empty() || label.size() > 64 || label[0] == '.') return false;
-  return std::all_of(label.begin(), label.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; });
+  return std::all_of(label.begin(), label.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
 }
 
 }  // namespace
@@ -175,8 +198,8 @@ Status CmpService::Authenticate(Req& r) {
     return InvalidArgumentError("malformed protection certificate");
   }
   X509* leaf = r.signer.get();
-  r.client = "cert subject=" + NameText(X509_get_subject_name(leaf)) + " issuer=" +
-             NameText(X509_get_issuer_name(leaf)) + " serial=" + SerialHex(X509_get0_serialNumber(leaf));
+  r.client = "cert subject=" + NameText(X509_get_subject_name(leaf)) +
+             " issuer=" + NameText(X509_get_issuer_name(leaf)) + " serial=" + SerialHex(X509_get0_serialNumber(leaf));
   ossl::X509StackPtr untrusted(sk_X509_new_null());
   for (size_t i = 1; i < r.env.extra_certs.size() && untrusted != nullptr; ++i) {
     const uint8_t* q = r.env.extra_certs[i].data();
@@ -185,13 +208,15 @@ Status CmpService::Authenticate(Req& r) {
   }
   ossl::ClearErrors();
   ossl::UniquePtr<X509_STORE_CTX> vctx(X509_STORE_CTX_new_ex(deps_.libctx, nullptr));
-  if (vctx == nullptr || untrusted == nullptr || X509_STORE_CTX_init(vctx.get(), anchors_, leaf, untrusted.get()) != 1) {
+  if (vctx == nullptr || untrusted == nullptr ||
+      X509_STORE_CTX_init(vctx.get(), anchors_, leaf, untrusted.get()) != 1) {
     return ossl::OpenSslError("X509_STORE_CTX_init");
   }
   if (X509_verify_cert(vctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(vctx.get());
     ossl::ClearErrors();
-    return PermissionDeniedError(std::string("protection certificate not trusted: ") + X509_verify_cert_error_string(err));
+    return PermissionDeniedError(std::string("protection certificate not trusted: ") +
+                                 X509_verify_cert_error_string(err));
   }
   if (X509_check_issued(deps_.issuing, leaf) != X509_V_OK) return OkStatus();
   std::string serial = SerialHex(X509_get0_serialNumber(leaf));
@@ -199,7 +224,8 @@ Status CmpService::Authenticate(Req& r) {
     std::lock_guard<std::mutex> lock(db_mu_);
     return deps_.db->FindBySerial(deps_.ca_name, serial);
   }();
-  if (rec.status().code() == StatusCode::kNotFound) return PermissionDeniedError("protection certificate unknown to this CA");
+  if (rec.status().code() == StatusCode::kNotFound)
+    return PermissionDeniedError("protection certificate unknown to this CA");
   if (!rec.ok()) return UnavailableError("database unavailable");
   if (rec->revoked) return PermissionDeniedError("protection certificate revoked");
   r.own = std::move(*rec);
@@ -292,7 +318,8 @@ void CmpService::Process(Req& r, const Bytes& body, HttpReply& reply) {
   }
   r.auth = Authenticate(r);
   OSSL_CMP_CTX* ctx = OSSL_CMP_SRV_CTX_get0_cmp_ctx(srv.get());
-  bool setup = OSSL_CMP_SRV_CTX_init(srv.get(), &r, OnCertRequest, OnRevoke, OnGenm, OnError, OnCertConf, OnPollReq) == 1;
+  bool setup =
+      OSSL_CMP_SRV_CTX_init(srv.get(), &r, OnCertRequest, OnRevoke, OnGenm, OnError, OnCertConf, OnPollReq) == 1;
   if (r.signer != nullptr) setup = setup && OSSL_CMP_CTX_set1_srvCert(ctx, r.signer.get()) == 1;
   if (r.env.pbm && r.auth.ok()) {
     std::span<const uint8_t> secret = r.secret.Bytes(SecretAccess::Get());
@@ -336,7 +363,10 @@ void CmpService::Log(const Req& r, unsigned int status) {
                 status, secs * 1000);
   std::string line = std::string(head) + ",\"op\":\"" + r.op + "\",\"transaction\":\"" + r.tid + "\",\"profile\":\"" +
                      esc(r.label) + "\",\"client\":\"" + esc(r.client) + "\",\"serial\":\"" + r.serial +
-                     "\",\"result\":\"" + (r.issued ? "issued" : r.reason.empty() ? "ok" : "refused") +
+                     "\",\"result\":\"" +
+                     (r.issued           ? "issued"
+                      : r.reason.empty() ? "ok"
+                                         : "refused") +
                      "\",\"reason\":\"" + esc(r.reason) + "\"}\n";
   std::lock_guard<std::mutex> lock(log_mu_);
   std::fputs(line.c_str(), deps_.access_log);

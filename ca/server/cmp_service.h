@@ -40,10 +40,10 @@ namespace certvault::ca {
 struct CmpDeps {
   const CaConfig* ca = nullptr;
   std::function<std::shared_ptr<const ServerConfig>()> server;  // the current [server]
-  std::string ca_name;            // the issuing CA's name in the database
-  X509* issuing = nullptr;        // borrowed
-  X509* root = nullptr;           // borrowed; may be null
-  CertDb* db = nullptr;           // its own connection: lookups and revocations
+  std::string ca_name;                                          // the issuing CA's name in the database
+  X509* issuing = nullptr;                                      // borrowed
+  X509* root = nullptr;                                         // borrowed; may be null
+  CertDb* db = nullptr;                                         // its own connection: lookups and revocations
   IssueQueue* queue = nullptr;
   ServerMetrics* metrics = nullptr;
   std::function<bool()> may_sign;
@@ -68,9 +68,9 @@ class CmpService {
   struct Req;  // one request (cmp_service.cc)
   // The OpenSSL callbacks' bodies (public for the C trampolines only).
   OSSL_CMP_PKISI* CertRequest(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG* crm, const X509_REQ* p10cr,
-                              X509** cert_out, STACK_OF(X509)** chain_out, STACK_OF(X509)** ca_pubs);
+                              X509** cert_out, STACK_OF(X509) * *chain_out, STACK_OF(X509) * *ca_pubs);
   OSSL_CMP_PKISI* Revoke(Req& r, const X509_NAME* issuer, const ASN1_INTEGER* serial);
-  bool Genm(Req& r, STACK_OF(OSSL_CMP_ITAV)** out);
+  bool Genm(Req& r, STACK_OF(OSSL_CMP_ITAV) * *out);
   bool CertConf(Req& r, const ASN1_OCTET_STRING* cert_hash);
 
  private:
@@ -87,13 +87,13 @@ class CmpService {
   Result<bool> Replayed(Req& r, std::span<const uint8_t> spki);
   Status IssueFor(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG* crm, const X509_REQ* p10cr);
   void Log(const Req& r, unsigned int status);
-  OSSL_CMP_PKISI* Accept(Req& r, X509** cert_out, STACK_OF(X509)** chain_out, STACK_OF(X509)** ca_pubs, bool ir_mac);
+  OSSL_CMP_PKISI* Accept(Req& r, X509** cert_out, STACK_OF(X509) * *chain_out, STACK_OF(X509) * *ca_pubs, bool ir_mac);
 
   CmpDeps deps_;
   est::EnrollCodes codes_;
   std::unique_ptr<cmp::TxnStore> txns_;
-  X509_STORE* anchors_ = nullptr;   // this CA's chain + client_anchors
-  std::mutex db_mu_;                // deps_.db is one connection
+  X509_STORE* anchors_ = nullptr;  // this CA's chain + client_anchors
+  std::mutex db_mu_;               // deps_.db is one connection
   std::mutex log_mu_;
   std::mutex open_mu_;
   std::mutex signer_mu_;  // guards deps_.key and deps_.cert

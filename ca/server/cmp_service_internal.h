@@ -21,16 +21,16 @@ struct CmpService::Req {
   CmpService* svc = nullptr;
   uint64_t id = 0;
   cmp::Envelope env;
-  std::string tid;                 // hex
-  std::string label;               // /p/<label>, or ""
+  std::string tid;    // hex
+  std::string label;  // /p/<label>, or ""
   Status auth = UnauthenticatedError("the request is not protected");
-  ossl::UniquePtr<X509> signer;    // the CMP protection certificate
-  CertRecord own;                  // signer's record when this CA issued it
+  ossl::UniquePtr<X509> signer;  // the CMP protection certificate
+  CertRecord own;                // signer's record when this CA issued it
   std::string code_id;
   SecretBytes secret;
   std::string op = "cmp", client, serial, reason;
   bool issued = false;
-  Bytes cert_der;                  // the certificate of this transaction
+  Bytes cert_der;  // the certificate of this transaction
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
