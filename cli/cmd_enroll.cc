@@ -12,6 +12,7 @@
 
 #include "cli/cert_io.h"
 #include "cli/command_context.h"
+#include "cli/cmp_client.h"
 #include "cli/est_client.h"
 #include "cli/keys.h"
 #include "cli/output.h"
@@ -47,9 +48,9 @@ Result<Bytes> FingerprintAnchor(const EstUrl& url, const std::string& pin) {
                 "no CA certificate of the server has the pinned --trust-fingerprint");
 }
 
-// BasicAuth: from the output of `certvault-ca enroll-code` ("id: X" and
-// "password: Y" lines) or one line "X:Y".
-Result<std::string> BasicAuth(const std::string& path) {
+// ReadCode: the id and password of an enrollment code file (what
+// `certvault-ca enroll-code` printed, or one line `id:password`).
+Status ReadCode(const std::string& path, std::string& out_id, SecretBytes& out_password) {
   CV_ASSIGN_OR_RETURN(SecretBytes file, ReadSecretFile(path, 4096));
   std::string text(reinterpret_cast<const char*>(file.Bytes(SecretAccess::Get()).data()), file.size());
   std::string id, password, line;
@@ -62,10 +63,25 @@ Result<std::string> BasicAuth(const std::string& path) {
       id = line.substr(0, line.find(':'));
       password = line.substr(line.find(':') + 1);
     }
+    OPENSSL_cleanse(line.data(), line.size());
   }
+  OPENSSL_cleanse(text.data(), text.size());
   if (id.empty() || password.empty()) return InvalidArgumentError(path + ": no enrollment code (id and password)");
-  std::string pair = id + ":" + password;
-  return "Basic " + Base64(AsSpan(pair));
+  out_id = id;
+  out_password = SecretBytes(password, SecretAccess::Get());
+  OPENSSL_cleanse(password.data(), password.size());
+  return OkStatus();
+}
+
+// BasicAuth: the HTTP Basic credentials of a code file.
+Result<std::string> BasicAuth(const std::string& path) {
+  std::string id;
+  SecretBytes password;
+  CV_RETURN_IF_ERROR(ReadCode(path, id, password));
+  std::string pair = id + ":" + std::string(password.AsStringView(SecretAccess::Get()));
+  std::string out = "Basic " + Base64(AsSpan(pair));
+  OPENSSL_cleanse(pair.data(), pair.size());
+  return out;
 }
 
 // EnsureKey: the private key labelled --key, made (--type, default ec:p256)
@@ -258,6 +274,56 @@ Status LoadClientAuth(Context& ctx, OpenedToken& t, const std::string& name, con
   return OkStatus();
 }
 
+// CmpTarget: --server for --protocol cmp (path default
+// /.well-known/cmp/p/<profile>) and the --trust anchors (no fingerprint
+// bootstrap: that is EST's cacerts).
+struct CmpTarget {
+  CmpUrl url;
+  std::vector<Bytes> anchors;
+};
+
+Result<CmpTarget> ParseCmpTarget(const Args& args, const std::string& server, const std::string& profile) {
+  CmpTarget out;
+  CV_ASSIGN_OR_RETURN(out.url, ParseCmpUrl(server));
+  if (server.find('/', sizeof("http://")) == std::string::npos) out.url.path = ".well-known/cmp/p/" + profile;
+  CV_ASSIGN_OR_RETURN(std::string trust, Required(args, "trust"));
+  CV_ASSIGN_OR_RETURN(Bytes text, ReadFile(trust));
+  CV_ASSIGN_OR_RETURN(out.anchors, ParseCertificates(text));
+  return out;
+}
+
+// EnrollOverCmp: RFC 9483 §4.1.1 ir with a one-time code (MAC; the POPO
+// signed by the vault key through the provider) or §4.1.4 p10cr of the
+// vault CSR signed by --auth-cert; then the same checks as over EST.
+Result<Issued> EnrollOverCmp(Context& ctx, OpenedToken& t, const ObjectInfo& key, const CmpTarget& target,
+                             const Bytes& csr, const Bytes& spki, const ClientAuth& client, const SecretBytes& pin) {
+  CmpRequest req;
+  req.csr = &csr;
+  std::unique_ptr<ProviderKey> new_key;
+  std::string code_id;
+  SecretBytes secret;
+  if (client.key != nullptr) {
+    req.libctx = client.key->libctx();
+    req.auth_cert = client.cert.x509.get();
+    req.auth_key = client.key->key();
+  } else {
+    CV_RETURN_IF_ERROR(ReadCode(*ctx.args->Get("enroll-code-file"), req.code_id, secret));
+    Current cur;
+    cur.key = key;
+    CV_ASSIGN_OR_RETURN(new_key, TlsKey(ctx, t, cur, pin));
+    req.libctx = new_key->libctx();
+    req.new_key = new_key->key();
+    req.code_secret = &secret;
+  }
+  CV_ASSIGN_OR_RETURN(CmpIssued got, CmpEnroll(target.url, target.anchors, req));
+  CV_ASSIGN_OR_RETURN(Bytes leaf_spki, CertificatePublicKeyInfo(got.leaf));
+  if (leaf_spki != spki) {
+    return Status(StatusCode::kPermissionDenied, Reason::kDataInvalid, "the server returned no certificate for the key");
+  }
+  CV_RETURN_IF_ERROR(VerifyChain(got.leaf, got.ca_certs, target.anchors));
+  return Issued{std::move(got.leaf), std::move(got.ca_certs)};
+}
+
 }  // namespace
 
 Result<std::vector<Bytes>> EstTrustAnchors(const Args& args, const EstUrl& url) {
@@ -282,12 +348,21 @@ Status CmdEnroll(Context& ctx) {
   if (auth_cert.has_value() == code_file.has_value()) {
     return InvalidArgumentError("enroll: give exactly one of --enroll-code-file F and --auth-cert CERT");
   }
-  CV_ASSIGN_OR_RETURN(EstUrl url, ParseEstUrl(server));
+  std::string protocol = ctx.args->Get("protocol").value_or("est");
+  if (protocol != "est" && protocol != "cmp") return InvalidArgumentError("enroll: --protocol is est or cmp");
+  EstUrl url;
+  CmpTarget cmp;
   std::string auth;
-  if (code_file.has_value()) {
-    CV_ASSIGN_OR_RETURN(auth, BasicAuth(*code_file));
+  std::vector<Bytes> anchors;
+  if (protocol == "cmp") {
+    CV_ASSIGN_OR_RETURN(cmp, ParseCmpTarget(*ctx.args, server, profile));
+  } else {
+    CV_ASSIGN_OR_RETURN(url, ParseEstUrl(server));
+    if (code_file.has_value()) {
+      CV_ASSIGN_OR_RETURN(auth, BasicAuth(*code_file));
+    }
+    CV_ASSIGN_OR_RETURN(anchors, EstTrustAnchors(*ctx.args, url));
   }
-  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, EstTrustAnchors(*ctx.args, url));
   ObjectSelector sel;
   sel.token = ctx.args->Get("token");
   sel.label = key_label;
@@ -302,10 +377,13 @@ Status CmdEnroll(Context& ctx) {
   CV_ASSIGN_OR_RETURN(ObjectInfo key, EnsureKey(ctx, t, sel, rollback, &made));
   CV_ASSIGN_OR_RETURN(Bytes spki, PublicKeyInfo(t.session, key));
   CV_ASSIGN_OR_RETURN(Bytes csr, VaultCsr(ctx, t, sel));
-  CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, profile + "/simpleenroll", auth, csr, spki, client.tls));
-  CV_RETURN_IF_ERROR(StoreIssued(t, rollback, key, issued));
+  Result<Issued> issued = protocol == "cmp"
+                              ? EnrollOverCmp(ctx, t, key, cmp, csr, spki, client, pin)
+                              : Enroll(url, anchors, profile + "/simpleenroll", auth, csr, spki, client.tls);
+  CV_RETURN_IF_ERROR(issued.status());
+  CV_RETURN_IF_ERROR(StoreIssued(t, rollback, key, *issued));
   rollback.Commit();
-  Report(ctx, t, key, made, issued, "enrolled");
+  Report(ctx, t, key, made, *issued, "enrolled");
   return OkStatus();
 }
 
@@ -339,4 +417,34 @@ Status CmdRenew(Context& ctx) {
   Report(ctx, t, stored, false, issued, "renewed");
   return OkStatus();
 }
+// CmdRevoke: CMP rr (RFC 9483 §4.2) for a certificate in the vault,
+// protected by its own key through certvault's provider (never a key file).
+Status CmdRevoke(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(std::string server, Required(*ctx.args, "server"));
+  CV_ASSIGN_OR_RETURN(std::string label, Required(*ctx.args, "cert"));
+  CV_ASSIGN_OR_RETURN(CmpUrl url, ParseCmpUrl(server));
+  CV_ASSIGN_OR_RETURN(int reason, ParseRevocationReason(ctx.args->Get("reason").value_or("unspecified")));
+  CV_ASSIGN_OR_RETURN(std::string trust, Required(*ctx.args, "trust"));
+  CV_ASSIGN_OR_RETURN(Bytes trust_text, ReadFile(trust));
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, ParseCertificates(trust_text));
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, PinKind::kUser));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), true, false));
+  CV_RETURN_IF_ERROR(t.session.Login(UserType::kUser, pin));
+  CV_ASSIGN_OR_RETURN(ObjectSelector cert_sel, MakeSelector(label, std::nullopt, ctx.args->Get("token")));
+  cert_sel.object_class = CKO_CERTIFICATE;
+  CV_ASSIGN_OR_RETURN(Current cur, FindCurrent(t, cert_sel));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<ProviderKey> key, TlsKey(ctx, t, cur, pin));
+  CV_RETURN_IF_ERROR(CmpRevoke(url, anchors, cur.x509.get(), key->key(), key->libctx(), reason));
+  ossl::UniquePtr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cur.x509.get()), nullptr));
+  char* hex = bn != nullptr ? BN_bn2hex(bn.get()) : nullptr;
+  std::string serial = hex != nullptr ? hex : "";
+  OPENSSL_free(hex);
+  if (ctx.json) {
+    *ctx.out << JsonObject().Add("revoked", serial).AddInt("reason", static_cast<uint64_t>(reason)).Build() << "\n";
+  } else {
+    *ctx.out << "revoked certificate '" << cur.cert.label << "' (serial " << serial << ")\n";
+  }
+  return OkStatus();
+}
+
 }  // namespace certvault::cli

@@ -90,6 +90,7 @@ Result<Bytes> VaultCsrFor(Context& ctx, OpenedToken& t, const ObjectSelector& se
                           std::vector<x509::SanEntry> sans);
 Status CmdEnroll(Context& ctx);  // cmd_enroll.cc
 Status CmdRenew(Context& ctx);   // cmd_enroll.cc
+Status CmdRevoke(Context& ctx);  // cmd_enroll.cc (CMP rr)
 Status CmdCaCerts(Context& ctx);  // cmd_ca_certs.cc
 // EstTrustAnchors: the anchors of --trust FILE or --trust-fingerprint SHA256
 // (exactly one; the fingerprint is looked up in the server's cacerts over an

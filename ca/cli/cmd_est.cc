@@ -9,6 +9,7 @@
 
 #include "ca/cli/serve_est.h"
 #include "ca/est/enroll_codes.h"
+#include "ca/server/cmp_service.h"
 #include "ca/server/est_service.h"
 #include "ca/server/issue_queue.h"
 #include "ca/server/metrics.h"
@@ -34,6 +35,7 @@ class ServeEstImpl : public ServeEst {
  public:
   Status Prepare(const Args& args, CaInstance& ca, const OcspResponder& responder, HttpOptions& opts);
   Status Listen(HttpServer& server) override;
+  Status PrepareCmp(CaInstance& ca, const OcspResponder& responder, X509* issuing, X509* root);
   Status Reload() override;
   void Stop() override {
     published_.store(nullptr);
@@ -47,15 +49,20 @@ class ServeEstImpl : public ServeEst {
  private:
   const CaInstance* ca_ = nullptr;
   ServerConfig server_;
-  std::unique_ptr<ServerTls> tls_;
+  std::shared_ptr<ServerTls> tls_;
+  // The first context: CMP's library context and client anchors live in it,
+  // so it stays for the process's lifetime.
+  std::shared_ptr<ServerTls> first_tls_;
   // Contexts replaced by Reload, with the generation that replaced them:
   // connections made with them may still be open, and their SSL_CTX borrows
-  // the library context and key of these. Freed once no connection uses them.
-  std::vector<std::pair<uint64_t, std::unique_ptr<ServerTls>>> retired_tls_;
-  std::unique_ptr<CertDb> issue_db_, lookup_db_;
+  // the library context and key of these. Dropped once no TLS connection
+  // uses them; CMP transactions hold their own reference (SetSigner).
+  std::vector<std::pair<uint64_t, std::shared_ptr<ServerTls>>> retired_tls_;
+  std::unique_ptr<CertDb> issue_db_, lookup_db_, cmp_db_;
   std::unique_ptr<IssueQueue> queue_;
   ServerMetrics metrics_;
   std::unique_ptr<EstService> service_;
+  std::unique_ptr<CmpService> cmp_;  // null without a TLS key (its key signs CMP answers)
   std::unique_ptr<TlsFrontEnd> frontend_;
   std::atomic<TlsFrontEnd*> published_{nullptr};  // frontend_ for the server's threads
   FILE* log_ = nullptr;
@@ -92,6 +99,7 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
                },
                log_};
   CV_ASSIGN_OR_RETURN(service_, EstService::Create(std::move(deps)));
+  if (tls_ != nullptr) CV_RETURN_IF_ERROR(PrepareCmp(ca, responder, issuing, root.ok() ? *root : nullptr));
   opts.bind = server_.bind;
   opts.port = static_cast<uint16_t>(server_.http_port);
   opts.listen = server_.http_port != 0 || server_.https_port == 0;
@@ -99,12 +107,39 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
   opts.max_connections = server_.max_connections;
   opts.timeout_s = server_.timeout_s;
   opts.max_request_bytes = server_.max_body_bytes;
-  opts.app = [this](const HttpRequest& req, HttpReply& reply) { return service_->Handle(req, reply); };
+  opts.app = [this](const HttpRequest& req, HttpReply& reply) {
+    return (cmp_ != nullptr && cmp_->Handle(req, reply)) || service_->Handle(req, reply);
+  };
   // The front end starts after the server; until then no connection is handed in.
   opts.peer_of = [this](int fd) -> std::shared_ptr<const ConnectionPeer> {
     TlsFrontEnd* fe = published_.load();
     return fe != nullptr ? fe->PeerOf(fd) : nullptr;
   };
+  return OkStatus();
+}
+
+// PrepareCmp: Lightweight CMP (RFC 9483) beside EST, on both listeners
+// (CMP messages are protected end to end, RFC 6712 §4). Its answers are
+// signed by the TLS server key: a key of the token that signs nothing else.
+Status ServeEstImpl::PrepareCmp(CaInstance& ca, const OcspResponder& responder, X509* issuing, X509* root) {
+  CV_ASSIGN_OR_RETURN(cmp_db_, OpenCertDb(ca.config().database));
+  CmpDeps deps;
+  deps.ca = &ca.config();
+  deps.server = [this] { return service_->CurrentConfig(); };
+  deps.ca_name = ca.Name(CaRole::kIssuing);
+  deps.issuing = issuing;
+  deps.root = root;
+  deps.db = cmp_db_.get();
+  deps.queue = queue_.get();
+  deps.metrics = &metrics_;
+  deps.may_sign = [&responder] { return !selftest::InErrorState() && !responder.suspended() && !responder.halted(); };
+  deps.libctx = tls_->libctx();
+  deps.key = tls_->key();
+  deps.cert = SSL_CTX_get0_certificate(tls_->ctx());
+  deps.signer_owner = tls_;
+  first_tls_ = tls_;
+  deps.access_log = log_;
+  CV_ASSIGN_OR_RETURN(cmp_, CmpService::Create(std::move(deps)));
   return OkStatus();
 }
 
@@ -133,13 +168,14 @@ Status ServeEstImpl::Reload() {
   fresh.max_body_bytes = server_.max_body_bytes;
   fresh.timeout_s = server_.timeout_s;
   fresh.access_log = server_.access_log;
-  std::unique_ptr<ServerTls> tls;
+  std::shared_ptr<ServerTls> tls;
   if (tls_ != nullptr) {
     CV_ASSIGN_OR_RETURN(tls, ServerTls::Create(ca_->config(), fresh));
   }
   service_->SetServerConfig(std::make_shared<const ServerConfig>(fresh));
   if (tls != nullptr) {
     uint64_t generation = frontend_ != nullptr ? frontend_->SetContext(tls->ctx()) : 0;
+    if (cmp_ != nullptr) cmp_->SetSigner(tls->key(), SSL_CTX_get0_certificate(tls->ctx()), tls);
     retired_tls_.emplace_back(generation, std::move(tls_));
     tls_ = std::move(tls);
   }
@@ -188,7 +224,7 @@ int CmdEnrollCode(Args& args) {
   int64_t hours = args.Has("hours") ? std::stoll(args.Get("hours")) : server->enroll_code_hours;
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   est::EnrollCodes codes(ca.config().dir);
-  auto code = codes.Create(profile, hours * 3600, now);
+  auto code = codes.Create(profile, hours * 3600, now, args.Has("cmp"));
   if (!code.ok()) return Fail(code.status());
   Status st = ca.db().AddAudit({0, Actor(args), "enroll-code", ca.Name(CaRole::kIssuing), code->id,
                                 "one-time enrollment code for profile " + profile});

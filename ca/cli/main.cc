@@ -37,7 +37,7 @@ int Usage(const std::string& message) {
                "  revoke SERIAL... [--reason R] [--invalidity-date EPOCH]\n"
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
                "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]\n"
-               "  serve [--http-port N] [--https-port N] [--bind ADDR]   server-cert [--san L]   enroll-code --profile P\n"
+               "  serve [--http-port N] [--https-port N] [--bind ADDR]   server-cert [--san L]   enroll-code --profile P [--cmp]\n"
                "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]\n");
   return 2;
 }
@@ -209,6 +209,7 @@ class CommandLine {
     Text(*code, "profile", "the profile it may enroll into (one of [server] enroll_code_profiles)");
     code->get_option("--profile")->required();
     Number(*code, "hours", 1, 24 * 365, "valid for this many hours (default [server] enroll_code_hours)");
+    Switch(*code, "cmp", "also for a CMP ir with a password-based MAC (the secret is kept until used or expired)");
     ocsp->add_subcommand("rotate", "a new OCSP signing key and certificate; the old key is destroyed");
     CLI::App* list = app_.add_subcommand("list", "list issued certificates");
     Text(*list, "subject", "only subjects containing this text");

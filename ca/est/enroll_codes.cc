@@ -24,6 +24,7 @@ struct Entry {
   std::string id, profile;
   int64_t expires = 0, used = 0;
   std::string salt_hex, hash_hex;
+  std::string secret_hex = "-";  // the password itself, kept only for CMP codes ("-": not kept)
 };
 
 // FileLock: an exclusive flock held for the object's lifetime.
@@ -55,6 +56,7 @@ Result<std::vector<Entry>> ReadAll(const std::string& path) {
     if (!(fields >> e.id >> e.profile >> e.expires >> e.used >> e.salt_hex >> e.hash_hex)) {
       return DataLossError("enroll-codes: malformed line");
     }
+    if (!(fields >> e.secret_hex)) e.secret_hex = "-";  // lines of the 6-field format
     out.push_back(std::move(e));
   }
   return out;
@@ -64,7 +66,7 @@ Status WriteAll(const std::string& path, const std::vector<Entry>& entries) {
   std::string text;
   for (const Entry& e : entries) {
     text += e.id + " " + e.profile + " " + std::to_string(e.expires) + " " + std::to_string(e.used) + " " + e.salt_hex +
-            " " + e.hash_hex + "\n";
+            " " + e.hash_hex + " " + e.secret_hex + "\n";
   }
   return WriteFile(path, text);
 }
@@ -100,7 +102,7 @@ std::string Base64Url(std::span<const uint8_t> data) {
 
 }  // namespace
 
-Result<NewCode> EnrollCodes::Create(const std::string& profile, int64_t lifetime_s, int64_t now) {
+Result<NewCode> EnrollCodes::Create(const std::string& profile, int64_t lifetime_s, int64_t now, bool keep_secret) {
   FileLock lock(dir_ + "/enroll-codes.lock");
   if (!lock.ok()) return UnavailableError("cannot lock " + dir_ + "/enroll-codes.lock");
   CV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadAll(dir_ + "/enroll-codes"));
@@ -113,7 +115,8 @@ Result<NewCode> EnrollCodes::Create(const std::string& profile, int64_t lifetime
   OPENSSL_cleanse(password.data(), password.size());
   CV_ASSIGN_OR_RETURN(Bytes hash, HashPassword(salt, code.password.Bytes(SecretAccess::Get())));
   std::erase_if(entries, [now](const Entry& e) { return e.used != 0 || e.expires < now; });  // keep the file small
-  entries.push_back(Entry{code.id, profile, code.expires, 0, HexEncode(salt), HexEncode(hash)});
+  entries.push_back(Entry{code.id, profile, code.expires, 0, HexEncode(salt), HexEncode(hash),
+                          keep_secret ? HexEncode(code.password.Bytes(SecretAccess::Get())) : "-"});
   CV_RETURN_IF_ERROR(WriteAll(dir_ + "/enroll-codes", entries));
   return code;
 }
@@ -144,6 +147,19 @@ Status EnrollCodes::Redeem(const std::string& id, const SecretBytes& password, c
   it->used = 0;
   (void)WriteAll(dir_ + "/enroll-codes", entries);  // best effort: the refusal is what the caller reports
   return used;
+}
+
+Result<SecretBytes> EnrollCodes::MacSecret(const std::string& id) {
+  FileLock lock(dir_ + "/enroll-codes.lock");
+  if (!lock.ok()) return UnavailableError("enrollment codes are unavailable");
+  CV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadAll(dir_ + "/enroll-codes"));
+  auto it = std::find_if(entries.begin(), entries.end(), [&id](const Entry& e) { return e.id == id; });
+  if (it == entries.end() || it->secret_hex == "-") return NotFoundError("no CMP enrollment code with this id");
+  Bytes secret;
+  if (!HexDecode(it->secret_hex, &secret)) return DataLossError("enroll-codes: malformed entry");
+  SecretBytes out(secret, SecretAccess::Get());
+  OPENSSL_cleanse(secret.data(), secret.size());
+  return out;
 }
 
 }  // namespace certvault::ca::est

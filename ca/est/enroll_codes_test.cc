@@ -102,5 +102,35 @@ TEST_F(EnrollCodesTest, CodesAreIndependent) {
   EXPECT_TRUE(codes.Redeem(a->id, Pw(*a), "device", kNow, [] { return OkStatus(); }).ok());
 }
 
+// A code made for CMP keeps its password for MAC verification; a plain
+// one does not, and MacSecret does not reveal a password it never kept.
+TEST_F(EnrollCodesTest, MacSecretOnlyForCmpCodes) {
+  EnrollCodes codes(dir_);
+  auto plain = codes.Create("device", 3600, kNow);
+  auto cmp = codes.Create("device", 3600, kNow, /*keep_secret=*/true);
+  ASSERT_TRUE(plain.ok() && cmp.ok());
+  EXPECT_EQ(codes.MacSecret(plain->id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(codes.MacSecret("cunknown").status().code(), StatusCode::kNotFound);
+  auto secret = codes.MacSecret(cmp->id);
+  ASSERT_TRUE(secret.ok());
+  EXPECT_TRUE(*secret == cmp->password);
+  // Still verifiable after use (a retransmitted ir), and still single use.
+  ASSERT_TRUE(codes.Redeem(cmp->id, Pw(*cmp), "device", kNow, [] { return OkStatus(); }).ok());
+  EXPECT_TRUE(codes.MacSecret(cmp->id).ok());
+  EXPECT_EQ(codes.Redeem(cmp->id, Pw(*cmp), "device", kNow, [] { return OkStatus(); }).code(),
+            StatusCode::kPermissionDenied);
+}
+
+// Lines of the 6-field format (before --cmp) still read.
+TEST_F(EnrollCodesTest, ReadsSixFieldLines) {
+  EnrollCodes codes(dir_);
+  auto code = codes.Create("device", 3600, kNow);
+  ASSERT_TRUE(code.ok());
+  std::string text = FileText();
+  ASSERT_EQ(text.substr(text.size() - 3), " -\n");
+  std::ofstream(dir_ + "/enroll-codes", std::ios::trunc) << text.substr(0, text.size() - 3) << "\n";
+  EXPECT_TRUE(codes.Redeem(code->id, Pw(*code), "device", kNow, [] { return OkStatus(); }).ok());
+}
+
 }  // namespace
 }  // namespace certvault::ca::est

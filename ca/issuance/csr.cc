@@ -180,6 +180,24 @@ Result<x509::SanEntry> ReadGeneralName(const GENERAL_NAME* gen) {
   return san;
 }
 
+// AppendSans: the subjectAltNames among requested extensions.
+Status AppendSans(const STACK_OF(X509_EXTENSION)* exts, std::vector<x509::SanEntry>& out) {
+  int crit = 0;
+  auto* names = static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, &crit, nullptr));
+  ossl::ClearErrors();
+  if (names == nullptr) {
+    if (crit == -2) return InvalidArgumentError("CSR requests subjectAltName twice");
+    if (crit >= 0) return InvalidArgumentError("CSR subjectAltName extension is malformed");
+    return OkStatus();
+  }
+  ossl::UniquePtr<GENERAL_NAMES> owned(names);
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    CV_ASSIGN_OR_RETURN(x509::SanEntry san, ReadGeneralName(sk_GENERAL_NAME_value(names, i)));
+    out.push_back(std::move(san));
+  }
+  return OkStatus();
+}
+
 // ReadSans: the subjectAltName of the extensionRequest attribute (PKCS#9,
 // RFC 2985 §5.4.2); other attributes and requested extensions are ignored:
 // the profile, not the CSR, decides the rest of the certificate.
@@ -205,20 +223,9 @@ Result<std::vector<x509::SanEntry>> ReadSans(std::span<const uint8_t> attributes
       ossl::ClearErrors();
       return InvalidArgumentError("CSR extensionRequest is malformed");
     }
-    int crit = 0;
-    auto* names = static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, &crit, nullptr));
+    Status st = AppendSans(exts, out);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-    ossl::ClearErrors();
-    if (names == nullptr) {
-      if (crit == -2) return InvalidArgumentError("CSR requests subjectAltName twice");
-      if (crit >= 0) return InvalidArgumentError("CSR subjectAltName extension is malformed");
-      continue;
-    }
-    ossl::UniquePtr<GENERAL_NAMES> owned(names);
-    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
-      CV_ASSIGN_OR_RETURN(x509::SanEntry san, ReadGeneralName(sk_GENERAL_NAME_value(names, i)));
-      out.push_back(std::move(san));
-    }
+    CV_RETURN_IF_ERROR(st);
   }
   return out;
 }
@@ -307,6 +314,19 @@ Result<ParsedCsr> ParseCsr(std::span<const uint8_t> input, size_t max_bytes) {
   CV_ASSIGN_OR_RETURN(out.content.sans, ReadSans(parts.attributes));
   out.content.key_algorithm = KeyAlgorithmOf(out.public_key.get());
   out.spki.assign(parts.spki.begin(), parts.spki.end());
+  return out;
+}
+
+Result<ParsedCsr> ParseVerifiedRequest(std::span<const uint8_t> spki, const X509_NAME* subject,
+                                       const STACK_OF(X509_EXTENSION)* exts) {
+  ParsedCsr out;
+  CV_ASSIGN_OR_RETURN(out.public_key, PublicKeyFromSpki(spki));
+  if (subject != nullptr) {
+    CV_ASSIGN_OR_RETURN(out.content.subject, ReadSubject(subject));
+  }
+  if (exts != nullptr) CV_RETURN_IF_ERROR(AppendSans(exts, out.content.sans));
+  out.content.key_algorithm = KeyAlgorithmOf(out.public_key.get());
+  out.spki.assign(spki.begin(), spki.end());
   return out;
 }
 

@@ -31,6 +31,14 @@ struct ParsedCsr {
 
 Result<ParsedCsr> ParseCsr(std::span<const uint8_t> input, size_t max_bytes);
 
+// ParseVerifiedRequest: the same content from a certification request whose
+// proof of possession the caller has already verified (a CMP CertReqMsg,
+// whose POPO OpenSSL's CMP server checks, RFC 4211 §4): the DER
+// SubjectPublicKeyInfo, the subject (null: empty) and the requested
+// extensions (null: none; only subjectAltName is read, as for a CSR).
+Result<ParsedCsr> ParseVerifiedRequest(std::span<const uint8_t> spki, const X509_NAME* subject,
+                                       const STACK_OF(X509_EXTENSION)* exts);
+
 // CertificateSans: the subjectAltNames of an issued certificate (DER), in
 // the form ParseCsr gives a CSR's. kInvalidArgument if it does not parse.
 Result<std::vector<x509::SanEntry>> CertificateSans(std::span<const uint8_t> cert_der);

@@ -42,7 +42,11 @@ Result<const CertTemplate*> Issuer::TemplateFor(const std::string& profile) {
 void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutcome& out, CertRecord& rec) {
   out.source = item.source;
   auto run = [&]() -> Status {
-    CV_ASSIGN_OR_RETURN(ParsedCsr csr, ParseCsr(item.csr, config_.max_csr_bytes));
+    ParsedCsr parsed;
+    if (item.verified == nullptr) {
+      CV_ASSIGN_OR_RETURN(parsed, ParseCsr(item.csr, config_.max_csr_bytes));
+    }
+    const ParsedCsr& csr = item.verified != nullptr ? *item.verified : parsed;
     CV_RETURN_IF_ERROR(CheckCsrKeyType(config_.policy.get(), csr.content.key_algorithm));
     CV_ASSIGN_OR_RETURN(Approved approved, CheckAgainstProfile(tmpl.profile(), csr.content));
     // Whatever the profile says, nothing outside the CA's own nameConstraints.

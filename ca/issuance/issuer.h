@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "ca/db/cert_db.h"
 #include "ca/issuance/cert_builder.h"
+#include "ca/issuance/csr.h"
 #include "ca/issuance/name_constraints.h"
 
 namespace certvault::ca {
@@ -35,6 +37,10 @@ struct IssueItem {
   // same set as these (the renewed certificate's, RFC 7030 §4.2.2), or the
   // CSR is refused with kPermissionDenied.
   std::optional<std::vector<x509::SanEntry>> require_sans;
+  // verified: instead of `csr`, a request whose proof of possession the
+  // caller verified (a CMP CertReqMsg, RFC 4211 §4: ParseVerifiedRequest).
+  // It passes the same key, profile, nameConstraints and lint checks.
+  std::shared_ptr<const ParsedCsr> verified;
 };
 
 struct IssueOutcome {

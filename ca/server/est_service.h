@@ -66,6 +66,8 @@ class EstService {
   // on (SIGHUP reload: authorize table, default profile, enrollment-code
   // profiles); requests in flight keep the one they started with.
   void SetServerConfig(std::shared_ptr<const ServerConfig> server);
+  // CurrentConfig: the [server] settings requests start with now (shared with CMP).
+  std::shared_ptr<const ServerConfig> CurrentConfig() const { return Server(); }
 
   struct Ctx;  // one request in flight (est_service.cc)
 

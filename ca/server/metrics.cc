@@ -14,11 +14,11 @@ std::string Number(double v) {
 
 }  // namespace
 
-void ServerMetrics::Record(const std::string& op, unsigned int code, double seconds, bool issued) {
+void ServerMetrics::Record(const std::string& op, unsigned int code, double seconds, bool issued, bool refused) {
   std::lock_guard<std::mutex> lock(mu_);
   ++requests_[{op, code}];
   if (issued) ++issued_[op];
-  if (code >= 400 && code < 500) ++refused_[op];
+  if ((code >= 400 && code < 500) || refused) ++refused_[op];
   Histogram& h = latency_[op];
   for (size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
@@ -36,7 +36,7 @@ std::string ServerMetrics::Text(uint64_t handshake_failures) const {
   }
   t += "# HELP certvault_ca_issued_total Certificates issued.\n# TYPE certvault_ca_issued_total counter\n";
   for (const auto& [op, n] : issued_) t += "certvault_ca_issued_total{op=\"" + op + "\"} " + std::to_string(n) + "\n";
-  t += "# HELP certvault_ca_refused_total Requests refused (4xx).\n# TYPE certvault_ca_refused_total counter\n";
+  t += "# HELP certvault_ca_refused_total Requests refused (4xx, CMP rejections).\n# TYPE certvault_ca_refused_total counter\n";
   for (const auto& [op, n] : refused_) t += "certvault_ca_refused_total{op=\"" + op + "\"} " + std::to_string(n) + "\n";
   t += "# HELP certvault_ca_request_seconds Request latency.\n# TYPE certvault_ca_request_seconds histogram\n";
   for (const auto& [op, h] : latency_) {

@@ -4,7 +4,7 @@
 // exposition format (version 0.0.4), served at /metrics:
 //   certvault_ca_requests_total{op,code}     every answered request
 //   certvault_ca_issued_total{op}            certificates issued
-//   certvault_ca_refused_total{op}           4xx answers to EST requests
+//   certvault_ca_refused_total{op}           4xx answers to EST requests, CMP rejections/errors
 //   certvault_ca_request_seconds{op}         latency histogram
 //   certvault_ca_tls_handshake_failures_total
 // Thread-safe.
@@ -24,7 +24,7 @@ class ServerMetrics {
  public:
   // Record: one answered request of operation `op` ("simpleenroll",
   // "ocsp", ...) with HTTP status `code` that took `seconds`.
-  void Record(const std::string& op, unsigned int code, double seconds, bool issued);
+  void Record(const std::string& op, unsigned int code, double seconds, bool issued, bool refused = false);
   // Text: the exposition text; `handshake_failures` is read at call time.
   std::string Text(uint64_t handshake_failures) const;
 

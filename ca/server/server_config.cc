@@ -29,8 +29,9 @@ Status LoadRules(const cpptoml::table& server, std::vector<AuthzRule>& out) {
     CV_RETURN_IF_ERROR(GetString(*t, "issuer", r.issuer));
     CV_RETURN_IF_ERROR(GetString(*t, "subject", r.subject));
     CV_RETURN_IF_ERROR(GetStrings(*t, "profiles", r.profiles));
-    if (r.issuer.empty() || r.profiles.empty()) {
-      return InvalidArgumentError("ca.toml: [[server.authorize]] needs issuer and profiles");
+    CV_RETURN_IF_ERROR(GetBool(*t, "revoke", r.revoke));
+    if (r.issuer.empty() || (r.profiles.empty() && !r.revoke)) {
+      return InvalidArgumentError("ca.toml: [[server.authorize]] needs issuer and profiles (or revoke = true)");
     }
     out.push_back(std::move(r));
   }
@@ -97,6 +98,12 @@ std::vector<std::string> ProfilesFor(const std::vector<AuthzRule>& rules, const 
     }
   }
   return out;
+}
+
+bool MayRevoke(const std::vector<AuthzRule>& rules, const std::string& issuer, const std::string& subject) {
+  return std::any_of(rules.begin(), rules.end(), [&](const AuthzRule& r) {
+    return r.revoke && r.issuer == issuer && (r.subject.empty() || r.subject == subject);
+  });
 }
 
 }  // namespace certvault::ca

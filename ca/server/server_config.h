@@ -14,6 +14,7 @@
 //   issuer = "/CN=Bootstrap CA/O=Example"
 //   subject = "/CN=terminal-1"       # optional: one certificate subject only
 //   profiles = ["device"]
+//   revoke = true                    # optional: a revocation operator (CMP rr)
 #ifndef CERTVAULT_CA_SERVER_SERVER_CONFIG_H_
 #define CERTVAULT_CA_SERVER_SERVER_CONFIG_H_
 
@@ -29,6 +30,7 @@ struct AuthzRule {
   std::string issuer;                 // the client certificate's issuer DN, "/CN=.../O=..." form
   std::string subject;                // "" = any subject from that issuer
   std::vector<std::string> profiles;  // the profiles this identity may enroll into
+  bool revoke = false;                // a revocation operator: may revoke any certificate of this CA (CMP rr)
 };
 
 struct ServerConfig {
@@ -60,6 +62,10 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
 // issuer and subject names ("/CN=..." form).
 std::vector<std::string> ProfilesFor(const std::vector<AuthzRule>& rules, const std::string& issuer,
                                      const std::string& subject);
+
+// MayRevoke: whether a rule with `revoke = true` matches the certificate
+// with these issuer and subject names (revocation operators, CMP rr).
+bool MayRevoke(const std::vector<AuthzRule>& rules, const std::string& issuer, const std::string& subject);
 
 }  // namespace certvault::ca
 

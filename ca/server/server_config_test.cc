@@ -37,5 +37,22 @@ TEST(ServerConfigTest, RefusesBadValues) {
   EXPECT_FALSE(ParseServerConfig("[server]\nmax_body_bytes = \"big\"\n", "/ca", "x").ok());
 }
 
+TEST(ServerConfigTest, RevocationOperators) {
+  auto c = ParseServerConfig(R"([server]
+[[server.authorize]]
+issuer = "/CN=Boot"
+subject = "/CN=revoker"
+revoke = true
+[[server.authorize]]
+issuer = "/CN=Boot"
+profiles = ["device"]
+)", "/ca", "factory");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(MayRevoke(c->authorize, "/CN=Boot", "/CN=revoker"));
+  EXPECT_FALSE(MayRevoke(c->authorize, "/CN=Boot", "/CN=terminal-1"));  // enrolls, does not revoke
+  EXPECT_FALSE(MayRevoke(c->authorize, "/CN=Other", "/CN=revoker"));
+  EXPECT_TRUE(ProfilesFor(c->authorize, "/CN=Boot", "/CN=revoker") == std::vector<std::string>{"device"});
+}
+
 }  // namespace
 }  // namespace certvault::ca

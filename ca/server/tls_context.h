@@ -34,6 +34,10 @@ class ServerTls {
   static Result<std::unique_ptr<ServerTls>> Create(const CaConfig& ca, const ServerConfig& server);
   ~ServerTls();
   SSL_CTX* ctx() const { return ctx_; }
+  // libctx, key: the library context (with certvault's provider) and the
+  // server key in the token; CMP signs its responses with them.
+  OSSL_LIB_CTX* libctx() const { return libctx_.get(); }
+  EVP_PKEY* key() const { return key_.get(); }
 
  private:
   ServerTls() = default;

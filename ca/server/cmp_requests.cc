@@ -1,0 +1,238 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// CmpService's callbacks for OpenSSL's CMP server: issuance (ir, cr,
+// p10cr, kur) through the IssueQueue, revocation (rr), genm, certConf.
+#include <openssl/crmf.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "ca/cmp/cmp_ptr.h"
+#include "ca/der/der_writer.h"
+#include "ca/issuance/csr.h"
+#include "ca/server/cmp_service.h"
+#include "ca/server/cmp_service_internal.h"
+#include "src/base/status_macros.h"
+#include "src/crypto/ossl_error.h"
+
+namespace certvault::ca {
+
+using namespace cmp_internal;  // NOLINT(build/namespaces)
+
+OSSL_CMP_PKISI* CmpService::CertRequest(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG* crm,
+                                        const X509_REQ* p10cr, X509** cert_out, STACK_OF(X509) * *chain_out,
+                                        STACK_OF(X509) * *ca_pubs) {
+  Status st = IssueFor(r, req, crm, p10cr);
+  if (!st.ok()) return Rejection(st, r);
+  return Accept(r, cert_out, chain_out, ca_pubs, r.env.pbm);
+}
+
+// Accept: the certificate of this transaction with the issuing CA as its
+// chain; for a MAC-protected ir also the root in caPubs (RFC 9483 §4.1.1:
+// the trust anchor for a client that has none yet, authenticated by the MAC).
+OSSL_CMP_PKISI* CmpService::Accept(Req& r, X509** cert_out, STACK_OF(X509) * *chain_out, STACK_OF(X509) * *ca_pubs,
+                                   bool ir_mac) {
+  const uint8_t* p = r.cert_der.data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(r.cert_der.size())));  // NOLINT(runtime/int)
+  ossl::X509StackPtr chain(sk_X509_new_null());
+  ossl::UniquePtr<X509> issuing(X509_dup(deps_.issuing));
+  if (cert == nullptr || chain == nullptr || issuing == nullptr || sk_X509_push(chain.get(), issuing.get()) <= 0) {
+    return Rejection(InternalError("cannot build the answer"), r);
+  }
+  (void)issuing.release();  // owned by `chain`
+  if (ir_mac && deps_.root != nullptr) {
+    ossl::X509StackPtr pubs(sk_X509_new_null());
+    ossl::UniquePtr<X509> root(X509_dup(deps_.root));
+    if (pubs != nullptr && root != nullptr && sk_X509_push(pubs.get(), root.get()) > 0) {
+      (void)root.release();       // owned by `pubs`
+      *ca_pubs = pubs.release();  // owned by OpenSSL's server
+    }
+  }
+  *cert_out = cert.release();    // owned by OpenSSL's server
+  *chain_out = chain.release();  // owned by OpenSSL's server
+  return OSSL_CMP_STATUSINFO_new(OSSL_CMP_PKISTATUS_accepted, 0, nullptr);
+}
+
+// ProfileFor: the profile of an ir/cr/p10cr/kur and what the requester may
+// ask for; fills the renewal constraints of a kur into `item`.
+Status CmpService::Authorize(Req& r, int type, IssueItem& item, std::string& profile) {
+  CV_RETURN_IF_ERROR(r.auth);
+  std::shared_ptr<const ServerConfig> server = deps_.server();
+  if (type == cmp::kKur) {
+    // RFC 9483 §4.1.3: kur is protected by the certificate being updated,
+    // which must be a current certificate of this CA; the subject stays.
+    if (r.own.serial.empty()) return PermissionDeniedError("kur needs a current certificate of this CA");
+    profile = r.own.profile;
+    if (!r.label.empty() && r.label != profile) return PermissionDeniedError("key update keeps the profile");
+    item.require_subject = r.own.subject;
+    CV_ASSIGN_OR_RETURN(std::vector<x509::SanEntry> sans, CertificateSans(r.own.der));
+    item.require_sans = std::move(sans);
+    return OkStatus();
+  }
+  profile = r.label.empty() ? server->default_profile : r.label;
+  if (profile.empty()) return NotFoundError("no profile: use /.well-known/cmp/p/<profile>");
+  if (deps_.ca->profiles.count(profile) == 0) return NotFoundError("unknown profile");
+  if (r.env.pbm) {
+    if (type != cmp::kIr) return PermissionDeniedError("MAC protection is accepted for ir only");
+    const auto& allowed = server->enroll_code_profiles;
+    if (std::find(allowed.begin(), allowed.end(), profile) == allowed.end()) {
+      return PermissionDeniedError("enrollment codes are not accepted for this profile");
+    }
+    return OkStatus();
+  }
+  X509* s = r.signer.get();
+  std::vector<std::string> granted =
+      ProfilesFor(server->authorize, NameText(X509_get_issuer_name(s)), NameText(X509_get_subject_name(s)));
+  if (std::find(granted.begin(), granted.end(), profile) == granted.end()) {
+    return PermissionDeniedError("the protection certificate may not enroll into this profile");
+  }
+  return OkStatus();
+}
+
+// Replayed: a transactionID that already issued: the same certificate
+// again, if it is for the same public key (RFC 9483 §3.5: a retransmitted
+// request); another key gets transactionIdInUse.
+Result<bool> CmpService::Replayed(Req& r, std::span<const uint8_t> spki) {
+  Result<std::string> serial = txns_->Find(r.tid);
+  if (serial.status().code() == StatusCode::kNotFound) return false;
+  CV_RETURN_IF_ERROR(serial.status());
+  Result<CertRecord> rec = [&] {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    return deps_.db->FindBySerial(deps_.ca_name, *serial);
+  }();
+  if (!rec.ok()) return UnavailableError("database unavailable");
+  const uint8_t* p = rec->der.data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(rec->der.size())));  // NOLINT(runtime/int)
+  if (cert == nullptr) return DataLossError("stored certificate does not parse");
+  Bytes have = PubkeyDer(X509_get_X509_PUBKEY(cert.get()));
+  if (!std::equal(have.begin(), have.end(), spki.begin(), spki.end())) {
+    return AlreadyExistsError("transactionID already used for another request");
+  }
+  r.cert_der = std::move(rec->der);
+  r.serial = *serial;
+  r.issued = true;
+  return true;
+}
+
+Status CmpService::IssueFor(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG* crm, const X509_REQ* p10cr) {
+  if (!deps_.may_sign()) return UnavailableError("the CA cannot sign now (self-test error state or clock check)");
+  CV_RETURN_IF_ERROR(r.auth);
+  int type = OSSL_CMP_MSG_get_bodytype(req);
+  IssueItem item;
+  Bytes spki;
+  if (p10cr != nullptr) {
+    item.csr = Der([&](unsigned char** b) { return i2d_X509_REQ(p10cr, b); });
+    spki = PubkeyDer(X509_REQ_get_X509_PUBKEY(const_cast<X509_REQ*>(p10cr)));
+  } else {
+    const OSSL_CRMF_CERTTEMPLATE* tmpl = OSSL_CRMF_MSG_get0_tmpl(crm);
+    if (tmpl == nullptr) return InvalidArgumentError("no certificate template");
+    CV_ASSIGN_OR_RETURN(spki, cmp::TemplateSpki(tmpl));
+    CV_ASSIGN_OR_RETURN(ParsedCsr parsed, ParseVerifiedRequest(spki, OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl),
+                                                               OSSL_CRMF_CERTTEMPLATE_get0_extensions(tmpl)));
+    item.verified = std::make_shared<const ParsedCsr>(std::move(parsed));
+  }
+  if (r.tid.empty()) return InvalidArgumentError("no transactionID");
+  CV_RETURN_IF_ERROR(txns_->Begin(r.tid));
+  struct EndGuard {
+    cmp::TxnStore* s;
+    const std::string& tid;
+    ~EndGuard() { s->End(tid); }
+  } guard{txns_.get(), r.tid};
+  CV_ASSIGN_OR_RETURN(bool replayed, Replayed(r, spki));
+  if (replayed) return OkStatus();
+  std::string profile;
+  CV_RETURN_IF_ERROR(Authorize(r, type, item, profile));
+  item.source = "cmp:" + std::to_string(r.id);
+  auto issue = [&]() -> Status {
+    Result<IssueOutcome> out = deps_.queue->Submit(std::move(item), profile);
+    if (!out.ok()) return UnavailableError("the CA cannot issue now");
+    CV_RETURN_IF_ERROR(out->status);
+    r.cert_der = std::move(out->der);
+    r.serial = out->serial;
+    r.issued = true;
+    return txns_->Record(r.tid, r.serial, static_cast<int64_t>(std::time(nullptr)));
+  };
+  if (!r.env.pbm) return issue();
+  return codes_.Redeem(r.code_id, r.secret, profile, static_cast<int64_t>(std::time(nullptr)), issue);
+}
+
+// Revoke: RFC 9483 §4.2: by the certificate's own key (the protection
+// certificate is the one to revoke) or by a revocation operator
+// ([[server.authorize]] with revoke = true).
+OSSL_CMP_PKISI* CmpService::Revoke(Req& r, const X509_NAME* issuer, const ASN1_INTEGER* serial) {
+  auto run = [&]() -> Status {
+    CV_RETURN_IF_ERROR(r.auth);
+    if (r.signer == nullptr) return PermissionDeniedError("revocation needs signature protection");
+    if (issuer == nullptr || serial == nullptr) return NotFoundError("rr must name issuer and serialNumber");
+    if (X509_NAME_cmp(issuer, X509_get_subject_name(deps_.issuing)) != 0) {
+      return NotFoundError("not a certificate of this CA");
+    }
+    r.serial = SerialHex(serial);
+    if (r.serial.empty()) return NotFoundError("bad serialNumber");
+    X509* s = r.signer.get();
+    bool own_key = r.own.serial == r.serial;
+    if (!own_key &&
+        !MayRevoke(deps_.server()->authorize, NameText(X509_get_issuer_name(s)), NameText(X509_get_subject_name(s)))) {
+      return PermissionDeniedError("only the certificate's own key or a revocation operator may revoke it");
+    }
+    CV_ASSIGN_OR_RETURN(int reason, cmp::RevocationReason(r.env.body));
+    std::vector<Revocation> revs{{r.serial, reason, 0}};
+    std::lock_guard<std::mutex> lock(db_mu_);
+    return deps_.db->Revoke(deps_.ca_name, revs, static_cast<int64_t>(std::time(nullptr)), "cmp:" + r.client);
+  };
+  Status st = run();
+  if (!st.ok()) return Rejection(st, r);
+  return OSSL_CMP_STATUSINFO_new(OSSL_CMP_PKISTATUS_accepted, 0, nullptr);
+}
+
+// Genm: RFC 9483 §4.3.1 "Get CA Certificates": id-it-caCerts with the
+// issuing CA and the root, whatever the request asks (OpenSSL 3.0 has no
+// ASN.1 types for rootCaKeyUpdate or crlStatusList: docs/design/enrollment.md).
+bool CmpService::Genm(Req& r, STACK_OF(OSSL_CMP_ITAV) * *out) {
+  if (!r.auth.ok()) {
+    r.reason = std::string(r.auth.message());
+    return false;
+  }
+  Bytes certs;
+  for (X509* c : {deps_.issuing, deps_.root}) {
+    if (c == nullptr) continue;
+    Bytes der = Der([&](unsigned char** b) { return i2d_X509(c, b); });
+    certs.insert(certs.end(), der.begin(), der.end());
+  }
+  Bytes seq = der::Wrap(der::kSequence, certs);  // caCerts: SEQUENCE OF CMPCertificate
+  ossl::UniquePtr<ASN1_STRING> str(ASN1_STRING_type_new(V_ASN1_SEQUENCE));
+  ossl::UniquePtr<ASN1_TYPE> value(ASN1_TYPE_new());
+  if (str == nullptr || value == nullptr || ASN1_STRING_set(str.get(), seq.data(), static_cast<int>(seq.size())) != 1) {
+    return false;
+  }
+  ASN1_TYPE_set(value.get(), V_ASN1_SEQUENCE, str.release());  // owned by `value`
+  ossl::UniquePtr<OSSL_CMP_ITAV> itav(OSSL_CMP_ITAV_create(OBJ_nid2obj(NID_id_it_caCerts), value.get()));
+  if (itav == nullptr) return false;
+  (void)value.release();  // owned by `itav`
+  STACK_OF(OSSL_CMP_ITAV)* list = nullptr;
+  if (OSSL_CMP_ITAV_push0_stack_item(&list, itav.get()) != 1) return false;
+  (void)itav.release();  // owned by `list`
+  *out = list;           // owned by OpenSSL's server
+  return true;
+}
+
+// CertConf: RFC 4210 §5.3.18: the hash must be of the certificate issued
+// in this transaction (with the digest of its signature algorithm).
+bool CmpService::CertConf(Req& r, const ASN1_OCTET_STRING* cert_hash) {
+  if (r.cert_der.empty()) {
+    r.reason = "certConf for no open transaction";
+    return false;
+  }
+  if (cert_hash == nullptr) return true;  // a rejection by the client carries no hash
+  const uint8_t* p = r.cert_der.data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(r.cert_der.size())));  // NOLINT(runtime/int)
+  ossl::UniquePtr<ASN1_OCTET_STRING> hash(cert != nullptr ? X509_digest_sig(cert.get(), nullptr, nullptr) : nullptr);
+  if (hash == nullptr || ASN1_OCTET_STRING_cmp(hash.get(), cert_hash) != 0) {
+    r.reason = "certConf hash does not match the issued certificate";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace certvault::ca

@@ -1,0 +1,176 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "cli/cmp_client.h"
+
+#include <openssl/cmp.h>
+#include <openssl/err.h>
+
+#include <array>
+#include <charconv>
+
+#include "src/base/status_macros.h"
+#include "src/crypto/ossl_error.h"
+#include "src/crypto/ossl_ptr.h"
+
+namespace certvault::cli {
+namespace {
+
+struct CmpCtxFree {
+  void operator()(OSSL_CMP_CTX* c) const noexcept { OSSL_CMP_CTX_free(c); }
+};
+
+int QuietLog(const char*, const char*, int, OSSL_CMP_severity, const char*) { return 1; }
+
+// RFC 5280 §5.3.1 CRLReason names; value 7 is not used.
+constexpr std::array<std::string_view, 11> kReasons = {
+    "unspecified",   "keyCompromise",        "cACompromise",    "affiliationChanged",
+    "superseded",    "cessationOfOperation", "certificateHold", "",
+    "removeFromCRL", "privilegeWithdrawn",   "aACompromise"};
+
+Result<X509_STORE*> AnchorStore(const std::vector<Bytes>& anchors) {
+  X509_STORE* store = X509_STORE_new();
+  if (store == nullptr) return ossl::OpenSslError("X509_STORE_new");
+  for (const Bytes& der : anchors) {
+    const uint8_t* p = der.data();
+    ossl::UniquePtr<X509> c(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
+    if (c == nullptr || X509_STORE_add_cert(store, c.get()) != 1) {
+      X509_STORE_free(store);
+      return ossl::OpenSslError("trust anchor");
+    }
+  }
+  return store;
+}
+
+}  // namespace
+
+Result<CmpUrl> ParseCmpUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  if (!url.starts_with(kScheme)) return InvalidArgumentError("--server: give the CMP server's http:// URL");
+  url.remove_prefix(kScheme.size());
+  CmpUrl out;
+  size_t slash = url.find('/');
+  std::string_view authority = url.substr(0, slash);
+  if (slash != std::string_view::npos && slash + 1 < url.size()) out.path = std::string(url.substr(slash + 1));
+  size_t colon = authority.rfind(':');
+  out.host = std::string(authority.substr(0, colon));
+  if (colon != std::string_view::npos) {
+    std::string_view port = authority.substr(colon + 1);
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
+    if (ec != std::errc() || end != port.data() + port.size() || out.port <= 0 || out.port > 65535) {
+      return InvalidArgumentError("--server: bad port");
+    }
+  }
+  if (out.host.empty()) return InvalidArgumentError("--server: no host");
+  return out;
+}
+
+Result<int> ParseRevocationReason(std::string_view text) {
+  for (size_t i = 0; i < kReasons.size(); ++i) {
+    if (!kReasons[i].empty() && (text == kReasons[i] || text == std::to_string(i))) return static_cast<int>(i);
+  }
+  return InvalidArgumentError("--reason: a CRLReason name (keyCompromise, superseded, cessationOfOperation, ...)");
+}
+
+namespace {
+
+// NewContext: an OSSL_CMP_CTX for `url` in `libctx`, verifying signed
+// answers against `anchors`.
+Result<std::unique_ptr<OSSL_CMP_CTX, CmpCtxFree>> NewContext(const CmpUrl& url, const std::vector<Bytes>& anchors,
+                                                             OSSL_LIB_CTX* libctx) {
+  std::unique_ptr<OSSL_CMP_CTX, CmpCtxFree> ctx(OSSL_CMP_CTX_new(libctx, "?provider=default"));
+  if (ctx == nullptr) return ossl::OpenSslError("OSSL_CMP_CTX_new");
+  CV_ASSIGN_OR_RETURN(X509_STORE * store, AnchorStore(anchors));
+  OSSL_CMP_CTX* c = ctx.get();
+  if (OSSL_CMP_CTX_set0_trustedStore(c, store) != 1) {  // owned by `ctx` from here on
+    X509_STORE_free(store);
+    return ossl::OpenSslError("OSSL_CMP_CTX_set0_trustedStore");
+  }
+  if (OSSL_CMP_CTX_set_log_cb(c, QuietLog) != 1 || OSSL_CMP_CTX_set1_server(c, url.host.c_str()) != 1 ||
+      OSSL_CMP_CTX_set_serverPort(c, url.port) != 1 || OSSL_CMP_CTX_set1_serverPath(c, url.path.c_str()) != 1) {
+    return ossl::OpenSslError("OSSL_CMP_CTX setup");
+  }
+  return ctx;
+}
+
+// Failure: the error of a CMP exchange: the server's PKIStatusInfo when it refused.
+Status Failure(OSSL_CMP_CTX* c, const std::string& what) {
+  char buf[512] = "no answer";
+  if (OSSL_CMP_CTX_get_status(c) >= 0) OSSL_CMP_CTX_snprint_PKIStatus(c, buf, sizeof(buf));
+  Status err = ossl::OpenSslError(what);
+  if (OSSL_CMP_CTX_get_status(c) == OSSL_CMP_PKISTATUS_rejection) {
+    return PermissionDeniedError("the CA refused the " + what + ": " + buf);
+  }
+  return UnavailableError(std::string(err.message()) + " (" + buf + ")");
+}
+
+void AppendCaCerts(STACK_OF(X509) * certs, std::vector<Bytes>& out) {
+  for (int i = 0; i < sk_X509_num(certs); ++i) {
+    X509* c = sk_X509_value(certs, i);
+    if (X509_check_ca(c) == 0) continue;
+    unsigned char* buf = nullptr;
+    int len = i2d_X509(c, &buf);
+    if (len > 0) out.emplace_back(buf, buf + len);
+    OPENSSL_free(buf);
+  }
+  sk_X509_pop_free(certs, X509_free);
+}
+
+Status SetRequest(OSSL_CMP_CTX* c, const CmpRequest& req, X509_REQ* csr) {
+  if (req.auth_cert != nullptr) {
+    if (OSSL_CMP_CTX_set1_cert(c, req.auth_cert) != 1 || OSSL_CMP_CTX_set1_pkey(c, req.auth_key) != 1 ||
+        OSSL_CMP_CTX_set1_p10CSR(c, csr) != 1) {
+      return ossl::OpenSslError("OSSL_CMP_CTX p10cr");
+    }
+    return OkStatus();
+  }
+  std::span<const uint8_t> secret = req.code_secret->Bytes(SecretAccess::Get());
+  X509_EXTENSIONS* exts = X509_REQ_get_extensions(csr);
+  if (EVP_PKEY_up_ref(req.new_key) != 1 ||
+      OSSL_CMP_CTX_set0_newPkey(c, 1, req.new_key) != 1 ||  // the reference taken above is owned by `c`
+      OSSL_CMP_CTX_set1_subjectName(c, X509_REQ_get_subject_name(csr)) != 1 ||
+      (exts != nullptr && OSSL_CMP_CTX_set0_reqExtensions(c, exts) != 1) ||  // owned by `c`
+      OSSL_CMP_CTX_set1_referenceValue(c, reinterpret_cast<const unsigned char*>(req.code_id.data()),
+                                       static_cast<int>(req.code_id.size())) != 1 ||
+      OSSL_CMP_CTX_set1_secretValue(c, secret.data(), static_cast<int>(secret.size())) != 1) {
+    return ossl::OpenSslError("OSSL_CMP_CTX ir");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<CmpIssued> CmpEnroll(const CmpUrl& url, const std::vector<Bytes>& anchors, const CmpRequest& req) {
+  const uint8_t* p = req.csr->data();
+  ossl::UniquePtr<X509_REQ> csr(d2i_X509_REQ(nullptr, &p, static_cast<long>(req.csr->size())));  // NOLINT(runtime/int)
+  if (csr == nullptr) return ossl::OpenSslError("d2i_X509_REQ");
+  CV_ASSIGN_OR_RETURN(auto ctx, NewContext(url, anchors, req.libctx));
+  OSSL_CMP_CTX* c = ctx.get();
+  CV_RETURN_IF_ERROR(SetRequest(c, req, csr.get()));
+  // RFC 9483 §3.1: implicitConfirm, the server grants it.
+  if (OSSL_CMP_CTX_set_option(c, OSSL_CMP_OPT_IMPLICIT_CONFIRM, 1) != 1) return ossl::OpenSslError("implicitConfirm");
+  X509* cert = req.auth_cert != nullptr ? OSSL_CMP_exec_P10CR_ses(c) : OSSL_CMP_exec_IR_ses(c);
+  if (cert == nullptr) return Failure(c, "enrollment");
+  CmpIssued out;
+  unsigned char* buf = nullptr;
+  int len = i2d_X509(cert, &buf);  // `cert` is owned by `c`
+  if (len <= 0) return ossl::OpenSslError("i2d_X509");
+  out.leaf.assign(buf, buf + len);
+  OPENSSL_free(buf);
+  AppendCaCerts(OSSL_CMP_CTX_get1_extraCertsIn(c), out.ca_certs);
+  AppendCaCerts(OSSL_CMP_CTX_get1_caPubs(c), out.ca_certs);
+  return out;
+}
+
+Status CmpRevoke(const CmpUrl& url, const std::vector<Bytes>& anchors, X509* cert, EVP_PKEY* key, OSSL_LIB_CTX* libctx,
+                 int reason) {
+  CV_ASSIGN_OR_RETURN(auto ctx, NewContext(url, anchors, libctx));
+  OSSL_CMP_CTX* c = ctx.get();
+  if (OSSL_CMP_CTX_set1_cert(c, cert) != 1 || OSSL_CMP_CTX_set1_pkey(c, key) != 1 ||
+      OSSL_CMP_CTX_set1_oldCert(c, cert) != 1 ||
+      OSSL_CMP_CTX_set_option(c, OSSL_CMP_OPT_REVOCATION_REASON, reason) != 1) {
+    return ossl::OpenSslError("OSSL_CMP_CTX setup");
+  }
+  if (OSSL_CMP_exec_RR_ses(c) == 1) return OkStatus();
+  return Failure(c, "revocation");
+}
+
+}  // namespace certvault::cli
