@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "src/base/bytes.h"
@@ -218,6 +219,28 @@ class Store {
   virtual Status InsertAuditKey(const AuditKeyRow& row) { return UnimplementedError("InsertAuditKey"); }
   // ListAuditKeys: in key_no order.
   virtual Result<std::vector<AuditKeyRow>> ListAuditKeys(TokenId id) { return UnimplementedError("ListAuditKeys"); }
+
+  // --- Rows of other features in the `meta` table (key TEXT -> blob) ---
+  // Used by the quorum (docs/design/quorum.md) under "quorum/<token>/..." and
+  // "custodian/<token>/...". GetMeta: kNotFound if absent.
+  virtual Result<Bytes> GetMetaRow(const std::string& key) { return UnimplementedError("GetMetaRow"); }
+  // PutMeta: insert or replace.
+  virtual Status PutMetaRow(const std::string& key, std::span<const uint8_t> value) {
+    return UnimplementedError("PutMetaRow");
+  }
+  // ListMeta: every (key, value) whose key starts with `prefix`, in key order.
+  virtual Result<std::vector<std::pair<std::string, Bytes>>> ListMetaRows(const std::string& prefix) {
+    return UnimplementedError("ListMetaRows");
+  }
+  // DeleteMeta: deletes every key that starts with `prefix`.
+  virtual Status DeleteMetaRows(const std::string& prefix) { return UnimplementedError("DeleteMetaRows"); }
+  // ZeroizeToken: in one transaction with SQLite's secure_delete on, overwrites
+  // the token's wrapped token keys and sealed audit keys with zeros, deletes its
+  // meta rows ("auth/<id>/", "quorum/<id>/"), the token and (cascade) its
+  // objects; then checkpoints and truncates the WAL, so that the freed pages
+  // and old WAL frames no longer hold the sealed copies. The event log stays.
+  // kNotFound if there is no such token.
+  virtual Status ZeroizeToken(TokenId id) { return UnimplementedError("ZeroizeToken"); }
 
   // --- Maintenance ---
   // CheckIntegrity: a full consistency check of the file (reads every page,
