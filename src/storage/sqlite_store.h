@@ -54,6 +54,7 @@ class SqliteStore final : public Store {
 
   Status InsertObject(const ObjectRow& row) override;
   Status InsertObjects(const std::vector<ObjectRow>& rows) override;
+  Status RestoreObjects(const std::vector<ObjectRow>& rows) override;
   Status UpdateObject(const ObjectRow& row) override;
   Status DeleteObject(ObjectId id) override;
   Result<ObjectRow> GetObject(ObjectId id) override;

@@ -168,6 +168,9 @@ class Store {
   virtual Status InsertObject(const ObjectRow& row) = 0;
   // InsertObjects: several in one transaction (a key pair).
   virtual Status InsertObjects(const std::vector<ObjectRow>& rows) = 0;
+  // RestoreObjects: InsertObjects keeping each row's own version (restoring
+  // a backup: the record MACs bind the version). kAlreadyExists on a clash.
+  virtual Status RestoreObjects(const std::vector<ObjectRow>& rows) { return UnimplementedError("RestoreObjects"); }
   // UpdateObject: replaces label/ckid/class/is_private/record and sets the
   // version to row.version, which must be the stored version + 1 (the core
   // authenticates the record together with its version). kNotFound if the

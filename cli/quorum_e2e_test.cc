@@ -1,0 +1,218 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// The quorum verbs end to end (docs/design/quorum.md): quorum init, request,
+// approve, backup, restore and zeroize, over real vaults and custodian
+// tokens in temporary directories (low Argon2id cost).
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "cli/cli_e2e_fixture.h"
+#include "src/core/auth.h"
+#include "src/storage/store.h"
+
+namespace certvault::cli {
+namespace {
+
+class QuorumE2eTest : public CliE2eFixture {
+ protected:
+  void SetUp() override {
+    CliE2eFixture::SetUp();
+    std::ofstream(dir_ + "/conf.toml") << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n";
+    setenv("CERTVAULT_CONF", (dir_ + "/conf.toml").c_str(), 1);
+    Init();
+    ASSERT_EQ(CliPin({"keygen", "--label", "ca-key", "--type", "ec:p256"}).code, 0);
+    for (const char* c : {"cA", "cB", "cC", "cD"}) MakeCustodian(c);
+  }
+  void TearDown() override {
+    unsetenv("CERTVAULT_CONF");
+    CliE2eFixture::TearDown();
+  }
+  // At: `certvault --vault DIR/vault_name WORDS...`.
+  CliRun At(const std::string& vault, std::vector<std::string> words) {
+    words.insert(words.begin(), {"certvault", "--vault", dir_ + "/" + vault});
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    std::ostringstream out, err;
+    int code = RunCli(static_cast<int>(argv.size()), argv.data(), OpenEmbeddedBackend, out, err);
+    return {code, out.str(), err.str()};
+  }
+  void MakeCustodian(const std::string& name) {
+    CliRun r = At(name, {"init", "--label", name, "--so-pin", "so-pin-1234", "--pin", "pin-of-" + name});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::string file = dir_ + "/" + name + ".pin";
+    std::ofstream(file) << "pin-of-" << name << "\n";
+    chmod(file.c_str(), 0600);
+  }
+  // WithCustodians: WORDS + --custodian DIR --custodian-pin-file F for each.
+  std::vector<std::string> WithCustodians(std::vector<std::string> words, std::vector<std::string> names) {
+    for (const std::string& n : names) {
+      words.insert(words.end(), {"--custodian", dir_ + "/" + n, "--custodian-pin-file", dir_ + "/" + n + ".pin"});
+    }
+    return words;
+  }
+  CliRun So(std::vector<std::string> words) {
+    words.insert(words.end(), {"--so-pin", "so-pin-1234"});
+    return Cli(words);
+  }
+  void QuorumInit(std::vector<std::string> names, const std::string& op = "") {
+    std::vector<std::string> w = {"quorum", "init", "--token", "t", "--k", "2"};
+    if (!op.empty()) w.insert(w.end(), {"--op", op});
+    CliRun r = So(WithCustodians(w, names));
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  std::string Request(const std::string& op) {
+    CliRun r = So({"quorum", "request", "--token", "t", "--op", op});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  CliRun Approve(const std::string& id, const std::string& custodian) {
+    return Cli({"quorum", "approve", "--op", id, "--custodian", dir_ + "/" + custodian, "--pin", "pin-of-" + custodian});
+  }
+  std::vector<std::string> Actions(const std::string& vault = "vault") {
+    std::vector<std::string> out;
+    auto store = storage::OpenStore(dir_ + "/" + vault + "/vault.db", storage::StoreOptions{});
+    EXPECT_TRUE(store.ok());
+    (void)(*store)->ForEachEvent(1, [&](const storage::EventRow& e) {
+      out.push_back(e.action + ":" + e.result);
+      return OkStatus();
+    });
+    return out;
+  }
+  static bool Contains(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  }
+  static Bytes Slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(in), {});
+  }
+  static void Spit(const std::string& path, const Bytes& b) {
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+};
+
+TEST_F(QuorumE2eTest, AnyTwoOfThreeApproveABackupOneNeverDoes) {
+  QuorumInit({"cA", "cB", "cC"});
+  const std::string archive = dir_ + "/t.cvbk";
+  EXPECT_NE(So({"backup", "--token", "t", "--out", archive}).code, 0);  // no approval at all
+  std::string id = Request("backup");
+  ASSERT_EQ(id.size(), 32u);
+  CliRun one = Approve(id, "cA");
+  ASSERT_EQ(one.code, 0) << one.err;
+  EXPECT_NE(one.out.find("1 of 2"), std::string::npos);
+  CliRun refused = So({"backup", "--token", "t", "--out", archive, "--op", id});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("1 of 2 approvals"), std::string::npos) << refused.err;
+  ASSERT_EQ(Approve(id, "cC").code, 0);
+  CliRun ok = So({"backup", "--token", "t", "--out", archive, "--op", id});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(So({"backup", "--token", "t", "--out", archive, "--op", id}).code, 0);  // one operation per approval
+  EXPECT_NE(Approve(id, "cB").code, 0);                                             // done: no more approvals
+  std::string other = Request("zeroize");
+  ASSERT_EQ(Approve(other, "cA").code, 0);
+  ASSERT_EQ(Approve(other, "cB").code, 0);
+  EXPECT_NE(So({"backup", "--token", "t", "--out", archive, "--op", other}).code, 0);  // approved for another op
+  std::vector<std::string> log = Actions();
+  for (const char* a : {"quorum_init:ok", "quorum_request:ok", "quorum_approve:ok", "quorum_refuse:PERMISSION_DENIED",
+                        "quorum_complete:ok", "backup:ok"}) {
+    EXPECT_TRUE(Contains(log, a)) << a;
+  }
+  CliRun verify = Cli({"audit", "--verify"});
+  EXPECT_EQ(verify.code, 0) << verify.err;
+}
+
+TEST_F(QuorumE2eTest, ForeignAndOldSharesAreRefused) {
+  QuorumInit({"cA", "cB", "cC"});
+  std::string id = Request("backup");
+  CliRun foreign = Approve(id, "cD");
+  EXPECT_NE(foreign.code, 0);
+  EXPECT_NE(foreign.err.find("not a custodian of this quorum"), std::string::npos) << foreign.err;
+  // Re-share to A, B, D: C keeps an epoch 1 share, which is refused.
+  std::string reshare = Request("reshare");
+  ASSERT_EQ(Approve(reshare, "cB").code, 0);
+  ASSERT_EQ(Approve(reshare, "cC").code, 0);
+  QuorumInit({"cA", "cB", "cD"}, reshare);
+  std::string next = Request("backup");
+  CliRun old = Approve(next, "cC");
+  EXPECT_NE(old.code, 0);
+  EXPECT_NE(old.err.find("epoch 1"), std::string::npos) << old.err;
+  EXPECT_NE(Approve(id, "cA").code, 0);  // requested before the re-share: cA's share is now epoch 2
+  ASSERT_EQ(Approve(next, "cD").code, 0);
+  ASSERT_EQ(Approve(next, "cA").code, 0);
+  EXPECT_EQ(So({"backup", "--token", "t", "--out", dir_ + "/t.cvbk", "--op", next}).code, 0);
+  EXPECT_TRUE(Contains(Actions(), "quorum_reshare:ok"));
+}
+
+TEST_F(QuorumE2eTest, RestoreNeedsTwoCustodiansAndRefusesBadArchives) {
+  QuorumInit({"cA", "cB", "cC"});
+  std::string id = Request("backup");
+  ASSERT_EQ(Approve(id, "cA").code, 0);
+  ASSERT_EQ(Approve(id, "cB").code, 0);
+  const std::string archive = dir_ + "/t.cvbk";
+  ASSERT_EQ(So({"backup", "--token", "t", "--out", archive, "--op", id}).code, 0);
+  EXPECT_NE(At("new", WithCustodians({"restore", archive}, {"cC"})).code, 0);  // k-1
+  EXPECT_NE(At("new", WithCustodians({"restore", archive}, {"cC", "cD"})).code, 0);  // a foreign custodian
+  Bytes good = Slurp(archive);
+  for (size_t at : {size_t{7}, good.size() / 3, good.size() / 2, good.size() - 5}) {
+    Bytes bad = good;
+    bad[at] ^= 0x40;
+    Spit(dir_ + "/bad.cvbk", bad);
+    EXPECT_NE(At("new", WithCustodians({"restore", dir_ + "/bad.cvbk"}, {"cB", "cC"})).code, 0) << at;
+  }
+  Spit(dir_ + "/cut.cvbk", Bytes(good.begin(), good.end() - 100));
+  EXPECT_NE(At("new", WithCustodians({"restore", dir_ + "/cut.cvbk"}, {"cB", "cC"})).code, 0);
+  EXPECT_EQ(At("new", {"list", "--token", "t", "--pin", "user-pin-1234", "--login"}).code == 0, false);  // nothing was written
+  CliRun r = At("new", WithCustodians({"restore", archive}, {"cC", "cB"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun list = At("new", {"list", "--token", "t", "--pin", "user-pin-1234", "--login"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_NE(list.out.find("ca-key"), std::string::npos) << list.out;
+  CliRun sign_in_new = At("new", {"audit", "--verify"});
+  EXPECT_EQ(sign_in_new.code, 0) << sign_in_new.err;
+  EXPECT_TRUE(Contains(Actions("new"), "restore:ok"));
+  CliRun again = At("new", WithCustodians({"restore", archive}, {"cA", "cB"}));
+  EXPECT_NE(again.code, 0);  // never overwrites
+  EXPECT_NE(again.err.find("never overwritten"), std::string::npos) << again.err;
+}
+
+TEST_F(QuorumE2eTest, ZeroizeLeavesACopyFromBeforeUsableAndNoKeyAfter) {
+  QuorumInit({"cA", "cB", "cC"});
+  EXPECT_NE(So({"zeroize", "--token", "t"}).code, 0);  // the quorum guards it
+  ASSERT_EQ(std::system(("cp -a '" + dir_ + "/vault' '" + dir_ + "/before'").c_str()), 0);
+  Bytes wrapped;
+  {
+    auto store = storage::OpenStore(dir_ + "/vault/vault.db", storage::StoreOptions{});
+    ASSERT_TRUE(store.ok());
+    auto auth = (*store)->GetAuth(1, storage::Role::kUser);
+    ASSERT_TRUE(auth.ok());
+    wrapped = auth->wrapped_key;
+  }
+  std::string id = Request("zeroize");
+  ASSERT_EQ(Approve(id, "cB").code, 0);
+  ASSERT_EQ(Approve(id, "cC").code, 0);
+  CliRun z = So({"zeroize", "--token", "t", "--op", id});
+  ASSERT_EQ(z.code, 0) << z.err;
+  EXPECT_EQ(At("before", {"list", "--token", "t", "--pin", "user-pin-1234", "--login"}).code, 0);
+  EXPECT_NE(CliPin({"list", "--token", "t", "--login"}).code, 0);
+  ASSERT_EQ(std::system(("cp -a '" + dir_ + "/vault' '" + dir_ + "/after'").c_str()), 0);
+  for (const char* f : {"/after/vault.db", "/after/vault.db-wal"}) {
+    Bytes file = Slurp(dir_ + f);
+    EXPECT_EQ(std::search(file.begin(), file.end(), wrapped.begin(), wrapped.end()), file.end()) << f;
+  }
+  auto store = storage::OpenStore(dir_ + "/after/vault.db", storage::StoreOptions{});
+  ASSERT_TRUE(store.ok());
+  EXPECT_FALSE((*store)->GetAuth(1, storage::Role::kUser).ok());
+  EXPECT_FALSE((*store)->GetAuth(1, storage::Role::kSo).ok());
+  EXPECT_TRUE(Contains(Actions("after"), "zeroize:ok"));
+}
+
+TEST_F(QuorumE2eTest, ZeroizeWithoutQuorumNeedsTheSoPin) {
+  EXPECT_NE(Cli({"zeroize", "--token", "t", "--so-pin", "wrong-so-pin"}).code, 0);
+  EXPECT_EQ(CliPin({"list", "--token", "t", "--login"}).code, 0);
+  ASSERT_EQ(So({"zeroize", "--token", "t"}).code, 0);
+  EXPECT_NE(CliPin({"list", "--token", "t", "--login"}).code, 0);
+}
+
+}  // namespace
+}  // namespace certvault::cli
