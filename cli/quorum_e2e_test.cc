@@ -3,13 +3,22 @@
 // The quorum verbs end to end (docs/design/quorum.md): quorum init, request,
 // approve, backup, restore and zeroize, over real vaults and custodian
 // tokens in temporary directories (low Argon2id cost).
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <chrono>
 
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "cli/cli_e2e_fixture.h"
 #include "src/core/auth.h"
+#include "src/core/embedded_backend.h"
+#include "src/crypto/random.h"
+#include "src/quorum/backup.h"
+#include "src/quorum/quorum.h"
 #include "src/storage/store.h"
 
 namespace certvault::cli {
@@ -212,6 +221,68 @@ TEST_F(QuorumE2eTest, ZeroizeWithoutQuorumNeedsTheSoPin) {
   EXPECT_EQ(CliPin({"list", "--token", "t", "--login"}).code, 0);
   ASSERT_EQ(So({"zeroize", "--token", "t"}).code, 0);
   EXPECT_NE(CliPin({"list", "--token", "t", "--login"}).code, 0);
+}
+
+// Restore is one transaction: a restore killed with SIGKILL at 10 % ... 90 %
+// of its measured duration leaves either no token or the whole token.
+TEST_F(QuorumE2eTest, KillDuringRestoreLeavesAllOrNothing) {
+  QuorumInit({"cA", "cB", "cC"});
+  std::string id = Request("backup");
+  ASSERT_EQ(Approve(id, "cA").code, 0);
+  ASSERT_EQ(Approve(id, "cB").code, 0);
+  size_t objects = 0;
+  {
+    BackendOptions options;
+    options.vault_dir = dir_ + "/vault";
+    auto b = OpenEmbeddedBackend(options);
+    ASSERT_TRUE(b.ok());
+    auto* vault = dynamic_cast<core::EmbeddedBackend*>(b->get());
+    storage::Store* store = *vault->MaintenanceStore();
+    auto tk = vault->UnlockTokenKey(1, UserType::kSo, SecretBytes(std::string_view("so-pin-1234"), SecretAccess::Get()));
+    ASSERT_TRUE(tk.ok());
+    // Copies of the key rows (MACs aside) so that the restore takes a while.
+    std::vector<storage::ObjectRow> proto, rows;
+    ASSERT_TRUE(store->ForEachObject(1, [&](const storage::ObjectRow& r) { proto.push_back(r); return OkStatus(); }).ok());
+    for (int i = 0; i < 1500; ++i) {
+      for (storage::ObjectRow r : proto) {
+        uint64_t oid = 0;
+        ASSERT_TRUE(crypto::RandomBytes({reinterpret_cast<uint8_t*>(&oid), sizeof(oid)}).ok());
+        r.object_id = (oid >> 2) | 1;
+        rows.push_back(std::move(r));
+      }
+    }
+    ASSERT_TRUE(store->RunExclusive([&] { return store->RestoreObjects(rows); }).ok());
+    objects = proto.size() + rows.size();
+    ASSERT_TRUE(quorum::AuthorizeOp(*store, 1, *tk, id, "backup").ok());
+    auto config = quorum::LoadQuorum(*store, 1, *tk);
+    quorum::BackupSummary summary;
+    auto archive = quorum::CreateBackup(*store, 1, *tk, **config, &summary);
+    ASSERT_TRUE(archive.ok());
+    Spit(dir_ + "/big.cvbk", *archive);
+  }
+  auto restore = [&](const std::string& to) { return At(to, WithCustodians({"restore", dir_ + "/big.cvbk"}, {"cB", "cC"})); };
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(restore("full").code, 0);
+  const auto full = std::chrono::steady_clock::now() - start;
+  for (int tenth = 1; tenth <= 9; tenth += 2) {
+    const std::string to = "killed" + std::to_string(tenth);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(restore(to).code);
+    std::this_thread::sleep_for(full * tenth / 10);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    auto store = storage::OpenStore(dir_ + "/" + to + "/vault.db", storage::StoreOptions{});
+    if (!store.ok()) continue;  // killed before the file existed
+    auto tokens = (*store)->ListTokens();
+    ASSERT_TRUE(tokens.ok());
+    if (tokens->empty()) continue;
+    size_t n = 0;
+    ASSERT_TRUE((*store)->ForEachObject(1, [&](const storage::ObjectRow&) { ++n; return OkStatus(); }).ok());
+    EXPECT_EQ(n, objects) << "killed at " << tenth << "0 %";
+    EXPECT_TRUE((*store)->GetAuth(1, storage::Role::kUser).ok());
+  }
 }
 
 }  // namespace
