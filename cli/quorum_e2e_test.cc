@@ -216,6 +216,24 @@ TEST_F(QuorumE2eTest, ZeroizeLeavesACopyFromBeforeUsableAndNoKeyAfter) {
   EXPECT_TRUE(Contains(Actions("after"), "zeroize:ok"));
 }
 
+TEST_F(QuorumE2eTest, RestoreIntoTheSlotOfAZeroizedTokenIsRefusedCleanly) {
+  QuorumInit({"cA", "cB", "cC"});
+  std::string id = Request("backup");
+  ASSERT_EQ(Approve(id, "cA").code, 0);
+  ASSERT_EQ(Approve(id, "cB").code, 0);
+  ASSERT_EQ(So({"backup", "--token", "t", "--out", dir_ + "/t.cvbk", "--op", id}).code, 0);
+  std::string z = Request("zeroize");
+  ASSERT_EQ(Approve(z, "cA").code, 0);
+  ASSERT_EQ(Approve(z, "cB").code, 0);
+  ASSERT_EQ(So({"zeroize", "--token", "t", "--op", z}).code, 0);
+  CliRun r = Cli(WithCustodians({"restore", dir_ + "/t.cvbk"}, {"cA", "cC"}));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("event log of an earlier token"), std::string::npos) << r.err;
+  EXPECT_NE(CliPin({"list", "--token", "t", "--login"}).code, 0);  // nothing written
+  ASSERT_EQ(At("fresh", WithCustodians({"restore", dir_ + "/t.cvbk"}, {"cA", "cC"})).code, 0);
+  EXPECT_EQ(At("fresh", {"list", "--token", "t", "--pin", "user-pin-1234", "--login"}).code, 0);
+}
+
 TEST_F(QuorumE2eTest, ZeroizeWithoutQuorumNeedsTheSoPin) {
   EXPECT_NE(Cli({"zeroize", "--token", "t", "--so-pin", "wrong-so-pin"}).code, 0);
   EXPECT_EQ(CliPin({"list", "--token", "t", "--login"}).code, 0);

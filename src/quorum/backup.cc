@@ -271,6 +271,20 @@ Status CheckAgainstManifest(const Header& h, const TokenDump& d) {
   return Status(Reason::kEncryptedDataInvalid, "the archive is not signed by the token's own audit key");
 }
 
+// CheckSlotFree: no token in slot `token`, and no event log left there by
+// an earlier (zeroized) token, whose chain the restored log cannot join.
+Status CheckSlotFree(storage::Store& store, storage::TokenId token) {
+  if (store.GetToken(token).ok()) {
+    return AlreadyExistsError("the vault already has token " + std::to_string(token) +
+                              " (never overwritten by restore)");
+  }
+  if (store.LastEvent(token).ok()) {
+    return AlreadyExistsError("slot " + std::to_string(token) +
+                              " of this vault still holds the event log of an earlier token; restore into a new vault");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<BackupSummary> RestoreBackup(storage::Store& store, std::span<const uint8_t> archive,
@@ -283,12 +297,10 @@ Result<BackupSummary> RestoreBackup(storage::Store& store, std::span<const uint8
   }
   CV_ASSIGN_OR_RETURN(TokenDump dump, DecodeTokenDump(*payload));
   CV_RETURN_IF_ERROR(CheckAgainstManifest(p.header, dump));
-  if (store.GetToken(dump.token.token_id).ok()) {
-    return AlreadyExistsError("the vault already has token " + std::to_string(dump.token.token_id) +
-                              " (never overwritten by restore)");
-  }
-  // One transaction: a kill -9 at any point leaves either nothing or all of it.
+  // One transaction: a kill -9 at any point leaves either nothing or all of
+  // it; the slot is checked inside it, because CreateToken replaces a token.
   CV_RETURN_IF_ERROR(store.RunExclusive([&]() -> Status {
+    CV_RETURN_IF_ERROR(CheckSlotFree(store, dump.token.token_id));
     CV_RETURN_IF_ERROR(WriteTokenDump(store, dump));
     return RecordEvent(store, dump.token.token_id, &dump.token_key, "so", "restore", "ok",
                        "archive=" + HexOf(p.header.archive_id) + " objects=" + std::to_string(dump.objects.size()));
