@@ -61,6 +61,12 @@ Result<SecretBytes> SoTokenKey(Context& ctx, Vault& v, storage::TokenId token) {
   return key;
 }
 
+// UserTokenKey: the token key, from the user PIN (SO PIN reset: the SO's is lost).
+Result<SecretBytes> UserTokenKey(Context& ctx, Vault& v, storage::TokenId token) {
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, PinKind::kUser));
+  return v.embedded->UnlockTokenKey(token, UserType::kUser, pin);
+}
+
 // OpenCustodians: each --custodian DIR opened with its PIN: the i-th
 // --custodian-pin-file, else --pin / --pin-file / CERTVAULT_PIN / a prompt.
 Result<std::vector<std::unique_ptr<quorum::Custodian>>> OpenCustodians(Context& ctx) {
@@ -130,7 +136,8 @@ Status QuorumRequest(Context& ctx) {
   CV_ASSIGN_OR_RETURN(std::string op, Need(ctx, "op"));
   int64_t ttl = quorum::kDefaultApprovalSeconds;
   if (std::optional<std::string> t = ctx.args->Get("ttl")) ttl = std::atoll(t->c_str());
-  CV_ASSIGN_OR_RETURN(SecretBytes tk, SoTokenKey(ctx, v, token));
+  // An SO PIN reset is requested with the user PIN: the SO PIN is what was lost.
+  CV_ASSIGN_OR_RETURN(SecretBytes tk, op == "so-pin-reset" ? UserTokenKey(ctx, v, token) : SoTokenKey(ctx, v, token));
   CV_ASSIGN_OR_RETURN(std::string id, quorum::RequestOp(*v.store, token, tk, op, ttl));
   *ctx.out << id << "\n";
   return OkStatus();
@@ -146,6 +153,18 @@ Status QuorumApprove(Context& ctx) {
   return OkStatus();
 }
 
+Status QuorumSoPinReset(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
+  CV_ASSIGN_OR_RETURN(storage::TokenId token, PickToken(ctx, *v.store));
+  CV_ASSIGN_OR_RETURN(std::string id, Need(ctx, "op"));
+  CV_ASSIGN_OR_RETURN(SecretBytes tk, UserTokenKey(ctx, v, token));
+  CV_ASSIGN_OR_RETURN(SecretBytes secret, quorum::AuthorizeOp(*v.store, token, tk, id, "so-pin-reset"));
+  CV_ASSIGN_OR_RETURN(SecretBytes new_pin, ObtainPin(*ctx.args, PinKind::kNewSo));
+  CV_RETURN_IF_ERROR(quorum::ResetSoPin(*v.store, token, tk, new_pin));
+  *ctx.out << "the SO PIN of token " << token << " is reset\n";
+  return OkStatus();
+}
+
 }  // namespace
 
 Status CmdQuorum(Context& ctx) {
@@ -154,7 +173,8 @@ Status CmdQuorum(Context& ctx) {
   if (sub == "init") return QuorumInit(ctx);
   if (sub == "request") return QuorumRequest(ctx);
   if (sub == "approve") return QuorumApprove(ctx);
-  return InvalidArgumentError("usage: certvault quorum init|request|approve ...");
+  if (sub == "so-pin-reset") return QuorumSoPinReset(ctx);
+  return InvalidArgumentError("usage: certvault quorum init|request|approve|so-pin-reset ...");
 }
 
 Status CmdBackup(Context& ctx) {

@@ -234,6 +234,23 @@ TEST_F(QuorumE2eTest, RestoreIntoTheSlotOfAZeroizedTokenIsRefusedCleanly) {
   EXPECT_EQ(At("fresh", {"list", "--token", "t", "--pin", "user-pin-1234", "--login"}).code, 0);
 }
 
+TEST_F(QuorumE2eTest, SoPinResetNeedsTheUserPinAndTheQuorum) {
+  QuorumInit({"cA", "cB", "cC"});
+  CliRun req = CliPin({"quorum", "request", "--token", "t", "--op", "so-pin-reset"});
+  ASSERT_EQ(req.code, 0) << req.err;
+  std::string id = req.out.substr(0, 32);
+  ASSERT_EQ(Approve(id, "cC").code, 0);
+  std::vector<std::string> reset = {"quorum", "so-pin-reset", "--token", "t", "--op", id, "--new-pin", "new-so-pin-99"};
+  EXPECT_NE(CliPin(reset).code, 0);  // 1 of 2
+  ASSERT_EQ(Approve(id, "cA").code, 0);
+  CliRun r = CliPin(reset);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(So({"quorum", "request", "--token", "t", "--op", "backup"}).code, 0);  // the old SO PIN no longer works
+  CliRun with_new = Cli({"quorum", "request", "--token", "t", "--op", "backup", "--so-pin", "new-so-pin-99"});
+  EXPECT_EQ(with_new.code, 0) << with_new.err;
+  EXPECT_TRUE(Contains(Actions(), "so_pin_reset:ok"));
+}
+
 TEST_F(QuorumE2eTest, ZeroizeWithoutQuorumNeedsTheSoPin) {
   EXPECT_NE(Cli({"zeroize", "--token", "t", "--so-pin", "wrong-so-pin"}).code, 0);
   EXPECT_EQ(CliPin({"list", "--token", "t", "--login"}).code, 0);

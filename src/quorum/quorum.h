@@ -87,6 +87,14 @@ Result<ApprovalState> ApproveOp(storage::Store& store, const std::string& op_id,
 Result<SecretBytes> AuthorizeOp(storage::Store& store, storage::TokenId token, const SecretBytes& token_key,
                                 const std::string& op_id, const std::string& op);
 
+// ResetSoPin: re-seals the token key under `new_so_pin` as the SO's PIN
+// record (fresh salt, the old record's KDF cost and retry limit, counter
+// reset), with an `so_pin_reset` event, in one transaction. The caller has
+// the token key from the user PIN and ran AuthorizeOp("so-pin-reset").
+// kPinLenRange for a PIN shorter than 8 characters.
+Status ResetSoPin(storage::Store& store, storage::TokenId token, const SecretBytes& token_key,
+                  const SecretBytes& new_so_pin);
+
 // FindOpToken: the token whose pending operation is `op_id`; kNotFound.
 Result<storage::TokenId> FindOpToken(storage::Store& store, const std::string& op_id);
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "src/base/status_macros.h"
+#include "src/core/auth.h"
 #include "src/crypto/aead.h"
 #include "src/crypto/mac.h"
 #include "src/crypto/random.h"
@@ -183,6 +184,20 @@ Result<QuorumConfig> InitQuorum(storage::Store& store, storage::TokenId token, c
     return RecordEvent(store, token, &token_key, "so", old ? "quorum_reshare" : "quorum_init", "ok", detail);
   }));
   return c;
+}
+
+Status ResetSoPin(storage::Store& store, storage::TokenId token, const SecretBytes& token_key,
+                  const SecretBytes& new_so_pin) {
+  if (new_so_pin.size() < 8) return Status(Reason::kPinLenRange, "the new SO PIN must have at least 8 characters");
+  CV_ASSIGN_OR_RETURN(storage::AuthRow old, store.GetAuth(token, storage::Role::kSo));
+  CV_ASSIGN_OR_RETURN(core::PinKdf kdf, core::DecodeKdf(old.kdf));
+  core::KdfConfig cost{kdf.params.m_cost_kib, kdf.params.t_cost, kdf.params.parallelism};
+  CV_ASSIGN_OR_RETURN(storage::AuthRow row,
+                      core::SealTokenKey(token, storage::Role::kSo, new_so_pin, token_key, cost, old.max_tries));
+  return store.RunExclusive([&]() -> Status {
+    CV_RETURN_IF_ERROR(store.PutAuth(row));
+    return RecordEvent(store, token, &token_key, "user", "so_pin_reset", "ok", "approved by the quorum");
+  });
 }
 
 }  // namespace certvault::quorum
