@@ -120,12 +120,9 @@ Result<TokenDump> ReadTokenDump(storage::Store& store, storage::TokenId token, c
   return d;
 }
 
-SecureVector EncodeTokenDump(const TokenDump& d) {
-  SecureVector out;
-  W w(&out);
-  w.WriteBytes(Str(kMagic));
-  PutToken(w, d.token);
-  Put(w, d.token_key.Bytes(SecretAccess::Get()));
+namespace {
+
+void PutRows(W& w, const TokenDump& d) {
   w.WriteU32(static_cast<uint32_t>(d.auth.size()));
   for (const storage::AuthRow& a : d.auth) {
     w.WriteU8(static_cast<uint8_t>(a.role));
@@ -154,6 +151,17 @@ SecureVector EncodeTokenDump(const TokenDump& d) {
     Put(w, c.head);
     Put(w, c.signature);
   }
+}
+
+}  // namespace
+
+SecureVector EncodeTokenDump(const TokenDump& d) {
+  SecureVector out;
+  W w(&out);
+  w.WriteBytes(Str(kMagic));
+  PutToken(w, d.token);
+  Put(w, d.token_key.Bytes(SecretAccess::Get()));
+  PutRows(w, d);
   w.WriteU32(static_cast<uint32_t>(d.meta.size()));
   for (const auto& [key, value] : d.meta) {
     Put(w, key);
@@ -172,27 +180,23 @@ SecureVector EncodeTokenDump(const TokenDump& d) {
   return out;
 }
 
-Result<TokenDump> DecodeTokenDump(std::span<const uint8_t> payload) {
-  if (payload.size() < 4 || !std::equal(payload.begin(), payload.begin() + 4, kMagic)) {
-    return DataLossError("not a certvault backup payload");
-  }
-  Reader r(payload.subspan(4));
-  TokenDump d;
-  storage::TokenRow& t = d.token;
-  t.token_id = r.U64();
-  t.label = r.Text();
-  t.serial = r.Text();
-  t.flags = r.U64();
-  t.capacity = r.U32();
-  t.policy = r.Blob();
-  t.created_unix = static_cast<int64_t>(r.U64());
-  t.integrity = r.Blob();
-  Bytes tk = r.Blob();
-  d.token_key = SecretBytes(tk, SecretAccess::Get());
-  OPENSSL_cleanse(tk.data(), tk.size());
+namespace {
+
+void GetToken(Reader& r, storage::TokenRow* t) {
+  t->token_id = r.U64();
+  t->label = r.Text();
+  t->serial = r.Text();
+  t->flags = r.U64();
+  t->capacity = r.U32();
+  t->policy = r.Blob();
+  t->created_unix = static_cast<int64_t>(r.U64());
+  t->integrity = r.Blob();
+}
+
+Status GetAuth(Reader& r, TokenDump* d) {
   for (uint32_t i = 0, n = r.Count(29); i < n; ++i) {
     storage::AuthRow a;
-    a.token_id = t.token_id;
+    a.token_id = d->token.token_id;
     const uint8_t role = r.U8();
     if (role > 1) return DataLossError("bad role in backup payload");
     a.role = static_cast<storage::Role>(role);
@@ -203,37 +207,45 @@ Result<TokenDump> DecodeTokenDump(std::span<const uint8_t> payload) {
     a.flags = r.U32();
     a.attempts = r.U64();
     a.anchor = r.Blob();
-    d.auth.push_back(std::move(a));
+    d->auth.push_back(std::move(a));
   }
+  return OkStatus();
+}
+
+void GetAuditKeysAndLog(Reader& r, TokenDump* d) {
+  const storage::TokenId token = d->token.token_id;
   for (uint32_t i = 0, n = r.Count(20); i < n; ++i) {
     storage::AuditKeyRow k;
-    k.token_id = t.token_id;
+    k.token_id = token;
     k.key_no = r.U32();
     k.public_key = r.Blob();
     k.sealed_private = r.Blob();
     k.created_ms = static_cast<int64_t>(r.U64());
-    d.audit_keys.push_back(std::move(k));
+    d->audit_keys.push_back(std::move(k));
   }
-  for (uint32_t i = 0, n = r.Count(72); i < n; ++i) d.events.push_back(GetEvent(r, t.token_id));
+  for (uint32_t i = 0, n = r.Count(72); i < n; ++i) d->events.push_back(GetEvent(r, token));
   for (uint32_t i = 0, n = r.Count(28); i < n; ++i) {
     storage::CheckpointRow c;
-    c.token_id = t.token_id;
+    c.token_id = token;
     c.seq = r.U64();
     c.time_ms = static_cast<int64_t>(r.U64());
     c.key_no = r.U32();
     c.head = r.Blob();
     c.signature = r.Blob();
-    d.checkpoints.push_back(std::move(c));
+    d->checkpoints.push_back(std::move(c));
   }
+}
+
+Status GetMetaAndObjects(Reader& r, TokenDump* d) {
   for (uint32_t i = 0, n = r.Count(8); i < n; ++i) {
     std::string key = r.Text();
     Bytes value = r.Blob();
-    if (key != internal::ConfigName(t.token_id)) return DataLossError("unexpected meta row in backup payload");
-    d.meta.emplace_back(std::move(key), std::move(value));
+    if (key != internal::ConfigName(d->token.token_id)) return DataLossError("unexpected meta row in backup payload");
+    d->meta.emplace_back(std::move(key), std::move(value));
   }
   for (uint32_t i = 0, n = r.Count(37); i < n; ++i) {
     storage::ObjectRow o;
-    o.token_id = t.token_id;
+    o.token_id = d->token.token_id;
     o.object_id = r.U64();
     o.object_class = r.U64();
     o.label = r.Blob();
@@ -241,8 +253,26 @@ Result<TokenDump> DecodeTokenDump(std::span<const uint8_t> payload) {
     o.is_private = r.U8() != 0;
     o.version = r.U64();
     o.record = r.Blob();
-    d.objects.push_back(std::move(o));
+    d->objects.push_back(std::move(o));
   }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<TokenDump> DecodeTokenDump(std::span<const uint8_t> payload) {
+  if (payload.size() < 4 || !std::equal(payload.begin(), payload.begin() + 4, kMagic)) {
+    return DataLossError("not a certvault backup payload");
+  }
+  Reader r(payload.subspan(4));
+  TokenDump d;
+  GetToken(r, &d.token);
+  Bytes tk = r.Blob();
+  d.token_key = SecretBytes(tk, SecretAccess::Get());
+  OPENSSL_cleanse(tk.data(), tk.size());
+  CV_RETURN_IF_ERROR(GetAuth(r, &d));
+  GetAuditKeysAndLog(r, &d);
+  CV_RETURN_IF_ERROR(GetMetaAndObjects(r, &d));
   if (!r.done()) return DataLossError("malformed backup payload");
   return d;
 }
