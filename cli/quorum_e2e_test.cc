@@ -14,11 +14,13 @@
 #include <thread>
 
 #include "cli/cli_e2e_fixture.h"
+#include "src/base/byte_reader.h"
 #include "src/core/auth.h"
 #include "src/core/embedded_backend.h"
 #include "src/crypto/random.h"
 #include "src/quorum/backup.h"
 #include "src/quorum/quorum.h"
+#include "src/quorum/x25519_seal.h"
 #include "src/storage/store.h"
 
 namespace certvault::cli {
@@ -129,6 +131,44 @@ TEST_F(QuorumE2eTest, AnyTwoOfThreeApproveABackupOneNeverDoes) {
   }
   CliRun verify = Cli({"audit", "--verify"});
   EXPECT_EQ(verify.code, 0) << verify.err;
+}
+
+// Someone who can write vault.db but is no custodian adds an approval of
+// their own (the operation's public key is in the file): k-1 genuine
+// approvals plus a forged one rebuild a wrong secret and are refused.
+TEST_F(QuorumE2eTest, AForgedApprovalInTheFileDoesNotCount) {
+  QuorumInit({"cA", "cB", "cC"});
+  std::string id = Request("backup");
+  ASSERT_EQ(Approve(id, "cA").code, 0);
+  {
+    auto store = storage::OpenStore(dir_ + "/vault/vault.db", storage::StoreOptions{});
+    ASSERT_TRUE(store.ok());
+    auto op = (*store)->GetMetaRow("quorum/1/op/" + id);
+    ASSERT_TRUE(op.ok());
+    const size_t name_len = 6;  // "backup"
+    const size_t pub_at = 1 + 16 + 4 + name_len + 8 + 8 + 16 + 4;
+    Bytes pub(op->begin() + pub_at, op->begin() + pub_at + 32);
+    Bytes qid(op->begin() + pub_at - 20, op->begin() + pub_at - 4);
+    Bytes op_id(op->begin() + 1, op->begin() + 17);
+    Bytes aad;
+    ByteWriter<Bytes> w(&aad);
+    const std::string label = "certvault quorum approval v1";
+    w.WriteU32LengthPrefixed({reinterpret_cast<const uint8_t*>(label.data()), label.size()});
+    w.WriteU64(1);
+    w.WriteU32LengthPrefixed(op_id);
+    w.WriteBytes(qid);
+    w.WriteU32(1);
+    w.WriteU8(2);
+    Bytes fake_share(32, 0x5a);
+    auto sealed = quorum::SealToKey(pub, label, aad, fake_share);
+    ASSERT_TRUE(sealed.ok());
+    Bytes row{2};
+    row.insert(row.end(), sealed->begin(), sealed->end());
+    ASSERT_TRUE((*store)->PutMetaRow("quorum/1/op/" + id + "/approval/2", row).ok());
+  }
+  CliRun r = So({"backup", "--token", "t", "--out", dir_ + "/t.cvbk", "--op", id});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("do not rebuild the quorum secret"), std::string::npos) << r.err;
 }
 
 TEST_F(QuorumE2eTest, ForeignAndOldSharesAreRefused) {
