@@ -24,8 +24,8 @@ std::string Hex(std::span<const uint8_t> b) {
   return out;
 }
 
-std::string ShareName(storage::TokenId token, std::span<const uint8_t> quorum_id) {
-  return "custodian/" + std::to_string(token) + "/share/" + Hex(quorum_id);
+std::string SharePrefix(storage::TokenId token, std::span<const uint8_t> quorum_id) {
+  return "custodian/" + std::to_string(token) + "/share/" + Hex(quorum_id) + "/";
 }
 
 Bytes ShareAad(storage::TokenId token, std::span<const uint8_t> quorum_id, uint32_t epoch, uint8_t x) {
@@ -105,14 +105,26 @@ Status Custodian::StoreShare(const CustodianShare& share) {
   w.WriteU32(share.epoch);
   w.WriteU8(share.share.x);
   w.WriteBytes(sealed);
-  return store_->PutMetaRow(ShareName(token_, share.quorum_id), record);
+  return store_->PutMetaRow(SharePrefix(token_, share.quorum_id) + std::to_string(share.epoch), record);
 }
 
-Result<CustodianShare> Custodian::LoadShare(std::span<const uint8_t> quorum_id) {
-  CV_ASSIGN_OR_RETURN(Bytes record, store_->GetMetaRow(ShareName(token_, quorum_id)));
+Result<CustodianShare> Custodian::LoadShare(std::span<const uint8_t> quorum_id, uint32_t epoch) {
+  const std::string prefix = SharePrefix(token_, quorum_id);
+  Result<Bytes> found = store_->GetMetaRow(prefix + std::to_string(epoch));
+  if (!found.ok()) {
+    CV_ASSIGN_OR_RETURN(auto held, store_->ListMetaRows(prefix));
+    if (held.empty()) return NotFoundError("not a custodian of this quorum");
+    std::string epochs;
+    for (const auto& [key, value] : held) epochs += (epochs.empty() ? "" : ", ") + key.substr(prefix.size());
+    return NotFoundError("the share is from epoch " + epochs + ", the quorum is at epoch " + std::to_string(epoch) +
+                         " (re-shared since)");
+  }
+  const Bytes& record = *found;
   CustodianShare out;
   ByteReader r(record);
-  if (!r.ReadU32(&out.epoch) || !r.ReadU8(&out.share.x)) return Status(Reason::kCorruptStore, "share record too short");
+  if (!r.ReadU32(&out.epoch) || !r.ReadU8(&out.share.x) || out.epoch != epoch) {
+    return Status(Reason::kCorruptStore, "malformed share record");
+  }
   std::span<const uint8_t> sealed;
   if (!r.ReadBytes(r.remaining(), &sealed)) return Status(Reason::kCorruptStore, "share record too short");
   CV_ASSIGN_OR_RETURN(SecretBytes seal, SealKey());

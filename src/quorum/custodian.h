@@ -5,7 +5,7 @@
 // own vault directory (e.g. on removable media). It holds, in its own
 // vault.db, sealed under a key derived from its token key:
 //   custodian/<token>/key                 X25519 key pair (made at first use)
-//   custodian/<token>/share/<quorum id>   its share of each quorum it is in
+//   custodian/<token>/share/<quorum id>/<epoch>   its share of each quorum it is in
 // so that a share is usable only by a process that knows the custodian PIN.
 #ifndef CERTVAULT_QUORUM_CUSTODIAN_H_
 #define CERTVAULT_QUORUM_CUSTODIAN_H_
@@ -42,10 +42,13 @@ class Custodian {
   const Bytes& public_key() const { return public_key_; }
   const std::string& name() const { return name_; }  // the token's label and serial
 
-  // StoreShare: keeps `share` (replacing any earlier share of its quorum).
+  // StoreShare: keeps `share` beside the shares of earlier epochs of its
+  // quorum, so that a re-sharing that fails before the vault commits its new
+  // record leaves the current epoch's share in place.
   Status StoreShare(const CustodianShare& share);
-  // LoadShare: the share of quorum `quorum_id`; kNotFound if it has none.
-  Result<CustodianShare> LoadShare(std::span<const uint8_t> quorum_id);
+  // LoadShare: the share of quorum `quorum_id` at `epoch`; kNotFound if it
+  // has none (with the epochs it does hold in the message).
+  Result<CustodianShare> LoadShare(std::span<const uint8_t> quorum_id, uint32_t epoch);
   // Open: OpenWithKey with this custodian's private key.
   Result<SecretBytes> Unseal(std::string_view label, std::span<const uint8_t> aad, std::span<const uint8_t> sealed) const;
   // Record: appends `action` to the custodian token's own event log.

@@ -139,12 +139,11 @@ Result<ApprovalState> ApproveOp(storage::Store& store, const std::string& op_id,
   const std::string who = "op=" + op_id + " custodian=" + c.name();
   Status open = CheckOpen(store, token, op, op_id);
   if (!open.ok()) return Refuse(store, token, nullptr, "custodian", who + ": " + std::string(open.message()));
-  Result<CustodianShare> share = c.LoadShare(op.quorum_id);
-  if (!share.ok()) return Refuse(store, token, nullptr, "custodian", who + ": not a custodian of this quorum");
-  if (share->epoch != op.epoch || config.epoch != op.epoch) {
-    return Refuse(store, token, nullptr, "custodian", who + ": the share is from epoch " + std::to_string(share->epoch) +
-                                                         ", the quorum is at epoch " + std::to_string(op.epoch));
+  if (config.epoch != op.epoch) {
+    return Refuse(store, token, nullptr, "custodian", who + ": requested before the quorum was re-shared");
   }
+  Result<CustodianShare> share = c.LoadShare(op.quorum_id, op.epoch);
+  if (!share.ok()) return Refuse(store, token, nullptr, "custodian", who + ": " + std::string(share.status().message()));
   const uint8_t x = share->share.x;
   if (x == 0 || x > config.n || config.custodians[x - 1].public_key != c.public_key()) {
     return Refuse(store, token, nullptr, "custodian", who + ": not custodian " + std::to_string(x) + " of this quorum");
