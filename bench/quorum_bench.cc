@@ -43,7 +43,10 @@ double NowMs() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+std::string g_dir;  // the work directory, removed on exit (also on failure)
+
 [[noreturn]] void Die(const std::string& what, const Status& s) {
+  if (!g_dir.empty()) std::filesystem::remove_all(g_dir);
   std::fprintf(stderr, "certvault-quorum-bench: %s: %s\n", what.c_str(), std::string(s.message()).c_str());
   std::exit(1);
 }
@@ -116,6 +119,7 @@ int main(int argc, char** argv) {
   std::snprintf(tmpl, sizeof(tmpl), "%s/cv_quorum_bench.XXXXXX", work.c_str());
   if (mkdtemp(tmpl) == nullptr) return 1;
   const std::string dir = tmpl;
+  g_dir = dir;
   storage::TokenId slot = 0;
   std::unique_ptr<Backend> vault = MakeToken(dir + "/v", /*fast_kdf=*/quick, &slot);
   auto* embedded = dynamic_cast<core::EmbeddedBackend*>(vault.get());
