@@ -16,6 +16,7 @@
 #include "src/quorum/custodian.h"
 #include "src/quorum/events.h"
 #include "src/quorum/quorum.h"
+#include "src/quorum/quorum_internal.h"
 
 namespace certvault::cli {
 namespace {
@@ -165,6 +166,29 @@ Status QuorumSoPinReset(Context& ctx) {
   return OkStatus();
 }
 
+// QuorumStatus: the quorum record as stored (no PIN, so not verified) and
+// the operations with their approvals.
+Status QuorumStatus(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
+  CV_ASSIGN_OR_RETURN(storage::TokenId token, PickToken(ctx, *v.store));
+  Result<quorum::QuorumConfig> config = quorum::internal::PeekQuorum(*v.store, token);
+  if (!config.ok()) {
+    *ctx.out << "token " << token << ": no quorum\n";
+    return OkStatus();
+  }
+  *ctx.out << "token " << token << ": " << int(config->k) << "-of-" << int(config->n) << " quorum "
+           << quorum::HexOf(config->quorum_id) << " epoch " << config->epoch << " (unverified: no PIN given)\n";
+  for (const quorum::CustodianEntry& c : config->custodians) *ctx.out << "  custodian " << int(c.x) << ": " << c.name << "\n";
+  CV_ASSIGN_OR_RETURN(auto rows, v.store->ListMetaRows(quorum::internal::Prefix(token) + "op/"));
+  for (const auto& [key, value] : rows) {
+    const std::string rest = key.substr(quorum::internal::Prefix(token).size() + 3);
+    if (rest.size() == 32) *ctx.out << "  operation " << rest << "\n";
+    else if (rest.find("/approval/") != std::string::npos) *ctx.out << "    approved by custodian " << rest.substr(42) << "\n";
+    else if (rest.ends_with("/done")) *ctx.out << "    done\n";
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Status CmdQuorum(Context& ctx) {
@@ -174,7 +198,8 @@ Status CmdQuorum(Context& ctx) {
   if (sub == "request") return QuorumRequest(ctx);
   if (sub == "approve") return QuorumApprove(ctx);
   if (sub == "so-pin-reset") return QuorumSoPinReset(ctx);
-  return InvalidArgumentError("usage: certvault quorum init|request|approve|so-pin-reset ...");
+  if (sub == "status") return QuorumStatus(ctx);
+  return InvalidArgumentError("usage: certvault quorum init|request|approve|so-pin-reset|status ...");
 }
 
 Status CmdBackup(Context& ctx) {

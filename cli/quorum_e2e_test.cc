@@ -116,6 +116,11 @@ TEST_F(QuorumE2eTest, AnyTwoOfThreeApproveABackupOneNeverDoes) {
   EXPECT_NE(refused.code, 0);
   EXPECT_NE(refused.err.find("1 of 2 approvals"), std::string::npos) << refused.err;
   ASSERT_EQ(Approve(id, "cC").code, 0);
+  CliRun status = Cli({"quorum", "status", "--token", "t"});
+  ASSERT_EQ(status.code, 0) << status.err;
+  EXPECT_NE(status.out.find("2-of-3 quorum"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("operation " + id + "\n    approved by custodian 1\n    approved by custodian 3"),
+            std::string::npos) << status.out;
   CliRun ok = So({"backup", "--token", "t", "--out", archive, "--op", id});
   ASSERT_EQ(ok.code, 0) << ok.err;
   EXPECT_NE(So({"backup", "--token", "t", "--out", archive, "--op", id}).code, 0);  // one operation per approval
