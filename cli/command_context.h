@@ -60,6 +60,11 @@ class JsonObject;
 void AddLifecycleJson(JsonObject* o, const ObjectInfo& info);
 std::string LifecycleText(const ObjectInfo& info);
 Status CmdAudit(Context& ctx);  // cmd_audit.cc
+// cmd_quorum.cc (docs/design/quorum.md)
+Status CmdQuorum(Context& ctx);
+Status CmdBackup(Context& ctx);
+Status CmdRestore(Context& ctx);
+Status CmdZeroize(Context& ctx);
 
 // OpenedToken: a token with an open session (logged in if asked).
 struct OpenedToken {

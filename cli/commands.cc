@@ -56,6 +56,16 @@ const std::vector<CommandDef>& Commands() {
       {"selftest", "selftest [--json]", {}, CmdSelftest, false},
       {"audit", "audit [--token L] [--verify] [--key-fingerprint HEX] [--checkpoint SEQ:HEAD] [--json]",
        {{"token"}, {"verify", false}, {"key-fingerprint"}, {"checkpoint"}}, CmdAudit, false},
+      {"quorum", "quorum init --token T --k K [--n N] --custodian DIR... [--custodian-pin-file F]... [--op ID] | "
+                 "quorum request --token T --op OP [--ttl S] | quorum approve --op ID --custodian DIR | "
+                 "quorum so-pin-reset --token T --op ID [--new-pin P | --new-pin-file F] | quorum status [--token T]",
+       {{"token"}, {"k"}, {"n"}, {"custodian", true, true}, {"custodian-pin-file", true, true}, {"op"}, {"ttl"},
+        {"new-pin"}, {"new-pin-file"}},
+       CmdQuorum, false},
+      {"backup", "backup --token T --out FILE --op ID", {{"token"}, {"out"}, {"op"}}, CmdBackup, false},
+      {"restore", "restore ARCHIVE --custodian DIR... [--custodian-pin-file F]...",
+       {{"custodian", true, true}, {"custodian-pin-file", true, true}, {"overwrite", false}}, CmdRestore, false},
+      {"zeroize", "zeroize --token T [--op ID]", {{"token"}, {"op"}}, CmdZeroize, false},
   };
   return kCommands;
 }

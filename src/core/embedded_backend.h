@@ -201,6 +201,16 @@ class EmbeddedBackend final : public Backend {
   Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) override;
   Status GenerateRandom(SessionHandle session, std::span<uint8_t> out) override;
 
+  // --- maintenance verbs: quorum, backup, zeroize (backend_quorum.cc) ---
+  // UnlockTokenKey: checks `pin` of `user` for `token` as C_Login does (the
+  // tamper-evident counter first, counted durably, under the PIN lock; a
+  // lockout recorded) and returns the token key; the login itself is not
+  // taken. kPinIncorrect, kPinLocked, kUserPinNotInitialized as C_Login.
+  // REQUIRES no session of this backend logged in on `token`.
+  Result<SecretBytes> UnlockTokenKey(storage::TokenId token, UserType user, const SecretBytes& pin);
+  // MaintenanceStore: the vault's store (kNotFound if the vault has none).
+  Result<storage::Store*> MaintenanceStore();
+
  private:
   // --- event log (backend_events.cc, docs/formats/event-log.md) ---
   // The public calls that change a token write an event and call these,

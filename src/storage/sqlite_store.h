@@ -54,6 +54,7 @@ class SqliteStore final : public Store {
 
   Status InsertObject(const ObjectRow& row) override;
   Status InsertObjects(const std::vector<ObjectRow>& rows) override;
+  Status RestoreObjects(const std::vector<ObjectRow>& rows) override;
   Status UpdateObject(const ObjectRow& row) override;
   Status DeleteObject(ObjectId id) override;
   Result<ObjectRow> GetObject(ObjectId id) override;
@@ -73,6 +74,11 @@ class SqliteStore final : public Store {
   Status RunExclusive(const std::function<Status()>& fn) override;
   Status CheckIntegrity() override;
   Result<int64_t> RaiseTrustedTime(int64_t t) override;  // sqlite_store_meta.cc
+  Result<Bytes> GetMetaRow(const std::string& key) override;  // sqlite_store_meta.cc
+  Status PutMetaRow(const std::string& key, std::span<const uint8_t> value) override;
+  Result<std::vector<std::pair<std::string, Bytes>>> ListMetaRows(const std::string& prefix) override;
+  Status DeleteMetaRows(const std::string& prefix) override;
+  Status ZeroizeToken(TokenId id) override;
 
  private:
   using ConnFn = std::function<Status(Connection&)>;

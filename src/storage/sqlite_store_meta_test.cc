@@ -23,5 +23,27 @@ TEST(TrustedTimeTest, OnlyRisesAndSurvivesReopen) {
   EXPECT_EQ(*reopened->RaiseTrustedTime(0), 2000);
 }
 
+// The prefix of ListMetaRows/DeleteMetaRows is literal: '%' and '_' are not wildcards.
+TEST(MetaRowsTest, PrefixIsLiteral) {
+  TempDir dir;
+  std::unique_ptr<Store> store = MustOpen(dir.File("vault.db"));
+  ASSERT_NE(store, nullptr);
+  const Bytes v = {1, 2, 3};
+  for (const char* key : {"quorum/1/a", "quorum/1/b", "quorum/10/a", "quorum%1/x", "quorum_1/y"}) {
+    ASSERT_TRUE(store->PutMetaRow(key, v).ok());
+  }
+  auto rows = store->ListMetaRows("quorum/1/");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].first, "quorum/1/a");
+  EXPECT_EQ((*rows)[1].second, v);
+  ASSERT_TRUE(store->DeleteMetaRows("quorum/1/").ok());
+  EXPECT_FALSE(store->GetMetaRow("quorum/1/a").ok());
+  EXPECT_TRUE(store->GetMetaRow("quorum/10/a").ok());
+  EXPECT_TRUE(store->GetMetaRow("quorum%1/x").ok());
+  EXPECT_TRUE(store->GetMetaRow("quorum_1/y").ok());
+  EXPECT_EQ(store->GetMetaRow("absent").status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace certvault::storage

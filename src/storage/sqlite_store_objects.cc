@@ -11,9 +11,12 @@ namespace {
 
 Status ObjectNotFound(ObjectId id) { return NotFoundError("object " + std::to_string(id) + " not found"); }
 
-Status InsertObjectRow(Connection& conn, const ObjectRow& row) {
+// InsertObjectRow: a new row at version `version` (1, or the row's own
+// version when a backup is restored).
+Status InsertObjectRow(Connection& conn, const ObjectRow& row, uint64_t version = 1) {
   CV_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("INSERT INTO objects(object_id, token_id, class, label, ckid, "
-                                              "is_private, version, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)"));
+                                              "is_private, version, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7)"));
+  CV_RETURN_IF_ERROR(stmt.BindU64(8, version));
   CV_RETURN_IF_ERROR(stmt.BindU64(1, row.object_id));
   CV_RETURN_IF_ERROR(stmt.BindU64(2, row.token_id));
   CV_RETURN_IF_ERROR(stmt.BindU64(3, row.object_class));
@@ -64,6 +67,13 @@ Status SqliteStore::InsertObject(const ObjectRow& row) {
 Status SqliteStore::InsertObjects(const std::vector<ObjectRow>& rows) {
   return Write([&](Connection& conn) -> Status {
     for (const ObjectRow& row : rows) CV_RETURN_IF_ERROR(InsertObjectRow(conn, row));
+    return OkStatus();
+  });
+}
+
+Status SqliteStore::RestoreObjects(const std::vector<ObjectRow>& rows) {
+  return Write([&](Connection& conn) -> Status {
+    for (const ObjectRow& row : rows) CV_RETURN_IF_ERROR(InsertObjectRow(conn, row, row.version));
     return OkStatus();
   });
 }

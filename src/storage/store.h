@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "src/base/bytes.h"
@@ -167,6 +168,9 @@ class Store {
   virtual Status InsertObject(const ObjectRow& row) = 0;
   // InsertObjects: several in one transaction (a key pair).
   virtual Status InsertObjects(const std::vector<ObjectRow>& rows) = 0;
+  // RestoreObjects: InsertObjects keeping each row's own version (restoring
+  // a backup: the record MACs bind the version). kAlreadyExists on a clash.
+  virtual Status RestoreObjects(const std::vector<ObjectRow>& rows) { return UnimplementedError("RestoreObjects"); }
   // UpdateObject: replaces label/ckid/class/is_private/record and sets the
   // version to row.version, which must be the stored version + 1 (the core
   // authenticates the record together with its version). kNotFound if the
@@ -218,6 +222,28 @@ class Store {
   virtual Status InsertAuditKey(const AuditKeyRow& row) { return UnimplementedError("InsertAuditKey"); }
   // ListAuditKeys: in key_no order.
   virtual Result<std::vector<AuditKeyRow>> ListAuditKeys(TokenId id) { return UnimplementedError("ListAuditKeys"); }
+
+  // --- Rows of other features in the `meta` table (key TEXT -> blob) ---
+  // Used by the quorum (docs/design/quorum.md) under "quorum/<token>/..." and
+  // "custodian/<token>/...". GetMeta: kNotFound if absent.
+  virtual Result<Bytes> GetMetaRow(const std::string& key) { return UnimplementedError("GetMetaRow"); }
+  // PutMeta: insert or replace.
+  virtual Status PutMetaRow(const std::string& key, std::span<const uint8_t> value) {
+    return UnimplementedError("PutMetaRow");
+  }
+  // ListMeta: every (key, value) whose key starts with `prefix`, in key order.
+  virtual Result<std::vector<std::pair<std::string, Bytes>>> ListMetaRows(const std::string& prefix) {
+    return UnimplementedError("ListMetaRows");
+  }
+  // DeleteMeta: deletes every key that starts with `prefix`.
+  virtual Status DeleteMetaRows(const std::string& prefix) { return UnimplementedError("DeleteMetaRows"); }
+  // ZeroizeToken: in one transaction with SQLite's secure_delete on, overwrites
+  // the token's wrapped token keys and sealed audit keys with zeros, deletes its
+  // meta rows ("auth/<id>/", "quorum/<id>/"), the token and (cascade) its
+  // objects; then checkpoints and truncates the WAL, so that the freed pages
+  // and old WAL frames no longer hold the sealed copies. The event log stays.
+  // kNotFound if there is no such token.
+  virtual Status ZeroizeToken(TokenId id) { return UnimplementedError("ZeroizeToken"); }
 
   // --- Maintenance ---
   // CheckIntegrity: a full consistency check of the file (reads every page,
