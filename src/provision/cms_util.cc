@@ -3,6 +3,7 @@
 
 #include <openssl/objects.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "src/base/status_macros.h"
@@ -24,6 +25,91 @@ Result<void*> GetAttr(CMS_SignerInfo* si, int nid, int type) {
     return Malformed(std::string("signed attribute ") + OBJ_nid2sn(nid) + " missing, repeated or mistyped");
   }
   return v;
+}
+
+// DerCursor: a walk over DER TLVs with OpenSSL's header parser
+// (ASN1_get_object), to read the two version fields that OpenSSL's CMS API
+// does not expose.
+struct DerCursor {
+  const unsigned char* p;
+  long left;  // NOLINT(runtime/int)
+  // Enter: reads a header and stays at the start of its value.
+  bool Enter(int want_tag, long* out_len = nullptr) {  // NOLINT(runtime/int)
+    const unsigned char* start = p;
+    long len = 0;  // NOLINT(runtime/int)
+    int tag = 0, cls = 0;
+    if ((ASN1_get_object(&p, &len, &tag, &cls, left) & 0x80) != 0 || (want_tag >= 0 && tag != want_tag)) return false;
+    left -= static_cast<long>(p - start);  // NOLINT(runtime/int)
+    if (out_len != nullptr) *out_len = len;
+    return len <= left;
+  }
+  // Skip: steps over one whole element.
+  bool Skip() {
+    long len = 0;  // NOLINT(runtime/int)
+    if (!Enter(-1, &len)) return false;
+    p += len;
+    left -= len;
+    return true;
+  }
+  // SmallInt: an INTEGER of one content byte.
+  bool SmallInt(int* out) {
+    long len = 0;  // NOLINT(runtime/int)
+    if (!Enter(V_ASN1_INTEGER, &len) || len != 1) return false;
+    *out = *p++;
+    --left;
+    return true;
+  }
+};
+
+// Versions: SignedData's and its first SignerInfo's (RFC 5652 §5.1, §5.3).
+Status Versions(std::span<const uint8_t> der, int* signed_data, int* signer_info) {
+  DerCursor c{der.data(), static_cast<long>(der.size())};  // NOLINT(runtime/int)
+  long sd_len = 0;                                         // NOLINT(runtime/int)
+  // ContentInfo { contentType, [0] SignedData { version, digestAlgorithms,
+  // encapContentInfo, [0] certificates OPTIONAL, [1] crls OPTIONAL, signerInfos } }
+  if (!c.Enter(V_ASN1_SEQUENCE) || !c.Skip() || !c.Enter(0) || !c.Enter(V_ASN1_SEQUENCE, &sd_len) ||
+      !c.SmallInt(signed_data) || !c.Skip() || !c.Skip()) {
+    return Malformed("bad SignedData");
+  }
+  for (int i = 0; i < 3; ++i) {  // certificates, crls, then the signerInfos SET
+    DerCursor peek = c;
+    long len = 0;  // NOLINT(runtime/int)
+    if (peek.Enter(V_ASN1_SET, &len)) {
+      c = peek;
+      if (!c.Enter(V_ASN1_SEQUENCE) || !c.SmallInt(signer_info)) return Malformed("bad SignerInfo");
+      return OkStatus();
+    }
+    if (!c.Skip()) break;
+  }
+  return Malformed("no signerInfos");
+}
+
+// CheckStrict: what CMS_verify does not look at but an attacker could flip
+// without breaking the signature must still be exactly what we write
+// (docs/formats/update-package.md, "Strict parsing"): DER (re-encoding
+// gives the same bytes), SignedData version 3 (RFC 5652 §5.1: eContentType is
+// not id-data), a sid naming the signer's certificate, and a signature
+// algorithm agreeing with the digest algorithm and the signer's key.
+Status CheckStrict(std::span<const uint8_t> der, CMS_ContentInfo* cms, CMS_SignerInfo* si, X509* signer) {
+  CV_ASSIGN_OR_RETURN(Bytes again, (ossl::ToDer<CMS_ContentInfo, i2d_CMS_ContentInfo>(cms, "i2d_CMS_ContentInfo")));
+  if (again.size() != der.size() || !std::equal(again.begin(), again.end(), der.begin())) {
+    return Malformed("not DER");
+  }
+  int sd_version = 0, si_version = 0;
+  CV_RETURN_IF_ERROR(Versions(der, &sd_version, &si_version));
+  // sid is issuerAndSerialNumber: SignerInfo version 1 (§5.3).
+  if (sd_version != 3 || si_version != 1) return Malformed("SignedData/SignerInfo version is not 3/1");
+  if (CMS_SignerInfo_cert_cmp(si, signer) != 0) return Malformed("the SignerInfo does not name its certificate");
+  X509_ALGOR* dig = nullptr;
+  X509_ALGOR* sig = nullptr;
+  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &dig, &sig);
+  int sig_dig = NID_undef, sig_pk = NID_undef;
+  if (dig == nullptr || sig == nullptr ||
+      OBJ_find_sigid_algs(OBJ_obj2nid(sig->algorithm), &sig_dig, &sig_pk) != 1 ||
+      sig_dig != OBJ_obj2nid(dig->algorithm) || sig_pk != EVP_PKEY_get_base_id(X509_get0_pubkey(signer))) {
+    return Malformed("signature algorithm does not match the digest and key");
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -73,6 +159,7 @@ Result<CmsVerified> VerifyCms(std::span<const uint8_t> der, int content_nid, X50
   X509* signer = nullptr;
   CMS_SignerInfo_get0_algs(v.signer_info, nullptr, &signer, nullptr, nullptr);
   if (signer == nullptr) return Malformed("no signer certificate");
+  CV_RETURN_IF_ERROR(CheckStrict(der, v.cms.get(), v.signer_info, signer));
   v.signer = ossl::UpRef(signer);
   return v;
 }
