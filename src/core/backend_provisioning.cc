@@ -183,11 +183,11 @@ Status EmbeddedBackend::CreateVaultKeys(SessionHandle handle) {
   spec.public_key_info = id.spki;
   spec.subject = "/CN=certvault identity " + token.serial;
   spec.days = 36500;
-  CV_ASSIGN_OR_RETURN(Bytes id_cert, x509::BuildCertificate(spec, vault::KeySigner(id.key->pkey.get())));
+  CV_ASSIGN_OR_RETURN(Bytes id_cert, x509::BuildCertificate(spec, provision::EvpSigner(id.key->pkey.get())));
   spec.public_key_info = tr.spki;
   spec.subject = "/CN=certvault transport " + token.serial;
   spec.issuer_cert_der = id_cert;
-  CV_ASSIGN_OR_RETURN(Bytes tr_cert, x509::BuildCertificate(spec, vault::KeySigner(id.key->pkey.get())));
+  CV_ASSIGN_OR_RETURN(Bytes tr_cert, x509::BuildCertificate(spec, provision::EvpSigner(id.key->pkey.get())));
   std::vector<storage::ObjectRow> rows;
   for (VaultPair* p : {&id, &tr}) {
     AttributeSet material;
@@ -239,7 +239,7 @@ Result<Bytes> EmbeddedBackend::IdentityCsr(SessionHandle handle, const std::stri
   x509::CsrSpec spec;
   CV_ASSIGN_OR_RETURN(spec.public_key_info, (ossl::ToDer<EVP_PKEY, i2d_PUBKEY>(key->pkey.get(), "i2d_PUBKEY")));
   spec.subject = subject;
-  return x509::BuildCsr(spec, vault::KeySigner(key->pkey.get()));
+  return x509::BuildCsr(spec, provision::EvpSigner(key->pkey.get()));
 }
 
 Status EmbeddedBackend::ImportIdentityCert(SessionHandle handle, std::span<const uint8_t> der) {

@@ -48,9 +48,6 @@ Bytes EncodeState(const State& state);
 Result<State> DecodeState(std::span<const uint8_t> value);
 AttributeSet StateTemplate(const State& state);
 
-// KeySigner: an x509::Signer with an in-process EC key (PKCS#11 raw r||s).
-x509::Signer KeySigner(EVP_PKEY* key);
-
 }  // namespace certvault::core::vault
 
 #endif  // CERTVAULT_CORE_VAULT_OBJECTS_H_

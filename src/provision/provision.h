@@ -28,6 +28,7 @@
 #include "src/base/result.h"
 #include "src/base/secret_bytes.h"
 #include "src/crypto/ossl_ptr.h"
+#include "src/crypto/x509_build.h"
 
 namespace certvault::provision {
 
@@ -115,6 +116,11 @@ struct VerifiedReceipt {
 };
 // VerifyUpdateReceipt: if `identity` is not null the signer must be it.
 Result<VerifiedReceipt> VerifyUpdateReceipt(std::span<const uint8_t> der, X509* identity);
+
+// EvpSigner: an x509::Signer over an in-process P-256 key (the vault's own
+// keys, a CA's freshly generated device key): ECDSA SHA-256, raw r||s as
+// PKCS#11 returns it.
+x509::Signer EvpSigner(EVP_PKEY* key);
 
 // Sha256: of `data`.
 Result<Bytes> Sha256(std::span<const uint8_t> data);

@@ -1,0 +1,99 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Central provisioning verbs (issue 14, docs/design/provisioning.md):
+//   identity csr|import|show, update-request, apply-update.
+// The vault does the work (Backend); these read and write the files.
+#include <openssl/pem.h>
+
+#include "cli/command_context.h"
+#include "cli/cert_io.h"
+#include "cli/output.h"
+#include "src/base/status_macros.h"
+
+namespace certvault::cli {
+namespace {
+
+Status WriteTo(Context& ctx, const std::string& option, std::span<const uint8_t> data) {
+  std::optional<std::string> path = ctx.args->Get(option);
+  if (!path) return InvalidArgumentError("--" + option + " FILE is required");
+  return WriteFileAtomic(*path, data);
+}
+
+Result<std::string> Pem(std::string_view label, std::span<const uint8_t> der) { return x509::PemEncode(label, der); }
+
+Status IdentityShow(Context& ctx, OpenedToken& t) {
+  CV_ASSIGN_OR_RETURN(Backend::VaultIdentity id, ctx.backend->GetVaultIdentity(t.session.handle()));
+  CV_ASSIGN_OR_RETURN(std::string id_pem, Pem("CERTIFICATE", id.identity_cert));
+  CV_ASSIGN_OR_RETURN(std::string tr_pem, Pem("CERTIFICATE", id.transport_cert));
+  *ctx.out << "serial:  " << id.token_serial << "\nmode:    " << (id.authority_cert.empty() ? "user" : "vendor")
+           << "\ncounter: " << id.counter << "\n" << id_pem << tr_pem;
+  return OkStatus();
+}
+
+}  // namespace
+
+Status CmdIdentity(Context& ctx) {
+  const std::vector<std::string>& pos = ctx.args->positional();
+  if (pos.empty()) return InvalidArgumentError("usage: identity csr --subject S --out F | identity import FILE | identity show");
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), /*read_write=*/true, /*login=*/true));
+  if (pos[0] == "show") return IdentityShow(ctx, t);
+  if (pos[0] == "csr") {
+    std::optional<std::string> subject = ctx.args->Get("subject");
+    if (!subject) return InvalidArgumentError("--subject /CN=.../O=... is required");
+    CV_ASSIGN_OR_RETURN(Bytes csr, ctx.backend->IdentityCsr(t.session.handle(), *subject));
+    CV_ASSIGN_OR_RETURN(std::string pem, Pem("CERTIFICATE REQUEST", csr));
+    return WriteOutput(ctx, AsSpan(pem));
+  }
+  if (pos[0] == "import" && pos.size() == 2) {
+    CV_ASSIGN_OR_RETURN(Bytes file, ReadFile(pos[1]));
+    CV_ASSIGN_OR_RETURN(std::vector<Bytes> certs, ParseCertificates(file));
+    CV_RETURN_IF_ERROR(ctx.backend->ImportIdentityCert(t.session.handle(), certs.front()));
+    *ctx.out << "imported the identity certificate\n";
+    return OkStatus();
+  }
+  return InvalidArgumentError("unknown identity command '" + pos[0] + "'");
+}
+
+Status CmdUpdateRequest(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), /*read_write=*/true, /*login=*/true));
+  CV_ASSIGN_OR_RETURN(Bytes der, ctx.backend->UpdateRequest(t.session.handle(), ctx.args->Get("label").value_or("")));
+  CV_RETURN_IF_ERROR(WriteTo(ctx, "out", der));
+  *ctx.out << "wrote the update request (" << der.size() << " bytes)\n";
+  return OkStatus();
+}
+
+Status CmdApplyUpdate(Context& ctx) {
+  const std::vector<std::string>& pos = ctx.args->positional();
+  if (pos.size() != 1) return InvalidArgumentError("usage: apply-update FILE [--receipt-out F]");
+  CV_ASSIGN_OR_RETURN(Bytes package, ReadFile(pos[0]));
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), /*read_write=*/true, /*login=*/true));
+  CV_ASSIGN_OR_RETURN(Backend::ApplyResult r, ctx.backend->ApplyUpdate(t.session.handle(), package));
+  if (ctx.args->Has("receipt-out")) CV_RETURN_IF_ERROR(WriteTo(ctx, "receipt-out", r.receipt));
+  *ctx.out << "applied update " << r.counter << ": key id " << HexEncode(r.key_id) << "\n";
+  return OkStatus();
+}
+
+// SetUpVaultKeys: `init`'s last step: the vault keys, and in vendor mode the
+// pinned authority. A backend without them (certvaultd, for now) is fine in
+// user mode; vendor mode needs them.
+Status SetUpVaultKeys(Context& ctx, SlotId slot, const SecretBytes& user_pin) {
+  std::string mode = ctx.args->Get("mode").value_or("user");
+  if (mode != "user" && mode != "vendor") return InvalidArgumentError("--mode is user or vendor");
+  std::optional<std::string> vendor_cert = ctx.args->Get("vendor-cert");
+  if ((mode == "vendor") != vendor_cert.has_value()) {
+    return InvalidArgumentError("--mode vendor needs --vendor-cert FILE (and only it takes one)");
+  }
+  CV_ASSIGN_OR_RETURN(Session session, Session::Open(ctx.backend, slot, /*read_write=*/true));
+  CV_RETURN_IF_ERROR(session.Login(UserType::kUser, user_pin));
+  Status keys = ctx.backend->CreateVaultKeys(session.handle());
+  if (keys.reason() == Reason::kFunctionNotSupported && mode == "user") return OkStatus();
+  CV_RETURN_IF_ERROR(keys);
+  if (mode == "vendor") {
+    CV_ASSIGN_OR_RETURN(Bytes file, ReadFile(*vendor_cert));
+    CV_ASSIGN_OR_RETURN(std::vector<Bytes> certs, ParseCertificates(file));
+    CV_RETURN_IF_ERROR(ctx.backend->PinAuthority(session.handle(), certs.front()));
+  }
+  return ctx.backend->Logout(session.handle());
+}
+
+}  // namespace certvault::cli
