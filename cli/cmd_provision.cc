@@ -30,12 +30,20 @@ Status IdentityShow(Context& ctx, OpenedToken& t) {
   return OkStatus();
 }
 
+// EnsureVaultKeys: makes the vault keys if the token has none yet.
+Status EnsureVaultKeys(Context& ctx, OpenedToken& t) {
+  if (ctx.backend->GetVaultIdentity(t.session.handle()).ok()) return OkStatus();
+  Status s = ctx.backend->CreateVaultKeys(t.session.handle());
+  return s.code() == StatusCode::kAlreadyExists ? OkStatus() : s;
+}
+
 }  // namespace
 
 Status CmdIdentity(Context& ctx) {
   const std::vector<std::string>& pos = ctx.args->positional();
   if (pos.empty()) return InvalidArgumentError("usage: identity csr --subject S --out F | identity import FILE | identity show");
   CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), /*read_write=*/true, /*login=*/true));
+  CV_RETURN_IF_ERROR(EnsureVaultKeys(ctx, t));
   if (pos[0] == "show") return IdentityShow(ctx, t);
   if (pos[0] == "csr") {
     std::optional<std::string> subject = ctx.args->Get("subject");
@@ -56,6 +64,7 @@ Status CmdIdentity(Context& ctx) {
 
 Status CmdUpdateRequest(Context& ctx) {
   CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), /*read_write=*/true, /*login=*/true));
+  CV_RETURN_IF_ERROR(EnsureVaultKeys(ctx, t));
   CV_ASSIGN_OR_RETURN(Bytes der, ctx.backend->UpdateRequest(t.session.handle(), ctx.args->Get("label").value_or("")));
   CV_RETURN_IF_ERROR(WriteTo(ctx, "out", der));
   *ctx.out << "wrote the update request (" << der.size() << " bytes)\n";
@@ -73,9 +82,10 @@ Status CmdApplyUpdate(Context& ctx) {
   return OkStatus();
 }
 
-// SetUpVaultKeys: `init`'s last step: the vault keys, and in vendor mode the
-// pinned authority. A backend without them (certvaultd, for now) is fine in
-// user mode; vendor mode needs them.
+// SetUpVaultKeys: `init --mode vendor`'s last step: the vault keys and the
+// pinned authority. In user mode (the default) nothing is added at init: the
+// vault keys are made at the first `identity` or `update-request`
+// (EnsureVaultKeys), so a vault that never provisions keeps its old contents.
 Status SetUpVaultKeys(Context& ctx, SlotId slot, const SecretBytes& user_pin) {
   std::string mode = ctx.args->Get("mode").value_or("user");
   if (mode != "user" && mode != "vendor") return InvalidArgumentError("--mode is user or vendor");
@@ -83,16 +93,13 @@ Status SetUpVaultKeys(Context& ctx, SlotId slot, const SecretBytes& user_pin) {
   if ((mode == "vendor") != vendor_cert.has_value()) {
     return InvalidArgumentError("--mode vendor needs --vendor-cert FILE (and only it takes one)");
   }
+  if (mode == "user") return OkStatus();
+  CV_ASSIGN_OR_RETURN(Bytes file, ReadFile(*vendor_cert));
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> certs, ParseCertificates(file));
   CV_ASSIGN_OR_RETURN(Session session, Session::Open(ctx.backend, slot, /*read_write=*/true));
   CV_RETURN_IF_ERROR(session.Login(UserType::kUser, user_pin));
-  Status keys = ctx.backend->CreateVaultKeys(session.handle());
-  if (keys.reason() == Reason::kFunctionNotSupported && mode == "user") return OkStatus();
-  CV_RETURN_IF_ERROR(keys);
-  if (mode == "vendor") {
-    CV_ASSIGN_OR_RETURN(Bytes file, ReadFile(*vendor_cert));
-    CV_ASSIGN_OR_RETURN(std::vector<Bytes> certs, ParseCertificates(file));
-    CV_RETURN_IF_ERROR(ctx.backend->PinAuthority(session.handle(), certs.front()));
-  }
+  CV_RETURN_IF_ERROR(ctx.backend->CreateVaultKeys(session.handle()));
+  CV_RETURN_IF_ERROR(ctx.backend->PinAuthority(session.handle(), certs.front()));
   return ctx.backend->Logout(session.handle());
 }
 

@@ -171,7 +171,7 @@ Result<AttributeSet> RoleCertificate(std::span<const uint8_t> der, uint64_t role
 
 }  // namespace
 
-Status EmbeddedBackend::CreateVaultKeys(SessionHandle handle) {
+Status EmbeddedBackend::CreateVaultKeysUnlogged(SessionHandle handle) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, ProvisioningSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   if (FindVaultObject(*s, kCvRoleIdentityKey).ok()) return AlreadyExistsError("the token has its vault keys already");
@@ -242,7 +242,7 @@ Result<Bytes> EmbeddedBackend::IdentityCsr(SessionHandle handle, const std::stri
   return x509::BuildCsr(spec, provision::EvpSigner(key->pkey.get()));
 }
 
-Status EmbeddedBackend::ImportIdentityCert(SessionHandle handle, std::span<const uint8_t> der) {
+Status EmbeddedBackend::ImportIdentityCertUnlogged(SessionHandle handle, std::span<const uint8_t> der) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, ProvisioningSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> cert, ParseCert(der));
@@ -261,7 +261,7 @@ Status EmbeddedBackend::ImportIdentityCert(SessionHandle handle, std::span<const
   return OkStatus();
 }
 
-Status EmbeddedBackend::PinAuthority(SessionHandle handle, std::span<const uint8_t> cert_der) {
+Status EmbeddedBackend::PinAuthorityUnlogged(SessionHandle handle, std::span<const uint8_t> cert_der) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, ProvisioningSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_RETURN_IF_ERROR(ParseCert(cert_der).status());
@@ -275,6 +275,59 @@ Status EmbeddedBackend::PinAuthority(SessionHandle handle, std::span<const uint8
                                    [&] { return store->InsertObject(row); }));
   changes_->Bump();
   return OkStatus();
+}
+
+// The public calls: each writes its event to the vault's event log in the
+// transaction of its change, or on its own with the error when refused
+// (docs/formats/event-log.md).
+Status EmbeddedBackend::CreateVaultKeys(SessionHandle handle) {
+  PendingEvent p = StartPending(handle, audit::Event{"create_vault_keys", 0, vault::kIdentityLabel, "ok", ""});
+  Status st = [&] {
+    PendingEventScope scope(&p);
+    return CreateVaultKeysUnlogged(handle);
+  }();
+  FinishPending(p, st);
+  return st;
+}
+
+Status EmbeddedBackend::ImportIdentityCert(SessionHandle handle, std::span<const uint8_t> der) {
+  PendingEvent p = StartPending(handle, audit::Event{"import_identity_cert", 0, vault::kIdentityLabel, "ok", ""});
+  Status st = [&] {
+    PendingEventScope scope(&p);
+    return ImportIdentityCertUnlogged(handle, der);
+  }();
+  FinishPending(p, st);
+  return st;
+}
+
+Status EmbeddedBackend::PinAuthority(SessionHandle handle, std::span<const uint8_t> cert_der) {
+  PendingEvent p = StartPending(handle, audit::Event{"pin_authority", 0, vault::kAuthorityLabel, "ok", ""});
+  Status st = [&] {
+    PendingEventScope scope(&p);
+    return PinAuthorityUnlogged(handle, cert_der);
+  }();
+  FinishPending(p, st);
+  return st;
+}
+
+Result<Bytes> EmbeddedBackend::UpdateRequest(SessionHandle handle, const std::string& label) {
+  PendingEvent p = StartPending(handle, audit::Event{"update_request", 0, vault::kStateLabel, "ok", label});
+  Result<Bytes> r = [&] {
+    PendingEventScope scope(&p);
+    return UpdateRequestUnlogged(handle, label);
+  }();
+  FinishPending(p, r.status());
+  return r;
+}
+
+Result<Backend::ApplyResult> EmbeddedBackend::ApplyUpdate(SessionHandle handle, std::span<const uint8_t> package) {
+  PendingEvent p = StartPending(handle, audit::Event{"apply_update", 0, vault::kStateLabel, "ok", ""});
+  Result<ApplyResult> r = [&] {
+    PendingEventScope scope(&p);
+    return ApplyUpdateUnlogged(handle, package);
+  }();
+  FinishPending(p, r.status());
+  return r;
 }
 
 }  // namespace certvault::core

@@ -140,7 +140,7 @@ Result<Bytes> EmbeddedBackend::SignReceipt(Session& s, const std::string& serial
   return provision::SignUpdateReceipt(r, {id_key->pkey.get(), id_cert.get(), nullptr});
 }
 
-Result<Bytes> EmbeddedBackend::UpdateRequest(SessionHandle handle, const std::string& label) {
+Result<Bytes> EmbeddedBackend::UpdateRequestUnlogged(SessionHandle handle, const std::string& label) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, ProvisioningSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
@@ -165,7 +165,7 @@ Result<Bytes> EmbeddedBackend::UpdateRequest(SessionHandle handle, const std::st
   return der;
 }
 
-Result<Backend::ApplyResult> EmbeddedBackend::ApplyUpdate(SessionHandle handle, std::span<const uint8_t> package) {
+Result<Backend::ApplyResult> EmbeddedBackend::ApplyUpdateUnlogged(SessionHandle handle, std::span<const uint8_t> package) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, ProvisioningSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   Result<std::shared_ptr<const Object>> authority_obj = FindVaultObject(*s, kCvRoleAuthority);

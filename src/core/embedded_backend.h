@@ -213,6 +213,12 @@ class EmbeddedBackend final : public Backend {
 
  private:
   // --- provisioning helpers (backend_provisioning.cc) ---
+  // The calls that change the token, without their event (see Logged above).
+  Status CreateVaultKeysUnlogged(SessionHandle session);
+  Status ImportIdentityCertUnlogged(SessionHandle session, std::span<const uint8_t> der);
+  Status PinAuthorityUnlogged(SessionHandle session, std::span<const uint8_t> cert_der);
+  Result<Bytes> UpdateRequestUnlogged(SessionHandle session, const std::string& label);
+  Result<ApplyResult> ApplyUpdateUnlogged(SessionHandle session, std::span<const uint8_t> package);
   // ProvisioningSession: the session, which must be R/W with the user logged in.
   Result<std::shared_ptr<Session>> ProvisioningSession(SessionHandle handle);
   // FindVaultObject: the token object with CKA_CV_VAULT_ROLE `role`; kNotFound if none.
