@@ -82,6 +82,17 @@ Status CmdApplyUpdate(Context& ctx) {
   return OkStatus();
 }
 
+Status CmdAttest(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(ObjectSelector sel, MakeSelector(ctx.args->Get("key"), ctx.args->Get("id"), ctx.args->Get("token")));
+  sel.object_class = CKO_PRIVATE_KEY;
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, /*read_write=*/true, /*login=*/true, UserType::kUser, &sel));
+  CV_ASSIGN_OR_RETURN(ObjectInfo info, FindOne(t.session, sel, "private key"));
+  CV_RETURN_IF_ERROR(EnsureVaultKeys(ctx, t));
+  CV_ASSIGN_OR_RETURN(Bytes der, ctx.backend->Attest(t.session.handle(), info.handle));
+  CV_ASSIGN_OR_RETURN(std::string pem, Pem("CERTIFICATE", der));
+  return WriteOutput(ctx, AsSpan(pem));
+}
+
 // SetUpVaultKeys: `init --mode vendor`'s last step: the vault keys and the
 // pinned authority. In user mode (the default) nothing is added at init: the
 // vault keys are made at the first `identity` or `update-request`

@@ -57,6 +57,7 @@ Status CmdKey(Context& ctx);  // cmd_key.cc
 Status CmdIdentity(Context& ctx);
 Status CmdUpdateRequest(Context& ctx);
 Status CmdApplyUpdate(Context& ctx);
+Status CmdAttest(Context& ctx);
 Status SetUpVaultKeys(Context& ctx, SlotId slot, const SecretBytes& user_pin);
 
 class JsonObject;

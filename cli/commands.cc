@@ -22,6 +22,7 @@ const std::vector<CommandDef>& Commands() {
       {"update-request", "update-request [--token L] [--label K] --out F", {{"token"}, {"label"}, {"out"}},
        CmdUpdateRequest},
       {"apply-update", "apply-update FILE [--token L] [--receipt-out F]", {{"token"}, {"receipt-out"}}, CmdApplyUpdate},
+      {"attest", "attest --key K [--id HEX] [--out F]", {{"token"}, {"key"}, {"id"}, {"out"}}, CmdAttest},
       {"tokens", "tokens [--json]", {}, CmdTokens},
       {"info", "info [--token L] [--json]", {{"token"}}, CmdInfo},
       {"list", "list [--token L] [--login] [--json]", {{"token"}, {"login", false}}, CmdList},

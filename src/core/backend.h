@@ -205,6 +205,13 @@ class Backend {
   virtual Result<ApplyResult> ApplyUpdate(SessionHandle session, std::span<const uint8_t> package) {
     return Unsupported();
   }
+  // Attest: a DER X.509 certificate for token private key `key`'s public key,
+  // issued by the identity key, stating in extension cvKeyAttestation how the
+  // key came into the vault (generated, imported, provisioned), whether it
+  // was never extractable and always sensitive, the token serial and the
+  // software version (docs/formats/update-package.md). kKeyHandleInvalid if
+  // `key` is not a token private key.
+  virtual Result<Bytes> Attest(SessionHandle session, ObjectHandle key) { return Unsupported(); }
 
  private:
   static Status Unsupported() { return Status(Reason::kFunctionNotSupported, "not supported by this backend"); }

@@ -277,6 +277,30 @@ Status EmbeddedBackend::PinAuthorityUnlogged(SessionHandle handle, std::span<con
   return OkStatus();
 }
 
+Result<Bytes> EmbeddedBackend::Attest(SessionHandle handle, ObjectHandle key) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, ProvisioningSession(handle));
+  std::lock_guard<std::mutex> lock(s->mu);
+  CV_ASSIGN_OR_RETURN(KeyCacheEntry entry, FetchKey(*s, key, Reason::kKeyHandleInvalid));
+  const AttributeSet& a = entry.object->attrs;
+  if (entry.object->object_class() != CKO_PRIVATE_KEY || !entry.object->token_object) {
+    return Status(Reason::kKeyHandleInvalid, "only a token private key can be attested");
+  }
+  provision::KeyAttestation st;
+  st.origin = a.GetUlong(kCkaCvProvenance)
+                  .value_or(a.GetBoolOr(CKA_LOCAL, false) ? kCvProvenanceGenerated : kCvProvenanceImported);
+  st.never_extractable = a.GetBoolOr(CKA_NEVER_EXTRACTABLE, false);
+  st.always_sensitive = a.GetBoolOr(CKA_ALWAYS_SENSITIVE, false);
+  CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+  CV_ASSIGN_OR_RETURN(storage::TokenRow token, store->GetToken(s->token));
+  st.token_serial = token.serial;
+  st.software_version = CV_VERSION;
+  CV_ASSIGN_OR_RETURN(Bytes spki, (ossl::ToDer<EVP_PKEY, i2d_PUBKEY>(entry.key->pkey.get(), "i2d_PUBKEY")));
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> id_cert_obj, FindVaultObject(*s, kCvRoleIdentityCert));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> id_cert, ParseCert(ValueOf(*id_cert_obj)));
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const engine::ReadyKey> id_key, VaultPrivateKey(*s, kCvRoleIdentityKey));
+  return provision::BuildAttestationCert(st, spki, {id_key->pkey.get(), id_cert.get(), nullptr});
+}
+
 // The public calls: each writes its event to the vault's event log in the
 // transaction of its change, or on its own with the error when refused
 // (docs/formats/event-log.md).

@@ -210,6 +210,7 @@ class EmbeddedBackend final : public Backend {
   Status PinAuthority(SessionHandle session, std::span<const uint8_t> cert_der) override;
   Result<Bytes> UpdateRequest(SessionHandle session, const std::string& label) override;
   Result<ApplyResult> ApplyUpdate(SessionHandle session, std::span<const uint8_t> package) override;
+  Result<Bytes> Attest(SessionHandle session, ObjectHandle key) override;
 
  private:
   // --- provisioning helpers (backend_provisioning.cc) ---

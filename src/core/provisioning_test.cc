@@ -262,6 +262,43 @@ TEST_F(ProvisioningTest, ChainOfPackagesInOrderOnly) {
   EXPECT_EQ(r->counter, 3u);
 }
 
+TEST_F(ProvisioningTest, AttestationOfGeneratedAndProvisionedKeys) {
+  static const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+  AttributeSet pub, priv;
+  pub.Set(CKA_EC_PARAMS, kP256);
+  pub.SetBool(CKA_TOKEN, true);
+  priv.SetBool(CKA_TOKEN, true);
+  auto pair = backend_->GenerateKeyPair(session_, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv);
+  ASSERT_TRUE(pair.ok());
+  auto der = backend_->Attest(session_, pair->private_key);
+  ASSERT_TRUE(der.ok()) << der.status().ToString();
+  auto id = backend_->GetVaultIdentity(session_);
+  const unsigned char* p = id->identity_cert.data();
+  ossl::UniquePtr<X509> id_cert(d2i_X509(nullptr, &p, static_cast<long>(id->identity_cert.size())));
+  p = der->data();
+  ossl::UniquePtr<X509> att(d2i_X509(nullptr, &p, static_cast<long>(der->size())));
+  ASSERT_NE(att, nullptr);
+  EXPECT_EQ(X509_verify(att.get(), X509_get0_pubkey(id_cert.get())), 1);
+  auto st = provision::ReadAttestation(att.get());
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->origin, kCvProvenanceGenerated);
+  EXPECT_TRUE(st->never_extractable);
+  EXPECT_EQ(st->token_serial, id->token_serial);
+  EXPECT_EQ(backend_->Attest(session_, pair->public_key).status().reason(), Reason::kKeyHandleInvalid);
+  PinAuthority();
+  auto applied = backend_->ApplyUpdate(session_, Package(Request()));
+  ASSERT_TRUE(applied.ok());
+  ObjectHandle key = FindByLabel(*backend_, session_, CKO_PRIVATE_KEY, "device-tls");
+  auto der2 = backend_->Attest(session_, key);
+  ASSERT_TRUE(der2.ok()) << der2.status().ToString();
+  p = der2->data();
+  ossl::UniquePtr<X509> att2(d2i_X509(nullptr, &p, static_cast<long>(der2->size())));
+  auto st2 = provision::ReadAttestation(att2.get());
+  ASSERT_TRUE(st2.ok());
+  EXPECT_EQ(st2->origin, kCvProvenanceProvisioned);
+  EXPECT_FALSE(st2->never_extractable);  // it existed outside the vault
+}
+
 TEST_F(ProvisioningTest, AuthorityIsPinnedOnce) {
   PinAuthority();
   EXPECT_EQ(backend_->PinAuthority(session_, CertDer(authority_.get())).code(), StatusCode::kAlreadyExists);

@@ -55,9 +55,24 @@ typedef struct cv_update_receipt_st {
 } CV_UPDATE_RECEIPT;
 DECLARE_ASN1_FUNCTIONS(CV_UPDATE_RECEIPT)
 
+// KeyAttestation ::= SEQUENCE {  -- extension arc.4.1 of an attestation certificate
+//   version INTEGER (1), origin INTEGER (1 generated | 2 imported | 3 provisioned),
+//   neverExtractable BOOLEAN, alwaysSensitive BOOLEAN,
+//   tokenSerial UTF8String, softwareVersion UTF8String }
+typedef struct cv_key_attestation_st {
+  ASN1_INTEGER* version;
+  ASN1_INTEGER* origin;
+  ASN1_BOOLEAN never_extractable;
+  ASN1_BOOLEAN always_sensitive;
+  ASN1_UTF8STRING* token_serial;
+  ASN1_UTF8STRING* software_version;
+} CV_KEY_ATTESTATION;
+DECLARE_ASN1_FUNCTIONS(CV_KEY_ATTESTATION)
+
 }  // extern "C"
 
 namespace certvault::ossl {
+CV_OSSL_DELETER(CV_KEY_ATTESTATION, CV_KEY_ATTESTATION_free)
 CV_OSSL_DELETER(CV_UPDATE_REQUEST, CV_UPDATE_REQUEST_free)
 CV_OSSL_DELETER(CV_UPDATE_CONTENT, CV_UPDATE_CONTENT_free)
 CV_OSSL_DELETER(CV_UPDATE_RECEIPT, CV_UPDATE_RECEIPT_free)

@@ -30,6 +30,7 @@ Nids MakeNids() {
   n.aa_expiry = Register(".2.4", "cvPackageExpiry");
   n.kp_provisioning = Register(".3.1", "cvProvisioning");
   n.kp_vault_identity = Register(".3.2", "cvVaultIdentity");
+  n.ext_attestation = Register(".4.1", "cvKeyAttestation");
   return n;
 }
 
@@ -40,7 +41,8 @@ Result<const Nids*> GetNids() {
   static Nids nids;
   std::call_once(once, [] { nids = MakeNids(); });
   for (int nid : {nids.ct_request, nids.ct_package, nids.ct_receipt, nids.aa_target_serial, nids.aa_counter,
-                  nids.aa_nonce, nids.aa_expiry, nids.kp_provisioning, nids.kp_vault_identity}) {
+                  nids.aa_nonce, nids.aa_expiry, nids.kp_provisioning, nids.kp_vault_identity,
+                  nids.ext_attestation}) {
     if (nid == NID_undef) return ossl::OpenSslError("OBJ_create");
   }
   return &nids;

@@ -46,6 +46,7 @@ struct Nids {
   int aa_expiry = 0;         // arc.2.4 signed attribute GeneralizedTime
   int kp_provisioning = 0;   // arc.3.1 extendedKeyUsage: may sign packages
   int kp_vault_identity = 0; // arc.3.2 extendedKeyUsage: a vault identity key
+  int ext_attestation = 0;   // arc.4.1 certificate extension KeyAttestation
 };
 // GetNids: registers the OIDs on first use. kFunctionFailed if OpenSSL cannot.
 Result<const Nids*> GetNids();
@@ -116,6 +117,23 @@ struct VerifiedReceipt {
 };
 // VerifyUpdateReceipt: if `identity` is not null the signer must be it.
 Result<VerifiedReceipt> VerifyUpdateReceipt(std::span<const uint8_t> der, X509* identity);
+
+// KeyAttestation: what an attestation certificate states about a vault key
+// (extension cvKeyAttestation, arc.4.1, docs/formats/update-package.md).
+struct KeyAttestation {
+  uint64_t origin = 0;  // kCvProvenance*: 1 generated in the vault, 2 imported, 3 provisioned
+  bool never_extractable = false;
+  bool always_sensitive = false;
+  std::string token_serial;
+  std::string software_version;
+};
+// BuildAttestationCert: an X.509 certificate for `spki` issued by the
+// identity key/certificate, valid until the identity certificate ends,
+// carrying `a` as a non-critical extension.
+Result<Bytes> BuildAttestationCert(const KeyAttestation& a, std::span<const uint8_t> spki, const CmsSigner& identity);
+// ReadAttestation: the statement of an attestation certificate; kDataInvalid
+// if it has none or a malformed one. Does not check any signature.
+Result<KeyAttestation> ReadAttestation(X509* cert);
 
 // EvpSigner: an x509::Signer over an in-process P-256 key (the vault's own
 // keys, a CA's freshly generated device key): ECDSA SHA-256, raw r||s as

@@ -148,3 +148,31 @@ TEST_F(ProvisionTest, ReceiptRoundTrip) {
 
 }  // namespace
 }  // namespace certvault::provision
+
+namespace certvault::provision {
+namespace {
+
+TEST(AttestationTest, RoundTripAndChainsToIdentity) {
+  auto id_key = testing::NewP256();
+  auto id = testing::MakeCert(id_key.get(), "vault identity");
+  auto key = testing::NewP256();
+  KeyAttestation a{1, true, false, "0123456789abcdef", "1.2.3"};
+  auto der = BuildAttestationCert(a, testing::Spki(key.get()), CmsSigner{id_key.get(), id.get(), nullptr});
+  ASSERT_TRUE(der.ok()) << der.status().ToString();
+  const unsigned char* p = der->data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der->size())));
+  ASSERT_NE(cert, nullptr);
+  EXPECT_EQ(X509_verify(cert.get(), id_key.get()), 1);
+  EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key.get()), 1);
+  auto back = ReadAttestation(cert.get());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->origin, 1u);
+  EXPECT_TRUE(back->never_extractable);
+  EXPECT_FALSE(back->always_sensitive);
+  EXPECT_EQ(back->token_serial, "0123456789abcdef");
+  EXPECT_EQ(back->software_version, "1.2.3");
+  EXPECT_FALSE(ReadAttestation(id.get()).ok());
+}
+
+}  // namespace
+}  // namespace certvault::provision
