@@ -102,6 +102,11 @@ expect_contains "$WORK/r.out" "applied update 1: ok" "receipt not accepted"
 expect_contains "$WORK/r.out" "$(sha256sum "$WORK/dev.upd" | cut -c1-64)" "receipt names another package"
 log "applied; receipt verified by certvault-ca and openssl cms"
 
+dev attest --key tls --out "$WORK/att.pem" || fail "attest"
+openssl x509 -in "$WORK/att.pem" -noout -text >"$WORK/att.txt" || fail "the attestation is not a certificate"
+expect_contains "$WORK/att.txt" "2.25.35505282237931440571555100275514417151.4.1" "no attestation extension"
+log "attestation certificate for the delivered key"
+
 snapshot before
 dev apply-update "$WORK/dev.upd" >"$WORK/a.out" 2>&1 && fail "a replayed package was applied"
 snapshot after
