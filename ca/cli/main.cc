@@ -180,8 +180,10 @@ class CommandLine {
     Number(*issue, "chunk", 1, 1 << 20, "certificates per database transaction");
     CLI::App* provision = app_.add_subcommand("provision", "make an update package for a vault, or check its receipt");
     Text(*provision, "request", "the vault's update request (certvault update-request)");
+    Text(*provision, "batch", "a directory of NAME.req requests: one NAME.upd each in --out-dir");
+    Text(*provision, "out-dir", "with --batch: where the packages go");
     Text(*provision, "profile", "the profile of ca.toml for the delivered key's certificate");
-    Text(*provision, "subject", "the certificate subject, /CN=.../O=...");
+    Text(*provision, "subject", "the certificate subject, /CN=.../O=... ({name}: the request's file name)");
     Text(*provision, "authority-cert", "the provisioning authority certificate the vault pinned (PEM)");
     Text(*provision, "authority-key", "its private key: a file or an OSSL_STORE URI");
     Text(*provision, "identity-roots", "refuse requests whose identity certificate does not chain to this CA");

@@ -107,6 +107,24 @@ openssl x509 -in "$WORK/att.pem" -noout -text >"$WORK/att.txt" || fail "the atte
 expect_contains "$WORK/att.txt" "2.25.35505282237931440571555100275514417151.4.1" "no attestation extension"
 log "attestation certificate for the delivered key"
 
+# --batch: several vaults' requests, one issuance run, one package each.
+mkdir -p "$WORK/batch" "$WORK/batch-out"
+for n in 1 2 3; do
+  timeout "$T" "$CLI" --vault "$WORK/b$n" init --label b$n --so-pin "$SO_PIN" --pin "$USER_PIN" \
+    --mode vendor --vendor-cert "$WORK/vendor.pem" >/dev/null || fail "batch vault $n"
+  timeout "$T" "$CLI" --vault "$WORK/b$n" --pin "$USER_PIN" update-request --out "$WORK/batch/dev-$n.req" >/dev/null \
+    || fail "batch request $n"
+done
+ca provision --batch "$WORK/batch" --out-dir "$WORK/batch-out" --profile provisioned --subject "/CN={name}" \
+  --authority-cert "$WORK/vendor.pem" --authority-key "$WORK/vendor.key" 2>"$WORK/b.log" || { cat "$WORK/b.log"; fail "batch"; }
+for n in 1 2 3; do
+  timeout "$T" "$CLI" --vault "$WORK/b$n" --pin "$USER_PIN" apply-update "$WORK/batch-out/dev-$n.upd" >/dev/null \
+    || fail "batch package $n does not apply"
+done
+timeout "$T" "$CLI" --vault "$WORK/b1" --pin "$USER_PIN" apply-update "$WORK/batch-out/dev-2.upd" >/dev/null 2>&1 \
+  && fail "vault 1 applied vault 2's package"
+log "batch of 3: each package applies to its own vault only"
+
 snapshot before
 dev apply-update "$WORK/dev.upd" >"$WORK/a.out" 2>&1 && fail "a replayed package was applied"
 snapshot after
