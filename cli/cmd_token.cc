@@ -116,6 +116,7 @@ Status CmdInit(Context& ctx) {
   CV_RETURN_IF_ERROR(session.Login(UserType::kSo, so_pin));
   CV_RETURN_IF_ERROR(ctx.backend->InitPin(session.handle(), user_pin));
   CV_RETURN_IF_ERROR(ctx.backend->Logout(session.handle()));
+  CV_RETURN_IF_ERROR(SetUpVaultKeys(ctx, slot, user_pin));  // issue 14: vendor mode pins the authority
   CV_ASSIGN_OR_RETURN(TokenRef token, FindToken(ctx.backend, label));
   if (ctx.json) {
     *ctx.out << TokenJson(token, ctx.vault_dir, false) << "\n";

@@ -53,6 +53,12 @@ Status CmdSelfsign(Context& ctx);
 Status CmdImportCert(Context& ctx);
 Status CmdImportP12(Context& ctx);
 Status CmdKey(Context& ctx);  // cmd_key.cc
+// cmd_provision.cc (issue 14)
+Status CmdIdentity(Context& ctx);
+Status CmdUpdateRequest(Context& ctx);
+Status CmdApplyUpdate(Context& ctx);
+Status CmdAttest(Context& ctx);
+Status SetUpVaultKeys(Context& ctx, SlotId slot, const SecretBytes& user_pin);
 
 class JsonObject;
 // AddLifecycleJson / LifecycleText: a key's state, reason and crypto-period

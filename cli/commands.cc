@@ -15,8 +15,14 @@ namespace {
 
 const std::vector<CommandDef>& Commands() {
   static const std::vector<CommandDef> kCommands = {
-      {"init", "init --label L [--so-pin S] [--pin P] [--capacity N] [--pin-must-change]",
-       {{"label"}, {"capacity"}, {"pin-must-change", false}}, CmdInit},
+      {"init", "init --label L [--so-pin S] [--pin P] [--capacity N] [--pin-must-change] [--mode user|vendor --vendor-cert F]",
+       {{"label"}, {"capacity"}, {"pin-must-change", false}, {"mode"}, {"vendor-cert"}}, CmdInit},
+      {"identity", "identity show | identity csr --subject /CN=... [--out F] | identity import FILE  [--token L]",
+       {{"token"}, {"subject"}, {"out"}}, CmdIdentity},
+      {"update-request", "update-request [--token L] [--label K] --out F", {{"token"}, {"label"}, {"out"}},
+       CmdUpdateRequest},
+      {"apply-update", "apply-update FILE [--token L] [--receipt-out F]", {{"token"}, {"receipt-out"}}, CmdApplyUpdate},
+      {"attest", "attest --key K [--id HEX] [--out F]", {{"token"}, {"key"}, {"id"}, {"out"}}, CmdAttest},
       {"tokens", "tokens [--json]", {}, CmdTokens},
       {"info", "info [--token L] [--json]", {{"token"}}, CmdInfo},
       {"list", "list [--token L] [--login] [--json]", {{"token"}, {"login", false}}, CmdList},

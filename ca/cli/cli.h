@@ -58,6 +58,7 @@ int CmdAudit(Args& args);
 int CmdSelftest(Args& args);  // cmd_selftest.cc
 int CmdStatus(Args& args);    // cmd_status.cc
 int CmdPolicyReport(Args& args);  // cmd_policy.cc
+int CmdProvision(Args& args);     // cmd_provision.cc (issue 14)
 // RequireSelfTests: the power-on self-tests gate of every other command.
 int RequireSelfTests();
 

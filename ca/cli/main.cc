@@ -133,7 +133,8 @@ class CommandLine {
         {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
         {"audit", CmdAudit},  {"serve", CmdServe},                      {"server-cert", CmdServerCert},
-        {"enroll-code", CmdEnrollCode}, {"status", CmdStatus},         {"policy report", CmdPolicyReport}};
+        {"enroll-code", CmdEnrollCode}, {"status", CmdStatus},         {"policy report", CmdPolicyReport},
+        {"provision", CmdProvision}};
     if (args_.Has("policy")) setenv("CERTVAULT_CA_POLICY", args_.Get("policy").c_str(), 1);  // ApplyPolicy reads it
     if (command_ == "selftest") return CmdSelftest(args_);
     if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
@@ -177,6 +178,19 @@ class CommandLine {
     Text(*issue, "out-dir", "write one NAME.pem per CSR into this directory");
     Number(*issue, "threads", 1, 64, "signing threads (default: sign_threads)");
     Number(*issue, "chunk", 1, 1 << 20, "certificates per database transaction");
+    CLI::App* provision = app_.add_subcommand("provision", "make an update package for a vault, or check its receipt");
+    Text(*provision, "request", "the vault's update request (certvault update-request)");
+    Text(*provision, "batch", "a directory of NAME.req requests: one NAME.upd each in --out-dir");
+    Text(*provision, "out-dir", "with --batch: where the packages go");
+    Text(*provision, "profile", "the profile of ca.toml for the delivered key's certificate");
+    Text(*provision, "subject", "the certificate subject, /CN=.../O=... ({name}: the request's file name)");
+    Text(*provision, "authority-cert", "the provisioning authority certificate the vault pinned (PEM)");
+    Text(*provision, "authority-key", "its private key: a file or an OSSL_STORE URI");
+    Text(*provision, "identity-roots", "refuse requests whose identity certificate does not chain to this CA");
+    Number(*provision, "valid-hours", 1, 24 * 365, "the package expires after this many hours (default 72)");
+    Text(*provision, "out", "write the update package here");
+    Text(*provision, "receipt", "verify this receipt (certvault apply-update --receipt-out) instead");
+    Text(*provision, "identity-cert", "with --receipt: the vault's identity certificate");
     CLI::App* revoke = app_.add_subcommand("revoke", "revoke certificates (all of the serials or none)");
     revoke->add_option("serial", positional_, "serials (hex)")->required();
     Text(*revoke, "reason", "RFC 5280 CRLReason name (default unspecified)");

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "src/base/status_macros.h"
+#include "src/provision/provision.h"
 
 namespace certvault::ca {
 namespace {
@@ -164,6 +165,7 @@ Status ValidateProfile(const Profile& profile) {
   for (const std::string& ku : profile.key_usage) {
     if (!Contains(kKeyUsages, ku)) return InvalidArgumentError(where + "unknown key usage " + ku);
   }
+  CV_RETURN_IF_ERROR(provision::GetNids().status());  // names certvault's own EKUs (cvVaultIdentity, ...)
   for (const std::string& eku : profile.extended_key_usage) {
     if (OBJ_txt2nid(eku.c_str()) == NID_undef) return InvalidArgumentError(where + "unknown extended key usage " + eku);
   }

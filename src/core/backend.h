@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "src/base/bytes.h"
 #include "src/base/result.h"
 #include "src/base/secret_bytes.h"
 #include "src/base/status.h"
@@ -167,6 +168,62 @@ class Backend {
 
   virtual Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) = 0;
   virtual Status GenerateRandom(SessionHandle session, std::span<uint8_t> out) = 0;
+
+  // --- Central provisioning (issue 14; docs/design/provisioning.md) ---
+  // certvault's own calls, not PKCS#11: the vault's identity and transport
+  // keys, vendor mode, update requests and packages. All need a R/W session
+  // with the user logged in (kUserNotLoggedIn, kSessionReadOnly). A backend
+  // without them (the daemon client, for now) returns kFunctionNotSupported.
+  //
+  // CreateVaultKeys: generates the token's identity key (P-256, signs only
+  // requests, receipts and the vault's own certificates) and transport key
+  // (P-256, only opens update packages) with a self-signed identity
+  // certificate and a transport certificate issued by it. kAlreadyExists if
+  // the token has them.
+  virtual Status CreateVaultKeys(SessionHandle session) { return NotInThisBackend(); }
+  struct VaultIdentity {
+    std::string token_serial;
+    Bytes identity_cert;   // DER
+    Bytes transport_cert;  // DER
+    Bytes authority_cert;  // DER; empty = user mode (packages are refused)
+    uint64_t counter = 0;  // the update counter
+  };
+  virtual Result<VaultIdentity> GetVaultIdentity(SessionHandle session) { return NotInThisBackend(); }
+  // IdentityCsr: a PKCS#10 request for the identity key, signed by it.
+  virtual Result<Bytes> IdentityCsr(SessionHandle session, const std::string& subject) { return NotInThisBackend(); }
+  // ImportIdentityCert: replaces the identity certificate by `der`, which
+  // must certify the identity key (kKeyTypeInconsistent otherwise).
+  virtual Status ImportIdentityCert(SessionHandle session, std::span<const uint8_t> der) { return NotInThisBackend(); }
+  // PinAuthority: vendor mode: pins the provisioning authority certificate.
+  // kAlreadyExists if one is pinned (it changes only by a package it signed).
+  virtual Status PinAuthority(SessionHandle session, std::span<const uint8_t> cert_der) { return NotInThisBackend(); }
+  // UpdateRequest: a signed request (docs/formats/update-package.md) with a
+  // fresh nonce, which the vault remembers (the last 8).
+  virtual Result<Bytes> UpdateRequest(SessionHandle session, const std::string& label) { return NotInThisBackend(); }
+  // ApplyUpdate: checks `package` (pinned authority, target serial, nonce,
+  // expiry, counter = stored + 1), opens it with the transport key, and stores
+  // its key and certificates and the new counter in one transaction. Refusals
+  // change nothing: kFunctionNotSupported (user mode), kSignatureInvalid,
+  // kDataInvalid (malformed, wrong target, nonce, counter or expired),
+  // kEncryptedDataInvalid. Returns the receipt signed by the identity key.
+  struct ApplyResult {
+    Bytes receipt;  // DER CMS SignedData
+    Bytes key_id;   // CKA_ID of the stored key and certificate
+    uint64_t counter = 0;
+  };
+  virtual Result<ApplyResult> ApplyUpdate(SessionHandle session, std::span<const uint8_t> package) {
+    return NotInThisBackend();
+  }
+  // Attest: a DER X.509 certificate for token private key `key`'s public key,
+  // issued by the identity key, stating in extension cvKeyAttestation how the
+  // key came into the vault (generated, imported, provisioned), whether it
+  // was never extractable and always sensitive, the token serial and the
+  // software version (docs/formats/update-package.md). kKeyHandleInvalid if
+  // `key` is not a token private key.
+  virtual Result<Bytes> Attest(SessionHandle session, ObjectHandle key) { return NotInThisBackend(); }
+
+ private:
+  static Status NotInThisBackend() { return Status(Reason::kFunctionNotSupported, "not supported by this backend"); }
 };
 
 // BackendOptions: where the vault is and how to reach it.

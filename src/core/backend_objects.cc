@@ -171,6 +171,8 @@ Status EmbeddedBackend::CheckCapacity(storage::Store& store, const Session& s,
     uint64_t adding = std::count_if(rows.begin(), rows.end(), [cls](const auto& r) { return r.object_class == cls; });
     if (adding == 0) continue;
     CV_ASSIGN_OR_RETURN(uint64_t have, store.CountObjects(s.token, cls));
+    CV_ASSIGN_OR_RETURN(uint64_t vault_own, VaultRoleCount(store, s.token, cls));  // issue 14: not the user's
+    have -= std::min(have, vault_own);
     if (have + adding > s.capacity) {
       return Status(Reason::kCapacityExceeded, "the token is full (capacity " + std::to_string(s.capacity) + ")");
     }

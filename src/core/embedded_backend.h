@@ -32,7 +32,9 @@
 #include "src/core/event_recorder.h"
 #include "src/core/integrity.h"
 #include "src/core/object.h"
+#include "src/core/vault_objects.h"
 #include "src/engine/engine.h"
+#include "src/provision/provision.h"
 #include "src/storage/store.h"
 
 namespace certvault::core {
@@ -211,7 +213,46 @@ class EmbeddedBackend final : public Backend {
   // MaintenanceStore: the vault's store (kNotFound if the vault has none).
   Result<storage::Store*> MaintenanceStore();
 
+  // Central provisioning (backend_provisioning.cc, backend_update.cc; issue 14).
+  Status CreateVaultKeys(SessionHandle session) override;
+  Result<VaultIdentity> GetVaultIdentity(SessionHandle session) override;
+  Result<Bytes> IdentityCsr(SessionHandle session, const std::string& subject) override;
+  Status ImportIdentityCert(SessionHandle session, std::span<const uint8_t> der) override;
+  Status PinAuthority(SessionHandle session, std::span<const uint8_t> cert_der) override;
+  Result<Bytes> UpdateRequest(SessionHandle session, const std::string& label) override;
+  Result<ApplyResult> ApplyUpdate(SessionHandle session, std::span<const uint8_t> package) override;
+  Result<Bytes> Attest(SessionHandle session, ObjectHandle key) override;
+
  private:
+  // --- provisioning helpers (backend_provisioning.cc) ---
+  // The calls that change the token, without their event (see Logged above).
+  Status CreateVaultKeysUnlogged(SessionHandle session);
+  Status ImportIdentityCertUnlogged(SessionHandle session, std::span<const uint8_t> der);
+  Status PinAuthorityUnlogged(SessionHandle session, std::span<const uint8_t> cert_der);
+  Result<Bytes> UpdateRequestUnlogged(SessionHandle session, const std::string& label);
+  Result<ApplyResult> ApplyUpdateUnlogged(SessionHandle session, std::span<const uint8_t> package);
+  // ProvisioningSession: the session, which must be R/W with the user logged in.
+  Result<std::shared_ptr<Session>> ProvisioningSession(SessionHandle handle);
+  // FindVaultObject: the token object with CKA_CV_VAULT_ROLE `role`; kNotFound if none.
+  Result<std::shared_ptr<const Object>> FindVaultObject(Session& s, uint64_t role);
+  // VaultPrivateKey: the identity or transport private key, parsed.
+  Result<std::shared_ptr<const engine::ReadyKey>> VaultPrivateKey(Session& s, uint64_t role);
+  // SealNewRow: a new token object's row (secrets sealed, record MACed).
+  Result<storage::ObjectRow> SealNewRow(Session& s, AttributeSet attrs, const AttributeSet& extra_secrets);
+  // UpdatedRow: `old` with `changes` applied, as its next version's row.
+  Result<storage::ObjectRow> UpdatedRow(Session& s, const Object& old, const AttributeSet& changes);
+  // DeliveredRows: the rows of a package's key and certificates (backend_update.cc).
+  Result<std::vector<storage::ObjectRow>> DeliveredRows(Session& s, const provision::PackageContent& content,
+                                                        Bytes* out_key_id);
+  // SignReceipt: an UpdateReceipt signed by the identity key.
+  Result<Bytes> SignReceipt(Session& s, const std::string& serial, uint64_t counter, const Bytes& package_hash,
+                            const Bytes& key_id);
+  // ReadState / StateRow: the provisioning state object's sealed CKA_VALUE
+  // (vault_objects.h), read, or written as the object's next version's row.
+  Result<vault::State> ReadState(Session& s, const Object& obj);
+  Result<storage::ObjectRow> StateRow(Session& s, const Object& old, const vault::State& state);
+  // VaultRoleCount: the token's vault objects of `cls` (not counted by capacity).
+  static Result<uint64_t> VaultRoleCount(storage::Store& store, storage::TokenId token, uint64_t cls);
   // --- event log (backend_events.cc, docs/formats/event-log.md) ---
   // The public calls that change a token write an event and call these,
   // which do the work.

@@ -170,6 +170,9 @@ constexpr Rule kRules[] = {
     {kCkaCvKeyState, VK::kUlong, kKeys, kAny, oAll, 0, C::kNever, Def::kNone, 0},
     {kCkaCvKeyStateTime, VK::kUlong, kKeys, kAny, 0, 0, C::kNever, Def::kNone, 0},
     {kCkaCvKeyStateReason, VK::kBytes, kKeys, kAny, 0, 0, C::kNever, Def::kNone, 0},
+    // Issue 14: set only by the vault (no origin may give them).
+    {kCkaCvVaultRole, VK::kUlong, kKeys, kAny, 0, 0, C::kNever, Def::kNone, 0},
+    {kCkaCvProvenance, VK::kUlong, kKeys, kAny, 0, 0, C::kNever, Def::kNone, 0},
 };
 
 // Enumerated CK_ULONG values certvault accepts (others: kAttributeValueInvalid).
@@ -240,7 +243,8 @@ Shape ShapeOf(const AttributeSet& object) {
 
 // AnyRule: the first row for `type` regardless of class (nullptr: unsupported).
 const Rule* AnyRule(AttributeType type) {
-  const bool is_lifecycle = type == kCkaCvKeyState || type == kCkaCvKeyStateTime || type == kCkaCvKeyStateReason;
+  const bool is_lifecycle = type == kCkaCvKeyState || type == kCkaCvKeyStateTime || type == kCkaCvKeyStateReason ||
+                            type == kCkaCvVaultRole || type == kCkaCvProvenance;
   if (type >= CKA_VENDOR_DEFINED && !is_lifecycle) return nullptr;
   for (const Rule& r : kRules) {
     if (r.type == type) return &r;

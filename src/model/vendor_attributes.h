@@ -28,6 +28,29 @@ inline constexpr uint64_t kCkaCvKeyStateTime = CKA_VENDOR_DEFINED | 0x00435602UL
 // its state; empty if none was given. Given only together with a transition.
 inline constexpr uint64_t kCkaCvKeyStateReason = CKA_VENDOR_DEFINED | 0x00435603UL;
 
+// CKA_CV_VAULT_ROLE (CK_ULONG): marks the vault's own objects (issue 14,
+// docs/design/provisioning.md): its identity and transport keys and
+// certificates, the pinned provisioning authority and the provisioning
+// state. Set only by the vault, never by a template; readable on keys. Such
+// objects are not modifiable, copyable or destroyable and their keys have no
+// capability attribute set, so no PKCS#11 or provider call can use them.
+inline constexpr uint64_t kCkaCvVaultRole = CKA_VENDOR_DEFINED | 0x00435610UL;
+inline constexpr uint64_t kCvRoleIdentityKey = 1;        // private key, P-256
+inline constexpr uint64_t kCvRoleIdentityPublic = 2;
+inline constexpr uint64_t kCvRoleIdentityCert = 3;
+inline constexpr uint64_t kCvRoleTransportKey = 4;       // private key, P-256 (ECDH)
+inline constexpr uint64_t kCvRoleTransportPublic = 5;
+inline constexpr uint64_t kCvRoleTransportCert = 6;      // issued by the identity key
+inline constexpr uint64_t kCvRoleAuthority = 7;          // pinned provisioning authority (vendor mode)
+inline constexpr uint64_t kCvRoleState = 8;              // CKO_DATA: update counter and nonces
+// CKA_CV_PROVENANCE (CK_ULONG): how a private key came into the vault, one of
+// the CKV_CV_PROVENANCE_* values; absent for keys stored before issue 14.
+// Read-only, set by the vault.
+inline constexpr uint64_t kCkaCvProvenance = CKA_VENDOR_DEFINED | 0x00435611UL;
+inline constexpr uint64_t kCvProvenanceGenerated = 1;
+inline constexpr uint64_t kCvProvenanceImported = 2;
+inline constexpr uint64_t kCvProvenanceProvisioned = 3;  // delivered in an update package
+
 // CKV_CV_STATE_*: the values of CKA_CV_KEY_STATE. 0 is never a state.
 inline constexpr uint64_t kCvStatePreActivation = 1;
 inline constexpr uint64_t kCvStateActive = 2;

@@ -1,0 +1,216 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// certvault-ca provision (issue 14, docs/design/provisioning.md):
+//   --request F | --batch DIR   --profile P --subject S --authority-cert F --authority-key K
+//   --out F | --out-dir D
+//       verifies a vault's update request, generates the device key, issues
+//       its certificate (recorded in the CA database like any issuance) and
+//       writes the update package, signed by the provisioning authority.
+//   --receipt F [--identity-cert F]
+//       verifies a vault's receipt and prints it.
+#include <openssl/pem.h>
+#include <openssl/store.h>
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+#include "ca/cli/cli.h"
+#include "ca/issuance/issuer.h"
+#include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
+#include "src/crypto/ossl_der.h"
+#include "src/crypto/ossl_error.h"
+#include "src/provision/provision.h"
+
+namespace certvault::ossl {
+CV_OSSL_DELETER(OSSL_STORE_CTX, OSSL_STORE_close)
+CV_OSSL_DELETER(OSSL_STORE_INFO, OSSL_STORE_INFO_free)
+}  // namespace certvault::ossl
+
+namespace certvault::ca::cli {
+namespace {
+
+constexpr int64_t kDefaultValidHours = 72;
+
+Result<ossl::UniquePtr<X509>> ReadCert(const std::string& path) {
+  CV_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(path));
+  ossl::UniquePtr<BIO> bio(BIO_new_mem_buf(b.data(), static_cast<int>(b.size())));
+  ossl::UniquePtr<X509> x(bio ? crypto::PemReadX509(bio.get()) : nullptr);
+  if (x == nullptr) {
+    const unsigned char* p = b.data();
+    x.reset(crypto::D2iX509(&p, static_cast<long>(b.size())));  // NOLINT(runtime/int)
+  }
+  if (x == nullptr) return ossl::OpenSslError("read certificate " + path, Reason::kDataInvalid);
+  return x;
+}
+
+// LoadKey: the authority's private key by OSSL_STORE URI or path: a PEM file,
+// or a "pkcs11:" URI when a provider that serves it is configured (the key
+// then never leaves its token).
+Result<ossl::UniquePtr<EVP_PKEY>> LoadKey(const std::string& uri) {
+  ossl::UniquePtr<OSSL_STORE_CTX> store(
+      OSSL_STORE_open_ex(uri.c_str(), crypto::LibCtx(), crypto::kPropq, nullptr, nullptr, nullptr, nullptr, nullptr));
+  if (store == nullptr) return ossl::OpenSslError("OSSL_STORE_open " + uri, Reason::kKeyHandleInvalid);
+  while (!OSSL_STORE_eof(store.get())) {
+    ossl::UniquePtr<OSSL_STORE_INFO> info(OSSL_STORE_load(store.get()));
+    if (info != nullptr && OSSL_STORE_INFO_get_type(info.get()) == OSSL_STORE_INFO_PKEY) {
+      return ossl::UniquePtr<EVP_PKEY>(OSSL_STORE_INFO_get1_PKEY(info.get()));
+    }
+  }
+  return Status(Reason::kKeyHandleInvalid, "no private key at " + uri);
+}
+
+Result<SecretBytes> Pkcs8(EVP_PKEY* key) {
+  ossl::UniquePtr<PKCS8_PRIV_KEY_INFO> p8(EVP_PKEY2PKCS8(key));
+  int len = p8 ? i2d_PKCS8_PRIV_KEY_INFO(p8.get(), nullptr) : -1;
+  if (len <= 0) return ossl::OpenSslError("EVP_PKEY2PKCS8");
+  SecretBytes out(static_cast<size_t>(len));
+  uint8_t* w = out.MutableBytes(SecretAccess::Get()).data();
+  if (i2d_PKCS8_PRIV_KEY_INFO(p8.get(), &w) != len) return ossl::OpenSslError("i2d_PKCS8_PRIV_KEY_INFO");
+  return out;
+}
+
+Result<ossl::UniquePtr<X509_STORE>> IdentityRoots(const Args& args) {
+  if (!args.Has("identity-roots")) return ossl::UniquePtr<X509_STORE>();
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> root, ReadCert(args.Get("identity-roots")));
+  ossl::UniquePtr<X509_STORE> store(X509_STORE_new());
+  if (store == nullptr || X509_STORE_add_cert(store.get(), root.get()) != 1 ||
+      X509_STORE_set_purpose(store.get(), X509_PURPOSE_ANY) != 1) {
+    return ossl::OpenSslError("X509_STORE_add_cert");
+  }
+  return store;
+}
+
+// Job: one vault's request on its way to a package.
+struct Job {
+  std::string name;  // the request file's base name
+  provision::VerifiedRequest req;
+  ossl::UniquePtr<EVP_PKEY> device;  // lives only in this process's memory
+  std::vector<Bytes> chain;          // [certificate, issuing CA]
+};
+
+Result<std::vector<std::string>> RequestFiles(const Args& args) {
+  if (!args.Has("batch")) return std::vector<std::string>{args.Get("request")};
+  std::vector<std::string> files;
+  DIR* d = opendir(args.Get("batch").c_str());
+  if (d == nullptr) return NotFoundError("cannot read directory " + args.Get("batch"));
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n.ends_with(".req")) files.push_back(args.Get("batch") + "/" + n);
+  }
+  closedir(d);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// NewJob: the verified request and a fresh P-256 device key with its CSR.
+Result<Job> NewJob(const std::string& path, X509_STORE* roots, const std::string& subject, IssueItem* out_item) {
+  Job job;
+  job.name = path.substr(path.find_last_of('/') + 1);
+  job.name = job.name.substr(0, job.name.find_last_of('.'));
+  CV_ASSIGN_OR_RETURN(Bytes der, ReadFileBytes(path));
+  CV_ASSIGN_OR_RETURN(job.req, provision::VerifyUpdateRequest(der, roots));
+  job.device.reset(EVP_PKEY_Q_keygen(crypto::LibCtx(), crypto::kPropq, "EC", "P-256"));
+  if (job.device == nullptr) return ossl::OpenSslError("EVP_PKEY_Q_keygen");
+  x509::CsrSpec spec;
+  CV_ASSIGN_OR_RETURN(spec.public_key_info, (ossl::ToDer<EVP_PKEY, i2d_PUBKEY>(job.device.get(), "i2d_PUBKEY")));
+  spec.subject = subject;
+  CV_ASSIGN_OR_RETURN(out_item->csr, x509::BuildCsr(spec, provision::EvpSigner(job.device.get())));
+  out_item->source = path;
+  return job;
+}
+
+// IssueAll: the device certificates through the CA's issuance pipeline
+// (profile checks, serial, database, audit) in one Issue call; a refused one
+// fails the run before any package is written.
+Status IssueAll(Args& args, std::vector<Job>& jobs, std::span<const IssueItem> items) {
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst, OpenForSigning(args));
+  CV_ASSIGN_OR_RETURN(X509 * ca_cert, inst->Cert(CaRole::kIssuing));
+  CV_ASSIGN_OR_RETURN(CaKey * key, inst->Key(CaRole::kIssuing));
+  IssuerOptions opts;
+  opts.verify = inst->config().verify_issued;
+  opts.threads = inst->config().sign_threads;
+  Issuer issuer(inst->config(), inst->Name(CaRole::kIssuing), *key, ca_cert, inst->db(), Actor(args), opts);
+  CV_ASSIGN_OR_RETURN(std::vector<IssueOutcome> outs, issuer.Issue(items, args.Get("profile")));
+  CV_ASSIGN_OR_RETURN(Bytes ca_der, (ossl::ToDer<X509, i2d_X509>(ca_cert, "i2d_X509")));
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (!outs[i].status.ok()) {
+      return Status(outs[i].status.code(), outs[i].source + ": " + std::string(outs[i].status.message()));
+    }
+    jobs[i].chain = {outs[i].der, ca_der};
+  }
+  return OkStatus();
+}
+
+Status WriteBytes(const std::string& path, const Bytes& data) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return UnavailableError("cannot write " + path);
+  size_t wrote = std::fwrite(data.data(), 1, data.size(), f);
+  if (std::fclose(f) != 0 || wrote != data.size()) return UnavailableError("cannot write " + path);
+  return OkStatus();
+}
+
+Status Provision(Args& args) {
+  const bool batch = args.Has("batch");
+  for (const char* need : {"profile", "subject", "authority-cert", "authority-key", batch ? "out-dir" : "out"}) {
+    if (!args.Has(need)) return InvalidArgumentError(std::string("provision: --") + need + " is required");
+  }
+  if (batch == args.Has("request")) return InvalidArgumentError("provision: give exactly one of --request or --batch");
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_STORE> roots, IdentityRoots(args));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> authority, ReadCert(args.Get("authority-cert")));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> authority_key, LoadKey(args.Get("authority-key")));
+  CV_ASSIGN_OR_RETURN(std::vector<std::string> files, RequestFiles(args));
+  std::vector<Job> jobs;
+  std::vector<IssueItem> items(files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    // "{name}" in --subject becomes the request file's name (dev-0001.req -> dev-0001).
+    std::string subject = args.Get("subject");
+    std::string name = files[i].substr(files[i].find_last_of('/') + 1);
+    name = name.substr(0, name.find_last_of('.'));
+    for (size_t at; (at = subject.find("{name}")) != std::string::npos;) subject.replace(at, 6, name);
+    CV_ASSIGN_OR_RETURN(Job job, NewJob(files[i], roots.get(), subject, &items[i]));
+    jobs.push_back(std::move(job));
+  }
+  CV_RETURN_IF_ERROR(IssueAll(args, jobs, items));
+  int64_t hours = args.Has("valid-hours") ? std::stoll(args.Get("valid-hours")) : kDefaultValidHours;
+  for (Job& job : jobs) {
+    provision::PackageContent content;
+    content.label = job.req.request.label.empty() ? "provisioned" : job.req.request.label;
+    content.certificates = job.chain;
+    CV_ASSIGN_OR_RETURN(SecretBytes p8, Pkcs8(job.device.get()));
+    content.private_keys.push_back(std::move(p8));
+    provision::PackageHeader header{job.req.request.token_serial, job.req.request.counter + 1, job.req.request.nonce,
+                                    static_cast<int64_t>(time(nullptr)) + hours * 3600};
+    CV_ASSIGN_OR_RETURN(Bytes package, provision::BuildUpdatePackage(header, content, job.req.request.transport_cert,
+                                                                     {authority_key.get(), authority.get(), nullptr}));
+    CV_RETURN_IF_ERROR(WriteBytes(batch ? args.Get("out-dir") + "/" + job.name + ".upd" : args.Get("out"), package));
+    std::fprintf(stderr, "package for vault %s, update %llu\n", header.target_serial.c_str(),
+                 static_cast<unsigned long long>(header.counter));  // NOLINT(runtime/int)
+  }
+  return OkStatus();
+}
+
+Status Receipt(Args& args) {
+  CV_ASSIGN_OR_RETURN(Bytes der, ReadFileBytes(args.Get("receipt")));
+  ossl::UniquePtr<X509> identity;
+  if (args.Has("identity-cert")) {
+    CV_ASSIGN_OR_RETURN(identity, ReadCert(args.Get("identity-cert")));
+  }
+  CV_ASSIGN_OR_RETURN(provision::VerifiedReceipt r, provision::VerifyUpdateReceipt(der, identity.get()));
+  std::printf("vault %s applied update %llu: %s, package sha256 %s, key id %s\n", r.receipt.token_serial.c_str(),
+              static_cast<unsigned long long>(r.receipt.counter), r.receipt.result.c_str(),  // NOLINT(runtime/int)
+              HexEncode(r.receipt.package_hash).c_str(), HexEncode(r.receipt.key_id).c_str());
+  return OkStatus();
+}
+
+}  // namespace
+
+int CmdProvision(Args& args) {
+  Status s = args.Has("receipt") ? Receipt(args) : Provision(args);
+  return s.ok() ? 0 : Fail(s);
+}
+
+}  // namespace certvault::ca::cli

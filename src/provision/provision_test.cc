@@ -1,0 +1,178 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+#include "src/provision/provision.h"
+
+#include <gtest/gtest.h>
+
+#include "src/provision/test_util.h"
+
+namespace certvault::provision {
+namespace {
+
+using testing::CertDer;
+using testing::MakeCert;
+using testing::NewP256;
+
+class ProvisionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(GetNids().ok());
+    authority_key_ = NewP256();
+    authority_ = MakeCert(authority_key_.get(), "vendor");
+    identity_key_ = NewP256();
+    identity_ = MakeCert(identity_key_.get(), "vault identity");
+    transport_key_ = NewP256();
+    device_key_ = NewP256();
+    header_.target_serial = "0000000000000001";
+    header_.counter = 1;
+    header_.nonce = Bytes(32, 7);
+    header_.expires_unix = time(nullptr) + 3600;
+  }
+
+  Bytes TransportCert() {
+    return CertDer(MakeCert(transport_key_.get(), "transport", identity_key_.get(), identity_.get()).get());
+  }
+
+  Bytes Package(EVP_PKEY* key, X509* cert) {
+    PackageContent c;
+    c.label = "device";
+    c.private_keys.push_back(testing::Pkcs8(device_key_.get()));
+    c.certificates.push_back(CertDer(MakeCert(device_key_.get(), "dev-1", authority_key_.get(), authority_.get()).get()));
+    auto der = BuildUpdatePackage(header_, c, TransportCert(), CmsSigner{key, cert, nullptr});
+    EXPECT_TRUE(der.ok()) << der.status().ToString();
+    return der.ok() ? *der : Bytes();
+  }
+
+  ossl::UniquePtr<EVP_PKEY> authority_key_, identity_key_, transport_key_, device_key_;
+  ossl::UniquePtr<X509> authority_, identity_;
+  PackageHeader header_;
+};
+
+TEST_F(ProvisionTest, RequestRoundTrip) {
+  UpdateRequest r{"0000000000000001", 4, Bytes(32, 1), TransportCert(), "tls"};
+  auto der = SignUpdateRequest(r, CmsSigner{identity_key_.get(), identity_.get(), nullptr});
+  ASSERT_TRUE(der.ok()) << der.status().ToString();
+  auto v = VerifyUpdateRequest(*der, nullptr);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->request.token_serial, r.token_serial);
+  EXPECT_EQ(v->request.counter, 4u);
+  EXPECT_EQ(v->request.nonce, r.nonce);
+  EXPECT_EQ(v->request.transport_cert, r.transport_cert);
+  EXPECT_EQ(v->request.label, "tls");
+  EXPECT_EQ(X509_cmp(v->identity_cert.get(), identity_.get()), 0);
+}
+
+TEST_F(ProvisionTest, RequestChainToIdentityRoots) {
+  ossl::UniquePtr<EVP_PKEY> maker_key = NewP256();
+  ossl::UniquePtr<X509> maker = MakeCert(maker_key.get(), "manufacturer");
+  ossl::UniquePtr<X509> issued = MakeCert(identity_key_.get(), "vault 1", maker_key.get(), maker.get());
+  UpdateRequest r{"1", 0, Bytes(16, 1),
+                  CertDer(MakeCert(transport_key_.get(), "transport", identity_key_.get(), issued.get()).get()), ""};
+  auto der = SignUpdateRequest(r, CmsSigner{identity_key_.get(), issued.get(), nullptr});
+  ASSERT_TRUE(der.ok());
+  ossl::UniquePtr<X509_STORE> roots(X509_STORE_new());
+  X509_STORE_set_purpose(roots.get(), X509_PURPOSE_ANY);
+  X509_STORE_add_cert(roots.get(), maker.get());
+  EXPECT_TRUE(VerifyUpdateRequest(*der, roots.get()).ok());
+  ossl::UniquePtr<X509_STORE> other(X509_STORE_new());
+  X509_STORE_add_cert(other.get(), authority_.get());
+  EXPECT_FALSE(VerifyUpdateRequest(*der, other.get()).ok());
+}
+
+TEST_F(ProvisionTest, PackageRoundTrip) {
+  Bytes der = Package(authority_key_.get(), authority_.get());
+  auto v = VerifyUpdatePackage(der, authority_.get());
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->header.target_serial, header_.target_serial);
+  EXPECT_EQ(v->header.counter, 1u);
+  EXPECT_EQ(v->header.nonce, header_.nonce);
+  EXPECT_EQ(v->header.expires_unix, header_.expires_unix);
+  auto c = OpenUpdatePackage(*v, transport_key_.get());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->label, "device");
+  ASSERT_EQ(c->private_keys.size(), 1u);
+  EXPECT_TRUE(c->private_keys[0] == testing::Pkcs8(device_key_.get()));
+  EXPECT_EQ(c->certificates.size(), 1u);
+}
+
+TEST_F(ProvisionTest, PackageWrongSignerRefused) {
+  ossl::UniquePtr<EVP_PKEY> other_key = NewP256();
+  ossl::UniquePtr<X509> other = MakeCert(other_key.get(), "vendor");  // same name, other key
+  Bytes der = Package(other_key.get(), other.get());
+  EXPECT_EQ(VerifyUpdatePackage(der, authority_.get()).status().reason(), Reason::kSignatureInvalid);
+}
+
+TEST_F(ProvisionTest, PackageDelegatedSignerNeedsEku) {
+  auto nids = *GetNids();
+  ossl::UniquePtr<EVP_PKEY> k = NewP256();
+  ossl::UniquePtr<X509> with_eku = MakeCert(k.get(), "prov", authority_key_.get(), authority_.get(), nids->kp_provisioning);
+  EXPECT_TRUE(VerifyUpdatePackage(Package(k.get(), with_eku.get()), authority_.get()).ok());
+  ossl::UniquePtr<X509> no_eku = MakeCert(k.get(), "prov2", authority_key_.get(), authority_.get());
+  EXPECT_EQ(VerifyUpdatePackage(Package(k.get(), no_eku.get()), authority_.get()).status().reason(),
+            Reason::kSignatureInvalid);
+}
+
+TEST_F(ProvisionTest, PackageEveryByteFlipRefused) {
+  Bytes der = Package(authority_key_.get(), authority_.get());
+  // Every byte is covered by the signature, the GCM tag, or the strict
+  // checks of what neither covers (DER, versions, sid, algorithms).
+  for (size_t i = 0; i < der.size(); ++i) {
+    Bytes bad = der;
+    bad[i] ^= 0x01;
+    auto v = VerifyUpdatePackage(bad, authority_.get());
+    EXPECT_FALSE(v.ok() && OpenUpdatePackage(*v, transport_key_.get()).ok()) << "byte " << i << " flipped, accepted";
+  }
+  Bytes truncated(der.begin(), der.end() - 1);
+  EXPECT_FALSE(VerifyUpdatePackage(truncated, authority_.get()).ok());
+}
+
+TEST_F(ProvisionTest, PackageWrongTransportKeyCannotOpen) {
+  Bytes der = Package(authority_key_.get(), authority_.get());
+  auto v = VerifyUpdatePackage(der, authority_.get());
+  ASSERT_TRUE(v.ok());
+  ossl::UniquePtr<EVP_PKEY> other = NewP256();
+  EXPECT_FALSE(OpenUpdatePackage(*v, other.get()).ok());
+}
+
+TEST_F(ProvisionTest, ReceiptRoundTrip) {
+  UpdateReceipt r{"0000000000000001", 2, Bytes(32, 9), Bytes{1, 2, 3}, "ok"};
+  auto der = SignUpdateReceipt(r, CmsSigner{identity_key_.get(), identity_.get(), nullptr});
+  ASSERT_TRUE(der.ok());
+  auto v = VerifyUpdateReceipt(*der, identity_.get());
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->receipt.counter, 2u);
+  EXPECT_EQ(v->receipt.key_id, (Bytes{1, 2, 3}));
+  EXPECT_EQ(v->receipt.result, "ok");
+  EXPECT_FALSE(VerifyUpdateReceipt(*der, authority_.get()).ok());
+  EXPECT_FALSE(VerifyUpdatePackage(*der, authority_.get()).ok());  // content types do not mix
+}
+
+}  // namespace
+}  // namespace certvault::provision
+
+namespace certvault::provision {
+namespace {
+
+TEST(AttestationTest, RoundTripAndChainsToIdentity) {
+  auto id_key = testing::NewP256();
+  auto id = testing::MakeCert(id_key.get(), "vault identity");
+  auto key = testing::NewP256();
+  KeyAttestation a{1, true, false, "0123456789abcdef", "1.2.3"};
+  auto der = BuildAttestationCert(a, testing::Spki(key.get()), CmsSigner{id_key.get(), id.get(), nullptr});
+  ASSERT_TRUE(der.ok()) << der.status().ToString();
+  const unsigned char* p = der->data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der->size())));
+  ASSERT_NE(cert, nullptr);
+  EXPECT_EQ(X509_verify(cert.get(), id_key.get()), 1);
+  EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key.get()), 1);
+  auto back = ReadAttestation(cert.get());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->origin, 1u);
+  EXPECT_TRUE(back->never_extractable);
+  EXPECT_FALSE(back->always_sensitive);
+  EXPECT_EQ(back->token_serial, "0123456789abcdef");
+  EXPECT_EQ(back->software_version, "1.2.3");
+  EXPECT_FALSE(ReadAttestation(id.get()).ok());
+}
+
+}  // namespace
+}  // namespace certvault::provision

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Central provisioning (issue 14), file flow, with real programs:
+#   certvault init --mode vendor -> update-request -> certvault-ca provision
+#   -> certvault apply-update --receipt-out -> certvault-ca provision --receipt;
+# `openssl cms -verify` checks the request, package and receipt signatures and
+# `openssl asn1parse` reads each; a replayed package, a package for another
+# vault, a tampered byte and a package for a user-mode vault are refused and
+# leave the vault unchanged.
+source "$(dirname "$0")/../interop/lib.sh"
+need_tool openssl
+setup_env
+printf '[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n' >"$WORK/certvault.conf"  # test vaults: cheap KDF
+export CERTVAULT_CONF="$WORK/certvault.conf"
+source "$(dirname "$0")/ca_lib.sh"
+trap ca_cleanup EXIT
+[[ -n "${CLI:-}" && -x "$CLI" ]] || fail "CLI is not set (certvault)"
+CA_DIR="$WORK/ca"
+ca_setup "$CA_DIR"
+ca init 2>/dev/null || fail "ca init"
+cat >>"$CA_DIR/ca.toml" <<TOML
+
+[profiles.provisioned]
+days = 365
+key_usage = ["digitalSignature"]
+extended_key_usage = ["clientAuth"]
+subject_allowed = ["CN"]
+subject_required = ["CN"]
+san_types = []
+key_algorithms = ["ec-p256"]
+TOML
+
+# The vendor's provisioning authority (its own key; a file here).
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/vendor.key" \
+  -subj "/CN=Vendor Provisioning/O=Maker" -days 30 -out "$WORK/vendor.pem" 2>/dev/null || fail "vendor key"
+
+DEV="$WORK/device"
+dev() { timeout "$T" "$CLI" --vault "$DEV" --pin "$USER_PIN" "$@"; }
+timeout "$T" "$CLI" --vault "$DEV" init --label device --so-pin "$SO_PIN" --pin "$USER_PIN" \
+  --mode vendor --vendor-cert "$WORK/vendor.pem" >/dev/null || fail "vendor-mode init"
+dev identity show >"$WORK/id.txt" || fail "identity show"
+expect_contains "$WORK/id.txt" "mode:    vendor" "init did not pin the authority"
+openssl x509 -in "$WORK/id.txt" -noout >/dev/null 2>&1 || fail "no identity certificate"
+snapshot() { dev list --login >"$WORK/$1.list" 2>&1 || fail "list"; dev identity show >>"$WORK/$1.list" || fail "show"; }
+unchanged() { diff "$WORK/before.list" "$WORK/after.list" >&2 || fail "$1 changed the device vault"; }
+
+dev update-request --label tls --out "$WORK/dev.req" >/dev/null || fail "update-request"
+openssl cms -verify -inform DER -in "$WORK/dev.req" -noverify -binary -out "$WORK/req.content" 2>/dev/null \
+  || fail "openssl cms -verify does not verify the request"
+openssl asn1parse -inform DER -in "$WORK/req.content" >/dev/null || fail "asn1parse: UpdateRequest"
+provision() {
+  ca provision --request "$1" --profile provisioned --subject "/CN=dev-1" --authority-cert "$WORK/vendor.pem" \
+    --authority-key "$WORK/vendor.key" --out "$2"
+}
+provision "$WORK/dev.req" "$WORK/dev.upd" 2>"$WORK/p.log" || { cat "$WORK/p.log"; fail "provision"; }
+openssl cms -verify -inform DER -in "$WORK/dev.upd" -CAfile "$WORK/vendor.pem" -purpose any -binary \
+  -out "$WORK/upd.content" 2>/dev/null || fail "openssl cms -verify does not verify the package"
+openssl asn1parse -inform DER -in "$WORK/upd.content" >"$WORK/upd.asn1" || fail "asn1parse: AuthEnvelopedData"
+expect_contains "$WORK/upd.asn1" "id-smime-ct-authEnvelopedData" "the package does not hold an AuthEnvelopedData"
+expect_contains "$WORK/upd.asn1" "aes-256-gcm" "the package is not AES-256-GCM"
+log "request and package verified by openssl cms and read by openssl asn1parse"
+
+# Refusals, each with the vault unchanged.
+cp "$WORK/dev.upd" "$WORK/bad.upd"
+size=$(stat -c %s "$WORK/bad.upd")
+printf '\x5a' | dd of="$WORK/bad.upd" bs=1 seek=$((size - 100)) conv=notrunc 2>/dev/null
+snapshot before
+dev apply-update "$WORK/bad.upd" >"$WORK/a.out" 2>&1 && fail "a tampered package was applied"
+snapshot after
+unchanged "a tampered package"
+
+OTHER="$WORK/other"
+timeout "$T" "$CLI" --vault "$OTHER" init --label other --so-pin "$SO_PIN" --pin "$USER_PIN" \
+  --mode vendor --vendor-cert "$WORK/vendor.pem" >/dev/null || fail "second vault"
+timeout "$T" "$CLI" --vault "$OTHER" --pin "$USER_PIN" update-request --out "$WORK/other.req" >/dev/null \
+  || fail "update-request (other)"
+provision "$WORK/other.req" "$WORK/other.upd" 2>/dev/null || fail "provision (other)"
+dev apply-update "$WORK/other.upd" >"$WORK/a.out" 2>&1 && fail "a package for another vault was applied"
+expect_contains "$WORK/a.out" "another vault" "wrong target: no reason"
+snapshot after
+unchanged "a package for another vault"
+
+USERV="$WORK/user"
+timeout "$T" "$CLI" --vault "$USERV" init --label user --so-pin "$SO_PIN" --pin "$USER_PIN" >/dev/null || fail "user vault"
+timeout "$T" "$CLI" --vault "$USERV" --pin "$USER_PIN" update-request --out "$WORK/user.req" >/dev/null \
+  || fail "update-request (user mode)"
+provision "$WORK/user.req" "$WORK/user.upd" 2>/dev/null || fail "provision (user)"
+timeout "$T" "$CLI" --vault "$USERV" --pin "$USER_PIN" apply-update "$WORK/user.upd" >"$WORK/a.out" 2>&1 \
+  && fail "a user-mode vault applied a package"
+expect_contains "$WORK/a.out" "user mode" "user mode: no reason"
+log "tampered, wrong-target and user-mode packages refused; vaults unchanged"
+
+dev apply-update "$WORK/dev.upd" --receipt-out "$WORK/dev.rcpt" >"$WORK/a.out" 2>&1 || { cat "$WORK/a.out"; fail "apply"; }
+dev list --login >"$WORK/l.out"
+expect_contains "$WORK/l.out" "tls" "the delivered key is not listed"
+openssl cms -verify -inform DER -in "$WORK/dev.rcpt" -noverify -binary -out "$WORK/rcpt.content" 2>/dev/null \
+  || fail "openssl cms -verify does not verify the receipt"
+openssl asn1parse -inform DER -in "$WORK/rcpt.content" >/dev/null || fail "asn1parse: UpdateReceipt"
+sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p;/END CERTIFICATE/q' "$WORK/id.txt" >"$WORK/identity.pem"
+ca provision --receipt "$WORK/dev.rcpt" --identity-cert "$WORK/identity.pem" >"$WORK/r.out" 2>&1 \
+  || { cat "$WORK/r.out"; fail "receipt"; }
+expect_contains "$WORK/r.out" "applied update 1: ok" "receipt not accepted"
+expect_contains "$WORK/r.out" "$(sha256sum "$WORK/dev.upd" | cut -c1-64)" "receipt names another package"
+log "applied; receipt verified by certvault-ca and openssl cms"
+
+dev attest --key tls --out "$WORK/att.pem" || fail "attest"
+openssl x509 -in "$WORK/att.pem" -noout -text >"$WORK/att.txt" || fail "the attestation is not a certificate"
+expect_contains "$WORK/att.txt" "2.25.35505282237931440571555100275514417151.4.1" "no attestation extension"
+log "attestation certificate for the delivered key"
+
+# --batch: several vaults' requests, one issuance run, one package each.
+mkdir -p "$WORK/batch" "$WORK/batch-out"
+for n in 1 2 3; do
+  timeout "$T" "$CLI" --vault "$WORK/b$n" init --label b$n --so-pin "$SO_PIN" --pin "$USER_PIN" \
+    --mode vendor --vendor-cert "$WORK/vendor.pem" >/dev/null || fail "batch vault $n"
+  timeout "$T" "$CLI" --vault "$WORK/b$n" --pin "$USER_PIN" update-request --out "$WORK/batch/dev-$n.req" >/dev/null \
+    || fail "batch request $n"
+done
+ca provision --batch "$WORK/batch" --out-dir "$WORK/batch-out" --profile provisioned --subject "/CN={name}" \
+  --authority-cert "$WORK/vendor.pem" --authority-key "$WORK/vendor.key" 2>"$WORK/b.log" || { cat "$WORK/b.log"; fail "batch"; }
+for n in 1 2 3; do
+  timeout "$T" "$CLI" --vault "$WORK/b$n" --pin "$USER_PIN" apply-update "$WORK/batch-out/dev-$n.upd" >/dev/null \
+    || fail "batch package $n does not apply"
+done
+timeout "$T" "$CLI" --vault "$WORK/b1" --pin "$USER_PIN" apply-update "$WORK/batch-out/dev-2.upd" >/dev/null 2>&1 \
+  && fail "vault 1 applied vault 2's package"
+log "batch of 3: each package applies to its own vault only"
+
+snapshot before
+dev apply-update "$WORK/dev.upd" >"$WORK/a.out" 2>&1 && fail "a replayed package was applied"
+snapshot after
+unchanged "a replayed package"
+log "replay refused; vault unchanged"
+log "PASS"
