@@ -57,7 +57,7 @@ struct IssuerOptions {
 class Issuer {
  public:
   // Issuer: `key`, `ca_cert` and `db` are borrowed and must outlive it.
-  Issuer(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db, std::string actor,
+  Issuer(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db, AuditActor actor,
          IssuerOptions options);
   // Issue: one outcome per item, in order. The call fails only on a
   // database error (then the chunks in flight are not stored; earlier chunks
@@ -81,7 +81,7 @@ class Issuer {
   CaKey& key_;
   X509* ca_cert_;
   CertDb& db_;
-  std::string actor_;
+  AuditActor actor_;
   IssuerOptions options_;
   std::map<std::string, CertTemplate> templates_;
   // The issuing CA certificate's nameConstraints, read by the first Issue.

@@ -48,8 +48,9 @@ class HookedDb : public CertDb {
  public:
   explicit HookedDb(CertDb& db) : db_(db) {}
   std::function<void()> after_find;
-  Status InsertCertificates(std::span<const CertRecord> r, const std::string& a, std::vector<bool>& o) override {
-    return db_.InsertCertificates(r, a, o);
+  Status InsertCertificates(std::span<const CertRecord> r, const AuditActor& a, std::vector<bool>& o,
+                            std::span<const AuditEvent> refusals) override {
+    return db_.InsertCertificates(r, a, o, refusals);
   }
   Result<CertRecord> FindBySerial(const std::string& ca, const std::string& serial) override {
     Result<CertRecord> r = db_.FindBySerial(ca, serial);
@@ -59,7 +60,7 @@ class HookedDb : public CertDb {
   Result<std::vector<CertRecord>> List(const std::string& ca, const std::string& s, size_t n) override {
     return db_.List(ca, s, n);
   }
-  Status Revoke(const std::string& ca, std::span<const Revocation> r, int64_t now, const std::string& a) override {
+  Status Revoke(const std::string& ca, std::span<const Revocation> r, int64_t now, const AuditActor& a) override {
     return db_.Revoke(ca, r, now, a);
   }
   Result<std::vector<RevokedEntry>> Revoked(const std::string& ca, int64_t after, int64_t now, uint32_t p,
@@ -71,13 +72,25 @@ class HookedDb : public CertDb {
                                                   uint32_t ps, int64_t* out_max) override {
     return db_.RevokedForCrl(ca, after, now, p, ps, out_max);
   }
-  Result<CrlRecord> StoreCrl(CrlRecord c, const std::string& a,
+  Result<CrlRecord> StoreCrl(CrlRecord c, const AuditActor& a,
                              const std::function<Result<Bytes>(CrlRecord&)>& build) override {
     return db_.StoreCrl(std::move(c), a, build);
   }
   Result<CrlRecord> LatestCrl(const std::string& ca, bool d, uint32_t p) override { return db_.LatestCrl(ca, d, p); }
   Status AddAudit(const AuditEvent& e) override { return db_.AddAudit(e); }
   Result<std::vector<AuditEvent>> ListAudit(size_t n) override { return db_.ListAudit(n); }
+  Status ReadAuditChain(int64_t from, int64_t since, const std::function<Status(const AuditEvent&)>& fn) override {
+    return db_.ReadAuditChain(from, since, fn);
+  }
+  Result<AuditChainState> ReadAuditState() override { return db_.ReadAuditState(); }
+  Status StoreCheckpoint(const AuditCheckpoint& cp) override { return db_.StoreCheckpoint(cp); }
+  Result<std::vector<AuditCheckpoint>> ListCheckpoints() override { return db_.ListCheckpoints(); }
+  Result<std::vector<CertRecord>> RevocationRows(const std::string& ca, bool c) override {
+    return db_.RevocationRows(ca, c);
+  }
+  void SetAppendObserver(std::function<void(int64_t, const Bytes&)> o) override { db_.SetAppendObserver(std::move(o)); }
+  Result<std::string> GetMeta(const std::string& k) override { return db_.GetMeta(k); }
+  Status SetMeta(const std::string& k, const std::string& v) override { return db_.SetMeta(k, v); }
   Result<int64_t> CountCertificates(const std::string& ca) override { return db_.CountCertificates(ca); }
   Status CheckIntegrity() override { return db_.CheckIntegrity(); }
   Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t p) override { return db_.LastCrlNumber(ca, p); }
