@@ -91,6 +91,8 @@ Result<std::unique_ptr<CaInstance>> CaInstance::Open(const std::string& dir, boo
     CV_ASSIGN_OR_RETURN(inst->token_, CaToken::Open(inst->config_.token.module, inst->config_.token.label, pin));
   }
   CV_ASSIGN_OR_RETURN(inst->db_, OpenCertDb(inst->config_.database, {create_db, inst->config_.name}));
+  CV_RETURN_IF_ERROR(inst->RecordConfigLoad());
+  if (token) CV_RETURN_IF_ERROR(inst->StartAudit());
   return inst;
 }
 
