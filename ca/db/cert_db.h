@@ -193,6 +193,9 @@ class CertDb {
   // SetAppendObserver: called after every commit that appended audit
   // records, with the new head (seq, hash), on the committing thread.
   virtual void SetAppendObserver(std::function<void(int64_t seq, const Bytes& hash)> observer) = 0;
+  // SetAuditForBenchmark: false stops audit records altogether. Only for
+  // bench/ (the "auditing off" baseline of certvault-ca-bench); never in the CA.
+  virtual void SetAuditForBenchmark(bool enabled) { (void)enabled; }
   // MetaValue / SetMetaValue: ca_meta entries ("" when absent).
   virtual Result<std::string> GetMeta(const std::string& key) = 0;
   virtual Status SetMeta(const std::string& key, const std::string& value) = 0;

@@ -42,6 +42,7 @@ class SqlCertDb final : public CertDb {
   void SetAppendObserver(std::function<void(int64_t seq, const Bytes& hash)> observer) override {
     observer_ = std::move(observer);
   }
+  void SetAuditForBenchmark(bool enabled) override { audit_enabled_ = enabled; }
   Result<std::string> GetMeta(const std::string& key) override { return MetaValue(key); }
   Status SetMeta(const std::string& key, const std::string& value) override;
   Result<int64_t> CountCertificates(const std::string& ca) override;
@@ -79,6 +80,7 @@ class SqlCertDb final : public CertDb {
   };
   std::unique_ptr<SqlConnection> conn_;
   TxHead head_;
+  bool audit_enabled_ = true;
   std::function<void(int64_t, const Bytes&)> observer_;
 };
 

@@ -99,6 +99,7 @@ Status SqlCertDb::InsertAudit(const AuditEvent& event) {
 }
 
 Status SqlCertDb::InsertAuditBatch(std::span<const AuditEvent> events) {
+  if (!audit_enabled_) return OkStatus();
   CV_RETURN_IF_ERROR(LockHead());
   for (size_t begin = 0; begin < events.size(); begin += kAuditRowsPerInsert) {
     size_t n = std::min(kAuditRowsPerInsert, events.size() - begin);
