@@ -193,6 +193,9 @@ class CertDb {
   // SetAppendObserver: called after every commit that appended audit
   // records, with the new head (seq, hash), on the committing thread.
   virtual void SetAppendObserver(std::function<void(int64_t seq, const Bytes& hash)> observer) = 0;
+  // HasRevokeRecord: whether the audit chain holds a successful "revoke"
+  // record of (ca, serial) (one indexed lookup: audit_events_revoke).
+  virtual Result<bool> HasRevokeRecord(const std::string& ca, const std::string& serial) = 0;
   // SetAuditForBenchmark: false stops audit records altogether. Only for
   // bench/ (the "auditing off" baseline of certvault-ca-bench); never in the CA.
   virtual void SetAuditForBenchmark(bool enabled) { (void)enabled; }

@@ -42,6 +42,7 @@ class SqlCertDb final : public CertDb {
   void SetAppendObserver(std::function<void(int64_t seq, const Bytes& hash)> observer) override {
     observer_ = std::move(observer);
   }
+  Result<bool> HasRevokeRecord(const std::string& ca, const std::string& serial) override;
   void SetAuditForBenchmark(bool enabled) override { audit_enabled_ = enabled; }
   Result<std::string> GetMeta(const std::string& key) override { return MetaValue(key); }
   Status SetMeta(const std::string& key, const std::string& value) override;

@@ -230,6 +230,17 @@ Result<std::vector<CertRecord>> SqlCertDb::RevocationRows(const std::string& ca,
   return out;
 }
 
+Result<bool> SqlCertDb::HasRevokeRecord(const std::string& ca, const std::string& serial) {
+  CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn_->Prepare("SELECT COUNT(*) FROM audit_events WHERE action = 'revoke' "
+                                                          "AND ca = ?1 AND object = ?2 AND result = 'ok'"));
+  stmt->BindText(1, ca);
+  stmt->BindText(2, serial);
+  CV_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  bool found = row && stmt->Int(0) > 0;
+  stmt->Reset();
+  return found;
+}
+
 Status SqlCertDb::SetMeta(const std::string& key, const std::string& value) {
   return InTransaction([&]() -> Status {
     CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn_->Prepare("INSERT INTO ca_meta (name, value) VALUES (?1, ?2) "

@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "ca/db/sql.h"
 #include "ca/ocsp/ocsp_ptr.h"
 #include "ca/ocsp/ocsp_request.h"
 #include "ca/ocsp/ocsp_responder.h"
@@ -89,6 +90,9 @@ class HookedDb : public CertDb {
     return db_.RevocationRows(ca, c);
   }
   void SetAppendObserver(std::function<void(int64_t, const Bytes&)> o) override { db_.SetAppendObserver(std::move(o)); }
+  Result<bool> HasRevokeRecord(const std::string& ca, const std::string& s) override {
+    return db_.HasRevokeRecord(ca, s);
+  }
   Result<std::string> GetMeta(const std::string& k) override { return db_.GetMeta(k); }
   Status SetMeta(const std::string& k, const std::string& v) override { return db_.SetMeta(k, v); }
   Result<int64_t> CountCertificates(const std::string& ca) override { return db_.CountCertificates(ca); }
@@ -393,6 +397,32 @@ TEST_F(OcspResponderTest, ConcurrentSignerSwitch) {
   b.join();
   EXPECT_EQ(bad.load(), 0);
   EXPECT_FALSE(responder_->UseSigner(issuing, **t_->ca().Key(CaRole::kOcsp)).ok()) << "a key that is not the cert's";
+}
+
+}  // namespace
+}  // namespace certvault::ca
+
+namespace certvault::ca {
+namespace {
+
+// Issue 15: a revocation reset behind the CA's back (the certificate row set
+// back to good, the revocations row deleted, with sqlite3) never yields
+// "good": the audit chain records the revocation, so the answer is
+// internalError until it is resolved. Before, the reset row answered good.
+TEST_F(OcspResponderTest, NeverGoodForARevocationTheAuditChainRecords) {
+  const std::string& url = t_->ca().config().database;
+  ASSERT_TRUE(url.starts_with("sqlite:"));
+  auto conn = OpenSqlite(url.substr(7), false);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  ASSERT_TRUE((*conn)->Exec("UPDATE certificates SET status = 'V', revoked_at = NULL, reason = NULL WHERE serial = '" +
+                            serials_[1] + "'; DELETE FROM revocations WHERE serial = '" + serials_[1] + "'")
+                  .ok());
+  ossl::UniquePtr<OCSP_REQUEST> req = Request({ids_[1].get()}, true);
+  EXPECT_EQ(ErrorStatus(RequestDer(req.get())), OCSP_RESPONSE_STATUS_INTERNALERROR);
+  ossl::UniquePtr<OCSP_REQUEST> good = Request({ids_[0].get()}, true);
+  ossl::UniquePtr<OCSP_BASICRESP> basic = Basic(good.get());
+  ASSERT_NE(basic, nullptr);
+  EXPECT_EQ(StatusOf(basic.get(), ids_[0].get()), V_OCSP_CERTSTATUS_GOOD);
 }
 
 }  // namespace
