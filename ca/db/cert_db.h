@@ -41,6 +41,9 @@ struct CertRecord {
   int64_t revoked_at = 0;
   int reason = 0;                 // RFC 5280 CRLReason
   int64_t invalidity_date = 0;    // 0 = none
+  // actor: who asked for this certificate when it differs from the batch's
+  // (an EST client); borrowed for the InsertCertificates call, may be null.
+  const struct AuditActor* actor = nullptr;
 };
 
 // RevokedEntry: what a CRL entry needs. Fixed size (no allocation): a full

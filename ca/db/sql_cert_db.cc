@@ -104,7 +104,7 @@ Status SqlCertDb::InsertCertificates(std::span<const CertRecord> records, const 
         if (it == inserted.end() || *it != r.serial) continue;
         inserted.erase(it);
         out_inserted[begin + i] = true;
-        AuditEvent e = MakeAuditEvent(actor, "issue", r.ca, r.serial, "profile=" + r.profile + " subject=" + r.subject);
+        AuditEvent e = MakeAuditEvent(r.actor != nullptr ? *r.actor : actor, "issue", r.ca, r.serial, "profile=" + r.profile + " subject=" + r.subject);
         e.at = now;
         events.push_back(std::move(e));
       }

@@ -58,6 +58,7 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
     CV_ASSIGN_OR_RETURN(BuiltCert built, BuildCertificate(tmpl, req, key_, options_.verify));
     rec = CertRecord{ca_name_, serial.Hex(), SubjectText(approved.subject), tmpl.profile().name,
                      built.not_before, built.not_after, std::move(built.der)};
+    rec.actor = item.actor.has_value() ? &*item.actor : nullptr;
     out.serial = rec.serial;
     return OkStatus();
   };
@@ -72,7 +73,7 @@ Status Issuer::Commit(const CertTemplate& tmpl, std::span<const IssueItem> items
     if (outs[i].status.ok()) {
       pending.push_back(i);
     } else {
-      refusals.push_back(MakeAuditEvent(actor_, "refuse", ca_name_, items[i].source, outs[i].status.ToString(),
+      refusals.push_back(MakeAuditEvent(items[i].actor.has_value() ? *items[i].actor : actor_, "refuse", ca_name_, items[i].source, outs[i].status.ToString(),
                                         std::string(StatusCodeName(outs[i].status.code()))));
     }
   }

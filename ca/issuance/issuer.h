@@ -35,6 +35,9 @@ struct IssueItem {
   // same set as these (the renewed certificate's, RFC 7030 §4.2.2), or the
   // CSR is refused with kPermissionDenied.
   std::optional<std::vector<x509::SanEntry>> require_sans;
+  // actor: the requester recorded in the audit chain (an EST client);
+  // unset: the Issuer's actor.
+  std::optional<AuditActor> actor;
 };
 
 struct IssueOutcome {
