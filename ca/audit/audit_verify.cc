@@ -2,6 +2,7 @@
 #include "ca/audit/audit_verify.h"
 
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "ca/db/audit_chain.h"
@@ -129,7 +130,6 @@ Status CheckRevocationsAgainstAudit(CertDb& db, const std::string& ca, const Aud
   for (bool from_certs : {false, true}) {
     CV_ASSIGN_OR_RETURN(std::vector<CertRecord> rows, db.RevocationRows(ca, from_certs));
     const char* table = from_certs ? "certificates" : "revocations";
-    size_t seen = 0;
     for (const CertRecord& r : rows) {
       auto it = report.revocations.find({ca, r.serial});
       if (it == report.revocations.end()) {
@@ -141,16 +141,16 @@ Status CheckRevocationsAgainstAudit(CertDb& db, const std::string& ca, const Aud
         return DataLossError("refusing to sign: the revocation of " + r.serial + " in the " + table +
                              " table differs from its audit record (altered)" + kFix);
       }
-      ++seen;
     }
-    size_t expected = 0;
-    for (const auto& [key, fact] : report.revocations) expected += key.first == ca ? 1 : 0;
-    if (seen != expected) {
+    // Every row matched a record of its own (serials are unique per CA in
+    // both tables): equal counts mean none is missing.
+    size_t recorded = 0;
+    for (const auto& [key, fact] : report.revocations) recorded += key.first == ca ? 1 : 0;
+    if (recorded != rows.size()) {
+      std::set<std::string> present;
+      for (const CertRecord& r : rows) present.insert(r.serial);
       for (const auto& [key, fact] : report.revocations) {
-        if (key.first != ca) continue;
-        bool found = false;
-        for (const CertRecord& r : rows) found = found || r.serial == key.second;
-        if (!found) {
+        if (key.first == ca && present.count(key.second) == 0) {
           return DataLossError("refusing to sign: the revocation of " + key.second + " is missing from the " + table +
                                " table (deleted)" + kFix);
         }
