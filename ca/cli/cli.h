@@ -40,6 +40,10 @@ Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool crea
 Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args);
 // Actor: --actor, else the OS user name.
 std::string Actor(const Args& args);
+// ActorOf: the audit actor of this run: identity --actor, else
+// "local:<uid>:<user>"; role "break-glass" (an offline command with the
+// token PIN); source "local"; a random request id per run.
+AuditActor ActorOf(const Args& args);
 Result<Bytes> ReadFileBytes(const std::string& path);
 
 int CmdInit(Args& args);  // cmd_init.cc
@@ -55,6 +59,8 @@ int CmdList(Args& args);
 int CmdShow(Args& args);
 int CmdProfiles(Args& args);
 int CmdAudit(Args& args);
+int CmdAuditVerify(Args& args);  // cmd_audit.cc
+int CmdAuditExport(Args& args);
 int CmdSelftest(Args& args);  // cmd_selftest.cc
 int CmdStatus(Args& args);    // cmd_status.cc
 int CmdPolicyReport(Args& args);  // cmd_policy.cc

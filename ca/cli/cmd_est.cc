@@ -203,7 +203,7 @@ int CmdServerCert(Args& args) {
   auto server = LoadServerConfig(ca.config().dir, ca.config().name);
   if (!server.ok()) return Fail(server.status());
   std::vector<std::string> sans = SplitComma(args.Get("san", "IP:127.0.0.1"));
-  Status st = ca.IssueServerCert(server->tls_key_label, sans, server->tls_cert, Actor(args));
+  Status st = ca.IssueServerCert(server->tls_key_label, sans, server->tls_cert, ActorOf(args));
   if (!st.ok()) return Fail(st);
   std::fprintf(stderr, "TLS server certificate written to %s (key '%s' in the token)\n", server->tls_cert.c_str(),
                server->tls_key_label.c_str());
@@ -226,8 +226,8 @@ int CmdEnrollCode(Args& args) {
   est::EnrollCodes codes(ca.config().dir);
   auto code = codes.Create(profile, hours * 3600, now, args.Has("cmp"));
   if (!code.ok()) return Fail(code.status());
-  Status st = ca.db().AddAudit({0, Actor(args), "enroll-code", ca.Name(CaRole::kIssuing), code->id,
-                                "one-time enrollment code for profile " + profile});
+  Status st = ca.db().AddAudit(MakeAuditEvent(ActorOf(args), "enroll-code", ca.Name(CaRole::kIssuing), code->id,
+                                "one-time enrollment code for profile " + profile));
   if (!st.ok()) return Fail(st);
   std::string_view password = code->password.AsStringView(SecretAccess::Get());
   std::printf("id: %s\npassword: %.*s\nexpires: %lld\n", code->id.c_str(), static_cast<int>(password.size()),

@@ -30,7 +30,7 @@ std::string Join(const std::vector<std::string>& v) {
 int CmdInstallIssuing(Args& args) {
   auto inst = OpenForSigning(args);
   if (!inst.ok()) return Fail(inst.status());
-  Status st = (*inst)->InstallIssuing(args.Get("cert"), args.Get("root"), Actor(args));
+  Status st = (*inst)->InstallIssuing(args.Get("cert"), args.Get("root"), ActorOf(args));
   return st.ok() ? 0 : Fail(st);
 }
 

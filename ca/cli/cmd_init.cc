@@ -171,7 +171,7 @@ int CmdInit(Args& args) {
     return Fail(inst.status());
   }
   Status st = (*inst)->PrepareToSign();
-  if (st.ok()) st = (*inst)->Init(args.Has("external-root"), Actor(args));
+  if (st.ok()) st = (*inst)->Init(args.Has("external-root"), ActorOf(args));
   if (!st.ok()) {
     if (!written.toml.empty()) {
       std::fprintf(stderr,

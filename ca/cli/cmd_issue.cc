@@ -148,7 +148,7 @@ int CmdIssue(Args& args) {
   opts.threads = static_cast<uint32_t>(std::stoul(args.Get("threads", std::to_string((*inst)->config().sign_threads))));
   size_t refused = 0;
   opts.on_commit = [&refused](std::span<const IssueOutcome> chunk) { refused += Report(chunk); };
-  Issuer issuer((*inst)->config(), (*inst)->Name(CaRole::kIssuing), **key, *cert, (*inst)->db(), Actor(args), opts);
+  Issuer issuer((*inst)->config(), (*inst)->Name(CaRole::kIssuing), **key, *cert, (*inst)->db(), ActorOf(args), opts);
   auto outs = issuer.Issue(*items, args.Get("profile"));
   if (!outs.ok()) return Fail(outs.status());
   Status written = WriteOutputs(args, *outs);

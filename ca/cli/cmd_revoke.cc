@@ -75,7 +75,7 @@ int CmdRevoke(Args& args) {
   // RFC 5280 §5.3.2: the invalidity date is when the key is known or
   // suspected to have been compromised: it cannot lie in the future.
   if (st.ok() && invalidity > now) st = InvalidArgumentError("the invalidity date lies in the future");
-  if (st.ok()) st = ca.db().Revoke(ca_name, revs, now, Actor(args));
+  if (st.ok()) st = ca.db().Revoke(ca_name, revs, now, ActorOf(args));
   if (st.ok()) st = ca.RecordRevocations(ca_name);
   if (!st.ok()) return Fail(st);
   std::fprintf(stderr, "revoked %zu certificate(s)\n", revs.size());
@@ -135,7 +135,7 @@ int SignCrls(const Args& args, CaInstance& inst, CaRole role, const std::vector<
                    delta ? cfg.delta_next_update_hours : cfg.crl_next_update_hours, root ? "" : cfg.crl_url,
                    root ? "" : cfg.delta_crl_url, 0,
                    [&](int64_t number) { return inst.CheckCrlNumber(inst.Name(role), p, number); }};
-    auto rec = GenerateCrl(inst.db(), **key, req, Actor(args));
+    auto rec = GenerateCrl(inst.db(), **key, req, ActorOf(args));
     if (!rec.ok()) return Fail(rec.status());
     Status st = inst.RecordCrl(*rec);
     if (st.ok()) st = WriteCrl(args, inst, *rec, parts);
@@ -158,7 +158,7 @@ int CmdCrl(Args& args) {
   }
   auto inst = Open(args, true);
   if (!inst.ok()) return Fail(inst.status());
-  Status st = args.Has("after-restore") ? (*inst)->AcceptRestoredDatabase(Actor(args)) : OkStatus();
+  Status st = args.Has("after-restore") ? (*inst)->AcceptRestoredDatabase(ActorOf(args)) : OkStatus();
   if (st.ok()) st = (*inst)->PrepareToSign();
   if (!st.ok()) return Fail(st);
   const CaConfig& cfg = (*inst)->config();

@@ -69,7 +69,7 @@ void RefreshCrls(CertDb& db, const CaConfig& cfg, const std::string& ca, CrlCach
   cache.by_name = std::move(fresh);
 }
 
-Status ScheduledCrls(CaInstance& inst, CertDb& db, CaKey& key, X509* cert, const std::string& actor) {
+Status ScheduledCrls(CaInstance& inst, CertDb& db, CaKey& key, X509* cert, const AuditActor& actor) {
   const CaConfig& cfg = inst.config();
   for (uint32_t p = 0; p < cfg.crl_partitions; ++p) {
     std::string ca = inst.Name(CaRole::kIssuing);
@@ -170,7 +170,7 @@ bool SelfTestsOk(OcspResponder& responder, bool& out_said) {
 // clock check, scheduled CRLs every `interval` seconds (0 = never), OCSP
 // cache invalidation, served CRLs.
 void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, X509* issuing, CrlCache& crls,
-              long interval, const std::string& actor, SignerWatch& watch, ServeEst* est) {  // NOLINT(runtime/int)
+              long interval, const AuditActor& actor, SignerWatch& watch, ServeEst* est) {  // NOLINT(runtime/int)
   bool error_state_said = false;
   for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
     ReloadIfAsked(est);
@@ -240,7 +240,7 @@ int CmdServe(Args& args) {
   std::signal(SIGHUP, OnHangup);
   std::printf("listening on %s:%u\n", opts.bind.c_str(), (*server)->port());
   std::fflush(stdout);
-  PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, Actor(args), watch, est.get());
+  PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, ActorOf(args), watch, est.get());
   if (est != nullptr) est->Stop();  // no connection is handed to the server while it stops
   server->reset();
   OcspStats s = (*responder)->stats();
@@ -253,7 +253,7 @@ int CmdServe(Args& args) {
 int CmdOcspRotate(Args& args) {
   auto inst = OpenForSigning(args);
   if (!inst.ok()) return Fail(inst.status());
-  Status st = (*inst)->RotateOcspSigner(Actor(args));
+  Status st = (*inst)->RotateOcspSigner(ActorOf(args));
   if (!st.ok()) return Fail(st);
   std::fprintf(stderr, "new OCSP signer: ocsp.pem (the previous one is destroyed and revoked as superseded)\n");
   return 0;

@@ -2,6 +2,7 @@
 //
 // certvault-ca: the private CA. See docs/design/ca.md.
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <pwd.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -61,7 +62,30 @@ Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool crea
 Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args) {
   Result<std::unique_ptr<CaInstance>> inst = Open(args, true);
   if (inst.ok()) CV_RETURN_IF_ERROR((*inst)->PrepareToSign());
+  if (inst.ok()) CV_RETURN_IF_ERROR((*inst)->RecordBreakGlass(ActorOf(args), args.Get("command")));
   return inst;
+}
+
+AuditActor ActorOf(const Args& args) {
+  static const std::string kRequestId = [] {
+    uint8_t raw[8] = {};
+    if (RAND_bytes(raw, sizeof(raw)) != 1) return std::string("unknown");
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (uint8_t b : raw) out += {kHex[b >> 4], kHex[b & 15]};
+    return out;
+  }();
+  AuditActor a;
+  if (args.Has("actor")) {
+    a.identity = args.Get("actor");
+  } else {
+    struct passwd* pw = getpwuid(getuid());
+    a.identity = "local:" + std::to_string(getuid()) + (pw != nullptr ? std::string(":") + pw->pw_name : "");
+  }
+  a.role = "break-glass";
+  a.source = "local";
+  a.request_id = kRequestId;
+  return a;
 }
 
 std::string Actor(const Args& args) {
@@ -124,6 +148,7 @@ class CommandLine {
       for (CLI::App* subsub : sub->get_subcommands()) command_ += " " + subsub->get_name();
     }
     args_.positional = positional_;
+    args_.flags["command"] = command_;
     return std::nullopt;
   }
 
@@ -132,9 +157,9 @@ class CommandLine {
         {"init", CmdInit},   {"install-issuing", CmdInstallIssuing}, {"issue", CmdIssue},
         {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
-        {"audit", CmdAudit},  {"serve", CmdServe},                      {"server-cert", CmdServerCert},
-        {"enroll-code", CmdEnrollCode}, {"status", CmdStatus},         {"policy report", CmdPolicyReport},
-        {"provision", CmdProvision}};
+        {"audit", CmdAudit},  {"audit verify", CmdAuditVerify}, {"audit export", CmdAuditExport},
+        {"serve", CmdServe},  {"server-cert", CmdServerCert},   {"enroll-code", CmdEnrollCode},
+        {"status", CmdStatus}, {"policy report", CmdPolicyReport}, {"provision", CmdProvision}};
     if (args_.Has("policy")) setenv("CERTVAULT_CA_POLICY", args_.Get("policy").c_str(), 1);  // ApplyPolicy reads it
     if (command_ == "selftest") return CmdSelftest(args_);
     if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
@@ -236,6 +261,11 @@ class CommandLine {
     app_.add_subcommand("profiles", "list the profiles of ca.toml");
     CLI::App* audit = app_.add_subcommand("audit", "list audit events");
     Number(*audit, "limit", 1, 100000000, "at most this many (default 50)");
+    CLI::App* verify = audit->add_subcommand("verify", "check the audit chain; names the first broken link");
+    Text(*verify, "from-checkpoint", "a file holding a checkpoint line (from syslog/journald) to anchor the check");
+    Text(*verify, "key", "the audit public key (default: audit-key.pem of the instance)");
+    CLI::App* exp = audit->add_subcommand("export", "the audit records as JSON lines");
+    Text(*exp, "since", "only records at or after this time (seconds since the epoch, or YYYY-MM-DDTHH:MM:SSZ)");
     CLI::App* selftest = app_.add_subcommand("selftest", "run the power-on self-tests and report");
     Switch(*selftest, "json", "the report as JSON");
     Text(*app_.add_subcommand("policy", "the key-management policy")->require_subcommand(1)->add_subcommand("report", "the policy report (checklist, inventory, CP/CPS skeleton)"), "format", "md (default) or html");

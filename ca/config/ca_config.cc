@@ -4,6 +4,7 @@
 #include <cpptoml.h>
 #include <sys/stat.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -96,6 +97,26 @@ Status LoadTokenTable(const cpptoml::table& t, const std::string& dir, TokenConf
   return OkStatus();
 }
 
+Status LoadAuditTable(const cpptoml::table& t, AuditConfig& audit) {
+  CV_RETURN_IF_ERROR(GetUint(t, "checkpoint_records", 1, 10000000, audit.checkpoint_records));
+  CV_RETURN_IF_ERROR(GetUint(t, "checkpoint_seconds", 1, 86400, audit.checkpoint_seconds));
+  auto alert = t.get_table("alert");
+  if (alert == nullptr) return OkStatus();
+  CV_RETURN_IF_ERROR(GetString(*alert, "command", audit.alert_command));
+  CV_RETURN_IF_ERROR(GetString(*alert, "syslog_priority", audit.alert_syslog_priority));
+  CV_RETURN_IF_ERROR(GetString(*alert, "webhook", audit.alert_webhook));
+  const std::string& p = audit.alert_syslog_priority;
+  if (!p.empty() && p != "emerg" && p != "alert" && p != "crit" && p != "err" && p != "warning" && p != "notice" &&
+      p != "info") {
+    return InvalidArgumentError("ca.toml: [audit.alert] syslog_priority must be a syslog level (alert, crit, err, "
+                                "warning, notice, info)");
+  }
+  if (!audit.alert_webhook.empty() && !audit.alert_webhook.starts_with("http://")) {
+    return InvalidArgumentError("ca.toml: [audit.alert] webhook must be an http:// URL");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<CaConfig> ParseConfig(const std::string& text, const std::string& dir) {
@@ -111,6 +132,7 @@ Result<CaConfig> ParseConfig(const std::string& text, const std::string& dir) {
   if (auto server = root->get_table("server")) {
     CV_RETURN_IF_ERROR(GetUint(*server, "selftest_interval_s", 0, 7 * 86400, cfg.selftest_interval_s));
   }
+  if (auto audit = root->get_table("audit")) CV_RETURN_IF_ERROR(LoadAuditTable(*audit, cfg.audit));
   if (cfg.database.starts_with("sqlite:")) cfg.database = "sqlite:" + Absolute(dir, cfg.database.substr(7));
   if (auto profiles = root->get_table("profiles")) {
     for (const auto& [name, value] : *profiles) {
@@ -128,7 +150,17 @@ Result<CaConfig> LoadConfig(const std::string& dir) {
   if (!in) return NotFoundError("no ca.toml in " + dir + " (run certvault-ca init)");
   std::stringstream buf;
   buf << in.rdbuf();
-  CV_ASSIGN_OR_RETURN(CaConfig cfg, ParseConfig(buf.str(), dir));
+  std::string text = buf.str();
+  CV_ASSIGN_OR_RETURN(CaConfig cfg, ParseConfig(text, dir));
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (EVP_Digest(text.data(), text.size(), md, &md_len, EVP_sha256(), nullptr) == 1) {
+    static const char kHex[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < md_len; ++i) {
+      cfg.config_sha256 += kHex[md[i] >> 4];
+      cfg.config_sha256 += kHex[md[i] & 15];
+    }
+  }
   CV_RETURN_IF_ERROR(ApplyPolicy(cfg));  // a contradicting configuration does not start
   return cfg;
 }

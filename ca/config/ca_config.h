@@ -27,6 +27,15 @@ struct TokenConfig {
   std::string pin_env;    // environment variable holding the PIN; or empty
 };
 
+// AuditConfig: [audit] and [audit.alert] (docs/design/ca.md, "Audit trail").
+struct AuditConfig {
+  uint32_t checkpoint_records = 1000;  // a signed checkpoint after this many records...
+  uint32_t checkpoint_seconds = 300;   // ...or this many seconds (and at the end of every command)
+  std::string alert_command;           // run by /bin/sh -c with CV_ALERT_* in the environment
+  std::string alert_syslog_priority;   // "", or a syslog level name: "alert", "crit", "err", "warning", "notice"
+  std::string alert_webhook;           // "", or http://HOST[:PORT]/PATH: a JSON POST
+};
+
 struct CaConfig {
   std::string dir;                  // the instance directory (absolute)
   std::string name = "ca";          // prefix of the token key labels
@@ -76,6 +85,10 @@ struct CaConfig {
   std::shared_ptr<const Policy> policy;
   TokenConfig token;
   std::map<std::string, Profile> profiles;
+  AuditConfig audit;
+  // config_sha256: hex SHA-256 of ca.toml as read by LoadConfig (the audit
+  // chain records a change of it; "" from ParseConfig alone).
+  std::string config_sha256;
 };
 
 // LoadConfig: reads DIR/ca.toml. kNotFound when absent; kInvalidArgument

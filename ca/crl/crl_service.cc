@@ -6,7 +6,7 @@
 
 namespace certvault::ca {
 
-Result<CrlRecord> GenerateCrl(CertDb& db, CaKey& key, const CrlRequest& req, const std::string& actor) {
+Result<CrlRecord> GenerateCrl(CertDb& db, CaKey& key, const CrlRequest& req, const AuditActor& actor) {
   time_t now = req.now != 0 ? req.now : std::time(nullptr);
   CrlRecord rec;
   rec.ca = req.ca;

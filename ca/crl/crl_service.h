@@ -34,7 +34,7 @@ struct CrlRequest {
 };
 
 // GenerateCrl: kFailedPrecondition for a delta without a full base CRL.
-Result<CrlRecord> GenerateCrl(CertDb& db, CaKey& key, const CrlRequest& req, const std::string& actor);
+Result<CrlRecord> GenerateCrl(CertDb& db, CaKey& key, const CrlRequest& req, const AuditActor& actor);
 
 }  // namespace certvault::ca
 

@@ -41,6 +41,9 @@ struct CertRecord {
   int64_t revoked_at = 0;
   int reason = 0;                 // RFC 5280 CRLReason
   int64_t invalidity_date = 0;    // 0 = none
+  // actor: who asked for this certificate when it differs from the batch's
+  // (an EST client); borrowed for the InsertCertificates call, may be null.
+  const struct AuditActor* actor = nullptr;
 };
 
 // RevokedEntry: what a CRL entry needs. Fixed size (no allocation): a full
@@ -67,14 +70,60 @@ struct CrlRecord {
   Bytes der;
 };
 
-// AuditEvent: who did what to which object, when.
+// AuditActor: who acts, as the audit chain records it (docs/formats/ca-audit.md).
+// Today: identity = --actor, else "local:<uid>" (or "local:<uid>:<user>"), or
+// the EST client's certificate subject; role = "" until roles exist ("break-glass"
+// for offline commands); source = "local" or the peer's IP address; request_id
+// = a random id per CLI run or per EST request. Implicit from a name so that
+// callers that only know a name keep working (identity only).
+struct AuditActor {
+  AuditActor() = default;
+  AuditActor(std::string name) : identity(std::move(name)) {}  // NOLINT(google-explicit-constructor)
+  AuditActor(const char* name) : identity(name) {}             // NOLINT(google-explicit-constructor)
+  std::string identity;
+  std::string role;
+  std::string source;
+  std::string request_id;
+};
+
+// AuditEvent: one record of the CA audit chain: who did what to which
+// object, when, with what result. seq, prev_hash and hash are assigned by
+// the database when the record is appended and filled by reads.
 struct AuditEvent {
   int64_t at = 0;
-  std::string actor;   // OS user or the --actor flag
-  std::string action;  // "issue", "revoke", "crl", "init", "refuse"
+  std::string actor;   // AuditActor::identity
+  std::string action;  // "issue", "refuse", "revoke", "crl", "init", "config", "break-glass", ...
   std::string ca;
-  std::string object;  // a serial, a CRL number, a batch summary
+  std::string object;  // the target: a serial, a CRL number, a key label
   std::string detail;
+  std::string role;
+  std::string source;
+  std::string request_id;
+  std::string result = "ok";  // "ok", or the refusal's status code name
+  int64_t seq = 0;
+  Bytes prev_hash;
+  Bytes hash;
+};
+
+// MakeAuditEvent: an event by `actor` (all four actor fields copied); at = now.
+AuditEvent MakeAuditEvent(const AuditActor& actor, std::string action, std::string ca, std::string object,
+                          std::string detail, std::string result = "ok");
+
+// AuditCheckpoint: a signed statement "record `seq` has hash `hash`".
+struct AuditCheckpoint {
+  int64_t seq = 0;
+  int64_t at = 0;
+  Bytes hash;
+  std::string key_label;
+  Bytes signature;  // DER ECDSA-SHA256 by the audit key over AuditCheckpointMessage
+};
+
+// AuditChainState: what the verifier needs besides the records.
+struct AuditChainState {
+  int64_t head_seq = 0;      // audit_head: the newest seq the writers recorded
+  Bytes head_hash;
+  int64_t unchained_after_start = 0;  // rows without seq written after the chain began
+  int64_t legacy_rows = 0;   // rows from before migration 3 (not covered)
 };
 
 // Revocation: one revoke request.
@@ -92,8 +141,11 @@ class CertDb {
   // in a single transaction (group commit). For each record, `out_inserted`
   // says whether it went in; false means its serial already existed (the
   // caller re-signs with a new serial). Nothing is committed on error.
-  virtual Status InsertCertificates(std::span<const CertRecord> records, const std::string& actor,
-                                    std::vector<bool>& out_inserted) = 0;
+  // `refusals` (refused requests of the same batch) are appended to the
+  // audit chain in the same transaction.
+  virtual Status InsertCertificates(std::span<const CertRecord> records, const AuditActor& actor,
+                                    std::vector<bool>& out_inserted,
+                                    std::span<const AuditEvent> refusals = {}) = 0;
   // FindBySerial: kNotFound when `ca` issued no certificate with `serial`.
   virtual Result<CertRecord> FindBySerial(const std::string& ca, const std::string& serial) = 0;
   // List: newest first, at most `limit`; `subject_like` filters by substring.
@@ -104,7 +156,7 @@ class CertDb {
   // serial; kFailedPrecondition an already revoked one; either way nothing
   // of the batch is changed. O(1) per serial (indexed lookups, no CRL work).
   virtual Status Revoke(const std::string& ca, std::span<const Revocation> revocations, int64_t now,
-                        const std::string& actor) = 0;
+                        const AuditActor& actor) = 0;
   // Revoked: revocations of `ca` with id > after_id whose certificate has not
   // expired at `now` (expired entries drop off the CRL), in id order.
   // partitions > 1: only certificates whose partition is `partition`.
@@ -122,13 +174,37 @@ class CertDb {
   // StoreCrl: allocates the next CRL number of `ca` (RFC 5280 §5.2.3: one
   // increasing sequence for full and delta CRLs), lets `build` produce the DER
   // for it, and stores the CRL with an audit event, all in one transaction.
-  virtual Result<CrlRecord> StoreCrl(CrlRecord crl, const std::string& actor,
+  virtual Result<CrlRecord> StoreCrl(CrlRecord crl, const AuditActor& actor,
                                      const std::function<Result<Bytes>(CrlRecord&)>& build) = 0;
   // LatestCrl: the newest full (delta=false) or delta CRL; kNotFound if none.
   virtual Result<CrlRecord> LatestCrl(const std::string& ca, bool delta, uint32_t partition) = 0;
-  // AddAudit / ListAudit: the audit events table.
+  // AddAudit / ListAudit: the audit events table. AddAudit appends one
+  // record to the chain in its own transaction.
   virtual Status AddAudit(const AuditEvent& event) = 0;
   virtual Result<std::vector<AuditEvent>> ListAudit(size_t limit) = 0;
+  // ReadAuditChain: the chained records with seq >= from_seq and at >= since,
+  // in seq order, one at a time to `fn` (a failing fn stops the read).
+  virtual Status ReadAuditChain(int64_t from_seq, int64_t since,
+                                const std::function<Status(const AuditEvent&)>& fn) = 0;
+  virtual Result<AuditChainState> ReadAuditState() = 0;
+  // StoreCheckpoint / ListCheckpoints (seq order): audit_checkpoints.
+  virtual Status StoreCheckpoint(const AuditCheckpoint& cp) = 0;
+  virtual Result<std::vector<AuditCheckpoint>> ListCheckpoints() = 0;
+  // RevocationRows: every revocations row of `ca` (expired ones too), and
+  // every certificates row of `ca` marked revoked, as (serial -> entry).
+  virtual Result<std::vector<CertRecord>> RevocationRows(const std::string& ca, bool from_certificates) = 0;
+  // SetAppendObserver: called after every commit that appended audit
+  // records, with the new head (seq, hash), on the committing thread.
+  virtual void SetAppendObserver(std::function<void(int64_t seq, const Bytes& hash)> observer) = 0;
+  // HasRevokeRecord: whether the audit chain holds a successful "revoke"
+  // record of (ca, serial) (one indexed lookup: audit_events_revoke).
+  virtual Result<bool> HasRevokeRecord(const std::string& ca, const std::string& serial) = 0;
+  // SetAuditForBenchmark: false stops audit records altogether. Only for
+  // bench/ (the "auditing off" baseline of certvault-ca-bench); never in the CA.
+  virtual void SetAuditForBenchmark(bool enabled) { (void)enabled; }
+  // MetaValue / SetMetaValue: ca_meta entries ("" when absent).
+  virtual Result<std::string> GetMeta(const std::string& key) = 0;
+  virtual Status SetMeta(const std::string& key, const std::string& value) = 0;
   // CountCertificates: how many certificates `ca` has issued.
   virtual Result<int64_t> CountCertificates(const std::string& ca) = 0;
   // CheckIntegrity: kDataLoss when the database is damaged (SQLite: PRAGMA

@@ -24,23 +24,15 @@ std::string PartitionUrl(const std::string& url, uint32_t partition, uint32_t pa
 
 Status SqlCertDb::InTransaction(const std::function<Status()>& fn) {
   CV_RETURN_IF_ERROR(conn_->Begin());
+  head_ = TxHead{};
   Status st = fn();
+  if (st.ok() && head_.appended > 0) st = SaveHead();
   if (st.ok()) st = conn_->Commit();
   if (!st.ok()) conn_->Rollback();
+  TxHead done = std::move(head_);
+  head_ = TxHead{};
+  if (st.ok() && done.appended > 0 && observer_) observer_(done.seq, done.hash);
   return st;
-}
-
-Status SqlCertDb::InsertAudit(const AuditEvent& e) {
-  CV_ASSIGN_OR_RETURN(SqlStatement * stmt,
-                      conn_->Prepare("INSERT INTO audit_events (at, actor, action, ca, object, detail) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
-  stmt->BindInt(1, e.at != 0 ? e.at : static_cast<int64_t>(std::time(nullptr)));
-  stmt->BindText(2, e.actor);
-  stmt->BindText(3, e.action);
-  stmt->BindText(4, e.ca);
-  stmt->BindText(5, e.object);
-  stmt->BindText(6, e.detail);
-  return stmt->Step().status();
 }
 
 Status SqlCertDb::AddAudit(const AuditEvent& event) {
@@ -93,24 +85,8 @@ Status SqlCertDb::InsertCertBatch(std::span<const CertRecord> batch, int64_t now
   return OkStatus();
 }
 
-Status SqlCertDb::InsertAuditBatch(std::span<const AuditEvent> events) {
-  CV_ASSIGN_OR_RETURN(SqlStatement * stmt, conn_->Prepare("INSERT INTO audit_events (at, actor, action, ca, object, "
-                                                          "detail) VALUES " + ValuesList(events.size(), 6)));
-  for (size_t i = 0; i < events.size(); ++i) {
-    const AuditEvent& e = events[i];
-    int base = static_cast<int>(i * 6);
-    stmt->BindInt(base + 1, e.at);
-    stmt->BindText(base + 2, e.actor);
-    stmt->BindText(base + 3, e.action);
-    stmt->BindText(base + 4, e.ca);
-    stmt->BindText(base + 5, e.object);
-    stmt->BindText(base + 6, e.detail);
-  }
-  return stmt->Step().status();
-}
-
-Status SqlCertDb::InsertCertificates(std::span<const CertRecord> records, const std::string& actor,
-                                     std::vector<bool>& out_inserted) {
+Status SqlCertDb::InsertCertificates(std::span<const CertRecord> records, const AuditActor& actor,
+                                     std::vector<bool>& out_inserted, std::span<const AuditEvent> refusals) {
   out_inserted.assign(records.size(), false);
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   return InTransaction([&]() -> Status {
@@ -128,9 +104,14 @@ Status SqlCertDb::InsertCertificates(std::span<const CertRecord> records, const 
         if (it == inserted.end() || *it != r.serial) continue;
         inserted.erase(it);
         out_inserted[begin + i] = true;
-        events.push_back({now, actor, "issue", r.ca, r.serial, "profile=" + r.profile + " subject=" + r.subject});
+        AuditEvent e = MakeAuditEvent(r.actor != nullptr ? *r.actor : actor, "issue", r.ca, r.serial, "profile=" + r.profile + " subject=" + r.subject);
+        e.at = now;
+        events.push_back(std::move(e));
       }
       if (!events.empty()) CV_RETURN_IF_ERROR(InsertAuditBatch(events));
+    }
+    for (size_t begin = 0; begin < refusals.size(); begin += kRowsPerInsert) {
+      CV_RETURN_IF_ERROR(InsertAuditBatch(refusals.subspan(begin, std::min(kRowsPerInsert, refusals.size() - begin))));
     }
     return OkStatus();
   });

@@ -5,6 +5,7 @@
 // are built later from the revocations table alone (ca, id index).
 #include <ctime>
 
+#include "ca/db/audit_chain.h"
 #include "ca/db/sql_cert_db.h"
 #include "src/base/status_macros.h"
 
@@ -36,7 +37,7 @@ bool DecodeSerial(std::string_view hex, RevokedEntry& e) {
 
 }  // namespace
 
-Status SqlCertDb::RevokeOne(const std::string& ca, const Revocation& r, int64_t now, const std::string& actor) {
+Status SqlCertDb::RevokeOne(const std::string& ca, const Revocation& r, int64_t now, const AuditActor& actor) {
   CV_ASSIGN_OR_RETURN(SqlStatement * find,
                       conn_->Prepare("SELECT status, not_after FROM certificates WHERE ca = ?1 AND serial = ?2"));
   find->BindText(1, ca);
@@ -72,11 +73,15 @@ Status SqlCertDb::RevokeOne(const std::string& ca, const Revocation& r, int64_t 
     return FailedPreconditionError("certificate " + r.serial + " is already revoked");
   }
   CV_RETURN_IF_ERROR(step.status());
-  return InsertAudit({now, actor, "revoke", ca, r.serial, "reason=" + std::to_string(r.reason)});
+  // The detail carries every field of the revocations row, so that the
+  // chain can prove the row (CheckRevocationsAgainstAudit, ca/audit/).
+  AuditEvent e = MakeAuditEvent(actor, "revoke", ca, r.serial, RevocationDetail(r.reason, r.invalidity_date));
+  e.at = now;
+  return InsertAudit(e);
 }
 
 Status SqlCertDb::Revoke(const std::string& ca, std::span<const Revocation> revocations, int64_t now,
-                         const std::string& actor) {
+                         const AuditActor& actor) {
   return InTransaction([&]() -> Status {
     for (const Revocation& r : revocations) CV_RETURN_IF_ERROR(RevokeOne(ca, r, now, actor));
     return OkStatus();
@@ -138,7 +143,7 @@ Result<std::vector<RevokedEntry>> SqlCertDb::RevokedForCrl(const std::string& ca
   return entries;
 }
 
-Result<CrlRecord> SqlCertDb::StoreCrl(CrlRecord crl, const std::string& actor,
+Result<CrlRecord> SqlCertDb::StoreCrl(CrlRecord crl, const AuditActor& actor,
                                       const std::function<Result<Bytes>(CrlRecord&)>& build) {
   Status st = InTransaction([&]() -> Status {
     CV_ASSIGN_OR_RETURN(SqlStatement * init, conn_->Prepare("INSERT INTO crl_counters (ca, part, next_number) VALUES "
@@ -177,8 +182,12 @@ Result<CrlRecord> SqlCertDb::StoreCrl(CrlRecord crl, const std::string& actor,
     prune->BindInt(3, crl.delta ? 1 : 0);
     prune->BindInt(4, crl.number - 2 * kKeptCrls);
     CV_RETURN_IF_ERROR(prune->Step().status());
-    return InsertAudit({crl.this_update, actor, "crl", crl.ca, std::to_string(crl.number),
-                        std::string(crl.delta ? "delta" : "full") + " partition=" + std::to_string(crl.partition)});
+    AuditEvent e = MakeAuditEvent(actor, "crl", crl.ca, std::to_string(crl.number),
+                                  std::string(crl.delta ? "delta" : "full") + " partition=" +
+                                      std::to_string(crl.partition) + " revocations<=" +
+                                      std::to_string(crl.max_revocation_id));
+    e.at = crl.this_update;
+    return InsertAudit(e);
   });
   CV_RETURN_IF_ERROR(st);
   return crl;

@@ -126,6 +126,9 @@ Status CaInstance::RecordSigningTime() {
 }
 
 Status CaInstance::CheckCrlNumber(const std::string& ca, uint32_t partition, int64_t number) {
+  // Before every CRL: a revocation deleted or altered behind the CA's back
+  // would silently leave (or change in) this CRL.
+  CV_RETURN_IF_ERROR(CheckAuditForCrl(ca));
   CV_ASSIGN_OR_RETURN(std::vector<Bytes> raw, token_->ReadData(StateLabel(config_)));
   CV_ASSIGN_OR_RETURN(CaState state, DecodeAll(raw));
   auto it = state.crl_numbers.find({ca, partition});
@@ -150,7 +153,7 @@ Status CaInstance::RecordRevocations(const std::string& ca) {
   return UpdateState([&](CaState& s) { s.revocation_ids[ca] = std::max(s.revocation_ids[ca], id); });
 }
 
-Status CaInstance::AcceptRestoredDatabase(const std::string& actor) {
+Status CaInstance::AcceptRestoredDatabase(const AuditActor& actor) {
   CV_ASSIGN_OR_RETURN(std::vector<Bytes> raw, token_->ReadData(StateLabel(config_)));
   CV_ASSIGN_OR_RETURN(CaState state, DecodeAll(raw));
   std::string detail;
@@ -165,7 +168,7 @@ Status CaInstance::AcceptRestoredDatabase(const std::string& actor) {
     id = have;  // the operator has re-entered what the restored database lacked
   }
   CV_RETURN_IF_ERROR(token_->WriteData(StateLabel(config_), state.Encode()));
-  return db_->AddAudit({0, actor, "after-restore", Name(CaRole::kIssuing), "database", detail});
+  return db_->AddAudit(MakeAuditEvent(actor, "after-restore", Name(CaRole::kIssuing), "database", detail));
 }
 
 }  // namespace certvault::ca

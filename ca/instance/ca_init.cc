@@ -74,7 +74,7 @@ Status WritePem(const std::string& path, const Bytes& der, const char* label) {
 }  // namespace
 
 Status CaInstance::StoreCaCert(CaRole signer, const Bytes& der, const std::string& subject, const std::string& profile,
-                               const std::string& actor) {
+                               const AuditActor& actor) {
   const uint8_t* p = der.data();
   ossl::UniquePtr<X509> cert(crypto::D2iX509(&p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
   if (cert == nullptr) return InternalError("CA certificate does not parse");
@@ -91,7 +91,7 @@ Status CaInstance::StoreCaCert(CaRole signer, const Bytes& der, const std::strin
   return OkStatus();
 }
 
-Status CaInstance::Init(bool external_root, const std::string& actor) {
+Status CaInstance::Init(bool external_root, const AuditActor& actor) {
   if (token_ == nullptr) return FailedPreconditionError("the token is not open");
   if (access(CertPath(CaRole::kIssuing).c_str(), F_OK) == 0) {
     return AlreadyExistsError("the CA in " + config_.dir + " is already initialized");
@@ -111,7 +111,7 @@ Status CaInstance::Init(bool external_root, const std::string& actor) {
     x509::CsrSpec spec{issuing_key->public_key_info(), config_.issuing_subject, {}, issuing_key->algorithm()};
     CV_ASSIGN_OR_RETURN(Bytes csr, x509::BuildCsr(spec, issuing_key->AsSigner()));
     CV_RETURN_IF_ERROR(WritePem(config_.dir + "/issuing.csr", csr, "CERTIFICATE REQUEST"));
-    return db_->AddAudit({0, actor, "init", Name(CaRole::kIssuing), "issuing.csr", "external root: CSR written"});
+    return db_->AddAudit(MakeAuditEvent(actor, "init", Name(CaRole::kIssuing), "issuing.csr", "external root: CSR written"));
   }
   CV_ASSIGN_OR_RETURN(X509 * root_cert, Cert(CaRole::kRoot));
   CV_ASSIGN_OR_RETURN(CaKey * root_key, Key(CaRole::kRoot));
@@ -126,7 +126,7 @@ Status CaInstance::Init(bool external_root, const std::string& actor) {
   return IssueOcspSigner(actor, "init", "root, issuing and OCSP signer created");
 }
 
-Status CaInstance::IssueOcspSigner(const std::string& actor, const char* action, const char* audit_detail) {
+Status CaInstance::IssueOcspSigner(const AuditActor& actor, const char* action, const char* audit_detail) {
   CV_RETURN_IF_ERROR(token_->GenerateKeyPair(Name(CaRole::kOcsp), config_.key_algorithm));
   CV_ASSIGN_OR_RETURN(CaKey * ocsp_key, Key(CaRole::kOcsp));
   CV_ASSIGN_OR_RETURN(CaKey * issuing_key, Key(CaRole::kIssuing));
@@ -149,7 +149,7 @@ Status CaInstance::IssueOcspSigner(const std::string& actor, const char* action,
     chain += root_pem;
   }
   CV_RETURN_IF_ERROR(WriteFile(config_.dir + "/chain.pem", chain));
-  return db_->AddAudit({0, actor, action, Name(CaRole::kIssuing), "hierarchy", audit_detail});
+  return db_->AddAudit(MakeAuditEvent(actor, action, Name(CaRole::kIssuing), "hierarchy", audit_detail));
 }
 
 void CaInstance::ReloadOcspSigner() {
@@ -158,7 +158,7 @@ void CaInstance::ReloadOcspSigner() {
   if (keys_[i] != nullptr) retired_keys_.push_back(std::move(keys_[i]));
 }
 
-Status CaInstance::RotateOcspSigner(const std::string& actor) {
+Status CaInstance::RotateOcspSigner(const AuditActor& actor) {
   if (token_ == nullptr) return FailedPreconditionError("the token is not open");
   std::string old_serial;
   if (auto old = Cert(CaRole::kOcsp); old.ok()) {
@@ -182,7 +182,7 @@ Status CaInstance::RotateOcspSigner(const std::string& actor) {
 }
 
 Status CaInstance::InstallIssuing(const std::string& cert_pem_path, const std::string& root_pem_path,
-                                  const std::string& actor) {
+                                  const AuditActor& actor) {
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> cert, ReadPemCert(cert_pem_path));
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> root, ReadPemCert(root_pem_path));
   CV_ASSIGN_OR_RETURN(CaKey * key, Key(CaRole::kIssuing));

@@ -91,6 +91,12 @@ Result<std::unique_ptr<CaInstance>> CaInstance::Open(const std::string& dir, boo
     CV_ASSIGN_OR_RETURN(inst->token_, CaToken::Open(inst->config_.token.module, inst->config_.token.label, pin));
   }
   CV_ASSIGN_OR_RETURN(inst->db_, OpenCertDb(inst->config_.database, {create_db, inst->config_.name}));
+  // Only commands that log in to the token record and checkpoint: those that
+  // read (list, show, audit) never write the database.
+  if (token) {
+    CV_RETURN_IF_ERROR(inst->RecordConfigLoad());
+    CV_RETURN_IF_ERROR(inst->StartAudit());
+  }
   return inst;
 }
 

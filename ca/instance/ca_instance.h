@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "ca/audit/audit_checkpointer.h"
+#include "ca/audit/audit_verify.h"
 #include "ca/config/ca_config.h"
 #include "ca/db/cert_db.h"
 #include "ca/instance/ca_state.h"
@@ -31,15 +33,15 @@ class CaInstance {
                                                   bool create_db = false);
   // Init: creates the hierarchy (see ca_init.cc) in an opened instance.
   // external_root: only the issuing key and DIR/issuing.csr are produced.
-  Status Init(bool external_root, const std::string& actor);
+  Status Init(bool external_root, const AuditActor& actor);
   // InstallIssuing: an externally signed issuing certificate + its root.
-  Status InstallIssuing(const std::string& cert_pem_path, const std::string& root_pem_path, const std::string& actor);
+  Status InstallIssuing(const std::string& cert_pem_path, const std::string& root_pem_path, const AuditActor& actor);
 
   // RotateOcspSigner: a new OCSP signing key in the token and a new
   // certificate for it (ocsp.pem, chain.pem); the previous key is destroyed
   // first (it never signs again) and its certificate revoked as superseded.
   // Resumable: rerun after a failure. REQUIRES: PrepareToSign succeeded.
-  Status RotateOcspSigner(const std::string& actor);
+  Status RotateOcspSigner(const AuditActor& actor);
   // ReloadOcspSigner: drops the cached OCSP certificate and key so that
   // Cert/Key read them anew (after a rotation by another process). The old
   // objects stay alive (a responder may still hold them) until the
@@ -52,7 +54,24 @@ class CaInstance {
   // the database and written with the issuing certificate to `cert_path`.
   // REQUIRES: PrepareToSign succeeded.
   Status IssueServerCert(const std::string& key_label, const std::vector<std::string>& sans,
-                         const std::string& cert_path, const std::string& actor);
+                         const std::string& cert_path, const AuditActor& actor);
+
+  // Audit trail (ca_audit.cc, docs/design/ca.md "Audit trail").
+  ~CaInstance();
+  // RecordBreakGlass: an offline command holding the token PIN (today every
+  // state-changing command) is recorded and alerted as break-glass use.
+  Status RecordBreakGlass(const AuditActor& actor, const std::string& command);
+  // VerifyAudit: the chain checked with the audit key (audit-key.pem of the
+  // instance, or `key_path`); `checkpoint_line` (one syslog line) anchors it.
+  // A failed verification raises the audit-verify-failed alert.
+  Result<AuditVerifyReport> VerifyAudit(const std::string& key_path, const std::string& checkpoint_line);
+  // CheckAuditForCrl: the chain verifies and the revocations of `ca` are
+  // exactly what it records; kDataLoss naming the fix otherwise (alerted).
+  Status CheckAuditForCrl(const std::string& ca);
+  // FlushAudit: a signed checkpoint of the newest record (end of a command).
+  Status FlushAudit();
+  std::string AuditKeyPath() const { return config_.dir + "/audit-key.pem"; }
+  std::string AuditKeyLabel() const { return config_.name + "-audit"; }
 
   const CaConfig& config() const { return config_; }
   CertDb& db() { return *db_; }
@@ -87,17 +106,23 @@ class CaInstance {
   // (and re-entered the revocations it lost): CRL counters are moved above
   // the token's numbers and the token's revocation marks set to the
   // database's. Audited.
-  Status AcceptRestoredDatabase(const std::string& actor);
+  Status AcceptRestoredDatabase(const AuditActor& actor);
 
  private:
   CaInstance() = default;
-  Status IssueOcspSigner(const std::string& actor, const char* action, const char* audit_detail);
+  Status IssueOcspSigner(const AuditActor& actor, const char* action, const char* audit_detail);
   Status CheckNotRestored(const CaState& state);
   Status CheckTimeSource(int64_t now);
   // UpdateState: read the token's CaState, apply `change`, merge, write.
   Status UpdateState(const std::function<void(CaState&)>& change);
   Status StoreCaCert(CaRole signer, const Bytes& der, const std::string& subject, const std::string& profile,
-                     const std::string& actor);
+                     const AuditActor& actor);
+
+  // StartAudit: opens (or, on the first start with this build, creates) the
+  // audit key in the token, writes audit-key.pem, starts checkpointing.
+  Status StartAudit();
+  // RecordConfigLoad: a "config" record when ca.toml differs from the last load.
+  Status RecordConfigLoad();
 
   CaConfig config_;
   std::unique_ptr<CertDb> db_;
@@ -106,6 +131,9 @@ class CaInstance {
   std::unique_ptr<CaKey> keys_[3];
   std::vector<ossl::UniquePtr<X509>> retired_certs_;
   std::vector<std::unique_ptr<CaKey>> retired_keys_;
+  // Declared after token_ and db_: destroyed before them.
+  std::unique_ptr<CaKey> audit_key_;
+  std::unique_ptr<AuditCheckpointer> checkpointer_;
   bool prepared_ = false;
   int64_t clock_floor_ = 0;         // the last recorded signature (CaState::last_signed)
   int64_t time_source_checked_ = 0; // when time_source last answered

@@ -15,7 +15,7 @@
 namespace certvault::ca {
 
 Status CaInstance::IssueServerCert(const std::string& key_label, const std::vector<std::string>& sans,
-                                   const std::string& cert_path, const std::string& actor) {
+                                   const std::string& cert_path, const AuditActor& actor) {
   if (token_ == nullptr) return FailedPreconditionError("the token is not open");
   if (sans.empty()) return InvalidArgumentError("the server certificate needs at least one subjectAltName");
   std::vector<x509::SanEntry> san_entries;
@@ -45,7 +45,7 @@ Status CaInstance::IssueServerCert(const std::string& key_label, const std::vect
   CV_ASSIGN_OR_RETURN(Bytes issuing_der, CertDer(issuing_cert));
   CV_ASSIGN_OR_RETURN(std::string issuing_pem, x509::PemEncode("CERTIFICATE", issuing_der));
   CV_RETURN_IF_ERROR(WriteFile(cert_path, pem + issuing_pem));
-  return db_->AddAudit({0, actor, "server-cert", Name(CaRole::kIssuing), key_label, "TLS server certificate issued"});
+  return db_->AddAudit(MakeAuditEvent(actor, "server-cert", Name(CaRole::kIssuing), key_label, "TLS server certificate issued"));
 }
 
 }  // namespace certvault::ca

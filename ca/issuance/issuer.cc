@@ -16,7 +16,7 @@ constexpr int kMaxSerialRetries = 4;
 
 }  // namespace
 
-Issuer::Issuer(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db, std::string actor,
+Issuer::Issuer(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db, AuditActor actor,
                IssuerOptions options)
     : config_(config),
       ca_name_(std::move(ca_name)),
@@ -62,6 +62,7 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
     CV_ASSIGN_OR_RETURN(BuiltCert built, BuildCertificate(tmpl, req, key_, options_.verify));
     rec = CertRecord{ca_name_, serial.Hex(), SubjectText(approved.subject), tmpl.profile().name,
                      built.not_before, built.not_after, std::move(built.der)};
+    rec.actor = item.actor.has_value() ? &*item.actor : nullptr;
     out.serial = rec.serial;
     return OkStatus();
   };
@@ -71,15 +72,26 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
 Status Issuer::Commit(const CertTemplate& tmpl, std::span<const IssueItem> items, std::vector<IssueOutcome>& outs,
                       std::vector<CertRecord>& recs) {
   std::vector<size_t> pending;
+  std::vector<AuditEvent> refusals;  // recorded in the first transaction of the chunk
   for (size_t i = 0; i < outs.size(); ++i) {
-    if (outs[i].status.ok()) pending.push_back(i);
+    if (outs[i].status.ok()) {
+      pending.push_back(i);
+    } else {
+      refusals.push_back(MakeAuditEvent(items[i].actor.has_value() ? *items[i].actor : actor_, "refuse", ca_name_, items[i].source, outs[i].status.ToString(),
+                                        std::string(StatusCodeName(outs[i].status.code()))));
+    }
+  }
+  if (pending.empty() && !refusals.empty()) {
+    std::vector<bool> none;
+    return db_.InsertCertificates({}, actor_, none, refusals);
   }
   for (int attempt = 0; !pending.empty(); ++attempt) {
     if (attempt == kMaxSerialRetries) return InternalError("serial collisions persist; the DRBG is suspect");
     std::vector<CertRecord> batch;
     for (size_t i : pending) batch.push_back(recs[i]);
     std::vector<bool> inserted;
-    CV_RETURN_IF_ERROR(db_.InsertCertificates(batch, actor_, inserted));
+    CV_RETURN_IF_ERROR(db_.InsertCertificates(batch, actor_, inserted, refusals));
+    refusals.clear();
     std::vector<size_t> again;
     for (size_t k = 0; k < pending.size(); ++k) {
       size_t i = pending[k];

@@ -41,6 +41,9 @@ struct IssueItem {
   // caller verified (a CMP CertReqMsg, RFC 4211 §4: ParseVerifiedRequest).
   // It passes the same key, profile, nameConstraints and lint checks.
   std::shared_ptr<const ParsedCsr> verified;
+  // actor: the requester recorded in the audit chain (an EST client);
+  // unset: the Issuer's actor.
+  std::optional<AuditActor> actor;
 };
 
 struct IssueOutcome {
@@ -63,7 +66,7 @@ struct IssuerOptions {
 class Issuer {
  public:
   // Issuer: `key`, `ca_cert` and `db` are borrowed and must outlive it.
-  Issuer(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db, std::string actor,
+  Issuer(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db, AuditActor actor,
          IssuerOptions options);
   // Issue: one outcome per item, in order. The call fails only on a
   // database error (then the chunks in flight are not stored; earlier chunks
@@ -87,7 +90,7 @@ class Issuer {
   CaKey& key_;
   X509* ca_cert_;
   CertDb& db_;
-  std::string actor_;
+  AuditActor actor_;
   IssuerOptions options_;
   std::map<std::string, CertTemplate> templates_;
   // The issuing CA certificate's nameConstraints, read by the first Issue.

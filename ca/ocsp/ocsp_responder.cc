@@ -144,11 +144,19 @@ Result<Bytes> OcspResponder::SingleResponse(OCSP_CERTID* id, time_t now, bool& o
   std::string serial = SerialHex(id);
   if (!serial.empty() && IssuerMatches(id)) {
     std::lock_guard<std::mutex> lock(db_mu_);
+    // The audit chain first: a revocation committing between the two reads
+    // then shows as revoked (not as a contradiction).
+    CV_ASSIGN_OR_RETURN(bool recorded, db_->HasRevokeRecord(ca_name_, serial));
     Result<CertRecord> rec = db_->FindBySerial(ca_name_, serial);
     if (rec.ok()) {
       status = rec->revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD;
       if (rec->revoked && rec->reason != 0) reason = rec->reason;
       revoked_at = static_cast<time_t>(rec->revoked_at);
+      // Never "good" for a certificate the audit chain says was revoked (its
+      // row reset behind the CA's back): internalError until it is resolved.
+      if (!rec->revoked && recorded) {
+        return DataLossError("certificate " + serial + " is good in the database but revoked in the audit chain");
+      }
     } else if (rec.status().code() != StatusCode::kNotFound) {
       return rec.status();
     }

@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "ca/db/sql.h"
 #include "ca/ocsp/ocsp_ptr.h"
 #include "ca/ocsp/ocsp_request.h"
 #include "ca/ocsp/ocsp_responder.h"
@@ -48,8 +49,9 @@ class HookedDb : public CertDb {
  public:
   explicit HookedDb(CertDb& db) : db_(db) {}
   std::function<void()> after_find;
-  Status InsertCertificates(std::span<const CertRecord> r, const std::string& a, std::vector<bool>& o) override {
-    return db_.InsertCertificates(r, a, o);
+  Status InsertCertificates(std::span<const CertRecord> r, const AuditActor& a, std::vector<bool>& o,
+                            std::span<const AuditEvent> refusals) override {
+    return db_.InsertCertificates(r, a, o, refusals);
   }
   Result<CertRecord> FindBySerial(const std::string& ca, const std::string& serial) override {
     Result<CertRecord> r = db_.FindBySerial(ca, serial);
@@ -59,7 +61,7 @@ class HookedDb : public CertDb {
   Result<std::vector<CertRecord>> List(const std::string& ca, const std::string& s, size_t n) override {
     return db_.List(ca, s, n);
   }
-  Status Revoke(const std::string& ca, std::span<const Revocation> r, int64_t now, const std::string& a) override {
+  Status Revoke(const std::string& ca, std::span<const Revocation> r, int64_t now, const AuditActor& a) override {
     return db_.Revoke(ca, r, now, a);
   }
   Result<std::vector<RevokedEntry>> Revoked(const std::string& ca, int64_t after, int64_t now, uint32_t p,
@@ -71,13 +73,28 @@ class HookedDb : public CertDb {
                                                   uint32_t ps, int64_t* out_max) override {
     return db_.RevokedForCrl(ca, after, now, p, ps, out_max);
   }
-  Result<CrlRecord> StoreCrl(CrlRecord c, const std::string& a,
+  Result<CrlRecord> StoreCrl(CrlRecord c, const AuditActor& a,
                              const std::function<Result<Bytes>(CrlRecord&)>& build) override {
     return db_.StoreCrl(std::move(c), a, build);
   }
   Result<CrlRecord> LatestCrl(const std::string& ca, bool d, uint32_t p) override { return db_.LatestCrl(ca, d, p); }
   Status AddAudit(const AuditEvent& e) override { return db_.AddAudit(e); }
   Result<std::vector<AuditEvent>> ListAudit(size_t n) override { return db_.ListAudit(n); }
+  Status ReadAuditChain(int64_t from, int64_t since, const std::function<Status(const AuditEvent&)>& fn) override {
+    return db_.ReadAuditChain(from, since, fn);
+  }
+  Result<AuditChainState> ReadAuditState() override { return db_.ReadAuditState(); }
+  Status StoreCheckpoint(const AuditCheckpoint& cp) override { return db_.StoreCheckpoint(cp); }
+  Result<std::vector<AuditCheckpoint>> ListCheckpoints() override { return db_.ListCheckpoints(); }
+  Result<std::vector<CertRecord>> RevocationRows(const std::string& ca, bool c) override {
+    return db_.RevocationRows(ca, c);
+  }
+  void SetAppendObserver(std::function<void(int64_t, const Bytes&)> o) override { db_.SetAppendObserver(std::move(o)); }
+  Result<bool> HasRevokeRecord(const std::string& ca, const std::string& s) override {
+    return db_.HasRevokeRecord(ca, s);
+  }
+  Result<std::string> GetMeta(const std::string& k) override { return db_.GetMeta(k); }
+  Status SetMeta(const std::string& k, const std::string& v) override { return db_.SetMeta(k, v); }
   Result<int64_t> CountCertificates(const std::string& ca) override { return db_.CountCertificates(ca); }
   Status CheckIntegrity() override { return db_.CheckIntegrity(); }
   Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t p) override { return db_.LastCrlNumber(ca, p); }
@@ -380,6 +397,32 @@ TEST_F(OcspResponderTest, ConcurrentSignerSwitch) {
   b.join();
   EXPECT_EQ(bad.load(), 0);
   EXPECT_FALSE(responder_->UseSigner(issuing, **t_->ca().Key(CaRole::kOcsp)).ok()) << "a key that is not the cert's";
+}
+
+}  // namespace
+}  // namespace certvault::ca
+
+namespace certvault::ca {
+namespace {
+
+// Issue 15: a revocation reset behind the CA's back (the certificate row set
+// back to good, the revocations row deleted, with sqlite3) never yields
+// "good": the audit chain records the revocation, so the answer is
+// internalError until it is resolved. Before, the reset row answered good.
+TEST_F(OcspResponderTest, NeverGoodForARevocationTheAuditChainRecords) {
+  const std::string& url = t_->ca().config().database;
+  ASSERT_TRUE(url.starts_with("sqlite:"));
+  auto conn = OpenSqlite(url.substr(7), false);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  ASSERT_TRUE((*conn)->Exec("UPDATE certificates SET status = 'V', revoked_at = NULL, reason = NULL WHERE serial = '" +
+                            serials_[1] + "'; DELETE FROM revocations WHERE serial = '" + serials_[1] + "'")
+                  .ok());
+  ossl::UniquePtr<OCSP_REQUEST> req = Request({ids_[1].get()}, true);
+  EXPECT_EQ(ErrorStatus(RequestDer(req.get())), OCSP_RESPONSE_STATUS_INTERNALERROR);
+  ossl::UniquePtr<OCSP_REQUEST> good = Request({ids_[0].get()}, true);
+  ossl::UniquePtr<OCSP_BASICRESP> basic = Basic(good.get());
+  ASSERT_NE(basic, nullptr);
+  EXPECT_EQ(StatusOf(basic.get(), ids_[0].get()), V_OCSP_CERTSTATUS_GOOD);
 }
 
 }  // namespace

@@ -28,6 +28,17 @@ struct EstService::Ctx {
 
 namespace {
 
+// EstActor: the audit actor of an EST request: the client's certificate
+// subject and/or enrollment code id, its address, the request number.
+AuditActor EstActor(const EstService::Ctx& ctx) {
+  AuditActor a;
+  a.identity = ctx.client.empty() ? "est:anonymous" : "est:" + ctx.client;
+  a.role = "est-client";
+  a.source = ctx.address;
+  a.request_id = "est-" + std::to_string(ctx.id);
+  return a;
+}
+
 void Answer(HttpReply& r, EstService::Ctx& ctx, unsigned int code, const std::string& text) {
   r.status = code;
   r.content_type = "text/plain; charset=utf-8";
@@ -211,6 +222,7 @@ Status EstService::CheckClientCert(const ConnectionPeer& peer, Ctx& ctx, CertRec
 
 Status EstService::IssueInto(IssueItem item, const std::string& profile, Ctx& ctx, HttpReply& reply) {
   item.source = "est:" + std::to_string(ctx.id);
+  item.actor = EstActor(ctx);
   return AnswerIssued(deps_.queue->Submit(std::move(item), profile), ctx, reply);
 }
 
@@ -224,6 +236,7 @@ void EstService::IssueDeferred(const HttpRequest& request, IssueItem item, const
     return;
   }
   item.source = "est:" + std::to_string(ctx.id);
+  item.actor = EstActor(ctx);
   ctx.deferred = true;
   ReplySink sink = request.defer();
   deps_.queue->SubmitAsync(std::move(item), profile, [this, ctx, sink](Result<IssueOutcome> out) mutable {

@@ -111,6 +111,10 @@ p7_certs "$WORK/out" "$WORK/d1.pem"
 openssl verify -CAfile "$CA_DIR/chain.pem" "$WORK/d1.pem" >/dev/null || fail "enrolled certificate does not verify"
 [[ $(openssl x509 -in "$WORK/d1.pem" -noout -pubkey) == $(openssl pkey -in "$WORK/d1.key" -pubout) ]] \
   || fail "enrolled certificate is not for the CSR's key"
+# The audit chain names the EST client, its address and the request (issue 15).
+D1_SERIAL=$(openssl x509 -in "$WORK/d1.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+ca audit export | grep "\"target\":\"$D1_SERIAL\"" | grep '"role":"est-client"' | grep -q '"actor":"est:cert subject=' \
+  || fail "the issue record does not name the EST client: $(ca audit export | grep "$D1_SERIAL")"
 log "simpleenroll with a bootstrap client certificate"
 
 # Re-enrollment with the certificate just issued (a new key, same subject).

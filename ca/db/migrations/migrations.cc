@@ -84,6 +84,32 @@ CREATE TABLE ca_meta (
   value TEXT NOT NULL
 );
 )sql",
+      // 3: the tamper-evident audit chain (docs/formats/ca-audit.md): actor
+      // fields, sequence numbers and hashes on audit_events, the chain head,
+      // signed checkpoints. Rows from before stay as they are (seq NULL).
+      R"sql(
+ALTER TABLE audit_events ADD COLUMN role TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN result TEXT NOT NULL DEFAULT 'ok';
+ALTER TABLE audit_events ADD COLUMN seq BIGINT;
+ALTER TABLE audit_events ADD COLUMN prev_hash {BLOB};
+ALTER TABLE audit_events ADD COLUMN hash {BLOB};
+CREATE UNIQUE INDEX audit_events_seq ON audit_events (seq);
+CREATE INDEX audit_events_revoke ON audit_events (ca, object) WHERE action = 'revoke';
+CREATE TABLE audit_head (
+  id INTEGER PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  hash {BLOB} NOT NULL
+);
+CREATE TABLE audit_checkpoints (
+  seq BIGINT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  hash {BLOB} NOT NULL,
+  key_label TEXT NOT NULL,
+  signature {BLOB} NOT NULL
+);
+)sql",
   };
   return kList;
 }
