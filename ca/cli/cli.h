@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ca/instance/ca_instance.h"
+#include "ca/roles/role_service.h"
 
 namespace certvault::ca::cli {
 
@@ -58,6 +59,16 @@ int CmdAudit(Args& args);
 int CmdSelftest(Args& args);  // cmd_selftest.cc
 int CmdStatus(Args& args);    // cmd_status.cc
 int CmdPolicyReport(Args& args);  // cmd_policy.cc
+int CmdUserAdd(Args& args);       // cmd_user.cc
+int CmdUserList(Args& args);
+int CmdUserRemove(Args& args);
+int CmdRoleGrant(Args& args);
+int CmdRoleRevoke(Args& args);
+// AddIdentityWithCert: issues `name` an operator certificate for the CSR
+// at `csr_path` and binds it with `role` (cmd_user.cc; init's authority
+// too). The certificate (PEM) goes to `out_path`, or stdout when empty.
+Status AddIdentityWithCert(CaInstance& ca, RoleService& roles, const Principal& who, const std::string& name,
+                           Role role, const std::string& csr_path, const std::string& out_path);
 // RequireSelfTests: the power-on self-tests gate of every other command.
 int RequireSelfTests();
 

@@ -133,7 +133,9 @@ class CommandLine {
         {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
         {"audit", CmdAudit},  {"serve", CmdServe},                      {"server-cert", CmdServerCert},
-        {"enroll-code", CmdEnrollCode}, {"status", CmdStatus},         {"policy report", CmdPolicyReport}};
+        {"enroll-code", CmdEnrollCode}, {"status", CmdStatus},         {"policy report", CmdPolicyReport},
+        {"user add", CmdUserAdd}, {"user list", CmdUserList}, {"user remove", CmdUserRemove},
+        {"role grant", CmdRoleGrant}, {"role revoke", CmdRoleRevoke}};
     if (args_.Has("policy")) setenv("CERTVAULT_CA_POLICY", args_.Get("policy").c_str(), 1);  // ApplyPolicy reads it
     if (command_ == "selftest") return CmdSelftest(args_);
     if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
@@ -221,10 +223,30 @@ class CommandLine {
     app_.add_subcommand("profiles", "list the profiles of ca.toml");
     CLI::App* audit = app_.add_subcommand("audit", "list audit events");
     Number(*audit, "limit", 1, 100000000, "at most this many (default 50)");
+    UserCommands();
     CLI::App* selftest = app_.add_subcommand("selftest", "run the power-on self-tests and report");
     Switch(*selftest, "json", "the report as JSON");
     Text(*app_.add_subcommand("policy", "the key-management policy")->require_subcommand(1)->add_subcommand("report", "the policy report (checklist, inventory, CP/CPS skeleton)"), "format", "md (default) or html");
     Switch(*app_.add_subcommand("status", "the time source's health (offset, last check, source)"), "json", "as JSON");
+  }
+
+  // UserCommands: identities and roles (cmd_user.cc, docs/design/roles.md).
+  void UserCommands() {
+    CLI::App* user = app_.add_subcommand("user", "identities (operators) of the CA");
+    user->require_subcommand(1);
+    CLI::App* add = user->add_subcommand("add", "issue an operator certificate for a CSR and bind it to a new identity");
+    Text(*add, "name", "the identity's name (1..64 of A-Z a-z 0-9 . _ - @)");
+    Text(*add, "role", "authority, admin, crypto-officer, operator or auditor");
+    Text(*add, "csr", "the CSR of the key in the operator's token (PEM or DER)");
+    Text(*add, "out", "write the certificate (PEM) here instead of standard output");
+    for (const char* o : {"--name", "--role", "--csr"}) add->get_option(o)->required();
+    user->add_subcommand("list", "list identities, their roles and certificates");
+    CLI::App* remove = user->add_subcommand("remove", "remove an identity (its certificate is revoked)");
+    remove->add_option("name", positional_, "the identity")->required()->expected(1);
+    CLI::App* role = app_.add_subcommand("role", "roles of identities");
+    role->require_subcommand(1);
+    role->add_subcommand("grant", "grant NAME the role ROLE")->add_option("args", positional_, "NAME ROLE")->expected(2);
+    role->add_subcommand("revoke", "take the role ROLE from NAME")->add_option("args", positional_, "NAME ROLE")->expected(2);
   }
 
   // InitOptions: the guided set-up (cmd_init.cc, docs/design/ca.md). With
@@ -244,6 +266,10 @@ class CommandLine {
     Number(init, "crl-partitions", 1, 1024, "set-up: CRL partitions (default 1: one full CRL)");
     Texts(init, "permitted-dns", "set-up: a DNS domain the issuing CA may certify (repeatable; nameConstraints)");
     Text(init, "profile-dir", "set-up: take the starting profiles from DIR/*.toml instead of the shipped ones");
+    Text(init, "authority-csr", "the CSR of the first System Authority's key (in their token): an identity with "
+                                "role authority (docs/design/roles.md)");
+    Text(init, "authority-name", "that identity's name (default authority)");
+    Text(init, "authority-out", "where its certificate goes (default DIR/authority.pem)");
   }
 
   CLI::App app_;

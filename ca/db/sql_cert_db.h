@@ -33,6 +33,12 @@ class SqlCertDb final : public CertDb {
   Result<CrlRecord> LatestCrl(const std::string& ca, bool delta, uint32_t partition) override;
   Status AddAudit(const AuditEvent& event) override;
   Result<std::vector<AuditEvent>> ListAudit(size_t limit) override;
+  Status AddIdentity(const Identity& identity, const AuditEvent& event) override;
+  Status RemoveIdentity(const std::string& name, const AuditEvent& event) override;
+  Status SetRole(const std::string& name, const std::string& role, bool grant, const AuditEvent& event) override;
+  Result<Identity> FindIdentity(const std::string& name) override;
+  Result<Identity> FindIdentityByCert(const std::string& ca, const std::string& serial) override;
+  Result<std::vector<Identity>> ListIdentities() override;
   Result<int64_t> CountCertificates(const std::string& ca) override;
   Status CheckIntegrity() override;
   Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t partition) override;
@@ -50,6 +56,7 @@ class SqlCertDb final : public CertDb {
   Status InsertCertBatch(std::span<const CertRecord> batch, int64_t now, std::vector<std::string>& inserted);
   Status InsertAuditBatch(std::span<const AuditEvent> events);
   Result<std::string> MetaValue(const std::string& key);
+  Result<std::vector<std::string>> RolesOf(const std::string& name);
   Status RevokeOne(const std::string& ca, const Revocation& r, int64_t now, const std::string& actor);
 
   std::unique_ptr<SqlConnection> conn_;

@@ -9,7 +9,9 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ca/config/ca_config.h"
@@ -53,6 +55,15 @@ class CaInstance {
   // REQUIRES: PrepareToSign succeeded.
   Status IssueServerCert(const std::string& key_label, const std::vector<std::string>& sans,
                          const std::string& cert_path, const std::string& actor);
+
+  // IssueOperatorCert: the operator certificate of identity `name`
+  // (ca_operator_cert.cc, docs/design/roles.md): the key of the CSR `csr`
+  // (PEM or DER; its self-signature checked), subject CN=name plus the CA's
+  // O, clientAuth, built-in internal profile "operator" (not usable by
+  // `issue` or EST). Stored in the database; the serial (hex) and the DER
+  // are returned. REQUIRES: PrepareToSign succeeded.
+  Result<std::pair<std::string, Bytes>> IssueOperatorCert(const std::string& name, std::span<const uint8_t> csr,
+                                                          const std::string& actor);
 
   const CaConfig& config() const { return config_; }
   CertDb& db() { return *db_; }
