@@ -9,6 +9,7 @@
 
 #include "ca/cli/serve_est.h"
 #include "ca/est/enroll_codes.h"
+#include "ca/server/admin_service.h"
 #include "ca/server/est_service.h"
 #include "ca/server/issue_queue.h"
 #include "ca/server/metrics.h"
@@ -35,6 +36,7 @@ class ServeEstImpl : public ServeEst {
   Status Prepare(const Args& args, CaInstance& ca, const OcspResponder& responder, HttpOptions& opts);
   Status Listen(HttpServer& server) override;
   Status Reload() override;
+  bool TakeCrlRequest() override { return crl_requested_.exchange(false); }
   void Stop() override {
     published_.store(nullptr);
     frontend_.reset();  // waits for its connections (PeerOf is only asked while one is being handed in)
@@ -51,10 +53,12 @@ class ServeEstImpl : public ServeEst {
   // Contexts replaced by Reload: connections made with them may still be
   // open, and their SSL_CTX borrows the library context and key of these.
   std::vector<std::unique_ptr<ServerTls>> retired_tls_;
-  std::unique_ptr<CertDb> issue_db_, lookup_db_;
+  std::unique_ptr<CertDb> issue_db_, lookup_db_, admin_db_;
   std::unique_ptr<IssueQueue> queue_;
   ServerMetrics metrics_;
   std::unique_ptr<EstService> service_;
+  std::unique_ptr<AdminService> admin_;  // /admin/v1/ (docs/design/roles.md)
+  std::atomic<bool> crl_requested_{false};
   std::unique_ptr<TlsFrontEnd> frontend_;
   std::atomic<TlsFrontEnd*> published_{nullptr};  // frontend_ for the server's threads
   FILE* log_ = nullptr;
@@ -91,6 +95,11 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
                },
                log_};
   CV_ASSIGN_OR_RETURN(service_, EstService::Create(std::move(deps)));
+  CV_ASSIGN_OR_RETURN(admin_db_, OpenCertDb(ca.config().database));
+  AdminDeps admin{ca.Name(CaRole::kIssuing), issuing, admin_db_.get(), queue_.get(),
+                  [&responder] { return !selftest::InErrorState() && !responder.suspended() && !responder.halted(); },
+                  [this] { crl_requested_.store(true); }};
+  admin_ = std::make_unique<AdminService>(std::move(admin), server_.admin);
   opts.bind = server_.bind;
   opts.port = static_cast<uint16_t>(server_.http_port);
   opts.listen = server_.http_port != 0 || server_.https_port == 0;
@@ -98,7 +107,9 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
   opts.max_connections = server_.max_connections;
   opts.timeout_s = server_.timeout_s;
   opts.max_request_bytes = server_.max_body_bytes;
-  opts.app = [this](const HttpRequest& req, HttpReply& reply) { return service_->Handle(req, reply); };
+  opts.app = [this](const HttpRequest& req, HttpReply& reply) {
+    return admin_->Handle(req, reply) || service_->Handle(req, reply);
+  };
   // The front end starts after the server; until then no connection is handed in.
   opts.peer_of = [this](int fd) -> std::shared_ptr<const ConnectionPeer> {
     TlsFrontEnd* fe = published_.load();
@@ -137,6 +148,7 @@ Status ServeEstImpl::Reload() {
     CV_ASSIGN_OR_RETURN(tls, ServerTls::Create(ca_->config(), fresh));
   }
   service_->SetServerConfig(std::make_shared<const ServerConfig>(fresh));
+  admin_->SetConfig(fresh.admin);
   if (tls != nullptr) {
     if (frontend_ != nullptr) frontend_->SetContext(tls->ctx());
     retired_tls_.push_back(std::move(tls_));

@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "ca/cli/cli.h"
+#include "ca/issuance/csr.h"
 #include "ca/roles/role_service.h"
 #include "src/base/status_macros.h"
 
@@ -46,6 +47,8 @@ Status AddIdentityWithCert(CaInstance& ca, RoleService& roles, const Principal& 
   if (ca.db().FindIdentity(name).ok()) return AlreadyExistsError("identity " + name + " exists");
   if (!out_path.empty()) CV_RETURN_IF_ERROR(CheckWritable(out_path));
   CV_ASSIGN_OR_RETURN(Bytes csr, ReadFileBytes(csr_path));
+  CV_ASSIGN_OR_RETURN(ParsedCsr parsed, ParseCsr(csr, ca.config().max_csr_bytes));
+  CV_RETURN_IF_ERROR(CheckKeyNotBound(ca.db(), parsed.spki));
   CV_ASSIGN_OR_RETURN(auto issued, ca.IssueOperatorCert(name, csr, ActorText(who)));
   CV_RETURN_IF_ERROR(roles.AddUser(who, name, role, ca.Name(CaRole::kIssuing), issued.first));
   CV_ASSIGN_OR_RETURN(std::string pem, x509::PemEncode("CERTIFICATE", issued.second));

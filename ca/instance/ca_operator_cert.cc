@@ -17,12 +17,13 @@
 namespace certvault::ca {
 namespace {
 
-// OperatorProfile: the built-in internal profile "operator": a TLS client
-// certificate (RFC 5280 §4.2.1.12 id-kp-clientAuth) for the admin API.
+// OperatorProfile: the built-in profile "operator": a TLS client
+// certificate (RFC 5280 §4.2.1.12 id-kp-clientAuth) for the admin API. It
+// is internal by construction (never read from ca.toml, so `issue` and EST
+// cannot reach it); Profile::internal is reserved for the OCSP signer.
 Profile OperatorProfile(const CaConfig& config) {
   Profile p;
   p.name = "operator";
-  p.internal = true;
   p.days = std::min<uint32_t>(config.issuing_days, 365);
   p.key_usage = {"digitalSignature"};
   p.extended_key_usage = {"clientAuth"};

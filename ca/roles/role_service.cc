@@ -1,9 +1,14 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "ca/roles/role_service.h"
 
+#include <openssl/x509.h>
+
+#include <cstring>
 #include <ctime>
 
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
+#include "src/crypto/ossl_ptr.h"
 
 namespace certvault::ca {
 
@@ -29,6 +34,23 @@ std::set<Role> RoleSet(const std::vector<std::string>& names) {
     if (r.ok()) out.insert(*r);
   }
   return out;
+}
+
+Status CheckKeyNotBound(CertDb& db, std::span<const uint8_t> spki) {
+  CV_ASSIGN_OR_RETURN(std::vector<Identity> ids, db.ListIdentities());
+  for (const Identity& id : ids) {
+    Result<CertRecord> rec = db.FindBySerial(id.ca, id.cert_serial);
+    if (!rec.ok()) continue;
+    const uint8_t* in = rec->der.data();
+    ossl::UniquePtr<X509> cert(crypto::D2iX509(&in, static_cast<long>(rec->der.size())));  // NOLINT(runtime/int)
+    if (cert == nullptr) continue;
+    unsigned char* der = nullptr;
+    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert.get()), &der);
+    bool same = len > 0 && static_cast<size_t>(len) == spki.size() && std::memcmp(der, spki.data(), spki.size()) == 0;
+    OPENSSL_free(der);
+    if (same) return AlreadyExistsError("this key is already bound to the identity " + id.name);
+  }
+  return OkStatus();
 }
 
 AuditEvent RoleService::Event(const Principal& who, const std::string& action, const std::string& object,

@@ -11,6 +11,7 @@
 #define CERTVAULT_CA_ROLES_ROLE_SERVICE_H_
 
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ std::string ActorText(const Principal& who);
 // RoleSet: role names from the database; unknown names are skipped.
 std::set<Role> RoleSet(const std::vector<std::string>& names);
 
+// CheckKeyNotBound: kAlreadyExists when the public key `spki` (DER
+// SubjectPublicKeyInfo) is already in the certificate of an identity: one
+// key held by one person must not sign in as two identities (that would
+// get around the separation of duties).
+Status CheckKeyNotBound(CertDb& db, std::span<const uint8_t> spki);
+
 class RoleService {
  public:
   // `db` is borrowed; `ca_name` is the issuing CA's name (audit events).
@@ -63,11 +70,12 @@ class RoleService {
   Result<std::vector<Identity>> List(const Principal& who);
   // RecordBreakGlass: an offline command run with the CA token PIN.
   Status RecordBreakGlass(const Principal& who, const std::string& command);
-
- private:
-  // RecordEvent: the one audit call of this service.
+  // RecordEvent: the one audit call of this service (also for what `who`
+  // did through the admin API: "issue", "revoke", "crl").
   Status RecordEvent(const Principal& who, const std::string& action, const std::string& object,
                      const std::string& detail);
+
+ private:
   AuditEvent Event(const Principal& who, const std::string& action, const std::string& object,
                    const std::string& detail) const;
   Status Refuse(const Principal& who, const std::string& what, const std::string& target, Status status);

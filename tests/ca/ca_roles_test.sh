@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Identities, roles and the admin API of certvault-ca serve (issue 15,
+# docs/design/roles.md), driven by curl whose client keys stay in a certvault
+# vault (the operators' own token) and are used through certvault's OpenSSL
+# provider (key-reference files, OPENSSL_CONF):
+#   - init --authority-csr makes the first authority; user add issues
+#     operator certificates for CSRs signed in the vault;
+#   - the admin API answers each identity by the permission matrix: allowed,
+#     or 403 with a "denied" audit record; separation of duties (409);
+#     nobody grants themselves a role; a per-identity rate limit (429);
+#   - an unknown client certificate, a certificate of this CA bound to no
+#     identity and a revoked operator certificate do not get in, and each
+#     failed sign-in is audited;
+#   - offline user/role commands are audited as break-glass.
+source "$(dirname "$0")/../interop/lib.sh"
+need_tool openssl curl
+setup_env
+printf '[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n' >"$WORK/certvault.conf"  # test vaults: cheap KDF
+export CERTVAULT_CONF="$WORK/certvault.conf"
+source "$(dirname "$0")/ca_lib.sh"
+trap ca_cleanup EXIT
+[[ -n "${PROVIDER:-}" && -f "$PROVIDER" ]] || fail "PROVIDER is not set (certvault.so)"
+[[ -n "${CLI:-}" && -x "$CLI" ]] || fail "CLI is not set (certvault)"
+is_softhsm && skip "the TLS server key is used through certvault's provider: needs a certvault token"
+CA_DIR="$WORK/ca"
+ca_setup "$CA_DIR"
+HTTPS_PORT="$(free_port)"
+RATE=8
+cat >>"$CA_DIR/ca.toml" <<TOML
+
+[server]
+https_port = $HTTPS_PORT
+http_port = $OCSP_PORT
+provider_module = "$PROVIDER"
+access_log = "access.log"
+
+[server.admin]
+allow = ["127.0.0.1"]
+rate_per_minute = $RATE
+TOML
+
+# The operators' own vault (one token "ops", a key per person), apart from the CA's.
+OPS="$WORK/ops"
+ops() { timeout "$T" "$CLI" --vault "$OPS" --pin "$USER_PIN" "$@"; }
+timeout "$T" "$CLI" --vault "$OPS" init --label ops --so-pin "$SO_PIN" --pin "$USER_PIN" >/dev/null || fail "ops init"
+printf '%s\n' "$USER_PIN" >"$WORK/ops-pin" && chmod 600 "$WORK/ops-pin"
+printf 'openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n[provider_sect]\ndefault = default_sect\ncertvault = certvault_sect\n[default_sect]\nactivate = 1\n[certvault_sect]\nmodule = %s\nactivate = 1\npin-file = %s\nvault = %s\n' \
+  "$PROVIDER" "$WORK/ops-pin" "$OPS" >"$WORK/ops.cnf"
+person() {  # NAME: key NAME in the ops vault, NAME.ref and NAME.csr signed through the provider
+  ops keygen --label "$1" --type ec:p256 >/dev/null || fail "keygen $1"
+  ops export-keyref --key "$1" --out "$WORK/$1.ref" || fail "export-keyref $1"
+  OPENSSL_CONF="$WORK/ops.cnf" timeout "$T" openssl req -new -key "certvault:token=ops;object=$1;type=private" \
+    -subj "/CN=$1" -out "$WORK/$1.csr" 2>"$WORK/req.log" || { cat "$WORK/req.log" >&2; fail "CSR of $1"; }
+}
+for p in boss alice bob carol; do person "$p"; done
+
+ca init --authority-csr "$WORK/boss.csr" --authority-name boss 2>"$WORK/init.log" || { cat "$WORK/init.log"; fail "init"; }
+[[ -f "$CA_DIR/authority.pem" ]] || fail "init wrote no authority.pem"
+openssl verify -CAfile "$CA_DIR/chain.pem" "$CA_DIR/authority.pem" >/dev/null || fail "authority.pem does not verify"
+openssl x509 -in "$CA_DIR/authority.pem" -noout -ext extendedKeyUsage | grep -q "TLS Web Client" || fail "no clientAuth"
+cp "$CA_DIR/authority.pem" "$WORK/boss.pem"
+ca user add --name alice --role operator --csr "$WORK/alice.csr" --out "$WORK/alice.pem" 2>/dev/null || fail "user add alice"
+ca user add --name bob --role auditor --csr "$WORK/bob.csr" --out "$WORK/bob.pem" 2>/dev/null || fail "user add bob"
+ca user add --name carol --role admin --csr "$WORK/carol.csr" >"$WORK/carol.pem" 2>/dev/null || fail "user add carol"
+ca user add --name dave --role operator --csr "$WORK/alice.csr" >/dev/null 2>&1 && fail "a CSR of an issued key bound twice?"
+ca user add --name eve --role root --csr "$WORK/bob.csr" >/dev/null 2>&1 && fail "unknown role accepted"
+ca user list >"$WORK/users.txt" || fail "user list"
+grep -q "^alice	operator	" "$WORK/users.txt" || { cat "$WORK/users.txt"; fail "alice not listed as operator"; }
+grep -q "^boss	authority	" "$WORK/users.txt" || fail "boss not listed as authority"
+ca role grant bob admin 2>"$WORK/sod.log" && fail "break-glass granted auditor+admin"
+grep -q "separation of duties" "$WORK/sod.log" || fail "no separation-of-duties message"
+ca audit --limit 1000 >"$WORK/audit0.txt"
+grep -q "break-glass:.*(token PIN) break-glass .* user add alice" "$WORK/audit0.txt" || { cat "$WORK/audit0.txt"; fail "no break-glass record"; }
+
+ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
+ca_bg serve >"$WORK/serve.log" 2>&1
+wait_for_line "$WORK/serve.log" "https listening on" 20 || { cat "$WORK/serve.log"; fail "serve did not start"; }
+API="https://127.0.0.1:$HTTPS_PORT/admin/v1"
+
+# as NAME CODE METHOD ROUTE [CURL ARGS]: one admin request with NAME's vault key; the body is in $WORK/out.
+as() {
+  local name=$1 want=$2 method=$3 route=$4
+  shift 4
+  local got
+  got=$(OPENSSL_CONF="$WORK/ops.cnf" timeout "$T" curl -s --cacert "$CA_DIR/root.pem" --cert "$WORK/$name.pem" \
+    --key "$WORK/$name.ref" -X "$method" -o "$WORK/out" -w '%{http_code}' "$API/$route" "$@") || true
+  [[ "$got" == "$want" ]] || { cat "$WORK/out" >&2 || true; fail "$name $method $route: HTTP $got, expected $want"; }
+}
+as alice 200 GET whoami
+[[ "$(cat "$WORK/out")" == "alice	operator" ]] || fail "whoami: $(cat "$WORK/out")"
+new_csr dev1 ec dev1.devices.example.com "DNS:dev1.devices.example.com"
+as alice 200 POST issue/device --data-binary "@$WORK/dev1.csr"
+openssl x509 -in "$WORK/out" -noout -subject | grep -q dev1 || fail "issue through the admin API"
+cp "$WORK/out" "$WORK/dev1.pem"
+as alice 200 GET certs
+grep -q "dev1.devices.example.com" "$WORK/out" || fail "certs lists no dev1"
+as alice 403 GET audit
+as alice 403 POST users/bob/grant/operator
+as alice 202 POST crl
+as bob 200 GET audit/500
+grep -q "alice (operator)	denied	audit" "$WORK/out" || { cat "$WORK/out"; fail "the denied audit read is not recorded"; }
+grep -q "alice (operator)	issue	" "$WORK/out" || fail "the issuance is not recorded with its operator"
+as bob 403 POST issue/device --data-binary "@$WORK/dev1.csr"
+as carol 403 POST revoke --data-binary "$(serial_of "$WORK/dev1.pem")"
+as boss 403 POST issue/device --data-binary "@$WORK/dev1.csr"
+# Role changes: only the authority, never on oneself, never a conflicting pair.
+as boss 409 POST users/bob/grant/admin
+as boss 409 POST users/alice/grant/auditor
+as boss 403 POST users/boss/grant/operator
+as carol 403 POST users/carol/grant/crypto-officer
+as boss 200 POST users/carol/grant/crypto-officer
+as boss 200 GET users
+grep -q "^carol	admin,crypto-officer	" "$WORK/out" || { cat "$WORK/out"; fail "carol's roles"; }
+as boss 404 POST users/nobody/grant/operator
+
+# Who does not get in: a certificate of another CA, one of this CA bound to
+# no identity (dev1's), a revoked operator certificate.
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/rogue.key" \
+  -subj "/CN=alice" -days 2 -out "$WORK/rogue.pem" -addext extendedKeyUsage=clientAuth 2>/dev/null || fail "rogue"
+plain_as() {  # KEY CERT CODE: a request with a PEM key (not in the vault)
+  local got
+  got=$(timeout "$T" curl -s --cacert "$CA_DIR/root.pem" --cert "$2" --key "$1" -o "$WORK/out" -w '%{http_code}' \
+    "$API/whoami") || true
+  [[ "$got" == "$3" ]] || fail "$2: HTTP $got, expected $3"
+}
+plain_as "$WORK/rogue.key" "$WORK/rogue.pem" 401
+plain_as "$WORK/dev1.key" "$WORK/dev1.pem" 401
+got=$(timeout "$T" curl -s --cacert "$CA_DIR/root.pem" -o /dev/null -w '%{http_code}' "$API/whoami") || true
+[[ "$got" == 401 ]] || fail "no client certificate: HTTP $got"
+as alice 200 POST revoke/9 --data-binary "$(serial_of "$WORK/bob.pem")"
+as bob 403 GET audit
+ca audit --limit 1000 >"$WORK/audit1.txt"
+[[ $(grep -c " sign-in-failed " "$WORK/audit1.txt") -ge 4 ]] || { cat "$WORK/audit1.txt"; fail "failed sign-ins not audited"; }
+grep -q "revoked" "$WORK/audit1.txt" || fail "the revoked sign-in is not audited"
+[[ $(grep -c " denied " "$WORK/audit1.txt") -ge 8 ]] || fail "denied requests not all audited"
+
+# The rate limit: at most $RATE requests per identity per minute (carol has made 2 so far).
+limited=0
+for _ in $(seq 1 $((RATE * 3))); do
+  got=$(OPENSSL_CONF="$WORK/ops.cnf" timeout "$T" curl -s --cacert "$CA_DIR/root.pem" --cert "$WORK/carol.pem" \
+    --key "$WORK/carol.ref" -o /dev/null -w '%{http_code}' "$API/whoami") || true
+  if [[ "$got" == 429 ]]; then limited=1; break; fi
+  [[ "$got" == 200 ]] || fail "whoami before the limit: HTTP $got"
+done
+[[ $limited == 1 ]] || fail "no 429 after $((RATE * 3)) requests"
+as alice 200 GET whoami   # the limit is per identity
+log "admin API: matrix, separation of duties, sign-in refusals, rate limit"
