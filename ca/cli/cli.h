@@ -69,6 +69,11 @@ int CmdRoleRevoke(Args& args);
 // too). The certificate (PEM) goes to `out_path`, or stdout when empty.
 Status AddIdentityWithCert(CaInstance& ca, RoleService& roles, const Principal& who, const std::string& name,
                            Role role, const std::string& csr_path, const std::string& out_path);
+// ParseReason: an RFC 5280 CRLReason name as its code (cmd_revoke.cc).
+Result<int> ParseReason(const std::string& name);
+// CmdRemote: `command` through the admin API of --server as --identity
+// (cmd_remote.cc, docs/design/roles.md).
+int CmdRemote(Args& args, const std::string& command);
 // RequireSelfTests: the power-on self-tests gate of every other command.
 int RequireSelfTests();
 

@@ -94,6 +94,13 @@ class CommandLine {
     Text(app_, "actor", "the operator named in the audit events (default: the OS user)");
     Text(app_, "pin-file", "a file (mode 0600) holding the token PIN, instead of ca.toml's");
     Text(app_, "policy", "the policy.toml to enforce, instead of ca.toml's [ca] policy (docs/design/policy.md)");
+    Text(app_, "server", "run the command through the admin API of this server (https://HOST:PORT)");
+    Text(app_, "identity", "with --server: the operator key, pkcs11:token=T;object=K (PIN in --pin-file)");
+    Text(app_, "identity-cert", "with --server: the operator certificate (default: the token's, same label)");
+    Text(app_, "trust", "with --server: the CA certificate(s) that authenticate the server (root.pem)");
+    Text(app_, "vault", "with --server: the operator's certvault vault (default $CERTVAULT_HOME)");
+    Text(app_, "socket", "with --server: reach the operator's vault through certvaultd at this socket");
+    Text(app_, "provider-module", "with --server: certvault's OpenSSL provider (certvault.so)");
     Commands();
   }
 
@@ -139,6 +146,8 @@ class CommandLine {
     if (args_.Has("policy")) setenv("CERTVAULT_CA_POLICY", args_.Get("policy").c_str(), 1);  // ApplyPolicy reads it
     if (command_ == "selftest") return CmdSelftest(args_);
     if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
+    if (args_.Has("server")) return CmdRemote(args_, command_);  // docs/design/roles.md
+    if (command_ == "whoami") return Usage("whoami: only with --server");
     if (command_ == "serve") args_.flags["serve"] = "1";  // CmdServe: with EST (serve_est.h)
     auto it = kCommands.find(command_);
     if (it == kCommands.end()) return Usage("ocsp: give a subcommand (serve, rotate)");
@@ -224,6 +233,7 @@ class CommandLine {
     CLI::App* audit = app_.add_subcommand("audit", "list audit events");
     Number(*audit, "limit", 1, 100000000, "at most this many (default 50)");
     UserCommands();
+    app_.add_subcommand("whoami", "with --server: the identity and roles the server sees");
     CLI::App* selftest = app_.add_subcommand("selftest", "run the power-on self-tests and report");
     Switch(*selftest, "json", "the report as JSON");
     Text(*app_.add_subcommand("policy", "the key-management policy")->require_subcommand(1)->add_subcommand("report", "the policy report (checklist, inventory, CP/CPS skeleton)"), "format", "md (default) or html");
