@@ -161,6 +161,19 @@ remote boss role revoke alice crypto-officer >/dev/null || fail "remote role rev
 remote boss user add --name x --role operator --csr "$WORK/dev2.csr" 2>/dev/null && fail "user add is offline only"
 log "remote CLI with the key in an embedded certvault vault"
 
+# The same key through certvaultd (daemon mode): the client process never opens the vault.
+if [[ -n "${CERTVAULTD:-}" && -x "$CERTVAULTD" ]]; then
+  printf '[daemon]\n' >"$WORK/opsd.conf"
+  "$CERTVAULTD" --config "$WORK/opsd.conf" --vault "$OPS" --socket "$WORK/opsd.sock" >"$WORK/opsd.log" 2>&1 &
+  BG_PIDS+=($!)
+  wait_for_line "$WORK/opsd.log" "serving" 10 || { cat "$WORK/opsd.log"; fail "certvaultd did not start"; }
+  got=$(cd "$WORK" && timeout "$T" "$CA_BIN" --server "https://127.0.0.1:$HTTPS_PORT" --trust "$CA_DIR/root.pem" \
+    --identity "pkcs11:token=ops;object=alice" --pin-file "$WORK/ops-pin" --socket "$WORK/opsd.sock" \
+    --provider-module "$PROVIDER" whoami) || fail "remote whoami through certvaultd"
+  [[ "$got" == "alice	operator" ]] || fail "whoami through certvaultd: $got"
+  log "remote CLI with the key behind certvaultd"
+fi
+
 # The rate limit: at most $RATE requests per identity per minute (carol has made 4 so far; every other identity stays below it).
 limited=0
 for _ in $(seq 1 $((RATE * 3))); do
