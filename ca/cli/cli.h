@@ -20,6 +20,7 @@ struct Args {
   std::vector<std::string> positional;
   std::map<std::string, std::string> flags;  // "--name value" or "--name" -> "1"
   std::map<std::string, std::vector<std::string>> lists;  // repeatable options, in order
+  std::string command;  // "issue", "user add", ... (set by main)
   bool Has(const std::string& name) const { return flags.count(name) != 0; }
   std::string Get(const std::string& name, const std::string& def = "") const {
     auto it = flags.find(name);
@@ -34,8 +35,9 @@ int Usage(const std::string& message);
 std::string InstanceDir(const Args& args);
 // Open: the instance named by --dir (default $CERTVAULT_CA_DIR, then ".").
 // With `token`, logs in to the CA token (every command that changes state
-// does; a wrong PIN is refused and counted by the token). Only init passes
-// `create_db`.
+// does; a wrong PIN is refused and counted by the token) and, except for
+// init and the servers, records the run as break-glass in the audit trail
+// (docs/design/roles.md). Only init passes `create_db`.
 Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool create_db = false);
 // OpenForSigning: Open with the token, then CaInstance::PrepareToSign.
 Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args);

@@ -15,20 +15,19 @@
 namespace certvault::ca::cli {
 namespace {
 
-// Offline: the instance with the token open, and its break-glass principal,
-// recorded in the audit trail before anything changes.
+// Offline: the instance with the token open (Open records the break-glass
+// run in the audit trail before anything changes) and its principal.
 struct Offline {
   std::unique_ptr<CaInstance> ca;
   std::unique_ptr<RoleService> roles;
   Principal who;
 };
 
-Result<Offline> OpenOffline(const Args& args, const std::string& command, bool sign) {
+Result<Offline> OpenOffline(const Args& args, bool sign) {
   Offline o;
   CV_ASSIGN_OR_RETURN(o.ca, sign ? OpenForSigning(args) : Open(args, true));
   o.roles = std::make_unique<RoleService>(o.ca->db(), o.ca->Name(CaRole::kIssuing));
   o.who = BreakGlass(Actor(args));
-  CV_RETURN_IF_ERROR(o.roles->RecordBreakGlass(o.who, command));
   return o;
 }
 
@@ -63,7 +62,7 @@ int CmdUserAdd(Args& args) {
   Result<Role> role = ParseRole(args.Get("role"));
   if (!role.ok()) return Usage(std::string(role.status().message()));
   if (Status st = CheckIdentityName(args.Get("name")); !st.ok()) return Usage(std::string(st.message()));
-  auto o = OpenOffline(args, "user add " + args.Get("name"), true);
+  auto o = OpenOffline(args, true);
   if (!o.ok()) return Fail(o.status());
   Status st = AddIdentityWithCert(*o->ca, *o->roles, o->who, args.Get("name"), *role, args.Get("csr"),
                                   args.Get("out"));
@@ -87,7 +86,7 @@ int CmdUserList(Args& args) {
 int CmdUserRemove(Args& args) {
   if (args.positional.size() != 1) return Usage("user remove: give one NAME");
   const std::string& name = args.positional[0];
-  auto o = OpenOffline(args, "user remove " + name, false);
+  auto o = OpenOffline(args, false);
   if (!o.ok()) return Fail(o.status());
   Result<Identity> id = o->ca->db().FindIdentity(name);
   Status st = id.ok() ? o->roles->RemoveUser(o->who, name) : id.status();
@@ -106,7 +105,7 @@ int CmdRoleChange(Args& args, bool grant) {
   Result<Role> role = ParseRole(args.positional[1]);
   if (!role.ok()) return Usage(std::string(role.status().message()));
   const std::string& name = args.positional[0];
-  auto o = OpenOffline(args, std::string(grant ? "role grant " : "role revoke ") + name, false);
+  auto o = OpenOffline(args, false);
   if (!o.ok()) return Fail(o.status());
   Status st = o->roles->SetRole(o->who, name, *role, grant);
   if (!st.ok()) return Fail(st);

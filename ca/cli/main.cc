@@ -51,11 +51,29 @@ std::string InstanceDir(const Args& args) {
   return dir;
 }
 
+namespace {
+
+// RecordBreakGlass: an offline command that logged in to the CA token with
+// its PIN (init and the servers are not break-glass).
+Status RecordBreakGlass(const Args& args, CaInstance& ca) {
+  if (args.command == "init" || args.command == "serve" || args.command == "ocsp serve") return OkStatus();
+  std::string what = args.command;
+  if (args.Has("name")) what += " " + args.Get("name");
+  for (const std::string& p : args.positional) what += " " + p;
+  RoleService roles(ca.db(), ca.Name(CaRole::kIssuing));
+  return roles.RecordBreakGlass(BreakGlass(Actor(args)), what);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool create_db) {
   std::string dir = InstanceDir(args);
   char resolved[PATH_MAX];
   if (realpath(dir.c_str(), resolved) == nullptr) return NotFoundError("no CA directory " + dir);
-  return CaInstance::Open(resolved, token, args.Get("pin-file"), create_db);
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst,
+                      CaInstance::Open(resolved, token, args.Get("pin-file"), create_db));
+  if (token && !create_db) CV_RETURN_IF_ERROR(RecordBreakGlass(args, *inst));
+  return inst;
 }
 
 Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args) {
@@ -131,6 +149,7 @@ class CommandLine {
       for (CLI::App* subsub : sub->get_subcommands()) command_ += " " + subsub->get_name();
     }
     args_.positional = positional_;
+    args_.command = command_;
     return std::nullopt;
   }
 

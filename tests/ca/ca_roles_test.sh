@@ -11,7 +11,9 @@
 #   - an unknown client certificate, a certificate of this CA bound to no
 #     identity and a revoked operator certificate do not get in, and each
 #     failed sign-in is audited;
-#   - offline user/role commands are audited as break-glass.
+#   - offline commands with the CA token PIN are audited as break-glass;
+#   - certvault-ca --server runs the verbs remotely with the key in the
+#     vault (embedded, and behind certvaultd).
 source "$(dirname "$0")/../interop/lib.sh"
 need_tool openssl curl
 setup_env
@@ -73,6 +75,7 @@ ca audit --limit 1000 >"$WORK/audit0.txt"
 grep -q "break-glass:.*(token PIN) break-glass .* user add alice" "$WORK/audit0.txt" || { cat "$WORK/audit0.txt"; fail "no break-glass record"; }
 
 ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
+ca audit --limit 5 | grep -q "break-glass:.*(token PIN) break-glass .* server-cert" || fail "server-cert not break-glass"
 ca_bg serve >"$WORK/serve.log" 2>&1
 wait_for_line "$WORK/serve.log" "https listening on" 20 || { cat "$WORK/serve.log"; fail "serve did not start"; }
 API="https://127.0.0.1:$HTTPS_PORT/admin/v1"
