@@ -49,7 +49,8 @@ Result<RemoteCall> Build(const Args& args, const std::string& command) {
     }
     return call;
   }
-  return InvalidArgumentError("'" + command + "' is not available through --server (offline only: init, user add, ...)");
+  return InvalidArgumentError("'" + command +
+                              "' is not available through --server (offline only: init, user add, ...)");
 }
 
 RemoteOptions OptionsOf(const Args& args) {

@@ -39,8 +39,8 @@ std::string RolesText(const std::vector<std::string>& roles) {
 
 }  // namespace
 
-Status AddIdentityWithCert(CaInstance& ca, RoleService& roles, const Principal& who, const std::string& name,
-                           Role role, const std::string& csr_path, const std::string& out_path) {
+Status AddIdentityWithCert(CaInstance& ca, RoleService& roles, const Principal& who, const std::string& name, Role role,
+                           const std::string& csr_path, const std::string& out_path) {
   CV_RETURN_IF_ERROR(CheckIdentityName(name));
   CV_RETURN_IF_ERROR(roles.Check(who, Action::kManageUsers, name));
   if (ca.db().FindIdentity(name).ok()) return AlreadyExistsError("identity " + name + " exists");
@@ -64,8 +64,7 @@ int CmdUserAdd(Args& args) {
   if (Status st = CheckIdentityName(args.Get("name")); !st.ok()) return Usage(std::string(st.message()));
   auto o = OpenOffline(args, true);
   if (!o.ok()) return Fail(o.status());
-  Status st = AddIdentityWithCert(*o->ca, *o->roles, o->who, args.Get("name"), *role, args.Get("csr"),
-                                  args.Get("out"));
+  Status st = AddIdentityWithCert(*o->ca, *o->roles, o->who, args.Get("name"), *role, args.Get("csr"), args.Get("out"));
   if (!st.ok()) return Fail(st);
   std::fprintf(stderr, "identity %s added with role %s\n", args.Get("name").c_str(),
                std::string(RoleName(*role)).c_str());

@@ -26,9 +26,7 @@ namespace {
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
-Identity ReadIdentity(const SqlStatement& s) {
-  return Identity{s.Text(0), s.Text(1), s.Text(2), s.Int(3), {}};
-}
+Identity ReadIdentity(const SqlStatement& s) { return Identity{s.Text(0), s.Text(1), s.Text(2), s.Int(3), {}}; }
 
 }  // namespace
 

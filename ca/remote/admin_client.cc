@@ -104,7 +104,8 @@ Status AdminClient::LoadProvider(const RemoteOptions& o) {
   std::string module = o.provider_module.empty() ? DefaultProviderModule() : o.provider_module;
   std::string text =
       "openssl_conf = cv_init\n[cv_init]\nproviders = cv_providers\n[cv_providers]\ndefault = cv_default\n"
-      "certvault = cv_certvault\n[cv_default]\nactivate = 1\n[cv_certvault]\nactivate = 1\nmodule = " + module + "\n";
+      "certvault = cv_certvault\n[cv_default]\nactivate = 1\n[cv_certvault]\nactivate = 1\nmodule = " +
+      module + "\n";
   if (!o.vault.empty()) text += "vault = " + o.vault + "\n";
   if (!o.socket.empty()) text += "socket = " + o.socket + "\n";
   if (!o.pin_file.empty()) text += "pin-file = " + o.pin_file + "\n";
@@ -146,8 +147,9 @@ Status AdminClient::LoadIdentity(const RemoteOptions& o) {
   }
   ERR_clear_error();
   if (cert_ == nullptr) {
-    return FailedPreconditionError("no operator certificate: give --identity-cert, or import it into the token "
-                                   "with the key's label");
+    return FailedPreconditionError(
+        "no operator certificate: give --identity-cert, or import it into the token "
+        "with the key's label");
   }
   return OkStatus();
 }
@@ -196,14 +198,16 @@ Result<RemoteAnswer> AdminClient::Request(std::string_view method, std::string_v
   in6_addr ip{};
   bool is_ip = inet_pton(AF_INET, host_.c_str(), &ip) == 1 || inet_pton(AF_INET6, host_.c_str(), &ip) == 1;
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
-  if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host_.c_str()) != 1
-            : (SSL_set_tlsext_host_name(ssl.get(), host_.c_str()) != 1 || SSL_set1_host(ssl.get(), host_.c_str()) != 1)) {
+  if (is_ip
+          ? X509_VERIFY_PARAM_set1_ip_asc(param, host_.c_str()) != 1
+          : (SSL_set_tlsext_host_name(ssl.get(), host_.c_str()) != 1 || SSL_set1_host(ssl.get(), host_.c_str()) != 1)) {
     return InternalError("cannot set the server name to check");
   }
   if (SSL_connect(ssl.get()) != 1) return UnavailableError("TLS handshake with " + host_ + " failed: " + SslErrors());
-  std::string req = std::string(method) + " " + std::string(path) + " HTTP/1.1\r\nHost: " + host_ +
-                    "\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+  std::string req =
+      std::string(method) + " " + std::string(path) + " HTTP/1.1\r\nHost: " + host_ +
+      "\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + std::string(body);
   if (SSL_write(ssl.get(), req.data(), static_cast<int>(req.size())) != static_cast<int>(req.size())) {
     return UnavailableError("sending the request failed: " + SslErrors());
   }

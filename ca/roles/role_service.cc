@@ -56,8 +56,7 @@ Status CheckKeyNotBound(CertDb& db, std::span<const uint8_t> spki) {
 AuditEvent RoleService::Event(const Principal& who, const std::string& action, const std::string& object,
                               const std::string& detail) const {
   std::string from = who.source.empty() ? "" : " from " + who.source;
-  return AuditEvent{static_cast<int64_t>(std::time(nullptr)), ActorText(who), action, ca_name_, object,
-                    detail + from};
+  return AuditEvent{static_cast<int64_t>(std::time(nullptr)), ActorText(who), action, ca_name_, object, detail + from};
 }
 
 Status RoleService::RecordEvent(const Principal& who, const std::string& action, const std::string& object,
@@ -103,8 +102,8 @@ Status RoleService::AddUser(const Principal& who, const std::string& name, Role 
     return Refuse(who, "add-user", name, PermissionDeniedError("nobody changes their own roles"));
   }
   Identity id{name, ca, serial, static_cast<int64_t>(std::time(nullptr)), {std::string(RoleName(role))}};
-  return db_.AddIdentity(id, Event(who, "user-add", name,
-                                   "role " + std::string(RoleName(role)) + ", certificate " + serial));
+  return db_.AddIdentity(
+      id, Event(who, "user-add", name, "role " + std::string(RoleName(role)) + ", certificate " + serial));
 }
 
 Status RoleService::RemoveUser(const Principal& who, const std::string& name) {

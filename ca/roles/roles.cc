@@ -14,14 +14,17 @@ constexpr size_t kActions = std::size(kAllActions);
 // issue, revoke, publish-crl, rotate-keys, configure, manage-users,
 // read-certs, read-audit, export-audit, verify-audit. The same table is in
 // docs/design/roles.md; change both together.
+// clang-format off
+constexpr bool X = true, o = false;
 constexpr std::array<std::array<bool, kActions>, kRoles> kMatrix = {{
-    //  iss    rev    crl    rot    cfg    usr    certs  aread  aexp   aver
-    {false, false, false, false, false, true, true, true, true, true},        // authority
-    {false, false, false, false, true, false, true, false, false, false},     // admin
-    {false, false, true, true, false, false, true, false, false, false},      // crypto-officer
-    {true, true, true, false, false, false, true, false, false, false},       // operator
-    {false, false, false, false, false, false, true, true, true, true},       // auditor
+    // iss rev crl rot cfg usr crt ard aex avf
+    {o,  o,  o,  o,  o,  X,  X,  X,  X,  X},  // authority
+    {o,  o,  o,  o,  X,  o,  X,  o,  o,  o},  // admin
+    {o,  o,  X,  X,  o,  o,  X,  o,  o,  o},  // crypto-officer
+    {X,  X,  X,  o,  o,  o,  X,  o,  o,  o},  // operator
+    {o,  o,  o,  o,  o,  o,  X,  X,  X,  X},  // auditor
 }};
+// clang-format on
 
 // kConflicts: pairs one identity may not hold together (A.27-A.30: who
 // operates or administers the CA does not also audit it; an operator does
@@ -40,28 +43,45 @@ size_t Index(Action action) { return static_cast<size_t>(action); }
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kAuthority: return "authority";
-    case Role::kAdmin: return "admin";
-    case Role::kCryptoOfficer: return "crypto-officer";
-    case Role::kOperator: return "operator";
-    case Role::kAuditor: return "auditor";
-    default: return "unknown";
+    case Role::kAuthority:
+      return "authority";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kCryptoOfficer:
+      return "crypto-officer";
+    case Role::kOperator:
+      return "operator";
+    case Role::kAuditor:
+      return "auditor";
+    default:
+      return "unknown";
   }
 }
 
 std::string_view ActionName(Action action) {
   switch (action) {
-    case Action::kIssue: return "issue";
-    case Action::kRevoke: return "revoke";
-    case Action::kPublishCrl: return "publish-crl";
-    case Action::kRotateKeys: return "rotate-keys";
-    case Action::kConfigure: return "configure";
-    case Action::kManageUsers: return "manage-users";
-    case Action::kReadCerts: return "read-certs";
-    case Action::kReadAudit: return "read-audit";
-    case Action::kExportAudit: return "export-audit";
-    case Action::kVerifyAudit: return "verify-audit";
-    default: return "unknown";
+    case Action::kIssue:
+      return "issue";
+    case Action::kRevoke:
+      return "revoke";
+    case Action::kPublishCrl:
+      return "publish-crl";
+    case Action::kRotateKeys:
+      return "rotate-keys";
+    case Action::kConfigure:
+      return "configure";
+    case Action::kManageUsers:
+      return "manage-users";
+    case Action::kReadCerts:
+      return "read-certs";
+    case Action::kReadAudit:
+      return "read-audit";
+    case Action::kExportAudit:
+      return "export-audit";
+    case Action::kVerifyAudit:
+      return "verify-audit";
+    default:
+      return "unknown";
   }
 }
 
@@ -84,15 +104,15 @@ Status Authorize(const std::set<Role>& roles, Action action) {
   }
   std::string held;
   for (Role role : roles) held += (held.empty() ? "" : ", ") + std::string(RoleName(role));
-  return PermissionDeniedError("not authorized to " + std::string(ActionName(action)) + " (roles: " +
-                               (held.empty() ? "none" : held) + ")");
+  return PermissionDeniedError("not authorized to " + std::string(ActionName(action)) +
+                               " (roles: " + (held.empty() ? "none" : held) + ")");
 }
 
 Status CheckSeparation(const std::set<Role>& roles) {
   for (const auto& [a, b] : kConflicts) {
     if (roles.count(a) != 0 && roles.count(b) != 0) {
-      return FailedPreconditionError("separation of duties: one identity may not be both " +
-                                     std::string(RoleName(a)) + " and " + std::string(RoleName(b)));
+      return FailedPreconditionError("separation of duties: one identity may not be both " + std::string(RoleName(a)) +
+                                     " and " + std::string(RoleName(b)));
     }
   }
   return OkStatus();

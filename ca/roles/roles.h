@@ -36,10 +36,9 @@ enum class Action {
   kExportAudit,  // export the audit trail
   kVerifyAudit,  // verify the audit chain
 };
-inline constexpr Action kAllActions[] = {Action::kIssue,      Action::kRevoke,      Action::kPublishCrl,
-                                         Action::kRotateKeys, Action::kConfigure,   Action::kManageUsers,
-                                         Action::kReadCerts,  Action::kReadAudit,   Action::kExportAudit,
-                                         Action::kVerifyAudit};
+inline constexpr Action kAllActions[] = {
+    Action::kIssue,       Action::kRevoke,    Action::kPublishCrl, Action::kRotateKeys,  Action::kConfigure,
+    Action::kManageUsers, Action::kReadCerts, Action::kReadAudit,  Action::kExportAudit, Action::kVerifyAudit};
 
 // RoleName / ActionName: the names in ca.toml, the database, the CLI and the
 // audit trail ("crypto-officer", "publish-crl", ...).

@@ -24,15 +24,23 @@ constexpr std::string_view kPrefix = "/admin/v1/";
 
 unsigned int HttpCode(const Status& st) {
   switch (st.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
     case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnimplemented: return 501;
-    default: return 503;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnimplemented:
+      return 501;
+    default:
+      return 503;
   }
 }
 
@@ -230,8 +238,8 @@ Status AdminService::Revoke(const HttpRequest& request, Call& call, HttpReply& r
   std::vector<std::string> serials(seen.begin(), seen.end());
   CV_RETURN_IF_ERROR(Allow(call, Action::kRevoke, Join(serials, " ")));
   std::lock_guard<std::mutex> lock(db_mu_);
-  CV_RETURN_IF_ERROR(deps_.db->Revoke(deps_.ca_name, revs, static_cast<int64_t>(std::time(nullptr)),
-                                      ActorText(call.who)));
+  CV_RETURN_IF_ERROR(
+      deps_.db->Revoke(deps_.ca_name, revs, static_cast<int64_t>(std::time(nullptr)), ActorText(call.who)));
   Text(reply, 200, "revoked " + std::to_string(revs.size()) + " certificate(s)");
   return OkStatus();
 }

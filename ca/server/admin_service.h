@@ -43,12 +43,12 @@
 namespace certvault::ca {
 
 struct AdminDeps {
-  std::string ca_name;                 // the issuing CA's name in the database
-  X509* issuing = nullptr;             // borrowed
-  CertDb* db = nullptr;                // its own connection
-  IssueQueue* queue = nullptr;         // null: issue answers 503
-  std::function<bool()> may_sign;      // false: issue and crl answer 503
-  std::function<void()> request_crl;   // asks the serve loop to sign CRLs now
+  std::string ca_name;                // the issuing CA's name in the database
+  X509* issuing = nullptr;            // borrowed
+  CertDb* db = nullptr;               // its own connection
+  IssueQueue* queue = nullptr;        // null: issue answers 503
+  std::function<bool()> may_sign;     // false: issue and crl answer 503
+  std::function<void()> request_crl;  // asks the serve loop to sign CRLs now
 };
 
 class AdminService {
@@ -74,10 +74,10 @@ class AdminService {
   Status Audit(const HttpRequest& request, Call& call, HttpReply& reply);
 
   AdminDeps deps_;
-  std::mutex db_mu_;       // deps_.db and roles_ (one connection)
-  RoleService roles_;      // guarded by db_mu_
+  std::mutex db_mu_;   // deps_.db and roles_ (one connection)
+  RoleService roles_;  // guarded by db_mu_
   std::mutex mu_;
-  AdminConfig config_;     // guarded by mu_
+  AdminConfig config_;  // guarded by mu_
   // Fixed one-minute windows per identity: (window start, count).
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint32_t>> rate_;  // guarded by mu_
 };
