@@ -92,8 +92,10 @@ int CmdUserRemove(Args& args) {
   // Its certificate is revoked too (RFC 5280 privilegeWithdrawn): it could
   // be bound again by nobody, but relying parties see it is over.
   std::vector<Revocation> rev{{id.ok() ? id->cert_serial : "", 9, 0}};
-  if (st.ok()) st = o->ca->db().Revoke(id->ca, rev, static_cast<int64_t>(std::time(nullptr)), ActorText(o->who));
-  if (st.ok()) st = o->ca->RecordRevocations(id->ca);
+  Result<CertRecord> cert = st.ok() ? o->ca->db().FindBySerial(id->ca, id->cert_serial) : Result<CertRecord>(st);
+  bool revoke = cert.ok() && !cert->revoked;  // revoked already (through the admin API): nothing more to do
+  if (revoke) st = o->ca->db().Revoke(id->ca, rev, static_cast<int64_t>(std::time(nullptr)), ActorText(o->who));
+  if (revoke && st.ok()) st = o->ca->RecordRevocations(id->ca);
   if (!st.ok()) return Fail(st);
   std::fprintf(stderr, "identity %s removed, certificate %s revoked\n", name.c_str(), id->cert_serial.c_str());
   return 0;

@@ -132,6 +132,8 @@ got=$(timeout "$T" curl -s --cacert "$CA_DIR/root.pem" -o /dev/null -w '%{http_c
 [[ "$got" == 401 ]] || fail "no client certificate: HTTP $got"
 as alice 200 POST revoke/9 --data-binary "$(serial_of "$WORK/bob.pem")"
 as bob 403 GET audit
+ca user remove bob 2>/dev/null || fail "user remove of an identity whose certificate is revoked"
+ca user list | grep -q "^bob" && fail "bob still listed"
 ca audit --limit 1000 >"$WORK/audit1.txt"
 [[ $(grep -c " sign-in-failed " "$WORK/audit1.txt") -ge 4 ]] || { cat "$WORK/audit1.txt"; fail "failed sign-ins not audited"; }
 grep -q "revoked" "$WORK/audit1.txt" || fail "the revoked sign-in is not audited"
@@ -188,3 +190,6 @@ done
 [[ $limited == 1 ]] || fail "no 429 after $((RATE * 3)) requests"
 as alice 200 GET whoami   # the limit is per identity
 log "admin API: rate limit per identity"
+ca user remove carol 2>/dev/null || fail "user remove carol"
+ca show "$(serial_of "$WORK/carol.pem")" 2>/dev/null | grep -qi "revoked" || fail "carol's certificate not revoked"
+log "user remove revokes the certificate"
