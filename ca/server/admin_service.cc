@@ -102,11 +102,13 @@ Status AdminService::Authenticate(const HttpRequest& request, Call& call) {
     if (!config_.enabled) return NotFoundError("the admin API is off ([server.admin] enabled)");
   }
   auto refuse = [&](const std::string& who, Status st) {
+    if (!FailureRecordAllowed(call.address)) return st;
     std::lock_guard<std::mutex> lock(db_mu_);
     roles_.RecordSignInFailure(call.address, who, std::string(st.message()));
     return st;
   };
-  if (!peer.tls) return refuse("plain HTTP", PermissionDeniedError("the admin API needs HTTPS"));
+  // Plain HTTP is no sign-in attempt: refused, not recorded.
+  if (!peer.tls) return PermissionDeniedError("the admin API needs HTTPS");
   if (peer.cert == nullptr) return refuse("no certificate", UnauthenticatedError("a client certificate is required"));
   std::string serial = SerialHex(peer.cert.get());
   if (peer.verify_result != X509_V_OK) {
@@ -122,11 +124,28 @@ Status AdminService::Authenticate(const HttpRequest& request, Call& call) {
   if (!rec.ok() || rec->revoked) {
     Status st = rec.ok() ? PermissionDeniedError("the client certificate is revoked")
                          : UnauthenticatedError("the client certificate is unknown to this CA");
-    roles_.RecordSignInFailure(call.address, "certificate " + serial, std::string(st.message()));
+    if (FailureRecordAllowed(call.address)) {
+      roles_.RecordSignInFailure(call.address, "certificate " + serial, std::string(st.message()));
+    }
     return st;
   }
   CV_ASSIGN_OR_RETURN(call.who, roles_.SignIn(deps_.ca_name, serial, call.address));
   return OkStatus();
+}
+
+// FailureRecordAllowed: at most kMaxFailureRecords failed sign-ins per
+// client address and minute reach the audit trail (the rest are refused
+// alike, unrecorded), so that unauthenticated clients cannot flood it.
+bool AdminService::FailureRecordAllowed(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  auto& [start, count] = failures_[address];
+  if (now - start >= std::chrono::minutes(1)) {
+    start = now;
+    count = 0;
+  }
+  if (failures_.size() > 100000) failures_.clear();  // bounded memory under a spray of addresses
+  return ++count <= kMaxFailureRecords;
 }
 
 // CheckLimits: the allow-list of client addresses and the rate limit.

@@ -7,7 +7,8 @@
 // and bound to an identity (RoleService::SignIn). Then the [server.admin]
 // client address allow-list and per-identity rate limit apply, and the
 // request's action is checked against the permission matrix. Every failed
-// sign-in and every refusal is in the audit trail, every change too.
+// sign-in (up to 60 a minute per client address) and every refusal is in
+// the audit trail, every change too. Plain HTTP gets 403, unrecorded.
 //   GET  whoami                         name and roles
 //   GET  certs[/LIMIT]                  read-certs: "serial subject profile V|R"
 //   POST issue/PROFILE  (CSR)           issue: the certificate (PEM)
@@ -62,7 +63,9 @@ class AdminService {
 
  private:
   struct Call;
+  static constexpr uint32_t kMaxFailureRecords = 60;
   Status Authenticate(const HttpRequest& request, Call& call);
+  bool FailureRecordAllowed(const std::string& address);
   Status CheckLimits(Call& call);
   Status Route(const HttpRequest& request, Call& call, HttpReply& reply);
   Status Allow(Call& call, Action action, const std::string& target);
@@ -80,6 +83,7 @@ class AdminService {
   AdminConfig config_;  // guarded by mu_
   // Fixed one-minute windows per identity: (window start, count).
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint32_t>> rate_;  // guarded by mu_
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint32_t>> failures_;  // guarded by mu_
 };
 
 }  // namespace certvault::ca

@@ -130,6 +130,8 @@ plain_as "$WORK/rogue.key" "$WORK/rogue.pem" 401
 plain_as "$WORK/dev1.key" "$WORK/dev1.pem" 401
 got=$(timeout "$T" curl -s --cacert "$CA_DIR/root.pem" -o /dev/null -w '%{http_code}' "$API/whoami") || true
 [[ "$got" == 401 ]] || fail "no client certificate: HTTP $got"
+got=$(timeout "$T" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$OCSP_PORT/admin/v1/whoami") || true
+[[ "$got" == 403 ]] || fail "admin API over plain HTTP: HTTP $got"
 as alice 200 POST revoke/9 --data-binary "$(serial_of "$WORK/bob.pem")"
 as bob 403 GET audit
 ca user remove bob 2>/dev/null || fail "user remove of an identity whose certificate is revoked"
