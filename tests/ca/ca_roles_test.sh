@@ -77,6 +77,7 @@ grep -q "break-glass:.*(token PIN) break-glass .* user add alice" "$WORK/audit0.
 ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
 ca audit --limit 5 | grep -q "break-glass:.*(token PIN) break-glass .* server-cert" || fail "server-cert not break-glass"
 ca_bg serve >"$WORK/serve.log" 2>&1
+SERVE_BG=${BG_PIDS[-1]}
 wait_for_line "$WORK/serve.log" "https listening on" 20 || { cat "$WORK/serve.log"; fail "serve did not start"; }
 API="https://127.0.0.1:$HTTPS_PORT/admin/v1"
 
@@ -89,6 +90,28 @@ as() {
     --key "$WORK/$name.ref" -X "$method" -o "$WORK/out" -w '%{http_code}' "$API/$route" "$@") || true
   [[ "$got" == "$want" ]] || { cat "$WORK/out" >&2 || true; fail "$name $method $route: HTTP $got, expected $want"; }
 }
+# The client address allow-list, changed by SIGHUP: 127.0.0.1 is refused, then allowed again.
+SERVE_PID=$(pgrep -P "$SERVE_BG") || fail "no serve process under the timeout started here"
+hangup() {  # the next "configuration reloaded" line after a SIGHUP
+  local seen
+  seen=$(grep -c "configuration reloaded\|reload refused" "$WORK/serve.log" || true)
+  kill -HUP "$SERVE_PID" || fail "SIGHUP"
+  local deadline=$((SECONDS + 20))
+  while (($(grep -c "configuration reloaded\|reload refused" "$WORK/serve.log" || true) == seen)); do
+    ((SECONDS < deadline)) || { cat "$WORK/serve.log"; fail "no reload after SIGHUP"; }
+    sleep 0.1
+  done
+  tail -1 "$WORK/serve.log" | grep -q "configuration reloaded" || { cat "$WORK/serve.log"; fail "reload refused"; }
+}
+sed -i 's/^allow = \["127.0.0.1"\]/allow = ["10.9.9.9", "192.0.2.0\/24"]/' "$CA_DIR/ca.toml"
+hangup
+as alice 403 GET whoami
+grep -q "not in \[server.admin\] allow" "$WORK/out" || fail "allow-list refusal: $(cat "$WORK/out")"
+ca audit --limit 5 | grep -q "alice (operator) denied .*not in \[server.admin\] allow" || fail "allow-list refusal not audited"
+sed -i 's/^allow = \["10.9.9.9", "192.0.2.0\/24"\]/allow = ["127.0.0.1"]/' "$CA_DIR/ca.toml"
+hangup
+log "admin API: client address allow-list (after SIGHUP)"
+
 as alice 200 GET whoami
 [[ "$(cat "$WORK/out")" == "alice	operator" ]] || fail "whoami: $(cat "$WORK/out")"
 new_csr dev1 ec dev1.devices.example.com "DNS:dev1.devices.example.com"
@@ -195,3 +218,4 @@ log "admin API: rate limit per identity"
 ca user remove carol 2>/dev/null || fail "user remove carol"
 ca show "$(serial_of "$WORK/carol.pem")" 2>/dev/null | grep -qi "revoked" || fail "carol's certificate not revoked"
 log "user remove revokes the certificate"
+
