@@ -38,7 +38,9 @@ int Usage(const std::string& message) {
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
                "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]\n"
                "  serve [--http-port N] [--https-port N] [--bind ADDR]   server-cert [--san L]   enroll-code --profile P\n"
-               "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]\n");
+               "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]\n"
+               "  user add --name N --role R --csr F   user list   user remove N   role grant|revoke N R\n"
+               "  --server URL --trust F --identity pkcs11:token=T;object=K [--pin-file F] COMMAND   (remote)\n");
   return 2;
 }
 
