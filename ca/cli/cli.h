@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ca/instance/ca_instance.h"
+#include "ca/roles/role_service.h"
 
 namespace certvault::ca::cli {
 
@@ -19,6 +20,7 @@ struct Args {
   std::vector<std::string> positional;
   std::map<std::string, std::string> flags;  // "--name value" or "--name" -> "1"
   std::map<std::string, std::vector<std::string>> lists;  // repeatable options, in order
+  std::string command;  // "issue", "user add", ... (set by main)
   bool Has(const std::string& name) const { return flags.count(name) != 0; }
   std::string Get(const std::string& name, const std::string& def = "") const {
     auto it = flags.find(name);
@@ -33,8 +35,9 @@ int Usage(const std::string& message);
 std::string InstanceDir(const Args& args);
 // Open: the instance named by --dir (default $CERTVAULT_CA_DIR, then ".").
 // With `token`, logs in to the CA token (every command that changes state
-// does; a wrong PIN is refused and counted by the token). Only init passes
-// `create_db`.
+// does; a wrong PIN is refused and counted by the token) and, except for
+// init and the servers, records the run as break-glass in the audit trail
+// (docs/design/roles.md). Only init passes `create_db`.
 Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool create_db = false);
 // OpenForSigning: Open with the token, then CaInstance::PrepareToSign.
 Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args);
@@ -65,6 +68,21 @@ int CmdSelftest(Args& args);  // cmd_selftest.cc
 int CmdStatus(Args& args);    // cmd_status.cc
 int CmdPolicyReport(Args& args);  // cmd_policy.cc
 int CmdProvision(Args& args);     // cmd_provision.cc (issue 14)
+int CmdUserAdd(Args& args);       // cmd_user.cc
+int CmdUserList(Args& args);
+int CmdUserRemove(Args& args);
+int CmdRoleGrant(Args& args);
+int CmdRoleRevoke(Args& args);
+// AddIdentityWithCert: issues `name` an operator certificate for the CSR
+// at `csr_path` and binds it with `role` (cmd_user.cc; init's authority
+// too). The certificate (PEM) goes to `out_path`, or stdout when empty.
+Status AddIdentityWithCert(CaInstance& ca, RoleService& roles, const Principal& who, const std::string& name,
+                           Role role, const std::string& csr_path, const std::string& out_path);
+// ParseReason: an RFC 5280 CRLReason name as its code (cmd_revoke.cc).
+Result<int> ParseReason(const std::string& name);
+// CmdRemote: `command` through the admin API of --server as --identity
+// (cmd_remote.cc, docs/design/roles.md).
+int CmdRemote(Args& args, const std::string& command);
 // RequireSelfTests: the power-on self-tests gate of every other command.
 int RequireSelfTests();
 

@@ -10,6 +10,7 @@
 #include "ca/cli/serve_est.h"
 #include "ca/est/enroll_codes.h"
 #include "ca/server/cmp_service.h"
+#include "ca/server/admin_service.h"
 #include "ca/server/est_service.h"
 #include "ca/server/issue_queue.h"
 #include "ca/server/metrics.h"
@@ -37,6 +38,7 @@ class ServeEstImpl : public ServeEst {
   Status Listen(HttpServer& server) override;
   Status PrepareCmp(CaInstance& ca, const OcspResponder& responder, X509* issuing, X509* root);
   Status Reload() override;
+  bool TakeCrlRequest() override { return crl_requested_.exchange(false); }
   void Stop() override {
     published_.store(nullptr);
     frontend_.reset();  // waits for its connections (PeerOf is only asked while one is being handed in)
@@ -58,11 +60,13 @@ class ServeEstImpl : public ServeEst {
   // the library context and key of these. Dropped once no TLS connection
   // uses them; CMP transactions hold their own reference (SetSigner).
   std::vector<std::pair<uint64_t, std::shared_ptr<ServerTls>>> retired_tls_;
-  std::unique_ptr<CertDb> issue_db_, lookup_db_, cmp_db_;
+  std::unique_ptr<CertDb> issue_db_, lookup_db_, cmp_db_, admin_db_;
   std::unique_ptr<IssueQueue> queue_;
   ServerMetrics metrics_;
   std::unique_ptr<EstService> service_;
   std::unique_ptr<CmpService> cmp_;  // null without a TLS key (its key signs CMP answers)
+  std::unique_ptr<AdminService> admin_;  // /admin/v1/ (docs/design/roles.md)
+  std::atomic<bool> crl_requested_{false};
   std::unique_ptr<TlsFrontEnd> frontend_;
   std::atomic<TlsFrontEnd*> published_{nullptr};  // frontend_ for the server's threads
   FILE* log_ = nullptr;
@@ -99,6 +103,11 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
                },
                log_};
   CV_ASSIGN_OR_RETURN(service_, EstService::Create(std::move(deps)));
+  CV_ASSIGN_OR_RETURN(admin_db_, OpenCertDb(ca.config().database));
+  AdminDeps admin{ca.Name(CaRole::kIssuing), issuing, admin_db_.get(), queue_.get(),
+                  [&responder] { return !selftest::InErrorState() && !responder.suspended() && !responder.halted(); },
+                  [this] { crl_requested_.store(true); }};
+  admin_ = std::make_unique<AdminService>(std::move(admin), server_.admin);
   if (tls_ != nullptr) CV_RETURN_IF_ERROR(PrepareCmp(ca, responder, issuing, root.ok() ? *root : nullptr));
   opts.bind = server_.bind;
   opts.port = static_cast<uint16_t>(server_.http_port);
@@ -108,7 +117,7 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
   opts.timeout_s = server_.timeout_s;
   opts.max_request_bytes = server_.max_body_bytes;
   opts.app = [this](const HttpRequest& req, HttpReply& reply) {
-    return (cmp_ != nullptr && cmp_->Handle(req, reply)) || service_->Handle(req, reply);
+    return admin_->Handle(req, reply) || (cmp_ != nullptr && cmp_->Handle(req, reply)) || service_->Handle(req, reply);
   };
   // The front end starts after the server; until then no connection is handed in.
   opts.peer_of = [this](int fd) -> std::shared_ptr<const ConnectionPeer> {
@@ -173,6 +182,7 @@ Status ServeEstImpl::Reload() {
     CV_ASSIGN_OR_RETURN(tls, ServerTls::Create(ca_->config(), fresh));
   }
   service_->SetServerConfig(std::make_shared<const ServerConfig>(fresh));
+  admin_->SetConfig(fresh.admin);
   if (tls != nullptr) {
     uint64_t generation = frontend_ != nullptr ? frontend_->SetContext(tls->ctx()) : 0;
     if (cmp_ != nullptr) cmp_->SetSigner(tls->key(), SSL_CTX_get0_certificate(tls->ctx()), tls);

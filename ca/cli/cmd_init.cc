@@ -154,6 +154,21 @@ int WriteInstance(const Args& args, Written& written) {
   return 0;
 }
 
+// AddAuthority: the first System Authority identity (docs/design/roles.md),
+// from the CSR of a key in its holder's token. Its certificate goes to
+// --authority-out, default DIR/authority.pem.
+int AddAuthority(const Args& args, CaInstance& ca) {
+  if (args.Has("external-root")) return InitUsage("--authority-csr: install the issuing CA first, then 'user add'");
+  std::string name = args.Get("authority-name", "authority");
+  std::string out = args.Get("authority-out", ca.config().dir + "/authority.pem");
+  RoleService roles(ca.db(), ca.Name(CaRole::kIssuing));
+  Principal who = BreakGlass(Actor(args));
+  Status st = AddIdentityWithCert(ca, roles, who, name, Role::kAuthority, args.Get("authority-csr"), out);
+  if (!st.ok()) return Fail(st.Annotate("the authority identity"));
+  std::fprintf(stderr, "identity %s (authority): certificate %s\n", name.c_str(), out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int CmdInit(Args& args) {
@@ -184,7 +199,7 @@ int CmdInit(Args& args) {
   std::fprintf(stderr, args.Has("external-root")
                            ? "issuing key generated; have issuing.csr signed, then install-issuing\n"
                            : "CA hierarchy created: root.pem, issuing.pem, ocsp.pem, chain.pem\n");
-  return 0;
+  return args.Has("authority-csr") ? AddAuthority(args, **inst) : 0;
 }
 
 }  // namespace certvault::ca::cli

@@ -13,7 +13,6 @@
 #include "src/base/status_macros.h"
 
 namespace certvault::ca::cli {
-namespace {
 
 // RFC 5280 §5.3.1 CRLReason names (7 is unused; removeFromCRL only in deltas).
 Result<int> ParseReason(const std::string& name) {
@@ -33,6 +32,8 @@ Result<int> ParseReason(const std::string& name) {
                               "' (unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
                               "cessationOfOperation, privilegeWithdrawn, aACompromise)");
 }
+
+namespace {
 
 Result<int64_t> ParseTime(const std::string& text) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return std::stoll(text);

@@ -176,7 +176,8 @@ void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, 
     ReloadIfAsked(est);
     bool may_sign = SelfTestsOk(responder, error_state_said) && ClockOk(ca, responder, tick);
     if (may_sign) WatchSigner(ca, db, responder, watch);
-    if (may_sign && interval > 0 && tick % interval == 0) {
+    bool asked = est != nullptr && est->TakeCrlRequest();  // the admin API's publish-crl
+    if (may_sign && (asked || (interval > 0 && tick % interval == 0))) {
       Status st = ScheduledCrls(ca, db, key, issuing, actor);
       if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
     }

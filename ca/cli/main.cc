@@ -39,7 +39,9 @@ int Usage(const std::string& message) {
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
                "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]\n"
                "  serve [--http-port N] [--https-port N] [--bind ADDR]   server-cert [--san L]   enroll-code --profile P [--cmp]\n"
-               "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]\n");
+               "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]   audit verify|export\n"
+               "  user add --name N --role R --csr F   user list   user remove N   role grant|revoke N R\n"
+               "  --server URL --trust F --identity pkcs11:token=T;object=K [--pin-file F] COMMAND   (remote)\n");
   return 2;
 }
 
@@ -52,17 +54,33 @@ std::string InstanceDir(const Args& args) {
   return dir;
 }
 
+namespace {
+
+// RecordBreakGlass: an offline command that logged in to the CA token with
+// its PIN (init and the servers are not break-glass).
+Status RecordBreakGlass(const Args& args, CaInstance& ca) {
+  if (args.command == "init" || args.command == "serve" || args.command == "ocsp serve") return OkStatus();
+  std::string what = args.command;
+  if (args.Has("name")) what += " " + args.Get("name");
+  for (const std::string& p : args.positional) what += " " + p;
+  return ca.RecordBreakGlass(ActorOf(args), what);  // audited, and the break-glass alert runs
+}
+
+}  // namespace
+
 Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool create_db) {
   std::string dir = InstanceDir(args);
   char resolved[PATH_MAX];
   if (realpath(dir.c_str(), resolved) == nullptr) return NotFoundError("no CA directory " + dir);
-  return CaInstance::Open(resolved, token, args.Get("pin-file"), create_db);
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst,
+                      CaInstance::Open(resolved, token, args.Get("pin-file"), create_db));
+  if (token && !create_db) CV_RETURN_IF_ERROR(RecordBreakGlass(args, *inst));
+  return inst;
 }
 
 Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args) {
   Result<std::unique_ptr<CaInstance>> inst = Open(args, true);
   if (inst.ok()) CV_RETURN_IF_ERROR((*inst)->PrepareToSign());
-  if (inst.ok()) CV_RETURN_IF_ERROR((*inst)->RecordBreakGlass(ActorOf(args), args.Get("command")));
   return inst;
 }
 
@@ -118,6 +136,13 @@ class CommandLine {
     Text(app_, "actor", "the operator named in the audit events (default: the OS user)");
     Text(app_, "pin-file", "a file (mode 0600) holding the token PIN, instead of ca.toml's");
     Text(app_, "policy", "the policy.toml to enforce, instead of ca.toml's [ca] policy (docs/design/policy.md)");
+    Text(app_, "server", "run the command through the admin API of this server (https://HOST:PORT)");
+    Text(app_, "identity", "with --server: the operator key, pkcs11:token=T;object=K (PIN in --pin-file)");
+    Text(app_, "identity-cert", "with --server: the operator certificate (default: the token's, same label)");
+    Text(app_, "trust", "with --server: the CA certificate(s) that authenticate the server (root.pem)");
+    Text(app_, "vault", "with --server: the operator's certvault vault (default $CERTVAULT_HOME)");
+    Text(app_, "socket", "with --server: reach the operator's vault through certvaultd at this socket");
+    Text(app_, "provider-module", "with --server: certvault's OpenSSL provider (certvault.so)");
     Commands();
   }
 
@@ -149,6 +174,7 @@ class CommandLine {
     }
     args_.positional = positional_;
     args_.flags["command"] = command_;
+    args_.command = command_;
     return std::nullopt;
   }
 
@@ -159,10 +185,14 @@ class CommandLine {
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
         {"audit", CmdAudit},  {"audit verify", CmdAuditVerify}, {"audit export", CmdAuditExport},
         {"serve", CmdServe},  {"server-cert", CmdServerCert},   {"enroll-code", CmdEnrollCode},
-        {"status", CmdStatus}, {"policy report", CmdPolicyReport}, {"provision", CmdProvision}};
+        {"status", CmdStatus}, {"policy report", CmdPolicyReport}, {"provision", CmdProvision},
+        {"user add", CmdUserAdd}, {"user list", CmdUserList}, {"user remove", CmdUserRemove},
+        {"role grant", CmdRoleGrant}, {"role revoke", CmdRoleRevoke}};
     if (args_.Has("policy")) setenv("CERTVAULT_CA_POLICY", args_.Get("policy").c_str(), 1);  // ApplyPolicy reads it
     if (command_ == "selftest") return CmdSelftest(args_);
     if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
+    if (args_.Has("server")) return CmdRemote(args_, command_);  // docs/design/roles.md
+    if (command_ == "whoami") return Usage("whoami: only with --server");
     if (command_ == "serve") args_.flags["serve"] = "1";  // CmdServe: with EST (serve_est.h)
     auto it = kCommands.find(command_);
     if (it == kCommands.end()) return Usage("ocsp: give a subcommand (serve, rotate)");
@@ -266,10 +296,31 @@ class CommandLine {
     Text(*verify, "key", "the audit public key (default: audit-key.pem of the instance)");
     CLI::App* exp = audit->add_subcommand("export", "the audit records as JSON lines");
     Text(*exp, "since", "only records at or after this time (seconds since the epoch, or YYYY-MM-DDTHH:MM:SSZ)");
+    UserCommands();
+    app_.add_subcommand("whoami", "with --server: the identity and roles the server sees");
     CLI::App* selftest = app_.add_subcommand("selftest", "run the power-on self-tests and report");
     Switch(*selftest, "json", "the report as JSON");
     Text(*app_.add_subcommand("policy", "the key-management policy")->require_subcommand(1)->add_subcommand("report", "the policy report (checklist, inventory, CP/CPS skeleton)"), "format", "md (default) or html");
     Switch(*app_.add_subcommand("status", "the time source's health (offset, last check, source)"), "json", "as JSON");
+  }
+
+  // UserCommands: identities and roles (cmd_user.cc, docs/design/roles.md).
+  void UserCommands() {
+    CLI::App* user = app_.add_subcommand("user", "identities (operators) of the CA");
+    user->require_subcommand(1);
+    CLI::App* add = user->add_subcommand("add", "issue an operator certificate for a CSR and bind it to a new identity");
+    Text(*add, "name", "the identity's name (1..64 of A-Z a-z 0-9 . _ - @)");
+    Text(*add, "role", "authority, admin, crypto-officer, operator or auditor");
+    Text(*add, "csr", "the CSR of the key in the operator's token (PEM or DER)");
+    Text(*add, "out", "write the certificate (PEM) here instead of standard output");
+    for (const char* o : {"--name", "--role", "--csr"}) add->get_option(o)->required();
+    user->add_subcommand("list", "list identities, their roles and certificates");
+    CLI::App* remove = user->add_subcommand("remove", "remove an identity (its certificate is revoked)");
+    remove->add_option("name", positional_, "the identity")->required()->expected(1);
+    CLI::App* role = app_.add_subcommand("role", "roles of identities");
+    role->require_subcommand(1);
+    role->add_subcommand("grant", "grant NAME the role ROLE")->add_option("args", positional_, "NAME ROLE")->expected(2);
+    role->add_subcommand("revoke", "take the role ROLE from NAME")->add_option("args", positional_, "NAME ROLE")->expected(2);
   }
 
   // InitOptions: the guided set-up (cmd_init.cc, docs/design/ca.md). With
@@ -289,6 +340,10 @@ class CommandLine {
     Number(init, "crl-partitions", 1, 1024, "set-up: CRL partitions (default 1: one full CRL)");
     Texts(init, "permitted-dns", "set-up: a DNS domain the issuing CA may certify (repeatable; nameConstraints)");
     Text(init, "profile-dir", "set-up: take the starting profiles from DIR/*.toml instead of the shipped ones");
+    Text(init, "authority-csr", "the CSR of the first System Authority's key (in their token): an identity with "
+                                "role authority (docs/design/roles.md)");
+    Text(init, "authority-name", "that identity's name (default authority)");
+    Text(init, "authority-out", "where its certificate goes (default DIR/authority.pem)");
   }
 
   CLI::App app_;

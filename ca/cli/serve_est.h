@@ -26,6 +26,9 @@ class ServeEst {
   // An error (unreadable ca.toml, certificate that does not load) changes
   // nothing: the old configuration stays in force.
   virtual Status Reload() = 0;
+  // TakeCrlRequest: whether the admin API asked for CRLs since the last
+  // call (the serve loop signs them: it owns the CA instance).
+  virtual bool TakeCrlRequest() = 0;
   // Stop: no new TLS connections; ends the open ones (before `server` goes).
   virtual void Stop() = 0;
 };

@@ -126,6 +126,17 @@ struct AuditChainState {
   int64_t legacy_rows = 0;   // rows from before migration 3 (not covered)
 };
 
+// Identity: a person known to the CA (docs/design/roles.md): a name, the
+// operator certificate bound to it (issued by `ca`), and its roles (names as
+// in ca/roles/roles.h: "authority", "operator", ...).
+struct Identity {
+  std::string name;
+  std::string ca;
+  std::string cert_serial;  // lower-case hex, as CertRecord::serial
+  int64_t created_at = 0;
+  std::vector<std::string> roles;  // sorted
+};
+
 // Revocation: one revoke request.
 struct Revocation {
   std::string serial;
@@ -205,6 +216,20 @@ class CertDb {
   // MetaValue / SetMetaValue: ca_meta entries ("" when absent).
   virtual Result<std::string> GetMeta(const std::string& key) = 0;
   virtual Status SetMeta(const std::string& key, const std::string& value) = 0;
+  // Identities (ca_users, ca_user_roles; sql_cert_db_users.cc). Each change
+  // commits together with its audit event `event`. The defaults answer
+  // kUnimplemented (test doubles that do not need identities).
+  // AddIdentity: kAlreadyExists for a name or certificate already bound.
+  virtual Status AddIdentity(const Identity& identity, const AuditEvent& event);
+  // RemoveIdentity: the identity and its roles; kNotFound if unknown.
+  virtual Status RemoveIdentity(const std::string& name, const AuditEvent& event);
+  // SetRole: grants (`grant`) or takes away `role`; kNotFound for an unknown
+  // identity. The caller checked the rules (CheckGrant).
+  virtual Status SetRole(const std::string& name, const std::string& role, bool grant, const AuditEvent& event);
+  // FindIdentity / FindIdentityByCert: kNotFound if none.
+  virtual Result<Identity> FindIdentity(const std::string& name);
+  virtual Result<Identity> FindIdentityByCert(const std::string& ca, const std::string& serial);
+  virtual Result<std::vector<Identity>> ListIdentities();
   // CountCertificates: how many certificates `ca` has issued.
   virtual Result<int64_t> CountCertificates(const std::string& ca) = 0;
   // CheckIntegrity: kDataLoss when the database is damaged (SQLite: PRAGMA

@@ -46,6 +46,12 @@ class SqlCertDb final : public CertDb {
   void SetAuditForBenchmark(bool enabled) override { audit_enabled_ = enabled; }
   Result<std::string> GetMeta(const std::string& key) override { return MetaValue(key); }
   Status SetMeta(const std::string& key, const std::string& value) override;
+  Status AddIdentity(const Identity& identity, const AuditEvent& event) override;
+  Status RemoveIdentity(const std::string& name, const AuditEvent& event) override;
+  Status SetRole(const std::string& name, const std::string& role, bool grant, const AuditEvent& event) override;
+  Result<Identity> FindIdentity(const std::string& name) override;
+  Result<Identity> FindIdentityByCert(const std::string& ca, const std::string& serial) override;
+  Result<std::vector<Identity>> ListIdentities() override;
   Result<int64_t> CountCertificates(const std::string& ca) override;
   Status CheckIntegrity() override;
   Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t partition) override;
@@ -72,6 +78,7 @@ class SqlCertDb final : public CertDb {
   // transaction; SaveHead writes it back before the commit.
   Status LockHead();
   Status SaveHead();
+  Result<std::vector<std::string>> RolesOf(const std::string& name);
 
   struct TxHead {
     bool loaded = false;

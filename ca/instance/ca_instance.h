@@ -9,7 +9,9 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ca/audit/audit_checkpointer.h"
@@ -72,6 +74,15 @@ class CaInstance {
   Status FlushAudit();
   std::string AuditKeyPath() const { return config_.dir + "/audit-key.pem"; }
   std::string AuditKeyLabel() const { return config_.name + "-audit"; }
+
+  // IssueOperatorCert: the operator certificate of identity `name`
+  // (ca_operator_cert.cc, docs/design/roles.md): the key of the CSR `csr`
+  // (PEM or DER; its self-signature checked), subject CN=name plus the CA's
+  // O, clientAuth, built-in internal profile "operator" (not usable by
+  // `issue` or EST). Stored in the database; the serial (hex) and the DER
+  // are returned. REQUIRES: PrepareToSign succeeded.
+  Result<std::pair<std::string, Bytes>> IssueOperatorCert(const std::string& name, std::span<const uint8_t> csr,
+                                                          const std::string& actor);
 
   const CaConfig& config() const { return config_; }
   CertDb& db() { return *db_; }

@@ -3,7 +3,10 @@
 
 #include <cpptoml.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -38,6 +41,24 @@ Status LoadRules(const cpptoml::table& server, std::vector<AuthzRule>& out) {
   return OkStatus();
 }
 
+Status LoadAdmin(const cpptoml::table& server, AdminConfig& a) {
+  auto t = server.get_table("admin");
+  if (t == nullptr) return OkStatus();
+  CV_RETURN_IF_ERROR(GetBool(*t, "enabled", a.enabled));
+  CV_RETURN_IF_ERROR(GetStrings(*t, "allow", a.allow));
+  CV_RETURN_IF_ERROR(GetUint(*t, "rate_per_minute", 0, 1000000, a.rate_per_minute));
+  for (const std::string& entry : a.allow) {
+    in_addr net{};
+    std::string ip = entry.substr(0, entry.find('/'));
+    in6_addr net6{};
+    if (inet_pton(AF_INET, ip.c_str(), &net) != 1 && (entry.find('/') != std::string::npos ||
+                                                      inet_pton(AF_INET6, ip.c_str(), &net6) != 1)) {
+      return InvalidArgumentError("ca.toml: [server.admin] allow: '" + entry + "' is not an address or IPv4 CIDR");
+    }
+  }
+  return OkStatus();
+}
+
 Status LoadServerTable(const cpptoml::table& s, const std::string& dir, ServerConfig& c) {
   CV_RETURN_IF_ERROR(GetString(s, "bind", c.bind));
   CV_RETURN_IF_ERROR(GetUint(s, "http_port", 0, 65535, c.http_port));
@@ -61,6 +82,7 @@ Status LoadServerTable(const cpptoml::table& s, const std::string& dir, ServerCo
   c.tls_cert = Absolute(dir, c.tls_cert);
   c.access_log = Absolute(dir, c.access_log);
   for (std::string& a : c.client_anchors) a = Absolute(dir, a);
+  CV_RETURN_IF_ERROR(LoadAdmin(s, c.admin));
   return LoadRules(s, c.authorize);
 }
 
@@ -86,6 +108,25 @@ Result<ServerConfig> LoadServerConfig(const std::string& dir, const std::string&
   std::stringstream buf;
   buf << in.rdbuf();
   return ParseServerConfig(buf.str(), dir, ca_name);
+}
+
+bool AddressAllowed(const std::vector<std::string>& allow, const std::string& address) {
+  if (allow.empty()) return true;
+  in_addr addr{};
+  bool v4 = inet_pton(AF_INET, address.c_str(), &addr) == 1;
+  for (const std::string& entry : allow) {
+    size_t slash = entry.find('/');
+    if (slash == std::string::npos) {
+      if (entry == address) return true;
+      continue;
+    }
+    in_addr net{};
+    int bits = std::atoi(entry.c_str() + slash + 1);
+    if (!v4 || bits < 0 || bits > 32 || inet_pton(AF_INET, entry.substr(0, slash).c_str(), &net) != 1) continue;
+    uint32_t mask = bits == 0 ? 0 : htonl(~uint32_t{0} << (32 - bits));
+    if ((addr.s_addr & mask) == (net.s_addr & mask)) return true;
+  }
+  return false;
 }
 
 std::vector<std::string> ProfilesFor(const std::vector<AuthzRule>& rules, const std::string& issuer,

@@ -15,6 +15,9 @@
 //   subject = "/CN=terminal-1"       # optional: one certificate subject only
 //   profiles = ["device"]
 //   revoke = true                    # optional: a revocation operator (CMP rr)
+//   [server.admin]                   # the admin API (docs/design/roles.md)
+//   allow = ["127.0.0.1", "10.1.0.0/16"]
+//   rate_per_minute = 120
 #ifndef CERTVAULT_CA_SERVER_SERVER_CONFIG_H_
 #define CERTVAULT_CA_SERVER_SERVER_CONFIG_H_
 
@@ -31,6 +34,13 @@ struct AuthzRule {
   std::string subject;                // "" = any subject from that issuer
   std::vector<std::string> profiles;  // the profiles this identity may enroll into
   bool revoke = false;                // a revocation operator: may revoke any certificate of this CA (CMP rr)
+};
+
+// AdminConfig: [server.admin], the admin API (docs/design/roles.md).
+struct AdminConfig {
+  bool enabled = true;                 // /admin/v1/ on the HTTPS listener
+  std::vector<std::string> allow;      // client IPs or IPv4 CIDRs ("10.0.0.0/8"); empty = any
+  uint32_t rate_per_minute = 0;        // requests per identity per minute; 0 = no limit
 };
 
 struct ServerConfig {
@@ -51,6 +61,7 @@ struct ServerConfig {
   uint32_t timeout_s = 30;            // inactivity limit on the handshake, headers and body
   std::string access_log;             // a file; "" = standard error
   std::vector<AuthzRule> authorize;
+  AdminConfig admin;
 };
 
 // LoadServerConfig: [server] of DIR/ca.toml (`ca_name` gives the default
@@ -58,6 +69,9 @@ struct ServerConfig {
 Result<ServerConfig> LoadServerConfig(const std::string& dir, const std::string& ca_name);
 // ParseServerConfig: the same from text (tests).
 Result<ServerConfig> ParseServerConfig(const std::string& text, const std::string& dir, const std::string& ca_name);
+// AddressAllowed: `address` (IPv4 or IPv6 text) matches one entry of
+// `allow` (an address, or an IPv4 CIDR); an empty list allows all.
+bool AddressAllowed(const std::vector<std::string>& allow, const std::string& address);
 // ProfilesFor: the profiles `rules` grant to a certificate with these
 // issuer and subject names ("/CN=..." form).
 std::vector<std::string> ProfilesFor(const std::vector<AuthzRule>& rules, const std::string& issuer,

@@ -54,5 +54,21 @@ profiles = ["device"]
   EXPECT_TRUE(ProfilesFor(c->authorize, "/CN=Boot", "/CN=revoker") == std::vector<std::string>{"device"});
 }
 
+TEST(ServerConfigTest, AdminAllowListAndRate) {
+  auto c = ParseServerConfig("[server]\n[server.admin]\nallow = [\"127.0.0.1\", \"10.1.0.0/16\", \"::1\"]\n"
+                             "rate_per_minute = 5\n", "/ca", "x");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->admin.enabled);
+  EXPECT_EQ(c->admin.rate_per_minute, 5u);
+  EXPECT_TRUE(AddressAllowed(c->admin.allow, "127.0.0.1"));
+  EXPECT_TRUE(AddressAllowed(c->admin.allow, "10.1.255.3"));
+  EXPECT_TRUE(AddressAllowed(c->admin.allow, "::1"));
+  EXPECT_FALSE(AddressAllowed(c->admin.allow, "10.2.0.1"));
+  EXPECT_FALSE(AddressAllowed(c->admin.allow, "127.0.0.2"));
+  EXPECT_TRUE(AddressAllowed({}, "192.0.2.1"));
+  EXPECT_FALSE(ParseServerConfig("[server.admin]\nallow = [\"ten\"]\n", "/ca", "x").ok());
+  EXPECT_FALSE(ParseServerConfig("[server.admin]\nallow = [\"::1/64\"]\n", "/ca", "x").ok());
+}
+
 }  // namespace
 }  // namespace certvault::ca

@@ -110,6 +110,24 @@ CREATE TABLE audit_checkpoints (
   signature {BLOB} NOT NULL
 );
 )sql",
+      // 4: identities and their roles (docs/design/roles.md). An identity is
+      // bound to the operator certificate it signs in with.
+      R"sql(
+CREATE TABLE ca_users (
+  name TEXT PRIMARY KEY,
+  ca TEXT NOT NULL,
+  cert_serial TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (ca, cert_serial)
+);
+CREATE TABLE ca_user_roles (
+  name TEXT NOT NULL REFERENCES ca_users (name) ON DELETE CASCADE,
+  role TEXT NOT NULL CHECK (role IN ('authority', 'admin', 'crypto-officer', 'operator', 'auditor')),
+  granted_by TEXT NOT NULL,
+  granted_at BIGINT NOT NULL,
+  PRIMARY KEY (name, role)
+);
+)sql",
   };
   return kList;
 }

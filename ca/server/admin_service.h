@@ -1,0 +1,91 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// AdminService: the admin API of `certvault-ca serve` under /admin/v1/ on
+// the HTTPS listener (docs/design/roles.md, "Admin API"). A request is
+// authenticated by its TLS client certificate only: a certificate of this
+// issuing CA, verified at the handshake, in the database and not revoked,
+// and bound to an identity (RoleService::SignIn). Then the [server.admin]
+// client address allow-list and per-identity rate limit apply, and the
+// request's action is checked against the permission matrix. Every failed
+// sign-in (up to 60 a minute per client address) and every refusal is in
+// the audit trail, every change too. Plain HTTP gets 403, unrecorded.
+//   GET  whoami                         name and roles
+//   GET  certs[/LIMIT]                  read-certs: "serial subject profile V|R"
+//   POST issue/PROFILE  (CSR)           issue: the certificate (PEM)
+//   POST revoke[/REASON]  (serials)     revoke (RFC 5280 reason code): all or none
+//   POST crl                            publish-crl: signed by the server within a second (202)
+//   GET  users                          read-certs: "name roles serial"
+//   POST users/NAME/remove              manage-users
+//   POST users/NAME/grant/ROLE, users/NAME/revoke/ROLE   manage-users
+//   GET  audit[/LIMIT]                  read-audit
+// Answers: 200/202, 400 malformed, 401 no or unknown client certificate,
+// 403 not allowed (matrix, allow-list, revoked), 404 unknown route or
+// identity, 409 a rule refused the change (separation of duties), 429 rate
+// limit, 503 the CA cannot act now. Bodies are text/plain.
+// Thread-safe: Handle runs on the server's threads; the database
+// connection is used under one mutex.
+#ifndef CERTVAULT_CA_SERVER_ADMIN_SERVICE_H_
+#define CERTVAULT_CA_SERVER_ADMIN_SERVICE_H_
+
+#include <openssl/x509.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "ca/http/http_server.h"
+#include "ca/roles/role_service.h"
+#include "ca/server/issue_queue.h"
+#include "ca/server/server_config.h"
+
+namespace certvault::ca {
+
+struct AdminDeps {
+  std::string ca_name;                // the issuing CA's name in the database
+  X509* issuing = nullptr;            // borrowed
+  CertDb* db = nullptr;               // its own connection
+  IssueQueue* queue = nullptr;        // null: issue answers 503
+  std::function<bool()> may_sign;     // false: issue and crl answer 503
+  std::function<void()> request_crl;  // asks the serve loop to sign CRLs now
+};
+
+class AdminService {
+ public:
+  AdminService(AdminDeps deps, AdminConfig config)
+      : deps_(std::move(deps)), roles_(*deps_.db, deps_.ca_name), config_(std::move(config)) {}
+  // Handle: false for paths outside /admin/.
+  bool Handle(const HttpRequest& request, HttpReply& reply);
+  // SetConfig: [server.admin] for requests from now on (SIGHUP).
+  void SetConfig(AdminConfig config);
+
+ private:
+  struct Call;
+  static constexpr uint32_t kMaxFailureRecords = 60;
+  Status Authenticate(const HttpRequest& request, Call& call);
+  bool FailureRecordAllowed(const std::string& address);
+  Status CheckLimits(Call& call);
+  Status Route(const HttpRequest& request, Call& call, HttpReply& reply);
+  Status Allow(Call& call, Action action, const std::string& target);
+  Status Certs(const HttpRequest& request, Call& call, HttpReply& reply);
+  Status Issue(const HttpRequest& request, Call& call, HttpReply& reply);
+  Status Revoke(const HttpRequest& request, Call& call, HttpReply& reply);
+  Status Users(Call& call, HttpReply& reply);
+  Status UserChange(const std::string& rest, Call& call, HttpReply& reply);
+  Status Audit(const HttpRequest& request, Call& call, HttpReply& reply);
+
+  AdminDeps deps_;
+  std::mutex db_mu_;   // deps_.db and roles_ (one connection)
+  RoleService roles_;  // guarded by db_mu_
+  std::mutex mu_;
+  AdminConfig config_;  // guarded by mu_
+  // Fixed one-minute windows per identity: (window start, count).
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint32_t>> rate_;  // guarded by mu_
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint32_t>> failures_;  // guarded by mu_
+};
+
+}  // namespace certvault::ca
+
+#endif  // CERTVAULT_CA_SERVER_ADMIN_SERVICE_H_
