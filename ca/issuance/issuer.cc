@@ -43,7 +43,10 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
   out.source = item.source;
   auto run = [&]() -> Status {
     CV_ASSIGN_OR_RETURN(ParsedCsr csr, ParseCsr(item.csr, config_.max_csr_bytes));
-    CV_RETURN_IF_ERROR(CheckCsrKeyType(config_.policy.get(), csr.content.key_algorithm));
+    if (Status policy = CheckCsrKeyType(config_.policy.get(), csr.content.key_algorithm); !policy.ok()) {
+      out.policy_refused = true;
+      return policy;
+    }
     CV_ASSIGN_OR_RETURN(Approved approved, CheckAgainstProfile(tmpl.profile(), csr.content));
     // Whatever the profile says, nothing outside the CA's own nameConstraints.
     CV_RETURN_IF_ERROR(CheckNameConstraints(name_constraints_, approved.subject, approved.sans));
@@ -69,6 +72,12 @@ Status Issuer::Commit(const CertTemplate& tmpl, std::span<const IssueItem> items
   std::vector<size_t> pending;
   for (size_t i = 0; i < outs.size(); ++i) {
     if (outs[i].status.ok()) pending.push_back(i);
+    // A policy refusal is an audited event (docs/design/policy.md); only
+    // refused CSRs cost this write.
+    if (outs[i].policy_refused) {
+      CV_RETURN_IF_ERROR(db_.AddAudit({0, actor_, "refuse", ca_name_, outs[i].source,
+                                       std::string(outs[i].status.message())}));
+    }
   }
   for (int attempt = 0; !pending.empty(); ++attempt) {
     if (attempt == kMaxSerialRetries) return InternalError("serial collisions persist; the DRBG is suspect");
@@ -111,7 +120,11 @@ void Issuer::SignChunk(const CertTemplate& tmpl, Chunk& c) {
 // signing. Outcomes are returned only after their chunk has committed.
 Result<std::vector<IssueOutcome>> Issuer::Issue(std::span<const IssueItem> items, const std::string& profile) {
   CV_ASSIGN_OR_RETURN(const CertTemplate* tmpl, TemplateFor(profile));
-  CV_RETURN_IF_ERROR(CheckIssuingKeyUsage(config_, ca_cert_, static_cast<int64_t>(std::time(nullptr))));
+  if (Status usage = CheckIssuingKeyUsage(config_, ca_cert_, static_cast<int64_t>(std::time(nullptr))); !usage.ok()) {
+    // The crypto-period is policy too: the refusal is audited.
+    (void)db_.AddAudit({0, actor_, "refuse", ca_name_, "issue", std::string(usage.message())});
+    return usage;
+  }
   if (!name_constraints_read_) {
     CV_ASSIGN_OR_RETURN(name_constraints_, NameConstraintsOf(ca_cert_));
     name_constraints_read_ = true;
