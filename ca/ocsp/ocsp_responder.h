@@ -130,6 +130,9 @@ class OcspResponder {
   std::shared_ptr<const Signer> signer_;  // guarded by signer_mu_
   uint32_t validity_minutes_ = 60;
   std::vector<IssuerHashes> issuer_hashes_;  // one per accepted CertID hash
+  // retired_: fixed before the first Respond, then only read (kept beside
+  // the other read-only members, away from the per-request stats lock).
+  std::vector<std::unique_ptr<OcspResponder>> retired_;
   int64_t last_revocation_id_ = 0;  // guarded by db_mu_
   mutable std::shared_mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;  // guarded by cache_mu_
@@ -142,7 +145,6 @@ class OcspResponder {
   std::atomic<bool (*)()> error_state_check_{nullptr};
   mutable std::mutex stats_mu_;
   OcspStats stats_;
-  std::vector<std::unique_ptr<OcspResponder>> retired_;  // fixed before the first Respond
 };
 
 // ErrorResponse: an OCSPResponse with only responseStatus (1 malformedRequest,
