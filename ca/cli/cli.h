@@ -56,6 +56,7 @@ int CmdRevoke(Args& args);
 int CmdCrl(Args& args);
 int CmdServe(Args& args);
 int CmdOcspRotate(Args& args);
+int CmdRollover(Args& args);    // cmd_rollover.cc
 int CmdServerCert(Args& args);  // cmd_est.cc
 int CmdEnrollCode(Args& args);  // cmd_est.cc
 int CmdList(Args& args);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <map>
 #include <set>
 #include <ctime>
 
@@ -45,6 +46,16 @@ Result<int64_t> ParseTime(const std::string& text) {
   return static_cast<int64_t>(timegm(&tm_v));
 }
 
+// IssuerOf: the key generation of `role` whose CA issued `serial`, newest
+// first; the current one when none did (Revoke then names the serial
+// unknown). No lookup while there is only one generation.
+std::string IssuerOf(CaInstance& ca, CaRole role, const std::string& serial) {
+  for (uint32_t gen = ca.Generation(role); gen > 1; --gen) {
+    if (ca.db().FindBySerial(ca.NameOf(role, gen), serial).ok()) return ca.NameOf(role, gen);
+  }
+  return ca.NameOf(role, 1);
+}
+
 }  // namespace
 
 int CmdRevoke(Args& args) {
@@ -70,14 +81,22 @@ int CmdRevoke(Args& args) {
   auto inst = Open(args, true);  // a change: the token login is the credential
   if (!inst.ok()) return Fail(inst.status());
   CaInstance& ca = **inst;
-  std::string ca_name = ca.Name(which_ca == "root" ? CaRole::kRoot : CaRole::kIssuing);
+  CaRole role = which_ca == "root" ? CaRole::kRoot : CaRole::kIssuing;
   Status st = ca.db().CheckIntegrity();
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   // RFC 5280 §5.3.2: the invalidity date is when the key is known or
   // suspected to have been compromised: it cannot lie in the future.
   if (st.ok() && invalidity > now) st = InvalidArgumentError("the invalidity date lies in the future");
-  if (st.ok()) st = ca.db().Revoke(ca_name, revs, now, ActorOf(args));
-  if (st.ok()) st = ca.RecordRevocations(ca_name);
+  // After a rollover a serial may come from a retired key generation: each
+  // generation's revocations go to its own CRLs (one batch per generation).
+  std::map<std::string, std::vector<Revocation>> by_ca;
+  for (Revocation& r : revs) {
+    if (st.ok()) by_ca[IssuerOf(ca, role, r.serial)].push_back(std::move(r));
+  }
+  for (const auto& [ca_name, batch] : by_ca) {
+    if (st.ok()) st = ca.db().Revoke(ca_name, batch, now, ActorOf(args));
+    if (st.ok()) st = ca.RecordRevocations(ca_name);
+  }
   if (!st.ok()) return Fail(st);
   std::fprintf(stderr, "revoked %zu certificate(s)\n", revs.size());
   return 0;
@@ -86,19 +105,20 @@ int CmdRevoke(Args& args) {
 namespace {
 
 // CrlPath: --out, else DIR/crl/full.crl, delta.crl, full-pN.crl, ... or
-// root.crl for the root's CRL (ARL).
+// root.crl for the root's CRL (ARL); a key generation N > 1 adds "-gN"
+// after the kind (full-g2.crl, full-g2-p3.crl, root-g2.crl).
 std::string CrlPath(const Args& args, CaInstance& inst, bool root, bool delta, uint32_t partition,
-                    uint32_t partitions) {
+                    uint32_t partitions, uint32_t gen) {
   if (args.Has("out")) return args.Get("out");
-  std::string name = root ? "root.crl"
-                          : std::string(delta ? "delta" : "full") +
+  std::string name = root ? "root" + GenerationSuffix(gen) + ".crl"
+                          : std::string(delta ? "delta" : "full") + GenerationSuffix(gen) +
                                 (partitions > 1 ? "-p" + std::to_string(partition) : "") + ".crl";
   return inst.config().dir + "/crl/" + name;
 }
 
-Status WriteCrl(const Args& args, CaInstance& inst, const CrlRecord& rec, uint32_t partitions) {
-  bool root = rec.ca == inst.Name(CaRole::kRoot);
-  std::string out = CrlPath(args, inst, root, rec.delta, rec.partition, partitions);
+Status WriteCrl(const Args& args, CaInstance& inst, const CrlRecord& rec, uint32_t partitions, bool root,
+                uint32_t gen) {
+  std::string out = CrlPath(args, inst, root, rec.delta, rec.partition, partitions, gen);
   if (args.Has("pem")) {
     CV_ASSIGN_OR_RETURN(std::string pem, x509::PemEncode("X509 CRL", rec.der));
     return WriteFile(out, pem);
@@ -121,30 +141,45 @@ std::vector<uint32_t> Partitions(const Args& args, uint32_t parts) {
   return which;
 }
 
-// SignCrls: one CRL per partition of `role`, each checked against the
-// token's CRL numbers before it is signed, recorded and written after.
-int SignCrls(const Args& args, CaInstance& inst, CaRole role, const std::vector<uint32_t>& which, uint32_t parts) {
+// SignCrls: one CRL per partition of key generation `gen` of `role`, each
+// checked against the token's CRL numbers before it is signed, recorded and
+// written after.
+int SignCrls(const Args& args, CaInstance& inst, CaRole role, uint32_t gen, const std::vector<uint32_t>& which,
+             uint32_t parts) {
   const CaConfig& cfg = inst.config();
-  auto cert = inst.Cert(role);
+  auto cert = inst.CertOf(role, gen);
   if (!cert.ok()) return Fail(cert.status());
-  auto key = inst.Key(role);
+  auto key = inst.KeyOf(role, gen);
   if (!key.ok()) return Fail(key.status());
   bool root = role == CaRole::kRoot, delta = args.Has("delta");
+  std::string ca = inst.NameOf(role, gen);
   for (uint32_t p : which) {
     // The root's ARL names no partition and no delta CRL.
-    CrlRequest req{inst.Name(role), *cert, delta, p, parts,
-                   delta ? cfg.delta_next_update_hours : cfg.crl_next_update_hours, root ? "" : cfg.crl_url,
-                   root ? "" : cfg.delta_crl_url, 0,
-                   [&](int64_t number) { return inst.CheckCrlNumber(inst.Name(role), p, number); }};
+    CrlRequest req{ca, *cert, delta, p, parts,
+                   delta ? cfg.delta_next_update_hours : cfg.crl_next_update_hours,
+                   root ? "" : inst.CrlUrlOf(role, gen), root ? "" : inst.DeltaCrlUrlOf(gen), 0,
+                   [&](int64_t number) { return inst.CheckCrlNumber(ca, p, number); }};
     auto rec = GenerateCrl(inst.db(), **key, req, ActorOf(args));
     if (!rec.ok()) return Fail(rec.status());
     Status st = inst.RecordCrl(*rec);
-    if (st.ok()) st = WriteCrl(args, inst, *rec, parts);
+    if (st.ok()) st = WriteCrl(args, inst, *rec, parts, root, gen);
     if (!st.ok()) return Fail(st);
-    std::fprintf(stderr, "%s CRL number %lld (partition %u), %zu bytes\n", root ? "root" : delta ? "delta" : "full",
-                 static_cast<long long>(rec->number), p, rec->der.size());  // NOLINT(runtime/int)
+    std::fprintf(stderr, "%s CRL number %lld (partition %u%s), %zu bytes\n", root ? "root" : delta ? "delta" : "full",
+                 static_cast<long long>(rec->number), p,  // NOLINT(runtime/int)
+                 gen == inst.Generation(role) ? "" : (", retired generation " + std::to_string(gen)).c_str(),
+                 rec->der.size());
   }
   return 0;
+}
+
+// Generations: the key generations `crl` signs for: the current one, and
+// without --out also every retired one whose certificate has not expired
+// (it still answers for what it issued).
+std::vector<uint32_t> Generations(const Args& args, CaInstance& inst, CaRole role) {
+  std::vector<uint32_t> gens;
+  if (!args.Has("out")) gens = inst.LiveRetired(role, static_cast<int64_t>(std::time(nullptr)));
+  gens.push_back(inst.Generation(role));
+  return gens;
 }
 
 }  // namespace
@@ -167,13 +202,20 @@ int CmdCrl(Args& args) {
   std::vector<uint32_t> which = Partitions(args, parts);
   if (which.size() > 1 && args.Has("out")) return Usage("crl: --out names one file; --all-partitions writes DIR/crl/");
   if (!args.Has("out")) mkdir((cfg.dir + "/crl").c_str(), 0755);
+  CaRole role = root ? CaRole::kRoot : CaRole::kIssuing;
+  std::vector<uint32_t> gens = Generations(args, **inst, role);
   for (uint32_t p : which) {
     if (p >= parts) return Usage("crl: --partition must be below crl_partitions");
     // Every output is checked before anything is signed.
-    Status writable = CheckWritable(CrlPath(args, **inst, root, args.Has("delta"), p, parts));
-    if (!writable.ok()) return Fail(writable);
+    for (uint32_t gen : gens) {
+      Status writable = CheckWritable(CrlPath(args, **inst, root, args.Has("delta"), p, parts, gen));
+      if (!writable.ok()) return Fail(writable);
+    }
   }
-  return SignCrls(args, **inst, root ? CaRole::kRoot : CaRole::kIssuing, which, parts);
+  for (uint32_t gen : gens) {
+    if (int rc = SignCrls(args, **inst, role, gen, which, parts); rc != 0) return rc;
+  }
+  return 0;
 }
 
 }  // namespace certvault::ca::cli

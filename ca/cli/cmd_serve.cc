@@ -53,46 +53,80 @@ struct CrlCache {
   std::map<std::string, Bytes> by_name;  // "full", "delta", "full-p3", ...
 };
 
-void RefreshCrls(CertDb& db, const CaConfig& cfg, const std::string& ca, CrlCache& cache) {
+// RefreshCrls: the newest stored CRLs of every key generation still at
+// work, by the name they are served under ("full", "delta-p3", "full-g2",
+// "root", "root-g2", ...; see GenerationUrl).
+void RefreshCrls(CertDb& db, CaInstance& inst, CrlCache& cache) {
+  const CaConfig& cfg = inst.config();
   uint32_t parts = cfg.crl_partitions;
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::map<std::string, Bytes> fresh;
-  if (auto arl = db.LatestCrl(cfg.name + "-root", false, 0); arl.ok()) fresh["root"] = std::move(arl->der);
-  for (uint32_t p = 0; p < parts; ++p) {
-    for (bool delta : {false, true}) {
-      auto crl = db.LatestCrl(ca, delta, p);
-      if (!crl.ok()) continue;
-      std::string name = std::string(delta ? "delta" : "full") + (parts > 1 ? "-p" + std::to_string(p) : "");
-      fresh[name] = std::move(crl->der);
+  std::vector<uint32_t> roots = inst.LiveRetired(CaRole::kRoot, now);
+  roots.push_back(inst.Generation(CaRole::kRoot));
+  for (uint32_t gen : roots) {
+    if (auto arl = db.LatestCrl(inst.NameOf(CaRole::kRoot, gen), false, 0); arl.ok()) {
+      fresh["root" + GenerationSuffix(gen)] = std::move(arl->der);
+    }
+  }
+  std::vector<uint32_t> gens = inst.LiveRetired(CaRole::kIssuing, now);
+  gens.push_back(inst.Generation(CaRole::kIssuing));
+  for (uint32_t gen : gens) {
+    for (uint32_t p = 0; p < parts; ++p) {
+      for (bool delta : {false, true}) {
+        auto crl = db.LatestCrl(inst.NameOf(CaRole::kIssuing, gen), delta, p);
+        if (!crl.ok()) continue;
+        std::string name = std::string(delta ? "delta" : "full") + GenerationSuffix(gen) +
+                           (parts > 1 ? "-p" + std::to_string(p) : "");
+        fresh[name] = std::move(crl->der);
+      }
     }
   }
   std::lock_guard<std::mutex> lock(cache.mu);
   cache.by_name = std::move(fresh);
 }
 
-Status ScheduledCrls(CaInstance& inst, CertDb& db, CaKey& key, X509* cert, const AuditActor& actor) {
+// IssuingCrls: a full and a delta CRL per partition of issuing generation `gen`.
+Status IssuingCrls(CaInstance& inst, CertDb& db, uint32_t gen, const AuditActor& actor) {
   const CaConfig& cfg = inst.config();
+  CV_ASSIGN_OR_RETURN(X509 * cert, inst.CertOf(CaRole::kIssuing, gen));
+  CV_ASSIGN_OR_RETURN(CaKey * key, inst.KeyOf(CaRole::kIssuing, gen));
+  std::string ca = inst.NameOf(CaRole::kIssuing, gen);
   for (uint32_t p = 0; p < cfg.crl_partitions; ++p) {
-    std::string ca = inst.Name(CaRole::kIssuing);
-    CrlRequest full{ca, cert, false, p, cfg.crl_partitions, cfg.crl_next_update_hours, cfg.crl_url, cfg.delta_crl_url, 0,
+    CrlRequest full{ca, cert, false, p, cfg.crl_partitions, cfg.crl_next_update_hours,
+                    inst.CrlUrlOf(CaRole::kIssuing, gen), inst.DeltaCrlUrlOf(gen), 0,
                     [&inst, &ca, p](int64_t number) { return inst.CheckCrlNumber(ca, p, number); }};
-    CV_ASSIGN_OR_RETURN(CrlRecord full_rec, GenerateCrl(db, key, full, actor));
+    CV_ASSIGN_OR_RETURN(CrlRecord full_rec, GenerateCrl(db, *key, full, actor));
     CV_RETURN_IF_ERROR(inst.RecordCrl(full_rec));
     CrlRequest delta = full;
     delta.delta = true;
     delta.next_update_hours = cfg.delta_next_update_hours;
-    CV_ASSIGN_OR_RETURN(CrlRecord delta_rec, GenerateCrl(db, key, delta, actor));
+    CV_ASSIGN_OR_RETURN(CrlRecord delta_rec, GenerateCrl(db, *key, delta, actor));
     CV_RETURN_IF_ERROR(inst.RecordCrl(delta_rec));
   }
-  // The root's CRL (ARL), when the root key is in the token (not with an
-  // external root): it covers the issuing CA certificate.
-  auto root_cert = inst.Cert(CaRole::kRoot);
-  auto root_key = inst.Key(CaRole::kRoot);
-  if (!root_cert.ok() || !root_key.ok()) return OkStatus();
-  std::string root = inst.Name(CaRole::kRoot);
-  CrlRequest arl{root, *root_cert, false, 0, 1, cfg.crl_next_update_hours, "", "", 0,
-                 [&inst, &root](int64_t number) { return inst.CheckCrlNumber(root, 0, number); }};
-  CV_ASSIGN_OR_RETURN(CrlRecord arl_rec, GenerateCrl(db, **root_key, arl, actor));
-  return inst.RecordCrl(arl_rec);
+  return OkStatus();
+}
+
+// ScheduledCrls: the CRLs of every key generation still at work; the
+// root's CRL (ARL) only when the root key is in the token (not with an
+// external root): it covers the issuing CA certificates.
+Status ScheduledCrls(CaInstance& inst, CertDb& db, const AuditActor& actor) {
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  std::vector<uint32_t> gens = inst.LiveRetired(CaRole::kIssuing, now);
+  gens.push_back(inst.Generation(CaRole::kIssuing));
+  for (uint32_t gen : gens) CV_RETURN_IF_ERROR(IssuingCrls(inst, db, gen, actor));
+  std::vector<uint32_t> roots = inst.LiveRetired(CaRole::kRoot, now);
+  roots.push_back(inst.Generation(CaRole::kRoot));
+  for (uint32_t gen : roots) {
+    auto root_cert = inst.CertOf(CaRole::kRoot, gen);
+    auto root_key = inst.KeyOf(CaRole::kRoot, gen);
+    if (!root_cert.ok() || !root_key.ok()) continue;
+    std::string root = inst.NameOf(CaRole::kRoot, gen);
+    CrlRequest arl{root, *root_cert, false, 0, 1, inst.config().crl_next_update_hours, "", "", 0,
+                   [&inst, &root](int64_t number) { return inst.CheckCrlNumber(root, 0, number); }};
+    CV_ASSIGN_OR_RETURN(CrlRecord arl_rec, GenerateCrl(db, **root_key, arl, actor));
+    CV_RETURN_IF_ERROR(inst.RecordCrl(arl_rec));
+  }
+  return OkStatus();
 }
 
 // SignerWatch: which OCSP signer the responder uses.
@@ -169,8 +203,7 @@ bool SelfTestsOk(OcspResponder& responder, bool& out_said) {
 // PollLoop: once a second until SIGTERM/SIGINT: a reload after SIGHUP, the self-test state, the
 // clock check, scheduled CRLs every `interval` seconds (0 = never), OCSP
 // cache invalidation, served CRLs.
-void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, X509* issuing, CrlCache& crls,
-              long interval, const AuditActor& actor, SignerWatch& watch, ServeEst* est) {  // NOLINT(runtime/int)
+void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CrlCache& crls, long interval, const AuditActor& actor, SignerWatch& watch, ServeEst* est) {  // NOLINT(runtime/int)
   bool error_state_said = false;
   for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
     ReloadIfAsked(est);
@@ -178,14 +211,33 @@ void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CaKey& key, 
     if (may_sign) WatchSigner(ca, db, responder, watch);
     bool asked = est != nullptr && est->TakeCrlRequest();  // the admin API's publish-crl
     if (may_sign && (asked || (interval > 0 && tick % interval == 0))) {
-      Status st = ScheduledCrls(ca, db, key, issuing, actor);
+      Status st = ScheduledCrls(ca, db, actor);
       if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
     }
     Status st = responder.Poll();
     if (!st.ok()) std::fprintf(stderr, "certvault-ca: poll: %s\n", std::string(st.message()).c_str());
-    RefreshCrls(db, ca.config(), ca.Name(CaRole::kIssuing), crls);
+    RefreshCrls(db, ca, crls);
     for (int i = 0; i < 10 && !g_stop && !g_reload; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+// AddRetiredResponders: after a key rollover, the retired issuing
+// generations whose certificate has not expired answer OCSP for their
+// certificates, each signed by that generation's OCSP signer (its own
+// database connection: a responder's lookups never share one).
+Status AddRetiredResponders(CaInstance& ca, OcspResponder& responder, std::vector<std::unique_ptr<CertDb>>& dbs) {
+  for (uint32_t gen : ca.LiveRetired(CaRole::kIssuing, static_cast<int64_t>(std::time(nullptr)))) {
+    CV_ASSIGN_OR_RETURN(X509 * issuing, ca.CertOf(CaRole::kIssuing, gen));
+    CV_ASSIGN_OR_RETURN(X509 * signer, ca.CertOf(CaRole::kOcsp, gen));
+    CV_ASSIGN_OR_RETURN(CaKey * key, ca.KeyOf(CaRole::kOcsp, gen));
+    CV_ASSIGN_OR_RETURN(std::unique_ptr<CertDb> db, OpenCertDb(ca.config().database));
+    CV_ASSIGN_OR_RETURN(std::unique_ptr<OcspResponder> r,
+                        OcspResponder::Create(*db, ca.NameOf(CaRole::kIssuing, gen), issuing, signer, *key,
+                                              ca.config().ocsp_validity_minutes));
+    dbs.push_back(std::move(db));
+    responder.AddRetired(std::move(r));
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -205,16 +257,18 @@ int CmdServe(Args& args) {
   // Separate connections: the responder's lookups and the poller never share one.
   auto poll_db = OpenCertDb(ca.config().database);
   if (!poll_db.ok()) return Fail(poll_db.status());
+  std::vector<std::unique_ptr<CertDb>> retired_dbs;  // outlive the responders that use them
   auto responder = OcspResponder::Create(ca.db(), ca.Name(CaRole::kIssuing), *issuing, *ocsp_cert, **ocsp_key,
                                          ca.config().ocsp_validity_minutes);
   if (!responder.ok()) return Fail(responder.status());
   (*responder)->SetErrorStateCheck(&selftest::InErrorState);
+  if (Status st = AddRetiredResponders(ca, **responder, retired_dbs); !st.ok()) return Fail(st);
   // The power-on tests ran before this command; from now on they rerun here.
   selftest::PeriodicSelfTest periodic(std::chrono::seconds(ca.config().selftest_interval_s));
   SignerWatch watch;
   WatchSigner(ca, **poll_db, **responder, watch);  // before the first answer
   CrlCache crls;
-  RefreshCrls(**poll_db, ca.config(), ca.Name(CaRole::kIssuing), crls);
+  RefreshCrls(**poll_db, ca, crls);
   HttpOptions opts;
   opts.bind = args.Get("bind", "127.0.0.1");
   opts.ocsp_path = OcspPathOf(ca.config().ocsp_url);
@@ -241,7 +295,7 @@ int CmdServe(Args& args) {
   std::signal(SIGHUP, OnHangup);
   std::printf("listening on %s:%u\n", opts.bind.c_str(), (*server)->port());
   std::fflush(stdout);
-  PollLoop(ca, **poll_db, **responder, **issuing_key, *issuing, crls, interval, ActorOf(args), watch, est.get());
+  PollLoop(ca, **poll_db, **responder, crls, interval, ActorOf(args), watch, est.get());
   if (est != nullptr) est->Stop();  // no connection is handed to the server while it stops
   server->reset();
   OcspStats s = (*responder)->stats();

@@ -37,7 +37,8 @@ int Usage(const std::string& message) {
                "  issue --profile P (--csr F | --batch DIR|-) [--out F | --out-dir D] [--threads N] [--chunk N]\n"
                "  revoke SERIAL... [--reason R] [--invalidity-date EPOCH]\n"
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
-               "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]\n"
+               "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]   ocsp rotate\n"
+               "  rollover [--issuing | --root]      a new issuing key (and with --root a new root) generation\n"
                "  serve [--http-port N] [--https-port N] [--bind ADDR]   server-cert [--san L]   enroll-code --profile P [--cmp]\n"
                "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]   audit verify|export\n"
                "  user add --name N --role R --csr F   user list   user remove N   role grant|revoke N R\n"
@@ -182,6 +183,7 @@ class CommandLine {
     static const std::map<std::string, int (*)(Args&)> kCommands = {
         {"init", CmdInit},   {"install-issuing", CmdInstallIssuing}, {"issue", CmdIssue},
         {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
+        {"rollover", CmdRollover},
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
         {"audit", CmdAudit},  {"audit verify", CmdAuditVerify}, {"audit export", CmdAuditExport},
         {"serve", CmdServe},  {"server-cert", CmdServerCert},   {"enroll-code", CmdEnrollCode},
@@ -280,6 +282,9 @@ class CommandLine {
     Number(*code, "hours", 1, 24 * 365, "valid for this many hours (default [server] enroll_code_hours)");
     Switch(*code, "cmp", "also for a CMP ir with a password-based MAC (the secret is kept until used or expired)");
     ocsp->add_subcommand("rotate", "a new OCSP signing key and certificate; the old key is destroyed");
+    CLI::App* rollover = app_.add_subcommand("rollover", "a new key generation; the old one keeps its CRLs and OCSP");
+    Switch(*rollover, "issuing", "a new issuing key and certificate from the current root (the default)");
+    Switch(*rollover, "root", "a new root key too, with old-with-new and new-with-old link certificates");
     CLI::App* list = app_.add_subcommand("list", "list issued certificates");
     Text(*list, "subject", "only subjects containing this text");
     Number(*list, "limit", 1, 100000000, "at most this many (default 100)");

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "ca/instance/ca_build.h"
 #include "ca/instance/ca_instance.h"
 #include "ca/instance/subject.h"
 #include "ca/issuance/cert_builder.h"
@@ -18,7 +19,7 @@
 #include "src/crypto/libctx.h"
 
 namespace certvault::ca {
-namespace {
+namespace internal {
 
 Profile CaProfile(const std::string& name, uint32_t days, int path_len) {
   Profile p;
@@ -53,13 +54,12 @@ Profile OcspSignerProfile(const CaConfig& config) {
   return p;
 }
 
-struct Built {
-  Bytes der;
-  std::string subject;
-};
-
 Result<Built> Build(const CertTemplate& tmpl, const std::string& subject, CaKey& subject_key, CaKey& signer) {
   CV_ASSIGN_OR_RETURN(std::vector<SubjectEntry> entries, SplitSubject(subject));
+  return BuildFor(tmpl, std::move(entries), subject_key, signer);
+}
+
+Result<Built> BuildFor(const CertTemplate& tmpl, std::vector<SubjectEntry> entries, CaKey& subject_key, CaKey& signer) {
   CV_ASSIGN_OR_RETURN(Serial serial, NewSerial());
   CertRequest req{entries, {}, subject_key.public_key(), subject_key.public_key_info(), serial, std::time(nullptr)};
   CV_ASSIGN_OR_RETURN(BuiltCert built, BuildCertificate(tmpl, req, signer, true));
@@ -71,10 +71,21 @@ Status WritePem(const std::string& path, const Bytes& der, const char* label) {
   return WriteFile(path, pem);
 }
 
-}  // namespace
+}  // namespace internal
+
+using internal::Build;
+using internal::Built;
+using internal::CaProfile;
+using internal::OcspSignerProfile;
+using internal::WritePem;
 
 Status CaInstance::StoreCaCert(CaRole signer, const Bytes& der, const std::string& subject, const std::string& profile,
                                const AuditActor& actor) {
+  return StoreCaCertAs(Name(signer), der, subject, profile, actor);
+}
+
+Status CaInstance::StoreCaCertAs(const std::string& signer_name, const Bytes& der, const std::string& subject,
+                                 const std::string& profile, const AuditActor& actor) {
   const uint8_t* p = der.data();
   ossl::UniquePtr<X509> cert(crypto::D2iX509(&p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
   if (cert == nullptr) return InternalError("CA certificate does not parse");
@@ -84,7 +95,7 @@ Status CaInstance::StoreCaCert(CaRole signer, const Bytes& der, const std::strin
   struct tm nb, na;
   ASN1_TIME_to_tm(X509_get0_notBefore(cert.get()), &nb);
   ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &na);
-  CertRecord rec{Name(signer), HexEncode(serial), subject, profile, timegm(&nb), timegm(&na), der};
+  CertRecord rec{signer_name, HexEncode(serial), subject, profile, timegm(&nb), timegm(&na), der};
   std::vector<bool> inserted;
   CV_RETURN_IF_ERROR(db_->InsertCertificates(std::span<const CertRecord>(&rec, 1), actor, inserted));
   if (!inserted[0]) return InternalError("CA certificate serial collision");
@@ -127,29 +138,38 @@ Status CaInstance::Init(bool external_root, const AuditActor& actor) {
 }
 
 Status CaInstance::IssueOcspSigner(const AuditActor& actor, const char* action, const char* audit_detail) {
-  CV_RETURN_IF_ERROR(token_->GenerateKeyPair(Name(CaRole::kOcsp), config_.key_algorithm));
-  CV_ASSIGN_OR_RETURN(CaKey * ocsp_key, Key(CaRole::kOcsp));
-  CV_ASSIGN_OR_RETURN(CaKey * issuing_key, Key(CaRole::kIssuing));
-  CV_ASSIGN_OR_RETURN(X509 * issuing_cert, Cert(CaRole::kIssuing));
-  Profile p = OcspSignerProfile(config_);
-  CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(p, config_, issuing_cert));
-  CV_ASSIGN_OR_RETURN(std::vector<SubjectEntry> entries, SplitSubject(config_.issuing_subject));
+  CV_RETURN_IF_ERROR(IssueOcspSignerOf(gens_.issuing, config_, actor));
+  CV_RETURN_IF_ERROR(WriteChain(gens_.issuing, gens_.root, config_.dir + "/chain.pem"));
+  return db_->AddAudit(MakeAuditEvent(actor, action, Name(CaRole::kIssuing), "hierarchy", audit_detail));
+}
+
+Status CaInstance::IssueOcspSignerOf(uint32_t gen, const CaConfig& cfg, const AuditActor& actor) {
+  CV_RETURN_IF_ERROR(token_->GenerateKeyPair(NameOf(CaRole::kOcsp, gen), config_.key_algorithm));
+  CV_ASSIGN_OR_RETURN(CaKey * ocsp_key, KeyOf(CaRole::kOcsp, gen));
+  CV_ASSIGN_OR_RETURN(CaKey * issuing_key, KeyOf(CaRole::kIssuing, gen));
+  CV_ASSIGN_OR_RETURN(X509 * issuing_cert, CertOf(CaRole::kIssuing, gen));
+  Profile p = OcspSignerProfile(cfg);
+  CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(p, cfg, issuing_cert));
+  CV_ASSIGN_OR_RETURN(std::vector<SubjectEntry> entries, SplitSubject(cfg.issuing_subject));
   for (SubjectEntry& e : entries) {
     if (e.field == "CN") e.value += " OCSP Responder";
   }
   std::string subject = SubjectText(entries);
   CV_ASSIGN_OR_RETURN(Built ocsp, Build(tmpl, subject, *ocsp_key, *issuing_key));
-  CV_RETURN_IF_ERROR(WritePem(CertPath(CaRole::kOcsp), ocsp.der, "CERTIFICATE"));
-  CV_RETURN_IF_ERROR(StoreCaCert(CaRole::kIssuing, ocsp.der, ocsp.subject, "ocsp-signer", actor));
+  CV_RETURN_IF_ERROR(WritePem(CertPathOf(CaRole::kOcsp, gen), ocsp.der, "CERTIFICATE"));
+  return StoreCaCertAs(NameOf(CaRole::kIssuing, gen), ocsp.der, ocsp.subject, "ocsp-signer", actor);
+}
+
+Status CaInstance::WriteChain(uint32_t issuing_gen, uint32_t root_gen, const std::string& path) {
+  CV_ASSIGN_OR_RETURN(X509 * issuing_cert, CertOf(CaRole::kIssuing, issuing_gen));
   CV_ASSIGN_OR_RETURN(Bytes issuing_der, CertDer(issuing_cert));
   CV_ASSIGN_OR_RETURN(std::string chain, x509::PemEncode("CERTIFICATE", issuing_der));
-  if (auto root = Cert(CaRole::kRoot); root.ok()) {
+  if (auto root = CertOf(CaRole::kRoot, root_gen); root.ok()) {  // none with an external root not yet installed
     CV_ASSIGN_OR_RETURN(Bytes root_der, CertDer(*root));
     CV_ASSIGN_OR_RETURN(std::string root_pem, x509::PemEncode("CERTIFICATE", root_der));
     chain += root_pem;
   }
-  CV_RETURN_IF_ERROR(WriteFile(config_.dir + "/chain.pem", chain));
-  return db_->AddAudit(MakeAuditEvent(actor, action, Name(CaRole::kIssuing), "hierarchy", audit_detail));
+  return WriteFile(path, chain);
 }
 
 void CaInstance::ReloadOcspSigner() {

@@ -91,6 +91,12 @@ Result<std::unique_ptr<CaInstance>> CaInstance::Open(const std::string& dir, boo
     CV_ASSIGN_OR_RETURN(inst->token_, CaToken::Open(inst->config_.token.module, inst->config_.token.label, pin));
   }
   CV_ASSIGN_OR_RETURN(inst->db_, OpenCertDb(inst->config_.database, {create_db, inst->config_.name}));
+  CV_ASSIGN_OR_RETURN(inst->gens_, LoadGenerations(inst->config_.dir));
+  CaConfig& cfg = inst->config_;
+  inst->base_urls_ = {cfg.crl_url, cfg.delta_crl_url, cfg.root_crl_url};
+  cfg.crl_url = inst->CrlUrlOf(CaRole::kIssuing, inst->gens_.issuing);
+  cfg.delta_crl_url = inst->DeltaCrlUrlOf(inst->gens_.issuing);
+  cfg.root_crl_url = inst->CrlUrlOf(CaRole::kRoot, inst->gens_.root);
   // Only commands that log in to the token record and checkpoint: those that
   // read (list, show, audit) never write the database.
   if (token) {
@@ -100,9 +106,21 @@ Result<std::unique_ptr<CaInstance>> CaInstance::Open(const std::string& dir, boo
   return inst;
 }
 
-std::string CaInstance::Name(CaRole role) const { return config_.name + "-" + RoleName(role); }
+uint32_t CaInstance::Generation(CaRole role) const { return role == CaRole::kRoot ? gens_.root : gens_.issuing; }
 
-std::string CaInstance::CertPath(CaRole role) const { return config_.dir + "/" + RoleName(role) + ".pem"; }
+std::string CaInstance::NameOf(CaRole role, uint32_t gen) const {
+  return config_.name + "-" + RoleName(role) + GenerationSuffix(gen);
+}
+
+std::string CaInstance::CertPathOf(CaRole role, uint32_t gen) const {
+  return config_.dir + "/" + RoleName(role) + GenerationSuffix(gen) + ".pem";
+}
+
+std::string CaInstance::CrlUrlOf(CaRole role, uint32_t gen) const {
+  return GenerationUrl(role == CaRole::kRoot ? base_urls_.root : base_urls_.crl, gen);
+}
+
+std::string CaInstance::DeltaCrlUrlOf(uint32_t gen) const { return GenerationUrl(base_urls_.delta, gen); }
 
 Result<X509*> CaInstance::Cert(CaRole role) {
   ossl::UniquePtr<X509>& slot = certs_[Index(role)];
@@ -110,6 +128,39 @@ Result<X509*> CaInstance::Cert(CaRole role) {
     CV_ASSIGN_OR_RETURN(slot, ReadPemCert(CertPath(role)));
   }
   return slot.get();
+}
+
+Result<X509*> CaInstance::CertOf(CaRole role, uint32_t gen) {
+  if (gen == Generation(role)) return Cert(role);
+  ossl::UniquePtr<X509>& slot = gen_certs_[CertPathOf(role, gen)];
+  if (slot == nullptr) {
+    CV_ASSIGN_OR_RETURN(slot, ReadPemCert(CertPathOf(role, gen)));
+  }
+  return slot.get();
+}
+
+Result<CaKey*> CaInstance::KeyOf(CaRole role, uint32_t gen) {
+  if (gen == Generation(role)) return Key(role);
+  if (token_ == nullptr) return FailedPreconditionError("the token is not open");
+  std::unique_ptr<CaKey>& slot = gen_keys_[NameOf(role, gen)];
+  if (slot == nullptr) {
+    CV_ASSIGN_OR_RETURN(std::unique_ptr<CaKey> key, token_->OpenKey(NameOf(role, gen)));
+    CV_RETURN_IF_ERROR(key->UseSignatureAlgorithm(config_.signature_algorithm));
+    slot = std::move(key);
+  }
+  return slot.get();
+}
+
+std::vector<uint32_t> CaInstance::LiveRetired(CaRole role, int64_t now) {
+  std::vector<uint32_t> live;
+  for (uint32_t gen = 1; gen < Generation(role); ++gen) {
+    // Every certificate a CA issues ends by its own notAfter (capped at
+    // issuance), so a generation has work left while its certificate lasts.
+    Result<X509*> cert = CertOf(role, gen);
+    time_t t = static_cast<time_t>(now);
+    if (cert.ok() && X509_cmp_time(X509_get0_notAfter(*cert), &t) > 0) live.push_back(gen);
+  }
+  return live;
 }
 
 Result<CaKey*> CaInstance::Key(CaRole role) {

@@ -3,11 +3,14 @@
 // CaInstance: an opened CA directory: ca.toml, the database, the token and
 // the CA certificates (root.pem, issuing.pem, ocsp.pem written by init). Key
 // labels in the token and CA names in the database are "<name>-root",
-// "<name>-issuing" and "<name>-ocsp" (<name> from [ca] name).
+// "<name>-issuing" and "<name>-ocsp" (<name> from [ca] name), with "-gN"
+// appended from key generation 2 on (generations.h): Name, CertPath, Cert
+// and Key name the current generation; the *Of variants any generation.
 #ifndef CERTVAULT_CA_INSTANCE_CA_INSTANCE_H_
 #define CERTVAULT_CA_INSTANCE_CA_INSTANCE_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -19,6 +22,7 @@
 #include "ca/config/ca_config.h"
 #include "ca/db/cert_db.h"
 #include "ca/instance/ca_state.h"
+#include "ca/instance/generations.h"
 #include "ca/p11/ca_key.h"
 
 namespace certvault::ca {
@@ -84,15 +88,44 @@ class CaInstance {
   Result<std::pair<std::string, Bytes>> IssueOperatorCert(const std::string& name, std::span<const uint8_t> csr,
                                                           const std::string& actor);
 
+  // Rollover (ca_rollover.cc): a new issuing key generation (and with
+  // `root`, a new root key first, plus the two link certificates of RFC
+  // 4210 §4.4); see docs/design/ca.md "Key rollover". Everything new is
+  // made and stored before DIR/generations is rewritten, the commit point:
+  // a failure or crash before it leaves the old generation current (a rerun
+  // destroys the half-made keys and starts over). kPermissionDenied when
+  // policy.toml does not allow the key type; kFailedPrecondition with an
+  // external root. REQUIRES: PrepareToSign succeeded.
+  Status Rollover(bool root, const AuditActor& actor);
+
+  // config: ca.toml, with the current generation's CRL URLs (crl_url,
+  // delta_crl_url, root_crl_url carry its "-gN"), so what is issued now
+  // points at its own issuer's CRLs.
   const CaConfig& config() const { return config_; }
   CertDb& db() { return *db_; }
-  std::string Name(CaRole role) const;
-  std::string CertPath(CaRole role) const;
+  const KeyGenerations& generations() const { return gens_; }
+  // Generation: the current generation of `role` (kOcsp follows kIssuing).
+  uint32_t Generation(CaRole role) const;
+  std::string Name(CaRole role) const { return NameOf(role, Generation(role)); }
+  std::string NameOf(CaRole role, uint32_t gen) const;
+  std::string CertPath(CaRole role) const { return CertPathOf(role, Generation(role)); }
+  std::string CertPathOf(CaRole role, uint32_t gen) const;
+  // CrlUrlOf / DeltaCrlUrlOf: ca.toml's URLs for generation `gen`'s CRLs.
+  std::string CrlUrlOf(CaRole role, uint32_t gen) const;
+  std::string DeltaCrlUrlOf(uint32_t gen) const;
   // Cert: the role's certificate (loaded on demand). kFailedPrecondition
   // before init.
   Result<X509*> Cert(CaRole role);
   // Key: the role's key in the token (opened on demand).
   Result<CaKey*> Key(CaRole role);
+  // CertOf / KeyOf: of any generation (the current one: Cert, Key). Loaded
+  // once, kept for the instance's lifetime.
+  Result<X509*> CertOf(CaRole role, uint32_t gen);
+  Result<CaKey*> KeyOf(CaRole role, uint32_t gen);
+  // LiveRetired: the retired generations of `role` (kRoot or kIssuing) whose
+  // certificate has not expired at `now`: they still sign CRLs (and, for
+  // issuing generations, OCSP answers) for what they issued, oldest first.
+  std::vector<uint32_t> LiveRetired(CaRole role, int64_t now);
 
   // Guards before signing (ca_guard.cc; the token must be open).
   // PrepareToSign: once per process, before its first signature: the
@@ -122,6 +155,10 @@ class CaInstance {
  private:
   CaInstance() = default;
   Status IssueOcspSigner(const AuditActor& actor, const char* action, const char* audit_detail);
+  // IssueOcspSignerOf: a new OCSP key of generation `gen` in the token, its
+  // certificate from that generation's issuing key (URLs from `cfg`),
+  // written to its ocsp file and stored.
+  Status IssueOcspSignerOf(uint32_t gen, const CaConfig& cfg, const AuditActor& actor);
   Status CheckNotRestored(const CaState& state);
   Status CheckTimeSource(int64_t now);
   // UpdateState: read the token's CaState, apply `change`, merge, write.
@@ -135,7 +172,19 @@ class CaInstance {
   // RecordConfigLoad: a "config" record when ca.toml differs from the last load.
   Status RecordConfigLoad();
 
+  // Rollover steps (ca_rollover.cc).
+  Result<X509*> RollRoot(uint32_t gen, const AuditActor& actor);
+  Status IssueLinkCerts(uint32_t old_gen, uint32_t new_gen, const AuditActor& actor);
+  Status IssueIssuingCert(uint32_t root_gen, uint32_t gen, const AuditActor& actor);
+  Status WriteChain(uint32_t issuing_gen, uint32_t root_gen, const std::string& path);
+  Status StoreCaCertAs(const std::string& signer_name, const Bytes& der, const std::string& subject,
+                       const std::string& profile, const AuditActor& actor);
+
   CaConfig config_;
+  struct {
+    std::string crl, delta, root;
+  } base_urls_;  // ca.toml's CRL URLs before the generation suffix
+  KeyGenerations gens_;
   std::unique_ptr<CertDb> db_;
   std::unique_ptr<CaToken> token_;
   ossl::UniquePtr<X509> certs_[3];
@@ -145,6 +194,10 @@ class CaInstance {
   // Declared after token_ and db_: destroyed before them.
   std::unique_ptr<CaKey> audit_key_;
   std::unique_ptr<AuditCheckpointer> checkpointer_;
+  // Other key generations' certificates (by path) and keys (by label); after
+  // token_, so that the keys go before the token they use.
+  std::map<std::string, ossl::UniquePtr<X509>> gen_certs_;
+  std::map<std::string, std::unique_ptr<CaKey>> gen_keys_;
   bool prepared_ = false;
   int64_t clock_floor_ = 0;         // the last recorded signature (CaState::last_signed)
   int64_t time_source_checked_ = 0; // when time_source last answered

@@ -47,7 +47,10 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
       CV_ASSIGN_OR_RETURN(parsed, ParseCsr(item.csr, config_.max_csr_bytes));
     }
     const ParsedCsr& csr = item.verified != nullptr ? *item.verified : parsed;
-    CV_RETURN_IF_ERROR(CheckCsrKeyType(config_.policy.get(), csr.content.key_algorithm));
+    if (Status policy = CheckCsrKeyType(config_.policy.get(), csr.content.key_algorithm); !policy.ok()) {
+      out.policy_refused = true;
+      return policy;
+    }
     CV_ASSIGN_OR_RETURN(Approved approved, CheckAgainstProfile(tmpl.profile(), csr.content));
     // Whatever the profile says, nothing outside the CA's own nameConstraints.
     CV_RETURN_IF_ERROR(CheckNameConstraints(name_constraints_, approved.subject, approved.sans));
@@ -127,7 +130,12 @@ void Issuer::SignChunk(const CertTemplate& tmpl, Chunk& c) {
 // signing. Outcomes are returned only after their chunk has committed.
 Result<std::vector<IssueOutcome>> Issuer::Issue(std::span<const IssueItem> items, const std::string& profile) {
   CV_ASSIGN_OR_RETURN(const CertTemplate* tmpl, TemplateFor(profile));
-  CV_RETURN_IF_ERROR(CheckIssuingKeyUsage(config_, ca_cert_, static_cast<int64_t>(std::time(nullptr))));
+  if (Status usage = CheckIssuingKeyUsage(config_, ca_cert_, static_cast<int64_t>(std::time(nullptr))); !usage.ok()) {
+    // The crypto-period is policy too: the refusal is audited.
+    (void)db_.AddAudit(MakeAuditEvent(actor_, "refuse", ca_name_, "issue", std::string(usage.message()),
+                                      std::string(StatusCodeName(usage.code()))));
+    return usage;
+  }
   if (!name_constraints_read_) {
     CV_ASSIGN_OR_RETURN(name_constraints_, NameConstraintsOf(ca_cert_));
     name_constraints_read_ = true;

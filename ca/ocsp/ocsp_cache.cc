@@ -34,6 +34,17 @@ Result<Bytes> OcspResponder::CachedSingle(OCSP_CERTID* id, const std::string& ke
 
 Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
   CV_ASSIGN_OR_RETURN(DecodedOcspRequest req, DecodeOcspRequest(request));
+  // After a key rollover: a CertID of a retired generation goes to its
+  // responder (no cost while there is none).
+  if (!retired_.empty() && !IssuerMatches(req.ids[0])) {
+    for (const std::unique_ptr<OcspResponder>& r : retired_) {
+      if (r->IssuerMatches(req.ids[0])) return r->RespondDecoded(req);
+    }
+  }
+  return RespondDecoded(req);
+}
+
+Result<Bytes> OcspResponder::RespondDecoded(const DecodedOcspRequest& req) {
   size_t n = req.ids.size();
   bool cacheable = n == 1 && req.nonce == nullptr;
   time_t now = std::time(nullptr);
@@ -85,7 +96,10 @@ Bytes OcspResponder::Respond(std::span<const uint8_t> request) {
   }
 }
 
+void OcspResponder::AddRetired(std::unique_ptr<OcspResponder> retired) { retired_.push_back(std::move(retired)); }
+
 Status OcspResponder::Poll() {
+  for (const std::unique_ptr<OcspResponder>& r : retired_) CV_RETURN_IF_ERROR(r->Poll());
   int64_t id = 0;
   {
     std::lock_guard<std::mutex> lock(db_mu_);
@@ -120,14 +134,24 @@ bool OcspResponder::MustHalt() {
 }
 
 void OcspResponder::Invalidate() {
+  for (const std::unique_ptr<OcspResponder>& r : retired_) r->Invalidate();
   std::unique_lock<std::shared_mutex> lock(cache_mu_);
   cache_.clear();
   ++generation_;
 }
 
 OcspStats OcspResponder::stats() const {
-  std::lock_guard<std::mutex> s(stats_mu_);
-  return stats_;
+  OcspStats total;
+  {
+    std::lock_guard<std::mutex> s(stats_mu_);
+    total = stats_;
+  }
+  for (const std::unique_ptr<OcspResponder>& r : retired_) {
+    OcspStats more = r->stats();
+    total.cache_hits += more.cache_hits;
+    total.signatures += more.signatures;  // requests are counted where they arrive
+  }
+  return total;
 }
 
 }  // namespace certvault::ca

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <ctime>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -32,6 +33,8 @@
 #include "ca/p11/ca_key.h"
 
 namespace certvault::ca {
+
+struct DecodedOcspRequest;  // ocsp_request.h
 
 struct OcspStats {
   uint64_t requests = 0;
@@ -47,9 +50,17 @@ class OcspResponder {
   // Respond: the DER OCSPResponse; a malformed request gets malformedRequest,
   // an internal failure internalError (RFC 6960 §2.3). Never throws.
   Bytes Respond(std::span<const uint8_t> request);
-  // Poll: if the CA's revocations changed since the last call, drops the cache.
+  // Poll: if the CA's revocations changed since the last call, drops the
+  // cache (also for every retired responder).
   Status Poll();
   void Invalidate();
+  // AddRetired: the responder of a retired key generation of this CA (its
+  // own issuer key, signer and cache; docs/design/ca.md "Key rollover"). A
+  // request whose first CertID names that generation's issuer (name and key
+  // hash) is answered by it; its other CertIDs are answered as that issuer
+  // knows them. Halt, suspension and the error-state check of this
+  // responder cover it. REQUIRES: called before Respond is first called.
+  void AddRetired(std::unique_ptr<OcspResponder> retired);
   // UseSigner: from now on responses are signed by `key` with `cert` (a new
   // delegated OCSP signer after a rotation, or the issuing CA itself once
   // the OCSP signer is revoked: RFC 6960 §4.2.2.2). Both are borrowed and
@@ -105,6 +116,7 @@ class OcspResponder {
   bool IssuerMatches(OCSP_CERTID* id) const;
   Result<Bytes> Sign(std::span<const Bytes* const> singles, X509_EXTENSION* nonce, time_t now);
   Result<Bytes> RespondOrError(std::span<const uint8_t> request);
+  Result<Bytes> RespondDecoded(const DecodedOcspRequest& req);
   // MustHalt: halted, or the error-state check says so now (then halts).
   bool MustHalt();
   Result<Bytes> CachedSingle(OCSP_CERTID* id, const std::string& key, time_t now, bool want_full, Bytes& out_full,
@@ -118,6 +130,9 @@ class OcspResponder {
   std::shared_ptr<const Signer> signer_;  // guarded by signer_mu_
   uint32_t validity_minutes_ = 60;
   std::vector<IssuerHashes> issuer_hashes_;  // one per accepted CertID hash
+  // retired_: fixed before the first Respond, then only read (kept beside
+  // the other read-only members, away from the per-request stats lock).
+  std::vector<std::unique_ptr<OcspResponder>> retired_;
   int64_t last_revocation_id_ = 0;  // guarded by db_mu_
   mutable std::shared_mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;  // guarded by cache_mu_

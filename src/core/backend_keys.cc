@@ -70,6 +70,7 @@ Result<ObjectHandle> EmbeddedBackend::GenerateKeyUnlogged(SessionHandle handle, 
   CV_ASSIGN_OR_RETURN(AttributeSet attrs,
                       policy::ApplyTemplate(CKO_SECRET_KEY, kt, tmpl, policy::Origin::kGenerate, mech.type));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, attrs));  // before the work, not only after
+  CV_RETURN_IF_ERROR(ApplyKeyPeriod(config_.policy.get(), &attrs, lifecycle::Today()));  // [crypto_periods]
   CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::GenerateKey(mech, attrs));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
   return StoreNewObject(*s, std::move(attrs), CKA_VALUE, key.material);
@@ -90,6 +91,7 @@ Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPairUnlogged(SessionHandle 
                                                                policy::Origin::kGenerate, mech.type));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, pub));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, priv));
+  CV_RETURN_IF_ERROR(ApplyKeyPeriod(config_.policy.get(), &priv, lifecycle::Today()));  // [crypto_periods]
   // policy.toml [algorithms]: before the work when the template names the
   // size or curve, and always on the generated key.
   if (!PolicyKeyType(pub).empty()) CV_RETURN_IF_ERROR(CheckKeyAllowed(config_.policy.get(), pub));
@@ -150,6 +152,7 @@ Result<ObjectHandle> EmbeddedBackend::UnwrapKeyUnlogged(SessionHandle handle, co
   if (!cls || !kt) return Status(Reason::kTemplateIncomplete, "CKA_CLASS and CKA_KEY_TYPE are required");
   CV_ASSIGN_OR_RETURN(AttributeSet attrs, policy::ApplyTemplate(*cls, *kt, tmpl, policy::Origin::kUnwrap, mech.type));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, attrs));
+  CV_RETURN_IF_ERROR(ApplyKeyPeriod(config_.policy.get(), &attrs, lifecycle::Today()));  // [crypto_periods]
   CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::UnwrapKey(mech, *unwrapper.key, wrapped, *cls, *kt));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
   CV_RETURN_IF_ERROR(CheckKeyAllowed(config_.policy.get(), attrs));  // policy.toml [algorithms]

@@ -258,6 +258,7 @@ Result<ObjectHandle> EmbeddedBackend::CreateObjectUnlogged(SessionHandle handle,
     CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::ImportKey(tmpl));
     CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
     CV_RETURN_IF_ERROR(CheckKeyAllowed(config_.policy.get(), attrs));  // policy.toml [algorithms]
+    CV_RETURN_IF_ERROR(ApplyKeyPeriod(config_.policy.get(), &attrs, lifecycle::Today()));  // [crypto_periods]
     if (*cls == CKO_PRIVATE_KEY) n.secrets.Set(kCvaKeyMaterial, key.material.Bytes(SecretAccess::Get()));
     if (*cls == CKO_SECRET_KEY) n.secrets.Set(CKA_VALUE, key.material.Bytes(SecretAccess::Get()));
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <span>
 
 #include "src/model/pkcs11_constants.h"
@@ -93,6 +94,38 @@ Status CheckKeyAllowed(const kmpolicy::Policy& policy, const AttributeSet& attrs
   });
   if (family_allowed) return Status(Reason::kKeySizeRange, what + ", min_rsa_bits)");
   return Status(Reason::kTemplateInconsistent, what + ")");
+}
+
+namespace {
+
+std::string CkDate(lifecycle::Day d) {
+  std::chrono::year_month_day ymd(d);
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d%02u%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+}  // namespace
+
+Status ApplyKeyPeriod(const kmpolicy::Policy* policy, AttributeSet* attrs, lifecycle::Day today) {
+  if (policy == nullptr || policy->max_key_days == 0) return OkStatus();
+  uint64_t cls = attrs->GetUlong(CKA_CLASS).value_or(CKO_VENDOR_DEFINED);
+  if (cls != CKO_PRIVATE_KEY && cls != CKO_SECRET_KEY) return OkStatus();  // verification may outlive it
+  auto start = lifecycle::DateOf(*attrs, CKA_START_DATE);
+  auto end = lifecycle::DateOf(*attrs, CKA_END_DATE);
+  if (!start || !end) return Status(Reason::kAttributeValueInvalid, "CKA_START_DATE or CKA_END_DATE is malformed");
+  lifecycle::Day last = start->value_or(today) + std::chrono::days(policy->max_key_days);
+  if (!end->has_value()) {
+    attrs->SetString(CKA_END_DATE, CkDate(last));
+    return OkStatus();
+  }
+  if (**end > last) {
+    return Status(Reason::kTemplateInconsistent, "policy.toml [crypto_periods] max_key_days = " +
+                                                     std::to_string(policy->max_key_days) + ": CKA_END_DATE " +
+                                                     CkDate(**end) + " is after " + CkDate(last));
+  }
+  return OkStatus();
 }
 
 }  // namespace certvault::core

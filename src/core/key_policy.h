@@ -9,6 +9,7 @@
 #include <string>
 
 #include "src/base/status.h"
+#include "src/core/lifecycle.h"
 #include "src/model/types.h"
 #include "src/policy/policy.h"
 
@@ -32,6 +33,16 @@ Status CheckKeyAllowed(const kmpolicy::Policy& policy, const AttributeSet& attrs
 inline Status CheckKeyAllowed(const kmpolicy::Policy* policy, const AttributeSet& attrs) {
   return policy == nullptr ? Status() : CheckKeyAllowed(*policy, attrs);
 }
+
+// ApplyKeyPeriod: policy.toml [crypto_periods] max_key_days (when the
+// policy sets it) on a new private or secret key made on `today`: the key
+// starts on CKA_START_DATE (else today) and may end (CKA_END_DATE, the last
+// day of use) at most max_key_days later. No or an empty CKA_END_DATE is
+// set to that day; a later one is kTemplateInconsistent
+// (CKR_TEMPLATE_INCONSISTENT) naming the rule; a malformed date
+// kAttributeValueInvalid. Other objects and a null policy: OK, unchanged.
+// The lifecycle checks then refuse protection after the end date.
+Status ApplyKeyPeriod(const kmpolicy::Policy* policy, AttributeSet* attrs, lifecycle::Day today);
 
 }  // namespace certvault::core
 

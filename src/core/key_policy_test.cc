@@ -27,7 +27,8 @@ const uint8_t kEd25519[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
 constexpr char kPolicy[] =
     "[policy]\nname = \"test policy\"\n"
     "[algorithms]\nallowed_key_types = [\"ec-p256\", \"rsa-2048\"]\nmin_rsa_bits = 2048\n"
-    "[pin]\nmin_length = 10\n";
+    "[pin]\nmin_length = 10\n"
+    "[crypto_periods]\nmax_key_days = 30\n";
 
 class VaultPolicyTest : public certvault::testing::TokenTest {
  protected:
@@ -157,6 +158,57 @@ TEST(KeyPolicyTest, NamesKeysAsThePolicyDoes) {
   EXPECT_EQ(CheckKeyAllowed(*policy, ed).reason(), Reason::kTemplateInconsistent);
   EXPECT_EQ(CheckKeyAllowed(*policy, rsa).reason(), Reason::kKeySizeRange);
   EXPECT_TRUE(CheckKeyAllowed(nullptr, rsa).ok());
+}
+
+// [crypto_periods] max_key_days: a key whose template asks for a longer
+// period is refused before it is made.
+TEST_F(VaultPolicyTest, KeyPeriodLongerThanThePolicyIsRefused) {
+  AttributeSet tmpl;
+  tmpl.SetUlong(CKA_VALUE_LEN, 32);
+  tmpl.SetString(CKA_END_DATE, "29991231");
+  Status st = backend_->GenerateKey(UserSession(), Mechanism{CKM_AES_KEY_GEN, {}}, tmpl).status();
+  EXPECT_EQ(st.reason(), Reason::kTemplateInconsistent) << st.ToString();
+  EXPECT_NE(st.message().find("max_key_days = 30"), std::string::npos) << st.ToString();
+  AttributeSet pub, priv;
+  pub.Set(CKA_EC_PARAMS, kP256);
+  priv.SetBool(CKA_SIGN, true);
+  priv.SetString(CKA_END_DATE, "29991231");
+  st = backend_->GenerateKeyPair(UserSession(), Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv).status();
+  EXPECT_EQ(st.reason(), Reason::kTemplateInconsistent) << st.ToString();
+}
+
+lifecycle::Day Ymd(int y, unsigned m, unsigned d) {
+  return lifecycle::Day(std::chrono::year_month_day{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)});
+}
+
+TEST(ApplyKeyPeriod, SetsTheEndDateOrRefusesALaterOne) {
+  kmpolicy::Policy policy;
+  policy.max_key_days = 30;
+  lifecycle::Day today = Ymd(2026, 12, 7);
+  AttributeSet key;
+  key.SetUlong(CKA_CLASS, CKO_PRIVATE_KEY);
+  ASSERT_TRUE(ApplyKeyPeriod(&policy, &key, today).ok());
+  std::optional<std::span<const uint8_t>> end = key.GetBytes(CKA_END_DATE);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(std::string(end->begin(), end->end()), "20270106");
+  AttributeSet later;  // from its own start date
+  later.SetUlong(CKA_CLASS, CKO_SECRET_KEY);
+  later.SetString(CKA_START_DATE, "20270201");
+  later.SetString(CKA_END_DATE, "20270303");
+  EXPECT_TRUE(ApplyKeyPeriod(&policy, &later, today).ok());
+  later.SetString(CKA_END_DATE, "20270304");
+  EXPECT_EQ(ApplyKeyPeriod(&policy, &later, today).reason(), Reason::kTemplateInconsistent);
+  later.SetString(CKA_END_DATE, "2027030");
+  EXPECT_EQ(ApplyKeyPeriod(&policy, &later, today).reason(), Reason::kAttributeValueInvalid);
+  AttributeSet pub;  // verification may go on after the period
+  pub.SetUlong(CKA_CLASS, CKO_PUBLIC_KEY);
+  ASSERT_TRUE(ApplyKeyPeriod(&policy, &pub, today).ok());
+  EXPECT_FALSE(pub.Has(CKA_END_DATE));
+  policy.max_key_days = 0;  // no limit
+  AttributeSet free_key;
+  free_key.SetUlong(CKA_CLASS, CKO_PRIVATE_KEY);
+  ASSERT_TRUE(ApplyKeyPeriod(&policy, &free_key, today).ok());
+  EXPECT_FALSE(free_key.Has(CKA_END_DATE));
 }
 
 }  // namespace

@@ -46,23 +46,6 @@ bool IsProcessUse(policy::Use use) {
   }
 }
 
-// DateOf: a CK_DATE attribute (§4.7: empty = not set). Outer nullopt:
-// malformed; inner nullopt: not set.
-std::optional<std::optional<Day>> DateOf(const AttributeSet& key, AttributeType type) {
-  const Attribute* a = key.Find(type);
-  if (a == nullptr || a->value.empty()) return std::optional<Day>();
-  if (a->value.size() != 8) return std::nullopt;
-  int v[8];
-  for (size_t i = 0; i < 8; ++i) {
-    if (a->value[i] < '0' || a->value[i] > '9') return std::nullopt;
-    v[i] = a->value[i] - '0';
-  }
-  year_month_day ymd{year(v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3]), month(unsigned(v[4] * 10 + v[5])),
-                     day(unsigned(v[6] * 10 + v[7]))};
-  if (!ymd.ok()) return std::nullopt;  // e.g. 20250231: fail closed
-  return std::optional<Day>(Day(ymd));
-}
-
 Status NotPermitted(KeyState effective, policy::Use use) {
   std::string msg = "the key is ";
   msg += StateName(effective);
@@ -79,6 +62,21 @@ bool PrintableReason(std::span<const uint8_t> v) {
 }
 
 }  // namespace
+
+std::optional<std::optional<Day>> DateOf(const AttributeSet& key, AttributeType type) {
+  const Attribute* a = key.Find(type);
+  if (a == nullptr || a->value.empty()) return std::optional<Day>();
+  if (a->value.size() != 8) return std::nullopt;
+  int v[8];
+  for (size_t i = 0; i < 8; ++i) {
+    if (a->value[i] < '0' || a->value[i] > '9') return std::nullopt;
+    v[i] = a->value[i] - '0';
+  }
+  year_month_day ymd{year(v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3]), month(unsigned(v[4] * 10 + v[5])),
+                     day(unsigned(v[6] * 10 + v[7]))};
+  if (!ymd.ok()) return std::nullopt;  // e.g. 20250231: fail closed
+  return std::optional<Day>(Day(ymd));
+}
 
 Day Today() { return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()); }
 

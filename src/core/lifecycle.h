@@ -62,6 +62,10 @@ inline constexpr size_t kMaxReasonLength = 256;
 
 using Day = std::chrono::sys_days;
 
+// DateOf: a CK_DATE attribute of `key` (§4.7: empty = not set) as a UTC
+// day. Outer nullopt: malformed; inner nullopt: not set.
+std::optional<std::optional<Day>> DateOf(const AttributeSet& key, AttributeType type);
+
 // Today: the current UTC day (system clock).
 Day Today();
 // NowSeconds: the current time in seconds since the Unix epoch.

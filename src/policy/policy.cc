@@ -107,6 +107,7 @@ Status ReadPeriods(Reader& r, Policy& p) {
   CV_RETURN_IF_ERROR(r.Uint("max_root_key_days", 1, 36500, p.max_root_key_days));
   CV_RETURN_IF_ERROR(r.Uint("max_issuing_key_usage_days", 1, 36500, p.max_issuing_key_usage_days));
   CV_RETURN_IF_ERROR(r.Uint("max_issuing_cert_days", 1, 36500, p.max_issuing_cert_days));
+  CV_RETURN_IF_ERROR(r.Uint("max_key_days", 0, 36500, p.max_key_days));
   return OkStatus();
 }
 

@@ -33,6 +33,11 @@ struct Policy {
   uint32_t max_root_key_days = 7300;
   uint32_t max_issuing_key_usage_days = 1825;  // originator-usage period of the issuing key
   uint32_t max_issuing_cert_days = 3650;
+  // max_key_days: vault keys (the PKCS#11 module, certvaultd, certvault): a
+  // new private or secret key ends (CKA_END_DATE, its last day of use) at
+  // most this many days after it starts (CKA_START_DATE, else the day it is
+  // made); one without an end date gets that one. 0: no limit.
+  uint32_t max_key_days = 0;
   // [certificates]
   uint32_t max_leaf_validity_days = 398;
   // [pin]

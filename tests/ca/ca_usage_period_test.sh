@@ -26,6 +26,8 @@ later "$CA_BIN" --dir "$CA_DIR" --actor interop-test issue --profile device --cs
   --out "$WORK/d2.pem" >"$WORK/issue.out" 2>&1 && fail "issued after the usage period"
 expect_contains "$WORK/issue.out" "usage period ended" "issue after the period: unclear error"
 [[ ! -s "$WORK/d2.pem" ]] || fail "a refused issue wrote a certificate"
+later "$CA_BIN" --dir "$CA_DIR" audit >"$WORK/audit.out" 2>&1 || fail "audit"
+expect_contains "$WORK/audit.out" "refuse factory-issuing issue .*usage period ended" "the refusal is not audited"
 log "issue after the usage period: refused"
 
 later "$CA_BIN" --dir "$CA_DIR" --actor interop-test revoke "$S1" --reason keyCompromise 2>/dev/null \

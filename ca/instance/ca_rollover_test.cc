@@ -1,0 +1,110 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// CaInstance::Rollover against a real token: the new generation issues
+// under its own key and names, and one OCSP responder answers for both
+// generations, each answer signed by that generation's delegated signer.
+#include <gtest/gtest.h>
+#include <openssl/ocsp.h>
+
+#include "ca/ocsp/ocsp_ptr.h"
+#include "ca/ocsp/ocsp_responder.h"
+#include "ca/testing/test_ca.h"
+
+namespace certvault::ca {
+namespace {
+
+using testing::ParseCert;
+using testing::TestCa;
+
+Bytes Ask(OcspResponder& responder, std::vector<OCSP_CERTID*> ids) {
+  ossl::UniquePtr<OCSP_REQUEST> req(OCSP_REQUEST_new());
+  for (OCSP_CERTID* id : ids) OCSP_request_add0_id(req.get(), OCSP_CERTID_dup(id));  // req owns the copies
+  unsigned char* der = nullptr;
+  int len = i2d_OCSP_REQUEST(req.get(), &der);
+  Bytes out(der, der + std::max(len, 0));
+  OPENSSL_free(der);
+  return responder.Respond(out);
+}
+
+// Answer: the basic response, verified against root + `issuing`, with the
+// status of `id` (-1 if absent) and whether `signer` signed it.
+struct Answer {
+  int status = -1;
+  bool by_signer = false;
+};
+
+// OCSP_NOCHECKS in `flags`: for a CertID of another issuer, which the
+// delegated signer is not authorized for (the client's check, not the
+// signature's).
+Answer Check(const Bytes& der, X509* root, X509* issuing, X509* signer, OCSP_CERTID* id,
+             unsigned long flags = 0) {  // NOLINT(runtime/int)
+  const uint8_t* p = der.data();
+  ossl::UniquePtr<OCSP_RESPONSE> resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
+  Answer a;
+  if (resp == nullptr || OCSP_response_status(resp.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) return a;
+  ossl::UniquePtr<OCSP_BASICRESP> basic(OCSP_response_get1_basic(resp.get()));
+  ossl::UniquePtr<X509_STORE> store(X509_STORE_new());
+  X509_STORE_add_cert(store.get(), root);
+  STACK_OF(X509)* chain = sk_X509_new_null();
+  sk_X509_push(chain, issuing);  // borrowed: the stack is freed with sk_X509_free
+  EXPECT_EQ(OCSP_basic_verify(basic.get(), chain, store.get(), flags), 1);
+  sk_X509_free(chain);
+  const STACK_OF(X509)* certs = OCSP_resp_get0_certs(basic.get());
+  a.by_signer = sk_X509_num(certs) == 1 && X509_cmp(sk_X509_value(certs, 0), signer) == 0;
+  int reason = 0;
+  ASN1_GENERALIZEDTIME *rev = nullptr, *this_upd = nullptr, *next_upd = nullptr;
+  if (OCSP_resp_find_status(basic.get(), id, &a.status, &reason, &rev, &this_upd, &next_upd) != 1) a.status = -1;
+  return a;
+}
+
+TEST(CaRollover, NewGenerationIssuesAndOneResponderAnswersForBoth) {
+  auto made = TestCa::Create();
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  TestCa& t = **made;
+  auto old_certs = t.IssueDevices(1, "g1");
+  ASSERT_TRUE(old_certs.ok()) << old_certs.status().ToString();
+  std::string old_name = t.IssuingName();
+  ossl::UniquePtr<X509> old_issuing(X509_dup(t.Issuing()));
+  ossl::UniquePtr<X509> old_signer(X509_dup(*t.ca().Cert(CaRole::kOcsp)));
+
+  ASSERT_TRUE(t.ca().Rollover(false, "unit-test").ok());
+  EXPECT_EQ(t.ca().Generation(CaRole::kIssuing), 2u);
+  EXPECT_EQ(t.IssuingName(), old_name + "-g2");
+  EXPECT_NE(EVP_PKEY_eq(X509_get0_pubkey(t.Issuing()), X509_get0_pubkey(old_issuing.get())), 1) << "a new key";
+  EXPECT_EQ(t.ca().config().crl_url.find("-g2"), t.ca().config().crl_url.size() - 7) << t.ca().config().crl_url;
+  auto new_certs = t.IssueDevices(1, "g2");
+  ASSERT_TRUE(new_certs.ok()) << new_certs.status().ToString();
+  ossl::UniquePtr<X509> old_leaf = ParseCert((*old_certs)[0].der);
+  ossl::UniquePtr<X509> new_leaf = ParseCert((*new_certs)[0].der);
+  EXPECT_EQ(X509_verify(new_leaf.get(), X509_get0_pubkey(t.Issuing())), 1);
+  std::vector<uint32_t> retired = t.ca().LiveRetired(CaRole::kIssuing, std::time(nullptr));
+  ASSERT_EQ(retired, std::vector<uint32_t>{1});
+
+  auto r = OcspResponder::Create(t.ca().db(), t.IssuingName(), t.Issuing(), *t.ca().Cert(CaRole::kOcsp),
+                                 **t.ca().Key(CaRole::kOcsp), 60);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto old_db = t.Connect();
+  ASSERT_TRUE(old_db.ok());
+  auto old_r = OcspResponder::Create(**old_db, old_name, *t.ca().CertOf(CaRole::kIssuing, 1),
+                                     *t.ca().CertOf(CaRole::kOcsp, 1), **t.ca().KeyOf(CaRole::kOcsp, 1), 60);
+  ASSERT_TRUE(old_r.ok()) << old_r.status().ToString();
+  (*r)->AddRetired(std::move(*old_r));
+
+  ossl::UniquePtr<OCSP_CERTID> old_id(OCSP_cert_to_id(EVP_sha1(), old_leaf.get(), old_issuing.get()));
+  ossl::UniquePtr<OCSP_CERTID> new_id(OCSP_cert_to_id(EVP_sha256(), new_leaf.get(), t.Issuing()));
+  Answer a = Check(Ask(**r, {old_id.get()}), t.Root(), old_issuing.get(), old_signer.get(), old_id.get());
+  EXPECT_EQ(a.status, V_OCSP_CERTSTATUS_GOOD);
+  EXPECT_TRUE(a.by_signer) << "generation 1's signer answers for its certificates";
+  X509* new_signer = *t.ca().Cert(CaRole::kOcsp);
+  a = Check(Ask(**r, {new_id.get()}), t.Root(), t.Issuing(), new_signer, new_id.get());
+  EXPECT_EQ(a.status, V_OCSP_CERTSTATUS_GOOD);
+  EXPECT_TRUE(a.by_signer);
+  // A request mixing generations is answered by the first CertID's issuer;
+  // it does not know the other generation's certificate.
+  a = Check(Ask(**r, {new_id.get(), old_id.get()}), t.Root(), t.Issuing(), new_signer, old_id.get(), OCSP_NOCHECKS);
+  EXPECT_EQ(a.status, V_OCSP_CERTSTATUS_UNKNOWN);
+  (*r).reset();  // before the database it borrows
+}
+
+}  // namespace
+}  // namespace certvault::ca
