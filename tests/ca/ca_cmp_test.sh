@@ -23,19 +23,10 @@ CA_DIR="$WORK/ca"
 ca_setup "$CA_DIR"
 HTTPS_PORT="$(free_port)"
 
-openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/boot-ca.key" \
-  -subj "/CN=Bootstrap CA/O=Maker" -days 30 -out "$WORK/boot-ca.pem" 2>/dev/null || fail "bootstrap CA"
-boot_cert() {  # NAME CN CA_PREFIX
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/$1.key" -subj "/CN=$2" \
-    -out "$WORK/$1.csr" 2>/dev/null || fail "req $1"
-  printf 'keyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n' >"$WORK/ext.cnf"
-  openssl x509 -req -in "$WORK/$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial -days 30 \
-    -extfile "$WORK/ext.cnf" -out "$WORK/$1.pem" 2>/dev/null || fail "sign $1"
-}
+boot_ca boot-ca
 boot_cert terminal terminal-1 "$WORK/boot-ca"
 boot_cert operator revoker "$WORK/boot-ca"
-openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/rogue-ca.key" \
-  -subj "/CN=Bootstrap CA/O=Maker" -days 30 -out "$WORK/rogue-ca.pem" 2>/dev/null || fail "rogue CA"
+boot_ca rogue-ca
 boot_cert rogue terminal-1 "$WORK/rogue-ca"   # same names, untrusted key
 
 cat >>"$CA_DIR/ca.toml" <<TOML

@@ -20,8 +20,7 @@ CA_DIR="$WORK/ca"
 ca_setup "$CA_DIR"
 HTTPS_PORT="$(free_port)"
 # A manufacturer's bootstrap CA, outside certvault: its certificates may enroll into "device".
-openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/boot-ca.key" \
-  -subj "/CN=Bootstrap CA/O=Maker" -days 30 -out "$WORK/boot-ca.pem" 2>/dev/null || fail "bootstrap CA"
+boot_ca boot-ca
 cat >>"$CA_DIR/ca.toml" <<TOML
 
 [server]

@@ -25,18 +25,9 @@ HTTPS_PORT="$(free_port)"
 
 # A bootstrap CA (the manufacturer's), outside certvault: its device
 # certificates may enroll into the "device" profile.
-openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/boot-ca.key" \
-  -subj "/CN=Bootstrap CA/O=Maker" -days 30 -out "$WORK/boot-ca.pem" 2>/dev/null || fail "bootstrap CA"
-boot_cert() {  # NAME CN CA_PREFIX: a client certificate signed by CA_PREFIX.{pem,key}
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/$1.key" -subj "/CN=$2" \
-    -out "$WORK/$1.csr" 2>/dev/null || fail "req $1"
-  printf 'extendedKeyUsage=clientAuth\n' >"$WORK/ext.cnf"
-  openssl x509 -req -in "$WORK/$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial -days 30 \
-    -extfile "$WORK/ext.cnf" -out "$WORK/$1.pem" 2>/dev/null || fail "sign $1"
-}
+boot_ca boot-ca
 boot_cert terminal terminal-1 "$WORK/boot-ca"
-openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/rogue-ca.key" \
-  -subj "/CN=Bootstrap CA/O=Maker" -days 30 -out "$WORK/rogue-ca.pem" 2>/dev/null || fail "rogue CA"
+boot_ca rogue-ca
 boot_cert rogue terminal-1 "$WORK/rogue-ca"   # same names, untrusted key
 
 cat >>"$CA_DIR/ca.toml" <<TOML

@@ -157,3 +157,22 @@ ca_init_flags() {
     --url "http://127.0.0.1:$OCSP_PORT" --permitted-dns devices.example.com --permitted-dns example.net "$@" \
     || fail "certvault-ca init (guided set-up) failed"
 }
+
+# boot_ca NAME: a manufacturer's bootstrap CA outside certvault,
+# $WORK/NAME.{pem,key}, subject "/CN=Bootstrap CA/O=Maker" (a rogue CA is
+# one more with the same name and another key).
+boot_ca() {
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/$1.key" \
+    -subj "/CN=Bootstrap CA/O=Maker" -days 30 -out "$WORK/$1.pem" 2>/dev/null || fail "bootstrap CA $1"
+}
+
+# boot_cert NAME CN CA_PREFIX: a TLS client certificate $WORK/NAME.{pem,key}
+# for /CN=CN signed by CA_PREFIX.{pem,key} (its extensions stay in
+# $WORK/ext.cnf for further certificates).
+boot_cert() {
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/$1.key" -subj "/CN=$2" \
+    -out "$WORK/$1.csr" 2>/dev/null || fail "req $1"
+  printf 'keyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n' >"$WORK/ext.cnf"
+  openssl x509 -req -in "$WORK/$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial -days 30 \
+    -extfile "$WORK/ext.cnf" -out "$WORK/$1.pem" 2>/dev/null || fail "sign $1"
+}

@@ -18,13 +18,8 @@ CA_DIR="$WORK/ca"
 ca_setup "$CA_DIR"
 HTTPS_PORT="$(free_port)"
 
-openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/boot-ca.key" \
-  -subj "/CN=Bootstrap CA/O=Maker" -days 30 -out "$WORK/boot-ca.pem" 2>/dev/null || fail "bootstrap CA"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/terminal.key" \
-  -subj "/CN=terminal-1" -out "$WORK/terminal.csr" 2>/dev/null || fail "req terminal"
-printf 'extendedKeyUsage=clientAuth\n' >"$WORK/ext.cnf"
-openssl x509 -req -in "$WORK/terminal.csr" -CA "$WORK/boot-ca.pem" -CAkey "$WORK/boot-ca.key" -CAcreateserial \
-  -days 30 -extfile "$WORK/ext.cnf" -out "$WORK/terminal.pem" 2>/dev/null || fail "sign terminal"
+boot_ca boot-ca
+boot_cert terminal terminal-1 "$WORK/boot-ca"
 
 cp "$CA_DIR/ca.toml" "$WORK/ca.toml.base"
 server_table() {  # ISSUER: the [server] table authorizing ISSUER into "device"
