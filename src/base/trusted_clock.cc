@@ -32,14 +32,17 @@ Status TrustedClock::Check() {
   if (trusted(good_at_.load(std::memory_order_acquire))) return OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
   if (trusted(good_at_.load(std::memory_order_acquire))) return OkStatus();  // another thread just checked
-  if (!last_failure_.ok() && now >= failed_at_ && now - failed_at_ < options_.retry_s) return last_failure_;
-  Status s = FullCheck(now);
+  // Read again: waiting for the lock may have taken as long as another
+  // thread's source query, and the source is compared with this reading.
+  const int64_t fresh = now_();
+  if (!last_failure_.ok() && fresh >= failed_at_ && fresh - failed_at_ < options_.retry_s) return last_failure_;
+  Status s = FullCheck(fresh);
   if (s.ok()) {
     last_failure_ = OkStatus();
-    good_at_.store(now, std::memory_order_release);
+    good_at_.store(fresh, std::memory_order_release);
   } else {
     last_failure_ = s;
-    failed_at_ = now;
+    failed_at_ = fresh;
     good_at_.store(0, std::memory_order_release);
   }
   return s;
