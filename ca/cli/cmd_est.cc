@@ -106,7 +106,7 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
   CV_ASSIGN_OR_RETURN(admin_db_, OpenCertDb(ca.config().database));
   AdminDeps admin{ca.Name(CaRole::kIssuing), issuing, admin_db_.get(), queue_.get(),
                   [&responder] { return !selftest::InErrorState() && !responder.suspended() && !responder.halted(); },
-                  [this] { crl_requested_.store(true); }};
+                  [this] { crl_requested_.store(true); }, &ca.config().audit};
   admin_ = std::make_unique<AdminService>(std::move(admin), server_.admin);
   if (tls_ != nullptr) CV_RETURN_IF_ERROR(PrepareCmp(ca, responder, issuing, root.ok() ? *root : nullptr));
   opts.bind = server_.bind;

@@ -27,6 +27,7 @@ Result<Offline> OpenOffline(const Args& args, bool sign) {
   Offline o;
   CV_ASSIGN_OR_RETURN(o.ca, sign ? OpenForSigning(args) : Open(args, true));
   o.roles = std::make_unique<RoleService>(o.ca->db(), o.ca->Name(CaRole::kIssuing));
+  o.roles->SetAlerts(&o.ca->config().audit);
   o.who = BreakGlass(Actor(args));
   return o;
 }

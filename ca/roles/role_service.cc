@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "ca/audit/audit_alert.h"
 #include "src/base/status_macros.h"
 #include "src/crypto/libctx.h"
 #include "src/crypto/ossl_ptr.h"
@@ -102,8 +103,9 @@ Status RoleService::AddUser(const Principal& who, const std::string& name, Role 
     return Refuse(who, "add-user", name, PermissionDeniedError("nobody changes their own roles"));
   }
   Identity id{name, ca, serial, static_cast<int64_t>(std::time(nullptr)), {std::string(RoleName(role))}};
-  return db_.AddIdentity(
-      id, Event(who, "user-add", name, "role " + std::string(RoleName(role)) + ", certificate " + serial));
+  std::string detail = "role " + std::string(RoleName(role)) + ", certificate " + serial;
+  return Changed(who, "user-change", "added " + name + ": " + detail,
+                 db_.AddIdentity(id, Event(who, "user-add", name, detail)));
 }
 
 Status RoleService::RemoveUser(const Principal& who, const std::string& name) {
@@ -111,7 +113,8 @@ Status RoleService::RemoveUser(const Principal& who, const std::string& name) {
   if (!who.break_glass && who.name == name) {
     return Refuse(who, "remove-user", name, PermissionDeniedError("nobody removes their own identity"));
   }
-  return db_.RemoveIdentity(name, Event(who, "user-remove", name, "identity and its roles removed"));
+  return Changed(who, "user-change", "removed " + name,
+                 db_.RemoveIdentity(name, Event(who, "user-remove", name, "identity and its roles removed")));
 }
 
 Status RoleService::SetRole(const Principal& who, const std::string& name, Role role, bool grant) {
@@ -121,7 +124,18 @@ Status RoleService::SetRole(const Principal& who, const std::string& name, Role 
   std::string what = grant ? "role-grant" : "role-revoke";
   Status st = CheckGrant(who.name, actor_roles, name, RoleSet(target.roles), role, grant);
   if (!st.ok()) return Refuse(who, what, name, std::move(st));
-  return db_.SetRole(name, std::string(RoleName(role)), grant, Event(who, what, name, std::string(RoleName(role))));
+  return Changed(who, "role-change", what + " " + std::string(RoleName(role)) + " for " + name,
+                 db_.SetRole(name, std::string(RoleName(role)), grant, Event(who, what, name, std::string(RoleName(role)))));
+}
+
+Status RoleService::Changed(const Principal& who, const char* kind, const std::string& detail, Status status) {
+  if (status.ok() && alerts_ != nullptr) {
+    AuditActor actor;
+    actor.identity = ActorText(who);
+    actor.source = who.source;
+    (void)RaiseAlert(*alerts_, Alert{kind, actor, ca_name_, detail, 0});  // a failing channel never undoes the change
+  }
+  return status;
 }
 
 Result<std::vector<Identity>> RoleService::List(const Principal& who) {

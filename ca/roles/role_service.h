@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ca/config/ca_config.h"
 #include "ca/db/cert_db.h"
 #include "ca/roles/roles.h"
 
@@ -49,6 +50,10 @@ class RoleService {
  public:
   // `db` is borrowed; `ca_name` is the issuing CA's name (audit events).
   RoleService(CertDb& db, std::string ca_name) : db_(db), ca_name_(std::move(ca_name)) {}
+  // SetAlerts: every successful change of users and roles also raises a
+  // "user-change" / "role-change" alert on `config`'s channels ([audit.alert];
+  // borrowed, may be null: no alerts).
+  void SetAlerts(const AuditConfig* config) { alerts_ = config; }
 
   // SignIn: the identity bound to certificate `serial` of CA `ca`.
   // kUnauthenticated (recorded as a failed sign-in) when none is.
@@ -79,9 +84,12 @@ class RoleService {
   AuditEvent Event(const Principal& who, const std::string& action, const std::string& object,
                    const std::string& detail) const;
   Status Refuse(const Principal& who, const std::string& what, const std::string& target, Status status);
+  // Changed: `status` of a change; when OK, the alert `kind` is raised.
+  Status Changed(const Principal& who, const char* kind, const std::string& detail, Status status);
 
   CertDb& db_;
   std::string ca_name_;
+  const AuditConfig* alerts_ = nullptr;
 };
 
 }  // namespace certvault::ca

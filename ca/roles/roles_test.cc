@@ -177,6 +177,24 @@ TEST_F(RolesTest, AssignmentsNeedTheAuthorityAndNobodyGrantsThemselves) {
   EXPECT_EQ(CountAudit("user-remove"), 1u);
 }
 
+// Changes of users and roles raise an alert at once ([audit.alert]);
+// refused changes do not.
+TEST_F(RolesTest, UserAndRoleChangesRaiseAlerts) {
+  AuditConfig alerts;
+  const std::string out = dir_ + "/alerts.txt";
+  alerts.alert_command = "printf '%s;' \"$CV_ALERT_KIND\" >> " + out;
+  roles_->SetAlerts(&alerts);
+  Add("boss", Role::kAuthority, "01");
+  Add("bob", Role::kAdmin, "02");
+  Principal boss = As("01"), bob = As("02");
+  EXPECT_EQ(roles_->SetRole(bob, "bob", Role::kCryptoOfficer, true).code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(roles_->SetRole(boss, "bob", Role::kCryptoOfficer, true).ok());
+  ASSERT_TRUE(roles_->RemoveUser(boss, "bob").ok());
+  std::ifstream in(out);
+  std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, "user-change;user-change;role-change;user-change;");
+}
+
 TEST_F(RolesTest, BadNamesAndDuplicatesChangeNothing) {
   Add("alice", Role::kOperator, "0a");
   EXPECT_EQ(roles_->AddUser(BreakGlass("t"), "alice", Role::kAuditor, "t-issuing", "0b").code(),

@@ -50,12 +50,15 @@ struct AdminDeps {
   IssueQueue* queue = nullptr;        // null: issue answers 503
   std::function<bool()> may_sign;     // false: issue and crl answer 503
   std::function<void()> request_crl;  // asks the serve loop to sign CRLs now
+  const AuditConfig* alerts = nullptr;  // [audit.alert] for user/role changes (borrowed; may be null)
 };
 
 class AdminService {
  public:
   AdminService(AdminDeps deps, AdminConfig config)
-      : deps_(std::move(deps)), roles_(*deps_.db, deps_.ca_name), config_(std::move(config)) {}
+      : deps_(std::move(deps)), roles_(*deps_.db, deps_.ca_name), config_(std::move(config)) {
+    roles_.SetAlerts(deps_.alerts);
+  }
   // Handle: false for paths outside /admin/.
   bool Handle(const HttpRequest& request, HttpReply& reply);
   // SetConfig: [server.admin] for requests from now on (SIGHUP).
