@@ -98,10 +98,10 @@ Status ServerTls::LoadKey(const CaConfig& ca, const ServerConfig& server) {
     OSSL_STORE_close(store);
   }
   if (key_ == nullptr) {
-    ERR_clear_error();
+    Status why = ossl::OpenSslError("OSSL_STORE_load", Reason::kFunctionFailed);  // the provider's reason, if any
     return FailedPreconditionError("no TLS server key '" + server.tls_key_label +
                                    "' in the CA token through certvault's provider (run 'certvault-ca server-cert'; "
-                                   "the token must be a certvault token)");
+                                   "the token must be a certvault token): " + std::string(why.message()));
   }
   if (SSL_CTX_use_certificate_chain_file(ctx_, server.tls_cert.c_str()) != 1) {
     ERR_clear_error();

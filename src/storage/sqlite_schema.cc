@@ -142,19 +142,22 @@ Status MigrateLocked(Connection& conn, bool create) {
 
 }  // namespace
 
-Status CheckFileHeader(const std::string& path, bool* out_empty) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status(StatusCode::kUnavailable, Reason::kDeviceError,
-                  std::string("cannot read store: ") + std::strerror(errno));
+Status CheckFileHeader(Connection& conn, const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return Status(StatusCode::kUnavailable, Reason::kDeviceError, std::string("cannot read store: ") + std::strerror(errno));
+  }
+  if (st.st_size == 0) return OkStatus();  // a new database
+  if (static_cast<size_t>(st.st_size) < kSqliteHeaderSize) return NotCertvault("file too short for a SQLite header");
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(conn.db(), "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == nullptr ||
+      file->pMethods == nullptr) {
+    return Status(StatusCode::kUnavailable, Reason::kDeviceError, "cannot read store header");
   }
   char header[kSqliteHeaderSize];
-  ssize_t n = read(fd, header, sizeof(header));
-  close(fd);
-  if (n < 0) return Status(StatusCode::kUnavailable, Reason::kDeviceError, "cannot read store header");
-  *out_empty = (n == 0);
-  if (n == 0) return OkStatus();
-  if (static_cast<size_t>(n) < kSqliteHeaderSize) return NotCertvault("file too short for a SQLite header");
+  if (file->pMethods->xRead(file, header, sizeof(header), 0) != SQLITE_OK) {
+    return Status(StatusCode::kUnavailable, Reason::kDeviceError, "cannot read store header");
+  }
   if (std::memcmp(header, kSqliteMagic, sizeof(kSqliteMagic)) != 0) {
     return NotCertvault("not a SQLite database (bad file header)");
   }

@@ -16,11 +16,14 @@ namespace certvault::storage::internal {
 // version of a file; 0 means an empty (new) database.
 inline constexpr int64_t kSchemaVersion = 3;
 
-// CheckFileHeader: a cheap check before SQLite touches the file: a non-empty
-// file must carry the SQLite magic and a full 100-byte header. Sets
-// `out_empty` for a zero-length file. kCorruptStore otherwise; kUnavailable
-// if the file cannot be read.
-Status CheckFileHeader(const std::string& path, bool* out_empty);
+// CheckFileHeader: a cheap check of the file `conn` opened, before any
+// statement runs on it: a non-empty file must carry the SQLite magic and a
+// full 100-byte header. kCorruptStore otherwise; kUnavailable if the file
+// cannot be read. The header is read through SQLite's own file handle: a
+// descriptor of our own, once closed, would drop every POSIX lock this
+// process holds on the file, the WAL-mode shared locks of other connections
+// included, and another process could then delete the WAL they still use.
+Status CheckFileHeader(Connection& conn, const std::string& path);
 
 // EnsureSchema: brings the database to kSchemaVersion inside one BEGIN
 // IMMEDIATE transaction (safe when several processes open a new file at

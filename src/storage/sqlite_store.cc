@@ -70,8 +70,6 @@ bool IsBusy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, const StoreOptions& options) {
   CV_RETURN_IF_ERROR(CreateFileIfMissing(path, options.create_if_missing));
-  bool empty = false;
-  CV_RETURN_IF_ERROR(CheckFileHeader(path, &empty));
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, options));
   Result<std::unique_ptr<Connection>> conn = store->Checkout();
   if (!conn.ok()) return conn.status().Annotate("cannot open store " + path);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "src/base/status_macros.h"
+#include "src/storage/sqlite_schema.h"
 
 namespace certvault::storage::internal {
 namespace {
@@ -118,6 +119,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, in
   rc = sqlite3_busy_timeout(db.get(), busy_timeout_ms);
   if (rc != SQLITE_OK) return SqliteStatus(rc, db.get(), "sqlite3_busy_timeout");
   std::unique_ptr<Connection> conn(new Connection(std::move(db)));
+  CV_RETURN_IF_ERROR(CheckFileHeader(*conn, path));  // before any statement reads the file
   // synchronous=FULL: in WAL mode every commit is fsync'ed, so an
   // acknowledged write survives power loss (NORMAL only survives a crash).
   CV_RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));

@@ -81,9 +81,11 @@ class Stmt {
 // the store hands each connection to one thread at a time.
 class Connection {
  public:
-  // Open: opens an existing file read-write (never creates it) and applies
+  // Open: opens an existing file read-write (never creates it), checks its
+  // header through SQLite's own file handle (CheckFileHeader) and applies
   // the per-connection settings: busy_timeout, synchronous=FULL,
-  // foreign_keys=ON. kUnavailable/kDeviceError if it cannot be opened.
+  // foreign_keys=ON, secure_delete. kUnavailable/kDeviceError if it cannot
+  // be opened, kCorruptStore if it is no SQLite file.
   static Result<std::unique_ptr<Connection>> Open(const std::string& path, int busy_timeout_ms);
 
   // Prepare: the cached statement for `sql` (prepared on first use).

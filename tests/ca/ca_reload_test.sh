@@ -41,7 +41,7 @@ TOML
 server_table "/CN=Someone Else" >"$CA_DIR/ca.toml"
 ca init 2>/dev/null || fail "init"
 ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
-ca_bg serve >"$WORK/serve.log" 2>&1
+ca_bg serve --crl-interval 1 >"$WORK/serve.log" 2>&1
 wait_for_line "$WORK/serve.log" "https listening on" 20 || { cat "$WORK/serve.log"; fail "serve did not start"; }
 SERVE_PID=$(pgrep -P "${BG_PIDS[-1]}") || fail "no serve process under the timeout started here"
 EST="https://127.0.0.1:$HTTPS_PORT/.well-known/est"
@@ -131,3 +131,14 @@ hangup "reload refused"
 [[ $(enroll d3) == 200 ]] || fail "after a refused reload: the server does not serve as before"
 kill -0 "$SERVE_PID" || fail "the server stopped after a broken ca.toml"
 log "a broken ca.toml is refused (logged) and the previous configuration stays"
+
+# serve (signing CRLs every second) and the provider inside it have the vault
+# open; an offline command writes the same vault and exits. The next reload
+# opens the vault once more in the server's process: it must find the WAL
+# the server still uses (a vault opened twice in one process used to drop
+# that process's SQLite locks, and the offline command then deleted the WAL).
+server_table "/CN=Bootstrap CA/O=Maker" >"$CA_DIR/ca.toml"
+ca crl >"$WORK/crl.log" 2>&1 || { cat "$WORK/crl.log"; fail "offline crl"; }
+hangup "configuration reloaded"
+[[ $(enroll d4) == 200 ]] || fail "enroll after an offline write and a reload"
+log "an offline write of the CA token while serve runs: the reload still opens the vault"

@@ -117,9 +117,11 @@ class SqliteConnection final : public SqlConnection {
 
 // CreateFile0600: the database file exists before SQLite opens it, so it
 // gets mode 0600 whatever the umask; SQLite gives the -wal and -shm files
-// the database file's mode.
+// the database file's mode. An existing file is not opened: closing a
+// descriptor of it would drop this process's SQLite locks on it.
 Status CreateFile0600(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 && errno == EEXIST) return OkStatus();
   if (fd < 0) return UnavailableError("cannot create CA database " + path + ": " + std::strerror(errno));
   ::close(fd);
   return OkStatus();
