@@ -27,13 +27,15 @@ TEST(CmpEnvelope, SignedAndMacRequests) {
   // extraCerts; ca_cmp covers a bootstrap certificate in extraCerts.
   EXPECT_TRUE(env->extra_certs.empty());
 
-  auto mac = DecodeEnvelope(Seed("irmac.der"));
+  Bytes irmac = Seed("irmac.der");  // the envelope's spans point into it
+  auto mac = DecodeEnvelope(irmac);
   ASSERT_TRUE(mac.ok());
   EXPECT_EQ(mac->body_type, kIr);
   EXPECT_TRUE(mac->pbm);
   EXPECT_EQ(std::string(mac->sender_kid.begin(), mac->sender_kid.end()), "kid1");
 
-  auto rr = DecodeEnvelope(Seed("rr.der"));
+  Bytes rr_der = Seed("rr.der");
+  auto rr = DecodeEnvelope(rr_der);
   ASSERT_TRUE(rr.ok());
   EXPECT_EQ(rr->body_type, kRr);
   auto reason = RevocationReason(rr->body);
