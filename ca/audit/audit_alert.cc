@@ -18,23 +18,6 @@ extern char** environ;
 namespace certvault::ca {
 namespace {
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 int SyslogLevel(const std::string& name) {
   if (name == "emerg") return LOG_EMERG;
   if (name == "alert") return LOG_ALERT;
@@ -101,6 +84,23 @@ Status PostWebhook(const std::string& url, const std::string& json) {
 }
 
 }  // namespace
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
 
 std::string AlertJson(const Alert& a) {
   int64_t at = a.at != 0 ? a.at : static_cast<int64_t>(std::time(nullptr));

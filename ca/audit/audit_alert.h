@@ -27,6 +27,10 @@ struct Alert {
   int64_t at = 0;  // 0 = now
 };
 
+// JsonString: `s` as a JSON string literal (quotes, backslashes and control
+// characters escaped); also used by `certvault-ca audit export`.
+std::string JsonString(const std::string& s);
+
 // AlertJson: the alert as one JSON object (the webhook body).
 std::string AlertJson(const Alert& alert);
 

@@ -29,28 +29,11 @@ Result<int64_t> ParseSince(const std::string& text) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
-std::string Json(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 std::string RecordJson(const AuditEvent& e) {
-  return "{\"seq\":" + std::to_string(e.seq) + ",\"at\":" + std::to_string(e.at) + ",\"actor\":" + Json(e.actor) +
-         ",\"role\":" + Json(e.role) + ",\"source\":" + Json(e.source) + ",\"request_id\":" + Json(e.request_id) +
-         ",\"action\":" + Json(e.action) + ",\"ca\":" + Json(e.ca) + ",\"target\":" + Json(e.object) +
-         ",\"result\":" + Json(e.result) + ",\"detail\":" + Json(e.detail) + ",\"prev_hash\":\"" +
+  return "{\"seq\":" + std::to_string(e.seq) + ",\"at\":" + std::to_string(e.at) + ",\"actor\":" + JsonString(e.actor) +
+         ",\"role\":" + JsonString(e.role) + ",\"source\":" + JsonString(e.source) + ",\"request_id\":" + JsonString(e.request_id) +
+         ",\"action\":" + JsonString(e.action) + ",\"ca\":" + JsonString(e.ca) + ",\"target\":" + JsonString(e.object) +
+         ",\"result\":" + JsonString(e.result) + ",\"detail\":" + JsonString(e.detail) + ",\"prev_hash\":\"" +
          ToHex(e.prev_hash) + "\",\"hash\":\"" + ToHex(e.hash) + "\"}";
 }
 
