@@ -141,9 +141,10 @@ wait_for_line() {
 
 # expect_contains FILE PATTERN WHAT: fails unless grep -E finds PATTERN in FILE.
 # sntp_server PORT OFFSET: an SNTP server (RFC 4330) on 127.0.0.1:PORT whose clock is OFFSET s
-# ahead, stopped by cleanup (BG_PIDS).
+# ahead, stopped by cleanup (BG_PIDS). All its output goes to its log: if it ever outlived the
+# test, an inherited stderr would keep ctest waiting for the end of the test's output.
 sntp_server() {
-  "$PY" - "$1" "$2" >"$WORK/sntp-$1.log" <<'PYEOF' &
+  "$PY" - "$1" "$2" >"$WORK/sntp-$1.log" 2>&1 <<'PYEOF' &
 import socket, struct, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", int(sys.argv[1])))
