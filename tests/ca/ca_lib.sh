@@ -23,9 +23,9 @@ pg_stop() {
 
 ca_cleanup() {
   local rc=$?
+  set +e  # under errexit a failing step here would skip cleanup
   pg_stop
-  (exit $rc)
-  cleanup
+  cleanup "$rc"
 }
 
 # pg_start: initdb + pg_ctl start; sets PG_CONN (a libpq connection string).

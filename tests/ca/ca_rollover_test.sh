@@ -129,7 +129,7 @@ log "root rollover: both link certificates bridge the generations"
 
 # Usage period: three days on, generation 3's key (2 days) stops issuing;
 # a rollover then brings generation 4, which issues.
-later() { timeout "$T" faketime -f '+3d' "$@"; }
+later() { timeout "$T" "$FAKE_TIME" '+3d' "$@"; }
 new_csr d4 ec d4 "DNS:d4.devices.example.com"
 later "$CA_BIN" --dir "$D" --actor interop-test issue --profile device --csr "$WORK/d4.csr" --out "$WORK/d4.pem" \
   >"$WORK/issue.out" 2>&1 && fail "issued after the usage period"

@@ -118,12 +118,12 @@ refused "crl on a damaged database" "damaged" crl
 cp "$WORK/good.db" "$CA_DIR/ca.db"
 
 # Clock sanity.
-expect_failure "crl at 1990" faketime '1990-01-01 00:00:00' "$CA_BIN" --dir "$CA_DIR" crl
+expect_failure "crl at 1990" "$FAKE_TIME" '@1990-01-01 00:00:00' "$CA_BIN" --dir "$CA_DIR" crl
 expect_contains "$WORK/expect_failure.out" "before the notBefore" "crl at 1990: unclear error"
-expect_failure "issue at 1990" faketime '1990-01-01 00:00:00' "$CA_BIN" --dir "$CA_DIR" issue --profile device \
+expect_failure "issue at 1990" "$FAKE_TIME" '@1990-01-01 00:00:00' "$CA_BIN" --dir "$CA_DIR" issue --profile device \
   --csr "$WORK/d2.csr"
 ca crl 2>/dev/null || fail "crl with the right clock"
-faketime -f '+2d' "$CA_BIN" --dir "$CA_DIR" crl 2>/dev/null || fail "crl two days ahead"
+"$FAKE_TIME" '+2d' "$CA_BIN" --dir "$CA_DIR" crl 2>/dev/null || fail "crl two days ahead"
 refused "crl before the last signature" "before this CA's last signature" crl
 log "clock: 1990 and a clock behind the last signature are refused"
 # An SNTP time source one hour ahead of the local clock (and the recorded
@@ -133,17 +133,17 @@ NTP_PORT=$(free_port)
 sntp_server "$NTP_PORT" 3600
 printf 'time_source = "ntp://127.0.0.1:%s"\n' "$NTP_PORT" >"$WORK/ts.toml"
 sed -i "/^\[ca\]/r $WORK/ts.toml" "$CA_DIR/ca.toml"
-expect_failure "crl with a skewed time source" faketime -f '+2d' "$CA_BIN" --dir "$CA_DIR" crl
+expect_failure "crl with a skewed time source" "$FAKE_TIME" '+2d' "$CA_BIN" --dir "$CA_DIR" crl
 expect_contains "$WORK/expect_failure.out" "away from ntp://" "skewed time source: unclear error"
-faketime -f '+1h' "$CA_BIN" --dir "$CA_DIR" list >/dev/null || fail "list must not need the clock"
+"$FAKE_TIME" '+1h' "$CA_BIN" --dir "$CA_DIR" list >/dev/null || fail "list must not need the clock"
 NTP2_PORT=$(free_port)
 sntp_server "$NTP2_PORT" 172800
 sed -i "s/ntp:\/\/127.0.0.1:$NTP_PORT/ntp:\/\/127.0.0.1:$NTP2_PORT/" "$CA_DIR/ca.toml"
-faketime -f '+2d' "$CA_BIN" --dir "$CA_DIR" crl 2>/dev/null || fail "crl with a time source that agrees"
+"$FAKE_TIME" '+2d' "$CA_BIN" --dir "$CA_DIR" crl 2>/dev/null || fail "crl with a time source that agrees"
 cp "$WORK/ca.toml.orig" "$CA_DIR/ca.toml"
 log "time source: a clock 10+ s away is refused"
 # From here on, the CA's clock is two days ahead (its last signature is).
-ca() { timeout "$T" faketime -f '+2d' "$CA_BIN" --dir "$CA_DIR" --actor interop-test "$@"; }
+ca() { timeout "$T" "$FAKE_TIME" '+2d' "$CA_BIN" --dir "$CA_DIR" --actor interop-test "$@"; }
 
 # §4: changes need the token PIN; reads do not.
 printf '999999\n' >"$WORK/wrong-pin.txt"

@@ -21,7 +21,7 @@ ca issue --profile device --csr "$WORK/d1.csr" --out "$WORK/d1.pem" 2>/dev/null 
 S1=$(serial_of "$WORK/d1.pem")
 
 # Three days on: the CA and its clients (the vault records the new time).
-later() { timeout "$T" faketime -f '+3d' "$@"; }
+later() { timeout "$T" "$FAKE_TIME" '+3d' "$@"; }
 later "$CA_BIN" --dir "$CA_DIR" --actor interop-test issue --profile device --csr "$WORK/d2.csr" \
   --out "$WORK/d2.pem" >"$WORK/issue.out" 2>&1 && fail "issued after the usage period"
 expect_contains "$WORK/issue.out" "usage period ended" "issue after the period: unclear error"
@@ -39,7 +39,7 @@ expect_contains "$WORK/crl.out" "verify OK" "the CRL does not verify"
 openssl crl -inform DER -in "$CA_DIR/crl/full.crl" -noout -text | grep -qi "$S1" || fail "the CRL lacks $S1"
 log "CRL after the usage period: signed, verified, lists the revocation"
 
-timeout "$T" faketime -f '+3d' "$CA_BIN" --dir "$CA_DIR" --actor interop-test ocsp serve --port "$OCSP_PORT" \
+timeout "$T" "$FAKE_TIME" '+3d' "$CA_BIN" --dir "$CA_DIR" --actor interop-test ocsp serve --port "$OCSP_PORT" \
   >"$WORK/ocsp.log" 2>&1 &
 BG_PIDS+=($!)
 wait_for_line "$WORK/ocsp.log" "listening on" 30 || { cat "$WORK/ocsp.log"; fail "OCSP responder did not start"; }

@@ -22,6 +22,7 @@ USER_PIN="user-pin-1234"
 TOKEN_LABEL="interop"
 SCRIPT_NAME="$(basename "$0")"
 INTEROP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+FAKE_TIME="$INTEROP_DIR/fake_time.sh"   # FAKE_TIME SPEC CMD...: CMD under libfaketime
 
 log()  { printf '[%s] %s\n' "$SCRIPT_NAME" "$*" >&2; }
 fail() { printf '[%s] FAIL: %s\n' "$SCRIPT_NAME" "$*" >&2; exit 1; }
@@ -89,10 +90,15 @@ need_daemon_mode() {
   [[ -n "${CERTVAULTD:-}" && -x "$CERTVAULTD" ]] || skip "CERTVAULTD (certvaultd) not given"
 }
 
-# Kills the background processes registered in BG_PIDS (certvaultd too), then removes $WORK.
+# BG_PIDS: the background processes (certvaultd too) that cleanup stops.
 BG_PIDS=()
+# cleanup [RC]: the EXIT trap; stops BG_PIDS, removes $WORK and exits with RC
+# (default: the status the script was exiting with). It must run to the end
+# whatever fails: a background server it missed would outlive the test and
+# keep ctest waiting on the output pipe it inherited.
 cleanup() {
-  local rc=$? pid
+  local rc=${1:-$?} pid
+  set +e
   for pid in "${BG_PIDS[@]}"; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true

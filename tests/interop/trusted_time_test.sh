@@ -52,7 +52,7 @@ configure() {
   fi
 }
 # client ARGS...: pkcs11-tool, under $FAKE in embedded mode.
-client() { timeout "$T" ${FAKE:+faketime -f "$FAKE"} pkcs11-tool --module "$MODULE" "$@"; }
+client() { timeout "$T" ${FAKE:+"$FAKE_TIME" "$FAKE"} pkcs11-tool --module "$MODULE" "$@"; }
 sign() {
   client --token-label "$TOKEN_LABEL" --login --pin "$USER_PIN" --sign --id 02 -m ECDSA -i "$WORK/digest" \
     -o "$WORK/sig" >"$WORK/sign.out" 2>&1
@@ -75,7 +75,7 @@ configure
 refused "a clock an hour behind the latest trusted time"
 if [[ -n "${CLI:-}" ]]; then
   # The CLI names the clock (through certvaultd too).
-  timeout "$T" ${FAKE:+faketime -f "$FAKE"} "$CLI" list --token "$TOKEN_LABEL" --login --pin "$USER_PIN" \
+  timeout "$T" ${FAKE:+"$FAKE_TIME" "$FAKE"} "$CLI" list --token "$TOKEN_LABEL" --login --pin "$USER_PIN" \
     >"$WORK/cli.out" 2>&1 && fail "the CLI logged in under a clock behind the latest trusted time"
   expect_contains "$WORK/cli.out" "untrusted clock: .* behind the latest trusted time" "the CLI's message"
   log "refused: the CLI, with a message naming the clock"
