@@ -29,7 +29,14 @@ class ServeEst {
   // TakeCrlRequest: whether the admin API asked for CRLs since the last
   // call (the serve loop signs them: it owns the CA instance).
   virtual bool TakeCrlRequest() = 0;
-  // Stop: no new TLS connections; ends the open ones (before `server` goes).
+  // RunCaTasks: runs what the admin API queued for the CA instance (user
+  // add, configuration, rollover, audit verification; admin_ca_tasks.cc).
+  // REQUIRES: the serve loop's thread, which owns `ca`.
+  virtual void RunCaTasks(CaInstance& ca) = 0;
+  // HasCaTasks: whether RunCaTasks has work (the loop then stops sleeping).
+  virtual bool HasCaTasks() = 0;
+  // Stop: no new TLS connections; ends the open ones (before `server` goes);
+  // queued and later CA tasks fail with kUnavailable.
   virtual void Stop() = 0;
 };
 
