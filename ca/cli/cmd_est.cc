@@ -41,7 +41,7 @@ class ServeEstImpl : public ServeEst {
   Status PrepareCmp(CaInstance& ca, const OcspResponder& responder, X509* issuing, X509* root);
   Status Reload() override;
   bool TakeCrlRequest() override { return crl_requested_.exchange(false); }
-  void RunCaTasks(CaInstance& ca) override;
+  void RunCaTasks(const CaInstance& serving) override;
   bool HasCaTasks() override {
     std::lock_guard<std::mutex> lock(tasks_mu_);
     return !tasks_.empty();
@@ -209,18 +209,23 @@ Result<std::string> ServeEstImpl::QueueCaTask(CaTask task) {
   return done.get();
 }
 
-void ServeEstImpl::RunCaTasks(CaInstance& ca) {
+void ServeEstImpl::RunCaTasks(const CaInstance& serving) {
   std::deque<std::pair<CaTask, std::promise<Result<std::string>>>> todo;
   {
     std::lock_guard<std::mutex> lock(tasks_mu_);
     todo.swap(tasks_);
   }
+  // The PIN source of the serving instance (serve --pin-file included).
+  Result<std::unique_ptr<CaInstance>> ca =
+      CaInstance::Open(serving.config().dir, true, serving.config().token.pin_file);
   for (auto& [task, promise] : todo) {
     Result<std::string> out = UnavailableError("CA task failed");
     try {
-      out = task(ca);
+      out = ca.ok() ? task(**ca) : Result<std::string>(ca.status());
     } catch (const std::exception& e) {  // the server thread waiting for it gets an answer
       out = InternalError(std::string("CA task: ") + e.what());
+    } catch (...) {
+      out = InternalError("CA task failed");
     }
     promise.set_value(std::move(out));
   }

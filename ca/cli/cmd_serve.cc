@@ -133,11 +133,6 @@ Status ScheduledCrls(CaInstance& inst, CertDb& db, const AuditActor& actor) {
 struct SignerWatch {
   timespec mtime{};             // of ocsp.pem when last loaded
   bool on_issuing_key = false;  // the delegated signer was revoked
-  // The issuing generation the responder answers for (the current one at
-  // start). A rollover through the admin API makes a newer one current in
-  // this process: its OCSP signer is not authorized for this generation's
-  // certificates (RFC 6960 §4.2.2.2), so only this generation is watched.
-  uint32_t gen = 0;
 };
 
 std::string SerialOf(X509* cert) {
@@ -154,10 +149,8 @@ void Say(const std::string& text) { std::fprintf(stderr, "certvault-ca: %s\n", t
 // a revoked OCSP signer never signs again: the issuing CA key signs instead
 // (RFC 6960 §4.2.2.2) until a new signer is rotated in.
 void WatchSigner(CaInstance& ca, CertDb& db, OcspResponder& responder, SignerWatch& w) {
-  if (w.gen == 0) w.gen = ca.Generation(CaRole::kIssuing);
-  bool rolled = ca.Generation(CaRole::kIssuing) != w.gen;  // Cert/Key(kOcsp) name the new generation
   struct stat st;
-  if (!rolled && stat(ca.CertPath(CaRole::kOcsp).c_str(), &st) == 0 &&
+  if (stat(ca.CertPath(CaRole::kOcsp).c_str(), &st) == 0 &&
       (st.st_mtim.tv_sec != w.mtime.tv_sec || st.st_mtim.tv_nsec != w.mtime.tv_nsec)) {
     bool first = w.mtime.tv_sec == 0 && w.mtime.tv_nsec == 0;
     w.mtime = st.st_mtim;
@@ -171,10 +164,10 @@ void WatchSigner(CaInstance& ca, CertDb& db, OcspResponder& responder, SignerWat
     }
   }
   if (w.on_issuing_key) return;
-  auto rec = db.FindBySerial(ca.NameOf(CaRole::kIssuing, w.gen), SerialOf(responder.signer_cert()));
+  auto rec = db.FindBySerial(ca.Name(CaRole::kIssuing), SerialOf(responder.signer_cert()));
   if (!rec.ok() || !rec->revoked) return;
-  auto issuing = ca.CertOf(CaRole::kIssuing, w.gen);
-  auto key = ca.KeyOf(CaRole::kIssuing, w.gen);
+  auto issuing = ca.Cert(CaRole::kIssuing);
+  auto key = ca.Key(CaRole::kIssuing);
   Status used = !issuing.ok() ? issuing.status() : !key.ok() ? key.status() : responder.UseSigner(*issuing, **key);
   if (used.ok()) w.on_issuing_key = true;
   responder.SetSuspended(!used.ok());  // never the revoked signer
@@ -226,7 +219,7 @@ void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CrlCache& cr
     RefreshCrls(db, ca, crls);
     for (int i = 0; i < 10 && !g_stop && !g_reload; ++i) {
       if (est != nullptr && est->HasCaTasks()) {
-        est->RunCaTasks(ca);  // the admin API's work on the CA instance, on this thread that owns it
+        est->RunCaTasks(ca);  // the admin API's work on the CA, one at a time, between the loop's own
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -2,9 +2,9 @@
 //
 // The admin routes that act on the CA instance itself (docs/design/roles.md,
 // "Admin API"): user add, configuration, key rollover and audit
-// verification run as CaTasks on the serve loop's thread, which owns the
-// token and the CA keys; audit export reads the chain on the admin
-// connection. Each is checked against the matrix first (a refusal is a
+// verification run as CaTasks, one at a time on the serve loop's thread, on
+// a CA instance of their own (never the one the responder and the issue
+// queue use); audit export reads the chain on the admin connection. Each is checked against the matrix first (a refusal is a
 // "denied" record), and what it did or why it failed is recorded with the
 // identity that asked.
 #include <openssl/evp.h>

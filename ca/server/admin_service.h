@@ -25,8 +25,9 @@
 //   GET  audit/verify                   verify-audit: the chain checked
 //   GET  audit/export[/SINCE]           export-audit: JSON lines (seconds since the epoch)
 // The routes that need the CA instance (user add, config, rollover, audit
-// verify) run on the serve loop's thread through AdminDeps::run_on_ca
-// (admin_ca_tasks.cc); the others on the server's threads.
+// verify) run one at a time on the serve loop's thread, on a CA instance of
+// their own, through AdminDeps::run_on_ca (admin_ca_tasks.cc); the others
+// on the server's threads.
 // Answers: 200/202, 400 malformed, 401 no or unknown client certificate,
 // 403 not allowed (matrix, allow-list, revoked), 404 unknown route or
 // identity, 409 a rule refused the change (separation of duties), 429 rate
@@ -67,9 +68,9 @@ struct AdminDeps {
   std::function<bool()> may_sign;     // false: issue and crl answer 503
   std::function<void()> request_crl;  // asks the serve loop to sign CRLs now
   const AuditConfig* alerts = nullptr;  // [audit.alert] for user/role changes (borrowed; may be null)
-  // run_on_ca: runs the task on the thread that owns the CA instance and
-  // returns its result (kUnavailable when the server stops first). Null:
-  // those routes answer 503.
+  // run_on_ca: runs the task on the serve loop's thread with a CA instance
+  // opened for it (token logged in) and returns its result (kUnavailable
+  // when the server stops first). Null: those routes answer 503.
   std::function<Result<std::string>(CaTask)> run_on_ca;
   // reload_server: re-reads [server] as SIGHUP does. REQUIRES: called inside
   // a CaTask (the serve loop's thread). Null: nothing to reload.
