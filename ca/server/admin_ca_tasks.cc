@@ -112,8 +112,12 @@ Result<std::string> ChangeConfig(CaInstance& ca, const Principal& who, const std
   std::string before = old_text.ok() ? Sha256Hex(*old_text) : "";
   CV_ASSIGN_OR_RETURN(std::string done, ApplyConfig(ca, text, reload));
   RoleService roles(ca.db(), ca.Name(CaRole::kIssuing));
-  CV_RETURN_IF_ERROR(
-      roles.RecordEvent(who, "config-change", "ca.toml", "sha256 " + before + " -> " + Sha256Hex(text) + "; " + done));
+  std::string detail = "sha256 " + before + " -> " + Sha256Hex(text);
+  CV_RETURN_IF_ERROR(roles.RecordEvent(who, "config-change", "ca.toml", detail + "; " + done));
+  // ca.toml holds the access rules ([server] authorize, [server.admin]):
+  // a change is alerted at once, like user and role changes (issue 15, F.15).
+  // A failing channel never undoes the change (RaiseAlert runs them all).
+  (void)RaiseAlert(ca.config().audit, Alert{"config-change", ActorOf(who), ca.Name(CaRole::kIssuing), detail, 0});
   return done;
 }
 

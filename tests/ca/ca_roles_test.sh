@@ -39,6 +39,9 @@ access_log = "access.log"
 [server.admin]
 allow = ["127.0.0.1"]
 rate_per_minute = $RATE
+
+[audit.alert]
+command = "echo \\"\$CV_ALERT_KIND \$CV_ALERT_ACTOR\\" >>'$WORK/alerts.log'"
 TOML
 
 # The operators' own vault (one token "ops", a key per person), apart from the CA's.
@@ -296,7 +299,9 @@ for want in 'dan \(admin\) config-change [^ ]+ ca\.toml' 'dan \(admin\) config-c
   'gus \(operator\) denied [^ ]+ audit' 'boss \(authority\) user-add [^ ]+ fay'; do
   grep -Eq " $want" "$WORK/audit2.txt" || { cat "$WORK/audit2.txt"; fail "not audited: $want"; }
 done
-log "admin API: ca.toml by the admin, checked, written, [server] reloaded; every step audited"
+grep -q "^config-change dan (admin)$" "$WORK/alerts.log" || { cat "$WORK/alerts.log"; fail "no config-change alert"; }
+grep -q "^user-change boss (authority)$" "$WORK/alerts.log" || fail "no user-change alert for user add through the API"
+log "admin API: ca.toml by the admin, checked, written, [server] reloaded; every step audited and alerted"
 
 
 # After a restart the server issues with the new generation, and the
