@@ -4,9 +4,8 @@
 // "Admin API"): user add, configuration, key rollover and audit
 // verification run as CaTasks, one at a time on the serve loop's thread, on
 // a CA instance of their own (never the one the responder and the issue
-// queue use); audit export reads the chain on the admin connection. Each is checked against the matrix first (a refusal is a
-// "denied" record), and what it did or why it failed is recorded with the
-// identity that asked.
+// queue use); audit export reads the chain on the admin connection. Each is checked against the matrix first (a refusal
+// is a "denied" record), and what it did or why it failed is recorded with the identity that asked.
 #include <openssl/evp.h>
 
 #include <fstream>
@@ -53,35 +52,15 @@ Result<std::string> ReadText(const std::string& path) {
   return buf.str();
 }
 
-// CheckUnchanged: what the CA's keys, certificates and database are bound
-// to cannot change through the API (a new CA is `init` in a new directory).
-Status CheckUnchanged(const CaConfig& now, const CaConfig& next) {
-  const std::pair<const char*, bool> fixed[] = {
-      {"[ca] name", now.name == next.name},
-      {"[ca] root_subject", now.root_subject == next.root_subject},
-      {"[ca] issuing_subject", now.issuing_subject == next.issuing_subject},
-      {"[ca] key_algorithm", now.key_algorithm == next.key_algorithm},
-      {"[ca] signature_algorithm", now.signature_algorithm == next.signature_algorithm},
-      {"[ca] database", now.database == next.database},
-      {"[ca] policy", now.policy_file == next.policy_file},
-      {"[token]", now.token.module == next.token.module && now.token.label == next.token.label &&
-                      now.token.pin_file == next.token.pin_file && now.token.pin_env == next.token.pin_env},
-  };
-  for (const auto& [what, same] : fixed) {
-    if (!same) return FailedPreconditionError(std::string(what) + " cannot be changed through the admin API");
-  }
-  return OkStatus();
-}
-
 // ApplyConfig: `text` becomes DIR/ca.toml when it loads as the CA would
 // load it at its next start (ParseConfig, the policy, [server]) and keeps
-// CheckUnchanged; then [server] is reloaded (as SIGHUP). Nothing is written
+// CheckConfigChange; then [server] is reloaded (as SIGHUP). Nothing is written
 // when a check fails.
 Result<std::string> ApplyConfig(CaInstance& ca, const std::string& text, const std::function<Status()>& reload) {
   const CaConfig& now = ca.config();
   Result<CaConfig> next = ParseConfig(text, now.dir);
   if (!next.ok()) return InvalidArgumentError(std::string(next.status().message()));
-  CV_RETURN_IF_ERROR(CheckUnchanged(now, *next));
+  CV_RETURN_IF_ERROR(CheckConfigChange(now, *next));
   if (Status policy = ApplyPolicy(*next); !policy.ok()) return FailedPreconditionError(std::string(policy.message()));
   Result<ServerConfig> server = ParseServerConfig(text, now.dir, now.name);
   if (!server.ok()) return InvalidArgumentError(std::string(server.status().message()));
@@ -139,6 +118,24 @@ Result<std::string> VerifyChain(CaInstance& ca) {
 }
 
 }  // namespace
+
+Status CheckConfigChange(const CaConfig& now, const CaConfig& next) {
+  const std::pair<const char*, bool> fixed[] = {
+      {"[ca] name", now.name == next.name},
+      {"[ca] root_subject", now.root_subject == next.root_subject},
+      {"[ca] issuing_subject", now.issuing_subject == next.issuing_subject},
+      {"[ca] key_algorithm", now.key_algorithm == next.key_algorithm},
+      {"[ca] signature_algorithm", now.signature_algorithm == next.signature_algorithm},
+      {"[ca] database", now.database == next.database},
+      {"[ca] policy", now.policy_file == next.policy_file},
+      {"[token]", now.token.module == next.token.module && now.token.label == next.token.label &&
+                      now.token.pin_file == next.token.pin_file && now.token.pin_env == next.token.pin_env},
+  };
+  for (const auto& [what, same] : fixed) {
+    if (!same) return FailedPreconditionError(std::string(what) + " cannot be changed through the admin API");
+  }
+  return OkStatus();
+}
 
 // RunOnCa: `task` on the CA's thread; its failure is recorded as `action`
 // with the result code, its success is recorded by the task or here.

@@ -132,6 +132,13 @@ class AdminService {
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint32_t>> failures_;  // guarded by mu_
 };
 
+// CheckConfigChange: OK when `next` (a ca.toml sent to POST config) keeps
+// what the CA's keys, certificates and database are bound to, as `now` has
+// it: [ca] name, root_subject, issuing_subject, key_algorithm,
+// signature_algorithm, database, policy and [token]. kFailedPrecondition
+// naming the first that differs (a new CA is `init` in a new directory).
+Status CheckConfigChange(const CaConfig& now, const CaConfig& next);
+
 // AdminText: a text/plain answer (one trailing newline). Internal to the
 // admin_*.cc files.
 void AdminText(HttpReply& reply, unsigned int code, const std::string& text);
