@@ -296,7 +296,8 @@ for want in 'dan \(admin\) config-change [^ ]+ ca\.toml' 'dan \(admin\) config-c
   'erin \(crypto-officer\) denied [^ ]+ ca\.toml' 'erin \(crypto-officer\) rollover [^ ]+ generations' \
   'dan \(admin\) denied [^ ]+ issuing key' 'gus \(operator\) denied [^ ]+ ca\.toml' \
   'fay \(auditor\) audit-verify [^ ]+ audit' 'fay \(auditor\) audit-export [^ ]+ audit' \
-  'gus \(operator\) denied [^ ]+ audit' 'boss \(authority\) user-add [^ ]+ fay'; do
+  'gus \(operator\) denied [^ ]+ audit' 'boss \(authority\) user-add [^ ]+ fay' \
+  'gus \(operator\) denied [^ ]+ hal' 'fay \(auditor\) denied [^ ]+ profile device'; do
   grep -Eq " $want" "$WORK/audit2.txt" || { cat "$WORK/audit2.txt"; fail "not audited: $want"; }
 done
 grep -q "^config-change dan (admin)$" "$WORK/alerts.log" || { cat "$WORK/alerts.log"; fail "no config-change alert"; }
