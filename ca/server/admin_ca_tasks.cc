@@ -4,10 +4,15 @@
 // "Admin API"): user add, configuration, key rollover and audit
 // verification run as CaTasks, one at a time on the serve loop's thread, on
 // a CA instance of their own (never the one the responder and the issue
-// queue use); audit export reads the chain on the admin connection. Each is checked against the matrix first (a refusal
-// is a "denied" record), and what it did or why it failed is recorded with the identity that asked.
+// queue use); audit export reads the chain on the admin connection. Each is
+// checked against the matrix first (a refusal is a "denied" record), and
+// what it did or why it failed is recorded with the identity that asked.
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -52,6 +57,29 @@ Result<std::string> ReadText(const std::string& path) {
   return buf.str();
 }
 
+// ReplaceFile: `path` becomes `text` with the mode the file had (init
+// writes ca.toml 0600): a temporary file of that mode, fsynced, renamed.
+Status ReplaceFile(const std::string& path, const std::string& text) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return UnavailableError("cannot stat " + path);
+  std::string tmp = path + ".admin." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 0600);
+  if (fd < 0) return UnavailableError("cannot write " + tmp);
+  bool ok = ::fchmod(fd, st.st_mode & 07777) == 0;
+  for (size_t off = 0; ok && off < text.size();) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    ok = n > 0;
+    if (ok) off += static_cast<size_t>(n);
+  }
+  ok = ::fsync(fd) == 0 && ok;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return UnavailableError("cannot write " + path);
+  }
+  return OkStatus();
+}
+
 // ApplyConfig: `text` becomes DIR/ca.toml when it loads as the CA would
 // load it at its next start (ParseConfig, the policy, [server]) and keeps
 // CheckConfigChange; then [server] is reloaded (as SIGHUP). Nothing is written
@@ -66,11 +94,11 @@ Result<std::string> ApplyConfig(CaInstance& ca, const std::string& text, const s
   if (!server.ok()) return InvalidArgumentError(std::string(server.status().message()));
   std::string path = now.dir + "/ca.toml";
   CV_ASSIGN_OR_RETURN(std::string old_text, ReadText(path));
-  CV_RETURN_IF_ERROR(WriteFile(path, text));
+  CV_RETURN_IF_ERROR(ReplaceFile(path, text));
   Status reloaded = reload ? reload() : OkStatus();
   if (!reloaded.ok()) {
     // The file is written; put the old one back so that disk and process agree.
-    (void)WriteFile(path, old_text);
+    (void)ReplaceFile(path, old_text);
     return FailedPreconditionError("[server] does not load, nothing changed: " + std::string(reloaded.message()));
   }
   return std::string("ca.toml written; [server] is in force now, [ca], [audit] and the profiles from the next start");

@@ -280,8 +280,10 @@ sed "s/^rate_per_minute = .*/rate_per_minute = 3/" "$WORK/ca-before.toml" >"$WOR
 sed -n '/^\[profiles.device\]/,/^\[/p' "$WORK/ca-before.toml" | sed '$d' | sed 's/^\[profiles.device\]/[profiles.lab]/' \
   >>"$WORK/new.toml"
 remote erin config apply "$WORK/new.toml" 2>/dev/null && fail "a crypto-officer changed ca.toml"
+chmod 600 "$CA_DIR/ca.toml"
 remote dan config apply "$WORK/new.toml" >/dev/null || fail "remote config apply"
 cmp -s "$WORK/new.toml" "$CA_DIR/ca.toml" || fail "ca.toml is not what was applied"
+[[ "$(stat -c %a "$CA_DIR/ca.toml")" == 600 ]] || fail "ca.toml lost its mode 600"
 ca profiles | grep -q "^lab" || { ca profiles; fail "the new profile is not in ca.toml"; }
 limited=0
 for _ in $(seq 1 10); do
