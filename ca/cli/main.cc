@@ -195,6 +195,7 @@ class CommandLine {
     if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
     if (args_.Has("server")) return CmdRemote(args_, command_);  // docs/design/roles.md
     if (command_ == "whoami") return Usage("whoami: only with --server");
+    if (command_.starts_with("config")) return Usage("config: only with --server (offline: edit ca.toml, then SIGHUP)");
     if (command_ == "serve") args_.flags["serve"] = "1";  // CmdServe: with EST (serve_est.h)
     auto it = kCommands.find(command_);
     if (it == kCommands.end()) return Usage("ocsp: give a subcommand (serve, rotate)");
@@ -303,6 +304,11 @@ class CommandLine {
     Text(*exp, "since", "only records at or after this time (seconds since the epoch, or YYYY-MM-DDTHH:MM:SSZ)");
     UserCommands();
     app_.add_subcommand("whoami", "with --server: the identity and roles the server sees");
+    CLI::App* config = app_.add_subcommand("config", "with --server: ca.toml through the admin API (role admin)");
+    config->require_subcommand(1);
+    config->add_subcommand("show", "print the ca.toml in force");
+    config->add_subcommand("apply", "check FILE as a whole new ca.toml, write it and reload [server]")
+        ->add_option("file", positional_, "the new ca.toml")->required()->expected(1);
     CLI::App* selftest = app_.add_subcommand("selftest", "run the power-on self-tests and report");
     Switch(*selftest, "json", "the report as JSON");
     Text(*app_.add_subcommand("policy", "the key-management policy")->require_subcommand(1)->add_subcommand("report", "the policy report (checklist, inventory, CP/CPS skeleton)"), "format", "md (default) or html");
