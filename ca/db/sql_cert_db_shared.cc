@@ -103,8 +103,8 @@ Status SqlCertDb::ReturnEnrollCode(const std::string& id, int64_t used_at) {
   });
 }
 
-Result<CmpClaim> SqlCertDb::ClaimCmpTransaction(const std::string& ca, const std::string& tid,
-                                                const std::string& claim, int64_t now, int64_t lease_s) {
+Result<CmpClaim> SqlCertDb::ClaimCmpTransaction(const std::string& ca, const std::string& tid, const std::string& claim,
+                                                int64_t now, int64_t lease_s) {
   CmpClaim out;
   bool busy = false;
   CV_RETURN_IF_ERROR(InTransaction([&]() -> Status {

@@ -117,8 +117,7 @@ void TransactionIdIssuesOnce(Dbs& d) {
 void RefusedRequestReleasesItsClaim(Dbs& d) {
   ASSERT_TRUE(d.a->ClaimCmpTransaction("ca-issuing", "t2", "k1", kNow, 300)->claimed);
   ASSERT_TRUE(d.b->ReleaseCmpTransaction("ca-issuing", "t2", "other").ok());  // not its claim: kept
-  EXPECT_EQ(d.b->ClaimCmpTransaction("ca-issuing", "t2", "k2", kNow, 300).status().code(),
-            StatusCode::kAlreadyExists);
+  EXPECT_EQ(d.b->ClaimCmpTransaction("ca-issuing", "t2", "k2", kNow, 300).status().code(), StatusCode::kAlreadyExists);
   ASSERT_TRUE(d.a->ReleaseCmpTransaction("ca-issuing", "t2", "k1").ok());
   EXPECT_TRUE(d.b->ClaimCmpTransaction("ca-issuing", "t2", "k2", kNow, 300)->claimed);
 }

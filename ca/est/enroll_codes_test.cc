@@ -2,10 +2,9 @@
 #include "ca/est/enroll_codes.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include <atomic>
 #include <filesystem>
@@ -101,13 +100,16 @@ TEST_P(EnrollCodesTest, CodeIsBurntWhileTheIssuanceRuns) {
   auto other = Codes();
   bool other_ran = false;
   Status during;
-  ASSERT_TRUE(codes.Redeem(code->id, Pw(*code), "device", kNow, [&] {
-    during = other->Redeem(code->id, Pw(*code), "device", kNow, [&] {
-      other_ran = true;
-      return OkStatus();
-    });
-    return OkStatus();
-  }).ok());
+  ASSERT_TRUE(codes
+                  .Redeem(code->id, Pw(*code), "device", kNow,
+                          [&] {
+                            during = other->Redeem(code->id, Pw(*code), "device", kNow, [&] {
+                              other_ran = true;
+                              return OkStatus();
+                            });
+                            return OkStatus();
+                          })
+                  .ok());
   EXPECT_EQ(during.code(), StatusCode::kPermissionDenied);
   EXPECT_FALSE(other_ran);
   EXPECT_EQ(Db()->FindEnrollCode(code->id)->used, kNow);
@@ -183,10 +185,12 @@ TEST_P(EnrollCodesTest, ImportsTheLegacyFile) {
     return HexEncode(Bytes(md, md + 32));
   };
   std::string pw_hex = HexEncode(Bytes{'p', 'w', '-', 'c', 'm', 'p'});
-  std::ofstream(dir_ + "/enroll-codes")
-      << "cold1 device " << kNow + 3600 << " 0 " << salt << " " << hash_of("pw-one") << "\n"
-      << "cold2 device " << kNow + 3600 << " " << kNow - 5 << " " << salt << " " << hash_of("pw-two") << " -\n"
-      << "cold3 device " << kNow + 3600 << " 0 " << salt << " " << hash_of("pw-cmp") << " " << pw_hex << "\n";
+  std::ofstream(dir_ + "/enroll-codes") << "cold1 device " << kNow + 3600 << " 0 " << salt << " " << hash_of("pw-one")
+                                        << "\n"
+                                        << "cold2 device " << kNow + 3600 << " " << kNow - 5 << " " << salt << " "
+                                        << hash_of("pw-two") << " -\n"
+                                        << "cold3 device " << kNow + 3600 << " 0 " << salt << " " << hash_of("pw-cmp")
+                                        << " " << pw_hex << "\n";
   auto owned = Codes();
   EnrollCodes& codes = *owned;
   auto ok = [] { return OkStatus(); };
