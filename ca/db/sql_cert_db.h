@@ -88,6 +88,9 @@ class SqlCertDb final : public CertDb {
   // StepReturnsRow: runs a statement with RETURNING; whether it gave a row
   // (drained and reset, so SQLite's statement does not pin the transaction).
   static Result<bool> StepReturnsRow(SqlStatement* stmt);
+  // RelaxedCommit: the current transaction commits without waiting for its
+  // WAL flush (PostgreSQL only; see sql_cert_db_shared.cc). REQUIRES: inside InTransaction.
+  Status RelaxedCommit();
   Result<std::string> MetaValue(const std::string& key);
   Status RevokeOne(const std::string& ca, const Revocation& r, int64_t now, const AuditActor& actor);
   // LockHead: reads (and on PostgreSQL row-locks) the chain head once per
