@@ -8,7 +8,8 @@
 //
 // Thread-safety: one CertDb object is used by one thread at a time (callers
 // serialize; the issuer commits from one thread). Several processes may share
-// one database: uniqueness of serials is enforced by the database itself.
+// one database: uniqueness of serials is enforced by the database itself, as
+// are single use of enrollment codes and of CMP transactionIDs (migration 5).
 #ifndef CERTVAULT_CA_DB_CERT_DB_H_
 #define CERTVAULT_CA_DB_CERT_DB_H_
 
