@@ -305,7 +305,7 @@ int CmdEnrollCode(Args& args) {
   }
   int64_t hours = args.Has("hours") ? std::stoll(args.Get("hours")) : server->enroll_code_hours;
   int64_t now = static_cast<int64_t>(std::time(nullptr));
-  est::EnrollCodes codes(ca.config().dir);
+  est::EnrollCodes codes(ca.config().dir, ca.config().database);
   auto code = codes.Create(profile, hours * 3600, now, args.Has("cmp"));
   if (!code.ok()) return Fail(code.status());
   Status st = ca.db().AddAudit(MakeAuditEvent(ActorOf(args), "enroll-code", ca.Name(CaRole::kIssuing), code->id,

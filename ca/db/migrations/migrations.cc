@@ -128,6 +128,31 @@ CREATE TABLE ca_user_roles (
   PRIMARY KEY (name, role)
 );
 )sql",
+      // 5: state that several `serve` processes on one database share
+      // (docs/design/enrollment.md, "Several serve processes"): one-time
+      // enrollment codes (burnt by one conditional UPDATE) and the CMP
+      // transactionID -> certificate map (claimed before issuing; the serial
+      // is set in the certificate's own transaction).
+      R"sql(
+CREATE TABLE enroll_codes (
+  id TEXT PRIMARY KEY,
+  profile TEXT NOT NULL,
+  expires BIGINT NOT NULL,
+  used BIGINT NOT NULL DEFAULT 0,
+  salt {BLOB} NOT NULL,
+  hash {BLOB} NOT NULL,
+  secret {BLOB}
+);
+CREATE INDEX enroll_codes_expires ON enroll_codes (expires);
+CREATE TABLE cmp_transactions (
+  ca TEXT NOT NULL,
+  tid TEXT NOT NULL,
+  claim TEXT NOT NULL,
+  claimed_at BIGINT NOT NULL,
+  serial TEXT,
+  PRIMARY KEY (ca, tid)
+);
+)sql",
   };
   return kList;
 }
