@@ -159,3 +159,21 @@ later "$CA_BIN" --dir "$D" --actor interop-test issue --profile device --csr "$W
 later openssl verify -CAfile "$D/root-g2.pem" -untrusted "$D/issuing-g4.pem" "$WORK/d4.pem" >/dev/null \
   || fail "gen 4 leaf does not verify"
 log "usage period: the old key refused, the next generation issued"
+
+# Retirement: once generations 1-3's certificates have expired (gen 4, made
+# three days later, still lasts), `crl` signs each one's last CRL and then
+# destroys its keys, once; the current generation keeps its key and signs.
+G1_DAYS=$(( ( $(date -d "$(openssl x509 -in "$D/issuing.pem" -noout -enddate | cut -d= -f2)" +%s) - $(date +%s) ) / 86400 + 2 ))
+gone() { timeout "$T" "$FAKE_TIME" "+${G1_DAYS}d" "$@"; }
+gone "$CA_BIN" --dir "$D" --actor interop-test crl >"$WORK/crl.out" 2>&1 || { cat "$WORK/crl.out" >&2; fail "crl after gen 1-3 expired"; }
+for g in 1 2 3; do expect_contains "$WORK/crl.out" "retired generation $g: its certificate has expired" "gen $g not retired"; done
+# (the vault now trusts the later time, so its clients run there too)
+gone pkcs11-tool --module "$MODULE" --token-label "$TOKEN_LABEL" --login --pin "$USER_PIN" --list-objects \
+  --type privkey >"$WORK/objs.out" 2>&1 || { cat "$WORK/objs.out" >&2; fail "list token objects"; }
+grep -q "label: *factory-issuing$" "$WORK/objs.out" && fail "gen 1's issuing key survived its retirement"
+grep -q "label: *factory-ocsp-g2$" "$WORK/objs.out" && fail "gen 2's OCSP key survived its retirement"
+grep -q "label: *factory-issuing-g4$" "$WORK/objs.out" || fail "the current generation lost its key"
+gone "$CA_BIN" --dir "$D" --actor interop-test crl >"$WORK/crl2.out" 2>&1 || fail "crl after the retirement"
+grep -q "retired" "$WORK/crl2.out" && fail "a retired generation signed again"
+gone "$CA_BIN" --dir "$D" audit --limit 20 | grep -q " retire " || fail "retirement not audited"
+log "retirement: expired generations signed their last CRL, then their keys were destroyed"
