@@ -116,6 +116,9 @@ Status ApplyKeyPeriod(const kmpolicy::Policy* policy, AttributeSet* attrs, lifec
   auto end = lifecycle::DateOf(*attrs, CKA_END_DATE);
   if (!start || !end) return Status(Reason::kAttributeValueInvalid, "CKA_START_DATE or CKA_END_DATE is malformed");
   lifecycle::Day last = start->value_or(today) + std::chrono::days(policy->max_key_days);
+  // The start is recorded so that the period stays anchored where it began
+  // (CheckKeyPeriodChange): today is when the key becomes usable anyway.
+  if (!start->has_value()) attrs->SetString(CKA_START_DATE, CkDate(today));
   if (!end->has_value()) {
     attrs->SetString(CKA_END_DATE, CkDate(last));
     return OkStatus();

@@ -37,8 +37,9 @@ inline Status CheckKeyAllowed(const kmpolicy::Policy* policy, const AttributeSet
 // ApplyKeyPeriod: policy.toml [crypto_periods] max_key_days (when the
 // policy sets it) on a new private or secret key made on `today`: the key
 // starts on CKA_START_DATE (else today) and may end (CKA_END_DATE, the last
-// day of use) at most max_key_days later. No or an empty CKA_END_DATE is
-// set to that day; a later one is kTemplateInconsistent
+// day of use) at most max_key_days later. No or an empty CKA_START_DATE is
+// set to today and no or an empty CKA_END_DATE to that last day, so the
+// stored key records its period; a later end is kTemplateInconsistent
 // (CKR_TEMPLATE_INCONSISTENT) naming the rule; a malformed date
 // kAttributeValueInvalid. Other objects and a null policy: OK, unchanged.
 // The lifecycle checks then refuse protection after the end date.

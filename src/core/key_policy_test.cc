@@ -193,6 +193,9 @@ TEST(ApplyKeyPeriod, SetsTheEndDateOrRefusesALaterOne) {
   std::optional<std::span<const uint8_t>> end = key.GetBytes(CKA_END_DATE);
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(std::string(end->begin(), end->end()), "20270106");
+  std::optional<std::span<const uint8_t>> start = key.GetBytes(CKA_START_DATE);
+  ASSERT_TRUE(start.has_value());
+  EXPECT_EQ(std::string(start->begin(), start->end()), "20261207") << "the period's anchor is recorded";
   AttributeSet later;  // from its own start date
   later.SetUlong(CKA_CLASS, CKO_SECRET_KEY);
   later.SetString(CKA_START_DATE, "20270201");
@@ -292,8 +295,7 @@ TEST_F(VaultPolicyTest, DateChangesStayWithinTheCryptoPeriod) {
   AttributeSet tmpl;
   tmpl.SetUlong(CKA_VALUE_LEN, 32);
   tmpl.SetBool(CKA_TOKEN, true);
-  tmpl.SetString(CKA_START_DATE, Ck(today));
-  auto key = backend_->GenerateKey(s, Mechanism{CKM_AES_KEY_GEN, {}}, tmpl);
+  auto key = backend_->GenerateKey(s, Mechanism{CKM_AES_KEY_GEN, {}}, tmpl);  // no start date: today is recorded
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   Status st = backend_->SetAttributeValue(s, *key, Dates(std::nullopt, Ck(today + std::chrono::days(31))));
   EXPECT_EQ(st.reason(), Reason::kTemplateInconsistent) << st.ToString();
