@@ -5,7 +5,7 @@
 // src/policy/custody.h, docs/design/policy.md "Custody"). It reads only:
 // the quorum record as stored, the event log's last successful backup, the
 // token's event-log flag; no PIN. Exit 0 when every token meets every
-// rule (or no policy is configured), kFailedPrecondition's code otherwise,
+// rule (or no policy is configured), exit 5 (refused by policy) otherwise,
 // with the findings on standard output all the same.
 #include <ctime>
 
@@ -90,7 +90,7 @@ Status CmdPolicy(Context& ctx) {
   }
   ctx.out->flush();
   if (all_ok) return OkStatus();
-  return FailedPreconditionError("the vault does not meet the policy " + policy->name);
+  return PermissionDeniedError("the vault does not meet the policy " + policy->name);
 }
 
 }  // namespace certvault::cli

@@ -56,13 +56,13 @@ class PolicyE2eTest : public CliE2eFixture {
 
 TEST_F(PolicyE2eTest, CustodyIsReportedAndAWeakerQuorumRefused) {
   CliRun check = Cli({"policy", "check"});
-  EXPECT_NE(check.code, 0);
+  EXPECT_EQ(check.code, 5);  // refused by policy
   EXPECT_TRUE(Has(check.out, "token t: [quorum] VIOLATED")) << check.out;
   EXPECT_TRUE(Has(check.out, "token t: [backup] VIOLATED: no backup")) << check.out;
   EXPECT_TRUE(Has(check.out, "token t: [audit] ok")) << check.out;
 
   CliRun weak = QuorumInit({"cA", "cB"});  // 2-of-2: fewer custodians than n = 3
-  EXPECT_NE(weak.code, 0);
+  EXPECT_EQ(weak.code, 5);
   EXPECT_TRUE(Has(weak.err, "weaker than the policy")) << weak.err;
   CliRun status = Cli({"quorum", "status", "--token", "t"});
   EXPECT_TRUE(Has(status.out, "no quorum")) << status.out;  // nothing was written

@@ -52,7 +52,7 @@ Finding AuditFinding(const Policy& p, const TokenCustody& t) {
 
 Status CheckQuorum(const Policy& policy, uint32_t k, uint32_t n) {
   if (k >= policy.quorum_k && n >= policy.quorum_n) return OkStatus();
-  return FailedPreconditionError("a " + KofN(k, n) + " quorum is weaker than the policy " + policy.name +
+  return PermissionDeniedError("a " + KofN(k, n) + " quorum is weaker than the policy " + policy.name +
                                  " allows ([quorum] k = " + std::to_string(policy.quorum_k) +
                                  ", n = " + std::to_string(policy.quorum_n) + ": at least k approvals of at least n custodians)");
 }

@@ -21,7 +21,7 @@ namespace certvault::kmpolicy {
 // CheckQuorum: OK when a k-of-n quorum is at least as strong as [quorum]:
 // at least quorum_k approvals (fewer lets fewer people act) among at least
 // quorum_n custodians (fewer leaves less room for lost custodians).
-// kFailedPrecondition naming the rule otherwise.
+// kPermissionDenied naming the rule otherwise (refused by policy).
 Status CheckQuorum(const Policy& policy, uint32_t k, uint32_t n);
 
 // TokenCustody: the facts about one token that the rules are checked against.

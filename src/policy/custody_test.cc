@@ -25,7 +25,7 @@ TEST(CheckQuorum, AtLeastKApprovalsAmongAtLeastNCustodians) {
   EXPECT_TRUE(CheckQuorum(p, 2, 3).ok());
   EXPECT_TRUE(CheckQuorum(p, 3, 5).ok());
   Status weak = CheckQuorum(p, 1, 3);
-  EXPECT_EQ(weak.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(weak.code(), StatusCode::kPermissionDenied);
   EXPECT_NE(weak.message().find("[quorum] k = 2, n = 3"), std::string::npos) << weak.ToString();
   EXPECT_FALSE(CheckQuorum(p, 2, 2).ok());
 }
