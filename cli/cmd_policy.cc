@@ -82,8 +82,10 @@ Status CmdPolicy(Context& ctx) {
     std::vector<kmpolicy::Finding> findings =
         kmpolicy::CheckCustody(*policy, custody, static_cast<int64_t>(std::time(nullptr)));
     all_ok &= kmpolicy::AllOk(findings);
-    if (ctx.json) json.push_back(FindingsJson(t.label, findings));
-    else PrintFindings(ctx, t.label, findings);
+    if (ctx.json)
+      json.push_back(FindingsJson(t.label, findings));
+    else
+      PrintFindings(ctx, t.label, findings);
   }
   if (ctx.json) {
     *ctx.out << JsonObject().Add("policy", policy->name).AddRaw("tokens", JsonArray(json)).Build() << "\n";

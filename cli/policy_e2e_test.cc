@@ -18,8 +18,9 @@ class PolicyE2eTest : public CliE2eFixture {
  protected:
   void SetUp() override {
     CliE2eFixture::SetUp();
-    std::ofstream(dir_ + "/policy.toml") << "[policy]\nname = \"custody test\"\n[pin]\nmin_length = 8\n"
-                                         << "[quorum]\nk = 2\nn = 3\n[backup]\nrequired = true\nmax_interval_hours = 24\n";
+    std::ofstream(dir_ + "/policy.toml")
+        << "[policy]\nname = \"custody test\"\n[pin]\nmin_length = 8\n"
+        << "[quorum]\nk = 2\nn = 3\n[backup]\nrequired = true\nmax_interval_hours = 24\n";
     std::ofstream(dir_ + "/conf.toml") << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\npolicy = policy.toml\n";
     setenv("CERTVAULT_CONF", (dir_ + "/conf.toml").c_str(), 1);
     Init();
@@ -73,7 +74,8 @@ TEST_F(PolicyE2eTest, CustodyIsReportedAndAWeakerQuorumRefused) {
   ASSERT_EQ(req.code, 0) << req.err;
   const std::string id = req.out.substr(0, req.out.find('\n'));
   for (const char* c : {"cA", "cB"}) {
-    CliRun a = Cli({"quorum", "approve", "--op", id, "--custodian", dir_ + "/" + c, "--pin", std::string("pin-of-") + c});
+    CliRun a =
+        Cli({"quorum", "approve", "--op", id, "--custodian", dir_ + "/" + c, "--pin", std::string("pin-of-") + c});
     ASSERT_EQ(a.code, 0) << a.err;
   }
   CliRun backup = Cli({"backup", "--token", "t", "--out", dir_ + "/t.cvbk", "--op", id, "--so-pin", "so-pin-1234"});

@@ -51,8 +51,8 @@ CaRole RoleOf(const Args& args) { return args.Get("ca", "issuing") == "root" ? C
 // FindInGenerations: the record of `serial` and the generation that issued
 // it, searching `gens` in order; kNotFound naming the serial otherwise.
 Result<std::pair<CertRecord, uint32_t>> FindInGenerations(CaInstance& inst, CaRole role,
-                                                           const std::vector<uint32_t>& gens,
-                                                           const std::string& serial) {
+                                                          const std::vector<uint32_t>& gens,
+                                                          const std::string& serial) {
   for (uint32_t gen : gens) {
     Result<CertRecord> rec = inst.db().FindBySerial(inst.NameOf(role, gen), serial);
     if (rec.ok()) return std::make_pair(std::move(*rec), gen);

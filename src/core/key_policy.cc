@@ -180,7 +180,8 @@ Status CapToBaseKeyPeriod(const AttributeSet& base, const AttributeSet& tmpl, At
   if (!base_end->has_value() || (end->has_value() && **end <= **base_end)) return OkStatus();
   if (asked->has_value()) {
     return Status(Reason::kTemplateInconsistent, "a derived key may not outlive its base key: CKA_END_DATE " +
-                                                     CkDate(**asked) + " is after the base key's " + CkDate(**base_end));
+                                                     CkDate(**asked) + " is after the base key's " +
+                                                     CkDate(**base_end));
   }
   attrs->SetString(CKA_END_DATE, CkDate(**base_end));
   return OkStatus();

@@ -53,8 +53,8 @@ Finding AuditFinding(const Policy& p, const TokenCustody& t) {
 Status CheckQuorum(const Policy& policy, uint32_t k, uint32_t n) {
   if (k >= policy.quorum_k && n >= policy.quorum_n) return OkStatus();
   return PermissionDeniedError("a " + KofN(k, n) + " quorum is weaker than the policy " + policy.name +
-                                 " allows ([quorum] k = " + std::to_string(policy.quorum_k) +
-                                 ", n = " + std::to_string(policy.quorum_n) + ": at least k approvals of at least n custodians)");
+                               " allows ([quorum] k = " + std::to_string(policy.quorum_k) + ", n = " +
+                               std::to_string(policy.quorum_n) + ": at least k approvals of at least n custodians)");
 }
 
 std::vector<Finding> CheckCustody(const Policy& policy, const TokenCustody& token, int64_t now_unix) {

@@ -26,8 +26,8 @@ Status CheckQuorum(const Policy& policy, uint32_t k, uint32_t n);
 
 // TokenCustody: the facts about one token that the rules are checked against.
 struct TokenCustody {
-  std::string token;                        // label, for the messages
-  std::optional<uint32_t> quorum_k;         // nullopt: the token has no quorum
+  std::string token;                 // label, for the messages
+  std::optional<uint32_t> quorum_k;  // nullopt: the token has no quorum
   uint32_t quorum_n = 0;
   bool event_log = true;                    // the token records its events
   std::optional<int64_t> last_backup_unix;  // last successful backup; nullopt: none
