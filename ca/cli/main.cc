@@ -40,7 +40,8 @@ int Usage(const std::string& message) {
                "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]   ocsp rotate\n"
                "  rollover [--issuing | --root]      a new issuing key (and with --root a new root) generation\n"
                "  serve [--http-port N] [--https-port N] [--bind ADDR]   server-cert [--san L]   enroll-code --profile P [--cmp]\n"
-               "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]   audit verify|export\n"
+               "  list [--subject TEXT] [--limit N] [--generation N]   show SERIAL [--pem] [--generation N]\n"
+               "  profiles   audit [--limit N]   audit verify|export\n"
                "  user add --name N --role R --csr F   user list   user remove N   role grant|revoke N R\n"
                "  --server URL --trust F --identity pkcs11:token=T;object=K [--pin-file F] COMMAND   (remote)\n");
   return 2;
@@ -290,10 +291,12 @@ class CommandLine {
     Text(*list, "subject", "only subjects containing this text");
     Number(*list, "limit", 1, 100000000, "at most this many (default 100)");
     Text(*list, "ca", "issuing (default) or root");
+    Text(*list, "generation", "only this key generation (default: every one, the current first)");
     CLI::App* show = app_.add_subcommand("show", "show one certificate");
     show->add_option("serial", positional_, "serial (hex)")->required()->expected(1);
     Switch(*show, "pem", "print the certificate as PEM");
     Text(*show, "ca", "issuing (default) or root");
+    Text(*show, "generation", "only in this key generation (default: whichever issued it)");
     app_.add_subcommand("profiles", "list the profiles of ca.toml");
     CLI::App* audit = app_.add_subcommand("audit", "list audit events");
     Number(*audit, "limit", 1, 100000000, "at most this many (default 50)");
