@@ -1,0 +1,141 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Quorum-protected keys end to end (issue 16, docs/design/quorum.md
+// "Quorum-protected keys"): created and destroyed only under an approved
+// create-key / destroy-key operation; no PKCS#11 call may modify, copy or
+// destroy them, and the flag never clears.
+#include "cli/quorum_e2e_fixture.h"
+#include "src/core/embedded_backend.h"
+#include "src/model/vendor_attributes.h"
+
+namespace certvault::cli {
+namespace {
+
+class CustodyE2eTest : public QuorumE2eTest {
+ protected:
+  // Approved: an operation `op` approved by `custodians`.
+  std::string Approved(const std::string& op, std::vector<std::string> custodians) {
+    std::string id = Request(op);
+    for (const std::string& c : custodians) EXPECT_EQ(Approve(id, c).code, 0) << c;
+    return id;
+  }
+  // UserSession: a R/W session of token "t" on an embedded backend, user
+  // logged in, and the private key labelled `label` (0 if none).
+  struct Opened {
+    std::unique_ptr<Backend> backend;
+    SessionHandle session = 0;
+    ObjectHandle key = 0;
+  };
+  Opened UserSession(const std::string& label) {
+    Opened o;
+    BackendOptions options;
+    options.vault_dir = dir_ + "/vault";
+    auto b = OpenEmbeddedBackend(options);
+    EXPECT_TRUE(b.ok());
+    o.backend = std::move(*b);
+    o.session = *o.backend->OpenSession(1, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+    SecretBytes pin = SecretBytes("user-pin-1234", SecretAccess::Get());
+    EXPECT_TRUE(o.backend->Login(o.session, UserType::kUser, pin).ok());
+    AttributeSet find;
+    find.SetUlong(CKA_CLASS, CKO_PRIVATE_KEY);
+    find.Set(CKA_LABEL, AsSpan(label));
+    EXPECT_TRUE(o.backend->FindObjectsInit(o.session, find).ok());
+    auto found = o.backend->FindObjects(o.session, 4);
+    (void)o.backend->FindObjectsFinal(o.session);
+    if (found.ok() && !found->empty()) o.key = found->front();
+    return o;
+  }
+  std::vector<std::string> Keygen(const std::string& label, const std::string& op) {
+    return {"keygen", "--label", label, "--type", "ec:p256", "--op", op, "--pin", "user-pin-1234"};
+  }
+};
+
+TEST_F(CustodyE2eTest, AnyTwoOfThreeCreateAndDestroyAProtectedKeyOneNever) {
+  QuorumInit({"cA", "cB", "cC"});
+  std::string one = Approved("create-key", {"cB"});
+  CliRun refused = Cli(Keygen("root", one));
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("1 of 2 approvals"), std::string::npos) << refused.err;
+  EXPECT_EQ(UserSession("root").key, 0u);  // nothing was created
+  std::string wrong_op = Approved("destroy-key", {"cA", "cB"});
+  EXPECT_NE(Cli(Keygen("root", wrong_op)).code, 0);  // approved, but for another operation
+  std::string create = Approved("create-key", {"cB", "cC"});
+  CliRun made = Cli(Keygen("root", create));
+  ASSERT_EQ(made.code, 0) << made.err;
+
+  CliRun plain = CliPin({"delete", "--object", "root", "--type", "all"});
+  EXPECT_NE(plain.code, 0);
+  EXPECT_NE(plain.err.find("quorum-protected"), std::string::npos) << plain.err;
+  std::string k_minus_1 = Approved("destroy-key", {"cC"});
+  EXPECT_NE(CliPin({"delete", "--object", "root", "--type", "all", "--op", k_minus_1}).code, 0);
+  EXPECT_NE(UserSession("root").key, 0u);  // still there
+  std::string destroy = Approved("destroy-key", {"cA", "cC"});
+  CliRun gone = CliPin({"delete", "--object", "root", "--type", "all", "--op", destroy});
+  ASSERT_EQ(gone.code, 0) << gone.err;
+  EXPECT_EQ(UserSession("root").key, 0u);
+  std::vector<std::string> log = Actions();
+  for (const char* a : {"quorum_complete:ok", "quorum_refuse:PERMISSION_DENIED", "destroy_object:ok"}) {
+    EXPECT_TRUE(Contains(log, a)) << a;
+  }
+  EXPECT_EQ(Cli({"audit", "--verify"}).code, 0);
+}
+
+TEST_F(CustodyE2eTest, Pkcs11CannotChangeCopyDestroyOrForgeAProtectedKey) {
+  QuorumInit({"cA", "cB", "cC"});
+  ASSERT_EQ(Cli(Keygen("root", Approved("create-key", {"cA", "cB"}))).code, 0);
+  Opened o = UserSession("root");
+  ASSERT_NE(o.key, 0u);
+  std::vector<AttributeRequest> read = {{kCkaCvQuorumProtected}};
+  ASSERT_TRUE(o.backend->GetAttributeValue(o.session, o.key, &read).ok());
+  EXPECT_EQ(read[0].value, EncodeBool(true));
+  EXPECT_EQ(o.backend->DestroyObject(o.session, o.key).reason(), Reason::kActionProhibited);
+  AttributeSet label;
+  label.Set(CKA_LABEL, AsSpan("renamed"));
+  EXPECT_EQ(o.backend->SetAttributeValue(o.session, o.key, label).reason(), Reason::kActionProhibited);
+  AttributeSet clear;
+  clear.SetBool(kCkaCvQuorumProtected, false);
+  EXPECT_NE(o.backend->SetAttributeValue(o.session, o.key, clear).reason(), Reason::kNone);
+  EXPECT_EQ(o.backend->CopyObject(o.session, o.key, AttributeSet()).status().reason(), Reason::kActionProhibited);
+  AttributeSet destroyed;
+  destroyed.SetUlong(kCkaCvKeyState, kCvStateDestroyed);
+  EXPECT_EQ(o.backend->SetAttributeValue(o.session, o.key, destroyed).reason(), Reason::kActionProhibited);
+  AttributeSet suspended;  // taking the key out of use keeps its material: allowed
+  suspended.SetUlong(kCkaCvKeyState, kCvStateSuspended);
+  EXPECT_TRUE(o.backend->SetAttributeValue(o.session, o.key, suspended).ok());
+  // A template cannot ask for the flag without an approved operation.
+  AttributeSet pub, priv;
+  pub.Set(CKA_EC_PARAMS, Bytes{0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07});
+  priv.SetBool(CKA_TOKEN, true);
+  priv.SetBool(kCkaCvQuorumProtected, true);
+  EXPECT_EQ(o.backend->GenerateKeyPair(o.session, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv).status().reason(),
+            Reason::kActionProhibited);
+  // A used operation id does not create a second protected key in another login.
+  (void)o.backend->CloseSession(o.session);
+  std::string used = Approved("create-key", {"cA", "cC"});
+  ASSERT_EQ(Cli(Keygen("issuing", used)).code, 0);
+  EXPECT_NE(Cli(Keygen("ocsp", used)).code, 0);
+  // C_InitToken does not wipe a token that has a quorum (that is zeroize).
+  SecretBytes so = SecretBytes("so-pin-1234", SecretAccess::Get());
+  EXPECT_EQ(o.backend->InitToken(1, so, "t").reason(), Reason::kActionProhibited);
+}
+
+TEST_F(CustodyE2eTest, OneApprovalServesTheKeysOfOneLogin) {
+  QuorumInit({"cA", "cB", "cC"});
+  std::string id = Approved("create-key", {"cA", "cB"});
+  Opened o = UserSession("none");
+  AttributeSet pub, priv;
+  pub.Set(CKA_EC_PARAMS, Bytes{0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07});
+  priv.SetBool(CKA_TOKEN, true);
+  pub.SetBool(CKA_TOKEN, true);
+  priv.Set(kCkaCvQuorumOp, AsSpan(id));
+  const Mechanism mech{CKM_EC_KEY_PAIR_GEN, {}};
+  ASSERT_TRUE(o.backend->GenerateKeyPair(o.session, mech, pub, priv).ok());
+  ASSERT_TRUE(o.backend->GenerateKeyPair(o.session, mech, pub, priv).ok());  // the same ceremony
+  ASSERT_TRUE(o.backend->Logout(o.session).ok());
+  SecretBytes pin = SecretBytes("user-pin-1234", SecretAccess::Get());
+  ASSERT_TRUE(o.backend->Login(o.session, UserType::kUser, pin).ok());
+  EXPECT_EQ(o.backend->GenerateKeyPair(o.session, mech, pub, priv).status().code(), StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace certvault::cli
