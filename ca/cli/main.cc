@@ -349,6 +349,8 @@ class CommandLine {
                                 "role authority (docs/design/roles.md)");
     Text(init, "authority-name", "that identity's name (default authority)");
     Text(init, "authority-out", "where its certificate goes (default DIR/authority.pem)");
+    Text(init, "quorum-op", "a create-key operation approved by the CA token's quorum: the root and issuing keys "
+                            "become quorum-protected (docs/design/quorum.md)");
   }
 
   CLI::App app_;
