@@ -218,14 +218,37 @@ Status CmdBackup(Context& ctx) {
   return OkStatus();
 }
 
+namespace {
+
+// RestoreOverwrite: restore --overwrite: the archive replaces the token in
+// its slot of --vault, with that token's SO PIN and its quorum's approval of
+// `restore` (--op ID), in the restore's one transaction.
+Status RestoreOverwrite(Context& ctx, const Bytes& archive, const quorum::ArchiveInfo& info) {
+  CV_ASSIGN_OR_RETURN(std::string id, Need(ctx, "op"));
+  CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
+  const storage::TokenId token = info.summary.token;
+  if (!v.store->GetToken(token).ok()) {
+    return Status(Reason::kTokenNotPresent, "the vault has no token " + std::to_string(token) + " to overwrite");
+  }
+  CV_ASSIGN_OR_RETURN(SecretBytes tk, SoTokenKey(ctx, v, token));
+  CV_ASSIGN_OR_RETURN(auto custodians, OpenCustodians(ctx));
+  quorum::RestoreOptions options;
+  options.overwrite = true;
+  options.authorize = [&]() { return Authorize(ctx, v, token, tk, "restore", /*optional=*/false).status(); };
+  CV_ASSIGN_OR_RETURN(quorum::BackupSummary s, quorum::RestoreBackup(*v.store, archive, Raw(custodians), options));
+  *ctx.out << "restored token " << s.label << " (serial " << s.serial << ", slot " << s.token << ") over the token "
+           << "that was there: " << s.objects << " objects\n";
+  return OkStatus();
+}
+
+}  // namespace
+
 Status CmdRestore(Context& ctx) {
   const std::vector<std::string>& pos = ctx.args->positional();
   if (pos.size() != 1) return InvalidArgumentError("usage: certvault restore ARCHIVE --vault DIR --custodian DIR...");
   CV_ASSIGN_OR_RETURN(Bytes archive, ReadFile(pos[0], size_t{1} << 31));
   CV_ASSIGN_OR_RETURN(quorum::ArchiveInfo info, quorum::InspectArchive(archive));
-  if (ctx.args->Has("overwrite")) {
-    return Status(Reason::kFunctionNotSupported, "--overwrite is not implemented yet: restore into an empty slot");
-  }
+  if (ctx.args->Has("overwrite")) return RestoreOverwrite(ctx, archive, info);
   CV_ASSIGN_OR_RETURN(auto custodians, OpenCustodians(ctx));
   if (mkdir(ctx.vault_dir.c_str(), 0700) != 0 && errno != EEXIST) return UnavailableError("cannot create " + ctx.vault_dir);
   storage::StoreOptions options;

@@ -70,8 +70,8 @@ const std::vector<CommandDef>& Commands() {
         {"new-pin"}, {"new-pin-file"}},
        CmdQuorum, false},
       {"backup", "backup --token T --out FILE --op ID", {{"token"}, {"out"}, {"op"}}, CmdBackup, false},
-      {"restore", "restore ARCHIVE --custodian DIR... [--custodian-pin-file F]...",
-       {{"custodian", true, true}, {"custodian-pin-file", true, true}, {"overwrite", false}}, CmdRestore, false},
+      {"restore", "restore ARCHIVE --custodian DIR... [--custodian-pin-file F]... [--overwrite --op ID]",
+       {{"custodian", true, true}, {"custodian-pin-file", true, true}, {"overwrite", false}, {"op"}}, CmdRestore, false},
       {"zeroize", "zeroize --token T [--op ID]", {{"token"}, {"op"}}, CmdZeroize, false},
   };
   return kCommands;

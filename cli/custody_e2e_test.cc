@@ -1,12 +1,23 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// Quorum-protected keys end to end (issue 16, docs/design/quorum.md
-// "Quorum-protected keys"): created and destroyed only under an approved
-// create-key / destroy-key operation; no PKCS#11 call may modify, copy or
-// destroy them, and the flag never clears.
+// Key custody end to end (issue 16, docs/design/quorum.md): quorum-protected
+// keys are created and destroyed only under an approved create-key /
+// destroy-key operation, no PKCS#11 call may modify, copy or destroy them and
+// the flag never clears; restore --overwrite replaces a token only with its
+// quorum's approval, all or nothing.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
 #include "cli/quorum_e2e_fixture.h"
 #include "src/core/embedded_backend.h"
+#include "src/crypto/random.h"
 #include "src/model/vendor_attributes.h"
+#include "src/quorum/backup.h"
+#include "src/quorum/quorum.h"
 
 namespace certvault::cli {
 namespace {
@@ -44,6 +55,26 @@ class CustodyE2eTest : public QuorumE2eTest {
     (void)o.backend->FindObjectsFinal(o.session);
     if (found.ok() && !found->empty()) o.key = found->front();
     return o;
+  }
+  // Backup: an archive of token "t" (2 approvals), at DIR/t.cvbk.
+  std::string Backup() {
+    std::string archive = dir_ + "/t.cvbk";
+    CliRun r = So({"backup", "--token", "t", "--out", archive, "--op", Approved("backup", {"cA", "cB"})});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return archive;
+  }
+  // Objects: how many objects token 1 of vault `vault` has.
+  size_t Objects(const std::string& vault) {
+    auto store = storage::OpenStore(dir_ + "/" + vault + "/vault.db", storage::StoreOptions{});
+    EXPECT_TRUE(store.ok());
+    size_t n = 0;
+    EXPECT_TRUE((*store)->ForEachObject(1, [&](const storage::ObjectRow&) { ++n; return OkStatus(); }).ok());
+    return n;
+  }
+  CliRun Overwrite(const std::string& vault, const std::string& archive, const std::string& op) {
+    std::vector<std::string> w = {"restore", archive, "--overwrite", "--so-pin", "so-pin-1234"};
+    if (!op.empty()) w.insert(w.end(), {"--op", op});
+    return At(vault, WithCustodians(w, {"cB", "cC"}));
   }
   std::vector<std::string> Keygen(const std::string& label, const std::string& op) {
     return {"keygen", "--label", label, "--type", "ec:p256", "--op", op, "--pin", "user-pin-1234"};
@@ -135,6 +166,102 @@ TEST_F(CustodyE2eTest, OneApprovalServesTheKeysOfOneLogin) {
   SecretBytes pin = SecretBytes("user-pin-1234", SecretAccess::Get());
   ASSERT_TRUE(o.backend->Login(o.session, UserType::kUser, pin).ok());
   EXPECT_EQ(o.backend->GenerateKeyPair(o.session, mech, pub, priv).status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(CustodyE2eTest, RestoreOverwritesOnlyWithTheFlagAndTheQuorum) {
+  QuorumInit({"cA", "cB", "cC"});
+  const std::string archive = Backup();
+  ASSERT_EQ(CliPin({"keygen", "--label", "after", "--type", "ec:p256"}).code, 0);  // the token moves on
+  const size_t before = Objects("vault");
+  CliRun plain = At("vault", WithCustodians({"restore", archive}, {"cB", "cC"}));
+  EXPECT_NE(plain.code, 0);
+  EXPECT_NE(plain.err.find("never overwritten"), std::string::npos) << plain.err;
+  EXPECT_NE(Overwrite("vault", archive, "").code, 0);  // --overwrite without an operation
+  std::string id = Approved("restore", {"cA"});
+  CliRun one = Overwrite("vault", archive, id);
+  EXPECT_NE(one.code, 0);
+  EXPECT_NE(one.err.find("1 of 2 approvals"), std::string::npos) << one.err;
+  EXPECT_EQ(Objects("vault"), before);  // untouched
+  EXPECT_NE(UserSession("after").key, 0u);
+  ASSERT_EQ(Approve(id, "cC").code, 0);
+  CliRun ok = Overwrite("vault", archive, id);
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(Objects("vault"), before - 2);  // the archive's token: without the pair made after it
+  EXPECT_EQ(UserSession("after").key, 0u);
+  EXPECT_NE(UserSession("ca-key").key, 0u);
+  std::vector<std::string> log = Actions();
+  EXPECT_TRUE(Contains(log, "restore:ok"));
+  CliRun verify = Cli({"audit", "--verify"});
+  EXPECT_EQ(verify.code, 0) << verify.err;
+}
+
+// kill -9 at several points of restore --overwrite: each copy of the vault
+// holds either the old token (with the pair made after the backup) or the
+// archive's, never a mixture. The archive is inflated so that the one
+// transaction takes a while; where the kill lands does not change what must hold.
+TEST_F(CustodyE2eTest, KillDuringOverwriteLeavesTheOldTokenOrTheNew) {
+  QuorumInit({"cA", "cB", "cC"});
+  namespace fs = std::filesystem;
+  auto copy = [&](const std::string& from, const std::string& to) {
+    fs::copy(dir_ + "/" + from, dir_ + "/" + to, fs::copy_options::recursive);
+  };
+  // The archive comes from a copy of the vault whose token is inflated with
+  // copies of its rows (their object-set MAC no longer holds, so the library
+  // makes the archive directly, as the CLI would after AuthorizeOp).
+  const std::string backup_op = Approved("backup", {"cA", "cB"});
+  copy("vault", "src");
+  const std::string archive = dir_ + "/big.cvbk";
+  {
+    BackendOptions options;
+    options.vault_dir = dir_ + "/src";
+    auto b = OpenEmbeddedBackend(options);
+    ASSERT_TRUE(b.ok());
+    auto* vault = dynamic_cast<core::EmbeddedBackend*>(b->get());
+    storage::Store* store = *vault->MaintenanceStore();
+    auto tk = vault->UnlockTokenKey(1, UserType::kSo, SecretBytes(std::string_view("so-pin-1234"), SecretAccess::Get()));
+    ASSERT_TRUE(tk.ok());
+    std::vector<storage::ObjectRow> proto, rows;
+    ASSERT_TRUE(store->ForEachObject(1, [&](const storage::ObjectRow& r) { proto.push_back(r); return OkStatus(); }).ok());
+    for (int i = 0; i < 1500; ++i) {
+      for (storage::ObjectRow r : proto) {
+        uint64_t oid = 0;
+        ASSERT_TRUE(crypto::RandomBytes({reinterpret_cast<uint8_t*>(&oid), sizeof(oid)}).ok());
+        r.object_id = (oid >> 2) | 1;
+        rows.push_back(std::move(r));
+      }
+    }
+    ASSERT_TRUE(store->RunExclusive([&] { return store->RestoreObjects(rows); }).ok());
+    ASSERT_TRUE(quorum::AuthorizeOp(*store, 1, *tk, backup_op, "backup").ok());
+    auto config = quorum::LoadQuorum(*store, 1, *tk);
+    quorum::BackupSummary summary;
+    auto made = quorum::CreateBackup(*store, 1, *tk, **config, &summary);
+    ASSERT_TRUE(made.ok());
+    Spit(archive, *made);
+  }
+  const size_t fresh = Objects("src");
+  ASSERT_EQ(CliPin({"keygen", "--label", "after", "--type", "ec:p256"}).code, 0);  // the vault moves on
+  const size_t old = Objects("vault");
+  ASSERT_NE(old, fresh);
+  const std::string id = Approved("restore", {"cA", "cB"});
+  copy("vault", "full");
+  auto start = std::chrono::steady_clock::now();
+  CliRun full = Overwrite("full", archive, id);
+  ASSERT_EQ(full.code, 0) << full.err;
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(Objects("full"), fresh);
+  for (int tenth = 1; tenth <= 9; tenth += 4) {
+    const std::string to = "killed" + std::to_string(tenth);
+    copy("vault", to);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(Overwrite(to, archive, id).code);
+    std::this_thread::sleep_for(took * tenth / 10);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    const size_t n = Objects(to);
+    EXPECT_TRUE(n == old || n == fresh) << "killed at " << tenth << "0 %: " << n << " objects";
+  }
 }
 
 }  // namespace
