@@ -34,6 +34,8 @@ int Usage(const std::string& message) {
                "  init [--external-root] [--name N --token-module M --token-label L ...]\n"
                "                                    write ca.toml from flags (if given), create the CA hierarchy\n"
                "  install-issuing --cert F --root F  install an externally signed issuing CA\n"
+               "  backup --out F --token-archive T   the instance in one file (SQLite snapshot, files, token archive)\n"
+               "  restore F                          a backup into a new, empty --dir\n"
                "  issue --profile P (--csr F | --batch DIR|-) [--out F | --out-dir D] [--threads N] [--chunk N]\n"
                "  revoke SERIAL... [--reason R] [--invalidity-date EPOCH]\n"
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
@@ -183,7 +185,7 @@ class CommandLine {
     static const std::map<std::string, int (*)(Args&)> kCommands = {
         {"init", CmdInit},   {"install-issuing", CmdInstallIssuing}, {"issue", CmdIssue},
         {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
-        {"rollover", CmdRollover},
+        {"rollover", CmdRollover}, {"backup", CmdBackup}, {"restore", CmdRestore},
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
         {"audit", CmdAudit},  {"audit verify", CmdAuditVerify}, {"audit export", CmdAuditExport},
         {"serve", CmdServe},  {"server-cert", CmdServerCert},   {"enroll-code", CmdEnrollCode},
@@ -285,6 +287,11 @@ class CommandLine {
     CLI::App* rollover = app_.add_subcommand("rollover", "a new key generation; the old one keeps its CRLs and OCSP");
     Switch(*rollover, "issuing", "a new issuing key and certificate from the current root (the default)");
     Switch(*rollover, "root", "a new root key too, with old-with-new and new-with-old link certificates");
+    CLI::App* backup = app_.add_subcommand("backup", "the whole instance in one file: database snapshot, files, token archive");
+    Text(*backup, "out", "the backup file to write (never over an existing one)");
+    Text(*backup, "token-archive", "the CA token's archive from `certvault backup` (made under its quorum)");
+    CLI::App* restore = app_.add_subcommand("restore", "a backup into a new, empty instance directory (--dir)");
+    restore->add_option("file", positional_, "the backup file")->required()->expected(1);
     CLI::App* list = app_.add_subcommand("list", "list issued certificates");
     Text(*list, "subject", "only subjects containing this text");
     Number(*list, "limit", 1, 100000000, "at most this many (default 100)");
