@@ -262,6 +262,7 @@ class CommandLine {
     Text(*crl, "out", "write the CRL here instead of DIR/crl/");
     Switch(*crl, "pem", "PEM instead of DER");
     Switch(*crl, "after-restore", "continue after the database was restored from an older backup");
+    Number(*crl, "crl-floor", 1, INT64_MAX, "after `restore`: continue above this cRLNumber (the highest published)");
     Text(*crl, "ca", "issuing (default) or root (the root's CRL, an ARL: DIR/crl/root.crl)");
     CLI::App* ocsp = app_.add_subcommand("ocsp", "the OCSP responder");
     ocsp->require_subcommand(1);

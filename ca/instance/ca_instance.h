@@ -156,6 +156,12 @@ class CaInstance {
   // the token's numbers and the token's revocation marks set to the
   // database's. Audited.
   Status AcceptRestoredDatabase(const AuditActor& actor);
+  // RaiseCrlFloor: after a restore from a backup (issue 16): every CRL
+  // counter the token knows is moved above `published`, the highest
+  // cRLNumber the CA is known to have published (a CRL signed after the
+  // backup was taken is unknown to the restored instance). Numbers only go
+  // up. Audited.
+  Status RaiseCrlFloor(int64_t published, const AuditActor& actor);
 
  private:
   CaInstance() = default;
