@@ -288,6 +288,8 @@ class CommandLine {
     CLI::App* rollover = app_.add_subcommand("rollover", "a new key generation; the old one keeps its CRLs and OCSP");
     Switch(*rollover, "issuing", "a new issuing key and certificate from the current root (the default)");
     Switch(*rollover, "root", "a new root key too, with old-with-new and new-with-old link certificates");
+    Text(*rollover, "quorum-op", "a create-key operation approved by the token's quorum: the new keys are "
+                                "quorum-protected (docs/design/quorum.md)");
     CLI::App* backup = app_.add_subcommand("backup", "the whole instance in one file: database snapshot, files, token archive");
     Text(*backup, "out", "the backup file to write (never over an existing one)");
     Text(*backup, "token-archive", "the CA token's archive from `certvault backup` (made under its quorum)");

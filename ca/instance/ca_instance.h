@@ -40,10 +40,10 @@ class CaInstance {
   // Init: creates the hierarchy (see ca_init.cc) in an opened instance.
   // external_root: only the issuing key and DIR/issuing.csr are produced.
   Status Init(bool external_root, const AuditActor& actor);
-  // SetQuorumOp: Init generates the root and issuing keys quorum-protected,
-  // under the approved create-key operation `op_id` of a certvault token
-  // with a quorum (docs/design/quorum.md). The OCSP and audit keys, which the
-  // CA replaces on its own, are not protected.
+  // SetQuorumOp: Init and Rollover generate the root and issuing keys
+  // quorum-protected, under the approved create-key operation `op_id` of a
+  // certvault token with a quorum (docs/design/quorum.md). The OCSP and
+  // audit keys, which the CA replaces on its own, are not protected.
   void SetQuorumOp(std::string op_id) { quorum_op_ = std::move(op_id); }
   // InstallIssuing: an externally signed issuing certificate + its root.
   Status InstallIssuing(const std::string& cert_pem_path, const std::string& root_pem_path, const AuditActor& actor);

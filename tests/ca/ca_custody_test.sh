@@ -3,7 +3,8 @@
 # init --quorum-op ID` on a certvault token with a 2-of-3 quorum generates the
 # root and issuing keys quorum-protected. One custodian's approval does not
 # create them; two do; pkcs11-tool then cannot delete them
-# (CKR_ACTION_PROHIBITED) and the CA signs as usual.
+# (CKR_ACTION_PROHIBITED) and the CA signs as usual; `rollover --quorum-op`
+# protects the new generation's key the same way.
 source "$(dirname "$0")/../interop/lib.sh"
 need_tool openssl pkcs11-tool
 [[ -n "${CLI:-}" ]] || skip "needs the certvault CLI (CLI)"
@@ -44,3 +45,14 @@ new_csr d1 ec d1 "DNS:d1.devices.example.com"
 ca issue --profile device --csr "$WORK/d1.csr" --out "$WORK/d1.pem" 2>/dev/null || fail "issue with a protected key"
 openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/issuing.pem" "$WORK/d1.pem" >/dev/null \
   || fail "the certificate does not verify"
+
+log "rollover --quorum-op: the new issuing key is protected too"
+id=$(cv quorum request --token "$TOKEN_LABEL" --op create-key --so-pin "$SO_PIN") || fail "quorum request"
+approve cA
+approve cB
+ca rollover --quorum-op "$id" 2>"$WORK/rollover.err" || { cat "$WORK/rollover.err" >&2; fail "rollover --quorum-op"; }
+p11_user --list-objects --type privkey >"$WORK/keys.out" 2>&1 || fail "list-objects"
+new_key=$(grep -o "factory-issuing[-_.0-9a-z]*" "$WORK/keys.out" | grep -v "^factory-issuing$" | head -1)
+[[ -n "$new_key" ]] || { cat "$WORK/keys.out" >&2; fail "no new issuing key after rollover"; }
+expect_failure "pkcs11-tool --delete-object $new_key" p11_user --delete-object --type privkey --label "$new_key"
+expect_contains "$WORK/expect_failure.out" "CKR_ACTION_PROHIBITED|\(0x1b\)" "$new_key: not CKR_ACTION_PROHIBITED"
