@@ -68,7 +68,13 @@ class CustodyE2eTest : public QuorumE2eTest {
     auto store = storage::OpenStore(dir_ + "/" + vault + "/vault.db", storage::StoreOptions{});
     EXPECT_TRUE(store.ok());
     size_t n = 0;
-    EXPECT_TRUE((*store)->ForEachObject(1, [&](const storage::ObjectRow&) { ++n; return OkStatus(); }).ok());
+    EXPECT_TRUE((*store)
+                    ->ForEachObject(1,
+                                    [&](const storage::ObjectRow&) {
+                                      ++n;
+                                      return OkStatus();
+                                    })
+                    .ok());
     return n;
   }
   CliRun Overwrite(const std::string& vault, const std::string& archive, const std::string& op) {
@@ -218,10 +224,17 @@ TEST_F(CustodyE2eTest, KillDuringOverwriteLeavesTheOldTokenOrTheNew) {
     ASSERT_TRUE(b.ok());
     auto* vault = dynamic_cast<core::EmbeddedBackend*>(b->get());
     storage::Store* store = *vault->MaintenanceStore();
-    auto tk = vault->UnlockTokenKey(1, UserType::kSo, SecretBytes(std::string_view("so-pin-1234"), SecretAccess::Get()));
+    auto tk =
+        vault->UnlockTokenKey(1, UserType::kSo, SecretBytes(std::string_view("so-pin-1234"), SecretAccess::Get()));
     ASSERT_TRUE(tk.ok());
     std::vector<storage::ObjectRow> proto, rows;
-    ASSERT_TRUE(store->ForEachObject(1, [&](const storage::ObjectRow& r) { proto.push_back(r); return OkStatus(); }).ok());
+    ASSERT_TRUE(store
+                    ->ForEachObject(1,
+                                    [&](const storage::ObjectRow& r) {
+                                      proto.push_back(r);
+                                      return OkStatus();
+                                    })
+                    .ok());
     for (int i = 0; i < 1500; ++i) {
       for (storage::ObjectRow r : proto) {
         uint64_t oid = 0;

@@ -71,7 +71,8 @@ class QuorumE2eTest : public CliE2eFixture {
     return r.out.substr(0, r.out.find('\n'));
   }
   CliRun Approve(const std::string& id, const std::string& custodian) {
-    return Cli({"quorum", "approve", "--op", id, "--custodian", dir_ + "/" + custodian, "--pin", "pin-of-" + custodian});
+    return Cli(
+        {"quorum", "approve", "--op", id, "--custodian", dir_ + "/" + custodian, "--pin", "pin-of-" + custodian});
   }
   std::vector<std::string> Actions(const std::string& vault = "vault") {
     std::vector<std::string> out;

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -89,7 +91,8 @@ Result<Bytes> Encode(const std::vector<Entry>& entries) {
   ByteWriter<Bytes> w(&out);
   w.WriteU8(kVersion);
   w.WriteU64(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count()));
   w.WriteU32(static_cast<uint32_t>(entries.size()));
   for (const Entry& e : entries) {
     w.WriteU32LengthPrefixed(AsSpan(e.name));

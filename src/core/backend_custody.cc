@@ -22,7 +22,7 @@ constexpr char kDestroyKey[] = "destroy-key";
 
 bool IsProtected(const Object& obj) { return obj.attrs.GetBoolOr(kCkaCvQuorumProtected, false); }
 
-// OpIdOf: the CKA_CV_QUORUM_OP of `tmpl` ("" if absent), removed from it.
+// TakeOpId: the CKA_CV_QUORUM_OP of `tmpl` ("" if absent), removed from it.
 std::string TakeOpId(AttributeSet* tmpl) {
   if (tmpl == nullptr) return "";
   const Attribute* a = tmpl->Find(kCkaCvQuorumOp);

@@ -14,7 +14,8 @@ Status AuthorizeQuorumOp(storage::Store& store, storage::TokenId token, const Se
                          const std::string& op_id, const std::string& op) {
   QuorumAuthorizer fn = g_authorizer.load(std::memory_order_acquire);
   if (fn == nullptr) {
-    return Status(Reason::kFunctionNotSupported, "this process cannot check quorum approvals (no authorizer installed)");
+    return Status(Reason::kFunctionNotSupported,
+                  "this process cannot check quorum approvals (no authorizer installed)");
   }
   return fn(store, token, token_key, op_id, op);
 }
