@@ -11,7 +11,9 @@
 #include "cli/output.h"
 #include "cli/pin.h"
 #include "src/base/status_macros.h"
+#include "src/core/config.h"
 #include "src/core/embedded_backend.h"
+#include "src/core/policy_pin.h"
 #include "src/quorum/backup.h"
 #include "src/quorum/custodian.h"
 #include "src/quorum/events.h"
@@ -112,6 +114,14 @@ Result<bool> Authorize(Context& ctx, Vault& v, storage::TokenId token, const Sec
   return true;  // the quorum secret is wiped here: it has served its one operation
 }
 
+// PinCurrentPolicy: pins the policy this vault runs with ([vault] policy of
+// its configuration) as the one the token's quorum approved.
+Status PinCurrentPolicy(Context& ctx, Vault& v, storage::TokenId token, const SecretBytes& tk) {
+  CV_ASSIGN_OR_RETURN(core::Config config, core::LoadConfig(ctx.vault_dir, ""));
+  CV_ASSIGN_OR_RETURN(Bytes digest, core::PolicyDigest(config.policy_path));
+  return core::PinPolicy(*v.store, token, tk, digest);
+}
+
 Status QuorumInit(Context& ctx) {
   CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
   CV_ASSIGN_OR_RETURN(storage::TokenId token, PickToken(ctx, *v.store));
@@ -126,6 +136,7 @@ Status QuorumInit(Context& ctx) {
   CV_ASSIGN_OR_RETURN(bool resharing, Authorize(ctx, v, token, tk, "reshare", /*optional=*/true));
   CV_ASSIGN_OR_RETURN(quorum::QuorumConfig config,
                       quorum::InitQuorum(*v.store, token, tk, static_cast<uint8_t>(k), Raw(custodians), resharing));
+  CV_RETURN_IF_ERROR(PinCurrentPolicy(ctx, v, token, tk));  // the policy in force is the approved one
   *ctx.out << (resharing ? "re-shared" : "quorum") << " " << int(config.k) << "-of-" << int(config.n) << " id "
            << quorum::HexOf(config.quorum_id) << " epoch " << config.epoch << "\n";
   return OkStatus();
@@ -166,6 +177,20 @@ Status QuorumSoPinReset(Context& ctx) {
   return OkStatus();
 }
 
+// QuorumPolicy: the policy the vault now runs with becomes the approved one
+// (an approved `policy` operation, SO PIN).
+Status QuorumPolicy(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
+  CV_ASSIGN_OR_RETURN(storage::TokenId token, PickToken(ctx, *v.store));
+  CV_ASSIGN_OR_RETURN(SecretBytes tk, SoTokenKey(ctx, v, token));
+  CV_ASSIGN_OR_RETURN(bool guarded, Authorize(ctx, v, token, tk, "policy", /*optional=*/false));
+  (void)guarded;
+  CV_RETURN_IF_ERROR(PinCurrentPolicy(ctx, v, token, tk));
+  CV_RETURN_IF_ERROR(quorum::RecordEvent(*v.store, token, &tk, "so", "policy_approved", "ok", "approved by the quorum"));
+  *ctx.out << "token " << token << ": the vault's current policy is approved\n";
+  return OkStatus();
+}
+
 // QuorumStatus: the quorum record as stored (no PIN, so not verified) and
 // the operations with their approvals.
 Status QuorumStatus(Context& ctx) {
@@ -199,7 +224,8 @@ Status CmdQuorum(Context& ctx) {
   if (sub == "approve") return QuorumApprove(ctx);
   if (sub == "so-pin-reset") return QuorumSoPinReset(ctx);
   if (sub == "status") return QuorumStatus(ctx);
-  return InvalidArgumentError("usage: certvault quorum init|request|approve|so-pin-reset|status ...");
+  if (sub == "policy") return QuorumPolicy(ctx);
+  return InvalidArgumentError("usage: certvault quorum init|request|approve|so-pin-reset|policy|status ...");
 }
 
 Status CmdBackup(Context& ctx) {

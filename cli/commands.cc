@@ -65,7 +65,8 @@ const std::vector<CommandDef>& Commands() {
        {{"token"}, {"verify", false}, {"key-fingerprint"}, {"checkpoint"}}, CmdAudit, false},
       {"quorum", "quorum init --token T --k K [--n N] --custodian DIR... [--custodian-pin-file F]... [--op ID] | "
                  "quorum request --token T --op OP [--ttl S] | quorum approve --op ID --custodian DIR | "
-                 "quorum so-pin-reset --token T --op ID [--new-pin P | --new-pin-file F] | quorum status [--token T]",
+                 "quorum so-pin-reset --token T --op ID [--new-pin P | --new-pin-file F] | quorum policy --token T --op ID | "
+                 "quorum status [--token T]",
        {{"token"}, {"k"}, {"n"}, {"custodian", true, true}, {"custodian-pin-file", true, true}, {"op"}, {"ttl"},
         {"new-pin"}, {"new-pin-file"}},
        CmdQuorum, false},

@@ -277,5 +277,25 @@ TEST_F(CustodyE2eTest, KillDuringOverwriteLeavesTheOldTokenOrTheNew) {
   }
 }
 
+// The policy the quorum approved: keys are generated only while the vault
+// runs with it; a changed policy.toml needs an approved `policy` operation.
+TEST_F(CustodyE2eTest, AChangedPolicyNeedsTheQuorumBeforeNewKeys) {
+  std::ofstream(dir_ + "/policy.toml") << "# approved\n";
+  std::ofstream(dir_ + "/conf.toml") << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\npolicy = policy.toml\n";
+  QuorumInit({"cA", "cB", "cC"});
+  ASSERT_EQ(CliPin({"keygen", "--label", "k1", "--type", "ec:p256"}).code, 0);
+  std::ofstream(dir_ + "/policy.toml") << "# changed without the quorum\n";
+  CliRun refused = CliPin({"keygen", "--label", "k2", "--type", "ec:p256"});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("not the one this token's quorum approved"), std::string::npos) << refused.err;
+  std::string one = Approved("policy", {"cB"});
+  EXPECT_NE(So({"quorum", "policy", "--token", "t", "--op", one}).code, 0);
+  EXPECT_NE(CliPin({"keygen", "--label", "k2", "--type", "ec:p256"}).code, 0);
+  CliRun approved = So({"quorum", "policy", "--token", "t", "--op", Approved("policy", {"cA", "cC"})});
+  ASSERT_EQ(approved.code, 0) << approved.err;
+  EXPECT_EQ(CliPin({"keygen", "--label", "k2", "--type", "ec:p256"}).code, 0);
+  EXPECT_TRUE(Contains(Actions(), "policy_approved:ok"));
+}
+
 }  // namespace
 }  // namespace certvault::cli

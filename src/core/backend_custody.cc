@@ -11,6 +11,7 @@
 #include "src/base/status_macros.h"
 #include "src/core/embedded_backend.h"
 #include "src/core/lifecycle.h"
+#include "src/core/policy_pin.h"
 #include "src/core/quorum_hook.h"
 #include "src/model/vendor_attributes.h"
 
@@ -30,6 +31,20 @@ std::string TakeOpId(AttributeSet* tmpl) {
   std::string id(a->value.begin(), a->value.end());
   tmpl->Erase(kCkaCvQuorumOp);
   return id;
+}
+
+// CheckApprovedPolicy: a token whose quorum pinned a policy generates keys
+// only under that policy (policy_pin.h); one without a pin is not checked.
+Status CheckApprovedPolicy(storage::Store& store, Session& s, const std::string& policy_path) {
+  if (!store.GetMetaRow("quorum/" + std::to_string(s.token) + "/policy").ok()) return OkStatus();
+  SecretBytes tk;
+  {
+    std::shared_lock<std::shared_mutex> rt_lock(s.runtime->mu);
+    tk = s.runtime->token_key.Clone();
+  }
+  if (tk.empty()) return Status(Reason::kUserNotLoggedIn, "keys of a token with a quorum need the user logged in");
+  CV_ASSIGN_OR_RETURN(Bytes digest, PolicyDigest(policy_path));
+  return CheckPolicyPin(store, s.token, tk, digest);
 }
 
 }  // namespace
@@ -60,6 +75,10 @@ Result<SecretBytes> EmbeddedBackend::SessionTokenKey(Session& s) {
 }
 
 Result<bool> EmbeddedBackend::TakeCreateRequest(Session& s, AttributeSet* pub_tmpl, AttributeSet* priv_tmpl) {
+  {
+    CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
+    CV_RETURN_IF_ERROR(CheckApprovedPolicy(*store, s, config_.policy_path));  // issue 16: policy under the quorum
+  }
   std::string pub_op = TakeOpId(pub_tmpl), priv_op = TakeOpId(priv_tmpl);
   if (!pub_op.empty() && !priv_op.empty() && pub_op != priv_op) {
     return Status(Reason::kTemplateInconsistent, "the two templates name different quorum operations");

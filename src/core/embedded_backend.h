@@ -307,7 +307,9 @@ class EmbeddedBackend final : public Backend {
   // CKA_CV_QUORUM_PROTECTED) from the generation templates; with an
   // operation id, authorizes `create-key` and returns true (the new keys are
   // then marked with MarkProtected). kActionProhibited for
-  // CKA_CV_QUORUM_PROTECTED=TRUE without an operation. Either may be null.
+  // CKA_CV_QUORUM_PROTECTED=TRUE without an operation, or when the token's
+  // quorum pinned another policy than the one loaded (policy_pin.h). Either
+  // template may be null.
   Result<bool> TakeCreateRequest(Session& s, AttributeSet* pub_tmpl, AttributeSet* priv_tmpl);
   Status AuthorizeCreate(Session& s, const std::string& op_id);
   static void MarkProtected(AttributeSet* pub, AttributeSet* priv);
