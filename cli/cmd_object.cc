@@ -5,6 +5,7 @@
 #include "cli/keys.h"
 #include "cli/output.h"
 #include "src/base/status_macros.h"
+#include "src/core/embedded_backend.h"
 #include "src/crypto/x509_build.h"
 
 namespace certvault::cli {
@@ -91,6 +92,27 @@ Status CmdList(Context& ctx) {
   return OkStatus();
 }
 
+namespace {
+
+// DeleteProtected: quorum-protected keys, under the approved destroy-key
+// operation `op` (docs/design/quorum.md); embedded mode only.
+Status DeleteProtected(Context& ctx, OpenedToken& t, const std::vector<ObjectHandle>& handles, const std::string& op) {
+  auto* embedded = dynamic_cast<core::EmbeddedBackend*>(ctx.backend);
+  if (embedded == nullptr) {
+    return Status(Reason::kFunctionNotSupported, "quorum-protected keys are destroyed in embedded mode (--vault DIR)");
+  }
+  std::vector<ObjectInfo> infos;
+  for (ObjectHandle h : handles) {
+    CV_ASSIGN_OR_RETURN(ObjectInfo info, DescribeObject(t.session, h));
+    infos.push_back(std::move(info));
+  }
+  CV_RETURN_IF_ERROR(embedded->DestroyProtectedObjects(t.session.handle(), handles, op));
+  for (const ObjectInfo& info : infos) *ctx.out << "deleted " << FormatPkcs11Uri(ObjectUri(t.token, info)) << "\n";
+  return OkStatus();
+}
+
+}  // namespace
+
 Status CmdDelete(Context& ctx) {
   CV_ASSIGN_OR_RETURN(ObjectSelector sel, MakeSelector(ctx.args->Get("object"), ctx.args->Get("id"), ctx.args->Get("token")));
   CV_ASSIGN_OR_RETURN(std::optional<ObjectClass> cls, DeleteClass(ctx.args->Get("type")));
@@ -101,6 +123,7 @@ Status CmdDelete(Context& ctx) {
     return Status(StatusCode::kNotFound, Reason::kObjectHandleInvalid,
                   "no matching object on token '" + t.token.label + "'; run `certvault list --login`");
   }
+  if (std::optional<std::string> op = ctx.args->Get("op")) return DeleteProtected(ctx, t, handles, *op);
   for (ObjectHandle h : handles) {
     CV_ASSIGN_OR_RETURN(ObjectInfo info, DescribeObject(t.session, h));
     CV_RETURN_IF_ERROR(ctx.backend->DestroyObject(t.session.handle(), h));

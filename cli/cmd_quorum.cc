@@ -11,7 +11,9 @@
 #include "cli/output.h"
 #include "cli/pin.h"
 #include "src/base/status_macros.h"
+#include "src/core/config.h"
 #include "src/core/embedded_backend.h"
+#include "src/core/policy_pin.h"
 #include "src/policy/custody.h"
 #include "src/quorum/backup.h"
 #include "src/quorum/custodian.h"
@@ -113,6 +115,14 @@ Result<bool> Authorize(Context& ctx, Vault& v, storage::TokenId token, const Sec
   return true;  // the quorum secret is wiped here: it has served its one operation
 }
 
+// PinCurrentPolicy: pins the policy this vault runs with ([vault] policy of
+// its configuration) as the one the token's quorum approved.
+Status PinCurrentPolicy(Context& ctx, Vault& v, storage::TokenId token, const SecretBytes& tk) {
+  CV_ASSIGN_OR_RETURN(core::Config config, core::LoadConfig(ctx.vault_dir, ""));
+  CV_ASSIGN_OR_RETURN(Bytes digest, core::PolicyDigest(config.policy_path));
+  return core::PinPolicy(*v.store, token, tk, digest);
+}
+
 Status QuorumInit(Context& ctx) {
   CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
   CV_ASSIGN_OR_RETURN(storage::TokenId token, PickToken(ctx, *v.store));
@@ -130,6 +140,7 @@ Status QuorumInit(Context& ctx) {
   CV_ASSIGN_OR_RETURN(bool resharing, Authorize(ctx, v, token, tk, "reshare", /*optional=*/true));
   CV_ASSIGN_OR_RETURN(quorum::QuorumConfig config,
                       quorum::InitQuorum(*v.store, token, tk, static_cast<uint8_t>(k), Raw(custodians), resharing));
+  CV_RETURN_IF_ERROR(PinCurrentPolicy(ctx, v, token, tk));  // the policy in force is the approved one
   *ctx.out << (resharing ? "re-shared" : "quorum") << " " << int(config.k) << "-of-" << int(config.n) << " id "
            << quorum::HexOf(config.quorum_id) << " epoch " << config.epoch << "\n";
   return OkStatus();
@@ -170,6 +181,20 @@ Status QuorumSoPinReset(Context& ctx) {
   return OkStatus();
 }
 
+// QuorumPolicy: the policy the vault now runs with becomes the approved one
+// (an approved `policy` operation, SO PIN).
+Status QuorumPolicy(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
+  CV_ASSIGN_OR_RETURN(storage::TokenId token, PickToken(ctx, *v.store));
+  CV_ASSIGN_OR_RETURN(SecretBytes tk, SoTokenKey(ctx, v, token));
+  CV_ASSIGN_OR_RETURN(bool guarded, Authorize(ctx, v, token, tk, "policy", /*optional=*/false));
+  (void)guarded;
+  CV_RETURN_IF_ERROR(PinCurrentPolicy(ctx, v, token, tk));
+  CV_RETURN_IF_ERROR(quorum::RecordEvent(*v.store, token, &tk, "so", "policy_approved", "ok", "approved by the quorum"));
+  *ctx.out << "token " << token << ": the vault's current policy is approved\n";
+  return OkStatus();
+}
+
 // QuorumStatus: the quorum record as stored (no PIN, so not verified) and
 // the operations with their approvals.
 Status QuorumStatus(Context& ctx) {
@@ -203,7 +228,8 @@ Status CmdQuorum(Context& ctx) {
   if (sub == "approve") return QuorumApprove(ctx);
   if (sub == "so-pin-reset") return QuorumSoPinReset(ctx);
   if (sub == "status") return QuorumStatus(ctx);
-  return InvalidArgumentError("usage: certvault quorum init|request|approve|so-pin-reset|status ...");
+  if (sub == "policy") return QuorumPolicy(ctx);
+  return InvalidArgumentError("usage: certvault quorum init|request|approve|so-pin-reset|policy|status ...");
 }
 
 Status CmdBackup(Context& ctx) {
@@ -222,14 +248,37 @@ Status CmdBackup(Context& ctx) {
   return OkStatus();
 }
 
+namespace {
+
+// RestoreOverwrite: restore --overwrite: the archive replaces the token in
+// its slot of --vault, with that token's SO PIN and its quorum's approval of
+// `restore` (--op ID), in the restore's one transaction.
+Status RestoreOverwrite(Context& ctx, const Bytes& archive, const quorum::ArchiveInfo& info) {
+  CV_ASSIGN_OR_RETURN(std::string id, Need(ctx, "op"));
+  CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
+  const storage::TokenId token = info.summary.token;
+  if (!v.store->GetToken(token).ok()) {
+    return Status(Reason::kTokenNotPresent, "the vault has no token " + std::to_string(token) + " to overwrite");
+  }
+  CV_ASSIGN_OR_RETURN(SecretBytes tk, SoTokenKey(ctx, v, token));
+  CV_ASSIGN_OR_RETURN(auto custodians, OpenCustodians(ctx));
+  quorum::RestoreOptions options;
+  options.overwrite = true;
+  options.authorize = [&]() { return Authorize(ctx, v, token, tk, "restore", /*optional=*/false).status(); };
+  CV_ASSIGN_OR_RETURN(quorum::BackupSummary s, quorum::RestoreBackup(*v.store, archive, Raw(custodians), options));
+  *ctx.out << "restored token " << s.label << " (serial " << s.serial << ", slot " << s.token << ") over the token "
+           << "that was there: " << s.objects << " objects\n";
+  return OkStatus();
+}
+
+}  // namespace
+
 Status CmdRestore(Context& ctx) {
   const std::vector<std::string>& pos = ctx.args->positional();
   if (pos.size() != 1) return InvalidArgumentError("usage: certvault restore ARCHIVE --vault DIR --custodian DIR...");
   CV_ASSIGN_OR_RETURN(Bytes archive, ReadFile(pos[0], size_t{1} << 31));
   CV_ASSIGN_OR_RETURN(quorum::ArchiveInfo info, quorum::InspectArchive(archive));
-  if (ctx.args->Has("overwrite")) {
-    return Status(Reason::kFunctionNotSupported, "--overwrite is not implemented yet: restore into an empty slot");
-  }
+  if (ctx.args->Has("overwrite")) return RestoreOverwrite(ctx, archive, info);
   CV_ASSIGN_OR_RETURN(auto custodians, OpenCustodians(ctx));
   if (mkdir(ctx.vault_dir.c_str(), 0700) != 0 && errno != EEXIST) return UnavailableError("cannot create " + ctx.vault_dir);
   storage::StoreOptions options;

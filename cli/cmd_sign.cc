@@ -8,7 +8,9 @@
 #include "cli/keys.h"
 #include "cli/output.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/random.h"
 #include "src/crypto/x509_build.h"
+#include "src/model/vendor_attributes.h"
 
 namespace certvault::cli {
 namespace {
@@ -81,7 +83,17 @@ Result<Bytes> AssignDefaultId(Context& ctx, Session& session, const Backend::Key
 Result<ObjectInfo> GenerateVaultKey(Context& ctx, OpenedToken& t, const std::string& label, const std::string& type,
                                     std::optional<Bytes> id, ObjectInfo* pub_out) {
   CV_ASSIGN_OR_RETURN(KeyGenSpec spec, ParseKeyType(type));
+  std::optional<std::string> op = ctx.args->Get("op");
+  if (op.has_value() && !id.has_value()) {
+    // A quorum-protected key cannot be modified after its creation, so its
+    // CKA_ID cannot be set from the public value afterwards: a random one.
+    Bytes random(20);
+    CV_RETURN_IF_ERROR(crypto::RandomBytes(random));
+    id = std::move(random);
+  }
   KeyTemplates tmpl = KeyGenTemplates(spec, label, id);
+  // Issue 16: an approved create-key operation makes a quorum-protected key.
+  if (op.has_value()) tmpl.private_tmpl.Set(kCkaCvQuorumOp, AsSpan(*op));
   CV_ASSIGN_OR_RETURN(Backend::KeyPair pair, ctx.backend->GenerateKeyPair(t.session.handle(), Mechanism{spec.mechanism, {}},
                                                                           tmpl.public_tmpl, tmpl.private_tmpl));
   if (!id.has_value()) {

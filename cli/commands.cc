@@ -9,6 +9,7 @@
 #include "cli/output.h"
 #include "src/base/status_macros.h"
 #include "src/base/vault_perms.h"
+#include "src/quorum/quorum.h"
 
 namespace certvault::cli {
 namespace {
@@ -26,8 +27,8 @@ const std::vector<CommandDef>& Commands() {
       {"tokens", "tokens [--json]", {}, CmdTokens},
       {"info", "info [--token L] [--json]", {{"token"}}, CmdInfo},
       {"list", "list [--token L] [--login] [--json]", {{"token"}, {"login", false}}, CmdList},
-      {"keygen", "keygen [--token L] --label K --type rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ec:p521|ed25519|ed448 [--id HEX]",
-       {{"token"}, {"label"}, {"type"}, {"id"}}, CmdKeygen},
+      {"keygen", "keygen [--token L] --label K --type rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ec:p521|ed25519|ed448 [--id HEX] [--op ID]",
+       {{"token"}, {"label"}, {"type"}, {"id"}, {"op"}}, CmdKeygen},
       {"csr", "csr --key K [--id HEX] --subject /CN=.../O=... [--san DNS:x]... [--out F]",
        {{"token"}, {"key"}, {"id"}, {"subject"}, {"san", true, true}, {"out"}}, CmdCsr},
       {"selfsign", "selfsign --key K --subject ... [--days N] [--ca] [--san ...]... --out F [--store]",
@@ -44,8 +45,8 @@ const std::vector<CommandDef>& Commands() {
        CmdExportKeyref},
       {"key", "key state --key K [--id HEX] --set pre-activation|active|suspended|deactivated|compromised|destroyed [--reason TEXT]",
        {{"token"}, {"key"}, {"id"}, {"set"}, {"reason"}}, CmdKey},
-      {"delete", "delete --object X [--id HEX] [--type cert|privkey|pubkey|all]", {{"token"}, {"object"}, {"id"}, {"type"}},
-       CmdDelete},
+      {"delete", "delete --object X [--id HEX] [--type cert|privkey|pubkey|all] [--op ID]",
+       {{"token"}, {"object"}, {"id"}, {"type"}, {"op"}}, CmdDelete},
       {"change-pin", "change-pin [--token L] [--so] [--new-pin P | --new-pin-file F]",
        {{"token"}, {"so", false}, {"new-pin"}, {"new-pin-file"}}, CmdChangePin},
       {"unlock", "unlock [--token L] [--so-pin S] [--new-pin P | --new-pin-file F]",
@@ -65,13 +66,14 @@ const std::vector<CommandDef>& Commands() {
        {{"token"}, {"verify", false}, {"key-fingerprint"}, {"checkpoint"}}, CmdAudit, false},
       {"quorum", "quorum init --token T --k K [--n N] --custodian DIR... [--custodian-pin-file F]... [--op ID] | "
                  "quorum request --token T --op OP [--ttl S] | quorum approve --op ID --custodian DIR | "
-                 "quorum so-pin-reset --token T --op ID [--new-pin P | --new-pin-file F] | quorum status [--token T]",
+                 "quorum so-pin-reset --token T --op ID [--new-pin P | --new-pin-file F] | quorum policy --token T --op ID | "
+                 "quorum status [--token T]",
        {{"token"}, {"k"}, {"n"}, {"custodian", true, true}, {"custodian-pin-file", true, true}, {"op"}, {"ttl"},
         {"new-pin"}, {"new-pin-file"}},
        CmdQuorum, false},
       {"backup", "backup --token T --out FILE --op ID", {{"token"}, {"out"}, {"op"}}, CmdBackup, false},
-      {"restore", "restore ARCHIVE --custodian DIR... [--custodian-pin-file F]...",
-       {{"custodian", true, true}, {"custodian-pin-file", true, true}, {"overwrite", false}}, CmdRestore, false},
+      {"restore", "restore ARCHIVE --custodian DIR... [--custodian-pin-file F]... [--overwrite --op ID]",
+       {{"custodian", true, true}, {"custodian-pin-file", true, true}, {"overwrite", false}, {"op"}}, CmdRestore, false},
       {"zeroize", "zeroize --token T [--op ID]", {{"token"}, {"op"}}, CmdZeroize, false},
   };
   return kCommands;
@@ -157,6 +159,7 @@ Status CheckVaultDir(const std::string& dir, std::ostream& err) {
 
 int RunCli(int argc, char** argv, const BackendOpener& open_backend, std::ostream& out, std::ostream& err,
            const VaultDescriber& describe) {
+  quorum::InstallQuorumAuthorizer();  // quorum-protected keys (issue 16), whatever the opener
   Result<Args> args = Args::Parse(argc, argv, SpecsFor);
   if (!args.ok()) return ReportError(err, args.status());
   if (args->verb().empty() || args->verb() == "help" || args->Has("help")) {

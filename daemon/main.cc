@@ -20,6 +20,7 @@
 #include "src/base/status_macros.h"
 #include "src/base/vault_perms.h"
 #include "src/core/config.h"
+#include "src/quorum/quorum.h"
 #include "src/selftest/periodic.h"
 #include "src/selftest/selftest.h"
 
@@ -80,6 +81,7 @@ Status Start(const Flags& flags) {
   CV_RETURN_IF_ERROR(HardenProcess(config));
   // The daemon owns the vault: it may create the directory (`certvault init` over the daemon).
   BackendOptions options{core_config.vault_dir, flags.config, true};
+  quorum::InstallQuorumAuthorizer();  // quorum-protected keys (issue 16)
   Server server(config, [options] { return OpenEmbeddedBackend(options); });
   const bool created_dir = EnsureSocketDir(config.socket_path);
   CV_RETURN_IF_ERROR(server.Listen());

@@ -57,6 +57,8 @@ int CmdCrl(Args& args);
 int CmdServe(Args& args);
 int CmdOcspRotate(Args& args);
 int CmdRollover(Args& args);    // cmd_rollover.cc
+int CmdBackup(Args& args);      // cmd_backup.cc (issue 16)
+int CmdRestore(Args& args);
 int CmdServerCert(Args& args);  // cmd_est.cc
 int CmdEnrollCode(Args& args);  // cmd_est.cc
 int CmdList(Args& args);

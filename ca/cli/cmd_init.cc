@@ -185,6 +185,7 @@ int CmdInit(Args& args) {
     written.Undo();  // the token or database refused: leave nothing behind
     return Fail(inst.status());
   }
+  if (args.Has("quorum-op")) (*inst)->SetQuorumOp(args.Get("quorum-op"));
   Status st = (*inst)->PrepareToSign();
   if (st.ok()) st = (*inst)->Init(args.Has("external-root"), ActorOf(args));
   if (!st.ok()) {

@@ -205,6 +205,7 @@ int CmdCrl(Args& args) {
   auto inst = Open(args, true);
   if (!inst.ok()) return Fail(inst.status());
   Status st = args.Has("after-restore") ? (*inst)->AcceptRestoredDatabase(ActorOf(args)) : OkStatus();
+  if (st.ok() && args.Has("crl-floor")) st = (*inst)->RaiseCrlFloor(std::stoll(args.Get("crl-floor")), ActorOf(args));
   if (st.ok()) st = (*inst)->PrepareToSign();
   if (!st.ok()) return Fail(st);
   const CaConfig& cfg = (*inst)->config();

@@ -13,6 +13,7 @@ int CmdRollover(Args& args) {
   bool root = args.Has("root");
   auto inst = OpenForSigning(args);  // a wrong PIN is refused here, before any key is made
   if (!inst.ok()) return Fail(inst.status());
+  if (args.Has("quorum-op")) (*inst)->SetQuorumOp(args.Get("quorum-op"));
   Status st = (*inst)->Rollover(root, Actor(args));
   if (!st.ok()) return Fail(st);
   CaInstance& ca = **inst;

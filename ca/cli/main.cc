@@ -34,6 +34,8 @@ int Usage(const std::string& message) {
                "  init [--external-root] [--name N --token-module M --token-label L ...]\n"
                "                                    write ca.toml from flags (if given), create the CA hierarchy\n"
                "  install-issuing --cert F --root F  install an externally signed issuing CA\n"
+               "  backup --out F --token-archive T   the instance in one file (SQLite snapshot, files, token archive)\n"
+               "  restore F                          a backup into a new, empty --dir\n"
                "  issue --profile P (--csr F | --batch DIR|-) [--out F | --out-dir D] [--threads N] [--chunk N]\n"
                "  revoke SERIAL... [--reason R] [--invalidity-date EPOCH]\n"
                "  crl [--delta] [--partition N] [--out F] [--pem]\n"
@@ -184,7 +186,7 @@ class CommandLine {
     static const std::map<std::string, int (*)(Args&)> kCommands = {
         {"init", CmdInit},   {"install-issuing", CmdInstallIssuing}, {"issue", CmdIssue},
         {"revoke", CmdRevoke}, {"crl", CmdCrl},                        {"ocsp serve", CmdServe}, {"ocsp rotate", CmdOcspRotate},
-        {"rollover", CmdRollover},
+        {"rollover", CmdRollover}, {"backup", CmdBackup}, {"restore", CmdRestore},
         {"list", CmdList},   {"show", CmdShow},                       {"profiles", CmdProfiles},
         {"audit", CmdAudit},  {"audit verify", CmdAuditVerify}, {"audit export", CmdAuditExport},
         {"serve", CmdServe},  {"server-cert", CmdServerCert},   {"enroll-code", CmdEnrollCode},
@@ -262,6 +264,7 @@ class CommandLine {
     Text(*crl, "out", "write the CRL here instead of DIR/crl/");
     Switch(*crl, "pem", "PEM instead of DER");
     Switch(*crl, "after-restore", "continue after the database was restored from an older backup");
+    Number(*crl, "crl-floor", 1, INT64_MAX, "after `restore`: continue above this cRLNumber (the highest published)");
     Text(*crl, "ca", "issuing (default) or root (the root's CRL, an ARL: DIR/crl/root.crl)");
     CLI::App* ocsp = app_.add_subcommand("ocsp", "the OCSP responder");
     ocsp->require_subcommand(1);
@@ -287,6 +290,13 @@ class CommandLine {
     CLI::App* rollover = app_.add_subcommand("rollover", "a new key generation; the old one keeps its CRLs and OCSP");
     Switch(*rollover, "issuing", "a new issuing key and certificate from the current root (the default)");
     Switch(*rollover, "root", "a new root key too, with old-with-new and new-with-old link certificates");
+    Text(*rollover, "quorum-op", "a create-key operation approved by the token's quorum: the new keys are "
+                                "quorum-protected (docs/design/quorum.md)");
+    CLI::App* backup = app_.add_subcommand("backup", "the whole instance in one file: database snapshot, files, token archive");
+    Text(*backup, "out", "the backup file to write (never over an existing one)");
+    Text(*backup, "token-archive", "the CA token's archive from `certvault backup` (made under its quorum)");
+    CLI::App* restore = app_.add_subcommand("restore", "a backup into a new, empty instance directory (--dir)");
+    restore->add_option("file", positional_, "the backup file")->required()->expected(1);
     CLI::App* list = app_.add_subcommand("list", "list issued certificates");
     Text(*list, "subject", "only subjects containing this text");
     Number(*list, "limit", 1, 100000000, "at most this many (default 100)");
@@ -358,6 +368,8 @@ class CommandLine {
                                 "role authority (docs/design/roles.md)");
     Text(init, "authority-name", "that identity's name (default authority)");
     Text(init, "authority-out", "where its certificate goes (default DIR/authority.pem)");
+    Text(init, "quorum-op", "a create-key operation approved by the CA token's quorum: the root and issuing keys "
+                            "become quorum-protected (docs/design/quorum.md)");
   }
 
   CLI::App app_;

@@ -171,4 +171,16 @@ Status CaInstance::AcceptRestoredDatabase(const AuditActor& actor) {
   return db_->AddAudit(MakeAuditEvent(actor, "after-restore", Name(CaRole::kIssuing), "database", detail));
 }
 
+Status CaInstance::RaiseCrlFloor(int64_t published, const AuditActor& actor) {
+  if (published < 1) return InvalidArgumentError("--crl-floor: a cRLNumber of 1 or more");
+  CV_ASSIGN_OR_RETURN(std::vector<Bytes> raw, token_->ReadData(StateLabel(config_)));
+  CV_ASSIGN_OR_RETURN(CaState state, DecodeAll(raw));
+  std::string detail = "CRL numbers continue after " + std::to_string(published) + ":";
+  for (const auto& [key, number] : state.crl_numbers) {
+    CV_RETURN_IF_ERROR(db_->RaiseCrlNumber(key.first, key.second, published + 1));
+    detail += " " + key.first + "#" + std::to_string(key.second);
+  }
+  return db_->AddAudit(MakeAuditEvent(actor, "crl-floor", Name(CaRole::kIssuing), "database", detail));
+}
+
 }  // namespace certvault::ca

@@ -109,14 +109,14 @@ Status CaInstance::Init(bool external_root, const AuditActor& actor) {
   }
   if (!external_root) {
     if (config_.root_subject.empty()) return InvalidArgumentError("ca.toml: [ca] root_subject is required");
-    CV_RETURN_IF_ERROR(token_->GenerateKeyPair(Name(CaRole::kRoot), config_.key_algorithm));
+    CV_RETURN_IF_ERROR(token_->GenerateKeyPair(Name(CaRole::kRoot), config_.key_algorithm, quorum_op_));
     CV_ASSIGN_OR_RETURN(CaKey * root_key, Key(CaRole::kRoot));
     CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(CaProfile("root-ca", config_.root_days, -1), config_, nullptr));
     CV_ASSIGN_OR_RETURN(Built root, Build(tmpl, config_.root_subject, *root_key, *root_key));
     CV_RETURN_IF_ERROR(WritePem(CertPath(CaRole::kRoot), root.der, "CERTIFICATE"));
     CV_RETURN_IF_ERROR(StoreCaCert(CaRole::kRoot, root.der, root.subject, "root-ca", actor));
   }
-  CV_RETURN_IF_ERROR(token_->GenerateKeyPair(Name(CaRole::kIssuing), config_.key_algorithm));
+  CV_RETURN_IF_ERROR(token_->GenerateKeyPair(Name(CaRole::kIssuing), config_.key_algorithm, quorum_op_));
   CV_ASSIGN_OR_RETURN(CaKey * issuing_key, Key(CaRole::kIssuing));
   if (external_root) {
     x509::CsrSpec spec{issuing_key->public_key_info(), config_.issuing_subject, {}, issuing_key->algorithm()};

@@ -40,6 +40,11 @@ class CaInstance {
   // Init: creates the hierarchy (see ca_init.cc) in an opened instance.
   // external_root: only the issuing key and DIR/issuing.csr are produced.
   Status Init(bool external_root, const AuditActor& actor);
+  // SetQuorumOp: Init and Rollover generate the root and issuing keys
+  // quorum-protected, under the approved create-key operation `op_id` of a
+  // certvault token with a quorum (docs/design/quorum.md). The OCSP and
+  // audit keys, which the CA replaces on its own, are not protected.
+  void SetQuorumOp(std::string op_id) { quorum_op_ = std::move(op_id); }
   // InstallIssuing: an externally signed issuing certificate + its root.
   Status InstallIssuing(const std::string& cert_pem_path, const std::string& root_pem_path, const AuditActor& actor);
 
@@ -165,6 +170,12 @@ class CaInstance {
   // the token's numbers and the token's revocation marks set to the
   // database's. Audited.
   Status AcceptRestoredDatabase(const AuditActor& actor);
+  // RaiseCrlFloor: after a restore from a backup (issue 16): every CRL
+  // counter the token knows is moved above `published`, the highest
+  // cRLNumber the CA is known to have published (a CRL signed after the
+  // backup was taken is unknown to the restored instance). Numbers only go
+  // up. Audited.
+  Status RaiseCrlFloor(int64_t published, const AuditActor& actor);
 
  private:
   CaInstance() = default;
@@ -201,6 +212,7 @@ class CaInstance {
   KeyGenerations gens_;
   std::unique_ptr<CertDb> db_;
   std::unique_ptr<CaToken> token_;
+  std::string quorum_op_;  // SetQuorumOp; empty: keys are not quorum-protected
   ossl::UniquePtr<X509> certs_[3];
   std::unique_ptr<CaKey> keys_[3];
   std::vector<ossl::UniquePtr<X509>> retired_certs_;

@@ -104,7 +104,7 @@ Status CaInstance::Rollover(bool root, const AuditActor& actor) {
 }
 
 Result<X509*> CaInstance::RollRoot(uint32_t gen, const AuditActor& actor) {
-  CV_RETURN_IF_ERROR(token_->GenerateKeyPair(NameOf(CaRole::kRoot, gen), config_.key_algorithm));
+  CV_RETURN_IF_ERROR(token_->GenerateKeyPair(NameOf(CaRole::kRoot, gen), config_.key_algorithm, quorum_op_));
   CV_ASSIGN_OR_RETURN(CaKey * key, KeyOf(CaRole::kRoot, gen));
   CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(CaProfile("root-ca", config_.root_days, -1), config_, nullptr));
   CV_ASSIGN_OR_RETURN(Built cert, Build(tmpl, config_.root_subject, *key, *key));
@@ -142,7 +142,7 @@ Status CaInstance::IssueLinkCerts(uint32_t old_gen, uint32_t new_gen, const Audi
 // IssueIssuingCert: generation `gen`'s issuing key and certificate (as init
 // makes them, signed by root generation `root_gen`) and its OCSP signer.
 Status CaInstance::IssueIssuingCert(uint32_t root_gen, uint32_t gen, const AuditActor& actor) {
-  CV_RETURN_IF_ERROR(token_->GenerateKeyPair(NameOf(CaRole::kIssuing, gen), config_.key_algorithm));
+  CV_RETURN_IF_ERROR(token_->GenerateKeyPair(NameOf(CaRole::kIssuing, gen), config_.key_algorithm, quorum_op_));
   CV_ASSIGN_OR_RETURN(CaKey * key, KeyOf(CaRole::kIssuing, gen));
   CV_ASSIGN_OR_RETURN(X509 * root_cert, CertOf(CaRole::kRoot, root_gen));
   CV_ASSIGN_OR_RETURN(CaKey * root_key, KeyOf(CaRole::kRoot, root_gen));

@@ -15,6 +15,10 @@
 namespace certvault::ca {
 namespace {
 
+// CKA_CV_QUORUM_OP: certvault's vendor attribute (src/model/vendor_attributes.h;
+// the CA talks to any PKCS#11 module, so it does not include the vault's model).
+constexpr CK_ATTRIBUTE_TYPE kCkaCvQuorumOp = CKA_VENDOR_DEFINED | 0x00435613UL;
+
 constexpr std::array<uint8_t, 10> kP256Oid = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 constexpr std::array<uint8_t, 7> kP384Oid = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 constexpr std::array<uint8_t, 3> kRsaExponent = {0x01, 0x00, 0x01};
@@ -125,7 +129,7 @@ Result<CK_OBJECT_HANDLE> CaToken::FindObject(CK_SESSION_HANDLE session, CK_OBJEC
   return found[0];
 }
 
-Status CaToken::GenerateKeyPair(const std::string& label, KeyAlgorithm alg) {
+Status CaToken::GenerateKeyPair(const std::string& label, KeyAlgorithm alg, const std::string& quorum_op) {
   if (FindObject(login_session_, CKO_PRIVATE_KEY, label).ok()) {
     return AlreadyExistsError("the token already holds a key labelled '" + label + "'");
   }
@@ -139,6 +143,7 @@ Status CaToken::GenerateKeyPair(const std::string& label, KeyAlgorithm alg) {
                                     Attr(CKA_EXTRACTABLE, &no, 1),  Attr(CKA_DECRYPT, &no, 1),
                                     Attr(CKA_LABEL, label.data(), label.size()),
                                     Attr(CKA_ID, label.data(), label.size())};
+  if (!quorum_op.empty()) priv.push_back(Attr(kCkaCvQuorumOp, quorum_op.data(), quorum_op.size()));
   if (t.modulus_bits == 0) {
     pub.push_back(Attr(CKA_EC_PARAMS, t.ec_params.data(), t.ec_params.size()));
   } else {

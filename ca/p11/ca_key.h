@@ -52,7 +52,11 @@ class CaToken {
   ~CaToken();
   // GenerateKeyPair: a new token key pair labelled `label` (private: sensitive,
   // never extractable, sign only). kAlreadyExists if the label is taken.
-  Status GenerateKeyPair(const std::string& label, KeyAlgorithm alg);
+  // With `quorum_op` (the id of a create-key operation approved by the
+  // token's quorum), the pair is quorum-protected (CKA_CV_QUORUM_OP, a
+  // certvault vendor attribute; docs/design/quorum.md): no PKCS#11 call can
+  // destroy it afterwards. Other modules refuse the attribute.
+  Status GenerateKeyPair(const std::string& label, KeyAlgorithm alg, const std::string& quorum_op = "");
   // OpenKey: the key pair labelled `label` (kNotFound when absent).
   Result<std::unique_ptr<CaKey>> OpenKey(const std::string& label);
   // DestroyKeyPair: destroys the private and public key labelled `label`

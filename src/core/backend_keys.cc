@@ -67,12 +67,15 @@ Result<ObjectHandle> EmbeddedBackend::GenerateKeyUnlogged(SessionHandle handle, 
   CV_RETURN_IF_ERROR(CheckAllowed(*s, mech.type));
   CV_ASSIGN_OR_RETURN(KeyType kt, SecretKeyTypeFor(mech.type, tmpl));
   CV_RETURN_IF_ERROR(CheckKeyType(tmpl, kt));
+  AttributeSet t = tmpl;
+  CV_ASSIGN_OR_RETURN(bool quorum_protected, TakeCreateRequest(*s, nullptr, &t));  // issue 16
   CV_ASSIGN_OR_RETURN(AttributeSet attrs,
-                      policy::ApplyTemplate(CKO_SECRET_KEY, kt, tmpl, policy::Origin::kGenerate, mech.type));
+                      policy::ApplyTemplate(CKO_SECRET_KEY, kt, t, policy::Origin::kGenerate, mech.type));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, attrs));  // before the work, not only after
   CV_RETURN_IF_ERROR(ApplyKeyPeriod(config_.policy.get(), &attrs, lifecycle::Today()));  // [crypto_periods]
   CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::GenerateKey(mech, attrs));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
+  if (quorum_protected) MarkProtected(nullptr, &attrs);
   return StoreNewObject(*s, std::move(attrs), CKA_VALUE, key.material);
 }
 
@@ -85,9 +88,11 @@ Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPairUnlogged(SessionHandle 
   CV_ASSIGN_OR_RETURN(KeyType kt, KeyPairTypeFor(mech.type));
   CV_RETURN_IF_ERROR(CheckKeyType(public_tmpl, kt));
   CV_RETURN_IF_ERROR(CheckKeyType(private_tmpl, kt));
-  CV_ASSIGN_OR_RETURN(AttributeSet pub, policy::ApplyTemplate(CKO_PUBLIC_KEY, kt, public_tmpl,
+  AttributeSet pub_t = public_tmpl, priv_t = private_tmpl;
+  CV_ASSIGN_OR_RETURN(bool quorum_protected, TakeCreateRequest(*s, &pub_t, &priv_t));  // issue 16
+  CV_ASSIGN_OR_RETURN(AttributeSet pub, policy::ApplyTemplate(CKO_PUBLIC_KEY, kt, pub_t,
                                                               policy::Origin::kGenerate, mech.type));
-  CV_ASSIGN_OR_RETURN(AttributeSet priv, policy::ApplyTemplate(CKO_PRIVATE_KEY, kt, private_tmpl,
+  CV_ASSIGN_OR_RETURN(AttributeSet priv, policy::ApplyTemplate(CKO_PRIVATE_KEY, kt, priv_t,
                                                                policy::Origin::kGenerate, mech.type));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, pub));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, priv));
@@ -99,6 +104,7 @@ Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPairUnlogged(SessionHandle 
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&pub, pair.public_key.attrs));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&priv, pair.private_key.attrs));
   CV_RETURN_IF_ERROR(CheckKeyAllowed(config_.policy.get(), pub));
+  if (quorum_protected) MarkProtected(&pub, &priv);
   std::vector<NewObject> objs(2);
   objs[0].attrs = std::move(pub);
   objs[1].attrs = std::move(priv);

@@ -273,6 +273,7 @@ Result<ObjectHandle> EmbeddedBackend::CopyObject(SessionHandle handle, ObjectHan
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> src, FetchObject(*s, object));
+  CV_RETURN_IF_ERROR(CheckNotProtected(*src, "copied"));  // a copy would be a key made without the quorum
   // A copy is the same key: its dates obey the same rules as a change of the original's.
   CV_RETURN_IF_ERROR(lifecycle::CheckDateChange(src->attrs, tmpl, lifecycle::Today()));
   CV_RETURN_IF_ERROR(CheckKeyPeriodChange(config_.policy.get(), src->attrs, tmpl, lifecycle::Today()));
@@ -331,6 +332,7 @@ Status EmbeddedBackend::DestroyObjectUnlogged(SessionHandle handle, ObjectHandle
   if (!obj->attrs.GetBoolOr(CKA_DESTROYABLE, true)) {
     return Status(Reason::kActionProhibited, "the object has CKA_DESTROYABLE=FALSE");
   }
+  CV_RETURN_IF_ERROR(CheckNotProtected(*obj, "destroyed"));  // issue 16: only under the quorum
   if (obj->token_object) {
     if (!s->rw()) return Status(Reason::kSessionReadOnly, "destroying a token object needs a R/W session");
     CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
@@ -384,6 +386,7 @@ Result<SecureVector> EmbeddedBackend::ReadAttribute(Session& s, const Object& ob
     // OpenSSL's pkcs11-provider) misjudge RSA-PSS-only keys.
     return SecureVector();
   }
+  if (type == kCkaCvQuorumProtected && lifecycle::IsKey(obj.attrs)) return EncodeBool(false);  // issue 16
   if (type == kCkaCvKeyState && lifecycle::IsKey(obj.attrs)) {
     // A key stored before lifecycle states existed counts as active (lifecycle.h).
     return EncodeUlong(kCvStateActive);
@@ -431,6 +434,7 @@ Status EmbeddedBackend::SetAttributeValueUnlogged(SessionHandle handle, ObjectHa
       return Status(Reason::kAttributeReadOnly, "only the SO may set CKA_TRUSTED");
     }
   }
+  CV_RETURN_IF_ERROR(CheckProtectedChange(*obj, tmpl));  // issue 16
   // The lifecycle state changes only by its own path (lifecycle.h).
   if (lifecycle::IsTransitionRequest(tmpl)) return CommitTransition(*s, *obj, tmpl);
   CV_RETURN_IF_ERROR(lifecycle::CheckDateChange(obj->attrs, tmpl, lifecycle::Today()));

@@ -274,6 +274,7 @@ Status EmbeddedBackend::InitTokenUnlogged(SlotId slot, const SecretBytes& so_pin
       std::shared_lock<std::shared_mutex> lock(rt->mu);
       if (rt->session_count > 0) return Status(Reason::kSessionExists, "close all sessions before C_InitToken");
     }
+    CV_RETURN_IF_ERROR(CheckReinitAllowed(*store, slot));  // issue 16
     // Re-initialization requires the current SO PIN (counted like a login).
     PinCheckLock::Guard serialized(pin_lock_);
     bool must_change = false;

@@ -203,6 +203,15 @@ class EmbeddedBackend final : public Backend {
   Status SeedRandom(SessionHandle session, std::span<const uint8_t> seed) override;
   Status GenerateRandom(SessionHandle session, std::span<uint8_t> out) override;
 
+  // --- quorum-protected keys (backend_custody.cc, docs/design/quorum.md) ---
+  // DestroyProtectedObjects: destroys `objects` (token keys with
+  // CKA_CV_QUORUM_PROTECTED, found by the caller in a user session) under the
+  // approved `destroy-key` operation `op_id` (single use: one call). Not
+  // reachable through PKCS#11. kArgumentsBad if one is not such a key,
+  // kPermissionDenied if the operation is not approved (nothing destroyed).
+  Status DestroyProtectedObjects(SessionHandle session, const std::vector<ObjectHandle>& objects,
+                                 const std::string& op_id);
+
   // --- maintenance verbs: quorum, backup, zeroize (backend_quorum.cc) ---
   // UnlockTokenKey: checks `pin` of `user` for `token` as C_Login does (the
   // tamper-evident counter first, counted durably, under the PIN lock; a
@@ -287,6 +296,29 @@ class EmbeddedBackend final : public Backend {
   // UnlockEvents: after a successful PIN use, opens the token's audit key
   // with the runtime's token key (if it has one).
   void UnlockEvents(SessionHandle handle);
+
+  // --- quorum-protected keys (backend_custody.cc) ---
+  // CheckNotProtected: kActionProhibited if `obj` is quorum-protected.
+  static Status CheckNotProtected(const Object& obj, std::string_view action);
+  // CheckProtectedChange: a C_SetAttributeValue of `tmpl` on `obj`: refused
+  // on a quorum-protected key unless it is a state transition that keeps the
+  // key material.
+  static Status CheckProtectedChange(const Object& obj, const AttributeSet& tmpl);
+  // SessionTokenKey: a copy of the token key of the session's user login.
+  static Result<SecretBytes> SessionTokenKey(Session& s);
+  // TakeCreateRequest: removes CKA_CV_QUORUM_OP (and the vault-set
+  // CKA_CV_QUORUM_PROTECTED) from the generation templates; with an
+  // operation id, authorizes `create-key` and returns true (the new keys are
+  // then marked with MarkProtected). kActionProhibited for
+  // CKA_CV_QUORUM_PROTECTED=TRUE without an operation, or when the token's
+  // quorum pinned another policy than the one loaded (policy_pin.h). Either
+  // template may be null.
+  Result<bool> TakeCreateRequest(Session& s, AttributeSet* pub_tmpl, AttributeSet* priv_tmpl);
+  Status AuthorizeCreate(Session& s, const std::string& op_id);
+  static void MarkProtected(AttributeSet* pub, AttributeSet* priv);
+  // CheckReinitAllowed: C_InitToken never re-initializes a token that has a
+  // quorum (that is a zeroization, which the quorum guards).
+  static Status CheckReinitAllowed(storage::Store& store, storage::TokenId token);
 
   // --- vault and tokens (backend_vault.cc) ---
   // Store: the open store, opening it if the database now exists (another
@@ -456,6 +488,15 @@ class EmbeddedBackend final : public Backend {
   // checked at C_Login and C_SignInit, fully at most once per interval.
   TrustedClock clock_;
   EventRecorder events_;                    // the vault's event log (event_recorder.h)
+
+  // create_grants_: per token, the create-key operation authorized during
+  // its current login (login_epoch), reused for the keys of one ceremony.
+  struct CreateGrant {
+    uint64_t epoch = 0;
+    std::string op_id;
+  };
+  std::mutex custody_mu_;
+  std::unordered_map<storage::TokenId, CreateGrant> create_grants_;  // GUARDED_BY(custody_mu_)
 
   std::mutex runtimes_mu_;
   std::unordered_map<storage::TokenId, std::shared_ptr<TokenRuntime>> runtimes_;  // GUARDED_BY(runtimes_mu_)

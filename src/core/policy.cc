@@ -173,6 +173,8 @@ constexpr Rule kRules[] = {
     // Issue 14: set only by the vault (no origin may give them).
     {kCkaCvVaultRole, VK::kUlong, kKeys, kAny, 0, 0, C::kNever, Def::kNone, 0},
     {kCkaCvProvenance, VK::kUlong, kKeys, kAny, 0, 0, C::kNever, Def::kNone, 0},
+    // Issue 16: set only by an approved quorum operation (backend_custody.cc).
+    {kCkaCvQuorumProtected, VK::kBool, kKeys, kAny, 0, 0, C::kNever, Def::kNone, 0},
 };
 
 // Enumerated CK_ULONG values certvault accepts (others: kAttributeValueInvalid).
@@ -244,7 +246,8 @@ Shape ShapeOf(const AttributeSet& object) {
 // AnyRule: the first row for `type` regardless of class (nullptr: unsupported).
 const Rule* AnyRule(AttributeType type) {
   const bool is_lifecycle = type == kCkaCvKeyState || type == kCkaCvKeyStateTime || type == kCkaCvKeyStateReason ||
-                            type == kCkaCvVaultRole || type == kCkaCvProvenance;
+                            type == kCkaCvVaultRole || type == kCkaCvProvenance ||
+                            type == kCkaCvQuorumProtected;
   if (type >= CKA_VENDOR_DEFINED && !is_lifecycle) return nullptr;
   for (const Rule& r : kRules) {
     if (r.type == type) return &r;

@@ -6,6 +6,7 @@
 #include "src/base/status_macros.h"
 #include "src/core/config.h"
 #include "src/ipc/client.h"
+#include "src/quorum/quorum.h"
 
 namespace certvault {
 
@@ -20,7 +21,10 @@ Result<std::string> DaemonSocketFor(const BackendOptions& options) {
 
 Result<std::unique_ptr<Backend>> OpenBackend(const BackendOptions& options) {
   CV_ASSIGN_OR_RETURN(std::string socket, DaemonSocketFor(options));
-  if (socket.empty()) return OpenEmbeddedBackend(options);
+  if (socket.empty()) {
+    quorum::InstallQuorumAuthorizer();  // quorum-protected keys (issue 16)
+    return OpenEmbeddedBackend(options);
+  }
   ipc::ClientOptions client;
   client.socket_path = socket;
   return ipc::OpenDaemonBackend(client);

@@ -51,6 +51,18 @@ inline constexpr uint64_t kCvProvenanceGenerated = 1;
 inline constexpr uint64_t kCvProvenanceImported = 2;
 inline constexpr uint64_t kCvProvenanceProvisioned = 3;  // delivered in an update package
 
+// CKA_CV_QUORUM_PROTECTED (CK_BBOOL): the key is under its token's k-of-n
+// quorum (issue 16, docs/design/quorum.md, "Quorum-protected keys"): it was
+// created through an approved `create-key` operation, it is destroyed only
+// through an approved `destroy-key` one, and no PKCS#11 call may modify,
+// copy or destroy it. Set only by the vault (never by a template), never
+// cleared; readable on keys.
+inline constexpr uint64_t kCkaCvQuorumProtected = CKA_VENDOR_DEFINED | 0x00435612UL;
+// CKA_CV_QUORUM_OP (UTF-8 bytes, the 32 hex digits of an operation id): in a
+// C_GenerateKeyPair / C_GenerateKey template only, asks for a quorum-
+// protected key under that approved `create-key` operation. Never stored.
+inline constexpr uint64_t kCkaCvQuorumOp = CKA_VENDOR_DEFINED | 0x00435613UL;
+
 // CKV_CV_STATE_*: the values of CKA_CV_KEY_STATE. 0 is never a state.
 inline constexpr uint64_t kCvStatePreActivation = 1;
 inline constexpr uint64_t kCvStateActive = 2;

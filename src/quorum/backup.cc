@@ -285,10 +285,27 @@ Status CheckSlotFree(storage::Store& store, storage::TokenId token) {
   return OkStatus();
 }
 
+// AuthorizeOverwrite: the token to be replaced exists and its quorum
+// approved the restore. The replaced log's head goes into the restore
+// event's `detail`: the restored log is the archive's, the rows after it go.
+Status AuthorizeOverwrite(storage::Store& store, storage::TokenId token, const RestoreOptions& options,
+                          std::string* detail) {
+  if (!store.GetToken(token).ok()) {
+    return NotFoundError("the vault has no token " + std::to_string(token) + " to overwrite; drop --overwrite");
+  }
+  if (!options.authorize) return PermissionDeniedError("overwriting a token needs its quorum's approval");
+  CV_RETURN_IF_ERROR(options.authorize());
+  *detail += " overwrote token " + std::to_string(token);
+  if (Result<storage::EventRow> last = store.LastEvent(token); last.ok()) {
+    *detail += " (replaced log head seq " + std::to_string(last->seq) + " hash " + HexOf(last->hash) + ")";
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<BackupSummary> RestoreBackup(storage::Store& store, std::span<const uint8_t> archive,
-                                    const std::vector<Custodian*>& custodians) {
+                                    const std::vector<Custodian*>& custodians, const RestoreOptions& options) {
   CV_ASSIGN_OR_RETURN(Parsed p, ParseArchive(archive));
   CV_ASSIGN_OR_RETURN(SecretBytes bk, RecoverBackupKey(p.header, custodians));
   Result<SecureVector> payload = crypto::AeadOpen(bk, p.aad, p.ciphertext);
@@ -297,13 +314,19 @@ Result<BackupSummary> RestoreBackup(storage::Store& store, std::span<const uint8
   }
   CV_ASSIGN_OR_RETURN(TokenDump dump, DecodeTokenDump(*payload));
   CV_RETURN_IF_ERROR(CheckAgainstManifest(p.header, dump));
+  std::string detail = "archive=" + HexOf(p.header.archive_id) + " objects=" + std::to_string(dump.objects.size());
+  if (options.overwrite) CV_RETURN_IF_ERROR(AuthorizeOverwrite(store, dump.token.token_id, options, &detail));
   // One transaction: a kill -9 at any point leaves either nothing or all of
-  // it; the slot is checked inside it, because CreateToken replaces a token.
+  // it (with --overwrite: the old token or the new one, never a mixture);
+  // the slot is checked inside it, because CreateToken replaces a token.
   CV_RETURN_IF_ERROR(store.RunExclusive([&]() -> Status {
-    CV_RETURN_IF_ERROR(CheckSlotFree(store, dump.token.token_id));
+    if (options.overwrite) {
+      CV_RETURN_IF_ERROR(store.PurgeToken(dump.token.token_id));
+    } else {
+      CV_RETURN_IF_ERROR(CheckSlotFree(store, dump.token.token_id));
+    }
     CV_RETURN_IF_ERROR(WriteTokenDump(store, dump));
-    return RecordEvent(store, dump.token.token_id, &dump.token_key, "so", "restore", "ok",
-                       "archive=" + HexOf(p.header.archive_id) + " objects=" + std::to_string(dump.objects.size()));
+    return RecordEvent(store, dump.token.token_id, &dump.token_key, "so", "restore", "ok", detail);
   }));
   return BackupSummary{dump.token.token_id, dump.token.label, dump.token.serial, dump.objects.size(), archive.size()};
 }

@@ -9,6 +9,7 @@
 #ifndef CERTVAULT_QUORUM_BACKUP_H_
 #define CERTVAULT_QUORUM_BACKUP_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,15 +46,26 @@ struct ArchiveInfo {
 // malformed or tampered archive.
 Result<ArchiveInfo> InspectArchive(std::span<const uint8_t> archive);
 
+// RestoreOptions: restore --overwrite (docs/design/quorum.md). With
+// `overwrite`, the token already in the archive's slot is replaced, in the
+// same transaction as the restore: `authorize` (the replaced token's quorum
+// approval of `restore`, AuthorizeOp) runs after every check of the archive
+// and before anything is written.
+struct RestoreOptions {
+  bool overwrite = false;
+  std::function<Status()> authorize;
+};
+
 // RestoreBackup: rebuilds the backup key from the shares of `custodians`
 // (at least k), decrypts and checks the archive, and writes the token into
 // `store` in one transaction, keeping its id, objects, PINs and log.
 // Nothing is written if anything fails. kAlreadyExists if the vault already
-// has a token with that id (never overwritten here). kDataLoss for a
-// tampered, truncated or foreign archive; kPermissionDenied if the
+// has a token with that id and `options.overwrite` is false; with it,
+// kNotFound if there is none, and whatever `authorize` returns. kDataLoss
+// for a tampered, truncated or foreign archive; kPermissionDenied if the
 // custodians do not rebuild the backup key.
 Result<BackupSummary> RestoreBackup(storage::Store& store, std::span<const uint8_t> archive,
-                                    const std::vector<Custodian*>& custodians);
+                                    const std::vector<Custodian*>& custodians, const RestoreOptions& options = {});
 
 }  // namespace certvault::quorum
 

@@ -95,6 +95,12 @@ Result<SecretBytes> AuthorizeOp(storage::Store& store, storage::TokenId token, c
 Status ResetSoPin(storage::Store& store, storage::TokenId token, const SecretBytes& token_key,
                   const SecretBytes& new_so_pin);
 
+// InstallQuorumAuthorizer: lets the core (src/core/quorum_hook.h) check the
+// approved operations that create and destroy quorum-protected keys with
+// AuthorizeOp (the rebuilt secret is dropped at once). Called by every
+// process that opens a vault: OpenBackend, certvaultd, the CLI.
+void InstallQuorumAuthorizer();
+
 // FindOpToken: the token whose pending operation is `op_id`; kNotFound.
 Result<storage::TokenId> FindOpToken(storage::Store& store, const std::string& op_id);
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "src/base/status_macros.h"
+#include "src/core/quorum_hook.h"
 #include "src/crypto/aead.h"
 #include "src/crypto/mac.h"
 #include "src/crypto/random.h"
@@ -226,5 +227,15 @@ Result<SecretBytes> AuthorizeOp(storage::Store& store, storage::TokenId token, c
   }));
   return secret;
 }
+
+namespace {
+Status AuthorizeForCore(storage::Store& store, storage::TokenId token, const SecretBytes& token_key,
+                        const std::string& op_id, const std::string& op) {
+  // The secret has served its one operation: it is wiped when this returns.
+  return AuthorizeOp(store, token, token_key, op_id, op).status();
+}
+}  // namespace
+
+void InstallQuorumAuthorizer() { core::SetQuorumAuthorizer(&AuthorizeForCore); }
 
 }  // namespace certvault::quorum

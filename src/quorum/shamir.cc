@@ -62,6 +62,10 @@ Result<std::vector<Share>> SplitSecret(const SecretBytes& secret, uint8_t k, uin
 
 Result<SecretBytes> CombineShares(const std::vector<Share>& shares) {
   if (shares.empty() || shares.size() > 255) return Status(Reason::kArgumentsBad, "no shares");
+  // gfshare_ctx_free scrambles the context through gfshare_fill_rand, which
+  // Debian's libgfshare leaves null: a process that only combines (every
+  // guarded verb) must install it too, or the free jumps to address 0.
+  InstallRandom();
   const size_t len = shares[0].y.size();
   std::vector<unsigned char> xs;
   std::set<uint8_t> seen;

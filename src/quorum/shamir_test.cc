@@ -67,3 +67,25 @@ TEST(X25519SealTest, RoundTripAndTamper) {
 
 }  // namespace
 }  // namespace certvault::quorum
+
+namespace certvault::quorum {
+namespace {
+
+// A process that combines shares without ever splitting (every guarded verb:
+// backup, zeroize, keygen --op) once crashed in gfshare_ctx_free, which
+// scrambles through the gfshare_fill_rand pointer only SplitSecret set. The
+// "threadsafe" death test re-runs this test alone in a fresh process.
+TEST(ShamirDeathTest, CombineInAFreshProcessDoesNotCrash) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        std::vector<Share> shares;
+        shares.push_back({1, SecretBytes(32)});
+        shares.push_back({2, SecretBytes(32)});
+        std::exit(CombineShares(shares).ok() ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
+}  // namespace certvault::quorum

@@ -79,6 +79,7 @@ class SqliteStore final : public Store {
   Result<std::vector<std::pair<std::string, Bytes>>> ListMetaRows(const std::string& prefix) override;
   Status DeleteMetaRows(const std::string& prefix) override;
   Status ZeroizeToken(TokenId id) override;
+  Status PurgeToken(TokenId id) override;
 
  private:
   using ConnFn = std::function<Status(Connection&)>;

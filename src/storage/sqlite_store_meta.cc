@@ -112,4 +112,18 @@ Status SqliteStore::ZeroizeToken(TokenId id) {
   });
 }
 
+Status SqliteStore::PurgeToken(TokenId id) {
+  const std::string tid = std::to_string(id);
+  return Write([&](Connection& conn) -> Status {
+    for (const char* table : {"event_log", "event_checkpoints", "audit_keys"}) {
+      CV_RETURN_IF_ERROR(RunBound(conn, std::string("DELETE FROM ") + table + " WHERE token_id = ?1", "", id));
+    }
+    CV_RETURN_IF_ERROR(RunBound(conn, "DELETE FROM meta WHERE substr(key, 1, length(?1)) = ?1", "auth/" + tid + "/", 0));
+    CV_RETURN_IF_ERROR(RunBound(conn, "DELETE FROM meta WHERE substr(key, 1, length(?1)) = ?1", "quorum/" + tid + "/", 0));
+    CV_RETURN_IF_ERROR(RunBound(conn, "DELETE FROM tokens WHERE token_id = ?1", "", id));
+    if (conn.Changes() == 0) return NotFoundError("no token " + tid);
+    return OkStatus();
+  });
+}
+
 }  // namespace certvault::storage::internal

@@ -244,6 +244,12 @@ class Store {
   // and old WAL frames no longer hold the sealed copies. The event log stays.
   // kNotFound if there is no such token.
   virtual Status ZeroizeToken(TokenId id) { return UnimplementedError("ZeroizeToken"); }
+  // PurgeToken: deletes every row of the token — the token, its objects and
+  // PIN records (cascade), its audit keys, event log and checkpoints, and its
+  // meta rows ("auth/<id>/", "quorum/<id>/") — so that a restored archive can
+  // take the slot (restore --overwrite, issue 16). Meant to run inside the
+  // restore's RunExclusive transaction. kNotFound if there is no such token.
+  virtual Status PurgeToken(TokenId id) { return UnimplementedError("PurgeToken"); }
 
   // --- Maintenance ---
   // CheckIntegrity: a full consistency check of the file (reads every page,
