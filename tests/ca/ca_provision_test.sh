@@ -102,6 +102,22 @@ expect_contains "$WORK/r.out" "applied update 1: ok" "receipt not accepted"
 expect_contains "$WORK/r.out" "$(sha256sum "$WORK/dev.upd" | cut -c1-64)" "receipt names another package"
 log "applied; receipt verified by certvault-ca and openssl cms"
 
+# The delivery record (migration 6): closed by the receipt, once; listed by --status.
+SERIAL=$(awk '/^serial:/ {print $2; exit}' "$WORK/id.txt")
+ca provision --status --target "$SERIAL" >"$WORK/st1.out" 2>&1 || { cat "$WORK/st1.out"; fail "provision --status"; }
+[[ $(grep -c "^$SERIAL " "$WORK/st1.out") == 1 && $(wc -l <"$WORK/st1.out") == 2 ]] \
+  || { cat "$WORK/st1.out"; fail "--status --target does not list exactly this vault's delivery"; }
+expect_contains "$WORK/st1.out" " ok " "the delivery is not closed by its receipt"
+ca provision --status >"$WORK/st.out" 2>&1 || { cat "$WORK/st.out"; fail "provision --status"; }
+expect_contains "$WORK/st.out" " ok " "the delivery is not closed by its receipt"
+expect_contains "$WORK/st.out" "pending" "the other vaults' deliveries are not pending"
+ca provision --receipt "$WORK/dev.rcpt" >"$WORK/r.out" 2>&1 && fail "a second receipt of one package was recorded"
+expect_contains "$WORK/r.out" "has a receipt already" "second receipt: no reason"
+ca audit --limit 5 >"$WORK/audit.out" 2>&1 || fail "audit"
+expect_contains "$WORK/audit.out" "provision-receipt" "the receipt is not in the audit chain"
+ca audit verify >/dev/null 2>&1 || fail "the audit chain does not verify after provisioning"
+log "delivery recorded, closed once by its receipt, audited; --status lists it"
+
 dev attest --key tls --out "$WORK/att.pem" || fail "attest"
 openssl x509 -in "$WORK/att.pem" -noout -text >"$WORK/att.txt" || fail "the attestation is not a certificate"
 expect_contains "$WORK/att.txt" "2.25.35505282237931440571555100275514417151.4.1" "no attestation extension"
