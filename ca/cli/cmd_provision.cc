@@ -8,6 +8,10 @@
 //       writes the update package, signed by the provisioning authority.
 //       Every package is recorded in the CA database (provision_deliveries,
 //       with a "provision" audit event) before any file is written.
+//   --request F (--renew KEYID | --delete-key KEYID | --capacity N) --authority-cert F
+//   --authority-key K --out F [--profile P]
+//       a version 2 package: a new certificate for a key this CA delivered
+//       (same key), the deletion of a key, or a new token capacity.
 //   --receipt F [--identity-cert F]
 //       verifies a vault's receipt and closes its delivery (once).
 //   --status [--target SERIAL]
@@ -22,6 +26,7 @@
 #include <ctime>
 
 #include "ca/cli/cli.h"
+#include "ca/issuance/csr.h"
 #include "ca/issuance/issuer.h"
 #include "src/base/status_macros.h"
 #include "src/crypto/libctx.h"
@@ -253,6 +258,96 @@ Status Provision(Args& args) {
   return OkStatus();
 }
 
+// RenewChain: a new certificate for the key the CA delivered to `target` as
+// `key_id`, with the subject and subjectAltNames of its newest confirmed
+// certificate. The CA generated that key, so the delivery record (with the
+// vault's receipt) stands in for a CSR's proof of possession.
+Result<std::vector<Bytes>> RenewChain(Args& args, CaInstance* inst, const std::string& target,
+                                      const std::string& key_id, std::string* out_serial) {
+  CV_ASSIGN_OR_RETURN(std::vector<Delivery> ds, inst->db().ListDeliveries(target, 1000000));
+  auto it = std::find_if(ds.begin(), ds.end(), [&](const Delivery& d) {
+    return d.key_id == key_id && !d.cert_serial.empty() && d.receipt_result == "ok";  // newest first
+  });
+  if (it == ds.end()) {
+    return FailedPreconditionError("no delivery of key " + key_id + " to vault " + target + " has a receipt");
+  }
+  CV_ASSIGN_OR_RETURN(CertRecord old, inst->db().FindBySerial(it->ca, it->cert_serial));
+  const unsigned char* p = old.der.data();
+  ossl::UniquePtr<X509> cert(crypto::D2iX509(&p, static_cast<long>(old.der.size())));  // NOLINT(runtime/int)
+  if (cert == nullptr) return ossl::OpenSslError("d2i_X509", Reason::kDataInvalid);
+  CV_ASSIGN_OR_RETURN(Bytes spki, (ossl::ToDer<EVP_PKEY, i2d_PUBKEY>(X509_get0_pubkey(cert.get()), "i2d_PUBKEY")));
+  CV_ASSIGN_OR_RETURN(ParsedCsr parsed,
+                      ParseVerifiedRequest(spki, X509_get_subject_name(cert.get()), X509_get0_extensions(cert.get())));
+  std::vector<Job> jobs(1);
+  std::vector<IssueItem> items(1);
+  items[0].source = "renewal of key " + key_id;
+  items[0].verified = std::make_shared<const ParsedCsr>(std::move(parsed));
+  CV_RETURN_IF_ERROR(IssueAll(args, inst, jobs, items));
+  *out_serial = jobs[0].cert_serial;
+  return std::move(jobs[0].chain);
+}
+
+// OperationContent: the version 2 content that --renew, --delete-key or
+// --capacity asks for (a renewal's certificate chain is issued here).
+Result<provision::PackageContent> OperationContent(Args& args, CaInstance* inst, const std::string& target,
+                                                   Delivery* out) {
+  provision::PackageContent c;
+  c.label = "provisioned";
+  std::string key_id = args.Has("renew") ? args.Get("renew") : args.Get("delete-key");
+  if (!key_id.empty() && (!HexDecode(key_id, &c.key_id) || c.key_id.empty())) {
+    return InvalidArgumentError("provision: the key id must be hex (CKA_ID, as the receipt and --status show it)");
+  }
+  out->key_id = HexEncode(c.key_id);
+  if (args.Has("capacity")) {
+    c.kind = provision::UpdateKind::kSetCapacity;
+    c.capacity = static_cast<uint32_t>(std::stoul(args.Get("capacity")));
+    out->kind = "capacity";
+  } else if (args.Has("delete-key")) {
+    c.kind = provision::UpdateKind::kDeleteKey;
+    out->kind = "delete";
+  } else {
+    c.kind = provision::UpdateKind::kRenewCertificate;
+    out->kind = "renew";
+    CV_ASSIGN_OR_RETURN(c.certificates, RenewChain(args, inst, target, out->key_id, &out->cert_serial));
+  }
+  return c;
+}
+
+// ProvisionOperation: one vault's renewal, deletion or capacity package,
+// recorded as a delivery of that kind before the file is written.
+Status ProvisionOperation(Args& args) {
+  int ops = args.Has("renew") + args.Has("delete-key") + args.Has("capacity");
+  if (ops != 1) return InvalidArgumentError("provision: give one of --renew, --delete-key or --capacity");
+  for (const char* need : {"request", "authority-cert", "authority-key", "out"}) {
+    if (!args.Has(need)) return InvalidArgumentError(std::string("provision: --") + need + " is required");
+  }
+  if (args.Has("renew") && !args.Has("profile")) return InvalidArgumentError("provision: --renew needs --profile");
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_STORE> roots, IdentityRoots(args));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> authority, ReadCert(args.Get("authority-cert")));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> authority_key, LoadKey(args.Get("authority-key")));
+  CV_ASSIGN_OR_RETURN(Bytes req_der, ReadFileBytes(args.Get("request")));
+  CV_ASSIGN_OR_RETURN(provision::VerifiedRequest req, provision::VerifyUpdateRequest(req_der, roots.get()));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst, args.Has("renew") ? OpenForSigning(args) : Open(args, false));
+  Delivery d;
+  d.ca = inst->Name(CaRole::kIssuing);
+  d.target_serial = req.request.token_serial;
+  d.counter = req.request.counter + 1;
+  int64_t hours = args.Has("valid-hours") ? std::stoll(args.Get("valid-hours")) : kDefaultValidHours;
+  d.expires_at = static_cast<int64_t>(time(nullptr)) + hours * 3600;
+  CV_ASSIGN_OR_RETURN(provision::PackageContent content, OperationContent(args, inst.get(), d.target_serial, &d));
+  provision::PackageHeader header{d.target_serial, d.counter, req.request.nonce, d.expires_at};
+  CV_ASSIGN_OR_RETURN(Bytes package, provision::BuildUpdatePackage(header, content, req.request.transport_cert,
+                                                                   {authority_key.get(), authority.get(), nullptr}));
+  CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(package));
+  d.package_hash = HexEncode(hash);
+  CV_ASSIGN_OR_RETURN(d.identity_key, IdentityKeyHash(req.identity_cert.get()));
+  CV_RETURN_IF_ERROR(inst->db().RecordDeliveries(std::span<const Delivery>(&d, 1), ActorOf(args)));
+  CV_RETURN_IF_ERROR(WriteBytes(args.Get("out"), package));
+  std::fprintf(stderr, "%s package for vault %s, update %llu\n", d.kind.c_str(), d.target_serial.c_str(),
+               static_cast<unsigned long long>(d.counter));  // NOLINT(runtime/int)
+  return OkStatus();
+}
+
 // Receipt: verifies a receipt and closes its delivery; a refused receipt is
 // recorded in the audit chain with its reason and changes nothing else.
 Status Receipt(Args& args) {
@@ -313,7 +408,16 @@ Status StatusList(Args& args) {
 }  // namespace
 
 int CmdProvision(Args& args) {
-  Status s = args.Has("status") ? StatusList(args) : args.Has("receipt") ? Receipt(args) : Provision(args);
+  Status s;
+  if (args.Has("status")) {
+    s = StatusList(args);
+  } else if (args.Has("receipt")) {
+    s = Receipt(args);
+  } else if (args.Has("renew") || args.Has("delete-key") || args.Has("capacity")) {
+    s = ProvisionOperation(args);
+  } else {
+    s = Provision(args);
+  }
   return s.ok() ? 0 : Fail(s);
 }
 

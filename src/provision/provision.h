@@ -81,11 +81,27 @@ struct PackageHeader {
   Bytes nonce;           // the request's nonce
   int64_t expires_unix = 0;
 };
+// UpdateKind: what a package does (UpdateOperation.kind). kDeliverKey is
+// UpdateContent version 1 (no operation field); the others are version 2.
+enum class UpdateKind : uint64_t {
+  kDoNotUse = 0,
+  kDeliverKey = 1,        // one private key and its certificate chain
+  kRenewCertificate = 2,  // a new certificate chain for the vault key `key_id` (same key)
+  kDeleteKey = 3,         // destroy the vault key `key_id` with its public key and certificates
+  kSetCapacity = 4,       // the token's capacity becomes `capacity` (0 = unlimited)
+};
 struct PackageContent {
+  UpdateKind kind = UpdateKind::kDeliverKey;
   std::string label;
   std::vector<SecretBytes> private_keys;  // PKCS#8 / OneAsymmetricKey DER, each
-  std::vector<Bytes> certificates;        // DER; the first certifies private_keys[0]
+  std::vector<Bytes> certificates;        // DER; the first certifies private_keys[0] (renew: the key `key_id`)
+  Bytes key_id;                           // kRenewCertificate, kDeleteKey: the key's CKA_ID
+  uint32_t capacity = 0;                  // kSetCapacity
 };
+// CheckContentShape: `c` carries exactly what its kind needs (deliver: one
+// key and >= 1 certificate; renew: no key, >= 1 certificate, a key id;
+// delete: a key id only; capacity: nothing else). kDataInvalid otherwise.
+Status CheckContentShape(const PackageContent& c);
 // BuildUpdatePackage: `transport_cert` (DER) must hold an EC P-256 key; the
 // caller has checked it (VerifyUpdateRequest checks it against the identity).
 Result<Bytes> BuildUpdatePackage(const PackageHeader& header, const PackageContent& content,

@@ -94,6 +94,36 @@ TEST_F(ProvisionTest, PackageRoundTrip) {
   EXPECT_EQ(c->certificates.size(), 1u);
 }
 
+TEST_F(ProvisionTest, OperationPackagesRoundTrip) {
+  CmsSigner who{authority_key_.get(), authority_.get(), nullptr};
+  for (UpdateKind kind : {UpdateKind::kRenewCertificate, UpdateKind::kDeleteKey, UpdateKind::kSetCapacity}) {
+    PackageContent c;
+    c.kind = kind;
+    c.label = "device";
+    if (kind != UpdateKind::kSetCapacity) c.key_id = Bytes(20, 9);
+    if (kind == UpdateKind::kRenewCertificate) c.certificates.push_back(CertDer(authority_.get()));
+    c.capacity = kind == UpdateKind::kSetCapacity ? 12 : 0;
+    auto der = BuildUpdatePackage(header_, c, TransportCert(), who);
+    ASSERT_TRUE(der.ok()) << der.status().ToString();
+    auto v = VerifyUpdatePackage(*der, authority_.get());
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    auto opened = OpenUpdatePackage(*v, transport_key_.get());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    EXPECT_EQ(opened->kind, kind);
+    EXPECT_EQ(opened->key_id, c.key_id);
+    EXPECT_EQ(opened->capacity, c.capacity);
+    EXPECT_EQ(opened->certificates, c.certificates);
+    EXPECT_TRUE(opened->private_keys.empty());
+  }
+  // A content that does not fit its operation is never built.
+  PackageContent wrong;
+  wrong.kind = UpdateKind::kDeleteKey;  // without a key id
+  EXPECT_EQ(BuildUpdatePackage(header_, wrong, TransportCert(), who).status().reason(), Reason::kDataInvalid);
+  wrong.key_id = Bytes(20, 1);
+  wrong.private_keys.push_back(testing::Pkcs8(device_key_.get()));  // a key in a delete package
+  EXPECT_EQ(BuildUpdatePackage(header_, wrong, TransportCert(), who).status().reason(), Reason::kDataInvalid);
+}
+
 TEST_F(ProvisionTest, PackageWrongSignerRefused) {
   ossl::UniquePtr<EVP_PKEY> other_key = NewP256();
   ossl::UniquePtr<X509> other = MakeCert(other_key.get(), "vendor");  // same name, other key

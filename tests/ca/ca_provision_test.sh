@@ -111,8 +111,8 @@ expect_contains "$WORK/st1.out" " ok " "the delivery is not closed by its receip
 ca provision --status >"$WORK/st.out" 2>&1 || { cat "$WORK/st.out"; fail "provision --status"; }
 expect_contains "$WORK/st.out" " ok " "the delivery is not closed by its receipt"
 expect_contains "$WORK/st.out" "pending" "the other vaults' deliveries are not pending"
-ca provision --receipt "$WORK/dev.rcpt" >"$WORK/r.out" 2>&1 && fail "a second receipt of one package was recorded"
-expect_contains "$WORK/r.out" "has a receipt already" "second receipt: no reason"
+ca provision --receipt "$WORK/dev.rcpt" >"$WORK/r3.out" 2>&1 && fail "a second receipt of one package was recorded"
+expect_contains "$WORK/r3.out" "has a receipt already" "second receipt: no reason"
 ca audit --limit 5 >"$WORK/audit.out" 2>&1 || fail "audit"
 expect_contains "$WORK/audit.out" "provision-receipt" "the receipt is not in the audit chain"
 ca audit verify >/dev/null 2>&1 || fail "the audit chain does not verify after provisioning"
@@ -122,6 +122,42 @@ dev attest --key tls --out "$WORK/att.pem" || fail "attest"
 openssl x509 -in "$WORK/att.pem" -noout -text >"$WORK/att.txt" || fail "the attestation is not a certificate"
 expect_contains "$WORK/att.txt" "2.25.35505282237931440571555100275514417151.4.1" "no attestation extension"
 log "attestation certificate for the delivered key"
+
+# Version 2 packages (same checks as the key package): renew the delivered
+# key's certificate (same key), then delete the key; each receipt closes its
+# delivery. A renewal for a key the CA never delivered is refused.
+KEYID=$(sed -n 's/.*key id \([0-9a-f]*\).*/\1/p' "$WORK/r.out")
+[[ -n "$KEYID" ]] || fail "no key id in the receipt output"
+op_flow() {  # op_flow NAME ARGS...: request, package, apply, receipt
+  local name=$1; shift
+  dev update-request --out "$WORK/$name.req" >/dev/null || fail "update-request ($name)"
+  ca provision --request "$WORK/$name.req" "$@" --authority-cert "$WORK/vendor.pem" \
+    --authority-key "$WORK/vendor.key" --out "$WORK/$name.upd" 2>"$WORK/p.log" || { cat "$WORK/p.log"; fail "provision $name"; }
+  dev apply-update "$WORK/$name.upd" --receipt-out "$WORK/$name.rcpt" >"$WORK/a.out" 2>&1 \
+    || { cat "$WORK/a.out"; fail "apply $name"; }
+  ca provision --receipt "$WORK/$name.rcpt" >"$WORK/r2.out" 2>&1 || { cat "$WORK/r2.out"; fail "receipt $name"; }
+}
+dev update-request --out "$WORK/x.req" >/dev/null || fail "update-request"
+ca provision --request "$WORK/x.req" --renew 00ff --profile provisioned --authority-cert "$WORK/vendor.pem" \
+  --authority-key "$WORK/vendor.key" --out "$WORK/x.upd" >"$WORK/x.out" 2>&1 && fail "renewed a key the CA never delivered"
+expect_contains "$WORK/x.out" "has a receipt" "unknown renewal: no reason"
+dev export-cert --cert tls --id "$KEYID" --out "$WORK/cert1.pem" >/dev/null || fail "export-cert"
+op_flow renew --renew "$KEYID" --profile provisioned
+dev export-cert --cert tls --id "$KEYID" --out "$WORK/cert2.pem" >/dev/null || fail "export-cert (renewed)"
+cmp -s "$WORK/cert1.pem" "$WORK/cert2.pem" && fail "the renewal did not replace the certificate"
+[[ $(openssl x509 -in "$WORK/cert1.pem" -noout -pubkey) == $(openssl x509 -in "$WORK/cert2.pem" -noout -pubkey) ]] \
+  || fail "the renewed certificate is for another key"
+dev list --login >"$WORK/l0.out"
+grep -Eq "private.*label=tls +id=$KEYID" "$WORK/l0.out" || { cat "$WORK/l0.out"; fail "the renewed key is not listed"; }
+op_flow delete --delete-key "$KEYID"
+dev list --login >"$WORK/l.out"
+grep -Eq "(private|cert).*label=tls +id=$KEYID" "$WORK/l.out" && { cat "$WORK/l.out"; fail "the deleted key is still listed"; }
+grep -q "label=tls" "$WORK/l.out" || fail "the issuing CA certificate of the chain was deleted too"
+ca provision --status --target "$SERIAL" >"$WORK/st2.out" 2>&1 || fail "provision --status"
+for kind in key renew delete; do
+  grep -qE "^$SERIAL +[0-9]+ $kind +ok " "$WORK/st2.out" || { cat "$WORK/st2.out"; fail "no confirmed $kind delivery"; }
+done
+log "renewal (same key) and deletion packages applied and confirmed"
 
 # --batch: several vaults' requests, one issuance run, one package each.
 mkdir -p "$WORK/batch" "$WORK/batch-out"
