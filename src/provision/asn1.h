@@ -82,6 +82,9 @@ typedef struct cv_key_attestation_st {
 } CV_KEY_ATTESTATION;
 DECLARE_ASN1_FUNCTIONS(CV_KEY_ATTESTATION)
 
+// Certificates ::= SEQUENCE OF Certificate  -- CSR attribute cvKeyAttestationChain
+DECLARE_ASN1_ITEM(CV_CERT_SEQUENCE)
+
 }  // extern "C"
 
 namespace certvault::ossl {

@@ -47,6 +47,7 @@ struct Nids {
   int kp_provisioning = 0;   // arc.3.1 extendedKeyUsage: may sign packages
   int kp_vault_identity = 0; // arc.3.2 extendedKeyUsage: a vault identity key
   int ext_attestation = 0;   // arc.4.1 certificate extension KeyAttestation
+  int attr_attestation_chain = 0;  // arc.4.2 CSR attribute: SEQUENCE OF Certificate (attestation, identity, ...)
 };
 // GetNids: registers the OIDs on first use. kFunctionFailed if OpenSSL cannot.
 Result<const Nids*> GetNids();
@@ -150,6 +151,24 @@ Result<Bytes> BuildAttestationCert(const KeyAttestation& a, std::span<const uint
 // ReadAttestation: the statement of an attestation certificate; kDataInvalid
 // if it has none or a malformed one. Does not check any signature.
 Result<KeyAttestation> ReadAttestation(X509* cert);
+
+// EncodeAttestationChain / DecodeAttestationChain: the value of CSR
+// attribute cvKeyAttestationChain (arc.4.2): SEQUENCE OF Certificate, the
+// attestation certificate first, then the vault identity certificate and
+// any certificates between it and the manufacturer CA. Decode: kDataInvalid
+// if malformed, empty or over 8 certificates.
+Result<Bytes> EncodeAttestationChain(const std::vector<Bytes>& certs);
+Result<std::vector<Bytes>> DecodeAttestationChain(std::span<const uint8_t> der);
+
+// VerifyKeyAttestation: proves that `key` was generated inside a certvault
+// vault and can never leave it (docs/formats/update-package.md, "Key
+// attestation in a CSR"): chain[0] certifies `key`, is valid now, is signed
+// by chain[1] (the identity certificate), which chains to `roots` (the
+// further chain entries are untrusted intermediates) and has the
+// cvVaultIdentity extendedKeyUsage unless it is itself a root; the statement
+// says origin generated, never extractable, always sensitive.
+// kPermissionDenied names the failed check; nothing is retained.
+Result<KeyAttestation> VerifyKeyAttestation(std::span<const Bytes> chain, EVP_PKEY* key, X509_STORE* roots);
 
 // EvpSigner: an x509::Signer over an in-process P-256 key (the vault's own
 // keys, a CA's freshly generated device key): ECDSA SHA-256, raw r||s as

@@ -159,6 +159,45 @@ for kind in key renew delete; do
 done
 log "renewal (same key) and deletion packages applied and confirmed"
 
+# Profiles with require_attestation: a CSR is issued only with a valid
+# attestation of its own key (certvault csr --attest) under attestation_roots
+# (here: the device vault's self-signed identity; a manufacturer CA in the field).
+timeout "$T" "$CLI" --vault "$OTHER" --pin "$USER_PIN" identity show >"$WORK/other-id.txt" || fail "identity show (other)"
+sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p;/END CERTIFICATE/q' "$WORK/other-id.txt" >"$WORK/other-identity.pem"
+cat >>"$CA_DIR/ca.toml" <<TOML
+
+[profiles.attested]
+days = 365
+key_usage = ["digitalSignature"]
+subject_allowed = ["CN"]
+san_types = []
+key_algorithms = ["ec-p256"]
+require_attestation = true
+attestation_roots = ["$WORK/identity.pem"]
+
+[profiles.attested-other]
+days = 365
+key_usage = ["digitalSignature"]
+subject_allowed = ["CN"]
+san_types = []
+key_algorithms = ["ec-p256"]
+require_attestation = true
+attestation_roots = ["$WORK/other-identity.pem"]
+TOML
+dev keygen --label att --type ec:p256 >/dev/null || fail "keygen"
+dev csr --key att --subject /CN=att-1 --attest --out "$WORK/att.csr" || fail "csr --attest"
+openssl req -in "$WORK/att.csr" -noout -verify 2>/dev/null || fail "openssl does not verify the attested CSR"
+ca issue --profile attested --csr "$WORK/att.csr" --out "$WORK/att-cert.pem" >"$WORK/i.out" 2>&1 \
+  || { cat "$WORK/i.out"; fail "an attested CSR was refused"; }
+dev csr --key att --subject /CN=att-1 --out "$WORK/plain.csr" || fail "csr"
+ca issue --profile attested --csr "$WORK/plain.csr" --out "$WORK/x.pem" >"$WORK/i.out" 2>&1 \
+  && fail "a CSR without attestation was issued under require_attestation"
+expect_contains "$WORK/i.out" "requires a key attestation" "no attestation: no reason"
+ca issue --profile attested-other --csr "$WORK/att.csr" --out "$WORK/x.pem" >"$WORK/i.out" 2>&1 \
+  && fail "an attestation from an unknown root was accepted"
+expect_contains "$WORK/i.out" "does not chain to an attestation root" "unknown root: no reason"
+log "require_attestation: attested CSR issued; none or an unknown root refused"
+
 # --batch: several vaults' requests, one issuance run, one package each.
 mkdir -p "$WORK/batch" "$WORK/batch-out"
 for n in 1 2 3; do
