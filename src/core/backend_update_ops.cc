@@ -115,6 +115,10 @@ Result<EmbeddedBackend::UpdatePlan> EmbeddedBackend::PlanDeletion(Session& s, co
   plan.key_id = content.key_id;
   CV_ASSIGN_OR_RETURN(plan.removed, UserObjects(s, ByClass(CKO_PRIVATE_KEY, content.key_id)));
   if (plan.removed.empty()) return Refuse("the vault holds no key with the package's key id");
+  for (const auto& key : plan.removed) {
+    // The package has no more power than C_DestroyObject over what it removes.
+    if (!key->attrs.GetBoolOr(CKA_DESTROYABLE, true)) return Refuse("the key is not destroyable (CKA_DESTROYABLE)");
+  }
   for (uint64_t cls : {uint64_t{CKO_PUBLIC_KEY}, uint64_t{CKO_CERTIFICATE}}) {
     CV_ASSIGN_OR_RETURN(auto more, UserObjects(s, ByClass(cls, content.key_id)));
     plan.removed.insert(plan.removed.end(), more.begin(), more.end());

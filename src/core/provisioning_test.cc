@@ -377,6 +377,19 @@ TEST_F(ProvisioningTest, DeletionRemovesTheKeyAndItsCertificates) {
   Bytes unknown_id = first->key_id;
   unknown_id[0] ^= 1;
   ExpectRefused(Send(req, Operation(provision::UpdateKind::kDeleteKey, unknown_id)), Reason::kDataInvalid);
+  // The vault's own keys are not found by their CKA_ID; a key the
+  // application made not destroyable stays.
+  ExpectRefused(Send(req, Operation(provision::UpdateKind::kDeleteKey, ToBytes("certvault identity"))),
+                Reason::kDataInvalid);
+  static const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+  AttributeSet pub, priv;
+  pub.Set(CKA_EC_PARAMS, kP256);
+  pub.SetBool(CKA_TOKEN, true);
+  priv.SetBool(CKA_TOKEN, true);
+  priv.SetBool(CKA_DESTROYABLE, false);
+  priv.Set(CKA_ID, ToBytes("keep"));
+  ASSERT_TRUE(backend_->GenerateKeyPair(session_, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv).ok());
+  ExpectRefused(Send(req, Operation(provision::UpdateKind::kDeleteKey, ToBytes("keep"))), Reason::kDataInvalid);
   auto before = Snapshot();
   auto r = backend_->ApplyUpdate(session_, Send(req, Operation(provision::UpdateKind::kDeleteKey, first->key_id)));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
