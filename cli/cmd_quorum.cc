@@ -12,6 +12,7 @@
 #include "cli/pin.h"
 #include "src/base/status_macros.h"
 #include "src/core/embedded_backend.h"
+#include "src/policy/custody.h"
 #include "src/quorum/backup.h"
 #include "src/quorum/custodian.h"
 #include "src/quorum/events.h"
@@ -123,6 +124,9 @@ Status QuorumInit(Context& ctx) {
     return InvalidArgumentError("--n " + *n + " but " + std::to_string(custodians.size()) + " custodians named");
   }
   if (k < 2 || static_cast<size_t>(k) > custodians.size()) return InvalidArgumentError("need 2 <= k <= n");
+  if (const kmpolicy::Policy* policy = v.embedded->KmPolicy()) {  // policy.toml [quorum], before anything is written
+    CV_RETURN_IF_ERROR(kmpolicy::CheckQuorum(*policy, static_cast<uint32_t>(k), custodians.size()));
+  }
   CV_ASSIGN_OR_RETURN(bool resharing, Authorize(ctx, v, token, tk, "reshare", /*optional=*/true));
   CV_ASSIGN_OR_RETURN(quorum::QuorumConfig config,
                       quorum::InitQuorum(*v.store, token, tk, static_cast<uint8_t>(k), Raw(custodians), resharing));

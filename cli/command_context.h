@@ -53,6 +53,7 @@ Status CmdSelfsign(Context& ctx);
 Status CmdImportCert(Context& ctx);
 Status CmdImportP12(Context& ctx);
 Status CmdKey(Context& ctx);  // cmd_key.cc
+Status CmdPolicy(Context& ctx);  // cmd_policy.cc (issue 17)
 // cmd_provision.cc (issue 14)
 Status CmdIdentity(Context& ctx);
 Status CmdUpdateRequest(Context& ctx);

@@ -60,6 +60,7 @@ const std::vector<CommandDef>& Commands() {
       {"ca-certs", "ca-certs --server URL (--trust F | --trust-fingerprint SHA256) [--out F] [--json]",
        {{"server"}, {"trust"}, {"trust-fingerprint"}, {"out"}}, CmdCaCerts, false},
       {"selftest", "selftest [--json]", {}, CmdSelftest, false},
+      {"policy", "policy check [--token T] [--json]", {{"token"}}, CmdPolicy, false},
       {"audit", "audit [--token L] [--verify] [--key-fingerprint HEX] [--checkpoint SEQ:HEAD] [--json]",
        {{"token"}, {"verify", false}, {"key-fingerprint"}, {"checkpoint"}}, CmdAudit, false},
       {"quorum", "quorum init --token T --k K [--n N] --custodian DIR... [--custodian-pin-file F]... [--op ID] | "

@@ -15,62 +15,15 @@ BUILD="$(cd "${1:?usage: cmp_bench.sh BUILD_DIR [N] [CLIENTS]}" && pwd)"
 N="${2:-1000}"
 CLIENTS="${3:-8}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-export MODULE="$BUILD/src/pkcs11/libcertvault-pkcs11.so" CA_BIN="$BUILD/ca/certvault-ca"
-PROVIDER="$BUILD/src/provider/certvault.so"
 LOAD="$BUILD/bench/certvault-cmp-load"
-CSRS="$BUILD/bench/certvault-est-load"
-export CV_INTEROP_TIMEOUT=600
-source "$HERE/../../tests/interop/lib.sh"
-setup_env
-source "$HERE/../../tests/ca/ca_lib.sh"
-trap ca_cleanup EXIT
-CA_DIR="$WORK/ca"
-ca_setup "$CA_DIR"
-HTTPS_PORT="$(free_port)"
-openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/boot-ca.key" \
-  -subj "/CN=Bootstrap CA" -days 30 -out "$WORK/boot-ca.pem" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/terminal.key" \
-  -subj "/CN=terminal-1" -out "$WORK/terminal.csr" 2>/dev/null
-printf 'keyUsage=digitalSignature\n' >"$WORK/ext.cnf"
-openssl x509 -req -in "$WORK/terminal.csr" -CA "$WORK/boot-ca.pem" -CAkey "$WORK/boot-ca.key" -CAcreateserial \
-  -days 30 -extfile "$WORK/ext.cnf" -out "$WORK/terminal.pem" 2>/dev/null
-cat "$WORK/terminal.pem" "$WORK/boot-ca.pem" >"$WORK/terminal-chain.pem"
-cat >>"$CA_DIR/ca.toml" <<TOML
+source "$HERE/bench_lib.sh"
+bench_ca $((CLIENTS * 2))
 
-[server]
-https_port = $HTTPS_PORT
-http_port = $OCSP_PORT
-provider_module = "$PROVIDER"
-client_anchors = ["$WORK/boot-ca.pem"]
-access_log = "access.log"
-threads = $((CLIENTS * 2))
-max_connections = 1024
-
-[[server.authorize]]
-issuer = "/CN=Bootstrap CA"
-profiles = ["device"]
-TOML
-ca init 2>/dev/null
-ca server-cert 2>/dev/null
-
-cli_issue() {  # COUNT: seconds for one `issue --batch` of COUNT CSRs (a whole process)
-  rm -rf "$WORK/batch" "$WORK/out"
-  mkdir -p "$WORK/batch" "$WORK/out"
-  "$CSRS" --write-csrs "$WORK/batch" --requests "$1"
-  local t0 t1
-  t0=$(date +%s.%N)
-  ca issue --profile device --batch "$WORK/batch" --out "$WORK/out/all.pem" >/dev/null 2>&1
-  t1=$(date +%s.%N)
-  echo "$t1 - $t0" | bc -l
-}
-t_full=$(cli_issue "$N")
+t_full=$(cli_issue "$BUILD/bench/certvault-est-load" "$N")
 cli_rate=$(echo "$N / $t_full" | bc -l)
 printf 'CLI batch issuance:       %d certificates in %.2f s: %.0f/s\n' "$N" "$t_full" "$cli_rate"
 
-ca_bg serve >"$WORK/serve.log" 2>&1
-wait_for_line "$WORK/serve.log" "https listening on" 20 || { cat "$WORK/serve.log"; exit 1; }
-SERVER_PID="$(pgrep -P "${BG_PIDS[-1]}" | head -1)"
-server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+start_server
 # One key for every CSR of both runs: the mock answers with one fixed certificate (rsp.pem, for that key).
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/csr.key" 2>/dev/null
 openssl req -new -key "$WORK/csr.key" -subj "/CN=c0.devices.example.com" -out "$WORK/rsp.csr" 2>/dev/null

@@ -27,33 +27,11 @@
 #include <thread>
 #include <vector>
 
+#include "bench/est/device_csr.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// MakeCsr: a CSR for cN.devices.example.com, with `fixed` as its key if
-// given (the mock server answers with one fixed certificate, whose key the
-// client checks), else a new P-256 key.
-X509_REQ* MakeCsr(int n, EVP_PKEY* fixed) {
-  EVP_PKEY* key = fixed;
-  if (key == nullptr)
-    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  else
-    EVP_PKEY_up_ref(key);
-  X509_REQ* req = X509_REQ_new();
-  std::string cn = "c" + std::to_string(n) + ".devices.example.com";
-  X509_NAME* name = X509_REQ_get_subject_name(req);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  X509_REQ_set_pubkey(req, key);
-  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
-  std::string san = "DNS:" + cn;
-  sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, san.c_str()));
-  X509_REQ_add_extensions(req, exts);
-  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-  X509_REQ_sign(req, key, EVP_sha256());
-  EVP_PKEY_free(key);
-  return req;
-}
 
 template <typename T>
 T* ReadPem(const std::string& path, T* (*read)(FILE*, T**, pem_password_cb*, void*)) {
@@ -121,7 +99,7 @@ int main(int argc, char** argv) {
   }
   std::vector<X509_REQ*> csrs;
   EVP_PKEY* csr_key = opt.count("--csr-key") ? ReadPem<EVP_PKEY>(opt["--csr-key"], PEM_read_PrivateKey) : nullptr;
-  for (int i = 0; i < n; ++i) csrs.push_back(MakeCsr(i, csr_key));
+  for (int i = 0; i < n; ++i) csrs.push_back(certvault::bench::MakeDeviceCsr("c", i, csr_key));
   EVP_PKEY_free(csr_key);
   std::vector<double> lat(static_cast<size_t>(n));
   std::atomic<int> next{0}, failures{0};

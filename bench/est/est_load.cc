@@ -32,6 +32,8 @@
 #include <sys/resource.h>
 #include <vector>
 
+#include "bench/est/device_csr.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -41,24 +43,6 @@ std::string Base64(const std::vector<unsigned char>& der) {
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), der.data(), static_cast<int>(der.size()));
   out.resize(static_cast<size_t>(n));
   return out;
-}
-
-// MakeCsr: a P-256 key and a CSR for CN=dN.devices.example.com with that DNS SAN.
-X509_REQ* MakeCsr(int n) {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  X509_REQ* req = X509_REQ_new();
-  std::string cn = "d" + std::to_string(n) + ".devices.example.com";
-  X509_NAME* name = X509_REQ_get_subject_name(req);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  X509_REQ_set_pubkey(req, key);
-  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
-  std::string san = "DNS:" + cn;
-  sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, san.c_str()));
-  X509_REQ_add_extensions(req, exts);
-  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-  X509_REQ_sign(req, key, EVP_sha256());
-  EVP_PKEY_free(key);
-  return req;
 }
 
 struct Options {
@@ -153,7 +137,7 @@ void Run(SSL_CTX* ctx, int port, const std::vector<std::string>& requests, size_
 
 int WriteCsrs(const std::string& dir, int n) {
   for (int i = 0; i < n; ++i) {
-    X509_REQ* req = MakeCsr(i);
+    X509_REQ* req = certvault::bench::MakeDeviceCsr("d", i, nullptr);
     std::string path = dir + "/" + std::to_string(i) + ".pem";
     FILE* f = std::fopen(path.c_str(), "w");
     if (f == nullptr || PEM_write_X509_REQ(f, req) != 1) return 1;
@@ -193,7 +177,7 @@ int main(int argc, char** argv) {
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);  // --new-connection: full handshakes
   std::vector<std::string> requests;
   for (int i = 0; i < n; ++i) {
-    X509_REQ* req = MakeCsr(i);
+    X509_REQ* req = certvault::bench::MakeDeviceCsr("d", i, nullptr);
     int len = i2d_X509_REQ(req, nullptr);
     std::vector<unsigned char> der(static_cast<size_t>(len));
     unsigned char* p = der.data();

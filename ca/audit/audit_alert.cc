@@ -13,6 +13,8 @@
 #include <ctime>
 #include <vector>
 
+#include "ca/db/audit_chain.h"
+
 extern char** environ;
 
 namespace certvault::ca {
@@ -100,6 +102,15 @@ std::string JsonString(const std::string& s) {
     }
   }
   return out + "\"";
+}
+
+std::string AuditRecordJson(const AuditEvent& e) {
+  return "{\"seq\":" + std::to_string(e.seq) + ",\"at\":" + std::to_string(e.at) + ",\"actor\":" + JsonString(e.actor) +
+         ",\"role\":" + JsonString(e.role) + ",\"source\":" + JsonString(e.source) +
+         ",\"request_id\":" + JsonString(e.request_id) + ",\"action\":" + JsonString(e.action) +
+         ",\"ca\":" + JsonString(e.ca) + ",\"target\":" + JsonString(e.object) + ",\"result\":" + JsonString(e.result) +
+         ",\"detail\":" + JsonString(e.detail) + ",\"prev_hash\":\"" + ToHex(e.prev_hash) + "\",\"hash\":\"" +
+         ToHex(e.hash) + "\"}";
 }
 
 std::string AlertJson(const Alert& a) {

@@ -31,6 +31,10 @@ struct Alert {
 // characters escaped); also used by `certvault-ca audit export`.
 std::string JsonString(const std::string& s);
 
+// AuditRecordJson: one audit record as a JSON object (a line of `audit
+// export`, on the command line and through the admin API).
+std::string AuditRecordJson(const AuditEvent& e);
+
 // AlertJson: the alert as one JSON object (the webhook body).
 std::string AlertJson(const Alert& alert);
 

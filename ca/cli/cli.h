@@ -81,6 +81,9 @@ Status AddIdentityWithCert(CaInstance& ca, RoleService& roles, const Principal& 
                            Role role, const std::string& csr_path, const std::string& out_path);
 // ParseReason: an RFC 5280 CRLReason name as its code (cmd_revoke.cc).
 Result<int> ParseReason(const std::string& name);
+// ParseSince: `audit export --since`: seconds since the epoch or
+// YYYY-MM-DDTHH:MM:SSZ; "" is 0 (cmd_audit.cc).
+Result<int64_t> ParseSince(const std::string& text);
 // CmdRemote: `command` through the admin API of --server as --identity
 // (cmd_remote.cc, docs/design/roles.md).
 int CmdRemote(Args& args, const std::string& command);

@@ -14,7 +14,6 @@
 #include "src/base/status_macros.h"
 
 namespace certvault::ca::cli {
-namespace {
 
 Result<int64_t> ParseSince(const std::string& text) {
   if (text.empty()) return 0;
@@ -28,16 +27,6 @@ Result<int64_t> ParseSince(const std::string& text) {
   }
   return static_cast<int64_t>(timegm(&tm));
 }
-
-std::string RecordJson(const AuditEvent& e) {
-  return "{\"seq\":" + std::to_string(e.seq) + ",\"at\":" + std::to_string(e.at) + ",\"actor\":" + JsonString(e.actor) +
-         ",\"role\":" + JsonString(e.role) + ",\"source\":" + JsonString(e.source) + ",\"request_id\":" + JsonString(e.request_id) +
-         ",\"action\":" + JsonString(e.action) + ",\"ca\":" + JsonString(e.ca) + ",\"target\":" + JsonString(e.object) +
-         ",\"result\":" + JsonString(e.result) + ",\"detail\":" + JsonString(e.detail) + ",\"prev_hash\":\"" +
-         ToHex(e.prev_hash) + "\",\"hash\":\"" + ToHex(e.hash) + "\"}";
-}
-
-}  // namespace
 
 int CmdAuditVerify(Args& args) {
   auto inst = Open(args, false);
@@ -73,7 +62,7 @@ int CmdAuditExport(Args& args) {
   if (!inst.ok()) return Fail(inst.status());
   int64_t n = 0;
   Status st = (*inst)->db().ReadAuditChain(1, *since, [&](const AuditEvent& e) {
-    std::string out = RecordJson(e) + "\n";
+    std::string out = AuditRecordJson(e) + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     ++n;
     return OkStatus();

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdio>
 #include <ctime>
+#include <deque>
+#include <future>
 #include <sstream>
 
 #include "ca/cli/serve_est.h"
@@ -39,7 +41,13 @@ class ServeEstImpl : public ServeEst {
   Status PrepareCmp(CaInstance& ca, const OcspResponder& responder, X509* issuing, X509* root);
   Status Reload() override;
   bool TakeCrlRequest() override { return crl_requested_.exchange(false); }
+  void RunCaTasks(const CaInstance& serving) override;
+  bool HasCaTasks() override {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    return !tasks_.empty();
+  }
   void Stop() override {
+    CloseCaTasks();
     published_.store(nullptr);
     frontend_.reset();  // waits for its connections (PeerOf is only asked while one is being handed in)
   }
@@ -67,6 +75,18 @@ class ServeEstImpl : public ServeEst {
   std::unique_ptr<CmpService> cmp_;  // null without a TLS key (its key signs CMP answers)
   std::unique_ptr<AdminService> admin_;  // /admin/v1/ (docs/design/roles.md)
   std::atomic<bool> crl_requested_{false};
+  // The admin API's CA tasks, run by the serve loop (RunCaTasks).
+  Result<std::string> QueueCaTask(CaTask task);
+  void CloseCaTasks();
+  bool MaySign(const OcspResponder& responder) const {
+    return !rolled_over_.load() && !selftest::InErrorState() && !responder.suspended() && !responder.halted();
+  }
+  std::mutex tasks_mu_;
+  std::deque<std::pair<CaTask, std::promise<Result<std::string>>>> tasks_;  // guarded by tasks_mu_
+  bool tasks_closed_ = false;                                               // guarded by tasks_mu_
+  // A key rollover through the admin API: the loaded issuing key is retired,
+  // so nothing more is issued until a restart loads the new one.
+  std::atomic<bool> rolled_over_{false};
   std::unique_ptr<TlsFrontEnd> frontend_;
   std::atomic<TlsFrontEnd*> published_{nullptr};  // frontend_ for the server's threads
   FILE* log_ = nullptr;
@@ -96,7 +116,7 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
   }
   EstDeps deps{&ca.config(), &server_, ca.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr,
                lookup_db_.get(), queue_.get(), &metrics_,
-               [&responder] { return !selftest::InErrorState() && !responder.suspended() && !responder.halted(); },
+               [this, &responder] { return MaySign(responder); },
                [this] {
                  TlsFrontEnd* fe = published_.load();
                  return fe != nullptr ? fe->handshake_failures() : 0;
@@ -105,8 +125,18 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
   CV_ASSIGN_OR_RETURN(service_, EstService::Create(std::move(deps)));
   CV_ASSIGN_OR_RETURN(admin_db_, OpenCertDb(ca.config().database));
   AdminDeps admin{ca.Name(CaRole::kIssuing), issuing, admin_db_.get(), queue_.get(),
-                  [&responder] { return !selftest::InErrorState() && !responder.suspended() && !responder.halted(); },
-                  [this] { crl_requested_.store(true); }, &ca.config().audit};
+                  [this, &responder] { return MaySign(responder); }, [this] { crl_requested_.store(true); },
+                  &ca.config().audit};
+  for (uint32_t gen : ca.LiveRetired(CaRole::kIssuing, static_cast<int64_t>(std::time(nullptr)))) {
+    CV_ASSIGN_OR_RETURN(X509 * cert, ca.CertOf(CaRole::kIssuing, gen));
+    admin.retired.emplace_back(ca.NameOf(CaRole::kIssuing, gen), cert);
+  }
+  admin.run_on_ca = [this](CaTask task) { return QueueCaTask(std::move(task)); };
+  admin.reload_server = [this] { return Reload(); };
+  admin.rolled_over = [this] {
+    rolled_over_.store(true);
+    std::fprintf(stderr, "certvault-ca: key rollover through the admin API: no issuance until a restart\n");
+  };
   admin_ = std::make_unique<AdminService>(std::move(admin), server_.admin);
   if (tls_ != nullptr) CV_RETURN_IF_ERROR(PrepareCmp(ca, responder, issuing, root.ok() ? *root : nullptr));
   opts.bind = server_.bind;
@@ -141,7 +171,7 @@ Status ServeEstImpl::PrepareCmp(CaInstance& ca, const OcspResponder& responder, 
   deps.db = cmp_db_.get();
   deps.queue = queue_.get();
   deps.metrics = &metrics_;
-  deps.may_sign = [&responder] { return !selftest::InErrorState() && !responder.suspended() && !responder.halted(); };
+  deps.may_sign = [this, &responder] { return MaySign(responder); };
   deps.libctx = tls_->libctx();
   deps.key = tls_->key();
   deps.cert = SSL_CTX_get0_certificate(tls_->ctx());
@@ -164,6 +194,48 @@ Status ServeEstImpl::Listen(HttpServer& server) {
   std::printf("https listening on %s:%u\n", server_.bind.c_str(), frontend_->port());
   std::fflush(stdout);
   return OkStatus();
+}
+
+// QueueCaTask: blocks the calling server thread until the serve loop ran
+// `task` (at most about a tick later).
+Result<std::string> ServeEstImpl::QueueCaTask(CaTask task) {
+  std::future<Result<std::string>> done;
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    if (tasks_closed_) return UnavailableError("the server is stopping");
+    tasks_.emplace_back(std::move(task), std::promise<Result<std::string>>());
+    done = tasks_.back().second.get_future();
+  }
+  return done.get();
+}
+
+void ServeEstImpl::RunCaTasks(const CaInstance& serving) {
+  std::deque<std::pair<CaTask, std::promise<Result<std::string>>>> todo;
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    todo.swap(tasks_);
+  }
+  // The PIN source of the serving instance (serve --pin-file included).
+  Result<std::unique_ptr<CaInstance>> ca =
+      CaInstance::Open(serving.config().dir, true, serving.config().token.pin_file);
+  for (auto& [task, promise] : todo) {
+    Result<std::string> out = UnavailableError("CA task failed");
+    try {
+      out = ca.ok() ? task(**ca) : Result<std::string>(ca.status());
+    } catch (const std::exception& e) {  // the server thread waiting for it gets an answer
+      out = InternalError(std::string("CA task: ") + e.what());
+    } catch (...) {
+      out = InternalError("CA task failed");
+    }
+    promise.set_value(std::move(out));
+  }
+}
+
+void ServeEstImpl::CloseCaTasks() {
+  std::lock_guard<std::mutex> lock(tasks_mu_);
+  tasks_closed_ = true;
+  for (auto& [task, promise] : tasks_) promise.set_value(UnavailableError("the server is stopping"));
+  tasks_.clear();
 }
 
 Status ServeEstImpl::Reload() {
@@ -233,7 +305,7 @@ int CmdEnrollCode(Args& args) {
   }
   int64_t hours = args.Has("hours") ? std::stoll(args.Get("hours")) : server->enroll_code_hours;
   int64_t now = static_cast<int64_t>(std::time(nullptr));
-  est::EnrollCodes codes(ca.config().dir);
+  est::EnrollCodes codes(ca.config().dir, ca.config().database);
   auto code = codes.Create(profile, hours * 3600, now, args.Has("cmp"));
   if (!code.ok()) return Fail(code.status());
   Status st = ca.db().AddAudit(MakeAuditEvent(ActorOf(args), "enroll-code", ca.Name(CaRole::kIssuing), code->id,

@@ -182,6 +182,16 @@ std::vector<uint32_t> Generations(const Args& args, CaInstance& inst, CaRole rol
   return gens;
 }
 
+// Retiring: retirement (docs/design/ca.md, "Retirement"): a full run (no
+// --out, no --delta, every partition) also signs the last CRL of each
+// retired generation whose certificate has expired; CmdCrl then destroys
+// its keys. Empty for any other run.
+Result<std::vector<uint32_t>> Retiring(const Args& args, CaInstance& inst, CaRole role, bool every_partition,
+                                       int64_t now) {
+  if (args.Has("out") || args.Has("delta") || !every_partition) return std::vector<uint32_t>();
+  return inst.ExpiredWithKeys(role, now);
+}
+
 }  // namespace
 
 int CmdCrl(Args& args) {
@@ -203,7 +213,11 @@ int CmdCrl(Args& args) {
   if (which.size() > 1 && args.Has("out")) return Usage("crl: --out names one file; --all-partitions writes DIR/crl/");
   if (!args.Has("out")) mkdir((cfg.dir + "/crl").c_str(), 0755);
   CaRole role = root ? CaRole::kRoot : CaRole::kIssuing;
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::vector<uint32_t> gens = Generations(args, **inst, role);
+  auto retiring = Retiring(args, **inst, role, which.size() == parts, now);
+  if (!retiring.ok()) return Fail(retiring.status());
+  gens.insert(gens.begin(), retiring->begin(), retiring->end());
   for (uint32_t p : which) {
     if (p >= parts) return Usage("crl: --partition must be below crl_partitions");
     // Every output is checked before anything is signed.
@@ -214,6 +228,10 @@ int CmdCrl(Args& args) {
   }
   for (uint32_t gen : gens) {
     if (int rc = SignCrls(args, **inst, role, gen, which, parts); rc != 0) return rc;
+  }
+  for (uint32_t gen : *retiring) {
+    if (Status retired = (*inst)->RetireGeneration(role, gen, now, ActorOf(args)); !retired.ok()) return Fail(retired);
+    std::fprintf(stderr, "retired generation %u: its certificate has expired, its keys are destroyed\n", gen);
   }
   return 0;
 }

@@ -217,7 +217,13 @@ void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CrlCache& cr
     Status st = responder.Poll();
     if (!st.ok()) std::fprintf(stderr, "certvault-ca: poll: %s\n", std::string(st.message()).c_str());
     RefreshCrls(db, ca, crls);
-    for (int i = 0; i < 10 && !g_stop && !g_reload; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 10 && !g_stop && !g_reload; ++i) {
+      if (est != nullptr && est->HasCaTasks()) {
+        est->RunCaTasks(ca);  // the admin API's work on the CA, one at a time, between the loop's own
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
 }
 

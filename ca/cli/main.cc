@@ -40,7 +40,8 @@ int Usage(const std::string& message) {
                "  ocsp serve [--port N] [--bind ADDR] [--threads N] [--crl-interval S]   ocsp rotate\n"
                "  rollover [--issuing | --root]      a new issuing key (and with --root a new root) generation\n"
                "  serve [--http-port N] [--https-port N] [--bind ADDR]   server-cert [--san L]   enroll-code --profile P [--cmp]\n"
-               "  list [--subject TEXT] [--limit N]   show SERIAL [--pem]   profiles   audit [--limit N]   audit verify|export\n"
+               "  list [--subject TEXT] [--limit N] [--generation N]   show SERIAL [--pem] [--generation N]\n"
+               "  profiles   audit [--limit N]   audit verify|export\n"
                "  user add --name N --role R --csr F   user list   user remove N   role grant|revoke N R\n"
                "  --server URL --trust F --identity pkcs11:token=T;object=K [--pin-file F] COMMAND   (remote)\n");
   return 2;
@@ -195,6 +196,7 @@ class CommandLine {
     if (int rc = RequireSelfTests(); rc != 0) return rc;  // no signatures from a failed self-test
     if (args_.Has("server")) return CmdRemote(args_, command_);  // docs/design/roles.md
     if (command_ == "whoami") return Usage("whoami: only with --server");
+    if (command_.starts_with("config")) return Usage("config: only with --server (offline: edit ca.toml, then SIGHUP)");
     if (command_ == "serve") args_.flags["serve"] = "1";  // CmdServe: with EST (serve_est.h)
     auto it = kCommands.find(command_);
     if (it == kCommands.end()) return Usage("ocsp: give a subcommand (serve, rotate)");
@@ -296,10 +298,12 @@ class CommandLine {
     Text(*list, "subject", "only subjects containing this text");
     Number(*list, "limit", 1, 100000000, "at most this many (default 100)");
     Text(*list, "ca", "issuing (default) or root");
+    Text(*list, "generation", "only this key generation (default: every one, the current first)");
     CLI::App* show = app_.add_subcommand("show", "show one certificate");
     show->add_option("serial", positional_, "serial (hex)")->required()->expected(1);
     Switch(*show, "pem", "print the certificate as PEM");
     Text(*show, "ca", "issuing (default) or root");
+    Text(*show, "generation", "only in this key generation (default: whichever issued it)");
     app_.add_subcommand("profiles", "list the profiles of ca.toml");
     CLI::App* audit = app_.add_subcommand("audit", "list audit events");
     Number(*audit, "limit", 1, 100000000, "at most this many (default 50)");
@@ -310,6 +314,11 @@ class CommandLine {
     Text(*exp, "since", "only records at or after this time (seconds since the epoch, or YYYY-MM-DDTHH:MM:SSZ)");
     UserCommands();
     app_.add_subcommand("whoami", "with --server: the identity and roles the server sees");
+    CLI::App* config = app_.add_subcommand("config", "with --server: ca.toml through the admin API (role admin)");
+    config->require_subcommand(1);
+    config->add_subcommand("show", "print the ca.toml in force");
+    config->add_subcommand("apply", "check FILE as a whole new ca.toml, write it and reload [server]")
+        ->add_option("file", positional_, "the new ca.toml")->required()->expected(1);
     CLI::App* selftest = app_.add_subcommand("selftest", "run the power-on self-tests and report");
     Switch(*selftest, "json", "the report as JSON");
     Text(*app_.add_subcommand("policy", "the key-management policy")->require_subcommand(1)->add_subcommand("report", "the policy report (checklist, inventory, CP/CPS skeleton)"), "format", "md (default) or html");

@@ -29,7 +29,18 @@ class ServeEst {
   // TakeCrlRequest: whether the admin API asked for CRLs since the last
   // call (the serve loop signs them: it owns the CA instance).
   virtual bool TakeCrlRequest() = 0;
-  // Stop: no new TLS connections; ends the open ones (before `server` goes).
+  // RunCaTasks: runs what the admin API queued (user add, configuration,
+  // rollover, audit verification; admin_ca_tasks.cc) on an instance of
+  // its own, opened like `serving` (its own database connection and token
+  // session): the serving instance is shared with the OCSP responder and
+  // the issue queue, and a task must not change it under them.
+  // REQUIRES: the serve loop's thread (tasks run one at a time, between
+  // SIGHUP reloads).
+  virtual void RunCaTasks(const CaInstance& serving) = 0;
+  // HasCaTasks: whether RunCaTasks has work (the loop then stops sleeping).
+  virtual bool HasCaTasks() = 0;
+  // Stop: no new TLS connections; ends the open ones (before `server` goes);
+  // queued and later CA tasks fail with kUnavailable.
   virtual void Stop() = 0;
 };
 

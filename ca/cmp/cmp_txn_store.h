@@ -1,47 +1,27 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// TxnStore: transactionID -> serial of the certificate issued in that CMP
-// transaction, so that a repeated ir/cr/p10cr/kur (a client retrying after
-// a lost answer, RFC 9483 §3.5 / RFC 6712 §3.6) gets the same certificate
-// instead of a second one. File DIR/cmp-transactions, one line per issued
-// certificate: "<transactionID-hex> <serial-hex> <epoch>", appended with
-// O_APPEND and fdatasync before the answer leaves the server; read once at
-// start into memory. Begin/End mark a transactionID in flight in this
-// process, so two concurrent requests with one ID never both issue.
-// Why a file and not the CA database: see docs/design/enrollment.md (CMP,
-// "transactionID store"). Thread-safe.
+// The CMP transactionID map (transactionID -> serial of the certificate
+// issued in that transaction, so that a repeated ir/cr/p10cr/kur gets the
+// same certificate: RFC 9483 §3.5 / RFC 6712 §3.6) lives in the CA database
+// since migration 5 (table cmp_transactions; CertDb::ClaimCmpTransaction),
+// shared by every `serve` process on it. Before, it was the file
+// DIR/cmp-transactions, one line "<transactionID-hex> <serial-hex> <epoch>"
+// per issued certificate; this imports such a file once.
 #ifndef CERTVAULT_CA_CMP_CMP_TXN_STORE_H_
 #define CERTVAULT_CA_CMP_CMP_TXN_STORE_H_
 
-#include <map>
-#include <mutex>
-#include <set>
 #include <string>
 
+#include "ca/db/cert_db.h"
 #include "src/base/result.h"
 
 namespace certvault::ca::cmp {
 
-class TxnStore {
- public:
-  // Open: reads DIR/cmp-transactions (absent: empty). kDataLoss for a malformed line.
-  static Result<std::unique_ptr<TxnStore>> Open(const std::string& dir);
-  // Find: the serial issued for `tid` (hex), or kNotFound.
-  Result<std::string> Find(const std::string& tid);
-  // Begin: kAlreadyExists when `tid` is in flight already; else marks it.
-  Status Begin(const std::string& tid);
-  // End: unmarks `tid`.
-  void End(const std::string& tid);
-  // Record: durably maps `tid` to `serial` (kUnavailable on an I/O error).
-  Status Record(const std::string& tid, const std::string& serial, int64_t now);
-
- private:
-  explicit TxnStore(std::string path) : path_(std::move(path)) {}
-  std::string path_;
-  std::mutex mu_;
-  std::map<std::string, std::string> serials_;  // guarded by mu_
-  std::set<std::string> in_flight_;             // guarded by mu_
-};
+// ImportLegacyTxnFile: the lines of DIR/cmp-transactions into `db` for CA
+// `ca` (a transactionID already there keeps its serial), then the file is
+// renamed DIR/cmp-transactions.imported. OK without a file; kDataLoss for a
+// malformed line (nothing renamed).
+Status ImportLegacyTxnFile(const std::string& dir, CertDb& db, const std::string& ca);
 
 }  // namespace certvault::ca::cmp
 

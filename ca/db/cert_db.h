@@ -8,7 +8,8 @@
 //
 // Thread-safety: one CertDb object is used by one thread at a time (callers
 // serialize; the issuer commits from one thread). Several processes may share
-// one database: uniqueness of serials is enforced by the database itself.
+// one database: uniqueness of serials is enforced by the database itself, as
+// are single use of enrollment codes and of CMP transactionIDs (migration 5).
 #ifndef CERTVAULT_CA_DB_CERT_DB_H_
 #define CERTVAULT_CA_DB_CERT_DB_H_
 
@@ -44,6 +45,32 @@ struct CertRecord {
   // actor: who asked for this certificate when it differs from the batch's
   // (an EST client); borrowed for the InsertCertificates call, may be null.
   const struct AuditActor* actor = nullptr;
+  // cmp_tid / cmp_claim: the CMP transaction (transactionID hex) this
+  // certificate answers, claimed with ClaimCmpTransaction; InsertCertificates
+  // maps it to the serial in the certificate's own transaction. Empty: none.
+  std::string cmp_tid;
+  std::string cmp_claim;
+};
+
+// EnrollCodeRow: one one-time enrollment code (table enroll_codes,
+// migration 5; docs/design/enrollment.md). hash = SHA-256(salt || password);
+// `secret` is the password itself, kept only for CMP codes (empty: not kept).
+struct EnrollCodeRow {
+  std::string id;
+  std::string profile;
+  int64_t expires = 0;
+  int64_t used = 0;  // 0 = unused, else when it was burnt
+  Bytes salt;
+  Bytes hash;
+  Bytes secret;
+};
+
+// CmpClaim: ClaimCmpTransaction's answer: either this caller now holds the
+// transactionID (claimed; it may issue) or the transaction already issued
+// the certificate `serial`.
+struct CmpClaim {
+  bool claimed = false;
+  std::string serial;
 };
 
 // RevokedEntry: what a CRL entry needs. Fixed size (no allocation): a full
@@ -284,6 +311,37 @@ class CertDb {
   // none. RaiseCrlNumber: the next one allocated will be at least `next`.
   virtual Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t partition) = 0;
   virtual Status RaiseCrlNumber(const std::string& ca, uint32_t partition, int64_t next) = 0;
+
+  // Shared state of `serve` processes (migration 5; sql_cert_db_shared.cc).
+  // The defaults answer kUnimplemented (test doubles).
+  // AddEnrollCode: stores `row` and, in the same transaction, deletes codes
+  // that expired before `purge_before`. kAlreadyExists for a known id.
+  virtual Status AddEnrollCode(const EnrollCodeRow& row, int64_t purge_before);
+  // FindEnrollCode: kNotFound for an unknown id.
+  virtual Result<EnrollCodeRow> FindEnrollCode(const std::string& id);
+  // BurnEnrollCode: marks the code used at `now` if, at that moment, it is
+  // unused, unexpired and for `profile`: one conditional UPDATE, so of
+  // several processes burning one code exactly one succeeds; the others get
+  // kPermissionDenied and nothing changes.
+  virtual Status BurnEnrollCode(const std::string& id, const std::string& profile, int64_t now);
+  // ReturnEnrollCode: makes a code burnt at `used_at` unused again (the
+  // request it was burnt for was refused). OK if it was not burnt then.
+  virtual Status ReturnEnrollCode(const std::string& id, int64_t used_at);
+  // ClaimCmpTransaction: claims transactionID `tid` (hex) of `ca` for the
+  // caller, under the token `claim` (random, the caller's). Returns
+  // claimed=true when the caller may issue (a new transactionID, or a claim
+  // older than `lease_s` seconds whose holder never finished: it crashed),
+  // or the serial already issued for it; kAlreadyExists while another live
+  // claim holds it. Committed before it returns (visible to other processes).
+  virtual Result<CmpClaim> ClaimCmpTransaction(const std::string& ca, const std::string& tid,
+                                               const std::string& claim, int64_t now, int64_t lease_s);
+  // ReleaseCmpTransaction: drops the caller's unfinished claim (the request
+  // was refused: the transactionID may be used again). OK if none.
+  virtual Status ReleaseCmpTransaction(const std::string& ca, const std::string& tid, const std::string& claim);
+  // ImportCmpTransaction: records `tid` -> `serial` unless `tid` is known
+  // (the legacy DIR/cmp-transactions file, read once). Idempotent.
+  virtual Status ImportCmpTransaction(const std::string& ca, const std::string& tid, const std::string& serial,
+                                      int64_t at);
 };
 
 struct DbOpenOptions {

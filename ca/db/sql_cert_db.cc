@@ -104,6 +104,7 @@ Status SqlCertDb::InsertCertificates(std::span<const CertRecord> records, const 
         if (it == inserted.end() || *it != r.serial) continue;
         inserted.erase(it);
         out_inserted[begin + i] = true;
+        if (!r.cmp_tid.empty()) CV_RETURN_IF_ERROR(FinishCmpTransaction(r));
         AuditEvent e = MakeAuditEvent(r.actor != nullptr ? *r.actor : actor, "issue", r.ca, r.serial, "profile=" + r.profile + " subject=" + r.subject);
         e.at = now;
         events.push_back(std::move(e));

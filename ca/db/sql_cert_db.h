@@ -59,6 +59,15 @@ class SqlCertDb final : public CertDb {
   Status CheckIntegrity() override;
   Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t partition) override;
   Status RaiseCrlNumber(const std::string& ca, uint32_t partition, int64_t next) override;
+  Status AddEnrollCode(const EnrollCodeRow& row, int64_t purge_before) override;
+  Result<EnrollCodeRow> FindEnrollCode(const std::string& id) override;
+  Status BurnEnrollCode(const std::string& id, const std::string& profile, int64_t now) override;
+  Status ReturnEnrollCode(const std::string& id, int64_t used_at) override;
+  Result<CmpClaim> ClaimCmpTransaction(const std::string& ca, const std::string& tid, const std::string& claim,
+                                       int64_t now, int64_t lease_s) override;
+  Status ReleaseCmpTransaction(const std::string& ca, const std::string& tid, const std::string& claim) override;
+  Status ImportCmpTransaction(const std::string& ca, const std::string& tid, const std::string& serial,
+                              int64_t at) override;
   // CheckOwner: the database belongs to CA `name` (ca_meta); with `create`,
   // a database that names no CA yet is given to `name`. A database from
   // before ca_meta is adopted when it holds certificates of `name`.
@@ -75,6 +84,16 @@ class SqlCertDb final : public CertDb {
   // InsertCertBatch: one multi-row INSERT; the serials that went in.
   Status InsertCertBatch(std::span<const CertRecord> batch, int64_t now, std::vector<std::string>& inserted);
   Status InsertAuditBatch(std::span<const AuditEvent> events);
+  // FinishCmpTransaction: sets the serial of a claimed transactionID;
+  // kAborted when the claim is no longer the record's (sql_cert_db_shared.cc).
+  // REQUIRES: inside InTransaction.
+  Status FinishCmpTransaction(const CertRecord& rec);
+  // StepReturnsRow: runs a statement with RETURNING; whether it gave a row
+  // (drained and reset, so SQLite's statement does not pin the transaction).
+  static Result<bool> StepReturnsRow(SqlStatement* stmt);
+  // RelaxedCommit: the current transaction commits without waiting for its
+  // WAL flush (PostgreSQL only; see sql_cert_db_shared.cc). REQUIRES: inside InTransaction.
+  Status RelaxedCommit();
   Result<std::string> MetaValue(const std::string& key);
   Status RevokeOne(const std::string& ca, const Revocation& r, int64_t now, const AuditActor& actor);
   // LockHead: reads (and on PostgreSQL row-locks) the chain head once per

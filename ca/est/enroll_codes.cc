@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -20,6 +21,8 @@
 namespace certvault::ca::est {
 namespace {
 
+// Entry: one line of the legacy file DIR/enroll-codes:
+//   <id> <profile> <expires> <used|0> <salt-hex> <sha256-hex> [<secret-hex>|-]
 struct Entry {
   std::string id, profile;
   int64_t expires = 0, used = 0;
@@ -27,7 +30,8 @@ struct Entry {
   std::string secret_hex = "-";  // the password itself, kept only for CMP codes ("-": not kept)
 };
 
-// FileLock: an exclusive flock held for the object's lifetime.
+// FileLock: an exclusive flock held for the object's lifetime (the lock file
+// the file store used, so that the import never races an older process).
 class FileLock {
  public:
   explicit FileLock(const std::string& path) : fd_(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
@@ -62,15 +66,6 @@ Result<std::vector<Entry>> ReadAll(const std::string& path) {
   return out;
 }
 
-Status WriteAll(const std::string& path, const std::vector<Entry>& entries) {
-  std::string text;
-  for (const Entry& e : entries) {
-    text += e.id + " " + e.profile + " " + std::to_string(e.expires) + " " + std::to_string(e.used) + " " + e.salt_hex +
-            " " + e.hash_hex + " " + e.secret_hex + "\n";
-  }
-  return WriteFile(path, text);
-}
-
 Result<Bytes> HashPassword(std::span<const uint8_t> salt, std::span<const uint8_t> password) {
   ossl::UniquePtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   Bytes out(32);
@@ -102,10 +97,41 @@ std::string Base64Url(std::span<const uint8_t> data) {
 
 }  // namespace
 
+Result<CertDb*> EnrollCodes::Db() {
+  if (db_ != nullptr) return db_.get();
+  auto db = OpenCertDb(database_);
+  if (!db.ok()) return UnavailableError("enrollment codes are unavailable: " + std::string(db.status().message()));
+  CV_RETURN_IF_ERROR(ImportLegacyFile(**db));
+  db_ = std::move(*db);
+  return db_.get();
+}
+
+// ImportLegacyFile: codes of DIR/enroll-codes into the database (a code
+// already there is kept as it is), then the file is renamed, so that the
+// import runs once and an operator can still read what was imported.
+Status EnrollCodes::ImportLegacyFile(CertDb& db) {
+  std::string path = dir_ + "/enroll-codes";
+  if (access(path.c_str(), F_OK) != 0) return OkStatus();
+  FileLock lock(path + ".lock");
+  if (!lock.ok()) return UnavailableError("cannot lock " + path + ".lock");
+  CV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadAll(path));
+  for (const Entry& e : entries) {
+    EnrollCodeRow row{e.id, e.profile, e.expires, e.used, {}, {}, {}};
+    if (!HexDecode(e.salt_hex, &row.salt) || !HexDecode(e.hash_hex, &row.hash) ||
+        (e.secret_hex != "-" && !HexDecode(e.secret_hex, &row.secret))) {
+      return DataLossError("enroll-codes: malformed entry");
+    }
+    Status st = db.AddEnrollCode(row, 0);
+    OPENSSL_cleanse(row.secret.data(), row.secret.size());
+    if (!st.ok() && st.code() != StatusCode::kAlreadyExists) return st.Annotate("importing " + path);
+  }
+  if (std::rename(path.c_str(), (path + ".imported").c_str()) != 0 && access(path.c_str(), F_OK) == 0) {
+    return UnavailableError("cannot rename " + path + " after importing it");
+  }
+  return OkStatus();
+}
+
 Result<NewCode> EnrollCodes::Create(const std::string& profile, int64_t lifetime_s, int64_t now, bool keep_secret) {
-  FileLock lock(dir_ + "/enroll-codes.lock");
-  if (!lock.ok()) return UnavailableError("cannot lock " + dir_ + "/enroll-codes.lock");
-  CV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadAll(dir_ + "/enroll-codes"));
   CV_ASSIGN_OR_RETURN(Bytes id, RandomBytes(6));
   CV_ASSIGN_OR_RETURN(Bytes secret, RandomBytes(16));
   CV_ASSIGN_OR_RETURN(Bytes salt, RandomBytes(16));
@@ -114,51 +140,60 @@ Result<NewCode> EnrollCodes::Create(const std::string& profile, int64_t lifetime
   NewCode code{"c" + HexEncode(id), SecretBytes(password, SecretAccess::Get()), now + lifetime_s};
   OPENSSL_cleanse(password.data(), password.size());
   CV_ASSIGN_OR_RETURN(Bytes hash, HashPassword(salt, code.password.Bytes(SecretAccess::Get())));
-  std::erase_if(entries, [now](const Entry& e) { return e.used != 0 || e.expires < now; });  // keep the file small
-  entries.push_back(Entry{code.id, profile, code.expires, 0, HexEncode(salt), HexEncode(hash),
-                          keep_secret ? HexEncode(code.password.Bytes(SecretAccess::Get())) : "-"});
-  CV_RETURN_IF_ERROR(WriteAll(dir_ + "/enroll-codes", entries));
+  EnrollCodeRow row{code.id, profile, code.expires, 0, std::move(salt), std::move(hash), {}};
+  if (keep_secret) {
+    auto pw = code.password.Bytes(SecretAccess::Get());
+    row.secret.assign(pw.begin(), pw.end());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  CV_ASSIGN_OR_RETURN(CertDb * db, Db());
+  Status st = db->AddEnrollCode(row, now);  // also deletes expired codes: the table stays small
+  OPENSSL_cleanse(row.secret.data(), row.secret.size());
+  CV_RETURN_IF_ERROR(st);
   return code;
 }
 
 Status EnrollCodes::Redeem(const std::string& id, const SecretBytes& password, const std::string& profile, int64_t now,
                            const std::function<Status()>& use) {
-  FileLock lock(dir_ + "/enroll-codes.lock");
-  if (!lock.ok()) return UnavailableError("enrollment codes are unavailable");
-  CV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadAll(dir_ + "/enroll-codes"));
-  auto it = std::find_if(entries.begin(), entries.end(), [&id](const Entry& e) { return e.id == id; });
-  if (it == entries.end()) return UnauthenticatedError("unknown enrollment code");
-  Bytes salt, stored;
-  if (!HexDecode(it->salt_hex, &salt) || !HexDecode(it->hash_hex, &stored) || stored.size() != 32) {
-    return DataLossError("enroll-codes: malformed entry");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CV_ASSIGN_OR_RETURN(CertDb * db, Db());
+    Result<EnrollCodeRow> row = db->FindEnrollCode(id);
+    if (row.status().code() == StatusCode::kNotFound) return UnauthenticatedError("unknown enrollment code");
+    if (!row.ok()) return UnavailableError("enrollment codes are unavailable");
+    OPENSSL_cleanse(row->secret.data(), row->secret.size());
+    if (row->hash.size() != 32) return DataLossError("enroll_codes: malformed entry");
+    CV_ASSIGN_OR_RETURN(Bytes hash, HashPassword(row->salt, password.Bytes(SecretAccess::Get())));
+    if (CRYPTO_memcmp(hash.data(), row->hash.data(), 32) != 0) return UnauthenticatedError("wrong enrollment code");
+    if (row->used != 0) return PermissionDeniedError("enrollment code already used");
+    if (row->expires < now) return PermissionDeniedError("enrollment code expired");
+    if (row->profile != profile) return PermissionDeniedError("enrollment code is for another profile");
+    // Burnt before it is used, by one conditional UPDATE: another process
+    // that read the code as unused a moment ago loses here. Once a
+    // certificate may have been issued, a failure can no longer leave the
+    // code usable; a refused CSR gives it back (a crash in between leaves
+    // it burnt: fail closed).
+    CV_RETURN_IF_ERROR(db->BurnEnrollCode(id, profile, now));
   }
-  CV_ASSIGN_OR_RETURN(Bytes hash, HashPassword(salt, password.Bytes(SecretAccess::Get())));
-  if (CRYPTO_memcmp(hash.data(), stored.data(), 32) != 0) return UnauthenticatedError("wrong enrollment code");
-  if (it->used != 0) return PermissionDeniedError("enrollment code already used");
-  if (it->expires < now) return PermissionDeniedError("enrollment code expired");
-  if (it->profile != profile) return PermissionDeniedError("enrollment code is for another profile");
-  // Burnt before it is used: once a certificate may have been issued, a
-  // failed write can no longer leave the code usable again. A refused CSR
-  // gives it back (a crash in between leaves it burnt: fail closed).
-  it->used = now;
-  CV_RETURN_IF_ERROR(WriteAll(dir_ + "/enroll-codes", entries));
-  Status used = use();
+  Status used = use();  // not under mu_: redemptions of other codes go on meanwhile
   if (used.ok()) return OkStatus();
-  it->used = 0;
-  (void)WriteAll(dir_ + "/enroll-codes", entries);  // best effort: the refusal is what the caller reports
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Result<CertDb*> db = Db(); db.ok()) {
+    (void)(*db)->ReturnEnrollCode(id, now);  // best effort: the refusal is what the caller reports
+  }
   return used;
 }
 
 Result<SecretBytes> EnrollCodes::MacSecret(const std::string& id) {
-  FileLock lock(dir_ + "/enroll-codes.lock");
-  if (!lock.ok()) return UnavailableError("enrollment codes are unavailable");
-  CV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadAll(dir_ + "/enroll-codes"));
-  auto it = std::find_if(entries.begin(), entries.end(), [&id](const Entry& e) { return e.id == id; });
-  if (it == entries.end() || it->secret_hex == "-") return NotFoundError("no CMP enrollment code with this id");
-  Bytes secret;
-  if (!HexDecode(it->secret_hex, &secret)) return DataLossError("enroll-codes: malformed entry");
-  SecretBytes out(secret, SecretAccess::Get());
-  OPENSSL_cleanse(secret.data(), secret.size());
+  std::lock_guard<std::mutex> lock(mu_);
+  CV_ASSIGN_OR_RETURN(CertDb * db, Db());
+  Result<EnrollCodeRow> row = db->FindEnrollCode(id);
+  if (row.status().code() == StatusCode::kNotFound || (row.ok() && row->secret.empty())) {
+    return NotFoundError("no CMP enrollment code with this id");
+  }
+  if (!row.ok()) return UnavailableError("enrollment codes are unavailable");
+  SecretBytes out(row->secret, SecretAccess::Get());
+  OPENSSL_cleanse(row->secret.data(), row->secret.size());
   return out;
 }
 

@@ -126,6 +126,20 @@ class CaInstance {
   // certificate has not expired at `now`: they still sign CRLs (and, for
   // issuing generations, OCSP answers) for what they issued, oldest first.
   std::vector<uint32_t> LiveRetired(CaRole role, int64_t now);
+  // ExpiredWithKeys (ca_retire.cc): the retired generations of `role` whose
+  // certificate has expired at `now` while their key is still in the token,
+  // oldest first. Each owes one last full CRL (RFC 5280 §3.3: an entry stays
+  // "until it appears on one regularly scheduled CRL issued beyond the
+  // revoked certificate's validity period") and is then retired. Errors
+  // other than a missing key or certificate are returned.
+  Result<std::vector<uint32_t>> ExpiredWithKeys(CaRole role, int64_t now);
+  // RetireGeneration: the end of generation `gen`'s crypto-period (SP 800-57
+  // Part 1 §8.3.4, keys "destroyed ... as soon as they are no longer
+  // needed"): destroys its key in the token (for kIssuing also its OCSP
+  // signer's) and audits `retire`. kFailedPrecondition for the current
+  // generation or one whose certificate has not expired at `now`.
+  // Idempotent. REQUIRES: the token is open.
+  Status RetireGeneration(CaRole role, uint32_t gen, int64_t now, const AuditActor& actor);
 
   // Guards before signing (ca_guard.cc; the token must be open).
   // PrepareToSign: once per process, before its first signature: the

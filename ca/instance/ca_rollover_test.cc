@@ -106,5 +106,39 @@ TEST(CaRollover, NewGenerationIssuesAndOneResponderAnswersForBoth) {
   (*r).reset();  // before the database it borrows
 }
 
+// Retirement: once generation 1's certificate has expired it is offered
+// for retirement, which destroys its issuing and OCSP keys once (audited);
+// the current generation and an unexpired one are never retired.
+TEST(CaRollover, AnExpiredGenerationIsRetiredOnce) {
+  auto made = TestCa::Create();
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  TestCa& t = **made;
+  ASSERT_TRUE(t.ca().Rollover(false, "unit-test").ok());
+  const int64_t now = std::time(nullptr);
+  int days = 0, secs = 0;
+  ASSERT_EQ(ASN1_TIME_diff(&days, &secs, nullptr, X509_get0_notAfter(*t.ca().CertOf(CaRole::kIssuing, 1))), 1);
+  const int64_t after = now + int64_t{days} * 86400 + secs + 1;  // just past generation 1's notAfter
+  auto none = t.ca().ExpiredWithKeys(CaRole::kIssuing, now);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_FALSE(t.ca().RetireGeneration(CaRole::kIssuing, 1, now, "unit-test").ok()) << "not expired yet";
+  EXPECT_FALSE(t.ca().RetireGeneration(CaRole::kIssuing, 2, after, "unit-test").ok()) << "the current one";
+  auto expired = t.ca().ExpiredWithKeys(CaRole::kIssuing, after);
+  ASSERT_TRUE(expired.ok());
+  ASSERT_EQ(*expired, std::vector<uint32_t>{1});
+  ASSERT_TRUE(t.ca().RetireGeneration(CaRole::kIssuing, 1, after, "unit-test").ok());
+  EXPECT_EQ(t.ca().KeyOf(CaRole::kIssuing, 1).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(t.ca().KeyOf(CaRole::kOcsp, 1).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(t.ca().Key(CaRole::kIssuing).ok()) << "generation 2 keeps its key";
+  expired = t.ca().ExpiredWithKeys(CaRole::kIssuing, after);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_TRUE(expired->empty()) << "retired once";
+  auto audit = t.ca().db().ListAudit(5);
+  ASSERT_TRUE(audit.ok());
+  bool found = false;
+  for (const AuditEvent& e : *audit) found |= e.action == "retire";
+  EXPECT_TRUE(found);
+}
+
 }  // namespace
 }  // namespace certvault::ca

@@ -75,6 +75,8 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
     rec = CertRecord{ca_name_, serial.Hex(), SubjectText(approved.subject), tmpl.profile().name,
                      built.not_before, built.not_after, std::move(built.der)};
     rec.actor = item.actor.has_value() ? &*item.actor : nullptr;
+    rec.cmp_tid = item.cmp_tid;
+    rec.cmp_claim = item.cmp_claim;
     out.serial = rec.serial;
     return OkStatus();
   };

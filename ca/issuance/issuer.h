@@ -44,6 +44,10 @@ struct IssueItem {
   // actor: the requester recorded in the audit chain (an EST client);
   // unset: the Issuer's actor.
   std::optional<AuditActor> actor;
+  // cmp_tid / cmp_claim: the claimed CMP transaction this certificate
+  // answers (CertRecord::cmp_tid): mapped to it in the same commit.
+  std::string cmp_tid;
+  std::string cmp_claim;
 };
 
 struct IssueOutcome {

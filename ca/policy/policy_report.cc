@@ -66,7 +66,8 @@ void KeyItems(const CaConfig& cfg, const Policy& p, const LiveStatus& live, std:
                      " d; issuing certificate <= " + std::to_string(p.max_issuing_cert_days) + " d" +
                      (p.max_key_days > 0 ? "; vault keys <= " + std::to_string(p.max_key_days) + " d" : ""),
                  "[ca] root_days, issuing_days, issuing_key_usage_days at load; the usage period at issuance; "
-                 "certvault-ca rollover for the next key; vault keys: CKA_END_DATE set or checked when made",
+                 "certvault-ca rollover for the next key, crl retires an expired generation's keys; vault keys: "
+                 "CKA_END_DATE set or checked when made, derived, delivered or changed",
                  "root " + std::to_string(cfg.root_days) + " d, issuing " + std::to_string(cfg.issuing_days) +
                      " d, issuing key usage " + std::to_string(UsageDays(cfg)) + " d"});
   out.push_back(

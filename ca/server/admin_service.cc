@@ -13,11 +13,6 @@
 
 namespace certvault::ca {
 
-struct AdminService::Call {
-  Principal who;
-  std::string address;
-};
-
 namespace {
 
 constexpr std::string_view kPrefix = "/admin/v1/";
@@ -44,12 +39,7 @@ unsigned int HttpCode(const Status& st) {
   }
 }
 
-void Text(HttpReply& reply, unsigned int code, const std::string& text) {
-  reply.status = code;
-  reply.content_type = "text/plain; charset=utf-8";
-  reply.body.assign(text.begin(), text.end());
-  if (!text.empty() && text.back() != '\n') reply.body.push_back('\n');
-}
+void Text(HttpReply& reply, unsigned int code, const std::string& text) { AdminText(reply, code, text); }
 
 std::string SerialHex(X509* cert) {
   ossl::UniquePtr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
@@ -70,6 +60,13 @@ Result<int64_t> Number(const std::string& text, int64_t def, int64_t lo, int64_t
   return n;
 }
 
+std::vector<std::string> SplitPath(const std::string& rest) {
+  std::vector<std::string> parts;
+  std::istringstream in(rest);
+  for (std::string part; std::getline(in, part, '/');) parts.push_back(part);
+  return parts;
+}
+
 std::string Join(const std::vector<std::string>& items, const char* sep) {
   std::string out;
   for (const std::string& s : items) out += (out.empty() ? "" : sep) + s;
@@ -77,6 +74,13 @@ std::string Join(const std::vector<std::string>& items, const char* sep) {
 }
 
 }  // namespace
+
+void AdminText(HttpReply& reply, unsigned int code, const std::string& text) {
+  reply.status = code;
+  reply.content_type = "text/plain; charset=utf-8";
+  reply.body.assign(text.begin(), text.end());
+  if (!text.empty() && text.back() != '\n') reply.body.push_back('\n');
+}
 
 void AdminService::SetConfig(AdminConfig config) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -115,11 +119,12 @@ Status AdminService::Authenticate(const HttpRequest& request, Call& call) {
     return refuse("certificate " + serial, UnauthenticatedError(std::string("client certificate not trusted: ") +
                                                                 X509_verify_cert_error_string(peer.verify_result)));
   }
-  if (X509_check_issued(deps_.issuing, peer.cert.get()) != X509_V_OK) {
+  std::string ca_name = IssuerOf(peer.cert.get());
+  if (ca_name.empty()) {
     return refuse("certificate " + serial, UnauthenticatedError("the client certificate is not one of this CA"));
   }
   std::lock_guard<std::mutex> lock(db_mu_);
-  Result<CertRecord> rec = deps_.db->FindBySerial(deps_.ca_name, serial);
+  Result<CertRecord> rec = deps_.db->FindBySerial(ca_name, serial);
   if (!rec.ok() && rec.status().code() != StatusCode::kNotFound) return UnavailableError("database unavailable");
   if (!rec.ok() || rec->revoked) {
     Status st = rec.ok() ? PermissionDeniedError("the client certificate is revoked")
@@ -129,8 +134,18 @@ Status AdminService::Authenticate(const HttpRequest& request, Call& call) {
     }
     return st;
   }
-  CV_ASSIGN_OR_RETURN(call.who, roles_.SignIn(deps_.ca_name, serial, call.address));
+  CV_ASSIGN_OR_RETURN(call.who, roles_.SignIn(ca_name, serial, call.address));
   return OkStatus();
+}
+
+// IssuerOf: the database name of the issuing generation (current or live
+// retired) that issued `cert`; "" for none.
+std::string AdminService::IssuerOf(X509* cert) const {
+  if (X509_check_issued(deps_.issuing, cert) == X509_V_OK) return deps_.ca_name;
+  for (const auto& [name, issuer] : deps_.retired) {
+    if (X509_check_issued(issuer, cert) == X509_V_OK) return name;
+  }
+  return "";
 }
 
 // FailureRecordAllowed: at most kMaxFailureRecords failed sign-ins per
@@ -193,9 +208,19 @@ Status AdminService::Route(const HttpRequest& request, Call& call, HttpReply& re
   if ((route == "certs" || route.starts_with("certs/")) && !post) return Certs(request, call, reply);
   if (route.starts_with("issue/") && post) return Issue(request, call, reply);
   if ((route == "revoke" || route.starts_with("revoke/")) && post) return Revoke(request, call, reply);
+  if (route == "audit/verify" && !post) return AuditVerify(call, reply);
+  if ((route == "audit/export" || route.starts_with("audit/export/")) && !post) {
+    return AuditExport(route.size() > 13 ? route.substr(13) : "", call, reply);
+  }
   if ((route == "audit" || route.starts_with("audit/")) && !post) return Audit(request, call, reply);
   if (route == "users" && !post) return Users(call, reply);
-  if (route.starts_with("users/") && post) return UserChange(route.substr(6), call, reply);
+  if (route.starts_with("users/") && post) {
+    std::vector<std::string> parts = SplitPath(route.substr(6));
+    if (parts.size() == 3 && parts[1] == "add") return UserAdd(request, parts[0], parts[2], call, reply);
+    return UserChange(route.substr(6), call, reply);
+  }
+  if (route == "config") return Config(request, call, reply);
+  if ((route == "rollover" || route == "rollover/root") && post) return Rollover(route, call, reply);
   if (route == "crl" && post) {
     CV_RETURN_IF_ERROR(Allow(call, Action::kPublishCrl, "crl"));
     if (!deps_.may_sign() || !deps_.request_crl) return UnavailableError("the CA cannot sign now");
@@ -274,9 +299,7 @@ Status AdminService::Users(Call& call, HttpReply& reply) {
 
 // UserChange: NAME/remove, NAME/grant/ROLE, NAME/revoke/ROLE.
 Status AdminService::UserChange(const std::string& rest, Call& call, HttpReply& reply) {
-  std::vector<std::string> parts;
-  std::istringstream in(rest);
-  for (std::string part; std::getline(in, part, '/');) parts.push_back(part);
+  std::vector<std::string> parts = SplitPath(rest);
   std::lock_guard<std::mutex> lock(db_mu_);
   if (parts.size() == 2 && parts[1] == "remove") {
     CV_RETURN_IF_ERROR(roles_.RemoveUser(call.who, parts[0]));

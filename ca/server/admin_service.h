@@ -18,6 +18,16 @@
 //   POST users/NAME/remove              manage-users
 //   POST users/NAME/grant/ROLE, users/NAME/revoke/ROLE   manage-users
 //   GET  audit[/LIMIT]                  read-audit
+//   POST users/NAME/add/ROLE  (CSR)     manage-users: the operator certificate (PEM)
+//   GET  config                         configure: ca.toml as it is now
+//   POST config  (a whole ca.toml)      configure: checked, written, [server] reloaded
+//   POST rollover[/root]                rotate-keys: a new key generation
+//   GET  audit/verify                   verify-audit: the chain checked
+//   GET  audit/export[/SINCE]           export-audit: JSON lines (seconds since the epoch)
+// The routes that need the CA instance (user add, config, rollover, audit
+// verify) run one at a time on the serve loop's thread, on a CA instance of
+// their own, through AdminDeps::run_on_ca (admin_ca_tasks.cc); the others
+// on the server's threads.
 // Answers: 200/202, 400 malformed, 401 no or unknown client certificate,
 // 403 not allowed (matrix, allow-list, revoked), 404 unknown route or
 // identity, 409 a rule refused the change (separation of duties), 429 rate
@@ -35,13 +45,20 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ca/http/http_server.h"
+#include "ca/instance/ca_instance.h"
 #include "ca/roles/role_service.h"
 #include "ca/server/issue_queue.h"
 #include "ca/server/server_config.h"
 
 namespace certvault::ca {
+
+// CaTask: work on the CA instance (token, CA keys, ca.toml); its text is the
+// answer's body.
+using CaTask = std::function<Result<std::string>(CaInstance&)>;
 
 struct AdminDeps {
   std::string ca_name;                // the issuing CA's name in the database
@@ -51,6 +68,19 @@ struct AdminDeps {
   std::function<bool()> may_sign;     // false: issue and crl answer 503
   std::function<void()> request_crl;  // asks the serve loop to sign CRLs now
   const AuditConfig* alerts = nullptr;  // [audit.alert] for user/role changes (borrowed; may be null)
+  // run_on_ca: runs the task on the serve loop's thread with a CA instance
+  // opened for it (token logged in) and returns its result (kUnavailable
+  // when the server stops first). Null: those routes answer 503.
+  std::function<Result<std::string>(CaTask)> run_on_ca;
+  // reload_server: re-reads [server] as SIGHUP does. REQUIRES: called inside
+  // a CaTask (the serve loop's thread). Null: nothing to reload.
+  std::function<Status()> reload_server;
+  // rolled_over: a new key generation was made (by a CaTask); this process
+  // keeps the old issuing key loaded, so it must stop issuing with it.
+  std::function<void()> rolled_over;
+  // retired: the live retired issuing generations (database CA name,
+  // certificate; borrowed): their operator certificates still sign in.
+  std::vector<std::pair<std::string, X509*>> retired;
 };
 
 class AdminService {
@@ -65,9 +95,13 @@ class AdminService {
   void SetConfig(AdminConfig config);
 
  private:
-  struct Call;
+  struct Call {
+    Principal who;
+    std::string address;
+  };
   static constexpr uint32_t kMaxFailureRecords = 60;
   Status Authenticate(const HttpRequest& request, Call& call);
+  std::string IssuerOf(X509* cert) const;
   bool FailureRecordAllowed(const std::string& address);
   Status CheckLimits(Call& call);
   Status Route(const HttpRequest& request, Call& call, HttpReply& reply);
@@ -78,6 +112,15 @@ class AdminService {
   Status Users(Call& call, HttpReply& reply);
   Status UserChange(const std::string& rest, Call& call, HttpReply& reply);
   Status Audit(const HttpRequest& request, Call& call, HttpReply& reply);
+  // admin_ca_tasks.cc: the routes that run a CaTask, and audit export.
+  Status RunOnCa(Call& call, const std::string& action, const std::string& target, const CaTask& task,
+                 HttpReply& reply);
+  Status UserAdd(const HttpRequest& request, const std::string& name, const std::string& role, Call& call,
+                 HttpReply& reply);
+  Status Config(const HttpRequest& request, Call& call, HttpReply& reply);
+  Status Rollover(const std::string& route, Call& call, HttpReply& reply);
+  Status AuditVerify(Call& call, HttpReply& reply);
+  Status AuditExport(const std::string& since, Call& call, HttpReply& reply);
 
   AdminDeps deps_;
   std::mutex db_mu_;   // deps_.db and roles_ (one connection)
@@ -88,6 +131,17 @@ class AdminService {
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint32_t>> rate_;  // guarded by mu_
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint32_t>> failures_;  // guarded by mu_
 };
+
+// CheckConfigChange: OK when `next` (a ca.toml sent to POST config) keeps
+// what the CA's keys, certificates and database are bound to, as `now` has
+// it: [ca] name, root_subject, issuing_subject, key_algorithm,
+// signature_algorithm, database, policy and [token]. kFailedPrecondition
+// naming the first that differs (a new CA is `init` in a new directory).
+Status CheckConfigChange(const CaConfig& now, const CaConfig& next);
+
+// AdminText: a text/plain answer (one trailing newline). Internal to the
+// admin_*.cc files.
+void AdminText(HttpReply& reply, unsigned int code, const std::string& text);
 
 }  // namespace certvault::ca
 

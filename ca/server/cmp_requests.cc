@@ -3,6 +3,7 @@
 // CmpService's callbacks for OpenSSL's CMP server: issuance (ir, cr,
 // p10cr, kur) through the IssueQueue, revocation (rr), genm, certConf.
 #include <openssl/crmf.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "ca/server/cmp_service.h"
 #include "ca/server/cmp_service_internal.h"
 #include "src/base/status_macros.h"
+#include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
 
 namespace certvault::ca {
@@ -90,16 +92,13 @@ Status CmpService::Authorize(Req& r, int type, IssueItem& item, std::string& pro
   return OkStatus();
 }
 
-// Replayed: a transactionID that already issued: the same certificate
-// again, if it is for the same public key (RFC 9483 §3.5: a retransmitted
-// request); another key gets transactionIdInUse.
-Result<bool> CmpService::Replayed(Req& r, std::span<const uint8_t> spki) {
-  Result<std::string> serial = txns_->Find(r.tid);
-  if (serial.status().code() == StatusCode::kNotFound) return false;
-  CV_RETURN_IF_ERROR(serial.status());
+// Replayed: a transactionID that already issued `serial`: the same
+// certificate again, if it is for the same public key (RFC 9483 §3.5: a
+// retransmitted request); another key gets transactionIdInUse.
+Status CmpService::Replayed(Req& r, std::span<const uint8_t> spki, const std::string& serial) {
   Result<CertRecord> rec = [&] {
     std::lock_guard<std::mutex> lock(db_mu_);
-    return deps_.db->FindBySerial(deps_.ca_name, *serial);
+    return deps_.db->FindBySerial(deps_.ca_name, serial);
   }();
   if (!rec.ok()) return UnavailableError("database unavailable");
   const uint8_t* p = rec->der.data();
@@ -110,10 +109,35 @@ Result<bool> CmpService::Replayed(Req& r, std::span<const uint8_t> spki) {
     return AlreadyExistsError("transactionID already used for another request");
   }
   r.cert_der = std::move(rec->der);
-  r.serial = *serial;
+  r.serial = serial;
   r.issued = true;
-  return true;
+  return OkStatus();
 }
+
+Result<CmpClaim> CmpService::Claim(Req& r, const std::string& token) {
+  Result<CmpClaim> c = [&] {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    return deps_.db->ClaimCmpTransaction(deps_.ca_name, r.tid, token, static_cast<int64_t>(std::time(nullptr)),
+                                         kClaimLeaseSeconds);
+  }();
+  if (!c.ok() && c.status().code() != StatusCode::kAlreadyExists) return UnavailableError("database unavailable");
+  return c;
+}
+
+void CmpService::Release(Req& r, const std::string& token) {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  (void)deps_.db->ReleaseCmpTransaction(deps_.ca_name, r.tid, token);  // else the lease ends it
+}
+
+namespace {
+
+Result<std::string> ClaimToken() {
+  uint8_t b[16];
+  if (RAND_bytes_ex(crypto::LibCtx(), b, sizeof(b), 0) != 1) return ossl::OpenSslError("RAND_bytes_ex");
+  return HexEncode(b);
+}
+
+}  // namespace
 
 Status CmpService::IssueFor(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG* crm, const X509_REQ* p10cr) {
   if (!deps_.may_sign()) return UnavailableError("the CA cannot sign now (self-test error state or clock check)");
@@ -133,14 +157,21 @@ Status CmpService::IssueFor(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG
     item.verified = std::make_shared<const ParsedCsr>(std::move(parsed));
   }
   if (r.tid.empty()) return InvalidArgumentError("no transactionID");
-  CV_RETURN_IF_ERROR(txns_->Begin(r.tid));
-  struct EndGuard {
-    cmp::TxnStore* s;
-    const std::string& tid;
-    ~EndGuard() { s->End(tid); }
-  } guard{txns_.get(), r.tid};
-  CV_ASSIGN_OR_RETURN(bool replayed, Replayed(r, spki));
-  if (replayed) return OkStatus();
+  CV_ASSIGN_OR_RETURN(std::string token, ClaimToken());
+  CV_ASSIGN_OR_RETURN(CmpClaim claim, Claim(r, token));  // kAlreadyExists: in progress here or elsewhere
+  if (!claim.claimed) return Replayed(r, spki, claim.serial);
+  item.cmp_tid = r.tid;
+  item.cmp_claim = token;
+  Status st = IssueClaimed(r, type, std::move(item));
+  // Refused (nothing committed): the transactionID may be used again. A
+  // certificate that did commit has set the serial: Release keeps that row.
+  if (!r.issued) Release(r, token);
+  return st;
+}
+
+// IssueClaimed: authorization and issuance of a claimed transaction; the
+// commit maps the transactionID to the certificate (CertRecord::cmp_tid).
+Status CmpService::IssueClaimed(Req& r, int type, IssueItem item) {
   std::string profile;
   CV_RETURN_IF_ERROR(Authorize(r, type, item, profile));
   item.source = "cmp:" + std::to_string(r.id);
@@ -151,7 +182,7 @@ Status CmpService::IssueFor(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG
     r.cert_der = std::move(out->der);
     r.serial = out->serial;
     r.issued = true;
-    return txns_->Record(r.tid, r.serial, static_cast<int64_t>(std::time(nullptr)));
+    return OkStatus();
   };
   if (!r.env.pbm) return issue();
   return codes_.Redeem(r.code_id, r.secret, profile, static_cast<int64_t>(std::time(nullptr)), issue);

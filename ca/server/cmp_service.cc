@@ -153,7 +153,7 @@ bool ValidLabel(std::string_view label) {
 
 Result<std::unique_ptr<CmpService>> CmpService::Create(CmpDeps deps) {
   std::unique_ptr<CmpService> s(new CmpService(std::move(deps)));
-  CV_ASSIGN_OR_RETURN(s->txns_, cmp::TxnStore::Open(s->deps_.ca->dir));
+  CV_RETURN_IF_ERROR(cmp::ImportLegacyTxnFile(s->deps_.ca->dir, *s->deps_.db, s->deps_.ca_name));
   s->anchors_ = X509_STORE_new();
   if (s->anchors_ == nullptr || X509_STORE_add_cert(s->anchors_, s->deps_.issuing) != 1 ||
       (s->deps_.root != nullptr && X509_STORE_add_cert(s->anchors_, s->deps_.root) != 1)) {

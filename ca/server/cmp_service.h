@@ -13,7 +13,11 @@
 // only key OpenSSL accepts for the signature; [[server.authorize]] grants
 // profiles, `revoke = true` revocation. A MAC-protected ir uses a one-time
 // enrollment code made with `enroll-code --cmp` (senderKID = code id),
-// burnt before issuing. Responses are signed with the TLS server key in the
+// burnt before issuing. Enrollment codes and the transactionID map are in
+// the CA database, shared by every serve process on it (migration 5): a
+// transactionID is claimed there before issuing and mapped to its
+// certificate in the certificate's own commit, so a retry on any server
+// returns the same certificate and none issues twice. Responses are signed with the TLS server key in the
 // CA token (or MAC-protected with the request's secret, OpenSSL 3.0's
 // behaviour). Design: docs/design/enrollment.md (CMP). Thread-safe.
 #ifndef CERTVAULT_CA_SERVER_CMP_SERVICE_H_
@@ -77,8 +81,12 @@ class CmpService {
   bool CertConf(Req& r, const ASN1_OCTET_STRING* cert_hash);
 
  private:
-  explicit CmpService(CmpDeps deps) : deps_(std::move(deps)), codes_(deps_.ca->dir) {}
+  explicit CmpService(CmpDeps deps) : deps_(std::move(deps)), codes_(deps_.ca->dir, deps_.ca->database) {}
   static constexpr size_t kMaxOpen = 4096;
+  // kClaimLeaseSeconds: how long a transactionID claimed by a request that
+  // has not committed its certificate stays claimed before another request
+  // may take it over (its server died). Far longer than any issuance.
+  static constexpr int64_t kClaimLeaseSeconds = 300;
   struct Open {
     std::shared_ptr<OSSL_CMP_SRV_CTX> srv;
     Bytes cert;  // the certificate the certConf must confirm
@@ -87,14 +95,18 @@ class CmpService {
   void Process(Req& r, const Bytes& body, HttpReply& reply);
   Status Authenticate(Req& r);
   Status Authorize(Req& r, int type, IssueItem& item, std::string& profile);
-  Result<bool> Replayed(Req& r, std::span<const uint8_t> spki);
+  // Replayed: the certificate `serial` issued earlier in this transaction.
+  Status Replayed(Req& r, std::span<const uint8_t> spki, const std::string& serial);
+  // Claim / Release: the transactionID in the database (CertDb::ClaimCmpTransaction).
+  Result<CmpClaim> Claim(Req& r, const std::string& token);
+  void Release(Req& r, const std::string& token);
   Status IssueFor(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG* crm, const X509_REQ* p10cr);
+  Status IssueClaimed(Req& r, int type, IssueItem item);
   void Log(const Req& r, unsigned int status);
   OSSL_CMP_PKISI* Accept(Req& r, X509** cert_out, STACK_OF(X509) * *chain_out, STACK_OF(X509) * *ca_pubs, bool ir_mac);
 
   CmpDeps deps_;
   est::EnrollCodes codes_;
-  std::unique_ptr<cmp::TxnStore> txns_;
   X509_STORE* anchors_ = nullptr;  // this CA's chain + client_anchors
   std::mutex db_mu_;               // deps_.db is one connection
   std::mutex log_mu_;

@@ -73,7 +73,9 @@ class EstService {
 
  private:
   explicit EstService(EstDeps deps)
-      : deps_(std::move(deps)), codes_(deps_.ca->dir), server_(std::make_shared<const ServerConfig>(*deps_.server)) {}
+      : deps_(std::move(deps)),
+        codes_(deps_.ca->dir, deps_.ca->database),
+        server_(std::make_shared<const ServerConfig>(*deps_.server)) {}
   std::shared_ptr<const ServerConfig> Server() const;
   void Est(const HttpRequest& request, const est::EstPath& path, Ctx& ctx, HttpReply& reply);
   void Enroll(const HttpRequest& request, const std::string& profile, bool reenroll, Ctx& ctx, HttpReply& reply);

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 
+#include "ca/instance/generations.h"
 #include "src/base/status_macros.h"
 #include "src/crypto/ossl_error.h"
 
@@ -118,6 +119,12 @@ Status ServerTls::LoadAnchors(const CaConfig& ca, const ServerConfig& server) {
   X509_STORE* store = SSL_CTX_get_cert_store(ctx_);
   std::vector<std::string> files = server.client_anchors;
   files.push_back(ca.dir + "/chain.pem");
+  // Every key generation's CA certificates too: an operator certificate
+  // issued before a rollover (docs/design/ca.md "Key rollover") still signs
+  // in; one past its issuer's notAfter fails verification anyway.
+  CV_ASSIGN_OR_RETURN(KeyGenerations gens, LoadGenerations(ca.dir));
+  for (uint32_t g = 1; g < gens.issuing; ++g) files.push_back(ca.dir + "/issuing" + GenerationSuffix(g) + ".pem");
+  for (uint32_t g = 1; g < gens.root; ++g) files.push_back(ca.dir + "/root" + GenerationSuffix(g) + ".pem");
   for (const std::string& f : files) {
     if (X509_STORE_load_file_ex(store, f.c_str(), libctx_.get(), nullptr) != 1) {
       ERR_clear_error();

@@ -169,6 +169,8 @@ Result<ObjectHandle> EmbeddedBackend::DeriveKeyUnlogged(SessionHandle handle, co
   CV_ASSIGN_OR_RETURN(AttributeSet attrs,
                       policy::ApplyTemplate(CKO_SECRET_KEY, kt, tmpl, policy::Origin::kDerive, mech.type));
   CV_RETURN_IF_ERROR(CheckCreateAllowed(*s, attrs));
+  CV_RETURN_IF_ERROR(ApplyKeyPeriod(config_.policy.get(), &attrs, lifecycle::Today()));  // [crypto_periods]
+  CV_RETURN_IF_ERROR(CapToBaseKeyPeriod(base.object->attrs, tmpl, &attrs));
   CV_ASSIGN_OR_RETURN(engine::NewKey key, engine::DeriveKey(mech, *base.key, attrs));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
   return StoreNewObject(*s, std::move(attrs), CKA_VALUE, key.material);

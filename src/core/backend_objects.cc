@@ -273,6 +273,9 @@ Result<ObjectHandle> EmbeddedBackend::CopyObject(SessionHandle handle, ObjectHan
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);
   CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> src, FetchObject(*s, object));
+  // A copy is the same key: its dates obey the same rules as a change of the original's.
+  CV_RETURN_IF_ERROR(lifecycle::CheckDateChange(src->attrs, tmpl, lifecycle::Today()));
+  CV_RETURN_IF_ERROR(CheckKeyPeriodChange(config_.policy.get(), src->attrs, tmpl, lifecycle::Today()));
   CV_ASSIGN_OR_RETURN(AttributeSet merged, policy::CheckModify(src->attrs, tmpl, /*is_copy=*/true));
   merged.Erase(policy::kCkaUniqueId);  // the copy gets its own
   CV_ASSIGN_OR_RETURN(AttributeSet attrs,
@@ -431,6 +434,7 @@ Status EmbeddedBackend::SetAttributeValueUnlogged(SessionHandle handle, ObjectHa
   // The lifecycle state changes only by its own path (lifecycle.h).
   if (lifecycle::IsTransitionRequest(tmpl)) return CommitTransition(*s, *obj, tmpl);
   CV_RETURN_IF_ERROR(lifecycle::CheckDateChange(obj->attrs, tmpl, lifecycle::Today()));
+  CV_RETURN_IF_ERROR(CheckKeyPeriodChange(config_.policy.get(), obj->attrs, tmpl, lifecycle::Today()));
   CV_ASSIGN_OR_RETURN(AttributeSet merged, policy::CheckModify(obj->attrs, tmpl, /*is_copy=*/false));
   AttributeSet secrets = SplitSecrets(&merged);
   auto updated = std::make_shared<Object>(*obj);

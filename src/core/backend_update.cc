@@ -109,6 +109,7 @@ Result<std::vector<storage::ObjectRow>> EmbeddedBackend::DeliveredRows(Session& 
                                             policy::Origin::kUnwrap, policy::kCkUnavailableInformation));
   CV_RETURN_IF_ERROR(policy::MergeEngineAttributes(&attrs, key.attrs));
   CV_RETURN_IF_ERROR(CheckKeyAllowed(config_.policy.get(), attrs));  // policy.toml [algorithms]
+  CV_RETURN_IF_ERROR(ApplyKeyPeriod(config_.policy.get(), &attrs, lifecycle::Today()));  // [crypto_periods]
   attrs.SetUlong(kCkaCvProvenance, kCvProvenanceProvisioned);
   CV_ASSIGN_OR_RETURN(std::shared_ptr<const engine::ReadyKey> ready, engine::LoadKey(attrs, &key.material));
   if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), ready->pkey.get()) != 1) {

@@ -212,6 +212,9 @@ class EmbeddedBackend final : public Backend {
   Result<SecretBytes> UnlockTokenKey(storage::TokenId token, UserType user, const SecretBytes& pin);
   // MaintenanceStore: the vault's store (kNotFound if the vault has none).
   Result<storage::Store*> MaintenanceStore();
+  // KmPolicy: the vault's policy.toml ([vault] policy), or null without one.
+  // Lives as long as this backend.
+  const kmpolicy::Policy* KmPolicy() const { return config_.policy.get(); }
 
   // Central provisioning (backend_provisioning.cc, backend_update.cc; issue 14).
   Status CreateVaultKeys(SessionHandle session) override;

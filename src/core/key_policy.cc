@@ -116,6 +116,9 @@ Status ApplyKeyPeriod(const kmpolicy::Policy* policy, AttributeSet* attrs, lifec
   auto end = lifecycle::DateOf(*attrs, CKA_END_DATE);
   if (!start || !end) return Status(Reason::kAttributeValueInvalid, "CKA_START_DATE or CKA_END_DATE is malformed");
   lifecycle::Day last = start->value_or(today) + std::chrono::days(policy->max_key_days);
+  // The start is recorded so that the period stays anchored where it began
+  // (CheckKeyPeriodChange): today is when the key becomes usable anyway.
+  if (!start->has_value()) attrs->SetString(CKA_START_DATE, CkDate(today));
   if (!end->has_value()) {
     attrs->SetString(CKA_END_DATE, CkDate(last));
     return OkStatus();
@@ -125,6 +128,62 @@ Status ApplyKeyPeriod(const kmpolicy::Policy* policy, AttributeSet* attrs, lifec
                                                      std::to_string(policy->max_key_days) + ": CKA_END_DATE " +
                                                      CkDate(**end) + " is after " + CkDate(last));
   }
+  return OkStatus();
+}
+
+namespace {
+
+bool IsPeriodKey(const AttributeSet& attrs) {
+  uint64_t cls = attrs.GetUlong(CKA_CLASS).value_or(CKO_VENDOR_DEFINED);
+  return cls == CKO_PRIVATE_KEY || cls == CKO_SECRET_KEY;
+}
+
+using MaybeDay = std::optional<lifecycle::Day>;
+
+// LatestEnd: the last end date policy allows after a date change (see
+// CheckKeyPeriodChange in the header).
+lifecycle::Day LatestEnd(MaybeDay old_start, MaybeDay old_end, MaybeDay new_start, std::chrono::days max,
+                         lifecycle::Day today) {
+  lifecycle::Day last = old_start ? *old_start + max : old_end.value_or(today + max);
+  if (new_start) last = std::min(last, *new_start + max);
+  return last;
+}
+
+}  // namespace
+
+Status CheckKeyPeriodChange(const kmpolicy::Policy* policy, const AttributeSet& current, const AttributeSet& changes,
+                            lifecycle::Day today) {
+  if (policy == nullptr || policy->max_key_days == 0 || !IsPeriodKey(current)) return OkStatus();
+  if (!changes.Has(CKA_START_DATE) && !changes.Has(CKA_END_DATE)) return OkStatus();
+  auto old_start = lifecycle::DateOf(current, CKA_START_DATE);
+  auto old_end = lifecycle::DateOf(current, CKA_END_DATE);
+  auto new_start = changes.Has(CKA_START_DATE) ? lifecycle::DateOf(changes, CKA_START_DATE) : old_start;
+  auto new_end = changes.Has(CKA_END_DATE) ? lifecycle::DateOf(changes, CKA_END_DATE) : old_end;
+  if (!old_start || !old_end || !new_start || !new_end) {
+    return Status(Reason::kAttributeValueInvalid, "CKA_START_DATE or CKA_END_DATE is malformed");
+  }
+  const std::string rule = "policy.toml [crypto_periods] max_key_days = " + std::to_string(policy->max_key_days);
+  if (!new_end->has_value()) return Status(Reason::kTemplateInconsistent, rule + ": the key needs a CKA_END_DATE");
+  lifecycle::Day last = LatestEnd(*old_start, *old_end, *new_start, std::chrono::days(policy->max_key_days), today);
+  if (**new_end > last) {
+    return Status(Reason::kTemplateInconsistent, rule + ": the key's crypto-period may end on " + CkDate(last) +
+                                                     " at the latest, not " + CkDate(**new_end));
+  }
+  return OkStatus();
+}
+
+Status CapToBaseKeyPeriod(const AttributeSet& base, const AttributeSet& tmpl, AttributeSet* attrs) {
+  auto base_end = lifecycle::DateOf(base, CKA_END_DATE);
+  auto asked = lifecycle::DateOf(tmpl, CKA_END_DATE);
+  auto end = lifecycle::DateOf(*attrs, CKA_END_DATE);
+  if (!base_end || !asked || !end) return Status(Reason::kAttributeValueInvalid, "CKA_END_DATE is malformed");
+  if (!base_end->has_value() || (end->has_value() && **end <= **base_end)) return OkStatus();
+  if (asked->has_value()) {
+    return Status(Reason::kTemplateInconsistent, "a derived key may not outlive its base key: CKA_END_DATE " +
+                                                     CkDate(**asked) + " is after the base key's " +
+                                                     CkDate(**base_end));
+  }
+  attrs->SetString(CKA_END_DATE, CkDate(**base_end));
   return OkStatus();
 }
 

@@ -37,12 +37,36 @@ inline Status CheckKeyAllowed(const kmpolicy::Policy* policy, const AttributeSet
 // ApplyKeyPeriod: policy.toml [crypto_periods] max_key_days (when the
 // policy sets it) on a new private or secret key made on `today`: the key
 // starts on CKA_START_DATE (else today) and may end (CKA_END_DATE, the last
-// day of use) at most max_key_days later. No or an empty CKA_END_DATE is
-// set to that day; a later one is kTemplateInconsistent
+// day of use) at most max_key_days later. No or an empty CKA_START_DATE is
+// set to today and no or an empty CKA_END_DATE to that last day, so the
+// stored key records its period; a later end is kTemplateInconsistent
 // (CKR_TEMPLATE_INCONSISTENT) naming the rule; a malformed date
 // kAttributeValueInvalid. Other objects and a null policy: OK, unchanged.
 // The lifecycle checks then refuse protection after the end date.
 Status ApplyKeyPeriod(const kmpolicy::Policy* policy, AttributeSet* attrs, lifecycle::Day today);
+
+// CheckKeyPeriodChange: policy.toml [crypto_periods] max_key_days on a
+// C_SetAttributeValue or C_CopyObject whose template `changes` names
+// CKA_START_DATE or CKA_END_DATE of the private or secret key `current`.
+// The period is anchored where it began: the key may end at most
+// max_key_days after its stored CKA_START_DATE, and after the new one when
+// that is earlier; a key stored without a start date may only end earlier
+// than its stored CKA_END_DATE (with none, at most max_key_days after
+// `today`). Moving the start date later therefore never extends the
+// period, and clearing the end date is refused. Violations are
+// kTemplateInconsistent naming the rule; a malformed date
+// kAttributeValueInvalid. Other objects, other templates and a null policy
+// (or max_key_days = 0): OK.
+Status CheckKeyPeriodChange(const kmpolicy::Policy* policy, const AttributeSet& current, const AttributeSet& changes,
+                            lifecycle::Day today);
+
+// CapToBaseKeyPeriod: a key derived from `base` (C_DeriveKey) is used no
+// longer than `base` may be. With a CKA_END_DATE on `base`, the new key's
+// `attrs` end on it when they have no end date or one that the vault chose
+// (ApplyKeyPeriod) later than it; an end date the caller's template `tmpl`
+// asked for later than it is kTemplateInconsistent. A malformed date is
+// kAttributeValueInvalid. Applies with or without a policy.
+Status CapToBaseKeyPeriod(const AttributeSet& base, const AttributeSet& tmpl, AttributeSet* attrs);
 
 }  // namespace certvault::core
 

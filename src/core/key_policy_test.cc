@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
+#include <optional>
 
 #include "src/core/backend.h"
 #include "src/core/config.h"
@@ -191,6 +193,9 @@ TEST(ApplyKeyPeriod, SetsTheEndDateOrRefusesALaterOne) {
   std::optional<std::span<const uint8_t>> end = key.GetBytes(CKA_END_DATE);
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(std::string(end->begin(), end->end()), "20270106");
+  std::optional<std::span<const uint8_t>> start = key.GetBytes(CKA_START_DATE);
+  ASSERT_TRUE(start.has_value());
+  EXPECT_EQ(std::string(start->begin(), start->end()), "20261207") << "the period's anchor is recorded";
   AttributeSet later;  // from its own start date
   later.SetUlong(CKA_CLASS, CKO_SECRET_KEY);
   later.SetString(CKA_START_DATE, "20270201");
@@ -209,6 +214,130 @@ TEST(ApplyKeyPeriod, SetsTheEndDateOrRefusesALaterOne) {
   free_key.SetUlong(CKA_CLASS, CKO_PRIVATE_KEY);
   ASSERT_TRUE(ApplyKeyPeriod(&policy, &free_key, today).ok());
   EXPECT_FALSE(free_key.Has(CKA_END_DATE));
+}
+
+std::string Ck(lifecycle::Day d) {
+  std::chrono::year_month_day ymd(d);
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d%02u%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+AttributeSet Dates(std::optional<std::string> start, std::optional<std::string> end) {
+  AttributeSet t;
+  if (start) t.SetString(CKA_START_DATE, *start);
+  if (end) t.SetString(CKA_END_DATE, *end);
+  return t;
+}
+
+// The period is anchored at the key's stored start: moving the start later
+// never buys a later end, and a key without a start date may only end sooner.
+TEST(CheckKeyPeriodChange, TheEndStaysWithinThePeriodFromTheStoredStart) {
+  kmpolicy::Policy policy;
+  policy.max_key_days = 30;
+  lifecycle::Day today = Ymd(2026, 12, 7);
+  AttributeSet key = Dates("20261201", "20261231");
+  key.SetUlong(CKA_CLASS, CKO_SECRET_KEY);
+  EXPECT_TRUE(CheckKeyPeriodChange(&policy, key, Dates(std::nullopt, "20261220"), today).ok());
+  EXPECT_EQ(CheckKeyPeriodChange(&policy, key, Dates(std::nullopt, "20270101"), today).reason(),
+            Reason::kTemplateInconsistent);
+  EXPECT_EQ(CheckKeyPeriodChange(&policy, key, Dates("20261215", "20270114"), today).reason(),
+            Reason::kTemplateInconsistent);  // start moved later: the end may not follow it
+  EXPECT_EQ(CheckKeyPeriodChange(&policy, key, Dates("20261125", std::nullopt), today).reason(),
+            Reason::kTemplateInconsistent);  // an earlier start makes the kept end too far
+  EXPECT_TRUE(CheckKeyPeriodChange(&policy, key, Dates("20261125", "20261225"), today).ok());
+  EXPECT_EQ(CheckKeyPeriodChange(&policy, key, Dates(std::nullopt, ""), today).reason(),
+            Reason::kTemplateInconsistent);  // no end date at all
+  EXPECT_EQ(CheckKeyPeriodChange(&policy, key, Dates(std::nullopt, "2027"), today).reason(),
+            Reason::kAttributeValueInvalid);
+  AttributeSet no_start = Dates(std::nullopt, "20261231");
+  no_start.SetUlong(CKA_CLASS, CKO_PRIVATE_KEY);
+  EXPECT_EQ(CheckKeyPeriodChange(&policy, no_start, Dates(std::nullopt, "20270101"), today).reason(),
+            Reason::kTemplateInconsistent);
+  EXPECT_EQ(CheckKeyPeriodChange(&policy, no_start, Dates("20261220", "20270101"), today).reason(),
+            Reason::kTemplateInconsistent);
+  AttributeSet old_key;  // stored before the policy: no dates at all
+  old_key.SetUlong(CKA_CLASS, CKO_PRIVATE_KEY);
+  EXPECT_TRUE(CheckKeyPeriodChange(&policy, old_key, Dates(std::nullopt, "20270106"), today).ok());
+  EXPECT_FALSE(CheckKeyPeriodChange(&policy, old_key, Dates(std::nullopt, "20270107"), today).ok());
+  AttributeSet pub = Dates(std::nullopt, "20261231");
+  pub.SetUlong(CKA_CLASS, CKO_PUBLIC_KEY);
+  EXPECT_TRUE(CheckKeyPeriodChange(&policy, pub, Dates(std::nullopt, "20301231"), today).ok());
+  EXPECT_TRUE(CheckKeyPeriodChange(nullptr, key, Dates(std::nullopt, "20301231"), today).ok());
+}
+
+TEST(CapToBaseKeyPeriod, ADerivedKeyEndsNoLaterThanItsBase) {
+  AttributeSet base = Dates(std::nullopt, "20261231");
+  AttributeSet none;
+  AttributeSet derived;
+  ASSERT_TRUE(CapToBaseKeyPeriod(base, none, &derived).ok());
+  EXPECT_EQ(derived.GetBytes(CKA_END_DATE).value().size(), 8u);
+  AttributeSet chosen = Dates(std::nullopt, "20270106");  // the vault's policy end, later than the base's
+  ASSERT_TRUE(CapToBaseKeyPeriod(base, none, &chosen).ok());
+  auto end = chosen.GetBytes(CKA_END_DATE).value();
+  EXPECT_EQ(std::string(end.begin(), end.end()), "20261231");
+  AttributeSet asked = Dates(std::nullopt, "20270101");
+  EXPECT_EQ(CapToBaseKeyPeriod(base, asked, &asked).reason(), Reason::kTemplateInconsistent);
+  AttributeSet sooner = Dates(std::nullopt, "20261201");
+  EXPECT_TRUE(CapToBaseKeyPeriod(base, sooner, &sooner).ok());
+  AttributeSet free_base;
+  AttributeSet far = Dates(std::nullopt, "29991231");
+  EXPECT_TRUE(CapToBaseKeyPeriod(free_base, far, &far).ok());
+}
+
+// Through the backend: C_SetAttributeValue and C_CopyObject cannot stretch
+// a key past max_key_days, and C_DeriveKey gives the new key the policy's
+// period, capped at its base key's end.
+TEST_F(VaultPolicyTest, DateChangesStayWithinTheCryptoPeriod) {
+  SessionHandle s = UserSession();
+  const lifecycle::Day today = lifecycle::Today();
+  AttributeSet tmpl;
+  tmpl.SetUlong(CKA_VALUE_LEN, 32);
+  tmpl.SetBool(CKA_TOKEN, true);
+  auto key = backend_->GenerateKey(s, Mechanism{CKM_AES_KEY_GEN, {}}, tmpl);  // no start date: today is recorded
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  Status st = backend_->SetAttributeValue(s, *key, Dates(std::nullopt, Ck(today + std::chrono::days(31))));
+  EXPECT_EQ(st.reason(), Reason::kTemplateInconsistent) << st.ToString();
+  EXPECT_NE(st.message().find("max_key_days = 30"), std::string::npos) << st.ToString();
+  st = backend_->SetAttributeValue(
+      s, *key, Dates(Ck(today + std::chrono::days(5)), Ck(today + std::chrono::days(35))));
+  EXPECT_EQ(st.reason(), Reason::kTemplateInconsistent) << st.ToString();
+  EXPECT_EQ(backend_->SetAttributeValue(s, *key, Dates(std::nullopt, "")).reason(), Reason::kTemplateInconsistent);
+  auto copy = backend_->CopyObject(s, *key, Dates(std::nullopt, "29991231"));
+  EXPECT_EQ(copy.status().reason(), Reason::kTemplateInconsistent) << copy.status().ToString();
+  EXPECT_TRUE(backend_->SetAttributeValue(s, *key, Dates(std::nullopt, Ck(today + std::chrono::days(10)))).ok());
+  st = backend_->SetAttributeValue(s, *key, Dates(std::nullopt, Ck(today + std::chrono::days(30))));
+  EXPECT_TRUE(st.ok()) << st.ToString();  // shortened, then back within the period
+}
+
+TEST_F(VaultPolicyTest, DerivedKeysGetThePolicyPeriodCappedAtTheBase) {
+  SessionHandle s = UserSession();
+  const lifecycle::Day today = lifecycle::Today();
+  AttributeSet pub, priv;
+  pub.Set(CKA_EC_PARAMS, kP256);
+  priv.SetBool(CKA_DERIVE, true);
+  priv.SetString(CKA_END_DATE, Ck(today + std::chrono::days(7)));
+  auto kp = backend_->GenerateKeyPair(s, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv);
+  ASSERT_TRUE(kp.ok()) << kp.status().ToString();
+  std::vector<AttributeRequest> point(1);
+  point[0].type = CKA_EC_POINT;
+  ASSERT_TRUE(backend_->GetAttributeValue(s, kp->public_key, &point).ok());
+  Ecdh1DeriveParams ecdh;
+  ecdh.kdf = CKD_NULL;
+  ecdh.public_data = Bytes(point[0].value.begin(), point[0].value.end());
+  AttributeSet tmpl;
+  tmpl.SetUlong(CKA_KEY_TYPE, CKK_GENERIC_SECRET);
+  tmpl.SetUlong(CKA_VALUE_LEN, 32);
+  auto derived = backend_->DeriveKey(s, Mechanism{CKM_ECDH1_DERIVE, ecdh}, kp->private_key, tmpl);
+  ASSERT_TRUE(derived.ok()) << derived.status().ToString();
+  std::vector<AttributeRequest> end(1);
+  end[0].type = CKA_END_DATE;
+  ASSERT_TRUE(backend_->GetAttributeValue(s, *derived, &end).ok());
+  EXPECT_EQ(std::string(end[0].value.begin(), end[0].value.end()), Ck(today + std::chrono::days(7)));
+  tmpl.SetString(CKA_END_DATE, Ck(today + std::chrono::days(8)));
+  auto longer = backend_->DeriveKey(s, Mechanism{CKM_ECDH1_DERIVE, ecdh}, kp->private_key, tmpl);
+  EXPECT_EQ(longer.status().reason(), Reason::kTemplateInconsistent) << longer.status().ToString();
 }
 
 }  // namespace

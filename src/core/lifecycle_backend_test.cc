@@ -271,6 +271,12 @@ TEST_F(LifecycleTest, DatesInThePastAndFuture) {
   AttributeSet extend;
   extend.SetString(CKA_END_DATE, DateString(today + std::chrono::days(365)));
   EXPECT_EQ(backend_->SetAttributeValue(s_, expired.private_key, extend).reason(), Reason::kAttributeReadOnly);
+  // Nor through a copy: the copy is the same key material with a new period.
+  auto revived = backend_->CopyObject(s_, expired.private_key, extend);
+  EXPECT_EQ(revived.status().reason(), Reason::kAttributeReadOnly) << revived.status().ToString();
+  auto plain_copy = backend_->CopyObject(s_, expired.private_key, {});
+  ASSERT_TRUE(plain_copy.ok()) << plain_copy.status().ToString();
+  EXPECT_EQ(SignOnce(*plain_copy).reason(), Reason::kKeyFunctionNotPermitted);
 
   // An active key whose period is ended now: the kept operation is not reused.
   Backend::KeyPair kp = Ec();

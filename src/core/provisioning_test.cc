@@ -6,12 +6,15 @@
 // here (certvault-ca's side is tested in ca/).
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "src/core/backend.h"
+#include "src/core/lifecycle.h"
 #include "src/model/vendor_attributes.h"
 #include "src/provision/provision.h"
 #include "src/provision/test_util.h"
@@ -31,7 +34,7 @@ class ProvisioningTest : public ::testing::Test {
     char tmpl[] = "/tmp/cv-prov-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    std::ofstream(dir_ + "/certvault.conf") << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n";
+    std::ofstream(dir_ + "/certvault.conf") << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n" << ExtraConfig();
     BackendOptions options;
     options.vault_dir = dir_ + "/vault";
     options.config_path = dir_ + "/certvault.conf";
@@ -61,6 +64,8 @@ class ProvisioningTest : public ::testing::Test {
     backend_.reset();
     std::filesystem::remove_all(dir_);
   }
+  // ExtraConfig: more [vault] lines (files it names are written here too).
+  virtual std::string ExtraConfig() { return ""; }
 
   void PinAuthority() { ASSERT_TRUE(backend_->PinAuthority(session_, CertDer(authority_.get())).ok()); }
 
@@ -234,6 +239,32 @@ TEST_F(ProvisioningTest, FullFlow) {
   EXPECT_TRUE(backend_->SignInit(session_, Mechanism{CKM_ECDSA_SHA256, {}}, key).ok());
   // Replayed: refused, nothing changed.
   ExpectRefused(pkg, Reason::kDataInvalid);
+}
+
+// policy.toml [crypto_periods] max_key_days also bounds a delivered key:
+// it gets the period's end date like any key made or imported in the vault.
+class ProvisioningPolicyTest : public ProvisioningTest {
+ protected:
+  std::string ExtraConfig() override {
+    std::ofstream(dir_ + "/policy.toml") << "[crypto_periods]\nmax_key_days = 30\n";
+    return "policy = policy.toml\n";
+  }
+};
+
+TEST_F(ProvisioningPolicyTest, DeliveredKeyGetsThePolicyPeriod) {
+  PinAuthority();
+  auto r = backend_->ApplyUpdate(session_, Package(Request()));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ObjectHandle key = FindByLabel(*backend_, session_, CKO_PRIVATE_KEY, "device-tls");
+  ASSERT_NE(key, 0u);
+  std::vector<AttributeRequest> end(1);
+  end[0].type = CKA_END_DATE;
+  ASSERT_TRUE(backend_->GetAttributeValue(session_, key, &end).ok());
+  std::chrono::year_month_day last(lifecycle::Today() + std::chrono::days(30));
+  char want[16];
+  std::snprintf(want, sizeof(want), "%04d%02u%02u", static_cast<int>(last.year()), static_cast<unsigned>(last.month()),
+                static_cast<unsigned>(last.day()));
+  EXPECT_EQ(std::string(end[0].value.begin(), end[0].value.end()), want);
 }
 
 TEST_F(ProvisioningTest, UserModeRefusesPackages) {

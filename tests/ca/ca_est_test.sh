@@ -130,7 +130,9 @@ log "simplereenroll keeps the subject and SANs; a foreign certificate cannot re-
 ca enroll-code --profile device >"$WORK/code.txt" 2>/dev/null || fail "enroll-code"
 CODE_ID=$(sed -n 's/^id: //p' "$WORK/code.txt")
 CODE_PW=$(sed -n 's/^password: //p' "$WORK/code.txt")
-grep -q "$CODE_PW" "$CA_DIR/enroll-codes" && fail "the enrollment password is stored in clear"
+# The codes live in the CA database (SQLite here: the file and its WAL).
+grep -q "$CODE_ID" "$CA_DIR"/ca.db* || fail "the enrollment code is not in the database"
+grep -qF "$CODE_PW" "$CA_DIR"/ca.db* && fail "the enrollment password is stored in clear"
 new_csr d2 ec d2.devices.example.com "DNS:d2.devices.example.com"
 b64csr d2
 est 401 -u "$CODE_ID:wrong-password" --data-binary @"$WORK/d2.b64" "$EST/device/simpleenroll"

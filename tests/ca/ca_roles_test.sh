@@ -39,6 +39,9 @@ access_log = "access.log"
 [server.admin]
 allow = ["127.0.0.1"]
 rate_per_minute = $RATE
+
+[audit.alert]
+command = "echo \\"\$CV_ALERT_KIND \$CV_ALERT_ACTOR\\" >>'$WORK/alerts.log'"
 TOML
 
 # The operators' own vault (one token "ops", a key per person), apart from the CA's.
@@ -188,7 +191,6 @@ ops import-cert --label boss "$WORK/boss.pem" >/dev/null || fail "import boss.pe
 remote boss role grant alice crypto-officer >/dev/null || fail "remote role grant"
 remote boss user list | grep -q "^alice	crypto-officer,operator	" || fail "remote user list"
 remote boss role revoke alice crypto-officer >/dev/null || fail "remote role revoke"
-remote boss user add --name x --role operator --csr "$WORK/dev2.csr" 2>/dev/null && fail "user add is offline only"
 log "remote CLI with the key in an embedded certvault vault"
 
 # The same key through certvaultd (daemon mode): the client process never opens the vault.
@@ -219,3 +221,99 @@ ca user remove carol 2>/dev/null || fail "user remove carol"
 ca show "$(serial_of "$WORK/carol.pem")" 2>/dev/null | grep -qi "revoked" || fail "carol's certificate not revoked"
 log "user remove revokes the certificate"
 
+# What needs the CA instance, through the admin API (served by the serve
+# loop, which owns the token): user add, key rollover, ca.toml, the audit.
+# gus is a fresh operator: alice has used up this minute's requests.
+for p in dan erin fay gus; do person "$p"; done
+new_csr dev3 ec dev3.devices.example.com "DNS:dev3.devices.example.com"
+remote boss user add --name dan --role admin --csr "$WORK/dan.csr" --out "$WORK/dan.pem" || fail "remote user add dan"
+openssl verify -CAfile "$CA_DIR/chain.pem" "$WORK/dan.pem" >/dev/null || fail "dan's operator certificate"
+openssl x509 -in "$WORK/dan.pem" -noout -subject | grep -q "CN *= *dan" || fail "dan's certificate names dan"
+remote boss user add --name erin --role crypto-officer --csr "$WORK/erin.csr" >"$WORK/erin.pem" || fail "add erin"
+remote boss user add --name fay --role auditor --csr "$WORK/fay.csr" --out "$WORK/fay.pem" || fail "add fay"
+remote boss user add --name gus --role operator --csr "$WORK/gus.csr" --out "$WORK/gus.pem" || fail "add gus"
+remote boss user add --name dan2 --role operator --csr "$WORK/dan.csr" 2>"$WORK/remote.err" && fail "a key bound twice"
+grep -q "HTTP 409" "$WORK/remote.err" || { cat "$WORK/remote.err"; fail "no 409 for a key bound twice"; }
+remote boss user list | grep -q "^fay	auditor	" || fail "fay not listed as auditor"
+for p in dan erin fay gus; do ops import-cert --label "$p" "$WORK/$p.pem" >/dev/null || fail "import $p.pem"; done
+[[ "$(remote dan whoami)" == "dan	admin" ]] || fail "dan signs in"
+remote gus user add --name hal --role operator --csr "$WORK/dev3.csr" 2>"$WORK/remote.err" && fail "an operator added a user"
+grep -q "HTTP 403" "$WORK/remote.err" || { cat "$WORK/remote.err"; fail "no 403 for user add by an operator"; }
+log "admin API: user add by the authority only, with an operator certificate for the CSR"
+
+# The audit trail: for the auditor (and the authority), not for operators.
+remote fay audit verify >"$WORK/verify.out" || { cat "$WORK/verify.out"; fail "remote audit verify"; }
+grep -q "^audit chain ok" "$WORK/verify.out" || fail "audit verify: $(cat "$WORK/verify.out")"
+remote fay audit export >"$WORK/export.jsonl" || fail "remote audit export"
+grep -q '"action":"user-add","ca":"[^"]*","target":"dan"' "$WORK/export.jsonl" || fail "export has no user-add of dan"
+grep -q '"actor":"boss (authority)".*"action":"user-add"' "$WORK/export.jsonl" || fail "user-add names no authority"
+remote gus audit verify 2>"$WORK/remote.err" && fail "an operator verified the audit"
+grep -q "HTTP 403" "$WORK/remote.err" || fail "no 403 for the operator's audit verify"
+remote gus audit export 2>/dev/null && fail "an operator exported the audit"
+as fay 403 POST issue/device --data-binary "@$WORK/dev1.csr"
+as fay 403 POST revoke --data-binary "$(serial_of "$WORK/dev1.pem")"
+log "admin API: audit verify/export for the auditor; an operator cannot read it, the auditor cannot issue"
+
+# Key rollover: the crypto-officer only; then this server issues nothing with the retired key.
+remote dan rollover 2>"$WORK/remote.err" && fail "an admin rolled the CA key over"
+grep -q "HTTP 403" "$WORK/remote.err" || fail "no 403 for rollover by an admin"
+remote gus rollover 2>/dev/null && fail "an operator rolled the CA key over"
+remote erin rollover >"$WORK/rollover.out" || { cat "$WORK/rollover.out"; fail "remote rollover"; }
+grep -qx 'issuing = 2' "$CA_DIR/generations" || fail "rollover not committed"
+openssl verify -CAfile "$CA_DIR/root.pem" "$CA_DIR/issuing-g2.pem" >/dev/null || fail "issuing-g2.pem"
+as gus 503 POST issue/device --data-binary "@$WORK/dev3.csr"
+log "admin API: CA key rollover by the crypto-officer; issuance waits for a restart"
+
+# ca.toml: the admin only; checked as it would load, [server] in force at once.
+remote gus config show 2>/dev/null && fail "an operator read ca.toml"
+remote dan config show >"$WORK/ca-shown.toml" || fail "remote config show"
+cmp -s "$WORK/ca-shown.toml" "$CA_DIR/ca.toml" || fail "config show differs from ca.toml"
+cp "$CA_DIR/ca.toml" "$WORK/ca-before.toml"
+printf '[ca\nname = ' >"$WORK/bad.toml"
+remote dan config apply "$WORK/bad.toml" 2>"$WORK/remote.err" && fail "a malformed ca.toml applied"
+grep -q "HTTP 400" "$WORK/remote.err" || { cat "$WORK/remote.err"; fail "no 400 for a malformed ca.toml"; }
+sed 's/^name = .*/name = "other"/' "$WORK/ca-before.toml" >"$WORK/renamed.toml"
+remote dan config apply "$WORK/renamed.toml" 2>"$WORK/remote.err" && fail "[ca] name changed"
+grep -q "HTTP 409" "$WORK/remote.err" || { cat "$WORK/remote.err"; fail "no 409 for a changed [ca] name"; }
+cmp -s "$WORK/ca-before.toml" "$CA_DIR/ca.toml" || fail "a refused ca.toml changed the file"
+sed "s/^rate_per_minute = .*/rate_per_minute = 3/" "$WORK/ca-before.toml" >"$WORK/new.toml"
+sed -n '/^\[profiles.device\]/,/^\[/p' "$WORK/ca-before.toml" | sed '$d' | sed 's/^\[profiles.device\]/[profiles.lab]/' \
+  >>"$WORK/new.toml"
+remote erin config apply "$WORK/new.toml" 2>/dev/null && fail "a crypto-officer changed ca.toml"
+chmod 600 "$CA_DIR/ca.toml"
+remote dan config apply "$WORK/new.toml" >/dev/null || fail "remote config apply"
+cmp -s "$WORK/new.toml" "$CA_DIR/ca.toml" || fail "ca.toml is not what was applied"
+[[ "$(stat -c %a "$CA_DIR/ca.toml")" == 600 ]] || fail "ca.toml lost its mode 600"
+ca profiles | grep -q "^lab" || { ca profiles; fail "the new profile is not in ca.toml"; }
+limited=0
+for _ in $(seq 1 10); do
+  got=$(OPENSSL_CONF="$WORK/ops.cnf" timeout "$T" curl -s --cacert "$CA_DIR/root.pem" --cert "$WORK/fay.pem" \
+    --key "$WORK/fay.ref" -o /dev/null -w '%{http_code}' "$API/whoami") || true
+  if [[ "$got" == 429 ]]; then limited=1; break; fi
+done
+[[ $limited == 1 ]] || { grep -n rate_per_minute "$CA_DIR/ca.toml"; fail "the applied rate_per_minute = 3 is not in force (last HTTP $got)"; }
+ca audit --limit 1000 >"$WORK/audit2.txt"
+# Each: actor, action, (the CA column,) target, as `ca audit` prints them.
+for want in 'dan \(admin\) config-change [^ ]+ ca\.toml' 'dan \(admin\) config-change-failed [^ ]+ ca\.toml' \
+  'erin \(crypto-officer\) denied [^ ]+ ca\.toml' 'erin \(crypto-officer\) rollover [^ ]+ generations' \
+  'dan \(admin\) denied [^ ]+ issuing key' 'gus \(operator\) denied [^ ]+ ca\.toml' \
+  'fay \(auditor\) audit-verify [^ ]+ audit' 'fay \(auditor\) audit-export [^ ]+ audit' \
+  'gus \(operator\) denied [^ ]+ audit' 'boss \(authority\) user-add [^ ]+ fay' \
+  'gus \(operator\) denied [^ ]+ hal' 'fay \(auditor\) denied [^ ]+ profile device'; do
+  grep -Eq " $want" "$WORK/audit2.txt" || { cat "$WORK/audit2.txt"; fail "not audited: $want"; }
+done
+grep -q "^config-change dan (admin)$" "$WORK/alerts.log" || { cat "$WORK/alerts.log"; fail "no config-change alert"; }
+grep -q "^user-change boss (authority)$" "$WORK/alerts.log" || fail "no user-change alert for user add through the API"
+log "admin API: ca.toml by the admin, checked, written, [server] reloaded; every step audited and alerted"
+
+
+# After a restart the server issues with the new generation, and the
+# identities whose certificates the retired one issued still sign in.
+kill "$SERVE_PID" && wait "$SERVE_BG" 2>/dev/null
+ca_bg serve >"$WORK/serve2.log" 2>&1
+wait_for_line "$WORK/serve2.log" "https listening on" 20 || { cat "$WORK/serve2.log"; fail "serve did not restart"; }
+[[ "$(remote gus whoami)" == "gus	operator" ]] || fail "a generation-1 operator certificate after the rollover"
+remote gus issue --profile device --csr "$WORK/dev3.csr" --out "$WORK/dev3.pem" || fail "issue after the restart"
+openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/issuing-g2.pem" "$WORK/dev3.pem" >/dev/null \
+  || fail "not issued by generation 2"
+log "after a restart: generation 2 issues, generation-1 operators sign in"

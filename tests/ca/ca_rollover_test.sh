@@ -91,6 +91,25 @@ verify_ok "gen 2 leaf with CRLs" -crl_check -CAfile "$D/root.pem" -untrusted "$D
   "$WORK/d2.pem"
 log "retired generation: its CRL is signed by its key and revokes its certificate"
 
+# list/show reach every generation: the retired one's certificates stay the
+# CA's record (its revocation included), each line naming its generation.
+ca list >"$WORK/list.out" 2>&1 || { cat "$WORK/list.out" >&2; fail "list"; }
+grep -qi "^$S1 revoked .* g1 " "$WORK/list.out" || { cat "$WORK/list.out"; fail "list misses gen 1's certificate"; }
+grep -qi "^$S2 valid .* g2 " "$WORK/list.out" || { cat "$WORK/list.out"; fail "list misses gen 2's certificate"; }
+[[ $(head -1 "$WORK/list.out" | cut -d' ' -f5) == g2 ]] || fail "list does not start with the current generation"
+ca list --generation 1 >"$WORK/list1.out" 2>&1 || fail "list --generation 1"
+grep -q " g2 " "$WORK/list1.out" && fail "list --generation 1 shows gen 2"
+grep -qi "^$S1 " "$WORK/list1.out" || fail "list --generation 1 misses gen 1"
+[[ $(ca list --limit 1 | wc -l) -eq 1 ]] || fail "--limit counts across generations"
+ca list --generation 3 >"$WORK/r.out" 2>&1 && fail "list --generation 3 (no such generation)"
+ca show "$S1" >"$WORK/show.out" 2>&1 || { cat "$WORK/show.out" >&2; fail "show a gen 1 serial"; }
+expect_contains "$WORK/show.out" "generation: 1 \\(retired\\)" "show: gen 1 not named"
+expect_contains "$WORK/show.out" "status: revoked" "show: gen 1 revocation"
+ca show --pem "$S1" | openssl x509 -noout -serial | grep -qi "$S1" || fail "show --pem of a gen 1 serial"
+ca show "$S2" 2>&1 | grep -qx "generation: 2 (current)" || fail "show: gen 2 not current"
+ca show --generation 2 "$S1" >"$WORK/r.out" 2>&1 && fail "show --generation 2 found gen 1's serial"
+log "list/show: both generations, each certificate with its generation"
+
 # OCSP: one responder answers for both generations, each with its own signer.
 ca_bg ocsp serve --port "$OCSP_PORT" >"$WORK/ocsp.log" 2>&1
 wait_for_line "$WORK/ocsp.log" "listening on" 30 || { cat "$WORK/ocsp.log"; fail "OCSP responder did not start"; }
@@ -140,3 +159,21 @@ later "$CA_BIN" --dir "$D" --actor interop-test issue --profile device --csr "$W
 later openssl verify -CAfile "$D/root-g2.pem" -untrusted "$D/issuing-g4.pem" "$WORK/d4.pem" >/dev/null \
   || fail "gen 4 leaf does not verify"
 log "usage period: the old key refused, the next generation issued"
+
+# Retirement: once generations 1-3's certificates have expired (gen 4, made
+# three days later, still lasts), `crl` signs each one's last CRL and then
+# destroys its keys, once; the current generation keeps its key and signs.
+G1_DAYS=$(( ( $(date -d "$(openssl x509 -in "$D/issuing.pem" -noout -enddate | cut -d= -f2)" +%s) - $(date +%s) ) / 86400 + 2 ))
+gone() { timeout "$T" "$FAKE_TIME" "+${G1_DAYS}d" "$@"; }
+gone "$CA_BIN" --dir "$D" --actor interop-test crl >"$WORK/crl.out" 2>&1 || { cat "$WORK/crl.out" >&2; fail "crl after gen 1-3 expired"; }
+for g in 1 2 3; do expect_contains "$WORK/crl.out" "retired generation $g: its certificate has expired" "gen $g not retired"; done
+# (the vault now trusts the later time, so its clients run there too)
+gone pkcs11-tool --module "$MODULE" --token-label "$TOKEN_LABEL" --login --pin "$USER_PIN" --list-objects \
+  --type privkey >"$WORK/objs.out" 2>&1 || { cat "$WORK/objs.out" >&2; fail "list token objects"; }
+grep -q "label: *factory-issuing$" "$WORK/objs.out" && fail "gen 1's issuing key survived its retirement"
+grep -q "label: *factory-ocsp-g2$" "$WORK/objs.out" && fail "gen 2's OCSP key survived its retirement"
+grep -q "label: *factory-issuing-g4$" "$WORK/objs.out" || fail "the current generation lost its key"
+gone "$CA_BIN" --dir "$D" --actor interop-test crl >"$WORK/crl2.out" 2>&1 || fail "crl after the retirement"
+grep -q "retired" "$WORK/crl2.out" && fail "a retired generation signed again"
+gone "$CA_BIN" --dir "$D" audit --limit 20 | grep -q " retire " || fail "retirement not audited"
+log "retirement: expired generations signed their last CRL, then their keys were destroyed"

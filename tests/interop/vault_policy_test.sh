@@ -2,6 +2,7 @@
 # The vault under policy.toml (issue 17, docs/design/policy.md "The vault"):
 # pkcs11-tool cannot generate keys outside [algorithms] (RSA-1024, P-384 when
 # only P-256 and RSA-2048+ are allowed) nor set a PIN below [pin] min_length,
+# PyKCS11 cannot stretch a key's [crypto_periods] max_key_days,
 # and a configuration contradicting the policy makes C_Initialize fail
 # without a word on stderr from the module. Daemon mode: the same refusals
 # come from certvaultd ([vault] policy in its --config), and certvaultd
@@ -19,6 +20,8 @@ allowed_key_types = ["ec-p256", "rsa-2048", "rsa-3072"]
 min_rsa_bits = 2048
 [pin]
 min_length = 10
+[crypto_periods]
+max_key_days = 30
 TOML
 printf '[vault]\n%s\n' "$VAULT_SETTINGS" >"$WORK/certvault.conf"
 export CERTVAULT_CONF="$WORK/certvault.conf"
@@ -43,6 +46,15 @@ p11_user --keypairgen --key-type EC:prime256v1 --label ok >/dev/null 2>&1 || fai
 p11_user --list-objects --type privkey 2>/dev/null | grep -q "label:.*ok" || fail "the P-256 key is missing"
 p11_user --list-objects --type privkey 2>/dev/null | grep -q "weak" && fail "the refused RSA-1024 key was stored"
 expect_refused CKR_PIN_LEN_RANGE "a 9-character PIN" --change-pin --new-pin 123456789
+# [crypto_periods] max_key_days through PyKCS11: no date change stretches a
+# key's period (docs/design/policy.md).
+if "$PY" -c 'import PyKCS11' 2>/dev/null; then
+  timeout "$T" "$PY" "$INTEROP_DIR/p11_policy_period.py" --module "$MODULE" --token "$TOKEN_LABEL" \
+    --pin "$USER_PIN" >"$WORK/period.out" 2>&1 || { cat "$WORK/period.out" >&2; fail "PyKCS11 crypto-period checks"; }
+  log "max_key_days: date changes stay within the period (PyKCS11)"
+else
+  log "PyKCS11 missing: crypto-period checks skipped"
+fi
 
 # allow_weak_pin contradicts [pin] min_length = 10: nothing starts.
 if [[ "${CV_BACKEND:-embedded}" == daemon ]]; then

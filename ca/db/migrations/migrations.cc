@@ -128,10 +128,30 @@ CREATE TABLE ca_user_roles (
   PRIMARY KEY (name, role)
 );
 )sql",
-      // 5: reserved for the migration another branch adds as 5 (issue 15/17
-      // work in parallel); the merge replaces this placeholder with it.
+      // 5: state that several `serve` processes on one database share
+      // (docs/design/enrollment.md, "Several serve processes"): one-time
+      // enrollment codes (burnt by one conditional UPDATE) and the CMP
+      // transactionID -> certificate map (claimed before issuing; the serial
+      // is set in the certificate's own transaction).
       R"sql(
-SELECT 1;
+CREATE TABLE enroll_codes (
+  id TEXT PRIMARY KEY,
+  profile TEXT NOT NULL,
+  expires BIGINT NOT NULL,
+  used BIGINT NOT NULL DEFAULT 0,
+  salt {BLOB} NOT NULL,
+  hash {BLOB} NOT NULL,
+  secret {BLOB}
+);
+CREATE INDEX enroll_codes_expires ON enroll_codes (expires);
+CREATE TABLE cmp_transactions (
+  ca TEXT NOT NULL,
+  tid TEXT NOT NULL,
+  claim TEXT NOT NULL,
+  claimed_at BIGINT NOT NULL,
+  serial TEXT,
+  PRIMARY KEY (ca, tid)
+);
 )sql",
       // 6: deliveries of update packages and their receipts (issue 14,
       // docs/design/provisioning.md, docs/formats/ca-db.md).
