@@ -179,6 +179,36 @@ Result<Backend::ApplyResult> EmbeddedBackend::ApplyUpdateUnlogged(SessionHandle 
   return out;
 }
 
+Status EmbeddedBackend::CommitUpdate(Session& s, storage::Store& store, const Object& state_obj,
+                                     const storage::ObjectRow& state_row, const UpdatePlan& plan,
+                                     std::optional<storage::TokenRow>* out_token) {
+  std::vector<storage::ObjectRow> added = plan.rows;
+  added.push_back(state_row);
+  std::vector<const Object*> removed = {&state_obj};
+  for (const auto& obj : plan.removed) removed.push_back(obj.get());
+  std::function<Status(storage::TokenRow&)> edit;
+  if (plan.capacity.has_value()) {
+    edit = [&](storage::TokenRow& row) -> Status {
+      CV_RETURN_IF_ERROR(CheckNewCapacity(store, s.token, *plan.capacity));
+      row.capacity = *plan.capacity;
+      *out_token = row;
+      return OkStatus();
+    };
+  }
+  CV_RETURN_IF_ERROR(CommitObjectSet(store, s.token, IntegrityKeyOf(*s.runtime), removed, added, [&] {
+    CV_RETURN_IF_ERROR(CheckCapacity(store, s, plan.rows));
+    CV_RETURN_IF_ERROR(store.UpdateObject(state_row));
+    for (const auto& obj : plan.removed) CV_RETURN_IF_ERROR(store.DeleteObject(obj->id));
+    return plan.rows.empty() ? OkStatus() : store.InsertObjects(plan.rows);
+  }, edit));
+  changes_->Bump();
+  if (!plan.removed.empty()) {
+    std::unique_lock<std::shared_mutex> rt_lock(s.runtime->mu);
+    for (const auto& obj : plan.removed) s.runtime->key_cache.erase(obj->id);
+  }
+  return OkStatus();
+}
+
 Result<Backend::ApplyResult> EmbeddedBackend::ApplyUpdateLocked(Session& s, std::span<const uint8_t> package,
                                                                 std::optional<storage::TokenRow>* out_token) {
   Result<std::shared_ptr<const Object>> authority_obj = FindVaultObject(s, kCvRoleAuthority);
@@ -200,30 +230,7 @@ Result<Backend::ApplyResult> EmbeddedBackend::ApplyUpdateLocked(Session& s, std:
   std::erase(state.nonces, pkg.header.nonce);
   state.counter = pkg.header.counter;
   CV_ASSIGN_OR_RETURN(storage::ObjectRow state_row, StateRow(s, *state_obj, state));
-  std::vector<storage::ObjectRow> added = plan.rows;
-  added.push_back(state_row);
-  std::vector<const Object*> removed = {state_obj.get()};
-  for (const auto& obj : plan.removed) removed.push_back(obj.get());
-  std::function<Status(storage::TokenRow&)> edit;
-  if (plan.capacity.has_value()) {
-    edit = [&](storage::TokenRow& row) -> Status {
-      CV_RETURN_IF_ERROR(CheckNewCapacity(*store, s.token, *plan.capacity));
-      row.capacity = *plan.capacity;
-      *out_token = row;
-      return OkStatus();
-    };
-  }
-  CV_RETURN_IF_ERROR(CommitObjectSet(*store, s.token, IntegrityKeyOf(*s.runtime), removed, added, [&] {
-    CV_RETURN_IF_ERROR(CheckCapacity(*store, s, plan.rows));
-    CV_RETURN_IF_ERROR(store->UpdateObject(state_row));
-    for (const auto& obj : plan.removed) CV_RETURN_IF_ERROR(store->DeleteObject(obj->id));
-    return plan.rows.empty() ? OkStatus() : store->InsertObjects(plan.rows);
-  }, edit));
-  changes_->Bump();
-  if (!plan.removed.empty()) {
-    std::unique_lock<std::shared_mutex> rt_lock(s.runtime->mu);
-    for (const auto& obj : plan.removed) s.runtime->key_cache.erase(obj->id);
-  }
+  CV_RETURN_IF_ERROR(CommitUpdate(s, *store, *state_obj, state_row, plan, out_token));
   ApplyResult out;
   out.counter = state.counter;
   out.key_id = plan.key_id;

@@ -267,6 +267,11 @@ class EmbeddedBackend final : public Backend {
   // CheckNewCapacity: kDataInvalid if the token holds more user keys or
   // certificates than `capacity` (0 = unlimited) allows. Inside the commit.
   static Status CheckNewCapacity(storage::Store& store, storage::TokenId token, uint32_t capacity);
+  // CommitUpdate: `plan` and the new state row in one transaction (the
+  // state object and plan.removed leave the object set; a new capacity is
+  // sealed into the token row and returned in `out_token`).
+  Status CommitUpdate(Session& s, storage::Store& store, const Object& state_obj, const storage::ObjectRow& state_row,
+                      const UpdatePlan& plan, std::optional<storage::TokenRow>* out_token);
   // ApplyUpdateLocked: ApplyUpdateUnlogged under s.mu; `out_token` is the
   // token row after a capacity change (adopted by the caller without the lock).
   Result<ApplyResult> ApplyUpdateLocked(Session& s, std::span<const uint8_t> package,
