@@ -21,6 +21,7 @@ class DeliveryDbTest : public ::testing::TestWithParam<bool> {
   static void SetUpTestSuite() {
     auto pg = testing::PgServer::Start();
     if (pg.ok()) pg_ = pg->release();
+    if (!pg.ok()) pg_status_ = pg.status();
   }
   static void TearDownTestSuite() {
     delete pg_;
@@ -29,7 +30,8 @@ class DeliveryDbTest : public ::testing::TestWithParam<bool> {
   void SetUp() override {
     std::string url;
     if (GetParam()) {
-      if (pg_ == nullptr) GTEST_SKIP() << "PostgreSQL is not installed";
+      if (pg_status_.code() == StatusCode::kNotFound) GTEST_SKIP() << pg_status_.ToString();
+      ASSERT_NE(pg_, nullptr) << pg_status_.ToString();
       url = pg_->conninfo();
     } else {
       char tmpl[] = "/tmp/cv-ca-dlv.XXXXXX";
@@ -56,10 +58,12 @@ class DeliveryDbTest : public ::testing::TestWithParam<bool> {
   size_t AuditCount() { return db_->ListAudit(100000)->size(); }
 
   static testing::PgServer* pg_;
+  static Status pg_status_;  // why there is no server
   std::string dir_;
   std::unique_ptr<CertDb> db_;
 };
 testing::PgServer* DeliveryDbTest::pg_ = nullptr;
+Status DeliveryDbTest::pg_status_;
 
 TEST_P(DeliveryDbTest, RecordListAndCloseOnce) {
   std::string h = "rec";
