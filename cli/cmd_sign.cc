@@ -11,6 +11,7 @@
 #include "src/crypto/random.h"
 #include "src/crypto/x509_build.h"
 #include "src/model/vendor_attributes.h"
+#include "src/provision/provision.h"
 
 namespace certvault::cli {
 namespace {
@@ -109,10 +110,24 @@ Result<Bytes> VaultCsr(Context& ctx, OpenedToken& t, const ObjectSelector& sel) 
   return VaultCsrFor(ctx, t, sel, subject, std::move(sans));
 }
 
+// AttestationAttribute: --attest: the key's attestation (certvault attest)
+// and the vault identity certificate as CSR attribute cvKeyAttestationChain,
+// for CA profiles with require_attestation (docs/formats/update-package.md).
+Result<std::pair<std::string, Bytes>> AttestationAttribute(Context& ctx, OpenedToken& t, ObjectHandle key) {
+  CV_ASSIGN_OR_RETURN(Bytes attestation, ctx.backend->Attest(t.session.handle(), key));
+  CV_ASSIGN_OR_RETURN(Backend::VaultIdentity id, ctx.backend->GetVaultIdentity(t.session.handle()));
+  CV_ASSIGN_OR_RETURN(Bytes chain, provision::EncodeAttestationChain({attestation, id.identity_cert}));
+  return std::make_pair(std::string(provision::kOidArc) + ".4.2", std::move(chain));
+}
+
 Result<Bytes> VaultCsrFor(Context& ctx, OpenedToken& t, const ObjectSelector& sel, const std::string& subject,
                           std::vector<x509::SanEntry> sans) {
   CV_ASSIGN_OR_RETURN(SigningKey key, LoadSigningKey(ctx, t, sel));
-  x509::CsrSpec spec{key.spki, subject, std::move(sans), key.algorithm};
+  x509::CsrSpec spec{key.spki, subject, std::move(sans), key.algorithm, {}};
+  if (ctx.args->Has("attest")) {
+    CV_ASSIGN_OR_RETURN(auto attr, AttestationAttribute(ctx, t, key.info.handle));
+    spec.attributes.push_back(std::move(attr));
+  }
   return x509::BuildCsr(spec, VaultSigner(&t.session, key.info.handle, key.algorithm));
 }
 
@@ -144,7 +159,8 @@ Status CmdCsr(Context& ctx) {
   CV_ASSIGN_OR_RETURN(ObjectSelector sel, KeySelector(ctx));
   CV_RETURN_IF_ERROR(RequireSubject(*ctx.args).status());
   CV_RETURN_IF_ERROR(ParseSans(*ctx.args).status());
-  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, false, true, UserType::kUser, &sel));
+  // --attest: the attestation is issued by the vault identity (a R/W session).
+  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, sel.token, ctx.args->Has("attest"), true, UserType::kUser, &sel));
   CV_ASSIGN_OR_RETURN(Bytes der, VaultCsr(ctx, t, sel));
   CV_ASSIGN_OR_RETURN(std::string pem, x509::PemEncode("CERTIFICATE REQUEST", der));
   return WriteOutput(ctx, AsSpan(pem));

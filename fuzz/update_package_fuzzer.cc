@@ -4,6 +4,7 @@
 // one target with a selector byte (CI time is short):
 //   0 UpdateRequest SignedData    1 UpdatePackage SignedData (fixed authority)
 //   2 UpdateReceipt SignedData    3 AuthEnvelopedData + UpdateContent (open)
+//   4 cvKeyAttestationChain (CSR attribute) decoded and verified (fixed root)
 // Invariants: nothing crashes or leaks; a request that verifies carries a
 // nonce of 16..64 bytes; a package that verifies names a target.
 #include <cstdint>
@@ -35,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace pv = certvault::provision;
   if (size < 1) return 0;
   std::span<const uint8_t> in(data + 1, size - 1);
-  switch (data[0] & 3) {
+  switch (data[0] & 7) {
     case 0: {
       auto r = pv::VerifyUpdateRequest(in, nullptr);
       if (r.ok() && (r->request.nonce.size() < 16 || r->request.nonce.size() > 64)) std::abort();
@@ -49,12 +50,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 2:
       (void)pv::VerifyUpdateReceipt(in, nullptr);
       break;
-    default: {
+    case 4: {
+      auto chain = pv::DecodeAttestationChain(in);
+      if (chain.ok()) {
+        certvault::ossl::UniquePtr<X509_STORE> roots(X509_STORE_new());
+        X509_STORE_add_cert(roots.get(), TheKeys().authority.get());
+        (void)pv::VerifyKeyAttestation(*chain, TheKeys().transport.get(), roots.get());
+      }
+      break;
+    }
+    case 3: {
       pv::VerifiedPackage p;
       p.enveloped.assign(in.begin(), in.end());
       (void)pv::OpenUpdatePackage(p, TheKeys().transport.get());
       break;
     }
+    default:
+      break;
   }
   return 0;
 }

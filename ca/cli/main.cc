@@ -239,7 +239,8 @@ class CommandLine {
     Text(*issue, "out-dir", "write one NAME.pem per CSR into this directory");
     Number(*issue, "threads", 1, 64, "signing threads (default: sign_threads)");
     Number(*issue, "chunk", 1, 1 << 20, "certificates per database transaction");
-    CLI::App* provision = app_.add_subcommand("provision", "make an update package for a vault, or check its receipt");
+    CLI::App* provision =
+        app_.add_subcommand("provision", "make an update package for a vault, record its receipt, or list deliveries");
     Text(*provision, "request", "the vault's update request (certvault update-request)");
     Text(*provision, "batch", "a directory of NAME.req requests: one NAME.upd each in --out-dir");
     Text(*provision, "out-dir", "with --batch: where the packages go");
@@ -252,6 +253,12 @@ class CommandLine {
     Text(*provision, "out", "write the update package here");
     Text(*provision, "receipt", "verify this receipt (certvault apply-update --receipt-out) instead");
     Text(*provision, "identity-cert", "with --receipt: the vault's identity certificate");
+    Text(*provision, "renew", "with --request: a new certificate for this delivered key (hex key id), same key");
+    Text(*provision, "delete-key", "with --request: delete this key (hex key id) from the vault");
+    Number(*provision, "capacity", 0, 1 << 30, "with --request: set the vault's capacity (0 = unlimited)");
+    Switch(*provision, "status", "list the deliveries and their receipts instead");
+    Text(*provision, "target", "with --status: only this vault (token serial)");
+    Number(*provision, "limit", 1, 100000000, "with --status: at most this many (default 100)");
     CLI::App* revoke = app_.add_subcommand("revoke", "revoke certificates (all of the serials or none)");
     revoke->add_option("serial", positional_, "serials (hex)")->required();
     Text(*revoke, "reason", "RFC 5280 CRLReason name (default unspecified)");

@@ -92,6 +92,8 @@ Result<Profile> LoadProfile(const std::string& name, const cpptoml::table& t) {
   CV_RETURN_IF_ERROR(GetStrings(t, "key_algorithms", p.key_algorithms));
   CV_RETURN_IF_ERROR(GetStrings(t, "policies", p.policies));
   CV_RETURN_IF_ERROR(GetBool(t, "internal", p.internal));
+  CV_RETURN_IF_ERROR(GetBool(t, "require_attestation", p.require_attestation));
+  CV_RETURN_IF_ERROR(GetStrings(t, "attestation_roots", p.attestation_roots));
   CV_RETURN_IF_ERROR(ValidateProfile(p));
   return p;
 }

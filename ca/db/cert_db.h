@@ -164,6 +164,36 @@ struct Identity {
   std::vector<std::string> roles;  // sorted
 };
 
+// Delivery: one update package built by `certvault-ca provision` (table
+// provision_deliveries, migration 6; docs/design/provisioning.md). Hex fields
+// are lower-case. receipt_at = 0 while no receipt has closed it.
+struct Delivery {
+  int64_t id = 0;              // assigned by the database
+  std::string ca;              // the issuing CA's name
+  std::string target_serial;   // the vault's token serial
+  uint64_t counter = 0;        // the update counter the package moves the vault to
+  std::string kind = "key";    // "key", "renew", "delete", "capacity"
+  std::string key_id;          // hex CKA_ID of the key it delivers, renews or deletes ("" for capacity)
+  std::string cert_serial;     // hex serial of the certificate it delivers ("" for delete, capacity)
+  std::string package_hash;    // hex SHA-256 of the whole package file (unique)
+  std::string identity_key;    // hex SHA-256 of the requesting vault's identity public key (SPKI DER)
+  int64_t expires_at = 0;
+  int64_t created_at = 0;      // 0: now
+  std::string actor;           // filled by reads: the AuditActor identity that built it
+  std::string receipt_result;  // "" until a receipt closes it
+  int64_t receipt_at = 0;
+};
+
+// DeliveryReceipt: what a verified receipt states (provision::UpdateReceipt).
+struct DeliveryReceipt {
+  std::string package_hash;  // hex
+  std::string target_serial;
+  uint64_t counter = 0;
+  std::string key_id;        // hex
+  std::string identity_key;  // hex SHA-256 of the receipt signer's SPKI
+  std::string result;
+};
+
 // Revocation: one revoke request.
 struct Revocation {
   std::string serial;
@@ -257,6 +287,19 @@ class CertDb {
   virtual Result<Identity> FindIdentity(const std::string& name);
   virtual Result<Identity> FindIdentityByCert(const std::string& ca, const std::string& serial);
   virtual Result<std::vector<Identity>> ListIdentities();
+  // Deliveries (provision_deliveries; sql_cert_db_provision.cc). Defaults
+  // answer kUnimplemented. RecordDeliveries: all rows and one "provision"
+  // audit event each, in one transaction; kAlreadyExists (nothing stored)
+  // for a package hash already recorded.
+  virtual Status RecordDeliveries(std::span<const Delivery> deliveries, const AuditActor& actor);
+  // CloseDelivery: records the receipt of the package `r.package_hash` with a
+  // "provision-receipt" audit event, in one transaction. kNotFound for an
+  // unknown package, kAlreadyExists when a receipt closed it already,
+  // kDataInvalid when the receipt's target, counter, key id or signer
+  // (identity key) differ from the delivery's; nothing changes on any error.
+  virtual Result<Delivery> CloseDelivery(const DeliveryReceipt& r, const AuditActor& actor);
+  // ListDeliveries: newest first, at most `limit`; `target_serial` "" = all.
+  virtual Result<std::vector<Delivery>> ListDeliveries(const std::string& target_serial, size_t limit);
   // CountCertificates: how many certificates `ca` has issued.
   virtual Result<int64_t> CountCertificates(const std::string& ca) = 0;
   // CheckIntegrity: kDataLoss when the database is damaged (SQLite: PRAGMA

@@ -52,6 +52,9 @@ class SqlCertDb final : public CertDb {
   Result<Identity> FindIdentity(const std::string& name) override;
   Result<Identity> FindIdentityByCert(const std::string& ca, const std::string& serial) override;
   Result<std::vector<Identity>> ListIdentities() override;
+  Status RecordDeliveries(std::span<const Delivery> deliveries, const AuditActor& actor) override;
+  Result<Delivery> CloseDelivery(const DeliveryReceipt& r, const AuditActor& actor) override;
+  Result<std::vector<Delivery>> ListDeliveries(const std::string& target_serial, size_t limit) override;
   Result<int64_t> CountCertificates(const std::string& ca) override;
   Status CheckIntegrity() override;
   Result<int64_t> LastCrlNumber(const std::string& ca, uint32_t partition) override;

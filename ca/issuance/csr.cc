@@ -15,6 +15,7 @@
 #include "src/base/status_macros.h"
 #include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
+#include "src/provision/provision.h"
 
 namespace certvault::ca {
 namespace {
@@ -230,6 +231,35 @@ Result<std::vector<x509::SanEntry>> ReadSans(std::span<const uint8_t> attributes
   return out;
 }
 
+// ReadAttestationChain: the one value of attribute cvKeyAttestationChain
+// (docs/formats/update-package.md), a SEQUENCE kept whole; empty if absent.
+// The CSR's signature covers it, so it is bound to this request's key.
+Result<Bytes> ReadAttestationChain(std::span<const uint8_t> attributes) {
+  CV_ASSIGN_OR_RETURN(const provision::Nids* nids, provision::GetNids());
+  ASN1_OBJECT* obj = OBJ_nid2obj(nids->attr_attestation_chain);
+  unsigned char* oid_der = nullptr;
+  int oid_len = obj != nullptr ? i2d_ASN1_OBJECT(obj, &oid_der) : -1;
+  if (oid_len <= 0) return ossl::OpenSslError("i2d_ASN1_OBJECT");
+  Bytes want(oid_der, oid_der + oid_len);
+  OPENSSL_free(oid_der);
+  const Status bad = InvalidArgumentError("malformed CSR attributes");
+  der::DerReader attrs(attributes);
+  Bytes out;
+  while (!attrs.empty()) {
+    std::span<const uint8_t> attr, oid, values, body, whole;
+    if (!attrs.Expect(0x30, &attr)) return bad;
+    der::DerReader a(attr);
+    if (!a.Expect(0x06, nullptr, &oid) || !a.Expect(0x31, &values) || !a.empty()) return bad;
+    if (!std::equal(oid.begin(), oid.end(), want.begin(), want.end())) continue;
+    der::DerReader v(values);
+    if (!out.empty() || !v.Expect(0x30, &body, &whole) || !v.empty()) {
+      return InvalidArgumentError("CSR key attestation attribute is malformed or repeated");
+    }
+    out.assign(whole.begin(), whole.end());
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<x509::SanEntry>> CertificateSans(std::span<const uint8_t> cert_der) {
@@ -312,6 +342,7 @@ Result<ParsedCsr> ParseCsr(std::span<const uint8_t> input, size_t max_bytes) {
   }
   CV_ASSIGN_OR_RETURN(out.content.subject, ReadSubject(subject.get()));
   CV_ASSIGN_OR_RETURN(out.content.sans, ReadSans(parts.attributes));
+  CV_ASSIGN_OR_RETURN(out.content.attestation_chain, ReadAttestationChain(parts.attributes));
   out.content.key_algorithm = KeyAlgorithmOf(out.public_key.get());
   out.spki.assign(parts.spki.begin(), parts.spki.end());
   return out;

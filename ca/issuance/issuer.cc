@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "ca/issuance/csr.h"
+#include "ca/issuance/key_attestation.h"
 #include "ca/issuance/usage_period.h"
 #include "ca/policy/policy_check.h"
 #include "src/base/status_macros.h"
@@ -35,6 +36,9 @@ Result<const CertTemplate*> Issuer::TemplateFor(const std::string& profile) {
   if (p->second.internal) {
     return PermissionDeniedError("profile '" + profile + "' is internal: the CA's own OCSP signer (ocsp rotate)");
   }
+  if (p->second.require_attestation) {
+    CV_ASSIGN_OR_RETURN(attestation_roots_[p->second.name], LoadAttestationRoots(p->second, config_.dir));
+  }
   CV_ASSIGN_OR_RETURN(CertTemplate tmpl, CertTemplate::Create(p->second, config_, ca_cert_));
   return &templates_.emplace(profile, std::move(tmpl)).first->second;
 }
@@ -52,6 +56,11 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
       return policy;
     }
     CV_ASSIGN_OR_RETURN(Approved approved, CheckAgainstProfile(tmpl.profile(), csr.content));
+    if (tmpl.profile().require_attestation) {
+      auto roots = attestation_roots_.find(tmpl.profile().name);
+      if (roots == attestation_roots_.end()) return InternalError("attestation roots not loaded");
+      CV_RETURN_IF_ERROR(CheckCsrAttestation(csr, roots->second.get()));
+    }
     // Whatever the profile says, nothing outside the CA's own nameConstraints.
     CV_RETURN_IF_ERROR(CheckNameConstraints(name_constraints_, approved.subject, approved.sans));
     if (!item.require_subject.empty() && SubjectText(approved.subject) != item.require_subject) {

@@ -98,6 +98,9 @@ class Issuer {
   AuditActor actor_;
   IssuerOptions options_;
   std::map<std::string, CertTemplate> templates_;
+  // Per profile with require_attestation: its roots, loaded by TemplateFor
+  // (before the signing threads start; read-only while they run).
+  std::map<std::string, std::shared_ptr<X509_STORE>> attestation_roots_;
   // The issuing CA certificate's nameConstraints, read by the first Issue.
   NameConstraintSet name_constraints_;
   bool name_constraints_read_ = false;

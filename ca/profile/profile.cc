@@ -162,6 +162,9 @@ Status ValidateProfile(const Profile& profile) {
   std::string where = "profile '" + profile.name + "': ";
   if (profile.days < 1 || profile.days > 36500) return InvalidArgumentError(where + "days must be 1..36500");
   if (profile.key_usage.empty()) return InvalidArgumentError(where + "key_usage must not be empty");
+  if (profile.require_attestation && profile.attestation_roots.empty()) {
+    return InvalidArgumentError(where + "require_attestation needs attestation_roots");
+  }
   for (const std::string& ku : profile.key_usage) {
     if (!Contains(kKeyUsages, ku)) return InvalidArgumentError(where + "unknown key usage " + ku);
   }

@@ -41,6 +41,13 @@ struct Profile {
   // `internal = true`; only "ocsp", the delegated OCSP signer). `issue`
   // refuses it.
   bool internal = false;
+  // require_attestation: a CSR is accepted only with a key attestation
+  // (CSR attribute cvKeyAttestationChain, docs/formats/update-package.md)
+  // that chains to one of attestation_roots (PEM files; relative paths are
+  // relative to the instance directory) and states the key was generated in
+  // a vault and never extractable. Issue 14.
+  bool require_attestation = false;
+  std::vector<std::string> attestation_roots;
   // Set by the CA for its own certificates, not from ca.toml profiles:
   std::vector<std::string> permitted_names;  // nameConstraints (CA certificates)
   std::vector<std::string> excluded_names;
@@ -61,6 +68,7 @@ struct CsrContent {
   std::vector<SubjectEntry> subject;
   std::vector<x509::SanEntry> sans;
   std::string key_algorithm;  // "ec-p256", "rsa-2048", "ed25519", ... or "unsupported"
+  Bytes attestation_chain;    // DER value of the cvKeyAttestationChain attribute; empty if none
 };
 
 // Approved: the subject and SANs the certificate will carry.

@@ -161,32 +161,47 @@ void EmbeddedBackend::AdoptVerifiedToken(const storage::TokenRow& row) {
 Status EmbeddedBackend::CommitObjects(storage::Store& store, storage::TokenId token, const SecretBytes& ik,
                                       const Object* removed, const std::vector<storage::ObjectRow>& added,
                                       const std::function<Status()>& write) {
+  std::vector<const Object*> gone;
+  if (removed != nullptr) gone.push_back(removed);
+  return CommitObjectSet(store, token, ik, gone, added, write, nullptr);
+}
+
+Status EmbeddedBackend::CommitObjectSet(storage::Store& store, storage::TokenId token, const SecretBytes& ik,
+                                        std::span<const Object* const> removed,
+                                        const std::vector<storage::ObjectRow>& added,
+                                        const std::function<Status()>& write,
+                                        const std::function<Status(storage::TokenRow&)>& edit_token) {
+  const storage::ObjectId first_removed = removed.empty() ? 0 : removed.front()->id;
   if (ik.empty()) {
     // Nobody is logged in: the set cannot be updated, so only unauthenticated
-    // objects (which are not in it) may change.
-    if (removed != nullptr && !removed->record_mac.empty()) {
-      return Status(Reason::kUserNotLoggedIn, "changing this token object needs a logged-in user");
+    // objects (which are not in it) may change, and the token row not at all.
+    for (const Object* r : removed) {
+      if (!r->record_mac.empty()) {
+        return Status(Reason::kUserNotLoggedIn, "changing this token object needs a logged-in user");
+      }
     }
+    if (edit_token) return Status(Reason::kUserNotLoggedIn, "changing the token needs a logged-in user");
     return store.RunExclusive([&]() -> Status {
       CV_RETURN_IF_ERROR(write());
-      return EventRecorder::CommitPending(store, token, removed != nullptr ? removed->id : 0, added);
+      return EventRecorder::CommitPending(store, token, first_removed, added);
     });
   }
   return store.RunExclusive([&]() -> Status {
     CV_ASSIGN_OR_RETURN(storage::TokenRow row, store.GetToken(token));
     CV_ASSIGN_OR_RETURN(TokenState state, OpenTokenState(ik, row));
-    if (removed != nullptr) {
-      // The stored row must still be the one removed->record_mac describes.
-      CV_ASSIGN_OR_RETURN(uint64_t version, store.GetObjectVersion(removed->id));
-      if (version != removed->version) {
+    for (const Object* r : removed) {
+      // The stored row must still be the one r->record_mac describes.
+      CV_ASSIGN_OR_RETURN(uint64_t version, store.GetObjectVersion(r->id));
+      if (version != r->version) {
         return Status(StatusCode::kAborted, Reason::kFunctionFailed, "the object was changed meanwhile; retry");
       }
-      CV_RETURN_IF_ERROR(state.Toggle(ik, token, removed->id, removed->version, removed->record_mac));
+      CV_RETURN_IF_ERROR(state.Toggle(ik, token, r->id, r->version, r->record_mac));
     }
     for (const storage::ObjectRow& r : added) CV_RETURN_IF_ERROR(state.ToggleRow(ik, r));
     CV_RETURN_IF_ERROR(write());
     // The operation's event joins this transaction (event_recorder.h).
-    CV_RETURN_IF_ERROR(EventRecorder::CommitPending(store, token, removed != nullptr ? removed->id : 0, added));
+    CV_RETURN_IF_ERROR(EventRecorder::CommitPending(store, token, first_removed, added));
+    if (edit_token) CV_RETURN_IF_ERROR(edit_token(row));  // sealed below: the token fields are MACed
     CV_ASSIGN_OR_RETURN(row.integrity, SealTokenState(ik, row, state));
     return store.UpdateToken(row);
   });

@@ -168,8 +168,50 @@ Result<Bytes> EmbeddedBackend::UpdateRequestUnlogged(SessionHandle handle, const
 
 Result<Backend::ApplyResult> EmbeddedBackend::ApplyUpdateUnlogged(SessionHandle handle, std::span<const uint8_t> package) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, ProvisioningSession(handle));
-  std::lock_guard<std::mutex> lock(s->mu);
-  Result<std::shared_ptr<const Object>> authority_obj = FindVaultObject(*s, kCvRoleAuthority);
+  std::optional<storage::TokenRow> new_token;
+  Result<ApplyResult> out = [&] {
+    std::lock_guard<std::mutex> lock(s->mu);
+    return ApplyUpdateLocked(*s, package, &new_token);
+  }();
+  // A new capacity reaches every session of the token (AdoptVerifiedToken
+  // takes each session's lock, so not while holding this one).
+  if (out.ok() && new_token.has_value()) AdoptVerifiedToken(*new_token);
+  return out;
+}
+
+Status EmbeddedBackend::CommitUpdate(Session& s, storage::Store& store, const Object& state_obj,
+                                     const storage::ObjectRow& state_row, const UpdatePlan& plan,
+                                     std::optional<storage::TokenRow>* out_token) {
+  std::vector<storage::ObjectRow> added = plan.rows;
+  added.push_back(state_row);
+  std::vector<const Object*> removed = {&state_obj};
+  for (const auto& obj : plan.removed) removed.push_back(obj.get());
+  std::function<Status(storage::TokenRow&)> edit;
+  if (plan.capacity.has_value()) {
+    edit = [&](storage::TokenRow& row) -> Status {
+      CV_RETURN_IF_ERROR(CheckNewCapacity(store, s.token, *plan.capacity));
+      row.capacity = *plan.capacity;
+      *out_token = row;
+      return OkStatus();
+    };
+  }
+  CV_RETURN_IF_ERROR(CommitObjectSet(store, s.token, IntegrityKeyOf(*s.runtime), removed, added, [&] {
+    CV_RETURN_IF_ERROR(CheckCapacity(store, s, plan.rows));
+    CV_RETURN_IF_ERROR(store.UpdateObject(state_row));
+    for (const auto& obj : plan.removed) CV_RETURN_IF_ERROR(store.DeleteObject(obj->id));
+    return plan.rows.empty() ? OkStatus() : store.InsertObjects(plan.rows);
+  }, edit));
+  changes_->Bump();
+  if (!plan.removed.empty()) {
+    std::unique_lock<std::shared_mutex> rt_lock(s.runtime->mu);
+    for (const auto& obj : plan.removed) s.runtime->key_cache.erase(obj->id);
+  }
+  return OkStatus();
+}
+
+Result<Backend::ApplyResult> EmbeddedBackend::ApplyUpdateLocked(Session& s, std::span<const uint8_t> package,
+                                                                std::optional<storage::TokenRow>* out_token) {
+  Result<std::shared_ptr<const Object>> authority_obj = FindVaultObject(s, kCvRoleAuthority);
   if (!authority_obj.ok()) {
     if (authority_obj.status().code() != StatusCode::kNotFound) return authority_obj.status();
     return Status(Reason::kFunctionNotSupported, "this vault is in user mode: it accepts no update packages");
@@ -177,28 +219,22 @@ Result<Backend::ApplyResult> EmbeddedBackend::ApplyUpdateUnlogged(SessionHandle 
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> authority, CertOf(**authority_obj));
   CV_ASSIGN_OR_RETURN(provision::VerifiedPackage pkg, provision::VerifyUpdatePackage(package, authority.get()));
   CV_ASSIGN_OR_RETURN(storage::Store * store, Store());
-  CV_ASSIGN_OR_RETURN(storage::TokenRow token, store->GetToken(s->token));
-  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> state_obj, FindVaultObject(*s, kCvRoleState));
-  CV_ASSIGN_OR_RETURN(vault::State state, ReadState(*s, *state_obj));
+  CV_ASSIGN_OR_RETURN(storage::TokenRow token, store->GetToken(s.token));
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Object> state_obj, FindVaultObject(s, kCvRoleState));
+  CV_ASSIGN_OR_RETURN(vault::State state, ReadState(s, *state_obj));
   CV_RETURN_IF_ERROR(clock_.Check());  // the expiry means nothing on a clock set back
   CV_RETURN_IF_ERROR(CheckHeader(pkg.header, token.serial, state, static_cast<int64_t>(time(nullptr))));
-  CV_ASSIGN_OR_RETURN(std::shared_ptr<const engine::ReadyKey> transport, VaultPrivateKey(*s, kCvRoleTransportKey));
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const engine::ReadyKey> transport, VaultPrivateKey(s, kCvRoleTransportKey));
   CV_ASSIGN_OR_RETURN(provision::PackageContent content, provision::OpenUpdatePackage(pkg, transport->pkey.get()));
+  CV_ASSIGN_OR_RETURN(UpdatePlan plan, PlanUpdate(s, content));
   std::erase(state.nonces, pkg.header.nonce);
   state.counter = pkg.header.counter;
+  CV_ASSIGN_OR_RETURN(storage::ObjectRow state_row, StateRow(s, *state_obj, state));
+  CV_RETURN_IF_ERROR(CommitUpdate(s, *store, *state_obj, state_row, plan, out_token));
   ApplyResult out;
   out.counter = state.counter;
-  CV_ASSIGN_OR_RETURN(std::vector<storage::ObjectRow> rows, DeliveredRows(*s, content, &out.key_id));
-  CV_ASSIGN_OR_RETURN(storage::ObjectRow state_row, StateRow(*s, *state_obj, state));
-  std::vector<storage::ObjectRow> added = rows;
-  added.push_back(state_row);
-  CV_RETURN_IF_ERROR(CommitObjects(*store, s->token, IntegrityKeyOf(*s->runtime), state_obj.get(), added, [&] {
-    CV_RETURN_IF_ERROR(CheckCapacity(*store, *s, rows));
-    CV_RETURN_IF_ERROR(store->UpdateObject(state_row));
-    return store->InsertObjects(rows);
-  }));
-  changes_->Bump();
-  CV_ASSIGN_OR_RETURN(out.receipt, SignReceipt(*s, token.serial, state.counter, pkg.sha256, out.key_id));
+  out.key_id = plan.key_id;
+  CV_ASSIGN_OR_RETURN(out.receipt, SignReceipt(s, token.serial, state.counter, pkg.sha256, out.key_id));
   return out;
 }
 

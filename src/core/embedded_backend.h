@@ -256,6 +256,35 @@ class EmbeddedBackend final : public Backend {
   // DeliveredRows: the rows of a package's key and certificates (backend_update.cc).
   Result<std::vector<storage::ObjectRow>> DeliveredRows(Session& s, const provision::PackageContent& content,
                                                         Bytes* out_key_id);
+  // UpdatePlan: what an opened package changes (backend_update_ops.cc):
+  // rows to insert, token objects to delete, a new capacity.
+  struct UpdatePlan {
+    std::vector<storage::ObjectRow> rows;
+    std::vector<std::shared_ptr<const Object>> removed;
+    std::optional<uint32_t> capacity;
+    Bytes key_id;  // for the receipt
+  };
+  // PlanUpdate: checks the operation against the vault (the key to renew or
+  // delete exists, is not a vault object, the new certificate certifies it)
+  // and plans it; kDataInvalid otherwise. Writes nothing.
+  Result<UpdatePlan> PlanUpdate(Session& s, const provision::PackageContent& content);
+  Result<UpdatePlan> PlanRenewal(Session& s, const provision::PackageContent& content);
+  Result<UpdatePlan> PlanDeletion(Session& s, const provision::PackageContent& content);
+  // UserObjects: the token objects `q` finds (its token and include_private
+  // are set here) that are not vault objects.
+  Result<std::vector<std::shared_ptr<const Object>>> UserObjects(Session& s, storage::ObjectQuery q);
+  // CheckNewCapacity: kDataInvalid if the token holds more user keys or
+  // certificates than `capacity` (0 = unlimited) allows. Inside the commit.
+  static Status CheckNewCapacity(storage::Store& store, storage::TokenId token, uint32_t capacity);
+  // CommitUpdate: `plan` and the new state row in one transaction (the
+  // state object and plan.removed leave the object set; a new capacity is
+  // sealed into the token row and returned in `out_token`).
+  Status CommitUpdate(Session& s, storage::Store& store, const Object& state_obj, const storage::ObjectRow& state_row,
+                      const UpdatePlan& plan, std::optional<storage::TokenRow>* out_token);
+  // ApplyUpdateLocked: ApplyUpdateUnlogged under s.mu; `out_token` is the
+  // token row after a capacity change (adopted by the caller without the lock).
+  Result<ApplyResult> ApplyUpdateLocked(Session& s, std::span<const uint8_t> package,
+                                        std::optional<storage::TokenRow>* out_token);
   // SignReceipt: an UpdateReceipt signed by the identity key.
   Result<Bytes> SignReceipt(Session& s, const std::string& serial, uint64_t counter, const Bytes& package_hash,
                             const Bytes& key_id);
@@ -461,6 +490,13 @@ class EmbeddedBackend final : public Backend {
   static Status CommitObjects(storage::Store& store, storage::TokenId token, const SecretBytes& ik,
                               const Object* removed, const std::vector<storage::ObjectRow>& added,
                               const std::function<Status()>& write);
+  // CommitObjectSet: CommitObjects with several objects `removed` (each must
+  // still be the version loaded) and, when `edit_token` is set, a change of
+  // the token row (e.g. its capacity) sealed into the same transaction.
+  static Status CommitObjectSet(storage::Store& store, storage::TokenId token, const SecretBytes& ik,
+                                std::span<const Object* const> removed, const std::vector<storage::ObjectRow>& added,
+                                const std::function<Status()>& write,
+                                const std::function<Status(storage::TokenRow&)>& edit_token);
 
   // --- operations (backend_crypto.cc) ---
   Status OpInit(SessionHandle handle, engine::OpKind kind, const Mechanism& mech, ObjectHandle key);

@@ -69,24 +69,42 @@ class ProvisioningTest : public ::testing::Test {
 
   void PinAuthority() { ASSERT_TRUE(backend_->PinAuthority(session_, CertDer(authority_.get())).ok()); }
 
-  // Package: answers `request_der` as certvault-ca would; `edit` changes the header.
-  Bytes Package(const Bytes& request_der, const std::function<void(provision::PackageHeader*)>& edit = nullptr,
-                EVP_PKEY* signer_key = nullptr, X509* signer = nullptr) {
+  // Send: a package of `c` answering `request_der` as certvault-ca would;
+  // `edit` changes the header.
+  Bytes Send(const Bytes& request_der, const provision::PackageContent& c,
+             const std::function<void(provision::PackageHeader*)>& edit = nullptr, EVP_PKEY* signer_key = nullptr,
+             X509* signer = nullptr) {
     auto req = provision::VerifyUpdateRequest(request_der, nullptr);
     EXPECT_TRUE(req.ok()) << req.status().ToString();
     provision::PackageHeader h{req->request.token_serial, req->request.counter + 1, req->request.nonce,
                                time(nullptr) + 3600};
     if (edit) edit(&h);
-    ossl::UniquePtr<EVP_PKEY> device = NewP256();
-    provision::PackageContent c;
-    c.label = "device-tls";
-    c.private_keys.push_back(provision::testing::Pkcs8(device.get()));
-    c.certificates.push_back(CertDer(MakeCert(device.get(), "dev", authority_key_.get(), authority_.get()).get()));
-    c.certificates.push_back(CertDer(authority_.get()));
     provision::CmsSigner who{signer_key ? signer_key : authority_key_.get(), signer ? signer : authority_.get()};
     auto der = provision::BuildUpdatePackage(h, c, req->request.transport_cert, who);
     EXPECT_TRUE(der.ok()) << der.status().ToString();
-    return *der;
+    return der.ok() ? *der : Bytes();
+  }
+
+  // Package: delivers a new key (kept in device_) with its certificate chain.
+  Bytes Package(const Bytes& request_der, const std::function<void(provision::PackageHeader*)>& edit = nullptr,
+                EVP_PKEY* signer_key = nullptr, X509* signer = nullptr) {
+    device_ = NewP256();
+    provision::PackageContent c;
+    c.label = "device-tls";
+    c.private_keys.push_back(provision::testing::Pkcs8(device_.get()));
+    c.certificates.push_back(CertDer(MakeCert(device_.get(), "dev", authority_key_.get(), authority_.get()).get()));
+    c.certificates.push_back(CertDer(authority_.get()));
+    return Send(request_der, c, edit, signer_key, signer);
+  }
+
+  // Operation: a version 2 package content of `kind`.
+  static provision::PackageContent Operation(provision::UpdateKind kind, const Bytes& key_id, uint32_t capacity = 0) {
+    provision::PackageContent c;
+    c.kind = kind;
+    c.label = "device-tls";
+    c.key_id = key_id;
+    c.capacity = capacity;
+    return c;
   }
 
   Bytes Request() {
@@ -119,6 +137,7 @@ class ProvisioningTest : public ::testing::Test {
   SessionHandle session_ = 0;
   ossl::UniquePtr<EVP_PKEY> authority_key_;
   ossl::UniquePtr<X509> authority_;
+  ossl::UniquePtr<EVP_PKEY> device_;  // the key of the last Package()
 };
 
 ObjectHandle FindByLabel(Backend& b, SessionHandle s, uint64_t cls, std::string_view label) {
@@ -333,6 +352,128 @@ TEST_F(ProvisioningTest, AttestationOfGeneratedAndProvisionedKeys) {
 TEST_F(ProvisioningTest, AuthorityIsPinnedOnce) {
   PinAuthority();
   EXPECT_EQ(backend_->PinAuthority(session_, CertDer(authority_.get())).code(), StatusCode::kAlreadyExists);
+}
+
+// CertsWithId: the DER values of the certificates whose CKA_ID is `id`.
+std::vector<Bytes> CertsWithId(Backend& b, SessionHandle s, const Bytes& id) {
+  AttributeSet t;
+  t.SetUlong(CKA_CLASS, CKO_CERTIFICATE);
+  t.Set(CKA_ID, id);
+  EXPECT_TRUE(b.FindObjectsInit(s, t).ok());
+  auto found = b.FindObjects(s, 10);
+  EXPECT_TRUE(b.FindObjectsFinal(s).ok());
+  std::vector<Bytes> out;
+  for (ObjectHandle h : *found) {
+    std::vector<AttributeRequest> v(1);
+    v[0].type = CKA_VALUE;
+    EXPECT_TRUE(b.GetAttributeValue(s, h, &v).ok());
+    out.emplace_back(v[0].value.begin(), v[0].value.end());
+  }
+  return out;
+}
+
+TEST_F(ProvisioningTest, RenewalReplacesTheCertificateOfTheSameKey) {
+  PinAuthority();
+  auto first = backend_->ApplyUpdate(session_, Package(Request()));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ObjectHandle key = FindByLabel(*backend_, session_, CKO_PRIVATE_KEY, "device-tls");
+  Bytes renewed = CertDer(MakeCert(device_.get(), "dev-renewed", authority_key_.get(), authority_.get()).get());
+  provision::PackageContent renew = Operation(provision::UpdateKind::kRenewCertificate, first->key_id);
+  renew.certificates = {renewed, CertDer(authority_.get())};
+  // Refused, nothing changed: a certificate of another key; an unknown key id.
+  Bytes req = Request();
+  provision::PackageContent other = Operation(provision::UpdateKind::kRenewCertificate, first->key_id);
+  ossl::UniquePtr<EVP_PKEY> other_key = NewP256();
+  other.certificates = {CertDer(MakeCert(other_key.get(), "dev-other", authority_key_.get(), authority_.get()).get())};
+  ExpectRefused(Send(req, other), Reason::kDataInvalid);
+  provision::PackageContent unknown = Operation(provision::UpdateKind::kRenewCertificate, first->key_id);
+  unknown.certificates = renew.certificates;
+  unknown.key_id[0] ^= 1;
+  ExpectRefused(Send(req, unknown), Reason::kDataInvalid);
+  auto before = Snapshot();
+  auto r = backend_->ApplyUpdate(session_, Send(req, renew));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->counter, 2u);
+  EXPECT_EQ(r->key_id, first->key_id);
+  EXPECT_EQ(FindByLabel(*backend_, session_, CKO_PRIVATE_KEY, "device-tls"), key);  // the same key object
+  EXPECT_EQ(CertsWithId(*backend_, session_, first->key_id), std::vector<Bytes>{renewed});
+  EXPECT_EQ(Snapshot().second, before.second);  // the leaf replaced; the CA certificate was held already
+}
+
+TEST_F(ProvisioningTest, DeletionRemovesTheKeyAndItsCertificates) {
+  PinAuthority();
+  auto first = backend_->ApplyUpdate(session_, Package(Request()));
+  ASSERT_TRUE(first.ok());
+  Bytes req = Request();
+  Bytes unknown_id = first->key_id;
+  unknown_id[0] ^= 1;
+  ExpectRefused(Send(req, Operation(provision::UpdateKind::kDeleteKey, unknown_id)), Reason::kDataInvalid);
+  // The vault's own keys are not found by their CKA_ID; a key the
+  // application made not destroyable stays.
+  ExpectRefused(Send(req, Operation(provision::UpdateKind::kDeleteKey, ToBytes("certvault identity"))),
+                Reason::kDataInvalid);
+  static const uint8_t kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+  AttributeSet pub, priv;
+  pub.Set(CKA_EC_PARAMS, kP256);
+  pub.SetBool(CKA_TOKEN, true);
+  priv.SetBool(CKA_TOKEN, true);
+  priv.SetBool(CKA_DESTROYABLE, false);
+  priv.Set(CKA_ID, ToBytes("keep"));
+  ASSERT_TRUE(backend_->GenerateKeyPair(session_, Mechanism{CKM_EC_KEY_PAIR_GEN, {}}, pub, priv).ok());
+  ExpectRefused(Send(req, Operation(provision::UpdateKind::kDeleteKey, ToBytes("keep"))), Reason::kDataInvalid);
+  auto before = Snapshot();
+  auto r = backend_->ApplyUpdate(session_, Send(req, Operation(provision::UpdateKind::kDeleteKey, first->key_id)));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->key_id, first->key_id);
+  EXPECT_EQ(FindByLabel(*backend_, session_, CKO_PRIVATE_KEY, "device-tls"), 0u);
+  EXPECT_TRUE(CertsWithId(*backend_, session_, first->key_id).empty());
+  EXPECT_EQ(Snapshot().second, before.second - 2);  // the key and its certificate
+}
+
+TEST_F(ProvisioningTest, CapacityPackageSetsTheLimit) {
+  PinAuthority();
+  ASSERT_TRUE(backend_->ApplyUpdate(session_, Package(Request())).ok());  // 1 key, 2 certificates
+  Bytes req = Request();
+  ExpectRefused(Send(req, Operation(provision::UpdateKind::kSetCapacity, {}, 1)), Reason::kDataInvalid);  // below use
+  ASSERT_TRUE(backend_->ApplyUpdate(session_, Send(req, Operation(provision::UpdateKind::kSetCapacity, {}, 3))).ok());
+  // The new capacity is part of the MACed token row: a fresh login verifies it.
+  ASSERT_TRUE(backend_->Logout(session_).ok());
+  Status login = backend_->Login(session_, UserType::kUser, Pin("user-pin-1234"));
+  ASSERT_TRUE(login.ok()) << login.ToString();
+  ExpectRefused(Package(Request()), Reason::kCapacityExceeded);  // would hold 4 certificates
+  ASSERT_TRUE(backend_->ApplyUpdate(session_, Send(Request(), Operation(provision::UpdateKind::kSetCapacity, {}, 0))).ok());
+  EXPECT_TRUE(backend_->ApplyUpdate(session_, Package(Request())).ok());  // unlimited again
+}
+
+TEST_F(ProvisioningTest, EveryKindHasTheKeyPackagesChecks) {
+  PinAuthority();
+  auto first = backend_->ApplyUpdate(session_, Package(Request()));
+  ASSERT_TRUE(first.ok());
+  ossl::UniquePtr<EVP_PKEY> other_key = NewP256();
+  ossl::UniquePtr<X509> other = MakeCert(other_key.get(), "vendor authority");
+  std::vector<provision::PackageContent> kinds;
+  kinds.push_back(Operation(provision::UpdateKind::kRenewCertificate, first->key_id));
+  kinds.back().certificates = {CertDer(MakeCert(device_.get(), "dev-2", authority_key_.get(), authority_.get()).get())};
+  kinds.push_back(Operation(provision::UpdateKind::kSetCapacity, {}, 5));
+  kinds.push_back(Operation(provision::UpdateKind::kDeleteKey, first->key_id));
+  for (const provision::PackageContent& c : kinds) {
+    Bytes req = Request();
+    ExpectRefused(Send(req, c, [](provision::PackageHeader* h) { h->counter += 1; }), Reason::kDataInvalid);
+    ExpectRefused(Send(req, c, [](provision::PackageHeader* h) { h->target_serial = "ffffffffffffffff"; }),
+                  Reason::kDataInvalid);
+    ExpectRefused(Send(req, c, [](provision::PackageHeader* h) { h->expires_unix = time(nullptr) - 1; }),
+                  Reason::kDataInvalid);
+    ExpectRefused(Send(req, c, [](provision::PackageHeader* h) { h->nonce[0] ^= 1; }), Reason::kDataInvalid);
+    ExpectRefused(Send(req, c, nullptr, other_key.get(), other.get()), Reason::kSignatureInvalid);
+    Bytes good = Send(req, c);
+    Bytes bad = good;
+    bad[bad.size() - 40] ^= 0x20;
+    auto before = Snapshot();
+    EXPECT_FALSE(backend_->ApplyUpdate(session_, bad).ok());
+    EXPECT_EQ(Snapshot(), before);
+    ASSERT_TRUE(backend_->ApplyUpdate(session_, good).ok()) << static_cast<int>(c.kind);
+    ExpectRefused(good, Reason::kDataInvalid);  // replay
+  }
 }
 
 }  // namespace

@@ -388,6 +388,13 @@ Result<Bytes> BuildCsr(const CsrSpec& spec, const Signer& signer) {
     sk_X509_EXTENSION_free(exts);  // the stack only borrowed ext; add_extensions copied it
     if (!ok) return ossl::OpenSslError("X509_REQ_add_extensions");
   }
+  for (const auto& [oid_text, value] : spec.attributes) {
+    ossl::UniquePtr<ASN1_OBJECT> oid(OBJ_txt2obj(oid_text.c_str(), 1));
+    if (oid == nullptr || value.empty() || value[0] != 0x30 ||
+        X509_REQ_add1_attr_by_OBJ(req.get(), oid.get(), V_ASN1_SEQUENCE, value.data(), static_cast<int>(value.size())) != 1) {
+      return ossl::OpenSslError("X509_REQ_add1_attr_by_OBJ", Reason::kArgumentsBad);
+    }
+  }
   CV_RETURN_IF_ERROR(SignReq(req.get(), spec.algorithm, signer));
   return VerifiedReqDer(req.get(), key.get());
 }

@@ -88,6 +88,9 @@ struct CsrSpec {
   std::string subject;    // ParseSubject form
   std::vector<SanEntry> sans;
   SignatureAlgorithm algorithm = SignatureAlgorithm::kEcdsaSha256;
+  // attributes: further CSR attributes (RFC 2986 §4.1), each (dotted OID,
+  // the DER of its single value, which must be a SEQUENCE).
+  std::vector<std::pair<std::string, Bytes>> attributes;
 };
 
 // BuildCsr: the DER CertificationRequest, signed by `signer` and verified.

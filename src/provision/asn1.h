@@ -29,15 +29,28 @@ typedef struct cv_update_request_st {
 } CV_UPDATE_REQUEST;
 DECLARE_ASN1_FUNCTIONS(CV_UPDATE_REQUEST)
 
+// UpdateOperation ::= SEQUENCE {      -- UpdateContent version 2
+//   kind INTEGER { deliverKey(1), renewCertificate(2), deleteKey(3), setCapacity(4) },
+//   keyId [0] IMPLICIT OCTET STRING OPTIONAL,   -- renewCertificate, deleteKey
+//   capacity [1] IMPLICIT INTEGER OPTIONAL }    -- setCapacity
+typedef struct cv_update_operation_st {
+  ASN1_INTEGER* kind;
+  ASN1_OCTET_STRING* key_id;
+  ASN1_INTEGER* capacity;
+} CV_UPDATE_OPERATION;
+DECLARE_ASN1_FUNCTIONS(CV_UPDATE_OPERATION)
+
 // UpdateContent ::= SEQUENCE {  -- the plaintext inside AuthEnvelopedData
-//   version INTEGER (1), label UTF8String,
+//   version INTEGER (1 | 2), label UTF8String,
 //   keys AsymmetricKeyPackage,          -- RFC 5958 §2: SEQUENCE OF OneAsymmetricKey
-//   certificates SEQUENCE OF Certificate }
+//   certificates SEQUENCE OF Certificate,
+//   operation [0] EXPLICIT UpdateOperation OPTIONAL }  -- present iff version 2
 typedef struct cv_update_content_st {
   ASN1_INTEGER* version;
   ASN1_UTF8STRING* label;
   STACK_OF(PKCS8_PRIV_KEY_INFO)* keys;
   STACK_OF(X509)* certificates;
+  CV_UPDATE_OPERATION* operation;
 } CV_UPDATE_CONTENT;
 DECLARE_ASN1_FUNCTIONS(CV_UPDATE_CONTENT)
 
@@ -69,12 +82,16 @@ typedef struct cv_key_attestation_st {
 } CV_KEY_ATTESTATION;
 DECLARE_ASN1_FUNCTIONS(CV_KEY_ATTESTATION)
 
+// Certificates ::= SEQUENCE OF Certificate  -- CSR attribute cvKeyAttestationChain
+DECLARE_ASN1_ITEM(CV_CERT_SEQUENCE)
+
 }  // extern "C"
 
 namespace certvault::ossl {
 CV_OSSL_DELETER(CV_KEY_ATTESTATION, CV_KEY_ATTESTATION_free)
 CV_OSSL_DELETER(CV_UPDATE_REQUEST, CV_UPDATE_REQUEST_free)
 CV_OSSL_DELETER(CV_UPDATE_CONTENT, CV_UPDATE_CONTENT_free)
+CV_OSSL_DELETER(CV_UPDATE_OPERATION, CV_UPDATE_OPERATION_free)
 CV_OSSL_DELETER(CV_UPDATE_RECEIPT, CV_UPDATE_RECEIPT_free)
 }  // namespace certvault::ossl
 

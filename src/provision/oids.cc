@@ -31,6 +31,7 @@ Nids MakeNids() {
   n.kp_provisioning = Register(".3.1", "cvProvisioning");
   n.kp_vault_identity = Register(".3.2", "cvVaultIdentity");
   n.ext_attestation = Register(".4.1", "cvKeyAttestation");
+  n.attr_attestation_chain = Register(".4.2", "cvKeyAttestationChain");
   return n;
 }
 
@@ -42,7 +43,7 @@ Result<const Nids*> GetNids() {
   std::call_once(once, [] { nids = MakeNids(); });
   for (int nid : {nids.ct_request, nids.ct_package, nids.ct_receipt, nids.aa_target_serial, nids.aa_counter,
                   nids.aa_nonce, nids.aa_expiry, nids.kp_provisioning, nids.kp_vault_identity,
-                  nids.ext_attestation}) {
+                  nids.ext_attestation, nids.attr_attestation_chain}) {
     if (nid == NID_undef) return ossl::OpenSslError("OBJ_create");
   }
   return &nids;

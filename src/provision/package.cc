@@ -49,14 +49,40 @@ Status AddCerts(CV_UPDATE_CONTENT* c, const std::vector<Bytes>& certs) {
   return OkStatus();
 }
 
+// NewOperation: the version 2 UpdateOperation of a non-key package.
+Result<ossl::UniquePtr<CV_UPDATE_OPERATION>> NewOperation(const PackageContent& content) {
+  ossl::UniquePtr<CV_UPDATE_OPERATION> op(CV_UPDATE_OPERATION_new());
+  if (op == nullptr) return ossl::OpenSslError("CV_UPDATE_OPERATION_new");
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<ASN1_INTEGER> kind, FromU64(static_cast<uint64_t>(content.kind)));
+  ASN1_INTEGER_free(op->kind);
+  op->kind = kind.release();  // owned by op
+  if (!content.key_id.empty()) {
+    op->key_id = ASN1_OCTET_STRING_new();
+    if (op->key_id == nullptr || ASN1_OCTET_STRING_set(op->key_id, content.key_id.data(),
+                                                       static_cast<int>(content.key_id.size())) != 1) {
+      return ossl::OpenSslError("ASN1_OCTET_STRING_set");
+    }
+  }
+  if (content.kind == UpdateKind::kSetCapacity) {
+    CV_ASSIGN_OR_RETURN(ossl::UniquePtr<ASN1_INTEGER> cap, FromU64(content.capacity));
+    op->capacity = cap.release();  // owned by op
+  }
+  return op;
+}
+
 // EncodeContent: the UpdateContent DER, in wiping memory (it holds private keys).
 Result<SecretBytes> EncodeContent(const PackageContent& content) {
-  if (content.private_keys.empty() && content.certificates.empty()) return InvalidArgumentError("empty package");
+  CV_RETURN_IF_ERROR(CheckContentShape(content));
   ossl::UniquePtr<CV_UPDATE_CONTENT> c(CV_UPDATE_CONTENT_new());
   if (c == nullptr) return ossl::OpenSslError("CV_UPDATE_CONTENT_new");
-  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<ASN1_INTEGER> version, FromU64(1));
+  const bool v2 = content.kind != UpdateKind::kDeliverKey;
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<ASN1_INTEGER> version, FromU64(v2 ? 2 : 1));
   ASN1_INTEGER_free(c->version);
   c->version = version.release();  // owned by c
+  if (v2) {
+    CV_ASSIGN_OR_RETURN(ossl::UniquePtr<CV_UPDATE_OPERATION> op, NewOperation(content));
+    c->operation = op.release();  // owned by c
+  }
   CV_RETURN_IF_ERROR(SetString(c->label, AsSpan(content.label)));
   CV_RETURN_IF_ERROR(AddKeys(c.get(), content.private_keys));
   CV_RETURN_IF_ERROR(AddCerts(c.get(), content.certificates));
@@ -140,6 +166,36 @@ Result<ossl::UniquePtr<X509_STORE>> AuthorityStore(X509* authority) {
   return store;
 }
 
+// ReadOperation: version 1 delivers a key and has no operation; version 2
+// names its operation (docs/formats/update-package.md, "Versions").
+Status ReadOperation(const CV_UPDATE_CONTENT& c, PackageContent* out) {
+  CV_ASSIGN_OR_RETURN(uint64_t version, internal::ToU64(c.version));
+  if (version == 1 && c.operation == nullptr) return OkStatus();
+  if (version != 2 || c.operation == nullptr) return Malformed("unsupported UpdateContent version");
+  CV_ASSIGN_OR_RETURN(uint64_t kind, internal::ToU64(c.operation->kind));
+  switch (static_cast<UpdateKind>(kind)) {
+    case UpdateKind::kRenewCertificate:
+    case UpdateKind::kDeleteKey:
+    case UpdateKind::kSetCapacity:
+      out->kind = static_cast<UpdateKind>(kind);
+      break;
+    default:
+      return Malformed("unknown update operation");
+  }
+  if (c.operation->key_id != nullptr) {
+    const ASN1_OCTET_STRING* id = c.operation->key_id;
+    out->key_id.assign(id->data, id->data + id->length);
+  }
+  if (c.operation->capacity != nullptr) {
+    CV_ASSIGN_OR_RETURN(uint64_t cap, internal::ToU64(c.operation->capacity));
+    if (cap > UINT32_MAX) return Malformed("capacity out of range");
+    out->capacity = static_cast<uint32_t>(cap);
+  } else if (out->kind == UpdateKind::kSetCapacity) {
+    return Malformed("a capacity package without a capacity");
+  }
+  return OkStatus();
+}
+
 Result<PackageContent> DecodeContent(std::span<const uint8_t> der) {
   const unsigned char* p = der.data();
   ossl::UniquePtr<CV_UPDATE_CONTENT> c(d2i_CV_UPDATE_CONTENT(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
@@ -148,6 +204,7 @@ Result<PackageContent> DecodeContent(std::span<const uint8_t> der) {
     return Malformed("malformed UpdateContent");
   }
   PackageContent out;
+  CV_RETURN_IF_ERROR(ReadOperation(*c, &out));
   out.label = internal::ToString(c->label);
   for (int i = 0; i < sk_PKCS8_PRIV_KEY_INFO_num(c->keys); ++i) {
     PKCS8_PRIV_KEY_INFO* p8 = sk_PKCS8_PRIV_KEY_INFO_value(c->keys, i);
@@ -163,10 +220,33 @@ Result<PackageContent> DecodeContent(std::span<const uint8_t> der) {
                         (ossl::ToDer<X509, i2d_X509>(sk_X509_value(c->certificates, i), "i2d_X509")));
     out.certificates.push_back(std::move(der_cert));
   }
+  CV_RETURN_IF_ERROR(CheckContentShape(out));
   return out;
 }
 
 }  // namespace
+
+Status CheckContentShape(const PackageContent& c) {
+  const bool keys = !c.private_keys.empty(), certs = !c.certificates.empty(), id = !c.key_id.empty();
+  bool ok = false;
+  switch (c.kind) {
+    case UpdateKind::kDeliverKey:
+      ok = c.private_keys.size() == 1 && certs && !id;
+      break;
+    case UpdateKind::kRenewCertificate:
+      ok = !keys && certs && id;
+      break;
+    case UpdateKind::kDeleteKey:
+      ok = !keys && !certs && id;
+      break;
+    case UpdateKind::kSetCapacity:
+      ok = !keys && !certs && !id;
+      break;
+    default:
+      return Malformed("unknown update operation");
+  }
+  return ok ? OkStatus() : Malformed("the package content does not fit its operation");
+}
 
 Result<Bytes> BuildUpdatePackage(const PackageHeader& header, const PackageContent& content,
                                  std::span<const uint8_t> transport_cert, const CmsSigner& authority) {

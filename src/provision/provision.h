@@ -47,6 +47,7 @@ struct Nids {
   int kp_provisioning = 0;   // arc.3.1 extendedKeyUsage: may sign packages
   int kp_vault_identity = 0; // arc.3.2 extendedKeyUsage: a vault identity key
   int ext_attestation = 0;   // arc.4.1 certificate extension KeyAttestation
+  int attr_attestation_chain = 0;  // arc.4.2 CSR attribute: SEQUENCE OF Certificate (attestation, identity, ...)
 };
 // GetNids: registers the OIDs on first use. kFunctionFailed if OpenSSL cannot.
 Result<const Nids*> GetNids();
@@ -81,11 +82,27 @@ struct PackageHeader {
   Bytes nonce;           // the request's nonce
   int64_t expires_unix = 0;
 };
+// UpdateKind: what a package does (UpdateOperation.kind). kDeliverKey is
+// UpdateContent version 1 (no operation field); the others are version 2.
+enum class UpdateKind : uint64_t {
+  kDoNotUse = 0,
+  kDeliverKey = 1,        // one private key and its certificate chain
+  kRenewCertificate = 2,  // a new certificate chain for the vault key `key_id` (same key)
+  kDeleteKey = 3,         // destroy the vault key `key_id` with its public key and certificates
+  kSetCapacity = 4,       // the token's capacity becomes `capacity` (0 = unlimited)
+};
 struct PackageContent {
+  UpdateKind kind = UpdateKind::kDeliverKey;
   std::string label;
   std::vector<SecretBytes> private_keys;  // PKCS#8 / OneAsymmetricKey DER, each
-  std::vector<Bytes> certificates;        // DER; the first certifies private_keys[0]
+  std::vector<Bytes> certificates;        // DER; the first certifies private_keys[0] (renew: the key `key_id`)
+  Bytes key_id;                           // kRenewCertificate, kDeleteKey: the key's CKA_ID
+  uint32_t capacity = 0;                  // kSetCapacity
 };
+// CheckContentShape: `c` carries exactly what its kind needs (deliver: one
+// key and >= 1 certificate; renew: no key, >= 1 certificate, a key id;
+// delete: a key id only; capacity: nothing else). kDataInvalid otherwise.
+Status CheckContentShape(const PackageContent& c);
 // BuildUpdatePackage: `transport_cert` (DER) must hold an EC P-256 key; the
 // caller has checked it (VerifyUpdateRequest checks it against the identity).
 Result<Bytes> BuildUpdatePackage(const PackageHeader& header, const PackageContent& content,
@@ -134,6 +151,24 @@ Result<Bytes> BuildAttestationCert(const KeyAttestation& a, std::span<const uint
 // ReadAttestation: the statement of an attestation certificate; kDataInvalid
 // if it has none or a malformed one. Does not check any signature.
 Result<KeyAttestation> ReadAttestation(X509* cert);
+
+// EncodeAttestationChain / DecodeAttestationChain: the value of CSR
+// attribute cvKeyAttestationChain (arc.4.2): SEQUENCE OF Certificate, the
+// attestation certificate first, then the vault identity certificate and
+// any certificates between it and the manufacturer CA. Decode: kDataInvalid
+// if malformed, empty or over 8 certificates.
+Result<Bytes> EncodeAttestationChain(const std::vector<Bytes>& certs);
+Result<std::vector<Bytes>> DecodeAttestationChain(std::span<const uint8_t> der);
+
+// VerifyKeyAttestation: proves that `key` was generated inside a certvault
+// vault and can never leave it (docs/formats/update-package.md, "Key
+// attestation in a CSR"): chain[0] certifies `key`, is valid now, is signed
+// by chain[1] (the identity certificate), which chains to `roots` (the
+// further chain entries are untrusted intermediates) and has the
+// cvVaultIdentity extendedKeyUsage unless it is itself a root; the statement
+// says origin generated, never extractable, always sensitive.
+// kPermissionDenied names the failed check; nothing is retained.
+Result<KeyAttestation> VerifyKeyAttestation(std::span<const Bytes> chain, EVP_PKEY* key, X509_STORE* roots);
 
 // EvpSigner: an x509::Signer over an in-process P-256 key (the vault's own
 // keys, a CA's freshly generated device key): ECDSA SHA-256, raw r||s as

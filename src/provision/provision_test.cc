@@ -94,6 +94,36 @@ TEST_F(ProvisionTest, PackageRoundTrip) {
   EXPECT_EQ(c->certificates.size(), 1u);
 }
 
+TEST_F(ProvisionTest, OperationPackagesRoundTrip) {
+  CmsSigner who{authority_key_.get(), authority_.get(), nullptr};
+  for (UpdateKind kind : {UpdateKind::kRenewCertificate, UpdateKind::kDeleteKey, UpdateKind::kSetCapacity}) {
+    PackageContent c;
+    c.kind = kind;
+    c.label = "device";
+    if (kind != UpdateKind::kSetCapacity) c.key_id = Bytes(20, 9);
+    if (kind == UpdateKind::kRenewCertificate) c.certificates.push_back(CertDer(authority_.get()));
+    c.capacity = kind == UpdateKind::kSetCapacity ? 12 : 0;
+    auto der = BuildUpdatePackage(header_, c, TransportCert(), who);
+    ASSERT_TRUE(der.ok()) << der.status().ToString();
+    auto v = VerifyUpdatePackage(*der, authority_.get());
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    auto opened = OpenUpdatePackage(*v, transport_key_.get());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    EXPECT_EQ(opened->kind, kind);
+    EXPECT_EQ(opened->key_id, c.key_id);
+    EXPECT_EQ(opened->capacity, c.capacity);
+    EXPECT_EQ(opened->certificates, c.certificates);
+    EXPECT_TRUE(opened->private_keys.empty());
+  }
+  // A content that does not fit its operation is never built.
+  PackageContent wrong;
+  wrong.kind = UpdateKind::kDeleteKey;  // without a key id
+  EXPECT_EQ(BuildUpdatePackage(header_, wrong, TransportCert(), who).status().reason(), Reason::kDataInvalid);
+  wrong.key_id = Bytes(20, 1);
+  wrong.private_keys.push_back(testing::Pkcs8(device_key_.get()));  // a key in a delete package
+  EXPECT_EQ(BuildUpdatePackage(header_, wrong, TransportCert(), who).status().reason(), Reason::kDataInvalid);
+}
+
 TEST_F(ProvisionTest, PackageWrongSignerRefused) {
   ossl::UniquePtr<EVP_PKEY> other_key = NewP256();
   ossl::UniquePtr<X509> other = MakeCert(other_key.get(), "vendor");  // same name, other key
@@ -172,6 +202,74 @@ TEST(AttestationTest, RoundTripAndChainsToIdentity) {
   EXPECT_EQ(back->token_serial, "0123456789abcdef");
   EXPECT_EQ(back->software_version, "1.2.3");
   EXPECT_FALSE(ReadAttestation(id.get()).ok());
+}
+
+// KeyAttestationCheck: what a CA checks for a profile with require_attestation.
+class KeyAttestationCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    nids_ = *GetNids();
+    root_key_ = testing::NewP256();
+    root_ = testing::MakeCert(root_key_.get(), "manufacturer root");
+    id_key_ = testing::NewP256();
+    id_ = testing::MakeCert(id_key_.get(), "vault identity", root_key_.get(), root_.get(), nids_->kp_vault_identity);
+    key_ = testing::NewP256();
+  }
+  Bytes Attest(EVP_PKEY* key, KeyAttestation a = {1, true, true, "0123456789abcdef", "1"}) {
+    auto der = BuildAttestationCert(a, testing::Spki(key), CmsSigner{id_key_.get(), id_.get(), nullptr});
+    EXPECT_TRUE(der.ok());
+    return *der;
+  }
+  static ossl::UniquePtr<X509_STORE> Store(X509* root) {
+    ossl::UniquePtr<X509_STORE> s(X509_STORE_new());
+    X509_STORE_add_cert(s.get(), root);
+    return s;
+  }
+  Status Check(const std::vector<Bytes>& chain, X509* root) {
+    return VerifyKeyAttestation(chain, key_.get(), Store(root).get()).status();
+  }
+  const Nids* nids_ = nullptr;
+  ossl::UniquePtr<EVP_PKEY> root_key_, id_key_, key_;
+  ossl::UniquePtr<X509> root_, id_;
+};
+
+TEST_F(KeyAttestationCheckTest, GeneratedNeverExtractableKeyIsAccepted) {
+  auto encoded = EncodeAttestationChain({Attest(key_.get()), CertDer(id_.get())});
+  ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
+  auto chain = DecodeAttestationChain(*encoded);
+  ASSERT_TRUE(chain.ok()) << chain.status().ToString();
+  ASSERT_EQ(chain->size(), 2u);
+  auto a = VerifyKeyAttestation(*chain, key_.get(), Store(root_.get()).get());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->token_serial, "0123456789abcdef");
+  // A self-signed identity (no manufacturer CA yet) that is itself a root.
+  auto self_key = testing::NewP256();
+  auto self = testing::MakeCert(self_key.get(), "self identity");
+  auto att = BuildAttestationCert({1, true, true, "s", "1"}, testing::Spki(key_.get()),
+                                  CmsSigner{self_key.get(), self.get(), nullptr});
+  EXPECT_TRUE(Check({*att, CertDer(self.get())}, self.get()).ok());
+  EXPECT_FALSE(DecodeAttestationChain(Bytes{0x30, 0x00}).ok());
+  EXPECT_FALSE(DecodeAttestationChain(Bytes{0x30, 0x03, 0x02, 0x01, 0x01}).ok());
+}
+
+TEST_F(KeyAttestationCheckTest, EveryFailedCheckIsRefused) {
+  auto other_key = testing::NewP256();
+  auto other_root = testing::MakeCert(other_key.get(), "another root");
+  Bytes good = Attest(key_.get());
+  EXPECT_EQ(Check({good, CertDer(id_.get())}, other_root.get()).code(), StatusCode::kPermissionDenied);  // unknown root
+  EXPECT_EQ(Check({Attest(other_key.get()), CertDer(id_.get())}, root_.get()).code(),
+            StatusCode::kPermissionDenied);  // another key
+  EXPECT_EQ(Check({good}, root_.get()).code(), StatusCode::kPermissionDenied);  // no identity
+  EXPECT_EQ(Check({Attest(key_.get(), {2, true, true, "s", "1"}), CertDer(id_.get())}, root_.get()).code(),
+            StatusCode::kPermissionDenied);  // imported
+  EXPECT_EQ(Check({Attest(key_.get(), {1, false, true, "s", "1"}), CertDer(id_.get())}, root_.get()).code(),
+            StatusCode::kPermissionDenied);  // extractable once
+  auto no_eku = testing::MakeCert(id_key_.get(), "vault identity", root_key_.get(), root_.get());
+  EXPECT_EQ(Check({good, CertDer(no_eku.get())}, root_.get()).code(), StatusCode::kPermissionDenied);
+  Bytes flipped = good;
+  flipped[flipped.size() - 10] ^= 1;  // in the signature
+  EXPECT_FALSE(Check({flipped, CertDer(id_.get())}, root_.get()).ok());
+  EXPECT_TRUE(Check({good, CertDer(id_.get())}, root_.get()).ok());
 }
 
 }  // namespace

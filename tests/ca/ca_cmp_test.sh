@@ -42,12 +42,22 @@ access_log = "access.log"
 [[server.authorize]]
 issuer = "/CN=Bootstrap CA/O=Maker"
 subject = "/CN=terminal-1"
-profiles = ["device"]
+profiles = ["device", "attested"]
 
 [[server.authorize]]
 issuer = "/CN=Bootstrap CA/O=Maker"
 subject = "/CN=revoker"
 revoke = true
+
+# Issue 14: keys a certvault vault attests only (root: the device vault's identity, written below).
+[profiles.attested]
+days = 365
+key_usage = ["digitalSignature"]
+subject_allowed = ["CN"]
+san_types = []
+key_algorithms = ["ec-p256"]
+require_attestation = true
+attestation_roots = ["$WORK/dev-identity.pem"]
 TOML
 ca init 2>/dev/null || fail "init"
 ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
@@ -231,6 +241,17 @@ dev enroll --protocol cmp --server "http://$SERVER" --key e3 --profile device --
 dev export-cert --cert "pkcs11:object=e3;type=cert" --out "$WORK/e3.pem" || fail "export-cert e3"
 verify "$WORK/e3.pem"
 log "certvault enroll --protocol cmp: ir with a code (reuse refused, vault unchanged), p10cr with --auth-cert"
+# enroll --attest over CMP p10cr: the PKCS#10 carries the key attestation (issue 14).
+dev identity show >"$WORK/dev-id.txt" || fail "identity show"
+sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p;/END CERTIFICATE/q' "$WORK/dev-id.txt" >"$WORK/dev-identity.pem"
+dev enroll --protocol cmp --server "http://$SERVER" --key a1 --profile attested --subject /CN=a1 \
+  --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/ea.out" 2>&1 \
+  && fail "CMP p10cr without an attestation issued under require_attestation"
+expect_contains "$WORK/ea.out" "key attestation" "CMP without attestation: no reason"
+dev enroll --protocol cmp --server "http://$SERVER" --key a2 --profile attested --subject /CN=a2 \
+  --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" --attest >"$WORK/e.out" 2>&1 \
+  || { cat "$WORK/e.out"; fail "enroll --protocol cmp --attest (p10cr)"; }
+log "CMP p10cr: enroll --attest issued under require_attestation; without the attestation refused"
 # server-cert (the old TLS key is destroyed in the token) and SIGHUP: CMP answers are signed by the new key.
 SERVE_PID=$(pgrep -P "${BG_PIDS[0]}") || fail "no serve process under the timeout started here"
 ca server-cert --san IP:127.0.0.1 2>/dev/null || fail "second server-cert"

@@ -27,7 +27,7 @@ cat >>"$CA_DIR/ca.toml" <<TOML
 https_port = $HTTPS_PORT
 http_port = $OCSP_PORT
 provider_module = "$PROVIDER"
-enroll_code_profiles = ["device"]
+enroll_code_profiles = ["device", "attested"]
 default_profile = "device"
 access_log = "access.log"
 client_anchors = ["$WORK/boot-ca.pem"]
@@ -35,6 +35,18 @@ client_anchors = ["$WORK/boot-ca.pem"]
 [[server.authorize]]
 issuer = "/CN=Bootstrap CA/O=Maker"
 profiles = ["device"]
+
+# Issue 14: only keys a certvault vault attests (generated inside, never
+# extractable); the root is the device vault's identity, written below.
+[profiles.attested]
+days = 365
+key_usage = ["digitalSignature"]
+extended_key_usage = ["clientAuth"]
+subject_allowed = ["CN"]
+san_types = []
+key_algorithms = ["ec-p256"]
+require_attestation = true
+attestation_roots = ["$WORK/dev-identity.pem"]
 TOML
 ca init 2>/dev/null || fail "init"
 ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
@@ -163,3 +175,16 @@ cacerts --trust "$WORK/rogue.pem" --out "$WORK/rogue-out.pem" >"$WORK/c.out" 2>&
 cacerts --trust-fingerprint "$(printf '%064d' 0)" >"$WORK/c.out" 2>&1 && fail "ca-certs: wrong fingerprint accepted"
 cacerts --trust "$CA_DIR/root.pem" --trust-fingerprint "$FP" >"$WORK/c.out" 2>&1 && fail "ca-certs: two anchors accepted"
 log "ca-certs: cacerts checked against --trust / --trust-fingerprint; refusals write nothing"
+
+# enroll --attest (issue 14): the EST CSR carries the key's attestation; a
+# profile with require_attestation issues only with it.
+dev identity show >"$WORK/dev-id.txt" || fail "identity show"
+sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p;/END CERTIFICATE/q' "$WORK/dev-id.txt" >"$WORK/dev-identity.pem"
+ca enroll-code --profile attested >"$WORK/code3.txt" 2>/dev/null && chmod 600 "$WORK/code3.txt" || fail "enroll-code"
+dev enroll --server "$URL" --profile attested --key a1 --subject /CN=a1 --trust "$CA_DIR/root.pem" \
+  --enroll-code-file "$WORK/code3.txt" >"$WORK/e.out" 2>&1 && fail "enrolled without an attestation under require_attestation"
+expect_contains "$WORK/e.out" "requires a key attestation" "no attestation: no reason"
+ca enroll-code --profile attested >"$WORK/code4.txt" 2>/dev/null && chmod 600 "$WORK/code4.txt" || fail "enroll-code"
+dev enroll --server "$URL" --profile attested --key a2 --subject /CN=a2 --trust "$CA_DIR/root.pem" \
+  --enroll-code-file "$WORK/code4.txt" --attest >"$WORK/e.out" 2>&1 || { cat "$WORK/e.out"; fail "enroll --attest"; }
+log "EST enroll --attest issued under require_attestation; without the attestation refused"

@@ -102,10 +102,101 @@ expect_contains "$WORK/r.out" "applied update 1: ok" "receipt not accepted"
 expect_contains "$WORK/r.out" "$(sha256sum "$WORK/dev.upd" | cut -c1-64)" "receipt names another package"
 log "applied; receipt verified by certvault-ca and openssl cms"
 
+# The delivery record (migration 6): closed by the receipt, once; listed by --status.
+SERIAL=$(awk '/^serial:/ {print $2; exit}' "$WORK/id.txt")
+ca provision --status --target "$SERIAL" >"$WORK/st1.out" 2>&1 || { cat "$WORK/st1.out"; fail "provision --status"; }
+[[ $(grep -c "^$SERIAL " "$WORK/st1.out") == 1 && $(wc -l <"$WORK/st1.out") == 2 ]] \
+  || { cat "$WORK/st1.out"; fail "--status --target does not list exactly this vault's delivery"; }
+expect_contains "$WORK/st1.out" " ok " "the delivery is not closed by its receipt"
+ca provision --status >"$WORK/st.out" 2>&1 || { cat "$WORK/st.out"; fail "provision --status"; }
+expect_contains "$WORK/st.out" " ok " "the delivery is not closed by its receipt"
+expect_contains "$WORK/st.out" "pending" "the other vaults' deliveries are not pending"
+ca provision --receipt "$WORK/dev.rcpt" >"$WORK/r3.out" 2>&1 && fail "a second receipt of one package was recorded"
+expect_contains "$WORK/r3.out" "has a receipt already" "second receipt: no reason"
+ca audit --limit 5 >"$WORK/audit.out" 2>&1 || fail "audit"
+expect_contains "$WORK/audit.out" "provision-receipt" "the receipt is not in the audit chain"
+ca audit verify >/dev/null 2>&1 || fail "the audit chain does not verify after provisioning"
+log "delivery recorded, closed once by its receipt, audited; --status lists it"
+
 dev attest --key tls --out "$WORK/att.pem" || fail "attest"
 openssl x509 -in "$WORK/att.pem" -noout -text >"$WORK/att.txt" || fail "the attestation is not a certificate"
 expect_contains "$WORK/att.txt" "2.25.35505282237931440571555100275514417151.4.1" "no attestation extension"
 log "attestation certificate for the delivered key"
+
+# Version 2 packages (same checks as the key package): renew the delivered
+# key's certificate (same key), then delete the key; each receipt closes its
+# delivery. A renewal for a key the CA never delivered is refused.
+KEYID=$(sed -n 's/.*key id \([0-9a-f]*\).*/\1/p' "$WORK/r.out")
+[[ -n "$KEYID" ]] || fail "no key id in the receipt output"
+op_flow() {  # op_flow NAME ARGS...: request, package, apply, receipt
+  local name=$1; shift
+  dev update-request --out "$WORK/$name.req" >/dev/null || fail "update-request ($name)"
+  ca provision --request "$WORK/$name.req" "$@" --authority-cert "$WORK/vendor.pem" \
+    --authority-key "$WORK/vendor.key" --out "$WORK/$name.upd" 2>"$WORK/p.log" || { cat "$WORK/p.log"; fail "provision $name"; }
+  dev apply-update "$WORK/$name.upd" --receipt-out "$WORK/$name.rcpt" >"$WORK/a.out" 2>&1 \
+    || { cat "$WORK/a.out"; fail "apply $name"; }
+  ca provision --receipt "$WORK/$name.rcpt" >"$WORK/r2.out" 2>&1 || { cat "$WORK/r2.out"; fail "receipt $name"; }
+}
+dev update-request --out "$WORK/x.req" >/dev/null || fail "update-request"
+ca provision --request "$WORK/x.req" --renew 00ff --profile provisioned --authority-cert "$WORK/vendor.pem" \
+  --authority-key "$WORK/vendor.key" --out "$WORK/x.upd" >"$WORK/x.out" 2>&1 && fail "renewed a key the CA never delivered"
+expect_contains "$WORK/x.out" "has a receipt" "unknown renewal: no reason"
+dev export-cert --cert tls --id "$KEYID" --out "$WORK/cert1.pem" >/dev/null || fail "export-cert"
+op_flow renew --renew "$KEYID" --profile provisioned
+dev export-cert --cert tls --id "$KEYID" --out "$WORK/cert2.pem" >/dev/null || fail "export-cert (renewed)"
+cmp -s "$WORK/cert1.pem" "$WORK/cert2.pem" && fail "the renewal did not replace the certificate"
+[[ $(openssl x509 -in "$WORK/cert1.pem" -noout -pubkey) == $(openssl x509 -in "$WORK/cert2.pem" -noout -pubkey) ]] \
+  || fail "the renewed certificate is for another key"
+dev list --login >"$WORK/l0.out"
+grep -Eq "private.*label=tls +id=$KEYID" "$WORK/l0.out" || { cat "$WORK/l0.out"; fail "the renewed key is not listed"; }
+op_flow delete --delete-key "$KEYID"
+dev list --login >"$WORK/l.out"
+grep -Eq "(private|cert).*label=tls +id=$KEYID" "$WORK/l.out" && { cat "$WORK/l.out"; fail "the deleted key is still listed"; }
+grep -q "label=tls" "$WORK/l.out" || fail "the issuing CA certificate of the chain was deleted too"
+ca provision --status --target "$SERIAL" >"$WORK/st2.out" 2>&1 || fail "provision --status"
+for kind in key renew delete; do
+  grep -qE "^$SERIAL +[0-9]+ $kind +ok " "$WORK/st2.out" || { cat "$WORK/st2.out"; fail "no confirmed $kind delivery"; }
+done
+log "renewal (same key) and deletion packages applied and confirmed"
+
+# Profiles with require_attestation: a CSR is issued only with a valid
+# attestation of its own key (certvault csr --attest) under attestation_roots
+# (here: the device vault's self-signed identity; a manufacturer CA in the field).
+timeout "$T" "$CLI" --vault "$OTHER" --pin "$USER_PIN" identity show >"$WORK/other-id.txt" || fail "identity show (other)"
+sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p;/END CERTIFICATE/q' "$WORK/other-id.txt" >"$WORK/other-identity.pem"
+cat >>"$CA_DIR/ca.toml" <<TOML
+
+[profiles.attested]
+days = 365
+key_usage = ["digitalSignature"]
+subject_allowed = ["CN"]
+san_types = []
+key_algorithms = ["ec-p256"]
+require_attestation = true
+attestation_roots = ["$WORK/identity.pem"]
+
+[profiles.attested-other]
+days = 365
+key_usage = ["digitalSignature"]
+subject_allowed = ["CN"]
+san_types = []
+key_algorithms = ["ec-p256"]
+require_attestation = true
+attestation_roots = ["$WORK/other-identity.pem"]
+TOML
+dev keygen --label att --type ec:p256 >/dev/null || fail "keygen"
+dev csr --key att --subject /CN=att-1 --attest --out "$WORK/att.csr" || fail "csr --attest"
+openssl req -in "$WORK/att.csr" -noout -verify 2>/dev/null || fail "openssl does not verify the attested CSR"
+ca issue --profile attested --csr "$WORK/att.csr" --out "$WORK/att-cert.pem" >"$WORK/i.out" 2>&1 \
+  || { cat "$WORK/i.out"; fail "an attested CSR was refused"; }
+dev csr --key att --subject /CN=att-1 --out "$WORK/plain.csr" || fail "csr"
+ca issue --profile attested --csr "$WORK/plain.csr" --out "$WORK/x.pem" >"$WORK/i.out" 2>&1 \
+  && fail "a CSR without attestation was issued under require_attestation"
+expect_contains "$WORK/i.out" "requires a key attestation" "no attestation: no reason"
+ca issue --profile attested-other --csr "$WORK/att.csr" --out "$WORK/x.pem" >"$WORK/i.out" 2>&1 \
+  && fail "an attestation from an unknown root was accepted"
+expect_contains "$WORK/i.out" "does not chain to an attestation root" "unknown root: no reason"
+log "require_attestation: attested CSR issued; none or an unknown root refused"
 
 # --batch: several vaults' requests, one issuance run, one package each.
 mkdir -p "$WORK/batch" "$WORK/batch-out"

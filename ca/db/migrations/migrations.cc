@@ -153,6 +153,27 @@ CREATE TABLE cmp_transactions (
   PRIMARY KEY (ca, tid)
 );
 )sql",
+      // 6: deliveries of update packages and their receipts (issue 14,
+      // docs/design/provisioning.md, docs/formats/ca-db.md).
+      R"sql(
+CREATE TABLE provision_deliveries (
+  id {ID},
+  ca TEXT NOT NULL,
+  target_serial TEXT NOT NULL,
+  counter BIGINT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('key', 'renew', 'delete', 'capacity')),
+  key_id TEXT NOT NULL,
+  cert_serial TEXT NOT NULL,
+  package_hash TEXT NOT NULL UNIQUE,
+  identity_key TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  receipt_result TEXT,
+  receipt_at BIGINT
+);
+CREATE INDEX provision_deliveries_target ON provision_deliveries (target_serial, counter);
+)sql",
   };
   return kList;
 }
