@@ -19,6 +19,14 @@ if(CV_FUZZ)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# CV_NO_UNDEFINED: the link option that makes a module (.so) name every symbol
+# it needs. Clang leaves the sanitizer runtime out of shared objects (the
+# executable that loads them carries it), so sanitized clang builds go without.
+set(CV_NO_UNDEFINED -Wl,--no-undefined)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND (CV_SANITIZE OR CV_FUZZ))
+  set(CV_NO_UNDEFINED "")
+endif()
+
 function(certvault_library name)
   cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
   add_library(${name} STATIC ${ARG_SRCS})
