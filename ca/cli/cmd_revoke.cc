@@ -231,7 +231,12 @@ int CmdCrl(Args& args) {
     if (int rc = SignCrls(args, **inst, role, gen, which, parts); rc != 0) return rc;
   }
   for (uint32_t gen : *retiring) {
-    if (Status retired = (*inst)->RetireGeneration(role, gen, now, ActorOf(args)); !retired.ok()) return Fail(retired);
+    Status retired = (*inst)->RetireGeneration(role, gen, now, ActorOf(args));
+    if (retired.code() == StatusCode::kPermissionDenied) {  // quorum-protected: the CRLs stand, the keys wait
+      std::fprintf(stderr, "generation %u has expired but keeps its keys: %s\n", gen, std::string(retired.message()).c_str());
+      continue;
+    }
+    if (!retired.ok()) return Fail(retired);
     std::fprintf(stderr, "retired generation %u: its certificate has expired, its keys are destroyed\n", gen);
   }
   return 0;

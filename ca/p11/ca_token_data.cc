@@ -88,7 +88,12 @@ Status CaToken::DestroyKeyPair(const std::string& label) {
     Result<CK_OBJECT_HANDLE> obj = FindObject(login_session_, cls, label);
     if (obj.status().code() == StatusCode::kNotFound) continue;
     CV_RETURN_IF_ERROR(obj.status());
-    CV_RETURN_IF_ERROR(CheckRv(module_->fn()->C_DestroyObject(login_session_, *obj), "C_DestroyObject"));
+    CK_RV rv = module_->fn()->C_DestroyObject(login_session_, *obj);
+    if (rv == CKR_ACTION_PROHIBITED) {
+      return PermissionDeniedError("key " + label + " is quorum-protected: destroy it under the token's quorum "
+                                     "(certvault delete --op ID)");
+    }
+    CV_RETURN_IF_ERROR(CheckRv(rv, "C_DestroyObject"));
   }
   return OkStatus();
 }

@@ -4,9 +4,10 @@
 # root and issuing keys quorum-protected. One custodian's approval does not
 # create them; two do; pkcs11-tool then cannot delete them
 # (CKR_ACTION_PROHIBITED) and the CA signs as usual; `rollover --quorum-op`
-# protects the new generation's key the same way.
+# protects the new generation's key the same way. Once a protected generation
+# has expired, `crl` signs its last CRL and keeps its keys.
 source "$(dirname "$0")/../interop/lib.sh"
-need_tool openssl pkcs11-tool
+need_tool openssl pkcs11-tool faketime
 [[ -n "${CLI:-}" ]] || skip "needs the certvault CLI (CLI)"
 is_softhsm && skip "certvault's quorum only"
 setup_env
@@ -56,3 +57,16 @@ new_key=$(grep -o "factory-issuing[-_.0-9a-z]*" "$WORK/keys.out" | grep -v "^fac
 [[ -n "$new_key" ]] || { cat "$WORK/keys.out" >&2; fail "no new issuing key after rollover"; }
 expect_failure "pkcs11-tool --delete-object $new_key" p11_user --delete-object --type privkey --label "$new_key"
 expect_contains "$WORK/expect_failure.out" "CKR_ACTION_PROHIBITED|\(0x1b\)" "$new_key: not CKR_ACTION_PROHIBITED"
+
+log "retirement: an expired protected generation keeps its keys and crl goes on"
+# Past generation 1's notAfter, a full `crl` signs its last CRL; the keys are
+# quorum-protected, so they stay (destroyed only under the quorum) and the
+# command still succeeds: the CRLs of the live generation must never stop.
+G1_DAYS=$(( ( $(date -d "$(openssl x509 -in "$CA_DIR/issuing.pem" -noout -enddate | cut -d= -f2)" +%s) - $(date +%s) ) / 86400 + 2 ))
+timeout "$T" "$FAKE_TIME" "+${G1_DAYS}d" "$CA_BIN" --dir "$CA_DIR" --actor interop-test crl >"$WORK/crl.out" 2>&1 \
+  || { cat "$WORK/crl.out" >&2; fail "crl after a protected generation expired"; }
+expect_contains "$WORK/crl.out" "generation 1 has expired but keeps its keys: .*quorum-protected" \
+  "crl did not name the protected keys"
+timeout "$T" "$FAKE_TIME" "+${G1_DAYS}d" pkcs11-tool --module "$MODULE" --token-label "$TOKEN_LABEL" --login \
+  --pin "$USER_PIN" --list-objects --type privkey >"$WORK/keys.out" 2>&1 || fail "list-objects"
+grep -q "label: *factory-issuing$" "$WORK/keys.out" || fail "the protected issuing key of generation 1 was destroyed"
