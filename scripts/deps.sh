@@ -9,6 +9,7 @@ missing=()
 PKGS+=(libmicrohttpd-dev libpq-dev postgresql libcpptoml-dev python3-cryptography curl libcli11-dev faketime)  # certvault-ca
 PKGS+=(strongswan-pki libstrongswan-standard-plugins libstrongswan-extra-plugins)  # certvault-ca serve: pki --est
 PKGS+=(libgfshare-dev)  # Shamir k-of-n for the quorum (src/quorum/shamir.h)
+PKGS+=(bc)  # bench/ scripts: the ratios they print
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
