@@ -38,7 +38,13 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCV_SANITIZE=address
 cmake --build build-asan -j "$JOBS"
 
 step "ASan+UBSan unit tests"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# intercept_tls_get_addr=0: LeakSanitizer's tracking of the dynamic TLS of
+# dlopen()ed modules crashes its stop-the-world tracer at exit ("Tracer caught
+# signal 11") in every test that loads the PKCS#11 module or the provider with
+# clang's runtime. Without it LSan scans fewer roots, so it can only report
+# more, never hide a leak.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=intercept_tls_get_addr=0
 if ! ctest --test-dir build-asan --output-on-failure --no-tests=error -j "$JOBS" -L unit --timeout 900 \
   --output-log build-asan/unit.log; then
   # LeakSanitizer's own stop-the-world tracer sometimes crashes at exit, after
@@ -53,11 +59,11 @@ if ! ctest --test-dir build-asan --output-on-failure --no-tests=error -j "$JOBS"
   echo "=== $failed test(s) hit the LeakSanitizer tracer crash; running them again ==="
   ctest --test-dir build-asan --output-on-failure -j "$JOBS" --rerun-failed --timeout 900
 fi
-unset ASAN_OPTIONS UBSAN_OPTIONS
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 step "TSan build: concurrency of the core and the store"
-# clang at -O1: it compiles TSan faster than GCC at -O0, and the tests run faster.
-cmake --preset tsan -DCV_WERROR=ON "${CLANG[@]}" -DCMAKE_C_FLAGS_DEBUG="-O1 -g1" -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" >/dev/null
+# clang: it compiles TSan at -O0 in 0.6 of GCC's time.
+cmake --preset tsan -DCV_WERROR=ON "${CLANG[@]}" "${G1[@]}" >/dev/null
 cmake --build build-tsan -j "$JOBS" --target core_backend_test storage_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/core/core_backend_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/storage/storage_test --gtest_filter='*Concurrency*:*Lock*:*Exclusive*:*TwoStores*'
