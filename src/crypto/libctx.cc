@@ -3,11 +3,13 @@
 
 #include <openssl/asn1t.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <array>
 #include <cstdlib>
@@ -84,6 +86,18 @@ const EVP_MD* DigestByName(const char* name) {
   return DigestByNid(nid);
 }
 
+// FillExtensionCache: fills a new certificate's extension cache in this
+// thread. OpenSSL 3.0 fills it on first use, under the certificate's lock,
+// while threads that already use the certificate read the cached fields
+// without it: TSan reported that race when two OCSP threads first verified
+// with a shared CA certificate. The purpose check's result is not needed.
+namespace {
+void FillExtensionCache(X509* cert) {
+  X509_check_purpose(cert, -1, 0);
+  ERR_clear_error();
+}
+}  // namespace
+
 X509* D2iX509(const unsigned char** in, long len) {  // NOLINT(runtime/int)
   // X509_new_ex + d2i into it keeps the context (OpenSSL 3.0 decodes the
   // certificate's key in the object's context and verifies there).
@@ -92,7 +106,9 @@ X509* D2iX509(const unsigned char** in, long len) {  // NOLINT(runtime/int)
   // On error d2i frees the object and clears `raw`; the holder frees what is left.
   X509* out = d2i_X509(&raw, in, len);
   ossl::UniquePtr<X509> holder(raw);
-  return out != nullptr ? holder.release() : nullptr;  // owned by the caller
+  if (out == nullptr) return nullptr;
+  FillExtensionCache(out);
+  return holder.release();  // owned by the caller
 }
 
 X509_REQ* D2iX509Req(const unsigned char** in, long len) {  // NOLINT(runtime/int)
@@ -111,7 +127,9 @@ X509* PemReadX509(BIO* bio) {
   if (raw == nullptr) return nullptr;
   X509* out = PEM_read_bio_X509(bio, &raw, nullptr, nullptr);
   ossl::UniquePtr<X509> holder(raw);  // frees it when reading failed
-  return out != nullptr ? holder.release() : nullptr;  // owned by the caller
+  if (out == nullptr) return nullptr;
+  FillExtensionCache(out);
+  return holder.release();  // owned by the caller
 }
 
 OSSL_LIB_CTX* LibCtx() {

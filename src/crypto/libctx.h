@@ -65,7 +65,8 @@ const EVP_MD* DigestByName(const char* name);
 // to LibCtx(): the object's public key is decoded there, and later
 // X509_verify / X509_REQ_verify_ex on it fetch there too. Same contract as
 // the d2i functions (advance *in; the caller owns the result; nullptr on
-// error with the error queue set).
+// error with the error queue set). A certificate returned by D2iX509 or
+// PemReadX509 has its extension cache filled, so threads may share it.
 X509* D2iX509(const unsigned char** in, long len);          // NOLINT(runtime/int)
 X509_REQ* D2iX509Req(const unsigned char** in, long len);   // NOLINT(runtime/int)
 EVP_PKEY* D2iPubkey(const unsigned char** in, long len);    // NOLINT(runtime/int)
