@@ -38,14 +38,14 @@ constexpr const char* kRestoreFix =
 
 Status CaInstance::UpdateState(const std::function<void(CaState&)>& change) {
   if (token_ == nullptr) return FailedPreconditionError("the token is not open");
-  CV_ASSIGN_OR_RETURN(std::vector<Bytes> raw, token_->ReadData(StateLabel(config_)));
-  CV_ASSIGN_OR_RETURN(CaState current, DecodeAll(raw));
+  CV_ASSIGN_OR_RETURN(CaToken::DataObjects raw, token_->ReadDataObjects(StateLabel(config_)));
+  CV_ASSIGN_OR_RETURN(CaState current, DecodeAll(raw.values));
   CaState next = current;
   change(next);
   next.Merge(current);
   Bytes encoded = next.Encode();
-  if (raw.size() == 1 && encoded == raw[0]) return OkStatus();
-  return token_->WriteData(StateLabel(config_), encoded);
+  if (raw.values.size() == 1 && encoded == raw.values[0]) return OkStatus();
+  return token_->WriteData(StateLabel(config_), encoded, raw.handles);
 }
 
 Status CaInstance::CheckNotRestored(const CaState& state) {
@@ -154,8 +154,8 @@ Status CaInstance::RecordRevocations(const std::string& ca) {
 }
 
 Status CaInstance::AcceptRestoredDatabase(const AuditActor& actor) {
-  CV_ASSIGN_OR_RETURN(std::vector<Bytes> raw, token_->ReadData(StateLabel(config_)));
-  CV_ASSIGN_OR_RETURN(CaState state, DecodeAll(raw));
+  CV_ASSIGN_OR_RETURN(CaToken::DataObjects raw, token_->ReadDataObjects(StateLabel(config_)));
+  CV_ASSIGN_OR_RETURN(CaState state, DecodeAll(raw.values));
   std::string detail;
   for (const auto& [key, number] : state.crl_numbers) {
     CV_RETURN_IF_ERROR(db_->RaiseCrlNumber(key.first, key.second, number + 1));
@@ -167,7 +167,7 @@ Status CaInstance::AcceptRestoredDatabase(const AuditActor& actor) {
     detail += ca + " revocation mark " + std::to_string(id) + " -> " + std::to_string(have) + "; ";
     id = have;  // the operator has re-entered what the restored database lacked
   }
-  CV_RETURN_IF_ERROR(token_->WriteData(StateLabel(config_), state.Encode()));
+  CV_RETURN_IF_ERROR(token_->WriteData(StateLabel(config_), state.Encode(), raw.handles));
   return db_->AddAudit(MakeAuditEvent(actor, "after-restore", Name(CaRole::kIssuing), "database", detail));
 }
 

@@ -62,13 +62,26 @@ class CaToken {
   // DestroyKeyPair: destroys the private and public key labelled `label`
   // (what is not there is skipped). The key never signs again.
   Status DestroyKeyPair(const std::string& label);
-  // ReadData: CKA_VALUE of every private token data object (CKO_DATA)
-  // labelled `label` (none, one, or after an interrupted WriteData two).
+  // DataObjects: the token data objects of one label, handle and CKA_VALUE.
+  struct DataObjects {
+    std::vector<CK_OBJECT_HANDLE> handles;
+    std::vector<Bytes> values;
+  };
+  // ReadDataObjects: every private token data object (CKO_DATA) labelled
+  // `label`: none, one, or more after an interrupted WriteData or writers in
+  // several processes sharing the token. An object destroyed by another
+  // process while it is read makes the read start again.
+  Result<DataObjects> ReadDataObjects(const std::string& label);
+  // ReadData: the values of ReadDataObjects.
   Result<std::vector<Bytes>> ReadData(const std::string& label);
-  // WriteData: replaces those objects by one holding `value` (CKA_TOKEN,
-  // CKA_PRIVATE, application "certvault-ca"): created first, then the old
-  // ones destroyed. Not thread-safe: one caller at a time.
-  Status WriteData(const std::string& label, std::span<const uint8_t> value);
+  // WriteData: a new object holding `value` (CKA_TOKEN, CKA_PRIVATE,
+  // application "certvault-ca") replaces the objects `replaces` (handles
+  // from ReadDataObjects whose values the caller merged into `value`): it is
+  // created first, then only those are destroyed. An object another process
+  // wrote meanwhile stays for the next reader to merge; one it already
+  // destroyed is skipped. Not thread-safe: one caller at a time per process.
+  Status WriteData(const std::string& label, std::span<const uint8_t> value,
+                   std::span<const CK_OBJECT_HANDLE> replaces);
 
  private:
   friend class CaKey;

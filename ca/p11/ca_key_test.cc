@@ -6,6 +6,7 @@
 // of such a key, from many threads, and leave ordinary keys alone.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <thread>
@@ -90,6 +91,39 @@ TEST(CaKeyTest, OrdinaryKeySignsWithoutContextLogin) {
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   auto sig = (*key)->SignVerified(Bytes{5, 6, 7});
   EXPECT_TRUE(sig.ok()) << sig.status().ToString();
+}
+
+// Two CA processes sharing one token (two `serve` on one database) read,
+// merge and rewrite the CA state object concurrently. A writer must destroy
+// only what it read: the other's newer object survives for the next reader
+// to merge, and an object the other already destroyed is no error.
+TEST(CaTokenDataTest, ConcurrentWritersNeitherFailNorLoseAValue) {
+  auto ca = testing::TestCa::Create();
+  ASSERT_TRUE(ca.ok()) << ca.status().ToString();
+  std::unique_ptr<CaToken> a = OpenToken();
+  std::unique_ptr<CaToken> b = OpenToken();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  const std::string label = "shared-state";
+  const Bytes first = {1}, from_a = {1, 2}, from_b = {1, 3};
+  ASSERT_TRUE(a->WriteData(label, first, {}).ok());
+  auto read_a = a->ReadDataObjects(label);
+  auto read_b = b->ReadDataObjects(label);
+  ASSERT_TRUE(read_a.ok() && read_b.ok());
+  ASSERT_EQ(read_a->values, std::vector<Bytes>{first});
+  Status wrote_b = b->WriteData(label, from_b, read_b->handles);
+  ASSERT_TRUE(wrote_b.ok()) << wrote_b.ToString();
+  Status wrote_a = a->WriteData(label, from_a, read_a->handles);  // its old object is gone already
+  ASSERT_TRUE(wrote_a.ok()) << wrote_a.ToString();
+  auto after = a->ReadData(label);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  std::vector<Bytes> values = *after;
+  std::sort(values.begin(), values.end());
+  EXPECT_EQ(values, (std::vector<Bytes>{from_a, from_b}));
+  auto merged = b->ReadDataObjects(label);  // the next write replaces both
+  ASSERT_TRUE(merged.ok());
+  ASSERT_TRUE(b->WriteData(label, Bytes{9}, merged->handles).ok());
+  EXPECT_EQ(*a->ReadData(label), std::vector<Bytes>{Bytes{9}});
 }
 
 }  // namespace

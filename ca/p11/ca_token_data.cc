@@ -34,38 +34,60 @@ Result<std::vector<CK_OBJECT_HANDLE>> FindAll(CK_FUNCTION_LIST* fn, CK_SESSION_H
   return found;
 }
 
+// ReadValue: CKA_VALUE of `obj`; kNotFound when another process destroyed
+// it since it was found.
 Result<Bytes> ReadValue(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj) {
   CK_ATTRIBUTE value = Attr(CKA_VALUE, nullptr, 0);
-  CV_RETURN_IF_ERROR(CheckRv(fn->C_GetAttributeValue(session, obj, &value, 1), "C_GetAttributeValue"));
+  CK_RV rv = fn->C_GetAttributeValue(session, obj, &value, 1);
+  if (rv == CKR_OBJECT_HANDLE_INVALID) return NotFoundError("the CA state object was replaced");
+  CV_RETURN_IF_ERROR(CheckRv(rv, "C_GetAttributeValue"));
   if (value.ulValueLen > (1u << 20)) return DataLossError("the CA state object in the token is too large");
   Bytes out(static_cast<size_t>(value.ulValueLen));
   value.pValue = out.data();
-  CV_RETURN_IF_ERROR(CheckRv(fn->C_GetAttributeValue(session, obj, &value, 1), "C_GetAttributeValue"));
+  rv = fn->C_GetAttributeValue(session, obj, &value, 1);
+  if (rv == CKR_OBJECT_HANDLE_INVALID) return NotFoundError("the CA state object was replaced");
+  CV_RETURN_IF_ERROR(CheckRv(rv, "C_GetAttributeValue"));
   out.resize(static_cast<size_t>(value.ulValueLen));
   return out;
 }
 
 }  // namespace
 
-Result<std::vector<Bytes>> CaToken::ReadData(const std::string& label) {
+// ReadDataObjects: a writer in another process may destroy an object between
+// C_FindObjects and C_GetAttributeValue; its replacement was created before,
+// so a fresh search finds it. Bounded: each retry needs another write.
+Result<CaToken::DataObjects> CaToken::ReadDataObjects(const std::string& label) {
   CK_FUNCTION_LIST* fn = module_->fn();
-  CV_ASSIGN_OR_RETURN(std::vector<CK_OBJECT_HANDLE> objs, FindAll(fn, login_session_, label));
-  std::vector<Bytes> out;
-  for (CK_OBJECT_HANDLE obj : objs) {
-    CV_ASSIGN_OR_RETURN(Bytes value, ReadValue(fn, login_session_, obj));
-    out.push_back(std::move(value));
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    DataObjects out;
+    CV_ASSIGN_OR_RETURN(out.handles, FindAll(fn, login_session_, label));
+    bool replaced = false;
+    for (CK_OBJECT_HANDLE obj : out.handles) {
+      Result<Bytes> value = ReadValue(fn, login_session_, obj);
+      if (value.status().code() == StatusCode::kNotFound) replaced = true;
+      if (replaced) break;
+      CV_RETURN_IF_ERROR(value.status());
+      out.values.push_back(*std::move(value));
+    }
+    if (!replaced) return out;
   }
-  return out;
+  return UnavailableError("the CA state object in the token keeps changing: too many concurrent writers");
+}
+
+Result<std::vector<Bytes>> CaToken::ReadData(const std::string& label) {
+  CV_ASSIGN_OR_RETURN(DataObjects objects, ReadDataObjects(label));
+  return std::move(objects.values);
 }
 
 // WriteData: the new value goes into a new object before the old ones are
 // destroyed, so a crash in between leaves two objects (ReadData returns
-// both; the caller merges) and never none. C_SetAttributeValue is not used:
-// it would overwrite in place, and not every module handles a private
-// object's CKA_VALUE there.
-Status CaToken::WriteData(const std::string& label, std::span<const uint8_t> value) {
+// both; the caller merges) and never none. Only the objects the caller read
+// are destroyed: a value written by another process meanwhile is kept, not
+// lost. C_SetAttributeValue is not used: it would overwrite in place, and not
+// every module handles a private object's CKA_VALUE there.
+Status CaToken::WriteData(const std::string& label, std::span<const uint8_t> value,
+                          std::span<const CK_OBJECT_HANDLE> replaces) {
   CK_FUNCTION_LIST* fn = module_->fn();
-  CV_ASSIGN_OR_RETURN(std::vector<CK_OBJECT_HANDLE> old, FindAll(fn, login_session_, label));
   CK_OBJECT_CLASS cls = CKO_DATA;
   CK_BBOOL yes = CK_TRUE;
   std::array<CK_ATTRIBUTE, 6> tmpl = {Attr(CKA_CLASS, &cls, sizeof(cls)),
@@ -77,8 +99,10 @@ Status CaToken::WriteData(const std::string& label, std::span<const uint8_t> val
   CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
   CV_RETURN_IF_ERROR(
       CheckRv(fn->C_CreateObject(login_session_, tmpl.data(), tmpl.size(), &created), "C_CreateObject"));
-  for (CK_OBJECT_HANDLE obj : old) {
-    CV_RETURN_IF_ERROR(CheckRv(fn->C_DestroyObject(login_session_, obj), "C_DestroyObject"));
+  for (CK_OBJECT_HANDLE obj : replaces) {
+    CK_RV rv = fn->C_DestroyObject(login_session_, obj);
+    if (rv == CKR_OBJECT_HANDLE_INVALID) continue;  // another process replaced it first
+    CV_RETURN_IF_ERROR(CheckRv(rv, "C_DestroyObject"));
   }
   return OkStatus();
 }
