@@ -110,7 +110,8 @@ Result<std::string> ApplyConfig(CaInstance& ca, const Principal& who, const std:
     (void)ReplaceFile(path, old_text);
     return FailedPreconditionError("[server] does not load, nothing changed: " + std::string(reloaded.message()));
   }
-  return std::string("ca.toml written; [server] is in force now, [ca], [audit] and the profiles from the next start");
+  return std::string("ca.toml written; [server] and the profiles are in force now, the rest of [ca] and [audit] from the "
+                     "next start");
 }
 
 std::string Sha256Hex(const std::string& text) {

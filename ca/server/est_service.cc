@@ -100,6 +100,16 @@ void EstService::SetServerConfig(std::shared_ptr<const ServerConfig> server) {
   server_ = std::move(server);
 }
 
+void EstService::SetCaConfig(std::shared_ptr<const CaConfig> ca) {
+  std::lock_guard<std::mutex> lock(server_mu_);
+  ca_ = std::move(ca);
+}
+
+std::shared_ptr<const CaConfig> EstService::CurrentCa() const {
+  std::lock_guard<std::mutex> lock(server_mu_);
+  return ca_;
+}
+
 std::shared_ptr<const ServerConfig> EstService::Server() const {
   std::lock_guard<std::mutex> lock(server_mu_);
   return server_;
@@ -172,8 +182,9 @@ void EstService::Est(const HttpRequest& request, const est::EstPath& path, Ctx& 
       return;
     case est::Operation::kCsrAttrs: {  // RFC 7030 §4.5
       ctx.profile = profile;
-      auto p = deps_.ca->profiles.find(profile);
-      if (p == deps_.ca->profiles.end()) return Answer(reply, ctx, 404, "unknown profile");
+      std::shared_ptr<const CaConfig> ca = CurrentCa();  // a SIGHUP reload may change the profiles
+      auto p = ca->profiles.find(profile);
+      if (p == ca->profiles.end()) return Answer(reply, ctx, 404, "unknown profile");
       Result<Bytes> attrs = est::EncodeCsrAttrs(p->second);
       if (!attrs.ok()) return Answer(reply, ctx, 500, "internal error");
       if (attrs->empty()) return Answer(reply, ctx, 204, "");
@@ -292,7 +303,7 @@ void EstService::Enroll(const HttpRequest& request, const std::string& label, bo
   if (reenroll) return Reenroll(request, label, std::move(*csr), ctx, reply);
   ctx.profile = label;
   if (label.empty()) return Answer(reply, ctx, 404, "no profile: use /.well-known/est/<profile>/simpleenroll");
-  if (deps_.ca->profiles.count(label) == 0) return Answer(reply, ctx, 404, "unknown profile");
+  if (CurrentCa()->profiles.count(label) == 0) return Answer(reply, ctx, 404, "unknown profile");
   const ConnectionPeer& peer = *request.peer;
   bool has_basic = !request.authorization.empty();
   if (peer.cert != nullptr) {

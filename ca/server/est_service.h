@@ -68,6 +68,11 @@ class EstService {
   void SetServerConfig(std::shared_ptr<const ServerConfig> server);
   // CurrentConfig: the [server] settings requests start with now (shared with CMP).
   std::shared_ptr<const ServerConfig> CurrentConfig() const { return Server(); }
+  // SetCaConfig: the CA configuration (its profiles) for requests that
+  // start from now on (SIGHUP reload; the issue queue gets it too).
+  void SetCaConfig(std::shared_ptr<const CaConfig> ca);
+  // CurrentCa: the CA configuration requests start with now (shared with CMP).
+  std::shared_ptr<const CaConfig> CurrentCa() const;
 
   struct Ctx;  // one request in flight (est_service.cc)
 
@@ -75,7 +80,8 @@ class EstService {
   explicit EstService(EstDeps deps)
       : deps_(std::move(deps)),
         codes_(deps_.ca->dir, deps_.ca->database),
-        server_(std::make_shared<const ServerConfig>(*deps_.server)) {}
+        server_(std::make_shared<const ServerConfig>(*deps_.server)),
+        ca_(std::shared_ptr<const CaConfig>(), deps_.ca) {}  // not owned: deps_.ca outlives the service
   std::shared_ptr<const ServerConfig> Server() const;
   void Est(const HttpRequest& request, const est::EstPath& path, Ctx& ctx, HttpReply& reply);
   void Enroll(const HttpRequest& request, const std::string& profile, bool reenroll, Ctx& ctx, HttpReply& reply);
@@ -98,6 +104,7 @@ class EstService {
   std::atomic<uint64_t> next_id_{1};
   mutable std::mutex server_mu_;
   std::shared_ptr<const ServerConfig> server_;  // guarded by server_mu_
+  std::shared_ptr<const CaConfig> ca_;          // guarded by server_mu_
 };
 
 }  // namespace certvault::ca
