@@ -180,7 +180,7 @@ TEST(IssueQueueConcurrentTest, UseSwitchesTheConfigurationBetweenBatches) {
           continue;
         }
         int days = ValidityDays(out->der);
-        if (days != 10 && days != 20 && days != t.ca().config().profiles.at("device").days) ++wrong;
+        if (days != 10 && days != 20 && days != static_cast<int>(t.ca().config().profiles.at("device").days)) ++wrong;
       }
     });
   }
