@@ -125,7 +125,12 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
     log_ = std::fopen(server_.access_log.c_str(), "ae");
     if (log_ == nullptr) return FailedPreconditionError("cannot open the access log " + server_.access_log);
   }
-  EstDeps deps{&ca.config(), &server_, ca.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr,
+  std::vector<std::pair<std::string, X509*>> retired;  // live retired issuing generations
+  for (uint32_t gen : ca.LiveRetired(CaRole::kIssuing, static_cast<int64_t>(std::time(nullptr)))) {
+    CV_ASSIGN_OR_RETURN(X509 * cert, ca.CertOf(CaRole::kIssuing, gen));
+    retired.emplace_back(ca.NameOf(CaRole::kIssuing, gen), cert);
+  }
+  EstDeps deps{&ca.config(), &server_, ca.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr, retired,
                lookup_db_.get(), queue_.get(), &metrics_,
                [this, &responder] { return MaySign(responder); },
                [this] {
@@ -138,10 +143,7 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
   AdminDeps admin{ca.Name(CaRole::kIssuing), issuing, admin_db_.get(), queue_.get(),
                   [this, &responder] { return MaySign(responder); }, [this] { crl_requested_.store(true); },
                   &ca.config().audit};
-  for (uint32_t gen : ca.LiveRetired(CaRole::kIssuing, static_cast<int64_t>(std::time(nullptr)))) {
-    CV_ASSIGN_OR_RETURN(X509 * cert, ca.CertOf(CaRole::kIssuing, gen));
-    admin.retired.emplace_back(ca.NameOf(CaRole::kIssuing, gen), cert);
-  }
+  admin.retired = retired;
   admin.run_on_ca = [this](CaTask task) { return QueueCaTask(std::move(task)); };
   admin.reload_server = [this] { return Reload(); };
   admin.rolled_over = [this] {

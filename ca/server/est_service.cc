@@ -219,10 +219,16 @@ Status EstService::CheckClientCert(const ConnectionPeer& peer, Ctx& ctx, CertRec
     return PermissionDeniedError(std::string("client certificate not trusted: ") +
                                  X509_verify_cert_error_string(peer.verify_result));
   }
-  if (X509_check_issued(deps_.issuing, leaf) != X509_V_OK) return OkStatus();
+  // A certificate of this CA: of its current generation or of a retired one
+  // (after a rollover; never passed as a foreign certificate unchecked).
+  const std::string* ca_name = X509_check_issued(deps_.issuing, leaf) == X509_V_OK ? &deps_.ca_name : nullptr;
+  for (const auto& [name, cert] : deps_.retired) {
+    if (ca_name == nullptr && X509_check_issued(cert, leaf) == X509_V_OK) ca_name = &name;
+  }
+  if (ca_name == nullptr) return OkStatus();
   Result<CertRecord> rec = [&] {
     std::lock_guard<std::mutex> lock(lookup_mu_);
-    return deps_.lookup_db->FindBySerial(deps_.ca_name, serial);
+    return deps_.lookup_db->FindBySerial(*ca_name, serial);
   }();
   if (rec.status().code() == StatusCode::kNotFound) return PermissionDeniedError("client certificate unknown to this CA");
   if (!rec.ok()) return UnavailableError("database unavailable");

@@ -31,6 +31,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ca/est/enroll_codes.h"
 #include "ca/est/est_codec.h"
@@ -48,6 +50,10 @@ struct EstDeps {
   std::string ca_name;              // the issuing CA's name in the database
   X509* issuing = nullptr;          // borrowed
   X509* root = nullptr;             // borrowed; null with an external root not installed
+  // retired: the live retired issuing generations (database CA name,
+  // certificate; borrowed): the TLS layer trusts their certificates, so a
+  // client certificate of theirs is checked against the database too.
+  std::vector<std::pair<std::string, X509*>> retired;
   CertDb* lookup_db = nullptr;      // its own connection: revocation and re-enrollment lookups
   IssueQueue* queue = nullptr;
   ServerMetrics* metrics = nullptr;
