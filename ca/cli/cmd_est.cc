@@ -13,6 +13,7 @@
 #include "ca/est/enroll_codes.h"
 #include "ca/server/cmp_service.h"
 #include "ca/server/admin_service.h"
+#include "ca/issuance/cert_builder.h"
 #include "ca/server/est_service.h"
 #include "ca/server/issue_queue.h"
 #include "ca/server/metrics.h"
@@ -69,6 +70,12 @@ class ServeEstImpl : public ServeEst {
   // uses them; CMP transactions hold their own reference (SetSigner).
   std::vector<std::pair<uint64_t, std::shared_ptr<ServerTls>>> retired_tls_;
   std::unique_ptr<CertDb> issue_db_, lookup_db_, cmp_db_, admin_db_;
+  std::unique_ptr<CertDb> reload_db_;  // the reload's audit records (the serve loop's thread)
+  AuditActor actor_;                   // serve's --actor
+  X509* issuing_ = nullptr;            // borrowed from ca_
+  CaKey* issuing_key_ = nullptr;       // borrowed from ca_
+  Result<std::shared_ptr<const CaConfig>> LoadCaConfig() const;
+  Status ReloadAll(std::string& out_detail);
   std::unique_ptr<IssueQueue> queue_;
   ServerMetrics metrics_;
   std::unique_ptr<EstService> service_;
@@ -101,6 +108,10 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
   if (args.Has("threads")) server_.threads = static_cast<uint32_t>(std::stoul(args.Get("threads")));
   CV_ASSIGN_OR_RETURN(X509 * issuing, ca.Cert(CaRole::kIssuing));
   CV_ASSIGN_OR_RETURN(CaKey * key, ca.Key(CaRole::kIssuing));
+  issuing_ = issuing;
+  issuing_key_ = key;
+  actor_ = ActorOf(args);
+  CV_ASSIGN_OR_RETURN(reload_db_, OpenCertDb(ca.config().database));
   auto root = ca.Cert(CaRole::kRoot);
   if (server_.https_port != 0) {
     CV_ASSIGN_OR_RETURN(tls_, ServerTls::Create(ca.config(), server_));
@@ -114,7 +125,12 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
     log_ = std::fopen(server_.access_log.c_str(), "ae");
     if (log_ == nullptr) return FailedPreconditionError("cannot open the access log " + server_.access_log);
   }
-  EstDeps deps{&ca.config(), &server_, ca.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr,
+  std::vector<std::pair<std::string, X509*>> retired;  // live retired issuing generations
+  for (uint32_t gen : ca.LiveRetired(CaRole::kIssuing, static_cast<int64_t>(std::time(nullptr)))) {
+    CV_ASSIGN_OR_RETURN(X509 * cert, ca.CertOf(CaRole::kIssuing, gen));
+    retired.emplace_back(ca.NameOf(CaRole::kIssuing, gen), cert);
+  }
+  EstDeps deps{&ca.config(), &server_, ca.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr, retired,
                lookup_db_.get(), queue_.get(), &metrics_,
                [this, &responder] { return MaySign(responder); },
                [this] {
@@ -127,10 +143,7 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
   AdminDeps admin{ca.Name(CaRole::kIssuing), issuing, admin_db_.get(), queue_.get(),
                   [this, &responder] { return MaySign(responder); }, [this] { crl_requested_.store(true); },
                   &ca.config().audit};
-  for (uint32_t gen : ca.LiveRetired(CaRole::kIssuing, static_cast<int64_t>(std::time(nullptr)))) {
-    CV_ASSIGN_OR_RETURN(X509 * cert, ca.CertOf(CaRole::kIssuing, gen));
-    admin.retired.emplace_back(ca.NameOf(CaRole::kIssuing, gen), cert);
-  }
+  admin.retired = retired;
   admin.run_on_ca = [this](CaTask task) { return QueueCaTask(std::move(task)); };
   admin.reload_server = [this] { return Reload(); };
   admin.rolled_over = [this] {
@@ -165,6 +178,7 @@ Status ServeEstImpl::PrepareCmp(CaInstance& ca, const OcspResponder& responder, 
   CmpDeps deps;
   deps.ca = &ca.config();
   deps.server = [this] { return service_->CurrentConfig(); };
+  deps.profiles = [this] { return service_->CurrentCa(); };
   deps.ca_name = ca.Name(CaRole::kIssuing);
   deps.issuing = issuing;
   deps.root = root;
@@ -238,8 +252,39 @@ void ServeEstImpl::CloseCaTasks() {
   tasks_.clear();
 }
 
+// LoadCaConfig: ca.toml as the CA loads it (the policy included), checked
+// for a reload: what the keys, certificates and database are bound to is
+// unchanged (CheckConfigChange), and every issuing profile makes a
+// certificate template with this CA's certificate. Nothing is swapped here.
+Result<std::shared_ptr<const CaConfig>> ServeEstImpl::LoadCaConfig() const {
+  CV_ASSIGN_OR_RETURN(CaConfig next, LoadConfig(ca_->config().dir));
+  CV_RETURN_IF_ERROR(CheckConfigChange(ca_->config(), next));
+  for (const auto& [name, profile] : next.profiles) {
+    if (profile.is_ca || profile.internal) continue;
+    Result<CertTemplate> tmpl = CertTemplate::Create(profile, next, issuing_);
+    if (!tmpl.ok()) return InvalidArgumentError("profile " + name + ": " + std::string(tmpl.status().message()));
+  }
+  return std::make_shared<const CaConfig>(std::move(next));
+}
+
+// Reload: ReloadAll, recorded in the audit chain ("config-reload", or
+// "config-reload-failed" with the reason: the old configuration stays).
 Status ServeEstImpl::Reload() {
+  std::string detail;
+  Status st = ReloadAll(detail);
+  AuditEvent e = st.ok() ? MakeAuditEvent(actor_, "config-reload", ca_->Name(CaRole::kIssuing), "ca.toml", detail)
+                         : MakeAuditEvent(actor_, "config-reload-failed", ca_->Name(CaRole::kIssuing), "ca.toml",
+                                          std::string(st.message()), std::string(StatusCodeName(st.code())));
+  Status recorded = reload_db_->AddAudit(e);
+  if (!recorded.ok()) std::fprintf(stderr, "certvault-ca: reload not audited: %s\n", std::string(recorded.message()).c_str());
+  return st;
+}
+
+// ReloadAll: [server], the TLS certificate and the CA configuration's
+// profiles, all checked before any is swapped in.
+Status ServeEstImpl::ReloadAll(std::string& out_detail) {
   CV_ASSIGN_OR_RETURN(ServerConfig fresh, LoadServerConfig(ca_->config().dir, ca_->config().name));
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const CaConfig> ca, LoadCaConfig());
   // Bound at start: the listeners, the thread pool, the limits, the log.
   fresh.bind = server_.bind;
   fresh.http_port = server_.http_port;
@@ -255,6 +300,12 @@ Status ServeEstImpl::Reload() {
   }
   service_->SetServerConfig(std::make_shared<const ServerConfig>(fresh));
   admin_->SetConfig(fresh.admin);
+  // Profiles: requests that start from now on, and the batches the issue
+  // worker takes next; a batch being signed finishes with the old ones.
+  queue_->Use(IssueQueue::Setup{ca, ca_->Name(CaRole::kIssuing), issuing_key_, issuing_});
+  service_->SetCaConfig(ca);
+  out_detail = "sha256 " + ca->config_sha256 + "; profiles";
+  for (const auto& [name, profile] : ca->profiles) out_detail += " " + name;
   if (tls != nullptr) {
     uint64_t generation = frontend_ != nullptr ? frontend_->SetContext(tls->ctx()) : 0;
     if (cmp_ != nullptr) cmp_->SetSigner(tls->key(), SSL_CTX_get0_certificate(tls->ctx()), tls);

@@ -3,13 +3,16 @@
 // certvault-ca ocsp serve: the OCSP responder and CRL download over HTTP,
 // plus (with --crl-interval) scheduled full and delta CRL generation. The
 // main thread polls the database once a second: new revocations flush the
-// OCSP cache, and the served CRLs follow the newest stored ones. The
+// OCSP cache, and the served CRLs follow the newest stored ones; each
+// scheduled run also retires the generations whose certificate has expired
+// (RetireExpired, as `certvault-ca crl` does). The
 // power-on self-tests rerun every [server] selftest_interval_s; in the
 // self-test error state nothing is signed any more (docs/design/selftest.md).
 #include <sys/stat.h>
 
 #include <csignal>
 #include <map>
+#include <set>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -47,6 +50,8 @@ void ReloadIfAsked(ServeEst* est) {
                  std::string(st.message()).c_str());
   }
 }
+
+void Say(const std::string& text) { std::fprintf(stderr, "certvault-ca: %s\n", text.c_str()); }
 
 struct CrlCache {
   std::mutex mu;
@@ -106,6 +111,17 @@ Status IssuingCrls(CaInstance& inst, CertDb& db, uint32_t gen, const AuditActor&
   return OkStatus();
 }
 
+// RootArl: the CRL (ARL) of root generation `gen`.
+Status RootArl(CaInstance& inst, CertDb& db, uint32_t gen, const AuditActor& actor) {
+  CV_ASSIGN_OR_RETURN(X509 * root_cert, inst.CertOf(CaRole::kRoot, gen));
+  CV_ASSIGN_OR_RETURN(CaKey * root_key, inst.KeyOf(CaRole::kRoot, gen));
+  std::string root = inst.NameOf(CaRole::kRoot, gen);
+  CrlRequest arl{root, root_cert, false, 0, 1, inst.config().crl_next_update_hours, "", "", 0,
+                 [&inst, &root](int64_t number) { return inst.CheckCrlNumber(root, 0, number); }};
+  CV_ASSIGN_OR_RETURN(CrlRecord arl_rec, GenerateCrl(db, *root_key, arl, actor));
+  return inst.RecordCrl(arl_rec);
+}
+
 // ScheduledCrls: the CRLs of every key generation still at work; the
 // root's CRL (ARL) only when the root key is in the token (not with an
 // external root): it covers the issuing CA certificates.
@@ -117,16 +133,46 @@ Status ScheduledCrls(CaInstance& inst, CertDb& db, const AuditActor& actor) {
   std::vector<uint32_t> roots = inst.LiveRetired(CaRole::kRoot, now);
   roots.push_back(inst.Generation(CaRole::kRoot));
   for (uint32_t gen : roots) {
-    auto root_cert = inst.CertOf(CaRole::kRoot, gen);
-    auto root_key = inst.KeyOf(CaRole::kRoot, gen);
-    if (!root_cert.ok() || !root_key.ok()) continue;
-    std::string root = inst.NameOf(CaRole::kRoot, gen);
-    CrlRequest arl{root, *root_cert, false, 0, 1, inst.config().crl_next_update_hours, "", "", 0,
-                   [&inst, &root](int64_t number) { return inst.CheckCrlNumber(root, 0, number); }};
-    CV_ASSIGN_OR_RETURN(CrlRecord arl_rec, GenerateCrl(db, **root_key, arl, actor));
-    CV_RETURN_IF_ERROR(inst.RecordCrl(arl_rec));
+    if (!inst.CertOf(CaRole::kRoot, gen).ok() || !inst.KeyOf(CaRole::kRoot, gen).ok()) continue;
+    CV_RETURN_IF_ERROR(RootArl(inst, db, gen, actor));
   }
   return OkStatus();
+}
+
+// RetireExpired: what `certvault-ca crl` does on a full run (cmd_revoke.cc,
+// docs/design/ca.md "Retirement"): each retired generation whose
+// certificate has expired signs its last CRLs, then its keys are destroyed
+// ("retire" in the audit chain); quorum-protected keys stay, with a
+// warning. The keys are destroyed through an instance of its own, as the
+// admin API's tasks do: the serving one's key objects stay valid for the
+// threads that hold them (a responder of a generation that expired while
+// serving answers errors, never with a dangling key). `out_done` holds the
+// generations dealt with in this process, so each is handled once; a
+// failure is retried at the next run.
+void RetireExpired(CaInstance& ca, CertDb& db, const AuditActor& actor, std::set<std::pair<int, uint32_t>>& out_done) {
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  for (CaRole role : {CaRole::kIssuing, CaRole::kRoot}) {
+    Result<std::vector<uint32_t>> expired = ca.ExpiredWithKeys(role, now);
+    if (!expired.ok()) return Say("retirement: " + std::string(expired.status().message()));
+    for (uint32_t gen : *expired) {
+      if (out_done.count({static_cast<int>(role), gen}) != 0) continue;
+      Status st = role == CaRole::kIssuing ? IssuingCrls(ca, db, gen, actor) : RootArl(ca, db, gen, actor);
+      if (st.ok()) {
+        Result<std::unique_ptr<CaInstance>> own = CaInstance::Open(ca.config().dir, true, ca.config().token.pin_file);
+        st = own.ok() ? (*own)->RetireGeneration(role, gen, now, actor) : own.status();
+      }
+      std::string what = std::string(role == CaRole::kRoot ? "root" : "issuing") + " generation " + std::to_string(gen);
+      if (st.code() == StatusCode::kPermissionDenied) {  // quorum-protected: the CRLs stand, the keys wait
+        Say(what + " has expired but keeps its keys: " + std::string(st.message()));
+      } else if (st.ok()) {
+        Say("retired " + what + ": its certificate has expired, its last CRL is signed, its keys are destroyed");
+      } else {
+        Say("retirement of " + what + ": " + std::string(st.message()));
+        continue;
+      }
+      out_done.insert({static_cast<int>(role), gen});
+    }
+  }
 }
 
 // SignerWatch: which OCSP signer the responder uses.
@@ -142,8 +188,6 @@ std::string SerialOf(X509* cert) {
   BN_bn2bin(bn.get(), serial.data());
   return HexEncode(serial);
 }
-
-void Say(const std::string& text) { std::fprintf(stderr, "certvault-ca: %s\n", text.c_str()); }
 
 // WatchSigner: a new ocsp.pem (`ocsp rotate` in another process) is loaded;
 // a revoked OCSP signer never signs again: the issuing CA key signs instead
@@ -205,6 +249,7 @@ bool SelfTestsOk(OcspResponder& responder, bool& out_said) {
 // cache invalidation, served CRLs.
 void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CrlCache& crls, long interval, const AuditActor& actor, SignerWatch& watch, ServeEst* est) {  // NOLINT(runtime/int)
   bool error_state_said = false;
+  std::set<std::pair<int, uint32_t>> retired;  // (role, generation) retired or kept, see RetireExpired
   for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
     ReloadIfAsked(est);
     bool may_sign = SelfTestsOk(responder, error_state_said) && ClockOk(ca, responder, tick);
@@ -213,6 +258,7 @@ void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CrlCache& cr
     if (may_sign && (asked || (interval > 0 && tick % interval == 0))) {
       Status st = ScheduledCrls(ca, db, actor);
       if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
+      if (st.ok()) RetireExpired(ca, db, actor, retired);
     }
     Status st = responder.Poll();
     if (!st.ok()) std::fprintf(stderr, "certvault-ca: poll: %s\n", std::string(st.message()).c_str());

@@ -18,13 +18,20 @@ class ServeEst {
   virtual ~ServeEst() = default;
   // Listen: starts the TLS listener, handing its connections to `server`.
   virtual Status Listen(HttpServer& server) = 0;
-  // Reload (SIGHUP): re-reads [server] of ca.toml (authorize table,
-  // client_anchors, default_profile, enroll_code_* settings) and the TLS
-  // server certificate. Open connections keep working; new requests get the
-  // new settings, new connections the new certificate and anchors. Settings
-  // bound at start (bind, ports, threads, limits, access_log) need a restart.
-  // An error (unreadable ca.toml, certificate that does not load) changes
-  // nothing: the old configuration stays in force.
+  // Reload (SIGHUP, admin API config apply): re-reads [server] of ca.toml
+  // (authorize table, client_anchors, default_profile, enroll_code_*
+  // settings), the TLS server certificate, and the CA's profiles with the
+  // issuance settings of [ca] (LoadConfig: the policy applies). Open
+  // connections keep working; new requests get the new settings and
+  // profiles (the issue worker's next batch, requests already queued
+  // included; a batch being signed finishes with the old), new connections
+  // the new certificate and anchors. Settings bound at start (bind, ports,
+  // threads, limits, access_log; OCSP and CRL settings; [audit]) need a
+  // restart, and what the keys are bound to cannot change
+  // (CheckConfigChange). An error (unreadable ca.toml, a profile that does
+  // not load or contradicts the policy, a certificate that does not load)
+  // changes nothing: the old configuration stays in force. Both outcomes
+  // are audited ("config-reload", "config-reload-failed").
   virtual Status Reload() = 0;
   // TakeCrlRequest: whether the admin API asked for CRLs since the last
   // call (the serve loop signs them: it owns the CA instance).

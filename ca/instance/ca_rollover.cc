@@ -20,6 +20,7 @@
 #include "ca/instance/ca_instance.h"
 #include "ca/instance/subject.h"
 #include "ca/policy/policy_check.h"
+#include "ca/policy/policy_violation.h"
 #include "src/base/status_macros.h"
 
 namespace certvault::ca {
@@ -63,8 +64,8 @@ Status CaInstance::Rollover(bool root, const AuditActor& actor) {
   if (config_.policy != nullptr && !KeyTypeAllowed(*config_.policy, type)) {
     Status refused = PermissionDeniedError("rollover refused: policy.toml does not allow the key type " + type +
                                            " (ca.toml key_algorithm)");
-    (void)db_->AddAudit(MakeAuditEvent(actor, "refuse", Name(CaRole::kIssuing), "rollover", std::string(refused.message()),
-                                       std::string(StatusCodeName(refused.code()))));
+    (void)RecordPolicyViolation(*db_, config_.audit, actor, Name(CaRole::kIssuing), "rollover",
+                                "[algorithms] allowed_key_types (ca.toml key_algorithm)", refused);
     return refused;
   }
   if (!Key(CaRole::kRoot).ok() || !Cert(CaRole::kRoot).ok()) {

@@ -8,6 +8,7 @@
 #include "ca/issuance/key_attestation.h"
 #include "ca/issuance/usage_period.h"
 #include "ca/policy/policy_check.h"
+#include "ca/policy/policy_violation.h"
 #include "src/base/status_macros.h"
 
 namespace certvault::ca {
@@ -85,19 +86,33 @@ void Issuer::SignOne(const CertTemplate& tmpl, const IssueItem& item, IssueOutco
 
 Status Issuer::Commit(const CertTemplate& tmpl, std::span<const IssueItem> items, std::vector<IssueOutcome>& outs,
                       std::vector<CertRecord>& recs) {
-  std::vector<size_t> pending;
+  std::vector<size_t> pending, violations;
   std::vector<AuditEvent> refusals;  // recorded in the first transaction of the chunk
   for (size_t i = 0; i < outs.size(); ++i) {
+    const AuditActor& actor = items[i].actor.has_value() ? *items[i].actor : actor_;
     if (outs[i].status.ok()) {
       pending.push_back(i);
+    } else if (outs[i].policy_refused) {  // its own action, with the rule (issue 17)
+      violations.push_back(i);
+      refusals.push_back(PolicyViolationEvent(actor, ca_name_, items[i].source,
+                                              PolicyRuleOf(outs[i].status, "[algorithms]"), outs[i].status));
     } else {
-      refusals.push_back(MakeAuditEvent(items[i].actor.has_value() ? *items[i].actor : actor_, "refuse", ca_name_, items[i].source, outs[i].status.ToString(),
+      refusals.push_back(MakeAuditEvent(actor, "refuse", ca_name_, items[i].source, outs[i].status.ToString(),
                                         std::string(StatusCodeName(outs[i].status.code()))));
     }
   }
+  // The alerts once the records are durable (a failing channel changes nothing).
+  auto alert = [&] {
+    for (size_t i : violations) {
+      (void)AlertPolicyViolation(config_.audit, items[i].actor.has_value() ? *items[i].actor : actor_, ca_name_,
+                                 PolicyRuleOf(outs[i].status, "[algorithms]"), outs[i].status);
+    }
+  };
   if (pending.empty() && !refusals.empty()) {
     std::vector<bool> none;
-    return db_.InsertCertificates({}, actor_, none, refusals);
+    CV_RETURN_IF_ERROR(db_.InsertCertificates({}, actor_, none, refusals));
+    alert();
+    return OkStatus();
   }
   for (int attempt = 0; !pending.empty(); ++attempt) {
     if (attempt == kMaxSerialRetries) return InternalError("serial collisions persist; the DRBG is suspect");
@@ -105,6 +120,7 @@ Status Issuer::Commit(const CertTemplate& tmpl, std::span<const IssueItem> items
     for (size_t i : pending) batch.push_back(recs[i]);
     std::vector<bool> inserted;
     CV_RETURN_IF_ERROR(db_.InsertCertificates(batch, actor_, inserted, refusals));
+    if (!refusals.empty()) alert();
     refusals.clear();
     std::vector<size_t> again;
     for (size_t k = 0; k < pending.size(); ++k) {
@@ -142,9 +158,11 @@ void Issuer::SignChunk(const CertTemplate& tmpl, Chunk& c) {
 Result<std::vector<IssueOutcome>> Issuer::Issue(std::span<const IssueItem> items, const std::string& profile) {
   CV_ASSIGN_OR_RETURN(const CertTemplate* tmpl, TemplateFor(profile));
   if (Status usage = CheckIssuingKeyUsage(config_, ca_cert_, static_cast<int64_t>(std::time(nullptr))); !usage.ok()) {
-    // The crypto-period is policy too: the refusal is audited.
-    (void)db_.AddAudit(MakeAuditEvent(actor_, "refuse", ca_name_, "issue", std::string(usage.message()),
-                                      std::string(StatusCodeName(usage.code()))));
+    // The crypto-period is policy too: a policy violation, audited and alerted.
+    if (usage.code() == StatusCode::kFailedPrecondition) {
+      (void)RecordPolicyViolation(db_, config_.audit, actor_, ca_name_, "issue",
+                                  "[crypto_periods] max_issuing_key_usage_days (ca.toml issuing_key_usage_days)", usage);
+    }
     return usage;
   }
   if (!name_constraints_read_) {

@@ -53,7 +53,7 @@ struct IssueItem {
 struct IssueOutcome {
   std::string source;
   Status status;       // OK or why the CSR was refused
-  bool policy_refused = false;  // refused by policy.toml (audited as "refuse" with the chunk)
+  bool policy_refused = false;  // refused by policy.toml (audited as "policy-violation" with the chunk, alerted)
   std::string serial;  // hex
   Bytes der;           // the certificate
 };

@@ -20,6 +20,7 @@
 #include "ca/db/audit_chain.h"
 #include "ca/issuance/csr.h"
 #include "ca/policy/policy_check.h"
+#include "ca/policy/policy_violation.h"
 #include "ca/server/admin_service.h"
 #include "src/base/status_macros.h"
 #include "src/crypto/x509_build.h"
@@ -84,12 +85,20 @@ Status ReplaceFile(const std::string& path, const std::string& text) {
 // load it at its next start (ParseConfig, the policy, [server]) and keeps
 // CheckConfigChange; then [server] is reloaded (as SIGHUP). Nothing is written
 // when a check fails.
-Result<std::string> ApplyConfig(CaInstance& ca, const std::string& text, const std::function<Status()>& reload) {
+Result<std::string> ApplyConfig(CaInstance& ca, const Principal& who, const std::string& text,
+                                const std::function<Status()>& reload) {
   const CaConfig& now = ca.config();
   Result<CaConfig> next = ParseConfig(text, now.dir);
   if (!next.ok()) return InvalidArgumentError(std::string(next.status().message()));
   CV_RETURN_IF_ERROR(CheckConfigChange(now, *next));
-  if (Status policy = ApplyPolicy(*next); !policy.ok()) return FailedPreconditionError(std::string(policy.message()));
+  if (Status policy = ApplyPolicy(*next); !policy.ok()) {
+    Status refused = FailedPreconditionError(std::string(policy.message()));
+    if (policy.code() == StatusCode::kFailedPrecondition) {  // a contradiction, not an unreadable policy file
+      CV_RETURN_IF_ERROR(RecordPolicyViolation(ca.db(), now.audit, ActorOf(who), ca.Name(CaRole::kIssuing), "ca.toml",
+                                               PolicyRuleOf(policy, "policy.toml"), refused));
+    }
+    return refused;
+  }
   Result<ServerConfig> server = ParseServerConfig(text, now.dir, now.name);
   if (!server.ok()) return InvalidArgumentError(std::string(server.status().message()));
   std::string path = now.dir + "/ca.toml";
@@ -101,7 +110,8 @@ Result<std::string> ApplyConfig(CaInstance& ca, const std::string& text, const s
     (void)ReplaceFile(path, old_text);
     return FailedPreconditionError("[server] does not load, nothing changed: " + std::string(reloaded.message()));
   }
-  return std::string("ca.toml written; [server] is in force now, [ca], [audit] and the profiles from the next start");
+  return std::string("ca.toml written; [server] and the profiles are in force now, the rest of [ca] and [audit] from the "
+                     "next start");
 }
 
 std::string Sha256Hex(const std::string& text) {
@@ -117,7 +127,7 @@ Result<std::string> ChangeConfig(CaInstance& ca, const Principal& who, const std
                                  const std::function<Status()>& reload) {
   Result<std::string> old_text = ReadText(ca.config().dir + "/ca.toml");
   std::string before = old_text.ok() ? Sha256Hex(*old_text) : "";
-  CV_ASSIGN_OR_RETURN(std::string done, ApplyConfig(ca, text, reload));
+  CV_ASSIGN_OR_RETURN(std::string done, ApplyConfig(ca, who, text, reload));
   RoleService roles(ca.db(), ca.Name(CaRole::kIssuing));
   std::string detail = "sha256 " + before + " -> " + Sha256Hex(text);
   CV_RETURN_IF_ERROR(roles.RecordEvent(who, "config-change", "ca.toml", detail + "; " + done));

@@ -252,9 +252,14 @@ Status AdminService::Issue(const HttpRequest& request, Call& call, HttpReply& re
   if (request.too_large) return ResourceExhaustedError("request body too large");
   CV_RETURN_IF_ERROR(Allow(call, Action::kIssue, "profile " + profile));
   if (deps_.queue == nullptr || !deps_.may_sign()) return UnavailableError("the CA cannot sign now");
-  CV_ASSIGN_OR_RETURN(IssueOutcome out, deps_.queue->Submit(IssueItem{"admin", request.body, ""}, profile));
+  IssueItem item{"admin", request.body, ""};
+  item.actor = AuditActor(ActorText(call.who));  // the issuer's records name who asked
+  item.actor->source = call.who.source;
+  CV_ASSIGN_OR_RETURN(IssueOutcome out, deps_.queue->Submit(std::move(item), profile));
   std::lock_guard<std::mutex> lock(db_mu_);
   if (!out.status.ok()) {
+    // A policy violation is recorded (and alerted) by the issuer, with this identity.
+    if (out.policy_refused) return out.status;
     CV_RETURN_IF_ERROR(roles_.RecordEvent(call.who, "refuse", "profile " + profile, std::string(out.status.message())));
     return out.status;
   }

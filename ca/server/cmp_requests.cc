@@ -74,7 +74,8 @@ Status CmpService::Authorize(Req& r, int type, IssueItem& item, std::string& pro
   }
   profile = r.label.empty() ? server->default_profile : r.label;
   if (profile.empty()) return NotFoundError("no profile: use /.well-known/cmp/p/<profile>");
-  if (deps_.ca->profiles.count(profile) == 0) return NotFoundError("unknown profile");
+  std::shared_ptr<const CaConfig> now = deps_.profiles ? deps_.profiles() : nullptr;  // SIGHUP may change them
+  if ((now != nullptr ? *now : *deps_.ca).profiles.count(profile) == 0) return NotFoundError("unknown profile");
   if (r.env.pbm) {
     if (type != cmp::kIr) return PermissionDeniedError("MAC protection is accepted for ir only");
     const auto& allowed = server->enroll_code_profiles;

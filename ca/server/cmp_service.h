@@ -44,6 +44,7 @@ namespace certvault::ca {
 struct CmpDeps {
   const CaConfig* ca = nullptr;
   std::function<std::shared_ptr<const ServerConfig>()> server;  // the current [server]
+  std::function<std::shared_ptr<const CaConfig>()> profiles;     // the current profiles; null: ca's
   std::string ca_name;                                          // the issuing CA's name in the database
   X509* issuing = nullptr;                                      // borrowed
   X509* root = nullptr;                                         // borrowed; may be null

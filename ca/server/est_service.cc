@@ -100,6 +100,16 @@ void EstService::SetServerConfig(std::shared_ptr<const ServerConfig> server) {
   server_ = std::move(server);
 }
 
+void EstService::SetCaConfig(std::shared_ptr<const CaConfig> ca) {
+  std::lock_guard<std::mutex> lock(server_mu_);
+  ca_ = std::move(ca);
+}
+
+std::shared_ptr<const CaConfig> EstService::CurrentCa() const {
+  std::lock_guard<std::mutex> lock(server_mu_);
+  return ca_;
+}
+
 std::shared_ptr<const ServerConfig> EstService::Server() const {
   std::lock_guard<std::mutex> lock(server_mu_);
   return server_;
@@ -172,8 +182,9 @@ void EstService::Est(const HttpRequest& request, const est::EstPath& path, Ctx& 
       return;
     case est::Operation::kCsrAttrs: {  // RFC 7030 §4.5
       ctx.profile = profile;
-      auto p = deps_.ca->profiles.find(profile);
-      if (p == deps_.ca->profiles.end()) return Answer(reply, ctx, 404, "unknown profile");
+      std::shared_ptr<const CaConfig> ca = CurrentCa();  // a SIGHUP reload may change the profiles
+      auto p = ca->profiles.find(profile);
+      if (p == ca->profiles.end()) return Answer(reply, ctx, 404, "unknown profile");
       Result<Bytes> attrs = est::EncodeCsrAttrs(p->second);
       if (!attrs.ok()) return Answer(reply, ctx, 500, "internal error");
       if (attrs->empty()) return Answer(reply, ctx, 204, "");
@@ -208,10 +219,16 @@ Status EstService::CheckClientCert(const ConnectionPeer& peer, Ctx& ctx, CertRec
     return PermissionDeniedError(std::string("client certificate not trusted: ") +
                                  X509_verify_cert_error_string(peer.verify_result));
   }
-  if (X509_check_issued(deps_.issuing, leaf) != X509_V_OK) return OkStatus();
+  // A certificate of this CA: of its current generation or of a retired one
+  // (after a rollover; never passed as a foreign certificate unchecked).
+  const std::string* ca_name = X509_check_issued(deps_.issuing, leaf) == X509_V_OK ? &deps_.ca_name : nullptr;
+  for (const auto& [name, cert] : deps_.retired) {
+    if (ca_name == nullptr && X509_check_issued(cert, leaf) == X509_V_OK) ca_name = &name;
+  }
+  if (ca_name == nullptr) return OkStatus();
   Result<CertRecord> rec = [&] {
     std::lock_guard<std::mutex> lock(lookup_mu_);
-    return deps_.lookup_db->FindBySerial(deps_.ca_name, serial);
+    return deps_.lookup_db->FindBySerial(*ca_name, serial);
   }();
   if (rec.status().code() == StatusCode::kNotFound) return PermissionDeniedError("client certificate unknown to this CA");
   if (!rec.ok()) return UnavailableError("database unavailable");
@@ -292,7 +309,7 @@ void EstService::Enroll(const HttpRequest& request, const std::string& label, bo
   if (reenroll) return Reenroll(request, label, std::move(*csr), ctx, reply);
   ctx.profile = label;
   if (label.empty()) return Answer(reply, ctx, 404, "no profile: use /.well-known/est/<profile>/simpleenroll");
-  if (deps_.ca->profiles.count(label) == 0) return Answer(reply, ctx, 404, "unknown profile");
+  if (CurrentCa()->profiles.count(label) == 0) return Answer(reply, ctx, 404, "unknown profile");
   const ConnectionPeer& peer = *request.peer;
   bool has_basic = !request.authorization.empty();
   if (peer.cert != nullptr) {

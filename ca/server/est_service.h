@@ -31,6 +31,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ca/est/enroll_codes.h"
 #include "ca/est/est_codec.h"
@@ -48,6 +50,10 @@ struct EstDeps {
   std::string ca_name;              // the issuing CA's name in the database
   X509* issuing = nullptr;          // borrowed
   X509* root = nullptr;             // borrowed; null with an external root not installed
+  // retired: the live retired issuing generations (database CA name,
+  // certificate; borrowed): the TLS layer trusts their certificates, so a
+  // client certificate of theirs is checked against the database too.
+  std::vector<std::pair<std::string, X509*>> retired;
   CertDb* lookup_db = nullptr;      // its own connection: revocation and re-enrollment lookups
   IssueQueue* queue = nullptr;
   ServerMetrics* metrics = nullptr;
@@ -68,6 +74,11 @@ class EstService {
   void SetServerConfig(std::shared_ptr<const ServerConfig> server);
   // CurrentConfig: the [server] settings requests start with now (shared with CMP).
   std::shared_ptr<const ServerConfig> CurrentConfig() const { return Server(); }
+  // SetCaConfig: the CA configuration (its profiles) for requests that
+  // start from now on (SIGHUP reload; the issue queue gets it too).
+  void SetCaConfig(std::shared_ptr<const CaConfig> ca);
+  // CurrentCa: the CA configuration requests start with now (shared with CMP).
+  std::shared_ptr<const CaConfig> CurrentCa() const;
 
   struct Ctx;  // one request in flight (est_service.cc)
 
@@ -75,7 +86,8 @@ class EstService {
   explicit EstService(EstDeps deps)
       : deps_(std::move(deps)),
         codes_(deps_.ca->dir, deps_.ca->database),
-        server_(std::make_shared<const ServerConfig>(*deps_.server)) {}
+        server_(std::make_shared<const ServerConfig>(*deps_.server)),
+        ca_(std::shared_ptr<const CaConfig>(), deps_.ca) {}  // not owned: deps_.ca outlives the service
   std::shared_ptr<const ServerConfig> Server() const;
   void Est(const HttpRequest& request, const est::EstPath& path, Ctx& ctx, HttpReply& reply);
   void Enroll(const HttpRequest& request, const std::string& profile, bool reenroll, Ctx& ctx, HttpReply& reply);
@@ -98,6 +110,7 @@ class EstService {
   std::atomic<uint64_t> next_id_{1};
   mutable std::mutex server_mu_;
   std::shared_ptr<const ServerConfig> server_;  // guarded by server_mu_
+  std::shared_ptr<const CaConfig> ca_;          // guarded by server_mu_
 };
 
 }  // namespace certvault::ca

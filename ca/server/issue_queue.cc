@@ -9,10 +9,26 @@ namespace certvault::ca {
 
 IssueQueue::IssueQueue(const CaConfig& config, std::string ca_name, CaKey& key, X509* ca_cert, CertDb& db,
                        std::string actor, uint32_t threads, size_t max_batch)
-    : issuer_(config, std::move(ca_name), key, ca_cert, db, std::move(actor),
-              IssuerOptions{threads, max_batch, config.verify_issued, nullptr}),
+    : db_(db),
+      actor_(std::move(actor)),
+      threads_(threads),
+      issuer_(std::make_unique<Issuer>(config, std::move(ca_name), key, ca_cert, db, actor_,
+                                       IssuerOptions{threads, max_batch, config.verify_issued, nullptr})),
       max_batch_(max_batch),
       worker_([this] { Run(); }) {}
+
+void IssueQueue::Use(Setup setup) {
+  std::lock_guard<std::mutex> lock(mu_);
+  next_ = std::move(setup);
+}
+
+void IssueQueue::Apply(Setup setup) {
+  const CaConfig& config = *setup.config;
+  auto fresh = std::make_unique<Issuer>(config, std::move(setup.ca_name), *setup.key, setup.ca_cert, db_, actor_,
+                                        IssuerOptions{threads_, max_batch_, config.verify_issued, nullptr});
+  issuer_ = std::move(fresh);  // the old Issuer goes while the configuration it borrowed is still held
+  config_ = std::move(setup.config);
+}
 
 IssueQueue::~IssueQueue() {
   {
@@ -49,6 +65,7 @@ void IssueQueue::SubmitAsync(IssueItem item, const std::string& profile, Done do
 void IssueQueue::Run() {
   for (;;) {
     std::deque<std::shared_ptr<Job>> batch;
+    std::optional<Setup> next;
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_.wait(lock, [this] { return stop_ || !queue_.empty(); });
@@ -57,7 +74,9 @@ void IssueQueue::Run() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      next.swap(next_);
     }
+    if (next.has_value()) Apply(std::move(*next));
     RunBatch(batch);  // returns once the batch is committed
     for (auto& job : batch) {
       if (job->error.ok()) {
@@ -76,7 +95,7 @@ void IssueQueue::RunBatch(std::deque<std::shared_ptr<Job>>& batch) {
     std::vector<IssueItem> items;
     items.reserve(jobs.size());
     for (Job* j : jobs) items.push_back(std::move(j->item));
-    Result<std::vector<IssueOutcome>> outs = issuer_.Issue(items, profile);
+    Result<std::vector<IssueOutcome>> outs = issuer_->Issue(items, profile);
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (!outs.ok()) {
         jobs[i]->error = outs.status();

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -41,6 +42,21 @@ class IssueQueue {
   using Done = std::function<void(Result<IssueOutcome>)>;
   void SubmitAsync(IssueItem item, const std::string& profile, Done done);
 
+  // Setup: what the queue issues with: the configuration (profiles, policy,
+  // limits) and an issuing key generation.
+  struct Setup {
+    std::shared_ptr<const CaConfig> config;  // kept by the queue while it is used
+    std::string ca_name;
+    CaKey* key = nullptr;     // borrowed: outlives the queue
+    X509* ca_cert = nullptr;  // borrowed: outlives the queue
+  };
+  // Use: the batches the worker takes from now on, including requests
+  // already queued, are issued with `setup` (a reload of the profiles on
+  // SIGHUP, a key rollover); the batch being issued finishes with the setup
+  // it started with. Swapped on the worker thread between batches, so an
+  // Issuer is never replaced under its signing threads.
+  void Use(Setup setup);
+
  private:
   struct Job {
     IssueItem item;
@@ -51,8 +67,14 @@ class IssueQueue {
   };
   void Run();
   void RunBatch(std::deque<std::shared_ptr<Job>>& batch);
+  void Apply(Setup setup);  // on the worker thread
 
-  Issuer issuer_;
+  CertDb& db_;
+  std::string actor_;
+  uint32_t threads_;
+  std::shared_ptr<const CaConfig> config_;  // what issuer_ borrows, when set by Use
+  std::unique_ptr<Issuer> issuer_;          // the worker thread's alone
+  std::optional<Setup> next_;               // guarded by mu_
   size_t max_batch_;
   std::mutex mu_;
   std::condition_variable work_;

@@ -141,5 +141,61 @@ TEST(IssueQueueConcurrentTest, AsyncSubmissionsAreAnsweredOnceCommitted) {
   EXPECT_EQ(*(*lookup)->CountCertificates(t.IssuingName()), before + kRequests);
 }
 
+// ValidityDays: notAfter - notBefore of a DER certificate, in whole days.
+int ValidityDays(const Bytes& der) {
+  const uint8_t* p = der.data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
+  if (cert == nullptr) return -1;
+  int days = 0, secs = 0;
+  if (ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert.get()), X509_get0_notAfter(cert.get())) != 1) return -1;
+  return days;
+}
+
+// Use (a profile reload on SIGHUP, a rollover) while submitters are busy:
+// every request is answered, each under one whole configuration, and once
+// Use returned the next batch has the new one.
+TEST(IssueQueueConcurrentTest, UseSwitchesTheConfigurationBetweenBatches) {
+  auto made = TestCa::Create();
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  TestCa& t = **made;
+  auto db = t.Connect();
+  ASSERT_TRUE(db.ok());
+  ossl::UniquePtr<EVP_PKEY> key(EVP_PKEY_Q_keygen(crypto::LibCtx(), nullptr, "EC", "P-256"));
+  auto with_days = [&](uint32_t days) {
+    auto cfg = std::make_shared<CaConfig>(t.ca().config());
+    cfg->profiles.at("device").days = days;
+    return IssueQueue::Setup{cfg, t.IssuingName(), &t.IssuingKey(), t.Issuing()};
+  };
+  IssueQueue queue(t.ca().config(), t.IssuingName(), t.IssuingKey(), t.Issuing(), **db, "unit-test", 2);
+  constexpr int kThreads = 3, kPerThread = 6;
+  std::atomic<int> wrong{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int th = 0; th < kThreads; ++th) {
+    threads.emplace_back([&, th] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto out = queue.Submit(IssueItem{"u", MakeCsr("u" + std::to_string(th) + "-" + std::to_string(i), key.get()), ""},
+                                "device");
+        if (!out.ok() || !out->status.ok()) {
+          ++failed;
+          continue;
+        }
+        int days = ValidityDays(out->der);
+        if (days != 10 && days != 20 && days != static_cast<int>(t.ca().config().profiles.at("device").days)) ++wrong;
+      }
+    });
+  }
+  for (uint32_t days : {10u, 20u, 10u, 20u}) {
+    queue.Use(with_days(days));
+    std::this_thread::yield();
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(wrong.load(), 0) << "a certificate under no configuration that was in use";
+  queue.Use(with_days(10));
+  auto out = queue.Submit(IssueItem{"last", MakeCsr("last", key.get()), ""}, "device");
+  ASSERT_TRUE(out.ok() && out->status.ok());
+  EXPECT_EQ(ValidityDays(out->der), 10);
+}
+
 }  // namespace
 }  // namespace certvault::ca

@@ -22,6 +22,13 @@ void RenamePendingEvent(std::string action, std::string detail) {
   t_pending->event.detail = std::move(detail);
 }
 
+void MarkPolicyViolation(const std::string& rule) {
+  if (t_pending == nullptr || t_pending->committed || t_pending->event.action == "policy_violation") return;
+  std::string detail = t_pending->event.action + " refused by policy.toml " + rule;
+  if (!t_pending->event.detail.empty()) detail += "; " + t_pending->event.detail;
+  RenamePendingEvent("policy_violation", std::move(detail));
+}
+
 Status EventRecorder::CommitPending(storage::Store& store, storage::TokenId token, storage::ObjectId removed,
                                     const std::vector<storage::ObjectRow>& added) {
   PendingEvent* p = t_pending;

@@ -59,6 +59,12 @@ class PendingEventScope {
 // e.g. a C_SetAttributeValue that is a key state transition.
 void RenamePendingEvent(std::string action, std::string detail);
 
+// MarkPolicyViolation: this thread's pending event (if any, and not yet
+// appended) becomes a "policy_violation": the operation was refused because
+// it contradicts policy.toml's `rule` (issue 17). Its detail keeps what the
+// operation was: "ACTION refused by policy.toml RULE; DETAIL".
+void MarkPolicyViolation(const std::string& rule);
+
 class EventRecorder {
  public:
   // `enabled` = false writes nothing (bench/ measures the cost this way).

@@ -7,10 +7,18 @@
 #include <cstdio>
 #include <span>
 
+#include "src/core/event_recorder.h"
 #include "src/model/pkcs11_constants.h"
 
 namespace certvault::core {
 namespace {
+
+// Violation: the refusal of a policy.toml `rule`; the operation's event (if
+// it is logged) becomes a "policy_violation" (MarkPolicyViolation).
+Status Violation(Reason reason, const std::string& rule, const std::string& message) {
+  MarkPolicyViolation(rule);
+  return Status(reason, message);
+}
 
 // DER OBJECT IDENTIFIERs of CKA_EC_PARAMS (RFC 5480 §2.1.1.1, RFC 8410 §3)
 // and the printable-string forms PKCS#11 v3.0 §2.3.5 allows for Edwards.
@@ -92,8 +100,8 @@ Status CheckKeyAllowed(const kmpolicy::Policy& policy, const AttributeSet& attrs
   bool family_allowed = !type.empty() && std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
     return Family(a) == Family(type);
   });
-  if (family_allowed) return Status(Reason::kKeySizeRange, what + ", min_rsa_bits)");
-  return Status(Reason::kTemplateInconsistent, what + ")");
+  if (family_allowed) return Violation(Reason::kKeySizeRange, "[algorithms] min_rsa_bits", what + ", min_rsa_bits)");
+  return Violation(Reason::kTemplateInconsistent, "[algorithms] allowed_key_types", what + ")");
 }
 
 namespace {
@@ -124,9 +132,9 @@ Status ApplyKeyPeriod(const kmpolicy::Policy* policy, AttributeSet* attrs, lifec
     return OkStatus();
   }
   if (**end > last) {
-    return Status(Reason::kTemplateInconsistent, "policy.toml [crypto_periods] max_key_days = " +
-                                                     std::to_string(policy->max_key_days) + ": CKA_END_DATE " +
-                                                     CkDate(**end) + " is after " + CkDate(last));
+    return Violation(Reason::kTemplateInconsistent, "[crypto_periods] max_key_days",
+                     "policy.toml [crypto_periods] max_key_days = " + std::to_string(policy->max_key_days) +
+                         ": CKA_END_DATE " + CkDate(**end) + " is after " + CkDate(last));
   }
   return OkStatus();
 }
@@ -163,11 +171,14 @@ Status CheckKeyPeriodChange(const kmpolicy::Policy* policy, const AttributeSet& 
     return Status(Reason::kAttributeValueInvalid, "CKA_START_DATE or CKA_END_DATE is malformed");
   }
   const std::string rule = "policy.toml [crypto_periods] max_key_days = " + std::to_string(policy->max_key_days);
-  if (!new_end->has_value()) return Status(Reason::kTemplateInconsistent, rule + ": the key needs a CKA_END_DATE");
+  if (!new_end->has_value()) {
+    return Violation(Reason::kTemplateInconsistent, "[crypto_periods] max_key_days", rule + ": the key needs a CKA_END_DATE");
+  }
   lifecycle::Day last = LatestEnd(*old_start, *old_end, *new_start, std::chrono::days(policy->max_key_days), today);
   if (**new_end > last) {
-    return Status(Reason::kTemplateInconsistent, rule + ": the key's crypto-period may end on " + CkDate(last) +
-                                                     " at the latest, not " + CkDate(**new_end));
+    return Violation(Reason::kTemplateInconsistent, "[crypto_periods] max_key_days",
+                     rule + ": the key's crypto-period may end on " + CkDate(last) + " at the latest, not " +
+                         CkDate(**new_end));
   }
   return OkStatus();
 }

@@ -14,6 +14,7 @@
 #include "src/core/backend.h"
 #include "src/core/config.h"
 #include "src/core/testing/token_test.h"
+#include "src/storage/store.h"
 
 namespace certvault::core {
 namespace {
@@ -93,6 +94,45 @@ TEST_F(VaultPolicyTest, KeyGenerationOutsideThePolicyIsRefused) {
   EXPECT_EQ(st.reason(), Reason::kTemplateInconsistent) << st.ToString();
   EXPECT_TRUE(GenerateEc(CKM_EC_KEY_PAIR_GEN, kP256).ok());
   EXPECT_TRUE(GenerateRsa(2048).ok());
+}
+
+// A refused token key is a "policy_violation" in the vault's event log,
+// naming the rule and what was refused (issue 17); other refusals keep their
+// operation's action.
+TEST_F(VaultPolicyTest, RefusalIsAPolicyViolationEvent) {
+  SessionHandle s = UserSession();
+  AttributeSet pub, priv;
+  pub.SetUlong(CKA_MODULUS_BITS, 1024);
+  pub.SetBool(CKA_TOKEN, true);
+  priv.SetBool(CKA_TOKEN, true);
+  priv.SetString(CKA_LABEL, "weak");
+  EXPECT_FALSE(backend_->GenerateKeyPair(s, Mechanism{CKM_RSA_PKCS_KEY_PAIR_GEN, {}}, pub, priv).ok());
+  AttributeSet long_lived;
+  long_lived.SetUlong(CKA_CLASS, CKO_SECRET_KEY);
+  long_lived.SetUlong(CKA_KEY_TYPE, CKK_AES);
+  long_lived.SetBool(CKA_TOKEN, true);
+  long_lived.SetString(CKA_LABEL, "forever");
+  long_lived.SetString(CKA_END_DATE, "29991231");
+  long_lived.Set(CKA_VALUE, Bytes(32, 7));
+  EXPECT_FALSE(backend_->CreateObject(s, long_lived).ok());
+  auto store = storage::OpenStore(dir_ + "/vault/vault.db", storage::StoreOptions{});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<storage::EventRow> events;
+  ASSERT_TRUE((*store)->ForEachEvent(slot_, [&](const storage::EventRow& e) {
+                        events.push_back(e);
+                        return OkStatus();
+                      }).ok());
+  ASSERT_GE(events.size(), 2u);
+  const storage::EventRow& gen = events[events.size() - 2];
+  EXPECT_EQ(gen.action, "policy_violation");
+  EXPECT_EQ(gen.target_label, "weak");
+  EXPECT_NE(gen.detail.find("generate_key_pair refused by policy.toml [algorithms] min_rsa_bits"), std::string::npos)
+      << gen.detail;
+  EXPECT_NE(gen.result, "ok");
+  const storage::EventRow& import = events.back();
+  EXPECT_EQ(import.action, "policy_violation");
+  EXPECT_NE(import.detail.find("import_key refused by policy.toml [crypto_periods] max_key_days"), std::string::npos)
+      << import.detail;
 }
 
 // ImportRsaPublic: C_CreateObject of an RSA public key with a `bytes`-byte

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # policy.toml (issue 17, "The policy as data"): a ca.toml that contradicts
 # the policy does not start (nothing is created); a CSR whose key type the
-# policy does not allow is refused at issuance naming the rule; --policy
+# policy does not allow is refused at issuance naming the rule, audited as a
+# "policy-violation" event and alerted; --policy
 # overrides ca.toml's policy; `policy report` (md and html) shows the
 # configured values and changes when the configuration does.
 source "$(dirname "$0")/../interop/lib.sh"
@@ -28,6 +29,11 @@ n = 3
 TOML
 printf 'policy = "policy.toml"\n' >"$WORK/p.toml"
 sed -i "/^\[ca\]/r $WORK/p.toml" "$CA_DIR/ca.toml"
+cat >>"$CA_DIR/ca.toml" <<TOML
+
+[audit.alert]
+command = 'printf "%s|%s\n" "\$CV_ALERT_KIND" "\$CV_ALERT_DETAIL" >>"$WORK/alerts.log"'
+TOML
 
 # The device profile allows rsa-2048: the CA refuses to start.
 ca init >"$WORK/init.out" 2>&1 && fail "init started with a contradicting configuration"
@@ -45,11 +51,15 @@ ca issue --profile device --csr "$WORK/r1.csr" --out "$WORK/r1.pem" >"$WORK/r1.o
 expect_contains "$WORK/r1.out" "policy: key type rsa-2048 is not allowed" "disallowed CSR: unclear reason"
 [[ ! -s "$WORK/r1.pem" ]] || fail "a refused CSR produced a certificate"
 ca audit >"$WORK/audit.out" 2>&1 || fail "audit"
-expect_contains "$WORK/audit.out" "refuse factory-issuing .*policy: key type rsa-2048 is not allowed" \
-  "the policy refusal is not audited"
+# Its own event type, naming the rule, and an alert (issue 17).
+expect_contains "$WORK/audit.out" "policy-violation factory-issuing .*rule: \[algorithms\] allowed_key_types, min_rsa_bits = 3072; policy: key type rsa-2048 is not allowed" \
+  "the policy refusal is not audited as a policy violation with its rule"
+grep -q " refuse factory-issuing .*rsa-2048" "$WORK/audit.out" && fail "the policy violation is also a plain refusal"
+expect_contains "$WORK/alerts.log" "^policy-violation|rule: \[algorithms\] allowed_key_types" "no policy-violation alert"
 new_csr e1 ec e1 "DNS:e1.devices.example.com"
 ca issue --profile device --csr "$WORK/e1.csr" --out "$WORK/e1.pem" 2>/dev/null || fail "issue an allowed CSR"
-log "CSR key types: rsa-2048 refused by the policy, ec-p256 issued"
+log "CSR key types: rsa-2048 refused by the policy (policy-violation audited and alerted), ec-p256 issued"
+
 
 # --policy overrides ca.toml's: a stricter time bound contradicts the skew (10 s).
 printf '[time]\nmax_clock_offset_seconds = 5\n[crypto_periods]\nmax_issuing_key_usage_days = 3650\n' >"$WORK/strict.toml"

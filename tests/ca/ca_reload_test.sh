@@ -6,7 +6,10 @@
 #     keep-alive connection opened before the reload (not dropped);
 #   - a new TLS server certificate (server-cert) is served after SIGHUP;
 #   - a broken ca.toml after SIGHUP is refused with a logged error and the
-#     server keeps serving with the configuration it had.
+#     server keeps serving with the configuration it had;
+#   - a changed profile (validity, extendedKeyUsage) applies after SIGHUP,
+#     on a keep-alive connection too; a broken profile is refused (audited)
+#     and the profiles in force stay.
 source "$(dirname "$0")/../interop/lib.sh"
 need_tool openssl curl python3
 setup_env
@@ -131,6 +134,71 @@ hangup "reload refused"
 [[ $(enroll d3) == 200 ]] || fail "after a refused reload: the server does not serve as before"
 kill -0 "$SERVE_PID" || fail "the server stopped after a broken ca.toml"
 log "a broken ca.toml is refused (logged) and the previous configuration stays"
+
+# Profiles (issue 15): the device profile's validity (365 -> 30 days) and
+# its extendedKeyUsage (clientAuth+serverAuth -> clientAuth) change in
+# ca.toml; SIGHUP. One keep-alive connection enrolls before and after the
+# reload: the first certificate has the old profile, the second the new one.
+server_table "/CN=Bootstrap CA/O=Maker" >"$CA_DIR/ca.toml"
+hangup "configuration reloaded"
+new_csr p1 ec p1.devices.example.com "DNS:p1.devices.example.com"
+openssl req -in "$WORK/p1.csr" -outform DER | openssl base64 >"$WORK/p1.b64"
+python3 - "$HTTPS_PORT" "$CA_DIR/root.pem" "$WORK" <<'PY' >"$WORK/keepalive2.log" 2>&1 &
+import http.client, ssl, sys
+port, root, work = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=root)
+ctx.load_cert_chain(work + "/terminal.pem", work + "/terminal.key")
+conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=60)
+body = open(work + "/p1.b64", "rb").read()
+headers = {"Content-Type": "application/pkcs10"}
+for n in (1, 2):
+    if n == 2:
+        open(work + "/from_client", "w").write("go\n")
+        open(work + "/to_client").read()
+        sock = conn.sock
+    conn.request("POST", "/.well-known/est/device/simpleenroll", body, headers)
+    r = conn.getresponse()
+    open(work + "/p1-%d.b64" % n, "wb").write(r.read())
+    print(n, r.status, "same-connection" if n == 1 or conn.sock is sock else "reconnected", flush=True)
+PY
+CLIENT_PID=$!
+read -r _ <"$WORK/from_client"
+sed -i -e '0,/^days = 365$/s//days = 30/' -e 's/^extended_key_usage = \["clientAuth", "serverAuth"\]$/extended_key_usage = ["clientAuth"]/' \
+  "$WORK/ca.toml.base"
+server_table "/CN=Bootstrap CA/O=Maker" >"$CA_DIR/ca.toml"
+hangup "configuration reloaded"
+echo next >"$WORK/to_client"
+wait "$CLIENT_PID" || { cat "$WORK/keepalive2.log"; fail "keep-alive client (profiles)"; }
+expect_contains "$WORK/keepalive2.log" "1 200" "keep-alive: the enrollment before the reload failed"
+expect_contains "$WORK/keepalive2.log" "2 200 same-connection" "keep-alive: the enrollment after the reload failed"
+# profile_of N: "DAYS EKU" of the certificate of answer N.
+profile_of() {
+  base64 -d "$WORK/p1-$1.b64" | openssl pkcs7 -inform DER -print_certs >"$WORK/p1-$1.pem" \
+    || fail "answer $1 is not a PKCS#7"
+  local from to
+  from=$(date -d "$(openssl x509 -in "$WORK/p1-$1.pem" -noout -startdate | cut -d= -f2)" +%s)
+  to=$(date -d "$(openssl x509 -in "$WORK/p1-$1.pem" -noout -enddate | cut -d= -f2)" +%s)
+  echo "$(( (to - from) / 86400 )) $(openssl x509 -in "$WORK/p1-$1.pem" -noout -ext extendedKeyUsage | tail -1 | tr -d ' ')"
+}
+[[ $(profile_of 1) == "365 TLSWebClientAuthentication,TLSWebServerAuthentication" ]] || fail "before: $(profile_of 1)"
+[[ $(profile_of 2) == "30 TLSWebClientAuthentication" ]] || fail "after the reload, not the new profile: $(profile_of 2)"
+log "SIGHUP: a changed profile (validity, EKU) is applied, on a keep-alive connection opened before"
+
+# A profile that does not load: refused, the profiles in force stay.
+sed -i 's/^extended_key_usage = \["clientAuth"\]$/extended_key_usage = ["noSuchPurpose"]/' "$WORK/ca.toml.base"
+server_table "/CN=Bootstrap CA/O=Maker" >"$CA_DIR/ca.toml"
+hangup "reload refused"
+[[ $(enroll p2) == 200 ]] || fail "after a refused profile reload: enrollment fails"
+base64 -d "$WORK/out" | openssl pkcs7 -inform DER -print_certs >"$WORK/p2.pem" || fail "p2: not a PKCS#7"
+openssl x509 -in "$WORK/p2.pem" -noout -ext extendedKeyUsage | grep -q "TLS Web Client Authentication$" \
+  || fail "after a refused profile reload: not the profile in force"
+sed -i 's/^extended_key_usage = \["noSuchPurpose"\]$/extended_key_usage = ["clientAuth"]/' "$WORK/ca.toml.base"
+server_table "/CN=Bootstrap CA/O=Maker" >"$CA_DIR/ca.toml"
+timeout "$T" "$CA_BIN" --dir "$CA_DIR" audit --limit 60 >"$WORK/audit.out" 2>&1 || { cat "$WORK/audit.out"; fail "audit"; }
+expect_contains "$WORK/audit.out" "config-reload factory-issuing ca.toml .*profiles" "a reload is not audited"
+expect_contains "$WORK/audit.out" "config-reload-failed factory-issuing ca.toml .*noSuchPurpose" \
+  "a refused reload is not audited with its reason"
+log "a broken profile is refused (logged, audited); the profiles in force stay"
 
 # serve (signing CRLs every second) and the provider inside it have the vault
 # open; an offline command writes the same vault and exits. The next reload

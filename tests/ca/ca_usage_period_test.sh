@@ -27,8 +27,9 @@ later "$CA_BIN" --dir "$CA_DIR" --actor interop-test issue --profile device --cs
 expect_contains "$WORK/issue.out" "usage period ended" "issue after the period: unclear error"
 [[ ! -s "$WORK/d2.pem" ]] || fail "a refused issue wrote a certificate"
 later "$CA_BIN" --dir "$CA_DIR" audit >"$WORK/audit.out" 2>&1 || fail "audit"
-expect_contains "$WORK/audit.out" "refuse factory-issuing issue .*usage period ended" "the refusal is not audited"
-log "issue after the usage period: refused"
+expect_contains "$WORK/audit.out" "policy-violation factory-issuing issue .*rule: \\[crypto_periods\\] max_issuing_key_usage_days.*usage period ended" \
+  "the refusal is not audited as a policy violation naming the rule"
+log "issue after the usage period: refused, audited as a policy violation"
 
 later "$CA_BIN" --dir "$CA_DIR" --actor interop-test revoke "$S1" --reason keyCompromise 2>/dev/null \
   || fail "revoke after the usage period"
