@@ -1,0 +1,64 @@
+// Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
+//
+// Internals shared by p11_pkey.cc (the token side) and p11_provider.cc (the
+// OpenSSL provider side) of p11_pkey.h. Not for other users.
+#ifndef CERTVAULT_CA_P11_P11_PKEY_INTERNAL_H_
+#define CERTVAULT_CA_P11_P11_PKEY_INTERNAL_H_
+
+#include <memory>
+#include <mutex>
+#include <span>
+
+#include <openssl/core.h>
+
+#include "ca/p11/p11_module.h"
+#include "src/crypto/ossl_ptr.h"
+
+namespace certvault::ca::p11key {
+
+// kProviderName: the built-in provider's name, and its property query.
+inline constexpr const char* kProviderName = "cv-p11";
+inline constexpr const char* kPropq = "provider=cv-p11";
+// kRefParam: the OSSL_PARAM (octet string holding a
+// `std::shared_ptr<TokenKey>*`, copied by the import) by which
+// OpenP11Key hands a token key to the key manager's import.
+inline constexpr const char* kRefParam = "cv-p11-token-key";
+
+enum class KeyType { kEc, kRsa };
+
+// TokenKey: one private key object in a logged-in session that it owns.
+// Sign runs C_SignInit + C_Sign under mu_. Thread-safe.
+class TokenKey {
+ public:
+  TokenKey(std::shared_ptr<P11Module> module, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key, KeyType type,
+           ossl::UniquePtr<EVP_PKEY> pub)
+      : module_(std::move(module)), session_(session), key_(key), type_(type), pub_(std::move(pub)) {}
+  ~TokenKey() { module_->CloseSession(session_); }
+  TokenKey(const TokenKey&) = delete;
+  TokenKey& operator=(const TokenKey&) = delete;
+
+  // Sign: C_Sign with `mech` over `input` into `out` (resized to the
+  // signature). Status from CheckRv; the operation is always finished.
+  Status Sign(const CK_MECHANISM& mech, std::span<const uint8_t> input, Bytes& out);
+  KeyType type() const { return type_; }
+  EVP_PKEY* pub() const { return pub_.get(); }  // the public half (certvault's LibCtx)
+
+ private:
+  std::shared_ptr<P11Module> module_;
+  CK_SESSION_HANDLE session_;
+  CK_OBJECT_HANDLE key_;
+  KeyType type_;
+  ossl::UniquePtr<EVP_PKEY> pub_;
+  std::mutex mu_;
+};
+
+// TokenKeyOf: the token key of the key manager's key data (null for a
+// public key imported for a comparison).
+std::shared_ptr<TokenKey> TokenKeyOf(void* keydata);
+
+// kSignature: the signature implementation (p11_signature.cc).
+extern const OSSL_DISPATCH kSignature[];
+
+}  // namespace certvault::ca::p11key
+
+#endif  // CERTVAULT_CA_P11_P11_PKEY_INTERNAL_H_
