@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 
+#include "ca/p11/p11_pkey.h"
 #include "ca/server/tls_context.h"
 #include "src/base/status_macros.h"
 
@@ -123,9 +124,51 @@ Status AdminClient::LoadProvider(const RemoteOptions& o) {
   return OkStatus();
 }
 
+Status AdminClient::LoadP11Identity(const RemoteOptions& o) {
+  libctx_.reset(OSSL_LIB_CTX_new());
+  if (libctx_ == nullptr || OSSL_PROVIDER_load(libctx_.get(), "default") == nullptr) {
+    return InternalError("cannot set up an OpenSSL library context: " + SslErrors());
+  }
+  CV_RETURN_IF_ERROR(AddP11Provider(libctx_.get()));
+  Result<P11Uri> uri = ParseP11Uri(o.identity);
+  if (!uri.ok()) return InvalidArgumentError("--identity: " + std::string(uri.status().message()));
+  if (o.pin_file.empty()) return InvalidArgumentError("--module: give the token's PIN with --pin-file");
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, ReadPinFile(o.pin_file));
+  Result<P11Key> key = OpenP11Key(libctx_.get(), o.module, *uri, pin);
+  if (!key.ok()) {
+    return Status(key.status().code(), "the identity key " + o.identity + " in " + o.module +
+                                           " cannot be used: " + std::string(key.status().message()));
+  }
+  key_ = std::move(key->key);
+  cert_ = std::move(key->cert);
+  return OkStatus();
+}
+
 // LoadIdentity: the private key (and, without --identity-cert, the
 // certificate of the same label) from the token through the provider.
 Status AdminClient::LoadIdentity(const RemoteOptions& o) {
+  if (!o.module.empty()) {
+    CV_RETURN_IF_ERROR(LoadP11Identity(o));
+  } else {
+    CV_RETURN_IF_ERROR(LoadStoreIdentity(o));
+  }
+  if (!o.identity_cert.empty()) {
+    BIO* bio = BIO_new_file(o.identity_cert.c_str(), "r");
+    cert_.reset(bio != nullptr ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr);
+    BIO_free(bio);
+  }
+  ERR_clear_error();
+  if (cert_ == nullptr) {
+    return FailedPreconditionError(
+        "no operator certificate: give --identity-cert, or import it into the token "
+        "with the key's label");
+  }
+  return OkStatus();
+}
+
+// LoadStoreIdentity: the key (and a certificate of the same label) through
+// certvault's provider.
+Status AdminClient::LoadStoreIdentity(const RemoteOptions& o) {
   CV_ASSIGN_OR_RETURN(std::string uri, IdentityStoreUri(o.identity));
   std::unique_ptr<OSSL_STORE_CTX, StoreClose> store(
       OSSL_STORE_open_ex(uri.c_str(), libctx_.get(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
@@ -139,17 +182,6 @@ Status AdminClient::LoadIdentity(const RemoteOptions& o) {
   if (key_ == nullptr) {
     return FailedPreconditionError("the identity key " + o.identity + " cannot be opened through certvault's provider" +
                                    " (PIN in --pin-file; --vault or --socket): " + SslErrors());
-  }
-  if (!o.identity_cert.empty()) {
-    BIO* bio = BIO_new_file(o.identity_cert.c_str(), "r");
-    cert_.reset(bio != nullptr ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr);
-    BIO_free(bio);
-  }
-  ERR_clear_error();
-  if (cert_ == nullptr) {
-    return FailedPreconditionError(
-        "no operator certificate: give --identity-cert, or import it into the token "
-        "with the key's label");
   }
   return OkStatus();
 }
@@ -172,7 +204,9 @@ Status AdminClient::MakeContext(const RemoteOptions& o) {
 Result<std::unique_ptr<AdminClient>> AdminClient::Create(const RemoteOptions& options) {
   std::unique_ptr<AdminClient> c(new AdminClient());
   CV_RETURN_IF_ERROR(ParseServerUrl(options.server, c->host_, c->port_));
-  CV_RETURN_IF_ERROR(c->LoadProvider(options));
+  if (options.module.empty()) {
+    CV_RETURN_IF_ERROR(c->LoadProvider(options));
+  }
   CV_RETURN_IF_ERROR(c->LoadIdentity(options));
   CV_RETURN_IF_ERROR(c->MakeContext(options));
   return c;
