@@ -37,7 +37,8 @@ Result<std::string> PercentDecode(std::string_view in) {
       continue;
     }
     Bytes b;
-    if (i + 2 >= in.size() || !HexDecode(in.substr(i + 1, 2), &b) || b.size() != 1) return InvalidArgumentError("pkcs11 URI: bad % escape");
+    if (i + 2 >= in.size() || !HexDecode(in.substr(i + 1, 2), &b) || b.size() != 1)
+      return InvalidArgumentError("pkcs11 URI: bad % escape");
     out += static_cast<char>(b[0]);
     i += 2;
   }
@@ -128,7 +129,8 @@ Result<ossl::UniquePtr<EVP_PKEY>> Adopt(OSSL_LIB_CTX* libctx, std::shared_ptr<To
 }  // namespace
 
 Result<P11Uri> ParseP11Uri(std::string_view uri) {
-  if (!uri.starts_with("pkcs11:")) return InvalidArgumentError("a pkcs11: URI (RFC 7512), e.g. pkcs11:token=T;object=K");
+  if (!uri.starts_with("pkcs11:"))
+    return InvalidArgumentError("a pkcs11: URI (RFC 7512), e.g. pkcs11:token=T;object=K");
   if (uri.find('?') != std::string_view::npos) {
     return InvalidArgumentError("pkcs11 URI: no query part (give the PIN in a file)");
   }

@@ -70,6 +70,12 @@ struct P11Key {
   ossl::UniquePtr<X509> cert;
 };
 
+// P11LibCtx: a process-wide library context with the default and cv-p11
+// providers, made at the first call and never freed (keys made in it may
+// live until exit), for programs that need one key and no context of their
+// own. kInternal when OpenSSL cannot make it. Thread-safe.
+Result<OSSL_LIB_CTX*> P11LibCtx();
+
 // OpenP11Key: loads the PKCS#11 module `module_path` (shared with the rest
 // of the process, see P11Module), finds the token of `uri`, logs in with
 // `pin` and returns its private key as an EVP_PKEY of `libctx` (REQUIRES:

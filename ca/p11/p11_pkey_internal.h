@@ -5,11 +5,11 @@
 #ifndef CERTVAULT_CA_P11_P11_PKEY_INTERNAL_H_
 #define CERTVAULT_CA_P11_P11_PKEY_INTERNAL_H_
 
+#include <openssl/core.h>
+
 #include <memory>
 #include <mutex>
 #include <span>
-
-#include <openssl/core.h>
 
 #include "ca/p11/p11_module.h"
 #include "src/crypto/ossl_ptr.h"

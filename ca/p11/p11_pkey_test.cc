@@ -39,11 +39,11 @@ class P11PkeyTest : public ::testing::Test {
     char tmpl[] = "/tmp/cv-p11pkey-XXXXXX";
     dir_ = mkdtemp(tmpl);
     mkdir((dir_ + "/tokens").c_str(), 0700);
-    std::ofstream(dir_ + "/softhsm2.conf") << "directories.tokendir = " << dir_
-                                             << "/tokens\nobjectstore.backend = file\nlog.level = ERROR\n";
+    std::ofstream(dir_ + "/softhsm2.conf")
+        << "directories.tokendir = " << dir_ << "/tokens\nobjectstore.backend = file\nlog.level = ERROR\n";
     setenv("SOFTHSM2_CONF", (dir_ + "/softhsm2.conf").c_str(), 1);
-    std::string init = std::string("softhsm2-util --init-token --free --label ") + kToken +
-                       " --so-pin so-1234 --pin " + kPin + " >/dev/null";
+    std::string init = std::string("softhsm2-util --init-token --free --label ") + kToken + " --so-pin so-1234 --pin " +
+                       kPin + " >/dev/null";
     ASSERT_EQ(std::system(init.c_str()), 0);
     auto token = CaToken::Open(kModule, kToken, Pin(kPin));
     ASSERT_TRUE(token.ok()) << token.status().ToString();
@@ -108,13 +108,13 @@ void SignVerify(OSSL_LIB_CTX* libctx, EVP_PKEY* key, EVP_PKEY* pub, const char* 
     ASSERT_EQ(EVP_PKEY_CTX_set_rsa_padding(vpctx, RSA_PKCS1_PSS_PADDING), 1);
     ASSERT_EQ(EVP_PKEY_CTX_set_rsa_pss_saltlen(vpctx, RSA_PSS_SALTLEN_DIGEST), 1);
   }
-  EXPECT_EQ(EVP_DigestVerify(vctx.get(), sig.data(), sig.size(), reinterpret_cast<const uint8_t*>(msg.data()),
-                             msg.size()),
-            1);
+  EXPECT_EQ(
+      EVP_DigestVerify(vctx.get(), sig.data(), sig.size(), reinterpret_cast<const uint8_t*>(msg.data()), msg.size()),
+      1);
   sig[sig.size() / 2] ^= 1;  // and a flipped bit does not
-  EXPECT_NE(EVP_DigestVerify(vctx.get(), sig.data(), sig.size(), reinterpret_cast<const uint8_t*>(msg.data()),
-                             msg.size()),
-            1);
+  EXPECT_NE(
+      EVP_DigestVerify(vctx.get(), sig.data(), sig.size(), reinterpret_cast<const uint8_t*>(msg.data()), msg.size()),
+      1);
   ERR_clear_error();
 }
 
@@ -231,9 +231,9 @@ TEST_F(P11PkeyTest, WrongPinMissingKeyAndBadUris) {
   key = Open("pkcs11:token=other;object=ec256");
   ASSERT_FALSE(key.ok());
   EXPECT_EQ(key.status().code(), StatusCode::kNotFound);
-  for (const char* bad : {"pkcs11:object=ec256", "pkcs11:token=p11pkey", "pkcs11:token=p11pkey;object=x?pin-value=1",
-                          "certvault:token=p11pkey;object=x", "pkcs11:token=p11pkey;object=x;serial=1",
-                          "pkcs11:token=p11pkey;id=%7"}) {
+  for (const char* bad :
+       {"pkcs11:object=ec256", "pkcs11:token=p11pkey", "pkcs11:token=p11pkey;object=x?pin-value=1",
+        "certvault:token=p11pkey;object=x", "pkcs11:token=p11pkey;object=x;serial=1", "pkcs11:token=p11pkey;id=%7"}) {
     EXPECT_EQ(ParseP11Uri(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
 }

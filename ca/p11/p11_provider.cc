@@ -26,8 +26,7 @@ namespace certvault::ca::p11key {
 namespace {
 
 void Raise(std::string_view message) {
-  ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "cv-p11: %.*s", static_cast<int>(message.size()),
-                 message.data());
+  ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "cv-p11: %.*s", static_cast<int>(message.size()), message.data());
 }
 
 // Guarded: runs `f` (returning int), catching everything (0 on a throw).
@@ -138,17 +137,16 @@ int KmGetParams(void* p, OSSL_PARAM params[]) {
 
 template <KeyType T>
 const OSSL_PARAM* KmGettableParams(void*) {
-  static const OSSL_PARAM kCommon[] = {
-      OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, nullptr),
-      OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, nullptr),
-      OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, nullptr),
-      OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, nullptr, 0),
-      OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, nullptr, 0),
-      OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0),
-      OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, nullptr, 0),
-      OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, nullptr, 0),
-      OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, nullptr, 0),
-      OSSL_PARAM_END};
+  static const OSSL_PARAM kCommon[] = {OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, nullptr),
+                                       OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, nullptr),
+                                       OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, nullptr),
+                                       OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, nullptr, 0),
+                                       OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, nullptr, 0),
+                                       OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0),
+                                       OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, nullptr, 0),
+                                       OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, nullptr, 0),
+                                       OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, nullptr, 0),
+                                       OSSL_PARAM_END};
   return kCommon;
 }
 
@@ -161,19 +159,18 @@ const char* KmOperationName(int operation_id) {
 using Fn = void (*)(void);
 
 template <KeyType T>
-const OSSL_DISPATCH kKeymgmt[] = {
-    {OSSL_FUNC_KEYMGMT_NEW, reinterpret_cast<Fn>(KmNew<T>)},
-    {OSSL_FUNC_KEYMGMT_FREE, reinterpret_cast<Fn>(KmFree)},
-    {OSSL_FUNC_KEYMGMT_HAS, reinterpret_cast<Fn>(KmHas)},
-    {OSSL_FUNC_KEYMGMT_MATCH, reinterpret_cast<Fn>(KmMatch)},
-    {OSSL_FUNC_KEYMGMT_IMPORT, reinterpret_cast<Fn>(KmImport)},
-    {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, reinterpret_cast<Fn>(KmImportTypes<T>)},
-    {OSSL_FUNC_KEYMGMT_EXPORT, reinterpret_cast<Fn>(KmExport)},
-    {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, reinterpret_cast<Fn>(KmExportTypes<T>)},
-    {OSSL_FUNC_KEYMGMT_GET_PARAMS, reinterpret_cast<Fn>(KmGetParams)},
-    {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, reinterpret_cast<Fn>(KmGettableParams<T>)},
-    {OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, reinterpret_cast<Fn>(KmOperationName<T>)},
-    {0, nullptr}};
+const OSSL_DISPATCH kKeymgmt[] = {{OSSL_FUNC_KEYMGMT_NEW, reinterpret_cast<Fn>(KmNew<T>)},
+                                  {OSSL_FUNC_KEYMGMT_FREE, reinterpret_cast<Fn>(KmFree)},
+                                  {OSSL_FUNC_KEYMGMT_HAS, reinterpret_cast<Fn>(KmHas)},
+                                  {OSSL_FUNC_KEYMGMT_MATCH, reinterpret_cast<Fn>(KmMatch)},
+                                  {OSSL_FUNC_KEYMGMT_IMPORT, reinterpret_cast<Fn>(KmImport)},
+                                  {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, reinterpret_cast<Fn>(KmImportTypes<T>)},
+                                  {OSSL_FUNC_KEYMGMT_EXPORT, reinterpret_cast<Fn>(KmExport)},
+                                  {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, reinterpret_cast<Fn>(KmExportTypes<T>)},
+                                  {OSSL_FUNC_KEYMGMT_GET_PARAMS, reinterpret_cast<Fn>(KmGetParams)},
+                                  {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, reinterpret_cast<Fn>(KmGettableParams<T>)},
+                                  {OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, reinterpret_cast<Fn>(KmOperationName<T>)},
+                                  {0, nullptr}};
 
 }  // namespace
 
@@ -200,8 +197,8 @@ const OSSL_ALGORITHM* QueryOperation(void*, int operation_id, int* no_cache) {
 }
 
 int ProviderInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPATCH** out, void** provctx) {
-  static const OSSL_DISPATCH kProvider[] = {
-      {OSSL_FUNC_PROVIDER_QUERY_OPERATION, reinterpret_cast<Fn>(QueryOperation)}, {0, nullptr}};
+  static const OSSL_DISPATCH kProvider[] = {{OSSL_FUNC_PROVIDER_QUERY_OPERATION, reinterpret_cast<Fn>(QueryOperation)},
+                                            {0, nullptr}};
   static int context_tag = 0;  // no per-context state: every call is given its key
   *out = kProvider;
   *provctx = &context_tag;
@@ -221,6 +218,18 @@ Status AddP11Provider(OSSL_LIB_CTX* libctx) {
     return InternalError("cannot add the built-in cv-p11 provider to the library context");
   }
   return OkStatus();
+}
+
+Result<OSSL_LIB_CTX*> P11LibCtx() {
+  static OSSL_LIB_CTX* const ctx = [] {
+    ossl::UniquePtr<OSSL_LIB_CTX> c(OSSL_LIB_CTX_new());
+    if (c == nullptr || OSSL_PROVIDER_load(c.get(), "default") == nullptr || !AddP11Provider(c.get()).ok()) {
+      return static_cast<OSSL_LIB_CTX*>(nullptr);
+    }
+    return c.release();  // owned by this function's static for the life of the process
+  }();
+  if (ctx == nullptr) return InternalError("cannot make a library context with the cv-p11 provider");
+  return ctx;
 }
 
 }  // namespace certvault::ca

@@ -27,8 +27,7 @@ namespace certvault::ca::p11key {
 namespace {
 
 void Raise(std::string_view message) {
-  ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "cv-p11: %.*s", static_cast<int>(message.size()),
-                 message.data());
+  ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "cv-p11: %.*s", static_cast<int>(message.size()), message.data());
 }
 
 template <typename F>
@@ -52,16 +51,31 @@ struct Hash {
 };
 
 constexpr std::array<Hash, 5> kHashes = {{
-    {"SHA1", CKM_SHA_1, CKG_MGF1_SHA1, {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00,
-                                        0x04, 0x14}, 15},
-    {"SHA2-224", CKM_SHA224, CKG_MGF1_SHA224, {0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-                                                0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c}, 19},
-    {"SHA2-256", CKM_SHA256, CKG_MGF1_SHA256, {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-                                                0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}, 19},
-    {"SHA2-384", CKM_SHA384, CKG_MGF1_SHA384, {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-                                                0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30}, 19},
-    {"SHA2-512", CKM_SHA512, CKG_MGF1_SHA512, {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-                                                0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40}, 19},
+    {"SHA1",
+     CKM_SHA_1,
+     CKG_MGF1_SHA1,
+     {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14},
+     15},
+    {"SHA2-224",
+     CKM_SHA224,
+     CKG_MGF1_SHA224,
+     {0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c},
+     19},
+    {"SHA2-256",
+     CKM_SHA256,
+     CKG_MGF1_SHA256,
+     {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20},
+     19},
+    {"SHA2-384",
+     CKM_SHA384,
+     CKG_MGF1_SHA384,
+     {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30},
+     19},
+    {"SHA2-512",
+     CKM_SHA512,
+     CKG_MGF1_SHA512,
+     {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40},
+     19},
 }};
 
 const Hash* HashOf(const EVP_MD* md) {
@@ -77,8 +91,8 @@ ossl::UniquePtr<EVP_MD> FetchMd(const char* name) {
 
 struct SigCtx {
   std::shared_ptr<TokenKey> key;
-  ossl::UniquePtr<EVP_MD> md;       // null: the input is signed as given
-  ossl::UniquePtr<EVP_MD> mgf1;     // null: as md
+  ossl::UniquePtr<EVP_MD> md;    // null: the input is signed as given
+  ossl::UniquePtr<EVP_MD> mgf1;  // null: as md
   int pad = RSA_PKCS1_PADDING;
   int saltlen = RSA_PSS_SALTLEN_DIGEST;
   ossl::UniquePtr<EVP_MD_CTX> mdctx;  // digest_sign_* only
@@ -144,9 +158,12 @@ int SetPad(SigCtx& c, const OSSL_PARAM* p) {
   if (p->data_type == OSSL_PARAM_INTEGER) return OSSL_PARAM_get_int(p, &c.pad);
   const char* s = nullptr;
   if (OSSL_PARAM_get_utf8_string_ptr(p, &s) != 1) return 0;
-  if (std::strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0) c.pad = RSA_PKCS1_PADDING;
-  else if (std::strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0) c.pad = RSA_PKCS1_PSS_PADDING;
-  else return 0;
+  if (std::strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0)
+    c.pad = RSA_PKCS1_PADDING;
+  else if (std::strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0)
+    c.pad = RSA_PKCS1_PSS_PADDING;
+  else
+    return 0;
   return 1;
 }
 
@@ -154,10 +171,14 @@ int SetSaltLen(SigCtx& c, const OSSL_PARAM* p) {
   if (p->data_type == OSSL_PARAM_INTEGER) return OSSL_PARAM_get_int(p, &c.saltlen);
   const char* s = nullptr;
   if (OSSL_PARAM_get_utf8_string_ptr(p, &s) != 1) return 0;
-  if (std::strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0) c.saltlen = RSA_PSS_SALTLEN_DIGEST;
-  else if (std::strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_MAX) == 0) c.saltlen = RSA_PSS_SALTLEN_MAX;
-  else if (std::strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO) == 0) c.saltlen = RSA_PSS_SALTLEN_AUTO;
-  else c.saltlen = std::atoi(s);
+  if (std::strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0)
+    c.saltlen = RSA_PSS_SALTLEN_DIGEST;
+  else if (std::strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_MAX) == 0)
+    c.saltlen = RSA_PSS_SALTLEN_MAX;
+  else if (std::strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO) == 0)
+    c.saltlen = RSA_PSS_SALTLEN_AUTO;
+  else
+    c.saltlen = std::atoi(s);
   return c.saltlen >= -3 ? 1 : 0;
 }
 
@@ -180,14 +201,13 @@ int SetCtxParams(void* p, const OSSL_PARAM params[]) {
 }
 
 const OSSL_PARAM* SettableCtxParams(void*, void*) {
-  static const OSSL_PARAM kSettable[] = {
-      OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, nullptr, 0),
-      OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PROPERTIES, nullptr, 0),
-      OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, nullptr, 0),
-      OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, nullptr, 0),
-      OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, nullptr, 0),
-      OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_PROPERTIES, nullptr, 0),
-      OSSL_PARAM_END};
+  static const OSSL_PARAM kSettable[] = {OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, nullptr, 0),
+                                         OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PROPERTIES, nullptr, 0),
+                                         OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, nullptr, 0),
+                                         OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, nullptr, 0),
+                                         OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, nullptr, 0),
+                                         OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_PROPERTIES, nullptr, 0),
+                                         OSSL_PARAM_END};
   return kSettable;
 }
 
@@ -252,8 +272,8 @@ int DigestSignInit(void* p, const char* mdname, void* keydata, const OSSL_PARAM 
     auto& c = *static_cast<SigCtx*>(p);
     if (SignInit(p, keydata, params) != 1) return 0;
     if (mdname != nullptr && *mdname != '\0') c.md = FetchMd(mdname);
-    if (c.md == nullptr) c.md = FetchMd(c.key->type() == KeyType::kEc && EVP_PKEY_get_bits(c.key->pub()) > 256
-                                            ? "SHA384" : "SHA256");
+    if (c.md == nullptr)
+      c.md = FetchMd(c.key->type() == KeyType::kEc && EVP_PKEY_get_bits(c.key->pub()) > 256 ? "SHA384" : "SHA256");
     c.mdctx.reset(EVP_MD_CTX_new());
     return c.md != nullptr && c.mdctx != nullptr && EVP_DigestInit_ex2(c.mdctx.get(), c.md.get(), nullptr) == 1 ? 1 : 0;
   });
@@ -279,19 +299,18 @@ using Fn = void (*)(void);
 
 }  // namespace
 
-const OSSL_DISPATCH kSignature[] = {
-    {OSSL_FUNC_SIGNATURE_NEWCTX, reinterpret_cast<Fn>(NewCtx)},
-    {OSSL_FUNC_SIGNATURE_FREECTX, reinterpret_cast<Fn>(FreeCtx)},
-    {OSSL_FUNC_SIGNATURE_DUPCTX, reinterpret_cast<Fn>(DupCtx)},
-    {OSSL_FUNC_SIGNATURE_SIGN_INIT, reinterpret_cast<Fn>(SignInit)},
-    {OSSL_FUNC_SIGNATURE_SIGN, reinterpret_cast<Fn>(Sign)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, reinterpret_cast<Fn>(DigestSignInit)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, reinterpret_cast<Fn>(DigestSignUpdate)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, reinterpret_cast<Fn>(DigestSignFinal)},
-    {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, reinterpret_cast<Fn>(GetCtxParams)},
-    {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, reinterpret_cast<Fn>(GettableCtxParams)},
-    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, reinterpret_cast<Fn>(SetCtxParams)},
-    {OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, reinterpret_cast<Fn>(SettableCtxParams)},
-    {0, nullptr}};
+const OSSL_DISPATCH kSignature[] = {{OSSL_FUNC_SIGNATURE_NEWCTX, reinterpret_cast<Fn>(NewCtx)},
+                                    {OSSL_FUNC_SIGNATURE_FREECTX, reinterpret_cast<Fn>(FreeCtx)},
+                                    {OSSL_FUNC_SIGNATURE_DUPCTX, reinterpret_cast<Fn>(DupCtx)},
+                                    {OSSL_FUNC_SIGNATURE_SIGN_INIT, reinterpret_cast<Fn>(SignInit)},
+                                    {OSSL_FUNC_SIGNATURE_SIGN, reinterpret_cast<Fn>(Sign)},
+                                    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, reinterpret_cast<Fn>(DigestSignInit)},
+                                    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, reinterpret_cast<Fn>(DigestSignUpdate)},
+                                    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, reinterpret_cast<Fn>(DigestSignFinal)},
+                                    {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, reinterpret_cast<Fn>(GetCtxParams)},
+                                    {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, reinterpret_cast<Fn>(GettableCtxParams)},
+                                    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, reinterpret_cast<Fn>(SetCtxParams)},
+                                    {OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, reinterpret_cast<Fn>(SettableCtxParams)},
+                                    {0, nullptr}};
 
 }  // namespace certvault::ca::p11key
