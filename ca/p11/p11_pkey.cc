@@ -103,6 +103,17 @@ Result<ossl::UniquePtr<EVP_PKEY>> PublicHalf(CK_FUNCTION_LIST* fn, CK_SESSION_HA
   return key;
 }
 
+// AlwaysAuthenticate: CKA_ALWAYS_AUTHENTICATE of `key` (false for a module
+// that does not know the attribute).
+Result<bool> AlwaysAuthenticate(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key) {
+  CK_BBOOL value = CK_FALSE;
+  CK_ATTRIBUTE attr = Attr(CKA_ALWAYS_AUTHENTICATE, &value, sizeof(value));
+  CK_RV rv = fn->C_GetAttributeValue(session, key, &attr, 1);
+  if (rv == CKR_ATTRIBUTE_TYPE_INVALID) return false;
+  CV_RETURN_IF_ERROR(CheckRv(rv, "C_GetAttributeValue(CKA_ALWAYS_AUTHENTICATE)"));
+  return value == CK_TRUE;
+}
+
 Result<KeyType> TypeOf(EVP_PKEY* pub) {
   if (EVP_PKEY_is_a(pub, "EC")) return KeyType::kEc;
   if (EVP_PKEY_is_a(pub, "RSA")) return KeyType::kRsa;
@@ -191,19 +202,38 @@ Result<P11Key> OpenP11Key(OSSL_LIB_CTX* libctx, const std::string& module_path, 
   if (cert.ok()) out.cert = std::move(*cert);
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> pub, PublicHalf(fn, session, uri, out.cert.get()));
   CV_ASSIGN_OR_RETURN(KeyType type, TypeOf(pub.get()));
+  CV_ASSIGN_OR_RETURN(bool always_authenticate, AlwaysAuthenticate(fn, session, priv));
   guard.session = CK_INVALID_HANDLE;
-  auto key = std::make_shared<TokenKey>(module, session, priv, type, std::move(pub));
+  auto key = std::make_shared<TokenKey>(module, slot, session, priv, type, std::move(pub),
+                                        always_authenticate ? pin.Clone() : SecretBytes());
   CV_ASSIGN_OR_RETURN(out.key, Adopt(libctx, std::move(key)));
   return out;
 }
 
 namespace p11key {
 
+Status TokenKey::ContextLogin() {
+  std::span<const uint8_t> pin = context_pin_.Bytes(SecretAccess::Get());
+  Status status = CheckRv(
+      module_->fn()->C_Login(session_, CKU_CONTEXT_SPECIFIC, const_cast<CK_UTF8CHAR_PTR>(pin.data()), pin.size()),
+      "C_Login(CKU_CONTEXT_SPECIFIC)");
+  if (status.ok()) return status;
+  Result<CK_SESSION_HANDLE> fresh = module_->OpenSession(slot_);
+  if (fresh.ok()) {
+    module_->CloseSession(session_);
+    session_ = *fresh;
+  }
+  return status;
+}
+
 Status TokenKey::Sign(const CK_MECHANISM& mech, std::span<const uint8_t> input, Bytes& out) {
   std::lock_guard<std::mutex> lock(mu_);
   CK_FUNCTION_LIST* fn = module_->fn();
   CK_MECHANISM m = mech;
   CV_RETURN_IF_ERROR(CheckRv(fn->C_SignInit(session_, &m, key_), "C_SignInit"));
+  if (!context_pin_.empty()) {
+    CV_RETURN_IF_ERROR(ContextLogin());
+  }
   out.resize(1024);
   CK_ULONG len = out.size();
   // PKCS#11 v3.0 §5.2: C_Sign "always terminates the active signing

@@ -27,12 +27,21 @@ inline constexpr const char* kRefParam = "cv-p11-token-key";
 enum class KeyType { kEc, kRsa };
 
 // TokenKey: one private key object in a logged-in session that it owns.
-// Sign runs C_SignInit + C_Sign under mu_. Thread-safe.
+// Sign runs C_SignInit + C_Sign under mu_. A key with
+// CKA_ALWAYS_AUTHENTICATE=TRUE gets C_Login(CKU_CONTEXT_SPECIFIC) with
+// `context_pin` between the two (PKCS#11 v3.0 §4.9, §5.5); for other keys
+// `context_pin` is empty and no PIN is kept. Thread-safe.
 class TokenKey {
  public:
-  TokenKey(std::shared_ptr<P11Module> module, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key, KeyType type,
-           ossl::UniquePtr<EVP_PKEY> pub)
-      : module_(std::move(module)), session_(session), key_(key), type_(type), pub_(std::move(pub)) {}
+  TokenKey(std::shared_ptr<P11Module> module, CK_SLOT_ID slot, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key,
+           KeyType type, ossl::UniquePtr<EVP_PKEY> pub, SecretBytes context_pin)
+      : module_(std::move(module)),
+        slot_(slot),
+        session_(session),
+        key_(key),
+        type_(type),
+        pub_(std::move(pub)),
+        context_pin_(std::move(context_pin)) {}
   ~TokenKey() { module_->CloseSession(session_); }
   TokenKey(const TokenKey&) = delete;
   TokenKey& operator=(const TokenKey&) = delete;
@@ -44,11 +53,18 @@ class TokenKey {
   EVP_PKEY* pub() const { return pub_.get(); }  // the public half (certvault's LibCtx)
 
  private:
+  // ContextLogin: the context-specific login after C_SignInit. When it
+  // fails the signing operation stays active: the session is replaced by a
+  // new one (opened first, so the token stays logged in).
+  Status ContextLogin();
+
   std::shared_ptr<P11Module> module_;
-  CK_SESSION_HANDLE session_;
+  CK_SLOT_ID slot_;
+  CK_SESSION_HANDLE session_;  // guarded by mu_
   CK_OBJECT_HANDLE key_;
   KeyType type_;
   ossl::UniquePtr<EVP_PKEY> pub_;
+  const SecretBytes context_pin_;
   std::mutex mu_;
 };
 

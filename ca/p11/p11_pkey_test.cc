@@ -16,11 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "ca/p11/ca_key.h"
+#include "src/base/status_macros.h"
 #include "src/crypto/libctx.h"
 
 namespace certvault::ca {
@@ -31,6 +33,40 @@ constexpr char kToken[] = "p11pkey";
 constexpr char kPin[] = "user-5678";
 
 SecretBytes Pin(const char* pin) { return SecretBytes(std::string_view(pin), SecretAccess::Get()); }
+
+CK_ATTRIBUTE Attr(CK_ATTRIBUTE_TYPE type, const void* value, size_t len) {
+  return CK_ATTRIBUTE{type, const_cast<void*>(value), static_cast<CK_ULONG>(len)};
+}
+
+// GenerateAlwaysAuthenticateKey: a P-256 pair labelled `label` whose private
+// half has CKA_ALWAYS_AUTHENTICATE=TRUE (CaToken makes none). SoftHSM2 then
+// refuses C_Sign without C_Login(CKU_CONTEXT_SPECIFIC) after C_SignInit.
+Status GenerateAlwaysAuthenticateKey(const std::string& label) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<P11Module> m, P11Module::Load(kModule));
+  CV_ASSIGN_OR_RETURN(CK_SLOT_ID slot, m->FindTokenSlot(kToken));
+  CV_ASSIGN_OR_RETURN(CK_SESSION_HANDLE s, m->OpenSession(slot));
+  Status st = m->Login(s, Pin(kPin));
+  static const std::array<uint8_t, 10> kP256 = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+  CK_BBOOL yes = CK_TRUE;
+  std::array<CK_ATTRIBUTE, 4> pub = {Attr(CKA_TOKEN, &yes, 1), Attr(CKA_VERIFY, &yes, 1),
+                                     Attr(CKA_LABEL, label.data(), label.size()),
+                                     Attr(CKA_EC_PARAMS, kP256.data(), kP256.size())};
+  std::array<CK_ATTRIBUTE, 6> priv = {Attr(CKA_TOKEN, &yes, 1),
+                                      Attr(CKA_SIGN, &yes, 1),
+                                      Attr(CKA_PRIVATE, &yes, 1),
+                                      Attr(CKA_SENSITIVE, &yes, 1),
+                                      Attr(CKA_ALWAYS_AUTHENTICATE, &yes, 1),
+                                      Attr(CKA_LABEL, label.data(), label.size())};
+  CK_MECHANISM mech{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  CK_OBJECT_HANDLE pub_h = CK_INVALID_HANDLE, priv_h = CK_INVALID_HANDLE;
+  if (st.ok()) {
+    st =
+        CheckRv(m->fn()->C_GenerateKeyPair(s, &mech, pub.data(), pub.size(), priv.data(), priv.size(), &pub_h, &priv_h),
+                "C_GenerateKeyPair");
+  }
+  m->CloseSession(s);
+  return st;
+}
 
 class P11PkeyTest : public ::testing::Test {
  protected:
@@ -50,6 +86,8 @@ class P11PkeyTest : public ::testing::Test {
     ASSERT_TRUE((*token)->GenerateKeyPair("ec256", KeyAlgorithm::kEcP256).ok());
     ASSERT_TRUE((*token)->GenerateKeyPair("ec384", KeyAlgorithm::kEcP384).ok());
     ASSERT_TRUE((*token)->GenerateKeyPair("rsa", KeyAlgorithm::kRsa2048).ok());
+    Status aa = GenerateAlwaysAuthenticateKey("ec-aa");
+    ASSERT_TRUE(aa.ok()) << aa.ToString();
   }  // the token logs out here: each test logs in on its own
 
   static void TearDownTestSuite() {
@@ -218,6 +256,16 @@ TEST_F(P11PkeyTest, AuthenticatesATls13Client) {
     SSL_CTX_free(sctx);
     ERR_clear_error();
   }
+}
+
+// A key with CKA_ALWAYS_AUTHENTICATE signs again and again: each C_SignInit
+// is followed by a context-specific login with the PIN kept for it.
+TEST_F(P11PkeyTest, AlwaysAuthenticateKeySignsEachTime) {
+  Result<P11Key> key = Open("pkcs11:token=p11pkey;object=ec-aa");
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ossl::UniquePtr<EVP_PKEY> pub = PublicCopy(key->key.get());
+  ASSERT_NE(pub, nullptr);
+  for (int i = 0; i < 3; ++i) SignVerify(libctx_.get(), key->key.get(), pub.get(), "SHA256", false);
 }
 
 TEST_F(P11PkeyTest, WrongPinMissingKeyAndBadUris) {
