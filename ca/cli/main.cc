@@ -45,7 +45,7 @@ int Usage(const std::string& message) {
                "  list [--subject TEXT] [--limit N] [--generation N]   show SERIAL [--pem] [--generation N]\n"
                "  profiles   audit [--limit N]   audit verify|export\n"
                "  user add --name N --role R --csr F   user list   user remove N   role grant|revoke N R\n"
-               "  --server URL --trust F --identity pkcs11:token=T;object=K [--pin-file F] COMMAND   (remote)\n");
+               "  --server URL --trust F --identity pkcs11:token=T;object=K [--pin-file F] [--module P11MODULE] COMMAND   (remote)\n");
   return 2;
 }
 
