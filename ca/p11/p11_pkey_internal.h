@@ -71,6 +71,8 @@ class TokenKey {
 // TokenKeyOf: the token key of the key manager's key data (null for a
 // public key imported for a comparison).
 std::shared_ptr<TokenKey> TokenKeyOf(void* keydata);
+// PublicKeyOf: its public half (null if it has none).
+EVP_PKEY* PublicKeyOf(void* keydata);
 
 // kSignature: the signature implementation (p11_signature.cc).
 extern const OSSL_DISPATCH kSignature[];

@@ -178,6 +178,8 @@ std::shared_ptr<TokenKey> TokenKeyOf(void* keydata) {
   return keydata != nullptr ? static_cast<KeyData*>(keydata)->token : nullptr;
 }
 
+EVP_PKEY* PublicKeyOf(void* keydata) { return keydata != nullptr ? static_cast<KeyData*>(keydata)->Pub() : nullptr; }
+
 namespace {
 
 const OSSL_ALGORITHM kKeymgmtAlgs[] = {

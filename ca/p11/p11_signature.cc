@@ -90,9 +90,10 @@ ossl::UniquePtr<EVP_MD> FetchMd(const char* name) {
 }
 
 struct SigCtx {
-  std::shared_ptr<TokenKey> key;
-  ossl::UniquePtr<EVP_MD> md;    // null: the input is signed as given
-  ossl::UniquePtr<EVP_MD> mgf1;  // null: as md
+  std::shared_ptr<TokenKey> key;  // null when only verifying with a public key
+  EVP_PKEY* pub = nullptr;        // the public half (held by the key data)
+  ossl::UniquePtr<EVP_MD> md;     // null: the input is signed as given
+  ossl::UniquePtr<EVP_MD> mgf1;   // null: as md
   int pad = RSA_PKCS1_PADDING;
   int saltlen = RSA_PSS_SALTLEN_DIGEST;
   ossl::UniquePtr<EVP_MD_CTX> mdctx;  // digest_sign_* only
@@ -102,7 +103,7 @@ struct SigCtx {
 size_t PssSaltLen(const SigCtx& c, size_t hash_len) {
   if (c.saltlen >= 0) return static_cast<size_t>(c.saltlen);
   if (c.saltlen == RSA_PSS_SALTLEN_DIGEST) return hash_len;
-  size_t em_len = static_cast<size_t>(EVP_PKEY_get_bits(c.key->pub()) - 1 + 7) / 8;  // RFC 8017 §9.1.1
+  size_t em_len = static_cast<size_t>(EVP_PKEY_get_bits(c.pub) - 1 + 7) / 8;  // RFC 8017 §9.1.1
   return em_len > hash_len + 2 ? em_len - hash_len - 2 : 0;
 }
 
@@ -133,8 +134,12 @@ Status SignDigest(SigCtx& c, std::span<const uint8_t> digest, Bytes& out) {
 
 // Emit: a size query (sig == nullptr) or the signature of `digest`.
 int Emit(SigCtx& c, std::span<const uint8_t> digest, unsigned char* sig, size_t* siglen, size_t sigsize) {
+  if (c.key == nullptr) {
+    Raise("not initialized for signing");
+    return 0;
+  }
   if (sig == nullptr) {
-    *siglen = static_cast<size_t>(EVP_PKEY_get_size(c.key->pub()));
+    *siglen = static_cast<size_t>(EVP_PKEY_get_size(c.pub));
     return 1;
   }
   Bytes out;
@@ -238,6 +243,7 @@ void* DupCtx(void* p) {
   auto* d = new (std::nothrow) SigCtx();
   if (d == nullptr) return nullptr;
   d->key = c.key;
+  d->pub = c.pub;
   if (c.md != nullptr && EVP_MD_up_ref(c.md.get()) == 1) d->md.reset(c.md.get());
   if (c.mgf1 != nullptr && EVP_MD_up_ref(c.mgf1.get()) == 1) d->mgf1.reset(c.mgf1.get());
   d->pad = c.pad;
@@ -259,6 +265,7 @@ int SignInit(void* p, void* keydata, const OSSL_PARAM params[]) {
     Raise("not a private key in a PKCS#11 token");
     return 0;
   }
+  c.pub = key->pub();
   c.key = std::move(key);
   return SetCtxParams(p, params);
 }
@@ -267,15 +274,20 @@ int Sign(void* p, unsigned char* sig, size_t* siglen, size_t sigsize, const unsi
   return Guarded([&] { return Emit(*static_cast<SigCtx*>(p), {tbs, tbslen}, sig, siglen, sigsize); });
 }
 
+// InitDigest: the message digest of a digest_sign/verify operation (the
+// key's default when OpenSSL names none).
+int InitDigest(SigCtx& c, const char* mdname) {
+  if (mdname != nullptr && *mdname != '\0') c.md = FetchMd(mdname);
+  if (c.md == nullptr)
+    c.md = FetchMd(EVP_PKEY_is_a(c.pub, "EC") && EVP_PKEY_get_bits(c.pub) > 256 ? "SHA384" : "SHA256");
+  c.mdctx.reset(EVP_MD_CTX_new());
+  return c.md != nullptr && c.mdctx != nullptr && EVP_DigestInit_ex2(c.mdctx.get(), c.md.get(), nullptr) == 1 ? 1 : 0;
+}
+
 int DigestSignInit(void* p, const char* mdname, void* keydata, const OSSL_PARAM params[]) {
   return Guarded([&] {
-    auto& c = *static_cast<SigCtx*>(p);
     if (SignInit(p, keydata, params) != 1) return 0;
-    if (mdname != nullptr && *mdname != '\0') c.md = FetchMd(mdname);
-    if (c.md == nullptr)
-      c.md = FetchMd(c.key->type() == KeyType::kEc && EVP_PKEY_get_bits(c.key->pub()) > 256 ? "SHA384" : "SHA256");
-    c.mdctx.reset(EVP_MD_CTX_new());
-    return c.md != nullptr && c.mdctx != nullptr && EVP_DigestInit_ex2(c.mdctx.get(), c.md.get(), nullptr) == 1 ? 1 : 0;
+    return InitDigest(*static_cast<SigCtx*>(p), mdname);
   });
 }
 
@@ -295,6 +307,54 @@ int DigestSignFinal(void* p, unsigned char* sig, size_t* siglen, size_t sigsize)
   });
 }
 
+// ---- verification: with the public half, in certvault's context ----------
+
+// VerifyDigest: `sig` over `digest` under the public half, with the
+// context's digest, padding, salt length and MGF1 digest.
+int VerifyDigest(const SigCtx& c, std::span<const uint8_t> digest, std::span<const uint8_t> sig) {
+  ossl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(crypto::LibCtx(), c.pub, crypto::kPropq));
+  if (ctx == nullptr || EVP_PKEY_verify_init(ctx.get()) != 1) return 0;
+  if (c.md != nullptr && EVP_PKEY_CTX_set_signature_md(ctx.get(), c.md.get()) != 1) return 0;
+  if (EVP_PKEY_is_a(c.pub, "RSA")) {
+    if (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), c.pad) != 1) return 0;
+    if (c.pad == RSA_PKCS1_PSS_PADDING &&
+        (EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), c.saltlen) != 1 ||
+         (c.mgf1 != nullptr && EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), c.mgf1.get()) != 1))) {
+      return 0;
+    }
+  }
+  return EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), digest.data(), digest.size()) == 1 ? 1 : 0;
+}
+
+int VerifyInit(void* p, void* keydata, const OSSL_PARAM params[]) {
+  auto& c = *static_cast<SigCtx*>(p);
+  c.pub = PublicKeyOf(keydata);
+  if (c.pub == nullptr) return 0;
+  c.key = TokenKeyOf(keydata);
+  return SetCtxParams(p, params);
+}
+
+int Verify(void* p, const unsigned char* sig, size_t siglen, const unsigned char* tbs, size_t tbslen) {
+  return Guarded([&] { return VerifyDigest(*static_cast<SigCtx*>(p), {tbs, tbslen}, {sig, siglen}); });
+}
+
+int DigestVerifyInit(void* p, const char* mdname, void* keydata, const OSSL_PARAM params[]) {
+  return Guarded([&] {
+    if (VerifyInit(p, keydata, params) != 1) return 0;
+    return InitDigest(*static_cast<SigCtx*>(p), mdname);
+  });
+}
+
+int DigestVerifyFinal(void* p, const unsigned char* sig, size_t siglen) {
+  return Guarded([&] {
+    auto& c = *static_cast<SigCtx*>(p);
+    std::array<uint8_t, EVP_MAX_MD_SIZE> digest{};
+    unsigned int len = 0;
+    if (c.mdctx == nullptr || EVP_DigestFinal_ex(c.mdctx.get(), digest.data(), &len) != 1) return 0;
+    return VerifyDigest(c, {digest.data(), len}, {sig, siglen});
+  });
+}
+
 using Fn = void (*)(void);
 
 }  // namespace
@@ -307,6 +367,11 @@ const OSSL_DISPATCH kSignature[] = {{OSSL_FUNC_SIGNATURE_NEWCTX, reinterpret_cas
                                     {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, reinterpret_cast<Fn>(DigestSignInit)},
                                     {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, reinterpret_cast<Fn>(DigestSignUpdate)},
                                     {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, reinterpret_cast<Fn>(DigestSignFinal)},
+                                    {OSSL_FUNC_SIGNATURE_VERIFY_INIT, reinterpret_cast<Fn>(VerifyInit)},
+                                    {OSSL_FUNC_SIGNATURE_VERIFY, reinterpret_cast<Fn>(Verify)},
+                                    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, reinterpret_cast<Fn>(DigestVerifyInit)},
+                                    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, reinterpret_cast<Fn>(DigestSignUpdate)},
+                                    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, reinterpret_cast<Fn>(DigestVerifyFinal)},
                                     {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, reinterpret_cast<Fn>(GetCtxParams)},
                                     {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, reinterpret_cast<Fn>(GettableCtxParams)},
                                     {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, reinterpret_cast<Fn>(SetCtxParams)},
