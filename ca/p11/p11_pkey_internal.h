@@ -6,10 +6,12 @@
 #define CERTVAULT_CA_P11_P11_PKEY_INTERNAL_H_
 
 #include <openssl/core.h>
+#include <openssl/err.h>
 
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string_view>
 
 #include "ca/p11/p11_module.h"
 #include "src/crypto/ossl_ptr.h"
@@ -25,6 +27,23 @@ inline constexpr const char* kPropq = "provider=cv-p11";
 inline constexpr const char* kRefParam = "cv-p11-token-key";
 
 enum class KeyType { kEc, kRsa };
+
+// Raise: `message` on OpenSSL's error queue (the provider's way to fail).
+inline void Raise(std::string_view message) {
+  ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "cv-p11: %.*s", static_cast<int>(message.size()), message.data());
+}
+
+// Guarded: runs `f` (returning int) for a provider entry point, catching
+// everything: nothing throws into libcrypto (0 and an error instead).
+template <typename F>
+int Guarded(F&& f) {
+  try {
+    return f();
+  } catch (...) {
+    Raise("internal error");
+    return 0;
+  }
+}
 
 // TokenKey: one private key object in a logged-in session that it owns.
 // Sign runs C_SignInit + C_Sign under mu_. A key with

@@ -25,21 +25,6 @@
 namespace certvault::ca::p11key {
 namespace {
 
-void Raise(std::string_view message) {
-  ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "cv-p11: %.*s", static_cast<int>(message.size()), message.data());
-}
-
-// Guarded: runs `f` (returning int), catching everything (0 on a throw).
-template <typename F>
-int Guarded(F&& f) {
-  try {
-    return f();
-  } catch (...) {
-    Raise("internal error");
-    return 0;
-  }
-}
-
 // KeyData: the key manager's key: a token key, or (imported from another
 // provider's key for a comparison) only a public key.
 struct KeyData {

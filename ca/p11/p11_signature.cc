@@ -26,20 +26,6 @@
 namespace certvault::ca::p11key {
 namespace {
 
-void Raise(std::string_view message) {
-  ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "cv-p11: %.*s", static_cast<int>(message.size()), message.data());
-}
-
-template <typename F>
-int Guarded(F&& f) {
-  try {
-    return f();
-  } catch (...) {
-    Raise("internal error");
-    return 0;
-  }
-}
-
 // Hash: a digest the token can be asked for, with the DER DigestInfo prefix
 // of RFC 8017 §9.2 note 1 ("DigestInfo ... || H").
 struct Hash {
