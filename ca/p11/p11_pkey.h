@@ -5,7 +5,7 @@
 // and X.509 code as if it were an ordinary key, while every private
 // operation is a C_Sign in the token. Debian 12 has no pkcs11-provider, and
 // ENGINE / EC_KEY_METHOD are deprecated, so this is done the OpenSSL 3 way: a
-// small built-in provider ("cv-p11", AddP11Provider) in a library context of
+// small built-in provider ("cv-p11", P11Context) in a library context of
 // the caller (never OpenSSL's default one) with
 //   - a key manager for EC (P-256, P-384, P-521) and RSA whose key data is
 //     the token key plus its public half (read from the public key object,
@@ -27,6 +27,7 @@
 
 #include <openssl/types.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -57,11 +58,27 @@ Result<P11Uri> ParseP11Uri(std::string_view uri);
 // holds no PIN. The PIN is never part of a message.
 Result<SecretBytes> ReadPinFile(const std::string& path);
 
-// AddP11Provider: registers the built-in "cv-p11" provider in `libctx` and
-// loads it (the caller loads "default" too). Idempotent per context.
-// kInternal when OpenSSL refuses. `libctx` must outlive every key made with
-// OpenP11Key in it.
-Status AddP11Provider(OSSL_LIB_CTX* libctx);
+// P11Context: a library context of its own (never OpenSSL's default one)
+// with the default provider and the built-in cv-p11 provider loaded. The
+// destructor unloads both, then frees the context: every key made in it
+// (OpenP11Key) must be freed before. Thread-safe once made.
+class P11Context {
+ public:
+  // Create: kInternal when OpenSSL cannot make the context or load either
+  // provider.
+  static Result<std::unique_ptr<P11Context>> Create();
+  ~P11Context();
+  P11Context(const P11Context&) = delete;
+  P11Context& operator=(const P11Context&) = delete;
+
+  OSSL_LIB_CTX* get() const { return libctx_.get(); }
+
+ private:
+  P11Context() = default;
+  ossl::UniquePtr<OSSL_LIB_CTX> libctx_;
+  OSSL_PROVIDER* default_ = nullptr;  // unloaded by the destructor
+  OSSL_PROVIDER* p11_ = nullptr;      // unloaded by the destructor
+};
 
 // P11Key: a token key and, when the token holds one with the key's label,
 // its certificate (else null).
@@ -70,16 +87,16 @@ struct P11Key {
   ossl::UniquePtr<X509> cert;
 };
 
-// P11LibCtx: a process-wide library context with the default and cv-p11
-// providers, made at the first call and never freed (keys made in it may
-// live until exit), for programs that need one key and no context of their
-// own. kInternal when OpenSSL cannot make it. Thread-safe.
+// P11LibCtx: a process-wide P11Context, made at the first call and never
+// freed (keys made in it may live until exit), for programs that need one
+// key and no context of their own. kInternal when OpenSSL cannot make it.
+// Thread-safe.
 Result<OSSL_LIB_CTX*> P11LibCtx();
 
 // OpenP11Key: loads the PKCS#11 module `module_path` (shared with the rest
 // of the process, see P11Module), finds the token of `uri`, logs in with
 // `pin` and returns its private key as an EVP_PKEY of `libctx` (REQUIRES:
-// AddP11Provider(libctx) done). The session stays open (and logged in) as
+// the context of a P11Context). The session stays open (and logged in) as
 // long as the key lives; `pin` is not retained. Errors: kNotFound (module,
 // token, or no private key matching the URI), kPermissionDenied (wrong or
 // locked PIN), kFailedPrecondition (more than one key matches; no public key

@@ -96,15 +96,16 @@ class P11PkeyTest : public ::testing::Test {
 
   void SetUp() override {
     if (dir_.empty()) GTEST_SKIP() << "SoftHSM2 is not installed";
-    libctx_.reset(OSSL_LIB_CTX_new());
-    ASSERT_NE(OSSL_PROVIDER_load(libctx_.get(), "default"), nullptr);
-    ASSERT_TRUE(AddP11Provider(libctx_.get()).ok());
+    Result<std::unique_ptr<P11Context>> ctx = P11Context::Create();
+    ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();
+    p11_ = std::move(*ctx);
+    libctx_ = p11_->get();
   }
 
   Result<P11Key> Open(const std::string& uri, const char* pin = kPin) {
     Result<P11Uri> u = ParseP11Uri(uri);
     if (!u.ok()) return u.status();
-    return OpenP11Key(libctx_.get(), kModule, *u, Pin(pin));
+    return OpenP11Key(libctx_, kModule, *u, Pin(pin));
   }
 
   // PublicCopy: the key's public half through its SubjectPublicKeyInfo, as
@@ -119,7 +120,8 @@ class P11PkeyTest : public ::testing::Test {
   }
 
   static inline std::string dir_;
-  ossl::UniquePtr<OSSL_LIB_CTX> libctx_;
+  std::unique_ptr<P11Context> p11_;
+  OSSL_LIB_CTX* libctx_ = nullptr;  // p11_'s
 };
 
 // SignVerify: sign "message" with `key` (digest SHA-256, or `pss`) and
@@ -176,7 +178,7 @@ TEST_F(P11PkeyTest, SignsWithEveryKeyType) {
     ossl::UniquePtr<EVP_PKEY> pub = PublicCopy(key->key.get());
     ASSERT_NE(pub, nullptr);
     EXPECT_EQ(EVP_PKEY_eq(key->key.get(), pub.get()), 1);
-    SignVerify(libctx_.get(), key->key.get(), pub.get(), c.md, c.pss);
+    SignVerify(libctx_, key->key.get(), pub.get(), c.md, c.pss);
   }
 }
 
@@ -226,17 +228,17 @@ bool Handshake(SSL* client, SSL* server) {
 // A TLS 1.3 client authenticates with the token key (ECDSA, and RSA, which
 // TLS 1.3 signs with RSA-PSS): the server sees the client certificate.
 TEST_F(P11PkeyTest, AuthenticatesATls13Client) {
-  ossl::UniquePtr<EVP_PKEY> ca_key(EVP_PKEY_Q_keygen(libctx_.get(), nullptr, "EC", "P-256"));
-  ossl::UniquePtr<X509> ca = Certify(libctx_.get(), ca_key.get(), "server", ca_key.get(), nullptr);
+  ossl::UniquePtr<EVP_PKEY> ca_key(EVP_PKEY_Q_keygen(libctx_, nullptr, "EC", "P-256"));
+  ossl::UniquePtr<X509> ca = Certify(libctx_, ca_key.get(), "server", ca_key.get(), nullptr);
   ASSERT_NE(ca, nullptr);
   for (const char* uri : {"pkcs11:token=p11pkey;object=ec256", "pkcs11:token=p11pkey;object=rsa"}) {
     SCOPED_TRACE(uri);
     Result<P11Key> key = Open(uri);
     ASSERT_TRUE(key.ok()) << key.status().ToString();
-    ossl::UniquePtr<X509> cert = Certify(libctx_.get(), key->key.get(), "client", ca_key.get(), ca.get());
+    ossl::UniquePtr<X509> cert = Certify(libctx_, key->key.get(), "client", ca_key.get(), ca.get());
     ASSERT_NE(cert, nullptr);
-    SSL_CTX* cctx = SSL_CTX_new_ex(libctx_.get(), nullptr, TLS_client_method());
-    SSL_CTX* sctx = SSL_CTX_new_ex(libctx_.get(), nullptr, TLS_server_method());
+    SSL_CTX* cctx = SSL_CTX_new_ex(libctx_, nullptr, TLS_client_method());
+    SSL_CTX* sctx = SSL_CTX_new_ex(libctx_, nullptr, TLS_server_method());
     ASSERT_TRUE(cctx != nullptr && sctx != nullptr);
     SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
     EXPECT_EQ(SSL_CTX_use_certificate(cctx, cert.get()), 1);
@@ -269,7 +271,7 @@ TEST_F(P11PkeyTest, AlwaysAuthenticateKeySignsEachTime) {
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   ossl::UniquePtr<EVP_PKEY> pub = PublicCopy(key->key.get());
   ASSERT_NE(pub, nullptr);
-  for (int i = 0; i < 3; ++i) SignVerify(libctx_.get(), key->key.get(), pub.get(), "SHA256", false);
+  for (int i = 0; i < 3; ++i) SignVerify(libctx_, key->key.get(), pub.get(), "SHA256", false);
 }
 
 TEST_F(P11PkeyTest, WrongPinMissingKeyAndBadUris) {

@@ -197,26 +197,32 @@ int ProviderInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPA
 
 namespace certvault::ca {
 
-Status AddP11Provider(OSSL_LIB_CTX* libctx) {
-  if (OSSL_PROVIDER_available(libctx, p11key::kProviderName) == 1) return OkStatus();
-  if (OSSL_PROVIDER_add_builtin(libctx, p11key::kProviderName, p11key::ProviderInit) != 1 ||
-      OSSL_PROVIDER_load(libctx, p11key::kProviderName) == nullptr) {
+Result<std::unique_ptr<P11Context>> P11Context::Create() {
+  std::unique_ptr<P11Context> c(new P11Context());
+  c->libctx_.reset(OSSL_LIB_CTX_new());
+  if (c->libctx_ == nullptr || (c->default_ = OSSL_PROVIDER_load(c->get(), "default")) == nullptr ||
+      OSSL_PROVIDER_add_builtin(c->get(), p11key::kProviderName, p11key::ProviderInit) != 1 ||
+      (c->p11_ = OSSL_PROVIDER_load(c->get(), p11key::kProviderName)) == nullptr) {
     ERR_clear_error();
-    return InternalError("cannot add the built-in cv-p11 provider to the library context");
+    return InternalError("cannot make a library context with the default and cv-p11 providers");
   }
-  return OkStatus();
+  return c;
+}
+
+// A provider loaded with OSSL_PROVIDER_load keeps a reference that
+// OSSL_LIB_CTX_free does not drop: unloaded here, before the context goes.
+P11Context::~P11Context() {
+  if (p11_ != nullptr) OSSL_PROVIDER_unload(p11_);
+  if (default_ != nullptr) OSSL_PROVIDER_unload(default_);
 }
 
 Result<OSSL_LIB_CTX*> P11LibCtx() {
-  static OSSL_LIB_CTX* const ctx = [] {
-    ossl::UniquePtr<OSSL_LIB_CTX> c(OSSL_LIB_CTX_new());
-    if (c == nullptr || OSSL_PROVIDER_load(c.get(), "default") == nullptr || !AddP11Provider(c.get()).ok()) {
-      return static_cast<OSSL_LIB_CTX*>(nullptr);
-    }
-    return c.release();  // owned by this function's static for the life of the process
+  static P11Context* const ctx = [] {
+    Result<std::unique_ptr<P11Context>> c = P11Context::Create();
+    return c.ok() ? c->release() : nullptr;  // owned by this static for the life of the process
   }();
   if (ctx == nullptr) return InternalError("cannot make a library context with the cv-p11 provider");
-  return ctx;
+  return ctx->get();
 }
 
 }  // namespace certvault::ca

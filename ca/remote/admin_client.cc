@@ -11,7 +11,6 @@
 
 #include <cstdlib>
 
-#include "ca/p11/p11_pkey.h"
 #include "ca/server/tls_context.h"
 #include "src/base/status_macros.h"
 
@@ -125,16 +124,12 @@ Status AdminClient::LoadProvider(const RemoteOptions& o) {
 }
 
 Status AdminClient::LoadP11Identity(const RemoteOptions& o) {
-  libctx_.reset(OSSL_LIB_CTX_new());
-  if (libctx_ == nullptr || OSSL_PROVIDER_load(libctx_.get(), "default") == nullptr) {
-    return InternalError("cannot set up an OpenSSL library context: " + SslErrors());
-  }
-  CV_RETURN_IF_ERROR(AddP11Provider(libctx_.get()));
+  CV_ASSIGN_OR_RETURN(p11_, P11Context::Create());
   Result<P11Uri> uri = ParseP11Uri(o.identity);
   if (!uri.ok()) return InvalidArgumentError("--identity: " + std::string(uri.status().message()));
   if (o.pin_file.empty()) return InvalidArgumentError("--module: give the token's PIN with --pin-file");
   CV_ASSIGN_OR_RETURN(SecretBytes pin, ReadPinFile(o.pin_file));
-  Result<P11Key> key = OpenP11Key(libctx_.get(), o.module, *uri, pin);
+  Result<P11Key> key = OpenP11Key(p11_->get(), o.module, *uri, pin);
   if (!key.ok()) {
     return Status(key.status().code(), "the identity key " + o.identity + " in " + o.module +
                                            " cannot be used: " + std::string(key.status().message()));
@@ -187,7 +182,7 @@ Status AdminClient::LoadStoreIdentity(const RemoteOptions& o) {
 }
 
 Status AdminClient::MakeContext(const RemoteOptions& o) {
-  ctx_ = SSL_CTX_new_ex(libctx_.get(), nullptr, TLS_client_method());
+  ctx_ = SSL_CTX_new_ex(Ctx(), nullptr, TLS_client_method());
   if (ctx_ == nullptr) return InternalError("SSL_CTX_new_ex: " + SslErrors());
   SSL_CTX_set_min_proto_version(ctx_, TLS1_3_VERSION);
   if (o.trust.empty() || SSL_CTX_load_verify_file(ctx_, o.trust.c_str()) != 1) {

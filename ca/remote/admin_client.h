@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "ca/p11/p11_pkey.h"
 #include "src/base/result.h"
 #include "src/crypto/ossl_ptr.h"
 
@@ -64,7 +65,10 @@ class AdminClient {
   Status MakeContext(const RemoteOptions& options);
 
   std::string host_, port_;
+  OSSL_LIB_CTX* Ctx() const { return p11_ != nullptr ? p11_->get() : libctx_.get(); }
+
   ossl::UniquePtr<OSSL_LIB_CTX> libctx_;  // first: freed after what was made in it
+  std::unique_ptr<P11Context> p11_;       // with --module, instead of libctx_
   ossl::UniquePtr<EVP_PKEY> key_;
   ossl::UniquePtr<X509> cert_;
   SSL_CTX* ctx_ = nullptr;
