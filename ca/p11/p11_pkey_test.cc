@@ -71,7 +71,7 @@ Status GenerateAlwaysAuthenticateKey(const std::string& label) {
 class P11PkeyTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (access(kModule, R_OK) != 0) return;
+    if (access(kModule, R_OK) != 0 || std::system("command -v softhsm2-util >/dev/null") != 0) return;
     char tmpl[] = "/tmp/cv-p11pkey-XXXXXX";
     dir_ = mkdtemp(tmpl);
     mkdir((dir_ + "/tokens").c_str(), 0700);
@@ -95,7 +95,7 @@ class P11PkeyTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (dir_.empty()) GTEST_SKIP() << "SoftHSM2 is not installed";
+    if (dir_.empty()) GTEST_SKIP() << "SoftHSM2 (libsofthsm2, softhsm2-util) is not installed";
     Result<std::unique_ptr<P11Context>> ctx = P11Context::Create();
     ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();
     p11_ = std::move(*ctx);
