@@ -2,7 +2,7 @@
 //
 // certvault-ca provision (issue 14, docs/design/provisioning.md):
 //   --request F | --batch DIR   --profile P --subject S --authority-cert F --authority-key K
-//   --out F | --out-dir D
+//   [--authority-module P11MODULE --authority-pin-file F]   --out F | --out-dir D
 //       verifies a vault's update request, generates the device key, issues
 //       its certificate (recorded in the CA database like any issuance) and
 //       writes the update package, signed by the provisioning authority.
@@ -28,6 +28,7 @@
 #include "ca/cli/cli.h"
 #include "ca/issuance/csr.h"
 #include "ca/issuance/issuer.h"
+#include "ca/p11/p11_pkey.h"
 #include "src/base/status_macros.h"
 #include "src/crypto/libctx.h"
 #include "src/crypto/ossl_der.h"
@@ -70,6 +71,27 @@ Result<ossl::UniquePtr<EVP_PKEY>> LoadKey(const std::string& uri) {
     }
   }
   return Status(Reason::kKeyHandleInvalid, "no private key at " + uri);
+}
+
+// LoadAuthorityKey: --authority-key by LoadKey or, with --authority-module,
+// a pkcs11: URI of a key in that PKCS#11 module (SoftHSM2, an HSM), the PIN
+// from --authority-pin-file; it signs through the built-in cv-p11 provider
+// (ca/p11/p11_pkey.h) and never leaves its token.
+Result<ossl::UniquePtr<EVP_PKEY>> LoadAuthorityKey(const Args& args) {
+  if (!args.Has("authority-module")) {
+    if (args.Has("authority-pin-file")) {
+      return InvalidArgumentError("provision: --authority-pin-file needs --authority-module");
+    }
+    return LoadKey(args.Get("authority-key"));
+  }
+  if (!args.Has("authority-pin-file")) {
+    return InvalidArgumentError("provision: --authority-module needs --authority-pin-file");
+  }
+  CV_ASSIGN_OR_RETURN(P11Uri uri, ParseP11Uri(args.Get("authority-key")));
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, ReadPinFile(args.Get("authority-pin-file")));
+  CV_ASSIGN_OR_RETURN(OSSL_LIB_CTX * libctx, P11LibCtx());
+  CV_ASSIGN_OR_RETURN(P11Key key, OpenP11Key(libctx, args.Get("authority-module"), uri, pin));
+  return std::move(key.key);
 }
 
 Result<SecretBytes> Pkcs8(EVP_PKEY* key) {
@@ -235,7 +257,7 @@ Status Provision(Args& args) {
   if (batch == args.Has("request")) return InvalidArgumentError("provision: give exactly one of --request or --batch");
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_STORE> roots, IdentityRoots(args));
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> authority, ReadCert(args.Get("authority-cert")));
-  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> authority_key, LoadKey(args.Get("authority-key")));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> authority_key, LoadAuthorityKey(args));
   std::vector<IssueItem> items;
   CV_ASSIGN_OR_RETURN(std::vector<Job> jobs, ReadJobs(args, roots.get(), items));
   CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst, OpenForSigning(args));
@@ -324,7 +346,7 @@ Status ProvisionOperation(Args& args) {
   if (args.Has("renew") && !args.Has("profile")) return InvalidArgumentError("provision: --renew needs --profile");
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_STORE> roots, IdentityRoots(args));
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> authority, ReadCert(args.Get("authority-cert")));
-  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> authority_key, LoadKey(args.Get("authority-key")));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> authority_key, LoadAuthorityKey(args));
   CV_ASSIGN_OR_RETURN(Bytes req_der, ReadFileBytes(args.Get("request")));
   CV_ASSIGN_OR_RETURN(provision::VerifiedRequest req, provision::VerifyUpdateRequest(req_der, roots.get()));
   CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst, args.Has("renew") ? OpenForSigning(args) : Open(args, false));

@@ -1,8 +1,8 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
 // certvault-ca --server https://HOST:PORT --identity 'pkcs11:token=T;object=K'
-// [--identity-cert F] --trust root.pem [--pin-file F] [--vault D | --socket S]
-// COMMAND: the verbs issue, revoke, crl, list, audit [verify|export],
+// [--identity-cert F] --trust root.pem [--pin-file F] [--vault D | --socket S |
+// --module P11MODULE] COMMAND: the verbs issue, revoke, crl, list, audit [verify|export],
 // user add/list/remove, role grant/revoke, config show/apply, rollover and
 // whoami, run through the admin API of
 // `certvault-ca serve` (ca/server/admin_service.h) as the identity whose key
@@ -85,6 +85,7 @@ RemoteOptions OptionsOf(const Args& args) {
   o.vault = args.Get("vault");
   o.socket = args.Get("socket");
   o.provider_module = args.Get("provider-module");
+  o.module = args.Get("module");
   return o;
 }
 

@@ -45,7 +45,7 @@ int Usage(const std::string& message) {
                "  list [--subject TEXT] [--limit N] [--generation N]   show SERIAL [--pem] [--generation N]\n"
                "  profiles   audit [--limit N]   audit verify|export\n"
                "  user add --name N --role R --csr F   user list   user remove N   role grant|revoke N R\n"
-               "  --server URL --trust F --identity pkcs11:token=T;object=K [--pin-file F] COMMAND   (remote)\n");
+               "  --server URL --trust F --identity pkcs11:token=T;object=K [--pin-file F] [--module P11MODULE] COMMAND   (remote)\n");
   return 2;
 }
 
@@ -147,6 +147,8 @@ class CommandLine {
     Text(app_, "vault", "with --server: the operator's certvault vault (default $CERTVAULT_HOME)");
     Text(app_, "socket", "with --server: reach the operator's vault through certvaultd at this socket");
     Text(app_, "provider-module", "with --server: certvault's OpenSSL provider (certvault.so)");
+    Text(app_, "module", "with --server: the PKCS#11 module holding the --identity key (e.g. SoftHSM2) instead of "
+                         "certvault; PIN in --pin-file");
     Commands();
   }
 
@@ -247,7 +249,10 @@ class CommandLine {
     Text(*provision, "profile", "the profile of ca.toml for the delivered key's certificate");
     Text(*provision, "subject", "the certificate subject, /CN=.../O=... ({name}: the request's file name)");
     Text(*provision, "authority-cert", "the provisioning authority certificate the vault pinned (PEM)");
-    Text(*provision, "authority-key", "its private key: a file or an OSSL_STORE URI");
+    Text(*provision, "authority-key", "its private key: a file, an OSSL_STORE URI, or with --authority-module a "
+                                      "pkcs11: URI");
+    Text(*provision, "authority-module", "the PKCS#11 module holding --authority-key (e.g. SoftHSM2)");
+    Text(*provision, "authority-pin-file", "with --authority-module: a file (mode 0600) holding that token's PIN");
     Text(*provision, "identity-roots", "refuse requests whose identity certificate does not chain to this CA");
     Number(*provision, "valid-hours", 1, 24 * 365, "the package expires after this many hours (default 72)");
     Text(*provision, "out", "write the update package here");

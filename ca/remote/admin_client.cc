@@ -123,22 +123,29 @@ Status AdminClient::LoadProvider(const RemoteOptions& o) {
   return OkStatus();
 }
 
+Status AdminClient::LoadP11Identity(const RemoteOptions& o) {
+  CV_ASSIGN_OR_RETURN(p11_, P11Context::Create());
+  Result<P11Uri> uri = ParseP11Uri(o.identity);
+  if (!uri.ok()) return InvalidArgumentError("--identity: " + std::string(uri.status().message()));
+  if (o.pin_file.empty()) return InvalidArgumentError("--module: give the token's PIN with --pin-file");
+  CV_ASSIGN_OR_RETURN(SecretBytes pin, ReadPinFile(o.pin_file));
+  Result<P11Key> key = OpenP11Key(p11_->get(), o.module, *uri, pin);
+  if (!key.ok()) {
+    return Status(key.status().code(), "the identity key " + o.identity + " in " + o.module +
+                                           " cannot be used: " + std::string(key.status().message()));
+  }
+  key_ = std::move(key->key);
+  cert_ = std::move(key->cert);
+  return OkStatus();
+}
+
 // LoadIdentity: the private key (and, without --identity-cert, the
 // certificate of the same label) from the token through the provider.
 Status AdminClient::LoadIdentity(const RemoteOptions& o) {
-  CV_ASSIGN_OR_RETURN(std::string uri, IdentityStoreUri(o.identity));
-  std::unique_ptr<OSSL_STORE_CTX, StoreClose> store(
-      OSSL_STORE_open_ex(uri.c_str(), libctx_.get(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
-  while (store != nullptr && !OSSL_STORE_eof(store.get())) {
-    std::unique_ptr<OSSL_STORE_INFO, StoreInfoFree> info(OSSL_STORE_load(store.get()));
-    if (info == nullptr) break;
-    int type = OSSL_STORE_INFO_get_type(info.get());
-    if (type == OSSL_STORE_INFO_PKEY && key_ == nullptr) key_.reset(OSSL_STORE_INFO_get1_PKEY(info.get()));
-    if (type == OSSL_STORE_INFO_CERT && cert_ == nullptr) cert_.reset(OSSL_STORE_INFO_get1_CERT(info.get()));
-  }
-  if (key_ == nullptr) {
-    return FailedPreconditionError("the identity key " + o.identity + " cannot be opened through certvault's provider" +
-                                   " (PIN in --pin-file; --vault or --socket): " + SslErrors());
+  if (!o.module.empty()) {
+    CV_RETURN_IF_ERROR(LoadP11Identity(o));
+  } else {
+    CV_RETURN_IF_ERROR(LoadStoreIdentity(o));
   }
   if (!o.identity_cert.empty()) {
     BIO* bio = BIO_new_file(o.identity_cert.c_str(), "r");
@@ -154,8 +161,28 @@ Status AdminClient::LoadIdentity(const RemoteOptions& o) {
   return OkStatus();
 }
 
+// LoadStoreIdentity: the key (and a certificate of the same label) through
+// certvault's provider.
+Status AdminClient::LoadStoreIdentity(const RemoteOptions& o) {
+  CV_ASSIGN_OR_RETURN(std::string uri, IdentityStoreUri(o.identity));
+  std::unique_ptr<OSSL_STORE_CTX, StoreClose> store(
+      OSSL_STORE_open_ex(uri.c_str(), libctx_.get(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
+  while (store != nullptr && !OSSL_STORE_eof(store.get())) {
+    std::unique_ptr<OSSL_STORE_INFO, StoreInfoFree> info(OSSL_STORE_load(store.get()));
+    if (info == nullptr) break;
+    int type = OSSL_STORE_INFO_get_type(info.get());
+    if (type == OSSL_STORE_INFO_PKEY && key_ == nullptr) key_.reset(OSSL_STORE_INFO_get1_PKEY(info.get()));
+    if (type == OSSL_STORE_INFO_CERT && cert_ == nullptr) cert_.reset(OSSL_STORE_INFO_get1_CERT(info.get()));
+  }
+  if (key_ == nullptr) {
+    return FailedPreconditionError("the identity key " + o.identity + " cannot be opened through certvault's provider" +
+                                   " (PIN in --pin-file; --vault or --socket): " + SslErrors());
+  }
+  return OkStatus();
+}
+
 Status AdminClient::MakeContext(const RemoteOptions& o) {
-  ctx_ = SSL_CTX_new_ex(libctx_.get(), nullptr, TLS_client_method());
+  ctx_ = SSL_CTX_new_ex(Ctx(), nullptr, TLS_client_method());
   if (ctx_ == nullptr) return InternalError("SSL_CTX_new_ex: " + SslErrors());
   SSL_CTX_set_min_proto_version(ctx_, TLS1_3_VERSION);
   if (o.trust.empty() || SSL_CTX_load_verify_file(ctx_, o.trust.c_str()) != 1) {
@@ -172,7 +199,9 @@ Status AdminClient::MakeContext(const RemoteOptions& o) {
 Result<std::unique_ptr<AdminClient>> AdminClient::Create(const RemoteOptions& options) {
   std::unique_ptr<AdminClient> c(new AdminClient());
   CV_RETURN_IF_ERROR(ParseServerUrl(options.server, c->host_, c->port_));
-  CV_RETURN_IF_ERROR(c->LoadProvider(options));
+  if (options.module.empty()) {
+    CV_RETURN_IF_ERROR(c->LoadProvider(options));
+  }
   CV_RETURN_IF_ERROR(c->LoadIdentity(options));
   CV_RETURN_IF_ERROR(c->MakeContext(options));
   return c;

@@ -4,7 +4,9 @@
 // (docs/design/roles.md, "Remote administration"). The operator's key stays
 // in their token: it is opened by STORE through certvault's OpenSSL provider
 // in a library context of this client (embedded vault, or certvaultd with a
-// socket), and libssl signs the TLS 1.3 handshake through it. The server is
+// socket), or, with --module, in any PKCS#11 module through the built-in
+// cv-p11 provider (ca/p11/p11_pkey.h), and libssl signs the TLS 1.3
+// handshake through it. The server is
 // authenticated against a trust anchor file with a host (or IP) check. One
 // HTTP/1.1 request per connection (Connection: close); answers above 16 MiB
 // are refused.
@@ -18,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "ca/p11/p11_pkey.h"
 #include "src/base/result.h"
 #include "src/crypto/ossl_ptr.h"
 
@@ -32,6 +35,7 @@ struct RemoteOptions {
   std::string vault;            // the operator's vault directory ("" = CERTVAULT_HOME)
   std::string socket;           // certvaultd's socket instead of an embedded vault
   std::string provider_module;  // certvault.so ("" = the installed one)
+  std::string module;           // another PKCS#11 module holding the key ("" = certvault's provider)
 };
 
 struct RemoteAnswer {
@@ -53,11 +57,18 @@ class AdminClient {
  private:
   AdminClient() = default;
   Status LoadProvider(const RemoteOptions& options);
+  // LoadP11Identity: --module: the key (and, without --identity-cert, the
+  // token's certificate of the same label) through cv-p11.
+  Status LoadP11Identity(const RemoteOptions& options);
   Status LoadIdentity(const RemoteOptions& options);
+  Status LoadStoreIdentity(const RemoteOptions& options);
   Status MakeContext(const RemoteOptions& options);
 
   std::string host_, port_;
+  OSSL_LIB_CTX* Ctx() const { return p11_ != nullptr ? p11_->get() : libctx_.get(); }
+
   ossl::UniquePtr<OSSL_LIB_CTX> libctx_;  // first: freed after what was made in it
+  std::unique_ptr<P11Context> p11_;       // with --module, instead of libctx_
   ossl::UniquePtr<EVP_PKEY> key_;
   ossl::UniquePtr<X509> cert_;
   SSL_CTX* ctx_ = nullptr;

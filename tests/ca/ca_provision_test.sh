@@ -221,4 +221,51 @@ dev apply-update "$WORK/dev.upd" >"$WORK/a.out" 2>&1 && fail "a replayed package
 snapshot after
 unchanged "a replayed package"
 log "replay refused; vault unchanged"
+
+# The provisioning authority's key in another PKCS#11 module (SoftHSM2): made
+# there by pkcs11-tool, its self-signed certificate by openssl req through
+# the libp11 engine; certvault-ca --authority-module signs the package
+# through its built-in cv-p11 provider. A vault pinned to that authority
+# applies it, openssl cms -verify checks it, and the file-keyed vendor's
+# vault refuses it (another signer).
+HSM=/usr/lib/softhsm/libsofthsm2.so
+ENGINES_DIR="$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"$/\1/p')"
+if [[ -r "$HSM" && -f "$ENGINES_DIR/pkcs11.so" ]] && command -v softhsm2-util pkcs11-tool >/dev/null; then
+  softhsm2-util --init-token --free --label vendor-hsm --so-pin "$SO_PIN" --pin "$USER_PIN" >/dev/null || fail "init"
+  timeout "$T" pkcs11-tool --module "$HSM" --login --pin "$USER_PIN" --token-label vendor-hsm --keypairgen \
+    --key-type EC:prime256v1 --id 41 --label authority --usage-sign >/dev/null || fail "authority key in SoftHSM2"
+  printf 'openssl_conf = oi\n[oi]\nengines = es\n[es]\npkcs11 = ps\n[ps]\nengine_id = pkcs11\ndynamic_path = %s\nMODULE_PATH = %s\ninit = 0\n' \
+    "$ENGINES_DIR/pkcs11.so" "$HSM" >"$WORK/engine.cnf"
+  OPENSSL_CONF="$WORK/engine.cnf" timeout "$T" openssl req -x509 -new -engine pkcs11 -keyform engine -days 30 \
+    -key "pkcs11:token=vendor-hsm;object=authority;type=private;pin-value=$USER_PIN" -sha256 \
+    -subj "/CN=Vendor HSM Provisioning/O=Maker" -addext "basicConstraints=critical,CA:TRUE" \
+    -out "$WORK/hsm-vendor.pem" 2>"$WORK/req.log" || { cat "$WORK/req.log" >&2; fail "authority certificate"; }
+  printf '%s\n' "$USER_PIN" >"$WORK/hsm-pin" && chmod 600 "$WORK/hsm-pin"
+  hsm_provision() {  # REQUEST OUT PINFILE
+    ca provision --request "$1" --profile provisioned --subject "/CN=dev-hsm" --authority-cert "$WORK/hsm-vendor.pem" \
+      --authority-key 'pkcs11:token=vendor-hsm;object=authority' --authority-module "$HSM" --authority-pin-file "$3" \
+      --out "$2"
+  }
+  hv() { timeout "$T" "$CLI" --vault "$WORK/hv" --pin "$USER_PIN" "$@"; }
+  timeout "$T" "$CLI" --vault "$WORK/hv" init --label hv --so-pin "$SO_PIN" --pin "$USER_PIN" \
+    --mode vendor --vendor-cert "$WORK/hsm-vendor.pem" >/dev/null || fail "vendor-mode init (HSM authority)"
+  hv update-request --label tls --out "$WORK/hv.req" >/dev/null || fail "update-request (HSM authority)"
+  printf 'wrong-pin\n' >"$WORK/bad-pin" && chmod 600 "$WORK/bad-pin"
+  hsm_provision "$WORK/hv.req" "$WORK/hv-bad.upd" "$WORK/bad-pin" 2>"$WORK/p.log" && fail "provisioned with a wrong PIN"
+  grep -q "PIN rejected" "$WORK/p.log" || { cat "$WORK/p.log"; fail "wrong authority PIN: no reason"; }
+  [[ ! -e "$WORK/hv-bad.upd" ]] || fail "a package was written with a wrong PIN"
+  hsm_provision "$WORK/hv.req" "$WORK/hv.upd" "$WORK/hsm-pin" 2>"$WORK/p.log" || { cat "$WORK/p.log"; fail "provision (HSM)"; }
+  openssl cms -verify -inform DER -in "$WORK/hv.upd" -CAfile "$WORK/hsm-vendor.pem" -purpose any -binary \
+    -out /dev/null 2>/dev/null || fail "openssl cms -verify does not verify the package signed in SoftHSM2"
+  hv apply-update "$WORK/hv.upd" --receipt-out "$WORK/hv.rcpt" >"$WORK/a.out" 2>&1 \
+    || { cat "$WORK/a.out"; fail "the vault refused the package signed in SoftHSM2"; }
+  ca provision --receipt "$WORK/hv.rcpt" >"$WORK/r.out" 2>&1 || { cat "$WORK/r.out"; fail "receipt (HSM)"; }
+  dev update-request --out "$WORK/other.req" >/dev/null || fail "update-request"
+  hsm_provision "$WORK/other.req" "$WORK/other.upd" "$WORK/hsm-pin" 2>"$WORK/p.log" || { cat "$WORK/p.log"; fail "provision"; }
+  snapshot before
+  dev apply-update "$WORK/other.upd" >"$WORK/a.out" 2>&1 && fail "a vault applied a package of another authority"
+  snapshot after
+  unchanged "a package of another authority"
+  log "authority key in SoftHSM2 (--authority-module): package applied, verified by openssl cms; other vendor refuses it"
+fi
 log "PASS"

@@ -206,6 +206,57 @@ if [[ -n "${CERTVAULTD:-}" && -x "$CERTVAULTD" ]]; then
   log "remote CLI with the key behind certvaultd"
 fi
 
+# An operator whose key is in another PKCS#11 module (SoftHSM2): made by
+# pkcs11-tool, its CSR by a real client (openssl req through the libp11
+# engine), added with user add --csr; certvault-ca --module then signs in
+# with it through its built-in cv-p11 provider (ca/p11/p11_pkey.h).
+HSM=/usr/lib/softhsm/libsofthsm2.so
+ENGINES_DIR="$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"$/\1/p')"
+if [[ -r "$HSM" && -f "$ENGINES_DIR/pkcs11.so" ]] && command -v softhsm2-util pkcs11-tool >/dev/null; then
+  hsm_tool() { timeout "$T" pkcs11-tool --module "$HSM" --login --pin "$USER_PIN" "$@"; }
+  for t in hsm-ops hsm-other; do
+    softhsm2-util --init-token --free --label "$t" --so-pin "$SO_PIN" --pin "$USER_PIN" >/dev/null || fail "init $t"
+    hsm_tool --token-label "$t" --keypairgen --key-type EC:prime256v1 --id 31 --label hank --usage-sign >/dev/null \
+      || fail "keygen in $t"
+  done
+  printf 'openssl_conf = oi\n[oi]\nengines = es\n[es]\npkcs11 = ps\n[ps]\nengine_id = pkcs11\ndynamic_path = %s\nMODULE_PATH = %s\ninit = 0\n' \
+    "$ENGINES_DIR/pkcs11.so" "$HSM" >"$WORK/engine.cnf"
+  OPENSSL_CONF="$WORK/engine.cnf" timeout "$T" openssl req -new -engine pkcs11 -keyform engine -subj "/CN=hank" \
+    -key "pkcs11:token=hsm-ops;object=hank;type=private;pin-value=$USER_PIN" -out "$WORK/hank.csr" 2>"$WORK/req.log" \
+    || { cat "$WORK/req.log" >&2; fail "CSR of hank through the libp11 engine"; }
+  remote boss user add --name hank --role operator --csr "$WORK/hank.csr" --out "$WORK/hank.pem" || fail "add hank"
+  hsm_remote() {  # URI PINFILE ARGS...: certvault-ca --server ... --module SoftHSM2
+    local uri=$1 pin=$2
+    shift 2
+    (cd "$WORK" && timeout "$T" "$CA_BIN" --server "https://127.0.0.1:$HTTPS_PORT" --trust "$CA_DIR/root.pem" \
+      --identity "$uri" --module "$HSM" --pin-file "$pin" "$@")
+  }
+  HANK='pkcs11:token=hsm-ops;object=hank'
+  [[ "$(hsm_remote "$HANK" "$WORK/ops-pin" --identity-cert "$WORK/hank.pem" whoami)" == "hank	operator" ]] \
+    || fail "whoami with the key in SoftHSM2"
+  openssl x509 -in "$WORK/hank.pem" -outform DER -out "$WORK/hank.der"
+  hsm_tool --token-label hsm-ops --write-object "$WORK/hank.der" --type cert --id 31 --label hank >/dev/null \
+    || fail "import hank.pem into SoftHSM2"
+  new_csr dev4 ec dev4.devices.example.com "DNS:dev4.devices.example.com"
+  hsm_remote "$HANK" "$WORK/ops-pin" issue --profile device --csr "$WORK/dev4.csr" --out "$WORK/dev4.pem" \
+    || fail "remote issue with the key in SoftHSM2 (certificate from the token)"
+  openssl verify -CAfile "$CA_DIR/chain.pem" "$WORK/dev4.pem" >/dev/null || fail "dev4.pem"
+  hsm_remote "$HANK" "$WORK/ops-pin" audit 2>"$WORK/remote.err" && fail "remote audit by the SoftHSM2 operator"
+  grep -q "HTTP 403" "$WORK/remote.err" || { cat "$WORK/remote.err"; fail "no 403 for hank's audit read"; }
+  printf 'not-the-pin\n' >"$WORK/wrong-pin" && chmod 600 "$WORK/wrong-pin"
+  hsm_remote "$HANK" "$WORK/wrong-pin" whoami 2>"$WORK/remote.err" && fail "signed in with a wrong PIN"
+  grep -q "PIN rejected" "$WORK/remote.err" || { cat "$WORK/remote.err"; fail "no PIN error"; }
+  chmod 644 "$WORK/wrong-pin"
+  hsm_remote "$HANK" "$WORK/wrong-pin" whoami 2>"$WORK/remote.err" && fail "a PIN file readable by others"
+  grep -q "chmod 600" "$WORK/remote.err" || { cat "$WORK/remote.err"; fail "no PIN file mode error"; }
+  hsm_remote 'pkcs11:token=hsm-other;object=hank' "$WORK/ops-pin" --identity-cert "$WORK/hank.pem" whoami \
+    2>"$WORK/remote.err" && fail "signed in with the key of another token"
+  grep -q "not the identity key's" "$WORK/remote.err" || { cat "$WORK/remote.err"; fail "no key mismatch error"; }
+  hsm_remote 'pkcs11:token=hsm-ops;object=nobody' "$WORK/ops-pin" whoami 2>"$WORK/remote.err" && fail "no such key"
+  grep -q "no private key 'nobody'" "$WORK/remote.err" || { cat "$WORK/remote.err"; fail "no missing-key error"; }
+  log "remote CLI with the key in SoftHSM2 (--module); wrong PIN, other token, missing key refused"
+fi
+
 # The rate limit: at most $RATE requests per identity per minute (carol has made 4 so far; every other identity stays below it).
 limited=0
 for _ in $(seq 1 $((RATE * 3))); do
