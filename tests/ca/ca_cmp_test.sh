@@ -252,6 +252,67 @@ dev enroll --protocol cmp --server "http://$SERVER" --key a2 --profile attested 
   --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" --attest >"$WORK/e.out" 2>&1 \
   || { cat "$WORK/e.out"; fail "enroll --protocol cmp --attest (p10cr)"; }
 log "CMP p10cr: enroll --attest issued under require_attestation; without the attestation refused"
+# CMP over TLS (https://, the server authenticated against --trust) with mutual TLS by the vault key:
+# p10cr with --auth-cert, kur (renew --protocol cmp), kur with a new key (renew --rekey), rr.
+TLS_URL="https://127.0.0.1:$HTTPS_PORT"
+dev list --login >"$WORK/before.list" 2>&1
+dev enroll --protocol cmp --server "$TLS_URL" --key t1 --profile device --subject "/CN=t1.devices.example.com" \
+  --trust "$WORK/boot-ca.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 \
+  && fail "CMP over TLS with a server outside --trust"
+expect_contains "$WORK/t.out" "TLS" "CMP over TLS, wrong anchor: no TLS reason"
+dev list --login >"$WORK/after.list" 2>&1
+diff "$WORK/before.list" "$WORK/after.list" >&2 || fail "a refused CMP-over-TLS enrollment changed the device vault"
+dev enroll --protocol cmp --server "$TLS_URL" --key t1 --profile device --subject "/CN=t1.devices.example.com" \
+  --san DNS:t1.devices.example.com --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" \
+  >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out"; fail "enroll --protocol cmp over https"; }
+dev export-cert --cert "pkcs11:object=t1;type=cert" --out "$WORK/t1.pem" || fail "export-cert t1"
+verify "$WORK/t1.pem"
+t1_serial=$(serial_of "$WORK/t1.pem")
+dev renew --protocol cmp --server "$TLS_URL" --cert t1 --trust "$CA_DIR/root.pem" --provider-module "$PROVIDER" \
+  >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out" "$CA_DIR/access.log"; fail "renew --protocol cmp (kur) over https"; }
+dev export-cert --cert "pkcs11:object=t1;type=cert" --out "$WORK/t1b.pem" || fail "export-cert t1 renewed"
+verify "$WORK/t1b.pem"
+[[ $(serial_of "$WORK/t1b.pem") != "$t1_serial" ]] || fail "kur: the same serial"
+[[ $(openssl x509 -in "$WORK/t1b.pem" -noout -pubkey) == $(openssl x509 -in "$WORK/t1.pem" -noout -pubkey) ]] \
+  || fail "renew without --rekey changed the key"
+grep '"op":"cmp-kur"' "$CA_DIR/access.log" | grep -q '"result":"issued"' || fail "renew --protocol cmp: no kur issued"
+log "CMP over TLS: p10cr with mutual TLS, a server outside --trust refused (vault unchanged), kur keeping the key"
+# renew --rekey over CMP: the kur is signed by the old certificate's key, the new certificate carries a new key
+# made in the vault, same subject; the old certificate and key are kept as t1.replaced-<serial>.
+old_serial=$(serial_of "$WORK/t1b.pem")
+dev renew --protocol cmp --rekey --server "$TLS_URL" --cert t1 --trust "$CA_DIR/root.pem" --provider-module "$PROVIDER" \
+  --json >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out" "$CA_DIR/access.log"; fail "renew --rekey --protocol cmp"; }
+grep -q '"key_created":true' "$WORK/t.out" || { cat "$WORK/t.out"; fail "renew --rekey --json"; }
+dev export-cert --cert "pkcs11:object=t1;type=cert" --out "$WORK/t1c.pem" || fail "export-cert t1 rekeyed"
+verify "$WORK/t1c.pem"
+[[ $(openssl x509 -in "$WORK/t1c.pem" -noout -subject) == $(openssl x509 -in "$WORK/t1b.pem" -noout -subject) ]] \
+  || fail "rekey: the subject changed"
+[[ $(openssl x509 -in "$WORK/t1c.pem" -noout -pubkey) != $(openssl x509 -in "$WORK/t1b.pem" -noout -pubkey) ]] \
+  || fail "rekey: the same key"
+dev export-pubkey --key t1 --out "$WORK/t1c.pub" || fail "export-pubkey t1 (the new key)"
+[[ $(openssl pkey -pubin -in "$WORK/t1c.pub") == $(openssl x509 -in "$WORK/t1c.pem" -noout -pubkey) ]] \
+  || fail "rekey: the certificate labelled t1 does not carry the key labelled t1"
+tail -n 1 "$CA_DIR/access.log" | grep '"op":"cmp-kur"' | grep -qi "serial=$old_serial" \
+  || { tail -n 2 "$CA_DIR/access.log"; fail "rekey: the kur was not signed by the old certificate"; }
+dev export-cert --cert "pkcs11:object=t1.replaced-$old_serial;type=cert" --out "$WORK/t1old.pem" \
+  || { dev list --login; fail "rekey: the old certificate is not kept as t1.replaced-$old_serial"; }
+dev list --login | grep -c "label=t1.replaced-$old_serial " | grep -qx 3 || { dev list --login; fail "rekey: old key pair not kept"; }
+dev list --login | grep -q "rekeying" && fail "rekey: a pending object left"
+# rr over TLS with the old key (kept in the vault): the old certificate revoked.
+dev revoke --server "$TLS_URL" --cert "t1.replaced-$old_serial" --reason superseded --trust "$CA_DIR/root.pem" \
+  --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out"; fail "revoke over https"; }
+ca show "$(echo "$old_serial" | tr 'A-F' 'a-f')" 2>&1 | grep -qi "revoked" || fail "revoke over https: not revoked"
+log "renew --rekey over CMP: kur signed by the old key, new key and certificate (same subject), old pair kept; rr over TLS"
+# renew --rekey over EST: simplereenroll with the new key's CSR, mutual TLS with the old key.
+dev renew --rekey --server "$TLS_URL/.well-known/est/device" --cert t1 --trust "$CA_DIR/root.pem" \
+  --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out"; fail "renew --rekey over EST"; }
+dev export-cert --cert "pkcs11:object=t1;type=cert" --out "$WORK/t1d.pem" || fail "export-cert t1 EST-rekeyed"
+verify "$WORK/t1d.pem"
+[[ $(openssl x509 -in "$WORK/t1d.pem" -noout -pubkey) != $(openssl x509 -in "$WORK/t1c.pem" -noout -pubkey) ]] \
+  || fail "EST rekey: the same key"
+[[ $(openssl x509 -in "$WORK/t1d.pem" -noout -subject) == $(openssl x509 -in "$WORK/t1c.pem" -noout -subject) ]] \
+  || fail "EST rekey: the subject changed"
+log "renew --rekey over EST: simplereenroll with the new key's CSR"
 # server-cert (the old TLS key is destroyed in the token) and SIGHUP: CMP answers are signed by the new key.
 SERVE_PID=$(pgrep -P "${BG_PIDS[0]}") || fail "no serve process under the timeout started here"
 ca server-cert --san IP:127.0.0.1 2>/dev/null || fail "second server-cert"
