@@ -255,6 +255,37 @@ log "CMP p10cr: enroll --attest issued under require_attestation; without the at
 # CMP over TLS (https://, the server authenticated against --trust) with mutual TLS by the vault key:
 # p10cr with --auth-cert, kur (renew --protocol cmp), kur with a new key (renew --rekey), rr.
 TLS_URL="https://127.0.0.1:$HTTPS_PORT"
+# Mutual TLS, seen by another TLS server (Python's ssl, a server certificate under boot-ca, client
+# certificates required): the CMP client presents --auth-cert, whose key signs the handshake in the vault.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/fake.key" -subj "/CN=fake" \
+  -out "$WORK/fake.csr" 2>/dev/null || fail "req fake"
+printf 'subjectAltName=IP:127.0.0.1\n' >"$WORK/fake.cnf"
+openssl x509 -req -in "$WORK/fake.csr" -CA "$WORK/boot-ca.pem" -CAkey "$WORK/boot-ca.key" -CAcreateserial -days 30 \
+  -extfile "$WORK/fake.cnf" -out "$WORK/fake.pem" 2>/dev/null || fail "sign fake"
+FAKE_PORT="$(free_port)"
+timeout "$T" python3 - "$FAKE_PORT" "$WORK" >"$WORK/tls_peer.out" 2>&1 <<'PY' &
+import socket, ssl, sys
+port, work = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(work + "/fake.pem", work + "/fake.key")
+ctx.load_verify_locations(work + "/boot-ca.pem")
+ctx.verify_mode = ssl.CERT_REQUIRED
+with socket.create_server(("127.0.0.1", port)) as srv:
+    print("listening", flush=True)
+    conn, _ = srv.accept()
+    with ctx.wrap_socket(conn, server_side=True) as tls:
+        print("peer", dict(x[0] for x in tls.getpeercert()["subject"]), flush=True)
+        tls.recv(65536)
+        tls.sendall(b"HTTP/1.0 503 not a CMP server\r\nContent-Length: 0\r\n\r\n")
+PY
+FAKE_PID=$!
+wait_for_line "$WORK/tls_peer.out" "listening" 20 || { cat "$WORK/tls_peer.out"; fail "the TLS peer did not start"; }
+dev enroll --protocol cmp --server "https://127.0.0.1:$FAKE_PORT" --key t0 --profile device --subject /CN=t0 \
+  --trust "$WORK/boot-ca.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 \
+  && fail "a TLS server that is no CMP server enrolled"
+wait "$FAKE_PID" 2>/dev/null
+grep -q "peer {'commonName': 'terminal-1'}" "$WORK/tls_peer.out" \
+  || { cat "$WORK/tls_peer.out" "$WORK/t.out"; fail "no client certificate in the CMP TLS handshake"; }
 dev list --login >"$WORK/before.list" 2>&1
 dev enroll --protocol cmp --server "$TLS_URL" --key t1 --profile device --subject "/CN=t1.devices.example.com" \
   --trust "$WORK/boot-ca.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 \
@@ -276,7 +307,7 @@ verify "$WORK/t1b.pem"
 [[ $(openssl x509 -in "$WORK/t1b.pem" -noout -pubkey) == $(openssl x509 -in "$WORK/t1.pem" -noout -pubkey) ]] \
   || fail "renew without --rekey changed the key"
 grep '"op":"cmp-kur"' "$CA_DIR/access.log" | grep -q '"result":"issued"' || fail "renew --protocol cmp: no kur issued"
-log "CMP over TLS: p10cr with mutual TLS, a server outside --trust refused (vault unchanged), kur keeping the key"
+log "CMP over TLS: the client certificate in the handshake (s_server), p10cr with mutual TLS, a server outside --trust refused (vault unchanged), kur keeping the key"
 # renew --rekey over CMP: the kur is signed by the old certificate's key, the new certificate carries a new key
 # made in the vault, same subject; the old certificate and key are kept as t1.replaced-<serial>.
 old_serial=$(serial_of "$WORK/t1b.pem")
