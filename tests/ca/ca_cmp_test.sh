@@ -190,6 +190,25 @@ log "rr by the certificate's own key and by a revocation operator; a foreign rr 
 cmp_ok -cmd genm "${SIG[@]}" -infotype caCerts
 grep -qi "caCerts" "$WORK/cmp.log" || { cat "$WORK/cmp.log"; fail "genm: no caCerts"; }
 log "genm: caCerts"
+# genm questions openssl cmp 3.0 cannot ask (RFC 9483 §4.3.2, §4.3.4), with our own client.
+genm() {
+  timeout "$T" "$CMP_GENM" --port "$OCSP_PORT" --path .well-known/cmp --trusted "$CA_DIR/root.pem" \
+    --untrusted "$CA_DIR/chain.pem" --cert "$WORK/terminal.pem" --key "$WORK/terminal.key" "$@" 2>"$WORK/genm.err"
+}
+if [[ -n "${CMP_GENM:-}" && -x "$CMP_GENM" ]]; then
+  [[ $(genm --root) == "rootCaKeyUpdate absent" ]] || { cat "$WORK/genm.err"; fail "genm rootCaCert without a root rollover"; }
+  ca crl 2>"$WORK/crl.out" || { cat "$WORK/crl.out"; fail "crl"; }
+  CRL_URL="http://127.0.0.1:$OCSP_PORT/crl/full.crl"
+  got=$(genm --crl "$CRL_URL" --out "$WORK/genm.crl")
+  [[ $got == "crls 1" ]] || { cat "$WORK/genm.err"; fail "genm crlStatusList: $got"; }
+  openssl crl -inform DER -in "$WORK/genm.crl" -CAfile "$CA_DIR/chain.pem" -noout 2>&1 | grep -q "verify OK" \
+    || fail "genm crls: the CRL does not verify"
+  since=$(date -d "$(openssl crl -inform DER -in "$WORK/genm.crl" -noout -lastupdate | cut -d= -f2)" +%s)
+  [[ $(genm --crl "$CRL_URL" --since "$since") == "crls absent" ]] || fail "genm crlStatusList with the current thisUpdate"
+  [[ $(genm --crl "$CRL_URL" --since "$((since - 1))") == "crls 1" ]] || fail "genm crlStatusList with an older thisUpdate"
+  [[ $(genm --crl "http://elsewhere.example/crl") == "crls absent" ]] || fail "genm crlStatusList of another CRL"
+  log "genm rootCaCert (no update: absent), crlStatusList (the current CRL when older or unknown, else absent)"
+fi
 # certvault revoke (the device side): CMP rr signed by the vault key through certvault's provider.
 DEV="$WORK/device"
 dev() { timeout "$T" "$CLI" --vault "$DEV" --pin "$USER_PIN" "$@"; }
@@ -307,7 +326,7 @@ verify "$WORK/t1b.pem"
 [[ $(openssl x509 -in "$WORK/t1b.pem" -noout -pubkey) == $(openssl x509 -in "$WORK/t1.pem" -noout -pubkey) ]] \
   || fail "renew without --rekey changed the key"
 grep '"op":"cmp-kur"' "$CA_DIR/access.log" | grep -q '"result":"issued"' || fail "renew --protocol cmp: no kur issued"
-log "CMP over TLS: the client certificate in the handshake (s_server), p10cr with mutual TLS, a server outside --trust refused (vault unchanged), kur keeping the key"
+log "CMP over TLS: the client certificate in the handshake (a Python TLS server), p10cr with mutual TLS, a server outside --trust refused (vault unchanged), kur keeping the key"
 # renew --rekey over CMP: the kur is signed by the old certificate's key, the new certificate carries a new key
 # made in the vault, same subject; the old certificate and key are kept as t1.replaced-<serial>.
 old_serial=$(serial_of "$WORK/t1b.pem")
@@ -368,4 +387,13 @@ curl -s "http://$SERVER/metrics" >"$WORK/metrics.txt"
 grep -q 'certvault_ca_issued_total{op="cmp-p10cr"}' "$WORK/metrics.txt" || { cat "$WORK/metrics.txt"; fail "metrics: no CMP issuance"; }
 grep -q 'certvault_ca_refused_total{op="cmp-cr"}' "$WORK/metrics.txt" || { cat "$WORK/metrics.txt"; fail "metrics: no CMP refusal"; }
 grep -q "$CODE_PW" "$CA_DIR/access.log" && fail "access log: an enrollment code password"
+# genm rootCaCert after a root rollover: the new root and both link certificates (RFC 4210 §4.4).
+if [[ -n "${CMP_GENM:-}" && -x "$CMP_GENM" ]]; then
+  ca rollover --root 2>"$WORK/roll.out" || { cat "$WORK/roll.out"; fail "rollover --root"; }
+  [[ $(genm --root --out "$WORK/new-root.der") == "rootCaKeyUpdate newWithOld=1 oldWithNew=1" ]] \
+    || { cat "$WORK/genm.err"; fail "genm rootCaCert after a root rollover"; }
+  command cmp -s "$WORK/new-root.der" <(openssl x509 -in "$CA_DIR/root-g2.pem" -outform DER) || fail "newWithNew is not root-g2"
+  [[ $(genm --root --have "$CA_DIR/root-g2.pem") == "rootCaKeyUpdate absent" ]] || fail "genm rootCaCert with the new root"
+  log "genm rootCaCert after rollover --root: newWithNew is the new root, with both link certificates"
+fi
 log "OK"
