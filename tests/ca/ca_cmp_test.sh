@@ -363,6 +363,32 @@ verify "$WORK/t1d.pem"
 [[ $(openssl x509 -in "$WORK/t1d.pem" -noout -subject) == $(openssl x509 -in "$WORK/t1c.pem" -noout -subject) ]] \
   || fail "EST rekey: the subject changed"
 log "renew --rekey over EST: simplereenroll with the new key's CSR"
+# The same verbs with the device vault behind certvaultd (daemon mode: the CLI and the provider it loads both
+# reach the vault through the socket, CERTVAULT_SOCKET).
+if [[ -n "${CERTVAULTD:-}" && -x "$CERTVAULTD" ]]; then
+  printf '[daemon]\n' >"$WORK/devd.conf"
+  "$CERTVAULTD" --config "$WORK/devd.conf" --vault "$DEV" --socket "$WORK/devd.sock" >"$WORK/devd.log" 2>&1 &
+  DEVD_PID=$!
+  BG_PIDS+=("$DEVD_PID")
+  wait_for_line "$WORK/devd.log" "serving" 10 || { cat "$WORK/devd.log"; fail "certvaultd did not start"; }
+  ddev() { CERTVAULT_SOCKET="$WORK/devd.sock" dev "$@"; }
+  before=$(openssl x509 -in "$WORK/t1d.pem" -noout -serial | cut -d= -f2)
+  ddev renew --protocol cmp --rekey --server "$TLS_URL" --cert t1 --trust "$CA_DIR/root.pem" --provider-module "$PROVIDER" \
+    >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out" "$WORK/devd.log"; fail "renew --rekey --protocol cmp through certvaultd"; }
+  ddev export-cert --cert "pkcs11:object=t1;type=cert" --out "$WORK/t1e.pem" || fail "export-cert t1 (daemon)"
+  verify "$WORK/t1e.pem"
+  [[ $(openssl x509 -in "$WORK/t1e.pem" -noout -pubkey) != $(openssl x509 -in "$WORK/t1d.pem" -noout -pubkey) ]] \
+    || fail "daemon rekey: the same key"
+  ddev revoke --server "$TLS_URL" --cert "t1.replaced-$before" --reason superseded --trust "$CA_DIR/root.pem" \
+    --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out"; fail "revoke over https through certvaultd"; }
+  ddev enroll --protocol cmp --server "$TLS_URL" --key t2 --profile device --subject "/CN=t2.devices.example.com" \
+    --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 \
+    || { cat "$WORK/t.out"; fail "enroll --protocol cmp over https through certvaultd"; }
+  kill "$DEVD_PID" && wait "$DEVD_PID" 2>/dev/null
+  dev export-cert --cert "pkcs11:object=t2;type=cert" --out "$WORK/t2.pem" || fail "export-cert t2"
+  verify "$WORK/t2.pem"
+  log "through certvaultd: renew --rekey and revoke and enroll over CMP with mutual TLS"
+fi
 # server-cert (the old TLS key is destroyed in the token) and SIGHUP: CMP answers are signed by the new key.
 SERVE_PID=$(pgrep -P "${BG_PIDS[0]}") || fail "no serve process under the timeout started here"
 ca server-cert --san IP:127.0.0.1 2>/dev/null || fail "second server-cert"
