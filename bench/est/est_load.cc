@@ -9,9 +9,11 @@
 //                      [--requests N] [--connections C] [--new-connection]
 //                      [--rate R] [--serials FILE] [--prefix P]
 // --rate R: open loop. Request i is due at start + i/R whatever the answers
-// do; C threads take the requests in order, each with a full mutual-TLS
-// handshake, and a request's latency counts from its due time (a late start
-// because every thread was busy is latency too: no coordinated omission).
+// do; C threads take the requests in order (with --new-connection each with
+// a full mutual-TLS handshake, else over the thread's keep-alive
+// connection), and a request's latency counts from its due time (a late
+// start because every thread was busy is latency too: no coordinated
+// omission).
 // It prints the offered and achieved rate and the percentiles.
 // --serials FILE: each issued certificate's serial (hex) is appended to FILE
 // as soon as its answer arrived (one line, flushed): what a client received
@@ -186,25 +188,33 @@ void Run(SSL_CTX* ctx, int port, const std::vector<std::string>& requests, size_
 }
 
 // OpenLoop: request i is due at `start` + i / `rate`; each thread takes the
-// next request, waits for its due time, and does a full handshake and the
-// enrollment. Latency counts from the due time.
+// next request, waits for its due time, and sends it: over a new connection
+// (full handshake) with `reconnect`, else over the thread's keep-alive
+// connection. Latency counts from the due time.
 void OpenLoop(SSL_CTX* ctx, int port, const std::vector<std::string>& requests, Clock::time_point start, double rate,
-              std::atomic<size_t>* next, SerialSink* sink, Worker& w) {
+              bool reconnect, std::atomic<size_t>* next, SerialSink* sink, Worker& w) {
   std::string body;
+  int fd = -1;
+  SSL* ssl = nullptr;
   for (size_t i = (*next)++; i < requests.size(); i = (*next)++) {
     auto due = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(i / rate));
     std::this_thread::sleep_until(due);
-    int fd = -1;
-    SSL* ssl = Open(ctx, port, &fd);
+    if (ssl == nullptr) ssl = Open(ctx, port, &fd);
     bool ok = ssl != nullptr && Exchange(ssl, requests[i], &body);
     w.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
     if (ok && sink->enabled()) sink->Record(body);
     if (!ok) ++w.failures;
-    if (ssl != nullptr) {
+    if ((!ok || reconnect) && ssl != nullptr) {
       SSL_shutdown(ssl);
       SSL_free(ssl);
       close(fd);
+      ssl = nullptr;
     }
+  }
+  if (ssl != nullptr) {
+    SSL_shutdown(ssl);
+    SSL_free(ssl);
+    close(fd);
   }
 }
 
@@ -276,7 +286,8 @@ int main(int argc, char** argv) {
   for (int c = 0; c < conns; ++c) {
     size_t begin = static_cast<size_t>(n) * c / conns, end = static_cast<size_t>(n) * (c + 1) / conns;
     if (rate > 0) {
-      threads.emplace_back(OpenLoop, ctx, port, std::cref(requests), t0, rate, &next, &sink, std::ref(workers[c]));
+      threads.emplace_back(OpenLoop, ctx, port, std::cref(requests), t0, rate, reconnect, &next, &sink,
+                           std::ref(workers[c]));
     } else {
       threads.emplace_back(Run, ctx, port, std::cref(requests), begin, end, reconnect, &sink, std::ref(workers[c]));
     }
