@@ -330,6 +330,12 @@ log "CMP over TLS: the client certificate in the handshake (a Python TLS server)
 # renew --rekey over CMP: the kur is signed by the old certificate's key, the new certificate carries a new key
 # made in the vault, same subject; the old certificate and key are kept as t1.replaced-<serial>.
 old_serial=$(serial_of "$WORK/t1b.pem")
+dev list --login >"$WORK/before.list" 2>&1
+dev renew --protocol cmp --rekey --server "$TLS_URL/.well-known/cmp/p/attested" --cert t1 --trust "$CA_DIR/root.pem" \
+  --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 && fail "renew --rekey into another profile"
+grep -qi "refused" "$WORK/t.out" || { cat "$WORK/t.out"; fail "refused rekey: no reason"; }
+dev list --login >"$WORK/after.list" 2>&1
+diff "$WORK/before.list" "$WORK/after.list" >&2 || fail "a refused rekey changed the device vault (its new key must go)"
 dev renew --protocol cmp --rekey --server "$TLS_URL" --cert t1 --trust "$CA_DIR/root.pem" --provider-module "$PROVIDER" \
   --json >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out" "$CA_DIR/access.log"; fail "renew --rekey --protocol cmp"; }
 grep -q '"key_created":true' "$WORK/t.out" || { cat "$WORK/t.out"; fail "renew --rekey --json"; }
@@ -352,7 +358,7 @@ dev list --login | grep -q "rekeying" && fail "rekey: a pending object left"
 dev revoke --server "$TLS_URL" --cert "t1.replaced-$old_serial" --reason superseded --trust "$CA_DIR/root.pem" \
   --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out"; fail "revoke over https"; }
 ca show "$(echo "$old_serial" | tr 'A-F' 'a-f')" 2>&1 | grep -qi "revoked" || fail "revoke over https: not revoked"
-log "renew --rekey over CMP: kur signed by the old key, new key and certificate (same subject), old pair kept; rr over TLS"
+log "renew --rekey over CMP: kur signed by the old key, new key and certificate (same subject), old pair kept; a refused rekey leaves the vault as it was; rr over TLS"
 # renew --rekey over EST: simplereenroll with the new key's CSR, mutual TLS with the old key.
 dev renew --rekey --server "$TLS_URL/.well-known/est/device" --cert t1 --trust "$CA_DIR/root.pem" \
   --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out"; fail "renew --rekey over EST"; }
