@@ -44,7 +44,7 @@ Result<RenewTarget> ParseRenewTarget(const Args& args) {
   return out;
 }
 
-Result<Pkcs11Uri> KeyUri(const OpenedToken& t, const ObjectInfo& key) {
+Pkcs11Uri KeyUri(const OpenedToken& t, const ObjectInfo& key) {
   Pkcs11Uri uri;
   uri.token = t.token.label;
   uri.object = key.label;
@@ -60,8 +60,7 @@ Result<Issued> RenewOverCmp(const OpenedToken& t, const RenewTarget& target, con
   ossl::UniquePtr<EVP_PKEY> other;
   EVP_PKEY* new_key = old_key.key();
   if (new_key_info.handle != cur.key.handle) {
-    CV_ASSIGN_OR_RETURN(Pkcs11Uri uri, KeyUri(t, new_key_info));
-    CV_ASSIGN_OR_RETURN(other, old_key.LoadAnother(std::move(uri), pin));
+    CV_ASSIGN_OR_RETURN(other, old_key.LoadAnother(KeyUri(t, new_key_info), pin));
     new_key = other.get();
   }
   CmpRequest req;

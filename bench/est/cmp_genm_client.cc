@@ -106,6 +106,51 @@ int Report(STACK_OF(OSSL_CMP_ITAV) * got, bool root, const std::string& out) {
   return out.empty() || WriteFile(out, crls->front()) ? 0 : 1;
 }
 
+// QuestionValue: the DER of the question's value (absent for --root without --have).
+bool QuestionValue(std::map<std::string, std::string>& o, bool root, std::optional<Bytes>* out) {
+  if (root && !o["have"].empty()) {
+    X509* have = ReadCert(o["have"]);
+    if (have == nullptr) return false;
+    *out = CertDer(have);
+    X509_free(have);
+  }
+  if (!root) {
+    cmp::CrlStatus status;
+    status.dpn_uris = {o["crl"]};
+    if (!o["since"].empty()) status.this_update = std::atoll(o["since"].c_str());
+    auto der = cmp::EncodeCrlStatusList({status});
+    if (!der.ok()) return false;
+    *out = *der;
+  }
+  return true;
+}
+
+STACK_OF(X509) * ReadCerts(const std::string& path) {
+  STACK_OF(X509)* certs = sk_X509_new_null();
+  FILE* f = path.empty() ? nullptr : std::fopen(path.c_str(), "r");
+  for (X509* c = nullptr; f != nullptr && (c = PEM_read_X509(f, nullptr, nullptr, nullptr)) != nullptr;) {
+    sk_X509_push(certs, c);
+  }
+  if (f != nullptr) std::fclose(f);
+  ERR_clear_error();
+  return certs;
+}
+
+// Configure: the CMP context for one signature-protected genm.
+bool Configure(OSSL_CMP_CTX* ctx, std::map<std::string, std::string>& o, X509* anchor, X509* cert, EVP_PKEY* key,
+               STACK_OF(X509) * untrusted) {
+  X509_STORE* store = X509_STORE_new();
+  X509_STORE_add_cert(store, anchor);
+  if (OSSL_CMP_CTX_set0_trustedStore(ctx, store) != 1) {
+    X509_STORE_free(store);
+    return false;
+  }
+  return OSSL_CMP_CTX_set_log_cb(ctx, Quiet) == 1 && OSSL_CMP_CTX_set1_server(ctx, "127.0.0.1") == 1 &&
+         OSSL_CMP_CTX_set_serverPort(ctx, std::atoi(o["port"].c_str())) == 1 &&
+         OSSL_CMP_CTX_set1_serverPath(ctx, o["path"].c_str()) == 1 && OSSL_CMP_CTX_set1_untrusted(ctx, untrusted) == 1 &&
+         OSSL_CMP_CTX_set1_cert(ctx, cert) == 1 && OSSL_CMP_CTX_set1_pkey(ctx, key) == 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -124,43 +169,15 @@ int main(int argc, char** argv) {
   FILE* kf = std::fopen(o["key"].c_str(), "r");
   EVP_PKEY* key = kf != nullptr ? PEM_read_PrivateKey(kf, nullptr, nullptr, nullptr) : nullptr;
   if (kf != nullptr) std::fclose(kf);
-  if (anchor == nullptr || cert == nullptr || key == nullptr || (!root && o["crl"].empty())) {
+  std::optional<Bytes> question;
+  if (anchor == nullptr || cert == nullptr || key == nullptr || (!root && o["crl"].empty()) ||
+      !QuestionValue(o, root, &question)) {
     std::fprintf(stderr, "cmp-genm: bad arguments (see the header of cmp_genm_client.cc)\n");
     return 2;
   }
-  std::optional<Bytes> question;
-  if (root && !o["have"].empty()) {
-    X509* have = ReadCert(o["have"]);
-    if (have == nullptr) return 2;
-    question = CertDer(have);
-    X509_free(have);
-  }
-  if (!root) {
-    cmp::CrlStatus status;
-    status.dpn_uris = {o["crl"]};
-    if (!o["since"].empty()) status.this_update = std::atoll(o["since"].c_str());
-    auto der = cmp::EncodeCrlStatusList({status});
-    if (!der.ok()) return 2;
-    question = *der;
-  }
   OSSL_CMP_CTX* ctx = OSSL_CMP_CTX_new(nullptr, nullptr);
-  X509_STORE* store = X509_STORE_new();
-  X509_STORE_add_cert(store, anchor);
-  STACK_OF(X509)* untrusted = sk_X509_new_null();
-  if (!o["untrusted"].empty()) {
-    FILE* f = std::fopen(o["untrusted"].c_str(), "r");
-    for (X509* c = nullptr; f != nullptr && (c = PEM_read_X509(f, nullptr, nullptr, nullptr)) != nullptr;) {
-      sk_X509_push(untrusted, c);
-    }
-    if (f != nullptr) std::fclose(f);
-    ERR_clear_error();
-  }
-  bool ok = ctx != nullptr && OSSL_CMP_CTX_set_log_cb(ctx, Quiet) == 1 &&
-            OSSL_CMP_CTX_set1_server(ctx, "127.0.0.1") == 1 &&
-            OSSL_CMP_CTX_set_serverPort(ctx, std::atoi(o["port"].c_str())) == 1 &&
-            OSSL_CMP_CTX_set1_serverPath(ctx, o["path"].c_str()) == 1 && OSSL_CMP_CTX_set0_trustedStore(ctx, store) == 1 &&
-            OSSL_CMP_CTX_set1_untrusted(ctx, untrusted) == 1 && OSSL_CMP_CTX_set1_cert(ctx, cert) == 1 &&
-            OSSL_CMP_CTX_set1_pkey(ctx, key) == 1 &&
+  STACK_OF(X509)* untrusted = ReadCerts(o["untrusted"]);
+  bool ok = ctx != nullptr && Configure(ctx, o, anchor, cert, key, untrusted) &&
             OSSL_CMP_CTX_push0_genm_ITAV(ctx, Question(root ? cmp::kOidRootCaCert : cmp::kOidCrlStatusList, question)) == 1;
   STACK_OF(OSSL_CMP_ITAV)* got = ok ? OSSL_CMP_exec_GENM_ses(ctx) : nullptr;
   int rc = 1;
