@@ -13,6 +13,7 @@
 #include "cli/cert_io.h"
 #include "cli/command_context.h"
 #include "cli/cmp_client.h"
+#include "cli/enroll_common.h"
 #include "cli/est_client.h"
 #include "cli/keys.h"
 #include "cli/output.h"
@@ -23,12 +24,6 @@
 
 namespace certvault::cli {
 namespace {
-
-Result<std::string> Required(const Args& args, std::string_view name) {
-  std::optional<std::string> v = args.Get(name);
-  if (!v.has_value() || v->empty()) return InvalidArgumentError(args.verb() + " needs --" + std::string(name));
-  return *v;
-}
 
 // FingerprintAnchor (RFC 7030 §4.1.1 bootstrap): cacerts over an
 // unauthenticated connection; the CA certificate whose SHA-256 is the pinned
@@ -98,54 +93,6 @@ Result<ObjectInfo> EnsureKey(Context& ctx, OpenedToken& t, const ObjectSelector&
   return priv;
 }
 
-Result<bool> HasCertificate(Session& session, const Bytes& der) {
-  AttributeSet tmpl;
-  tmpl.SetUlong(CKA_CLASS, CKO_CERTIFICATE);
-  tmpl.Set(CKA_VALUE, der);
-  CV_ASSIGN_OR_RETURN(std::vector<ObjectHandle> found, session.Find(tmpl));
-  return !found.empty();
-}
-
-struct Issued {
-  Bytes leaf;
-  std::vector<Bytes> chain;  // issuing CA first, as the server sent them
-};
-
-// Enroll: cacerts and simpleenroll over verified TLS 1.3, then the checks.
-Result<Issued> Enroll(const EstUrl& url, const std::vector<Bytes>& anchors, const std::string& op,
-                      const std::string& auth, const Bytes& csr, const Bytes& spki, EstTls tls = {}) {
-  tls.anchors = anchors;
-  CV_ASSIGN_OR_RETURN(HttpAnswer ca, EstRequest(url, tls, "cacerts", "", ""));
-  if (ca.status != 200) return Status(Reason::kDeviceError, "cacerts: HTTP " + std::to_string(ca.status));
-  CV_ASSIGN_OR_RETURN(std::vector<Bytes> chain, DecodeCertsOnly(ca.body));
-  CV_ASSIGN_OR_RETURN(HttpAnswer answer, EstRequest(url, tls, op, auth, Base64(csr)));
-  if (answer.status != 200) {
-    return Status(StatusCode::kPermissionDenied, Reason::kDeviceError,
-                  op + " refused: HTTP " + std::to_string(answer.status) + " " + answer.body.substr(0, 200));
-  }
-  CV_ASSIGN_OR_RETURN(std::vector<Bytes> certs, DecodeCertsOnly(answer.body));
-  for (const Bytes& der : certs) {
-    CV_ASSIGN_OR_RETURN(Bytes got, CertificatePublicKeyInfo(der));
-    if (got != spki) continue;
-    CV_RETURN_IF_ERROR(VerifyChain(der, chain, anchors));
-    CV_RETURN_IF_ERROR(CheckAsAsked(der, csr));
-    return Issued{der, chain};
-  }
-  return Status(StatusCode::kPermissionDenied, Reason::kDataInvalid, "the server returned no certificate for the key");
-}
-
-Status StoreChain(OpenedToken& t, Rollback& rollback, const Issued& issued) {
-  for (const Bytes& der : issued.chain) {
-    CV_ASSIGN_OR_RETURN(bool present, HasCertificate(t.session, der));
-    if (present) continue;
-    CV_ASSIGN_OR_RETURN(Bytes spki, CertificatePublicKeyInfo(der));
-    CV_ASSIGN_OR_RETURN(Bytes id, KeyIdFromSpki(spki));
-    std::string label = CommonNameOf(der);
-    CV_ASSIGN_OR_RETURN(ObjectHandle h, StoreCertificate(t.session, der, label.empty() ? "ca-certificate" : label, id));
-    rollback.Add(h);
-  }
-  return OkStatus();
-}
 
 Status StoreIssued(OpenedToken& t, Rollback& rollback, const ObjectInfo& key, const Issued& issued) {
   CV_ASSIGN_OR_RETURN(ObjectHandle leaf, StoreCertificate(t.session, issued.leaf, key.label, key.id));
@@ -153,106 +100,7 @@ Status StoreIssued(OpenedToken& t, Rollback& rollback, const ObjectInfo& key, co
   return StoreChain(t, rollback, issued);
 }
 
-// Report: the stored certificate's URI (`what`: "enrolled" or "renewed").
-void Report(Context& ctx, const OpenedToken& t, const ObjectInfo& key, bool made, const Issued& issued,
-            std::string_view what) {
-  ObjectInfo cert{0, CKO_CERTIFICATE, std::nullopt, key.label, key.id};
-  std::string uri = FormatPkcs11Uri(ObjectUri(t.token, cert));
-  if (ctx.json) {
-    *ctx.out << JsonObject().Add("certificate", uri).AddBool("key_created", made)
-                    .AddInt("chain", issued.chain.size()).Build() << "\n";
-  } else {
-    *ctx.out << (made ? "generated key '" + key.label + "'\n" : "") << what << " " << uri << "\n";
-  }
-}
 
-
-struct OpensslFree {
-  void operator()(unsigned char* p) const { OPENSSL_free(p); }
-};
-
-// SubjectText: the certificate's subject in ParseSubject form, in DER order.
-Result<std::string> SubjectText(X509* cert) {
-  X509_NAME* name = X509_get_subject_name(cert);
-  std::string out;
-  for (int i = 0; i < X509_NAME_entry_count(name); ++i) {
-    X509_NAME_ENTRY* e = X509_NAME_get_entry(name, i);
-    unsigned char* utf8 = nullptr;
-    int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
-    std::unique_ptr<unsigned char, OpensslFree> owned(utf8);
-    if (len < 0) return Status(Reason::kDataInvalid, "the certificate's subject cannot be read");
-    std::string value(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
-    out += "/" + std::string(OBJ_nid2sn(OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)))) + "=";
-    for (char c : value) out += c == '/' ? std::string("\\/") : std::string(1, c);
-  }
-  return out;
-}
-
-// SansOf: the certificate's DNS and IPv4 subjectAltNames (what `enroll`
-// puts into a CSR), for the re-enrollment CSR.
-Result<std::vector<x509::SanEntry>> SansOf(X509* cert) {
-  std::vector<x509::SanEntry> sans;
-  ossl::UniquePtr<GENERAL_NAMES> names(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
-  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names.get()); ++i) {
-    GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
-    std::string text;
-    if (gn->type == GEN_DNS) {
-      text = "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.dNSName)),
-                                  static_cast<size_t>(ASN1_STRING_length(gn->d.dNSName)));
-    } else if (gn->type == GEN_IPADD && ASN1_STRING_length(gn->d.iPAddress) == 4) {
-      const uint8_t* a = ASN1_STRING_get0_data(gn->d.iPAddress);
-      text = "IP:" + std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." + std::to_string(a[3]);
-    } else {
-      continue;
-    }
-    CV_ASSIGN_OR_RETURN(x509::SanEntry san, x509::ParseSan(text));
-    sans.push_back(std::move(san));
-  }
-  return sans;
-}
-
-struct Current {
-  ObjectInfo cert;
-  Bytes der;
-  ossl::UniquePtr<X509> x509;
-  ObjectInfo key;
-};
-
-// FindCurrent: the one certificate labelled --cert and its private key (same CKA_ID).
-Result<Current> FindCurrent(OpenedToken& t, const ObjectSelector& cert_sel) {
-  Current cur;
-  CV_ASSIGN_OR_RETURN(cur.cert, FindOne(t.session, cert_sel, "certificate"));
-  CV_ASSIGN_OR_RETURN(std::optional<Bytes> der, t.session.Attribute(cur.cert.handle, CKA_VALUE));
-  if (!der.has_value()) return Status(Reason::kDataInvalid, "the certificate object has no value");
-  cur.der = std::move(*der);
-  const uint8_t* p = cur.der.data();
-  cur.x509.reset(d2i_X509(nullptr, &p, static_cast<long>(cur.der.size())));  // NOLINT(runtime/int)
-  if (cur.x509 == nullptr) return Status(Reason::kDataInvalid, "the stored certificate is not DER X.509");
-  ObjectSelector key_sel;
-  key_sel.id = cur.cert.id;
-  key_sel.object_class = CKO_PRIVATE_KEY;
-  CV_ASSIGN_OR_RETURN(cur.key, FindOne(t.session, key_sel, "private key of the certificate (same CKA_ID)"));
-  return cur;
-}
-
-// Replace: the new certificate, with the old one's label and CKA_ID, takes
-// the old object's place in one vault transaction (ReplaceCertificate, also
-// through certvaultd): no reader ever sees neither or both, and a crash
-// leaves the old or the new one.
-Status Replace(OpenedToken& t, const Current& cur, const Bytes& der) {
-  CV_ASSIGN_OR_RETURN(AttributeSet tmpl, CertificateTemplate(der, cur.cert.label, cur.cert.id));
-  return t.session.backend()->ReplaceCertificate(t.session.handle(), cur.cert.handle, tmpl).status();
-}
-
-Result<std::unique_ptr<ProviderKey>> TlsKey(Context& ctx, OpenedToken& t, const Current& cur, const SecretBytes& pin) {
-  Pkcs11Uri uri;
-  uri.token = t.token.label;
-  uri.object = cur.key.label;
-  uri.id = cur.key.id;
-  std::string module = ctx.args->Get("provider-module").value_or(DefaultProviderModule());
-  return ProviderKey::Load(module, ctx.args->Get("vault"), std::move(uri), pin);
-}
 
 // ClientAuth: a vault certificate and its key as the TLS client identity.
 struct ClientAuth {
@@ -274,23 +122,6 @@ Status LoadClientAuth(Context& ctx, OpenedToken& t, const std::string& name, con
   return OkStatus();
 }
 
-// CmpTarget: --server for --protocol cmp (path default
-// /.well-known/cmp/p/<profile>) and the --trust anchors (no fingerprint
-// bootstrap: that is EST's cacerts).
-struct CmpTarget {
-  CmpUrl url;
-  std::vector<Bytes> anchors;
-};
-
-Result<CmpTarget> ParseCmpTarget(const Args& args, const std::string& server, const std::string& profile) {
-  CmpTarget out;
-  CV_ASSIGN_OR_RETURN(out.url, ParseCmpUrl(server));
-  if (server.find('/', sizeof("http://")) == std::string::npos) out.url.path = ".well-known/cmp/p/" + profile;
-  CV_ASSIGN_OR_RETURN(std::string trust, Required(args, "trust"));
-  CV_ASSIGN_OR_RETURN(Bytes text, ReadFile(trust));
-  CV_ASSIGN_OR_RETURN(out.anchors, ParseCertificates(text));
-  return out;
-}
 
 // EnrollOverCmp: RFC 9483 §4.1.1 ir with a one-time code (MAC; the POPO
 // signed by the vault key through the provider) or §4.1.4 p10cr of the
@@ -387,36 +218,6 @@ Status CmdEnroll(Context& ctx) {
   return OkStatus();
 }
 
-Status CmdRenew(Context& ctx) {
-  CV_ASSIGN_OR_RETURN(std::string server, Required(*ctx.args, "server"));
-  CV_ASSIGN_OR_RETURN(std::string label, Required(*ctx.args, "cert"));
-  CV_ASSIGN_OR_RETURN(EstUrl url, ParseEstUrl(server));
-  CV_ASSIGN_OR_RETURN(std::vector<Bytes> anchors, EstTrustAnchors(*ctx.args, url));
-  CV_ASSIGN_OR_RETURN(SecretBytes pin, ObtainPin(*ctx.args, PinKind::kUser));
-  CV_ASSIGN_OR_RETURN(OpenedToken t, OpenToken(ctx, ctx.args->Get("token"), true, false));
-  CV_RETURN_IF_ERROR(t.session.Login(UserType::kUser, pin));
-  ObjectSelector cert_sel;
-  cert_sel.label = label;
-  cert_sel.object_class = CKO_CERTIFICATE;
-  CV_ASSIGN_OR_RETURN(Current cur, FindCurrent(t, cert_sel));
-  CV_ASSIGN_OR_RETURN(std::string subject, SubjectText(cur.x509.get()));
-  CV_ASSIGN_OR_RETURN(std::vector<x509::SanEntry> sans, SansOf(cur.x509.get()));
-  ObjectSelector key_sel;
-  key_sel.id = cur.key.id;
-  key_sel.object_class = CKO_PRIVATE_KEY;
-  CV_ASSIGN_OR_RETURN(Bytes spki, PublicKeyInfo(t.session, cur.key));
-  CV_ASSIGN_OR_RETURN(Bytes csr, VaultCsrFor(ctx, t, key_sel, subject, std::move(sans)));
-  CV_ASSIGN_OR_RETURN(std::unique_ptr<ProviderKey> tls_key, TlsKey(ctx, t, cur, pin));
-  EstTls tls{{}, true, tls_key->key(), cur.x509.get(), tls_key->libctx()};
-  CV_ASSIGN_OR_RETURN(Issued issued, Enroll(url, anchors, "simplereenroll", "", csr, spki, tls));
-  Rollback rollback(&t.session);
-  CV_RETURN_IF_ERROR(StoreChain(t, rollback, issued));
-  CV_RETURN_IF_ERROR(Replace(t, cur, issued.leaf));
-  rollback.Commit();
-  ObjectInfo stored = cur.cert;  // the label and CKA_ID the new certificate took over
-  Report(ctx, t, stored, false, issued, "renewed");
-  return OkStatus();
-}
 // CmdRevoke: CMP rr (RFC 9483 §4.2) for a certificate in the vault,
 // protected by its own key through certvault's provider (never a key file).
 Status CmdRevoke(Context& ctx) {

@@ -1,11 +1,17 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 #include "cli/cmp_client.h"
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+
 #include <openssl/cmp.h>
 #include <openssl/err.h>
 
 #include <array>
 #include <charconv>
+#include <memory>
+
+#include "cli/est_client.h"
 
 #include "src/base/status_macros.h"
 #include "src/crypto/ossl_error.h"
@@ -43,10 +49,16 @@ Result<X509_STORE*> AnchorStore(const std::vector<Bytes>& anchors) {
 }  // namespace
 
 Result<CmpUrl> ParseCmpUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (!url.starts_with(kScheme)) return InvalidArgumentError("--server: give the CMP server's http:// URL");
-  url.remove_prefix(kScheme.size());
   CmpUrl out;
+  if (url.starts_with("https://")) {
+    out.tls = true;
+    out.port = 443;
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return InvalidArgumentError("--server: give the CMP server's http:// or https:// URL");
+  }
   size_t slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   if (slash != std::string_view::npos && slash + 1 < url.size()) out.path = std::string(url.substr(slash + 1));
@@ -72,14 +84,60 @@ Result<int> ParseRevocationReason(std::string_view text) {
 
 namespace {
 
+// TlsLink: what the transfer callback needs to put TLS under OpenSSL's HTTP
+// client, and why the last handshake failed (the callback can only return
+// NULL).
+struct TlsLink {
+  std::string host;
+  EstTls tls;
+  std::string error;
+};
+
+// CmpSession: a CMP context and the TLS link its callback points to
+// (declared first: it outlives the context).
+struct CmpSession {
+  std::unique_ptr<TlsLink> link;
+  std::unique_ptr<OSSL_CMP_CTX, CmpCtxFree> ctx;
+};
+
+// TlsTransfer: OSSL_HTTP_bio_cb_t. On connect (with TLS: `detail`), an
+// SSL BIO over OpenSSL's connected socket BIO, as the transfer callback of
+// `openssl cmp -tls_used` does; on disconnect the whole chain goes back to
+// OpenSSL's HTTP client, which frees it (BIO_free_all; the SSL BIO owns its
+// SSL). A failed handshake leaves the certificate check's reason in the link.
+BIO* TlsTransfer(BIO* bio, void* arg, int connect, int detail) {
+  auto* link = static_cast<TlsLink*>(arg);
+  if (connect == 0) {
+    SSL* ssl = nullptr;
+    if (detail == 0 && BIO_get_ssl(bio, &ssl) > 0 && ssl != nullptr) {
+      long verify = SSL_get_verify_result(ssl);  // NOLINT(runtime/int)
+      if (verify != X509_V_OK) link->error = std::string("TLS: ") + X509_verify_cert_error_string(verify);
+    }
+    return bio;
+  }
+  if (detail == 0) return bio;
+  Result<TlsSslPtr> ssl = NewTlsClient(link->host, link->tls);
+  if (!ssl.ok()) {
+    link->error = std::string(ssl.status().message());
+    return nullptr;
+  }
+  ossl::UniquePtr<BIO> sbio(BIO_new(BIO_f_ssl()));
+  if (sbio == nullptr) return nullptr;
+  SSL_set_connect_state(ssl->get());
+  BIO_set_ssl(sbio.get(), ssl->release(), BIO_CLOSE);  // owned by `sbio`
+  return BIO_push(sbio.release(), bio);                 // the chain is owned by OpenSSL's HTTP client
+}
+
 // NewContext: an OSSL_CMP_CTX for `url` in `libctx`, verifying signed
-// answers against `anchors`.
-Result<std::unique_ptr<OSSL_CMP_CTX, CmpCtxFree>> NewContext(const CmpUrl& url, const std::vector<Bytes>& anchors,
-                                                             OSSL_LIB_CTX* libctx) {
-  std::unique_ptr<OSSL_CMP_CTX, CmpCtxFree> ctx(OSSL_CMP_CTX_new(libctx, "?provider=default"));
-  if (ctx == nullptr) return ossl::OpenSslError("OSSL_CMP_CTX_new");
+// answers against `anchors`; over https:// the TLS server too, and the
+// client authenticates with `tls_cert`/`tls_key` if given (in `libctx`).
+Result<CmpSession> NewContext(const CmpUrl& url, const std::vector<Bytes>& anchors, OSSL_LIB_CTX* libctx,
+                              X509* tls_cert = nullptr, EVP_PKEY* tls_key = nullptr) {
+  CmpSession s;
+  s.ctx.reset(OSSL_CMP_CTX_new(libctx, "?provider=default"));
+  if (s.ctx == nullptr) return ossl::OpenSslError("OSSL_CMP_CTX_new");
   CV_ASSIGN_OR_RETURN(X509_STORE * store, AnchorStore(anchors));
-  OSSL_CMP_CTX* c = ctx.get();
+  OSSL_CMP_CTX* c = s.ctx.get();
   if (OSSL_CMP_CTX_set0_trustedStore(c, store) != 1) {  // owned by `ctx` from here on
     X509_STORE_free(store);
     return ossl::OpenSslError("OSSL_CMP_CTX_set0_trustedStore");
@@ -88,16 +146,30 @@ Result<std::unique_ptr<OSSL_CMP_CTX, CmpCtxFree>> NewContext(const CmpUrl& url, 
       OSSL_CMP_CTX_set_serverPort(c, url.port) != 1 || OSSL_CMP_CTX_set1_serverPath(c, url.path.c_str()) != 1) {
     return ossl::OpenSslError("OSSL_CMP_CTX setup");
   }
-  return ctx;
+  if (!url.tls) return s;
+  s.link = std::make_unique<TlsLink>();
+  s.link->host = url.host;
+  s.link->tls = EstTls{anchors, true, tls_key, tls_cert, libctx};
+  // OpenSSL 3.0 (cmp_http.c) uses TLS exactly when the callback argument is set.
+  if (OSSL_CMP_CTX_set_http_cb(c, TlsTransfer) != 1 || OSSL_CMP_CTX_set_http_cb_arg(c, s.link.get()) != 1) {
+    return ossl::OpenSslError("OSSL_CMP_CTX_set_http_cb");
+  }
+  return s;
 }
 
-// Failure: the error of a CMP exchange: the server's PKIStatusInfo when it refused.
-Status Failure(OSSL_CMP_CTX* c, const std::string& what) {
+// Failure: the error of a CMP exchange: the server's PKIStatusInfo when it
+// refused, the TLS reason when the handshake failed.
+Status Failure(const CmpSession& s, const std::string& what) {
+  OSSL_CMP_CTX* c = s.ctx.get();
   char buf[512] = "no answer";
   if (OSSL_CMP_CTX_get_status(c) >= 0) OSSL_CMP_CTX_snprint_PKIStatus(c, buf, sizeof(buf));
   Status err = ossl::OpenSslError(what);
   if (OSSL_CMP_CTX_get_status(c) == OSSL_CMP_PKISTATUS_rejection) {
     return PermissionDeniedError("the CA refused the " + what + ": " + buf);
+  }
+  if (s.link != nullptr && !s.link->error.empty()) {
+    return Status(StatusCode::kPermissionDenied, Reason::kDeviceError,
+                  what + ": " + s.link->error + " (is --trust the server's CA?)");
   }
   return UnavailableError(std::string(err.message()) + " (" + buf + ")");
 }
@@ -115,6 +187,16 @@ void AppendCaCerts(STACK_OF(X509) * certs, std::vector<Bytes>& out) {
 }
 
 Status SetRequest(OSSL_CMP_CTX* c, const CmpRequest& req, X509_REQ* csr) {
+  if (req.auth_cert != nullptr && req.new_key != nullptr) {
+    // RFC 9483 §4.1.3: "the certificate to be updated" is the protection
+    // certificate; OpenSSL takes subject and subjectAltNames from oldCert.
+    if (OSSL_CMP_CTX_set1_cert(c, req.auth_cert) != 1 || OSSL_CMP_CTX_set1_pkey(c, req.auth_key) != 1 ||
+        OSSL_CMP_CTX_set1_oldCert(c, req.auth_cert) != 1 || EVP_PKEY_up_ref(req.new_key) != 1 ||
+        OSSL_CMP_CTX_set0_newPkey(c, 1, req.new_key) != 1) {  // the reference taken above is owned by `c`
+      return ossl::OpenSslError("OSSL_CMP_CTX kur");
+    }
+    return OkStatus();
+  }
   if (req.auth_cert != nullptr) {
     if (OSSL_CMP_CTX_set1_cert(c, req.auth_cert) != 1 || OSSL_CMP_CTX_set1_pkey(c, req.auth_key) != 1 ||
         OSSL_CMP_CTX_set1_p10CSR(c, csr) != 1) {
@@ -139,16 +221,23 @@ Status SetRequest(OSSL_CMP_CTX* c, const CmpRequest& req, X509_REQ* csr) {
 }  // namespace
 
 Result<CmpIssued> CmpEnroll(const CmpUrl& url, const std::vector<Bytes>& anchors, const CmpRequest& req) {
-  const uint8_t* p = req.csr->data();
-  ossl::UniquePtr<X509_REQ> csr(d2i_X509_REQ(nullptr, &p, static_cast<long>(req.csr->size())));  // NOLINT(runtime/int)
-  if (csr == nullptr) return ossl::OpenSslError("d2i_X509_REQ");
-  CV_ASSIGN_OR_RETURN(auto ctx, NewContext(url, anchors, req.libctx));
-  OSSL_CMP_CTX* c = ctx.get();
+  ossl::UniquePtr<X509_REQ> csr;
+  if (req.csr != nullptr) {
+    const uint8_t* p = req.csr->data();
+    csr.reset(d2i_X509_REQ(nullptr, &p, static_cast<long>(req.csr->size())));  // NOLINT(runtime/int)
+    if (csr == nullptr) return ossl::OpenSslError("d2i_X509_REQ");
+  }
+  const bool kur = req.auth_cert != nullptr && req.new_key != nullptr;
+  if (csr == nullptr && !kur) return InvalidArgumentError("CmpEnroll: ir and p10cr need the CSR");
+  CV_ASSIGN_OR_RETURN(CmpSession s, NewContext(url, anchors, req.libctx, req.auth_cert, req.auth_key));
+  OSSL_CMP_CTX* c = s.ctx.get();
   CV_RETURN_IF_ERROR(SetRequest(c, req, csr.get()));
   // RFC 9483 §3.1: implicitConfirm, the server grants it.
   if (OSSL_CMP_CTX_set_option(c, OSSL_CMP_OPT_IMPLICIT_CONFIRM, 1) != 1) return ossl::OpenSslError("implicitConfirm");
-  X509* cert = req.auth_cert != nullptr ? OSSL_CMP_exec_P10CR_ses(c) : OSSL_CMP_exec_IR_ses(c);
-  if (cert == nullptr) return Failure(c, "enrollment");
+  X509* cert = kur                         ? OSSL_CMP_exec_KUR_ses(c)
+               : req.auth_cert != nullptr ? OSSL_CMP_exec_P10CR_ses(c)
+                                          : OSSL_CMP_exec_IR_ses(c);
+  if (cert == nullptr) return Failure(s, kur ? "key update" : "enrollment");
   CmpIssued out;
   unsigned char* buf = nullptr;
   int len = i2d_X509(cert, &buf);  // `cert` is owned by `c`
@@ -162,15 +251,15 @@ Result<CmpIssued> CmpEnroll(const CmpUrl& url, const std::vector<Bytes>& anchors
 
 Status CmpRevoke(const CmpUrl& url, const std::vector<Bytes>& anchors, X509* cert, EVP_PKEY* key, OSSL_LIB_CTX* libctx,
                  int reason) {
-  CV_ASSIGN_OR_RETURN(auto ctx, NewContext(url, anchors, libctx));
-  OSSL_CMP_CTX* c = ctx.get();
+  CV_ASSIGN_OR_RETURN(CmpSession s, NewContext(url, anchors, libctx, cert, key));
+  OSSL_CMP_CTX* c = s.ctx.get();
   if (OSSL_CMP_CTX_set1_cert(c, cert) != 1 || OSSL_CMP_CTX_set1_pkey(c, key) != 1 ||
       OSSL_CMP_CTX_set1_oldCert(c, cert) != 1 ||
       OSSL_CMP_CTX_set_option(c, OSSL_CMP_OPT_REVOCATION_REASON, reason) != 1) {
     return ossl::OpenSslError("OSSL_CMP_CTX setup");
   }
   if (OSSL_CMP_exec_RR_ses(c) == 1) return OkStatus();
-  return Failure(c, "revocation");
+  return Failure(s, "revocation");
 }
 
 }  // namespace certvault::cli

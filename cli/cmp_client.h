@@ -4,7 +4,10 @@
 // OpenSSL's CMP client API (OSSL_CMP_CTX, OSSL_CMP_exec_*_ses) in the
 // library context of the vault key (cli/provider_key.h), so the request's
 // protection signature is made in the vault. The server's answers must be
-// signed by a certificate that chains to `anchors` (DER).
+// signed by a certificate that chains to `anchors` (DER). Over https://
+// the TLS server is authenticated against the same anchors, and the client
+// authenticates with the request's signing identity (its vault key through
+// the provider) when there is one: mutual TLS.
 #ifndef CERTVAULT_CLI_CMP_CLIENT_H_
 #define CERTVAULT_CLI_CMP_CLIENT_H_
 
@@ -22,14 +25,17 @@
 namespace certvault::cli {
 
 struct CmpUrl {
+  bool tls = false;  // https://
   std::string host;
   int port = 80;
   std::string path = ".well-known/cmp";  // no leading slash
 };
 
-// ParseCmpUrl: "http://host[:port][/path]" (path default /.well-known/cmp).
-// kInvalidArgument otherwise (https: CMP messages are protected end to end,
-// RFC 6712 §4; this client speaks plain HTTP).
+// ParseCmpUrl: "http[s]://host[:port][/path]" (path default
+// /.well-known/cmp; port 80 or 443). kInvalidArgument otherwise. Over
+// https:// OpenSSL's HTTP client runs through an SSL BIO (the transfer
+// callback, OSSL_CMP_CTX_set_http_cb); the CMP messages keep their own
+// protection either way (RFC 6712 §4).
 Result<CmpUrl> ParseCmpUrl(std::string_view url);
 
 // ParseRevocationReason: an RFC 5280 §5.3.1 CRLReason by name
@@ -45,11 +51,14 @@ Status CmpRevoke(const CmpUrl& url, const std::vector<Bytes>& anchors, X509* cer
 
 // CmpRequest: one enrollment. With a code: an ir (CRMF) protected by a
 // password-based MAC (senderKID = code id), its POPO signed by `new_key`
-// (the vault key, through the provider, in `libctx`). With `auth_cert`: a
-// p10cr of `csr` signed by `auth_key` (in `libctx`). The subject and
-// requested extensions come from `csr` (made in the vault).
+// (the vault key, through the provider, in `libctx`). With `auth_cert`
+// alone: a p10cr of `csr` signed by `auth_key` (in `libctx`). With
+// `auth_cert` and `new_key`: a kur (RFC 9483 §4.1.3) updating `auth_cert`
+// (oldCert), protected by `auth_key`, its POPO signed by `new_key` (both in
+// `libctx`); subject and subjectAltNames are `auth_cert`'s. The subject and
+// requested extensions of ir/p10cr come from `csr` (made in the vault).
 struct CmpRequest {
-  const Bytes* csr = nullptr;  // DER PKCS#10
+  const Bytes* csr = nullptr;  // DER PKCS#10 (ir, p10cr)
   OSSL_LIB_CTX* libctx = nullptr;
   EVP_PKEY* new_key = nullptr;
   std::string code_id;

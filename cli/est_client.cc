@@ -28,9 +28,6 @@ constexpr int kIoTimeoutSeconds = 60;  // per read/write, not per request
 struct SslCtxFree {
   void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
 };
-struct SslFree {
-  void operator()(SSL* p) const { SSL_free(p); }
-};
 struct Pkcs7Free {
   void operator()(PKCS7* p) const { PKCS7_free(p); }
 };
@@ -53,9 +50,9 @@ Status AddAnchors(X509_STORE* store, const std::vector<Bytes>& anchors) {
   return OkStatus();
 }
 
-// MakeSsl: a TLS 1.3 client for `url.host`; the host name (or IP address)
-// must be in the server certificate when `tls.verify` is set.
-Result<std::unique_ptr<SSL, SslFree>> MakeSsl(const EstUrl& url, const EstTls& tls) {
+}  // namespace
+
+Result<TlsSslPtr> NewTlsClient(const std::string& host, const EstTls& tls) {
   OSSL_LIB_CTX* libctx = tls.libctx != nullptr ? tls.libctx : crypto::LibCtx();
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new_ex(libctx, "?provider=default", TLS_client_method()));
   if (ctx == nullptr) return ossl::OpenSslError("SSL_CTX_new_ex");
@@ -68,19 +65,21 @@ Result<std::unique_ptr<SSL, SslFree>> MakeSsl(const EstUrl& url, const EstTls& t
                                     SSL_CTX_use_PrivateKey(ctx.get(), tls.client_key) != 1)) {
     return ossl::OpenSslError("the client certificate and key do not fit together");
   }
-  std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
+  TlsSslPtr ssl(SSL_new(ctx.get()));
   if (ssl == nullptr) return ossl::OpenSslError("SSL_new");
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
-  bool is_ip = X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str()) == 1;
+  bool is_ip = X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
   if (!is_ip) {
     ERR_clear_error();
-    if (X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0) != 1 ||
-        SSL_set_tlsext_host_name(ssl.get(), url.host.c_str()) != 1) {
+    if (X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0) != 1 ||
+        SSL_set_tlsext_host_name(ssl.get(), host.c_str()) != 1) {
       return ossl::OpenSslError("setting the server name");
     }
   }
   return ssl;
 }
+
+namespace {
 
 std::string RequestText(const EstUrl& url, std::string_view op, std::string_view authorization, std::string_view body) {
   std::string req = std::string(body.empty() ? "GET " : "POST ") + url.base + "/" + std::string(op) + " HTTP/1.1\r\n";
@@ -174,7 +173,7 @@ Result<EstUrl> ParseEstUrl(std::string_view url) {
 
 Result<HttpAnswer> EstRequest(const EstUrl& url, const EstTls& tls, std::string_view op, std::string_view authorization,
                               std::string_view body) {
-  CV_ASSIGN_OR_RETURN(auto ssl, MakeSsl(url, tls));
+  CV_ASSIGN_OR_RETURN(TlsSslPtr ssl, NewTlsClient(url.host, tls));
   std::string target = (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) + ":" + url.port;
   ossl::UniquePtr<BIO> bio(BIO_new_connect(target.c_str()));
   if (bio == nullptr || BIO_do_connect(bio.get()) != 1) {

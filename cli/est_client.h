@@ -9,6 +9,7 @@
 
 #include <openssl/ssl.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,21 @@ struct EstTls {
   X509* client_cert = nullptr;
   OSSL_LIB_CTX* libctx = nullptr;  // nullptr: certvault's LibCtx()
 };
+
+// TlsSslFree / TlsSslPtr: an owned SSL (libssl has no ossl::UniquePtr deleter:
+// src/crypto links libcrypto only).
+struct TlsSslFree {
+  void operator()(SSL* p) const { SSL_free(p); }
+};
+using TlsSslPtr = std::unique_ptr<SSL, TlsSslFree>;
+
+// NewTlsClient: a client SSL (TLS 1.3 minimum, in `tls.libctx`) for
+// `host`, whose name or IP address must be in the server certificate when
+// `tls.verify` is set (SNI for names); with `tls.client_key` the client
+// authenticates with it. Not yet connected: the caller gives it a BIO.
+// kInvalidArgument-like OpenSSL errors when the key and certificate do not
+// fit or an anchor does not parse.
+Result<TlsSslPtr> NewTlsClient(const std::string& host, const EstTls& tls);
 
 struct HttpAnswer {
   int status = 0;

@@ -84,22 +84,28 @@ Result<std::unique_ptr<ProviderKey>> ProviderKey::Load(const std::string& module
                                                        Pkcs11Uri uri, const SecretBytes& pin) {
   std::unique_ptr<ProviderKey> out(new ProviderKey());
   CV_RETURN_IF_ERROR(out->LoadConfig(module, vault_dir));
+  CV_ASSIGN_OR_RETURN(out->key_, out->LoadAnother(std::move(uri), pin));
+  return out;
+}
+
+Result<ossl::UniquePtr<EVP_PKEY>> ProviderKey::LoadAnother(Pkcs11Uri uri, const SecretBytes& pin) const {
   uri.type = CKO_PRIVATE_KEY;
   SecretBytes text = StoreUri(uri, pin);
   const char* text_c = reinterpret_cast<const char*>(text.Bytes(SecretAccess::Get()).data());
   std::unique_ptr<OSSL_STORE_CTX, StoreCtxClose> store(
-      OSSL_STORE_open_ex(text_c, out->libctx_.get(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
-  while (store != nullptr && out->key_ == nullptr && !OSSL_STORE_eof(store.get())) {
+      OSSL_STORE_open_ex(text_c, libctx_.get(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
+  ossl::UniquePtr<EVP_PKEY> key;
+  while (store != nullptr && key == nullptr && !OSSL_STORE_eof(store.get())) {
     std::unique_ptr<OSSL_STORE_INFO, StoreInfoFree> info(OSSL_STORE_load(store.get()));
     if (info == nullptr) break;
-    if (OSSL_STORE_INFO_get_type(info.get()) == OSSL_STORE_INFO_PKEY) out->key_.reset(OSSL_STORE_INFO_get1_PKEY(info.get()));
+    if (OSSL_STORE_INFO_get_type(info.get()) == OSSL_STORE_INFO_PKEY) key.reset(OSSL_STORE_INFO_get1_PKEY(info.get()));
   }
-  if (out->key_ == nullptr) {
+  if (key == nullptr) {
     ERR_clear_error();
     return FailedPreconditionError("the key " + FormatUriWithScheme(uri, kVaultScheme) +
                                    " cannot be opened through certvault's provider");
   }
-  return out;
+  return key;
 }
 
 }  // namespace certvault::cli

@@ -34,6 +34,13 @@ class ProviderKey {
   ProviderKey(const ProviderKey&) = delete;
   ProviderKey& operator=(const ProviderKey&) = delete;
 
+  // LoadAnother: a second vault key (`uri`, same `pin`) in this key's
+  // library context, e.g. the new key of a key update (CMP kur), whose
+  // request the old key protects: OpenSSL signs with both in one context.
+  // kFailedPrecondition if the key cannot be opened. The returned key must
+  // not outlive this object (it lives in its library context).
+  Result<ossl::UniquePtr<EVP_PKEY>> LoadAnother(Pkcs11Uri uri, const SecretBytes& pin) const;
+
   OSSL_LIB_CTX* libctx() const { return libctx_.get(); }
   EVP_PKEY* key() const { return key_.get(); }
 

@@ -4,7 +4,9 @@
 // and the request paths of ca/server/cmp_service.cc): the envelope read
 // with DerReader, OpenSSL's d2i_OSSL_CMP_MSG, and for what both accept the
 // per-body extraction the callbacks do: a CertTemplate's public key and
-// content (ParseVerifiedRequest), a p10cr's CSR intake, an rr's CRLReason.
+// content (ParseVerifiedRequest), a p10cr's CSR intake, an rr's CRLReason;
+// and the genm contents of ca/cmp/cmp_genm.h (a crlStatusList is decoded
+// from a client's genm) on the raw input.
 // Invariants: the envelope and OpenSSL agree on the body type; extraCerts
 // lie within the input; nothing crashes or leaks.
 #include <openssl/cmp.h>
@@ -15,6 +17,7 @@
 #include <cstdlib>
 
 #include "ca/cmp/cmp_envelope.h"
+#include "ca/cmp/cmp_genm.h"
 #include "ca/cmp/cmp_ptr.h"
 #include "ca/issuance/csr.h"
 
@@ -44,6 +47,9 @@ void CheckCertRequest(const ca::cmp::Envelope& env) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  (void)ca::cmp::DecodeCrlStatusList({data, size});
+  (void)ca::cmp::DecodeRootCaKeyUpdate({data, size});
+  (void)ca::cmp::DecodeCrls({data, size});
   auto env = ca::cmp::DecodeEnvelope({data, size});
   const uint8_t* p = data;
   ossl::UniquePtr<OSSL_CMP_MSG> msg(d2i_OSSL_CMP_MSG(nullptr, &p, static_cast<long>(size)));  // NOLINT

@@ -7,12 +7,24 @@
 // writes the CSRs as PEM files (the CLI batch issuance of the same run).
 //   certvault-est-load --port P --cacert F --cert F --key F --path /.well-known/est/device/simpleenroll
 //                      [--requests N] [--connections C] [--new-connection]
+//                      [--rate R] [--serials FILE] [--prefix P]
+// --rate R: open loop. Request i is due at start + i/R whatever the answers
+// do; C threads take the requests in order (with --new-connection each with
+// a full mutual-TLS handshake, else over the thread's keep-alive
+// connection), and a request's latency counts from its due time (a late
+// start because every thread was busy is latency too: no coordinated
+// omission).
+// It prints the offered and achieved rate and the percentiles.
+// --serials FILE: each issued certificate's serial (hex) is appended to FILE
+// as soon as its answer arrived (one line, flushed): what a client received
+// (the kill -9 test of tests/ca/ca_pg_serve_test.sh).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -26,6 +38,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -68,8 +81,9 @@ int Connect(int port) {
   return fd;
 }
 
-// Exchange: one request; true on "HTTP/1.1 200". Reads exactly the response.
-bool Exchange(SSL* ssl, const std::string& request) {
+// Exchange: one request; true on "HTTP/1.1 200". Reads exactly the response;
+// its body goes to `body` if given.
+bool Exchange(SSL* ssl, const std::string& request, std::string* body = nullptr) {
   if (SSL_write(ssl, request.data(), static_cast<int>(request.size())) <= 0) return false;
   std::string in;
   char buf[8192];
@@ -90,8 +104,44 @@ bool Exchange(SSL* ssl, const std::string& request) {
     if (n <= 0) return false;
     in.append(buf, static_cast<size_t>(n));
   }
+  if (body != nullptr) *body = in.substr(header_end + 4, len);
   return in.compare(0, 12, "HTTP/1.1 200") == 0;
 }
+
+// SerialSink: --serials FILE, one line per issued certificate, flushed at once.
+class SerialSink {
+ public:
+  explicit SerialSink(const std::string& path) : f_(path.empty() ? nullptr : std::fopen(path.c_str(), "a")) {}
+  ~SerialSink() {
+    if (f_ != nullptr) std::fclose(f_);
+  }
+  bool enabled() const { return f_ != nullptr; }
+  // Record: the serial of the first certificate of a base64 certs-only answer.
+  void Record(const std::string& base64) {
+    std::vector<unsigned char> der(base64.size());
+    int n = EVP_DecodeBlock(der.data(), reinterpret_cast<const unsigned char*>(base64.data()),
+                            static_cast<int>(base64.size()));
+    if (n <= 0) return;
+    const unsigned char* p = der.data();
+    PKCS7* p7 = d2i_PKCS7(nullptr, &p, n);
+    if (p7 != nullptr && PKCS7_type_is_signed(p7) && p7->d.sign->cert != nullptr && sk_X509_num(p7->d.sign->cert) > 0) {
+      BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(sk_X509_value(p7->d.sign->cert, 0)), nullptr);
+      char* hex = bn != nullptr ? BN_bn2hex(bn) : nullptr;
+      if (hex != nullptr) {
+        std::lock_guard<std::mutex> lock(mu_);
+        std::fprintf(f_, "%s\n", hex);
+        std::fflush(f_);
+      }
+      OPENSSL_free(hex);
+      BN_free(bn);
+    }
+    PKCS7_free(p7);
+  }
+
+ private:
+  std::mutex mu_;
+  FILE* f_;
+};
 
 struct Worker {
   std::vector<double> latencies_ms;
@@ -112,14 +162,47 @@ SSL* Open(SSL_CTX* ctx, int port, int* fd) {
 }
 
 void Run(SSL_CTX* ctx, int port, const std::vector<std::string>& requests, size_t begin, size_t end, bool reconnect,
-         Worker& w) {
+         SerialSink* sink, Worker& w) {
   int fd = -1;
   SSL* ssl = nullptr;
+  std::string body;
   for (size_t i = begin; i < end; ++i) {
     auto t0 = Clock::now();
     if (ssl == nullptr) ssl = Open(ctx, port, &fd);
-    bool ok = ssl != nullptr && Exchange(ssl, requests[i]);
+    bool ok = ssl != nullptr && Exchange(ssl, requests[i], &body);
+    if (ok && sink->enabled()) sink->Record(body);
     w.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!ok) ++w.failures;
+    if ((!ok || reconnect) && ssl != nullptr) {
+      SSL_shutdown(ssl);
+      SSL_free(ssl);
+      close(fd);
+      ssl = nullptr;
+    }
+  }
+  if (ssl != nullptr) {
+    SSL_shutdown(ssl);
+    SSL_free(ssl);
+    close(fd);
+  }
+}
+
+// OpenLoop: request i is due at `start` + i / `rate`; each thread takes the
+// next request, waits for its due time, and sends it: over a new connection
+// (full handshake) with `reconnect`, else over the thread's keep-alive
+// connection. Latency counts from the due time.
+void OpenLoop(SSL_CTX* ctx, int port, const std::vector<std::string>& requests, Clock::time_point start, double rate,
+              bool reconnect, std::atomic<size_t>* next, SerialSink* sink, Worker& w) {
+  std::string body;
+  int fd = -1;
+  SSL* ssl = nullptr;
+  for (size_t i = (*next)++; i < requests.size(); i = (*next)++) {
+    auto due = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(i / rate));
+    std::this_thread::sleep_until(due);
+    if (ssl == nullptr) ssl = Open(ctx, port, &fd);
+    bool ok = ssl != nullptr && Exchange(ssl, requests[i], &body);
+    w.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
+    if (ok && sink->enabled()) sink->Record(body);
     if (!ok) ++w.failures;
     if ((!ok || reconnect) && ssl != nullptr) {
       SSL_shutdown(ssl);
@@ -159,9 +242,15 @@ double CpuSeconds() {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) o.v[std::string(argv[i]).substr(2)] = argv[i + 1];
   bool reconnect = false;
-  for (int i = 1; i < argc; ++i) reconnect |= std::strcmp(argv[i], "--new-connection") == 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--new-connection") == 0) {
+      reconnect = true;
+    } else if (i + 1 < argc) {
+      o.v[std::string(argv[i]).substr(2)] = argv[i + 1];
+      ++i;
+    }
+  }
   int n = std::atoi(o.Get("requests", "2000").c_str());
   if (!o.Get("write-csrs").empty()) return WriteCsrs(o.Get("write-csrs"), n);
   int conns = std::max(1, std::atoi(o.Get("connections", "8").c_str()));
@@ -177,7 +266,7 @@ int main(int argc, char** argv) {
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);  // --new-connection: full handshakes
   std::vector<std::string> requests;
   for (int i = 0; i < n; ++i) {
-    X509_REQ* req = certvault::bench::MakeDeviceCsr("d", i, nullptr);
+    X509_REQ* req = certvault::bench::MakeDeviceCsr(o.Get("prefix", "d"), i, nullptr);
     int len = i2d_X509_REQ(req, nullptr);
     std::vector<unsigned char> der(static_cast<size_t>(len));
     unsigned char* p = der.data();
@@ -189,11 +278,19 @@ int main(int argc, char** argv) {
   }
   std::vector<Worker> workers(static_cast<size_t>(conns));
   std::vector<std::thread> threads;
+  SerialSink sink(o.Get("serials"));
+  double rate = std::atof(o.Get("rate", "0").c_str());
+  std::atomic<size_t> next{0};
   double cpu0 = CpuSeconds();  // the load's own CPU, without making the CSRs
   auto t0 = Clock::now();
   for (int c = 0; c < conns; ++c) {
     size_t begin = static_cast<size_t>(n) * c / conns, end = static_cast<size_t>(n) * (c + 1) / conns;
-    threads.emplace_back(Run, ctx, port, std::cref(requests), begin, end, reconnect, std::ref(workers[c]));
+    if (rate > 0) {
+      threads.emplace_back(OpenLoop, ctx, port, std::cref(requests), t0, rate, reconnect, &next, &sink,
+                           std::ref(workers[c]));
+    } else {
+      threads.emplace_back(Run, ctx, port, std::cref(requests), begin, end, reconnect, &sink, std::ref(workers[c]));
+    }
   }
   for (auto& t : threads) t.join();
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -206,8 +303,9 @@ int main(int argc, char** argv) {
   std::sort(all.begin(), all.end());
   auto pct = [&all](double q) { return all.empty() ? 0 : all[std::min(all.size() - 1, static_cast<size_t>(q * all.size()))]; };
   double cpu = CpuSeconds() - cpu0;
-  std::printf("requests=%d failures=%d seconds=%.3f rate=%.1f/s p50_ms=%.2f p99_ms=%.2f client_cpu_s=%.2f\n", n,
-              failures, secs, n / secs, pct(0.5), pct(0.99), cpu);
+  if (rate > 0) std::printf("offered=%.1f/s ", rate);
+  std::printf("requests=%d failures=%d seconds=%.3f rate=%.1f/s p50_ms=%.2f p99_ms=%.2f max_ms=%.2f client_cpu_s=%.2f\n",
+              n, failures, secs, n / secs, pct(0.5), pct(0.99), all.empty() ? 0 : all.back(), cpu);
   SSL_CTX_free(ctx);
   return failures == 0 ? 0 : 1;
 }

@@ -1,7 +1,8 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
 // CmpService's callbacks for OpenSSL's CMP server: issuance (ir, cr,
-// p10cr, kur) through the IssueQueue, revocation (rr), genm, certConf.
+// p10cr, kur) through the IssueQueue, revocation (rr), certConf (genm:
+// cmp_general.cc).
 #include <openssl/crmf.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -216,37 +217,6 @@ OSSL_CMP_PKISI* CmpService::Revoke(Req& r, const X509_NAME* issuer, const ASN1_I
   Status st = run();
   if (!st.ok()) return Rejection(st, r);
   return OSSL_CMP_STATUSINFO_new(OSSL_CMP_PKISTATUS_accepted, 0, nullptr);
-}
-
-// Genm: RFC 9483 §4.3.1 "Get CA Certificates": id-it-caCerts with the
-// issuing CA and the root, whatever the request asks (OpenSSL 3.0 has no
-// ASN.1 types for rootCaKeyUpdate or crlStatusList: docs/design/enrollment.md).
-bool CmpService::Genm(Req& r, STACK_OF(OSSL_CMP_ITAV) * *out) {
-  if (!r.auth.ok()) {
-    r.reason = std::string(r.auth.message());
-    return false;
-  }
-  Bytes certs;
-  for (X509* c : {deps_.issuing, deps_.root}) {
-    if (c == nullptr) continue;
-    Bytes der = Der([&](unsigned char** b) { return i2d_X509(c, b); });
-    certs.insert(certs.end(), der.begin(), der.end());
-  }
-  Bytes seq = der::Wrap(der::kSequence, certs);  // caCerts: SEQUENCE OF CMPCertificate
-  ossl::UniquePtr<ASN1_STRING> str(ASN1_STRING_type_new(V_ASN1_SEQUENCE));
-  ossl::UniquePtr<ASN1_TYPE> value(ASN1_TYPE_new());
-  if (str == nullptr || value == nullptr || ASN1_STRING_set(str.get(), seq.data(), static_cast<int>(seq.size())) != 1) {
-    return false;
-  }
-  ASN1_TYPE_set(value.get(), V_ASN1_SEQUENCE, str.release());  // owned by `value`
-  ossl::UniquePtr<OSSL_CMP_ITAV> itav(OSSL_CMP_ITAV_create(OBJ_nid2obj(NID_id_it_caCerts), value.get()));
-  if (itav == nullptr) return false;
-  (void)value.release();  // owned by `itav`
-  STACK_OF(OSSL_CMP_ITAV)* list = nullptr;
-  if (OSSL_CMP_ITAV_push0_stack_item(&list, itav.get()) != 1) return false;
-  (void)itav.release();  // owned by `list`
-  *out = list;           // owned by OpenSSL's server
-  return true;
 }
 
 // CertConf: RFC 4210 §5.3.18: the hash must be of the certificate issued

@@ -90,10 +90,10 @@ OSSL_CMP_PKISI* OnRevoke(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const X509_
   return r.svc->Revoke(r, issuer, serial);
 }
 
-int OnGenm(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const STACK_OF(OSSL_CMP_ITAV) *,
+int OnGenm(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const STACK_OF(OSSL_CMP_ITAV) * in,
            STACK_OF(OSSL_CMP_ITAV) * *out) {
   CmpService::Req& r = ReqOf(srv);
-  return r.svc->Genm(r, out) ? 1 : 0;
+  return r.svc->Genm(r, in, out) ? 1 : 0;
 }
 
 void OnError(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const OSSL_CMP_PKISI*, const ASN1_INTEGER*,

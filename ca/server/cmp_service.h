@@ -7,7 +7,8 @@
 // server's own library context; this class supplies the callbacks:
 // ir/cr/p10cr/kur go through the IssueQueue (the same intake, profile,
 // nameConstraints and lint path as EST), rr through the database, genm
-// answers caCerts. Authorization: the CMP protection certificate
+// answers caCerts, rootCaKeyUpdate and crls (cmp_general.cc).
+// Authorization: the CMP protection certificate
 // (extraCerts[0], RFC 9483 §3.3) is validated against this CA's chain and
 // client_anchors and, if ours, the database (not revoked), then pinned as the
 // only key OpenSSL accepts for the signature; [[server.authorize]] grants
@@ -78,7 +79,7 @@ class CmpService {
   OSSL_CMP_PKISI* CertRequest(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG* crm, const X509_REQ* p10cr,
                               X509** cert_out, STACK_OF(X509) * *chain_out, STACK_OF(X509) * *ca_pubs);
   OSSL_CMP_PKISI* Revoke(Req& r, const X509_NAME* issuer, const ASN1_INTEGER* serial);
-  bool Genm(Req& r, STACK_OF(OSSL_CMP_ITAV) * *out);
+  bool Genm(Req& r, const STACK_OF(OSSL_CMP_ITAV) * in, STACK_OF(OSSL_CMP_ITAV) * *out);
   bool CertConf(Req& r, const ASN1_OCTET_STRING* cert_hash);
 
  private:
@@ -93,6 +94,10 @@ class CmpService {
     Bytes cert;  // the certificate the certConf must confirm
   };
   Result<std::shared_ptr<OSSL_CMP_SRV_CTX>> NewServerContext();
+  // The genp answers (cmp_general.cc): each pushes one ITAV onto `out`.
+  Status AnswerCaCerts(STACK_OF(OSSL_CMP_ITAV) * out);
+  Status AnswerRootCaCert(const OSSL_CMP_ITAV* q, STACK_OF(OSSL_CMP_ITAV) * out);
+  Status AnswerCrlStatusList(const OSSL_CMP_ITAV* q, STACK_OF(OSSL_CMP_ITAV) * out);
   void Process(Req& r, const Bytes& body, HttpReply& reply);
   Status Authenticate(Req& r);
   Status Authorize(Req& r, int type, IssueItem& item, std::string& profile);

@@ -1,7 +1,8 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// Internals shared by cmp_service.cc (HTTP, protection, OpenSSL's server)
-// and cmp_requests.cc (the ir/cr/p10cr/kur/rr/genm/certConf callbacks).
+// Internals shared by cmp_service.cc (HTTP, protection, OpenSSL's server),
+// cmp_requests.cc (the ir/cr/p10cr/kur/rr/certConf callbacks) and
+// cmp_general.cc (genm).
 // Not a public interface.
 #ifndef CERTVAULT_CA_SERVER_CMP_SERVICE_INTERNAL_H_
 #define CERTVAULT_CA_SERVER_CMP_SERVICE_INTERNAL_H_

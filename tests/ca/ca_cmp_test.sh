@@ -190,6 +190,25 @@ log "rr by the certificate's own key and by a revocation operator; a foreign rr 
 cmp_ok -cmd genm "${SIG[@]}" -infotype caCerts
 grep -qi "caCerts" "$WORK/cmp.log" || { cat "$WORK/cmp.log"; fail "genm: no caCerts"; }
 log "genm: caCerts"
+# genm questions openssl cmp 3.0 cannot ask (RFC 9483 §4.3.2, §4.3.4), with our own client.
+genm() {
+  timeout "$T" "$CMP_GENM" --port "$OCSP_PORT" --path .well-known/cmp --trusted "$CA_DIR/root.pem" \
+    --untrusted "$CA_DIR/chain.pem" --cert "$WORK/terminal.pem" --key "$WORK/terminal.key" "$@" 2>"$WORK/genm.err"
+}
+if [[ -n "${CMP_GENM:-}" && -x "$CMP_GENM" ]]; then
+  [[ $(genm --root) == "rootCaKeyUpdate absent" ]] || { cat "$WORK/genm.err"; fail "genm rootCaCert without a root rollover"; }
+  ca crl 2>"$WORK/crl.out" || { cat "$WORK/crl.out"; fail "crl"; }
+  CRL_URL="http://127.0.0.1:$OCSP_PORT/crl/full.crl"
+  got=$(genm --crl "$CRL_URL" --out "$WORK/genm.crl")
+  [[ $got == "crls 1" ]] || { cat "$WORK/genm.err"; fail "genm crlStatusList: $got"; }
+  openssl crl -inform DER -in "$WORK/genm.crl" -CAfile "$CA_DIR/chain.pem" -noout 2>&1 | grep -q "verify OK" \
+    || fail "genm crls: the CRL does not verify"
+  since=$(date -d "$(openssl crl -inform DER -in "$WORK/genm.crl" -noout -lastupdate | cut -d= -f2)" +%s)
+  [[ $(genm --crl "$CRL_URL" --since "$since") == "crls absent" ]] || fail "genm crlStatusList with the current thisUpdate"
+  [[ $(genm --crl "$CRL_URL" --since "$((since - 1))") == "crls 1" ]] || fail "genm crlStatusList with an older thisUpdate"
+  [[ $(genm --crl "http://elsewhere.example/crl") == "crls absent" ]] || fail "genm crlStatusList of another CRL"
+  log "genm rootCaCert (no update: absent), crlStatusList (the current CRL when older or unknown, else absent)"
+fi
 # certvault revoke (the device side): CMP rr signed by the vault key through certvault's provider.
 DEV="$WORK/device"
 dev() { timeout "$T" "$CLI" --vault "$DEV" --pin "$USER_PIN" "$@"; }
@@ -252,6 +271,130 @@ dev enroll --protocol cmp --server "http://$SERVER" --key a2 --profile attested 
   --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" --attest >"$WORK/e.out" 2>&1 \
   || { cat "$WORK/e.out"; fail "enroll --protocol cmp --attest (p10cr)"; }
 log "CMP p10cr: enroll --attest issued under require_attestation; without the attestation refused"
+# CMP over TLS (https://, the server authenticated against --trust) with mutual TLS by the vault key:
+# p10cr with --auth-cert, kur (renew --protocol cmp), kur with a new key (renew --rekey), rr.
+TLS_URL="https://127.0.0.1:$HTTPS_PORT"
+# Mutual TLS, seen by another TLS server (Python's ssl, a server certificate under boot-ca, client
+# certificates required): the CMP client presents --auth-cert, whose key signs the handshake in the vault.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/fake.key" -subj "/CN=fake" \
+  -out "$WORK/fake.csr" 2>/dev/null || fail "req fake"
+printf 'subjectAltName=IP:127.0.0.1\n' >"$WORK/fake.cnf"
+openssl x509 -req -in "$WORK/fake.csr" -CA "$WORK/boot-ca.pem" -CAkey "$WORK/boot-ca.key" -CAcreateserial -days 30 \
+  -extfile "$WORK/fake.cnf" -out "$WORK/fake.pem" 2>/dev/null || fail "sign fake"
+FAKE_PORT="$(free_port)"
+timeout "$T" python3 - "$FAKE_PORT" "$WORK" >"$WORK/tls_peer.out" 2>&1 <<'PY' &
+import socket, ssl, sys
+port, work = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(work + "/fake.pem", work + "/fake.key")
+ctx.load_verify_locations(work + "/boot-ca.pem")
+ctx.verify_mode = ssl.CERT_REQUIRED
+with socket.create_server(("127.0.0.1", port)) as srv:
+    print("listening", flush=True)
+    conn, _ = srv.accept()
+    with ctx.wrap_socket(conn, server_side=True) as tls:
+        print("peer", dict(x[0] for x in tls.getpeercert()["subject"]), flush=True)
+        tls.recv(65536)
+        tls.sendall(b"HTTP/1.0 503 not a CMP server\r\nContent-Length: 0\r\n\r\n")
+PY
+FAKE_PID=$!
+wait_for_line "$WORK/tls_peer.out" "listening" 20 || { cat "$WORK/tls_peer.out"; fail "the TLS peer did not start"; }
+dev enroll --protocol cmp --server "https://127.0.0.1:$FAKE_PORT" --key t0 --profile device --subject /CN=t0 \
+  --trust "$WORK/boot-ca.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 \
+  && fail "a TLS server that is no CMP server enrolled"
+wait "$FAKE_PID" 2>/dev/null
+grep -q "peer {'commonName': 'terminal-1'}" "$WORK/tls_peer.out" \
+  || { cat "$WORK/tls_peer.out" "$WORK/t.out"; fail "no client certificate in the CMP TLS handshake"; }
+dev list --login >"$WORK/before.list" 2>&1
+dev enroll --protocol cmp --server "$TLS_URL" --key t1 --profile device --subject "/CN=t1.devices.example.com" \
+  --trust "$WORK/boot-ca.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 \
+  && fail "CMP over TLS with a server outside --trust"
+expect_contains "$WORK/t.out" "TLS" "CMP over TLS, wrong anchor: no TLS reason"
+dev list --login >"$WORK/after.list" 2>&1
+diff "$WORK/before.list" "$WORK/after.list" >&2 || fail "a refused CMP-over-TLS enrollment changed the device vault"
+dev enroll --protocol cmp --server "$TLS_URL" --key t1 --profile device --subject "/CN=t1.devices.example.com" \
+  --san DNS:t1.devices.example.com --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" \
+  >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out"; fail "enroll --protocol cmp over https"; }
+dev export-cert --cert "pkcs11:object=t1;type=cert" --out "$WORK/t1.pem" || fail "export-cert t1"
+verify "$WORK/t1.pem"
+t1_serial=$(serial_of "$WORK/t1.pem")
+dev renew --protocol cmp --server "$TLS_URL" --cert t1 --trust "$CA_DIR/root.pem" --provider-module "$PROVIDER" \
+  >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out" "$CA_DIR/access.log"; fail "renew --protocol cmp (kur) over https"; }
+dev export-cert --cert "pkcs11:object=t1;type=cert" --out "$WORK/t1b.pem" || fail "export-cert t1 renewed"
+verify "$WORK/t1b.pem"
+[[ $(serial_of "$WORK/t1b.pem") != "$t1_serial" ]] || fail "kur: the same serial"
+[[ $(openssl x509 -in "$WORK/t1b.pem" -noout -pubkey) == $(openssl x509 -in "$WORK/t1.pem" -noout -pubkey) ]] \
+  || fail "renew without --rekey changed the key"
+grep '"op":"cmp-kur"' "$CA_DIR/access.log" | grep -q '"result":"issued"' || fail "renew --protocol cmp: no kur issued"
+log "CMP over TLS: the client certificate in the handshake (a Python TLS server), p10cr with mutual TLS, a server outside --trust refused (vault unchanged), kur keeping the key"
+# renew --rekey over CMP: the kur is signed by the old certificate's key, the new certificate carries a new key
+# made in the vault, same subject; the old certificate and key are kept as t1.replaced-<serial>.
+old_serial=$(serial_of "$WORK/t1b.pem")
+dev list --login >"$WORK/before.list" 2>&1
+dev renew --protocol cmp --rekey --server "$TLS_URL/.well-known/cmp/p/attested" --cert t1 --trust "$CA_DIR/root.pem" \
+  --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 && fail "renew --rekey into another profile"
+grep -qi "refused" "$WORK/t.out" || { cat "$WORK/t.out"; fail "refused rekey: no reason"; }
+dev list --login >"$WORK/after.list" 2>&1
+diff "$WORK/before.list" "$WORK/after.list" >&2 || fail "a refused rekey changed the device vault (its new key must go)"
+dev renew --protocol cmp --rekey --server "$TLS_URL" --cert t1 --trust "$CA_DIR/root.pem" --provider-module "$PROVIDER" \
+  --json >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out" "$CA_DIR/access.log"; fail "renew --rekey --protocol cmp"; }
+grep -q '"key_created":true' "$WORK/t.out" || { cat "$WORK/t.out"; fail "renew --rekey --json"; }
+dev export-cert --cert "pkcs11:object=t1;type=cert" --out "$WORK/t1c.pem" || fail "export-cert t1 rekeyed"
+verify "$WORK/t1c.pem"
+[[ $(openssl x509 -in "$WORK/t1c.pem" -noout -subject) == $(openssl x509 -in "$WORK/t1b.pem" -noout -subject) ]] \
+  || fail "rekey: the subject changed"
+[[ $(openssl x509 -in "$WORK/t1c.pem" -noout -pubkey) != $(openssl x509 -in "$WORK/t1b.pem" -noout -pubkey) ]] \
+  || fail "rekey: the same key"
+dev export-pubkey --key t1 --out "$WORK/t1c.pub" || fail "export-pubkey t1 (the new key)"
+[[ $(openssl pkey -pubin -in "$WORK/t1c.pub") == $(openssl x509 -in "$WORK/t1c.pem" -noout -pubkey) ]] \
+  || fail "rekey: the certificate labelled t1 does not carry the key labelled t1"
+tail -n 1 "$CA_DIR/access.log" | grep '"op":"cmp-kur"' | grep -qi "serial=$old_serial" \
+  || { tail -n 2 "$CA_DIR/access.log"; fail "rekey: the kur was not signed by the old certificate"; }
+dev export-cert --cert "pkcs11:object=t1.replaced-$old_serial;type=cert" --out "$WORK/t1old.pem" \
+  || { dev list --login; fail "rekey: the old certificate is not kept as t1.replaced-$old_serial"; }
+dev list --login | grep -c "label=t1.replaced-$old_serial " | grep -qx 3 || { dev list --login; fail "rekey: old key pair not kept"; }
+dev list --login | grep -q "rekeying" && fail "rekey: a pending object left"
+# rr over TLS with the old key (kept in the vault): the old certificate revoked.
+dev revoke --server "$TLS_URL" --cert "t1.replaced-$old_serial" --reason superseded --trust "$CA_DIR/root.pem" \
+  --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out"; fail "revoke over https"; }
+ca show "$(echo "$old_serial" | tr 'A-F' 'a-f')" 2>&1 | grep -qi "revoked" || fail "revoke over https: not revoked"
+log "renew --rekey over CMP: kur signed by the old key, new key and certificate (same subject), old pair kept; a refused rekey leaves the vault as it was; rr over TLS"
+# renew --rekey over EST: simplereenroll with the new key's CSR, mutual TLS with the old key.
+dev renew --rekey --server "$TLS_URL/.well-known/est/device" --cert t1 --trust "$CA_DIR/root.pem" \
+  --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out"; fail "renew --rekey over EST"; }
+dev export-cert --cert "pkcs11:object=t1;type=cert" --out "$WORK/t1d.pem" || fail "export-cert t1 EST-rekeyed"
+verify "$WORK/t1d.pem"
+[[ $(openssl x509 -in "$WORK/t1d.pem" -noout -pubkey) != $(openssl x509 -in "$WORK/t1c.pem" -noout -pubkey) ]] \
+  || fail "EST rekey: the same key"
+[[ $(openssl x509 -in "$WORK/t1d.pem" -noout -subject) == $(openssl x509 -in "$WORK/t1c.pem" -noout -subject) ]] \
+  || fail "EST rekey: the subject changed"
+log "renew --rekey over EST: simplereenroll with the new key's CSR"
+# The same verbs with the device vault behind certvaultd (daemon mode: the CLI and the provider it loads both
+# reach the vault through the socket, CERTVAULT_SOCKET).
+if [[ -n "${CERTVAULTD:-}" && -x "$CERTVAULTD" ]]; then
+  printf '[daemon]\n' >"$WORK/devd.conf"
+  "$CERTVAULTD" --config "$WORK/devd.conf" --vault "$DEV" --socket "$WORK/devd.sock" >"$WORK/devd.log" 2>&1 &
+  DEVD_PID=$!
+  BG_PIDS+=("$DEVD_PID")
+  wait_for_line "$WORK/devd.log" "serving" 10 || { cat "$WORK/devd.log"; fail "certvaultd did not start"; }
+  ddev() { CERTVAULT_SOCKET="$WORK/devd.sock" dev "$@"; }
+  before=$(openssl x509 -in "$WORK/t1d.pem" -noout -serial | cut -d= -f2)
+  ddev renew --protocol cmp --rekey --server "$TLS_URL" --cert t1 --trust "$CA_DIR/root.pem" --provider-module "$PROVIDER" \
+    >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out" "$WORK/devd.log"; fail "renew --rekey --protocol cmp through certvaultd"; }
+  ddev export-cert --cert "pkcs11:object=t1;type=cert" --out "$WORK/t1e.pem" || fail "export-cert t1 (daemon)"
+  verify "$WORK/t1e.pem"
+  [[ $(openssl x509 -in "$WORK/t1e.pem" -noout -pubkey) != $(openssl x509 -in "$WORK/t1d.pem" -noout -pubkey) ]] \
+    || fail "daemon rekey: the same key"
+  ddev revoke --server "$TLS_URL" --cert "t1.replaced-$before" --reason superseded --trust "$CA_DIR/root.pem" \
+    --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 || { cat "$WORK/t.out"; fail "revoke over https through certvaultd"; }
+  ddev enroll --protocol cmp --server "$TLS_URL" --key t2 --profile device --subject "/CN=t2.devices.example.com" \
+    --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/t.out" 2>&1 \
+    || { cat "$WORK/t.out"; fail "enroll --protocol cmp over https through certvaultd"; }
+  kill "$DEVD_PID" && wait "$DEVD_PID" 2>/dev/null
+  dev export-cert --cert "pkcs11:object=t2;type=cert" --out "$WORK/t2.pem" || fail "export-cert t2"
+  verify "$WORK/t2.pem"
+  log "through certvaultd: renew --rekey and revoke and enroll over CMP with mutual TLS"
+fi
 # server-cert (the old TLS key is destroyed in the token) and SIGHUP: CMP answers are signed by the new key.
 SERVE_PID=$(pgrep -P "${BG_PIDS[0]}") || fail "no serve process under the timeout started here"
 ca server-cert --san IP:127.0.0.1 2>/dev/null || fail "second server-cert"
@@ -276,4 +419,13 @@ curl -s "http://$SERVER/metrics" >"$WORK/metrics.txt"
 grep -q 'certvault_ca_issued_total{op="cmp-p10cr"}' "$WORK/metrics.txt" || { cat "$WORK/metrics.txt"; fail "metrics: no CMP issuance"; }
 grep -q 'certvault_ca_refused_total{op="cmp-cr"}' "$WORK/metrics.txt" || { cat "$WORK/metrics.txt"; fail "metrics: no CMP refusal"; }
 grep -q "$CODE_PW" "$CA_DIR/access.log" && fail "access log: an enrollment code password"
+# genm rootCaCert after a root rollover: the new root and both link certificates (RFC 4210 §4.4).
+if [[ -n "${CMP_GENM:-}" && -x "$CMP_GENM" ]]; then
+  ca rollover --root 2>"$WORK/roll.out" || { cat "$WORK/roll.out"; fail "rollover --root"; }
+  [[ $(genm --root --out "$WORK/new-root.der") == "rootCaKeyUpdate newWithOld=1 oldWithNew=1" ]] \
+    || { cat "$WORK/genm.err"; fail "genm rootCaCert after a root rollover"; }
+  command cmp -s "$WORK/new-root.der" <(openssl x509 -in "$CA_DIR/root-g2.pem" -outform DER) || fail "newWithNew is not root-g2"
+  [[ $(genm --root --have "$CA_DIR/root-g2.pem") == "rootCaKeyUpdate absent" ]] || fail "genm rootCaCert with the new root"
+  log "genm rootCaCert after rollover --root: newWithNew is the new root, with both link certificates"
+fi
 log "OK"
