@@ -103,6 +103,20 @@ TEST_F(CustodyE2eTest, AnyTwoOfThreeCreateAndDestroyAProtectedKeyOneNever) {
   EXPECT_EQ(Cli({"audit", "--verify"}).code, 0);
 }
 
+// CKM_CV_QUORUM tells a PKCS#11 application (certvault-ca init) that the
+// token has a quorum, with k and n; a token without one does not list it.
+TEST_F(CustodyE2eTest, OnlyATokenWithAQuorumListsCkmCvQuorum) {
+  Opened before = UserSession("ca-key");
+  EXPECT_EQ(before.backend->GetMechanismInfo(1, kCkmCvQuorum).status().reason(), Reason::kMechanismInvalid);
+  QuorumInit({"cA", "cB", "cC"});
+  Opened after = UserSession("ca-key");
+  auto info = after.backend->GetMechanismInfo(1, kCkmCvQuorum);
+  ASSERT_TRUE(info.ok()) << info.status().message();
+  EXPECT_EQ(info->min_key_size, 2u);
+  EXPECT_EQ(info->max_key_size, 3u);
+  EXPECT_EQ(info->flags, 0u);
+}
+
 TEST_F(CustodyE2eTest, Pkcs11CannotChangeCopyDestroyOrForgeAProtectedKey) {
   QuorumInit({"cA", "cB", "cC"});
   ASSERT_EQ(Cli(Keygen("root", Approved("create-key", {"cA", "cB"}))).code, 0);

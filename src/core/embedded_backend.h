@@ -353,6 +353,9 @@ class EmbeddedBackend final : public Backend {
   // Store: the open store, opening it if the database now exists (another
   // process may have created it). kNotFound if there is no vault yet.
   Result<storage::Store*> Store();
+  // QuorumMechanism: CKM_CV_QUORUM with k and n when `token` has a quorum
+  // record (backend_custody.cc), else nothing.
+  std::optional<MechanismInfo> QuorumMechanism(storage::TokenId token);
   Result<storage::Store*> CreateStoreIfMissing();
   Result<storage::TokenRow> TokenForSlot(SlotId slot);
   std::shared_ptr<TokenRuntime> Runtime(storage::TokenId token);
