@@ -287,6 +287,7 @@ constexpr Entry kEntries[] = {
     {Op::kCopyObject, Forward<&B::CopyObject, S, O, AttributeSet>},
     {Op::kDestroyObject, Forward<&B::DestroyObject, S, O>},
     {Op::kReplaceCertificate, Forward<&B::ReplaceCertificate, S, O, AttributeSet>},
+    {Op::kDestroyProtectedObjects, Forward<&B::DestroyProtectedObjects, S, std::vector<uint64_t>, std::string>},
     {Op::kGetObjectSize, Forward<&B::GetObjectSize, S, O>},
     {Op::kGetAttributeValue, GetAttributeValue},
     {Op::kSetAttributeValue, Forward<&B::SetAttributeValue, S, O, AttributeSet>},

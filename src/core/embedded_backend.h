@@ -207,10 +207,10 @@ class EmbeddedBackend final : public Backend {
   // DestroyProtectedObjects: destroys `objects` (token keys with
   // CKA_CV_QUORUM_PROTECTED, found by the caller in a user session) under the
   // approved `destroy-key` operation `op_id` (single use: one call). Not
-  // reachable through PKCS#11. kArgumentsBad if one is not such a key,
+  // reachable through PKCS#11 (IPC op DestroyProtectedObjects). kArgumentsBad if one is not such a key,
   // kPermissionDenied if the operation is not approved (nothing destroyed).
   Status DestroyProtectedObjects(SessionHandle session, const std::vector<ObjectHandle>& objects,
-                                 const std::string& op_id);
+                                 const std::string& op_id) override;
 
   // --- maintenance verbs: quorum, backup, zeroize (backend_quorum.cc) ---
   // UnlockTokenKey: checks `pin` of `user` for `token` as C_Login does (the

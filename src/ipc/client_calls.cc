@@ -139,6 +139,12 @@ Result<ObjectHandle> DaemonBackend::ReplaceCertificate(SessionHandle session, Ob
   return h;
 }
 
+Status DaemonBackend::DestroyProtectedObjects(SessionHandle session, const std::vector<ObjectHandle>& objects,
+                                              const std::string& op_id) {
+  BeforeChange();
+  return Call({Op::kDestroyProtectedObjects, session}, Args(objects, std::string_view(op_id)), NoFields);
+}
+
 Result<uint64_t> DaemonBackend::GetObjectSize(SessionHandle session, ObjectHandle object) {
   uint64_t size = 0;
   CV_RETURN_IF_ERROR(Call({Op::kGetObjectSize, session}, Args(object), Into(&size)));

@@ -55,6 +55,8 @@ class DaemonBackend final : public Backend {
   Result<ObjectHandle> CopyObject(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) override;
   Status DestroyObject(SessionHandle session, ObjectHandle object) override;
   Result<ObjectHandle> ReplaceCertificate(SessionHandle session, ObjectHandle old, const AttributeSet& tmpl) override;
+  Status DestroyProtectedObjects(SessionHandle session, const std::vector<ObjectHandle>& objects,
+                                 const std::string& op_id) override;
   Result<uint64_t> GetObjectSize(SessionHandle session, ObjectHandle object) override;
   Status GetAttributeValue(SessionHandle session, ObjectHandle object,
                            std::vector<AttributeRequest>* requests) override;

@@ -4,8 +4,9 @@
 # operation (2 of 3 custodians) cannot be deleted by pkcs11-tool
 # (CKR_ACTION_PROHIBITED); one custodian's approval of destroy-key is not
 # enough; two are, through `certvault delete --op ID`. In daemon mode the
-# creation and the refusals go through certvaultd; the quorum verbs and
-# `delete --op` open the vault in their own process (embedded) next to it.
+# creation (keygen --op), the refusals and the destruction (delete --op, IPC
+# op DestroyProtectedObjects) go through certvaultd, which checks the
+# approvals; the quorum verbs open the vault in their own process next to it.
 source "$(dirname "$0")/lib.sh"
 need_tool pkcs11-tool
 [[ -n "${CLI:-}" ]] || skip "needs the certvault CLI (CLI)"
@@ -16,7 +17,7 @@ export CERTVAULT_CONF="$WORK/conf.toml"   # low Argon2id cost for every token he
 init_token
 
 cv() { timeout "$T" "$CLI" "$@"; }
-# The quorum verbs and delete --op run in embedded mode only: next to certvaultd they open the vault themselves.
+# The quorum verbs run in embedded mode only: next to certvaultd they open the vault themselves.
 cv_embedded() { timeout "$T" env -u CERTVAULT_SOCKET "$CLI" "$@"; }
 custodians=()
 for c in cA cB cC; do
@@ -46,9 +47,9 @@ log "destroy-key: one approval is refused, two delete the key"
 id=$(request destroy-key)
 approve "$id" cB
 expect_failure "delete --op with 1 of 2 approvals" \
-  cv_embedded delete --object ca-root --type all --op "$id" --pin "$USER_PIN"
+  cv delete --object ca-root --type all --op "$id" --pin "$USER_PIN"
 expect_contains "$WORK/expect_failure.out" "1 of 2 approvals" "k-1 approvals: wrong error"
 approve "$id" cA
-cv_embedded delete --object ca-root --type all --op "$id" --pin "$USER_PIN" >"$WORK/delete.out" || fail "delete --op"
+cv delete --object ca-root --type all --op "$id" --pin "$USER_PIN" >"$WORK/delete.out" || fail "delete --op"
 p11_user --list-objects >"$WORK/list.out" 2>&1 || fail "pkcs11-tool --list-objects"
 if grep -q "ca-root" "$WORK/list.out"; then cat "$WORK/list.out" >&2; fail "the key survived an approved delete"; fi
