@@ -103,7 +103,9 @@ enum class Op : uint16_t {
   kSignInitSign = 84,  // SignInit and Sign in one round trip: a C_SignInit the client answered itself
   kContinued = 85,     // a part of the next request's body, for requests over one frame (docs/formats/ipc.md)
   kDestroyProtectedObjects = 86,  // certvault extension: quorum-protected keys under an approved operation
-  kOpLimit = 87,                  // one past the largest op
+  kQuorumApprovalTicket = 87,     // certvault extension: a custodian's approval, vault side (src/quorum/quorum.h)
+  kQuorumStoreApproval = 88,
+  kOpLimit = 89,  // one past the largest op
 };
 
 // WipingAllocator: frames carry PINs and key material (wrapped or not), so
