@@ -5,7 +5,6 @@
 #include "cli/keys.h"
 #include "cli/output.h"
 #include "src/base/status_macros.h"
-#include "src/core/embedded_backend.h"
 #include "src/crypto/x509_build.h"
 
 namespace certvault::cli {
@@ -95,18 +94,15 @@ Status CmdList(Context& ctx) {
 namespace {
 
 // DeleteProtected: quorum-protected keys, under the approved destroy-key
-// operation `op` (docs/design/quorum.md); embedded mode only.
+// operation `op` (docs/design/quorum.md); in daemon mode certvaultd checks
+// the approval and destroys them.
 Status DeleteProtected(Context& ctx, OpenedToken& t, const std::vector<ObjectHandle>& handles, const std::string& op) {
-  auto* embedded = dynamic_cast<core::EmbeddedBackend*>(ctx.backend);
-  if (embedded == nullptr) {
-    return Status(Reason::kFunctionNotSupported, "quorum-protected keys are destroyed in embedded mode (--vault DIR)");
-  }
   std::vector<ObjectInfo> infos;
   for (ObjectHandle h : handles) {
     CV_ASSIGN_OR_RETURN(ObjectInfo info, DescribeObject(t.session, h));
     infos.push_back(std::move(info));
   }
-  CV_RETURN_IF_ERROR(embedded->DestroyProtectedObjects(t.session.handle(), handles, op));
+  CV_RETURN_IF_ERROR(ctx.backend->DestroyProtectedObjects(t.session.handle(), handles, op));
   for (const ObjectInfo& info : infos) *ctx.out << "deleted " << FormatPkcs11Uri(ObjectUri(t.token, info)) << "\n";
   return OkStatus();
 }

@@ -2,7 +2,8 @@
 //
 // certvault quorum init|request|approve, backup, restore, zeroize
 // (docs/design/quorum.md, docs/cli.md). Embedded mode: these verbs open the
-// vault and the custodian tokens in this process (src/quorum/).
+// vault and the custodian tokens in this process (src/quorum/); in daemon
+// mode `quorum approve` hands the sealed approval to certvaultd.
 #include <sys/stat.h>
 
 #include <memory>
@@ -14,6 +15,8 @@
 #include "src/core/config.h"
 #include "src/core/embedded_backend.h"
 #include "src/core/policy_pin.h"
+#include "src/ipc/daemon_backend.h"
+#include "src/ipc/open_backend.h"
 #include "src/policy/custody.h"
 #include "src/quorum/backup.h"
 #include "src/quorum/custodian.h"
@@ -159,11 +162,34 @@ Status QuorumRequest(Context& ctx) {
   return OkStatus();
 }
 
+// ApproveThroughDaemon: the approval of `c` sent to certvaultd on `socket`,
+// which checks and stores it (the CLI need not read vault.db): the
+// custodian's share is sealed here, to the operation's key.
+Status ApproveThroughDaemon(Context& ctx, const BackendOptions& options, const std::string& id, quorum::Custodian& c) {
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, OpenBackend(options));
+  auto* daemon = dynamic_cast<ipc::DaemonBackend*>(backend.get());
+  if (daemon == nullptr) return InternalError("daemon mode without a certvaultd client");
+  CV_ASSIGN_OR_RETURN(Bytes ticket, daemon->QuorumApprovalTicket(id));
+  Result<Bytes> approval = quorum::SealApproval(ticket, c);
+  if (!approval.ok()) {
+    return PermissionDeniedError("op=" + id + " custodian=" + c.name() + ": " +
+                                 std::string(approval.status().message()));
+  }
+  CV_ASSIGN_OR_RETURN(auto state, daemon->QuorumStoreApproval(id, *approval));
+  c.Record("custodian_approve", "ok", "op=" + id + " through certvaultd");
+  *ctx.out << "approved: " << state.first << " of " << state.second << "\n";
+  return OkStatus();
+}
+
 Status QuorumApprove(Context& ctx) {
-  CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
   CV_ASSIGN_OR_RETURN(std::string id, Need(ctx, "op"));
   CV_ASSIGN_OR_RETURN(auto custodians, OpenCustodians(ctx));
   if (custodians.size() != 1) return InvalidArgumentError("one --custodian approves at a time");
+  BackendOptions options;
+  options.vault_dir = ctx.args->Get("vault").value_or("");
+  CV_ASSIGN_OR_RETURN(std::string socket, DaemonSocketFor(options));
+  if (!socket.empty()) return ApproveThroughDaemon(ctx, options, id, *custodians[0]);
+  CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
   CV_ASSIGN_OR_RETURN(quorum::ApprovalState state, quorum::ApproveOp(*v.store, id, *custodians[0]));
   *ctx.out << "approved: " << state.approvals << " of " << int(state.k) << "\n";
   return OkStatus();
@@ -190,7 +216,8 @@ Status QuorumPolicy(Context& ctx) {
   CV_ASSIGN_OR_RETURN(bool guarded, Authorize(ctx, v, token, tk, "policy", /*optional=*/false));
   (void)guarded;
   CV_RETURN_IF_ERROR(PinCurrentPolicy(ctx, v, token, tk));
-  CV_RETURN_IF_ERROR(quorum::RecordEvent(*v.store, token, &tk, "so", "policy_approved", "ok", "approved by the quorum"));
+  CV_RETURN_IF_ERROR(
+      quorum::RecordEvent(*v.store, token, &tk, "so", "policy_approved", "ok", "approved by the quorum"));
   *ctx.out << "token " << token << ": the vault's current policy is approved\n";
   return OkStatus();
 }
@@ -207,13 +234,17 @@ Status QuorumStatus(Context& ctx) {
   }
   *ctx.out << "token " << token << ": " << int(config->k) << "-of-" << int(config->n) << " quorum "
            << quorum::HexOf(config->quorum_id) << " epoch " << config->epoch << " (unverified: no PIN given)\n";
-  for (const quorum::CustodianEntry& c : config->custodians) *ctx.out << "  custodian " << int(c.x) << ": " << c.name << "\n";
+  for (const quorum::CustodianEntry& c : config->custodians)
+    *ctx.out << "  custodian " << int(c.x) << ": " << c.name << "\n";
   CV_ASSIGN_OR_RETURN(auto rows, v.store->ListMetaRows(quorum::internal::Prefix(token) + "op/"));
   for (const auto& [key, value] : rows) {
     const std::string rest = key.substr(quorum::internal::Prefix(token).size() + 3);
-    if (rest.size() == 32) *ctx.out << "  operation " << rest << "\n";
-    else if (rest.find("/approval/") != std::string::npos) *ctx.out << "    approved by custodian " << rest.substr(42) << "\n";
-    else if (rest.ends_with("/done")) *ctx.out << "    done\n";
+    if (rest.size() == 32)
+      *ctx.out << "  operation " << rest << "\n";
+    else if (rest.find("/approval/") != std::string::npos)
+      *ctx.out << "    approved by custodian " << rest.substr(42) << "\n";
+    else if (rest.ends_with("/done"))
+      *ctx.out << "    done\n";
   }
   return OkStatus();
 }
@@ -280,7 +311,8 @@ Status CmdRestore(Context& ctx) {
   CV_ASSIGN_OR_RETURN(quorum::ArchiveInfo info, quorum::InspectArchive(archive));
   if (ctx.args->Has("overwrite")) return RestoreOverwrite(ctx, archive, info);
   CV_ASSIGN_OR_RETURN(auto custodians, OpenCustodians(ctx));
-  if (mkdir(ctx.vault_dir.c_str(), 0700) != 0 && errno != EEXIST) return UnavailableError("cannot create " + ctx.vault_dir);
+  if (mkdir(ctx.vault_dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return UnavailableError("cannot create " + ctx.vault_dir);
   storage::StoreOptions options;
   options.create_if_missing = true;
   CV_ASSIGN_OR_RETURN(std::unique_ptr<storage::Store> store, storage::OpenStore(ctx.vault_dir + "/vault.db", options));

@@ -63,20 +63,6 @@ class CustodyE2eTest : public QuorumE2eTest {
     EXPECT_EQ(r.code, 0) << r.err;
     return archive;
   }
-  // Objects: how many objects token 1 of vault `vault` has.
-  size_t Objects(const std::string& vault) {
-    auto store = storage::OpenStore(dir_ + "/" + vault + "/vault.db", storage::StoreOptions{});
-    EXPECT_TRUE(store.ok());
-    size_t n = 0;
-    EXPECT_TRUE((*store)
-                    ->ForEachObject(1,
-                                    [&](const storage::ObjectRow&) {
-                                      ++n;
-                                      return OkStatus();
-                                    })
-                    .ok());
-    return n;
-  }
   CliRun Overwrite(const std::string& vault, const std::string& archive, const std::string& op) {
     std::vector<std::string> w = {"restore", archive, "--overwrite", "--so-pin", "so-pin-1234"};
     if (!op.empty()) w.insert(w.end(), {"--op", op});
@@ -115,6 +101,20 @@ TEST_F(CustodyE2eTest, AnyTwoOfThreeCreateAndDestroyAProtectedKeyOneNever) {
     EXPECT_TRUE(Contains(log, a)) << a;
   }
   EXPECT_EQ(Cli({"audit", "--verify"}).code, 0);
+}
+
+// CKM_CV_QUORUM tells a PKCS#11 application (certvault-ca init) that the
+// token has a quorum, with k and n; a token without one does not list it.
+TEST_F(CustodyE2eTest, OnlyATokenWithAQuorumListsCkmCvQuorum) {
+  Opened before = UserSession("ca-key");
+  EXPECT_EQ(before.backend->GetMechanismInfo(1, kCkmCvQuorum).status().reason(), Reason::kMechanismInvalid);
+  QuorumInit({"cA", "cB", "cC"});
+  Opened after = UserSession("ca-key");
+  auto info = after.backend->GetMechanismInfo(1, kCkmCvQuorum);
+  ASSERT_TRUE(info.ok()) << info.status().message();
+  EXPECT_EQ(info->min_key_size, 2u);
+  EXPECT_EQ(info->max_key_size, 3u);
+  EXPECT_EQ(info->flags, 0u);
 }
 
 TEST_F(CustodyE2eTest, Pkcs11CannotChangeCopyDestroyOrForgeAProtectedKey) {
@@ -211,46 +211,10 @@ TEST_F(CustodyE2eTest, KillDuringOverwriteLeavesTheOldTokenOrTheNew) {
   auto copy = [&](const std::string& from, const std::string& to) {
     fs::copy(dir_ + "/" + from, dir_ + "/" + to, fs::copy_options::recursive);
   };
-  // The archive comes from a copy of the vault whose token is inflated with
-  // copies of its rows (their object-set MAC no longer holds, so the library
-  // makes the archive directly, as the CLI would after AuthorizeOp).
   const std::string backup_op = Approved("backup", {"cA", "cB"});
   copy("vault", "src");
   const std::string archive = dir_ + "/big.cvbk";
-  {
-    BackendOptions options;
-    options.vault_dir = dir_ + "/src";
-    auto b = OpenEmbeddedBackend(options);
-    ASSERT_TRUE(b.ok());
-    auto* vault = dynamic_cast<core::EmbeddedBackend*>(b->get());
-    storage::Store* store = *vault->MaintenanceStore();
-    auto tk =
-        vault->UnlockTokenKey(1, UserType::kSo, SecretBytes(std::string_view("so-pin-1234"), SecretAccess::Get()));
-    ASSERT_TRUE(tk.ok());
-    std::vector<storage::ObjectRow> proto, rows;
-    ASSERT_TRUE(store
-                    ->ForEachObject(1,
-                                    [&](const storage::ObjectRow& r) {
-                                      proto.push_back(r);
-                                      return OkStatus();
-                                    })
-                    .ok());
-    for (int i = 0; i < 1500; ++i) {
-      for (storage::ObjectRow r : proto) {
-        uint64_t oid = 0;
-        ASSERT_TRUE(crypto::RandomBytes({reinterpret_cast<uint8_t*>(&oid), sizeof(oid)}).ok());
-        r.object_id = (oid >> 2) | 1;
-        rows.push_back(std::move(r));
-      }
-    }
-    ASSERT_TRUE(store->RunExclusive([&] { return store->RestoreObjects(rows); }).ok());
-    ASSERT_TRUE(quorum::AuthorizeOp(*store, 1, *tk, backup_op, "backup").ok());
-    auto config = quorum::LoadQuorum(*store, 1, *tk);
-    quorum::BackupSummary summary;
-    auto made = quorum::CreateBackup(*store, 1, *tk, **config, &summary);
-    ASSERT_TRUE(made.ok());
-    Spit(archive, *made);
-  }
+  ASSERT_GT(InflatedBackup("src", backup_op, archive), 0u);
   const size_t fresh = Objects("src");
   ASSERT_EQ(CliPin({"keygen", "--label", "after", "--type", "ec:p256"}).code, 0);  // the vault moves on
   const size_t old = Objects("vault");

@@ -1,8 +1,9 @@
 // Copyright certvault developers. SPDX-License-Identifier: Apache-2.0
 //
-// QuorumE2eTest: a vault with token "t" (a P-256 key "ca-key") and four
-// custodian tokens cA..cD in temporary directories (low Argon2id cost), and
-// helpers to run the quorum verbs (docs/design/quorum.md).
+// QuorumCliFixture: helpers to run the quorum verbs (docs/design/quorum.md)
+// over vaults and custodian tokens in a temporary directory; its SetUp makes
+// only the directory. QuorumE2eTest: a vault with token "t" (a P-256 key
+// "ca-key") and four custodian tokens cA..cD (low Argon2id cost).
 #ifndef CERTVAULT_CLI_QUORUM_E2E_FIXTURE_H_
 #define CERTVAULT_CLI_QUORUM_E2E_FIXTURE_H_
 
@@ -14,23 +15,24 @@
 
 #include "cli/cli_e2e_fixture.h"
 #include "src/core/backend.h"
+#include "src/core/embedded_backend.h"
+#include "src/crypto/random.h"
+#include "src/quorum/backup.h"
+#include "src/quorum/quorum.h"
 #include "src/storage/store.h"
 
 namespace certvault::cli {
 
-class QuorumE2eTest : public CliE2eFixture {
+class QuorumCliFixture : public CliE2eFixture {
  protected:
-  void SetUp() override {
-    CliE2eFixture::SetUp();
-    std::ofstream(dir_ + "/conf.toml") << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n";
-    setenv("CERTVAULT_CONF", (dir_ + "/conf.toml").c_str(), 1);
-    Init();
-    ASSERT_EQ(CliPin({"keygen", "--label", "ca-key", "--type", "ec:p256"}).code, 0);
-    for (const char* c : {"cA", "cB", "cC", "cD"}) MakeCustodian(c);
-  }
   void TearDown() override {
     unsetenv("CERTVAULT_CONF");
     CliE2eFixture::TearDown();
+  }
+  // UseConf: DIR/conf.toml = the low Argon2id cost + `extra` lines, as $CERTVAULT_CONF.
+  void UseConf(const std::string& extra = "") {
+    std::ofstream(dir_ + "/conf.toml") << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\n" << extra;
+    setenv("CERTVAULT_CONF", (dir_ + "/conf.toml").c_str(), 1);
   }
   // At: `certvault --vault DIR/vault_name WORDS...`.
   CliRun At(const std::string& vault, std::vector<std::string> words) {
@@ -59,10 +61,14 @@ class QuorumE2eTest : public CliE2eFixture {
     words.insert(words.end(), {"--so-pin", "so-pin-1234"});
     return Cli(words);
   }
-  void QuorumInit(std::vector<std::string> names, const std::string& op = "") {
+  // QuorumInitRun: `quorum init --token t --k 2` to `names` (re-sharing under `op` if given).
+  CliRun QuorumInitRun(std::vector<std::string> names, const std::string& op = "") {
     std::vector<std::string> w = {"quorum", "init", "--token", "t", "--k", "2"};
     if (!op.empty()) w.insert(w.end(), {"--op", op});
-    CliRun r = So(WithCustodians(w, names));
+    return So(WithCustodians(w, names));
+  }
+  void QuorumInit(std::vector<std::string> names, const std::string& op = "") {
+    CliRun r = QuorumInitRun(names, op);
     ASSERT_EQ(r.code, 0) << r.err;
   }
   std::string Request(const std::string& op) {
@@ -93,6 +99,84 @@ class QuorumE2eTest : public CliE2eFixture {
   }
   static void Spit(const std::string& path, const Bytes& b) {
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  // Objects: how many objects token 1 of vault `vault` has.
+  size_t Objects(const std::string& vault) {
+    auto store = storage::OpenStore(dir_ + "/" + vault + "/vault.db", storage::StoreOptions{});
+    EXPECT_TRUE(store.ok());
+    size_t n = 0;
+    EXPECT_TRUE((*store)
+                    ->ForEachObject(1,
+                                    [&](const storage::ObjectRow&) {
+                                      ++n;
+                                      return OkStatus();
+                                    })
+                    .ok());
+    return n;
+  }
+  // InflatedBackup: token 1 of `vault` grown by 1,500 copies of its object
+  // rows (so that a restore takes a while; their object-set MAC no longer
+  // holds, so the library makes the archive directly, as the CLI would after
+  // AuthorizeOp of `backup_op`), archived at `out`. Returns the number of
+  // objects in the archive (0 on failure, which is also reported).
+  size_t InflatedBackup(const std::string& vault, const std::string& backup_op, const std::string& out) {
+    BackendOptions options;
+    options.vault_dir = dir_ + "/" + vault;
+    auto b = OpenEmbeddedBackend(options);
+    if (!b.ok()) {
+      ADD_FAILURE() << b.status().message();
+      return 0;
+    }
+    auto* embedded = dynamic_cast<core::EmbeddedBackend*>(b->get());
+    storage::Store* store = *embedded->MaintenanceStore();
+    auto tk =
+        embedded->UnlockTokenKey(1, UserType::kSo, SecretBytes(std::string_view("so-pin-1234"), SecretAccess::Get()));
+    if (!tk.ok()) {
+      ADD_FAILURE() << tk.status().message();
+      return 0;
+    }
+    std::vector<storage::ObjectRow> proto, rows;
+    EXPECT_TRUE(store
+                    ->ForEachObject(1,
+                                    [&](const storage::ObjectRow& r) {
+                                      proto.push_back(r);
+                                      return OkStatus();
+                                    })
+                    .ok());
+    for (int i = 0; i < 1500; ++i) {
+      for (storage::ObjectRow r : proto) {
+        uint64_t oid = 0;
+        EXPECT_TRUE(crypto::RandomBytes({reinterpret_cast<uint8_t*>(&oid), sizeof(oid)}).ok());
+        r.object_id = (oid >> 2) | 1;
+        rows.push_back(std::move(r));
+      }
+    }
+    EXPECT_TRUE(store->RunExclusive([&] { return store->RestoreObjects(rows); }).ok());
+    EXPECT_TRUE(quorum::AuthorizeOp(*store, 1, *tk, backup_op, "backup").ok());
+    auto config = quorum::LoadQuorum(*store, 1, *tk);
+    if (!config.ok()) {
+      ADD_FAILURE() << config.status().message();
+      return 0;
+    }
+    quorum::BackupSummary summary;
+    auto made = quorum::CreateBackup(*store, 1, *tk, **config, &summary);
+    if (!made.ok()) {
+      ADD_FAILURE() << made.status().message();
+      return 0;
+    }
+    Spit(out, *made);
+    return proto.size() + rows.size();
+  }
+};
+
+class QuorumE2eTest : public QuorumCliFixture {
+ protected:
+  void SetUp() override {
+    QuorumCliFixture::SetUp();
+    UseConf();
+    Init();
+    ASSERT_EQ(CliPin({"keygen", "--label", "ca-key", "--type", "ec:p256"}).code, 0);
+    for (const char* c : {"cA", "cB", "cC", "cD"}) MakeCustodian(c);
   }
 };
 

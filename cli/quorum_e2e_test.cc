@@ -234,36 +234,8 @@ TEST_F(QuorumE2eTest, KillDuringRestoreLeavesAllOrNothing) {
   std::string id = Request("backup");
   ASSERT_EQ(Approve(id, "cA").code, 0);
   ASSERT_EQ(Approve(id, "cB").code, 0);
-  size_t objects = 0;
-  {
-    BackendOptions options;
-    options.vault_dir = dir_ + "/vault";
-    auto b = OpenEmbeddedBackend(options);
-    ASSERT_TRUE(b.ok());
-    auto* vault = dynamic_cast<core::EmbeddedBackend*>(b->get());
-    storage::Store* store = *vault->MaintenanceStore();
-    auto tk = vault->UnlockTokenKey(1, UserType::kSo, SecretBytes(std::string_view("so-pin-1234"), SecretAccess::Get()));
-    ASSERT_TRUE(tk.ok());
-    // Copies of the key rows (MACs aside) so that the restore takes a while.
-    std::vector<storage::ObjectRow> proto, rows;
-    ASSERT_TRUE(store->ForEachObject(1, [&](const storage::ObjectRow& r) { proto.push_back(r); return OkStatus(); }).ok());
-    for (int i = 0; i < 1500; ++i) {
-      for (storage::ObjectRow r : proto) {
-        uint64_t oid = 0;
-        ASSERT_TRUE(crypto::RandomBytes({reinterpret_cast<uint8_t*>(&oid), sizeof(oid)}).ok());
-        r.object_id = (oid >> 2) | 1;
-        rows.push_back(std::move(r));
-      }
-    }
-    ASSERT_TRUE(store->RunExclusive([&] { return store->RestoreObjects(rows); }).ok());
-    objects = proto.size() + rows.size();
-    ASSERT_TRUE(quorum::AuthorizeOp(*store, 1, *tk, id, "backup").ok());
-    auto config = quorum::LoadQuorum(*store, 1, *tk);
-    quorum::BackupSummary summary;
-    auto archive = quorum::CreateBackup(*store, 1, *tk, **config, &summary);
-    ASSERT_TRUE(archive.ok());
-    Spit(dir_ + "/big.cvbk", *archive);
-  }
+  const size_t objects = InflatedBackup("vault", id, dir_ + "/big.cvbk");
+  ASSERT_GT(objects, 0u);
   auto restore = [&](const std::string& to) { return At(to, WithCustodians({"restore", dir_ + "/big.cvbk"}, {"cB", "cC"})); };
   auto start = std::chrono::steady_clock::now();
   ASSERT_EQ(restore("full").code, 0);

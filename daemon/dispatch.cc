@@ -8,6 +8,8 @@
 #include <tuple>
 
 #include "src/base/status_macros.h"
+#include "src/core/embedded_backend.h"
+#include "src/quorum/quorum.h"
 
 namespace certvault::daemon {
 namespace {
@@ -172,6 +174,46 @@ bool TokenGuarded(CallContext& c, Decoder& in, Encoder& out) {
   return Fn(c, in, out);
 }
 
+// QuorumStore: the vault's store for the approval calls (issue 16), only for
+// the token of `op_id` and only if the peer may use it ([daemon] token_access).
+Result<storage::Store*> QuorumStore(CallContext& c, const std::string& op_id) {
+  auto* embedded = dynamic_cast<core::EmbeddedBackend*>(c.app->backend.get());
+  if (embedded == nullptr) return Status(Reason::kFunctionNotSupported, "certvaultd: no vault for approvals");
+  CV_ASSIGN_OR_RETURN(storage::Store * store, embedded->MaintenanceStore());
+  CV_ASSIGN_OR_RETURN(storage::TokenId token, quorum::FindOpToken(*store, op_id));
+  if (c.token_access == nullptr || c.token_access->empty()) return store;
+  CV_ASSIGN_OR_RETURN(std::vector<storage::TokenRow> tokens, store->ListTokens());
+  for (const storage::TokenRow& t : tokens) {
+    if (t.token_id != token) continue;
+    CV_RETURN_IF_ERROR(MayUseToken(*c.token_access, t.label, Peer{c.app->uid, c.app->gids}));
+    return store;
+  }
+  return Status(Reason::kTokenNotPresent, "certvaultd: the operation's token is gone");
+}
+
+// QuorumApprovalTicket / QuorumStoreApproval: the vault side of `certvault
+// quorum approve` in daemon mode (src/quorum/quorum.h); the custodian's
+// token is opened, and its share sealed, in the CLI's process.
+bool QuorumApprovalTicket(CallContext& c, Decoder& in, Encoder& out) {
+  std::string id;
+  if (!ipc::GetAll(in, &id)) return false;
+  Result<storage::Store*> store = QuorumStore(c, id);
+  Reply(out, store.ok() ? quorum::ApprovalTicket(**store, id) : Result<Bytes>(store.status()));
+  return true;
+}
+
+bool QuorumStoreApproval(CallContext& c, Decoder& in, Encoder& out) {
+  std::string id;
+  std::span<const uint8_t> approval;
+  if (!ipc::GetAll(in, &id, &approval)) return false;
+  Result<storage::Store*> store = QuorumStore(c, id);
+  Result<quorum::ApprovalState> state =
+      store.ok() ? quorum::StoreApproval(**store, id, approval) : Result<quorum::ApprovalState>(store.status());
+  Reply(out, state.status());
+  if (state.ok()) ipc::PutAll(out, static_cast<uint32_t>(state->approvals), static_cast<uint32_t>(state->k));
+  return true;
+}
+
 bool OpenSession(CallContext& c, Decoder& in, Encoder& out) {
   SlotId slot = 0;
   uint64_t flags = 0;
@@ -287,6 +329,9 @@ constexpr Entry kEntries[] = {
     {Op::kCopyObject, Forward<&B::CopyObject, S, O, AttributeSet>},
     {Op::kDestroyObject, Forward<&B::DestroyObject, S, O>},
     {Op::kReplaceCertificate, Forward<&B::ReplaceCertificate, S, O, AttributeSet>},
+    {Op::kDestroyProtectedObjects, Forward<&B::DestroyProtectedObjects, S, std::vector<uint64_t>, std::string>},
+    {Op::kQuorumApprovalTicket, QuorumApprovalTicket},
+    {Op::kQuorumStoreApproval, QuorumStoreApproval},
     {Op::kGetObjectSize, Forward<&B::GetObjectSize, S, O>},
     {Op::kGetAttributeValue, GetAttributeValue},
     {Op::kSetAttributeValue, Forward<&B::SetAttributeValue, S, O, AttributeSet>},

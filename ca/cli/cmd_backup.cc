@@ -2,12 +2,11 @@
 //
 // certvault-ca backup / restore (issue 16, docs/formats/backup.md "CA
 // instance archive"): a whole CA instance in one file — a consistent
-// snapshot of its SQLite database (online backup API), the files of its
-// directory (ca.toml, certificates, the audit public key) and the archive of
-// its token made by `certvault backup` under the token's quorum. The PIN
-// file is never included.
+// snapshot of its database (SQLite: the online backup API; PostgreSQL:
+// pg_dump, ca/db/pg_backup.h), the files of its directory (ca.toml,
+// certificates, the audit public key) and the archive of its token made by
+// `certvault backup` under the token's quorum. The PIN file is never included.
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,10 +17,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "ca/cli/cli.h"
 #include "ca/config/ca_config.h"
-#include "src/base/byte_reader.h"
+#include "ca/db/ca_archive.h"
+#include "ca/db/pg_backup.h"
 #include "src/base/status_macros.h"
 
 namespace certvault::ca::cli {
@@ -29,14 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kMagic[] = "CVCA";
-constexpr uint8_t kVersion = 1;
-constexpr char kTokenEntry[] = "token.cvbk";
-
-struct Entry {
-  std::string name;
-  Bytes data;
-};
+using Entry = CaArchiveEntry;
 
 struct DbCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -68,64 +62,6 @@ Status SnapshotDb(const std::string& src, const std::string& dst) {
   return OkStatus();
 }
 
-Result<Bytes> Sha256(std::span<const uint8_t> data) {
-  Bytes md(32);
-  unsigned int n = 0;
-  if (EVP_Digest(data.data(), data.size(), md.data(), &n, EVP_sha256(), nullptr) != 1 || n != 32) {
-    return InternalError("EVP_Digest");
-  }
-  return md;
-}
-
-// SafeName: a plain file name, so that restore writes only inside its directory.
-bool SafeName(const std::string& n) {
-  if (n.empty() || n.size() > 255 || n[0] == '.') return false;
-  for (char c : n) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
-  }
-  return true;
-}
-
-Result<Bytes> Encode(const std::vector<Entry>& entries) {
-  Bytes out(kMagic, kMagic + 4);
-  ByteWriter<Bytes> w(&out);
-  w.WriteU8(kVersion);
-  w.WriteU64(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count()));
-  w.WriteU32(static_cast<uint32_t>(entries.size()));
-  for (const Entry& e : entries) {
-    w.WriteU32LengthPrefixed(AsSpan(e.name));
-    w.WriteU32LengthPrefixed(e.data);
-  }
-  CV_ASSIGN_OR_RETURN(Bytes md, Sha256(out));
-  w.WriteBytes(md);
-  return out;
-}
-
-Result<std::vector<Entry>> Decode(std::span<const uint8_t> in) {
-  const Status bad = DataLossError("not a certvault-ca backup, or truncated or damaged");
-  if (in.size() < 4 + 1 + 8 + 4 + 32 || !std::equal(in.begin(), in.begin() + 4, kMagic)) return bad;
-  CV_ASSIGN_OR_RETURN(Bytes md, Sha256(in.first(in.size() - 32)));
-  if (!std::equal(md.begin(), md.end(), in.end() - 32)) return bad;
-  ByteReader r(in.subspan(4, in.size() - 4 - 32));
-  uint8_t version = 0;
-  uint64_t created = 0;
-  uint32_t count = 0;
-  if (!r.ReadU8(&version) || !r.ReadU64(&created) || !r.ReadU32(&count)) return bad;
-  if (version != kVersion) return DataLossError("backup format version " + std::to_string(version) + " is not 1");
-  std::vector<Entry> out;
-  for (uint32_t i = 0; i < count; ++i) {
-    std::span<const uint8_t> name, data;
-    if (!r.ReadU32LengthPrefixed(&name) || !r.ReadU32LengthPrefixed(&data)) return bad;
-    Entry e{std::string(name.begin(), name.end()), Bytes(data.begin(), data.end())};
-    if (!SafeName(e.name)) return bad;
-    out.push_back(std::move(e));
-  }
-  if (!r.empty()) return bad;
-  return out;
-}
-
 // WriteNew: `data` to `path`, mode 0600, never over an existing file.
 Status WriteNew(const std::string& path, std::span<const uint8_t> data) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -137,14 +73,19 @@ Status WriteNew(const std::string& path, std::span<const uint8_t> data) {
 }
 
 // InstanceFiles: the regular files of the instance directory but the
-// database (snapshotted instead), its journals, the PIN file and dot files.
-Result<std::vector<Entry>> InstanceFiles(const CaConfig& config, const fs::path& db) {
+// SQLite database `db` (snapshotted instead) and its journals, the PIN file,
+// dot files and the archive's own entry names.
+Result<std::vector<Entry>> InstanceFiles(const CaConfig& config, const std::optional<fs::path>& db) {
   std::vector<Entry> out;
   std::error_code ec;
   for (const fs::directory_entry& f : fs::directory_iterator(config.dir, ec)) {
     const std::string name = f.path().filename().string();
-    const bool journal = name.starts_with(db.filename().string());
-    if (!f.is_regular_file() || journal || !SafeName(name) || name.find(".tmp") != std::string::npos) continue;
+    const bool journal = db.has_value() && name.starts_with(db->filename().string());
+    const bool reserved = name == kCaArchiveTokenEntry || name == kCaArchivePgDumpEntry;
+    if (!f.is_regular_file() || journal || reserved || !IsPlainEntryName(name) ||
+        name.find(".tmp") != std::string::npos) {
+      continue;
+    }
     if (!config.token.pin_file.empty() && fs::equivalent(f.path(), config.token.pin_file, ec)) continue;
     CV_ASSIGN_OR_RETURN(Bytes data, ReadFileBytes(f.path().string()));
     out.push_back({name, std::move(data)});
@@ -153,26 +94,130 @@ Result<std::vector<Entry>> InstanceFiles(const CaConfig& config, const fs::path&
   return out;
 }
 
-Result<Bytes> BuildBackup(const Args& args) {
-  CV_ASSIGN_OR_RETURN(CaConfig config, LoadConfig(InstanceDir(args)));
+// DatabaseEntry: the consistent snapshot of the instance's database, as the
+// archive entry it becomes.
+Result<Entry> DatabaseEntry(const CaConfig& config) {
+  const std::string scratch = config.dir + "/.backup-snapshot." + std::to_string(getpid());
   if (!config.database.starts_with("sqlite:")) {
-    return Status(Reason::kFunctionNotSupported, "backup covers SQLite databases; for PostgreSQL use pg_dump");
+    CV_ASSIGN_OR_RETURN(Bytes dump, DumpPostgres(config.database, scratch));
+    return Entry{kCaArchivePgDumpEntry, std::move(dump)};
   }
   const fs::path db = config.database.substr(7);
   if (db.parent_path() != fs::path(config.dir)) return InvalidArgumentError("the database is not in " + config.dir);
+  Status st = SnapshotDb(db.string(), scratch);
+  Result<Bytes> data = st.ok() ? ReadFileBytes(scratch) : Result<Bytes>(st);
+  ::unlink(scratch.c_str());
+  CV_RETURN_IF_ERROR(data.status());
+  return Entry{db.filename().string(), std::move(*data)};
+}
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+// BuildBackup: the token archive is read before the database is snapshotted
+// (docs/formats/backup.md: the token's CRL record is never ahead of the
+// database it is restored with).
+Result<Bytes> BuildBackup(const Args& args) {
+  CV_ASSIGN_OR_RETURN(CaConfig config, LoadConfig(InstanceDir(args)));
   CV_ASSIGN_OR_RETURN(Bytes token, ReadFileBytes(args.Get("token-archive")));
   if (token.size() < 5 || !std::equal(token.begin(), token.begin() + 4, "CVBK")) {
     return InvalidArgumentError("--token-archive: not a certvault token archive (certvault backup)");
   }
+  std::optional<fs::path> db;
+  if (config.database.starts_with("sqlite:")) db = fs::path(config.database.substr(7));
   CV_ASSIGN_OR_RETURN(std::vector<Entry> entries, InstanceFiles(config, db));
-  const std::string snap = config.dir + "/.backup-snapshot." + std::to_string(getpid());
-  Status st = SnapshotDb(db.string(), snap);
-  Result<Bytes> data = st.ok() ? ReadFileBytes(snap) : Result<Bytes>(st);
-  ::unlink(snap.c_str());
-  CV_RETURN_IF_ERROR(data.status());
-  entries.push_back({db.filename().string(), std::move(*data)});
-  entries.push_back({kTokenEntry, std::move(token)});
-  return Encode(entries);
+  CV_ASSIGN_OR_RETURN(Entry database, DatabaseEntry(config));
+  entries.push_back(std::move(database));
+  entries.push_back({kCaArchiveTokenEntry, std::move(token)});
+  return EncodeCaArchive(entries, NowMs());
+}
+
+// TomlQuoted: `v` as a TOML basic string.
+std::string TomlQuoted(const std::string& v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// WithDatabaseUrl: ca.toml `toml` with the `url` of its [database] table set
+// to `url` (the line replaced; every other byte kept).
+Result<Bytes> WithDatabaseUrl(const Bytes& toml, const std::string& url) {
+  if (url.find_first_of("\n\r") != std::string::npos) return InvalidArgumentError("--database: one line");
+  std::string text(toml.begin(), toml.end()), out;
+  bool in_database = false, replaced = false;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    end = end == std::string::npos ? text.size() : end + 1;
+    std::string line = text.substr(pos, end - pos);
+    const size_t first = line.find_first_not_of(" \t");
+    const std::string body = first == std::string::npos ? "" : line.substr(first);
+    if (body.starts_with("[")) in_database = body.starts_with("[database]");
+    if (in_database && !replaced && body.starts_with("url") && body.find('=') != std::string::npos &&
+        body.find_first_not_of(" \t", 3) == body.find('=')) {
+      line = "url = " + TomlQuoted(url) + "\n";
+      replaced = true;
+    }
+    out += line;
+    pos = end;
+  }
+  if (!replaced) return FailedPreconditionError("the backup's ca.toml has no [database] url to point at --database");
+  return Bytes(out.begin(), out.end());
+}
+
+// PrepareEntries: the entries restore writes as files (the PostgreSQL dump
+// is loaded, not written; ca.toml then names --database), and the dump.
+Result<std::vector<Entry>> PrepareEntries(std::vector<Entry> entries, const Args& args,
+                                          std::optional<Bytes>* out_dump) {
+  std::vector<Entry> files;
+  for (Entry& e : entries) {
+    if (e.name == kCaArchivePgDumpEntry) {
+      *out_dump = std::move(e.data);
+    } else {
+      files.push_back(std::move(e));
+    }
+  }
+  if (!out_dump->has_value()) {
+    if (args.Has("database")) return InvalidArgumentError("--database: this backup holds a SQLite database");
+    return files;
+  }
+  if (!args.Has("database")) {
+    return InvalidArgumentError("this backup holds a PostgreSQL database: name a new, empty one with --database URL");
+  }
+  for (Entry& e : files) {
+    if (e.name == "ca.toml") {
+      CV_ASSIGN_OR_RETURN(e.data, WithDatabaseUrl(e.data, args.Get("database")));
+      return files;
+    }
+  }
+  return DataLossError("the backup has no ca.toml");
+}
+
+// WriteInstance: `files` into the empty directory `dir` and, for a
+// PostgreSQL instance, `dump` into --database; on any failure what was
+// written is removed again (a half-loaded database rolls back on its own).
+Status WriteInstance(const fs::path& dir, const std::vector<Entry>& files, const std::optional<Bytes>& dump,
+                     const Args& args) {
+  std::vector<fs::path> written;
+  Status st = dump.has_value() ? CheckPostgresEmpty(args.Get("database")) : OkStatus();
+  for (size_t i = 0; st.ok() && i < files.size(); ++i) {
+    st = WriteNew((dir / files[i].name).string(), files[i].data);
+    if (st.ok()) written.push_back(dir / files[i].name);
+  }
+  if (st.ok() && dump.has_value()) {
+    st = LoadPostgres(args.Get("database"), *dump, (dir / (".restore-load." + std::to_string(getpid()))).string());
+  }
+  if (!st.ok()) {
+    std::error_code ec;
+    for (const fs::path& p : written) fs::remove(p, ec);
+  }
+  return st;
 }
 
 }  // namespace
@@ -191,23 +236,29 @@ int CmdRestore(Args& args) {
   if (args.positional.size() != 1) return Usage("restore: give the backup file");
   Result<Bytes> file = ReadFileBytes(args.positional[0]);
   if (!file.ok()) return Fail(file.status());
-  Result<std::vector<Entry>> entries = Decode(*file);
+  Result<std::vector<Entry>> entries = DecodeCaArchive(*file);
   if (!entries.ok()) return Fail(entries.status());
+  std::optional<Bytes> dump;
+  Result<std::vector<Entry>> files = PrepareEntries(std::move(*entries), args, &dump);
+  if (!files.ok()) return Fail(files.status());
   const fs::path dir = InstanceDir(args);
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
     return Fail(AlreadyExistsError(dir.string() + " is not empty: restore writes a new instance directory"));
   }
-  if (!fs::exists(dir, ec) && (!fs::create_directories(dir, ec) || ::chmod(dir.c_str(), 0700) != 0)) {
+  const bool created = !fs::exists(dir, ec);
+  if (created && (!fs::create_directories(dir, ec) || ::chmod(dir.c_str(), 0700) != 0)) {
     return Fail(PermissionDeniedError("cannot create " + dir.string()));
   }
-  for (const Entry& e : *entries) {
-    if (Status st = WriteNew((dir / e.name).string(), e.data); !st.ok()) return Fail(st);
+  if (Status st = WriteInstance(dir, *files, dump, args); !st.ok()) {
+    if (created) fs::remove(dir, ec);  // empty again: WriteInstance removed what it wrote
+    return Fail(st);
   }
   std::fprintf(stderr,
-               "restored %zu files into %s; restore the token before signing: certvault --vault VAULT restore "
+               "restored %zu files%s into %s; restore the token before signing: certvault --vault VAULT restore "
                "%s/%s --custodian DIR..., and give the instance its PIN file\n",
-               entries->size(), dir.c_str(), dir.c_str(), kTokenEntry);
+               files->size(), dump.has_value() ? " and the PostgreSQL database" : "", dir.c_str(), dir.c_str(),
+               kCaArchiveTokenEntry);
   return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "ca/cli/cli.h"
+#include "ca/cli/quorum_check.h"
 #include "ca/config/ca_setup.h"
 #include "src/base/status_macros.h"
 
@@ -186,7 +187,8 @@ int CmdInit(Args& args) {
     return Fail(inst.status());
   }
   if (args.Has("quorum-op")) (*inst)->SetQuorumOp(args.Get("quorum-op"));
-  Status st = (*inst)->PrepareToSign();
+  Status st = CheckQuorumOp((*inst)->config(), args, "init");  // issue 16: a quorum token's CA keys are protected
+  if (st.ok()) st = (*inst)->PrepareToSign();
   if (st.ok()) st = (*inst)->Init(args.Has("external-root"), ActorOf(args));
   if (!st.ok()) {
     if (!written.toml.empty()) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "ca/cli/cli.h"
+#include "ca/cli/quorum_check.h"
 
 namespace certvault::ca::cli {
 
@@ -14,7 +15,8 @@ int CmdRollover(Args& args) {
   auto inst = OpenForSigning(args);  // a wrong PIN is refused here, before any key is made
   if (!inst.ok()) return Fail(inst.status());
   if (args.Has("quorum-op")) (*inst)->SetQuorumOp(args.Get("quorum-op"));
-  Status st = (*inst)->Rollover(root, Actor(args));
+  Status st = CheckQuorumOp((*inst)->config(), args, "rollover");  // issue 16: the new keys under the quorum too
+  if (st.ok()) st = (*inst)->Rollover(root, Actor(args));
   if (!st.ok()) return Fail(st);
   CaInstance& ca = **inst;
   std::string issuing = ca.CertPath(CaRole::kIssuing);

@@ -309,6 +309,7 @@ class CommandLine {
     Text(*backup, "token-archive", "the CA token's archive from `certvault backup` (made under its quorum)");
     CLI::App* restore = app_.add_subcommand("restore", "a backup into a new, empty instance directory (--dir)");
     restore->add_option("file", positional_, "the backup file")->required()->expected(1);
+    Text(*restore, "database", "a PostgreSQL instance: the new, empty database to load (ca.toml is set to it)");
     CLI::App* list = app_.add_subcommand("list", "list issued certificates");
     Text(*list, "subject", "only subjects containing this text");
     Number(*list, "limit", 1, 100000000, "at most this many (default 100)");

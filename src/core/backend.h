@@ -86,6 +86,15 @@ class Backend {
   virtual Result<ObjectHandle> ReplaceCertificate(SessionHandle session, ObjectHandle old, const AttributeSet& tmpl) {
     return Status(Reason::kFunctionNotSupported, "this backend cannot replace a certificate in one step");
   }
+  // DestroyProtectedObjects (certvault extension, no PKCS#11 call; issue 16,
+  // docs/design/quorum.md): destroys `objects`, quorum-protected token keys
+  // the session's user found, under the approved `destroy-key` operation
+  // `op_id` (single use). kArgumentsBad if one is not such a key,
+  // kPermissionDenied if the operation is not approved: nothing destroyed.
+  virtual Status DestroyProtectedObjects(SessionHandle session, const std::vector<ObjectHandle>& objects,
+                                         const std::string& op_id) {
+    return Status(Reason::kFunctionNotSupported, "this backend cannot destroy quorum-protected keys");
+  }
   virtual Result<uint64_t> GetObjectSize(SessionHandle session, ObjectHandle object) = 0;
   // GetAttributeValue fills each request; returns the first non-OK reason
   // (kAttributeSensitive before kAttributeTypeInvalid, as PKCS#11 orders them)

@@ -122,6 +122,23 @@ void EmbeddedBackend::MarkProtected(AttributeSet* pub, AttributeSet* priv) {
   }
 }
 
+// The quorum record as stored (src/quorum/quorum_config.cc): version u8 |
+// quorum id[16] | epoch u32 | k u8 | n u8 | ... Only k and n are read, for
+// information: the record's MAC needs the token key, which no PIN gave here.
+std::optional<MechanismInfo> EmbeddedBackend::QuorumMechanism(storage::TokenId token) {
+  Result<storage::Store*> store = Store();
+  if (!store.ok()) return std::nullopt;
+  Result<Bytes> row = (*store)->GetMetaRow("quorum/" + std::to_string(token) + "/config");
+  if (!row.ok()) return std::nullopt;
+  constexpr size_t kKAt = 1 + 16 + 4;
+  MechanismInfo info{kCkmCvQuorum, 0, 0, 0};
+  if (row->size() > kKAt + 1) {
+    info.min_key_size = (*row)[kKAt];
+    info.max_key_size = (*row)[kKAt + 1];
+  }
+  return info;
+}
+
 Status EmbeddedBackend::CheckReinitAllowed(storage::Store& store, storage::TokenId token) {
   Result<Bytes> quorum = store.GetMetaRow("quorum/" + std::to_string(token) + "/config");
   if (quorum.ok()) {

@@ -245,6 +245,9 @@ Result<std::vector<MechanismInfo>> EmbeddedBackend::GetMechanismList(SlotId slot
     if (token.ok() && !CheckMechanismAllowed(*token, m.type).ok()) continue;
     out.push_back(m);
   }
+  if (token.ok()) {
+    if (std::optional<MechanismInfo> q = QuorumMechanism(token->token_id)) out.push_back(*q);  // issue 16
+  }
   return out;
 }
 

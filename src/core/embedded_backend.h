@@ -207,10 +207,10 @@ class EmbeddedBackend final : public Backend {
   // DestroyProtectedObjects: destroys `objects` (token keys with
   // CKA_CV_QUORUM_PROTECTED, found by the caller in a user session) under the
   // approved `destroy-key` operation `op_id` (single use: one call). Not
-  // reachable through PKCS#11. kArgumentsBad if one is not such a key,
+  // reachable through PKCS#11 (IPC op DestroyProtectedObjects). kArgumentsBad if one is not such a key,
   // kPermissionDenied if the operation is not approved (nothing destroyed).
   Status DestroyProtectedObjects(SessionHandle session, const std::vector<ObjectHandle>& objects,
-                                 const std::string& op_id);
+                                 const std::string& op_id) override;
 
   // --- maintenance verbs: quorum, backup, zeroize (backend_quorum.cc) ---
   // UnlockTokenKey: checks `pin` of `user` for `token` as C_Login does (the
@@ -353,6 +353,9 @@ class EmbeddedBackend final : public Backend {
   // Store: the open store, opening it if the database now exists (another
   // process may have created it). kNotFound if there is no vault yet.
   Result<storage::Store*> Store();
+  // QuorumMechanism: CKM_CV_QUORUM with k and n when `token` has a quorum
+  // record (backend_custody.cc), else nothing.
+  std::optional<MechanismInfo> QuorumMechanism(storage::TokenId token);
   Result<storage::Store*> CreateStoreIfMissing();
   Result<storage::TokenRow> TokenForSlot(SlotId slot);
   std::shared_ptr<TokenRuntime> Runtime(storage::TokenId token);

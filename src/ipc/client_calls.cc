@@ -132,11 +132,33 @@ Status DaemonBackend::DestroyObject(SessionHandle session, ObjectHandle object) 
 }
 
 Result<ObjectHandle> DaemonBackend::ReplaceCertificate(SessionHandle session, ObjectHandle old,
-                                                      const AttributeSet& tmpl) {
+                                                       const AttributeSet& tmpl) {
   BeforeChange();
   ObjectHandle h = 0;
   CV_RETURN_IF_ERROR(Call({Op::kReplaceCertificate, session}, Args(old, tmpl), Into(&h)));
   return h;
+}
+
+Status DaemonBackend::DestroyProtectedObjects(SessionHandle session, const std::vector<ObjectHandle>& objects,
+                                              const std::string& op_id) {
+  BeforeChange();
+  return Call({Op::kDestroyProtectedObjects, session}, Args(objects, std::string_view(op_id)), NoFields);
+}
+
+Result<Bytes> DaemonBackend::QuorumApprovalTicket(const std::string& op_id) {
+  std::string ticket;
+  CV_RETURN_IF_ERROR(
+      Call({Op::kQuorumApprovalTicket, std::nullopt, true}, Args(std::string_view(op_id)), Into(&ticket)));
+  return Bytes(ticket.begin(), ticket.end());
+}
+
+Result<std::pair<uint32_t, uint32_t>> DaemonBackend::QuorumStoreApproval(const std::string& op_id,
+                                                                         std::span<const uint8_t> approval) {
+  std::pair<uint32_t, uint32_t> state;
+  auto decode = [&](Decoder& d, const Status& s) { return !s.ok() || GetFields(d, &state.first, &state.second); };
+  CV_RETURN_IF_ERROR(
+      Call({Op::kQuorumStoreApproval, std::nullopt, false}, Args(std::string_view(op_id), approval), decode));
+  return state;
 }
 
 Result<uint64_t> DaemonBackend::GetObjectSize(SessionHandle session, ObjectHandle object) {

@@ -55,6 +55,15 @@ class DaemonBackend final : public Backend {
   Result<ObjectHandle> CopyObject(SessionHandle session, ObjectHandle object, const AttributeSet& tmpl) override;
   Status DestroyObject(SessionHandle session, ObjectHandle object) override;
   Result<ObjectHandle> ReplaceCertificate(SessionHandle session, ObjectHandle old, const AttributeSet& tmpl) override;
+  Status DestroyProtectedObjects(SessionHandle session, const std::vector<ObjectHandle>& objects,
+                                 const std::string& op_id) override;
+  // QuorumApprovalTicket / QuorumStoreApproval (certvault extension, no
+  // Backend call): certvaultd runs the vault side of a custodian's approval
+  // (quorum::ApprovalTicket, quorum::StoreApproval) for `certvault quorum
+  // approve` in daemon mode. The second returns (approvals so far, k).
+  Result<Bytes> QuorumApprovalTicket(const std::string& op_id);
+  Result<std::pair<uint32_t, uint32_t>> QuorumStoreApproval(const std::string& op_id,
+                                                            std::span<const uint8_t> approval);
   Result<uint64_t> GetObjectSize(SessionHandle session, ObjectHandle object) override;
   Status GetAttributeValue(SessionHandle session, ObjectHandle object,
                            std::vector<AttributeRequest>* requests) override;

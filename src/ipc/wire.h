@@ -102,7 +102,10 @@ enum class Op : uint16_t {
   kSignInitGen = 83,   // SignInit; the response also says whether the client may repeat it (docs/formats/ipc.md)
   kSignInitSign = 84,  // SignInit and Sign in one round trip: a C_SignInit the client answered itself
   kContinued = 85,     // a part of the next request's body, for requests over one frame (docs/formats/ipc.md)
-  kOpLimit = 86,       // one past the largest op
+  kDestroyProtectedObjects = 86,  // certvault extension: quorum-protected keys under an approved operation
+  kQuorumApprovalTicket = 87,     // certvault extension: a custodian's approval, vault side (src/quorum/quorum.h)
+  kQuorumStoreApproval = 88,
+  kOpLimit = 89,  // one past the largest op
 };
 
 // WipingAllocator: frames carry PINs and key material (wrapped or not), so

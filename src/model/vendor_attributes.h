@@ -63,6 +63,14 @@ inline constexpr uint64_t kCkaCvQuorumProtected = CKA_VENDOR_DEFINED | 0x0043561
 // protected key under that approved `create-key` operation. Never stored.
 inline constexpr uint64_t kCkaCvQuorumOp = CKA_VENDOR_DEFINED | 0x00435613UL;
 
+// CKM_CV_QUORUM (vendor mechanism, CKM_VENDOR_DEFINED | 0x00435601): listed
+// by C_GetMechanismList only for a token with a k-of-n quorum (issue 16,
+// docs/design/quorum.md "Knowing that a token has a quorum"), so that an
+// application (certvault-ca init / rollover) can find out through PKCS#11
+// that its keys belong under the quorum. C_GetMechanismInfo gives
+// ulMinKeySize = k, ulMaxKeySize = n, flags 0: no function accepts it.
+inline constexpr uint64_t kCkmCvQuorum = CKM_VENDOR_DEFINED | 0x00435601UL;
+
 // CKV_CV_STATE_*: the values of CKA_CV_KEY_STATE. 0 is never a state.
 inline constexpr uint64_t kCvStatePreActivation = 1;
 inline constexpr uint64_t kCvStateActive = 2;

@@ -15,6 +15,7 @@
 #define CERTVAULT_QUORUM_QUORUM_H_
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,7 @@ struct CustodianEntry {
 };
 
 struct QuorumConfig {
-  Bytes quorum_id;  // 16 bytes, kept across re-sharing
+  Bytes quorum_id;     // 16 bytes, kept across re-sharing
   uint32_t epoch = 1;  // +1 at each re-sharing: older shares are refused
   uint8_t k = 0;
   uint8_t n = 0;
@@ -79,6 +80,26 @@ struct ApprovalState {
 // custodian holds no current share of the token's quorum (another quorum,
 // or an old share after re-sharing).
 Result<ApprovalState> ApproveOp(storage::Store& store, const std::string& op_id, Custodian& c);
+
+// The two sides of ApproveOp, for an approver whose process does not open
+// the vault (daemon mode: the ticket and the approval travel over
+// certvaultd's socket, docs/formats/ipc.md ops 87 and 88). ApproveOp is
+// ApprovalTicket, SealApproval and StoreApproval in one process.
+// ApprovalTicket (vault side): the public part of the pending operation
+// `op_id` (token u64 | the operation record without its sealed key), once
+// it is open (not expired, not done) and at the quorum's epoch; refusals
+// are recorded as `quorum_refuse`.
+Result<Bytes> ApprovalTicket(storage::Store& store, const std::string& op_id);
+// SealApproval (custodian side): `c`'s share of the ticket's quorum and
+// epoch sealed to the operation's key: x u8 | custodian public key[32] |
+// sealed share. kNotFound if `c` holds no such share. The ticket is not
+// authenticated: the custodian trusts the vault it approves for (as in
+// embedded mode, where the record comes from vault.db).
+Result<Bytes> SealApproval(std::span<const uint8_t> ticket, Custodian& c);
+// StoreApproval (vault side): checks the operation again and that custodian
+// x of the quorum has that public key, stores the approval and records
+// `quorum_approve` (or `quorum_refuse`, kPermissionDenied).
+Result<ApprovalState> StoreApproval(storage::Store& store, const std::string& op_id, std::span<const uint8_t> approval);
 
 // AuthorizeOp: checks that `op_id` is a pending, unexpired `op` of the token
 // with k approvals that rebuild the quorum secret, marks it done and returns

@@ -80,7 +80,8 @@ Status Refuse(storage::Store& store, storage::TokenId token, const SecretBytes* 
 
 // CheckOpen: the operation can still take approvals or run.
 Status CheckOpen(storage::Store& store, storage::TokenId token, const OpRecord& op, const std::string& id) {
-  if (static_cast<uint64_t>(internal::NowMs()) >= op.expires_ms) return PermissionDeniedError("operation " + id + " has expired");
+  if (static_cast<uint64_t>(internal::NowMs()) >= op.expires_ms)
+    return PermissionDeniedError("operation " + id + " has expired");
   if (store.GetMetaRow(internal::OpName(token, id) + "/done").ok()) {
     return PermissionDeniedError("operation " + id + " has already run");
   }
@@ -94,7 +95,8 @@ Result<std::string> RequestOp(storage::Store& store, storage::TokenId token, con
   if (!IsGuardedOp(op)) return Status(Reason::kArgumentsBad, "not a quorum-guarded operation: " + op);
   if (ttl_seconds <= 0 || ttl_seconds > 7 * 86400) return Status(Reason::kArgumentsBad, "approval time out of range");
   CV_ASSIGN_OR_RETURN(std::optional<QuorumConfig> config, LoadQuorum(store, token, token_key));
-  if (!config) return FailedPreconditionError("token " + std::to_string(token) + " has no quorum (certvault quorum init)");
+  if (!config)
+    return FailedPreconditionError("token " + std::to_string(token) + " has no quorum (certvault quorum init)");
   Bytes id(16);
   CV_RETURN_IF_ERROR(crypto::RandomBytes(id));
   CV_ASSIGN_OR_RETURN(X25519KeyPair pair, NewX25519KeyPair());
@@ -133,38 +135,87 @@ Result<storage::TokenId> FindOpToken(storage::Store& store, const std::string& o
   return Status(Reason::kArgumentsBad, "no pending quorum operation " + op_id);
 }
 
-Result<ApprovalState> ApproveOp(storage::Store& store, const std::string& op_id, Custodian& c) {
+Result<Bytes> ApprovalTicket(storage::Store& store, const std::string& op_id) {
   CV_ASSIGN_OR_RETURN(storage::TokenId token, FindOpToken(store, op_id));
   CV_ASSIGN_OR_RETURN(OpRecord op, LoadOp(store, token, op_id));
   CV_ASSIGN_OR_RETURN(QuorumConfig config, internal::PeekQuorum(store, token));
-  const std::string who = "op=" + op_id + " custodian=" + c.name();
+  const std::string who = "op=" + op_id;
   Status open = CheckOpen(store, token, op, op_id);
   if (!open.ok()) return Refuse(store, token, nullptr, "custodian", who + ": " + std::string(open.message()));
   if (config.epoch != op.epoch) {
     return Refuse(store, token, nullptr, "custodian", who + ": requested before the quorum was re-shared");
   }
-  Result<CustodianShare> share = c.LoadShare(op.quorum_id, op.epoch);
-  if (!share.ok()) return Refuse(store, token, nullptr, "custodian", who + ": " + std::string(share.status().message()));
-  const uint8_t x = share->share.x;
-  if (x == 0 || x > config.n || config.custodians[x - 1].public_key != c.public_key()) {
+  Bytes ticket;
+  ByteWriter<Bytes>(&ticket).WriteU64(token);
+  ticket.insert(ticket.end(), op.head.begin(), op.head.end());  // public fields only, not the sealed key
+  return ticket;
+}
+
+Result<Bytes> SealApproval(std::span<const uint8_t> ticket, Custodian& c) {
+  ByteReader r(ticket);
+  uint64_t token = 0;
+  if (!r.ReadU64(&token)) return Status(Reason::kArgumentsBad, "malformed approval ticket");
+  CV_ASSIGN_OR_RETURN(OpRecord op, DecodeOp(ticket.subspan(8)));
+  CV_ASSIGN_OR_RETURN(CustodianShare share, c.LoadShare(op.quorum_id, op.epoch));
+  const uint8_t x = share.share.x;
+  Bytes aad = internal::ShareAad(kApprovalLabel, token, op.id, op.quorum_id, op.epoch, x);
+  CV_ASSIGN_OR_RETURN(Bytes sealed,
+                      SealToKey(op.public_key, kApprovalLabel, aad, share.share.y.Bytes(SecretAccess::Get())));
+  Bytes approval;  // x || custodian key || sealed (reserve + push_back: GCC 12 misreads insert into a 1-byte vector)
+  approval.reserve(1 + c.public_key().size() + sealed.size());
+  approval.push_back(x);
+  approval.insert(approval.end(), c.public_key().begin(), c.public_key().end());
+  approval.insert(approval.end(), sealed.begin(), sealed.end());
+  return approval;
+}
+
+Result<ApprovalState> StoreApproval(storage::Store& store, const std::string& op_id,
+                                    std::span<const uint8_t> approval) {
+  CV_ASSIGN_OR_RETURN(storage::TokenId token, FindOpToken(store, op_id));
+  CV_ASSIGN_OR_RETURN(OpRecord op, LoadOp(store, token, op_id));
+  CV_ASSIGN_OR_RETURN(QuorumConfig config, internal::PeekQuorum(store, token));
+  if (approval.size() <= 1 + kX25519Size) return Status(Reason::kArgumentsBad, "malformed approval");
+  const uint8_t x = approval[0];
+  std::span<const uint8_t> pub = approval.subspan(1, kX25519Size);
+  const bool known = x != 0 && x <= config.n && config.custodians.size() >= x;
+  const std::string who = "op=" + op_id + " custodian=" + (known ? config.custodians[x - 1].name : "?");
+  Status open = CheckOpen(store, token, op, op_id);
+  if (!open.ok()) return Refuse(store, token, nullptr, "custodian", who + ": " + std::string(open.message()));
+  if (config.epoch != op.epoch) {
+    return Refuse(store, token, nullptr, "custodian", who + ": requested before the quorum was re-shared");
+  }
+  if (!known || !std::equal(pub.begin(), pub.end(), config.custodians[x - 1].public_key.begin(),
+                            config.custodians[x - 1].public_key.end())) {
     return Refuse(store, token, nullptr, "custodian", who + ": not custodian " + std::to_string(x) + " of this quorum");
   }
-  Bytes aad = internal::ShareAad(kApprovalLabel, token, op.id, op.quorum_id, op.epoch, x);
-  CV_ASSIGN_OR_RETURN(Bytes sealed, SealToKey(op.public_key, kApprovalLabel, aad, share->share.y.Bytes(SecretAccess::Get())));
-  Bytes record;  // x || sealed (built by reserve + push_back: GCC 12 misreads insert into a 1-byte vector)
-  record.reserve(1 + sealed.size());
+  Bytes record;  // x || sealed, as AuthorizeOp reads it
+  record.reserve(approval.size() - kX25519Size);
   record.push_back(x);
-  record.insert(record.end(), sealed.begin(), sealed.end());
+  record.insert(record.end(), approval.begin() + 1 + kX25519Size, approval.end());
   ApprovalState state{token, 0, config.k};
   CV_RETURN_IF_ERROR(store.RunExclusive([&]() -> Status {
     CV_RETURN_IF_ERROR(store.PutMetaRow(internal::OpName(token, op_id) + "/approval/" + std::to_string(x), record));
     CV_ASSIGN_OR_RETURN(auto rows, store.ListMetaRows(internal::OpName(token, op_id) + "/approval/"));
     state.approvals = rows.size();
-    return RecordEvent(store, token, nullptr, "custodian", "quorum_approve", "ok",
-                       who + " x=" + std::to_string(x) + " (" + std::to_string(rows.size()) + " of " +
-                           std::to_string(config.k) + ")");
+    return RecordEvent(
+        store, token, nullptr, "custodian", "quorum_approve", "ok",
+        who + " x=" + std::to_string(x) + " (" + std::to_string(rows.size()) + " of " + std::to_string(config.k) + ")");
   }));
-  c.Record("custodian_approve", "ok", "op=" + op_id + " action=" + op.op);
+  return state;
+}
+
+Result<ApprovalState> ApproveOp(storage::Store& store, const std::string& op_id, Custodian& c) {
+  CV_ASSIGN_OR_RETURN(Bytes ticket, ApprovalTicket(store, op_id));
+  Result<Bytes> approval = SealApproval(ticket, c);
+  if (!approval.ok()) {
+    uint64_t token = 0;
+    (void)ByteReader(ticket).ReadU64(&token);  // ApprovalTicket wrote it
+    return Refuse(store, token, nullptr, "custodian",
+                  "op=" + op_id + " custodian=" + c.name() + ": " + std::string(approval.status().message()));
+  }
+  CV_ASSIGN_OR_RETURN(ApprovalState state, StoreApproval(store, op_id, *approval));
+  Result<OpRecord> op = DecodeOp(std::span<const uint8_t>(ticket).subspan(8));
+  c.Record("custodian_approve", "ok", "op=" + op_id + " action=" + (op.ok() ? op->op : std::string("?")));
   return state;
 }
 
@@ -208,8 +259,8 @@ Result<SecretBytes> AuthorizeOp(storage::Store& store, storage::TokenId token, c
   SecretBytes op_priv(std::move(*priv));
   CV_ASSIGN_OR_RETURN(std::vector<Share> shares, OpenApprovals(store, token, *op, op_priv, op_id));
   if (shares.size() < config->k) {
-    return Refuse(store, token, &token_key, "so", what + ": " + std::to_string(shares.size()) + " of " +
-                                                   std::to_string(config->k) + " approvals");
+    return Refuse(store, token, &token_key, "so",
+                  what + ": " + std::to_string(shares.size()) + " of " + std::to_string(config->k) + " approvals");
   }
   std::sort(shares.begin(), shares.end(), [](const Share& a, const Share& b) { return a.x < b.x; });
   shares.resize(config->k);

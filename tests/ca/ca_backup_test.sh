@@ -9,7 +9,10 @@
 # issues verifies with `openssl verify -crl_check` against the old CA
 # certificates. The backup's database restored next to the live token
 # (without the token data of the backup) is refused by the issue 12
-# high-water check.
+# high-water check. With CA_DB=postgres (ctest ca_backup_postgres) the
+# database is a PostgreSQL one on a private server: the snapshot is pg_dump's
+# and each restore loads it into a new, empty database (--database), which
+# restore refuses to do into a database that is not empty.
 source "$(dirname "$0")/../interop/lib.sh"
 need_tool openssl pkcs11-tool
 [[ -n "${CLI:-}" ]] || skip "needs the certvault CLI (CLI)"
@@ -37,6 +40,15 @@ approved() {  # approved OP: an operation OP approved by cA and cB
   for c in cA cB; do cv quorum approve --op "$id" --custodian "$WORK/$c" --pin "pin-of-$c" >/dev/null || fail "approve"; done
   printf '%s' "$id"
 }
+pg_new_db() {  # pg_new_db NAME: a new, empty database on the private server; prints its --database value
+  timeout "$T" "${PG_RUN[@]}" "$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" -U postgres "$1" || fail "createdb $1"
+  printf 'host=%s port=%s dbname=%s user=postgres' "$PG_DIR" "$PG_PORT" "$1"
+}
+restore_to() {  # restore_to DIR [DB NAME]: certvault-ca restore of the backup into DIR (and a new database)
+  local db=()
+  if [[ "$CA_DB" == postgres ]]; then db=(--database "$(pg_new_db "$2")"); fi
+  timeout "$T" "$CA_BIN" --dir "$1" restore "$WORK/ca.cvca" "${db[@]}"
+}
 crl_number() { grep -o "full CRL number [0-9]*" "$1" | grep -o "[0-9]*$"; }
 
 new_csr d1 ec d1 "DNS:d1.devices.example.com"
@@ -61,7 +73,7 @@ N2=$(crl_number "$WORK/crl2.err")   # published after the backup: the restored i
 
 log "the backup's database next to the live token: refused by the high-water check"
 OLD="$WORK/old-db"
-timeout "$T" "$CA_BIN" --dir "$OLD" restore "$WORK/ca.cvca" 2>/dev/null || fail "restore into $OLD"
+restore_to "$OLD" ca_old 2>/dev/null || fail "restore into $OLD"
 cp "$CA_DIR/pin.txt" "$OLD/pin.txt"
 expect_failure "crl on an older database with the live token" \
   timeout "$T" "$CA_BIN" --dir "$OLD" --actor interop-test crl
@@ -78,8 +90,17 @@ expect_failure "restore of a tampered backup" timeout "$T" "$CA_BIN" --dir "$WOR
 
 log "restore onto a new vault and directory"
 NEW="$WORK/new-ca"
-timeout "$T" "$CA_BIN" --dir "$NEW" restore "$WORK/ca.cvca" 2>/dev/null || fail "certvault-ca restore"
+restore_to "$NEW" ca_new 2>/dev/null || fail "certvault-ca restore"
 expect_failure "restore into a non-empty directory" timeout "$T" "$CA_BIN" --dir "$NEW" restore "$WORK/ca.cvca"
+if [[ "$CA_DB" == postgres ]]; then
+  grep -q "dbname=ca_new" "$NEW/ca.toml" || fail "the restored ca.toml does not name the new database"
+  expect_failure "restore into a database that is not empty" timeout "$T" "$CA_BIN" --dir "$WORK/again" \
+    restore "$WORK/ca.cvca" --database "host=$PG_DIR port=$PG_PORT dbname=ca_new user=postgres"
+  expect_contains "$WORK/expect_failure.out" "not empty" "restore into a used database: unclear error"
+  [[ ! -e "$WORK/again/ca.toml" ]] || fail "a refused restore wrote files"
+  expect_failure "a PostgreSQL backup without --database" timeout "$T" "$CA_BIN" --dir "$WORK/nodb" \
+    restore "$WORK/ca.cvca"
+fi
 cp "$CA_DIR/pin.txt" "$NEW/pin.txt"
 export CERTVAULT_HOME="$WORK/vault2"
 cv --vault "$CERTVAULT_HOME" restore "$NEW/token.cvbk" --custodian "$WORK/cB" --custodian-pin-file "$WORK/cB.pin" \

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quorum-protected CA keys (issue 16, docs/design/quorum.md): `certvault-ca
-# init --quorum-op ID` on a certvault token with a 2-of-3 quorum generates the
-# root and issuing keys quorum-protected. One custodian's approval does not
+# init` and `rollover` see that the token has a quorum (CKM_CV_QUORUM) and
+# refuse to run without --quorum-op, naming the request; `init --quorum-op
+# ID` on a certvault token with a 2-of-3 quorum generates the root and
+# issuing keys quorum-protected. One custodian's approval does not
 # create them; two do; pkcs11-tool then cannot delete them
 # (CKR_ACTION_PROHIBITED) and the CA signs as usual; `rollover --quorum-op`
 # protects the new generation's key the same way. Once a protected generation
@@ -29,6 +31,13 @@ cv quorum init --token "$TOKEN_LABEL" --k 2 "${custodians[@]}" --so-pin "$SO_PIN
 id=$(cv quorum request --token "$TOKEN_LABEL" --op create-key --so-pin "$SO_PIN") || fail "quorum request"
 approve() { cv quorum approve --op "$id" --custodian "$WORK/$1" --pin "pin-of-$1" >/dev/null || fail "approve by $1"; }
 
+log "init without --quorum-op on a quorum token: refused, naming the request; no key made"
+expect_failure "ca init without --quorum-op" ca init
+expect_contains "$WORK/expect_failure.out" "certvault quorum request --token $TOKEN_LABEL --op create-key" \
+  "init without --quorum-op: the message does not name the request"
+p11_user --list-objects --type privkey >"$WORK/keys.out" 2>&1 || fail "list-objects"
+if grep -q "factory-root" "$WORK/keys.out"; then fail "init made a root key that is not quorum-protected"; fi
+
 log "one approval: init refused, no key made"
 approve cB
 expect_failure "ca init with 1 of 2 approvals" ca init --quorum-op "$id"
@@ -46,6 +55,10 @@ new_csr d1 ec d1 "DNS:d1.devices.example.com"
 ca issue --profile device --csr "$WORK/d1.csr" --out "$WORK/d1.pem" 2>/dev/null || fail "issue with a protected key"
 openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/issuing.pem" "$WORK/d1.pem" >/dev/null \
   || fail "the certificate does not verify"
+
+log "rollover without --quorum-op: refused the same way"
+expect_failure "ca rollover without --quorum-op" ca rollover
+expect_contains "$WORK/expect_failure.out" "2-of-3 quorum" "rollover without --quorum-op: unclear refusal"
 
 log "rollover --quorum-op: the new issuing key is protected too"
 id=$(cv quorum request --token "$TOKEN_LABEL" --op create-key --so-pin "$SO_PIN") || fail "quorum request"

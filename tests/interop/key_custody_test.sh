@@ -4,8 +4,11 @@
 # operation (2 of 3 custodians) cannot be deleted by pkcs11-tool
 # (CKR_ACTION_PROHIBITED); one custodian's approval of destroy-key is not
 # enough; two are, through `certvault delete --op ID`. In daemon mode the
-# creation and the refusals go through certvaultd; the quorum verbs and
-# `delete --op` open the vault in their own process (embedded) next to it.
+# creation (keygen --op), the refusals and the destruction (delete --op, IPC
+# op DestroyProtectedObjects) go through certvaultd, which checks the
+# approvals, and so do the approvals (`quorum approve`: the custodian's share
+# is sealed in the CLI, certvaultd checks and stores it, IPC ops 87/88);
+# quorum init and request open the vault in their own process next to it.
 source "$(dirname "$0")/lib.sh"
 need_tool pkcs11-tool
 [[ -n "${CLI:-}" ]] || skip "needs the certvault CLI (CLI)"
@@ -16,7 +19,7 @@ export CERTVAULT_CONF="$WORK/conf.toml"   # low Argon2id cost for every token he
 init_token
 
 cv() { timeout "$T" "$CLI" "$@"; }
-# The quorum verbs and delete --op run in embedded mode only: next to certvaultd they open the vault themselves.
+# quorum init and request run in embedded mode only: next to certvaultd they open the vault themselves.
 cv_embedded() { timeout "$T" env -u CERTVAULT_SOCKET "$CLI" "$@"; }
 custodians=()
 for c in cA cB cC; do
@@ -26,7 +29,7 @@ for c in cA cB cC; do
 done
 cv_embedded quorum init --token "$TOKEN_LABEL" --k 2 "${custodians[@]}" --so-pin "$SO_PIN" >/dev/null || fail "quorum init"
 request() { cv_embedded quorum request --token "$TOKEN_LABEL" --op "$1" --so-pin "$SO_PIN"; }
-approve() { cv_embedded quorum approve --op "$1" --custodian "$WORK/$2" --pin "pin-of-$2" >/dev/null || fail "approve by $2"; }
+approve() { cv quorum approve --op "$1" --custodian "$WORK/$2" --pin "pin-of-$2" >/dev/null || fail "approve by $2"; }
 
 log "create-key approved by cA and cC: certvault keygen --op makes a protected key"
 id=$(request create-key)
@@ -46,9 +49,17 @@ log "destroy-key: one approval is refused, two delete the key"
 id=$(request destroy-key)
 approve "$id" cB
 expect_failure "delete --op with 1 of 2 approvals" \
-  cv_embedded delete --object ca-root --type all --op "$id" --pin "$USER_PIN"
+  cv delete --object ca-root --type all --op "$id" --pin "$USER_PIN"
 expect_contains "$WORK/expect_failure.out" "1 of 2 approvals" "k-1 approvals: wrong error"
 approve "$id" cA
-cv_embedded delete --object ca-root --type all --op "$id" --pin "$USER_PIN" >"$WORK/delete.out" || fail "delete --op"
+cv delete --object ca-root --type all --op "$id" --pin "$USER_PIN" >"$WORK/delete.out" || fail "delete --op"
 p11_user --list-objects >"$WORK/list.out" 2>&1 || fail "pkcs11-tool --list-objects"
 if grep -q "ca-root" "$WORK/list.out"; then cat "$WORK/list.out" >&2; fail "the key survived an approved delete"; fi
+if [[ -n "${CERTVAULT_SOCKET:-}" ]]; then
+  log "daemon mode: the approvals went through certvaultd"
+  cv_embedded --vault "$WORK/cA" audit --token cA >"$WORK/cA.audit" 2>&1 || fail "audit of custodian cA"
+  expect_contains "$WORK/cA.audit" "through certvaultd" "custodian cA's approval did not go through certvaultd"
+  expect_failure "approval of an unknown operation through certvaultd" \
+    cv quorum approve --op 00000000000000000000000000000000 --custodian "$WORK/cA" --pin "pin-of-cA"
+  expect_contains "$WORK/expect_failure.out" "no pending quorum operation" "unknown operation: unclear error"
+fi
