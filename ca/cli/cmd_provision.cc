@@ -12,6 +12,10 @@
 //   --authority-key K --out F [--profile P]
 //       a version 2 package: a new certificate for a key this CA delivered
 //       (same key), the deletion of a key, or a new token capacity.
+//   --request F --rotate-authority NEW.pem --authority-cert F --authority-key K --out F
+//       a version 2 package, signed by the pinned authority itself, after
+//       which the vault accepts packages of NEW only (audit record only: the
+//       delivery table of migration 6 has no kind for it).
 //   --receipt F [--identity-cert F]
 //       verifies a vault's receipt and closes its delivery (once).
 //   --status [--target SERIAL]
@@ -348,6 +352,44 @@ Status ProvisionOperation(Args& args) {
   return OkStatus();
 }
 
+// RotateAuthority: a package that moves the vault's pin to --rotate-authority.
+// It is signed by the authority the vault pinned (a delegated signer with the
+// cvProvisioning EKU is refused by the vault) and recorded as a
+// "provision-rotate" audit event before the file is written.
+Status RotateAuthority(Args& args) {
+  for (const char* need : {"request", "authority-cert", "authority-key", "out"}) {
+    if (!args.Has(need)) return InvalidArgumentError(std::string("provision: --") + need + " is required");
+  }
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_STORE> roots, IdentityRoots(args));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> authority, ReadCert(args.Get("authority-cert")));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> next, ReadCert(args.Get("rotate-authority")));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> authority_key, LoadKey(args.Get("authority-key")));
+  CV_ASSIGN_OR_RETURN(Bytes req_der, ReadFileBytes(args.Get("request")));
+  CV_ASSIGN_OR_RETURN(provision::VerifiedRequest req, provision::VerifyUpdateRequest(req_der, roots.get()));
+  provision::PackageContent content;
+  content.kind = provision::UpdateKind::kRotateAuthority;
+  content.label = "authority";
+  CV_ASSIGN_OR_RETURN(Bytes next_der, (ossl::ToDer<X509, i2d_X509>(next.get(), "i2d_X509")));
+  content.certificates.push_back(next_der);
+  int64_t hours = args.Has("valid-hours") ? std::stoll(args.Get("valid-hours")) : kDefaultValidHours;
+  provision::PackageHeader header{req.request.token_serial, req.request.counter + 1, req.request.nonce,
+                                  static_cast<int64_t>(time(nullptr)) + hours * 3600};
+  CV_ASSIGN_OR_RETURN(Bytes package, provision::BuildUpdatePackage(header, content, req.request.transport_cert,
+                                                                   {authority_key.get(), authority.get(), nullptr}));
+  CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(package));
+  CV_ASSIGN_OR_RETURN(Bytes next_hash, provision::Sha256(next_der));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst, Open(args, false));
+  AuditEvent e = MakeAuditEvent(ActorOf(args), "provision-rotate", inst->Name(CaRole::kIssuing), header.target_serial,
+                                "counter=" + std::to_string(header.counter) + " package=" + HexEncode(hash) +
+                                    " new-authority-sha256=" + HexEncode(next_hash),
+                                "ok");
+  CV_RETURN_IF_ERROR(inst->db().AddAudit(e));  // recorded before the package leaves
+  CV_RETURN_IF_ERROR(WriteBytes(args.Get("out"), package));
+  std::fprintf(stderr, "authority rotation package for vault %s, update %llu\n", header.target_serial.c_str(),
+               static_cast<unsigned long long>(header.counter));  // NOLINT(runtime/int)
+  return OkStatus();
+}
+
 // Receipt: verifies a receipt and closes its delivery; a refused receipt is
 // recorded in the audit chain with its reason and changes nothing else.
 Status Receipt(Args& args) {
@@ -413,6 +455,8 @@ int CmdProvision(Args& args) {
     s = StatusList(args);
   } else if (args.Has("receipt")) {
     s = Receipt(args);
+  } else if (args.Has("rotate-authority")) {
+    s = RotateAuthority(args);
   } else if (args.Has("renew") || args.Has("delete-key") || args.Has("capacity")) {
     s = ProvisionOperation(args);
   } else {

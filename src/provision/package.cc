@@ -177,6 +177,7 @@ Status ReadOperation(const CV_UPDATE_CONTENT& c, PackageContent* out) {
     case UpdateKind::kRenewCertificate:
     case UpdateKind::kDeleteKey:
     case UpdateKind::kSetCapacity:
+    case UpdateKind::kRotateAuthority:
       out->kind = static_cast<UpdateKind>(kind);
       break;
     default:
@@ -241,6 +242,9 @@ Status CheckContentShape(const PackageContent& c) {
       break;
     case UpdateKind::kSetCapacity:
       ok = !keys && !certs && !id;
+      break;
+    case UpdateKind::kRotateAuthority:
+      ok = !keys && c.certificates.size() == 1 && !id;
       break;
     default:
       return Malformed("unknown update operation");

@@ -90,6 +90,7 @@ enum class UpdateKind : uint64_t {
   kRenewCertificate = 2,  // a new certificate chain for the vault key `key_id` (same key)
   kDeleteKey = 3,         // destroy the vault key `key_id` with its public key and certificates
   kSetCapacity = 4,       // the token's capacity becomes `capacity` (0 = unlimited)
+  kRotateAuthority = 5,   // the pinned provisioning authority becomes certificates[0]
 };
 struct PackageContent {
   UpdateKind kind = UpdateKind::kDeliverKey;
@@ -101,7 +102,8 @@ struct PackageContent {
 };
 // CheckContentShape: `c` carries exactly what its kind needs (deliver: one
 // key and >= 1 certificate; renew: no key, >= 1 certificate, a key id;
-// delete: a key id only; capacity: nothing else). kDataInvalid otherwise.
+// delete: a key id only; capacity: nothing else; rotate authority: exactly
+// one certificate, the new authority). kDataInvalid otherwise.
 Status CheckContentShape(const PackageContent& c);
 // BuildUpdatePackage: `transport_cert` (DER) must hold an EC P-256 key; the
 // caller has checked it (VerifyUpdateRequest checks it against the identity).
