@@ -107,29 +107,6 @@ struct Job {
   Bytes package;
 };
 
-// IdentityKeyHash: hex SHA-256 of a certificate's SubjectPublicKeyInfo: the
-// vault identity key, which stays the same when `identity import` replaces
-// its certificate.
-Result<std::string> IdentityKeyHash(X509* cert) {
-  CV_ASSIGN_OR_RETURN(Bytes spki, (ossl::ToDer<EVP_PKEY, i2d_PUBKEY>(X509_get0_pubkey(cert), "i2d_PUBKEY")));
-  CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(spki));
-  return HexEncode(hash);
-}
-
-// KeyIdOf: the CKA_ID the vault gives a delivered key: SHA-1 of the public
-// key bits of its certificate (src/core/backend_update.cc, KeyId).
-Result<std::string> KeyIdOf(const Bytes& cert_der) {
-  const unsigned char* p = cert_der.data();
-  ossl::UniquePtr<X509> cert(crypto::D2iX509(&p, static_cast<long>(cert_der.size())));  // NOLINT(runtime/int)
-  Bytes id(20);
-  unsigned int len = 0;
-  if (cert == nullptr || X509_pubkey_digest(cert.get(), crypto::DigestByName("SHA1"), id.data(), &len) != 1) {
-    return ossl::OpenSslError("X509_pubkey_digest");
-  }
-  id.resize(len);
-  return HexEncode(id);
-}
-
 Result<std::vector<std::string>> RequestFiles(const Args& args) {
   if (!args.Has("batch")) return std::vector<std::string>{args.Get("request")};
   std::vector<std::string> files;
@@ -207,10 +184,10 @@ Status BuildPackage(Job& job, EVP_PKEY* authority_key, X509* authority, int64_t 
   out->counter = header.counter;
   out->expires_at = expires;
   out->cert_serial = job.cert_serial;
-  CV_ASSIGN_OR_RETURN(out->key_id, KeyIdOf(job.chain[0]));
+  CV_ASSIGN_OR_RETURN(out->key_id, provision::DeliveredKeyIdHex(job.chain[0]));
   CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(job.package));
   out->package_hash = HexEncode(hash);
-  CV_ASSIGN_OR_RETURN(out->identity_key, IdentityKeyHash(job.req.identity_cert.get()));
+  CV_ASSIGN_OR_RETURN(out->identity_key, provision::IdentityKeyHashHex(job.req.identity_cert.get()));
   return OkStatus();
 }
 
@@ -344,7 +321,7 @@ Status ProvisionOperation(Args& args) {
                                                                    {authority_key.get(), authority.get(), nullptr}));
   CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(package));
   d.package_hash = HexEncode(hash);
-  CV_ASSIGN_OR_RETURN(d.identity_key, IdentityKeyHash(req.identity_cert.get()));
+  CV_ASSIGN_OR_RETURN(d.identity_key, provision::IdentityKeyHashHex(req.identity_cert.get()));
   CV_RETURN_IF_ERROR(inst->db().RecordDeliveries(std::span<const Delivery>(&d, 1), ActorOf(args)));
   CV_RETURN_IF_ERROR(WriteBytes(args.Get("out"), package));
   std::fprintf(stderr, "%s package for vault %s, update %llu\n", d.kind.c_str(), d.target_serial.c_str(),
@@ -401,7 +378,7 @@ Status Receipt(Args& args) {
   CV_ASSIGN_OR_RETURN(provision::VerifiedReceipt r, provision::VerifyUpdateReceipt(der, identity.get()));
   const provision::UpdateReceipt& rc = r.receipt;
   DeliveryReceipt dr{HexEncode(rc.package_hash), rc.token_serial, rc.counter, HexEncode(rc.key_id), "", rc.result};
-  CV_ASSIGN_OR_RETURN(dr.identity_key, IdentityKeyHash(r.identity_cert.get()));
+  CV_ASSIGN_OR_RETURN(dr.identity_key, provision::IdentityKeyHashHex(r.identity_cert.get()));
   CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst, Open(args, false));
   Result<Delivery> closed = inst->db().CloseDelivery(dr, ActorOf(args));
   if (!closed.ok()) {

@@ -177,6 +177,14 @@ Result<KeyAttestation> VerifyKeyAttestation(std::span<const Bytes> chain, EVP_PK
 // PKCS#11 returns it.
 x509::Signer EvpSigner(EVP_PKEY* key);
 
+// DeliveredKeyIdHex: the CKA_ID a vault gives a delivered key, in hex: SHA-1
+// of the public key bits of its certificate (src/core/backend_update.cc).
+// kDataInvalid if `cert_der` is not a certificate.
+Result<std::string> DeliveredKeyIdHex(std::span<const uint8_t> cert_der);
+// IdentityKeyHashHex: hex SHA-256 of a vault identity certificate's
+// SubjectPublicKeyInfo (it stays when `identity import` replaces the certificate).
+Result<std::string> IdentityKeyHashHex(X509* identity_cert);
+
 // Sha256: of `data`.
 Result<Bytes> Sha256(std::span<const uint8_t> data);
 
