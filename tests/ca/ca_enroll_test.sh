@@ -246,4 +246,15 @@ vdev list --login >"$WORK/before.list" 2>&1
 vdev apply-update "$WORK/sk2-bad.upd" >/dev/null 2>&1 && fail "a tampered serverkeygen package was applied"
 vdev list --login >"$WORK/after.list" 2>&1
 unchanged "a tampered serverkeygen package"
+# The same with a vault-held bootstrap certificate as TLS client identity (granted "device").
+vdev keygen --label boot --type ec:p256 >/dev/null || fail "keygen boot (vdev)"
+vdev csr --key boot --subject "/CN=terminal-2" --out "$WORK/vboot.csr" || fail "csr boot (vdev)"
+openssl x509 -req -in "$WORK/vboot.csr" -CA "$WORK/boot-ca.pem" -CAkey "$WORK/boot-ca.key" -CAcreateserial -days 30 \
+  -extfile "$WORK/ext.cnf" -out "$WORK/vboot.pem" 2>/dev/null || fail "sign boot (vdev)"
+vdev import-cert "$WORK/vboot.pem" --label boot >/dev/null || fail "import-cert boot (vdev)"
+vdev enroll --server-keygen --server "$URL" --profile device --key sk3 --subject "/CN=sk3.devices.example.com" \
+  --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/k.out" 2>&1 \
+  || { cat "$WORK/k.out"; fail "enroll --server-keygen --auth-cert"; }
+vdev list --login >"$WORK/l.out" 2>&1
+grep -Eq "private.*label=sk3" "$WORK/l.out" || { cat "$WORK/l.out"; fail "no private key sk3 in the vault"; }
 log "enroll --server-keygen: package applied in the vault, read by openssl cms; user mode, no authority, wrong target, tampered refused"
