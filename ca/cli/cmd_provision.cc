@@ -2,7 +2,7 @@
 //
 // certvault-ca provision (issue 14, docs/design/provisioning.md):
 //   --request F | --batch DIR   --profile P --subject S --authority-cert F --authority-key K
-//   --out F | --out-dir D
+//   --out F | --out-dir D [--wrap-key]
 //       verifies a vault's update request, generates the device key, issues
 //       its certificate (recorded in the CA database like any issuance) and
 //       writes the update package, signed by the provisioning authority.
@@ -169,8 +169,9 @@ Status WriteBytes(const std::string& path, const Bytes& data) {
 }
 
 // BuildPackage: the key package of one job, signed by the authority.
-Status BuildPackage(Job& job, EVP_PKEY* authority_key, X509* authority, int64_t expires, Delivery* out) {
+Status BuildPackage(Job& job, EVP_PKEY* authority_key, X509* authority, int64_t expires, bool wrap, Delivery* out) {
   provision::PackageContent content;
+  content.wrap_keys = wrap;
   content.label = job.req.request.label.empty() ? "provisioned" : job.req.request.label;
   content.certificates = job.chain;
   CV_ASSIGN_OR_RETURN(SecretBytes p8, Pkcs8(job.device.get()));
@@ -226,7 +227,8 @@ Status Provision(Args& args) {
   std::vector<Delivery> deliveries(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
     deliveries[i].ca = inst->Name(CaRole::kIssuing);
-    CV_RETURN_IF_ERROR(BuildPackage(jobs[i], authority_key.get(), authority.get(), expires, &deliveries[i]));
+    CV_RETURN_IF_ERROR(BuildPackage(jobs[i], authority_key.get(), authority.get(), expires, args.Has("wrap-key"),
+                                    &deliveries[i]));
   }
   // Recorded before any package leaves: a receipt always finds its delivery.
   CV_RETURN_IF_ERROR(inst->db().RecordDeliveries(deliveries, ActorOf(args)));

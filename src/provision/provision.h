@@ -99,6 +99,12 @@ struct PackageContent {
   std::vector<Bytes> certificates;        // DER; the first certifies private_keys[0] (renew: the key `key_id`)
   Bytes key_id;                           // kRenewCertificate, kDeleteKey: the key's CKA_ID
   uint32_t capacity = 0;                  // kSetCapacity
+  // wrap_keys: kDeliverKey only: the key travels wrapped to the transport
+  // key (UpdateContent version 3, "Wrapped keys" in the format) instead of
+  // as a clear OneAsymmetricKey inside the encrypted content. Set by
+  // OpenUpdatePackage when it read a version 3 content (private_keys then
+  // holds the unwrapped key).
+  bool wrap_keys = false;
 };
 // CheckContentShape: `c` carries exactly what its kind needs (deliver: one
 // key and >= 1 certificate; renew: no key, >= 1 certificate, a key id;

@@ -244,6 +244,16 @@ ca provision --request "$WORK/after.req" --profile provisioned --subject "/CN=b1
   --authority-key "$WORK/vendor2.key" --out "$WORK/new.upd" 2>/dev/null || fail "provision (new authority)"
 b1 apply-update "$WORK/new.upd" >"$WORK/a.out" 2>&1 || { cat "$WORK/a.out"; fail "the new authority was refused"; }
 log "authority rotation: signed by the pinned authority, target-bound, old authority refused afterwards"
+# UpdateContent version 3 (--wrap-key): the key wrapped to the transport key
+# inside the encrypted content; the vault unwraps and stores it (vault b2).
+b2() { timeout "$T" "$CLI" --vault "$WORK/b2" --pin "$USER_PIN" "$@"; }
+b2 update-request --label wrapped --out "$WORK/w.req" >/dev/null || fail "update-request (wrapped)"
+ca provision --request "$WORK/w.req" --profile provisioned --subject "/CN=b2-wrapped" --authority-cert "$WORK/vendor.pem" \
+  --authority-key "$WORK/vendor.key" --wrap-key --out "$WORK/w.upd" 2>"$WORK/p.log" || { cat "$WORK/p.log"; fail "provision --wrap-key"; }
+b2 apply-update "$WORK/w.upd" >"$WORK/a.out" 2>&1 || { cat "$WORK/a.out"; fail "apply a wrapped-key package"; }
+b2 list --login >"$WORK/l.out" 2>&1
+grep -Eq "private.*label=wrapped" "$WORK/l.out" || { cat "$WORK/l.out"; fail "the wrapped key is not in the vault"; }
+log "a version 3 package (wrapped key) applies"
 
 snapshot before
 dev apply-update "$WORK/dev.upd" >"$WORK/a.out" 2>&1 && fail "a replayed package was applied"
