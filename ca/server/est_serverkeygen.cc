@@ -7,7 +7,6 @@
 
 #include <ctime>
 #include <fstream>
-#include <sstream>
 
 #include "ca/est/est_codec.h"
 #include "ca/issuance/csr.h"
@@ -136,6 +135,33 @@ Result<KeygenAnswer> Multipart(const Bytes& package, const Bytes& leaf) {
   return a;
 }
 
+// BuildDelivery: the package of `device` and its certificate for the vault
+// of `vr`, and its delivery record; the clear key is dropped when packed.
+Result<Bytes> BuildDelivery(const KeygenDeps& deps, const Authority& authority, const provision::VerifiedRequest& vr,
+                            ossl::UniquePtr<EVP_PKEY> device, const IssueOutcome& issued, Delivery* d) {
+  const provision::UpdateRequest& r = vr.request;
+  provision::PackageContent content;
+  content.label = r.label.empty() ? "provisioned" : r.label;
+  CV_ASSIGN_OR_RETURN(Bytes ca_der, (ossl::ToDer<X509, i2d_X509>(deps.issuing, "i2d_X509")));
+  content.certificates = {issued.der, ca_der};
+  CV_ASSIGN_OR_RETURN(SecretBytes p8, Pkcs8(device.get()));
+  content.private_keys.push_back(std::move(p8));
+  device.reset();  // the clear key is no longer needed (freed with clearing)
+  d->ca = deps.ca_name;
+  d->target_serial = r.token_serial;
+  d->counter = r.counter + 1;
+  d->expires_at = static_cast<int64_t>(time(nullptr)) + kPackageHours * 3600;
+  d->cert_serial = issued.serial;
+  provision::PackageHeader header{r.token_serial, d->counter, r.nonce, d->expires_at};
+  CV_ASSIGN_OR_RETURN(Bytes package, provision::BuildUpdatePackage(header, content, r.transport_cert,
+                                                                   {authority.key.get(), authority.cert.get(), nullptr}));
+  CV_ASSIGN_OR_RETURN(d->key_id, provision::DeliveredKeyIdHex(issued.der));
+  CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(package));
+  d->package_hash = HexEncode(hash);
+  CV_ASSIGN_OR_RETURN(d->identity_key, provision::IdentityKeyHashHex(vr.identity_cert.get()));
+  return package;
+}
+
 }  // namespace
 
 bool ServerKeygenConfigured(const CaConfig& ca) { return Exists(ca.dir + "/provisioning/authority.pem"); }
@@ -157,27 +183,8 @@ Result<KeygenAnswer> ServerKeygen(const KeygenDeps& deps, std::span<const uint8_
   Result<IssueOutcome> out = deps.queue->Submit(std::move(item), profile);
   if (!out.ok()) return UnavailableError("the CA cannot issue now");
   CV_RETURN_IF_ERROR(out->status);
-  const provision::UpdateRequest& r = vr->request;
-  provision::PackageContent content;
-  content.label = r.label.empty() ? "provisioned" : r.label;
-  CV_ASSIGN_OR_RETURN(Bytes ca_der, (ossl::ToDer<X509, i2d_X509>(deps.issuing, "i2d_X509")));
-  content.certificates = {out->der, ca_der};
-  CV_ASSIGN_OR_RETURN(SecretBytes p8, Pkcs8(device.get()));
-  content.private_keys.push_back(std::move(p8));
-  device.reset();  // the clear key is no longer needed (freed with clearing)
   Delivery d;
-  d.ca = deps.ca_name;
-  d.target_serial = r.token_serial;
-  d.counter = r.counter + 1;
-  d.expires_at = static_cast<int64_t>(time(nullptr)) + kPackageHours * 3600;
-  d.cert_serial = out->serial;
-  provision::PackageHeader header{r.token_serial, d.counter, r.nonce, d.expires_at};
-  CV_ASSIGN_OR_RETURN(Bytes package, provision::BuildUpdatePackage(header, content, r.transport_cert,
-                                                                   {authority.key.get(), authority.cert.get(), nullptr}));
-  CV_ASSIGN_OR_RETURN(d.key_id, provision::DeliveredKeyIdHex(out->der));
-  CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(package));
-  d.package_hash = HexEncode(hash);
-  CV_ASSIGN_OR_RETURN(d.identity_key, provision::IdentityKeyHashHex(vr->identity_cert.get()));
+  CV_ASSIGN_OR_RETURN(Bytes package, BuildDelivery(deps, authority, *vr, std::move(device), *out, &d));
   {
     std::lock_guard<std::mutex> lock(*deps.db_mu);
     // Recorded before the answer leaves: the receipt always finds its delivery.
