@@ -12,6 +12,7 @@
 
 #include "cli/cert_io.h"
 #include "cli/command_context.h"
+#include "cli/cmd_enroll_keygen.h"
 #include "cli/cmp_client.h"
 #include "cli/enroll_common.h"
 #include "cli/est_client.h"
@@ -203,6 +204,10 @@ Status CmdEnroll(Context& ctx) {
   CV_RETURN_IF_ERROR(t.session.Login(UserType::kUser, pin));
   ClientAuth client;
   if (auth_cert.has_value()) CV_RETURN_IF_ERROR(LoadClientAuth(ctx, t, *auth_cert, pin, &client));
+  if (ctx.args->Has("server-keygen")) {
+    if (protocol != "est") return InvalidArgumentError("enroll --server-keygen: EST only (--protocol est)");
+    return EnrollServerKeygen(ctx, t, KeygenTarget{url, anchors, auth, client.tls, profile, key_label});
+  }
   Rollback rollback(&t.session);
   bool made = false;
   CV_ASSIGN_OR_RETURN(ObjectInfo key, EnsureKey(ctx, t, sel, rollback, &made));

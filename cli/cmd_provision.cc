@@ -21,12 +21,22 @@ Status WriteTo(Context& ctx, const std::string& option, std::span<const uint8_t>
 
 Result<std::string> Pem(std::string_view label, std::span<const uint8_t> der) { return x509::PemEncode(label, der); }
 
+// SubjectOf: the one-line subject of a DER certificate ("?" if unreadable).
+std::string SubjectOf(std::span<const uint8_t> der) {
+  const unsigned char* p = der.data();
+  ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
+  char buf[256];
+  if (cert == nullptr || X509_NAME_oneline(X509_get_subject_name(cert.get()), buf, sizeof buf) == nullptr) return "?";
+  return buf;
+}
+
 Status IdentityShow(Context& ctx, OpenedToken& t) {
   CV_ASSIGN_OR_RETURN(Backend::VaultIdentity id, ctx.backend->GetVaultIdentity(t.session.handle()));
   CV_ASSIGN_OR_RETURN(std::string id_pem, Pem("CERTIFICATE", id.identity_cert));
   CV_ASSIGN_OR_RETURN(std::string tr_pem, Pem("CERTIFICATE", id.transport_cert));
-  *ctx.out << "serial:  " << id.token_serial << "\nmode:    " << (id.authority_cert.empty() ? "user" : "vendor")
-           << "\ncounter: " << id.counter << "\n" << id_pem << tr_pem;
+  *ctx.out << "serial:  " << id.token_serial << "\nmode:    " << (id.authority_cert.empty() ? "user" : "vendor");
+  if (!id.authority_cert.empty()) *ctx.out << "\nauthority: " << SubjectOf(id.authority_cert);
+  *ctx.out << "\ncounter: " << id.counter << "\n" << id_pem << tr_pem;
   return OkStatus();
 }
 

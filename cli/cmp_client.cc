@@ -16,6 +16,7 @@
 #include "src/base/status_macros.h"
 #include "src/crypto/ossl_error.h"
 #include "src/crypto/ossl_ptr.h"
+#include "src/provision/provision.h"
 
 namespace certvault::cli {
 namespace {
@@ -186,6 +187,29 @@ void AppendCaCerts(STACK_OF(X509) * certs, std::vector<Bytes>& out) {
   sk_X509_pop_free(certs, X509_free);
 }
 
+// AddAttestation: the CSR's cvKeyAttestationChain attribute (csr --attest)
+// as the non-critical CertTemplate extension of the same OID
+// (docs/formats/update-package.md, "Key attestation in a CRMF request"): the
+// POPO signature covers the template (RFC 4211 §4.1) as the CSR signature
+// covers the attribute. Nothing is added when the CSR has no attestation.
+Status AddAttestation(X509_REQ* csr, X509_EXTENSIONS** exts) {
+  CV_ASSIGN_OR_RETURN(const provision::Nids* nids, provision::GetNids());
+  ASN1_OBJECT* oid = OBJ_nid2obj(nids->attr_attestation_chain);
+  int at = X509_REQ_get_attr_by_OBJ(csr, oid, -1);
+  if (at < 0) return OkStatus();
+  ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(X509_REQ_get_attr(csr, at), 0);
+  unsigned char* der = nullptr;
+  int len = value != nullptr ? i2d_ASN1_TYPE(value, &der) : -1;
+  if (len <= 0) return ossl::OpenSslError("i2d_ASN1_TYPE");
+  ossl::UniquePtr<ASN1_OCTET_STRING> octets(ASN1_OCTET_STRING_new());
+  bool set = octets != nullptr && ASN1_OCTET_STRING_set(octets.get(), der, len) == 1;
+  OPENSSL_free(der);
+  if (!set) return ossl::OpenSslError("ASN1_OCTET_STRING_set");
+  ossl::UniquePtr<X509_EXTENSION> ext(X509_EXTENSION_create_by_OBJ(nullptr, oid, 0, octets.get()));
+  if (ext == nullptr || X509v3_add_ext(exts, ext.get(), -1) == nullptr) return ossl::OpenSslError("X509v3_add_ext");
+  return OkStatus();
+}
+
 Status SetRequest(OSSL_CMP_CTX* c, const CmpRequest& req, X509_REQ* csr) {
   if (req.auth_cert != nullptr && req.new_key != nullptr) {
     // RFC 9483 §4.1.3: "the certificate to be updated" is the protection
@@ -206,6 +230,10 @@ Status SetRequest(OSSL_CMP_CTX* c, const CmpRequest& req, X509_REQ* csr) {
   }
   std::span<const uint8_t> secret = req.code_secret->Bytes(SecretAccess::Get());
   X509_EXTENSIONS* exts = X509_REQ_get_extensions(csr);
+  if (Status st = AddAttestation(csr, &exts); !st.ok()) {
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    return st;
+  }
   if (EVP_PKEY_up_ref(req.new_key) != 1 ||
       OSSL_CMP_CTX_set0_newPkey(c, 1, req.new_key) != 1 ||  // the reference taken above is owned by `c`
       OSSL_CMP_CTX_set1_subjectName(c, X509_REQ_get_subject_name(csr)) != 1 ||

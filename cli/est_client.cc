@@ -144,6 +144,13 @@ Result<HttpAnswer> ParseAnswer(const std::string& raw) {
   std::string head = raw.substr(0, end);
   for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   answer.body = raw.substr(end + 4);
+  // The value keeps its case (a multipart boundary is case-sensitive):
+  // `head` is `raw` lowercased, so the offsets agree.
+  if (size_t at = head.find("\r\ncontent-type:"); at != std::string::npos) {
+    size_t from = at + 15, eol = head.find("\r\n", from);
+    answer.content_type = raw.substr(from, eol == std::string::npos ? std::string::npos : eol - from);
+    while (!answer.content_type.empty() && answer.content_type.front() == ' ') answer.content_type.erase(0, 1);
+  }
   if (head.find("\r\ntransfer-encoding: chunked") != std::string::npos) {
     CV_ASSIGN_OR_RETURN(answer.body, DechunkBody(answer.body));
   }
@@ -199,7 +206,7 @@ Result<HttpAnswer> EstRequest(const EstUrl& url, const EstTls& tls, std::string_
   return ParseAnswer(raw);
 }
 
-Result<std::vector<Bytes>> DecodeCertsOnly(std::string_view base64) {
+Result<Bytes> DecodeBase64(std::string_view base64) {
   std::string clean;
   for (char c : base64) {
     if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
@@ -210,6 +217,40 @@ Result<std::vector<Bytes>> DecodeCertsOnly(std::string_view base64) {
   if (n < 0) return Status(Reason::kDataInvalid, "the answer is not base64");
   size_t pad = clean.ends_with("==") ? 2 : clean.ends_with('=') ? 1 : 0;
   der.resize(static_cast<size_t>(n) - pad);
+  return der;
+}
+
+Result<std::vector<MimePart>> SplitMultipart(std::string_view content_type, std::string_view body) {
+  const Status bad(Reason::kDataInvalid, "the answer is not a well-formed multipart/mixed body");
+  size_t at = content_type.find("boundary=");
+  if (!content_type.starts_with("multipart/mixed") || at == std::string_view::npos) return bad;
+  std::string_view b = content_type.substr(at + 9);
+  b = b.substr(0, b.find(';'));
+  if (b.size() >= 2 && b.front() == '"' && b.back() == '"') b = b.substr(1, b.size() - 2);
+  if (b.empty() || b.size() > 70) return bad;  // RFC 2046 §5.1.1: 1..70 characters
+  const std::string delim = "--" + std::string(b);
+  std::vector<MimePart> parts;
+  size_t pos = body.find(delim);
+  while (pos != std::string_view::npos) {
+    size_t start = pos + delim.size();
+    if (body.substr(start, 2) == "--") return parts.empty() ? bad : Result<std::vector<MimePart>>(std::move(parts));
+    size_t head_end = body.find("\r\n\r\n", start);
+    size_t next = body.find("\r\n" + delim, start);
+    if (head_end == std::string_view::npos || next == std::string_view::npos || head_end > next) return bad;
+    MimePart part;
+    std::string head(body.substr(start, head_end - start));
+    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    size_t ct = head.find("content-type:");
+    if (ct != std::string::npos) part.content_type = head.substr(ct + 13, head.find("\r\n", ct) - ct - 13);
+    part.body = std::string(body.substr(head_end + 4, next - head_end - 4));
+    parts.push_back(std::move(part));
+    pos = next + 2;
+  }
+  return bad;  // no closing delimiter
+}
+
+Result<std::vector<Bytes>> DecodeCertsOnly(std::string_view base64) {
+  CV_ASSIGN_OR_RETURN(Bytes der, DecodeBase64(base64));
   const uint8_t* p = der.data();
   std::unique_ptr<PKCS7, Pkcs7Free> p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
   if (p7 == nullptr || !PKCS7_type_is_signed(p7.get()) || p7->d.sign == nullptr || p7->d.sign->cert == nullptr) {

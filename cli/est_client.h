@@ -59,6 +59,7 @@ Result<TlsSslPtr> NewTlsClient(const std::string& host, const EstTls& tls);
 struct HttpAnswer {
   int status = 0;
   std::string body;
+  std::string content_type;  // the Content-Type header's value as sent ("" if none)
 };
 
 // EstRequest: one request to base + "/" + op. `authorization` is a full
@@ -70,6 +71,19 @@ Result<HttpAnswer> EstRequest(const EstUrl& url, const EstTls& tls, std::string_
 // DecodeCertsOnly: the certificates (DER) of a base64 certs-only PKCS#7
 // answer (RFC 7030 §4.1.3, §4.2.3).
 Result<std::vector<Bytes>> DecodeCertsOnly(std::string_view base64);
+
+// DecodeBase64: RFC 4648 §4, whitespace ignored. kDataInvalid if malformed.
+Result<Bytes> DecodeBase64(std::string_view base64);
+
+// MimePart / SplitMultipart: the parts of a multipart/mixed body (RFC 2046
+// §5.1; RFC 7030 §4.4.2 serverkeygen answers): each part's Content-Type
+// (lowercased, "" if absent) and its content as sent. kDataInvalid without a
+// boundary parameter, without a part, or without the closing delimiter.
+struct MimePart {
+  std::string content_type;
+  std::string body;
+};
+Result<std::vector<MimePart>> SplitMultipart(std::string_view content_type, std::string_view body);
 
 // Base64: RFC 4648 §4 on one line.
 std::string Base64(std::span<const uint8_t> data);

@@ -62,4 +62,30 @@ TEST(EstClient, VerifyChainRefusesGarbage) {
 }
 
 }  // namespace
+// RFC 7030 §4.4.2 answers: two parts, their types, contents as sent.
+TEST(EstClient, SplitsMultipartAnswers) {
+  const std::string body =
+      "--b1Xy\r\nContent-Type: application/pkcs7-mime; smime-type=server-generated-key\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b1Xy\r\nContent-Type: application/pkcs7-mime; "
+      "smime-type=certs-only\r\n\r\nBBBB\r\n--b1Xy--\r\n";
+  auto parts = SplitMultipart("multipart/mixed; boundary=b1Xy", body);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ((*parts)[0].body, "AAAA");
+  EXPECT_NE((*parts)[0].content_type.find("server-generated-key"), std::string::npos);
+  EXPECT_EQ((*parts)[1].body, "BBBB");
+  EXPECT_TRUE(SplitMultipart("multipart/mixed; boundary=\"b1Xy\"", body).ok());
+  // The boundary is case-sensitive; no boundary, no closing delimiter, truncation: refused.
+  EXPECT_FALSE(SplitMultipart("multipart/mixed; boundary=B1XY", body).ok());
+  EXPECT_FALSE(SplitMultipart("multipart/mixed", body).ok());
+  EXPECT_FALSE(SplitMultipart("application/pkcs7-mime", body).ok());
+  for (size_t n = 0; n < body.size() - 4; n += 7) {
+    EXPECT_FALSE(SplitMultipart("multipart/mixed; boundary=b1Xy", body.substr(0, n)).ok()) << n;
+  }
+  EXPECT_FALSE(DecodeBase64("A=A").ok());
+  auto b = DecodeBase64("AAEC");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*b, (Bytes{0, 1, 2}));
+}
+
 }  // namespace certvault::cli

@@ -2,7 +2,7 @@
 //
 // certvault-ca provision (issue 14, docs/design/provisioning.md):
 //   --request F | --batch DIR   --profile P --subject S --authority-cert F --authority-key K
-//   [--authority-module P11MODULE --authority-pin-file F]   --out F | --out-dir D
+//   [--authority-module P11MODULE --authority-pin-file F]   --out F | --out-dir D [--wrap-key]
 //       verifies a vault's update request, generates the device key, issues
 //       its certificate (recorded in the CA database like any issuance) and
 //       writes the update package, signed by the provisioning authority.
@@ -12,6 +12,10 @@
 //   --authority-key K --out F [--profile P]
 //       a version 2 package: a new certificate for a key this CA delivered
 //       (same key), the deletion of a key, or a new token capacity.
+//   --request F --rotate-authority NEW.pem --authority-cert F --authority-key K --out F
+//       a version 2 package, signed by the pinned authority itself, after
+//       which the vault accepts packages of NEW only (audit record only: the
+//       delivery table of migration 6 has no kind for it).
 //   --receipt F [--identity-cert F]
 //       verifies a vault's receipt and closes its delivery (once).
 //   --status [--target SERIAL]
@@ -125,29 +129,6 @@ struct Job {
   Bytes package;
 };
 
-// IdentityKeyHash: hex SHA-256 of a certificate's SubjectPublicKeyInfo: the
-// vault identity key, which stays the same when `identity import` replaces
-// its certificate.
-Result<std::string> IdentityKeyHash(X509* cert) {
-  CV_ASSIGN_OR_RETURN(Bytes spki, (ossl::ToDer<EVP_PKEY, i2d_PUBKEY>(X509_get0_pubkey(cert), "i2d_PUBKEY")));
-  CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(spki));
-  return HexEncode(hash);
-}
-
-// KeyIdOf: the CKA_ID the vault gives a delivered key: SHA-1 of the public
-// key bits of its certificate (src/core/backend_update.cc, KeyId).
-Result<std::string> KeyIdOf(const Bytes& cert_der) {
-  const unsigned char* p = cert_der.data();
-  ossl::UniquePtr<X509> cert(crypto::D2iX509(&p, static_cast<long>(cert_der.size())));  // NOLINT(runtime/int)
-  Bytes id(20);
-  unsigned int len = 0;
-  if (cert == nullptr || X509_pubkey_digest(cert.get(), crypto::DigestByName("SHA1"), id.data(), &len) != 1) {
-    return ossl::OpenSslError("X509_pubkey_digest");
-  }
-  id.resize(len);
-  return HexEncode(id);
-}
-
 Result<std::vector<std::string>> RequestFiles(const Args& args) {
   if (!args.Has("batch")) return std::vector<std::string>{args.Get("request")};
   std::vector<std::string> files;
@@ -210,8 +191,9 @@ Status WriteBytes(const std::string& path, const Bytes& data) {
 }
 
 // BuildPackage: the key package of one job, signed by the authority.
-Status BuildPackage(Job& job, EVP_PKEY* authority_key, X509* authority, int64_t expires, Delivery* out) {
+Status BuildPackage(Job& job, EVP_PKEY* authority_key, X509* authority, int64_t expires, bool wrap, Delivery* out) {
   provision::PackageContent content;
+  content.wrap_keys = wrap;
   content.label = job.req.request.label.empty() ? "provisioned" : job.req.request.label;
   content.certificates = job.chain;
   CV_ASSIGN_OR_RETURN(SecretBytes p8, Pkcs8(job.device.get()));
@@ -225,10 +207,10 @@ Status BuildPackage(Job& job, EVP_PKEY* authority_key, X509* authority, int64_t 
   out->counter = header.counter;
   out->expires_at = expires;
   out->cert_serial = job.cert_serial;
-  CV_ASSIGN_OR_RETURN(out->key_id, KeyIdOf(job.chain[0]));
+  CV_ASSIGN_OR_RETURN(out->key_id, provision::DeliveredKeyIdHex(job.chain[0]));
   CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(job.package));
   out->package_hash = HexEncode(hash);
-  CV_ASSIGN_OR_RETURN(out->identity_key, IdentityKeyHash(job.req.identity_cert.get()));
+  CV_ASSIGN_OR_RETURN(out->identity_key, provision::IdentityKeyHashHex(job.req.identity_cert.get()));
   return OkStatus();
 }
 
@@ -267,7 +249,8 @@ Status Provision(Args& args) {
   std::vector<Delivery> deliveries(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
     deliveries[i].ca = inst->Name(CaRole::kIssuing);
-    CV_RETURN_IF_ERROR(BuildPackage(jobs[i], authority_key.get(), authority.get(), expires, &deliveries[i]));
+    CV_RETURN_IF_ERROR(BuildPackage(jobs[i], authority_key.get(), authority.get(), expires, args.Has("wrap-key"),
+                                    &deliveries[i]));
   }
   // Recorded before any package leaves: a receipt always finds its delivery.
   CV_RETURN_IF_ERROR(inst->db().RecordDeliveries(deliveries, ActorOf(args)));
@@ -362,11 +345,49 @@ Status ProvisionOperation(Args& args) {
                                                                    {authority_key.get(), authority.get(), nullptr}));
   CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(package));
   d.package_hash = HexEncode(hash);
-  CV_ASSIGN_OR_RETURN(d.identity_key, IdentityKeyHash(req.identity_cert.get()));
+  CV_ASSIGN_OR_RETURN(d.identity_key, provision::IdentityKeyHashHex(req.identity_cert.get()));
   CV_RETURN_IF_ERROR(inst->db().RecordDeliveries(std::span<const Delivery>(&d, 1), ActorOf(args)));
   CV_RETURN_IF_ERROR(WriteBytes(args.Get("out"), package));
   std::fprintf(stderr, "%s package for vault %s, update %llu\n", d.kind.c_str(), d.target_serial.c_str(),
                static_cast<unsigned long long>(d.counter));  // NOLINT(runtime/int)
+  return OkStatus();
+}
+
+// RotateAuthority: a package that moves the vault's pin to --rotate-authority.
+// It is signed by the authority the vault pinned (a delegated signer with the
+// cvProvisioning EKU is refused by the vault) and recorded as a
+// "provision-rotate" audit event before the file is written.
+Status RotateAuthority(Args& args) {
+  for (const char* need : {"request", "authority-cert", "authority-key", "out"}) {
+    if (!args.Has(need)) return InvalidArgumentError(std::string("provision: --") + need + " is required");
+  }
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509_STORE> roots, IdentityRoots(args));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> authority, ReadCert(args.Get("authority-cert")));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> next, ReadCert(args.Get("rotate-authority")));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> authority_key, LoadKey(args.Get("authority-key")));
+  CV_ASSIGN_OR_RETURN(Bytes req_der, ReadFileBytes(args.Get("request")));
+  CV_ASSIGN_OR_RETURN(provision::VerifiedRequest req, provision::VerifyUpdateRequest(req_der, roots.get()));
+  provision::PackageContent content;
+  content.kind = provision::UpdateKind::kRotateAuthority;
+  content.label = "authority";
+  CV_ASSIGN_OR_RETURN(Bytes next_der, (ossl::ToDer<X509, i2d_X509>(next.get(), "i2d_X509")));
+  content.certificates.push_back(next_der);
+  int64_t hours = args.Has("valid-hours") ? std::stoll(args.Get("valid-hours")) : kDefaultValidHours;
+  provision::PackageHeader header{req.request.token_serial, req.request.counter + 1, req.request.nonce,
+                                  static_cast<int64_t>(time(nullptr)) + hours * 3600};
+  CV_ASSIGN_OR_RETURN(Bytes package, provision::BuildUpdatePackage(header, content, req.request.transport_cert,
+                                                                   {authority_key.get(), authority.get(), nullptr}));
+  CV_ASSIGN_OR_RETURN(Bytes hash, provision::Sha256(package));
+  CV_ASSIGN_OR_RETURN(Bytes next_hash, provision::Sha256(next_der));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst, Open(args, false));
+  AuditEvent e = MakeAuditEvent(ActorOf(args), "provision-rotate", inst->Name(CaRole::kIssuing), header.target_serial,
+                                "counter=" + std::to_string(header.counter) + " package=" + HexEncode(hash) +
+                                    " new-authority-sha256=" + HexEncode(next_hash),
+                                "ok");
+  CV_RETURN_IF_ERROR(inst->db().AddAudit(e));  // recorded before the package leaves
+  CV_RETURN_IF_ERROR(WriteBytes(args.Get("out"), package));
+  std::fprintf(stderr, "authority rotation package for vault %s, update %llu\n", header.target_serial.c_str(),
+               static_cast<unsigned long long>(header.counter));  // NOLINT(runtime/int)
   return OkStatus();
 }
 
@@ -381,7 +402,7 @@ Status Receipt(Args& args) {
   CV_ASSIGN_OR_RETURN(provision::VerifiedReceipt r, provision::VerifyUpdateReceipt(der, identity.get()));
   const provision::UpdateReceipt& rc = r.receipt;
   DeliveryReceipt dr{HexEncode(rc.package_hash), rc.token_serial, rc.counter, HexEncode(rc.key_id), "", rc.result};
-  CV_ASSIGN_OR_RETURN(dr.identity_key, IdentityKeyHash(r.identity_cert.get()));
+  CV_ASSIGN_OR_RETURN(dr.identity_key, provision::IdentityKeyHashHex(r.identity_cert.get()));
   CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst, Open(args, false));
   Result<Delivery> closed = inst->db().CloseDelivery(dr, ActorOf(args));
   if (!closed.ok()) {
@@ -435,6 +456,8 @@ int CmdProvision(Args& args) {
     s = StatusList(args);
   } else if (args.Has("receipt")) {
     s = Receipt(args);
+  } else if (args.Has("rotate-authority")) {
+    s = RotateAuthority(args);
   } else if (args.Has("renew") || args.Has("delete-key") || args.Has("capacity")) {
     s = ProvisionOperation(args);
   } else {

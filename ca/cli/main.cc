@@ -261,6 +261,8 @@ class CommandLine {
     Text(*provision, "renew", "with --request: a new certificate for this delivered key (hex key id), same key");
     Text(*provision, "delete-key", "with --request: delete this key (hex key id) from the vault");
     Number(*provision, "capacity", 0, 1 << 30, "with --request: set the vault's capacity (0 = unlimited)");
+    Switch(*provision, "wrap-key", "deliver the key wrapped to the transport key (UpdateContent version 3)");
+    Text(*provision, "rotate-authority", "with --request: pin this new authority certificate (PEM) instead");
     Switch(*provision, "status", "list the deliveries and their receipts instead");
     Text(*provision, "target", "with --status: only this vault (token serial)");
     Number(*provision, "limit", 1, 100000000, "with --status: at most this many (default 100)");

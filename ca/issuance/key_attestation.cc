@@ -48,8 +48,8 @@ Result<std::shared_ptr<X509_STORE>> LoadAttestationRoots(const Profile& profile,
 
 Status CheckCsrAttestation(const ParsedCsr& csr, X509_STORE* roots) {
   if (csr.content.attestation_chain.empty()) {
-    return PermissionDeniedError("the profile requires a key attestation (CSR attribute cvKeyAttestationChain, "
-                                 "certvault csr --attest)");
+    return PermissionDeniedError("the profile requires a key attestation (cvKeyAttestationChain: CSR attribute "
+                                 "or CRMF template extension; certvault csr/enroll --attest)");
   }
   Result<std::vector<Bytes>> chain = provision::DecodeAttestationChain(csr.content.attestation_chain);
   if (!chain.ok()) return PermissionDeniedError("key attestation: " + std::string(chain.status().message()));

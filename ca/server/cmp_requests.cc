@@ -18,6 +18,7 @@
 #include "src/base/status_macros.h"
 #include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
+#include "src/provision/provision.h"
 
 namespace certvault::ca {
 
@@ -133,6 +134,26 @@ void CmpService::Release(Req& r, const std::string& token) {
 
 namespace {
 
+// TemplateAttestation: the key attestation an ir/cr/kur carries (issue 14,
+// docs/formats/update-package.md "Key attestation in a CRMF request"): the
+// value of the CertTemplate extension cvKeyAttestationChain, a SEQUENCE OF
+// Certificate kept whole for the Issuer's check (as the CSR attribute); empty
+// if absent. The POPO signature covers the template (RFC 4211 §4.1), so the
+// attestation is bound to this request. Never copied into the certificate:
+// issued extensions come from the profile.
+Result<Bytes> TemplateAttestation(const OSSL_CRMF_CERTTEMPLATE* tmpl) {
+  CV_ASSIGN_OR_RETURN(const provision::Nids* nids, provision::GetNids());
+  const STACK_OF(X509_EXTENSION)* exts = OSSL_CRMF_CERTTEMPLATE_get0_extensions(tmpl);
+  int at = X509v3_get_ext_by_NID(exts, nids->attr_attestation_chain, -1);
+  if (at < 0) return Bytes();
+  if (X509v3_get_ext_by_NID(exts, nids->attr_attestation_chain, at) >= 0) {
+    return InvalidArgumentError("the key attestation extension is repeated");
+  }
+  const ASN1_OCTET_STRING* v = X509_EXTENSION_get_data(X509v3_get_ext(exts, at));
+  if (v == nullptr || v->length <= 0) return InvalidArgumentError("the key attestation extension is empty");
+  return Bytes(v->data, v->data + v->length);
+}
+
 Result<std::string> ClaimToken() {
   uint8_t b[16];
   if (RAND_bytes_ex(crypto::LibCtx(), b, sizeof(b), 0) != 1) return ossl::OpenSslError("RAND_bytes_ex");
@@ -156,6 +177,7 @@ Status CmpService::IssueFor(Req& r, const OSSL_CMP_MSG* req, const OSSL_CRMF_MSG
     CV_ASSIGN_OR_RETURN(spki, cmp::TemplateSpki(tmpl));
     CV_ASSIGN_OR_RETURN(ParsedCsr parsed, ParseVerifiedRequest(spki, OSSL_CRMF_CERTTEMPLATE_get0_subject(tmpl),
                                                                OSSL_CRMF_CERTTEMPLATE_get0_extensions(tmpl)));
+    CV_ASSIGN_OR_RETURN(parsed.content.attestation_chain, TemplateAttestation(tmpl));
     item.verified = std::make_shared<const ParsedCsr>(std::move(parsed));
   }
   if (r.tid.empty()) return InvalidArgumentError("no transactionID");

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "ca/issuance/csr.h"
+#include "ca/server/est_serverkeygen.h"
 #include "src/base/status_macros.h"
 #include "src/crypto/libctx.h"
 
@@ -23,6 +24,7 @@ struct EstService::Ctx {
   bool deferred = false;  // the issue worker answers (IssueDeferred)
   std::string address, method;  // of the request, for the log
   bool tls = false;
+  bool keygen = false;  // serverkeygen: the CA makes the key (est_serverkeygen.h)
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
@@ -89,6 +91,7 @@ unsigned int CodeOf(const Status& st) {
     case StatusCode::kInvalidArgument: return 400;
     case StatusCode::kResourceExhausted: return 413;
     case StatusCode::kNotFound: return 404;
+    case StatusCode::kUnimplemented: return 501;
     default: return 503;
   }
 }
@@ -198,7 +201,10 @@ void EstService::Est(const HttpRequest& request, const est::EstPath& path, Ctx& 
       return Enroll(request, profile, false, ctx, reply);
     case est::Operation::kSimpleReenroll:
       return Enroll(request, path.label, true, ctx, reply);
-    case est::Operation::kServerKeygen:
+    case est::Operation::kServerKeygen:  // RFC 7030 §4.4, as an update package for a vault
+      if (!ServerKeygenConfigured(*deps_.ca)) return Answer(reply, ctx, 501, "serverkeygen is not configured");
+      ctx.keygen = true;
+      return Enroll(request, profile, false, ctx, reply);
     case est::Operation::kFullCmc:
       return Answer(reply, ctx, 501, "not implemented by this server");
     default:
@@ -318,6 +324,7 @@ void EstService::Enroll(const HttpRequest& request, const std::string& label, bo
     std::vector<std::string> granted = ProfilesFor(Server()->authorize, NameText(X509_get_issuer_name(peer.cert.get())),
                                                    NameText(X509_get_subject_name(peer.cert.get())));
     if (std::find(granted.begin(), granted.end(), label) != granted.end()) {
+      if (ctx.keygen) return (void)KeygenInto(std::move(*csr), label, ctx, reply);
       return IssueDeferred(request, IssueItem{"", std::move(*csr), ""}, label, ctx, reply);
     }
     if (!has_basic) return Answer(reply, ctx, 403, "the client certificate may not enroll into this profile");
@@ -362,6 +369,7 @@ void EstService::EnrollWithCode(const std::string& authorization, const std::str
   }
   ctx.client += (ctx.client.empty() ? "code " : " code ") + id;
   Status st = codes_.Redeem(id, password, profile, static_cast<int64_t>(std::time(nullptr)), [&] {
+    if (ctx.keygen) return KeygenInto(std::move(csr), profile, ctx, reply);
     return IssueInto(IssueItem{"", std::move(csr), ""}, profile, ctx, reply);
   });
   if (st.ok() || ctx.answered) return;
@@ -369,6 +377,27 @@ void EstService::EnrollWithCode(const std::string& authorization, const std::str
     reply.headers.emplace_back("WWW-Authenticate", "Basic realm=\"certvault EST\"");
   }
   Answer(reply, ctx, CodeOf(st), std::string(st.message()));
+}
+
+// KeygenInto: serverkeygen's issuance and answer (est_serverkeygen.h). It
+// holds the server thread (the package is built after the commit).
+Status EstService::KeygenInto(Bytes csr, const std::string& profile, Ctx& ctx, HttpReply& reply) {
+  KeygenDeps kd{deps_.ca, deps_.ca_name, deps_.issuing, deps_.queue, deps_.lookup_db, &lookup_mu_};
+  IssueItem item;
+  item.source = "est:" + std::to_string(ctx.id);
+  item.actor = EstActor(ctx);
+  Result<KeygenAnswer> out = ServerKeygen(kd, csr, profile, std::move(item));
+  if (!out.ok()) {
+    Answer(reply, ctx, CodeOf(out.status()), "serverkeygen refused: " + std::string(out.status().message()));
+    return out.status();
+  }
+  ctx.serial = out->serial;
+  ctx.issued = true;
+  reply.status = 200;
+  reply.content_type = out->content_type;
+  reply.body.assign(out->body.begin(), out->body.end());
+  ctx.answered = true;
+  return OkStatus();
 }
 
 void EstService::Log(const Ctx& ctx, const HttpReply& reply) {

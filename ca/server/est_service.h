@@ -10,7 +10,8 @@
 //   untrusted or revoked client certificate, used or expired code, a CSR
 //   the profile refuses, a re-enrollment that changes the subject
 //   404 unknown operation or profile                405 wrong method
-//   413 body too large                              501 serverkeygen/fullcmc
+//   413 body too large                              501 fullcmc, or serverkeygen
+//   without a provisioning authority (est_serverkeygen.h)
 //   503 the CA cannot sign now (self-test error state, database down)
 // and nothing is stored unless the answer is 200. One access-log line
 // (JSON) per request: request id, client address and identity (certificate
@@ -96,6 +97,7 @@ class EstService {
                       HttpReply& reply);
   Status CheckClientCert(const ConnectionPeer& peer, Ctx& ctx, CertRecord* out_own);
   Status IssueInto(IssueItem item, const std::string& profile, Ctx& ctx, HttpReply& reply);
+  Status KeygenInto(Bytes csr, const std::string& profile, Ctx& ctx, HttpReply& reply);
   void IssueDeferred(const HttpRequest& request, IssueItem item, const std::string& profile, Ctx& ctx,
                      HttpReply& reply);
   Status AnswerIssued(Result<IssueOutcome> out, Ctx& ctx, HttpReply& reply);

@@ -277,6 +277,28 @@ Status EmbeddedBackend::PinAuthorityUnlogged(SessionHandle handle, std::span<con
   return OkStatus();
 }
 
+Result<EmbeddedBackend::UpdatePlan> EmbeddedBackend::PlanRotation(Session& s, const provision::PackageContent& content,
+                                                                   std::shared_ptr<const Object> current) {
+  const Bytes& der = content.certificates.at(0);
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> next, ParseCert(der));
+  // A certificate not valid now would leave the vault unable to accept any
+  // further package (nothing could rotate it back).
+  if (X509_cmp_current_time(X509_get0_notBefore(next.get())) >= 0 ||
+      X509_cmp_current_time(X509_get0_notAfter(next.get())) <= 0) {
+    return Status(Reason::kDataInvalid, "the new authority certificate is not valid now");
+  }
+  std::optional<std::span<const uint8_t>> old = current->attrs.GetBytes(CKA_VALUE);
+  if (old.has_value() && std::equal(old->begin(), old->end(), der.begin(), der.end())) {
+    return Status(Reason::kDataInvalid, "the new authority is the pinned one");
+  }
+  CV_ASSIGN_OR_RETURN(AttributeSet attrs, RoleCertificate(der, kCvRoleAuthority));
+  CV_ASSIGN_OR_RETURN(storage::ObjectRow row, SealNewRow(s, attrs, {}));
+  UpdatePlan plan;
+  plan.vault_rows.push_back(std::move(row));
+  plan.removed.push_back(std::move(current));
+  return plan;
+}
+
 Result<Bytes> EmbeddedBackend::Attest(SessionHandle handle, ObjectHandle key) {
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, ProvisioningSession(handle));
   std::lock_guard<std::mutex> lock(s->mu);

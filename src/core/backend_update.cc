@@ -183,6 +183,7 @@ Status EmbeddedBackend::CommitUpdate(Session& s, storage::Store& store, const Ob
                                      const storage::ObjectRow& state_row, const UpdatePlan& plan,
                                      std::optional<storage::TokenRow>* out_token) {
   std::vector<storage::ObjectRow> added = plan.rows;
+  added.insert(added.end(), plan.vault_rows.begin(), plan.vault_rows.end());
   added.push_back(state_row);
   std::vector<const Object*> removed = {&state_obj};
   for (const auto& obj : plan.removed) removed.push_back(obj.get());
@@ -199,6 +200,7 @@ Status EmbeddedBackend::CommitUpdate(Session& s, storage::Store& store, const Ob
     CV_RETURN_IF_ERROR(CheckCapacity(store, s, plan.rows));
     CV_RETURN_IF_ERROR(store.UpdateObject(state_row));
     for (const auto& obj : plan.removed) CV_RETURN_IF_ERROR(store.DeleteObject(obj->id));
+    if (!plan.vault_rows.empty()) CV_RETURN_IF_ERROR(store.InsertObjects(plan.vault_rows));
     return plan.rows.empty() ? OkStatus() : store.InsertObjects(plan.rows);
   }, edit));
   changes_->Bump();
@@ -226,7 +228,18 @@ Result<Backend::ApplyResult> EmbeddedBackend::ApplyUpdateLocked(Session& s, std:
   CV_RETURN_IF_ERROR(CheckHeader(pkg.header, token.serial, state, static_cast<int64_t>(time(nullptr))));
   CV_ASSIGN_OR_RETURN(std::shared_ptr<const engine::ReadyKey> transport, VaultPrivateKey(s, kCvRoleTransportKey));
   CV_ASSIGN_OR_RETURN(provision::PackageContent content, provision::OpenUpdatePackage(pkg, transport->pkey.get()));
-  CV_ASSIGN_OR_RETURN(UpdatePlan plan, PlanUpdate(s, content));
+  UpdatePlan plan;
+  if (content.kind == provision::UpdateKind::kRotateAuthority) {
+    // Issue 14: "the authority can be rotated only by a package signed by
+    // the current one": the pinned certificate itself, not a signer it
+    // delegated to with the cvProvisioning EKU.
+    if (X509_cmp(pkg.signer_cert.get(), authority.get()) != 0) {
+      return Status(Reason::kSignatureInvalid, "only the pinned authority itself may rotate the authority");
+    }
+    CV_ASSIGN_OR_RETURN(plan, PlanRotation(s, content, *authority_obj));
+  } else {
+    CV_ASSIGN_OR_RETURN(plan, PlanUpdate(s, content));
+  }
   std::erase(state.nonces, pkg.header.nonce);
   state.counter = pkg.header.counter;
   CV_ASSIGN_OR_RETURN(storage::ObjectRow state_row, StateRow(s, *state_obj, state));

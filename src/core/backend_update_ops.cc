@@ -72,6 +72,7 @@ Result<EmbeddedBackend::UpdatePlan> EmbeddedBackend::PlanUpdate(Session& s, cons
     case provision::UpdateKind::kSetCapacity:
       plan.capacity = content.capacity;
       return plan;
+    case provision::UpdateKind::kRotateAuthority:  // ApplyUpdateLocked: PlanRotation, after the signer check
     default:
       return Refuse("unknown update operation");
   }

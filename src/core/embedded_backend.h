@@ -260,6 +260,7 @@ class EmbeddedBackend final : public Backend {
   // rows to insert, token objects to delete, a new capacity.
   struct UpdatePlan {
     std::vector<storage::ObjectRow> rows;
+    std::vector<storage::ObjectRow> vault_rows;  // the vault's own objects: not counted against the capacity
     std::vector<std::shared_ptr<const Object>> removed;
     std::optional<uint32_t> capacity;
     Bytes key_id;  // for the receipt
@@ -270,6 +271,11 @@ class EmbeddedBackend final : public Backend {
   Result<UpdatePlan> PlanUpdate(Session& s, const provision::PackageContent& content);
   Result<UpdatePlan> PlanRenewal(Session& s, const provision::PackageContent& content);
   Result<UpdatePlan> PlanDeletion(Session& s, const provision::PackageContent& content);
+  // PlanRotation: the pinned authority `current` is replaced by the package's
+  // certificate, which must be valid now and differ from it. The caller has
+  // checked that `current` itself signed the package.
+  Result<UpdatePlan> PlanRotation(Session& s, const provision::PackageContent& content,
+                                  std::shared_ptr<const Object> current);
   // UserObjects: the token objects `q` finds (its token and include_private
   // are set here) that are not vault objects.
   Result<std::vector<std::shared_ptr<const Object>>> UserObjects(Session& s, storage::ObjectQuery q);

@@ -476,5 +476,52 @@ TEST_F(ProvisioningTest, EveryKindHasTheKeyPackagesChecks) {
   }
 }
 
+// Rotation: a package signed by the pinned authority itself moves the pin;
+// afterwards only the new authority is accepted.
+TEST_F(ProvisioningTest, AuthorityRotationByPackage) {
+  PinAuthority();
+  ossl::UniquePtr<EVP_PKEY> next_key = NewP256();
+  ossl::UniquePtr<X509> next = MakeCert(next_key.get(), "vendor authority 2");
+  auto rotation = [](X509* to) {
+    provision::PackageContent c = Operation(provision::UpdateKind::kRotateAuthority, {});
+    c.certificates = {CertDer(to)};
+    return c;
+  };
+  provision::PackageContent rotate = rotation(next.get());
+  Bytes req = Request();
+  // A signer the authority delegated to (cvProvisioning EKU) may deliver keys but not rotate.
+  auto nids = provision::GetNids();
+  ASSERT_TRUE(nids.ok());
+  ossl::UniquePtr<EVP_PKEY> del_key = NewP256();
+  ossl::UniquePtr<X509> delegated =
+      MakeCert(del_key.get(), "delegated", authority_key_.get(), authority_.get(), (*nids)->kp_provisioning);
+  ExpectRefused(Send(req, rotate, nullptr, del_key.get(), delegated.get()), Reason::kSignatureInvalid);
+  ExpectRefused(Send(req, rotate, nullptr, next_key.get(), next.get()), Reason::kSignatureInvalid);  // the new one
+  ExpectRefused(Send(req, rotation(authority_.get())), Reason::kDataInvalid);  // the pinned one again
+  ExpectRefused(Send(req, rotate, [](provision::PackageHeader* h) { h->target_serial = "ffffffffffffffff"; }),
+                Reason::kDataInvalid);
+  ExpectRefused(Send(req, rotate, [](provision::PackageHeader* h) { h->counter += 1; }), Reason::kDataInvalid);
+  Bytes good = Send(req, rotate);
+  Bytes bad = good;
+  bad[bad.size() - 40] ^= 0x20;
+  auto before = Snapshot();
+  EXPECT_FALSE(backend_->ApplyUpdate(session_, bad).ok());
+  EXPECT_EQ(Snapshot(), before);
+  auto applied = backend_->ApplyUpdate(session_, good);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  ExpectRefused(good, Reason::kSignatureInvalid);  // a replay: its signer is no longer pinned
+  // The old authority is refused from now on, also for a rotation back.
+  req = Request();
+  ExpectRefused(Package(req), Reason::kSignatureInvalid);
+  ExpectRefused(Send(req, rotation(authority_.get())), Reason::kSignatureInvalid);
+  // The new one delivers (its own chain: the device certificate is checked against the key only).
+  auto delivered = backend_->ApplyUpdate(session_, Package(req, nullptr, next_key.get(), next.get()));
+  EXPECT_TRUE(delivered.ok()) << delivered.status().ToString();
+  // The pin survives a fresh login (sealed, MACed like every vault object).
+  ASSERT_TRUE(backend_->Logout(session_).ok());
+  ASSERT_TRUE(backend_->Login(session_, UserType::kUser, Pin("user-pin-1234")).ok());
+  ExpectRefused(Package(Request()), Reason::kSignatureInvalid);
+}
+
 }  // namespace
 }  // namespace certvault

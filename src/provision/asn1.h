@@ -40,17 +40,31 @@ typedef struct cv_update_operation_st {
 } CV_UPDATE_OPERATION;
 DECLARE_ASN1_FUNCTIONS(CV_UPDATE_OPERATION)
 
+// WrappedKey ::= SEQUENCE {         -- UpdateContent version 3
+//   version INTEGER (1),
+//   originator SubjectPublicKeyInfo,   -- ephemeral P-256 key of the key agreement
+//   wrapped OCTET STRING }             -- AES-256 key wrap with padding (RFC 5649) of the PKCS#8
+typedef struct cv_wrapped_key_st {
+  ASN1_INTEGER* version;
+  X509_PUBKEY* originator;
+  ASN1_OCTET_STRING* wrapped;
+} CV_WRAPPED_KEY;
+DECLARE_ASN1_FUNCTIONS(CV_WRAPPED_KEY)
+DEFINE_STACK_OF(CV_WRAPPED_KEY)
+
 // UpdateContent ::= SEQUENCE {  -- the plaintext inside AuthEnvelopedData
-//   version INTEGER (1 | 2), label UTF8String,
+//   version INTEGER (1 | 2 | 3), label UTF8String,
 //   keys AsymmetricKeyPackage,          -- RFC 5958 §2: SEQUENCE OF OneAsymmetricKey
 //   certificates SEQUENCE OF Certificate,
-//   operation [0] EXPLICIT UpdateOperation OPTIONAL }  -- present iff version 2
+//   operation [0] EXPLICIT UpdateOperation OPTIONAL,   -- present iff version 2
+//   wrappedKeys [1] IMPLICIT SEQUENCE OF WrappedKey OPTIONAL }  -- present iff version 3
 typedef struct cv_update_content_st {
   ASN1_INTEGER* version;
   ASN1_UTF8STRING* label;
   STACK_OF(PKCS8_PRIV_KEY_INFO)* keys;
   STACK_OF(X509)* certificates;
   CV_UPDATE_OPERATION* operation;
+  STACK_OF(CV_WRAPPED_KEY)* wrapped_keys;
 } CV_UPDATE_CONTENT;
 DECLARE_ASN1_FUNCTIONS(CV_UPDATE_CONTENT)
 
@@ -93,6 +107,7 @@ CV_OSSL_DELETER(CV_UPDATE_REQUEST, CV_UPDATE_REQUEST_free)
 CV_OSSL_DELETER(CV_UPDATE_CONTENT, CV_UPDATE_CONTENT_free)
 CV_OSSL_DELETER(CV_UPDATE_OPERATION, CV_UPDATE_OPERATION_free)
 CV_OSSL_DELETER(CV_UPDATE_RECEIPT, CV_UPDATE_RECEIPT_free)
+CV_OSSL_DELETER(CV_WRAPPED_KEY, CV_WRAPPED_KEY_free)
 }  // namespace certvault::ossl
 
 #endif  // CERTVAULT_PROVISION_ASN1_H_

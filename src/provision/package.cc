@@ -13,6 +13,7 @@
 #include "src/crypto/x509_build.h"
 #include "src/provision/asn1.h"
 #include "src/provision/cms_util.h"
+#include "src/provision/wrapped_key.h"
 
 namespace certvault::ossl {
 CV_OSSL_DELETER(EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free)
@@ -70,13 +71,26 @@ Result<ossl::UniquePtr<CV_UPDATE_OPERATION>> NewOperation(const PackageContent& 
   return op;
 }
 
+// AddWrappedKeys: version 3: each key wrapped to the transport key.
+Status AddWrappedKeys(CV_UPDATE_CONTENT* c, const std::vector<SecretBytes>& keys, EVP_PKEY* transport) {
+  c->wrapped_keys = sk_CV_WRAPPED_KEY_new_null();
+  if (c->wrapped_keys == nullptr) return ossl::OpenSslError("sk_new");
+  for (const SecretBytes& k : keys) {
+    CV_ASSIGN_OR_RETURN(ossl::UniquePtr<CV_WRAPPED_KEY> w, internal::WrapForTransport(k, transport));
+    if (sk_CV_WRAPPED_KEY_push(c->wrapped_keys, w.get()) <= 0) return ossl::OpenSslError("sk_push");
+    w.release();  // owned by c->wrapped_keys
+  }
+  return OkStatus();
+}
+
 // EncodeContent: the UpdateContent DER, in wiping memory (it holds private keys).
-Result<SecretBytes> EncodeContent(const PackageContent& content) {
+Result<SecretBytes> EncodeContent(const PackageContent& content, EVP_PKEY* transport) {
   CV_RETURN_IF_ERROR(CheckContentShape(content));
   ossl::UniquePtr<CV_UPDATE_CONTENT> c(CV_UPDATE_CONTENT_new());
   if (c == nullptr) return ossl::OpenSslError("CV_UPDATE_CONTENT_new");
   const bool v2 = content.kind != UpdateKind::kDeliverKey;
-  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<ASN1_INTEGER> version, FromU64(v2 ? 2 : 1));
+  if (v2 && content.wrap_keys) return Malformed("only a key delivery wraps its key");
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<ASN1_INTEGER> version, FromU64(v2 ? 2 : content.wrap_keys ? 3 : 1));
   ASN1_INTEGER_free(c->version);
   c->version = version.release();  // owned by c
   if (v2) {
@@ -84,7 +98,11 @@ Result<SecretBytes> EncodeContent(const PackageContent& content) {
     c->operation = op.release();  // owned by c
   }
   CV_RETURN_IF_ERROR(SetString(c->label, AsSpan(content.label)));
-  CV_RETURN_IF_ERROR(AddKeys(c.get(), content.private_keys));
+  if (content.wrap_keys) {
+    CV_RETURN_IF_ERROR(AddWrappedKeys(c.get(), content.private_keys, transport));
+  } else {
+    CV_RETURN_IF_ERROR(AddKeys(c.get(), content.private_keys));
+  }
   CV_RETURN_IF_ERROR(AddCerts(c.get(), content.certificates));
   int len = i2d_CV_UPDATE_CONTENT(c.get(), nullptr);
   if (len <= 0) return ossl::OpenSslError("i2d_CV_UPDATE_CONTENT");
@@ -170,6 +188,12 @@ Result<ossl::UniquePtr<X509_STORE>> AuthorityStore(X509* authority) {
 // names its operation (docs/formats/update-package.md, "Versions").
 Status ReadOperation(const CV_UPDATE_CONTENT& c, PackageContent* out) {
   CV_ASSIGN_OR_RETURN(uint64_t version, internal::ToU64(c.version));
+  if ((version == 3) != (c.wrapped_keys != nullptr)) return Malformed("wrapped keys belong to version 3 only");
+  if (version == 3 && c.operation == nullptr) {
+    if (sk_PKCS8_PRIV_KEY_INFO_num(c.keys) != 0) return Malformed("a version 3 content has no clear key");
+    out->wrap_keys = true;
+    return OkStatus();
+  }
   if (version == 1 && c.operation == nullptr) return OkStatus();
   if (version != 2 || c.operation == nullptr) return Malformed("unsupported UpdateContent version");
   CV_ASSIGN_OR_RETURN(uint64_t kind, internal::ToU64(c.operation->kind));
@@ -177,6 +201,7 @@ Status ReadOperation(const CV_UPDATE_CONTENT& c, PackageContent* out) {
     case UpdateKind::kRenewCertificate:
     case UpdateKind::kDeleteKey:
     case UpdateKind::kSetCapacity:
+    case UpdateKind::kRotateAuthority:
       out->kind = static_cast<UpdateKind>(kind);
       break;
     default:
@@ -196,7 +221,7 @@ Status ReadOperation(const CV_UPDATE_CONTENT& c, PackageContent* out) {
   return OkStatus();
 }
 
-Result<PackageContent> DecodeContent(std::span<const uint8_t> der) {
+Result<PackageContent> DecodeContent(std::span<const uint8_t> der, EVP_PKEY* transport_key) {
   const unsigned char* p = der.data();
   ossl::UniquePtr<CV_UPDATE_CONTENT> c(d2i_CV_UPDATE_CONTENT(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
   if (c == nullptr || p != der.data() + der.size()) {
@@ -213,6 +238,11 @@ Result<PackageContent> DecodeContent(std::span<const uint8_t> der) {
     SecretBytes k(static_cast<size_t>(len));
     uint8_t* w = k.MutableBytes(SecretAccess::Get()).data();
     if (i2d_PKCS8_PRIV_KEY_INFO(p8, &w) != len) return ossl::OpenSslError("i2d_PKCS8_PRIV_KEY_INFO");
+    out.private_keys.push_back(std::move(k));
+  }
+  for (int i = 0; i < sk_CV_WRAPPED_KEY_num(c->wrapped_keys); ++i) {
+    CV_ASSIGN_OR_RETURN(SecretBytes k,
+                        internal::UnwrapWithTransport(*sk_CV_WRAPPED_KEY_value(c->wrapped_keys, i), transport_key));
     out.private_keys.push_back(std::move(k));
   }
   for (int i = 0; i < sk_X509_num(c->certificates); ++i) {
@@ -242,6 +272,9 @@ Status CheckContentShape(const PackageContent& c) {
     case UpdateKind::kSetCapacity:
       ok = !keys && !certs && !id;
       break;
+    case UpdateKind::kRotateAuthority:
+      ok = !keys && c.certificates.size() == 1 && !id;
+      break;
     default:
       return Malformed("unknown update operation");
   }
@@ -252,7 +285,8 @@ Result<Bytes> BuildUpdatePackage(const PackageHeader& header, const PackageConte
                                  std::span<const uint8_t> transport_cert, const CmsSigner& authority) {
   CV_ASSIGN_OR_RETURN(const Nids* nids, GetNids());
   if (header.nonce.empty() || header.target_serial.empty()) return InvalidArgumentError("incomplete package header");
-  CV_ASSIGN_OR_RETURN(SecretBytes plain, EncodeContent(content));
+  CV_ASSIGN_OR_RETURN(ossl::UniquePtr<X509> recipient, TransportCert(transport_cert));
+  CV_ASSIGN_OR_RETURN(SecretBytes plain, EncodeContent(content, X509_get0_pubkey(recipient.get())));
   CV_ASSIGN_OR_RETURN(Bytes enveloped, Envelope(plain, transport_cert));
   return internal::SignCms(nids->ct_package, enveloped, authority,
                            [&](CMS_SignerInfo* si) { return AddHeader(si, *nids, header); });
@@ -291,7 +325,7 @@ Result<PackageContent> OpenUpdatePackage(const VerifiedPackage& package, EVP_PKE
   const uint8_t* data = nullptr;
   long n = BIO_get_mem_data(out.get(), &data);  // NOLINT(runtime/int)
   if (n < 0) return ossl::OpenSslError("BIO_get_mem_data");
-  return DecodeContent(std::span<const uint8_t>(data, static_cast<size_t>(n)));
+  return DecodeContent(std::span<const uint8_t>(data, static_cast<size_t>(n)), transport_key);
 }
 
 }  // namespace certvault::provision

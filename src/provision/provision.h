@@ -90,6 +90,7 @@ enum class UpdateKind : uint64_t {
   kRenewCertificate = 2,  // a new certificate chain for the vault key `key_id` (same key)
   kDeleteKey = 3,         // destroy the vault key `key_id` with its public key and certificates
   kSetCapacity = 4,       // the token's capacity becomes `capacity` (0 = unlimited)
+  kRotateAuthority = 5,   // the pinned provisioning authority becomes certificates[0]
 };
 struct PackageContent {
   UpdateKind kind = UpdateKind::kDeliverKey;
@@ -98,10 +99,17 @@ struct PackageContent {
   std::vector<Bytes> certificates;        // DER; the first certifies private_keys[0] (renew: the key `key_id`)
   Bytes key_id;                           // kRenewCertificate, kDeleteKey: the key's CKA_ID
   uint32_t capacity = 0;                  // kSetCapacity
+  // wrap_keys: kDeliverKey only: the key travels wrapped to the transport
+  // key (UpdateContent version 3, "Wrapped keys" in the format) instead of
+  // as a clear OneAsymmetricKey inside the encrypted content. Set by
+  // OpenUpdatePackage when it read a version 3 content (private_keys then
+  // holds the unwrapped key).
+  bool wrap_keys = false;
 };
 // CheckContentShape: `c` carries exactly what its kind needs (deliver: one
 // key and >= 1 certificate; renew: no key, >= 1 certificate, a key id;
-// delete: a key id only; capacity: nothing else). kDataInvalid otherwise.
+// delete: a key id only; capacity: nothing else; rotate authority: exactly
+// one certificate, the new authority). kDataInvalid otherwise.
 Status CheckContentShape(const PackageContent& c);
 // BuildUpdatePackage: `transport_cert` (DER) must hold an EC P-256 key; the
 // caller has checked it (VerifyUpdateRequest checks it against the identity).
@@ -174,6 +182,14 @@ Result<KeyAttestation> VerifyKeyAttestation(std::span<const Bytes> chain, EVP_PK
 // keys, a CA's freshly generated device key): ECDSA SHA-256, raw r||s as
 // PKCS#11 returns it.
 x509::Signer EvpSigner(EVP_PKEY* key);
+
+// DeliveredKeyIdHex: the CKA_ID a vault gives a delivered key, in hex: SHA-1
+// of the public key bits of its certificate (src/core/backend_update.cc).
+// kDataInvalid if `cert_der` is not a certificate.
+Result<std::string> DeliveredKeyIdHex(std::span<const uint8_t> cert_der);
+// IdentityKeyHashHex: hex SHA-256 of a vault identity certificate's
+// SubjectPublicKeyInfo (it stays when `identity import` replaces the certificate).
+Result<std::string> IdentityKeyHashHex(X509* identity_cert);
 
 // Sha256: of `data`.
 Result<Bytes> Sha256(std::span<const uint8_t> data);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "src/provision/test_util.h"
+#include "src/provision/wrapped_key.h"
 
 namespace certvault::provision {
 namespace {
@@ -32,8 +33,9 @@ class ProvisionTest : public ::testing::Test {
     return CertDer(MakeCert(transport_key_.get(), "transport", identity_key_.get(), identity_.get()).get());
   }
 
-  Bytes Package(EVP_PKEY* key, X509* cert) {
+  Bytes Package(EVP_PKEY* key, X509* cert, bool wrap = false) {
     PackageContent c;
+    c.wrap_keys = wrap;
     c.label = "device";
     c.private_keys.push_back(testing::Pkcs8(device_key_.get()));
     c.certificates.push_back(CertDer(MakeCert(device_key_.get(), "dev-1", authority_key_.get(), authority_.get()).get()));
@@ -139,6 +141,43 @@ TEST_F(ProvisionTest, PackageDelegatedSignerNeedsEku) {
   ossl::UniquePtr<X509> no_eku = MakeCert(k.get(), "prov2", authority_key_.get(), authority_.get());
   EXPECT_EQ(VerifyUpdatePackage(Package(k.get(), no_eku.get()), authority_.get()).status().reason(),
             Reason::kSignatureInvalid);
+}
+
+// UpdateContent version 3: the key wrapped to the transport key (the form a
+// CA token exports); the reader unwraps it into the same content.
+TEST_F(ProvisionTest, WrappedKeyPackageRoundTrip) {
+  Bytes der = Package(authority_key_.get(), authority_.get(), /*wrap=*/true);
+  auto v = VerifyUpdatePackage(der, authority_.get());
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  auto c = OpenUpdatePackage(*v, transport_key_.get());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->wrap_keys);
+  ASSERT_EQ(c->private_keys.size(), 1u);
+  EXPECT_TRUE(c->private_keys[0] == testing::Pkcs8(device_key_.get()));
+  ossl::UniquePtr<EVP_PKEY> other = NewP256();
+  EXPECT_FALSE(OpenUpdatePackage(*v, other.get()).ok());
+  // Only a key delivery can wrap.
+  PackageContent op;
+  op.kind = UpdateKind::kSetCapacity;
+  op.wrap_keys = true;
+  EXPECT_FALSE(BuildUpdatePackage(header_, op, TransportCert(), CmsSigner{authority_key_.get(), authority_.get(), nullptr}).ok());
+}
+
+// The wrap's own integrity check: a WrappedKey whose ciphertext changed (the
+// GCM layer aside) does not unwrap.
+TEST_F(ProvisionTest, WrappedKeyTamperRefused) {
+  auto w = internal::WrapForTransport(testing::Pkcs8(device_key_.get()), transport_key_.get());
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  auto good = internal::UnwrapWithTransport(**w, transport_key_.get());
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_TRUE(*good == testing::Pkcs8(device_key_.get()));
+  for (int i = 0; i < (*w)->wrapped->length; ++i) {
+    (*w)->wrapped->data[i] ^= 1;
+    EXPECT_FALSE(internal::UnwrapWithTransport(**w, transport_key_.get()).ok()) << "byte " << i;
+    (*w)->wrapped->data[i] ^= 1;
+  }
+  ossl::UniquePtr<EVP_PKEY> other = NewP256();
+  EXPECT_FALSE(internal::UnwrapWithTransport(**w, other.get()).ok());
 }
 
 TEST_F(ProvisionTest, PackageEveryByteFlipRefused) {

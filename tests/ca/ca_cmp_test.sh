@@ -36,7 +36,7 @@ https_port = $HTTPS_PORT
 http_port = $OCSP_PORT
 provider_module = "$PROVIDER"
 client_anchors = ["$WORK/boot-ca.pem"]
-enroll_code_profiles = ["device"]
+enroll_code_profiles = ["device", "attested"]
 access_log = "access.log"
 
 [[server.authorize]]
@@ -395,6 +395,38 @@ if [[ -n "${CERTVAULTD:-}" && -x "$CERTVAULTD" ]]; then
   verify "$WORK/t2.pem"
   log "through certvaultd: renew --rekey and revoke and enroll over CMP with mutual TLS"
 fi
+# ir/cr/kur (CRMF): the attestation travels as the CertTemplate extension
+# cvKeyAttestationChain, covered by the POPO signature (issue 14).
+ca enroll-code --profile attested --cmp >"$WORK/code-a3.txt" 2>/dev/null || fail "enroll-code attested"
+ca enroll-code --profile attested --cmp >"$WORK/code-a4.txt" 2>/dev/null || fail "enroll-code attested"
+dev enroll --protocol cmp --server "http://$SERVER" --key a3 --profile attested --subject /CN=a3 \
+  --trust "$CA_DIR/root.pem" --enroll-code-file "$WORK/code-a3.txt" --provider-module "$PROVIDER" >"$WORK/ea.out" 2>&1 \
+  && fail "CMP ir without an attestation issued under require_attestation"
+expect_contains "$WORK/ea.out" "key attestation" "CMP ir without attestation: no reason"
+dev enroll --protocol cmp --server "http://$SERVER" --key a4 --profile attested --subject /CN=a4 \
+  --trust "$CA_DIR/root.pem" --enroll-code-file "$WORK/code-a4.txt" --provider-module "$PROVIDER" --attest \
+  >"$WORK/e.out" 2>&1 || { cat "$WORK/e.out"; fail "enroll --protocol cmp --attest (ir)"; }
+dev export-cert --cert "pkcs11:object=a4;type=cert" --out "$WORK/a4.pem" || fail "export-cert a4"
+openssl x509 -in "$WORK/a4.pem" -noout -text | grep -q "35505282237931440571555100275514417151" \
+  && fail "the attestation extension was copied into the certificate"
+# The same attestation in a cr for another key (openssl cmp -reqexts): refused.
+dev attest --key a4 --out "$WORK/att-a4.pem" >/dev/null || fail "attest a4"
+ATT_HEX=$(python3 - "$WORK/att-a4.pem" "$WORK/dev-identity.pem" <<'PY'
+import base64, re, sys
+def der(path):
+    return base64.b64decode("".join(re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END", open(path).read(), re.S)[0].split()))
+body = der(sys.argv[1]) + der(sys.argv[2])
+n = len(body)
+length = bytes([n]) if n < 128 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+print((b"\x30" + length + body).hex().upper())
+PY
+) || fail "attestation chain DER"
+printf '[reqexts]\n2.25.35505282237931440571555100275514417151.4.2 = DER:%s\n' "$ATT_HEX" >"$WORK/att.cnf"
+key a5
+cmp_refused "an attestation of another key" -config "$WORK/att.cnf" -reqexts reqexts -path .well-known/cmp/p/attested \
+  -cmd cr "${SIG[@]}" -newkey "$WORK/a5.key" -subject "/CN=a5"
+grep -q "does not certify\|attestation" "$WORK/cmp.log" || { cat "$WORK/cmp.log"; fail "cr with a foreign attestation: no reason"; }
+log "CMP ir: enroll --attest carries the attestation in the CRMF template; none or another key's refused"
 # server-cert (the old TLS key is destroyed in the token) and SIGHUP: CMP answers are signed by the new key.
 SERVE_PID=$(pgrep -P "${BG_PIDS[0]}") || fail "no serve process under the timeout started here"
 ca server-cert --san IP:127.0.0.1 2>/dev/null || fail "second server-cert"

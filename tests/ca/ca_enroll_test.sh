@@ -188,3 +188,73 @@ ca enroll-code --profile attested >"$WORK/code4.txt" 2>/dev/null && chmod 600 "$
 dev enroll --server "$URL" --profile attested --key a2 --subject /CN=a2 --trust "$CA_DIR/root.pem" \
   --enroll-code-file "$WORK/code4.txt" --attest >"$WORK/e.out" 2>&1 || { cat "$WORK/e.out"; fail "enroll --attest"; }
 log "EST enroll --attest issued under require_attestation; without the attestation refused"
+
+# enroll --server-keygen (issue 14, RFC 7030 §4.4): the CA makes the key and
+# answers with an update package for the vault's transport key, signed by the
+# provisioning authority; the vault applies it (the key is never in the clear
+# outside the CA and vault processes). The authority is read per request from
+# the instance's provisioning/ directory.
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/vendor.key" \
+  -subj "/CN=Vendor Provisioning/O=Maker" -days 30 -out "$WORK/vendor.pem" 2>/dev/null || fail "vendor key"
+VDEV="$WORK/vdev"
+vdev() { timeout "$T" "$CLI" --vault "$VDEV" --pin "$USER_PIN" "$@"; }
+timeout "$T" "$CLI" --vault "$VDEV" init --label vdev --so-pin "$SO_PIN" --pin "$USER_PIN" \
+  --mode vendor --vendor-cert "$WORK/vendor.pem" >/dev/null || fail "vendor-mode init"
+keygen() {  # VAULTFN NAME CODEFILE ARGS...
+  local fn=$1 name=$2 codef=$3
+  shift 3
+  code "$codef"
+  $fn enroll --server-keygen --server "$URL" --profile device --key "$name" --subject "/CN=$name.devices.example.com" \
+    --san "DNS:$name.devices.example.com" --trust "$CA_DIR/root.pem" --enroll-code-file "$WORK/$codef" "$@"
+}
+snapshot before
+keygen dev sk0 kg0.txt >"$WORK/k.out" 2>&1 && fail "server keygen into a user-mode vault"
+expect_contains "$WORK/k.out" "vendor mode" "user mode: no reason"
+snapshot after
+unchanged "server keygen refused for user mode"
+keygen vdev sk1 kg1.txt >"$WORK/k.out" 2>&1 && fail "serverkeygen answered without an authority"
+expect_contains "$WORK/k.out" "HTTP 501" "no authority: not 501"
+mkdir -p "$CA_DIR/provisioning"
+cp "$WORK/vendor.pem" "$CA_DIR/provisioning/authority.pem"
+cp "$WORK/vendor.key" "$CA_DIR/provisioning/authority.key"
+keygen vdev sk2 kg2.txt --package-out "$WORK/sk2.upd" --receipt-out "$WORK/sk2.rcpt" >"$WORK/k.out" 2>&1 \
+  || { cat "$WORK/k.out"; fail "enroll --server-keygen"; }
+SK2_ID=$(sed -n 's/.*key id \([0-9a-f]*\).*/\1/p' "$WORK/k.out")
+[[ -n "$SK2_ID" ]] || { cat "$WORK/k.out"; fail "no key id in the output"; }
+vdev export-cert --cert sk2 --id "$SK2_ID" --out "$WORK/sk2.pem" || fail "export-cert sk2"
+openssl verify -CAfile "$CA_DIR/root.pem" -untrusted "$CA_DIR/chain.pem" "$WORK/sk2.pem" >/dev/null || fail "the server-generated key's certificate does not verify"
+vdev list --login >"$WORK/l.out" 2>&1
+grep -Eq "private.*label=sk2" "$WORK/l.out" || { cat "$WORK/l.out"; fail "no private key sk2 in the vault"; }
+# The artefact: openssl cms verifies the authority's signature and reads the AuthEnvelopedData.
+openssl cms -verify -inform DER -in "$WORK/sk2.upd" -CAfile "$WORK/vendor.pem" -purpose any -binary \
+  -out "$WORK/sk2.content" 2>/dev/null || fail "openssl cms -verify does not verify the serverkeygen package"
+openssl asn1parse -inform DER -in "$WORK/sk2.content" >"$WORK/sk2.asn1" || fail "asn1parse"
+expect_contains "$WORK/sk2.asn1" "id-smime-ct-authEnvelopedData" "the key is not in an AuthEnvelopedData"
+ca provision --receipt "$WORK/sk2.rcpt" >"$WORK/r.out" 2>&1 || { cat "$WORK/r.out"; fail "receipt of the online delivery"; }
+# Another vault (wrong target) and a flipped byte are refused, the vault unchanged.
+VDEV2="$WORK/vdev2"
+timeout "$T" "$CLI" --vault "$VDEV2" init --label vdev2 --so-pin "$SO_PIN" --pin "$USER_PIN" \
+  --mode vendor --vendor-cert "$WORK/vendor.pem" >/dev/null || fail "second vendor-mode init"
+timeout "$T" "$CLI" --vault "$VDEV2" --pin "$USER_PIN" apply-update "$WORK/sk2.upd" >"$WORK/a.out" 2>&1 \
+  && fail "another vault applied the serverkeygen package"
+expect_contains "$WORK/a.out" "another vault" "wrong target: no reason"
+python3 - "$WORK/sk2.upd" "$WORK/sk2-bad.upd" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 1; open(sys.argv[2], "wb").write(b)
+PY
+vdev list --login >"$WORK/before.list" 2>&1
+vdev apply-update "$WORK/sk2-bad.upd" >/dev/null 2>&1 && fail "a tampered serverkeygen package was applied"
+vdev list --login >"$WORK/after.list" 2>&1
+unchanged "a tampered serverkeygen package"
+# The same with a vault-held bootstrap certificate as TLS client identity (granted "device").
+vdev keygen --label boot --type ec:p256 >/dev/null || fail "keygen boot (vdev)"
+vdev csr --key boot --subject "/CN=terminal-2" --out "$WORK/vboot.csr" || fail "csr boot (vdev)"
+openssl x509 -req -in "$WORK/vboot.csr" -CA "$WORK/boot-ca.pem" -CAkey "$WORK/boot-ca.key" -CAcreateserial -days 30 \
+  -extfile "$WORK/ext.cnf" -out "$WORK/vboot.pem" 2>/dev/null || fail "sign boot (vdev)"
+vdev import-cert "$WORK/vboot.pem" --label boot >/dev/null || fail "import-cert boot (vdev)"
+vdev enroll --server-keygen --server "$URL" --profile device --key sk3 --subject "/CN=sk3.devices.example.com" \
+  --trust "$CA_DIR/root.pem" --auth-cert boot --provider-module "$PROVIDER" >"$WORK/k.out" 2>&1 \
+  || { cat "$WORK/k.out"; fail "enroll --server-keygen --auth-cert"; }
+vdev list --login >"$WORK/l.out" 2>&1
+grep -Eq "private.*label=sk3" "$WORK/l.out" || { cat "$WORK/l.out"; fail "no private key sk3 in the vault"; }
+log "enroll --server-keygen: package applied in the vault, read by openssl cms; user mode, no authority, wrong target, tampered refused"

@@ -216,6 +216,45 @@ timeout "$T" "$CLI" --vault "$WORK/b1" --pin "$USER_PIN" apply-update "$WORK/bat
   && fail "vault 1 applied vault 2's package"
 log "batch of 3: each package applies to its own vault only"
 
+# Authority rotation (vault b1): a package signed by the pinned authority moves
+# the pin; the new authority is refused before it and accepted after, the old
+# one the other way round; the package binds to b1 like every package.
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/vendor2.key" \
+  -subj "/CN=Vendor Provisioning 2/O=Maker" -days 30 -out "$WORK/vendor2.pem" 2>/dev/null || fail "vendor2 key"
+b1() { timeout "$T" "$CLI" --vault "$WORK/b1" --pin "$USER_PIN" "$@"; }
+b1 update-request --out "$WORK/rot.req" >/dev/null || fail "update-request (rotation)"
+ca provision --request "$WORK/rot.req" --rotate-authority "$WORK/vendor2.pem" --authority-cert "$WORK/vendor2.pem" \
+  --authority-key "$WORK/vendor2.key" --out "$WORK/rot-self.upd" 2>/dev/null || fail "provision --rotate-authority (vendor2)"
+b1 apply-update "$WORK/rot-self.upd" >"$WORK/a.out" 2>&1 && fail "a rotation signed by the new authority was applied"
+ca provision --request "$WORK/rot.req" --rotate-authority "$WORK/vendor2.pem" --authority-cert "$WORK/vendor.pem" \
+  --authority-key "$WORK/vendor.key" --out "$WORK/rot.upd" 2>"$WORK/p.log" || { cat "$WORK/p.log"; fail "provision --rotate-authority"; }
+openssl cms -verify -inform DER -in "$WORK/rot.upd" -CAfile "$WORK/vendor.pem" -purpose any -binary \
+  -out /dev/null 2>/dev/null || fail "openssl cms -verify does not verify the rotation package"
+timeout "$T" "$CLI" --vault "$WORK/b2" --pin "$USER_PIN" apply-update "$WORK/rot.upd" >/dev/null 2>&1 \
+  && fail "vault 2 applied vault 1's rotation package"
+b1 apply-update "$WORK/rot.upd" --receipt-out "$WORK/rot.rcpt" >"$WORK/a.out" 2>&1 || { cat "$WORK/a.out"; fail "apply rotation"; }
+b1 identity show >"$WORK/b1-id.txt" || fail "identity show (b1)"
+expect_contains "$WORK/b1-id.txt" "authority: /CN=Vendor Provisioning 2" "the pin did not move"
+b1 apply-update "$WORK/rot.upd" >/dev/null 2>&1 && fail "a rotation package was applied twice"
+b1 update-request --label after --out "$WORK/after.req" >/dev/null || fail "update-request (after rotation)"
+ca provision --request "$WORK/after.req" --profile provisioned --subject "/CN=b1-after" --authority-cert "$WORK/vendor.pem" \
+  --authority-key "$WORK/vendor.key" --out "$WORK/old.upd" 2>/dev/null || fail "provision (old authority)"
+b1 apply-update "$WORK/old.upd" >"$WORK/a.out" 2>&1 && fail "the old authority was accepted after the rotation"
+ca provision --request "$WORK/after.req" --profile provisioned --subject "/CN=b1-after" --authority-cert "$WORK/vendor2.pem" \
+  --authority-key "$WORK/vendor2.key" --out "$WORK/new.upd" 2>/dev/null || fail "provision (new authority)"
+b1 apply-update "$WORK/new.upd" >"$WORK/a.out" 2>&1 || { cat "$WORK/a.out"; fail "the new authority was refused"; }
+log "authority rotation: signed by the pinned authority, target-bound, old authority refused afterwards"
+# UpdateContent version 3 (--wrap-key): the key wrapped to the transport key
+# inside the encrypted content; the vault unwraps and stores it (vault b2).
+b2() { timeout "$T" "$CLI" --vault "$WORK/b2" --pin "$USER_PIN" "$@"; }
+b2 update-request --label wrapped --out "$WORK/w.req" >/dev/null || fail "update-request (wrapped)"
+ca provision --request "$WORK/w.req" --profile provisioned --subject "/CN=b2-wrapped" --authority-cert "$WORK/vendor.pem" \
+  --authority-key "$WORK/vendor.key" --wrap-key --out "$WORK/w.upd" 2>"$WORK/p.log" || { cat "$WORK/p.log"; fail "provision --wrap-key"; }
+b2 apply-update "$WORK/w.upd" >"$WORK/a.out" 2>&1 || { cat "$WORK/a.out"; fail "apply a wrapped-key package"; }
+b2 list --login >"$WORK/l.out" 2>&1
+grep -Eq "private.*label=wrapped" "$WORK/l.out" || { cat "$WORK/l.out"; fail "the wrapped key is not in the vault"; }
+log "a version 3 package (wrapped key) applies"
+
 snapshot before
 dev apply-update "$WORK/dev.upd" >"$WORK/a.out" 2>&1 && fail "a replayed package was applied"
 snapshot after
