@@ -272,6 +272,7 @@ Status ServeEstImpl::SwitchTo(CaInstance& fresh) {
     return st;
   }
   CV_RETURN_IF_ERROR(service_->SetGeneration(fresh.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr, retired));
+  admin_->SetGeneration(fresh.Name(CaRole::kIssuing), issuing, retired);
   rolled_over_.store(false);
   return OkStatus();
 }
