@@ -191,6 +191,12 @@ Status ServeEstImpl::PrepareCmp(CaInstance& ca, const OcspResponder& responder, 
   first_tls_ = tls_;
   deps.access_log = log_;
   CV_ASSIGN_OR_RETURN(cmp_, CmpService::Create(std::move(deps)));
+  std::vector<std::pair<std::string, X509*>> retired;  // their certificates still sign requests
+  for (uint32_t gen : ca.LiveRetired(CaRole::kIssuing, static_cast<int64_t>(std::time(nullptr)))) {
+    CV_ASSIGN_OR_RETURN(X509 * cert, ca.CertOf(CaRole::kIssuing, gen));
+    retired.emplace_back(ca.NameOf(CaRole::kIssuing, gen), cert);
+  }
+  CV_RETURN_IF_ERROR(cmp_->SetGeneration(CmpGeneration{ca.Name(CaRole::kIssuing), issuing, root, retired}));
   return OkStatus();
 }
 
@@ -272,6 +278,10 @@ Status ServeEstImpl::SwitchTo(CaInstance& fresh) {
     return st;
   }
   CV_RETURN_IF_ERROR(service_->SetGeneration(fresh.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr, retired));
+  if (cmp_ != nullptr) {
+    CV_RETURN_IF_ERROR(cmp_->SetGeneration(
+        CmpGeneration{fresh.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr, retired}));
+  }
   admin_->SetGeneration(fresh.Name(CaRole::kIssuing), issuing, retired);
   rolled_over_.store(false);
   return OkStatus();

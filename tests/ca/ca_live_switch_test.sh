@@ -7,6 +7,7 @@
 #     its next requests are answered by the new generation: cacerts returns
 #     the new chain, simpleenroll issues from the new issuing key (AKI), a
 #     device with a still-valid generation-1 certificate re-enrolls;
+#   - CMP p10cr (openssl cmp) issues from the new key;
 #   - OCSP answers for a certificate of each generation, each signed by its
 #     own generation's signer;
 #   - no request got 503.
@@ -112,6 +113,16 @@ for c in e1 d1-new; do
     || fail "$c does not verify against generation 2"
 done
 log "simpleenroll and a generation-1 device's simplereenroll issue from the generation-2 key"
+
+# CMP p10cr (openssl cmp) with d1's generation-1 certificate: issued by generation 2.
+new_csr c1 ec c1.devices.example.com "DNS:c1.devices.example.com"
+cat "$CA_DIR/issuing.pem" "$CA_DIR/chain-g2.pem" >"$WORK/untrusted.pem"
+timeout "$T" openssl cmp -server "127.0.0.1:$OCSP_PORT" -path .well-known/cmp/p/device -cmd p10cr \
+  -trusted "$CA_DIR/root.pem" -untrusted "$WORK/untrusted.pem" -cert "$WORK/d1.pem" -key "$WORK/d1.key" \
+  -recipient "/CN=Factory Issuing CA 1/O=Example/C=JP" -csr "$WORK/c1.csr" -certout "$WORK/c1.pem" >"$WORK/cmp.log" 2>&1 \
+  || { cat "$WORK/cmp.log" "$WORK/serve.log"; fail "CMP p10cr after the switch"; }
+[[ "$(aki "$WORK/c1.pem")" == "$(ski "$CA_DIR/issuing-g2.pem")" ]] || fail "CMP p10cr: not issued by the generation-2 key"
+log "CMP p10cr issues from the generation-2 key"
 
 ocsp_check() {  # ocsp_check CERT ISSUER CHAIN
   timeout "$T" openssl ocsp -url "http://127.0.0.1:$OCSP_PORT/" -issuer "$2" -cert "$1" -CAfile "$3" \
