@@ -61,6 +61,7 @@ namespace certvault::ca {
 using CaTask = std::function<Result<std::string>(CaInstance&)>;
 
 struct AdminDeps {
+  // ca_name, issuing, retired: the generation at start (SetGeneration).
   std::string ca_name;                // the issuing CA's name in the database
   X509* issuing = nullptr;            // borrowed
   CertDb* db = nullptr;               // its own connection

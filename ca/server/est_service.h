@@ -47,6 +47,8 @@ namespace certvault::ca {
 struct EstDeps {
   const CaConfig* ca = nullptr;
   const ServerConfig* server = nullptr;
+  // ca_name, issuing, root, retired: the generation at start (SetGeneration
+  // replaces them after a key rollover).
   std::string ca_name;              // the issuing CA's name in the database
   X509* issuing = nullptr;          // borrowed
   X509* root = nullptr;             // borrowed; null with an external root not installed
