@@ -7,7 +7,9 @@
 #     its next requests are answered by the new generation: cacerts returns
 #     the new chain, simpleenroll issues from the new issuing key (AKI), a
 #     device with a still-valid generation-1 certificate re-enrolls;
-#   - CMP p10cr (openssl cmp) issues from the new key;
+#   - CMP p10cr (openssl cmp) issues from the new key; a client certificate
+#     of the new generation is trusted; the new generation's CRL is signed
+#     by the serve loop and served;
 #   - OCSP answers for a certificate of each generation, each signed by its
 #     own generation's signer;
 #   - no request got 503.
@@ -38,7 +40,7 @@ ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/serv
 new_csr d1 ec d1.devices.example.com "DNS:d1.devices.example.com"
 ca issue --profile device --csr "$WORK/d1.csr" --out "$WORK/d1.pem" 2>/dev/null || fail "issue d1"
 cp "$CA_DIR/chain.pem" "$WORK/chain-g1.pem"
-ca_bg serve >"$WORK/serve.log" 2>&1
+ca_bg serve --crl-interval 2 >"$WORK/serve.log" 2>&1
 wait_for_line "$WORK/serve.log" "https listening on" 20 || { cat "$WORK/serve.log"; fail "serve did not start"; }
 SERVE_PID=$(pgrep -P "${BG_PIDS[-1]}") || fail "no serve process under the timeout started here"
 for n in e0 e1; do
@@ -123,6 +125,24 @@ timeout "$T" openssl cmp -server "127.0.0.1:$OCSP_PORT" -path .well-known/cmp/p/
   || { cat "$WORK/cmp.log" "$WORK/serve.log"; fail "CMP p10cr after the switch"; }
 [[ "$(aki "$WORK/c1.pem")" == "$(ski "$CA_DIR/issuing-g2.pem")" ]] || fail "CMP p10cr: not issued by the generation-2 key"
 log "CMP p10cr issues from the generation-2 key"
+
+# A client certificate of the new generation is trusted at the handshake (the TLS anchors were reloaded).
+openssl req -in "$WORK/e1.csr" -outform DER | openssl base64 >"$WORK/e1r.b64"
+code=$(timeout "$T" curl -s --cacert "$CA_DIR/root.pem" --cert "$WORK/e1.pem" --key "$WORK/e1.key" \
+  -H "Content-Type: application/pkcs10" --data-binary @"$WORK/e1r.b64" -o "$WORK/out" -w '%{http_code}' \
+  "https://127.0.0.1:$HTTPS_PORT/.well-known/est/simplereenroll" || true)
+[[ $code == 200 ]] || { cat "$WORK/out"; fail "a generation-2 client certificate cannot re-enroll ($code)"; }
+log "a generation-2 client certificate is trusted without a restart"
+
+# The scheduled CRLs follow the new instance: generation 2's CRL is signed and served.
+deadline=$((SECONDS + 30))
+until timeout "$T" curl -sf "http://127.0.0.1:$OCSP_PORT/crl/full-g2.crl" -o "$WORK/full-g2.crl"; do
+  ((SECONDS < deadline)) || { cat "$WORK/serve.log"; fail "no generation-2 CRL served"; }
+  sleep 0.2
+done
+openssl crl -inform DER -in "$WORK/full-g2.crl" -CAfile "$CA_DIR/chain-g2.pem" -noout 2>&1 | grep -q "verify OK" \
+  || fail "full-g2.crl is not signed by generation 2"
+log "generation 2's CRL is signed by the serve loop and served"
 
 ocsp_check() {  # ocsp_check CERT ISSUER CHAIN
   timeout "$T" openssl ocsp -url "http://127.0.0.1:$OCSP_PORT/" -issuer "$2" -cert "$1" -CAfile "$3" \
