@@ -277,7 +277,8 @@ Status ServeEstImpl::SwitchTo(CaInstance& fresh) {
     issuing_key_ = old_key;
     return st;
   }
-  CV_RETURN_IF_ERROR(service_->SetGeneration(fresh.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr, retired));
+  CV_RETURN_IF_ERROR(
+      service_->SetGeneration(fresh.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr, retired));
   if (cmp_ != nullptr) {
     CV_RETURN_IF_ERROR(cmp_->SetGeneration(
         CmpGeneration{fresh.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr, retired}));

@@ -8,6 +8,9 @@
 // (RetireExpired, as `certvault-ca crl` does). The
 // power-on self-tests rerun every [server] selftest_interval_s; in the
 // self-test error state nothing is signed any more (docs/design/selftest.md).
+// After a key rollover (the admin API's, or an offline one and SIGHUP) the
+// loop switches everything to the new generation without a restart
+// (SwitchIfRolled; docs/design/ca.md "Switching generations while serving").
 #include <sys/stat.h>
 
 #include <csignal>
@@ -251,10 +254,10 @@ bool SelfTestsOk(OcspResponder& responder, bool& out_said) {
 // (one per crypto-period); each costs one token session and two database
 // connections until the process ends.
 struct Serving {
-  std::vector<std::unique_ptr<CaInstance>> instances;  // opened by switches (cmd_serve owns the first)
-  CaInstance* ca = nullptr;                  // the current generation's
-  OcspResponder* front = nullptr;            // the HTTP server's: routes each request to its generation
-  OcspResponder* current = nullptr;          // the current issuing generation's (front, or one added)
+  std::vector<std::unique_ptr<CaInstance>> instances;   // opened by switches (cmd_serve owns the first)
+  CaInstance* ca = nullptr;                             // the current generation's
+  OcspResponder* front = nullptr;                       // the HTTP server's: routes each request to its generation
+  OcspResponder* current = nullptr;                     // the current issuing generation's (front, or one added)
   std::vector<std::unique_ptr<CertDb>>* dbs = nullptr;  // the responders' connections
   SignerWatch watch;
 };
@@ -309,7 +312,8 @@ bool Switch(Serving& s, CertDb& db, ServeEst* est) {
 // PollLoop: once a second until SIGTERM/SIGINT: a reload after SIGHUP, the self-test state, the
 // clock check, scheduled CRLs every `interval` seconds (0 = never), OCSP
 // cache invalidation, served CRLs.
-void PollLoop(Serving& s, CertDb& db, CrlCache& crls, long interval, const AuditActor& actor, ServeEst* est) {  // NOLINT(runtime/int)
+void PollLoop(Serving& s, CertDb& db, CrlCache& crls, long interval,  // NOLINT(runtime/int)
+              const AuditActor& actor, ServeEst* est) {
   bool error_state_said = false;
   std::set<std::pair<int, uint32_t>> retired;  // (role, generation) retired or kept, see RetireExpired
   OcspResponder& responder = *s.front;

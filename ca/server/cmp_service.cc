@@ -282,7 +282,8 @@ std::shared_ptr<const CmpGeneration> CmpService::CurrentGeneration() const {
   return gen_;
 }
 
-Result<std::string> CmpService::CaNameFor(const CmpGeneration& gen, const X509_NAME* issuer, const std::string& serial) {
+Result<std::string> CmpService::CaNameFor(const CmpGeneration& gen, const X509_NAME* issuer,
+                                          const std::string& serial) {
   std::vector<std::pair<std::string, X509*>> all{{gen.ca_name, gen.issuing}};
   all.insert(all.end(), gen.retired.rbegin(), gen.retired.rend());
   std::string named;

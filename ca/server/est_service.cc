@@ -201,7 +201,8 @@ void EstService::Est(const HttpRequest& request, const est::EstPath& path, Ctx& 
   std::string profile = path.label.empty() ? Server()->default_profile : path.label;
   switch (path.op) {
     case est::Operation::kCaCerts: {  // RFC 7030 §4.1.3, RFC 8951 §3.2
-      std::shared_ptr<const Generation> gen = CurrentGeneration();  // the chain of the generation issuing now
+      // The chain of the generation issuing now.
+      std::shared_ptr<const Generation> gen = CurrentGeneration();
       reply.content_type = "application/pkcs7-mime; smime-type=certs-only";
       reply.headers.emplace_back("Content-Transfer-Encoding", "base64");
       reply.body.assign(gen->cacerts.begin(), gen->cacerts.end());
