@@ -42,7 +42,8 @@ class ServeEstImpl : public ServeEst {
   Status PrepareCmp(CaInstance& ca, const OcspResponder& responder, X509* issuing, X509* root);
   Status Reload() override;
   bool TakeCrlRequest() override { return crl_requested_.exchange(false); }
-  void RunCaTasks(const CaInstance& serving) override;
+  void RunCaTasks(const CaInstance& serving, const std::function<void()>& rolled) override;
+  Status SwitchTo(CaInstance& fresh) override;
   bool HasCaTasks() override {
     std::lock_guard<std::mutex> lock(tasks_mu_);
     return !tasks_.empty();
@@ -91,8 +92,8 @@ class ServeEstImpl : public ServeEst {
   std::mutex tasks_mu_;
   std::deque<std::pair<CaTask, std::promise<Result<std::string>>>> tasks_;  // guarded by tasks_mu_
   bool tasks_closed_ = false;                                               // guarded by tasks_mu_
-  // A key rollover through the admin API: the loaded issuing key is retired,
-  // so nothing more is issued until a restart loads the new one.
+  // A key rollover through the admin API: the loaded issuing key is
+  // retired; nothing more is issued with it (503) until SwitchTo succeeds.
   std::atomic<bool> rolled_over_{false};
   std::unique_ptr<TlsFrontEnd> frontend_;
   std::atomic<TlsFrontEnd*> published_{nullptr};  // frontend_ for the server's threads
@@ -146,10 +147,7 @@ Status ServeEstImpl::Prepare(const Args& args, CaInstance& ca, const OcspRespond
   admin.retired = retired;
   admin.run_on_ca = [this](CaTask task) { return QueueCaTask(std::move(task)); };
   admin.reload_server = [this] { return Reload(); };
-  admin.rolled_over = [this] {
-    rolled_over_.store(true);
-    std::fprintf(stderr, "certvault-ca: key rollover through the admin API: no issuance until a restart\n");
-  };
+  admin.rolled_over = [this] { rolled_over_.store(true); };  // until SwitchTo
   admin_ = std::make_unique<AdminService>(std::move(admin), server_.admin);
   if (tls_ != nullptr) CV_RETURN_IF_ERROR(PrepareCmp(ca, responder, issuing, root.ok() ? *root : nullptr));
   opts.bind = server_.bind;
@@ -193,6 +191,12 @@ Status ServeEstImpl::PrepareCmp(CaInstance& ca, const OcspResponder& responder, 
   first_tls_ = tls_;
   deps.access_log = log_;
   CV_ASSIGN_OR_RETURN(cmp_, CmpService::Create(std::move(deps)));
+  std::vector<std::pair<std::string, X509*>> retired;  // their certificates still sign requests
+  for (uint32_t gen : ca.LiveRetired(CaRole::kIssuing, static_cast<int64_t>(std::time(nullptr)))) {
+    CV_ASSIGN_OR_RETURN(X509 * cert, ca.CertOf(CaRole::kIssuing, gen));
+    retired.emplace_back(ca.NameOf(CaRole::kIssuing, gen), cert);
+  }
+  CV_RETURN_IF_ERROR(cmp_->SetGeneration(CmpGeneration{ca.Name(CaRole::kIssuing), issuing, root, retired}));
   return OkStatus();
 }
 
@@ -223,7 +227,7 @@ Result<std::string> ServeEstImpl::QueueCaTask(CaTask task) {
   return done.get();
 }
 
-void ServeEstImpl::RunCaTasks(const CaInstance& serving) {
+void ServeEstImpl::RunCaTasks(const CaInstance& serving, const std::function<void()>& rolled) {
   std::deque<std::pair<CaTask, std::promise<Result<std::string>>>> todo;
   {
     std::lock_guard<std::mutex> lock(tasks_mu_);
@@ -232,6 +236,7 @@ void ServeEstImpl::RunCaTasks(const CaInstance& serving) {
   // The PIN source of the serving instance (serve --pin-file included).
   Result<std::unique_ptr<CaInstance>> ca =
       CaInstance::Open(serving.config().dir, true, serving.config().token.pin_file);
+  std::vector<Result<std::string>> outs;
   for (auto& [task, promise] : todo) {
     Result<std::string> out = UnavailableError("CA task failed");
     try {
@@ -241,8 +246,46 @@ void ServeEstImpl::RunCaTasks(const CaInstance& serving) {
     } catch (...) {
       out = InternalError("CA task failed");
     }
-    promise.set_value(std::move(out));
+    outs.push_back(std::move(out));
   }
+  if (rolled_over_.load() && rolled) rolled();  // before the answers: see ServeEst::RunCaTasks
+  for (size_t i = 0; i < todo.size(); ++i) todo[i].second.set_value(std::move(outs[i]));
+}
+
+// SwitchTo: the new generation's certificates and key from `fresh`, then
+// Reload (configuration with the new CRL URLs, TLS anchors from the new
+// chain.pem, the issue queue's next batches), then the EST, CMP and admin
+// views. On an error the previous generation stays in force.
+Status ServeEstImpl::SwitchTo(CaInstance& fresh) {
+  CV_ASSIGN_OR_RETURN(X509 * issuing, fresh.Cert(CaRole::kIssuing));
+  CV_ASSIGN_OR_RETURN(CaKey * key, fresh.Key(CaRole::kIssuing));
+  Result<X509*> root = fresh.Cert(CaRole::kRoot);
+  std::vector<std::pair<std::string, X509*>> retired;
+  for (uint32_t gen : fresh.LiveRetired(CaRole::kIssuing, static_cast<int64_t>(std::time(nullptr)))) {
+    CV_ASSIGN_OR_RETURN(X509 * cert, fresh.CertOf(CaRole::kIssuing, gen));
+    retired.emplace_back(fresh.NameOf(CaRole::kIssuing, gen), cert);
+  }
+  const CaInstance* old_ca = ca_;
+  X509* old_issuing = issuing_;
+  CaKey* old_key = issuing_key_;
+  ca_ = &fresh;
+  issuing_ = issuing;
+  issuing_key_ = key;
+  if (Status st = Reload(); !st.ok()) {
+    ca_ = old_ca;
+    issuing_ = old_issuing;
+    issuing_key_ = old_key;
+    return st;
+  }
+  CV_RETURN_IF_ERROR(
+      service_->SetGeneration(fresh.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr, retired));
+  if (cmp_ != nullptr) {
+    CV_RETURN_IF_ERROR(cmp_->SetGeneration(
+        CmpGeneration{fresh.Name(CaRole::kIssuing), issuing, root.ok() ? *root : nullptr, retired}));
+  }
+  admin_->SetGeneration(fresh.Name(CaRole::kIssuing), issuing, retired);
+  rolled_over_.store(false);
+  return OkStatus();
 }
 
 void ServeEstImpl::CloseCaTasks() {
@@ -258,6 +301,10 @@ void ServeEstImpl::CloseCaTasks() {
 // certificate template with this CA's certificate. Nothing is swapped here.
 Result<std::shared_ptr<const CaConfig>> ServeEstImpl::LoadCaConfig() const {
   CV_ASSIGN_OR_RETURN(CaConfig next, LoadConfig(ca_->config().dir));
+  // What CaInstance::Open does: the CRL URLs of the generation issuing now.
+  next.crl_url = GenerationUrl(next.crl_url, ca_->Generation(CaRole::kIssuing));
+  next.delta_crl_url = GenerationUrl(next.delta_crl_url, ca_->Generation(CaRole::kIssuing));
+  next.root_crl_url = GenerationUrl(next.root_crl_url, ca_->Generation(CaRole::kRoot));
   CV_RETURN_IF_ERROR(CheckConfigChange(ca_->config(), next));
   for (const auto& [name, profile] : next.profiles) {
     if (profile.is_ca || profile.internal) continue;

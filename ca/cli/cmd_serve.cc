@@ -8,6 +8,9 @@
 // (RetireExpired, as `certvault-ca crl` does). The
 // power-on self-tests rerun every [server] selftest_interval_s; in the
 // self-test error state nothing is signed any more (docs/design/selftest.md).
+// After a key rollover (the admin API's, or an offline one and SIGHUP) the
+// loop switches everything to the new generation without a restart
+// (SwitchIfRolled; docs/design/ca.md "Switching generations while serving").
 #include <sys/stat.h>
 
 #include <csignal>
@@ -33,11 +36,9 @@ volatile std::sig_atomic_t g_reload = 0;
 void OnSignal(int) { g_stop = 1; }
 void OnHangup(int) { g_reload = 1; }
 
-// ReloadIfAsked: after SIGHUP, `est` re-reads its configuration; a refused
-// one is logged and the running one stays.
-void ReloadIfAsked(ServeEst* est) {
-  if (!g_reload) return;
-  g_reload = 0;
+// Reload: after SIGHUP, `est` re-reads its configuration; a refused one is
+// logged and the running one stays.
+void Reload(ServeEst* est) {
   if (est == nullptr) {
     std::fprintf(stderr, "certvault-ca: SIGHUP: nothing to reload (no EST listener)\n");
     return;
@@ -192,7 +193,9 @@ std::string SerialOf(X509* cert) {
 // WatchSigner: a new ocsp.pem (`ocsp rotate` in another process) is loaded;
 // a revoked OCSP signer never signs again: the issuing CA key signs instead
 // (RFC 6960 §4.2.2.2) until a new signer is rotated in.
-void WatchSigner(CaInstance& ca, CertDb& db, OcspResponder& responder, SignerWatch& w) {
+// `responder` answers for the current issuing generation; `front` is the
+// HTTP server's, whose suspension covers every generation.
+void WatchSigner(CaInstance& ca, CertDb& db, OcspResponder& responder, OcspResponder& front, SignerWatch& w) {
   struct stat st;
   if (stat(ca.CertPath(CaRole::kOcsp).c_str(), &st) == 0 &&
       (st.st_mtim.tv_sec != w.mtime.tv_sec || st.st_mtim.tv_nsec != w.mtime.tv_nsec)) {
@@ -214,7 +217,7 @@ void WatchSigner(CaInstance& ca, CertDb& db, OcspResponder& responder, SignerWat
   auto key = ca.Key(CaRole::kIssuing);
   Status used = !issuing.ok() ? issuing.status() : !key.ok() ? key.status() : responder.UseSigner(*issuing, **key);
   if (used.ok()) w.on_issuing_key = true;
-  responder.SetSuspended(!used.ok());  // never the revoked signer
+  front.SetSuspended(!used.ok());  // never the revoked signer
   Say(used.ok() ? "the OCSP signer is revoked: the issuing CA signs responses ('certvault-ca ocsp rotate' makes a new one)"
                 : "the OCSP signer is revoked and the issuing CA key failed: " + std::string(used.message()));
 }
@@ -244,16 +247,84 @@ bool SelfTestsOk(OcspResponder& responder, bool& out_said) {
   return false;
 }
 
+// Serving: what the serve loop works with. After a key rollover it moves
+// to an instance opened anew (SwitchIfRolled). Instances and responders are
+// never freed while serving: the threads of requests that started before a
+// switch still borrow their certificates and keys, and a rollover is rare
+// (one per crypto-period); each costs one token session and two database
+// connections until the process ends.
+struct Serving {
+  std::vector<std::unique_ptr<CaInstance>> instances;   // opened by switches (cmd_serve owns the first)
+  CaInstance* ca = nullptr;                             // the current generation's
+  OcspResponder* front = nullptr;                       // the HTTP server's: routes each request to its generation
+  OcspResponder* current = nullptr;                     // the current issuing generation's (front, or one added)
+  std::vector<std::unique_ptr<CertDb>>* dbs = nullptr;  // the responders' connections
+  SignerWatch watch;
+};
+
+// NewGenerationResponder: the OCSP responder of `fresh`'s current issuing
+// generation, signed by its OCSP signer, on a connection of its own.
+Result<std::unique_ptr<OcspResponder>> NewGenerationResponder(CaInstance& fresh, Serving& s) {
+  CV_ASSIGN_OR_RETURN(X509 * issuing, fresh.Cert(CaRole::kIssuing));
+  CV_ASSIGN_OR_RETURN(X509 * signer, fresh.Cert(CaRole::kOcsp));
+  CV_ASSIGN_OR_RETURN(CaKey * key, fresh.Key(CaRole::kOcsp));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<CertDb> db, OpenCertDb(fresh.config().database));
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<OcspResponder> r,
+                      OcspResponder::Create(*db, fresh.Name(CaRole::kIssuing), issuing, signer, *key,
+                                            fresh.config().ocsp_validity_minutes));
+  s.dbs->push_back(std::move(db));
+  return r;
+}
+
+// SwitchIfRolled: when DIR/generations names other generations than the
+// serving instance (a rollover committed, by the admin API or offline), the
+// new generation is opened and prepared to sign off to the side, EST/CMP/
+// admin move to it (ServeEst::SwitchTo), its OCSP responder joins the
+// front one, and the loop's CRLs and signer watch follow it. True when it
+// switched; on an error nothing changed (retried at the next SIGHUP or
+// rollover).
+Result<bool> SwitchIfRolled(Serving& s, CertDb& db, ServeEst* est) {
+  CV_ASSIGN_OR_RETURN(KeyGenerations gens, LoadGenerations(s.ca->config().dir));
+  if (gens.issuing == s.ca->Generation(CaRole::kIssuing) && gens.root == s.ca->Generation(CaRole::kRoot)) return false;
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> fresh,
+                      CaInstance::Open(s.ca->config().dir, true, s.ca->config().token.pin_file));
+  CV_RETURN_IF_ERROR(fresh->PrepareToSign());
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<OcspResponder> responder, NewGenerationResponder(*fresh, s));
+  if (est != nullptr) CV_RETURN_IF_ERROR(est->SwitchTo(*fresh));
+  s.current = responder.get();
+  s.front->AddRetired(std::move(responder));  // routed by issuer: each generation answers for its own
+  s.ca = fresh.get();
+  s.instances.push_back(std::move(fresh));
+  s.watch = SignerWatch{};
+  WatchSigner(*s.ca, db, *s.current, *s.front, s.watch);  // records ocsp.pem's time
+  Say("now issuing with key generation " + std::to_string(gens.issuing) + " (" + s.ca->Name(CaRole::kIssuing) +
+      "); the previous generations answer OCSP and sign CRLs for what they issued");
+  return true;
+}
+
+// Switch: SwitchIfRolled, logged.
+bool Switch(Serving& s, CertDb& db, ServeEst* est) {
+  Result<bool> switched = SwitchIfRolled(s, db, est);
+  if (!switched.ok()) Say("switch to the new key generation failed: " + std::string(switched.status().message()));
+  return switched.ok() && *switched;
+}
+
 // PollLoop: once a second until SIGTERM/SIGINT: a reload after SIGHUP, the self-test state, the
 // clock check, scheduled CRLs every `interval` seconds (0 = never), OCSP
 // cache invalidation, served CRLs.
-void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CrlCache& crls, long interval, const AuditActor& actor, SignerWatch& watch, ServeEst* est) {  // NOLINT(runtime/int)
+void PollLoop(Serving& s, CertDb& db, CrlCache& crls, long interval,  // NOLINT(runtime/int)
+              const AuditActor& actor, ServeEst* est) {
   bool error_state_said = false;
   std::set<std::pair<int, uint32_t>> retired;  // (role, generation) retired or kept, see RetireExpired
+  OcspResponder& responder = *s.front;
   for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
-    ReloadIfAsked(est);
+    if (g_reload) {
+      g_reload = 0;
+      if (!Switch(s, db, est)) Reload(est);  // a switch reloads the configuration too
+    }
+    CaInstance& ca = *s.ca;
     bool may_sign = SelfTestsOk(responder, error_state_said) && ClockOk(ca, responder, tick);
-    if (may_sign) WatchSigner(ca, db, responder, watch);
+    if (may_sign) WatchSigner(ca, db, *s.current, responder, s.watch);
     bool asked = est != nullptr && est->TakeCrlRequest();  // the admin API's publish-crl
     if (may_sign && (asked || (interval > 0 && tick % interval == 0))) {
       Status st = ScheduledCrls(ca, db, actor);
@@ -265,7 +336,9 @@ void PollLoop(CaInstance& ca, CertDb& db, OcspResponder& responder, CrlCache& cr
     RefreshCrls(db, ca, crls);
     for (int i = 0; i < 10 && !g_stop && !g_reload; ++i) {
       if (est != nullptr && est->HasCaTasks()) {
-        est->RunCaTasks(ca);  // the admin API's work on the CA, one at a time, between the loop's own
+        // The admin API's work on the CA, one at a time, between the loop's
+        // own; a rollover among it is switched to before it is answered.
+        est->RunCaTasks(ca, [&s, &db, est] { (void)Switch(s, db, est); });
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -310,6 +383,7 @@ int CmdServe(Args& args) {
   auto poll_db = OpenCertDb(ca.config().database);
   if (!poll_db.ok()) return Fail(poll_db.status());
   std::vector<std::unique_ptr<CertDb>> retired_dbs;  // outlive the responders that use them
+  Serving serving;  // after a rollover, its instances outlive the responders that borrow their keys
   auto responder = OcspResponder::Create(ca.db(), ca.Name(CaRole::kIssuing), *issuing, *ocsp_cert, **ocsp_key,
                                          ca.config().ocsp_validity_minutes);
   if (!responder.ok()) return Fail(responder.status());
@@ -317,8 +391,11 @@ int CmdServe(Args& args) {
   if (Status st = AddRetiredResponders(ca, **responder, retired_dbs); !st.ok()) return Fail(st);
   // The power-on tests ran before this command; from now on they rerun here.
   selftest::PeriodicSelfTest periodic(std::chrono::seconds(ca.config().selftest_interval_s));
-  SignerWatch watch;
-  WatchSigner(ca, **poll_db, **responder, watch);  // before the first answer
+  serving.ca = &ca;
+  serving.front = responder->get();
+  serving.current = responder->get();
+  serving.dbs = &retired_dbs;
+  WatchSigner(ca, **poll_db, **responder, **responder, serving.watch);  // before the first answer
   CrlCache crls;
   RefreshCrls(**poll_db, ca, crls);
   HttpOptions opts;
@@ -347,7 +424,7 @@ int CmdServe(Args& args) {
   std::signal(SIGHUP, OnHangup);
   std::printf("listening on %s:%u\n", opts.bind.c_str(), (*server)->port());
   std::fflush(stdout);
-  PollLoop(ca, **poll_db, **responder, crls, interval, ActorOf(args), watch, est.get());
+  PollLoop(serving, **poll_db, crls, interval, ActorOf(args), est.get());
   if (est != nullptr) est->Stop();  // no connection is handed to the server while it stops
   server->reset();
   OcspStats s = (*responder)->stats();

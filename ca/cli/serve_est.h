@@ -6,6 +6,7 @@
 #ifndef CERTVAULT_CA_CLI_SERVE_EST_H_
 #define CERTVAULT_CA_CLI_SERVE_EST_H_
 
+#include <functional>
 #include <memory>
 
 #include "ca/cli/cli.h"
@@ -41,9 +42,21 @@ class ServeEst {
   // its own, opened like `serving` (its own database connection and token
   // session): the serving instance is shared with the OCSP responder and
   // the issue queue, and a task must not change it under them.
+  // After a task that made a new key generation (rollover), `rolled`
+  // runs before any waiting admin request is answered: the serve loop
+  // switches to the new generation there (SwitchTo), so the admin API's
+  // answer means the server already issues with it.
   // REQUIRES: the serve loop's thread (tasks run one at a time, between
   // SIGHUP reloads).
-  virtual void RunCaTasks(const CaInstance& serving) = 0;
+  virtual void RunCaTasks(const CaInstance& serving, const std::function<void()>& rolled) = 0;
+  // SwitchTo: after a key rollover (by the admin API, or offline and then
+  // SIGHUP), EST, CMP, the admin API, the issue queue and the TLS anchors
+  // move to `fresh`, an instance opened and prepared to sign after the
+  // rollover committed: everything is loaded and checked first (Reload
+  // included), then published; requests that started before finish with
+  // the old generation, new ones use the new. An error changes nothing.
+  // REQUIRES: the serve loop's thread; `fresh` outlives this object.
+  virtual Status SwitchTo(CaInstance& fresh) = 0;
   // HasCaTasks: whether RunCaTasks has work (the loop then stops sleeping).
   virtual bool HasCaTasks() = 0;
   // Stop: no new TLS connections; ends the open ones (before `server` goes);

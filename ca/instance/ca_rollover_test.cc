@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <openssl/ocsp.h>
 
+#include <atomic>
+#include <thread>
+
 #include "ca/ocsp/ocsp_ptr.h"
 #include "ca/ocsp/ocsp_responder.h"
 #include "ca/testing/test_ca.h"
@@ -104,6 +107,77 @@ TEST(CaRollover, NewGenerationIssuesAndOneResponderAnswersForBoth) {
   a = Check(Ask(**r, {new_id.get(), old_id.get()}), t.Root(), t.Issuing(), new_signer, old_id.get(), OCSP_NOCHECKS);
   EXPECT_EQ(a.status, V_OCSP_CERTSTATUS_UNKNOWN);
   (*r).reset();  // before the database it borrows
+}
+
+// StatusIn: the status of `id` in a successful answer `der` (-1 if absent),
+// -2 for anything but a successful basic response. Not verified: the
+// threads of ConcurrentSwitch only look at what they got.
+int StatusIn(const Bytes& der, OCSP_CERTID* id) {
+  const uint8_t* p = der.data();
+  ossl::UniquePtr<OCSP_RESPONSE> resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
+  if (resp == nullptr || OCSP_response_status(resp.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) return -2;
+  ossl::UniquePtr<OCSP_BASICRESP> basic(OCSP_response_get1_basic(resp.get()));
+  int status = -1, reason = 0;
+  ASN1_GENERALIZEDTIME *rev = nullptr, *this_upd = nullptr, *next_upd = nullptr;
+  if (basic == nullptr) return -2;
+  if (OCSP_resp_find_status(basic.get(), id, &status, &reason, &rev, &this_upd, &next_upd) != 1) return -1;
+  return status;
+}
+
+// certvault-ca serve switching generations (cmd_serve.cc SwitchIfRolled):
+// the responder started with generation 1 gets generation 2's responder
+// while other threads are answering. Every answer is a successful one;
+// generation 1's certificate is good throughout; generation 2's is unknown
+// until the switch and good (signed by generation 2's signer) after it.
+// Run under TSan (the *Concurrent* filter).
+TEST(CaRollover, ConcurrentSwitchAddsTheNewGenerationsResponder) {
+  auto made = TestCa::Create();
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  TestCa& t = **made;
+  auto old_certs = t.IssueDevices(1, "g1");
+  ASSERT_TRUE(old_certs.ok()) << old_certs.status().ToString();
+  ossl::UniquePtr<X509> old_leaf = ParseCert((*old_certs)[0].der);
+  ASSERT_TRUE(t.ca().Rollover(false, "unit-test").ok());
+  auto new_certs = t.IssueDevices(1, "g2");
+  ASSERT_TRUE(new_certs.ok()) << new_certs.status().ToString();
+  ossl::UniquePtr<X509> new_leaf = ParseCert((*new_certs)[0].der);
+  X509* old_issuing = *t.ca().CertOf(CaRole::kIssuing, 1);
+  auto front = OcspResponder::Create(t.ca().db(), t.ca().NameOf(CaRole::kIssuing, 1), old_issuing,
+                                     *t.ca().CertOf(CaRole::kOcsp, 1), **t.ca().KeyOf(CaRole::kOcsp, 1), 60);
+  ASSERT_TRUE(front.ok()) << front.status().ToString();
+  auto new_db = t.Connect();
+  ASSERT_TRUE(new_db.ok());
+  auto added = OcspResponder::Create(**new_db, t.IssuingName(), t.Issuing(), *t.ca().Cert(CaRole::kOcsp),
+                                     **t.ca().Key(CaRole::kOcsp), 60);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  ossl::UniquePtr<OCSP_CERTID> old_id(OCSP_cert_to_id(EVP_sha1(), old_leaf.get(), old_issuing));
+  ossl::UniquePtr<OCSP_CERTID> new_id(OCSP_cert_to_id(EVP_sha1(), new_leaf.get(), t.Issuing()));
+
+  std::atomic<bool> switched{false}, stop{false};
+  std::atomic<int> answers{0}, bad{0}, new_good{0};
+  auto client = [&] {
+    while (!stop) {
+      if (StatusIn(Ask(**front, {old_id.get()}), old_id.get()) != V_OCSP_CERTSTATUS_GOOD) ++bad;
+      bool after = switched.load();  // read before asking: an answer after the switch must be good
+      int st = StatusIn(Ask(**front, {new_id.get()}), new_id.get());
+      if (st == -2 || (after && st != V_OCSP_CERTSTATUS_GOOD)) ++bad;
+      if (st == V_OCSP_CERTSTATUS_GOOD) ++new_good;
+      ++answers;
+    }
+  };
+  std::thread a(client), b(client);
+  while (answers.load() < 4) std::this_thread::yield();
+  (*front)->AddRetired(std::move(*added));
+  switched = true;
+  while (new_good.load() < 4) std::this_thread::yield();
+  stop = true;
+  a.join();
+  b.join();
+  EXPECT_EQ(bad.load(), 0);
+  Answer got = Check(Ask(**front, {new_id.get()}), t.Root(), t.Issuing(), *t.ca().Cert(CaRole::kOcsp), new_id.get());
+  EXPECT_EQ(got.status, V_OCSP_CERTSTATUS_GOOD);
+  EXPECT_TRUE(got.by_signer) << "generation 2's own signer answers after the switch";
+  (*front).reset();  // with the added responder, before the database it borrows
 }
 
 // Retirement: once generation 1's certificate has expired it is offered

@@ -36,8 +36,9 @@ Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
   CV_ASSIGN_OR_RETURN(DecodedOcspRequest req, DecodeOcspRequest(request));
   // After a key rollover: a CertID of a retired generation goes to its
   // responder (no cost while there is none).
-  if (!retired_.empty() && !IssuerMatches(req.ids[0])) {
-    for (const std::unique_ptr<OcspResponder>& r : retired_) {
+  std::shared_ptr<const Others> retired = Retired();
+  if (!retired->empty() && !IssuerMatches(req.ids[0])) {
+    for (const std::shared_ptr<OcspResponder>& r : *retired) {
       if (r->IssuerMatches(req.ids[0])) return r->RespondDecoded(req);
     }
   }
@@ -96,10 +97,20 @@ Bytes OcspResponder::Respond(std::span<const uint8_t> request) {
   }
 }
 
-void OcspResponder::AddRetired(std::unique_ptr<OcspResponder> retired) { retired_.push_back(std::move(retired)); }
+void OcspResponder::AddRetired(std::unique_ptr<OcspResponder> retired) {
+  std::lock_guard<std::mutex> lock(retired_mu_);
+  auto next = std::make_shared<Others>(*retired_);
+  next->push_back(std::move(retired));
+  retired_ = std::move(next);
+}
+
+std::shared_ptr<const OcspResponder::Others> OcspResponder::Retired() const {
+  std::lock_guard<std::mutex> lock(retired_mu_);
+  return retired_;
+}
 
 Status OcspResponder::Poll() {
-  for (const std::unique_ptr<OcspResponder>& r : retired_) CV_RETURN_IF_ERROR(r->Poll());
+  for (const std::shared_ptr<OcspResponder>& r : *Retired()) CV_RETURN_IF_ERROR(r->Poll());
   int64_t id = 0;
   {
     std::lock_guard<std::mutex> lock(db_mu_);
@@ -134,7 +145,7 @@ bool OcspResponder::MustHalt() {
 }
 
 void OcspResponder::Invalidate() {
-  for (const std::unique_ptr<OcspResponder>& r : retired_) r->Invalidate();
+  for (const std::shared_ptr<OcspResponder>& r : *Retired()) r->Invalidate();
   std::unique_lock<std::shared_mutex> lock(cache_mu_);
   cache_.clear();
   ++generation_;
@@ -146,7 +157,7 @@ OcspStats OcspResponder::stats() const {
     std::lock_guard<std::mutex> s(stats_mu_);
     total = stats_;
   }
-  for (const std::unique_ptr<OcspResponder>& r : retired_) {
+  for (const std::shared_ptr<OcspResponder>& r : *Retired()) {
     OcspStats more = r->stats();
     total.cache_hits += more.cache_hits;
     total.signatures += more.signatures;  // requests are counted where they arrive

@@ -59,7 +59,10 @@ class OcspResponder {
   // request whose first CertID names that generation's issuer (name and key
   // hash) is answered by it; its other CertIDs are answered as that issuer
   // knows them. Halt, suspension and the error-state check of this
-  // responder cover it. REQUIRES: called before Respond is first called.
+  // responder cover it. Thread-safe, also while Respond runs (a rollover
+  // while `certvault-ca serve` runs adds the new generation's responder
+  // here): a request answered meanwhile uses the set it started with.
+  // `retired` lives as long as this responder.
   void AddRetired(std::unique_ptr<OcspResponder> retired);
   // UseSigner: from now on responses are signed by `key` with `cert` (a new
   // delegated OCSP signer after a rotation, or the issuing CA itself once
@@ -130,9 +133,12 @@ class OcspResponder {
   std::shared_ptr<const Signer> signer_;  // guarded by signer_mu_
   uint32_t validity_minutes_ = 60;
   std::vector<IssuerHashes> issuer_hashes_;  // one per accepted CertID hash
-  // retired_: fixed before the first Respond, then only read (kept beside
-  // the other read-only members, away from the per-request stats lock).
-  std::vector<std::unique_ptr<OcspResponder>> retired_;
+  // Others: the responders AddRetired added, as one immutable snapshot that
+  // AddRetired replaces (copy on write) and each request reads once.
+  using Others = std::vector<std::shared_ptr<OcspResponder>>;
+  std::shared_ptr<const Others> Retired() const;
+  mutable std::mutex retired_mu_;
+  std::shared_ptr<const Others> retired_ = std::make_shared<const Others>();  // guarded by retired_mu_
   int64_t last_revocation_id_ = 0;  // guarded by db_mu_
   mutable std::shared_mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;  // guarded by cache_mu_

@@ -145,7 +145,8 @@ Result<std::string> RollOver(CaInstance& ca, bool root, const AuditActor& actor,
   CV_RETURN_IF_ERROR(ca.Rollover(root, actor));
   if (rolled) rolled();
   return "issuing CA generation " + std::to_string(ca.Generation(CaRole::kIssuing)) + " (" + ca.Name(CaRole::kIssuing) +
-         ") is current; this server issues with it after a restart, and answers 503 to issuance until then";
+         ") is current; this server switches to it before this answer (its log names a failed switch, during "
+         "which issuance answers 503 until SIGHUP retries it)";
 }
 
 Result<std::string> VerifyChain(CaInstance& ca) {
@@ -223,7 +224,7 @@ Status AdminService::Config(const HttpRequest& request, Call& call, HttpReply& r
 
 // Rollover: CaInstance::Rollover, which records "rollover" with the actor.
 // This process keeps the retired issuing key loaded, so it issues nothing
-// more until it is restarted (rolled_over).
+// more with the old key (rolled_over) until the serve loop has switched.
 Status AdminService::Rollover(const std::string& route, Call& call, HttpReply& reply) {
   bool root = route == "rollover/root";
   CV_RETURN_IF_ERROR(Allow(call, Action::kRotateKeys, root ? "root and issuing keys" : "issuing key"));

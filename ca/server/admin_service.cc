@@ -3,6 +3,7 @@
 
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 #include <sstream>
@@ -141,8 +142,9 @@ Status AdminService::Authenticate(const HttpRequest& request, Call& call) {
 // IssuerOf: the database name of the issuing generation (current or live
 // retired) that issued `cert`; "" for none.
 std::string AdminService::IssuerOf(X509* cert) const {
-  if (X509_check_issued(deps_.issuing, cert) == X509_V_OK) return deps_.ca_name;
-  for (const auto& [name, issuer] : deps_.retired) {
+  std::shared_ptr<const Generation> gen = CurrentGeneration();
+  if (X509_check_issued(gen->issuing, cert) == X509_V_OK) return gen->ca_name;
+  for (const auto& [name, issuer] : gen->retired) {
     if (X509_check_issued(issuer, cert) == X509_V_OK) return name;
   }
   return "";
@@ -226,7 +228,7 @@ Status AdminService::Route(const HttpRequest& request, Call& call, HttpReply& re
     if (!deps_.may_sign() || !deps_.request_crl) return UnavailableError("the CA cannot sign now");
     deps_.request_crl();
     std::lock_guard<std::mutex> lock(db_mu_);
-    CV_RETURN_IF_ERROR(roles_.RecordEvent(call.who, "crl-request", deps_.ca_name, "CRLs requested"));
+    CV_RETURN_IF_ERROR(roles_.RecordEvent(call.who, "crl-request", CurrentGeneration()->ca_name, "CRLs requested"));
     Text(reply, 202, "CRLs will be signed within a second");
     return OkStatus();
   }
@@ -237,11 +239,21 @@ Status AdminService::Certs(const HttpRequest& request, Call& call, HttpReply& re
   std::string arg = request.path.size() > kPrefix.size() + 6 ? request.path.substr(kPrefix.size() + 6) : "";
   CV_ASSIGN_OR_RETURN(int64_t limit, Number(arg, 100, 1, 100000));
   CV_RETURN_IF_ERROR(Allow(call, Action::kReadCerts, "certificates"));
+  // The current generation's certificates first, then the live retired
+  // generations' (newest first), `limit` in all.
+  std::shared_ptr<const Generation> gen = CurrentGeneration();
+  std::vector<std::string> names{gen->ca_name};
+  for (auto it = gen->retired.rbegin(); it != gen->retired.rend(); ++it) names.push_back(it->first);
   std::lock_guard<std::mutex> lock(db_mu_);
-  CV_ASSIGN_OR_RETURN(std::vector<CertRecord> recs, deps_.db->List(deps_.ca_name, "", static_cast<size_t>(limit)));
   std::string out;
-  for (const CertRecord& r : recs) {
-    out += r.serial + "\t" + r.subject + "\t" + r.profile + "\t" + (r.revoked ? "R" : "V") + "\n";
+  size_t left = static_cast<size_t>(limit);
+  for (const std::string& name : names) {
+    if (left == 0) break;
+    CV_ASSIGN_OR_RETURN(std::vector<CertRecord> recs, deps_.db->List(name, "", left));
+    for (const CertRecord& r : recs) {
+      out += r.serial + "\t" + r.subject + "\t" + r.profile + "\t" + (r.revoked ? "R" : "V") + "\n";
+    }
+    left -= std::min(left, recs.size());
   }
   Text(reply, 200, out);
   return OkStatus();
@@ -287,10 +299,50 @@ Status AdminService::Revoke(const HttpRequest& request, Call& call, HttpReply& r
   std::vector<std::string> serials(seen.begin(), seen.end());
   CV_RETURN_IF_ERROR(Allow(call, Action::kRevoke, Join(serials, " ")));
   std::lock_guard<std::mutex> lock(db_mu_);
-  CV_RETURN_IF_ERROR(
-      deps_.db->Revoke(deps_.ca_name, revs, static_cast<int64_t>(std::time(nullptr)), ActorText(call.who)));
-  Text(reply, 200, "revoked " + std::to_string(revs.size()) + " certificate(s)");
+  CV_ASSIGN_OR_RETURN(auto groups, ByGeneration(std::move(revs)));
+  size_t count = 0;
+  for (auto& [name, group] : groups) {
+    count += group.size();
+    CV_RETURN_IF_ERROR(deps_.db->Revoke(name, group, static_cast<int64_t>(std::time(nullptr)), ActorText(call.who)));
+  }
+  Text(reply, 200, "revoked " + std::to_string(count) + " certificate(s)");
   return OkStatus();
+}
+
+void AdminService::SetGeneration(std::string ca_name, X509* issuing,
+                                 std::vector<std::pair<std::string, X509*>> retired) {
+  auto gen = std::make_shared<const Generation>(Generation{std::move(ca_name), issuing, std::move(retired)});
+  std::lock_guard<std::mutex> lock(gen_mu_);
+  gen_ = std::move(gen);
+}
+
+std::shared_ptr<const AdminService::Generation> AdminService::CurrentGeneration() const {
+  std::lock_guard<std::mutex> lock(gen_mu_);
+  return gen_;
+}
+
+// ByGeneration: `revs` grouped by the generation whose database CA holds
+// each serial (current, then live retired); a serial none holds goes to the
+// current one, whose Revoke then names it. REQUIRES: db_mu_ held.
+Result<std::vector<std::pair<std::string, std::vector<Revocation>>>> AdminService::ByGeneration(
+    std::vector<Revocation> revs) {
+  std::shared_ptr<const Generation> gen = CurrentGeneration();
+  std::vector<std::pair<std::string, std::vector<Revocation>>> groups{{gen->ca_name, {}}};
+  for (const auto& [name, cert] : gen->retired) groups.push_back({name, {}});
+  for (Revocation& r : revs) {
+    size_t at = 0;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      Result<CertRecord> rec = deps_.db->FindBySerial(groups[i].first, r.serial);
+      if (rec.ok()) {
+        at = i;
+        break;
+      }
+      if (rec.status().code() != StatusCode::kNotFound) return rec.status();
+    }
+    groups[at].second.push_back(std::move(r));
+  }
+  std::erase_if(groups, [](const auto& g) { return g.second.empty(); });
+  return groups;
 }
 
 Status AdminService::Users(Call& call, HttpReply& reply) {

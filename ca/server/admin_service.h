@@ -61,6 +61,7 @@ namespace certvault::ca {
 using CaTask = std::function<Result<std::string>(CaInstance&)>;
 
 struct AdminDeps {
+  // ca_name, issuing, retired: the generation at start (SetGeneration).
   std::string ca_name;                // the issuing CA's name in the database
   X509* issuing = nullptr;            // borrowed
   CertDb* db = nullptr;               // its own connection
@@ -76,7 +77,7 @@ struct AdminDeps {
   // a CaTask (the serve loop's thread). Null: nothing to reload.
   std::function<Status()> reload_server;
   // rolled_over: a new key generation was made (by a CaTask); this process
-  // keeps the old issuing key loaded, so it must stop issuing with it.
+  // must not issue with the old key until it has switched (SetGeneration).
   std::function<void()> rolled_over;
   // retired: the live retired issuing generations (database CA name,
   // certificate; borrowed): their operator certificates still sign in.
@@ -88,11 +89,17 @@ class AdminService {
   AdminService(AdminDeps deps, AdminConfig config)
       : deps_(std::move(deps)), roles_(*deps_.db, deps_.ca_name), config_(std::move(config)) {
     roles_.SetAlerts(deps_.alerts);
+    SetGeneration(deps_.ca_name, deps_.issuing, deps_.retired);
   }
   // Handle: false for paths outside /admin/.
   bool Handle(const HttpRequest& request, HttpReply& reply);
   // SetConfig: [server.admin] for requests from now on (SIGHUP).
   void SetConfig(AdminConfig config);
+  // SetGeneration: after a key rollover, the issuing generation (database
+  // CA name, certificate) and the live retired ones, as in AdminDeps
+  // (borrowed; they outlive the service), for requests from now on:
+  // sign-in by operator certificate, certs (list), revoke, crl.
+  void SetGeneration(std::string ca_name, X509* issuing, std::vector<std::pair<std::string, X509*>> retired);
 
  private:
   struct Call {
@@ -100,8 +107,16 @@ class AdminService {
     std::string address;
   };
   static constexpr uint32_t kMaxFailureRecords = 60;
+  // Generation: what SetGeneration publishes; a request reads one snapshot.
+  struct Generation {
+    std::string ca_name;
+    X509* issuing = nullptr;
+    std::vector<std::pair<std::string, X509*>> retired;
+  };
+  std::shared_ptr<const Generation> CurrentGeneration() const;
   Status Authenticate(const HttpRequest& request, Call& call);
   std::string IssuerOf(X509* cert) const;
+  Result<std::vector<std::pair<std::string, std::vector<Revocation>>>> ByGeneration(std::vector<Revocation> revs);
   bool FailureRecordAllowed(const std::string& address);
   Status CheckLimits(Call& call);
   Status Route(const HttpRequest& request, Call& call, HttpReply& reply);
@@ -127,6 +142,8 @@ class AdminService {
   RoleService roles_;  // guarded by db_mu_
   std::mutex mu_;
   AdminConfig config_;  // guarded by mu_
+  mutable std::mutex gen_mu_;
+  std::shared_ptr<const Generation> gen_;  // guarded by gen_mu_
   // Fixed one-minute windows per identity: (window start, count).
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint32_t>> rate_;  // guarded by mu_
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint32_t>> failures_;  // guarded by mu_

@@ -132,7 +132,7 @@ bool CmpService::Genm(Req& r, const STACK_OF(OSSL_CMP_ITAV) * in, STACK_OF(OSSL_
     if (std::string_view(oid) == cmp::kOidRootCaCert) {
       st = AnswerRootCaCert(q, list.get());
     } else if (std::string_view(oid) == cmp::kOidCrlStatusList) {
-      st = AnswerCrlStatusList(q, list.get());
+      st = AnswerCrlStatusList(*r.gen, q, list.get());
     } else {
       ca_certs = true;
     }
@@ -141,16 +141,16 @@ bool CmpService::Genm(Req& r, const STACK_OF(OSSL_CMP_ITAV) * in, STACK_OF(OSSL_
       return false;
     }
   }
-  if (list == nullptr || (ca_certs && !AnswerCaCerts(list.get()).ok())) return false;
+  if (list == nullptr || (ca_certs && !AnswerCaCerts(*r.gen, list.get()).ok())) return false;
   *out = list.release();  // owned by OpenSSL's server
   return true;
 }
 
 // AnswerCaCerts: RFC 9483 §4.3.1 "Get CA Certificates": id-it-caCerts with
 // the issuing CA and the root.
-Status CmpService::AnswerCaCerts(STACK_OF(OSSL_CMP_ITAV) * out) {
+Status CmpService::AnswerCaCerts(const CmpGeneration& gen, STACK_OF(OSSL_CMP_ITAV) * out) {
   Bytes certs;
-  for (X509* c : {deps_.issuing, deps_.root}) {
+  for (X509* c : {gen.issuing, gen.root}) {
     if (c == nullptr) continue;
     Bytes der = Der([&](unsigned char** b) { return i2d_X509(c, b); });
     certs.insert(certs.end(), der.begin(), der.end());
@@ -166,17 +166,18 @@ Status CmpService::AnswerRootCaCert(const OSSL_CMP_ITAV* q, STACK_OF(OSSL_CMP_IT
   return ok ? OkStatus() : InternalError("genp rootCaKeyUpdate");
 }
 
-Status CmpService::AnswerCrlStatusList(const OSSL_CMP_ITAV* q, STACK_OF(OSSL_CMP_ITAV) * out) {
+Status CmpService::AnswerCrlStatusList(const CmpGeneration& gen, const OSSL_CMP_ITAV* q,
+                                         STACK_OF(OSSL_CMP_ITAV) * out) {
   std::optional<Bytes> asked = SequenceDer(q);
   if (!asked.has_value()) return InvalidArgumentError("crlStatusList without a value");
   CV_ASSIGN_OR_RETURN(std::vector<cmp::CrlStatus> list, cmp::DecodeCrlStatusList(*asked));
   Result<CrlRecord> crl = NotFoundError("no CRL");
   {
     std::lock_guard<std::mutex> lock(db_mu_);
-    crl = deps_.db->LatestCrl(deps_.ca_name, false, 0);
+    crl = deps_.db->LatestCrl(gen.ca_name, false, 0);
   }
   if (!crl.ok() && crl.status().code() != StatusCode::kNotFound) return crl.status();
-  Bytes issuer = Der([&](unsigned char** b) { return i2d_X509_NAME(X509_get_subject_name(deps_.issuing), b); });
+  Bytes issuer = Der([&](unsigned char** b) { return i2d_X509_NAME(X509_get_subject_name(gen.issuing), b); });
   std::optional<Bytes> crls;
   if (crl.ok() && WantsCrl(list, deps_.ca->crl_url, issuer, crl->this_update)) {
     CV_ASSIGN_OR_RETURN(Bytes der, cmp::EncodeCrls({crl->der}));

@@ -40,14 +40,14 @@ OSSL_CMP_PKISI* CmpService::Accept(Req& r, X509** cert_out, STACK_OF(X509) * *ch
   const uint8_t* p = r.cert_der.data();
   ossl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(r.cert_der.size())));  // NOLINT(runtime/int)
   ossl::X509StackPtr chain(sk_X509_new_null());
-  ossl::UniquePtr<X509> issuing(X509_dup(deps_.issuing));
+  ossl::UniquePtr<X509> issuing(X509_dup(r.gen->issuing));
   if (cert == nullptr || chain == nullptr || issuing == nullptr || sk_X509_push(chain.get(), issuing.get()) <= 0) {
     return Rejection(InternalError("cannot build the answer"), r);
   }
   (void)issuing.release();  // owned by `chain`
-  if (ir_mac && deps_.root != nullptr) {
+  if (ir_mac && r.gen->root != nullptr) {
     ossl::X509StackPtr pubs(sk_X509_new_null());
-    ossl::UniquePtr<X509> root(X509_dup(deps_.root));
+    ossl::UniquePtr<X509> root(X509_dup(r.gen->root));
     if (pubs != nullptr && root != nullptr && sk_X509_push(pubs.get(), root.get()) > 0) {
       (void)root.release();       // owned by `pubs`
       *ca_pubs = pubs.release();  // owned by OpenSSL's server
@@ -101,7 +101,7 @@ Status CmpService::Authorize(Req& r, int type, IssueItem& item, std::string& pro
 Status CmpService::Replayed(Req& r, std::span<const uint8_t> spki, const std::string& serial) {
   Result<CertRecord> rec = [&] {
     std::lock_guard<std::mutex> lock(db_mu_);
-    return deps_.db->FindBySerial(deps_.ca_name, serial);
+    return deps_.db->FindBySerial(r.gen->ca_name, serial);
   }();
   if (!rec.ok()) return UnavailableError("database unavailable");
   const uint8_t* p = rec->der.data();
@@ -120,7 +120,7 @@ Status CmpService::Replayed(Req& r, std::span<const uint8_t> spki, const std::st
 Result<CmpClaim> CmpService::Claim(Req& r, const std::string& token) {
   Result<CmpClaim> c = [&] {
     std::lock_guard<std::mutex> lock(db_mu_);
-    return deps_.db->ClaimCmpTransaction(deps_.ca_name, r.tid, token, static_cast<int64_t>(std::time(nullptr)),
+    return deps_.db->ClaimCmpTransaction(r.gen->ca_name, r.tid, token, static_cast<int64_t>(std::time(nullptr)),
                                          kClaimLeaseSeconds);
   }();
   if (!c.ok() && c.status().code() != StatusCode::kAlreadyExists) return UnavailableError("database unavailable");
@@ -129,7 +129,7 @@ Result<CmpClaim> CmpService::Claim(Req& r, const std::string& token) {
 
 void CmpService::Release(Req& r, const std::string& token) {
   std::lock_guard<std::mutex> lock(db_mu_);
-  (void)deps_.db->ReleaseCmpTransaction(deps_.ca_name, r.tid, token);  // else the lease ends it
+  (void)deps_.db->ReleaseCmpTransaction(r.gen->ca_name, r.tid, token);  // else the lease ends it
 }
 
 namespace {
@@ -220,11 +220,9 @@ OSSL_CMP_PKISI* CmpService::Revoke(Req& r, const X509_NAME* issuer, const ASN1_I
     CV_RETURN_IF_ERROR(r.auth);
     if (r.signer == nullptr) return PermissionDeniedError("revocation needs signature protection");
     if (issuer == nullptr || serial == nullptr) return NotFoundError("rr must name issuer and serialNumber");
-    if (X509_NAME_cmp(issuer, X509_get_subject_name(deps_.issuing)) != 0) {
-      return NotFoundError("not a certificate of this CA");
-    }
     r.serial = SerialHex(serial);
     if (r.serial.empty()) return NotFoundError("bad serialNumber");
+    CV_ASSIGN_OR_RETURN(std::string ca_name, CaNameFor(*r.gen, issuer, r.serial));  // its key generation
     X509* s = r.signer.get();
     bool own_key = r.own.serial == r.serial;
     if (!own_key &&
@@ -234,7 +232,7 @@ OSSL_CMP_PKISI* CmpService::Revoke(Req& r, const X509_NAME* issuer, const ASN1_I
     CV_ASSIGN_OR_RETURN(int reason, cmp::RevocationReason(r.env.body));
     std::vector<Revocation> revs{{r.serial, reason, 0}};
     std::lock_guard<std::mutex> lock(db_mu_);
-    return deps_.db->Revoke(deps_.ca_name, revs, static_cast<int64_t>(std::time(nullptr)), "cmp:" + r.client);
+    return deps_.db->Revoke(ca_name, revs, static_cast<int64_t>(std::time(nullptr)), "cmp:" + r.client);
   };
   Status st = run();
   if (!st.ok()) return Rejection(st, r);

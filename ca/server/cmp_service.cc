@@ -155,10 +155,8 @@ Result<std::unique_ptr<CmpService>> CmpService::Create(CmpDeps deps) {
   std::unique_ptr<CmpService> s(new CmpService(std::move(deps)));
   CV_RETURN_IF_ERROR(cmp::ImportLegacyTxnFile(s->deps_.ca->dir, *s->deps_.db, s->deps_.ca_name));
   s->anchors_ = X509_STORE_new();
-  if (s->anchors_ == nullptr || X509_STORE_add_cert(s->anchors_, s->deps_.issuing) != 1 ||
-      (s->deps_.root != nullptr && X509_STORE_add_cert(s->anchors_, s->deps_.root) != 1)) {
-    return ossl::OpenSslError("X509_STORE_add_cert");
-  }
+  if (s->anchors_ == nullptr) return ossl::OpenSslError("X509_STORE_new");
+  CV_RETURN_IF_ERROR(s->SetGeneration(CmpGeneration{s->deps_.ca_name, s->deps_.issuing, s->deps_.root, {}}));
   for (const std::string& path : s->deps_.server()->client_anchors) {
     if (X509_STORE_load_file_ex(s->anchors_, path.c_str(), s->deps_.libctx, nullptr) != 1) {
       ossl::ClearErrors();
@@ -219,11 +217,16 @@ Status CmpService::Authenticate(Req& r) {
     return PermissionDeniedError(std::string("protection certificate not trusted: ") +
                                  X509_verify_cert_error_string(err));
   }
-  if (X509_check_issued(deps_.issuing, leaf) != X509_V_OK) return OkStatus();
+  // A certificate of this CA, of the current generation or a live retired one.
+  const std::string* ca_name = X509_check_issued(r.gen->issuing, leaf) == X509_V_OK ? &r.gen->ca_name : nullptr;
+  for (const auto& [name, cert] : r.gen->retired) {
+    if (ca_name == nullptr && X509_check_issued(cert, leaf) == X509_V_OK) ca_name = &name;
+  }
+  if (ca_name == nullptr) return OkStatus();
   std::string serial = SerialHex(X509_get0_serialNumber(leaf));
   Result<CertRecord> rec = [&] {
     std::lock_guard<std::mutex> lock(db_mu_);
-    return deps_.db->FindBySerial(deps_.ca_name, serial);
+    return deps_.db->FindBySerial(*ca_name, serial);
   }();
   if (rec.status().code() == StatusCode::kNotFound)
     return PermissionDeniedError("protection certificate unknown to this CA");
@@ -239,6 +242,7 @@ bool CmpService::Handle(const HttpRequest& request, HttpReply& reply) {
   static std::atomic<uint64_t> next_id{1};
   Req r;
   r.svc = this;
+  r.gen = CurrentGeneration();
   r.id = next_id.fetch_add(1);
   std::string_view rest = path.substr(sizeof(kPrefix) - 1);
   bool labelled = rest.starts_with("/p/") && ValidLabel(rest.substr(3));
@@ -259,10 +263,44 @@ bool CmpService::Handle(const HttpRequest& request, HttpReply& reply) {
   return true;
 }
 
+Status CmpService::SetGeneration(CmpGeneration gen) {
+  // X509_STORE_add_cert locks the store: verifications in flight are safe.
+  std::vector<X509*> certs{gen.issuing, gen.root};
+  for (const auto& [name, cert] : gen.retired) certs.push_back(cert);
+  for (X509* c : certs) {
+    // One already there (the root after an issuing-only rollover) is a success in OpenSSL 3.
+    if (c != nullptr && X509_STORE_add_cert(anchors_, c) != 1) return ossl::OpenSslError("X509_STORE_add_cert");
+  }
+  auto next = std::make_shared<const CmpGeneration>(std::move(gen));
+  std::lock_guard<std::mutex> lock(gen_mu_);
+  gen_ = std::move(next);
+  return OkStatus();
+}
+
+std::shared_ptr<const CmpGeneration> CmpService::CurrentGeneration() const {
+  std::lock_guard<std::mutex> lock(gen_mu_);
+  return gen_;
+}
+
+Result<std::string> CmpService::CaNameFor(const CmpGeneration& gen, const X509_NAME* issuer,
+                                          const std::string& serial) {
+  std::vector<std::pair<std::string, X509*>> all{{gen.ca_name, gen.issuing}};
+  all.insert(all.end(), gen.retired.rbegin(), gen.retired.rend());
+  std::string named;
+  for (const auto& [name, cert] : all) {
+    if (X509_NAME_cmp(issuer, X509_get_subject_name(cert)) != 0) continue;
+    if (named.empty()) named = name;
+    std::lock_guard<std::mutex> lock(db_mu_);
+    if (deps_.db->FindBySerial(name, serial).ok()) return name;
+  }
+  if (named.empty()) return NotFoundError("not a certificate of this CA");
+  return named;  // its Revoke names the unknown serial
+}
+
 // NewServerContext: a CMP server context for one request (OpenSSL's keeps
 // per-transaction state, so each request gets its own; one waiting for
 // certConf is kept in open_). Responses are signed with the TLS server key.
-Result<std::shared_ptr<OSSL_CMP_SRV_CTX>> CmpService::NewServerContext() {
+Result<std::shared_ptr<OSSL_CMP_SRV_CTX>> CmpService::NewServerContext(const CmpGeneration& gen) {
   EVP_PKEY* key = nullptr;
   X509* cert = nullptr;
   std::shared_ptr<const void> owner;
@@ -279,8 +317,8 @@ Result<std::shared_ptr<OSSL_CMP_SRV_CTX>> CmpService::NewServerContext() {
   if (srv == nullptr) return ossl::OpenSslError("OSSL_CMP_SRV_CTX_new");
   OSSL_CMP_CTX* ctx = OSSL_CMP_SRV_CTX_get0_cmp_ctx(srv.get());
   ossl::X509StackPtr chain(sk_X509_new_null());
-  bool ok = chain != nullptr && sk_X509_push(chain.get(), deps_.issuing) > 0 &&
-            (deps_.root == nullptr || sk_X509_push(chain.get(), deps_.root) > 0);
+  bool ok = chain != nullptr && sk_X509_push(chain.get(), gen.issuing) > 0 &&
+            (gen.root == nullptr || sk_X509_push(chain.get(), gen.root) > 0);
   // RFC 9483 §3.1: implicitConfirm is granted when the client asks for it.
   if (!ok || OSSL_CMP_SRV_CTX_set_grant_implicit_confirm(srv.get(), 1) != 1 ||
       OSSL_CMP_CTX_set_log_cb(ctx, QuietLog) != 1 || OSSL_CMP_CTX_set1_cert(ctx, cert) != 1 ||
@@ -318,7 +356,7 @@ void CmpService::Process(Req& r, const Bytes& body, HttpReply& reply) {
     }
   }
   if (srv == nullptr) {
-    Result<std::shared_ptr<OSSL_CMP_SRV_CTX>> fresh = NewServerContext();
+    Result<std::shared_ptr<OSSL_CMP_SRV_CTX>> fresh = NewServerContext(*r.gen);
     if (!fresh.ok()) return Text(reply, 500, "internal error");
     srv = std::move(*fresh);
   }

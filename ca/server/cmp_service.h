@@ -32,6 +32,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ca/cmp/cmp_txn_store.h"
 #include "ca/est/enroll_codes.h"
@@ -60,6 +62,16 @@ struct CmpDeps {
   FILE* access_log = nullptr;      // borrowed; may be null
 };
 
+// CmpGeneration: the issuing key generation CMP answers for, with the live
+// retired ones (database CA name, certificate; all borrowed, outliving the
+// service). Each request reads one (CmpService::SetGeneration).
+struct CmpGeneration {
+  std::string ca_name;
+  X509* issuing = nullptr;
+  X509* root = nullptr;  // may be null
+  std::vector<std::pair<std::string, X509*>> retired;
+};
+
 class CmpService {
  public:
   // Create: kFailedPrecondition when the anchors cannot be read.
@@ -73,6 +85,13 @@ class CmpService {
   // caller may drop its own reference on an old owner at any time.
   // REQUIRES: deps.libctx outlives the service.
   void SetSigner(EVP_PKEY* key, X509* cert, std::shared_ptr<const void> owner);
+  // SetGeneration: after a key rollover, the generation requests starting
+  // from now on use (chain, caPubs, genm caCerts, the protection-certificate
+  // lookup, transaction claims, revocation); its certificates join the
+  // anchors, the older ones stay (their certificates still sign requests).
+  // Fails, changing nothing, when a certificate cannot be added.
+  Status SetGeneration(CmpGeneration gen);
+  std::shared_ptr<const CmpGeneration> CurrentGeneration() const;
 
   struct Req;  // one request (cmp_service.cc)
   // The OpenSSL callbacks' bodies (public for the C trampolines only).
@@ -93,11 +112,15 @@ class CmpService {
     std::shared_ptr<OSSL_CMP_SRV_CTX> srv;
     Bytes cert;  // the certificate the certConf must confirm
   };
-  Result<std::shared_ptr<OSSL_CMP_SRV_CTX>> NewServerContext();
+  Result<std::shared_ptr<OSSL_CMP_SRV_CTX>> NewServerContext(const CmpGeneration& gen);
+  // CaNameFor: the database CA of the generation named `issuer` that holds
+  // `serial` (the current one first); kNotFound when no generation has that name.
+  Result<std::string> CaNameFor(const CmpGeneration& gen, const X509_NAME* issuer, const std::string& serial);
   // The genp answers (cmp_general.cc): each pushes one ITAV onto `out`.
-  Status AnswerCaCerts(STACK_OF(OSSL_CMP_ITAV) * out);
+  // `gen`: the generation the request started with (Req::gen).
+  Status AnswerCaCerts(const CmpGeneration& gen, STACK_OF(OSSL_CMP_ITAV) * out);
   Status AnswerRootCaCert(const OSSL_CMP_ITAV* q, STACK_OF(OSSL_CMP_ITAV) * out);
-  Status AnswerCrlStatusList(const OSSL_CMP_ITAV* q, STACK_OF(OSSL_CMP_ITAV) * out);
+  Status AnswerCrlStatusList(const CmpGeneration& gen, const OSSL_CMP_ITAV* q, STACK_OF(OSSL_CMP_ITAV) * out);
   void Process(Req& r, const Bytes& body, HttpReply& reply);
   Status Authenticate(Req& r);
   Status Authorize(Req& r, int type, IssueItem& item, std::string& profile);
@@ -118,6 +141,8 @@ class CmpService {
   std::mutex log_mu_;
   std::mutex open_mu_;
   std::mutex signer_mu_;  // guards deps_.key and deps_.cert
+  mutable std::mutex gen_mu_;
+  std::shared_ptr<const CmpGeneration> gen_;  // guarded by gen_mu_
   // Transactions waiting for certConf (no implicitConfirm), by transactionID:
   // OpenSSL keeps their state (certReqId, nonces) in the server context.
   std::map<std::string, Open> open_;  // guarded by open_mu_

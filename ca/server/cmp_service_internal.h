@@ -21,6 +21,7 @@ namespace certvault::ca {
 struct CmpService::Req {
   CmpService* svc = nullptr;
   uint64_t id = 0;
+  std::shared_ptr<const CmpGeneration> gen;  // the generation this request started with
   cmp::Envelope env;
   std::string tid;    // hex
   std::string label;  // /p/<label>, or ""

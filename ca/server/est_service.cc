@@ -118,12 +118,37 @@ std::shared_ptr<const ServerConfig> EstService::Server() const {
   return server_;
 }
 
+Result<std::shared_ptr<const EstService::Generation>> EstService::MakeGeneration(
+    std::string ca_name, X509* issuing, X509* root, std::vector<std::pair<std::string, X509*>> retired) {
+  auto gen = std::make_shared<Generation>();
+  std::vector<X509*> certs{issuing};
+  if (root != nullptr) certs.push_back(root);
+  CV_ASSIGN_OR_RETURN(Bytes p7, est::EncodeCertsOnly(certs));
+  gen->cacerts = est::EncodeBase64(p7);
+  gen->ca_name = std::move(ca_name);
+  gen->issuing = issuing;
+  gen->root = root;
+  gen->retired = std::move(retired);
+  return std::shared_ptr<const Generation>(std::move(gen));
+}
+
+Status EstService::SetGeneration(std::string ca_name, X509* issuing, X509* root,
+                                 std::vector<std::pair<std::string, X509*>> retired) {
+  CV_ASSIGN_OR_RETURN(std::shared_ptr<const Generation> gen,
+                      MakeGeneration(std::move(ca_name), issuing, root, std::move(retired)));
+  std::lock_guard<std::mutex> lock(server_mu_);
+  gen_ = std::move(gen);
+  return OkStatus();
+}
+
+std::shared_ptr<const EstService::Generation> EstService::CurrentGeneration() const {
+  std::lock_guard<std::mutex> lock(server_mu_);
+  return gen_;
+}
+
 Result<std::unique_ptr<EstService>> EstService::Create(EstDeps deps) {
   std::unique_ptr<EstService> s(new EstService(std::move(deps)));
-  std::vector<X509*> certs{s->deps_.issuing};
-  if (s->deps_.root != nullptr) certs.push_back(s->deps_.root);
-  CV_ASSIGN_OR_RETURN(Bytes p7, est::EncodeCertsOnly(certs));
-  s->cacerts_ = est::EncodeBase64(p7);
+  CV_RETURN_IF_ERROR(s->SetGeneration(s->deps_.ca_name, s->deps_.issuing, s->deps_.root, s->deps_.retired));
   return s;
 }
 
@@ -178,11 +203,14 @@ void EstService::Est(const HttpRequest& request, const est::EstPath& path, Ctx& 
   }
   std::string profile = path.label.empty() ? Server()->default_profile : path.label;
   switch (path.op) {
-    case est::Operation::kCaCerts:  // RFC 7030 §4.1.3, RFC 8951 §3.2
+    case est::Operation::kCaCerts: {  // RFC 7030 §4.1.3, RFC 8951 §3.2
+      // The chain of the generation issuing now.
+      std::shared_ptr<const Generation> gen = CurrentGeneration();
       reply.content_type = "application/pkcs7-mime; smime-type=certs-only";
       reply.headers.emplace_back("Content-Transfer-Encoding", "base64");
-      reply.body.assign(cacerts_.begin(), cacerts_.end());
+      reply.body.assign(gen->cacerts.begin(), gen->cacerts.end());
       return;
+    }
     case est::Operation::kCsrAttrs: {  // RFC 7030 §4.5
       ctx.profile = profile;
       std::shared_ptr<const CaConfig> ca = CurrentCa();  // a SIGHUP reload may change the profiles
@@ -227,8 +255,9 @@ Status EstService::CheckClientCert(const ConnectionPeer& peer, Ctx& ctx, CertRec
   }
   // A certificate of this CA: of its current generation or of a retired one
   // (after a rollover; never passed as a foreign certificate unchecked).
-  const std::string* ca_name = X509_check_issued(deps_.issuing, leaf) == X509_V_OK ? &deps_.ca_name : nullptr;
-  for (const auto& [name, cert] : deps_.retired) {
+  std::shared_ptr<const Generation> gen = CurrentGeneration();
+  const std::string* ca_name = X509_check_issued(gen->issuing, leaf) == X509_V_OK ? &gen->ca_name : nullptr;
+  for (const auto& [name, cert] : gen->retired) {
     if (ca_name == nullptr && X509_check_issued(cert, leaf) == X509_V_OK) ca_name = &name;
   }
   if (ca_name == nullptr) return OkStatus();
@@ -382,7 +411,8 @@ void EstService::EnrollWithCode(const std::string& authorization, const std::str
 // KeygenInto: serverkeygen's issuance and answer (est_serverkeygen.h). It
 // holds the server thread (the package is built after the commit).
 Status EstService::KeygenInto(Bytes csr, const std::string& profile, Ctx& ctx, HttpReply& reply) {
-  KeygenDeps kd{deps_.ca, deps_.ca_name, deps_.issuing, deps_.queue, deps_.lookup_db, &lookup_mu_};
+  std::shared_ptr<const Generation> gen = CurrentGeneration();  // kept for the call: a switch may come meanwhile
+  KeygenDeps kd{deps_.ca, gen->ca_name, gen->issuing, deps_.queue, deps_.lookup_db, &lookup_mu_};
   IssueItem item;
   item.source = "est:" + std::to_string(ctx.id);
   item.actor = EstActor(ctx);

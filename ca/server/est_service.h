@@ -48,6 +48,8 @@ namespace certvault::ca {
 struct EstDeps {
   const CaConfig* ca = nullptr;
   const ServerConfig* server = nullptr;
+  // ca_name, issuing, root, retired: the generation at start (SetGeneration
+  // replaces them after a key rollover).
   std::string ca_name;              // the issuing CA's name in the database
   X509* issuing = nullptr;          // borrowed
   X509* root = nullptr;             // borrowed; null with an external root not installed
@@ -80,10 +82,29 @@ class EstService {
   void SetCaConfig(std::shared_ptr<const CaConfig> ca);
   // CurrentCa: the CA configuration requests start with now (shared with CMP).
   std::shared_ptr<const CaConfig> CurrentCa() const;
+  // SetGeneration: after a key rollover, the issuing generation (database CA
+  // name, certificate), the root and the live retired generations, as in
+  // EstDeps (borrowed; they outlive the service), for requests that start
+  // from now on: cacerts and the client-certificate lookup. A request reads
+  // one snapshot, so it never sees a mix. Fails (and changes nothing) when
+  // the cacerts answer cannot be encoded.
+  Status SetGeneration(std::string ca_name, X509* issuing, X509* root,
+                       std::vector<std::pair<std::string, X509*>> retired);
 
   struct Ctx;  // one request in flight (est_service.cc)
 
  private:
+  // Generation: what SetGeneration publishes.
+  struct Generation {
+    std::string ca_name;
+    X509* issuing = nullptr;
+    X509* root = nullptr;
+    std::vector<std::pair<std::string, X509*>> retired;
+    std::string cacerts;  // base64 certs-only
+  };
+  static Result<std::shared_ptr<const Generation>> MakeGeneration(std::string ca_name, X509* issuing, X509* root,
+                                                                  std::vector<std::pair<std::string, X509*>> retired);
+  std::shared_ptr<const Generation> CurrentGeneration() const;
   explicit EstService(EstDeps deps)
       : deps_(std::move(deps)),
         codes_(deps_.ca->dir, deps_.ca->database),
@@ -106,13 +127,13 @@ class EstService {
 
   EstDeps deps_;
   est::EnrollCodes codes_;
-  std::string cacerts_;  // base64 certs-only
   std::mutex lookup_mu_;  // lookup_db is one connection
   std::mutex log_mu_;
   std::atomic<uint64_t> next_id_{1};
   mutable std::mutex server_mu_;
   std::shared_ptr<const ServerConfig> server_;  // guarded by server_mu_
   std::shared_ptr<const CaConfig> ca_;          // guarded by server_mu_
+  std::shared_ptr<const Generation> gen_;       // guarded by server_mu_
 };
 
 }  // namespace certvault::ca
