@@ -27,15 +27,20 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCV_BUILD_TESTS=
   "${G1[@]}" >/dev/null
 cmake --build build -j "$JOBS"
 
-step "unit, interop and bench-smoke tests"
-ctest --test-dir build --output-on-failure --no-tests=error -j "$JOBS" --timeout 600
-
-step "ASan+UBSan build (clang): unit tests and libFuzzer targets"
+step "ASan+UBSan build (clang, in the background) and the unit, interop and bench-smoke tests"
 # One tree: the libraries carry the fuzzers' coverage instrumentation too,
-# which the unit tests run with unchanged.
+# which the unit tests run with unchanged. It is compiled while the release
+# tests run: they leave a core idle much of the time (servers, handshakes,
+# waiting on subprocesses), and the tests never depend on the machine's speed.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCV_SANITIZE=address,undefined -DCV_FUZZ=ON \
   -DCV_BUILD_TESTS=ON -DCV_BUILD_BENCH=OFF -DCV_WERROR=ON "${CLANG[@]}" "${G1[@]}" >/dev/null
-cmake --build build-asan -j "$JOBS"
+cmake --build build-asan -j "$JOBS" >build-asan/build.log 2>&1 &
+ASAN_BUILD=$!
+trap 'kill "$ASAN_BUILD" 2>/dev/null || true' EXIT
+ctest --test-dir build --output-on-failure --no-tests=error -j "$JOBS" --timeout 600
+step "waiting for the ASan+UBSan build"
+wait "$ASAN_BUILD" || { tail -100 build-asan/build.log; exit 1; }
+trap - EXIT
 
 step "ASan+UBSan unit tests"
 # intercept_tls_get_addr=0: LeakSanitizer's tracking of the dynamic TLS of
@@ -61,23 +66,32 @@ if ! ctest --test-dir build-asan --output-on-failure --no-tests=error -j "$JOBS"
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
-step "TSan build: concurrency of the core and the store"
-# clang: it compiles TSan at -O0 in 0.6 of GCC's time.
+step "TSan build (clang): the core, the store, the provider, certvaultd, the CA's threads"
+# clang: it compiles TSan at -O0 in 0.6 of GCC's time. All targets in one
+# build, then the test programs two at a time.
 cmake --preset tsan -DCV_WERROR=ON "${CLANG[@]}" "${G1[@]}" >/dev/null
-cmake --build build-tsan -j "$JOBS" --target core_backend_test storage_test
-TSAN_OPTIONS=halt_on_error=1 build-tsan/src/core/core_backend_test
-TSAN_OPTIONS=halt_on_error=1 build-tsan/src/storage/storage_test --gtest_filter='*Concurrency*:*Lock*:*Exclusive*:*TwoStores*'
-cmake --build build-tsan -j "$JOBS" --target provider_module_test certvault-provider
-TSAN_OPTIONS=halt_on_error=1 build-tsan/src/provider/provider_module_test
-
-step "TSan build: certvaultd server and client concurrency"
-cmake --build build-tsan -j "$JOBS" --target daemon_test ipc_codec_test
-TSAN_OPTIONS=halt_on_error=1 build-tsan/daemon/daemon_test
-TSAN_OPTIONS=halt_on_error=1 build-tsan/src/ipc/ipc_codec_test
-
-step "TSan build: the CA's sign pool, commit thread, CRLs and OCSP server"
-cmake --build build-tsan -j "$JOBS" --target ca_test certvault-pkcs11
-TSAN_OPTIONS=halt_on_error=1 build-tsan/ca/ca_test --gtest_filter='*Concurrent*'
+cmake --build build-tsan -j "$JOBS" --target core_backend_test storage_test provider_module_test \
+  certvault-provider daemon_test ipc_codec_test ca_test certvault-pkcs11
+step "TSan: concurrency of the core, the store, the provider, certvaultd and the CA"
+# tsan_one "PROGRAM [ARGS]": runs it under TSan; prints its output on failure.
+tsan_one() {
+  local - log
+  set -f  # the gtest filters are patterns for gtest, not for the shell
+  log=$(mktemp)
+  # shellcheck disable=SC2086  # the argument is a program and its arguments
+  if ! TSAN_OPTIONS=halt_on_error=1 build-tsan/$1 >"$log" 2>&1; then
+    tail -100 "$log"
+    echo "FAILED under TSan: $1"
+    return 1
+  fi
+  echo "TSan: $1: $(grep -E '^\[  PASSED  \]' "$log")"
+  rm -f "$log"
+}
+export -f tsan_one
+printf '%s\n' "src/core/core_backend_test" \
+  "src/storage/storage_test --gtest_filter=*Concurrency*:*Lock*:*Exclusive*:*TwoStores*" \
+  "src/provider/provider_module_test" "daemon/daemon_test" "src/ipc/ipc_codec_test" \
+  "ca/ca_test --gtest_filter=*Concurrent*" | xargs -P "$JOBS" -I{} bash -c 'tsan_one "{}"'
 
 step "libFuzzer targets (short runs)"
 # fuzz_one NAME: a 20 s run from the seed corpus; prints the crash on failure.
