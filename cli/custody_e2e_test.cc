@@ -6,6 +6,7 @@
 // the flag never clears; restore --overwrite replaces a token only with its
 // quorum's approval, all or nothing.
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -259,6 +260,38 @@ TEST_F(CustodyE2eTest, AChangedPolicyNeedsTheQuorumBeforeNewKeys) {
   ASSERT_EQ(approved.code, 0) << approved.err;
   EXPECT_EQ(CliPin({"keygen", "--label", "k2", "--type", "ec:p256"}).code, 0);
   EXPECT_TRUE(Contains(Actions(), "policy_approved:ok"));
+}
+
+// Someone who can write vault.db deletes the quorum record and the policy
+// pin (as `sqlite3 vault.db "DELETE FROM meta ..."` would): the token's
+// integrity-protected row still says it has a quorum, so the guarded
+// operations are refused, naming the edit, instead of running unguarded.
+TEST_F(CustodyE2eTest, ADeletedQuorumRecordIsRefusedNotIgnored) {
+  std::ofstream(dir_ + "/policy.toml") << "# approved\n";
+  std::ofstream(dir_ + "/conf.toml") << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\npolicy = policy.toml\n";
+  QuorumInit({"cA", "cB", "cC"});
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/vault/vault.db").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "DELETE FROM meta WHERE key LIKE 'quorum/1/%'", nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_changes(db), 2);  // config and policy pin
+    sqlite3_close(db);
+  }
+  const std::string missing = "quorum record is missing from vault.db";
+  CliRun zeroize = So({"zeroize", "--token", "t"});
+  EXPECT_NE(zeroize.code, 0);
+  EXPECT_NE(zeroize.err.find(missing), std::string::npos) << zeroize.err;
+  EXPECT_EQ(CliPin({"list", "--token", "t", "--login"}).code, 0);  // not zeroized
+  CliRun init = QuorumInitRun({"cA", "cB", "cC"});                 // a quorum of one's own choosing instead
+  EXPECT_NE(init.code, 0);
+  EXPECT_NE(init.err.find(missing), std::string::npos) << init.err;
+  CliRun request = So({"quorum", "request", "--token", "t", "--op", "backup"});
+  EXPECT_NE(request.code, 0);
+  EXPECT_NE(request.err.find(missing), std::string::npos) << request.err;
+  std::ofstream(dir_ + "/policy.toml") << "# weaker, not approved\n";
+  CliRun keygen = CliPin({"keygen", "--label", "k", "--type", "ec:p256"});
+  EXPECT_NE(keygen.code, 0);
+  EXPECT_NE(keygen.err.find("quorum policy pin is missing from vault.db"), std::string::npos) << keygen.err;
 }
 
 }  // namespace

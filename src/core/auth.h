@@ -36,6 +36,9 @@ inline constexpr uint64_t kTokenFlagUserPinMustChange = 1;  // policy: new user 
 // The token was made with the event log, so it must have an audit key
 // (docs/formats/event-log.md); covered by the token state MAC.
 inline constexpr uint64_t kTokenFlagEventLog = 2;
+// The token has a quorum (issue 16, quorum_flag.h); covered by the token
+// state MAC, so deleting the quorum record from vault.db is detected.
+inline constexpr uint64_t kTokenFlagQuorum = 4;
 // Auth flags (storage::AuthRow::flags).
 inline constexpr uint32_t kAuthFlagMustChange = 1;  // this PIN must be changed (C_Login -> CKR_PIN_EXPIRED)
 inline constexpr size_t kPinSaltSize = 16;

@@ -12,6 +12,7 @@
 #include "src/core/embedded_backend.h"
 #include "src/core/lifecycle.h"
 #include "src/core/policy_pin.h"
+#include "src/core/quorum_flag.h"
 #include "src/core/quorum_hook.h"
 #include "src/model/vendor_attributes.h"
 
@@ -34,15 +35,24 @@ std::string TakeOpId(AttributeSet* tmpl) {
 }
 
 // CheckApprovedPolicy: a token whose quorum pinned a policy generates keys
-// only under that policy (policy_pin.h); one without a pin is not checked.
+// only under that policy (policy_pin.h); one without a pin is not checked,
+// unless its verified record says it has a quorum (quorum_flag.h): then the
+// pin was deleted from vault.db and generation is refused.
 Status CheckApprovedPolicy(storage::Store& store, Session& s, const std::string& policy_path) {
-  if (!store.GetMetaRow("quorum/" + std::to_string(s.token) + "/policy").ok()) return OkStatus();
+  const bool pinned = store.GetMetaRow("quorum/" + std::to_string(s.token) + "/policy").ok();
   SecretBytes tk;
   {
     std::shared_lock<std::shared_mutex> rt_lock(s.runtime->mu);
     tk = s.runtime->token_key.Clone();
   }
-  if (tk.empty()) return Status(Reason::kUserNotLoggedIn, "keys of a token with a quorum need the user logged in");
+  if (tk.empty()) {
+    if (!pinned) return OkStatus();  // nobody logged in: only public objects, which the set does not cover
+    return Status(Reason::kUserNotLoggedIn, "keys of a token with a quorum need the user logged in");
+  }
+  if (!pinned) {
+    CV_ASSIGN_OR_RETURN(bool has_quorum, TokenHasQuorum(store, s.token, tk));
+    return has_quorum ? QuorumRecordMissing(s.token, "policy pin") : OkStatus();
+  }
   CV_ASSIGN_OR_RETURN(Bytes digest, PolicyDigest(policy_path));
   return CheckPolicyPin(store, s.token, tk, digest);
 }
@@ -139,14 +149,18 @@ std::optional<MechanismInfo> EmbeddedBackend::QuorumMechanism(storage::TokenId t
   return info;
 }
 
-Status EmbeddedBackend::CheckReinitAllowed(storage::Store& store, storage::TokenId token) {
+Status EmbeddedBackend::CheckReinitAllowed(storage::Store& store, storage::TokenId token,
+                                           const SecretBytes* token_key) {
   Result<Bytes> quorum = store.GetMetaRow("quorum/" + std::to_string(token) + "/config");
   if (quorum.ok()) {
     return Status(Reason::kActionProhibited,
                   "the token has a quorum: it is re-initialized only by zeroizing it under the quorum "
                   "(certvault zeroize --op ID)");
   }
-  return OkStatus();
+  if (token_key == nullptr) return OkStatus();
+  // The record is gone, but the token's verified row may say it had one.
+  CV_ASSIGN_OR_RETURN(bool has_quorum, TokenHasQuorum(store, token, *token_key));
+  return has_quorum ? QuorumRecordMissing(token, "record") : OkStatus();
 }
 
 Status EmbeddedBackend::DestroyProtectedObjects(SessionHandle handle, const std::vector<ObjectHandle>& objects,

@@ -277,11 +277,12 @@ Status EmbeddedBackend::InitTokenUnlogged(SlotId slot, const SecretBytes& so_pin
       std::shared_lock<std::shared_mutex> lock(rt->mu);
       if (rt->session_count > 0) return Status(Reason::kSessionExists, "close all sessions before C_InitToken");
     }
-    CV_RETURN_IF_ERROR(CheckReinitAllowed(*store, slot));  // issue 16
+    CV_RETURN_IF_ERROR(CheckReinitAllowed(*store, slot, nullptr));  // issue 16
     // Re-initialization requires the current SO PIN (counted like a login).
     PinCheckLock::Guard serialized(pin_lock_);
     bool must_change = false;
     CV_ASSIGN_OR_RETURN(SecretBytes key, VerifyPin(*store, slot, UserType::kSo, so_pin, &must_change));
+    CV_RETURN_IF_ERROR(CheckReinitAllowed(*store, slot, &key));  // a deleted quorum record (quorum_flag.h)
     (void)events_.Unlock(*store, slot, key);  // the old audit key announces the new one
   }
   return CreateToken(slot, so_pin, label, options);

@@ -352,8 +352,10 @@ class EmbeddedBackend final : public Backend {
   Status AuthorizeCreate(Session& s, const std::string& op_id);
   static void MarkProtected(AttributeSet* pub, AttributeSet* priv);
   // CheckReinitAllowed: C_InitToken never re-initializes a token that has a
-  // quorum (that is a zeroization, which the quorum guards).
-  static Status CheckReinitAllowed(storage::Store& store, storage::TokenId token);
+  // quorum (that is a zeroization, which the quorum guards). With the SO's
+  // `token_key` (after the PIN check) it also refuses a token whose verified
+  // record says it has a quorum whose record was deleted (quorum_flag.h).
+  static Status CheckReinitAllowed(storage::Store& store, storage::TokenId token, const SecretBytes* token_key);
 
   // --- vault and tokens (backend_vault.cc) ---
   // Store: the open store, opening it if the database now exists (another

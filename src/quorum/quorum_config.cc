@@ -6,6 +6,7 @@
 
 #include "src/base/status_macros.h"
 #include "src/core/auth.h"
+#include "src/core/quorum_flag.h"
 #include "src/crypto/aead.h"
 #include "src/crypto/mac.h"
 #include "src/crypto/random.h"
@@ -137,7 +138,13 @@ Result<QuorumConfig> internal::PeekQuorum(storage::Store& store, storage::TokenI
 Result<std::optional<QuorumConfig>> LoadQuorum(storage::Store& store, storage::TokenId token,
                                                const SecretBytes& token_key) {
   Result<Bytes> record = store.GetMetaRow(internal::ConfigName(token));
-  if (!record.ok() && record.status().code() == StatusCode::kNotFound) return std::optional<QuorumConfig>();
+  if (!record.ok() && record.status().code() == StatusCode::kNotFound) {
+    // No record: the token never had a quorum, or its record was deleted,
+    // which its integrity-protected row tells (core/quorum_flag.h).
+    CV_ASSIGN_OR_RETURN(bool flagged, core::TokenHasQuorum(store, token, token_key));
+    if (flagged) return core::QuorumRecordMissing(token, "record");
+    return std::optional<QuorumConfig>();
+  }
   CV_RETURN_IF_ERROR(record.status());
   if (record->size() < crypto::kMacSize) return Status(Reason::kCorruptStore, "malformed quorum record");
   std::span<const uint8_t> body = std::span(*record).first(record->size() - crypto::kMacSize);
@@ -181,6 +188,8 @@ Result<QuorumConfig> InitQuorum(storage::Store& store, storage::TokenId token, c
                        " epoch=" + std::to_string(c.epoch);
   CV_RETURN_IF_ERROR(store.RunExclusive([&]() -> Status {
     CV_RETURN_IF_ERROR(SaveConfig(store, token, token_key, c));
+    // From now on a missing record is detected (core/quorum_flag.h).
+    CV_RETURN_IF_ERROR(core::MarkTokenHasQuorum(store, token, token_key));
     return RecordEvent(store, token, &token_key, "so", old ? "quorum_reshare" : "quorum_init", "ok", detail);
   }));
   return c;
