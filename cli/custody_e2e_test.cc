@@ -262,6 +262,24 @@ TEST_F(CustodyE2eTest, AChangedPolicyNeedsTheQuorumBeforeNewKeys) {
   EXPECT_TRUE(Contains(Actions(), "policy_approved:ok"));
 }
 
+// A backup carries the policy the quorum pinned, and restore re-pins it: on
+// the restored token keys are generated under the approved policy only.
+TEST_F(CustodyE2eTest, ARestoredTokenKeepsItsPinnedPolicy) {
+  std::ofstream(dir_ + "/policy.toml") << "# approved\n";
+  std::ofstream(dir_ + "/conf.toml") << "[vault]\nkdf_memory_kib = 64\nkdf_iterations = 1\npolicy = policy.toml\n";
+  QuorumInit({"cA", "cB", "cC"});
+  const std::string archive = dir_ + "/t.cvbk";
+  ASSERT_EQ(So({"backup", "--token", "t", "--out", archive, "--op", Approved("backup", {"cA", "cB"})}).code, 0);
+  CliRun restored = At("new", WithCustodians({"restore", archive}, {"cB", "cC"}));
+  ASSERT_EQ(restored.code, 0) << restored.err;
+  CliRun approved = At("new", {"keygen", "--label", "k1", "--type", "ec:p256", "--pin", "user-pin-1234"});
+  EXPECT_EQ(approved.code, 0) << approved.err;
+  std::ofstream(dir_ + "/policy.toml") << "# changed without the quorum\n";
+  CliRun refused = At("new", {"keygen", "--label", "k2", "--type", "ec:p256", "--pin", "user-pin-1234"});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("not the one this token's quorum approved"), std::string::npos) << refused.err;
+}
+
 // Someone who can write vault.db deletes the quorum record and the policy
 // pin (as `sqlite3 vault.db "DELETE FROM meta ..."` would): the token's
 // integrity-protected row still says it has a quorum, so the guarded

@@ -14,6 +14,8 @@ namespace certvault::quorum::internal {
 
 inline std::string Prefix(storage::TokenId token) { return "quorum/" + std::to_string(token) + "/"; }
 inline std::string ConfigName(storage::TokenId token) { return Prefix(token) + "config"; }
+// PolicyPinName: the pinned policy (core/policy_pin.h), carried by backups.
+inline std::string PolicyPinName(storage::TokenId token) { return Prefix(token) + "policy"; }
 inline std::string OpName(storage::TokenId token, const std::string& id) { return Prefix(token) + "op/" + id; }
 
 inline std::span<const uint8_t> Str(std::string_view s) {

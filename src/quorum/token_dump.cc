@@ -110,8 +110,12 @@ Result<TokenDump> ReadTokenDump(storage::Store& store, storage::TokenId token, c
       return OkStatus();
     }));
     CV_ASSIGN_OR_RETURN(d.checkpoints, store.ListCheckpoints(token));
-    Result<Bytes> config = store.GetMetaRow(internal::ConfigName(token));
-    if (config.ok()) d.meta.emplace_back(internal::ConfigName(token), std::move(*config));
+    // The quorum record and the policy it pinned: a restored token keeps
+    // both (the pin's MAC binds TK and the token id, which restore keeps).
+    for (const std::string& name : {internal::ConfigName(token), internal::PolicyPinName(token)}) {
+      Result<Bytes> row = store.GetMetaRow(name);
+      if (row.ok()) d.meta.emplace_back(name, std::move(*row));
+    }
     return store.ForEachObject(token, [&](const storage::ObjectRow& o) {
       d.objects.push_back(o);
       return OkStatus();
@@ -240,7 +244,13 @@ Status GetMetaAndObjects(Reader& r, TokenDump* d) {
   for (uint32_t i = 0, n = r.Count(8); i < n; ++i) {
     std::string key = r.Text();
     Bytes value = r.Blob();
-    if (key != internal::ConfigName(d->token.token_id)) return DataLossError("unexpected meta row in backup payload");
+    const storage::TokenId t = d->token.token_id;
+    if (key != internal::ConfigName(t) && key != internal::PolicyPinName(t)) {
+      return DataLossError("unexpected meta row in backup payload");
+    }
+    for (const auto& seen : d->meta) {
+      if (seen.first == key) return DataLossError("a meta row appears twice in the backup payload");
+    }
     d->meta.emplace_back(std::move(key), std::move(value));
   }
   for (uint32_t i = 0, n = r.Count(37); i < n; ++i) {

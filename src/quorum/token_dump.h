@@ -22,7 +22,7 @@ struct TokenDump {
   std::vector<storage::AuditKeyRow> audit_keys;
   std::vector<storage::EventRow> events;
   std::vector<storage::CheckpointRow> checkpoints;
-  std::vector<std::pair<std::string, Bytes>> meta;  // the quorum config only (not pending operations)
+  std::vector<std::pair<std::string, Bytes>> meta;  // the quorum config and policy pin (not pending operations)
   std::vector<storage::ObjectRow> objects;
 };
 
