@@ -12,9 +12,11 @@
 #include "cli/output.h"
 #include "cli/pin.h"
 #include "src/base/status_macros.h"
+#include "src/core/auth.h"
 #include "src/core/config.h"
 #include "src/core/embedded_backend.h"
 #include "src/core/policy_pin.h"
+#include "src/core/quorum_flag.h"
 #include "src/ipc/daemon_backend.h"
 #include "src/ipc/open_backend.h"
 #include "src/policy/custody.h"
@@ -222,6 +224,26 @@ Status QuorumPolicy(Context& ctx) {
   return OkStatus();
 }
 
+// QuorumAuditConfig: turns the token's event log flag on or off
+// (kTokenFlagEventLog: the token must keep its signed audit keys, so a
+// removed key is detected; `policy check` reads it for [audit]). SO PIN, and
+// on a token with a quorum an approved `audit-config` operation.
+Status QuorumAuditConfig(Context& ctx) {
+  CV_ASSIGN_OR_RETURN(std::string value, Need(ctx, "event-log"));
+  if (value != "on" && value != "off") return InvalidArgumentError("--event-log on|off");
+  CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
+  CV_ASSIGN_OR_RETURN(storage::TokenId token, PickToken(ctx, *v.store));
+  CV_ASSIGN_OR_RETURN(SecretBytes tk, SoTokenKey(ctx, v, token));
+  CV_ASSIGN_OR_RETURN(bool guarded, Authorize(ctx, v, token, tk, "audit-config", /*optional=*/true));
+  const std::string detail = "event-log " + value + (guarded ? ", approved by the quorum" : ", SO PIN (no quorum)");
+  CV_RETURN_IF_ERROR(v.store->RunExclusive([&]() -> Status {  // the change and its event commit together
+    CV_RETURN_IF_ERROR(core::SetTokenFlag(*v.store, token, tk, core::kTokenFlagEventLog, value == "on"));
+    return quorum::RecordEvent(*v.store, token, &tk, "so", "audit_config", "ok", detail);
+  }));
+  *ctx.out << "token " << token << ": event log " << value << "\n";
+  return OkStatus();
+}
+
 // QuorumStatus: the quorum record as stored (no PIN, so not verified) and
 // the operations with their approvals.
 Status QuorumStatus(Context& ctx) {
@@ -260,7 +282,9 @@ Status CmdQuorum(Context& ctx) {
   if (sub == "so-pin-reset") return QuorumSoPinReset(ctx);
   if (sub == "status") return QuorumStatus(ctx);
   if (sub == "policy") return QuorumPolicy(ctx);
-  return InvalidArgumentError("usage: certvault quorum init|request|approve|so-pin-reset|policy|status ...");
+  if (sub == "audit-config") return QuorumAuditConfig(ctx);
+  return InvalidArgumentError(
+      "usage: certvault quorum init|request|approve|so-pin-reset|policy|audit-config|status ...");
 }
 
 Status CmdBackup(Context& ctx) {

@@ -69,9 +69,9 @@ const std::vector<CommandDef>& Commands() {
       {"quorum", "quorum init --token T --k K [--n N] --custodian DIR... [--custodian-pin-file F]... [--op ID] | "
                  "quorum request --token T --op OP [--ttl S] | quorum approve --op ID --custodian DIR | "
                  "quorum so-pin-reset --token T --op ID [--new-pin P | --new-pin-file F] | quorum policy --token T --op ID | "
-                 "quorum status [--token T]",
+                 "quorum audit-config --token T --event-log on|off [--op ID] | quorum status [--token T]",
        {{"token"}, {"k"}, {"n"}, {"custodian", true, true}, {"custodian-pin-file", true, true}, {"op"}, {"ttl"},
-        {"new-pin"}, {"new-pin-file"}},
+        {"new-pin"}, {"new-pin-file"}, {"event-log"}},
        CmdQuorum, false},
       {"backup", "backup --token T --out FILE --op ID", {{"token"}, {"out"}, {"op"}}, CmdBackup, false},
       {"restore", "restore ARCHIVE --custodian DIR... [--custodian-pin-file F]... [--overwrite --op ID]",

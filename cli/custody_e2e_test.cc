@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli/quorum_e2e_fixture.h"
+#include "src/core/auth.h"
 #include "src/core/embedded_backend.h"
 #include "src/crypto/random.h"
 #include "src/model/vendor_attributes.h"
@@ -278,6 +279,46 @@ TEST_F(CustodyE2eTest, ARestoredTokenKeepsItsPinnedPolicy) {
   CliRun refused = At("new", {"keygen", "--label", "k2", "--type", "ec:p256", "--pin", "user-pin-1234"});
   EXPECT_NE(refused.code, 0);
   EXPECT_NE(refused.err.find("not the one this token's quorum approved"), std::string::npos) << refused.err;
+}
+
+// The token's audit configuration (its event log flag) changes with the SO
+// PIN alone while it has no quorum, and then only under an approved
+// `audit-config` operation: 1 approval is refused, 2 change it.
+TEST_F(CustodyE2eTest, AuditConfigNeedsTheQuorumOnceThereIsOne) {
+  auto flags = [&]() {
+    auto store = storage::OpenStore(dir_ + "/vault/vault.db", storage::StoreOptions{});
+    EXPECT_TRUE(store.ok());
+    auto row = (*store)->GetToken(1);
+    EXPECT_TRUE(row.ok());
+    return row.ok() ? row->flags : 0;
+  };
+  const std::vector<std::string> off = {"quorum", "audit-config", "--token", "t", "--event-log", "off"};
+  const std::vector<std::string> on = {"quorum", "audit-config", "--token", "t", "--event-log", "on"};
+  ASSERT_EQ(So(off).code, 0);  // no quorum yet: the SO PIN
+  EXPECT_EQ(flags() & core::kTokenFlagEventLog, 0u);
+  ASSERT_EQ(So(on).code, 0);
+  EXPECT_NE(flags() & core::kTokenFlagEventLog, 0u);
+  QuorumInit({"cA", "cB", "cC"});
+  CliRun bare = So(off);
+  EXPECT_NE(bare.code, 0);
+  EXPECT_NE(bare.err.find("needs the quorum"), std::string::npos) << bare.err;
+  std::vector<std::string> with_one = off;
+  with_one.insert(with_one.end(), {"--op", Approved("audit-config", {"cA"})});
+  CliRun one = So(with_one);
+  EXPECT_NE(one.code, 0);
+  EXPECT_NE(one.err.find("1 of 2 approvals"), std::string::npos) << one.err;
+  std::vector<std::string> other = off;
+  other.insert(other.end(), {"--op", Approved("policy", {"cA", "cB"})});
+  EXPECT_NE(So(other).code, 0);  // approved for another operation
+  EXPECT_NE(flags() & core::kTokenFlagEventLog, 0u);
+  std::vector<std::string> with_two = off;
+  with_two.insert(with_two.end(), {"--op", Approved("audit-config", {"cB", "cC"})});
+  CliRun two = So(with_two);
+  ASSERT_EQ(two.code, 0) << two.err;
+  EXPECT_EQ(flags() & core::kTokenFlagEventLog, 0u);
+  EXPECT_TRUE(Contains(Actions(), "audit_config:ok"));
+  CliRun verify = Cli({"audit", "--verify"});
+  EXPECT_EQ(verify.code, 0) << verify.err;
 }
 
 // Someone who can write vault.db deletes the quorum record and the policy
