@@ -3,8 +3,12 @@
 // certvault quorum init|request|approve, backup, restore, zeroize
 // (docs/design/quorum.md, docs/cli.md). Embedded mode: these verbs open the
 // vault and the custodian tokens in this process (src/quorum/); in daemon
-// mode `quorum approve` hands the sealed approval to certvaultd.
+// mode `quorum approve` hands the sealed approval to certvaultd, and the
+// other verbs refuse while certvaultd runs (RefuseIfDaemonOwnsVault).
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <memory>
 
@@ -36,7 +40,38 @@ struct Vault {
   storage::Store* store = nullptr;
 };
 
+// DaemonAnswers: whether something accepts connections on the Unix socket
+// `path` (a running certvaultd).
+bool DaemonAnswers(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) return true;  // cannot check: assume it runs
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;
+  const bool answers = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return answers;
+}
+
+// RefuseIfDaemonOwnsVault: these verbs open vault.db in this process. In
+// daemon mode ($CERTVAULT_SOCKET or [daemon] socket) with certvaultd
+// running, the vault is certvaultd's: it is never opened behind its back
+// (docs/design/quorum.md "Daemon mode"). A configured socket that nobody
+// answers means certvaultd is stopped, and the file is free.
+Status RefuseIfDaemonOwnsVault(Context& ctx) {
+  BackendOptions options;
+  options.vault_dir = ctx.args->Get("vault").value_or("");
+  CV_ASSIGN_OR_RETURN(std::string socket, DaemonSocketFor(options));
+  if (socket.empty() || !DaemonAnswers(socket)) return OkStatus();
+  return FailedPreconditionError("certvault " + ctx.args->verb() + " opens vault.db in its own process, but " +
+                                 "certvaultd at " + socket + " owns this vault: stop certvaultd, run it as the " +
+                                 "vault's owner, then start certvaultd again (only quorum approve and the guarded " +
+                                 "key operations go through the daemon)");
+}
+
 Result<Vault> OpenVault(Context& ctx) {
+  CV_RETURN_IF_ERROR(RefuseIfDaemonOwnsVault(ctx));
   Vault v;
   BackendOptions options;
   options.vault_dir = ctx.vault_dir;
@@ -334,6 +369,7 @@ Status CmdRestore(Context& ctx) {
   CV_ASSIGN_OR_RETURN(Bytes archive, ReadFile(pos[0], size_t{1} << 31));
   CV_ASSIGN_OR_RETURN(quorum::ArchiveInfo info, quorum::InspectArchive(archive));
   if (ctx.args->Has("overwrite")) return RestoreOverwrite(ctx, archive, info);
+  CV_RETURN_IF_ERROR(RefuseIfDaemonOwnsVault(ctx));
   CV_ASSIGN_OR_RETURN(auto custodians, OpenCustodians(ctx));
   if (mkdir(ctx.vault_dir.c_str(), 0700) != 0 && errno != EEXIST)
     return UnavailableError("cannot create " + ctx.vault_dir);

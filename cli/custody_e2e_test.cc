@@ -7,7 +7,10 @@
 // quorum's approval, all or nothing.
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -319,6 +322,48 @@ TEST_F(CustodyE2eTest, AuditConfigNeedsTheQuorumOnceThereIsOne) {
   EXPECT_TRUE(Contains(Actions(), "audit_config:ok"));
   CliRun verify = Cli({"audit", "--verify"});
   EXPECT_EQ(verify.code, 0) << verify.err;
+}
+
+// While certvaultd answers on the configured socket the vault is its own:
+// the verbs that open vault.db in the CLI's process refuse, naming the
+// daemon, and change nothing; once nothing answers (certvaultd stopped) they
+// run. A listening socket stands in for certvaultd: nothing here talks to it.
+TEST_F(CustodyE2eTest, QuorumVerbsRefuseWhileCertvaultdOwnsTheVault) {
+  QuorumInit({"cA", "cB", "cC"});
+  const std::string archive = dir_ + "/t.cvbk";
+  ASSERT_EQ(So({"backup", "--token", "t", "--out", archive, "--op", Approved("backup", {"cA", "cB"})}).code, 0);
+  const std::string path = dir_ + "/d.sock";
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(addr.sun_path));
+  path.copy(addr.sun_path, path.size());
+  ASSERT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  setenv("CERTVAULT_SOCKET", path.c_str(), 1);
+  struct Unset {
+    ~Unset() { unsetenv("CERTVAULT_SOCKET"); }  // also when an ASSERT returns early
+  } unset;
+  const size_t events = Actions().size();
+  for (std::vector<std::string> words :
+       {std::vector<std::string>{"quorum", "request", "--token", "t", "--op", "backup"},
+        {"quorum", "init", "--token", "t", "--k", "2", "--custodian", dir_ + "/cA"},
+        {"quorum", "policy", "--token", "t", "--op", "x"},
+        {"quorum", "audit-config", "--token", "t", "--event-log", "off"},
+        {"backup", "--token", "t", "--out", dir_ + "/u.cvbk", "--op", "x"},
+        {"zeroize", "--token", "t"}}) {
+    CliRun r = So(words);
+    EXPECT_NE(r.code, 0) << words[0];
+    EXPECT_NE(r.err.find("certvaultd at " + path + " owns this vault"), std::string::npos) << r.err;
+  }
+  CliRun restore = Cli(WithCustodians({"restore", archive}, {"cA", "cB"}));
+  EXPECT_NE(restore.err.find("owns this vault"), std::string::npos) << restore.err;
+  EXPECT_EQ(Actions().size(), events);  // nothing was written, not even a refusal
+  close(fd);
+  unlink(path.c_str());
+  CliRun stopped = So({"quorum", "request", "--token", "t", "--op", "backup"});  // the daemon is gone
+  EXPECT_EQ(stopped.code, 0) << stopped.err;
 }
 
 // Someone who can write vault.db deletes the quorum record and the policy

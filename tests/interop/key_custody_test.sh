@@ -8,7 +8,9 @@
 # op DestroyProtectedObjects) go through certvaultd, which checks the
 # approvals, and so do the approvals (`quorum approve`: the custodian's share
 # is sealed in the CLI, certvaultd checks and stores it, IPC ops 87/88);
-# quorum init and request open the vault in their own process next to it.
+# quorum init and request open vault.db in their own process, so they refuse
+# while certvaultd answers on the CLI's socket; run here without it (as an
+# operator would with the vault's file, docs/design/quorum.md "Daemon mode").
 source "$(dirname "$0")/lib.sh"
 need_tool pkcs11-tool
 [[ -n "${CLI:-}" ]] || skip "needs the certvault CLI (CLI)"
@@ -19,7 +21,7 @@ export CERTVAULT_CONF="$WORK/conf.toml"   # low Argon2id cost for every token he
 init_token
 
 cv() { timeout "$T" "$CLI" "$@"; }
-# quorum init and request run in embedded mode only: next to certvaultd they open the vault themselves.
+# quorum init and request run in embedded mode only: they open the vault themselves.
 cv_embedded() { timeout "$T" env -u CERTVAULT_SOCKET "$CLI" "$@"; }
 custodians=()
 for c in cA cB cC; do
@@ -62,4 +64,8 @@ if [[ -n "${CERTVAULT_SOCKET:-}" ]]; then
   expect_failure "approval of an unknown operation through certvaultd" \
     cv quorum approve --op 00000000000000000000000000000000 --custodian "$WORK/cA" --pin "pin-of-cA"
   expect_contains "$WORK/expect_failure.out" "no pending quorum operation" "unknown operation: unclear error"
+  log "daemon mode: a quorum verb that would open vault.db refuses while certvaultd runs"
+  expect_failure "quorum request next to a running certvaultd" \
+    cv quorum request --token "$TOKEN_LABEL" --op backup --so-pin "$SO_PIN"
+  expect_contains "$WORK/expect_failure.out" "owns this vault" "quorum request next to certvaultd: unclear refusal"
 fi
