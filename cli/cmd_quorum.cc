@@ -269,6 +269,13 @@ Status QuorumAuditConfig(Context& ctx) {
   CV_ASSIGN_OR_RETURN(Vault v, OpenVault(ctx));
   CV_ASSIGN_OR_RETURN(storage::TokenId token, PickToken(ctx, *v.store));
   CV_ASSIGN_OR_RETURN(SecretBytes tk, SoTokenKey(ctx, v, token));
+  // With the flag a token without audit keys counts as one whose keys were
+  // removed (core/event_recorder.cc): never set it on such a token. Checked
+  // before the approval is spent.
+  CV_ASSIGN_OR_RETURN(std::vector<storage::AuditKeyRow> keys, v.store->ListAuditKeys(token));
+  if (value == "on" && keys.empty()) {
+    return FailedPreconditionError("the token has no audit key yet: open it once with the event log enabled");
+  }
   CV_ASSIGN_OR_RETURN(bool guarded, Authorize(ctx, v, token, tk, "audit-config", /*optional=*/true));
   const std::string detail = "event-log " + value + (guarded ? ", approved by the quorum" : ", SO PIN (no quorum)");
   CV_RETURN_IF_ERROR(v.store->RunExclusive([&]() -> Status {  // the change and its event commit together
