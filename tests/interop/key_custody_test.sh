@@ -69,3 +69,12 @@ if [[ -n "${CERTVAULT_SOCKET:-}" ]]; then
     cv quorum request --token "$TOKEN_LABEL" --op backup --so-pin "$SO_PIN"
   expect_contains "$WORK/expect_failure.out" "owns this vault" "quorum request next to certvaultd: unclear refusal"
 fi
+
+if command -v sqlite3 >/dev/null; then
+  log "quorum record and policy pin deleted from vault.db: key generation is refused, not run unguarded"
+  timeout "$T" sqlite3 -cmd ".timeout 10000" "$CERTVAULT_HOME/vault.db" "DELETE FROM meta WHERE key LIKE 'quorum/%'" ||
+    fail "sqlite3 edit"
+  expect_failure "keygen on a token whose quorum record was deleted" \
+    cv keygen --label after-edit --type ec:p256 --pin "$USER_PIN"
+  expect_contains "$WORK/expect_failure.out" "policy pin is missing from vault.db" "keygen after the edit: unclear refusal"
+fi
