@@ -39,6 +39,12 @@ std::string InstanceDir(const Args& args);
 // init and the servers, records the run as break-glass in the audit trail
 // (docs/design/roles.md). Only init passes `create_db`.
 Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool create_db = false);
+// AuditRefusedStart: when `refusal` is a ca.toml that contradicts the policy
+// (IsPolicyContradiction), records it as a policy violation of this command
+// in the instance's database (RecordRefusedStart; none before init). Open
+// does this; so must a command that calls LoadConfig itself. The refusal
+// stands either way.
+void AuditRefusedStart(const Args& args, const std::string& dir, const Status& refusal);
 // OpenForSigning: Open with the token, then CaInstance::PrepareToSign.
 Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args);
 // Actor: --actor, else the OS user name.
