@@ -95,8 +95,24 @@ Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool crea
 
 Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args) {
   Result<std::unique_ptr<CaInstance>> inst = Open(args, true);
-  if (inst.ok()) CV_RETURN_IF_ERROR((*inst)->PrepareToSign());
+  if (!inst.ok()) return inst;
+  if (Status ready = (*inst)->PrepareToSign(); !ready.ok()) {
+    AuditClockRefusal(args, **inst);
+    return ready;
+  }
   return inst;
+}
+
+void AuditClockRefusal(const Args& args, CaInstance& ca) {
+  Status clock = ca.CheckClock();
+  if (clock.ok()) return;  // refused for another reason (token state, database)
+  Status recorded =
+      ca.db().AddAudit(MakeAuditEvent(ActorOf(args), "clock-refused", ca.Name(CaRole::kIssuing), args.command,
+                                      std::string(clock.message()), std::string(StatusCodeName(clock.code()))));
+  if (!recorded.ok()) {
+    std::fprintf(stderr, "certvault-ca: the clock refusal is not audited: %s\n",
+                 std::string(recorded.message()).c_str());
+  }
 }
 
 AuditActor ActorOf(const Args& args) {

@@ -122,6 +122,9 @@ expect_failure "crl at 1990" "$FAKE_TIME" '@1990-01-01 00:00:00' "$CA_BIN" --dir
 expect_contains "$WORK/expect_failure.out" "before the notBefore" "crl at 1990: unclear error"
 expect_failure "issue at 1990" "$FAKE_TIME" '@1990-01-01 00:00:00' "$CA_BIN" --dir "$CA_DIR" issue --profile device \
   --csr "$WORK/d2.csr"
+ca audit --limit 20 >"$WORK/clock_audit.out" 2>&1 || fail "audit after the clock refusals"
+expect_contains "$WORK/clock_audit.out" "clock-refused factory-issuing .*issue .*before the notBefore" \
+  "a refusal for the clock is not audited"
 ca crl 2>/dev/null || fail "crl with the right clock"
 "$FAKE_TIME" '+2d' "$CA_BIN" --dir "$CA_DIR" crl 2>/dev/null || fail "crl two days ahead"
 refused "crl before the last signature" "before this CA's last signature" crl
