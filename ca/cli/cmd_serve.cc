@@ -229,12 +229,20 @@ void WatchSigner(CaInstance& ca, CertDb& db, OcspResponder& responder, OcspRespo
 constexpr long kRecordSigningTimeTicks = 60;  // NOLINT(runtime/int)
 
 // ClockOk: CaInstance::CheckClock; while it fails, the responder answers
-// tryLater and no CRL is signed.
-bool ClockOk(CaInstance& ca, OcspResponder& responder, long tick) {  // NOLINT(runtime/int)
+// tryLater and no CRL is signed. Each failing spell is audited once, as
+// "clock-refused" of "serve" (`out_failing`: the previous tick failed).
+bool ClockOk(CaInstance& ca, OcspResponder& responder, long tick, CertDb& db,  // NOLINT(runtime/int)
+             const AuditActor& actor, bool& out_failing) {
   Status st = ca.CheckClock();
   if (st.ok() && tick % kRecordSigningTimeTicks == 0) st = ca.RecordSigningTime();
   responder.SetSuspended(!st.ok());
   if (!st.ok()) std::fprintf(stderr, "certvault-ca: %s\n", std::string(st.message()).c_str());
+  if (!st.ok() && !out_failing) {
+    Status recorded = db.AddAudit(MakeAuditEvent(actor, "clock-refused", ca.Name(CaRole::kIssuing), "serve",
+                                                 std::string(st.message()), std::string(StatusCodeName(st.code()))));
+    if (!recorded.ok()) Say("the clock refusal is not audited: " + std::string(recorded.message()));
+  }
+  out_failing = !st.ok();
   return st.ok();
 }
 
@@ -318,6 +326,7 @@ bool Switch(Serving& s, CertDb& db, ServeEst* est) {
 void PollLoop(Serving& s, CertDb& db, CrlCache& crls, long interval,  // NOLINT(runtime/int)
               const AuditActor& actor, ServeEst* est) {
   bool error_state_said = false;
+  bool clock_failing = false;                  // ClockOk: audited once per failing spell
   std::set<std::pair<int, uint32_t>> retired;  // (role, generation) retired or kept, see RetireExpired
   OcspResponder& responder = *s.front;
   for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
@@ -326,7 +335,7 @@ void PollLoop(Serving& s, CertDb& db, CrlCache& crls, long interval,  // NOLINT(
       if (!Switch(s, db, est)) Reload(est);  // a switch reloads the configuration too
     }
     CaInstance& ca = *s.ca;
-    bool may_sign = SelfTestsOk(responder, error_state_said) && ClockOk(ca, responder, tick);
+    bool may_sign = SelfTestsOk(responder, error_state_said) && ClockOk(ca, responder, tick, db, actor, clock_failing);
     if (may_sign) WatchSigner(ca, db, *s.current, responder, s.watch);
     bool asked = est != nullptr && est->TakeCrlRequest();  // the admin API's publish-crl
     if (may_sign && (asked || (interval > 0 && tick % interval == 0))) {
