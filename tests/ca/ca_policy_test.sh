@@ -93,7 +93,8 @@ log "--policy: contradiction and malformed policy refused"
 
 ca policy report >"$WORK/report1.md" 2>"$WORK/report.err" || { cat "$WORK/report.err" >&2; fail "policy report"; }
 for want in "| A.01-A.05 |" "Example & Co <PKI> policy (version 3)" "| 2 of 3 | not enforced yet |" \
-  "longest profile: 365 d" "certificates issued: " "| OpenSSL |" "| OS |" "### 6.3.2" "passed ("; do
+  "longest profile: 365 d" "certificates issued: " "| OpenSSL |" "| OS |" "### 6.3.2" "passed (" \
+  "audit verify: ok ("; do
   grep -qF -- "$want" "$WORK/report1.md" || { cat "$WORK/report1.md" >&2; fail "report lacks: $want"; }
 done
 ca policy report --format html >"$WORK/report.html" 2>/dev/null || fail "policy report --format html"
