@@ -39,7 +39,19 @@ std::string InstanceDir(const Args& args);
 // init and the servers, records the run as break-glass in the audit trail
 // (docs/design/roles.md). Only init passes `create_db`.
 Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool create_db = false);
-// OpenForSigning: Open with the token, then CaInstance::PrepareToSign.
+// AuditRefusedStart: when `refusal` is a ca.toml that contradicts the policy
+// (IsPolicyContradiction), records it as a policy violation of this command
+// in the instance's database (RecordRefusedStart; none before init). Open
+// does this; so must a command that calls LoadConfig itself. The refusal
+// stands either way.
+void AuditRefusedStart(const Args& args, const std::string& dir, const Status& refusal);
+// AuditClockRefusal: when `ca`'s clock fails CheckClock (before a CA
+// certificate's notBefore or the last signature, off the time source),
+// records "clock-refused" (object: the command, detail: the reason) in the
+// audit chain (issue 17, A.33-A.35: audited). Nothing when the clock is fine.
+void AuditClockRefusal(const Args& args, CaInstance& ca);
+// OpenForSigning: Open with the token, then CaInstance::PrepareToSign; a
+// refusal for the clock is audited (AuditClockRefusal).
 Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args);
 // Actor: --actor, else the OS user name.
 std::string Actor(const Args& args);

@@ -121,7 +121,9 @@ uint64_t NowMs() {
 // (docs/formats/backup.md: the token's CRL record is never ahead of the
 // database it is restored with).
 Result<Bytes> BuildBackup(const Args& args) {
-  CV_ASSIGN_OR_RETURN(CaConfig config, LoadConfig(InstanceDir(args)));
+  Result<CaConfig> loaded = LoadConfig(InstanceDir(args));
+  if (!loaded.ok()) AuditRefusedStart(args, InstanceDir(args), loaded.status());
+  CV_ASSIGN_OR_RETURN(CaConfig config, std::move(loaded));
   CV_ASSIGN_OR_RETURN(Bytes token, ReadFileBytes(args.Get("token-archive")));
   if (token.size() < 5 || !std::equal(token.begin(), token.begin() + 4, "CVBK")) {
     return InvalidArgumentError("--token-archive: not a certvault token archive (certvault backup)");

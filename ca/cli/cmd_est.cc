@@ -11,9 +11,10 @@
 
 #include "ca/cli/serve_est.h"
 #include "ca/est/enroll_codes.h"
-#include "ca/server/cmp_service.h"
-#include "ca/server/admin_service.h"
 #include "ca/issuance/cert_builder.h"
+#include "ca/policy/policy_violation.h"
+#include "ca/server/admin_service.h"
+#include "ca/server/cmp_service.h"
 #include "ca/server/est_service.h"
 #include "ca/server/issue_queue.h"
 #include "ca/server/metrics.h"
@@ -315,15 +316,20 @@ Result<std::shared_ptr<const CaConfig>> ServeEstImpl::LoadCaConfig() const {
 }
 
 // Reload: ReloadAll, recorded in the audit chain ("config-reload", or
-// "config-reload-failed" with the reason: the old configuration stays).
+// "config-reload-failed" with the reason: the old configuration stays; a
+// ca.toml that contradicts the policy is a "policy-violation", alerted).
 Status ServeEstImpl::Reload() {
   std::string detail;
   Status st = ReloadAll(detail);
-  AuditEvent e = st.ok() ? MakeAuditEvent(actor_, "config-reload", ca_->Name(CaRole::kIssuing), "ca.toml", detail)
-                         : MakeAuditEvent(actor_, "config-reload-failed", ca_->Name(CaRole::kIssuing), "ca.toml",
-                                          std::string(st.message()), std::string(StatusCodeName(st.code())));
+  std::string ca = ca_->Name(CaRole::kIssuing);
+  bool violation = IsPolicyContradiction(st);
+  AuditEvent e = st.ok()     ? MakeAuditEvent(actor_, "config-reload", ca, "ca.toml", detail)
+                 : violation ? PolicyViolationEvent(actor_, ca, "ca.toml", PolicyRuleOf(st, "policy.toml"), st)
+                             : MakeAuditEvent(actor_, "config-reload-failed", ca, "ca.toml", std::string(st.message()),
+                                              std::string(StatusCodeName(st.code())));
   Status recorded = reload_db_->AddAudit(e);
   if (!recorded.ok()) std::fprintf(stderr, "certvault-ca: reload not audited: %s\n", std::string(recorded.message()).c_str());
+  if (violation) (void)AlertPolicyViolation(ca_->config().audit, actor_, ca, PolicyRuleOf(st, "policy.toml"), st);
   return st;
 }
 

@@ -55,6 +55,15 @@ LiveStatus Measure(CaInstance& inst) {
     const AuditEvent& e = events->front();
     live.last_audit = "last: " + e.action + " by " + e.actor + " at " + Iso(e.at);
   }
+  // The chain as `audit verify` checks it (issue 17: the audit-verify result).
+  if (Result<AuditVerifyReport> chain = inst.VerifyAudit("", ""); !chain.ok()) {
+    live.audit_verify = "cannot check: " + std::string(chain.status().message());
+  } else if (!chain->ok) {
+    live.audit_verify = "BROKEN at seq " + std::to_string(chain->first_bad_seq) + ": " + chain->problem;
+  } else {
+    live.audit_verify = "ok (" + std::to_string(chain->records) + " records, " + std::to_string(chain->checkpoints) +
+                        " signed checkpoints)";
+  }
   return live;
 }
 

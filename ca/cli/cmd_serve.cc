@@ -146,11 +146,13 @@ Status ScheduledCrls(CaInstance& inst, CertDb& db, const AuditActor& actor) {
 // ("retire" in the audit chain); quorum-protected keys stay, with a
 // warning. The keys are destroyed through an instance of its own, as the
 // admin API's tasks do: the serving one's key objects stay valid for the
-// threads that hold them (a responder of a generation that expired while
-// serving answers errors, never with a dangling key). `out_done` holds the
+// threads that hold them, never a dangling key); `front` then withdraws a
+// retired issuing generation's OCSP responder, which answers unauthorized
+// from then on (OcspResponder::Withdraw). `out_done` holds the
 // generations dealt with in this process, so each is handled once; a
 // failure is retried at the next run.
-void RetireExpired(CaInstance& ca, CertDb& db, const AuditActor& actor, std::set<std::pair<int, uint32_t>>& out_done) {
+void RetireExpired(CaInstance& ca, CertDb& db, const AuditActor& actor, OcspResponder& front,
+                   std::set<std::pair<int, uint32_t>>& out_done) {
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   for (CaRole role : {CaRole::kIssuing, CaRole::kRoot}) {
     Result<std::vector<uint32_t>> expired = ca.ExpiredWithKeys(role, now);
@@ -166,6 +168,7 @@ void RetireExpired(CaInstance& ca, CertDb& db, const AuditActor& actor, std::set
       if (st.code() == StatusCode::kPermissionDenied) {  // quorum-protected: the CRLs stand, the keys wait
         Say(what + " has expired but keeps its keys: " + std::string(st.message()));
       } else if (st.ok()) {
+        if (role == CaRole::kIssuing) front.Withdraw(ca.NameOf(CaRole::kIssuing, gen));
         Say("retired " + what + ": its certificate has expired, its last CRL is signed, its keys are destroyed");
       } else {
         Say("retirement of " + what + ": " + std::string(st.message()));
@@ -226,12 +229,20 @@ void WatchSigner(CaInstance& ca, CertDb& db, OcspResponder& responder, OcspRespo
 constexpr long kRecordSigningTimeTicks = 60;  // NOLINT(runtime/int)
 
 // ClockOk: CaInstance::CheckClock; while it fails, the responder answers
-// tryLater and no CRL is signed.
-bool ClockOk(CaInstance& ca, OcspResponder& responder, long tick) {  // NOLINT(runtime/int)
+// tryLater and no CRL is signed. Each failing spell is audited once, as
+// "clock-refused" of "serve" (`out_failing`: the previous tick failed).
+bool ClockOk(CaInstance& ca, OcspResponder& responder, long tick, CertDb& db,  // NOLINT(runtime/int)
+             const AuditActor& actor, bool& out_failing) {
   Status st = ca.CheckClock();
   if (st.ok() && tick % kRecordSigningTimeTicks == 0) st = ca.RecordSigningTime();
   responder.SetSuspended(!st.ok());
   if (!st.ok()) std::fprintf(stderr, "certvault-ca: %s\n", std::string(st.message()).c_str());
+  if (!st.ok() && !out_failing) {
+    Status recorded = db.AddAudit(MakeAuditEvent(actor, "clock-refused", ca.Name(CaRole::kIssuing), "serve",
+                                                 std::string(st.message()), std::string(StatusCodeName(st.code()))));
+    if (!recorded.ok()) Say("the clock refusal is not audited: " + std::string(recorded.message()));
+  }
+  out_failing = !st.ok();
   return st.ok();
 }
 
@@ -315,6 +326,7 @@ bool Switch(Serving& s, CertDb& db, ServeEst* est) {
 void PollLoop(Serving& s, CertDb& db, CrlCache& crls, long interval,  // NOLINT(runtime/int)
               const AuditActor& actor, ServeEst* est) {
   bool error_state_said = false;
+  bool clock_failing = false;                  // ClockOk: audited once per failing spell
   std::set<std::pair<int, uint32_t>> retired;  // (role, generation) retired or kept, see RetireExpired
   OcspResponder& responder = *s.front;
   for (long tick = 0; !g_stop; ++tick) {  // NOLINT(runtime/int)
@@ -323,13 +335,13 @@ void PollLoop(Serving& s, CertDb& db, CrlCache& crls, long interval,  // NOLINT(
       if (!Switch(s, db, est)) Reload(est);  // a switch reloads the configuration too
     }
     CaInstance& ca = *s.ca;
-    bool may_sign = SelfTestsOk(responder, error_state_said) && ClockOk(ca, responder, tick);
+    bool may_sign = SelfTestsOk(responder, error_state_said) && ClockOk(ca, responder, tick, db, actor, clock_failing);
     if (may_sign) WatchSigner(ca, db, *s.current, responder, s.watch);
     bool asked = est != nullptr && est->TakeCrlRequest();  // the admin API's publish-crl
     if (may_sign && (asked || (interval > 0 && tick % interval == 0))) {
       Status st = ScheduledCrls(ca, db, actor);
       if (!st.ok()) std::fprintf(stderr, "certvault-ca: scheduled CRL: %s\n", std::string(st.message()).c_str());
-      if (st.ok()) RetireExpired(ca, db, actor, retired);
+      if (st.ok()) RetireExpired(ca, db, actor, responder, retired);
     }
     Status st = responder.Poll();
     if (!st.ok()) std::fprintf(stderr, "certvault-ca: poll: %s\n", std::string(st.message()).c_str());

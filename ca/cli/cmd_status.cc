@@ -98,7 +98,10 @@ int CmdStatus(Args& args) {
     dir = env != nullptr ? env : ".";
   }
   Result<CaConfig> cfg = LoadConfig(dir);
-  if (!cfg.ok()) return Fail(cfg.status());
+  if (!cfg.ok()) {
+    AuditRefusedStart(args, dir, cfg.status());
+    return Fail(cfg.status());
+  }
   TimeReport report = CheckTime(*cfg);
   if (args.Has("json")) {
     PrintJson(report);

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "ca/cli/cli.h"
+#include "ca/policy/policy_violation.h"
 #include "src/base/status_macros.h"
 
 namespace certvault::ca::cli {
@@ -72,20 +73,46 @@ Status RecordBreakGlass(const Args& args, CaInstance& ca) {
 
 }  // namespace
 
+void AuditRefusedStart(const Args& args, const std::string& dir, const Status& refusal) {
+  if (!IsPolicyContradiction(refusal)) return;
+  Status recorded = RecordRefusedStart(dir, ActorOf(args), args.command, refusal);
+  if (!recorded.ok() && recorded.code() != StatusCode::kNotFound) {
+    std::fprintf(stderr, "certvault-ca: the policy violation is not audited: %s\n",
+                 std::string(recorded.message()).c_str());
+  }
+}
+
 Result<std::unique_ptr<CaInstance>> Open(const Args& args, bool token, bool create_db) {
   std::string dir = InstanceDir(args);
   char resolved[PATH_MAX];
   if (realpath(dir.c_str(), resolved) == nullptr) return NotFoundError("no CA directory " + dir);
-  CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst,
-                      CaInstance::Open(resolved, token, args.Get("pin-file"), create_db));
+  Result<std::unique_ptr<CaInstance>> opened = CaInstance::Open(resolved, token, args.Get("pin-file"), create_db);
+  if (!opened.ok()) AuditRefusedStart(args, resolved, opened.status());
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<CaInstance> inst, std::move(opened));
   if (token && !create_db) CV_RETURN_IF_ERROR(RecordBreakGlass(args, *inst));
   return inst;
 }
 
 Result<std::unique_ptr<CaInstance>> OpenForSigning(const Args& args) {
   Result<std::unique_ptr<CaInstance>> inst = Open(args, true);
-  if (inst.ok()) CV_RETURN_IF_ERROR((*inst)->PrepareToSign());
+  if (!inst.ok()) return inst;
+  if (Status ready = (*inst)->PrepareToSign(); !ready.ok()) {
+    AuditClockRefusal(args, **inst);
+    return ready;
+  }
   return inst;
+}
+
+void AuditClockRefusal(const Args& args, CaInstance& ca) {
+  Status clock = ca.CheckClock();
+  if (clock.ok()) return;  // refused for another reason (token state, database)
+  Status recorded =
+      ca.db().AddAudit(MakeAuditEvent(ActorOf(args), "clock-refused", ca.Name(CaRole::kIssuing), args.command,
+                                      std::string(clock.message()), std::string(StatusCodeName(clock.code()))));
+  if (!recorded.ok()) {
+    std::fprintf(stderr, "certvault-ca: the clock refusal is not audited: %s\n",
+                 std::string(recorded.message()).c_str());
+  }
 }
 
 AuditActor ActorOf(const Args& args) {

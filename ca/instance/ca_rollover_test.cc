@@ -60,6 +60,28 @@ Answer Check(const Bytes& der, X509* root, X509* issuing, X509* signer, OCSP_CER
   return a;
 }
 
+// StatusIn: the status of `id` in a successful answer `der` (-1 if absent),
+// -2 for anything but a successful basic response. Not verified: the
+// threads of ConcurrentSwitch only look at what they got.
+int StatusIn(const Bytes& der, OCSP_CERTID* id) {
+  const uint8_t* p = der.data();
+  ossl::UniquePtr<OCSP_RESPONSE> resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
+  if (resp == nullptr || OCSP_response_status(resp.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) return -2;
+  ossl::UniquePtr<OCSP_BASICRESP> basic(OCSP_response_get1_basic(resp.get()));
+  int status = -1, reason = 0;
+  ASN1_GENERALIZEDTIME *rev = nullptr, *this_upd = nullptr, *next_upd = nullptr;
+  if (basic == nullptr) return -2;
+  if (OCSP_resp_find_status(basic.get(), id, &status, &reason, &rev, &this_upd, &next_upd) != 1) return -1;
+  return status;
+}
+
+// UnsuccessfulStatus: the responseStatus of `der` (-1 if it does not parse).
+int UnsuccessfulStatus(const Bytes& der) {
+  const uint8_t* p = der.data();
+  ossl::UniquePtr<OCSP_RESPONSE> resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
+  return resp == nullptr ? -1 : OCSP_response_status(resp.get());
+}
+
 TEST(CaRollover, NewGenerationIssuesAndOneResponderAnswersForBoth) {
   auto made = TestCa::Create();
   ASSERT_TRUE(made.ok()) << made.status().ToString();
@@ -106,22 +128,14 @@ TEST(CaRollover, NewGenerationIssuesAndOneResponderAnswersForBoth) {
   // it does not know the other generation's certificate.
   a = Check(Ask(**r, {new_id.get(), old_id.get()}), t.Root(), t.Issuing(), new_signer, old_id.get(), OCSP_NOCHECKS);
   EXPECT_EQ(a.status, V_OCSP_CERTSTATUS_UNKNOWN);
+  // Generation 1 retired for good (its keys destroyed): its CertIDs get
+  // unauthorized, generation 2 answers on (cmd_serve.cc RetireExpired).
+  (*r)->Withdraw(old_name);
+  EXPECT_FALSE((*r)->withdrawn());
+  EXPECT_EQ(StatusIn(Ask(**r, {old_id.get()}), old_id.get()), -2);
+  EXPECT_EQ(UnsuccessfulStatus(Ask(**r, {old_id.get()})), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+  EXPECT_EQ(StatusIn(Ask(**r, {new_id.get()}), new_id.get()), V_OCSP_CERTSTATUS_GOOD);
   (*r).reset();  // before the database it borrows
-}
-
-// StatusIn: the status of `id` in a successful answer `der` (-1 if absent),
-// -2 for anything but a successful basic response. Not verified: the
-// threads of ConcurrentSwitch only look at what they got.
-int StatusIn(const Bytes& der, OCSP_CERTID* id) {
-  const uint8_t* p = der.data();
-  ossl::UniquePtr<OCSP_RESPONSE> resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
-  if (resp == nullptr || OCSP_response_status(resp.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) return -2;
-  ossl::UniquePtr<OCSP_BASICRESP> basic(OCSP_response_get1_basic(resp.get()));
-  int status = -1, reason = 0;
-  ASN1_GENERALIZEDTIME *rev = nullptr, *this_upd = nullptr, *next_upd = nullptr;
-  if (basic == nullptr) return -2;
-  if (OCSP_resp_find_status(basic.get(), id, &status, &reason, &rev, &this_upd, &next_upd) != 1) return -1;
-  return status;
 }
 
 // certvault-ca serve switching generations (cmd_serve.cc SwitchIfRolled):

@@ -46,6 +46,7 @@ Result<Bytes> OcspResponder::RespondOrError(std::span<const uint8_t> request) {
 }
 
 Result<Bytes> OcspResponder::RespondDecoded(const DecodedOcspRequest& req) {
+  if (withdrawn()) return OcspErrorResponse(6);  // unauthorized: its keys are gone (Withdraw)
   size_t n = req.ids.size();
   bool cacheable = n == 1 && req.nonce == nullptr;
   time_t now = std::time(nullptr);
@@ -133,6 +134,12 @@ void OcspResponder::SetErrorStateCheck(bool (*in_error_state)()) {
 
 void OcspResponder::Halt() {
   halted_.store(true, std::memory_order_release);
+  Invalidate();
+}
+
+void OcspResponder::Withdraw(const std::string& ca_name) {
+  for (const std::shared_ptr<OcspResponder>& r : *Retired()) r->Withdraw(ca_name);
+  if (ca_name != ca_name_ || withdrawn_.exchange(true, std::memory_order_acq_rel)) return;
   Invalidate();
 }
 

@@ -88,6 +88,14 @@ class OcspResponder {
   // the cache is dropped. SetSuspended(false) does not undo it.
   void Halt();
   bool halted() const { return halted_.load(std::memory_order_acquire); }
+  // Withdraw: the key generation `ca_name` (this responder's, or one that
+  // AddRetired added) is retired for good: its certificate has expired and
+  // its keys are destroyed, so it can no longer speak for what it issued.
+  // Every request routed to it then gets unauthorized (RFC 6960 §2.3, "the
+  // server is not capable of responding authoritatively", RFC 5019 §2.2.3)
+  // instead of a failed signature; its cache is dropped. Thread-safe.
+  void Withdraw(const std::string& ca_name);
+  bool withdrawn() const { return withdrawn_.load(std::memory_order_acquire); }
   // suspended: SetSuspended's state (serve's EST service signs nothing then either).
   bool suspended() const { return suspended_.load(std::memory_order_acquire); }
   OcspStats stats() const;
@@ -148,6 +156,7 @@ class OcspResponder {
   uint64_t generation_ = 0;  // guarded by cache_mu_
   std::atomic<bool> suspended_{false};
   std::atomic<bool> halted_{false};
+  std::atomic<bool> withdrawn_{false};
   std::atomic<bool (*)()> error_state_check_{nullptr};
   mutable std::mutex stats_mu_;
   OcspStats stats_;

@@ -363,6 +363,25 @@ TEST_F(OcspResponderTest, SelfTestErrorStateHaltsForGood) {
   EXPECT_EQ(responder_->stats().signatures, signatures);
 }
 
+// A retired key generation whose keys are destroyed (Withdraw) answers
+// unauthorized (RFC 6960 §2.3), from the cache neither, and signs nothing;
+// withdrawing another generation's name changes nothing here.
+TEST_F(OcspResponderTest, WithdrawnGenerationAnswersUnauthorized) {
+  ossl::UniquePtr<OCSP_REQUEST> req = Request({ids_[0].get()}, false);
+  Bytes der = RequestDer(req.get());
+  EXPECT_EQ(OCSP_response_status(ParseResponse(responder_->Respond(der)).get()), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+  responder_->Withdraw(t_->IssuingName() + "-g9");
+  EXPECT_FALSE(responder_->withdrawn());
+  EXPECT_EQ(OCSP_response_status(ParseResponse(responder_->Respond(der)).get()), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+  const uint64_t signatures = responder_->stats().signatures;
+  responder_->Withdraw(t_->IssuingName());
+  EXPECT_TRUE(responder_->withdrawn());
+  EXPECT_EQ(ErrorStatus(der), OCSP_RESPONSE_STATUS_UNAUTHORIZED);  // the cached answer is not served
+  ossl::UniquePtr<OCSP_REQUEST> with_nonce = Request({ids_[1].get()}, true);
+  EXPECT_EQ(ErrorStatus(RequestDer(with_nonce.get())), OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+  EXPECT_EQ(responder_->stats().signatures, signatures);
+}
+
 TEST_F(OcspResponderTest, HaltWinsOverSuspension) {
   responder_->SetSuspended(true);
   responder_->Halt();

@@ -88,9 +88,9 @@ void GovernanceItems(const Policy& p, const LiveStatus& live, std::vector<Report
        "min length " + std::to_string(p.pin_min_length) + ", max attempts " + std::to_string(p.pin_max_attempts),
        kNotEnforced, "the token's own PIN policy applies"});
   out.push_back({"A", "Audited events", Join(p.audited_events),
-                 "certvault-ca records issue, revoke, crl, init and refuse in its database audit table; others: " +
-                     std::string(kNotEnforced),
-                 Or(live.last_audit, "no audit event yet")});
+                 "certvault-ca records issue, revoke, crl, init, rollover, refuse, policy-violation and clock-refused "
+                 "in its hash-chained audit table; the names listed are not checked against it",
+                 Or(live.last_audit, "no audit event yet") + "; audit verify: " + Or(live.audit_verify, "not run")});
   std::vector<std::string> pairs;
   for (const auto& s : p.separated) pairs.push_back(s[0] + "/" + s[1]);
   out.push_back({"A", "Roles and separation of duties", Join(p.roles) + "; separate: " + Join(pairs), kNotEnforced,

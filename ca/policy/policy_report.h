@@ -26,6 +26,7 @@ struct LiveStatus {
   std::string crl_number;    // the issuing CA's last full CRL number
   std::string certificates;  // count issued by the issuing CA
   std::string last_audit;    // the latest audit event
+  std::string audit_verify;  // the audit chain checked now: "ok: ..." or "BROKEN ..."
   std::string generated_at;  // ISO 8601 UTC
 };
 

@@ -41,6 +41,22 @@ Status AlertPolicyViolation(const AuditConfig& alerts, const AuditActor& actor, 
 Status RecordPolicyViolation(CertDb& db, const AuditConfig& alerts, const AuditActor& actor, const std::string& ca,
                              const std::string& object, const std::string& rule, const Status& refusal);
 
+// IsPolicyContradiction: `status` is the refusal of a ca.toml that
+// contradicts the policy (CheckConfigAgainstPolicy: kFailedPrecondition
+// "configuration contradicts policy: ..."), not another load error (an
+// unreadable or malformed policy file, a missing ca.toml).
+bool IsPolicyContradiction(const Status& status);
+
+// RecordRefusedStart: a command (`object`: "issue", "rollover", ...) that
+// does not start because DIR/ca.toml contradicts the policy (`refusal`,
+// IsPolicyContradiction) is recorded as a policy violation in the instance's
+// database, with ca.toml's [audit.alert], by `actor`; the rule is the one
+// `refusal` names. kNotFound, nothing recorded, when the database does not
+// exist (before init: nothing is created for a refused start); other errors
+// of reading ca.toml or opening the database are returned as they are.
+Status RecordRefusedStart(const std::string& dir, const AuditActor& actor, const std::string& object,
+                          const Status& refusal);
+
 }  // namespace certvault::ca
 
 #endif  // CERTVAULT_CA_POLICY_POLICY_VIOLATION_H_

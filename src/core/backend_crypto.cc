@@ -148,7 +148,13 @@ Status EmbeddedBackend::OpInit(SessionHandle handle, OpKind kind, const Mechanis
   CV_ASSIGN_OR_RETURN(std::shared_ptr<Session> s, GetSession(handle));
   // Trusted time gates every signature (a fast clock read between full
   // checks; C_Sign itself is not touched).
-  if (kind == OpKind::kSign) CV_RETURN_IF_ERROR(clock_.Check());
+  if (kind == OpKind::kSign) {
+    if (Status clock = clock_.Check(); !clock.ok()) {
+      // Audited (issue 17, A.33-A.35); a refused login is, as a failed login.
+      RecordFor(handle, {"clock_refused", key, "", EventRecorder::ResultOf(clock), std::string(clock.message())});
+      return clock;
+    }
+  }
   std::lock_guard<std::mutex> lock(s->mu);
   std::optional<ActiveOp>& slot = s->ops[Index(kind)];
   if (slot) return Status(Reason::kOperationActive, "an operation of this kind is active");

@@ -6,8 +6,9 @@
 // outcome. What is logged: PIN use (logins, lockouts, C_SetPIN, C_InitPIN,
 // C_InitToken), and token keys made (generated, imported, unwrapped,
 // derived), destroyed token objects and changed attributes. Session objects
-// are not logged (they vanish with the session), nor is any cryptographic
-// operation (C_Sign pays nothing).
+// are not logged (they vanish with the session), except a session key that
+// policy.toml refuses (a policy_violation like a token key's); nor is any
+// cryptographic operation (C_Sign pays nothing).
 #include <cstdio>
 
 #include "src/base/status_macros.h"
@@ -29,12 +30,15 @@ std::string LabelOf(const AttributeSet& tmpl) {
 
 bool IsKeyClass(uint64_t cls) { return cls == CKO_PRIVATE_KEY || cls == CKO_PUBLIC_KEY || cls == CKO_SECRET_KEY; }
 
-// KeyEvent: the event of an operation that makes a token key per `tmpl`;
-// nullopt for session objects (not logged).
-std::optional<audit::Event> KeyEvent(std::string_view action, const AttributeSet& tmpl, std::string detail) {
-  if (!tmpl.GetBoolOr(CKA_TOKEN, false)) return std::nullopt;
+// KeyEvent: the event of an operation that makes a key per `tmpl`. A
+// session object's (CKA_TOKEN false) is only recorded when policy.toml
+// refuses it (violations_only; issue 17: every violation is logged).
+audit::Event KeyEvent(std::string_view action, const AttributeSet& tmpl, std::string detail) {
+  if (!tmpl.GetBoolOr(CKA_TOKEN, false)) detail = "session object; " + detail;
   return audit::Event{std::string(action), 0, LabelOf(tmpl), "ok", std::move(detail)};
 }
+
+bool SessionObject(const AttributeSet& tmpl) { return !tmpl.GetBoolOr(CKA_TOKEN, false); }
 
 }  // namespace
 
@@ -53,9 +57,10 @@ void EmbeddedBackend::RecordFor(SessionHandle handle, audit::Event event) {
   (void)events_.Record(**store, (*s)->token, EventRecorder::RoleName(login), std::move(event));
 }
 
-PendingEvent EmbeddedBackend::StartPending(SessionHandle handle, audit::Event event) {
+PendingEvent EmbeddedBackend::StartPending(SessionHandle handle, audit::Event event, bool violations_only) {
   PendingEvent p;
   p.event = std::move(event);
+  p.violations_only = violations_only;
   Result<std::shared_ptr<Session>> s = FindSession(handle);
   if (!events_.enabled() || !s.ok()) return p;
   std::shared_lock<std::shared_mutex> lock((*s)->runtime->mu);
@@ -67,6 +72,7 @@ PendingEvent EmbeddedBackend::StartPending(SessionHandle handle, audit::Event ev
 
 void EmbeddedBackend::FinishPending(PendingEvent& p, const Status& status) {
   if (p.recorder == nullptr || (status.ok() && p.committed)) return;
+  if (p.violations_only && (status.ok() || p.event.action != "policy_violation")) return;
   Result<storage::Store*> store = Store();
   if (!store.ok()) return;
   audit::Event e = std::move(p.event);
@@ -145,10 +151,8 @@ Status EmbeddedBackend::SetPin(SessionHandle handle, const SecretBytes& old_pin,
 
 Result<ObjectHandle> EmbeddedBackend::CreateObject(SessionHandle handle, const AttributeSet& tmpl) {
   std::optional<uint64_t> cls = tmpl.GetUlong(CKA_CLASS);
-  std::optional<audit::Event> e;
-  if (cls && IsKeyClass(*cls)) e = KeyEvent("import_key", tmpl, "class " + Hex(*cls));
-  if (!e) return CreateObjectUnlogged(handle, tmpl);
-  PendingEvent p = StartPending(handle, std::move(*e));
+  if (!cls || !IsKeyClass(*cls)) return CreateObjectUnlogged(handle, tmpl);
+  PendingEvent p = StartPending(handle, KeyEvent("import_key", tmpl, "class " + Hex(*cls)), SessionObject(tmpl));
   Result<ObjectHandle> made = [&] {
     PendingEventScope scope(&p);
     return CreateObjectUnlogged(handle, tmpl);
@@ -198,9 +202,8 @@ Status EmbeddedBackend::SetAttributeValue(SessionHandle handle, ObjectHandle obj
 
 Result<ObjectHandle> EmbeddedBackend::GenerateKey(SessionHandle handle, const Mechanism& mech,
                                                   const AttributeSet& tmpl) {
-  std::optional<audit::Event> e = KeyEvent("generate_key", tmpl, "mechanism " + Hex(mech.type));
-  if (!e) return GenerateKeyUnlogged(handle, mech, tmpl);
-  PendingEvent p = StartPending(handle, std::move(*e));
+  PendingEvent p =
+      StartPending(handle, KeyEvent("generate_key", tmpl, "mechanism " + Hex(mech.type)), SessionObject(tmpl));
   Result<ObjectHandle> made = [&] {
     PendingEventScope scope(&p);
     return GenerateKeyUnlogged(handle, mech, tmpl);
@@ -212,9 +215,8 @@ Result<ObjectHandle> EmbeddedBackend::GenerateKey(SessionHandle handle, const Me
 Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPair(SessionHandle handle, const Mechanism& mech,
                                                           const AttributeSet& public_tmpl,
                                                           const AttributeSet& private_tmpl) {
-  std::optional<audit::Event> e = KeyEvent("generate_key_pair", private_tmpl, "mechanism " + Hex(mech.type));
-  if (!e) return GenerateKeyPairUnlogged(handle, mech, public_tmpl, private_tmpl);
-  PendingEvent p = StartPending(handle, std::move(*e));
+  PendingEvent p = StartPending(handle, KeyEvent("generate_key_pair", private_tmpl, "mechanism " + Hex(mech.type)),
+                                SessionObject(private_tmpl));
   Result<KeyPair> pair = [&] {
     PendingEventScope scope(&p);
     return GenerateKeyPairUnlogged(handle, mech, public_tmpl, private_tmpl);
@@ -226,10 +228,10 @@ Result<Backend::KeyPair> EmbeddedBackend::GenerateKeyPair(SessionHandle handle, 
 Result<ObjectHandle> EmbeddedBackend::UnwrapKey(SessionHandle handle, const Mechanism& mech,
                                                 ObjectHandle unwrapping_key, std::span<const uint8_t> wrapped,
                                                 const AttributeSet& tmpl) {
-  std::optional<audit::Event> e =
-      KeyEvent("unwrap_key", tmpl, "mechanism " + Hex(mech.type) + " unwrapping key " + std::to_string(unwrapping_key));
-  if (!e) return UnwrapKeyUnlogged(handle, mech, unwrapping_key, wrapped, tmpl);
-  PendingEvent p = StartPending(handle, std::move(*e));
+  PendingEvent p = StartPending(
+      handle,
+      KeyEvent("unwrap_key", tmpl, "mechanism " + Hex(mech.type) + " unwrapping key " + std::to_string(unwrapping_key)),
+      SessionObject(tmpl));
   Result<ObjectHandle> made = [&] {
     PendingEventScope scope(&p);
     return UnwrapKeyUnlogged(handle, mech, unwrapping_key, wrapped, tmpl);
@@ -240,10 +242,9 @@ Result<ObjectHandle> EmbeddedBackend::UnwrapKey(SessionHandle handle, const Mech
 
 Result<ObjectHandle> EmbeddedBackend::DeriveKey(SessionHandle handle, const Mechanism& mech, ObjectHandle base_key,
                                                 const AttributeSet& tmpl) {
-  std::optional<audit::Event> e =
-      KeyEvent("derive_key", tmpl, "mechanism " + Hex(mech.type) + " base key " + std::to_string(base_key));
-  if (!e) return DeriveKeyUnlogged(handle, mech, base_key, tmpl);
-  PendingEvent p = StartPending(handle, std::move(*e));
+  PendingEvent p = StartPending(
+      handle, KeyEvent("derive_key", tmpl, "mechanism " + Hex(mech.type) + " base key " + std::to_string(base_key)),
+      SessionObject(tmpl));
   Result<ObjectHandle> made = [&] {
     PendingEventScope scope(&p);
     return DeriveKeyUnlogged(handle, mech, base_key, tmpl);

@@ -321,8 +321,9 @@ class EmbeddedBackend final : public Backend {
   void RecordFor(SessionHandle handle, audit::Event event);
   // StartPending: the event of an operation on session `handle` that writes
   // token objects, to be appended in their transaction (PendingEvent);
-  // recorder null if the log is off or the session is unknown.
-  PendingEvent StartPending(SessionHandle handle, audit::Event event);
+  // recorder null if the log is off or the session is unknown. With
+  // `violations_only` (a session object), only a policy refusal is recorded.
+  PendingEvent StartPending(SessionHandle handle, audit::Event event, bool violations_only = false);
   // FinishPending: after the operation: if its transaction did not take the
   // event (it failed), appends it on its own with the error.
   void FinishPending(PendingEvent& pending, const Status& status);

@@ -32,7 +32,8 @@ void MarkPolicyViolation(const std::string& rule) {
 Status EventRecorder::CommitPending(storage::Store& store, storage::TokenId token, storage::ObjectId removed,
                                     const std::vector<storage::ObjectRow>& added) {
   PendingEvent* p = t_pending;
-  if (p == nullptr || p->committed || p->token != token || p->recorder == nullptr || !p->recorder->enabled_) {
+  if (p == nullptr || p->committed || p->violations_only || p->token != token || p->recorder == nullptr ||
+      !p->recorder->enabled_) {
     return OkStatus();
   }
   audit::Event e = p->event;

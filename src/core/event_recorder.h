@@ -39,6 +39,10 @@ struct PendingEvent {
   std::string role;
   audit::Event event;
   bool committed = false;  // appended inside the operation's transaction
+  // violations_only: an operation on a session object, which is not logged
+  // (it vanishes with the session) unless policy.toml refused it
+  // (MarkPolicyViolation): then the refusal is recorded like a token key's.
+  bool violations_only = false;
 };
 
 // PendingEventScope: makes `pending` this thread's pending event until the

@@ -135,6 +135,51 @@ TEST_F(VaultPolicyTest, RefusalIsAPolicyViolationEvent) {
       << import.detail;
 }
 
+// A refused session key (CKA_TOKEN false) is a policy_violation too, marked
+// as a session object; a session key the policy allows leaves no event
+// (session objects are not logged), nor does a refusal that is not the
+// policy's.
+TEST_F(VaultPolicyTest, RefusedSessionKeyIsAPolicyViolationEvent) {
+  SessionHandle s = UserSession();
+  auto count = [&]() -> std::vector<storage::EventRow> {
+    std::vector<storage::EventRow> events;
+    auto store = storage::OpenStore(dir_ + "/vault/vault.db", storage::StoreOptions{});
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return events;
+    EXPECT_TRUE((*store)
+                    ->ForEachEvent(slot_,
+                                   [&](const storage::EventRow& e) {
+                                     events.push_back(e);
+                                     return OkStatus();
+                                   })
+                    .ok());
+    return events;
+  };
+  const size_t before = count().size();
+  AttributeSet pub, priv;
+  pub.SetUlong(CKA_MODULUS_BITS, 1024);
+  priv.SetString(CKA_LABEL, "weak-session");
+  EXPECT_FALSE(backend_->GenerateKeyPair(s, Mechanism{CKM_RSA_PKCS_KEY_PAIR_GEN, {}}, pub, priv).ok());
+  std::vector<storage::EventRow> events = count();
+  ASSERT_EQ(events.size(), before + 1);
+  const storage::EventRow& gen = events.back();
+  EXPECT_EQ(gen.action, "policy_violation");
+  EXPECT_EQ(gen.target_label, "weak-session");
+  EXPECT_NE(gen.detail.find("generate_key_pair refused by policy.toml [algorithms] min_rsa_bits"), std::string::npos)
+      << gen.detail;
+  EXPECT_NE(gen.detail.find("session object"), std::string::npos) << gen.detail;
+  EXPECT_NE(gen.result, "ok");
+  AttributeSet aes;
+  aes.SetUlong(CKA_VALUE_LEN, 32);
+  EXPECT_TRUE(backend_->GenerateKey(s, Mechanism{CKM_AES_KEY_GEN, {}}, aes).ok());
+  AttributeSet bad;
+  bad.SetUlong(CKA_CLASS, CKO_SECRET_KEY);
+  bad.SetUlong(CKA_KEY_TYPE, CKK_AES);
+  bad.Set(CKA_VALUE, Bytes(5, 7));  // not an AES key size: refused, but not by the policy
+  EXPECT_FALSE(backend_->CreateObject(s, bad).ok());
+  EXPECT_EQ(count().size(), before + 1) << "only the policy's refusal of a session object is logged";
+}
+
 // ImportRsaPublic: C_CreateObject of an RSA public key with a `bytes`-byte
 // modulus (odd, top bit set; a public key needs no factorization).
 Status ImportRsaPublic(Backend& backend, SessionHandle s, size_t bytes) {

@@ -71,6 +71,24 @@ TEST_F(TrustedTimeTest, ClockBehindTheLatestTrustedTimeStopsLoginAndSigning) {
   EXPECT_NE(st.message().find("behind the latest trusted time"), std::string::npos) << st.ToString();
   Status login = LoginFromNewProcess();
   EXPECT_EQ(login.reason(), Reason::kDeviceError) << login.ToString();
+  // Both refusals are in the event log (issue 17: "audited").
+  auto store = storage::OpenStore(dir_ + "/vault/vault.db", storage::StoreOptions{});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<storage::EventRow> events;
+  ASSERT_TRUE((*store)
+                  ->ForEachEvent(slot_,
+                                 [&](const storage::EventRow& e) {
+                                   events.push_back(e);
+                                   return OkStatus();
+                                 })
+                  .ok());
+  ASSERT_GE(events.size(), 2u);
+  const storage::EventRow& sign = events[events.size() - 2];
+  EXPECT_EQ(sign.action, "clock_refused");
+  EXPECT_EQ(sign.target_id, key);
+  EXPECT_NE(sign.detail.find("behind the latest trusted time"), std::string::npos) << sign.detail;
+  EXPECT_EQ(events.back().action, "login");
+  EXPECT_NE(events.back().detail.find("behind the latest trusted time"), std::string::npos) << events.back().detail;
 }
 
 TEST_F(TrustedTimeTest, RecentFloorWithinToleranceIsAccepted) {

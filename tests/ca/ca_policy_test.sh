@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # policy.toml (issue 17, "The policy as data"): a ca.toml that contradicts
-# the policy does not start (nothing is created); a CSR whose key type the
+# the policy does not start (nothing is created; once the database exists,
+# the refusal is audited as a "policy-violation" event); a CSR whose key type the
 # policy does not allow is refused at issuance naming the rule, audited as a
 # "policy-violation" event and alerted; --policy
 # overrides ca.toml's policy; `policy report` (md and html) shows the
@@ -67,6 +68,24 @@ ca --policy "$WORK/strict.toml" issue --profile device --csr "$WORK/e1.csr" --ou
   && fail "issue started under a contradicting --policy"
 expect_contains "$WORK/strict.out" "max_clock_skew_seconds = 10 but policy\\.toml \\[time\\] max_clock_offset_seconds = 5" \
   "--policy: unclear contradiction"
+# The refused start is itself a policy violation in the audit chain (the
+# database exists now), naming the command, the rule and who ran it.
+ca audit >"$WORK/audit2.out" 2>&1 || fail "audit after a refused start"
+expect_contains "$WORK/audit2.out" "policy-violation factory-issuing .*issue.*rule: \[time\] max_clock_offset_seconds = 5; configuration contradicts policy" \
+  "a command refused for a contradicting ca.toml is not audited as a policy violation"
+expect_contains "$WORK/alerts.log" "^policy-violation|rule: \[time\] max_clock_offset_seconds = 5" "refused start: no alert"
+# rollover: the CA's key type is refused before any key is made, and audited.
+printf '[algorithms]\nallowed_key_types = ["ec-p384"]\n[crypto_periods]\nmax_issuing_key_usage_days = 3650\n' \
+  >"$WORK/p384.toml"
+ca --policy "$WORK/p384.toml" rollover >"$WORK/roll.out" 2>&1 && fail "rollover under a policy without ec-p256"
+expect_contains "$WORK/roll.out" "\[ca\] key_algorithm = \"ec-p256\" but policy\.toml \[algorithms\] does not allow ec-p256" \
+  "rollover: unclear contradiction"
+[[ ! -e "$CA_DIR/issuing-g2.pem" ]] || fail "a refused rollover made a new generation"
+ca audit >"$WORK/audit3.out" 2>&1 || fail "audit after a refused rollover"
+expect_contains "$WORK/audit3.out" "policy-violation factory-issuing .*rollover.*rule: \[algorithms\] does not allow ec-p256" \
+  "a refused rollover is not audited as a policy violation"
+grep "policy-violation factory-issuing .*rollover" "$WORK/audit3.out" | grep -q interop-test || fail "the violation does not name the actor"
+log "refused starts (issue, rollover): audited as policy violations and alerted"
 printf '[pin]\nmin_lenght = 8\n' >"$WORK/typo.toml"
 ca --policy "$WORK/typo.toml" policy report >"$WORK/typo.out" 2>&1 && fail "a policy with a typo was accepted"
 expect_contains "$WORK/typo.out" "\\[pin\\] min_lenght is not a policy key" "policy typo: unclear error"
@@ -74,7 +93,8 @@ log "--policy: contradiction and malformed policy refused"
 
 ca policy report >"$WORK/report1.md" 2>"$WORK/report.err" || { cat "$WORK/report.err" >&2; fail "policy report"; }
 for want in "| A.01-A.05 |" "Example & Co <PKI> policy (version 3)" "| 2 of 3 | not enforced yet |" \
-  "longest profile: 365 d" "certificates issued: " "| OpenSSL |" "| OS |" "### 6.3.2" "passed ("; do
+  "longest profile: 365 d" "certificates issued: " "| OpenSSL |" "| OS |" "### 6.3.2" "passed (" \
+  "audit verify: ok ("; do
   grep -qF -- "$want" "$WORK/report1.md" || { cat "$WORK/report1.md" >&2; fail "report lacks: $want"; }
 done
 ca policy report --format html >"$WORK/report.html" 2>/dev/null || fail "policy report --format html"

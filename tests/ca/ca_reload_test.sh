@@ -9,7 +9,8 @@
 #     server keeps serving with the configuration it had;
 #   - a changed profile (validity, extendedKeyUsage) applies after SIGHUP,
 #     on a keep-alive connection too; a broken profile is refused (audited)
-#     and the profiles in force stay.
+#     and the profiles in force stay; one that contradicts the policy is a
+#     policy violation.
 source "$(dirname "$0")/../interop/lib.sh"
 need_tool openssl curl python3
 setup_env
@@ -44,7 +45,20 @@ TOML
 server_table "/CN=Someone Else" >"$CA_DIR/ca.toml"
 ca init 2>/dev/null || fail "init"
 ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
-ca_bg serve --crl-interval 1 >"$WORK/serve.log" 2>&1
+# The server's policy (the environment: offline commands run without it)
+# allows all of ca.toml until the last step tightens it.
+cat >"$WORK/policy.toml" <<'TOML'
+[algorithms]
+allowed_key_types = ["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
+min_rsa_bits = 2048
+[crypto_periods]
+max_root_key_days = 36500
+max_issuing_key_usage_days = 36500
+max_issuing_cert_days = 36500
+[certificates]
+max_leaf_validity_days = 36500
+TOML
+CERTVAULT_CA_POLICY="$WORK/policy.toml" ca_bg serve --crl-interval 1 >"$WORK/serve.log" 2>&1
 wait_for_line "$WORK/serve.log" "https listening on" 20 || { cat "$WORK/serve.log"; fail "serve did not start"; }
 SERVE_PID=$(pgrep -P "${BG_PIDS[-1]}") || fail "no serve process under the timeout started here"
 EST="https://127.0.0.1:$HTTPS_PORT/.well-known/est"
@@ -210,3 +224,13 @@ ca crl >"$WORK/crl.log" 2>&1 || { cat "$WORK/crl.log"; fail "offline crl"; }
 hangup "configuration reloaded"
 [[ $(enroll d4) == 200 ]] || fail "enroll after an offline write and a reload"
 log "an offline write of the CA token while serve runs: the reload still opens the vault"
+
+# A ca.toml that contradicts the policy at a reload: refused, the old
+# configuration stays, and it is a policy violation in the audit chain.
+sed -i 's/^max_leaf_validity_days = 36500$/max_leaf_validity_days = 10/' "$WORK/policy.toml"
+hangup "reload refused"
+[[ $(enroll d5) == 200 ]] || fail "after a reload refused by the policy: enrollment fails"
+timeout "$T" "$CA_BIN" --dir "$CA_DIR" audit --limit 10 >"$WORK/audit2.out" 2>&1 || { cat "$WORK/audit2.out"; fail "audit"; }
+expect_contains "$WORK/audit2.out" "policy-violation factory-issuing ca.toml .*rule: \[certificates\] max_leaf_validity_days = 10" \
+  "a reload refused by the policy is not a policy violation"
+log "a reload that contradicts the policy: refused, audited as a policy violation"

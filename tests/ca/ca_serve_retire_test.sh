@@ -3,7 +3,9 @@
 # a key generation whose certificate has expired as `certvault-ca crl` does
 # (ca_rollover_test.sh): its last CRL is signed, its keys are destroyed,
 # "retire" is audited, once; the current generation keeps its key and the
-# server goes on signing CRLs and answering OCSP. Fake time (libfaketime)
+# server goes on signing CRLs and answering OCSP, while the retired
+# generation's CertIDs get unauthorized (it expires while serve runs: its
+# responder was registered). Fake time (libfaketime)
 # puts the server past generation 1's notAfter.
 source "$(dirname "$0")/../interop/lib.sh"
 need_tool openssl pkcs11-tool faketime
@@ -23,10 +25,24 @@ timeout "$T" "$FAKE_TIME" '+10d' "$CA_BIN" --dir "$D" --actor interop-test rollo
 G1_DAYS=$(( ( $(date -d "$(openssl x509 -in "$D/issuing.pem" -noout -enddate | cut -d= -f2)" +%s) - $(date +%s) ) / 86400 + 2 ))
 AT="+${G1_DAYS}d"
 gone() { timeout "$T" "$FAKE_TIME" "$AT" "$@"; }
-gone "$CA_BIN" --dir "$D" --actor interop-test ocsp serve --port "$OCSP_PORT" --crl-interval 1 \
-  >"$WORK/serve.log" 2>&1 &
+# The server starts a day before generation 1's notAfter (its responder
+# answers for d1), then its clock moves past it: libfaketime rereads the
+# spec from a file (FAKETIME_TIMESTAMP_FILE), so generation 1 expires while
+# serve runs.
+LIBFAKETIME=$(ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 2>/dev/null | head -1 || true)
+BEFORE="+$(( G1_DAYS - 3 ))d"
+echo "$BEFORE" >"$WORK/clock"
+timeout "$T" env FAKETIME_TIMESTAMP_FILE="$WORK/clock" FAKETIME_NO_CACHE=1 LD_PRELOAD="$LIBFAKETIME" \
+  "$CA_BIN" --dir "$D" --actor interop-test ocsp serve --port "$OCSP_PORT" --crl-interval 1 >"$WORK/serve.log" 2>&1 &
 SERVE=$!
 BG_PIDS+=("$SERVE")
+for _ in $(seq 1 600); do  # until the server answers (it prints nothing when it listens)
+  timeout "$T" "$FAKE_TIME" "$BEFORE" openssl ocsp -url "http://127.0.0.1:$OCSP_PORT/" -issuer "$D/issuing.pem" \
+    -cert "$WORK/d1.pem" -no_nonce -no_cert_verify -CAfile "$D/chain.pem" >"$WORK/ocsp0.out" 2>&1 && break
+  sleep 0.1
+done
+expect_contains "$WORK/ocsp0.out" "d1.pem: good" "generation 1 does not answer before it expires"
+echo "$AT" >"$WORK/clock"
 wait_for_line "$WORK/serve.log" "retired issuing generation 1" 60 || { cat "$WORK/serve.log"; fail "serve did not retire gen 1"; }
 # Two more CRL runs (one a second): the retirement is not repeated.
 sleep 2.5
@@ -43,6 +59,11 @@ gone openssl ocsp -url "http://127.0.0.1:$OCSP_PORT/" -issuer "$D/issuing-g2.pem
   -CAfile "$D/chain-g2.pem" -no_cert_verify -no_nonce >"$WORK/ocsp.out" 2>&1 || { cat "$WORK/ocsp.out" >&2; fail "openssl ocsp"; }
 expect_contains "$WORK/ocsp.out" "Response verify OK" "OCSP after the retirement does not verify"
 expect_contains "$WORK/ocsp.out" "d2.pem: good" "OCSP after the retirement: not good"
+# Generation 1 can no longer speak for its certificates (its keys are
+# destroyed): its OCSP answer is unauthorized (RFC 6960 §2.3), not internalError.
+gone openssl ocsp -url "http://127.0.0.1:$OCSP_PORT/" -issuer "$D/issuing.pem" -cert "$WORK/d1.pem" -no_nonce \
+  >"$WORK/ocsp1.out" 2>&1 && { cat "$WORK/ocsp1.out" >&2; fail "a retired generation still answers OCSP"; }
+expect_contains "$WORK/ocsp1.out" "Responder Error: unauthorized \\(6\\)" "a retired generation's OCSP answer is not unauthorized"
 kill "$SERVE"
 wait "$SERVE" || true
 

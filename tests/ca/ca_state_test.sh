@@ -122,6 +122,9 @@ expect_failure "crl at 1990" "$FAKE_TIME" '@1990-01-01 00:00:00' "$CA_BIN" --dir
 expect_contains "$WORK/expect_failure.out" "before the notBefore" "crl at 1990: unclear error"
 expect_failure "issue at 1990" "$FAKE_TIME" '@1990-01-01 00:00:00' "$CA_BIN" --dir "$CA_DIR" issue --profile device \
   --csr "$WORK/d2.csr"
+ca audit --limit 20 >"$WORK/clock_audit.out" 2>&1 || fail "audit after the clock refusals"
+expect_contains "$WORK/clock_audit.out" "clock-refused factory-issuing .*issue .*before the notBefore" \
+  "a refusal for the clock is not audited"
 ca crl 2>/dev/null || fail "crl with the right clock"
 "$FAKE_TIME" '+2d' "$CA_BIN" --dir "$CA_DIR" crl 2>/dev/null || fail "crl two days ahead"
 refused "crl before the last signature" "before this CA's last signature" crl
@@ -140,6 +143,28 @@ NTP2_PORT=$(free_port)
 sntp_server "$NTP2_PORT" 172800
 sed -i "s/ntp:\/\/127.0.0.1:$NTP_PORT/ntp:\/\/127.0.0.1:$NTP2_PORT/" "$CA_DIR/ca.toml"
 "$FAKE_TIME" '+2d' "$CA_BIN" --dir "$CA_DIR" crl 2>/dev/null || fail "crl with a time source that agrees"
+# ocsp serve whose clock leaves the source while it runs (libfaketime
+# rereads its spec from a file): OCSP gets tryLater and the spell is
+# audited once as clock-refused.
+LIBFAKETIME=$(ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 2>/dev/null | head -1 || true)
+echo "+2d" >"$WORK/clock"
+SERVE_PORT=$(free_port)
+timeout "$T" env FAKETIME_TIMESTAMP_FILE="$WORK/clock" FAKETIME_NO_CACHE=1 LD_PRELOAD="$LIBFAKETIME" \
+  "$CA_BIN" --dir "$CA_DIR" --actor interop-test ocsp serve --port "$SERVE_PORT" >"$WORK/serve.log" 2>&1 &
+SERVE=$!
+BG_PIDS+=("$SERVE")
+wait_for_line "$WORK/serve.log" "listening on" 60 || { cat "$WORK/serve.log" >&2; fail "ocsp serve did not start"; }
+echo "+3d" >"$WORK/clock"
+wait_for_line "$WORK/serve.log" "away from ntp://" 60 || { cat "$WORK/serve.log" >&2; fail "serve did not notice the clock"; }
+"$FAKE_TIME" '+2d' openssl ocsp -url "http://127.0.0.1:$SERVE_PORT/" -issuer "$CA_DIR/issuing.pem" -serial "0x$S2" \
+  -no_nonce >"$WORK/trylater.out" 2>&1 || true
+expect_contains "$WORK/trylater.out" "trylater" "OCSP under a bad clock is not tryLater"
+sleep 1.5  # more failing checks: still one audit record
+kill "$SERVE"
+wait "$SERVE" || true
+"$FAKE_TIME" '+2d' "$CA_BIN" --dir "$CA_DIR" audit --limit 20 >"$WORK/serve_audit.out" 2>&1 || fail "audit"
+[[ $(grep -c "clock-refused factory-issuing .*serve .*away from ntp://" "$WORK/serve_audit.out") == 1 ]] \
+  || { cat "$WORK/serve_audit.out" >&2; fail "serve's clock refusal is not audited once"; }
 cp "$WORK/ca.toml.orig" "$CA_DIR/ca.toml"
 log "time source: a clock 10+ s away is refused"
 # From here on, the CA's clock is two days ahead (its last signature is).
