@@ -2,7 +2,6 @@
 #include "ca/config/ca_config.h"
 
 #include <cpptoml.h>
-#include <sys/stat.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -13,6 +12,7 @@
 #include "ca/config/toml_util.h"
 #include "ca/policy/policy_check.h"
 #include "src/base/status_macros.h"
+#include "src/provider/pin_file.h"
 
 namespace certvault::ca {
 namespace {
@@ -166,20 +166,13 @@ Result<CaConfig> LoadConfig(const std::string& dir) {
 }
 
 Result<SecretBytes> ReadPin(const TokenConfig& token) {
-  std::string pin;
-  if (!token.pin_env.empty()) {
-    const char* v = std::getenv(token.pin_env.c_str());
-    if (v != nullptr) pin = v;
-  } else if (!token.pin_file.empty()) {
-    struct stat st;
-    if (stat(token.pin_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-      return FailedPreconditionError("the PIN file named in ca.toml must not be accessible to group or others (chmod 600)");
-    }
-    std::ifstream in(token.pin_file);
-    if (!in) return FailedPreconditionError("cannot read the PIN file named in ca.toml");
-    std::getline(in, pin);
+  if (token.pin_env.empty() && !token.pin_file.empty()) {
+    Result<SecretBytes> pin = provider::ReadPinFile(token.pin_file);  // the rules of every PIN file
+    if (!pin.ok()) return FailedPreconditionError("[token] pin_file in ca.toml: " + std::string(pin.status().message()));
+    return pin;
   }
-  while (!pin.empty() && (pin.back() == '\r' || pin.back() == '\n')) pin.pop_back();
+  std::string pin;
+  if (const char* v = token.pin_env.empty() ? nullptr : std::getenv(token.pin_env.c_str())) pin = v;
   if (pin.empty()) {
     return FailedPreconditionError("no token PIN: set [token] pin_file or pin_env in ca.toml");
   }

@@ -4,13 +4,10 @@
 // public half, and handing it to the provider's key manager (p11_provider.cc).
 #include "ca/p11/p11_pkey.h"
 
-#include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/x509.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstring>
@@ -21,6 +18,7 @@
 #include "src/base/status_macros.h"
 #include "src/crypto/libctx.h"
 #include "src/crypto/ossl_error.h"
+#include "src/provider/pin_file.h"
 
 namespace certvault::ca {
 namespace {
@@ -170,23 +168,7 @@ Result<P11Uri> ParseP11Uri(std::string_view uri) {
   return out;
 }
 
-Result<SecretBytes> ReadPinFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return FailedPreconditionError("cannot read the PIN file " + path);
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
-    ::close(fd);
-    return FailedPreconditionError("the PIN file " + path + " must not be accessible to group or others (chmod 600)");
-  }
-  SecretBytes buf(256);
-  std::span<uint8_t> w = buf.MutableBytes(SecretAccess::Get());
-  ssize_t n = ::read(fd, w.data(), w.size());
-  ::close(fd);
-  size_t len = 0;
-  while (n > 0 && len < static_cast<size_t>(n) && w[len] != '\n' && w[len] != '\r') ++len;
-  if (len == 0) return FailedPreconditionError("no PIN in the PIN file " + path);
-  return SecretBytes(w.first(len), SecretAccess::Get());
-}
+Result<SecretBytes> ReadPinFile(const std::string& path) { return provider::ReadPinFile(path); }
 
 Result<P11Key> OpenP11Key(OSSL_LIB_CTX* libctx, const std::string& module_path, const P11Uri& uri,
                           const SecretBytes& pin) {

@@ -53,9 +53,10 @@ struct P11Uri {
 // silently match a key it does not name).
 Result<P11Uri> ParseP11Uri(std::string_view uri);
 
-// ReadPinFile: the first line of `path` as a PIN. kFailedPrecondition when
-// the file is readable by group or others (chmod 600), cannot be read, or
-// holds no PIN. The PIN is never part of a message.
+// ReadPinFile: the first line of `path` as a PIN, by the rules of every
+// certvault PIN file (src/provider/pin_file.h): kFailedPrecondition when the
+// file is accessible to group or others (chmod 600); the PIN is never part
+// of a message.
 Result<SecretBytes> ReadPinFile(const std::string& path);
 
 // P11Context: a library context of its own (never OpenSSL's default one)
