@@ -161,29 +161,45 @@ SSL* Open(SSL_CTX* ctx, int port, int* fd) {
   return ssl;
 }
 
+// Conn: a worker's TLS connection, opened on first use; closed after a
+// failure, and after every request with `reconnect` (a full handshake each).
+class Conn {
+ public:
+  Conn(SSL_CTX* ctx, int port, bool reconnect) : ctx_(ctx), port_(port), reconnect_(reconnect) {}
+  ~Conn() { Close(); }
+  // Send: one request and its answer body; false on any failure.
+  bool Send(const std::string& request, std::string* body) {
+    if (ssl_ == nullptr) ssl_ = Open(ctx_, port_, &fd_);
+    bool ok = ssl_ != nullptr && Exchange(ssl_, request, body);
+    if (!ok || reconnect_) Close();
+    return ok;
+  }
+
+ private:
+  void Close() {
+    if (ssl_ == nullptr) return;
+    SSL_shutdown(ssl_);
+    SSL_free(ssl_);
+    close(fd_);
+    ssl_ = nullptr;
+  }
+  SSL_CTX* ctx_;
+  int port_;
+  bool reconnect_;
+  int fd_ = -1;
+  SSL* ssl_ = nullptr;
+};
+
 void Run(SSL_CTX* ctx, int port, const std::vector<std::string>& requests, size_t begin, size_t end, bool reconnect,
          SerialSink* sink, Worker& w) {
-  int fd = -1;
-  SSL* ssl = nullptr;
+  Conn conn(ctx, port, reconnect);
   std::string body;
   for (size_t i = begin; i < end; ++i) {
     auto t0 = Clock::now();
-    if (ssl == nullptr) ssl = Open(ctx, port, &fd);
-    bool ok = ssl != nullptr && Exchange(ssl, requests[i], &body);
+    bool ok = conn.Send(requests[i], &body);
     if (ok && sink->enabled()) sink->Record(body);
     w.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     if (!ok) ++w.failures;
-    if ((!ok || reconnect) && ssl != nullptr) {
-      SSL_shutdown(ssl);
-      SSL_free(ssl);
-      close(fd);
-      ssl = nullptr;
-    }
-  }
-  if (ssl != nullptr) {
-    SSL_shutdown(ssl);
-    SSL_free(ssl);
-    close(fd);
   }
 }
 
@@ -193,28 +209,15 @@ void Run(SSL_CTX* ctx, int port, const std::vector<std::string>& requests, size_
 // connection. Latency counts from the due time.
 void OpenLoop(SSL_CTX* ctx, int port, const std::vector<std::string>& requests, Clock::time_point start, double rate,
               bool reconnect, std::atomic<size_t>* next, SerialSink* sink, Worker& w) {
+  Conn conn(ctx, port, reconnect);
   std::string body;
-  int fd = -1;
-  SSL* ssl = nullptr;
   for (size_t i = (*next)++; i < requests.size(); i = (*next)++) {
     auto due = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(i / rate));
     std::this_thread::sleep_until(due);
-    if (ssl == nullptr) ssl = Open(ctx, port, &fd);
-    bool ok = ssl != nullptr && Exchange(ssl, requests[i], &body);
+    bool ok = conn.Send(requests[i], &body);
     w.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
     if (ok && sink->enabled()) sink->Record(body);
     if (!ok) ++w.failures;
-    if ((!ok || reconnect) && ssl != nullptr) {
-      SSL_shutdown(ssl);
-      SSL_free(ssl);
-      close(fd);
-      ssl = nullptr;
-    }
-  }
-  if (ssl != nullptr) {
-    SSL_shutdown(ssl);
-    SSL_free(ssl);
-    close(fd);
   }
 }
 
