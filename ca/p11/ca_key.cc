@@ -44,18 +44,6 @@ KeyGenTemplate TemplateFor(KeyAlgorithm alg) {
   }
 }
 
-// ReadAlwaysAuthenticate: CKA_ALWAYS_AUTHENTICATE of private key `key`. A
-// module that does not know the attribute (CKR_ATTRIBUTE_TYPE_INVALID) has
-// no such keys: false.
-Result<bool> ReadAlwaysAuthenticate(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key) {
-  CK_BBOOL value = CK_FALSE;
-  CK_ATTRIBUTE attr = Attr(CKA_ALWAYS_AUTHENTICATE, &value, sizeof(value));
-  CK_RV rv = fn->C_GetAttributeValue(session, key, &attr, 1);
-  if (rv == CKR_ATTRIBUTE_TYPE_INVALID) return false;
-  CV_RETURN_IF_ERROR(CheckRv(rv, "C_GetAttributeValue(CKA_ALWAYS_AUTHENTICATE)"));
-  return value == CK_TRUE;
-}
-
 bool IsRsa(x509::SignatureAlgorithm alg) {
   return alg == x509::SignatureAlgorithm::kRsaPkcs1Sha256 || alg == x509::SignatureAlgorithm::kRsaPssSha256;
 }
@@ -161,7 +149,7 @@ Result<std::unique_ptr<CaKey>> CaToken::OpenKey(const std::string& label) {
   CV_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE priv, FindObject(login_session_, CKO_PRIVATE_KEY, label));
   CV_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE pub, FindObject(login_session_, CKO_PUBLIC_KEY, label));
   std::unique_ptr<CaKey> key(new CaKey(this, priv));
-  CV_ASSIGN_OR_RETURN(key->always_authenticate_, ReadAlwaysAuthenticate(module_->fn(), login_session_, priv));
+  CV_ASSIGN_OR_RETURN(key->always_authenticate_, module_->AlwaysAuthenticate(login_session_, priv));
   CV_ASSIGN_OR_RETURN(key->pkey_, ReadPublicKey(module_->fn(), login_session_, pub));
   CV_ASSIGN_OR_RETURN(key->spki_, EncodePublicKeyInfo(key->pkey_.get()));
   CV_ASSIGN_OR_RETURN(key->algorithm_, x509::DefaultSignatureAlgorithm(key->pkey_.get()));

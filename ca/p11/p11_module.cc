@@ -55,4 +55,13 @@ Status P11Module::Login(CK_SESSION_HANDLE session, const SecretBytes& pin) const
 
 void P11Module::CloseSession(CK_SESSION_HANDLE session) const { fn_->C_CloseSession(session); }
 
+Result<bool> P11Module::AlwaysAuthenticate(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key) const {
+  CK_BBOOL value = CK_FALSE;
+  CK_ATTRIBUTE attr{CKA_ALWAYS_AUTHENTICATE, &value, sizeof(value)};
+  CK_RV rv = fn_->C_GetAttributeValue(session, key, &attr, 1);
+  if (rv == CKR_ATTRIBUTE_TYPE_INVALID) return false;
+  CV_RETURN_IF_ERROR(CheckRv(rv, "C_GetAttributeValue(CKA_ALWAYS_AUTHENTICATE)"));
+  return value == CK_TRUE;
+}
+
 }  // namespace certvault::ca

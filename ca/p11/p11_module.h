@@ -44,6 +44,10 @@ class P11Module {
   // is passed through and not retained.
   Status Login(CK_SESSION_HANDLE session, const SecretBytes& pin) const;
   void CloseSession(CK_SESSION_HANDLE session) const;
+  // AlwaysAuthenticate: CKA_ALWAYS_AUTHENTICATE of private key `key`. A
+  // module that does not know the attribute (CKR_ATTRIBUTE_TYPE_INVALID) has
+  // no such keys: false.
+  Result<bool> AlwaysAuthenticate(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key) const;
 
  private:
   explicit P11Module(std::unique_ptr<Pkcs11Library> lib) : lib_(std::move(lib)), fn_(lib_->fn()) {}

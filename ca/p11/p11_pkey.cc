@@ -101,17 +101,6 @@ Result<ossl::UniquePtr<EVP_PKEY>> PublicHalf(CK_FUNCTION_LIST* fn, CK_SESSION_HA
   return key;
 }
 
-// AlwaysAuthenticate: CKA_ALWAYS_AUTHENTICATE of `key` (false for a module
-// that does not know the attribute).
-Result<bool> AlwaysAuthenticate(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key) {
-  CK_BBOOL value = CK_FALSE;
-  CK_ATTRIBUTE attr = Attr(CKA_ALWAYS_AUTHENTICATE, &value, sizeof(value));
-  CK_RV rv = fn->C_GetAttributeValue(session, key, &attr, 1);
-  if (rv == CKR_ATTRIBUTE_TYPE_INVALID) return false;
-  CV_RETURN_IF_ERROR(CheckRv(rv, "C_GetAttributeValue(CKA_ALWAYS_AUTHENTICATE)"));
-  return value == CK_TRUE;
-}
-
 Result<KeyType> TypeOf(EVP_PKEY* pub) {
   if (EVP_PKEY_is_a(pub, "EC")) return KeyType::kEc;
   if (EVP_PKEY_is_a(pub, "RSA")) return KeyType::kRsa;
@@ -184,7 +173,7 @@ Result<P11Key> OpenP11Key(OSSL_LIB_CTX* libctx, const std::string& module_path, 
   if (cert.ok()) out.cert = std::move(*cert);
   CV_ASSIGN_OR_RETURN(ossl::UniquePtr<EVP_PKEY> pub, PublicHalf(fn, session, uri, out.cert.get()));
   CV_ASSIGN_OR_RETURN(KeyType type, TypeOf(pub.get()));
-  CV_ASSIGN_OR_RETURN(bool always_authenticate, AlwaysAuthenticate(fn, session, priv));
+  CV_ASSIGN_OR_RETURN(bool always_authenticate, module->AlwaysAuthenticate(session, priv));
   guard.session = CK_INVALID_HANDLE;
   auto key = std::make_shared<TokenKey>(module, slot, session, priv, type, std::move(pub),
                                         always_authenticate ? pin.Clone() : SecretBytes());

@@ -15,22 +15,7 @@ trap ca_cleanup EXIT
 [[ -n "${PROVIDER:-}" && -f "$PROVIDER" ]] || fail "PROVIDER is not set (certvault.so)"
 is_softhsm && skip "the TLS server key is used through certvault's provider: needs a certvault token"
 CA_DIR="$WORK/ca"
-ca_setup "$CA_DIR"
-HTTPS_PORT="$(free_port)"
-cat >>"$CA_DIR/ca.toml" <<TOML
-
-[server]
-https_port = $HTTPS_PORT
-http_port = $OCSP_PORT
-provider_module = "$PROVIDER"
-default_profile = "device"
-
-[[server.authorize]]
-issuer = "/CN=Factory Issuing CA 1/O=Example/C=JP"
-profiles = ["device"]
-TOML
-ca init 2>/dev/null || fail "init"
-ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
+serve_ca_setup "$CA_DIR"
 for d in d1 d2; do
   new_csr "$d" ec "$d.devices.example.com" "DNS:$d.devices.example.com"
   ca issue --profile device --csr "$WORK/$d.csr" --out "$WORK/$d.pem" 2>/dev/null || fail "issue $d"

@@ -176,3 +176,26 @@ boot_cert() {
   openssl x509 -req -in "$WORK/$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial -days 30 \
     -extfile "$WORK/ext.cnf" -out "$WORK/$1.pem" 2>/dev/null || fail "sign $1"
 }
+
+# serve_ca_setup DIR: ca_setup, then a [server] section (HTTPS on a free port
+# in HTTPS_PORT, HTTP on OCSP_PORT, the TLS key through $PROVIDER, profile
+# "device" for clients of the factory issuing CA), init and the server
+# certificate for 127.0.0.1.
+serve_ca_setup() {
+  ca_setup "$1"
+  HTTPS_PORT="$(free_port)"
+  cat >>"$1/ca.toml" <<TOML
+
+[server]
+https_port = $HTTPS_PORT
+http_port = $OCSP_PORT
+provider_module = "$PROVIDER"
+default_profile = "device"
+
+[[server.authorize]]
+issuer = "/CN=Factory Issuing CA 1/O=Example/C=JP"
+profiles = ["device"]
+TOML
+  ca init 2>/dev/null || fail "init"
+  ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
+}

@@ -21,22 +21,7 @@ trap ca_cleanup EXIT
 [[ -n "${PROVIDER:-}" && -f "$PROVIDER" ]] || fail "PROVIDER is not set (certvault.so)"
 is_softhsm && skip "the TLS server key is used through certvault's provider: needs a certvault token"
 CA_DIR="$WORK/ca"
-ca_setup "$CA_DIR"
-HTTPS_PORT="$(free_port)"
-cat >>"$CA_DIR/ca.toml" <<TOML
-
-[server]
-https_port = $HTTPS_PORT
-http_port = $OCSP_PORT
-provider_module = "$PROVIDER"
-default_profile = "device"
-
-[[server.authorize]]
-issuer = "/CN=Factory Issuing CA 1/O=Example/C=JP"
-profiles = ["device"]
-TOML
-ca init 2>/dev/null || fail "init"
-ca server-cert --san IP:127.0.0.1 2>"$WORK/server-cert.log" || { cat "$WORK/server-cert.log"; fail "server-cert"; }
+serve_ca_setup "$CA_DIR"
 new_csr d1 ec d1.devices.example.com "DNS:d1.devices.example.com"
 ca issue --profile device --csr "$WORK/d1.csr" --out "$WORK/d1.pem" 2>/dev/null || fail "issue d1"
 cp "$CA_DIR/chain.pem" "$WORK/chain-g1.pem"
